@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Residency",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "residency", targets: ["residency"])
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
+        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite"]),
+        .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
+        .target(name: "ResidencyCLI", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController"]),
+        .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
+        .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
+        .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
+        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
+        .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,73 @@
+/// A node of the command tree: either a group of subcommands or a command that runs.
+public struct CommandSpec: Sendable {
+    public typealias Run = @Sendable (ParsedArguments, CommandContext) throws -> Int32
+
+    public let name: String
+    public let abstract: String
+    public let discussion: String?
+    public let options: [OptionSpec]
+    public let positionals: [PositionalSpec]
+    public let subcommands: [CommandSpec]
+    public let run: Run?
+
+    public init(
+        name: String, abstract: String, discussion: String? = nil, options: [OptionSpec] = [],
+        positionals: [PositionalSpec] = [], subcommands: [CommandSpec] = [], run: Run? = nil
+    ) {
+        self.name = name
+        self.abstract = abstract
+        self.discussion = discussion
+        self.options = options
+        self.positionals = positionals
+        self.subcommands = subcommands
+        self.run = run
+    }
+
+    func subcommand(named name: String) -> CommandSpec? { subcommands.first { $0.name == name } }
+
+    /// Help in the shape swift-argument-parser made familiar: OVERVIEW, USAGE, ARGUMENTS, OPTIONS, SUBCOMMANDS.
+    func help(path: [String]) -> String {
+        var text = "OVERVIEW: \(abstract)\n"
+        if let discussion { text += "\n\(discussion)\n" }
+        text += "\nUSAGE: \(usage(path: path))\n"
+        if !positionals.isEmpty {
+            text += "\nARGUMENTS:\n"
+            for positional in positionals { text += Self.row("<\(positional.name)>", positional.help) }
+        }
+        text += "\nOPTIONS:\n"
+        for option in options {
+            let label = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
+            text += Self.row(label, option.help)
+        }
+        text += Self.row("-h, --help", "Show help information.")
+        if !subcommands.isEmpty {
+            text += "\nSUBCOMMANDS:\n"
+            for subcommand in subcommands { text += Self.row(subcommand.name, subcommand.abstract) }
+            text += "\n  See '\(path.joined(separator: " ")) help <subcommand>' for detailed help.\n"
+        }
+        return text
+    }
+
+    func usage(path: [String]) -> String {
+        var parts = path
+        if !subcommands.isEmpty && run == nil {
+            parts.append("<subcommand>")
+            return parts.joined(separator: " ")
+        }
+        for option in options {
+            let item = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
+            parts.append("[\(item)]" + (option.isRepeatable ? " ..." : ""))
+        }
+        for positional in positionals {
+            var item = "<\(positional.name)>" + (positional.isVariadic ? " ..." : "")
+            if positional.isOptional { item = "[\(item)]" }
+            parts.append(item)
+        }
+        return parts.joined(separator: " ")
+    }
+
+    private static func row(_ label: String, _ help: String) -> String {
+        let padded = label.count < 24 ? label.padding(toLength: 24, withPad: " ", startingAt: 0) : label + "\n" + String(repeating: " ", count: 26)
+        return "  \(padded)\(help)\n"
+    }
+}

@@ -1,0 +1,82 @@
+/// The options and positionals of one invocation, checked against the command's specs.
+public struct ParsedArguments: Sendable {
+    private var values: [String: [String]] = [:]
+    private var flags: Set<String> = []
+    public private(set) var positionals: [String] = []
+
+    /// Parses `arguments`. Accepts `--name value`, `--name=value`, and `--` to end options (so `-` and
+    /// values starting with a dash can be passed as positionals).
+    public static func parse(_ arguments: [String], options: [OptionSpec], positionals specs: [PositionalSpec])
+        throws(UsageError) -> ParsedArguments
+    {
+        var parsed = ParsedArguments()
+        var remaining = arguments[...]
+        var optionsEnded = false
+        while let argument = remaining.popFirst() {
+            if optionsEnded || !argument.hasPrefix("--") || argument == "--" {
+                if argument == "--" && !optionsEnded {
+                    optionsEnded = true
+                    continue
+                }
+                parsed.positionals.append(argument)
+                continue
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let spec = options.first(where: { $0.name == name }) else {
+                let known = options.map { "--\($0.name)" }.joined(separator: ", ")
+                throw UsageError("unknown option '--\(name)'" + (known.isEmpty ? "" : "; accepted: \(known)"))
+            }
+            if spec.valueName == nil {
+                if inlineValue != nil { throw UsageError("option '--\(name)' takes no value") }
+                parsed.flags.insert(name)
+                continue
+            }
+            guard let value = inlineValue ?? remaining.popFirst() else {
+                throw UsageError("option '--\(name)' needs a value <\(spec.valueName!)>")
+            }
+            if parsed.values[name] != nil && !spec.isRepeatable {
+                throw UsageError("option '--\(name)' given more than once")
+            }
+            parsed.values[name, default: []].append(value)
+        }
+        let required = specs.filter { !$0.isOptional && !$0.isVariadic }.count + (specs.contains { $0.isVariadic && !$0.isOptional } ? 1 : 0)
+        if parsed.positionals.count < required {
+            let missing = specs.filter { !$0.isOptional }.dropFirst(min(parsed.positionals.count, specs.count))
+            throw UsageError("missing argument <\(missing.first?.name ?? specs.last?.name ?? "argument")>")
+        }
+        if !specs.contains(where: \.isVariadic), parsed.positionals.count > specs.count {
+            let extra = parsed.positionals[specs.count]
+            throw UsageError("unexpected argument '\(extra)'")
+        }
+        return parsed
+    }
+
+    public func value(_ name: String) -> String? { values[name]?.last }
+
+    public func values(_ name: String) -> [String] { values[name] ?? [] }
+
+    public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// A value that must be one of a closed set, with `fallback` when absent.
+    public func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(UsageError) -> T
+    where T.RawValue == String {
+        guard let text = value(name) else { return fallback }
+        guard let choice = T(rawValue: text) else {
+            throw UsageError(
+                "invalid value '\(text)' for '--\(name)'; accepted: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return choice
+    }
+}
+
+/// The command line was wrong: exit status 64, the message, and the usage line.
+public struct UsageError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

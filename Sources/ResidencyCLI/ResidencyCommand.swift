@@ -1,0 +1,75 @@
+import ResidencyController
+import ResidencyCore
+
+/// The `residency` command tree and its entry point.
+public enum ResidencyCommand {
+    public static let root = CommandSpec(
+        name: "residency",
+        abstract: "Multi-region hosting and data-residency controller.",
+        discussion: """
+            Places each new tenant in the nearest permitted region, keeps the tenant directory, and enforces
+            where tenant data may be stored and reached from.
+            """,
+        subcommands: [VersionCommand.spec, RegionsCommand.spec, PoliciesCommand.spec])
+
+    /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.
+    public static func main(_ arguments: [String], context: CommandContext = .process) -> Int32 {
+        var node = root
+        var path = [root.name]
+        var remaining = arguments[...]
+        // `help a b` is the same as `a b --help`.
+        if remaining.first == "help" {
+            remaining.removeFirst()
+            var target = root
+            var targetPath = path
+            for name in remaining {
+                guard let next = target.subcommand(named: name) else {
+                    context.printError("Error: unknown command '\(name)'")
+                    context.printError("Usage: \(target.usage(path: targetPath))")
+                    return ExitCode.usage
+                }
+                target = next
+                targetPath.append(name)
+            }
+            context.standardOutput(target.help(path: targetPath))
+            return ExitCode.success
+        }
+        while let next = remaining.first, !node.subcommands.isEmpty {
+            if next == "-h" || next == "--help" { break }
+            if next == "help" {
+                remaining.removeFirst()
+                return main(["help"] + path.dropFirst() + remaining, context: context)
+            }
+            guard let subcommand = node.subcommand(named: next) else {
+                context.printError("Error: unknown command '\(next)'")
+                context.printError(
+                    "Usage: \(node.usage(path: path)); commands: \(node.subcommands.map(\.name).joined(separator: ", "))")
+                return ExitCode.usage
+            }
+            node = subcommand
+            path.append(next)
+            remaining.removeFirst()
+        }
+        if remaining.contains("-h") || remaining.contains("--help") {
+            context.standardOutput(node.help(path: path))
+            return ExitCode.success
+        }
+        guard let run = node.run else {
+            context.printError("Error: missing subcommand")
+            context.standardError(node.help(path: path))
+            return ExitCode.usage
+        }
+        do {
+            let parsed = try ParsedArguments.parse(Array(remaining), options: node.options, positionals: node.positionals)
+            return try run(parsed, context)
+        } catch let error as UsageError {
+            context.printError("Error: \(error.message)")
+            context.printError("Usage: \(node.usage(path: path))")
+            context.printError("  See '\(path.joined(separator: " ")) --help' for more information.")
+            return ExitCode.usage
+        } catch {
+            context.printError("Error: \(error)")
+            return ExitCode.failure
+        }
+    }
+}

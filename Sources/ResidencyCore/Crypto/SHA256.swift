@@ -1,0 +1,74 @@
+import CCrypto
+
+/// SHA-256 through OpenSSL's libcrypto; the project never implements a hash itself.
+public enum SHA256 {
+    public static let byteCount = 32
+
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> SHA256Digest where Bytes.Element == UInt8 {
+        let contiguous = Array(bytes)
+        return contiguous.withUnsafeBytes { hash($0) }
+    }
+
+    public static func hash(_ buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        withUnsafeMutableBytes(of: &digest.storage) { out in
+            _ = CCrypto.SHA256(
+                buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,
+                out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return digest
+    }
+}
+
+/// A 32-byte SHA-256 value, stored inline so hashing in a loop does not allocate.
+public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
+    var storage: (UInt64, UInt64, UInt64, UInt64)
+
+    static let zero = SHA256Digest(storage: (0, 0, 0, 0))
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        var digest = SHA256Digest.zero
+        withUnsafeMutableBytes(of: &digest.storage) { $0.copyBytes(from: bytes) }
+        self = digest
+    }
+
+    private init(storage: (UInt64, UInt64, UInt64, UInt64)) { self.storage = storage }
+
+    public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
+
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String { hex }
+
+    public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
+        lhs.storage.0 == rhs.storage.0 && lhs.storage.1 == rhs.storage.1 && lhs.storage.2 == rhs.storage.2
+            && lhs.storage.3 == rhs.storage.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.0)
+        hasher.combine(storage.1)
+        hasher.combine(storage.2)
+        hasher.combine(storage.3)
+    }
+}
+
+/// Comparison whose time does not depend on where two secrets first differ (token hashes, signatures).
+public enum ConstantTime {
+    public static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.withUnsafeBytes { l in
+            rhs.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, l.count) == 0 }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import CCrypto
+
+/// Random bytes from OpenSSL's CSPRNG, for identifiers and secrets nobody should guess.
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let status = buffer.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        // RAND_bytes fails only when the OS cannot seed it; continuing with zeros would mint guessable ids.
+        precondition(status == 1, "OpenSSL RAND_bytes failed: no entropy available")
+        return buffer
+    }
+
+    /// Lower-case hex of `count` random bytes.
+    public static func hex(_ count: Int) -> String {
+        bytes(count).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        }.joined()
+    }
+}
+
+/// The libcrypto the process runs with, for `residency version`.
+public enum CryptoLibrary {
+    public static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+}

@@ -1,0 +1,118 @@
+extension JSONValue {
+    /// Canonical bytes: object keys sorted by their UTF-8 bytes, no insignificant whitespace, strings with the
+    /// minimal escapes, integers in plain decimal.
+    ///
+    /// Ledger entries refuse fractions (`allowsFractions: false`) because two implementations can print the
+    /// same double differently; catalog files contain coordinates, so their version hash allows them and
+    /// prints each one in Swift's shortest round-tripping form.
+    public func canonicalBytes(allowsFractions: Bool = false) throws(JSONEncodingError) -> [UInt8] {
+        var output: [UInt8] = []
+        try writeCanonical(into: &output, allowsFractions: allowsFractions)
+        return output
+    }
+
+    private func writeCanonical(into output: inout [UInt8], allowsFractions: Bool) throws(JSONEncodingError) {
+        switch self {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let number):
+            if let integer = number.int64Value {
+                output.append(contentsOf: String(integer).utf8)
+            } else if number.isInteger {
+                throw JSONEncodingError(message: "integer \(number.text) does not fit in 64 bits")
+            } else if allowsFractions, let double = number.doubleValue, double.isFinite {
+                output.append(contentsOf: double.description.utf8)
+            } else {
+                throw JSONEncodingError(message: "number \(number.text) is not an integer; canonical JSON here has none")
+            }
+        case .string(let string): Self.writeString(string, into: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                try element.writeCanonical(into: &output, allowsFractions: allowsFractions)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (offset, member) in sorted.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                Self.writeString(member.key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                try member.value.writeCanonical(into: &output, allowsFractions: allowsFractions)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Human-facing JSON in member order, two-space indented when `pretty`.
+    public func encoded(pretty: Bool = false) -> String {
+        var output: [UInt8] = []
+        write(into: &output, pretty: pretty, indent: 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private func write(into output: inout [UInt8], pretty: Bool, indent: Int) {
+        func newline(_ level: Int) {
+            guard pretty else { return }
+            output.append(UInt8(ascii: "\n"))
+            output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch self {
+        case .null, .bool, .string:
+            try! writeCanonical(into: &output, allowsFractions: true)
+        case .number(let number):
+            output.append(contentsOf: number.text.utf8)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                element.write(into: &output, pretty: pretty, indent: indent + 1)
+            }
+            if !elements.isEmpty { newline(indent) }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (offset, member) in members.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                Self.writeString(member.key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                if pretty { output.append(UInt8(ascii: " ")) }
+                member.value.write(into: &output, pretty: pretty, indent: indent + 1)
+            }
+            if !members.isEmpty { newline(indent) }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeString(_ string: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
+            case 0x08: output.append(contentsOf: "\\b".utf8)
+            case 0x0C: output.append(contentsOf: "\\f".utf8)
+            case 0x0A: output.append(contentsOf: "\\n".utf8)
+            case 0x0D: output.append(contentsOf: "\\r".utf8)
+            case 0x09: output.append(contentsOf: "\\t".utf8)
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: "\\u00".utf8)
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0xF)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A value that cannot be written as canonical JSON.
+public struct JSONEncodingError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { "cannot encode canonical JSON: \(message)" }
+}

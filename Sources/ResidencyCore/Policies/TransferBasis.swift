@@ -1,0 +1,59 @@
+/// The legal ground on which data hosted in a region may be reached from, or moved to, another country.
+public enum TransferMechanism: Sendable, Hashable {
+    /// The destination is inside the region's jurisdiction: not an international transfer.
+    case notATransfer
+    /// An adequacy decision or regulation covering the destination.
+    case adequacy(reference: String)
+    /// EU Standard Contractual Clauses (Commission Implementing Decision (EU) 2021/914), module 1–4.
+    case euSCC(module: Int, contract: String, impactAssessment: String?)
+    /// The UK International Data Transfer Agreement.
+    case ukIDTA(contract: String, impactAssessment: String?)
+    /// The UK Addendum to the EU SCCs.
+    case ukAddendum(contract: String, impactAssessment: String?)
+    /// A provision of the hosting country's own law (India, Singapore, Australia, South Africa, UAE).
+    case localLaw(law: String, provision: String, impactAssessment: String?)
+    /// No lawful basis: access and movement are refused.
+    case forbidden(reason: String)
+
+    /// The value spelt in `transfers.json` and in every record.
+    public var code: String {
+        switch self {
+        case .notATransfer: return "not_a_transfer"
+        case .adequacy: return "adequacy"
+        case .euSCC: return "eu_scc"
+        case .ukIDTA: return "uk_idta"
+        case .ukAddendum: return "uk_addendum"
+        case .localLaw: return "local_law"
+        case .forbidden: return "forbidden"
+        }
+    }
+
+    public var isPermitted: Bool {
+        if case .forbidden = self { return false }
+        return true
+    }
+
+    /// One line a compliance officer can read.
+    public var summary: String {
+        switch self {
+        case .notATransfer: return "not a transfer (same jurisdiction)"
+        case .adequacy(let reference): return "adequacy: \(reference)"
+        case .euSCC(let module, let contract, let tia):
+            return "EU SCC module \(module), contract \(contract)" + (tia.map { ", TIA \($0)" } ?? "")
+        case .ukIDTA(let contract, let tia): return "UK IDTA, contract \(contract)" + (tia.map { ", TIA \($0)" } ?? "")
+        case .ukAddendum(let contract, let tia):
+            return "UK Addendum to the EU SCCs, contract \(contract)" + (tia.map { ", TIA \($0)" } ?? "")
+        case .localLaw(let law, let provision, let tia): return "\(law), \(provision)" + (tia.map { ", TIA \($0)" } ?? "")
+        case .forbidden(let reason): return "forbidden: \(reason)"
+        }
+    }
+}
+
+/// A resolved transfer: the mechanism and the rule of `transfers.json` it came from.
+public struct TransferBasis: Sendable, Hashable {
+    public let region: String
+    public let destination: CountryCode
+    public let mechanism: TransferMechanism
+    /// The rule id, or `jurisdiction` when the destination is inside the region's own jurisdiction.
+    public let rule: String
+}

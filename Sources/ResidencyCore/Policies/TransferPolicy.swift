@@ -1,0 +1,34 @@
+/// Per hosting region and destination country, the mechanism that makes access or movement lawful
+/// (`Policies/transfers.json`).
+public struct TransferPolicy: Sendable {
+    public struct Rule: Sendable, Hashable {
+        public let rule: String
+        public let countries: Set<CountryCode>
+        public let mechanism: TransferMechanism
+    }
+
+    public struct RegionRules: Sendable, Hashable {
+        public let destinations: [Rule]
+        /// Applies to every destination no rule names.
+        public let otherwise: Rule
+    }
+
+    public let regions: [String: RegionRules]
+
+    /// Resolves the basis for data hosted in `region` reaching `destination`.
+    ///
+    /// Inside the region's jurisdiction there is no transfer; otherwise the first rule naming the country,
+    /// else the region's default. A region missing from the policy is forbidden rather than guessed.
+    public func basis(for region: Region, destination: CountryCode) -> TransferBasis {
+        if region.jurisdiction.contains(destination) {
+            return TransferBasis(region: region.id, destination: destination, mechanism: .notATransfer, rule: "jurisdiction")
+        }
+        guard let rules = regions[region.id] else {
+            return TransferBasis(
+                region: region.id, destination: destination,
+                mechanism: .forbidden(reason: "no transfer rules for region \(region.id)"), rule: "missing")
+        }
+        let rule = rules.destinations.first { $0.countries.contains(destination) } ?? rules.otherwise
+        return TransferBasis(region: region.id, destination: destination, mechanism: rule.mechanism, rule: rule.rule)
+    }
+}

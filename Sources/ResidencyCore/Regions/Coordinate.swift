@@ -1,0 +1,31 @@
+import Foundation
+
+/// A point on the Earth in decimal degrees (WGS 84).
+public struct Coordinate: Sendable, Hashable, CustomStringConvertible {
+    public let latitude: Double
+    public let longitude: Double
+
+    public init(latitude: Double, longitude: Double) {
+        self.latitude = latitude
+        self.longitude = longitude
+    }
+
+    /// The mean Earth radius (IUGG), the usual choice for great-circle distances.
+    public static let earthRadiusKilometres = 6371.0088
+
+    /// Great-circle distance by the haversine formula, which stays accurate for the short distances
+    /// (Dublin to Frankfurt) where the spherical law of cosines loses precision.
+    public func distanceKilometres(to other: Coordinate) -> Double {
+        let toRadians = Double.pi / 180
+        let lat1 = latitude * toRadians
+        let lat2 = other.latitude * toRadians
+        let dLat = lat2 - lat1
+        let dLon = (other.longitude - longitude) * toRadians
+        let sinLat = sin(dLat / 2)
+        let sinLon = sin(dLon / 2)
+        let a = sinLat * sinLat + cos(lat1) * cos(lat2) * sinLon * sinLon
+        return 2 * Self.earthRadiusKilometres * asin(min(1, a.squareRoot()))
+    }
+
+    public var description: String { "\(latitude),\(longitude)" }
+}

@@ -1,0 +1,17 @@
+/// An ISO 3166-1 alpha-2 code, upper case. Construction only checks the shape; whether the code names a
+/// real country is the `CountryTable`'s answer.
+public struct CountryCode: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Accepts two ASCII letters in either case and upper-cases them.
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 2, bytes.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { return nil }
+        rawValue = text.uppercased()
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: CountryCode, rhs: CountryCode) -> Bool { lhs.rawValue < rhs.rawValue }
+}

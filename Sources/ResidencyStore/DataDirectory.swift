@@ -1,0 +1,29 @@
+import Foundation
+
+/// The controller's data directory: the SQLite database and, as later features land, the ledger key and
+/// the regions' data.
+public struct DataDirectory: Sendable {
+    public let url: URL
+    public static let databaseFileName = "residency.sqlite3"
+
+    public init(_ url: URL) { self.url = url }
+
+    public var databaseURL: URL { url.appendingPathComponent(Self.databaseFileName) }
+
+    /// Creates the directory if needed, readable by its owner only (it will hold the signing key).
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError.cannotCreateDirectory(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Creates the directory and opens its database at the latest schema.
+    public func openDatabase() throws -> Database {
+        try create()
+        let database = try Database(path: databaseURL.path)
+        try database.migrate()
+        return database
+    }
+}

@@ -1,0 +1,118 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection.
+///
+/// Not thread-safe and not `Sendable`: a connection belongs to one owner at a time, which serialises
+/// access (the controller keeps it behind a lock). Statements on hot paths are prepared once and cached.
+public final class Database {
+    let connection: OpaquePointer
+    /// The database file, or `:memory:`.
+    public let path: String
+    private var statementCache: [String: Statement] = [:]
+    private var transactionDepth = 0
+
+    /// Opens (creating if needed) the database at `path` and sets the connection up: extended result codes,
+    /// a busy timeout, foreign keys, and for files WAL with `synchronous = FULL`.
+    ///
+    /// `FULL` rather than WAL's usual `NORMAL`: with `NORMAL` a power loss can drop the last commits, and a
+    /// ledger entry an auditor was told about must never disappear. The cost is one fsync per commit.
+    public init(path: String) throws(DatabaseError) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let error = DatabaseError(connection: handle, code: code)
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        self.connection = handle
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, 5_000)
+        try execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:" {
+            let mode = try scalarText("PRAGMA journal_mode = WAL")
+            guard mode == "wal" else {
+                throw DatabaseError(code: SQLITE_ERROR, message: "journal_mode answered \(mode ?? "nothing"), expected wal")
+            }
+            try execute("PRAGMA synchronous = FULL")
+        }
+    }
+
+    deinit {
+        statementCache.removeAll()
+        sqlite3_close_v2(connection)
+    }
+
+    /// Runs one or more statements that take no parameters (schema, pragmas).
+    public func execute(_ sql: String) throws(DatabaseError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(connection, sql, nil, nil, &message)
+        if code != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
+            sqlite3_free(message)
+            throw DatabaseError(code: sqlite3_extended_errcode(connection), message: text, sql: sql)
+        }
+    }
+
+    /// A prepared statement for `sql`, compiled on first use and reused after.
+    public func statement(_ sql: String) throws(DatabaseError) -> Statement {
+        if let cached = statementCache[sql] { return cached }
+        let statement = try Statement(database: self, sql: sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in a write transaction begun with `BEGIN IMMEDIATE`, so the write lock is taken up front
+    /// and a busy database fails at the start rather than halfway through. Any error rolls back and the
+    /// first error is rethrown. Nested calls join the outer transaction.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 { return try body() }
+        try execute("BEGIN IMMEDIATE")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a read transaction: one consistent snapshot even while a writer commits.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 { return try body() }
+        try execute("BEGIN DEFERRED")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var isInTransaction: Bool { transactionDepth > 0 }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(connection)) }
+
+    public func scalarInteger(_ sql: String, _ values: [DatabaseValue] = []) throws -> Int64? {
+        try statement(sql).first(values) { $0.isNull(0) ? nil : $0.integer(0) } ?? nil
+    }
+
+    func scalarText(_ sql: String) throws(DatabaseError) -> String? {
+        let statement = try Statement(database: self, sql: sql)
+        try statement.bind([])
+        return try statement.step() ? Row(handle: statement.handle).optionalText(0) : nil
+    }
+
+    /// The SQLite library version, for `residency version`.
+    public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+}

@@ -1,0 +1,53 @@
+import CSQLite
+
+/// An error SQLite reported, with the statement that caused it.
+public struct DatabaseError: Error, Sendable, CustomStringConvertible {
+    /// The extended result code.
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+
+    init(code: Int32, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    init(connection: OpaquePointer?, code: Int32, sql: String? = nil) {
+        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
+        self.init(code: code, message: message, sql: sql)
+    }
+
+    /// The primary result code (the low byte of the extended one).
+    public var primaryCode: Int32 { code & 0xFF }
+
+    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+    public var isDiskFull: Bool { primaryCode == SQLITE_FULL }
+
+    public var description: String {
+        var text = "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"
+        if let sql { text += " — while running: \(sql)" }
+        return text
+    }
+}
+
+/// Store-level refusals that are not SQLite's own errors.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file was written by a newer Residency; opening it could corrupt data this version does not know.
+    case schemaTooNew(path: String, found: Int, supported: Int)
+    case cannotCreateDirectory(path: String, reason: String)
+    case journalModeRefused(path: String, mode: String)
+
+    public var description: String {
+        switch self {
+        case .schemaTooNew(let path, let found, let supported):
+            return
+                "\(path) has schema version \(found), newer than this residency supports (\(supported)); upgrade residency, or use a data directory written by this version"
+        case .cannotCreateDirectory(let path, let reason):
+            return "cannot create data directory \(path): \(reason)"
+        case .journalModeRefused(let path, let mode):
+            return "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import ResidencyCLI
+
+exit(ResidencyCommand.main(Array(CommandLine.arguments.dropFirst())))
