@@ -43,7 +43,8 @@ public enum ResidencyCommand {
             guard let subcommand = node.subcommand(named: next) else {
                 context.printError("Error: unknown command '\(next)'")
                 context.printError(
-                    "Usage: \(node.usage(path: path)); commands: \(node.subcommands.map(\.name).joined(separator: ", "))")
+                    "Usage: \(node.usage(path: path)); commands: \(node.subcommands.map(\.name).joined(separator: ", "))"
+                )
                 return ExitCode.usage
             }
             node = subcommand
@@ -60,7 +61,8 @@ public enum ResidencyCommand {
             return ExitCode.usage
         }
         do {
-            let parsed = try ParsedArguments.parse(Array(remaining), options: node.options, positionals: node.positionals)
+            let parsed = try ParsedArguments.parse(
+                Array(remaining), options: node.options, positionals: node.positionals)
             return try run(parsed, context)
         } catch let error as UsageError {
             context.printError("Error: \(error.message)")

@@ -35,14 +35,18 @@ public struct ResourceLocator: Sendable {
     /// The data directory: explicit, then `RESIDENCY_DATA`, then `./residency-data`.
     public func dataDirectory(explicit: String?) -> URL {
         if let explicit { return resolve(explicit) }
-        if let fromEnvironment = environment[Self.dataVariable], !fromEnvironment.isEmpty { return resolve(fromEnvironment) }
+        if let fromEnvironment = environment[Self.dataVariable], !fromEnvironment.isEmpty {
+            return resolve(fromEnvironment)
+        }
         return currentDirectory.appendingPathComponent("residency-data")
     }
 
     func locate(_ name: String, explicit: String?, variable: String) throws(ResourceError) -> URL {
         if let explicit {
             let url = resolve(explicit)
-            guard isDirectory(url) else { throw ResourceError(name: name, tried: [url.path], source: "the command line") }
+            guard isDirectory(url) else {
+                throw ResourceError(name: name, tried: [url.path], source: "the command line")
+            }
             return url
         }
         if let fromEnvironment = environment[variable], !fromEnvironment.isEmpty {
@@ -67,7 +71,8 @@ public struct ResourceLocator: Sendable {
     }
 
     func resolve(_ path: String) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path) : currentDirectory.appendingPathComponent(path).standardizedFileURL
+        path.hasPrefix("/")
+            ? URL(fileURLWithPath: path) : currentDirectory.appendingPathComponent(path).standardizedFileURL
     }
 
     private func isDirectory(_ url: URL) -> Bool {
@@ -88,6 +93,7 @@ public struct ResourceError: Error, Sendable, CustomStringConvertible {
         if let source {
             return "\(name) directory \(tried.first ?? "") (from \(source)) does not exist or is not a directory"
         }
-        return "cannot find the \(name)/ directory (looked in \(tried.prefix(3).joined(separator: ", "))…); pass \(flag) DIR or set \(variable)"
+        return
+            "cannot find the \(name)/ directory (looked in \(tried.prefix(3).joined(separator: ", "))…); pass \(flag) DIR or set \(variable)"
     }
 }

@@ -13,7 +13,8 @@ public struct DataDirectory: Sendable {
     /// Creates the directory if needed, readable by its owner only (it will hold the signing key).
     public func create() throws {
         do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StoreError.cannotCreateDirectory(path: url.path, reason: error.localizedDescription)
         }

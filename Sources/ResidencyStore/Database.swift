@@ -34,7 +34,8 @@ public final class Database {
         if path != ":memory:" {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
             guard mode == "wal" else {
-                throw DatabaseError(code: SQLITE_ERROR, message: "journal_mode answered \(mode ?? "nothing"), expected wal")
+                throw DatabaseError(
+                    code: SQLITE_ERROR, message: "journal_mode answered \(mode ?? "nothing"), expected wal")
             }
             try execute("PRAGMA synchronous = FULL")
         }

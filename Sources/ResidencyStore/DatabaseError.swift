@@ -14,7 +14,9 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     }
 
     init(connection: OpaquePointer?, code: Int32, sql: String? = nil) {
-        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
+        let message =
+            connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            ?? String(cString: sqlite3_errstr(code))
         self.init(code: code, message: message, sql: sql)
     }
 
@@ -47,7 +49,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotCreateDirectory(let path, let reason):
             return "cannot create data directory \(path): \(reason)"
         case .journalModeRefused(let path, let mode):
-            return "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"
+            return
+                "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"
         }
     }
 }

@@ -21,7 +21,9 @@ public struct TenantRepository {
     }
 
     /// A page of tenants in id order, after `cursor` (exclusive), optionally filtered.
-    public func tenants(region: String? = nil, status: TenantStatus? = nil, after cursor: String? = nil, limit: Int)
+    public func tenants(
+        region: String? = nil, status: TenantStatus? = nil, after cursor: String? = nil, limit: Int
+    )
         throws -> [Tenant]
     {
         try database.statement(

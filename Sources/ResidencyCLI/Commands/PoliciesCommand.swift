@@ -27,7 +27,8 @@ enum PoliciesCommand {
         context.print(
             "valid: \(set.catalog.regions.count) regions, \(set.catalog.countries.countries.count) countries, "
                 + "\(set.residency.mandatory.count) mandatory rules, \(set.transfers.regions.count) transfer tables, "
-                + "\(set.access.justifications.count) justification types, \(set.retention.rules.count) retention rules")
+                + "\(set.access.justifications.count) justification types, \(set.retention.rules.count) retention rules"
+        )
         context.print("policy version: \(set.version.hex)")
         return ExitCode.success
     }

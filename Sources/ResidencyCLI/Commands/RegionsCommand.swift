@@ -20,7 +20,8 @@ enum RegionsCommand {
                 table.append([
                     region.id, region.name, region.status.rawValue, region.acceptsSignups ? "yes" : "no",
                     String(region.capacity),
-                    region.sites.map { "\($0.id) (\($0.city), \($0.country), \($0.provider.rawValue))" }.joined(separator: "; "),
+                    region.sites.map { "\($0.id) (\($0.city), \($0.country), \($0.provider.rawValue))" }.joined(
+                        separator: "; "),
                 ])
             }
             context.standardOutput(table.render())

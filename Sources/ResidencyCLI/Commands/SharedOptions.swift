@@ -5,7 +5,8 @@ import ResidencyCore
 /// Options several commands share, and how they become loaded configuration.
 enum SharedOptions {
     static let regions = OptionSpec.option(
-        "regions", "dir", "The region catalog directory (default: $RESIDENCY_REGIONS, ./Regions, or the installed one).")
+        "regions", "dir", "The region catalog directory (default: $RESIDENCY_REGIONS, ./Regions, or the installed one)."
+    )
     static let policies = OptionSpec.option(
         "policies", "dir", "The policies directory (default: $RESIDENCY_POLICIES, ./Policies, or the installed one).")
     static let format = OptionSpec.option("format", "format", "Output format: table or json (default: table).")

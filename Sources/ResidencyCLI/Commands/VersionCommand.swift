@@ -4,10 +4,13 @@ import ResidencyStore
 enum VersionCommand {
     static let version = "0.1.0"
 
-    static let spec = CommandSpec(name: "version", abstract: "Print the version of residency and the libraries it uses.") {
+    static let spec = CommandSpec(
+        name: "version", abstract: "Print the version of residency and the libraries it uses."
+    ) {
         _, context in
         context.print(
-            "residency \(version) (schema \(Schema.latestVersion), SQLite \(Database.sqliteVersion), \(CryptoLibrary.version))")
+            "residency \(version) (schema \(Schema.latestVersion), SQLite \(Database.sqliteVersion), \(CryptoLibrary.version))"
+        )
         return ExitCode.success
     }
 }

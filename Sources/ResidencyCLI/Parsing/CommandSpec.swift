@@ -67,7 +67,10 @@ public struct CommandSpec: Sendable {
     }
 
     private static func row(_ label: String, _ help: String) -> String {
-        let padded = label.count < 24 ? label.padding(toLength: 24, withPad: " ", startingAt: 0) : label + "\n" + String(repeating: " ", count: 26)
+        let padded =
+            label.count < 24
+            ? label.padding(toLength: 24, withPad: " ", startingAt: 0)
+            : label + "\n" + String(repeating: " ", count: 26)
         return "  \(padded)\(help)\n"
     }
 }

@@ -7,7 +7,9 @@ public struct OptionSpec: Sendable {
     /// The option may be given more than once.
     public let isRepeatable: Bool
 
-    public static func option(_ name: String, _ valueName: String, _ help: String, repeatable: Bool = false) -> OptionSpec {
+    public static func option(
+        _ name: String, _ valueName: String, _ help: String, repeatable: Bool = false
+    ) -> OptionSpec {
         OptionSpec(name: name, valueName: valueName, help: help, isRepeatable: repeatable)
     }
 

@@ -6,7 +6,9 @@ public struct ParsedArguments: Sendable {
 
     /// Parses `arguments`. Accepts `--name value`, `--name=value`, and `--` to end options (so `-` and
     /// values starting with a dash can be passed as positionals).
-    public static func parse(_ arguments: [String], options: [OptionSpec], positionals specs: [PositionalSpec])
+    public static func parse(
+        _ arguments: [String], options: [OptionSpec], positionals specs: [PositionalSpec]
+    )
         throws(UsageError) -> ParsedArguments
     {
         var parsed = ParsedArguments()
@@ -44,7 +46,9 @@ public struct ParsedArguments: Sendable {
             }
             parsed.values[name, default: []].append(value)
         }
-        let required = specs.filter { !$0.isOptional && !$0.isVariadic }.count + (specs.contains { $0.isVariadic && !$0.isOptional } ? 1 : 0)
+        let required =
+            specs.filter { !$0.isOptional && !$0.isVariadic }.count
+            + (specs.contains { $0.isVariadic && !$0.isOptional } ? 1 : 0)
         if parsed.positionals.count < required {
             let missing = specs.filter { !$0.isOptional }.dropFirst(min(parsed.positionals.count, specs.count))
             throw UsageError("missing argument <\(missing.first?.name ?? specs.last?.name ?? "argument")>")
@@ -68,7 +72,8 @@ public struct ParsedArguments: Sendable {
         guard let text = value(name) else { return fallback }
         guard let choice = T(rawValue: text) else {
             throw UsageError(
-                "invalid value '\(text)' for '--\(name)'; accepted: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                "invalid value '\(text)' for '--\(name)'; accepted: \(T.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return choice
     }

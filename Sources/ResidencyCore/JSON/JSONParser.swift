@@ -126,7 +126,9 @@ public struct JSONParser {
         }
     }
 
-    private func appendValidUTF8(_ slice: ArraySlice<UInt8>, to scalars: inout String.UnicodeScalarView)
+    private func appendValidUTF8(
+        _ slice: ArraySlice<UInt8>, to scalars: inout String.UnicodeScalarView
+    )
         throws(JSONSyntaxError)
     {
         if slice.isEmpty { return }
@@ -136,7 +138,8 @@ public struct JSONParser {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar): scalars.append(scalar)
             case .emptyInput: return
-            case .error: throw JSONSyntaxError(offset: slice.startIndex, bytes: bytes, message: "invalid UTF-8 in string")
+            case .error:
+                throw JSONSyntaxError(offset: slice.startIndex, bytes: bytes, message: "invalid UTF-8 in string")
             }
         }
     }

@@ -77,7 +77,9 @@ public struct JSONReader {
     public func identifier() -> String? {
         guard let string = string() else { return nil }
         guard Identifier.isValid(string) else {
-            problem("is not a valid identifier; use lowercase letters, digits, '-' and '_', starting with a letter, at most 64 characters")
+            problem(
+                "is not a valid identifier; use lowercase letters, digits, '-' and '_', starting with a letter, at most 64 characters"
+            )
             return nil
         }
         return string
@@ -135,7 +137,8 @@ public struct JSONObjectReader {
 
     public func optional(_ key: String) -> JSONReader? {
         guard let member = members.first(where: { $0.key == key }) else { return nil }
-        return JSONReader(value: member.value, file: reader.file, collector: reader.collector, path: reader.path + "." + key)
+        return JSONReader(
+            value: member.value, file: reader.file, collector: reader.collector, path: reader.path + "." + key)
     }
 
     public func required(_ key: String) -> JSONReader? {
@@ -153,7 +156,8 @@ public struct JSONObjectReader {
 public enum Identifier {
     public static func isValid(_ string: String) -> Bool {
         let bytes = Array(string.utf8)
-        guard (1...64).contains(bytes.count), let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
+        guard (1...64).contains(bytes.count), let first = bytes.first,
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
         else { return false }
         return bytes.allSatisfy {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)

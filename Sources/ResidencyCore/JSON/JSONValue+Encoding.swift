@@ -23,7 +23,8 @@ extension JSONValue {
             } else if allowsFractions, let double = number.doubleValue, double.isFinite {
                 output.append(contentsOf: double.description.utf8)
             } else {
-                throw JSONEncodingError(message: "number \(number.text) is not an integer; canonical JSON here has none")
+                throw JSONEncodingError(
+                    message: "number \(number.text) is not an integer; canonical JSON here has none")
             }
         case .string(let string): Self.writeString(string, into: &output)
         case .array(let elements):

@@ -67,7 +67,8 @@ enum ResidencyPolicyFile {
         }
 
         if let mandatory, let choices, let overrides, let blocked {
-            checkOverlaps(reader: reader, mandatory: mandatory, choices: choices, overrides: overrides, blocked: blocked)
+            checkOverlaps(
+                reader: reader, mandatory: mandatory, choices: choices, overrides: overrides, blocked: blocked)
         }
         guard let mandatory, let choices, let overrides, let blocked, let unlocated else { return nil }
         return ResidencyPolicy(
@@ -93,13 +94,17 @@ enum ResidencyPolicyFile {
             }
         }
         for (index, rule) in mandatory.enumerated() {
-            claim(rule.countries, by: "mandatory rule \"\(rule.rule)\" (region \(rule.region))", at: "$.mandatory[\(index)].countries")
+            claim(
+                rule.countries, by: "mandatory rule \"\(rule.rule)\" (region \(rule.region))",
+                at: "$.mandatory[\(index)].countries")
         }
         for (index, rule) in choices.enumerated() {
             claim(rule.countries, by: "choice rule \"\(rule.rule)\"", at: "$.choices[\(index)].countries")
         }
         for (index, rule) in blocked.enumerated() {
-            claim(rule.countries, by: "no_permitted_region rule \"\(rule.rule)\"", at: "$.no_permitted_region[\(index)].countries")
+            claim(
+                rule.countries, by: "no_permitted_region rule \"\(rule.rule)\"",
+                at: "$.no_permitted_region[\(index)].countries")
         }
         var overridden: [CountryCode: String] = [:]
         for (index, rule) in overrides.enumerated() {
@@ -107,22 +112,26 @@ enum ResidencyPolicyFile {
                 let path = "$.overrides[\(index)].countries"
                 if let first = overridden[country] {
                     reader.collector.report(
-                        file: reader.file, path: path, "\"\(country)\" is overridden by \"\(first)\" and \"\(rule.rule)\"")
+                        file: reader.file, path: path,
+                        "\"\(country)\" is overridden by \"\(first)\" and \"\(rule.rule)\"")
                 }
                 overridden[country] = rule.rule
                 if let m = mandatory.first(where: { $0.countries.contains(country) }), m.region != rule.region {
                     reader.collector.report(
                         file: reader.file, path: path,
-                        "\"\(country)\" must be hosted in \(m.region) (mandatory rule \"\(m.rule)\"); an override cannot send it to \(rule.region)")
+                        "\"\(country)\" must be hosted in \(m.region) (mandatory rule \"\(m.rule)\"); an override cannot send it to \(rule.region)"
+                    )
                 }
                 if let c = choices.first(where: { $0.countries.contains(country) }), !c.regions.contains(rule.region) {
                     reader.collector.report(
                         file: reader.file, path: path,
-                        "\"\(country)\" may only be hosted in \(c.regions.joined(separator: ", ")) (choice rule \"\(c.rule)\"); an override cannot send it to \(rule.region)")
+                        "\"\(country)\" may only be hosted in \(c.regions.joined(separator: ", ")) (choice rule \"\(c.rule)\"); an override cannot send it to \(rule.region)"
+                    )
                 }
                 if let b = blocked.first(where: { $0.countries.contains(country) }) {
                     reader.collector.report(
-                        file: reader.file, path: path, "\"\(country)\" has no permitted region (rule \"\(b.rule)\"); it cannot be overridden")
+                        file: reader.file, path: path,
+                        "\"\(country)\" has no permitted region (rule \"\(b.rule)\"); it cannot be overridden")
                 }
             }
         }
@@ -130,7 +139,9 @@ enum ResidencyPolicyFile {
 }
 
 enum TransferPolicyFile {
-    static let ruleFields = ["rule", "countries", "mechanism", "reference", "module", "contract", "tia", "law", "provision", "reason"]
+    static let ruleFields = [
+        "rule", "countries", "mechanism", "reference", "module", "contract", "tia", "law", "provision", "reason",
+    ]
 
     /// The fields each mechanism needs and accepts besides `rule`, `countries` and `mechanism`.
     static let mechanismFields: [String: (required: [String], optional: [String])] = [
@@ -151,7 +162,8 @@ enum TransferPolicyFile {
         var valid = true
         for region in catalog.regions {
             guard let regionReader = regionsObject.optional(region.id) else {
-                regionsReader.note("missing transfer rules for region \"\(region.id)\"; every region in the catalog needs an entry")
+                regionsReader.note(
+                    "missing transfer rules for region \"\(region.id)\"; every region in the catalog needs an entry")
                 valid = false
                 continue
             }
@@ -161,12 +173,15 @@ enum TransferPolicyFile {
             }
             var seen: [CountryCode: String] = [:]
             let destinations = rules.required("destinations")?.array()?.compactMap { element -> TransferPolicy.Rule? in
-                guard let rule = readRule(element, catalog: catalog, ruleIDs: &ruleIDs, withCountries: true) else { return nil }
+                guard let rule = readRule(element, catalog: catalog, ruleIDs: &ruleIDs, withCountries: true) else {
+                    return nil
+                }
                 for country in rule.countries.sorted() {
                     if region.jurisdiction.contains(country) {
                         element.collector.report(
                             file: element.file, path: element.path + ".countries",
-                            "\"\(country)\" is in the jurisdiction of region \(region.id); access from there is not a transfer and needs no rule")
+                            "\"\(country)\" is in the jurisdiction of region \(region.id); access from there is not a transfer and needs no rule"
+                        )
                     }
                     if let first = seen[country] {
                         element.collector.report(
@@ -189,24 +204,31 @@ enum TransferPolicyFile {
         return valid ? TransferPolicy(regions: result) : nil
     }
 
-    static func readRule(_ reader: JSONReader, catalog: RegionCatalog, ruleIDs: inout RuleIDs, withCountries: Bool)
+    static func readRule(
+        _ reader: JSONReader, catalog: RegionCatalog, ruleIDs: inout RuleIDs, withCountries: Bool
+    )
         -> TransferPolicy.Rule?
     {
         let known = withCountries ? ruleFields : ruleFields.filter { $0 != "countries" }
         guard let object = reader.object(known: known) else { return nil }
         let id = object.required("rule").flatMap { ruleIDs.claim($0) }
         let countries: Set<CountryCode>? =
-            withCountries ? object.required("countries").flatMap { RegionFile.readCountries($0, countries: catalog.countries) } : []
-        guard let mechanismReader = object.required("mechanism"), let name = mechanismReader.string() else { return nil }
+            withCountries
+            ? object.required("countries").flatMap { RegionFile.readCountries($0, countries: catalog.countries) } : []
+        guard let mechanismReader = object.required("mechanism"), let name = mechanismReader.string() else {
+            return nil
+        }
         guard let fields = mechanismFields[name] else {
             mechanismReader.problem(
-                "is not a transfer mechanism; accepted: \(mechanismFields.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))")
+                "is not a transfer mechanism; accepted: \(mechanismFields.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))"
+            )
             return nil
         }
         let allowed = Set(["rule", "countries", "mechanism"] + fields.required + fields.optional)
         for key in ruleFields where object.has(key) && !allowed.contains(key) {
             object.optional(key)?.problem(
-                "is not used by mechanism \"\(name)\"; it takes \((fields.required + fields.optional).joined(separator: ", "))")
+                "is not used by mechanism \"\(name)\"; it takes \((fields.required + fields.optional).joined(separator: ", "))"
+            )
         }
         func text(_ key: String) -> String? {
             fields.required.contains(key) ? object.required(key)?.text() : object.optional(key)?.text()
@@ -217,13 +239,18 @@ enum TransferPolicyFile {
         case "eu_scc":
             let module = object.required("module")?.integer(in: 1...4)
             let contract = text("contract")
-            mechanism = module.flatMap { m in contract.map { .euSCC(module: Int(m), contract: $0, impactAssessment: text("tia")) } }
+            mechanism = module.flatMap { m in
+                contract.map { .euSCC(module: Int(m), contract: $0, impactAssessment: text("tia")) }
+            }
         case "uk_idta": mechanism = text("contract").map { .ukIDTA(contract: $0, impactAssessment: text("tia")) }
-        case "uk_addendum": mechanism = text("contract").map { .ukAddendum(contract: $0, impactAssessment: text("tia")) }
+        case "uk_addendum":
+            mechanism = text("contract").map { .ukAddendum(contract: $0, impactAssessment: text("tia")) }
         case "local_law":
             let law = text("law")
             let provision = text("provision")
-            mechanism = law.flatMap { l in provision.map { .localLaw(law: l, provision: $0, impactAssessment: text("tia")) } }
+            mechanism = law.flatMap { l in
+                provision.map { .localLaw(law: l, provision: $0, impactAssessment: text("tia")) }
+            }
         default: mechanism = text("reason").map { .forbidden(reason: $0) }
         }
         guard let id, let countries, let mechanism else { return nil }
@@ -251,10 +278,12 @@ enum AccessPolicyFile {
             let auto = item.required("auto_approve")?.bool()
             let breakGlass = item.required("break_glass")?.bool()
             guard let code, let name, let reference, let auto, let breakGlass else { return nil }
-            return .init(code: code, name: name, requiresReference: reference, autoApprove: auto, allowsBreakGlass: breakGlass)
+            return .init(
+                code: code, name: name, requiresReference: reference, autoApprove: auto, allowsBreakGlass: breakGlass)
         }
         var officeIDs = RuleIDs()
-        let offices = object.required("support_offices")?.array()?.compactMap { element -> AccessPolicy.SupportOffice? in
+        let offices = object.required("support_offices")?.array()?.compactMap {
+            element -> AccessPolicy.SupportOffice? in
             guard let item = element.object(known: ["id", "entity", "country", "city"]) else { return nil }
             let id = item.required("id").flatMap { officeIDs.claim($0) }
             let entity = item.required("entity")?.text()
@@ -307,7 +336,8 @@ enum RetentionPolicyFile {
             let action = item.required("action")?.oneOf(RetentionPolicy.Action.self)
             let description = item.required("description")?.text()
             guard let id, let plan, let clock, let days, let action, let description else { return nil }
-            return .init(rule: id, plan: plan, clock: clock, afterDays: Int(days), action: action, description: description)
+            return .init(
+                rule: id, plan: plan, clock: clock, afterDays: Int(days), action: action, description: description)
         }
         guard let ruleReaders, let rules else { return nil }
         // Two rules with the same plan, clock and action would make the schedule ambiguous.

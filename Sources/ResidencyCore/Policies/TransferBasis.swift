@@ -43,7 +43,8 @@ public enum TransferMechanism: Sendable, Hashable {
         case .ukIDTA(let contract, let tia): return "UK IDTA, contract \(contract)" + (tia.map { ", TIA \($0)" } ?? "")
         case .ukAddendum(let contract, let tia):
             return "UK Addendum to the EU SCCs, contract \(contract)" + (tia.map { ", TIA \($0)" } ?? "")
-        case .localLaw(let law, let provision, let tia): return "\(law), \(provision)" + (tia.map { ", TIA \($0)" } ?? "")
+        case .localLaw(let law, let provision, let tia):
+            return "\(law), \(provision)" + (tia.map { ", TIA \($0)" } ?? "")
         case .forbidden(let reason): return "forbidden: \(reason)"
         }
     }

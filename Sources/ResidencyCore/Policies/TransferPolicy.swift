@@ -21,7 +21,8 @@ public struct TransferPolicy: Sendable {
     /// else the region's default. A region missing from the policy is forbidden rather than guessed.
     public func basis(for region: Region, destination: CountryCode) -> TransferBasis {
         if region.jurisdiction.contains(destination) {
-            return TransferBasis(region: region.id, destination: destination, mechanism: .notATransfer, rule: "jurisdiction")
+            return TransferBasis(
+                region: region.id, destination: destination, mechanism: .notATransfer, rule: "jurisdiction")
         }
         guard let rules = regions[region.id] else {
             return TransferBasis(

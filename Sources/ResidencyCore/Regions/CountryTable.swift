@@ -43,7 +43,8 @@ public struct CountryTable: Sendable {
                 continue
             }
             guard let code = CountryCode(fields[0]), fields[0] == code.rawValue else {
-                collector.report(file: displayName, path: where_ + " alpha2", "\"\(fields[0])\" is not two upper-case letters")
+                collector.report(
+                    file: displayName, path: where_ + " alpha2", "\"\(fields[0])\" is not two upper-case letters")
                 continue
             }
             guard seen.insert(code).inserted else {
@@ -57,7 +58,8 @@ public struct CountryTable: Sendable {
                 else {
                     collector.report(
                         file: displayName, path: where_ + " lat,lon",
-                        "\"\(fields[5]),\(fields[6])\" is not a coordinate; accepted: latitude -90...90, longitude -180...180")
+                        "\"\(fields[5]),\(fields[6])\" is not a coordinate; accepted: latitude -90...90, longitude -180...180"
+                    )
                     continue
                 }
                 point = Coordinate(latitude: lat, longitude: lon)

@@ -27,7 +27,9 @@ public struct Region: Sendable, Hashable {
         var best: (site: Site, kilometres: Double)?
         for site in sites {
             let distance = site.location.distanceKilometres(to: point)
-            if let current = best, current.kilometres < distance || (current.kilometres == distance && current.site.id < site.id) {
+            if let current = best,
+                current.kilometres < distance || (current.kilometres == distance && current.site.id < site.id)
+            {
                 continue
             }
             best = (site, distance)

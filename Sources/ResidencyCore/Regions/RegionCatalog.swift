@@ -14,7 +14,8 @@ public struct RegionCatalog: Sendable {
     private let byID: [String: Region]
     private let byJurisdiction: [CountryCode: String]
 
-    public init(regions: [Region], countries: CountryTable, version: SHA256Digest, declaredRegionIDs: Set<String> = []) {
+    public init(regions: [Region], countries: CountryTable, version: SHA256Digest, declaredRegionIDs: Set<String> = [])
+    {
         self.declaredRegionIDs = declaredRegionIDs.union(regions.map(\.id))
         self.regions = regions.sorted { $0.id < $1.id }
         self.countries = countries
@@ -60,7 +61,9 @@ extension RegionCatalog {
             files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
                 .filter { $0.pathExtension == "json" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
         } catch {
-            collector.report(file: DisplayPath.of(directory), path: "-", "cannot list the regions directory: \(error.localizedDescription)")
+            collector.report(
+                file: DisplayPath.of(directory), path: "-",
+                "cannot list the regions directory: \(error.localizedDescription)")
             return RegionCatalog(regions: [], countries: countries, version: SHA256.hash([]))
         }
         if files.isEmpty {
@@ -73,7 +76,9 @@ extension RegionCatalog {
             guard let region = RegionFile.read(reader, countries: countries) else { continue }
             let expectedName = region.id + ".json"
             if file.lastPathComponent != expectedName {
-                collector.report(file: name, path: "$.id", "\"\(region.id)\": the file of region \"\(region.id)\" must be named \(expectedName)")
+                collector.report(
+                    file: name, path: "$.id",
+                    "\"\(region.id)\": the file of region \"\(region.id)\" must be named \(expectedName)")
             }
             regions.append(region)
             canonical.append((region.id, document))
@@ -81,7 +86,8 @@ extension RegionCatalog {
         validateAcrossRegions(regions, collector: collector, directory: directory)
         let bytes = (try? JSONValue.object(canonical).canonicalBytes(allowsFractions: true)) ?? []
         let declared = Set(files.map { $0.deletingPathExtension().lastPathComponent })
-        return RegionCatalog(regions: regions, countries: countries, version: SHA256.hash(bytes), declaredRegionIDs: declared)
+        return RegionCatalog(
+            regions: regions, countries: countries, version: SHA256.hash(bytes), declaredRegionIDs: declared)
     }
 
     private static func validateAcrossRegions(_ regions: [Region], collector: ProblemCollector, directory: URL) {
@@ -92,13 +98,15 @@ extension RegionCatalog {
             let file = DisplayPath.of(directory.appendingPathComponent(region.id + ".json"))
             regionIDs[region.id, default: 0] += 1
             if regionIDs[region.id] == 2 {
-                collector.report(file: file, path: "$.id", "\"\(region.id)\": duplicate region id; each region id must be unique")
+                collector.report(
+                    file: file, path: "$.id", "\"\(region.id)\": duplicate region id; each region id must be unique")
             }
             for (index, site) in region.sites.enumerated() {
                 if let owner = siteOwners[site.id] {
                     collector.report(
                         file: file, path: "$.sites[\(index)].id",
-                        "\"\(site.id)\": duplicate site id, already used in region \"\(owner)\"; site ids must be unique across regions")
+                        "\"\(site.id)\": duplicate site id, already used in region \"\(owner)\"; site ids must be unique across regions"
+                    )
                 } else {
                     siteOwners[site.id] = region.id
                 }
@@ -107,7 +115,8 @@ extension RegionCatalog {
                 if let owner = countryOwners[country], owner != region.id {
                     collector.report(
                         file: file, path: "$.jurisdiction",
-                        "\"\(country)\" is already in the jurisdiction of region \"\(owner)\"; a country's law governs one region at most")
+                        "\"\(country)\" is already in the jurisdiction of region \"\(owner)\"; a country's law governs one region at most"
+                    )
                 } else {
                     countryOwners[country] = region.id
                 }

@@ -1,0 +1,156 @@
+import Foundation
+import ResidencyCore
+import Testing
+
+@testable import ResidencyStore
+
+@Suite struct DatabaseTests {
+    static func tenant(
+        _ id: String, region: String = "eu", status: TenantStatus = .active, name: String? = nil
+    ) -> Tenant {
+        Tenant(
+            id: id, name: name ?? "Tenant \(id)", plan: .paid, country: CountryCode("DE"), region: region,
+            site: "eu-de-frankfurt", status: status, createdAt: 1_700_000_000_000, policyVersion: "abc")
+    }
+
+    @Test func migratesToTheLatestVersion() throws {
+        let database = try Database(path: ":memory:")
+        #expect(try database.schemaVersion() == 0)
+        try database.migrate()
+        #expect(try database.schemaVersion() == Schema.latestVersion)
+        try database.migrate()  // idempotent
+        #expect(try database.schemaVersion() == Schema.latestVersion)
+    }
+
+    @Test func refusesASchemaFromANewerRelease() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        try database.execute("PRAGMA user_version = \(Schema.latestVersion + 5)")
+        #expect {
+            try database.migrate()
+        } throws: { error in
+            guard let error = error as? StoreError, case .schemaTooNew(_, let found, let supported) = error else {
+                return false
+            }
+            return found == Schema.latestVersion + 5 && supported == Schema.latestVersion
+                && error.description.contains("newer than this residency supports")
+        }
+    }
+
+    @Test func aFailedMigrationLeavesTheVersionUnchanged() throws {
+        let database = try Database(path: ":memory:")
+        let migrations = [
+            SchemaMigration(version: 1, name: "ok", sql: "CREATE TABLE a (x INTEGER)"),
+            SchemaMigration(version: 2, name: "broken", sql: "CREATE TABLE b (x INTEGER); CREATE TABLE a (y INTEGER)"),
+        ]
+        #expect(throws: DatabaseError.self) { try database.migrate(migrations) }
+        #expect(try database.schemaVersion() == 1)
+        // Table b was created inside the failed transaction and must be gone.
+        #expect(try database.scalarInteger("SELECT count(*) FROM sqlite_master WHERE name = 'b'") == 0)
+    }
+
+    @Test func fileDatabasesUseWAL() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "residency-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try DataDirectory(directory).openDatabase()
+        let mode = try database.statement("PRAGMA journal_mode").first { $0.text(0) }
+        #expect(mode == "wal")
+        #expect(try database.scalarInteger("PRAGMA synchronous") == 2)  // FULL
+        #expect(try database.scalarInteger("PRAGMA foreign_keys") == 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test func writeRollsBackOnError() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        let tenants = TenantRepository(database)
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try database.write {
+                try tenants.insert(Self.tenant("t1"))
+                throw Boom()
+            }
+        }
+        #expect(try tenants.tenant(id: "t1") == nil)
+        #expect(!database.isInTransaction)
+    }
+
+    @Test func valuesAreBoundNotPasted() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        let tenants = TenantRepository(database)
+        let hostile = "x'); DROP TABLE tenants; --"
+        try tenants.insert(Self.tenant(hostile, name: "Robert\"); DELETE FROM tenants; --"))
+        let stored = try #require(try tenants.tenant(id: hostile))
+        #expect(stored.name == "Robert\"); DELETE FROM tenants; --")
+        #expect(try database.scalarInteger("SELECT count(*) FROM tenants") == 1)
+    }
+
+    @Test func duplicateIDIsAConstraintError() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        let tenants = TenantRepository(database)
+        try tenants.insert(Self.tenant("t1"))
+        #expect {
+            try tenants.insert(Self.tenant("t1"))
+        } throws: { error in
+            (error as? DatabaseError)?.isConstraintViolation == true
+        }
+    }
+
+    @Test func schemaChecksRefuseBadValues() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        #expect(throws: DatabaseError.self) {
+            try database.statement(
+                "INSERT INTO tenants VALUES ('t', 'n', 'platinum', NULL, 'eu', 's', 'active', 0, 'v')"
+            ).run()
+        }
+    }
+
+    @Test func paginatesInIDOrderWithFilters() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        let tenants = TenantRepository(database)
+        try database.write {
+            for index in 0..<25 {
+                try tenants.insert(Self.tenant(String(format: "t%03d", index), region: index % 2 == 0 ? "eu" : "us"))
+            }
+        }
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try tenants.tenants(region: "eu", after: cursor, limit: 5)
+            seen += page.map(\.id)
+            cursor = page.count == 5 ? page.last?.id : nil
+        } while cursor != nil
+        #expect(seen == (0..<25).filter { $0 % 2 == 0 }.map { String(format: "t%03d", $0) })
+        try tenants.updateStatus(id: "t000", to: .deleted)
+        #expect(try tenants.liveCounts() == ["eu": 12, "us": 12])
+        #expect(try tenants.tenants(status: .deleted, limit: 10).map(\.id) == ["t000"])
+    }
+
+    @Test func reopeningKeepsData() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "residency-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let database = try DataDirectory(directory).openDatabase()
+            try TenantRepository(database).insert(Self.tenant("kept"))
+        }
+        let reopened = try DataDirectory(directory).openDatabase()
+        #expect(try TenantRepository(reopened).tenant(id: "kept")?.name == "Tenant kept")
+    }
+
+    @Test func errorsNameTheStatement() throws {
+        let database = try Database(path: ":memory:")
+        #expect {
+            try database.statement("SELECT * FROM nowhere")
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("no such table: nowhere") && text.contains("SELECT * FROM nowhere")
+        }
+    }
+}
