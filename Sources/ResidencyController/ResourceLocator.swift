@@ -97,3 +97,14 @@ public struct ResourceError: Error, Sendable, CustomStringConvertible {
             "cannot find the \(name)/ directory (looked in \(tried.prefix(3).joined(separator: ", "))…); pass \(flag) DIR or set \(variable)"
     }
 }
+
+extension ResourceLocator {
+    public static let geoIPVariable = "RESIDENCY_GEOIP"
+
+    /// The geolocation database: explicit, then `RESIDENCY_GEOIP`, then the one shipped in `Regions/`.
+    public func geoIPDatabase(explicit: String?, regions: URL) -> URL {
+        if let explicit { return resolve(explicit) }
+        if let fromEnvironment = environment[Self.geoIPVariable], !fromEnvironment.isEmpty { return resolve(fromEnvironment) }
+        return regions.appendingPathComponent("dbip-country-lite.mmdb")
+    }
+}
