@@ -29,14 +29,14 @@ enum GeoCommand {
         let locator = try locator(arguments, context)
         var bad = 0
         var line = 0
-        func handle(_ text: String, label: String) throws {
+        /// Prints the answer for one address; false when it was malformed.
+        func handle(_ text: String, label: String) throws -> Bool {
             let address: IPAddress
             switch IPAddress.parse(text) {
             case .success(let parsed): address = parsed
             case .failure(let error):
-                bad += 1
                 context.printError("\(label): \(error)")
-                return
+                return false
             }
             let answer = try locator.locate(address)
             var country: String?
@@ -61,6 +61,7 @@ enum GeoCommand {
                 if let note { members.append(("note", .string(note))) }
                 context.print(JSONValue.object(members).encoded())
             }
+            return true
         }
         for (index, argument) in arguments.positionals.enumerated() {
             if argument == "-" {
@@ -68,10 +69,10 @@ enum GeoCommand {
                     line += 1
                     let trimmed = text.trimmingCharacters(in: .whitespaces)
                     if trimmed.isEmpty { continue }
-                    try handle(trimmed, label: "stdin line \(line)")
+                    if try !handle(trimmed, label: "stdin line \(line)") { bad += 1 }
                 }
             } else {
-                try handle(argument, label: "argument \(index + 1)")
+                if try !handle(argument, label: "argument \(index + 1)") { bad += 1 }
             }
         }
         if bad > 0 {
