@@ -37,3 +37,9 @@ struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension Fixtures {
+    /// `../shared/geo` beside the repository, as on developer machines and in CI.
+    static let sharedGeo = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/geo")
+    static let conformance = sharedGeo.appendingPathComponent("maxmind-test-data")
+}

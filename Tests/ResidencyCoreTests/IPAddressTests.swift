@@ -91,13 +91,13 @@ struct SplitMix64: RandomNumberGenerator {
         ("224.0.0.1", "224.0.0.0/4"), ("255.255.255.255", "240.0.0.0/4"), ("0.1.2.3", "0.0.0.0/8"),
         ("::1", "::1/128"), ("::", "::/128"), ("fe80::1", "fe80::/10"), ("fd00::1", "fc00::/7"),
         ("2001:db8::1", "2001:db8::/32"), ("ff02::1", "ff00::/8"), ("::ffff:10.0.0.1", "10.0.0.0/8"),
-        ("3fff::1", "3fff::/20"), ("2002:c000:201::1", "2002::/16"),
+        ("3fff::1", "3fff::/20"), ("2002:c000:201::1", "192.0.2.0/24"), ("2001:0:4136:e378::1", "2001::/23"),
     ])
     func recognisesSpecialPurposeRanges(address: String, prefix: String) throws {
         #expect(SpecialPurposeRange.containing(try IPAddress(address))?.prefix == prefix)
     }
 
-    @Test(arguments: ["8.8.8.8", "81.2.69.160", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "172.32.0.1", "100.128.0.1"])
+    @Test(arguments: ["8.8.8.8", "81.2.69.160", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "172.32.0.1", "100.128.0.1", "2002:808:808::1"])
     func publicAddressesAreLocatable(address: String) throws {
         #expect(SpecialPurposeRange.containing(try IPAddress(address)) == nil)
     }

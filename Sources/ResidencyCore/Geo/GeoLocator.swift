@@ -25,7 +25,7 @@ public struct GeoLocator: Sendable {
     public static let defaultFileName = "dbip-country-lite.mmdb"
 
     public func locate(_ address: IPAddress) throws(MaxMindError) -> Answer {
-        let address = address.unwrappingIPv4Mapped
+        let address = address.unwrappingEmbeddedIPv4
         if let range = SpecialPurposeRange.containing(address) { return .notLocatable(range) }
         guard let record = try database.geoRecord(for: address) else { return .notInDatabase }
         return .located(record)

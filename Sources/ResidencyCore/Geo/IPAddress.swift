@@ -54,6 +54,13 @@ public enum IPAddress: Sendable, Hashable {
         return self
     }
 
+    /// The IPv4 address a customer really uses when this is an IPv4-mapped (`::ffff:0:0/96`) or 6to4
+    /// (`2002::/16`) address; otherwise the address itself.
+    public var unwrappingEmbeddedIPv4: IPAddress {
+        if case .v6(let high, _) = self, high >> 48 == 0x2002 { return .v4(UInt32(truncatingIfNeeded: high >> 16)) }
+        return unwrappingIPv4Mapped
+    }
+
     public var bytes: [UInt8] {
         switch self {
         case .v4(let value): return (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - $0 * 8)) }

@@ -4,10 +4,10 @@ public struct SpecialPurposeRange: Sendable, Hashable {
     public let prefix: String
     public let name: String
 
-    /// The special-purpose range `address` falls in, if any. IPv4-mapped IPv6 addresses are judged by their
-    /// IPv4 address.
+    /// The special-purpose range `address` falls in, if any. IPv4-mapped and 6to4 addresses are judged by
+    /// their embedded IPv4 address.
     public static func containing(_ address: IPAddress) -> SpecialPurposeRange? {
-        switch address.unwrappingIPv4Mapped {
+        switch address.unwrappingEmbeddedIPv4 {
         case .v4(let value):
             for range in v4 where value & range.mask == range.network { return range.range }
         case .v6(let high, let low):
@@ -66,7 +66,6 @@ public struct SpecialPurposeRange: Sendable, Hashable {
         v6(0x0100_0000_0000_0000, 0, 64, "100::/64", "discard-only (RFC 6666)"),
         v6(0x2001_0db8_0000_0000, 0, 32, "2001:db8::/32", "documentation (RFC 3849)"),
         v6(0x2001_0000_0000_0000, 0, 23, "2001::/23", "IETF protocol assignments (RFC 2928)"),
-        v6(0x2002_0000_0000_0000, 0, 16, "2002::/16", "6to4 (RFC 3056): the real address is the embedded IPv4"),
         v6(0x3fff_0000_0000_0000, 0, 20, "3fff::/20", "documentation (RFC 9637)"),
         v6(0xfc00_0000_0000_0000, 0, 7, "fc00::/7", "unique local address (RFC 4193)"),
         v6(0xfe80_0000_0000_0000, 0, 10, "fe80::/10", "link-local (RFC 4291)"),
