@@ -23,6 +23,11 @@ let package = Package(
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
         .target(name: "ResidencyCLI", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController"]),
         .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
+        .executableTarget(
+            name: "residency-bench",
+            dependencies: ["ResidencyCore", "ResidencyController"],
+            path: "Benchmarks/residency-bench"
+        ),
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
         .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),

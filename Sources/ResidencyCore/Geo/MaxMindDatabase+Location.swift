@@ -62,6 +62,6 @@ extension MaxMindDatabase {
 
     private static func countryCode(_ bytes: UnsafeRawBufferPointer) -> CountryCode? {
         guard bytes.count == 2 else { return nil }
-        return CountryCode(String(decoding: bytes, as: UTF8.self))
+        return CountryCode(upperCaseASCII: bytes[0], bytes[1])
     }
 }

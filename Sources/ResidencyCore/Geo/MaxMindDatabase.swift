@@ -177,13 +177,22 @@ public final class MaxMindDatabase: @unchecked Sendable {
         let start = depth
         let recordSize = self.recordSize
         let nodeCount = self.nodeCount
-        // The address bits are consumed from the top of `high`, then of `low`.
-        while depth < bits && node < nodeCount {
-            let bit = Int(high >> 63)
-            high = high << 1 | low >> 63
-            low <<= 1
-            node = Self.record(tree, node: node, bit: bit, recordSize: recordSize)
-            depth += 1
+        // The address bits are consumed from the top of `high`, then of `low`. One loop per record size, so
+        // the size is not re-examined for every bit.
+        @inline(__always)
+        func walk(_ size: Int) {
+            while depth < bits && node < nodeCount {
+                let bit = Int(high >> 63)
+                high = high << 1 | low >> 63
+                low <<= 1
+                node = Self.record(tree, node: node, bit: bit, recordSize: size)
+                depth += 1
+            }
+        }
+        switch recordSize {
+        case 24: walk(24)
+        case 28: walk(28)
+        default: walk(32)
         }
         let prefixLength = depth - (address.isIPv4 ? ipv4StartDepth : 0)
         if node == nodeCount { return nil }

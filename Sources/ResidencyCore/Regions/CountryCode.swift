@@ -11,6 +11,17 @@ public struct CountryCode: Sendable, Hashable, Comparable, CustomStringConvertib
         rawValue = text.uppercased()
     }
 
+    /// Two bytes already known to be upper-case ASCII letters, as geolocation databases store them; avoids
+    /// the case conversion on the lookup path.
+    public init?(upperCaseASCII first: UInt8, _ second: UInt8) {
+        guard (0x41...0x5A).contains(first), (0x41...0x5A).contains(second) else {
+            guard let code = CountryCode(String(decoding: [first, second], as: UTF8.self)) else { return nil }
+            self = code
+            return
+        }
+        rawValue = String(decoding: [first, second], as: UTF8.self)
+    }
+
     public var description: String { rawValue }
 
     public static func < (lhs: CountryCode, rhs: CountryCode) -> Bool { lhs.rawValue < rhs.rawValue }

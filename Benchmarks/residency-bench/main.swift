@@ -1,0 +1,23 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+/// `residency-bench SUITE [options]`: reproducible measurements, printed as `name value unit` lines that
+/// `Scripts/bench` puts side by side with their references.
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let suite = arguments.first else {
+    FileHandle.standardError.write(Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n".utf8))
+    exit(64)
+}
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+switch suite {
+case "geo":
+    exit(GeoBenchmark.run(option: option))
+default:
+    FileHandle.standardError.write(Data("unknown suite '\(suite)'; available: geo\n".utf8))
+    exit(64)
+}
