@@ -72,7 +72,8 @@ enum GeoBenchmark {
         for _ in 0..<3 {
             let start = DispatchTime.now().uptimeNanoseconds
             var hits = 0
-            for address in addresses where placer.place(PlacementRequest(ip: address), occupancy: occupancy).region != nil { hits += 1 }
+            for address in addresses
+            where placer.place(PlacementRequest(ip: address), occupancy: occupancy).region != nil { hits += 1 }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start))
             placed = hits
         }

@@ -6,7 +6,9 @@ import ResidencyCore
 /// `Scripts/bench` puts side by side with their references.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
-    FileHandle.standardError.write(Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n".utf8)
+    )
     exit(64)
 }
 func option(_ name: String) -> String? {

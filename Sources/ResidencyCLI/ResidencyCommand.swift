@@ -10,7 +10,9 @@ public enum ResidencyCommand {
             Places each new tenant in the nearest permitted region, keeps the tenant directory, and enforces
             where tenant data may be stored and reached from.
             """,
-        subcommands: [VersionCommand.spec, RegionsCommand.spec, PoliciesCommand.spec, GeoCommand.spec, PlaceCommand.spec])
+        subcommands: [
+            VersionCommand.spec, RegionsCommand.spec, PoliciesCommand.spec, GeoCommand.spec, PlaceCommand.spec,
+        ])
 
     /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.
     public static func main(_ arguments: [String], context: CommandContext = .process) -> Int32 {

@@ -104,7 +104,9 @@ extension ResourceLocator {
     /// The geolocation database: explicit, then `RESIDENCY_GEOIP`, then the one shipped in `Regions/`.
     public func geoIPDatabase(explicit: String?, regions: URL) -> URL {
         if let explicit { return resolve(explicit) }
-        if let fromEnvironment = environment[Self.geoIPVariable], !fromEnvironment.isEmpty { return resolve(fromEnvironment) }
+        if let fromEnvironment = environment[Self.geoIPVariable], !fromEnvironment.isEmpty {
+            return resolve(fromEnvironment)
+        }
         return regions.appendingPathComponent("dbip-country-lite.mmdb")
     }
 }

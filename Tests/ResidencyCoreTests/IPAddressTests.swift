@@ -76,7 +76,8 @@ struct SplitMix64: RandomNumberGenerator {
     @Test func randomAddressesRoundTrip() throws {
         var random = SplitMix64(seed: 42)
         for _ in 0..<20_000 {
-            let v6 = IPAddress.v6(high: random.next() & (random.next() | random.next()), low: random.next() & random.next())
+            let v6 = IPAddress.v6(
+                high: random.next() & (random.next() | random.next()), low: random.next() & random.next())
             #expect(try IPAddress(v6.description) == v6)
             #expect(IPAddress(bytes: v6.bytes) == v6)
             let v4 = IPAddress.v4(UInt32(truncatingIfNeeded: random.next()))
@@ -97,7 +98,10 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(SpecialPurposeRange.containing(try IPAddress(address))?.prefix == prefix)
     }
 
-    @Test(arguments: ["8.8.8.8", "81.2.69.160", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "172.32.0.1", "100.128.0.1", "2002:808:808::1"])
+    @Test(arguments: [
+        "8.8.8.8", "81.2.69.160", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "172.32.0.1", "100.128.0.1",
+        "2002:808:808::1",
+    ])
     func publicAddressesAreLocatable(address: String) throws {
         #expect(SpecialPurposeRange.containing(try IPAddress(address)) == nil)
     }

@@ -9,7 +9,8 @@ import Testing
     static let sourceData = Fixtures.conformance.appendingPathComponent("source-data")
 
     static var sourceFiles: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: sourceData.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: sourceData.path)) ?? []).filter { $0.hasSuffix(".json") }
+            .sorted()
     }
 
     /// A network as a 128-bit prefix, IPv4 mapped under ::/96 as the writer stores it.
@@ -39,12 +40,14 @@ import Testing
 
     @Test(arguments: sourceFiles)
     func answersAsTheSourceDataSays(sourceFile: String) throws {
-        let databaseURL = Self.testData.appendingPathComponent(sourceFile.replacingOccurrences(of: ".json", with: ".mmdb"))
+        let databaseURL = Self.testData.appendingPathComponent(
+            sourceFile.replacingOccurrences(of: ".json", with: ".mmdb"))
         // The source data includes one sandbox file the project publishes no database for.
         guard FileManager.default.fileExists(atPath: databaseURL.path) else { return }
         let database = try MaxMindDatabase(path: databaseURL.path)
         try database.verify()
-        let source = try JSONParser.parse(Array(try Data(contentsOf: Self.sourceData.appendingPathComponent(sourceFile))))
+        let source = try JSONParser.parse(
+            Array(try Data(contentsOf: Self.sourceData.appendingPathComponent(sourceFile))))
         guard case .array(let entries) = source else {
             Issue.record("source data is not an array")
             return
@@ -90,7 +93,8 @@ import Testing
         case (.double(let a), .number(let n)):
             return abs(a - (n.doubleValue ?? .nan)) <= 1e-9 * max(1, abs(a)) ? nil : "\(path): \(a) vs \(n)"
         case (.float(let a), .number(let n)):
-            return abs(Double(a) - (n.doubleValue ?? .nan)) <= 1e-5 * max(1, abs(Double(a))) ? nil : "\(path): \(a) vs \(n)"
+            return abs(Double(a) - (n.doubleValue ?? .nan)) <= 1e-5 * max(1, abs(Double(a)))
+                ? nil : "\(path): \(a) vs \(n)"
         case (.uint128(let high, let low), .number(let n)):
             return high == 0 && String(low) == n.text ? nil : "\(path): uint128 vs \(n)"
         case (.int32(let a), .number(let n)): return String(a) == n.text ? nil : "\(path): \(a) vs \(n)"
@@ -104,8 +108,10 @@ import Testing
         try MaxMindDatabase(path: Self.testData.appendingPathComponent(name).path)
     }
 
-    @Test(arguments: ["MaxMind-DB-test-ipv4-24.mmdb", "MaxMind-DB-test-ipv4-28.mmdb", "MaxMind-DB-test-ipv4-32.mmdb",
-                      "MaxMind-DB-test-mixed-24.mmdb", "MaxMind-DB-test-mixed-28.mmdb", "MaxMind-DB-test-mixed-32.mmdb"])
+    @Test(arguments: [
+        "MaxMind-DB-test-ipv4-24.mmdb", "MaxMind-DB-test-ipv4-28.mmdb", "MaxMind-DB-test-ipv4-32.mmdb",
+        "MaxMind-DB-test-mixed-24.mmdb", "MaxMind-DB-test-mixed-28.mmdb", "MaxMind-DB-test-mixed-32.mmdb",
+    ])
     func ipv4Networks(file: String) throws {
         let database = try open(file)
         try database.verify()
@@ -118,19 +124,23 @@ import Testing
         let mixed = file.contains("mixed")
         for (probe, network, length) in expected {
             let address = try IPAddress(probe)
-            #expect(try database.lookup(address)?["ip"] == .string(mixed ? "::" + network : network), "\(file) \(probe)")
+            #expect(
+                try database.lookup(address)?["ip"] == .string(mixed ? "::" + network : network), "\(file) \(probe)")
             #expect(try database.match(address)?.prefixLength == length, "\(file) \(probe)")
         }
         #expect(try database.lookup(try IPAddress("1.1.1.33")) == nil)
         #expect(try database.lookup(try IPAddress("255.254.253.123")) == nil)
         if database.metadata.ipVersion == 6 {
             // The writer aliases IPv4-mapped space to the IPv4 subtree.
-            #expect(try database.lookup(try IPAddress("::ffff:1.1.1.3"))?["ip"] == .string(mixed ? "::1.1.1.2" : "1.1.1.2"))
+            #expect(
+                try database.lookup(try IPAddress("::ffff:1.1.1.3"))?["ip"] == .string(mixed ? "::1.1.1.2" : "1.1.1.2"))
         }
     }
 
-    @Test(arguments: ["MaxMind-DB-test-ipv6-24.mmdb", "MaxMind-DB-test-ipv6-28.mmdb", "MaxMind-DB-test-ipv6-32.mmdb",
-                      "MaxMind-DB-test-mixed-24.mmdb", "MaxMind-DB-test-mixed-28.mmdb", "MaxMind-DB-test-mixed-32.mmdb"])
+    @Test(arguments: [
+        "MaxMind-DB-test-ipv6-24.mmdb", "MaxMind-DB-test-ipv6-28.mmdb", "MaxMind-DB-test-ipv6-32.mmdb",
+        "MaxMind-DB-test-mixed-24.mmdb", "MaxMind-DB-test-mixed-28.mmdb", "MaxMind-DB-test-mixed-32.mmdb",
+    ])
     func ipv6Networks(file: String) throws {
         let database = try open(file)
         let expected: [(String, String)] = [
@@ -169,25 +179,32 @@ import Testing
     }
 
     @Test func otherValidDatabasesVerify() throws {
-        for name in ["MaxMind-DB-test-nested.mmdb", "MaxMind-DB-test-pointer-decoder.mmdb", "MaxMind-DB-test-metadata-pointers.mmdb", "MaxMind-DB-no-ipv4-search-tree.mmdb",
-                     "MaxMind-DB-string-value-entries.mmdb", "GeoIP2-City-Shield-Test.mmdb", "GeoIP2-Country-Shield-Test.mmdb"] {
+        for name in [
+            "MaxMind-DB-test-nested.mmdb", "MaxMind-DB-test-pointer-decoder.mmdb",
+            "MaxMind-DB-test-metadata-pointers.mmdb", "MaxMind-DB-no-ipv4-search-tree.mmdb",
+            "MaxMind-DB-string-value-entries.mmdb", "GeoIP2-City-Shield-Test.mmdb", "GeoIP2-Country-Shield-Test.mmdb",
+        ] {
             #expect(throws: Never.self, "\(name)") { try open(name).verify() }
         }
-        #expect(try open("MaxMind-DB-test-metadata-pointers.mmdb").metadata.databaseType == "Lots of pointers in metadata")
+        #expect(
+            try open("MaxMind-DB-test-metadata-pointers.mmdb").metadata.databaseType == "Lots of pointers in metadata")
     }
 
     static var badFiles: [String] {
         let badData = Fixtures.conformance.appendingPathComponent("bad-data")
         var files: [String] = []
         for reader in (try? FileManager.default.contentsOfDirectory(atPath: badData.path)) ?? [] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: badData.appendingPathComponent(reader).path)) ?? []
+            for name
+                in (try? FileManager.default.contentsOfDirectory(atPath: badData.appendingPathComponent(reader).path))
+                ?? []
             where name.hasSuffix(".mmdb") {
                 files.append("bad-data/\(reader)/\(name)")
             }
         }
         return files.sorted() + [
             "test-data/MaxMind-DB-test-broken-pointers-24.mmdb", "test-data/MaxMind-DB-test-broken-search-tree-24.mmdb",
-            "test-data/GeoIP2-City-Test-Broken-Double-Format.mmdb", "test-data/GeoIP2-City-Test-Invalid-Node-Count.mmdb",
+            "test-data/GeoIP2-City-Test-Broken-Double-Format.mmdb",
+            "test-data/GeoIP2-City-Test-Invalid-Node-Count.mmdb",
         ]
     }
 

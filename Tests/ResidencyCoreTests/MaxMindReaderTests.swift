@@ -14,7 +14,9 @@ import Testing
         "uint64": .uint64(1_152_921_504_606_846_976),
         "uint128": .uint128(high: 0x0100_0000_0000_0000, low: 0),
         "array": .array([.uint32(1), .uint32(2), .uint32(3)]),
-        "map": .map(["mapX": .map(["arrayX": .array([.uint32(7), .uint32(8), .uint32(9)]), "utf8_stringX": .string("hello")])]),
+        "map": .map([
+            "mapX": .map(["arrayX": .array([.uint32(7), .uint32(8), .uint32(9)]), "utf8_stringX": .string("hello")])
+        ]),
         "boolean": .bool(true),
         "float": .float(1.1),
         "long_string": .string(String(repeating: "x", count: 70_000)),
@@ -33,7 +35,9 @@ import Testing
         #expect(try database.lookup(try IPAddress("1.1.2.1")) == nil)
         #expect(try database.countryCode(for: try IPAddress("2001:db8:ffff::1")) == CountryCode("DE"))
         #expect(try database.match(try IPAddress("1.1.1.1"))?.prefixLength == 24)
-        #expect(try database.value(for: try IPAddress("1.1.1.1"), path: ["map", "mapX", "utf8_stringX"]) == .string("hello"))
+        #expect(
+            try database.value(for: try IPAddress("1.1.1.1"), path: ["map", "mapX", "utf8_stringX"]) == .string("hello")
+        )
         try database.verify()
     }
 
@@ -47,7 +51,8 @@ import Testing
             var expected: [(IPAddress, String)] = []
             for index in 0..<300 {
                 let address = IPAddress.v4(UInt32(truncatingIfNeeded: random.next()) | 1)
-                try writer.insert("\(address)/32", .map(["country": .map(["iso_code": .string(index % 2 == 0 ? "FR" : "JP")])]))
+                try writer.insert(
+                    "\(address)/32", .map(["country": .map(["iso_code": .string(index % 2 == 0 ? "FR" : "JP")])]))
                 expected.append((address, index % 2 == 0 ? "FR" : "JP"))
             }
             let database = try MaxMindDatabase(bytes: writer.build())
@@ -61,7 +66,9 @@ import Testing
         try writer.insert("8.8.8.0/24", .map(["country": .map(["iso_code": .string("US")])]))
         let database = try MaxMindDatabase(bytes: writer.build())
         #expect(try database.countryCode(for: try IPAddress("::ffff:8.8.8.8")) == CountryCode("US"))
-        #expect(throws: MaxMindError.ipv6LookupInIPv4Database("2001:db8::1")) { try database.match(try IPAddress("2001:db8::1")) }
+        #expect(throws: MaxMindError.ipv6LookupInIPv4Database("2001:db8::1")) {
+            try database.match(try IPAddress("2001:db8::1"))
+        }
     }
 
     @Test func cityRecordsGiveCoordinates() throws {
@@ -118,7 +125,9 @@ import Testing
         var random = SplitMix64(seed: 7)
         for _ in 0..<2_000 {
             var mutated = file
-            for _ in 0..<3 { mutated[Int(random.next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: random.next()) }
+            for _ in 0..<3 {
+                mutated[Int(random.next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
             _ = isRefused(mutated)
         }
     }

@@ -96,7 +96,9 @@ struct MaxMindWriter {
     }
 
     static func encodeNode(_ left: UInt32, _ right: UInt32, recordSize: Int) -> [UInt8] {
-        func be(_ value: UInt32, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) } }
+        func be(_ value: UInt32, _ count: Int) -> [UInt8] {
+            (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) }
+        }
         switch recordSize {
         case 24: return be(left, 3) + be(right, 3)
         case 28:
@@ -142,7 +144,9 @@ struct MaxMindWriter {
             let bytes = Array(string.utf8)
             out += control(type: 2, size: bytes.count) + bytes
         case .double(let double):
-            out += control(type: 3, size: 8) + (0..<8).map { UInt8(truncatingIfNeeded: double.bitPattern >> (56 - 8 * $0)) }
+            out +=
+                control(type: 3, size: 8)
+                + (0..<8).map { UInt8(truncatingIfNeeded: double.bitPattern >> (56 - 8 * $0)) }
         case .bytes(let bytes): out += control(type: 4, size: bytes.count) + bytes
         case .uint16(let v): let b = minimal(UInt64(v)); out += control(type: 5, size: b.count) + b
         case .uint32(let v): let b = minimal(UInt64(v)); out += control(type: 6, size: b.count) + b
@@ -153,11 +157,15 @@ struct MaxMindWriter {
                 encode(members[key]!, into: &out)
             }
         case .int32(let v):
-            let b = v < 0 ? (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (24 - 8 * $0)) } : minimal(UInt64(v))
+            let b =
+                v < 0
+                ? (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (24 - 8 * $0)) } : minimal(UInt64(v))
             out += control(type: 8, size: b.count) + b
         case .uint64(let v): let b = minimal(v); out += control(type: 9, size: b.count) + b
         case .uint128(let high, let low):
-            let b = high == 0 ? minimal(low) : minimal(high) + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+            let b =
+                high == 0
+                ? minimal(low) : minimal(high) + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
             out += control(type: 10, size: b.count) + b
         case .array(let elements):
             out += control(type: 11, size: elements.count)

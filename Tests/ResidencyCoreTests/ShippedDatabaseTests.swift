@@ -80,7 +80,9 @@ import Testing
                 expected = Self.country(of: Self.key(address), in: ranges)
             }
             let actual = try database.countryCode(for: address)?.rawValue
-            if expected != actual && mismatches.count < 10 { mismatches.append("\(address): ranges say \(expected ?? "-"), database \(actual ?? "-")") }
+            if expected != actual && mismatches.count < 10 {
+                mismatches.append("\(address): ranges say \(expected ?? "-"), database \(actual ?? "-")")
+            }
         }
         for _ in 0..<100_000 {
             try check(.v4(UInt32(truncatingIfNeeded: random.next())), ranges.v4)

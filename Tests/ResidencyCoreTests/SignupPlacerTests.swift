@@ -15,7 +15,10 @@ import Testing
         try writer.insert("2.0.0.0/8", country("FR"))
         try writer.insert(
             "5.0.0.0/8",
-            .map(["country": .map(["iso_code": .string("DE")]), "location": .map(["latitude": .double(53.35), "longitude": .double(-6.26)])]))
+            .map([
+                "country": .map(["iso_code": .string("DE")]),
+                "location": .map(["latitude": .double(53.35), "longitude": .double(-6.26)]),
+            ]))
         try writer.insert("8.0.0.0/8", country("US"))
         try writer.insert("41.0.0.0/8", country("ZA"))
         try writer.insert("2a00::/16", country("GB"))
@@ -28,7 +31,9 @@ import Testing
     }
 
     static func request(ip: String? = nil, country: String? = nil, region: String? = nil) -> PlacementRequest {
-        PlacementRequest(ip: ip.map { try! IPAddress($0) }, declaredCountry: country.map { CountryCode($0)! }, requestedRegion: region)
+        PlacementRequest(
+            ip: ip.map { try! IPAddress($0) }, declaredCountry: country.map { CountryCode($0)! },
+            requestedRegion: region)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -44,28 +49,42 @@ import Testing
         var testDescription: String { label }
     }
 
-    static func placed(_ label: String, ip: String? = nil, country: String? = nil, region: String? = nil, _ expected: String,
-                       site: String? = nil, reason: String? = nil) -> Case {
-        Case(label: label, ip: ip, country: country, region: region, expectedRegion: expected, expectedSite: site, refusal: nil,
-             rule: nil, reason: reason)
+    static func placed(
+        _ label: String, ip: String? = nil, country: String? = nil, region: String? = nil, _ expected: String,
+        site: String? = nil, reason: String? = nil
+    ) -> Case {
+        Case(
+            label: label, ip: ip, country: country, region: region, expectedRegion: expected, expectedSite: site,
+            refusal: nil,
+            rule: nil, reason: reason)
     }
 
-    static func refused(_ label: String, ip: String? = nil, country: String? = nil, region: String? = nil,
-                        _ code: PlacementRefusal.Code, rule: String?) -> Case {
-        Case(label: label, ip: ip, country: country, region: region, expectedRegion: nil, expectedSite: nil, refusal: code,
-             rule: rule, reason: nil)
+    static func refused(
+        _ label: String, ip: String? = nil, country: String? = nil, region: String? = nil,
+        _ code: PlacementRefusal.Code, rule: String?
+    ) -> Case {
+        Case(
+            label: label, ip: ip, country: country, region: region, expectedRegion: nil, expectedSite: nil,
+            refusal: code,
+            rule: rule, reason: nil)
     }
 
     static let cases: [Case] = [
-        placed("Germany, EEA rule, Frankfurt", country: "DE", "eu", site: "eu-de-frankfurt", reason: "mandatory_region"),
+        placed(
+            "Germany, EEA rule, Frankfurt", country: "DE", "eu", site: "eu-de-frankfurt", reason: "mandatory_region"),
         placed("Ireland, EEA rule, Dublin", country: "IE", "eu", site: "eu-ie-dublin", reason: "mandatory_region"),
-        placed("Portugal, nearer London but held to the EU", country: "PT", "eu", site: "eu-ie-dublin", reason: "mandatory_region"),
+        placed(
+            "Portugal, nearer London but held to the EU", country: "PT", "eu", site: "eu-ie-dublin",
+            reason: "mandatory_region"),
         placed("Cyprus, nearer Dubai but held to the EU", country: "CY", "eu", site: "eu-de-frankfurt"),
-        placed("United Kingdom chooses, nearest is the UK", country: "GB", "uk", site: "uk-london", reason: "region_choice"),
+        placed(
+            "United Kingdom chooses, nearest is the UK", country: "GB", "uk", site: "uk-london", reason: "region_choice"
+        ),
         placed("United States", country: "US", "us", site: "us-ashburn", reason: "nearest_region"),
         placed("India, mandatory", country: "IN", "india", site: "india-mumbai", reason: "mandatory_region"),
         placed("Singapore", country: "SG", "singapore", site: "singapore-1"),
-        placed("Australia, mandatory", country: "AU", "australia", site: "australia-sydney", reason: "mandatory_region"),
+        placed(
+            "Australia, mandatory", country: "AU", "australia", site: "australia-sydney", reason: "mandatory_region"),
         placed("South Africa", country: "ZA", "africa", site: "africa-cape-town"),
         placed("UAE, mandatory", country: "AE", "uae", site: "uae-dubai", reason: "mandatory_region"),
         placed("Japan, nearest", country: "JP", "singapore", reason: "nearest_region"),
@@ -73,14 +92,17 @@ import Testing
         placed("Argentina, override instead of Cape Town", country: "AR", "us", reason: "override"),
         placed("Brazil, nearest by distance", country: "BR", "us", reason: "nearest_region"),
         placed("UK asks for the EU, permitted", country: "GB", region: "eu", "eu", reason: "requested_region"),
-        placed("Brazil asks for India, unrestricted", country: "BR", region: "india", "india", reason: "requested_region"),
+        placed(
+            "Brazil asks for India, unrestricted", country: "BR", region: "india", "india", reason: "requested_region"),
         refused("France asks for the US", country: "FR", region: "us", .regionNotPermitted, rule: "eea-in-eu"),
         refused("UK asks for India", country: "GB", region: "india", .regionNotPermitted, rule: "uk-choice"),
         refused("North Korea", country: "KP", .noPermittedRegion, rule: "sanctions"),
         refused("Russia, localisation law", country: "RU", .noPermittedRegion, rule: "russia-localisation"),
         refused("unknown requested region", country: "US", region: "mars", .unknownRegion, rule: nil),
         placed("geolocated France", ip: "2.3.4.5", "eu", site: "eu-de-frankfurt", reason: "geolocated"),
-        placed("geolocated Germany with Dublin coordinates", ip: "5.6.7.8", "eu", site: "eu-ie-dublin", reason: "nearest_region"),
+        placed(
+            "geolocated Germany with Dublin coordinates", ip: "5.6.7.8", "eu", site: "eu-ie-dublin",
+            reason: "nearest_region"),
         placed("geolocated IPv6 UK", ip: "2a00:1450::1", "uk", reason: "geolocated"),
         placed("IPv4-mapped US", ip: "::ffff:8.8.8.8", "us", reason: "geolocated"),
         placed("declared wins over geolocation", ip: "8.8.8.8", country: "GB", "uk", reason: "country_mismatch"),
@@ -109,7 +131,10 @@ import Testing
         #expect(decision.country == CountryCode("DE"))
         #expect(decision.declaredCountry == CountryCode("DE"))
         #expect(decision.geolocatedCountry == CountryCode("FR"))
-        #expect(decision.reasons.map(\.code) == ["geolocated", "declared_country", "country_mismatch", "mandatory_region", "nearest_region", "site"])
+        #expect(
+            decision.reasons.map(\.code) == [
+                "geolocated", "declared_country", "country_mismatch", "mandatory_region", "nearest_region", "site",
+            ])
     }
 
     @Test func isDeterministic() {
@@ -137,7 +162,8 @@ import Testing
         let singapore = copy.regions.appendingPathComponent("singapore.json")
         try Fixtures.replace(in: singapore, "\"status\": \"active\"", with: "\"status\": \"draining\"")
         try Fixtures.replace(in: singapore, "\"accepts_signups\": true", with: "\"accepts_signups\": false")
-        let draining = SignupPlacer(policies: try PolicySet.load(regions: copy.regions, policies: copy.policies), locator: nil)
+        let draining = SignupPlacer(
+            policies: try PolicySet.load(regions: copy.regions, policies: copy.policies), locator: nil)
         let decision = draining.place(Self.request(country: "JP"))
         #expect(decision.reasons.contains(.regionUnavailable(region: "singapore", why: .draining)))
         #expect(decision.region != nil && decision.region != "singapore")
@@ -148,8 +174,11 @@ import Testing
     @Test func unlocatedRefusalPolicy() throws {
         let copy = try Fixtures.copyOfShippedFiles()
         defer { try? FileManager.default.removeItem(at: copy.root) }
-        try Fixtures.replace(in: copy.policies.appendingPathComponent("residency.json"), "\"action\": \"region\",\n    \"region\": \"eu\",", with: "\"action\": \"refuse\",")
-        let strict = SignupPlacer(policies: try PolicySet.load(regions: copy.regions, policies: copy.policies), locator: nil)
+        try Fixtures.replace(
+            in: copy.policies.appendingPathComponent("residency.json"),
+            "\"action\": \"region\",\n    \"region\": \"eu\",", with: "\"action\": \"refuse\",")
+        let strict = SignupPlacer(
+            policies: try PolicySet.load(regions: copy.regions, policies: copy.policies), locator: nil)
         #expect(strict.place(Self.request()).refusal?.code == .unlocated)
         #expect(strict.place(Self.request(country: "FR")).region == "eu")
     }

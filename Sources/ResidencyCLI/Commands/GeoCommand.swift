@@ -22,7 +22,10 @@ enum GeoCommand {
             An argument '-' reads addresses from standard input, one a line. A malformed address is reported on
             standard error with its line and the run goes on; the exit status is 1 if any address was bad.
             """,
-        options: [geoIP, OptionSpec.option("format", "format", "Output format: tsv or json (default: tsv)."), SharedOptions.regions],
+        options: [
+            geoIP, OptionSpec.option("format", "format", "Output format: tsv or json (default: tsv)."),
+            SharedOptions.regions,
+        ],
         positionals: [PositionalSpec("ip", "Addresses to look up, or - for standard input.", variadic: true)]
     ) { arguments, context in
         let format = try arguments.choice("format", default: Format.tsv)
@@ -52,10 +55,14 @@ enum GeoCommand {
             switch format {
             case .tsv:
                 context.print(
-                    [text, country ?? "-", coordinate.map { String($0.latitude) } ?? "-",
-                     coordinate.map { String($0.longitude) } ?? "-"].joined(separator: "\t"))
+                    [
+                        text, country ?? "-", coordinate.map { String($0.latitude) } ?? "-",
+                        coordinate.map { String($0.longitude) } ?? "-",
+                    ].joined(separator: "\t"))
             case .json:
-                var members: [(key: String, value: JSONValue)] = [("ip", .string(text)), ("country", .optional(country))]
+                var members: [(key: String, value: JSONValue)] = [
+                    ("ip", .string(text)), ("country", .optional(country)),
+                ]
                 members.append(("latitude", coordinate.map { .double($0.latitude) } ?? .null))
                 members.append(("longitude", coordinate.map { .double($0.longitude) } ?? .null))
                 if let note { members.append(("note", .string(note))) }
@@ -90,7 +97,8 @@ enum GeoCommand {
         try locator.database.verify()
         let metadata = locator.database.metadata
         context.print(
-            "valid: \(locator.source): \(metadata.databaseType), IPv\(metadata.ipVersion), \(metadata.nodeCount) nodes, \(metadata.recordSize)-bit records, built \(Date(timeIntervalSince1970: TimeInterval(metadata.buildEpoch)))")
+            "valid: \(locator.source): \(metadata.databaseType), IPv\(metadata.ipVersion), \(metadata.nodeCount) nodes, \(metadata.recordSize)-bit records, built \(Date(timeIntervalSince1970: TimeInterval(metadata.buildEpoch)))"
+        )
         return ExitCode.success
     }
 }

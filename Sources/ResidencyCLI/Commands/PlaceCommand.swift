@@ -38,12 +38,16 @@ enum PlaceCommand {
         }
         if let region = arguments.value("region") {
             guard policies.catalog.region(id: region) != nil else {
-                throw UsageError("--region: unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))")
+                throw UsageError(
+                    "--region: unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
+                )
             }
             request.requestedRegion = region
         }
         if let plan = arguments.value("plan") {
-            guard let value = Plan(rawValue: plan) else { throw UsageError("--plan: \"\(plan)\"; accepted: trial, free, paid") }
+            guard let value = Plan(rawValue: plan) else {
+                throw UsageError("--plan: \"\(plan)\"; accepted: trial, free, paid")
+            }
             request.plan = value
         }
         let regionsDirectory = try context.locator.regions(explicit: arguments.value("regions"))
@@ -64,13 +68,18 @@ enum PlaceCommand {
             case .placed(let region, let site, let kilometres):
                 lines.append("placed:   \(region), site \(site)" + (kilometres.map { ", \($0) km" } ?? ""))
             case .refused(let refusal):
-                lines.append("refused:  \(refusal.code.rawValue)" + (refusal.rule.map { " (rule \($0))" } ?? "") + ": \(refusal.message)")
+                lines.append(
+                    "refused:  \(refusal.code.rawValue)" + (refusal.rule.map { " (rule \($0))" } ?? "")
+                        + ": \(refusal.message)")
             }
             lines.append(
-                "country:  \(decision.country?.rawValue ?? "unknown") (declared \(decision.declaredCountry?.rawValue ?? "-"), geolocated \(decision.geolocatedCountry?.rawValue ?? "-"))")
+                "country:  \(decision.country?.rawValue ?? "unknown") (declared \(decision.declaredCountry?.rawValue ?? "-"), geolocated \(decision.geolocatedCountry?.rawValue ?? "-"))"
+            )
             lines.append("policy:   \(decision.policyVersion.hex)")
             lines.append("reasons:")
-            for (index, reason) in decision.reasons.enumerated() { lines.append("  \(index + 1). \(reason.code): \(reason.message)") }
+            for (index, reason) in decision.reasons.enumerated() {
+                lines.append("  \(index + 1). \(reason.code): \(reason.message)")
+            }
             context.print(lines.joined(separator: "\n"))
         }
         return decision.region == nil ? ExitCode.failure : ExitCode.success

@@ -50,7 +50,9 @@ public enum IPAddress: Sendable, Hashable {
     /// The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), which is how dual-stack
     /// sockets report IPv4 callers.
     public var unwrappingIPv4Mapped: IPAddress {
-        if case .v6(let high, let low) = self, high == 0, low >> 32 == 0xFFFF { return .v4(UInt32(truncatingIfNeeded: low)) }
+        if case .v6(let high, let low) = self, high == 0, low >> 32 == 0xFFFF {
+            return .v4(UInt32(truncatingIfNeeded: low))
+        }
         return self
     }
 
@@ -110,7 +112,9 @@ public enum IPAddress: Sendable, Hashable {
         if bytes.contains(UInt8(ascii: "%")) {
             throw fail("zone ids (%...) are not accepted; give the address without its interface")
         }
-        if bytes.contains(UInt8(ascii: "/")) { throw fail("a prefix is not an address; give one address without /length") }
+        if bytes.contains(UInt8(ascii: "/")) {
+            throw fail("a prefix is not an address; give one address without /length")
+        }
         if bytes.first == UInt8(ascii: "[") { throw fail("remove the brackets; give the bare address") }
 
         var groups: [UInt16] = []
@@ -183,7 +187,8 @@ extension IPAddress: CustomStringConvertible {
         case .v4(let value):
             return "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
         case .v6(let high, let low):
-            let groups = (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - $0 * 16)) }
+            let groups =
+                (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - $0 * 16)) }
                 + (0..<4).map { UInt16(truncatingIfNeeded: low >> (48 - $0 * 16)) }
             var bestStart = -1
             var bestLength = 1

@@ -31,13 +31,17 @@ public final class MaxMindDatabase: @unchecked Sendable {
     /// Maps the file at `path`.
     public convenience init(path: String) throws(MaxMindError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw MaxMindError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw MaxMindError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             throw MaxMindError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw MaxMindError.cannotOpen(path: path, reason: "not a regular file") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw MaxMindError.cannotOpen(path: path, reason: "not a regular file")
+        }
         let length = Int(status.st_size)
         guard length > 0 else { throw MaxMindError.metadataNotFound }
         guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
@@ -226,7 +230,9 @@ public final class MaxMindDatabase: @unchecked Sendable {
 
     /// The raw record values of one node, for verification.
     func records(of node: UInt32) -> (UInt32, UInt32) {
-        (Self.record(file.baseAddress!, node: node, bit: 0, recordSize: recordSize),
-         Self.record(file.baseAddress!, node: node, bit: 1, recordSize: recordSize))
+        (
+            Self.record(file.baseAddress!, node: node, bit: 0, recordSize: recordSize),
+            Self.record(file.baseAddress!, node: node, bit: 1, recordSize: recordSize)
+        )
     }
 }

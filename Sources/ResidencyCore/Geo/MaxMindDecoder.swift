@@ -23,17 +23,22 @@ struct MaxMindDecoder {
 
     @inline(__always)
     func byte(_ offset: Int) throws(MaxMindError) -> UInt8 {
-        guard offset >= 0, offset < count else { throw MaxMindError.invalidData(offset: offset, reason: "read past the end of the section") }
+        guard offset >= 0, offset < count else {
+            throw MaxMindError.invalidData(offset: offset, reason: "read past the end of the section")
+        }
         return base.load(fromByteOffset: offset, as: UInt8.self)
     }
 
     @inline(__always)
     func bigEndian(_ offset: Int, _ length: Int) throws(MaxMindError) -> UInt64 {
         guard offset >= 0, length >= 0, offset <= count - length else {
-            throw MaxMindError.invalidData(offset: offset, reason: "a \(length)-byte value runs past the end of the section")
+            throw MaxMindError.invalidData(
+                offset: offset, reason: "a \(length)-byte value runs past the end of the section")
         }
         var value: UInt64 = 0
-        for index in 0..<length { value = value << 8 | UInt64(base.load(fromByteOffset: offset + index, as: UInt8.self)) }
+        for index in 0..<length {
+            value = value << 8 | UInt64(base.load(fromByteOffset: offset + index, as: UInt8.self))
+        }
         return value
     }
 
@@ -63,7 +68,8 @@ struct MaxMindDecoder {
             default: target = try bigEndian(next, 4)
             }
             guard target < UInt64(count) else {
-                throw MaxMindError.invalidData(offset: offset, reason: "pointer to \(target) is outside the data section (\(count) bytes)")
+                throw MaxMindError.invalidData(
+                    offset: offset, reason: "pointer to \(target) is outside the data section (\(count) bytes)")
             }
             return Control(kind: .pointer, size: Int(target), payload: next + sizeBits + 1)
         }
@@ -105,25 +111,34 @@ struct MaxMindDecoder {
         case .uint64: limit = 8
         case .uint128: limit = 16
         case .boolean:
-            guard control.size <= 1 else { throw MaxMindError.invalidData(offset: offset, reason: "boolean of size \(control.size)") }
+            guard control.size <= 1 else {
+                throw MaxMindError.invalidData(offset: offset, reason: "boolean of size \(control.size)")
+            }
             return control.payload
         case .double:
-            guard control.size == 8 else { throw MaxMindError.invalidData(offset: offset, reason: "double of size \(control.size), expected 8") }
+            guard control.size == 8 else {
+                throw MaxMindError.invalidData(offset: offset, reason: "double of size \(control.size), expected 8")
+            }
             limit = nil
         case .float:
-            guard control.size == 4 else { throw MaxMindError.invalidData(offset: offset, reason: "float of size \(control.size), expected 4") }
+            guard control.size == 4 else {
+                throw MaxMindError.invalidData(offset: offset, reason: "float of size \(control.size), expected 4")
+            }
             limit = nil
         case .string, .bytes: limit = nil
         case .container, .endMarker:
-            throw MaxMindError.invalidData(offset: offset, reason: "type \(control.kind.rawValue) may not appear in data")
+            throw MaxMindError.invalidData(
+                offset: offset, reason: "type \(control.kind.rawValue) may not appear in data")
         case .map, .array, .pointer:
             preconditionFailure("not a scalar")
         }
         if let limit, control.size > limit {
-            throw MaxMindError.invalidData(offset: offset, reason: "\(control.kind) of size \(control.size), at most \(limit)")
+            throw MaxMindError.invalidData(
+                offset: offset, reason: "\(control.kind) of size \(control.size), at most \(limit)")
         }
         guard control.payload <= count - control.size else {
-            throw MaxMindError.invalidData(offset: offset, reason: "\(control.kind) of \(control.size) bytes runs past the end of the section")
+            throw MaxMindError.invalidData(
+                offset: offset, reason: "\(control.kind) of \(control.size) bytes runs past the end of the section")
         }
         return control.payload + control.size
     }
@@ -135,7 +150,8 @@ struct MaxMindDecoder {
         case .pointer: return control.payload
         case .map, .array:
             guard depth < Self.maximumDepth else {
-                throw MaxMindError.invalidData(offset: offset, reason: "maps and arrays nested deeper than \(Self.maximumDepth)")
+                throw MaxMindError.invalidData(
+                    offset: offset, reason: "maps and arrays nested deeper than \(Self.maximumDepth)")
             }
             var next = control.payload
             let items = control.kind == .map ? 2 : 1
@@ -169,7 +185,9 @@ struct MaxMindDecoder {
         var next = control.payload
         for _ in 0..<control.size {
             let key = try key(at: next)
-            if key.count == name.count, name.withUnsafeBytes({ memcmp(base + key.start, $0.baseAddress!, key.count) == 0 }) {
+            if key.count == name.count,
+                name.withUnsafeBytes({ memcmp(base + key.start, $0.baseAddress!, key.count) == 0 })
+            {
                 return key.next
             }
             next = try skip(at: key.next, depth: 1)
@@ -208,14 +226,19 @@ struct MaxMindDecoder {
         switch control.kind {
         case .map, .array:
             guard depth < Self.maximumDepth else {
-                throw MaxMindError.invalidData(offset: offset, reason: "maps and arrays nested deeper than \(Self.maximumDepth)")
+                throw MaxMindError.invalidData(
+                    offset: offset, reason: "maps and arrays nested deeper than \(Self.maximumDepth)")
             }
             next = control.payload
             if control.kind == .map {
                 var members: [String: MaxMindValue] = [:]
                 for _ in 0..<control.size {
                     let key = try key(at: next)
-                    guard let name = String(validating: UnsafeRawBufferPointer(start: base + key.start, count: key.count), as: UTF8.self) else {
+                    guard
+                        let name = String(
+                            validating: UnsafeRawBufferPointer(start: base + key.start, count: key.count), as: UTF8.self
+                        )
+                    else {
                         throw MaxMindError.invalidData(offset: next, reason: "map key is not valid UTF-8")
                     }
                     let member = try decode(at: key.next, depth: depth + 1)
@@ -240,7 +263,10 @@ struct MaxMindDecoder {
             let size = control.size
             switch control.kind {
             case .string:
-                guard let string = String(validating: UnsafeRawBufferPointer(start: base + payload, count: size), as: UTF8.self) else {
+                guard
+                    let string = String(
+                        validating: UnsafeRawBufferPointer(start: base + payload, count: size), as: UTF8.self)
+                else {
                     throw MaxMindError.invalidData(offset: offset, reason: "string is not valid UTF-8")
                 }
                 value = .string(string)
@@ -253,7 +279,9 @@ struct MaxMindDecoder {
             case .int32: value = .int32(Int32(bitPattern: UInt32(try bigEndian(payload, size))))
             case .uint128:
                 let highLength = max(0, size - 8)
-                value = .uint128(high: try bigEndian(payload, highLength), low: try bigEndian(payload + highLength, size - highLength))
+                value = .uint128(
+                    high: try bigEndian(payload, highLength),
+                    low: try bigEndian(payload + highLength, size - highLength))
             case .boolean: value = .bool(size == 1)
             default: preconditionFailure("handled above")
             }

@@ -26,7 +26,9 @@ public struct MaxMindMetadata: Sendable, Equatable {
             }
         }
         let nodeCount = try unsigned("node_count")
-        guard nodeCount <= UInt64(UInt32.max) else { throw MaxMindError.invalidMetadata("node_count \(nodeCount) exceeds 32 bits") }
+        guard nodeCount <= UInt64(UInt32.max) else {
+            throw MaxMindError.invalidMetadata("node_count \(nodeCount) exceeds 32 bits")
+        }
         self.nodeCount = UInt32(nodeCount)
         let recordSize = try unsigned("record_size")
         guard [24, 28, 32].contains(recordSize) else {
@@ -34,10 +36,14 @@ public struct MaxMindMetadata: Sendable, Equatable {
         }
         self.recordSize = Int(recordSize)
         let ipVersion = try unsigned("ip_version")
-        guard ipVersion == 4 || ipVersion == 6 else { throw MaxMindError.invalidMetadata("ip_version \(ipVersion); accepted: 4, 6") }
+        guard ipVersion == 4 || ipVersion == 6 else {
+            throw MaxMindError.invalidMetadata("ip_version \(ipVersion); accepted: 4, 6")
+        }
         self.ipVersion = Int(ipVersion)
         let major = try unsigned("binary_format_major_version")
-        guard major == 2 else { throw MaxMindError.invalidMetadata("binary_format_major_version \(major); this reader reads 2") }
+        guard major == 2 else {
+            throw MaxMindError.invalidMetadata("binary_format_major_version \(major); this reader reads 2")
+        }
         binaryFormatMajorVersion = 2
         binaryFormatMinorVersion = Int(try unsigned("binary_format_minor_version") & 0xFFFF)
         buildEpoch = try unsigned("build_epoch")
@@ -52,7 +58,9 @@ public struct MaxMindMetadata: Sendable, Equatable {
         if let list = value["languages"] {
             guard case .array(let items) = list else { throw MaxMindError.invalidMetadata("languages is not an array") }
             for item in items {
-                guard case .string(let language) = item else { throw MaxMindError.invalidMetadata("languages holds a non-string") }
+                guard case .string(let language) = item else {
+                    throw MaxMindError.invalidMetadata("languages holds a non-string")
+                }
                 languages.append(language)
             }
         }
@@ -61,7 +69,9 @@ public struct MaxMindMetadata: Sendable, Equatable {
         if let map = value["description"] {
             guard case .map(let members) = map else { throw MaxMindError.invalidMetadata("description is not a map") }
             for (language, text) in members {
-                guard case .string(let string) = text else { throw MaxMindError.invalidMetadata("description holds a non-string") }
+                guard case .string(let string) = text else {
+                    throw MaxMindError.invalidMetadata("description holds a non-string")
+                }
                 description[language] = string
             }
         }

@@ -26,7 +26,9 @@ public struct SpecialPurposeRange: Sendable, Hashable {
         return nil
     }
 
-    private static func v4(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, _ length: UInt32, _ name: String)
+    private static func v4(
+        _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, _ length: UInt32, _ name: String
+    )
         -> (network: UInt32, mask: UInt32, range: SpecialPurposeRange)
     {
         let network = a << 24 | b << 16 | c << 8 | d
@@ -52,7 +54,9 @@ public struct SpecialPurposeRange: Sendable, Hashable {
         v4(240, 0, 0, 0, 4, "reserved (RFC 1112), including broadcast 255.255.255.255"),
     ]
 
-    private static func v6(_ high: UInt64, _ low: UInt64, _ length: Int, _ prefix: String, _ name: String)
+    private static func v6(
+        _ high: UInt64, _ low: UInt64, _ length: Int, _ prefix: String, _ name: String
+    )
         -> (high: UInt64, low: UInt64, length: Int, range: SpecialPurposeRange)
     {
         (high, low, length, SpecialPurposeRange(prefix: prefix, name: name))

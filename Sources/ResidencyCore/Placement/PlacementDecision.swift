@@ -66,15 +66,23 @@ extension PlacementDecision {
             members.append(("distance_km", kilometres.map { .integer($0) } ?? .null))
         case .refused(let refusal):
             members.append(("outcome", .string("refused")))
-            members.append((
-                "refusal",
-                .object([("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule)), ("message", .string(refusal.message))])
-            ))
+            members.append(
+                (
+                    "refusal",
+                    .object([
+                        ("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule)),
+                        ("message", .string(refusal.message)),
+                    ])
+                ))
         }
         members.append(("country", .optional(country?.rawValue)))
         members.append(("declared_country", .optional(declaredCountry?.rawValue)))
         members.append(("geolocated_country", .optional(geolocatedCountry?.rawValue)))
-        members.append(("reasons", .array(reasons.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })))
+        members.append(
+            (
+                "reasons",
+                .array(reasons.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) })
+            ))
         members.append(("policy_version", .string(policyVersion.hex)))
         return .object(members)
     }

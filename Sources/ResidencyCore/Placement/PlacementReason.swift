@@ -53,20 +53,26 @@ public enum PlacementReason: Sendable, Hashable {
         case .geolocated(let address, let country, let hasCoordinates):
             return "\(address) geolocates to \(country)" + (hasCoordinates ? " (with coordinates)" : "")
         case .geolocatedWithoutCountry(let address): return "\(address) is in the database but has no country"
-        case .notLocatable(let address, let range): return "\(address) is not locatable: \(range.name) (\(range.prefix))"
+        case .notLocatable(let address, let range):
+            return "\(address) is not locatable: \(range.name) (\(range.prefix))"
         case .notInDatabase(let address): return "\(address) is in no network of the geolocation database"
         case .geolocationFailed(let address, let error): return "geolocating \(address) failed: \(error)"
         case .countryMismatch(let declared, let geolocated):
             return "declared country \(declared) differs from geolocated \(geolocated); the declared country is used"
-        case .unlocatedFallback(let region, let reason): return "the customer's country is unknown; policy places in \(region): \(reason)"
-        case .noPermittedRegion(let country, let rule, let reason): return "no region may host customers from \(country) (rule \(rule)): \(reason)"
-        case .mandatoryRegion(let country, let rule, let region): return "customers from \(country) must be hosted in \(region) (rule \(rule))"
+        case .unlocatedFallback(let region, let reason):
+            return "the customer's country is unknown; policy places in \(region): \(reason)"
+        case .noPermittedRegion(let country, let rule, let reason):
+            return "no region may host customers from \(country) (rule \(rule)): \(reason)"
+        case .mandatoryRegion(let country, let rule, let region):
+            return "customers from \(country) must be hosted in \(region) (rule \(rule))"
         case .regionChoice(let country, let rule, let regions):
             return "customers from \(country) may be hosted in \(regions.joined(separator: ", ")) (rule \(rule))"
         case .anyRegion(let country): return "no residency rule for \(country): every region is a candidate"
         case .requestedRegionHonoured(let region): return "requested region \(region) is permitted and open"
-        case .overrideApplied(let country, let rule, let region): return "override \(rule) places \(country) in \(region)"
-        case .overrideUnavailable(let rule, let region, let why): return "override \(rule) names \(region), which \(why.message)"
+        case .overrideApplied(let country, let rule, let region):
+            return "override \(rule) places \(country) in \(region)"
+        case .overrideUnavailable(let rule, let region, let why):
+            return "override \(rule) names \(region), which \(why.message)"
         case .regionUnavailable(let region, let why): return "region \(region) skipped: it \(why.message)"
         case .nearestRegion(let region, let kilometres, let from):
             return "\(region) is the nearest available candidate, \(kilometres) km from the \(from.message)"

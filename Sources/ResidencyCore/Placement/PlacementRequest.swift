@@ -5,7 +5,9 @@ public struct PlacementRequest: Sendable, Hashable {
     public var requestedRegion: String?
     public var plan: Plan?
 
-    public init(ip: IPAddress? = nil, declaredCountry: CountryCode? = nil, requestedRegion: String? = nil, plan: Plan? = nil) {
+    public init(
+        ip: IPAddress? = nil, declaredCountry: CountryCode? = nil, requestedRegion: String? = nil, plan: Plan? = nil
+    ) {
         self.ip = ip
         self.declaredCountry = declaredCountry
         self.requestedRegion = requestedRegion

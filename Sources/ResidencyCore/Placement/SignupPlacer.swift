@@ -102,7 +102,8 @@ public struct SignupPlacer: Sendable {
                         geolocated = record.country
                         databasePoint = record.coordinate
                         if let country = record.country {
-                            reasons.append(.geolocated(address: ip, country: country, hasCoordinates: record.coordinate != nil))
+                            reasons.append(
+                                .geolocated(address: ip, country: country, hasCoordinates: record.coordinate != nil))
                         } else {
                             reasons.append(.geolocatedWithoutCountry(address: ip))
                         }
@@ -144,7 +145,8 @@ public struct SignupPlacer: Sendable {
             switch plan.constraint {
             case .blocked(let rule):
                 reasons.append(.noPermittedRegion(country: country, rule: rule.rule, reason: rule.reason))
-                return refuse(.noPermittedRegion, rule: rule.rule, "no region may host customers from \(country): \(rule.reason)")
+                return refuse(
+                    .noPermittedRegion, rule: rule.rule, "no region may host customers from \(country): \(rule.reason)")
             case .mandatory(let rule):
                 constraintRule = rule.rule
                 reasons.append(.mandatoryRegion(country: country, rule: rule.rule, region: rule.region))
@@ -169,7 +171,9 @@ public struct SignupPlacer: Sendable {
         } else {
             let unlocated = policies.residency.unlocated
             guard unlocated.action == .region, let region = unlocated.region, let index = regionIndex[region] else {
-                return refuse(.unlocated, rule: "unlocated", "the customer's country is unknown and policy refuses to guess: \(unlocated.reason)")
+                return refuse(
+                    .unlocated, rule: "unlocated",
+                    "the customer's country is unknown and policy refuses to guess: \(unlocated.reason)")
             }
             reasons.append(.unlocatedFallback(region: region, reason: unlocated.reason))
             candidates = [index]
@@ -194,7 +198,9 @@ public struct SignupPlacer: Sendable {
         // 3. A requested region: honoured when permitted and open, otherwise refused with the rule.
         if let requested = request.requestedRegion {
             guard let index = regionIndex[requested] else {
-                return refuse(.unknownRegion, rule: nil, "unknown region \"\(requested)\"; accepted: \(regions.map(\.id).joined(separator: ", "))")
+                return refuse(
+                    .unknownRegion, rule: nil,
+                    "unknown region \"\(requested)\"; accepted: \(regions.map(\.id).joined(separator: ", "))")
             }
             guard candidates.contains(index) else {
                 let who = country.map { "customers from \($0)" } ?? "customers whose country is unknown"
@@ -229,7 +235,9 @@ public struct SignupPlacer: Sendable {
                     continue
                 }
                 reasons.append(
-                    .nearestRegion(region: regions[candidate.region].id, kilometres: Int(candidate.kilometres.rounded()), from: locationSource))
+                    .nearestRegion(
+                        region: regions[candidate.region].id, kilometres: Int(candidate.kilometres.rounded()),
+                        from: locationSource))
                 return place(candidate.region, kilometres: candidate.kilometres, site: candidate.site)
             }
         } else {
@@ -247,6 +255,7 @@ public struct SignupPlacer: Sendable {
             }
         }
         let names = candidates.map { regions[$0].id }.joined(separator: ", ")
-        return refuse(.noRegionAvailable, rule: constraintRule, "no permitted region is available (candidates: \(names))")
+        return refuse(
+            .noRegionAvailable, rule: constraintRule, "no permitted region is available (candidates: \(names))")
     }
 }
