@@ -21,7 +21,15 @@ let package = Package(
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
         .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite"]),
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
-        .target(name: "ResidencyCLI", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController"]),
+        .target(
+            name: "ResidencyServer",
+            dependencies: ["ResidencyCore", "ResidencyController"],
+            resources: [.copy("openapi.json")]
+        ),
+        .target(
+            name: "ResidencyCLI",
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyServer"]
+        ),
         .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
         .executableTarget(
             name: "residency-bench",
@@ -31,6 +39,7 @@ let package = Package(
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
         .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
+        .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer"]),
         .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
     ],
     swiftLanguageModes: [.v6]

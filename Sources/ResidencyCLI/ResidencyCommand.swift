@@ -11,7 +11,8 @@ public enum ResidencyCommand {
             where tenant data may be stored and reached from.
             """,
         subcommands: [
-            VersionCommand.spec, RegionsCommand.spec, PoliciesCommand.spec, GeoCommand.spec, PlaceCommand.spec,
+            ServeCommand.spec, TokensCommand.spec, PlaceCommand.spec, RegionsCommand.spec, PoliciesCommand.spec,
+            GeoCommand.spec, VersionCommand.spec,
         ])
 
     /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.

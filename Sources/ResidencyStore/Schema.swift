@@ -17,7 +17,27 @@ public enum Schema {
                 ) STRICT;
                 CREATE INDEX tenants_region_status ON tenants (region, status, id);
                 CREATE INDEX tenants_status ON tenants (status, id);
-                """)
+                """),
+        SchemaMigration(
+            version: 2, name: "api: placement records, tokens, idempotency keys",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN placement TEXT NOT NULL DEFAULT '{}';
+                CREATE TABLE tokens (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL,
+                    hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) STRICT;
+                CREATE TABLE idempotency_keys (
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_hash BLOB NOT NULL,
+                    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (scope, key)
+                ) STRICT;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

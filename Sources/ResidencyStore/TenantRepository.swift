@@ -8,12 +8,18 @@ public struct TenantRepository {
 
     static let columns = "id, name, plan, country, region, site, status, created_at, policy_version"
 
-    public func insert(_ tenant: Tenant) throws {
-        try database.statement("INSERT INTO tenants (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run([
+    /// Inserts a tenant with the placement decision that put it where it is (canonical JSON).
+    public func insert(_ tenant: Tenant, placement: String = "{}") throws {
+        try database.statement("INSERT INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").run([
             .text(tenant.id), .text(tenant.name), .text(tenant.plan.rawValue), .optional(tenant.country?.rawValue),
             .text(tenant.region), .text(tenant.site), .text(tenant.status.rawValue), .integer(tenant.createdAt),
-            .text(tenant.policyVersion),
+            .text(tenant.policyVersion), .text(placement),
         ])
+    }
+
+    /// The placement decision recorded when the tenant was created.
+    public func placement(id: String) throws -> String? {
+        try database.statement("SELECT placement FROM tenants WHERE id = ?").first([.text(id)]) { $0.text(0) }
     }
 
     public func tenant(id: String) throws -> Tenant? {

@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import ResidencyController
+import ResidencyCore
+import ResidencyServer
+import ResidencyStore
+
+enum ServeCommand {
+    static let dataOption = OptionSpec.option("data", "dir", "The data directory (default: $RESIDENCY_DATA or ./residency-data).")
+
+    static let spec = CommandSpec(
+        name: "serve", abstract: "Run the controller's HTTP API.",
+        discussion: """
+            Serves API v1 on HOST:PORT (default 127.0.0.1:8080) from the data directory (created on first
+            start). Logs one JSON line per request on standard output; SIGTERM or SIGINT stops accepting,
+            finishes in-flight requests and exits 0. Create a token first: residency tokens create --role admin --name me
+            """,
+        options: [
+            .option("listen", "host:port", "Address to listen on (default: 127.0.0.1:8080; port 0 picks a free port)."),
+            dataOption, GeoCommand.geoIP, SharedOptions.regions, SharedOptions.policies,
+            .option("max-connections", "n", "Concurrent connections before new ones get 503 (default: 512)."),
+            .option("idle-timeout", "seconds", "How long a keep-alive connection may sit idle (default: 30)."),
+            .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
+        ]
+    ) { arguments, context in
+        let address: ListenAddress
+        do {
+            address = try ListenAddress(parsing: arguments.value("listen") ?? "127.0.0.1:8080")
+        } catch {
+            throw UsageError("--listen: \(error)")
+        }
+        var configuration = HTTPServer.Configuration(address: address)
+        if let text = arguments.value("max-connections") {
+            guard let value = Int(text), (1...100_000).contains(value) else { throw UsageError("--max-connections: \"\(text)\"; accepted: 1-100000") }
+            configuration.maximumConnections = value
+        }
+        for (name, keyPath) in [("idle-timeout", \HTTPServer.Configuration.idleTimeout), ("request-timeout", \.requestTimeout)] {
+            if let text = arguments.value(name) {
+                guard let value = Double(text), value > 0, value <= 3600 else { throw UsageError("--\(name): \"\(text)\"; accepted: seconds, 0-3600") }
+                configuration[keyPath: keyPath] = value
+            }
+        }
+        let regions = try context.locator.regions(explicit: arguments.value("regions"))
+        let policies = try context.locator.policies(explicit: arguments.value("policies"))
+        let data = context.locator.dataDirectory(explicit: arguments.value("data"))
+        let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
+        let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
+        let output = context.standardOutput
+        let application = APIApplication(controller: controller) { line in output(line + "\n") }
+        let server = try HTTPServer(
+            configuration: configuration, handler: { application.respond(to: $0) },
+            rejecter: { application.rejection(status: $0, message: $1) })
+
+        let signals = DispatchQueue(label: "residency.signals")
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
+            source.setEventHandler {
+                context.printError("residency: received signal \(number), finishing in-flight requests")
+                server.shutdown()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
+        context.printError(
+            "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))")
+        server.run()
+        context.printError("residency: stopped")
+        _ = sources
+        return ExitCode.success
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import ResidencyStore
+
+enum TokensCommand {
+    static let spec = CommandSpec(name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
+
+    static func pool(_ arguments: ParsedArguments, _ context: CommandContext) throws -> DatabasePool {
+        try DatabasePool(directory: DataDirectory(context.locator.dataDirectory(explicit: arguments.value("data"))))
+    }
+
+    static let create = CommandSpec(
+        name: "create", abstract: "Create a token; it is printed once and only its hash is stored.",
+        options: [
+            .option("role", "role", "signup, ops, support, compliance, billing or admin."),
+            .option("name", "name", "A unique name, shown in logs instead of the token."), ServeCommand.dataOption,
+        ]
+    ) { arguments, context in
+        guard let roleText = arguments.value("role") else { throw UsageError("missing --role") }
+        guard let role = Role(rawValue: roleText) else {
+            throw UsageError("--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let name = arguments.value("name") else { throw UsageError("missing --name") }
+        let secret = try Controller.createToken(name: name, role: role, pool: try pool(arguments, context))
+        context.print(secret)
+        return ExitCode.success
+    }
+
+    static let list = CommandSpec(
+        name: "list", abstract: "List tokens (names, roles, dates; never the tokens).",
+        options: [SharedOptions.format, ServeCommand.dataOption]
+    ) { arguments, context in
+        let format = try arguments.choice("format", default: RecordFormat.table)
+        let tokens = try Controller.tokens(pool: try pool(arguments, context))
+        switch format {
+        case .json:
+            context.print(
+                JSONValue.array(tokens.map {
+                    .object([
+                        ("name", .string($0.name)), ("role", .string($0.role)),
+                        ("created_at", .string(Timestamp.rfc3339(milliseconds: $0.createdAt))),
+                        ("revoked_at", .optional($0.revokedAt.map { Timestamp.rfc3339(milliseconds: $0) })),
+                    ])
+                }).encoded(pretty: true))
+        case .table:
+            var table = TextTable(["NAME", "ROLE", "CREATED", "REVOKED"])
+            for token in tokens {
+                table.append([
+                    token.name, token.role, Timestamp.rfc3339(milliseconds: token.createdAt),
+                    token.revokedAt.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-",
+                ])
+            }
+            context.standardOutput(table.render())
+        }
+        return ExitCode.success
+    }
+
+    static let revoke = CommandSpec(
+        name: "revoke", abstract: "Revoke a token; requests using it fail at once.",
+        options: [ServeCommand.dataOption], positionals: [PositionalSpec("name", "The token's name.")]
+    ) { arguments, context in
+        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context))
+        context.print("revoked \(arguments.positionals[0])")
+        return ExitCode.success
+    }
+}

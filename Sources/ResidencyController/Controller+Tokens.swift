@@ -1,0 +1,54 @@
+import ResidencyCore
+import ResidencyStore
+
+/// A token as listed: never the secret, which exists only in the caller's hands.
+public struct TokenInfo: Sendable, Hashable {
+    public let name: String
+    public let role: String
+    public let createdAt: Int64
+    public let revokedAt: Int64?
+}
+
+extension Controller {
+    /// Tokens look like `rsd_` and 64 hex digits (256 random bits).
+    static let tokenPrefix = "rsd_"
+
+    /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
+    public static func createToken(name: String, role: Role, pool: DatabasePool, clock: Clock = .system) throws -> String {
+        guard Identifier.isValid(name) else {
+            throw ControllerError.invalidField(
+                field: "name", message: "\"\(name)\" is not a valid token name; use lowercase letters, digits, '-' and '_', starting with a letter")
+        }
+        let secret = tokenPrefix + SecureRandom.hex(32)
+        do {
+            try pool.write { database in
+                let tokens = TokenRepository(database)
+                if try tokens.record(name: name) != nil { throw ControllerError.tokenExists(name: name) }
+                try tokens.insert(name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: clock.now())
+            }
+        }
+        return secret
+    }
+
+    public static func tokens(pool: DatabasePool) throws -> [TokenInfo] {
+        try pool.read { try TokenRepository($0).all() }.map {
+            TokenInfo(name: $0.name, role: $0.role, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
+        }
+    }
+
+    public static func revokeToken(name: String, pool: DatabasePool, clock: Clock = .system) throws {
+        let revoked = try pool.write { try TokenRepository($0).revoke(name: name, at: clock.now()) }
+        guard revoked else { throw ControllerError.notFound(kind: "live token", id: name) }
+    }
+
+    /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. Looked up on
+    /// every request, so a revocation (even by another process) takes effect at once.
+    public func authenticate(bearer secret: String) -> Caller? {
+        guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else { return nil }
+        let hash = SHA256.hash(Array(secret.utf8)).bytes
+        guard let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
+            ConstantTime.equal(record.hash, hash), record.revokedAt == nil, let role = Role(rawValue: record.role)
+        else { return nil }
+        return Caller(tokenName: record.name, role: role)
+    }
+}

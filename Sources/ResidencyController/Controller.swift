@@ -1,0 +1,49 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import Synchronization
+
+/// The use cases over the policy set, the geolocation database and the store. One per process; shared
+/// by every request thread.
+public final class Controller: Sendable {
+    public let policies: PolicySet
+    public let placer: SignupPlacer
+    public let pool: DatabasePool
+    public let clock: Clock
+    /// Live tenants per region, kept in memory so placement need not count millions of rows per signup.
+    /// Changed only inside the writer's transaction (so writes see it in order); reloaded on a failed write.
+    let occupancy: Mutex<[String: Int]>
+
+    public init(policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system) throws {
+        self.policies = policies
+        self.placer = SignupPlacer(policies: policies, locator: locator)
+        self.pool = pool
+        self.clock = clock
+        occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })
+    }
+
+    /// Opens the controller on a data directory with the given configuration files.
+    public static func open(
+        dataDirectory: URL, regions: URL, policies: URL, geoIP: URL?, clock: Clock = .system
+    ) throws -> Controller {
+        let policySet = try PolicySet.load(regions: regions, policies: policies)
+        let locator = try geoIP.map { try GeoLocator(path: $0.path) }
+        let pool = try DatabasePool(directory: DataDirectory(dataDirectory))
+        return try Controller(policies: policySet, locator: locator, pool: pool, clock: clock)
+    }
+
+    /// The number of live tenants per region, as placement sees it.
+    public var tenantCounts: [String: Int] { occupancy.withLock { $0 } }
+
+    /// Re-reads the per-region counts after a write failed, so a rolled-back insert is not counted.
+    func reloadOccupancy() {
+        if let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) {
+            occupancy.withLock { $0 = counts }
+        }
+    }
+
+    /// Where a signup would go; nothing is stored.
+    public func place(_ request: PlacementRequest) -> PlacementDecision {
+        placer.place(request, occupancy: tenantCounts)
+    }
+}

@@ -1,0 +1,26 @@
+/// What a token may do. Each API route names the roles it accepts.
+public enum Role: String, Sendable, Hashable, CaseIterable {
+    /// The signup flow: placements and new tenants.
+    case signup
+    /// Operations: the directory, migrations, lifecycle.
+    case ops
+    /// Support engineers: access requests and events.
+    case support
+    /// Compliance officers: reports, ledger, approvals.
+    case compliance
+    /// Everything.
+    case admin
+    /// Billing events.
+    case billing
+}
+
+/// An authenticated caller: the token's name (never the token itself) and its role.
+public struct Caller: Sendable, Hashable {
+    public let tokenName: String
+    public let role: Role
+
+    public init(tokenName: String, role: Role) {
+        self.tokenName = tokenName
+        self.role = role
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+/// The HTTP API over a controller: routing, authentication, roles, error mapping, metrics and the access
+/// log. `respond(to:)` is the whole request path without sockets, so tests drive it directly.
+public final class APIApplication: Sendable {
+    public let controller: Controller
+    public let metrics: Metrics
+    let router: Router
+    let openAPIDocument: [UInt8]
+    /// Receives one JSON line per request.
+    let accessLog: @Sendable (String) -> Void
+
+    public init(controller: Controller, metrics: Metrics = Metrics(), accessLog: @escaping @Sendable (String) -> Void) {
+        self.controller = controller
+        self.metrics = metrics
+        self.accessLog = accessLog
+        self.openAPIDocument = Self.loadOpenAPI()
+        self.router = Router(routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument))
+    }
+
+    static func loadOpenAPI() -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            return Array(#"{"openapi":"3.1.0","info":{"title":"Residency","version":"unavailable"},"paths":{}}"#.utf8)
+        }
+        return Array(data)
+    }
+
+    /// Answers one request and records it (metrics, access log).
+    public func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let id = requestID ?? Self.requestID(from: request)
+        var routeLabel = "unmatched"
+        var caller: Caller?
+        var response: HTTPResponse
+        do {
+            switch router.match(method: request.method, segments: request.pathSegments) {
+            case .notFound:
+                throw APIError(status: 404, code: "not_found", message: "no route for \(request.path)")
+            case .methodNotAllowed(let allow, let template):
+                routeLabel = template
+                var error = APIError(
+                    status: 405, code: "method_not_allowed",
+                    message: "\(request.method) is not allowed on \(request.path); allowed: \(allow.joined(separator: ", "))")
+                error.headers = [("Allow", allow.joined(separator: ", "))]
+                throw error
+            case .found(let route, let parameters):
+                routeLabel = route.template
+                if let roles = route.roles {
+                    caller = try authenticate(request)
+                    guard let caller, caller.role == .admin || roles.contains(caller.role) else {
+                        let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
+                        throw APIError(
+                            status: 403, code: "forbidden",
+                            message: "role \(caller?.role.rawValue ?? "-") may not \(request.method) \(route.template); roles accepted: \(accepted), admin")
+                    }
+                }
+                response = try route.handler(RequestContext(request: request, parameters: parameters, caller: caller, requestID: id))
+            }
+        } catch let error as APIError {
+            response = error.response
+        } catch let error as ControllerError {
+            response = APIError(error).response
+        } catch {
+            response = APIError(status: 500, code: "internal", message: "internal error (request \(id))").response
+        }
+        response.headers.append(("X-Request-Id", id))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        metrics.recordRequest(route: routeLabel, method: request.method, status: response.status, seconds: seconds)
+        accessLog(
+            JSONValue.object([
+                ("time", .string(Timestamp.rfc3339(milliseconds: controller.clock.now()))),
+                ("request_id", .string(id)),
+                ("method", .string(request.method)),
+                ("path", .string(request.path)),
+                ("route", .string(routeLabel)),
+                ("status", .integer(response.status)),
+                ("duration_ms", .double((seconds * 1_000_000).rounded() / 1000)),
+                ("token", .optional(caller?.tokenName)),
+            ]).encoded())
+        return response
+    }
+
+    /// The answer to a request the server could not parse or admit (bad framing, limits, timeouts, a full
+    /// server), recorded like any other.
+    public func rejection(status: Int, message: String) -> HTTPResponse {
+        let code: String
+        switch status {
+        case 408: code = "request_timeout"
+        case 413: code = "body_too_large"
+        case 431: code = "headers_too_large"
+        case 501: code = "not_implemented"
+        case 503: code = "overloaded"
+        case 505: code = "http_version_not_supported"
+        default: code = "bad_request"
+        }
+        var response = APIError(status: status, code: code, message: message).response
+        let id = SecureRandom.hex(8)
+        response.headers.append(("X-Request-Id", id))
+        metrics.recordRequest(route: "rejected", method: "-", status: status, seconds: 0)
+        accessLog(
+            JSONValue.object([
+                ("time", .string(Timestamp.rfc3339(milliseconds: controller.clock.now()))), ("request_id", .string(id)),
+                ("method", .null), ("path", .null), ("route", .string("rejected")), ("status", .integer(status)),
+                ("duration_ms", .integer(0)), ("token", .null), ("error", .string(message)),
+            ]).encoded())
+        return response
+    }
+
+    func authenticate(_ request: HTTPRequest) throws(APIError) -> Caller {
+        guard let header = request.header("authorization") else {
+            var error = APIError(status: 401, code: "unauthenticated", message: "send Authorization: Bearer <token>")
+            error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\"")]
+            throw error
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", let caller = controller.authenticate(bearer: String(parts[1])) else {
+            var error = APIError(status: 401, code: "invalid_token", message: "the bearer token is unknown, malformed or revoked")
+            error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\", error=\"invalid_token\"")]
+            throw error
+        }
+        return caller
+    }
+
+    /// The caller's X-Request-Id when it is a short token, else a fresh random one.
+    static func requestID(from request: HTTPRequest) -> String {
+        if let given = request.header("x-request-id"), (1...64).contains(given.utf8.count),
+            given.utf8.allSatisfy({ HTTPRequestParser.isTokenByte($0) })
+        {
+            return given
+        }
+        return SecureRandom.hex(8)
+    }
+}

@@ -1,0 +1,50 @@
+import ResidencyController
+import ResidencyCore
+
+/// An error answered as `{"error":{"code":"…","message":"…"}}` with its HTTP status.
+public struct APIError: Error, Sendable {
+    public let status: Int
+    public let code: String
+    public let message: String
+    /// Extra members of the error object (the refusing rule, the placement decision).
+    public var details: [(key: String, value: JSONValue)] = []
+    public var headers: [(name: String, value: String)] = []
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var response: HTTPResponse {
+        var object: [(key: String, value: JSONValue)] = [("code", .string(code)), ("message", .string(message))]
+        object += details
+        var response = HTTPResponse.json(.object([("error", .object(object))]), status: status)
+        response.headers += headers
+        return response
+    }
+
+    public static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
+        APIError(status: 400, code: code, message: message)
+    }
+
+    /// The HTTP form of a use-case error.
+    public init(_ error: ControllerError) {
+        switch error {
+        case .invalidField(let field, let message):
+            self.init(status: 400, code: "invalid_field", message: "\(field): \(message)")
+        case .placementRefused(let decision):
+            let refusal = decision.refusal
+            self.init(status: 422, code: refusal?.code.rawValue ?? "refused", message: refusal?.message ?? "placement refused")
+            details = [("rule", .optional(refusal?.rule)), ("decision", decision.jsonValue)]
+        case .idempotencyConflict:
+            self.init(status: 409, code: "idempotency_conflict", message: error.description)
+        case .notFound:
+            self.init(status: 404, code: "not_found", message: error.description)
+        case .tokenExists:
+            self.init(status: 409, code: "conflict", message: error.description)
+        case .storage(let message):
+            self.init(status: 503, code: "storage_unavailable", message: "the store could not complete the request: \(message)")
+        }
+    }
+}

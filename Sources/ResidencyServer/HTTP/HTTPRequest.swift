@@ -1,0 +1,44 @@
+/// One parsed HTTP/1.1 request.
+public struct HTTPRequest: Sendable {
+    public let method: String
+    /// The request target as sent (origin form: path and query).
+    public let target: String
+    /// The path, percent-decoded segment by segment.
+    public let pathSegments: [String]
+    public let query: [(name: String, value: String)]
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public let minorVersion: Int
+    /// Header fields in arrival order; names lower-cased.
+    public let headers: [(name: String, value: String)]
+    public let body: [UInt8]
+
+    public init(
+        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)], minorVersion: Int,
+        headers: [(name: String, value: String)], body: [UInt8]
+    ) {
+        self.method = method
+        self.target = target
+        self.pathSegments = pathSegments
+        self.query = query
+        self.minorVersion = minorVersion
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The path as `/a/b`, decoded.
+    public var path: String { "/" + pathSegments.joined(separator: "/") }
+
+    /// The first value of a header (case-insensitive name).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name == lower }?.value
+    }
+
+    public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
+
+    /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with keep-alive).
+    public var keepsAlive: Bool {
+        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return minorVersion >= 1 ? !tokens.contains("close") : tokens.contains("keep-alive")
+    }
+}

@@ -1,0 +1,79 @@
+import Synchronization
+
+/// Counters and histograms exposed at `/metrics` in the Prometheus text format (version 0.0.4).
+public final class Metrics: Sendable {
+    static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+    struct Histogram {
+        var counts = [Int](repeating: 0, count: Metrics.buckets.count)
+        var sum = 0.0
+        var count = 0
+    }
+
+    struct State {
+        var requests: [RequestKey: Int] = [:]
+        var latency: [String: Histogram] = [:]
+        var placements: [PlacementKey: Int] = [:]
+    }
+
+    struct RequestKey: Hashable { let route: String, method: String, status: Int }
+    struct PlacementKey: Hashable { let region: String, outcome: String }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+        state.withLock { state in
+            state.requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
+            var histogram = state.latency[route] ?? Histogram()
+            for (index, bound) in Self.buckets.enumerated() where seconds <= bound { histogram.counts[index] += 1 }
+            histogram.sum += seconds
+            histogram.count += 1
+            state.latency[route] = histogram
+        }
+    }
+
+    /// A placement decision: `region` is empty for a refusal.
+    public func recordPlacement(region: String?, refusal: String?) {
+        state.withLock {
+            $0.placements[PlacementKey(region: region ?? "", outcome: refusal ?? "placed"), default: 0] += 1
+        }
+    }
+
+    /// The exposition text; `tenants` is the current number of live tenants per region.
+    public func render(tenants: [String: Int]) -> String {
+        let snapshot = state.withLock { $0 }
+        func escape(_ value: String) -> String {
+            value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n")
+        }
+        var out = "# HELP residency_http_requests_total HTTP requests by route, method and status.\n"
+        out += "# TYPE residency_http_requests_total counter\n"
+        for (key, count) in snapshot.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
+            out += "residency_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
+        }
+        out += "# HELP residency_http_request_duration_seconds Time from a parsed request to its response.\n"
+        out += "# TYPE residency_http_request_duration_seconds histogram\n"
+        for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+            let label = escape(route)
+            for (index, bound) in Self.buckets.enumerated() {
+                out += "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(histogram.counts[index])\n"
+            }
+            out += "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(histogram.count)\n"
+            out += "residency_http_request_duration_seconds_sum{route=\"\(label)\"} \(histogram.sum)\n"
+            out += "residency_http_request_duration_seconds_count{route=\"\(label)\"} \(histogram.count)\n"
+        }
+        out += "# HELP residency_placements_total Placement decisions by region and outcome.\n"
+        out += "# TYPE residency_placements_total counter\n"
+        for (key, count) in snapshot.placements.sorted(by: { ($0.key.region, $0.key.outcome) < ($1.key.region, $1.key.outcome) }) {
+            out += "residency_placements_total{region=\"\(key.region)\",outcome=\"\(key.outcome)\"} \(count)\n"
+        }
+        out += "# HELP residency_tenants Live tenants by region.\n"
+        out += "# TYPE residency_tenants gauge\n"
+        for (region, count) in tenants.sorted(by: { $0.key < $1.key }) {
+            out += "residency_tenants{region=\"\(region)\"} \(count)\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// HTTP/1.1 over POSIX sockets.
+///
+/// One accept thread hands each connection to a thread of its own, up to `maximumConnections`; past that a
+/// connection is answered 503 at once, so a flood cannot exhaust threads or starve connections already
+/// served. Blocking calls stay off Swift's cooperative pool. Each connection waits with `poll` in short
+/// slices, which bounds idle keep-alive time and slow clients (a request must arrive whole within
+/// `requestTimeout` of its first byte, else 408) and lets shutdown reach idle connections promptly.
+public final class HTTPServer: Sendable {
+    public struct Configuration: Sendable {
+        public var address: ListenAddress
+        public var maximumConnections = 512
+        /// Seconds a keep-alive connection may wait for its next request.
+        public var idleTimeout = 30.0
+        /// Seconds from a request's first byte to its last.
+        public var requestTimeout = 10.0
+        /// Seconds a response write may block on a client that does not read.
+        public var writeTimeout = 10.0
+        /// Seconds shutdown waits for in-flight requests.
+        public var drainTimeout = 15.0
+        public var limits = HTTPLimits()
+
+        public init(address: ListenAddress) { self.address = address }
+    }
+
+    public let configuration: Configuration
+    /// The port actually bound (useful with port 0).
+    public let port: UInt16
+    private let listener: Int32
+    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let rejecter: @Sendable (Int, String) -> HTTPResponse
+    private let state = Mutex(State())
+
+    struct State {
+        var active = 0
+        var shuttingDown = false
+    }
+
+    /// Binds and listens. `handler` answers every request; `rejecter` builds the response for a request that
+    /// could not be parsed or admitted (status and message).
+    public init(
+        configuration: Configuration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
+        rejecter: @escaping @Sendable (Int, String) -> HTTPResponse
+    ) throws {
+        self.configuration = configuration
+        self.handler = handler
+        self.rejecter = rejecter
+        signal(SIGPIPE, SIG_IGN)
+        (listener, port) = try Self.bind(configuration.address)
+    }
+
+    static func bind(_ address: ListenAddress) throws -> (Int32, UInt16) {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(address.host, String(address.port), &hints, &result)
+        guard status == 0, let first = result else {
+            throw ServerError.cannotListen(address.description, String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(result) }
+        var lastError = "no usable address"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            guard fd >= 0 else { continue }
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            guard Glibc.bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 1024) == 0 else {
+                lastError = String(cString: strerror(errno))
+                close(fd)
+                continue
+            }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let port = withUnsafeMutablePointer(to: &storage) { pointer -> UInt16 in
+                _ = pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+                if pointer.pointee.ss_family == sa_family_t(AF_INET6) {
+                    return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                }
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            }
+            return (fd, port)
+        }
+        throw ServerError.cannotListen(address.description, lastError)
+    }
+
+    public var activeConnections: Int { state.withLock { $0.active } }
+
+    /// Accepts connections until `shutdown()`, then waits for in-flight requests (up to `drainTimeout`).
+    public func run() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if state.withLock({ $0.shuttingDown }) { break }
+                if errno == EMFILE || errno == ENFILE {
+                    usleep(10_000)  // out of descriptors: back off rather than spin
+                    continue
+                }
+                break
+            }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            var timeout = timeval(tv_sec: Int(configuration.writeTimeout), tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let admitted = state.withLock { state -> Bool in
+                guard !state.shuttingDown, state.active < configuration.maximumConnections else { return false }
+                state.active += 1
+                return true
+            }
+            guard admitted else {
+                let response = rejecter(503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
+                Self.send(client, response.serialized(keepAlive: false))
+                close(client)
+                continue
+            }
+            let thread = Thread { [self] in
+                serve(client)
+                close(client)
+                state.withLock { $0.active -= 1 }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        let deadline = Date().addingTimeInterval(configuration.drainTimeout)
+        while activeConnections > 0 && Date() < deadline { usleep(20_000) }
+    }
+
+    /// Stops accepting; connections finish their current request and close.
+    public func shutdown() {
+        state.withLock { $0.shuttingDown = true }
+        Glibc.shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    private func serve(_ fd: Int32) {
+        var parser = HTTPRequestParser(limits: configuration.limits)
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var continueSent = false
+        var requestStarted: Double?
+        while true {
+            // Answer every complete request in the buffer, in order (pipelining).
+            while true {
+                let next: HTTPRequestParser.Next
+                do {
+                    next = try parser.next()
+                } catch {
+                    Self.send(fd, rejecter(error.status, error.message).serialized(keepAlive: false))
+                    return
+                }
+                guard case .request(let request) = next else {
+                    if case .needMore(true) = next, !continueSent {
+                        Self.send(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                        continueSent = true
+                    }
+                    break
+                }
+                continueSent = false
+                requestStarted = parser.isIdle ? nil : Self.now()
+                let response = handler(request)
+                let keepAlive = request.keepsAlive && !isShuttingDown
+                guard Self.send(fd, response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")), keepAlive else { return }
+            }
+            // Wait for more bytes, in slices short enough to notice shutdown.
+            let idle = parser.isIdle
+            if idle && isShuttingDown { return }
+            let deadline = idle ? nil : (requestStarted ?? Self.now()) + configuration.requestTimeout
+            var waited = 0.0
+            var ready = false
+            while !ready {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let result = poll(&descriptor, 1, 250)
+                if result > 0 {
+                    ready = true
+                } else if result < 0 && errno != EINTR {
+                    return
+                } else {
+                    waited += 0.25
+                    if idle && (isShuttingDown || waited >= configuration.idleTimeout) { return }
+                    if let deadline, Self.now() >= deadline {
+                        Self.send(fd, rejecter(408, "the request did not arrive within \(Int(configuration.requestTimeout)) seconds").serialized(keepAlive: false))
+                        return
+                    }
+                }
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            if parser.isIdle { requestStarted = Self.now() }
+            parser.append(buffer[0..<count])
+        }
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Writes all of `bytes`; false when the peer is gone or too slow.
+    @discardableResult
+    static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+}
+
+public enum ServerError: Error, Sendable, CustomStringConvertible {
+    case cannotListen(String, String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address, let reason): return "cannot listen on \(address): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Synchronization
+
+/// The connections a server uses: one writer (SQLite allows one at a time; `BEGIN IMMEDIATE` makes that
+/// explicit) and a set of readers, which WAL lets run beside the writer on their own snapshots.
+public final class DatabasePool: Sendable {
+    private let writer: Mutex<PooledConnection>
+    private let idleReaders: Mutex<[PooledConnection]>
+    private let openReader: @Sendable () throws -> Database
+    public let path: String
+
+    /// Opens the data directory's database, migrating it to the latest schema.
+    public init(directory: DataDirectory) throws {
+        let writer = try directory.openDatabase()
+        path = writer.path
+        self.writer = Mutex(PooledConnection(writer))
+        idleReaders = Mutex([])
+        let path = writer.path
+        openReader = { try Database(path: path) }
+    }
+
+    /// A pool over one in-memory database (tests): every read goes through the writer connection.
+    public init(inMemory: Void = ()) throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate()
+        path = ":memory:"
+        let connection = PooledConnection(database)
+        writer = Mutex(connection)
+        idleReaders = Mutex([])
+        openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }
+    }
+
+    /// Runs `body` in a write transaction on the writer connection.
+    public func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        try writer.withLock { connection in try connection.database.write { try body(connection.database) } }
+    }
+
+    /// Runs `body` in a read transaction on an idle reader (opening one if none is idle).
+    public func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        if path == ":memory:" { return try write(body) }
+        let connection = try idleReaders.withLock { $0.popLast() } ?? PooledConnection(try openReader())
+        defer { idleReaders.withLock { $0.append(connection) } }
+        return try connection.database.read { try body(connection.database) }
+    }
+}
+
+/// A connection handed between threads by `DatabasePool`.
+///
+/// `@unchecked Sendable` because `Database` is not thread-safe: the pool guarantees one user at a time — the
+/// writer only inside its mutex, a reader only between taking it from the idle list and putting it back.
+final class PooledConnection: @unchecked Sendable {
+    let database: Database
+    init(_ database: Database) { self.database = database }
+}
