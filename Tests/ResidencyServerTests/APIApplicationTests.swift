@@ -1,0 +1,250 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import ResidencyStore
+import Synchronization
+import Testing
+
+@testable import ResidencyServer
+
+/// Access-log lines captured by a test.
+final class LogLines: Sendable {
+    let lines = Mutex<[String]>([])
+}
+
+/// An API over an in-memory store with a token per role.
+final class APIHarness: Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    let application: APIApplication
+    let controller: Controller
+    let tokens: [Role: String]
+    let log = LogLines()
+
+    init() throws {
+        let policies = try PolicySet.load(regions: Self.root.appendingPathComponent("Regions"), policies: Self.root.appendingPathComponent("Policies"))
+        let locator = try GeoLocator(path: Self.root.appendingPathComponent("Regions/dbip-country-lite.mmdb").path)
+        let pool = try DatabasePool(inMemory: ())
+        controller = try Controller(policies: policies, locator: locator, pool: pool)
+        var tokens: [Role: String] = [:]
+        for role in Role.allCases { tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool) }
+        self.tokens = tokens
+        let log = self.log
+        application = APIApplication(controller: controller) { line in log.lines.withLock { $0.append(line) } }
+    }
+
+    func send(_ method: String, _ target: String, role: Role? = .admin, token: String? = nil, body: String? = nil,
+              contentType: String = "application/json", headers: [(String, String)] = []) -> (status: Int, json: JSONValue?, response: HTTPResponse) {
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: test\r\n"
+        if let token = token ?? role.flatMap({ tokens[$0] }) { text += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if let body {
+            text += "Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } else {
+            text += "\r\n"
+        }
+        var parser = HTTPRequestParser()
+        parser.append(Array(text.utf8))
+        guard case .request(let request) = try! parser.next() else { fatalError("unparseable test request") }
+        let response = application.respond(to: request)
+        return (response.status, try? JSONParser.parse(response.body), response)
+    }
+}
+
+@Suite struct APIApplicationTests {
+    let api: APIHarness
+    init() throws { api = try APIHarness() }
+
+    @Test func operationalEndpointsArePublic() throws {
+        #expect(api.send("GET", "/healthz", role: nil).json?["status"] == .string("ok"))
+        #expect(api.send("GET", "/readyz", role: nil).json?["status"] == .string("ready"))
+        let openAPI = api.send("GET", "/openapi.json", role: nil)
+        #expect(openAPI.json?["openapi"] == .string("3.1.0"))
+        let metrics = api.send("GET", "/metrics", role: nil)
+        #expect(metrics.status == 200)
+        #expect(String(decoding: metrics.response.body, as: UTF8.self).contains("# TYPE residency_http_requests_total counter"))
+    }
+
+    @Test(arguments: [("POST", "/v1/placements"), ("POST", "/v1/tenants"), ("GET", "/v1/tenants"), ("GET", "/v1/tenants/tn_0000000000000000000000"),
+                      ("GET", "/v1/regions"), ("GET", "/v1/regions/eu")])
+    func everyV1RouteNeedsAValidToken(method: String, path: String) throws {
+        let none = api.send(method, path, role: nil, body: method == "POST" ? "{}" : nil)
+        #expect(none.status == 401)
+        #expect(none.json?["error"]?["code"] == .string("unauthenticated"))
+        #expect(none.response.header("WWW-Authenticate") == "Bearer realm=\"residency\"")
+        let forged = api.send(method, path, token: "rsd_" + String(repeating: "0", count: 64), body: method == "POST" ? "{}" : nil)
+        #expect(forged.status == 401)
+        #expect(forged.json?["error"]?["code"] == .string("invalid_token"))
+        #expect(api.send(method, path, token: "garbage").status == 401)
+    }
+
+    @Test func revokedTokenFailsAtOnce() throws {
+        #expect(api.send("GET", "/v1/regions", role: .ops).status == 200)
+        try Controller.revokeToken(name: "t-ops", pool: api.controller.pool)
+        #expect(api.send("GET", "/v1/regions", role: .ops).status == 401)
+    }
+
+    @Test func rolesAreEnforced() {
+        let denied = api.send("POST", "/v1/tenants", role: .support, body: #"{"name":"A","plan":"free"}"#)
+        #expect(denied.status == 403)
+        #expect(denied.json?["error"]?["message"] == .string("role support may not POST /v1/tenants; roles accepted: signup, admin"))
+        #expect(api.send("POST", "/v1/placements", role: .billing, body: "{}").status == 403)
+        #expect(api.send("POST", "/v1/placements", role: .signup, body: "{}").status == 200)
+        #expect(api.send("GET", "/v1/tenants", role: .billing).status == 403)
+        #expect(api.send("GET", "/v1/regions", role: .billing).status == 200)
+    }
+
+    @Test func unknownRoutesAndMethods() {
+        #expect(api.send("GET", "/v2/nothing").status == 404)
+        let wrongMethod = api.send("DELETE", "/v1/tenants")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.response.header("Allow") == "POST, GET")
+    }
+
+    @Test(arguments: [
+        (#"{"country": "FR""#, "application/json", 400, "malformed_json"),
+        (#"[1]"#, "application/json", 400, "invalid_field"),
+        (#"{"country": "FR", "colour": "blue"}"#, "application/json", 400, "invalid_field"),
+        (#"{"ip": "999.1.1.1"}"#, "application/json", 400, "invalid_field"),
+        (#"{"country": "XX"}"#, "application/json", 400, "invalid_field"),
+        (#"{"region": "mars"}"#, "application/json", 400, "invalid_field"),
+        (#"{"plan": "gold"}"#, "application/json", 400, "invalid_field"),
+        (#"{"country": 33}"#, "application/json", 400, "invalid_field"),
+        (#"{"country": "FR"}"#, "text/plain", 415, "unsupported_media_type"),
+    ])
+    func badPlacementBodies(body: String, contentType: String, status: Int, code: String) {
+        let result = api.send("POST", "/v1/placements", body: body, contentType: contentType)
+        #expect(result.status == status, "\(body)")
+        #expect(result.json?["error"]?["code"] == .string(code), "\(String(describing: result.json))")
+    }
+
+    @Test func errorsNameTheFieldAndWhatIsAccepted() {
+        let unknown = api.send("POST", "/v1/placements", body: #"{"colour": "blue"}"#)
+        #expect(unknown.json?["error"]?["message"] == .string("$.colour: unknown field \"colour\"; accepted fields: ip, country, region, plan"))
+        let ip = api.send("POST", "/v1/placements", body: #"{"ip": "010.0.0.1"}"#)
+        guard case .string(let message) = ip.json?["error"]?["message"] else {
+            Issue.record("no message")
+            return
+        }
+        #expect(message.contains("invalid IP address \"010.0.0.1\": leading zeros"))
+    }
+
+    @Test func placementAnswersWithoutStoring() {
+        let result = api.send("POST", "/v1/placements", role: .signup, body: #"{"ip": "81.2.69.160", "plan": "trial"}"#)
+        #expect(result.status == 200)
+        #expect(result.json?["decision"]?["region"] == .string("uk"))
+        #expect(api.controller.tenantCounts.isEmpty)
+        let refused = api.send("POST", "/v1/placements", body: #"{"country": "KP"}"#)
+        #expect(refused.status == 200)
+        #expect(refused.json?["decision"]?["refusal"]?["rule"] == .string("sanctions"))
+    }
+
+    @Test func signupCreatesAndIdempotencyReplays() throws {
+        let body = #"{"name": "Acme GmbH", "plan": "paid", "country": "DE", "ip": "81.2.69.160"}"#
+        let first = api.send("POST", "/v1/tenants", role: .signup, body: body, headers: [("Idempotency-Key", "order-1")])
+        #expect(first.status == 201)
+        let tenant = try #require(first.json?["tenant"])
+        #expect(tenant["region"] == .string("eu"))
+        #expect(tenant["placement"]?["reasons"] != nil)
+        guard case .string(let id) = tenant["id"] else { throw FixtureFailure("no id") }
+        #expect(first.response.header("Location") == "/v1/tenants/\(id)")
+
+        // The same body, spelled differently, replays the same tenant.
+        let respaced = #"{ "plan":"paid","name":"Acme GmbH","ip":"81.2.69.160","country":"DE" }"#
+        let again = api.send("POST", "/v1/tenants", role: .signup, body: respaced, headers: [("Idempotency-Key", "order-1")])
+        #expect(again.status == 201)
+        #expect(again.json?["tenant"]?["id"] == .string(id))
+        #expect(again.response.header("Idempotent-Replayed") == "true")
+
+        let conflict = api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "Other", "plan": "paid"}"#, headers: [("Idempotency-Key", "order-1")])
+        #expect(conflict.status == 409)
+        #expect(conflict.json?["error"]?["code"] == .string("idempotency_conflict"))
+
+        // Keys are scoped to the token: another caller's "order-1" is a different key.
+        #expect(api.send("POST", "/v1/tenants", role: .admin, body: body, headers: [("Idempotency-Key", "order-1")]).json?["tenant"]?["id"] != .string(id))
+        #expect(api.controller.tenantCounts["eu"] == 2)
+
+        let fetched = api.send("GET", "/v1/tenants/\(id)", role: .support)
+        #expect(fetched.status == 200)
+        #expect(fetched.json?["tenant"]?["name"] == .string("Acme GmbH"))
+    }
+
+    @Test func refusedSignupIs422WithTheRuleAndStoresNothing() {
+        let refused = api.send("POST", "/v1/tenants", body: #"{"name": "Le Shop", "plan": "free", "country": "FR", "region": "us"}"#)
+        #expect(refused.status == 422)
+        #expect(refused.json?["error"]?["code"] == .string("region_not_permitted"))
+        #expect(refused.json?["error"]?["rule"] == .string("eea-in-eu"))
+        #expect(api.controller.tenantCounts.isEmpty)
+        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "x", "plan": "free", "country": "KP"}"#).status == 422)
+    }
+
+    @Test func signupValidation() {
+        #expect(api.send("POST", "/v1/tenants", body: #"{"plan": "free"}"#).json?["error"]?["message"] == .string("$: missing required field \"name\""))
+        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "A"}"#).json?["error"]?["message"] == .string("$: missing required field \"plan\""))
+        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "   ", "plan": "free"}"#).status == 400)
+        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "A", "plan": "free"}"#, headers: [("Idempotency-Key", String(repeating: "k", count: 300))]).status == 400)
+    }
+
+    @Test func directoryPagesWithACursor() throws {
+        for index in 0..<7 {
+            _ = api.send("POST", "/v1/tenants", body: #"{"name": "T\#(index)", "plan": "free", "country": "\#(index % 2 == 0 ? "DE" : "US")"}"#)
+        }
+        var seen: [JSONValue] = []
+        var cursor: String?
+        repeat {
+            let page = api.send("GET", "/v1/tenants?region=eu&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), role: .ops)
+            #expect(page.status == 200)
+            guard case .array(let tenants) = page.json?["tenants"] else { throw FixtureFailure("no tenants") }
+            seen += tenants
+            if case .string(let next) = page.json?["next_cursor"] { cursor = next } else { cursor = nil }
+        } while cursor != nil
+        #expect(seen.count == 4)
+        #expect(seen.allSatisfy { $0["region"] == .string("eu") })
+        #expect(api.send("GET", "/v1/tenants?limit=0").status == 400)
+        #expect(api.send("GET", "/v1/tenants?limit=abc").status == 400)
+        #expect(api.send("GET", "/v1/tenants?region=mars").json?["error"]?["code"] == .string("invalid_field"))
+        #expect(api.send("GET", "/v1/tenants?status=zombie").status == 400)
+        #expect(api.send("GET", "/v1/tenants?cursor=x'%20OR%201=1").status == 400)
+        #expect(api.send("GET", "/v1/tenants?colour=blue").status == 400)
+        #expect(api.send("GET", "/v1/tenants/tn_0000000000000000000000").status == 404)
+        #expect(api.send("GET", "/v1/tenants/..%2F..%2Fetc%2Fpasswd").status == 404)
+    }
+
+    @Test func regions() {
+        let list = api.send("GET", "/v1/regions", role: .compliance)
+        guard case .array(let regions) = list.json?["regions"] else {
+            Issue.record("no regions")
+            return
+        }
+        #expect(regions.count == 8)
+        #expect(api.send("GET", "/v1/regions/eu").json?["region"]?["sites"] != nil)
+        #expect(api.send("GET", "/v1/regions/mars").status == 404)
+    }
+
+    @Test func accessLogNamesTheTokenNeverTheSecret() throws {
+        _ = api.send("GET", "/v1/regions", role: .ops, headers: [("X-Request-Id", "abc-123")])
+        let line = try #require(api.log.lines.withLock { $0.last })
+        let entry = try JSONParser.parse(line)
+        #expect(entry["token"] == .string("t-ops"))
+        #expect(entry["request_id"] == .string("abc-123"))
+        #expect(entry["status"] == .integer(200))
+        #expect(entry["route"] == .string("/v1/regions"))
+        for secret in api.tokens.values { #expect(!line.contains(secret)) }
+    }
+
+    @Test func metricsCountRequestsPlacementsAndTenants() {
+        _ = api.send("POST", "/v1/tenants", body: #"{"name": "M", "plan": "free", "country": "IN"}"#)
+        _ = api.send("GET", "/v1/regions")
+        let text = String(decoding: api.send("GET", "/metrics", role: nil).response.body, as: UTF8.self)
+        #expect(text.contains(#"residency_http_requests_total{route="/v1/tenants",method="POST",status="201"} 1"#))
+        #expect(text.contains(#"residency_placements_total{region="india",outcome="placed"} 1"#))
+        #expect(text.contains(#"residency_tenants{region="india"} 1"#))
+        #expect(text.contains(#"residency_http_request_duration_seconds_count{route="/v1/regions"} 1"#))
+    }
+}
+
+struct FixtureFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
