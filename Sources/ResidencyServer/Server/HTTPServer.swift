@@ -96,56 +96,68 @@ public final class HTTPServer: Sendable {
     public var activeConnections: Int { state.withLock { $0.active } }
 
     /// Accepts connections until `shutdown()`, then waits for in-flight requests (up to `drainTimeout`).
+    ///
+    /// The listener is polled rather than blocked on, so shutdown can first accept what is already in the
+    /// kernel's backlog: a client that connected and sent its request before the signal is served, not reset.
     public func run() {
         while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if state.withLock({ $0.shuttingDown }) { break }
-                if errno == EMFILE || errno == ENFILE {
-                    usleep(10_000)  // out of descriptors: back off rather than spin
-                    continue
-                }
+            var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 250)
+            if isShuttingDown {
+                _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+                while case let client = accept(listener, nil, nil), client >= 0 { admit(client, duringShutdown: true) }
                 break
             }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            var timeout = timeval(tv_sec: Int(configuration.writeTimeout), tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var one: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let admitted = state.withLock { state -> Bool in
-                guard !state.shuttingDown, state.active < configuration.maximumConnections else { return false }
-                state.active += 1
-                return true
-            }
-            guard admitted else {
-                let response = rejecter(503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
-                Self.send(client, response.serialized(keepAlive: false))
-                close(client)
+            guard ready > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EMFILE || errno == ENFILE { usleep(10_000) }  // out of descriptors: back off, don't spin
                 continue
             }
-            let thread = Thread { [self] in
-                serve(client)
-                close(client)
-                state.withLock { $0.active -= 1 }
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
+            admit(client, duringShutdown: false)
         }
+        close(listener)
         let deadline = Date().addingTimeInterval(configuration.drainTimeout)
         while activeConnections > 0 && Date() < deadline { usleep(20_000) }
+    }
+
+    /// Hands an accepted connection to a thread of its own, or answers 503 when the server is full.
+    private func admit(_ client: Int32, duringShutdown: Bool) {
+        _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+        var timeout = timeval(tv_sec: Int(configuration.writeTimeout), tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let admitted = state.withLock { state -> Bool in
+            guard state.active < configuration.maximumConnections else { return false }
+            state.active += 1
+            return true
+        }
+        guard admitted else {
+            let response = rejecter(503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
+            Self.send(client, response.serialized(keepAlive: false))
+            close(client)
+            return
+        }
+        let thread = Thread { [self] in
+            serve(client, acceptedDuringShutdown: duringShutdown)
+            close(client)
+            state.withLock { $0.active -= 1 }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
     /// Stops accepting; connections finish their current request and close.
     public func shutdown() {
         state.withLock { $0.shuttingDown = true }
-        Glibc.shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
-    private func serve(_ fd: Int32) {
+    private func serve(_ fd: Int32, acceptedDuringShutdown: Bool) {
+        // A connection taken from the backlog at shutdown gets one chance to deliver its request.
+        var mustServeOne = acceptedDuringShutdown
         var parser = HTTPRequestParser(limits: configuration.limits)
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var continueSent = false
@@ -168,14 +180,21 @@ public final class HTTPServer: Sendable {
                     break
                 }
                 continueSent = false
+                mustServeOne = false
                 requestStarted = parser.isIdle ? nil : Self.now()
                 let response = handler(request)
                 let keepAlive = request.keepsAlive && !isShuttingDown
                 guard Self.send(fd, response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")), keepAlive else { return }
             }
             // Wait for more bytes, in slices short enough to notice shutdown.
-            let idle = parser.isIdle
-            if idle && isShuttingDown { return }
+            var idle = parser.isIdle && !mustServeOne
+            if idle && isShuttingDown {
+                // Leave only if no request is already waiting: closing over unread bytes resets the connection.
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 0) > 0 else { return }
+                mustServeOne = true
+                idle = false
+            }
             let deadline = idle ? nil : (requestStarted ?? Self.now()) + configuration.requestTimeout
             var waited = 0.0
             var ready = false

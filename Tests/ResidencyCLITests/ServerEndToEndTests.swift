@@ -1,0 +1,256 @@
+import Foundation
+import ResidencyCore
+import Synchronization
+import Testing
+
+/// The real `residency serve` on port 0, driven by real clients: curl and Python's http.client.
+final class ServerProcess: Sendable {
+    let process: Process
+    let port: Int
+    let data: URL
+    let errors: Pipe
+
+    static var binary: URL { CLIRun.root.appendingPathComponent(".build/debug/residency") }
+
+    /// Runs `residency ARGS` to completion and answers its standard output.
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = CLIRun.root
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    init(extraArguments: [String] = []) throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
+        process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", data.path] + extraArguments
+        process.currentDirectoryURL = CLIRun.root
+        process.standardOutput = FileHandle.nullDevice
+        errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        // The first line on stderr names the bound port.
+        var text = ""
+        let handle = errors.fileHandleForReading
+        while !text.contains("\n") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            let port = Int(text[range].split(separator: ":").last!)
+        else {
+            process.terminate()
+            throw FixtureFailure("server did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    func token(role: String, name: String) throws -> String {
+        try Self.run(["tokens", "create", "--role", role, "--name", name, "--data", data.path])
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: data)
+        return process.terminationStatus
+    }
+
+    /// curl's output (`-s -i` by default), with the port in `{url}` substituted.
+    func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "-i", "--max-time", "20"] + arguments.map { $0.replacingOccurrences(of: "{url}", with: "http://127.0.0.1:\(port)") }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+
+    /// Runs a Python program with PORT and TOKEN in its environment; answers its standard output.
+    func python(_ program: String, token: String = "") throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", program]
+        process.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(port), "TOKEN": token]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureFailure("python failed: \(text)") }
+        return text
+    }
+}
+
+struct FixtureFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func status(of response: String) -> Int? {
+    // The last status line wins (curl prints "100 Continue" first when it was sent).
+    response.components(separatedBy: "\r\n").filter { $0.hasPrefix("HTTP/1.1 ") && !$0.hasPrefix("HTTP/1.1 100") }.last
+        .flatMap { Int($0.split(separator: " ")[1]) }
+}
+
+@Suite(.serialized) struct ServerEndToEndTests {
+    @Test func curlSeesEveryStatus() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let signup = try server.token(role: "signup", name: "signup-flow")
+        let support = try server.token(role: "support", name: "desk")
+        let auth = "Authorization: Bearer \(signup)"
+        let json = "Content-Type: application/json"
+
+        #expect(status(of: try server.curl(["{url}/healthz"])) == 200)
+        #expect(status(of: try server.curl(["{url}/v1/regions"])) == 401)
+        #expect(status(of: try server.curl(["-H", "Authorization: Bearer rsd_forged", "{url}/v1/regions"])) == 401)
+        #expect(status(of: try server.curl(["-H", "Authorization: Bearer \(support)", "-H", json, "-d", "{}", "{url}/v1/tenants"])) == 403)
+        #expect(status(of: try server.curl(["-H", auth, "{url}/nowhere"])) == 404)
+        let notAllowed = try server.curl(["-X", "PUT", "-H", auth, "{url}/v1/tenants"])
+        #expect(status(of: notAllowed) == 405)
+        #expect(notAllowed.contains("Allow: POST, GET"))
+        #expect(status(of: try server.curl(["-H", auth, "-H", json, "-d", "{nope", "{url}/v1/placements"])) == 400)
+        #expect(status(of: try server.curl(["-H", auth, "-H", "Content-Type: text/csv", "-d", "a,b", "{url}/v1/placements"])) == 415)
+        let refused = try server.curl(["-H", auth, "-H", json, "-d", #"{"name":"x","plan":"free","country":"FR","region":"us"}"#, "{url}/v1/tenants"])
+        #expect(status(of: refused) == 422)
+        #expect(refused.contains(#""rule":"eea-in-eu""#))
+        let created = try server.curl(["-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"x","plan":"free","country":"DE"}"#, "{url}/v1/tenants"])
+        #expect(status(of: created) == 201)
+        #expect(status(of: try server.curl(["-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"y","plan":"free"}"#, "{url}/v1/tenants"])) == 409)
+
+        // A 2 MiB body is refused from its Content-Length, before it is read.
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).json")
+        try Data(repeating: 0x20, count: 2 * 1024 * 1024).write(to: big)
+        defer { try? FileManager.default.removeItem(at: big) }
+        #expect(status(of: try server.curl(["-H", auth, "-H", json, "--data-binary", "@\(big.path)", "{url}/v1/placements"])) == 413)
+        #expect(status(of: try server.curl(["-H", "X-Big: " + String(repeating: "a", count: 20_000), "{url}/healthz"])) == 431)
+
+        // A chunked body is decoded; Expect: 100-continue is answered before the body is sent.
+        let chunked = try server.curl(["-H", auth, "-H", json, "-H", "Transfer-Encoding: chunked", "-d", #"{"country":"JP"}"#, "{url}/v1/placements"])
+        #expect(status(of: chunked) == 200)
+        #expect(chunked.contains(#""region":"singapore""#))
+        let continued = try server.curl(["-H", auth, "-H", json, "-H", "Expect: 100-continue", "-d", #"{"country":"IN"}"#, "{url}/v1/placements"])
+        #expect(continued.contains("HTTP/1.1 100 Continue"))
+        #expect(status(of: continued) == 200)
+    }
+
+    @Test func fiftyConcurrentSignupsWithOneKeyMakeOneTenant() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let token = try server.token(role: "signup", name: "signup-flow")
+        let output = try server.python(
+            """
+            import http.client, json, os, threading
+            port, token = int(os.environ["PORT"]), os.environ["TOKEN"]
+            body = json.dumps({"name": "Racing Ltd", "plan": "trial", "country": "GB"})
+            results, lock = [], threading.Lock()
+            def signup():
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("POST", "/v1/tenants", body, {"Authorization": "Bearer " + token,
+                    "Content-Type": "application/json", "Idempotency-Key": "same-key"})
+                response = connection.getresponse()
+                payload = json.loads(response.read())
+                with lock:
+                    results.append((response.status, payload["tenant"]["id"]))
+            threads = [threading.Thread(target=signup) for _ in range(50)]
+            for thread in threads: thread.start()
+            for thread in threads: thread.join()
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection.request("GET", "/v1/tenants?limit=1000", headers={"Authorization": "Bearer " + token})
+            listed = json.loads(connection.getresponse().read())["tenants"]
+            print(len(results), len({id for _, id in results}), sorted({status for status, _ in results}), len(listed))
+            """, token: token)
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "50 1 [201] 1")
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let output = try server.python(
+            """
+            import os, socket
+            s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+            s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: a\\r\\nX-Request-Id: one\\r\\n\\r\\n"
+                      b"GET /nowhere HTTP/1.1\\r\\nHost: a\\r\\nX-Request-Id: two\\r\\n\\r\\n"
+                      b"GET /readyz HTTP/1.1\\r\\nHost: a\\r\\nX-Request-Id: three\\r\\nConnection: close\\r\\n\\r\\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk: break
+                data += chunk
+            import re
+            text = data.decode()
+            print(re.findall(r"HTTP/1.1 (\\d+)", text), re.findall(r"X-Request-Id: (\\S+)", text))
+            """)
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "['200', '404', '200'] ['one', 'two', 'three']")
+    }
+
+    @Test func slowClientsTimeOutAndFloodsGet503() throws {
+        let server = try ServerProcess(extraArguments: ["--request-timeout", "1", "--max-connections", "4"])
+        defer { #expect(server.stop() == 0) }
+        let output = try server.python(
+            """
+            import os, socket, time
+            port = int(os.environ["PORT"])
+            slow = socket.create_connection(("127.0.0.1", port))
+            slow.sendall(b"GET /healthz HTTP/1.1\\r\\nHo")
+            time.sleep(1.6)
+            print(slow.recv(4096).decode().split("\\r\\n")[0])
+            held = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+            time.sleep(0.3)
+            extra = socket.create_connection(("127.0.0.1", port))
+            print(extra.recv(4096).decode().split("\\r\\n")[0])
+            """)
+        #expect(output == "HTTP/1.1 408 Request Timeout\nHTTP/1.1 503 Service Unavailable\n")
+    }
+
+    @Test func shutdownFinishesTheRequestInFlight() throws {
+        let server = try ServerProcess()
+        let program = """
+            import os, socket, sys, time
+            s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])))
+            s.sendall(b"POST /v1/placements HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nContent-Length: 2\\r\\n\\r\\n{")
+            print("sent half", flush=True)
+            sys.stdin.readline()
+            s.sendall(b"}")
+            print(s.recv(4096).decode().split("\\r\\n")[0], flush=True)
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", program]
+        python.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(server.port)]) { $1 }
+        let input = Pipe()
+        let output = Pipe()
+        let pythonErrors = Pipe()
+        python.standardInput = input
+        python.standardOutput = output
+        python.standardError = pythonErrors
+        try python.run()
+        var text = ""
+        while !text.contains("sent half") { text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+        server.process.terminate()  // SIGTERM while the request is half sent
+        Thread.sleep(forTimeInterval: 0.3)
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        python.waitUntilExit()
+        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // The request completes (401: no token) and the server then exits cleanly.
+        #expect(text.contains("HTTP/1.1 401 Unauthorized"), "\(String(decoding: pythonErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        try? FileManager.default.removeItem(at: server.data)
+    }
+}
