@@ -1,10 +1,12 @@
+import ResidencyCore
 import Synchronization
 
 /// The connections a server uses: one writer (SQLite allows one at a time; `BEGIN IMMEDIATE` makes that
 /// explicit) and a set of readers, which WAL lets run beside the writer on their own snapshots.
 public final class DatabasePool: Sendable {
     private let writer: Mutex<PooledConnection>
-    private let idleReaders: Mutex<[PooledConnection]>
+    /// Idle readers in shards picked by thread, so request threads rarely wait on one another's lock.
+    private let idleReaders: [ReaderShard]
     private let openReader: @Sendable () throws -> Database
     public let path: String
 
@@ -13,7 +15,7 @@ public final class DatabasePool: Sendable {
         let writer = try directory.openDatabase()
         path = writer.path
         self.writer = Mutex(PooledConnection(writer))
-        idleReaders = Mutex([])
+        idleReaders = (0..<8).map { _ in ReaderShard() }
         let path = writer.path
         openReader = { try Database(path: path) }
     }
@@ -25,7 +27,7 @@ public final class DatabasePool: Sendable {
         path = ":memory:"
         let connection = PooledConnection(database)
         writer = Mutex(connection)
-        idleReaders = Mutex([])
+        idleReaders = []
         openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }
     }
 
@@ -37,10 +39,15 @@ public final class DatabasePool: Sendable {
     /// Runs `body` in a read transaction on an idle reader (opening one if none is idle).
     public func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         if path == ":memory:" { return try write(body) }
-        let connection = try idleReaders.withLock { $0.popLast() } ?? PooledConnection(try openReader())
-        defer { idleReaders.withLock { $0.append(connection) } }
+        let shard = idleReaders[ThreadShard.index(count: idleReaders.count)]
+        let connection = try shard.connections.withLock { $0.popLast() } ?? PooledConnection(try openReader())
+        defer { shard.connections.withLock { $0.append(connection) } }
         return try connection.database.read { try body(connection.database) }
     }
+}
+
+final class ReaderShard: Sendable {
+    let connections = Mutex<[PooledConnection]>([])
 }
 
 /// A connection handed between threads by `DatabasePool`.

@@ -45,8 +45,8 @@ enum ServeCommand {
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
         let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
-        let output = context.standardOutput
-        let application = APIApplication(controller: controller) { line in output(line + "\n") }
+        let log = AccessLogWriter(descriptor: 1)
+        let application = APIApplication(controller: controller) { log.write($0) }
         let server = try HTTPServer(
             configuration: configuration, handler: { application.respond(to: $0) },
             rejecter: { application.rejection(status: $0, message: $1) })

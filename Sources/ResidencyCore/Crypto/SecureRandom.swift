@@ -12,10 +12,17 @@ public enum SecureRandom {
 
     /// Lower-case hex of `count` random bytes.
     public static func hex(_ count: Int) -> String {
-        bytes(count).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-        }.joined()
+        let random = bytes(count)
+        return String(unsafeUninitializedCapacity: count * 2) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { digits in
+                for (index, byte) in random.enumerated() {
+                    buffer[index * 2] = digits[Int(byte >> 4)]
+                    buffer[index * 2 + 1] = digits[Int(byte & 0xF)]
+                }
+            }
+            return count * 2
+        }
     }
 }
 

@@ -5,8 +5,13 @@ import ResidencyCore
 struct RequestBody {
     let object: JSONObjectReader
     let collector: ProblemCollector
-    /// SHA-256 of the body's canonical form: the same request written differently hashes the same.
-    let canonicalHash: [UInt8]
+    let value: JSONValue
+
+    /// SHA-256 of the body's canonical form: the same request written differently hashes the same. Computed
+    /// on demand: only idempotent signups need it.
+    var canonicalHash: [UInt8] {
+        ((try? value.canonicalBytes(allowsFractions: true)).map { SHA256.hash($0).bytes }) ?? []
+    }
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
         let contentType = (request.header("content-type") ?? "").lowercased()
@@ -16,7 +21,6 @@ struct RequestBody {
                 status: 415, code: "unsupported_media_type",
                 message: "send the body as Content-Type: application/json" + (contentType.isEmpty ? "" : " (got \"\(contentType)\")"))
         }
-        let value: JSONValue
         do {
             value = try JSONParser.parse(request.body)
         } catch {
@@ -26,7 +30,6 @@ struct RequestBody {
         let reader = JSONReader(value: value, file: "body", collector: collector)
         guard let object = reader.object(known: fields) else { throw Self.failure(collector) }
         self.object = object
-        canonicalHash = ((try? value.canonicalBytes(allowsFractions: true)).map { SHA256.hash($0).bytes }) ?? []
     }
 
     /// Throws every problem collected so far.

@@ -35,12 +35,9 @@ public final class HTTPServer: Sendable {
     private let listener: Int32
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
     private let rejecter: @Sendable (Int, String) -> HTTPResponse
-    private let state = Mutex(State())
-
-    struct State {
-        var active = 0
-        var shuttingDown = false
-    }
+    /// Atomics, not a lock: every request reads them, from many threads.
+    private let active = Atomic<Int>(0)
+    private let shuttingDown = Atomic<Bool>(false)
 
     /// Binds and listens. `handler` answers every request; `rejecter` builds the response for a request that
     /// could not be parsed or admitted (status and message).
@@ -93,7 +90,7 @@ public final class HTTPServer: Sendable {
         throw ServerError.cannotListen(address.description, lastError)
     }
 
-    public var activeConnections: Int { state.withLock { $0.active } }
+    public var activeConnections: Int { active.load(ordering: .acquiring) }
 
     /// Accepts connections until `shutdown()`, then waits for in-flight requests (up to `drainTimeout`).
     ///
@@ -126,13 +123,12 @@ public final class HTTPServer: Sendable {
         _ = fcntl(client, F_SETFD, FD_CLOEXEC)
         var timeout = timeval(tv_sec: Int(configuration.writeTimeout), tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var slice = timeval(tv_sec: 0, tv_usec: 250_000)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &slice, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let admitted = state.withLock { state -> Bool in
-            guard state.active < configuration.maximumConnections else { return false }
-            state.active += 1
-            return true
-        }
+        let admitted = active.add(1, ordering: .acquiringAndReleasing).newValue <= configuration.maximumConnections
+        if !admitted { active.subtract(1, ordering: .acquiringAndReleasing) }
         guard admitted else {
             let response = rejecter(503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
             Self.send(client, response.serialized(keepAlive: false))
@@ -142,7 +138,7 @@ public final class HTTPServer: Sendable {
         let thread = Thread { [self] in
             serve(client, acceptedDuringShutdown: duringShutdown)
             close(client)
-            state.withLock { $0.active -= 1 }
+            active.subtract(1, ordering: .acquiringAndReleasing)
         }
         thread.stackSize = 1 << 20
         thread.start()
@@ -150,10 +146,10 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting; connections finish their current request and close.
     public func shutdown() {
-        state.withLock { $0.shuttingDown = true }
+        shuttingDown.store(true, ordering: .releasing)
     }
 
-    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     private func serve(_ fd: Int32, acceptedDuringShutdown: Bool) {
         // A connection taken from the backlog at shutdown gets one chance to deliver its request.
@@ -196,30 +192,22 @@ public final class HTTPServer: Sendable {
                 idle = false
             }
             let deadline = idle ? nil : (requestStarted ?? Self.now()) + configuration.requestTimeout
+            // recv blocks for at most one 250 ms slice (SO_RCVTIMEO), then deadlines and shutdown are checked:
+            // one system call per wait instead of poll and recv.
             var waited = 0.0
-            var ready = false
-            while !ready {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let result = poll(&descriptor, 1, 250)
-                if result > 0 {
-                    ready = true
-                } else if result < 0 && errno != EINTR {
+            var count = 0
+            while true {
+                count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count >= 0 { break }
+                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return }
+                waited += 0.25
+                if idle && (isShuttingDown || waited >= configuration.idleTimeout) { return }
+                if let deadline, Self.now() >= deadline {
+                    Self.send(fd, rejecter(408, "the request did not arrive within \(Int(configuration.requestTimeout)) seconds").serialized(keepAlive: false))
                     return
-                } else {
-                    waited += 0.25
-                    if idle && (isShuttingDown || waited >= configuration.idleTimeout) { return }
-                    if let deadline, Self.now() >= deadline {
-                        Self.send(fd, rejecter(408, "the request did not arrive within \(Int(configuration.requestTimeout)) seconds").serialized(keepAlive: false))
-                        return
-                    }
                 }
             }
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { return }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return
-            }
             if parser.isIdle { requestStarted = Self.now() }
             parser.append(buffer[0..<count])
         }
