@@ -9,9 +9,11 @@ extension Controller {
     /// replay the first answer; the same key with another body is a conflict.
     public func signUp(_ signup: Signup, idempotency: IdempotencyKey? = nil) throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        guard !name.isEmpty, name.count <= 200,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
-            throw ControllerError.invalidField(field: "name", message: "must be 1-200 characters without control characters")
+            throw ControllerError.invalidField(
+                field: "name", message: "must be 1-200 characters without control characters")
         }
         do {
             return try pool.write { database in
@@ -33,7 +35,8 @@ extension Controller {
                 }
                 let now = clock.now()
                 let tenant = Tenant(
-                    id: TenantID.make(at: now), name: name, plan: signup.plan, country: decision.country, region: region,
+                    id: TenantID.make(at: now), name: name, plan: signup.plan, country: decision.country,
+                    region: region,
                     site: site, status: .active, createdAt: now, policyVersion: decision.policyVersion.hex)
                 let placement = decision.jsonValue
                 try tenants.insert(tenant, placement: placement.encoded())
@@ -64,18 +67,24 @@ extension Controller {
     }
 
     /// A page of the directory, in id order; `next` is the cursor of the following page, nil at the end.
-    public func tenants(region: String?, status: TenantStatus?, limit: Int, after cursor: String?) throws
+    public func tenants(
+        region: String?, status: TenantStatus?, limit: Int, after cursor: String?
+    ) throws
         -> (tenants: [Tenant], next: String?)
     {
         if let region, policies.catalog.region(id: region) == nil {
             throw ControllerError.invalidField(
-                field: "region", message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))")
+                field: "region",
+                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
+            )
         }
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
         // One extra row tells whether another page follows.
-        let page = try pool.read { try TenantRepository($0).tenants(region: region, status: status, after: cursor, limit: limit + 1) }
+        let page = try pool.read {
+            try TenantRepository($0).tenants(region: region, status: status, after: cursor, limit: limit + 1)
+        }
         let next = page.count > limit ? page[limit - 1].id : nil
         return (Array(page.prefix(limit)), next)
     }

@@ -14,17 +14,24 @@ extension Controller {
     static let tokenPrefix = "rsd_"
 
     /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
-    public static func createToken(name: String, role: Role, pool: DatabasePool, clock: Clock = .system) throws -> String {
+    public static func createToken(
+        name: String, role: Role, pool: DatabasePool, clock: Clock = .system
+    ) throws -> String {
         guard Identifier.isValid(name) else {
             throw ControllerError.invalidField(
-                field: "name", message: "\"\(name)\" is not a valid token name; use lowercase letters, digits, '-' and '_', starting with a letter")
+                field: "name",
+                message:
+                    "\"\(name)\" is not a valid token name; use lowercase letters, digits, '-' and '_', starting with a letter"
+            )
         }
         let secret = tokenPrefix + SecureRandom.hex(32)
         do {
             try pool.write { database in
                 let tokens = TokenRepository(database)
                 if try tokens.record(name: name) != nil { throw ControllerError.tokenExists(name: name) }
-                try tokens.insert(name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: clock.now())
+                try tokens.insert(
+                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: clock.now()
+                )
             }
         }
         return secret
@@ -44,7 +51,9 @@ extension Controller {
     /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. Looked up on
     /// every request, so a revocation (even by another process) takes effect at once.
     public func authenticate(bearer secret: String) -> Caller? {
-        guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else { return nil }
+        guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else {
+            return nil
+        }
         let hash = SHA256.hash(Array(secret.utf8)).bytes
         guard let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
             ConstantTime.equal(record.hash, hash), record.revokedAt == nil, let role = Role(rawValue: record.role)

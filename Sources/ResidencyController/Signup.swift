@@ -8,7 +8,10 @@ public struct Signup: Sendable, Hashable {
     public var ip: IPAddress?
     public var requestedRegion: String?
 
-    public init(name: String, plan: Plan, declaredCountry: CountryCode? = nil, ip: IPAddress? = nil, requestedRegion: String? = nil) {
+    public init(
+        name: String, plan: Plan, declaredCountry: CountryCode? = nil, ip: IPAddress? = nil,
+        requestedRegion: String? = nil
+    ) {
         self.name = name
         self.plan = plan
         self.declaredCountry = declaredCountry

@@ -10,11 +10,12 @@ public struct TenantRepository {
 
     /// Inserts a tenant with the placement decision that put it where it is (canonical JSON).
     public func insert(_ tenant: Tenant, placement: String = "{}") throws {
-        try database.statement("INSERT INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").run([
-            .text(tenant.id), .text(tenant.name), .text(tenant.plan.rawValue), .optional(tenant.country?.rawValue),
-            .text(tenant.region), .text(tenant.site), .text(tenant.status.rawValue), .integer(tenant.createdAt),
-            .text(tenant.policyVersion), .text(placement),
-        ])
+        try database.statement("INSERT INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .run([
+                .text(tenant.id), .text(tenant.name), .text(tenant.plan.rawValue), .optional(tenant.country?.rawValue),
+                .text(tenant.region), .text(tenant.site), .text(tenant.status.rawValue), .integer(tenant.createdAt),
+                .text(tenant.policyVersion), .text(placement),
+            ])
     }
 
     /// The placement decision recorded when the tenant was created.

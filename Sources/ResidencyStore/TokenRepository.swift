@@ -30,17 +30,22 @@ public struct TokenRepository {
     }
 
     public func all() throws -> [Record] {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at FROM tokens ORDER BY name").rows([], Self.read)
+        try database.statement("SELECT name, role, hash, created_at, revoked_at FROM tokens ORDER BY name").rows(
+            [], Self.read)
     }
 
     /// Marks the token revoked; answers false when there is no such live token.
     public func revoke(name: String, at time: Int64) throws -> Bool {
-        try database.statement("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL").run([.integer(time), .text(name)])
+        try database.statement("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL").run([
+            .integer(time), .text(name),
+        ])
         return database.changes == 1
     }
 
     static func read(_ row: Row) -> Record {
-        Record(name: row.text(0), role: row.text(1), hash: row.blob(2), createdAt: row.integer(3), revokedAt: row.optionalInteger(4))
+        Record(
+            name: row.text(0), role: row.text(1), hash: row.blob(2), createdAt: row.integer(3),
+            revokedAt: row.optionalInteger(4))
     }
 }
 
@@ -51,9 +56,10 @@ public struct IdempotencyRepository {
     public init(_ database: Database) { self.database = database }
 
     public func find(scope: String, key: String) throws -> (requestHash: [UInt8], tenantID: String)? {
-        try database.statement("SELECT request_hash, tenant_id FROM idempotency_keys WHERE scope = ? AND key = ?").first(
-            [.text(scope), .text(key)]
-        ) { ($0.blob(0), $0.text(1)) }
+        try database.statement("SELECT request_hash, tenant_id FROM idempotency_keys WHERE scope = ? AND key = ?")
+            .first(
+                [.text(scope), .text(key)]
+            ) { ($0.blob(0), $0.text(1)) }
     }
 
     public func insert(scope: String, key: String, requestHash: [UInt8], tenantID: String, createdAt: Int64) throws {

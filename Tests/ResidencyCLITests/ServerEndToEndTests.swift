@@ -70,7 +70,9 @@ final class ServerProcess: Sendable {
     func curl(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "-i", "--max-time", "20"] + arguments.map { $0.replacingOccurrences(of: "{url}", with: "http://127.0.0.1:\(port)") }
+        process.arguments =
+            ["curl", "-s", "-i", "--max-time", "20"]
+            + arguments.map { $0.replacingOccurrences(of: "{url}", with: "http://127.0.0.1:\(port)") }
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -118,32 +120,60 @@ func status(of response: String) -> Int? {
         #expect(status(of: try server.curl(["{url}/healthz"])) == 200)
         #expect(status(of: try server.curl(["{url}/v1/regions"])) == 401)
         #expect(status(of: try server.curl(["-H", "Authorization: Bearer rsd_forged", "{url}/v1/regions"])) == 401)
-        #expect(status(of: try server.curl(["-H", "Authorization: Bearer \(support)", "-H", json, "-d", "{}", "{url}/v1/tenants"])) == 403)
+        #expect(
+            status(
+                of: try server.curl([
+                    "-H", "Authorization: Bearer \(support)", "-H", json, "-d", "{}", "{url}/v1/tenants",
+                ])) == 403)
         #expect(status(of: try server.curl(["-H", auth, "{url}/nowhere"])) == 404)
         let notAllowed = try server.curl(["-X", "PUT", "-H", auth, "{url}/v1/tenants"])
         #expect(status(of: notAllowed) == 405)
         #expect(notAllowed.contains("Allow: POST, GET"))
         #expect(status(of: try server.curl(["-H", auth, "-H", json, "-d", "{nope", "{url}/v1/placements"])) == 400)
-        #expect(status(of: try server.curl(["-H", auth, "-H", "Content-Type: text/csv", "-d", "a,b", "{url}/v1/placements"])) == 415)
-        let refused = try server.curl(["-H", auth, "-H", json, "-d", #"{"name":"x","plan":"free","country":"FR","region":"us"}"#, "{url}/v1/tenants"])
+        #expect(
+            status(
+                of: try server.curl(["-H", auth, "-H", "Content-Type: text/csv", "-d", "a,b", "{url}/v1/placements"]))
+                == 415)
+        let refused = try server.curl([
+            "-H", auth, "-H", json, "-d", #"{"name":"x","plan":"free","country":"FR","region":"us"}"#,
+            "{url}/v1/tenants",
+        ])
         #expect(status(of: refused) == 422)
         #expect(refused.contains(#""rule":"eea-in-eu""#))
-        let created = try server.curl(["-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"x","plan":"free","country":"DE"}"#, "{url}/v1/tenants"])
+        let created = try server.curl([
+            "-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"x","plan":"free","country":"DE"}"#,
+            "{url}/v1/tenants",
+        ])
         #expect(status(of: created) == 201)
-        #expect(status(of: try server.curl(["-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"y","plan":"free"}"#, "{url}/v1/tenants"])) == 409)
+        #expect(
+            status(
+                of: try server.curl([
+                    "-H", auth, "-H", json, "-H", "Idempotency-Key: k", "-d", #"{"name":"y","plan":"free"}"#,
+                    "{url}/v1/tenants",
+                ])) == 409)
 
         // A 2 MiB body is refused from its Content-Length, before it is read.
         let big = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).json")
         try Data(repeating: 0x20, count: 2 * 1024 * 1024).write(to: big)
         defer { try? FileManager.default.removeItem(at: big) }
-        #expect(status(of: try server.curl(["-H", auth, "-H", json, "--data-binary", "@\(big.path)", "{url}/v1/placements"])) == 413)
-        #expect(status(of: try server.curl(["-H", "X-Big: " + String(repeating: "a", count: 20_000), "{url}/healthz"])) == 431)
+        #expect(
+            status(
+                of: try server.curl(["-H", auth, "-H", json, "--data-binary", "@\(big.path)", "{url}/v1/placements"]))
+                == 413)
+        #expect(
+            status(of: try server.curl(["-H", "X-Big: " + String(repeating: "a", count: 20_000), "{url}/healthz"]))
+                == 431)
 
         // A chunked body is decoded; Expect: 100-continue is answered before the body is sent.
-        let chunked = try server.curl(["-H", auth, "-H", json, "-H", "Transfer-Encoding: chunked", "-d", #"{"country":"JP"}"#, "{url}/v1/placements"])
+        let chunked = try server.curl([
+            "-H", auth, "-H", json, "-H", "Transfer-Encoding: chunked", "-d", #"{"country":"JP"}"#,
+            "{url}/v1/placements",
+        ])
         #expect(status(of: chunked) == 200)
         #expect(chunked.contains(#""region":"singapore""#))
-        let continued = try server.curl(["-H", auth, "-H", json, "-H", "Expect: 100-continue", "-d", #"{"country":"IN"}"#, "{url}/v1/placements"])
+        let continued = try server.curl([
+            "-H", auth, "-H", json, "-H", "Expect: 100-continue", "-d", #"{"country":"IN"}"#, "{url}/v1/placements",
+        ])
         #expect(continued.contains("HTTP/1.1 100 Continue"))
         #expect(status(of: continued) == 200)
     }
@@ -196,7 +226,8 @@ func status(of response: String) -> Int? {
             text = data.decode()
             print(re.findall(r"HTTP/1.1 (\\d+)", text), re.findall(r"X-Request-Id: (\\S+)", text))
             """)
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "['200', '404', '200'] ['one', 'two', 'three']")
+        #expect(
+            output.trimmingCharacters(in: .whitespacesAndNewlines) == "['200', '404', '200'] ['one', 'two', 'three']")
     }
 
     @Test func slowClientsTimeOutAndFloodsGet503() throws {
@@ -241,14 +272,18 @@ func status(of response: String) -> Int? {
         python.standardError = pythonErrors
         try python.run()
         var text = ""
-        while !text.contains("sent half") { text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
+        while !text.contains("sent half") {
+            text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        }
         server.process.terminate()  // SIGTERM while the request is half sent
         Thread.sleep(forTimeInterval: 0.3)
         input.fileHandleForWriting.write(Data("go\n".utf8))
         python.waitUntilExit()
         text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         // The request completes (401: no token) and the server then exits cleanly.
-        #expect(text.contains("HTTP/1.1 401 Unauthorized"), "\(String(decoding: pythonErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        #expect(
+            text.contains("HTTP/1.1 401 Unauthorized"),
+            "\(String(decoding: pythonErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
         try? FileManager.default.removeItem(at: server.data)

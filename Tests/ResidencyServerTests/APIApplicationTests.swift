@@ -23,19 +23,25 @@ final class APIHarness: Sendable {
     let log = LogLines()
 
     init() throws {
-        let policies = try PolicySet.load(regions: Self.root.appendingPathComponent("Regions"), policies: Self.root.appendingPathComponent("Policies"))
+        let policies = try PolicySet.load(
+            regions: Self.root.appendingPathComponent("Regions"), policies: Self.root.appendingPathComponent("Policies")
+        )
         let locator = try GeoLocator(path: Self.root.appendingPathComponent("Regions/dbip-country-lite.mmdb").path)
         let pool = try DatabasePool(inMemory: ())
         controller = try Controller(policies: policies, locator: locator, pool: pool)
         var tokens: [Role: String] = [:]
-        for role in Role.allCases { tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool) }
+        for role in Role.allCases {
+            tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
+        }
         self.tokens = tokens
         let log = self.log
         application = APIApplication(controller: controller) { line in log.lines.withLock { $0.append(line) } }
     }
 
-    func send(_ method: String, _ target: String, role: Role? = .admin, token: String? = nil, body: String? = nil,
-              contentType: String = "application/json", headers: [(String, String)] = []) -> (status: Int, json: JSONValue?, response: HTTPResponse) {
+    func send(
+        _ method: String, _ target: String, role: Role? = .admin, token: String? = nil, body: String? = nil,
+        contentType: String = "application/json", headers: [(String, String)] = []
+    ) -> (status: Int, json: JSONValue?, response: HTTPResponse) {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: test\r\n"
         if let token = token ?? role.flatMap({ tokens[$0] }) { text += "Authorization: Bearer \(token)\r\n" }
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
@@ -63,17 +69,23 @@ final class APIHarness: Sendable {
         #expect(openAPI.json?["openapi"] == .string("3.1.0"))
         let metrics = api.send("GET", "/metrics", role: nil)
         #expect(metrics.status == 200)
-        #expect(String(decoding: metrics.response.body, as: UTF8.self).contains("# TYPE residency_http_requests_total counter"))
+        #expect(
+            String(decoding: metrics.response.body, as: UTF8.self).contains(
+                "# TYPE residency_http_requests_total counter"))
     }
 
-    @Test(arguments: [("POST", "/v1/placements"), ("POST", "/v1/tenants"), ("GET", "/v1/tenants"), ("GET", "/v1/tenants/tn_0000000000000000000000"),
-                      ("GET", "/v1/regions"), ("GET", "/v1/regions/eu")])
+    @Test(arguments: [
+        ("POST", "/v1/placements"), ("POST", "/v1/tenants"), ("GET", "/v1/tenants"),
+        ("GET", "/v1/tenants/tn_0000000000000000000000"),
+        ("GET", "/v1/regions"), ("GET", "/v1/regions/eu"),
+    ])
     func everyV1RouteNeedsAValidToken(method: String, path: String) throws {
         let none = api.send(method, path, role: nil, body: method == "POST" ? "{}" : nil)
         #expect(none.status == 401)
         #expect(none.json?["error"]?["code"] == .string("unauthenticated"))
         #expect(none.response.header("WWW-Authenticate") == "Bearer realm=\"residency\"")
-        let forged = api.send(method, path, token: "rsd_" + String(repeating: "0", count: 64), body: method == "POST" ? "{}" : nil)
+        let forged = api.send(
+            method, path, token: "rsd_" + String(repeating: "0", count: 64), body: method == "POST" ? "{}" : nil)
         #expect(forged.status == 401)
         #expect(forged.json?["error"]?["code"] == .string("invalid_token"))
         #expect(api.send(method, path, token: "garbage").status == 401)
@@ -88,7 +100,9 @@ final class APIHarness: Sendable {
     @Test func rolesAreEnforced() {
         let denied = api.send("POST", "/v1/tenants", role: .support, body: #"{"name":"A","plan":"free"}"#)
         #expect(denied.status == 403)
-        #expect(denied.json?["error"]?["message"] == .string("role support may not POST /v1/tenants; roles accepted: signup, admin"))
+        #expect(
+            denied.json?["error"]?["message"]
+                == .string("role support may not POST /v1/tenants; roles accepted: signup, admin"))
         #expect(api.send("POST", "/v1/placements", role: .billing, body: "{}").status == 403)
         #expect(api.send("POST", "/v1/placements", role: .signup, body: "{}").status == 200)
         #expect(api.send("GET", "/v1/tenants", role: .billing).status == 403)
@@ -121,7 +135,9 @@ final class APIHarness: Sendable {
 
     @Test func errorsNameTheFieldAndWhatIsAccepted() {
         let unknown = api.send("POST", "/v1/placements", body: #"{"colour": "blue"}"#)
-        #expect(unknown.json?["error"]?["message"] == .string("$.colour: unknown field \"colour\"; accepted fields: ip, country, region, plan"))
+        #expect(
+            unknown.json?["error"]?["message"]
+                == .string("$.colour: unknown field \"colour\"; accepted fields: ip, country, region, plan"))
         let ip = api.send("POST", "/v1/placements", body: #"{"ip": "010.0.0.1"}"#)
         guard case .string(let message) = ip.json?["error"]?["message"] else {
             Issue.record("no message")
@@ -142,7 +158,8 @@ final class APIHarness: Sendable {
 
     @Test func signupCreatesAndIdempotencyReplays() throws {
         let body = #"{"name": "Acme GmbH", "plan": "paid", "country": "DE", "ip": "81.2.69.160"}"#
-        let first = api.send("POST", "/v1/tenants", role: .signup, body: body, headers: [("Idempotency-Key", "order-1")])
+        let first = api.send(
+            "POST", "/v1/tenants", role: .signup, body: body, headers: [("Idempotency-Key", "order-1")])
         #expect(first.status == 201)
         let tenant = try #require(first.json?["tenant"])
         #expect(tenant["region"] == .string("eu"))
@@ -152,17 +169,22 @@ final class APIHarness: Sendable {
 
         // The same body, spelled differently, replays the same tenant.
         let respaced = #"{ "plan":"paid","name":"Acme GmbH","ip":"81.2.69.160","country":"DE" }"#
-        let again = api.send("POST", "/v1/tenants", role: .signup, body: respaced, headers: [("Idempotency-Key", "order-1")])
+        let again = api.send(
+            "POST", "/v1/tenants", role: .signup, body: respaced, headers: [("Idempotency-Key", "order-1")])
         #expect(again.status == 201)
         #expect(again.json?["tenant"]?["id"] == .string(id))
         #expect(again.response.header("Idempotent-Replayed") == "true")
 
-        let conflict = api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "Other", "plan": "paid"}"#, headers: [("Idempotency-Key", "order-1")])
+        let conflict = api.send(
+            "POST", "/v1/tenants", role: .signup, body: #"{"name": "Other", "plan": "paid"}"#,
+            headers: [("Idempotency-Key", "order-1")])
         #expect(conflict.status == 409)
         #expect(conflict.json?["error"]?["code"] == .string("idempotency_conflict"))
 
         // Keys are scoped to the token: another caller's "order-1" is a different key.
-        #expect(api.send("POST", "/v1/tenants", role: .admin, body: body, headers: [("Idempotency-Key", "order-1")]).json?["tenant"]?["id"] != .string(id))
+        #expect(
+            api.send("POST", "/v1/tenants", role: .admin, body: body, headers: [("Idempotency-Key", "order-1")]).json?[
+                "tenant"]?["id"] != .string(id))
         #expect(api.controller.tenantCounts["eu"] == 2)
 
         let fetched = api.send("GET", "/v1/tenants/\(id)", role: .support)
@@ -171,7 +193,8 @@ final class APIHarness: Sendable {
     }
 
     @Test func refusedSignupIs422WithTheRuleAndStoresNothing() {
-        let refused = api.send("POST", "/v1/tenants", body: #"{"name": "Le Shop", "plan": "free", "country": "FR", "region": "us"}"#)
+        let refused = api.send(
+            "POST", "/v1/tenants", body: #"{"name": "Le Shop", "plan": "free", "country": "FR", "region": "us"}"#)
         #expect(refused.status == 422)
         #expect(refused.json?["error"]?["code"] == .string("region_not_permitted"))
         #expect(refused.json?["error"]?["rule"] == .string("eea-in-eu"))
@@ -180,20 +203,31 @@ final class APIHarness: Sendable {
     }
 
     @Test func signupValidation() {
-        #expect(api.send("POST", "/v1/tenants", body: #"{"plan": "free"}"#).json?["error"]?["message"] == .string("$: missing required field \"name\""))
-        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "A"}"#).json?["error"]?["message"] == .string("$: missing required field \"plan\""))
+        #expect(
+            api.send("POST", "/v1/tenants", body: #"{"plan": "free"}"#).json?["error"]?["message"]
+                == .string("$: missing required field \"name\""))
+        #expect(
+            api.send("POST", "/v1/tenants", body: #"{"name": "A"}"#).json?["error"]?["message"]
+                == .string("$: missing required field \"plan\""))
         #expect(api.send("POST", "/v1/tenants", body: #"{"name": "   ", "plan": "free"}"#).status == 400)
-        #expect(api.send("POST", "/v1/tenants", body: #"{"name": "A", "plan": "free"}"#, headers: [("Idempotency-Key", String(repeating: "k", count: 300))]).status == 400)
+        #expect(
+            api.send(
+                "POST", "/v1/tenants", body: #"{"name": "A", "plan": "free"}"#,
+                headers: [("Idempotency-Key", String(repeating: "k", count: 300))]
+            ).status == 400)
     }
 
     @Test func directoryPagesWithACursor() throws {
         for index in 0..<7 {
-            _ = api.send("POST", "/v1/tenants", body: #"{"name": "T\#(index)", "plan": "free", "country": "\#(index % 2 == 0 ? "DE" : "US")"}"#)
+            _ = api.send(
+                "POST", "/v1/tenants",
+                body: #"{"name": "T\#(index)", "plan": "free", "country": "\#(index % 2 == 0 ? "DE" : "US")"}"#)
         }
         var seen: [JSONValue] = []
         var cursor: String?
         repeat {
-            let page = api.send("GET", "/v1/tenants?region=eu&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), role: .ops)
+            let page = api.send(
+                "GET", "/v1/tenants?region=eu&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), role: .ops)
             #expect(page.status == 200)
             guard case .array(let tenants) = page.json?["tenants"] else { throw FixtureFailure("no tenants") }
             seen += tenants

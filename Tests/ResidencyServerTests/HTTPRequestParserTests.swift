@@ -3,7 +3,8 @@ import Testing
 @testable import ResidencyServer
 
 @Suite struct HTTPRequestParserTests {
-    static func parseAll(_ chunks: [String], limits: HTTPLimits = HTTPLimits()) throws(HTTPParseError) -> [HTTPRequest] {
+    static func parseAll(_ chunks: [String], limits: HTTPLimits = HTTPLimits()) throws(HTTPParseError) -> [HTTPRequest]
+    {
         var parser = HTTPRequestParser(limits: limits)
         var requests: [HTTPRequest] = []
         for chunk in chunks {
@@ -14,7 +15,9 @@ import Testing
     }
 
     @Test func parsesASimpleRequest() throws {
-        let requests = try Self.parseAll(["GET /v1/tenants?region=eu&limit=5 HTTP/1.1\r\nHost: x\r\nX-A:  spaced value \r\n\r\n"])
+        let requests = try Self.parseAll([
+            "GET /v1/tenants?region=eu&limit=5 HTTP/1.1\r\nHost: x\r\nX-A:  spaced value \r\n\r\n"
+        ])
         #expect(requests.count == 1)
         let request = requests[0]
         #expect(request.method == "GET")
@@ -26,7 +29,8 @@ import Testing
     }
 
     @Test func everySplitPointGivesTheSameRequest() throws {
-        let text = "POST /v1/placements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"country\":\"FR\"}\n"
+        let text =
+            "POST /v1/placements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"country\":\"FR\"}\n"
         for split in 0...text.utf8.count {
             let bytes = Array(text.utf8)
             var parser = HTTPRequestParser()
@@ -75,7 +79,10 @@ import Testing
 
     @Test(arguments: [
         ("GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "one framing"),
-        ("GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, "conflicting Content-Length"),
+        (
+            "GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400,
+            "conflicting Content-Length"
+        ),
         ("GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, "decimal number"),
         ("GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", 400, "decimal number"),
         ("GET /x HTTP/1.1\r\nHost : x\r\n\r\n", 400, "no whitespace is allowed before the colon"),
@@ -90,6 +97,15 @@ import Testing
         ("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "only chunked"),
         ("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413, "exceeds"),
         ("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "malformed chunk size"),
+        // Found by the fuzzer: a signed chunk size.
+        (
+            "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n-6\r\nT: x\r\n\r\n", 400,
+            "malformed chunk size"
+        ),
+        (
+            "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n", 400,
+            "malformed chunk size"
+        ),
         ("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 400, "not followed by CRLF"),
         ("GET /x HTTP/1.1\r\nHost: x\r\nX: a\u{01}b\r\n\r\n", 400, "control character"),
     ])
@@ -110,10 +126,15 @@ import Testing
             _ = try Self.parseAll(["GET /x HTTP/1.1\r\nHost: x\r\nX: " + String(repeating: "a", count: 17_000)])
         }
         #expect(throws: HTTPParseError.self) {
-            _ = try Self.parseAll(["POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"], limits: limits)
+            _ = try Self.parseAll(
+                [
+                    "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"
+                ], limits: limits)
         }
         let many = (0..<101).map { "X-\($0): v\r\n" }.joined()
-        #expect(throws: HTTPParseError.self) { _ = try Self.parseAll(["GET /x HTTP/1.1\r\nHost: x\r\n" + many + "\r\n"]) }
+        #expect(throws: HTTPParseError.self) {
+            _ = try Self.parseAll(["GET /x HTTP/1.1\r\nHost: x\r\n" + many + "\r\n"])
+        }
     }
 
     @Test func http10ClosesUnlessKeepAlive() throws {
@@ -127,7 +148,8 @@ import Testing
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state >> 33
         }
-        let alphabet = Array("GET POST /x?=&% HTTP/1.1\r\n:Host Content-Length Transfer-Encoding chunked 0123456789abcdef\u{0}".utf8)
+        let alphabet = Array(
+            "GET POST /x?=&% HTTP/1.1\r\n:Host Content-Length Transfer-Encoding chunked 0123456789abcdef\u{0}".utf8)
         for _ in 0..<3_000 {
             var parser = HTTPRequestParser()
             parser.append((0..<Int(next() % 300)).map { _ in alphabet[Int(next()) % alphabet.count] })

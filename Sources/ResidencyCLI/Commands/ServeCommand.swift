@@ -6,7 +6,8 @@ import ResidencyServer
 import ResidencyStore
 
 enum ServeCommand {
-    static let dataOption = OptionSpec.option("data", "dir", "The data directory (default: $RESIDENCY_DATA or ./residency-data).")
+    static let dataOption = OptionSpec.option(
+        "data", "dir", "The data directory (default: $RESIDENCY_DATA or ./residency-data).")
 
     static let spec = CommandSpec(
         name: "serve", abstract: "Run the controller's HTTP API.",
@@ -31,12 +32,18 @@ enum ServeCommand {
         }
         var configuration = HTTPServer.Configuration(address: address)
         if let text = arguments.value("max-connections") {
-            guard let value = Int(text), (1...100_000).contains(value) else { throw UsageError("--max-connections: \"\(text)\"; accepted: 1-100000") }
+            guard let value = Int(text), (1...100_000).contains(value) else {
+                throw UsageError("--max-connections: \"\(text)\"; accepted: 1-100000")
+            }
             configuration.maximumConnections = value
         }
-        for (name, keyPath) in [("idle-timeout", \HTTPServer.Configuration.idleTimeout), ("request-timeout", \.requestTimeout)] {
+        for (name, keyPath) in [
+            ("idle-timeout", \HTTPServer.Configuration.idleTimeout), ("request-timeout", \.requestTimeout),
+        ] {
             if let text = arguments.value(name) {
-                guard let value = Double(text), value > 0, value <= 3600 else { throw UsageError("--\(name): \"\(text)\"; accepted: seconds, 0-3600") }
+                guard let value = Double(text), value > 0, value <= 3600 else {
+                    throw UsageError("--\(name): \"\(text)\"; accepted: seconds, 0-3600")
+                }
                 configuration[keyPath: keyPath] = value
             }
         }
@@ -65,7 +72,8 @@ enum ServeCommand {
         }
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
         context.printError(
-            "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))")
+            "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
+        )
         server.run()
         context.printError("residency: stopped")
         _ = sources

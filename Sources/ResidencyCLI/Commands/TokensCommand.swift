@@ -4,7 +4,8 @@ import ResidencyCore
 import ResidencyStore
 
 enum TokensCommand {
-    static let spec = CommandSpec(name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
+    static let spec = CommandSpec(
+        name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
 
     static func pool(_ arguments: ParsedArguments, _ context: CommandContext) throws -> DatabasePool {
         try DatabasePool(directory: DataDirectory(context.locator.dataDirectory(explicit: arguments.value("data"))))
@@ -19,7 +20,8 @@ enum TokensCommand {
     ) { arguments, context in
         guard let roleText = arguments.value("role") else { throw UsageError("missing --role") }
         guard let role = Role(rawValue: roleText) else {
-            throw UsageError("--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw UsageError(
+                "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let name = arguments.value("name") else { throw UsageError("missing --name") }
         let secret = try Controller.createToken(name: name, role: role, pool: try pool(arguments, context))
@@ -36,13 +38,15 @@ enum TokensCommand {
         switch format {
         case .json:
             context.print(
-                JSONValue.array(tokens.map {
-                    .object([
-                        ("name", .string($0.name)), ("role", .string($0.role)),
-                        ("created_at", .string(Timestamp.rfc3339(milliseconds: $0.createdAt))),
-                        ("revoked_at", .optional($0.revokedAt.map { Timestamp.rfc3339(milliseconds: $0) })),
-                    ])
-                }).encoded(pretty: true))
+                JSONValue.array(
+                    tokens.map {
+                        .object([
+                            ("name", .string($0.name)), ("role", .string($0.role)),
+                            ("created_at", .string(Timestamp.rfc3339(milliseconds: $0.createdAt))),
+                            ("revoked_at", .optional($0.revokedAt.map { Timestamp.rfc3339(milliseconds: $0) })),
+                        ])
+                    }
+                ).encoded(pretty: true))
         case .table:
             var table = TextTable(["NAME", "ROLE", "CREATED", "REVOKED"])
             for token in tokens {

@@ -21,7 +21,9 @@ public final class APIApplication: Sendable {
     }
 
     static func loadOpenAPI() -> [UInt8] {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+            let data = try? Data(contentsOf: url)
+        else {
             return Array(#"{"openapi":"3.1.0","info":{"title":"Residency","version":"unavailable"},"paths":{}}"#.utf8)
         }
         return Array(data)
@@ -42,7 +44,9 @@ public final class APIApplication: Sendable {
                 routeLabel = template
                 var error = APIError(
                     status: 405, code: "method_not_allowed",
-                    message: "\(request.method) is not allowed on \(request.path); allowed: \(allow.joined(separator: ", "))")
+                    message:
+                        "\(request.method) is not allowed on \(request.path); allowed: \(allow.joined(separator: ", "))"
+                )
                 error.headers = [("Allow", allow.joined(separator: ", "))]
                 throw error
             case .found(let route, let parameters):
@@ -53,10 +57,13 @@ public final class APIApplication: Sendable {
                         let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
                         throw APIError(
                             status: 403, code: "forbidden",
-                            message: "role \(caller?.role.rawValue ?? "-") may not \(request.method) \(route.template); roles accepted: \(accepted), admin")
+                            message:
+                                "role \(caller?.role.rawValue ?? "-") may not \(request.method) \(route.template); roles accepted: \(accepted), admin"
+                        )
                     }
                 }
-                response = try route.handler(RequestContext(request: request, parameters: parameters, caller: caller, requestID: id))
+                response = try route.handler(
+                    RequestContext(request: request, parameters: parameters, caller: caller, requestID: id))
             }
         } catch let error as APIError {
             response = error.response
@@ -115,8 +122,11 @@ public final class APIApplication: Sendable {
             throw error
         }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let caller = controller.authenticate(bearer: String(parts[1])) else {
-            var error = APIError(status: 401, code: "invalid_token", message: "the bearer token is unknown, malformed or revoked")
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+            let caller = controller.authenticate(bearer: String(parts[1]))
+        else {
+            var error = APIError(
+                status: 401, code: "invalid_token", message: "the bearer token is unknown, malformed or revoked")
             error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\", error=\"invalid_token\"")]
             throw error
         }

@@ -35,7 +35,9 @@ public struct APIError: Error, Sendable {
             self.init(status: 400, code: "invalid_field", message: "\(field): \(message)")
         case .placementRefused(let decision):
             let refusal = decision.refusal
-            self.init(status: 422, code: refusal?.code.rawValue ?? "refused", message: refusal?.message ?? "placement refused")
+            self.init(
+                status: 422, code: refusal?.code.rawValue ?? "refused", message: refusal?.message ?? "placement refused"
+            )
             details = [("rule", .optional(refusal?.rule)), ("decision", decision.jsonValue)]
         case .idempotencyConflict:
             self.init(status: 409, code: "idempotency_conflict", message: error.description)
@@ -44,7 +46,9 @@ public struct APIError: Error, Sendable {
         case .tokenExists:
             self.init(status: 409, code: "conflict", message: error.description)
         case .storage(let message):
-            self.init(status: 503, code: "storage_unavailable", message: "the store could not complete the request: \(message)")
+            self.init(
+                status: 503, code: "storage_unavailable",
+                message: "the store could not complete the request: \(message)")
         }
     }
 }

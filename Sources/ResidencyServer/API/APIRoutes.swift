@@ -12,11 +12,14 @@ enum APIRoutes {
                     _ = try controller.pool.read { try $0.scalarInteger("SELECT 1") }
                     return .json(.object([("status", .string("ready"))]))
                 } catch {
-                    return APIError(status: 503, code: "not_ready", message: "the database is not reachable: \(error)").response
+                    return APIError(status: 503, code: "not_ready", message: "the database is not reachable: \(error)")
+                        .response
                 }
             },
             Route("GET", "/metrics", roles: nil) { _ in
-                .text(metrics.render(tenants: controller.tenantCounts), contentType: "text/plain; version=0.0.4; charset=utf-8")
+                .text(
+                    metrics.render(tenants: controller.tenantCounts),
+                    contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             Route("GET", "/openapi.json", roles: nil) { _ in
                 HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: openAPI)
@@ -36,7 +39,9 @@ enum APIRoutes {
             Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance]) { context in
                 let id = context.parameters["id"]!
                 guard TenantID.isWellFormed(id) else {
-                    throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\" (tenant ids look like tn_0193a2b4c5d6e7f8091a2b)")
+                    throw APIError(
+                        status: 404, code: "not_found",
+                        message: "no tenant \"\(id)\" (tenant ids look like tn_0193a2b4c5d6e7f8091a2b)")
                 }
                 let found = try controller.tenant(id: id)
                 return .json(.object([("tenant", found.tenant.jsonValue(placement: found.placement))]))
@@ -44,16 +49,28 @@ enum APIRoutes {
             Route("GET", "/v1/regions", roles: everyRole) { context in
                 try rejectQuery(context.request)
                 let counts = controller.tenantCounts
-                return .json(.object([("regions", .array(controller.policies.catalog.regions.map { $0.jsonValue(tenantCount: counts[$0.id, default: 0]) }))]))
+                return .json(
+                    .object([
+                        (
+                            "regions",
+                            .array(
+                                controller.policies.catalog.regions.map {
+                                    $0.jsonValue(tenantCount: counts[$0.id, default: 0])
+                                })
+                        )
+                    ]))
             },
             Route("GET", "/v1/regions/{id}", roles: everyRole) { context in
                 let id = context.parameters["id"]!
                 guard let region = controller.policies.catalog.region(id: id) else {
                     throw APIError(
                         status: 404, code: "not_found",
-                        message: "no region \"\(id)\"; regions: \(controller.policies.catalog.regionIDs.joined(separator: ", "))")
+                        message:
+                            "no region \"\(id)\"; regions: \(controller.policies.catalog.regionIDs.joined(separator: ", "))"
+                    )
                 }
-                return .json(.object([("region", region.jsonValue(tenantCount: controller.tenantCounts[id, default: 0]))]))
+                return .json(
+                    .object([("region", region.jsonValue(tenantCount: controller.tenantCounts[id, default: 0]))]))
             },
         ]
     }
@@ -64,7 +81,9 @@ enum APIRoutes {
         var body: RequestBody
     }
 
-    static func placementRequest(_ request: HTTPRequest, controller: Controller, extraFields: [String] = []) throws(APIError)
+    static func placementRequest(
+        _ request: HTTPRequest, controller: Controller, extraFields: [String] = []
+    ) throws(APIError)
         -> PlacementFields
     {
         let body = try RequestBody(request, fields: ["ip", "country", "region", "plan"] + extraFields)
@@ -76,10 +95,12 @@ enum APIRoutes {
             case .failure(let error): ip.note("\(error)")
             }
         }
-        fields.placement.declaredCountry = object.optional("country")?.country(in: controller.policies.catalog.countries)
+        fields.placement.declaredCountry = object.optional("country")?.country(
+            in: controller.policies.catalog.countries)
         if let region = object.optional("region"), let id = region.string() {
             if controller.policies.catalog.region(id: id) == nil {
-                region.problem("is not a region; accepted: \(controller.policies.catalog.regionIDs.joined(separator: ", "))")
+                region.problem(
+                    "is not a region; accepted: \(controller.policies.catalog.regionIDs.joined(separator: ", "))")
             } else {
                 fields.placement.requestedRegion = id
             }
@@ -89,18 +110,23 @@ enum APIRoutes {
         return fields
     }
 
-    static func createTenant(_ context: RequestContext, controller: Controller, metrics: Metrics) throws -> HTTPResponse {
+    static func createTenant(_ context: RequestContext, controller: Controller, metrics: Metrics) throws -> HTTPResponse
+    {
         let fields = try placementRequest(context.request, controller: controller, extraFields: ["name"])
         let name = fields.body.object.required("name")?.text()
         if !fields.body.object.has("plan") { fields.body.object.reader.note("missing required field \"plan\"") }
         try fields.body.check()
-        guard let name, let plan = fields.placement.plan else { throw APIError.badRequest("name and plan are required") }
+        guard let name, let plan = fields.placement.plan else {
+            throw APIError.badRequest("name and plan are required")
+        }
         var idempotency: IdempotencyKey?
         if let key = context.request.header("idempotency-key") {
             guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw APIError.badRequest("Idempotency-Key must be 1-255 visible ASCII characters", code: "invalid_header")
+                throw APIError.badRequest(
+                    "Idempotency-Key must be 1-255 visible ASCII characters", code: "invalid_header")
             }
-            idempotency = IdempotencyKey(scope: context.caller?.tokenName ?? "", key: key, requestHash: fields.body.canonicalHash)
+            idempotency = IdempotencyKey(
+                scope: context.caller?.tokenName ?? "", key: key, requestHash: fields.body.canonicalHash)
         }
         let signup = Signup(
             name: name, plan: plan, declaredCountry: fields.placement.declaredCountry, ip: fields.placement.ip,
@@ -108,7 +134,8 @@ enum APIRoutes {
         do {
             let result = try controller.signUp(signup, idempotency: idempotency)
             if !result.replayed { metrics.recordPlacement(region: result.tenant.region, refusal: nil) }
-            var response = HTTPResponse.json(.object([("tenant", result.tenant.jsonValue(placement: result.placement))]), status: 201)
+            var response = HTTPResponse.json(
+                .object([("tenant", result.tenant.jsonValue(placement: result.placement))]), status: 201)
             response.headers.append(("Location", "/v1/tenants/\(result.tenant.id)"))
             if result.replayed { response.headers.append(("Idempotent-Replayed", "true")) }
             return response
@@ -121,13 +148,16 @@ enum APIRoutes {
     static func listTenants(_ request: HTTPRequest, controller: Controller) throws -> HTTPResponse {
         let accepted = ["region", "status", "limit", "cursor"]
         for (name, _) in request.query where !accepted.contains(name) {
-            throw APIError.badRequest("unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))", code: "invalid_query")
+            throw APIError.badRequest(
+                "unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))",
+                code: "invalid_query")
         }
         var status: TenantStatus?
         if let text = request.queryValue("status") {
             guard let value = TenantStatus(rawValue: text) else {
                 throw APIError.badRequest(
-                    "status: \"\(text)\"; accepted: \(TenantStatus.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_query")
+                    "status: \"\(text)\"; accepted: \(TenantStatus.allCases.map(\.rawValue).joined(separator: ", "))",
+                    code: "invalid_query")
             }
             status = value
         }
@@ -142,16 +172,19 @@ enum APIRoutes {
         if let cursor, !TenantID.isWellFormed(cursor) {
             throw APIError.badRequest("cursor: \"\(cursor)\" is not a cursor this API returned", code: "invalid_query")
         }
-        let page = try controller.tenants(region: request.queryValue("region"), status: status, limit: limit, after: cursor)
-        return .json(.object([
-            ("tenants", .array(page.tenants.map { $0.jsonValue() })),
-            ("next_cursor", .optional(page.next)),
-        ]))
+        let page = try controller.tenants(
+            region: request.queryValue("region"), status: status, limit: limit, after: cursor)
+        return .json(
+            .object([
+                ("tenants", .array(page.tenants.map { $0.jsonValue() })),
+                ("next_cursor", .optional(page.next)),
+            ]))
     }
 
     static func rejectQuery(_ request: HTTPRequest) throws(APIError) {
         if let first = request.query.first {
-            throw APIError.badRequest("unknown query parameter \"\(first.name)\"; this route takes none", code: "invalid_query")
+            throw APIError.badRequest(
+                "unknown query parameter \"\(first.name)\"; this route takes none", code: "invalid_query")
         }
     }
 }

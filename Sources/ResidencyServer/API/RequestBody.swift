@@ -19,7 +19,8 @@ struct RequestBody {
         guard mediaType == "application/json" else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
-                message: "send the body as Content-Type: application/json" + (contentType.isEmpty ? "" : " (got \"\(contentType)\")"))
+                message: "send the body as Content-Type: application/json"
+                    + (contentType.isEmpty ? "" : " (got \"\(contentType)\")"))
         }
         do {
             value = try JSONParser.parse(request.body)

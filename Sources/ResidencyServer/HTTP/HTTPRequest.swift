@@ -1,3 +1,5 @@
+import Foundation
+
 /// One parsed HTTP/1.1 request.
 public struct HTTPRequest: Sendable {
     public let method: String
@@ -13,7 +15,8 @@ public struct HTTPRequest: Sendable {
     public let body: [UInt8]
 
     public init(
-        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)], minorVersion: Int,
+        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
+        minorVersion: Int,
         headers: [(name: String, value: String)], body: [UInt8]
     ) {
         self.method = method
@@ -38,7 +41,9 @@ public struct HTTPRequest: Sendable {
 
     /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with keep-alive).
     public var keepsAlive: Bool {
-        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         return minorVersion >= 1 ? !tokens.contains("close") : tokens.contains("keep-alive")
     }
 }

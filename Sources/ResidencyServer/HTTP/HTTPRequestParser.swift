@@ -1,3 +1,5 @@
+import Foundation
+
 /// Limits every connection is held to.
 public struct HTTPLimits: Sendable {
     /// Request line and header fields together.
@@ -64,7 +66,9 @@ public struct HTTPRequestParser: Sendable {
             body = Array(buffer[bodyStart..<bodyStart + length])
             end = bodyStart + length
         case .chunked:
-            guard let decoded = try decodeChunked(from: bodyStart) else { return .needMore(expectsContinue: head.expectsContinue) }
+            guard let decoded = try decodeChunked(from: bodyStart) else {
+                return .needMore(expectsContinue: head.expectsContinue)
+            }
             (body, end) = decoded
         }
         start = end
@@ -82,7 +86,9 @@ public struct HTTPRequestParser: Sendable {
         var index = start
         let limit = min(buffer.count, start + limits.headBytes + 4)
         while index + 3 < limit {
-            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D && buffer[index + 3] == 0x0A {
+            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
+                && buffer[index + 3] == 0x0A
+            {
                 return index
             }
             index += 1
@@ -110,7 +116,9 @@ public struct HTTPRequestParser: Sendable {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if bytes[index] == 0x0A {
-                guard index > lineStart, bytes[index - 1] == 0x0D else { throw bad("bare LF in the request head; lines end with CRLF") }
+                guard index > lineStart, bytes[index - 1] == 0x0D else {
+                    throw bad("bare LF in the request head; lines end with CRLF")
+                }
                 lines.append(bytes[lineStart..<(index - 1)])
                 lineStart = index + 1
             }
@@ -128,7 +136,9 @@ public struct HTTPRequestParser: Sendable {
         case "HTTP/1.1": minorVersion = 1
         case "HTTP/1.0": minorVersion = 0
         default:
-            if version.hasPrefix("HTTP/") { throw HTTPParseError(status: 505, message: "\(version) is not supported; use HTTP/1.1") }
+            if version.hasPrefix("HTTP/") {
+                throw HTTPParseError(status: 505, message: "\(version) is not supported; use HTTP/1.1")
+            }
             throw bad("malformed HTTP version")
         }
         guard parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -145,7 +155,9 @@ public struct HTTPRequestParser: Sendable {
             guard headers.count < limits.headerCount else {
                 throw HTTPParseError(status: 431, message: "more than \(limits.headerCount) header fields")
             }
-            guard let first = line.first, first != 0x20, first != 0x09 else { throw bad("obsolete line folding is not accepted") }
+            guard let first = line.first, first != 0x20, first != 0x09 else {
+                throw bad("obsolete line folding is not accepted")
+            }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw bad("header line without a colon") }
             let nameBytes = line[line.startIndex..<colon]
             guard !nameBytes.isEmpty, nameBytes.allSatisfy(Self.isTokenByte) else {
@@ -161,7 +173,9 @@ public struct HTTPRequestParser: Sendable {
             let value = String(decoding: valueBytes, as: UTF8.self)
             switch name {
             case "content-length":
-                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.utf8.count <= 15, let length = Int(value) else {
+                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.utf8.count <= 15,
+                    let length = Int(value)
+                else {
                     throw bad("Content-Length must be a decimal number")
                 }
                 if let contentLength, contentLength != length { throw bad("conflicting Content-Length headers") }
@@ -169,7 +183,8 @@ public struct HTTPRequestParser: Sendable {
             case "transfer-encoding":
                 let codings = value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard codings.last == "chunked", codings.allSatisfy({ $0 == "chunked" }), !chunked else {
-                    throw HTTPParseError(status: 501, message: "Transfer-Encoding \"\(value)\" is not supported; only chunked is")
+                    throw HTTPParseError(
+                        status: 501, message: "Transfer-Encoding \"\(value)\" is not supported; only chunked is")
                 }
                 chunked = true
             case "expect":
@@ -185,14 +200,16 @@ public struct HTTPRequestParser: Sendable {
             throw bad("both Content-Length and Transfer-Encoding: a request has one framing")
         }
         if let contentLength, contentLength > limits.bodyBytes {
-            throw HTTPParseError(status: 413, message: "the body of \(contentLength) bytes exceeds the \(limits.bodyBytes)-byte limit")
+            throw HTTPParseError(
+                status: 413, message: "the body of \(contentLength) bytes exceeds the \(limits.bodyBytes)-byte limit")
         }
         if minorVersion == 1, !headers.contains(where: { $0.name == "host" }) {
             throw bad("HTTP/1.1 requests need a Host header")
         }
         let framing: Framing = chunked ? .chunked : contentLength.map { $0 > 0 ? .length($0) : .none } ?? .none
         return Head(
-            method: method, target: target, segments: segments, query: query, minorVersion: minorVersion, headers: headers,
+            method: method, target: target, segments: segments, query: query, minorVersion: minorVersion,
+            headers: headers,
             framing: framing, expectsContinue: expectsContinue)
     }
 
@@ -203,7 +220,9 @@ public struct HTTPRequestParser: Sendable {
         func line(at position: Int) -> (ArraySlice<UInt8>, Int)? {
             var cursor = position
             while cursor + 1 < buffer.count {
-                if buffer[cursor] == 0x0D && buffer[cursor + 1] == 0x0A { return (buffer[position..<cursor], cursor + 2) }
+                if buffer[cursor] == 0x0D && buffer[cursor + 1] == 0x0A {
+                    return (buffer[position..<cursor], cursor + 2)
+                }
                 cursor += 1
                 if cursor - position > 4096 { return nil }
             }
@@ -211,11 +230,16 @@ public struct HTTPRequestParser: Sendable {
         }
         while true {
             guard let (sizeLine, afterSize) = line(at: index) else {
-                if buffer.count - index > 4096 { throw HTTPParseError(status: 400, message: "chunk size line too long") }
+                if buffer.count - index > 4096 {
+                    throw HTTPParseError(status: 400, message: "chunk size line too long")
+                }
                 return nil
             }
             let sizeText = sizeLine.prefix { $0 != UInt8(ascii: ";") }
-            guard !sizeText.isEmpty, sizeText.count <= 8, let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16) else {
+            // Hex digits only: Int(_:radix:) would also take a sign, and a negative size walks backwards.
+            guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.allSatisfy({ Self.isHexDigit($0) }),
+                let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
+            else {
                 throw HTTPParseError(status: 400, message: "malformed chunk size")
             }
             if size == 0 {
@@ -228,7 +252,8 @@ public struct HTTPRequestParser: Sendable {
                 }
             }
             guard body.count + size <= limits.bodyBytes else {
-                throw HTTPParseError(status: 413, message: "the chunked body exceeds the \(limits.bodyBytes)-byte limit")
+                throw HTTPParseError(
+                    status: 413, message: "the chunked body exceeds the \(limits.bodyBytes)-byte limit")
             }
             guard buffer.count >= afterSize + size + 2 else { return nil }
             guard buffer[afterSize + size] == 0x0D, buffer[afterSize + size + 1] == 0x0A else {
@@ -239,9 +264,14 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+    }
+
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
@@ -264,7 +294,8 @@ public struct HTTPRequestParser: Sendable {
             for pair in bytes[(questionMark + 1)...].split(separator: UInt8(ascii: "&")) {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
                 guard let name = percentDecode(pair[pair.startIndex..<equals], plusIsSpace: true),
-                    let value = percentDecode(equals < pair.endIndex ? pair[(equals + 1)...] : [][...], plusIsSpace: true)
+                    let value = percentDecode(
+                        equals < pair.endIndex ? pair[(equals + 1)...] : [][...], plusIsSpace: true)
                 else { throw HTTPParseError(status: 400, message: "malformed percent-encoding in the query") }
                 query.append((name, value))
             }
@@ -287,7 +318,8 @@ public struct HTTPRequestParser: Sendable {
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.endIndex, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else {
+                guard index + 2 < bytes.endIndex, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2])
+                else {
                     return nil
                 }
                 out.append(high << 4 | low)

@@ -13,10 +13,13 @@ public struct HTTPResponse: Sendable {
     }
 
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(value.encoded().utf8) + [0x0A])
+        HTTPResponse(
+            status: status, headers: [("Content-Type", "application/json")], body: Array(value.encoded().utf8) + [0x0A])
     }
 
-    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+    public static func text(
+        _ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8"
+    ) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
     }
 

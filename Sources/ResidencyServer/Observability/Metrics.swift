@@ -83,15 +83,19 @@ public final class Metrics: Sendable {
         }
         var out = "# HELP residency_http_requests_total HTTP requests by route, method and status.\n"
         out += "# TYPE residency_http_requests_total counter\n"
-        for (key, count) in snapshot.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
-            out += "residency_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
+        for (key, count) in snapshot.requests.sorted(by: {
+            ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status)
+        }) {
+            out +=
+                "residency_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
         }
         out += "# HELP residency_http_request_duration_seconds Time from a parsed request to its response.\n"
         out += "# TYPE residency_http_request_duration_seconds histogram\n"
         for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
             let label = escape(route)
             for (index, bound) in Self.buckets.enumerated() {
-                out += "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(histogram.counts[index])\n"
+                out +=
+                    "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(histogram.counts[index])\n"
             }
             out += "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(histogram.count)\n"
             out += "residency_http_request_duration_seconds_sum{route=\"\(label)\"} \(histogram.sum)\n"
@@ -99,7 +103,9 @@ public final class Metrics: Sendable {
         }
         out += "# HELP residency_placements_total Placement decisions by region and outcome.\n"
         out += "# TYPE residency_placements_total counter\n"
-        for (key, count) in snapshot.placements.sorted(by: { ($0.key.region, $0.key.outcome) < ($1.key.region, $1.key.outcome) }) {
+        for (key, count) in snapshot.placements.sorted(by: {
+            ($0.key.region, $0.key.outcome) < ($1.key.region, $1.key.outcome)
+        }) {
             out += "residency_placements_total{region=\"\(key.region)\",outcome=\"\(key.outcome)\"} \(count)\n"
         }
         out += "# HELP residency_tenants Live tenants by region.\n"

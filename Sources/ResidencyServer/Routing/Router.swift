@@ -20,10 +20,14 @@ public struct Route: Sendable {
     public let roles: Set<Role>?
     public let handler: @Sendable (RequestContext) throws -> HTTPResponse
 
-    public init(_ method: String, _ path: String, roles: Set<Role>?, handler: @escaping @Sendable (RequestContext) throws -> HTTPResponse) {
+    public init(
+        _ method: String, _ path: String, roles: Set<Role>?,
+        handler: @escaping @Sendable (RequestContext) throws -> HTTPResponse
+    ) {
         self.method = method
         self.pattern = path.split(separator: "/").map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
         self.roles = roles
         self.handler = handler
@@ -31,12 +35,13 @@ public struct Route: Sendable {
 
     /// The route's template, e.g. `/v1/tenants/{id}`: the label metrics and logs group by.
     public var template: String {
-        "/" + pattern.map { segment in
-            switch segment {
-            case .literal(let text): return text
-            case .parameter(let name): return "{\(name)}"
-            }
-        }.joined(separator: "/")
+        "/"
+            + pattern.map { segment in
+                switch segment {
+                case .literal(let text): return text
+                case .parameter(let name): return "{\(name)}"
+                }
+            }.joined(separator: "/")
     }
 
     func match(_ segments: [String]) -> [String: String]? {

@@ -67,7 +67,9 @@ public final class HTTPServer: Sendable {
         var candidate: UnsafeMutablePointer<addrinfo>? = first
         while let info = candidate {
             candidate = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            let fd = socket(
+                info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue),
+                info.pointee.ai_protocol)
             guard fd >= 0 else { continue }
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -81,9 +83,13 @@ public final class HTTPServer: Sendable {
             let port = withUnsafeMutablePointer(to: &storage) { pointer -> UInt16 in
                 _ = pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
                 if pointer.pointee.ss_family == sa_family_t(AF_INET6) {
-                    return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                    return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        UInt16(bigEndian: $0.pointee.sin6_port)
+                    }
                 }
-                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin_port)
+                }
             }
             return (fd, port)
         }
@@ -130,7 +136,8 @@ public final class HTTPServer: Sendable {
         let admitted = active.add(1, ordering: .acquiringAndReleasing).newValue <= configuration.maximumConnections
         if !admitted { active.subtract(1, ordering: .acquiringAndReleasing) }
         guard admitted else {
-            let response = rejecter(503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
+            let response = rejecter(
+                503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
             Self.send(client, response.serialized(keepAlive: false))
             close(client)
             return
@@ -180,7 +187,9 @@ public final class HTTPServer: Sendable {
                 requestStarted = parser.isIdle ? nil : Self.now()
                 let response = handler(request)
                 let keepAlive = request.keepsAlive && !isShuttingDown
-                guard Self.send(fd, response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")), keepAlive else { return }
+                guard Self.send(fd, response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")),
+                    keepAlive
+                else { return }
             }
             // Wait for more bytes, in slices short enough to notice shutdown.
             var idle = parser.isIdle && !mustServeOne
@@ -203,7 +212,10 @@ public final class HTTPServer: Sendable {
                 waited += 0.25
                 if idle && (isShuttingDown || waited >= configuration.idleTimeout) { return }
                 if let deadline, Self.now() >= deadline {
-                    Self.send(fd, rejecter(408, "the request did not arrive within \(Int(configuration.requestTimeout)) seconds").serialized(keepAlive: false))
+                    Self.send(
+                        fd,
+                        rejecter(408, "the request did not arrive within \(Int(configuration.requestTimeout)) seconds")
+                            .serialized(keepAlive: false))
                     return
                 }
             }
@@ -220,7 +232,9 @@ public final class HTTPServer: Sendable {
     static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 return false

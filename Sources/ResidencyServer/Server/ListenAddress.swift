@@ -18,7 +18,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { throw ListenAddressError(input: text) }
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+                throw ListenAddressError(input: text)
+            }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
