@@ -7,7 +7,7 @@ extension Controller {
     /// The decision is taken inside the write transaction, against occupancy no other writer can change
     /// meanwhile, so two signups cannot both take a region's last place. With a key: the same key and body
     /// replay the first answer; the same key with another body is a conflict.
-    public func signUp(_ signup: Signup, idempotency: IdempotencyKey? = nil) throws -> SignupResult {
+    public func signUp(_ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system") throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200,
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
@@ -15,8 +15,9 @@ extension Controller {
             throw ControllerError.invalidField(
                 field: "name", message: "must be 1-200 characters without control characters")
         }
+        let outcome: SignupOutcome
         do {
-            return try pool.write { database in
+            outcome = try pool.write { database -> SignupOutcome in
                 let tenants = TenantRepository(database)
                 let keys = IdempotencyRepository(database)
                 if let idempotency, let existing = try keys.find(scope: idempotency.scope, key: idempotency.key) {
@@ -27,13 +28,17 @@ extension Controller {
                         throw ControllerError.storage("idempotency key refers to missing tenant \(existing.tenantID)")
                     }
                     let placement = try tenants.placement(id: tenant.id).flatMap { try? JSONParser.parse($0) } ?? .null
-                    return SignupResult(tenant: tenant, placement: placement, replayed: true)
+                    return .created(SignupResult(tenant: tenant, placement: placement, replayed: true))
                 }
                 let decision = placer.place(signup.placementRequest, occupancy: occupancy.withLock { $0 })
-                guard case .placed(let region, let site, _) = decision.outcome else {
-                    throw ControllerError.placementRefused(decision)
-                }
                 let now = clock.now()
+                guard case .placed(let region, let site, _) = decision.outcome else {
+                    // A refusal is a residency check refused: on record, though nothing else changes.
+                    try Ledger.append(
+                        in: database, time: now, kind: "signup.refused", actor: actor, region: signup.requestedRegion,
+                        body: Self.ledgerBody(of: decision, plan: signup.plan))
+                    return .refused(decision)
+                }
                 let tenant = Tenant(
                     id: TenantID.make(at: now), name: name, plan: signup.plan, country: decision.country,
                     region: region,
@@ -45,8 +50,11 @@ extension Controller {
                         scope: idempotency.scope, key: idempotency.key, requestHash: idempotency.requestHash,
                         tenantID: tenant.id, createdAt: now)
                 }
+                try Ledger.append(
+                    in: database, time: now, kind: "tenant.created", actor: actor, tenant: tenant.id, region: region,
+                    body: Self.ledgerBody(of: decision, plan: signup.plan).adding([("site", .string(site))]))
                 occupancy.withLock { $0[region, default: 0] += 1 }
-                return SignupResult(tenant: tenant, placement: placement, replayed: false)
+                return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }
         } catch let error as ControllerError {
             throw error
@@ -54,6 +62,33 @@ extension Controller {
             reloadOccupancy()
             throw ControllerError.storage(String(describing: error))
         }
+        _ = try? ledger.signCheckpoint()
+        switch outcome {
+        case .created(let result): return result
+        case .refused(let decision): throw ControllerError.placementRefused(decision)
+        }
+    }
+
+    enum SignupOutcome: Sendable {
+        case created(SignupResult)
+        case refused(PlacementDecision)
+    }
+
+    /// What the ledger keeps of a decision: identifiers, countries, codes and the policy version — never the
+    /// customer's name or IP address, which the reasons' messages quote.
+    static func ledgerBody(of decision: PlacementDecision, plan: Plan) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
+            ("plan", .string(plan.rawValue)),
+            ("country", .optional(decision.country?.rawValue)),
+            ("declared_country", .optional(decision.declaredCountry?.rawValue)),
+            ("geolocated_country", .optional(decision.geolocatedCountry?.rawValue)),
+            ("reasons", .array(decision.reasons.map { .string($0.code) })),
+            ("policy_version", .string(decision.policyVersion.hex)),
+        ]
+        if let refusal = decision.refusal {
+            members.append(("refusal", .object([("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule))])))
+        }
+        return .object(members)
     }
 
     public func tenant(id: String) throws -> (tenant: Tenant, placement: JSONValue) {

@@ -15,7 +15,7 @@ extension Controller {
 
     /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
     public static func createToken(
-        name: String, role: Role, pool: DatabasePool, clock: Clock = .system
+        name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli"
     ) throws -> String {
         guard Identifier.isValid(name) else {
             throw ControllerError.invalidField(
@@ -29,9 +29,11 @@ extension Controller {
             try pool.write { database in
                 let tokens = TokenRepository(database)
                 if try tokens.record(name: name) != nil { throw ControllerError.tokenExists(name: name) }
-                try tokens.insert(
-                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: clock.now()
-                )
+                let now = clock.now()
+                try tokens.insert(name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now)
+                try Ledger.append(
+                    in: database, time: now, kind: "token.created", actor: actor,
+                    body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))
             }
         }
         return secret
@@ -43,8 +45,13 @@ extension Controller {
         }
     }
 
-    public static func revokeToken(name: String, pool: DatabasePool, clock: Clock = .system) throws {
-        let revoked = try pool.write { try TokenRepository($0).revoke(name: name, at: clock.now()) }
+    public static func revokeToken(name: String, pool: DatabasePool, clock: Clock = .system, actor: String = "cli") throws {
+        let revoked = try pool.write { database -> Bool in
+            let now = clock.now()
+            guard try TokenRepository(database).revoke(name: name, at: now) else { return false }
+            try Ledger.append(in: database, time: now, kind: "token.revoked", actor: actor, body: .object([("name", .string(name))]))
+            return true
+        }
         guard revoked else { throw ControllerError.notFound(kind: "live token", id: name) }
     }
 

@@ -10,16 +10,34 @@ public final class Controller: Sendable {
     public let placer: SignupPlacer
     public let pool: DatabasePool
     public let clock: Clock
+    public let ledger: Ledger
     /// Live tenants per region, kept in memory so placement need not count millions of rows per signup.
     /// Changed only inside the writer's transaction (so writes see it in order); reloaded on a failed write.
     let occupancy: Mutex<[String: Int]>
 
-    public init(policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system) throws {
+    /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
+    /// last one recorded (so every decision's version can be traced to when it took effect).
+    public init(
+        policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system, signer: NoteSigner? = nil,
+        checkpointEvery: Int = 100
+    ) throws {
         self.policies = policies
         self.placer = SignupPlacer(policies: policies, locator: locator)
         self.pool = pool
         self.clock = clock
+        let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
+        ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })
+        let version = policies.version.hex
+        let catalogVersion = policies.catalog.version.hex
+        try pool.write { database in
+            let last = try LedgerRepository(database).latestEntry(kind: "policy.loaded").flatMap { try? JSONParser.parse($0) }
+            if last?["body"]?["version"] != .string(version) {
+                try Ledger.append(
+                    in: database, time: clock.now(), kind: "policy.loaded", actor: "system",
+                    body: .object([("version", .string(version)), ("regions_version", .string(catalogVersion))]))
+            }
+        }
     }
 
     /// Opens the controller on a data directory with the given configuration files.
@@ -29,7 +47,8 @@ public final class Controller: Sendable {
         let policySet = try PolicySet.load(regions: regions, policies: policies)
         let locator = try geoIP.map { try GeoLocator(path: $0.path) }
         let pool = try DatabasePool(directory: DataDirectory(dataDirectory))
-        return try Controller(policies: policySet, locator: locator, pool: pool, clock: clock)
+        let signer = try Ledger.loadOrCreateKey(in: dataDirectory)
+        return try Controller(policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer)
     }
 
     /// The number of live tenants per region, as placement sees it.

@@ -38,6 +38,41 @@ public enum Schema {
                     PRIMARY KEY (scope, key)
                 ) STRICT;
                 """),
+        SchemaMigration(
+            version: 3, name: "ledger: entries, Merkle nodes, checkpoints, append-only triggers",
+            sql: """
+                CREATE TABLE ledger_entries (
+                    idx INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    entry BLOB NOT NULL,
+                    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+                ) STRICT;
+                CREATE INDEX ledger_entries_kind ON ledger_entries (kind, idx);
+                CREATE TABLE ledger_nodes (
+                    level INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    hash BLOB NOT NULL CHECK (length(hash) = 32),
+                    PRIMARY KEY (level, idx)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE ledger_checkpoints (
+                    size INTEGER PRIMARY KEY,
+                    root BLOB NOT NULL CHECK (length(root) = 32),
+                    note TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: entries cannot be changed'); END;
+                CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: entries cannot be deleted'); END;
+                CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: tree nodes cannot be changed'); END;
+                CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: tree nodes cannot be deleted'); END;
+                CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: checkpoints cannot be changed'); END;
+                CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: checkpoints cannot be deleted'); END;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

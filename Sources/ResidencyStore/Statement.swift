@@ -65,6 +65,17 @@ public final class Statement {
         return try step() ? try read(Row(handle: handle)) : nil
     }
 
+    func reset() { sqlite3_reset(handle) }
+
+    /// Column accessors for stepping a statement by hand (large scans that should not build arrays).
+    func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// The blob in `column`, valid until the next step.
+    func blobBuffer(_ column: Int32) -> UnsafeRawBufferPointer {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column), count: count)
+    }
+
     func step() throws(DatabaseError) -> Bool {
         let code = sqlite3_step(handle)
         switch code {

@@ -22,6 +22,7 @@ enum ServeCommand {
             .option("max-connections", "n", "Concurrent connections before new ones get 503 (default: 512)."),
             .option("idle-timeout", "seconds", "How long a keep-alive connection may sit idle (default: 30)."),
             .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
+            .option("checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."),
         ]
     ) { arguments, context in
         let address: ListenAddress
@@ -74,7 +75,28 @@ enum ServeCommand {
         context.printError(
             "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
         )
+        var interval = 60.0
+        if let text = arguments.value("checkpoint-interval") {
+            guard let value = Double(text), value >= 1, value <= 86_400 else { throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 1-86400") }
+            interval = value
+        }
+        // Besides every N entries, a checkpoint every T seconds, so a quiet log is still freshly signed.
+        let checkpointInterval = interval
+        let checkpointer = Thread {
+            var elapsed = 0.0
+            while !Thread.current.isCancelled {
+                Thread.sleep(forTimeInterval: 0.25)
+                elapsed += 0.25
+                if elapsed >= checkpointInterval {
+                    elapsed = 0
+                    _ = try? controller.ledger.signCheckpoint(force: true)
+                }
+            }
+        }
+        checkpointer.start()
         server.run()
+        checkpointer.cancel()
+        _ = try? controller.ledger.signCheckpoint(force: true)
         context.printError("residency: stopped")
         _ = sources
         return ExitCode.success

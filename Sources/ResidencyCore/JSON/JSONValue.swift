@@ -75,4 +75,10 @@ extension JSONNumber {
 extension JSONValue {
     public static func double(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
     public static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+
+    /// This object with `members` appended (other values are returned unchanged).
+    public func adding(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
+        guard case .object(let existing) = self else { return self }
+        return .object(existing + members)
+    }
 }

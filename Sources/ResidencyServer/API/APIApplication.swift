@@ -17,7 +17,9 @@ public final class APIApplication: Sendable {
         self.metrics = metrics
         self.accessLog = accessLog
         self.openAPIDocument = Self.loadOpenAPI()
-        self.router = Router(routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument))
+        self.router = Router(
+            routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
+                + LedgerRoutes.all(ledger: controller.ledger))
     }
 
     static func loadOpenAPI() -> [UInt8] {

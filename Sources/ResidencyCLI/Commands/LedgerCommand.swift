@@ -1,0 +1,103 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import ResidencyStore
+
+enum LedgerCommand {
+    static let spec = CommandSpec(
+        name: "ledger", abstract: "Inspect, prove and verify the tamper-evident ledger.",
+        subcommands: [checkpoint, entries, prove, publicKey, verify])
+
+    static func open(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
+        let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
+        let pool = try DatabasePool(directory: DataDirectory(directory))
+        return Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
+    }
+
+    static let checkpoint = CommandSpec(
+        name: "checkpoint", abstract: "Sign a checkpoint of the log now (if it grew) and print the latest one.",
+        options: [ServeCommand.dataOption]
+    ) { arguments, context in
+        context.standardOutput(try open(arguments, context).currentCheckpoint().note)
+        return ExitCode.success
+    }
+
+    static let entries = CommandSpec(
+        name: "entries", abstract: "Print entries as JSON lines: index, entry as stored, leaf hash.",
+        options: [.option("from", "n", "First index (default 0)."), .option("to", "n", "End index, exclusive (default: the end)."), ServeCommand.dataOption]
+    ) { arguments, context in
+        let ledger = try open(arguments, context)
+        var from = try integer(arguments, "from") ?? 0
+        let end = min(try integer(arguments, "to") ?? Int.max, try ledger.size())
+        while from < end {
+            let page = try ledger.entries(from: from, to: end)
+            if page.isEmpty { break }
+            for row in page {
+                let entry = String(decoding: row.entry, as: UTF8.self)
+                context.print("{\"index\":\(row.index),\"entry\":\(entry),\"leaf_hash\":\"\(LedgerCommand.hex(row.leafHash))\"}")
+            }
+            from = page.last!.index + 1
+        }
+        return ExitCode.success
+    }
+
+    static let prove = CommandSpec(
+        name: "prove", abstract: "Print the inclusion proof of an entry (RFC 9162 §2.1.3) as JSON.",
+        options: [.option("size", "n", "The tree size to prove against (default: the whole log)."), ServeCommand.dataOption],
+        positionals: [PositionalSpec("index", "The entry's index.")]
+    ) { arguments, context in
+        guard let index = Int(arguments.positionals[0]), index >= 0 else {
+            throw UsageError("<index>: \"\(arguments.positionals[0])\" is not a non-negative integer")
+        }
+        let proof = try open(arguments, context).inclusionProof(index: index, size: try integer(arguments, "size"))
+        context.print(
+            JSONValue.object([
+                ("index", .integer(proof.index)), ("size", .integer(proof.size)), ("leaf_hash", .string(proof.leafHash.hex)),
+                ("root", .string(proof.root.hex)), ("proof", .array(proof.path.map { .string($0.hex) })),
+            ]).encoded(pretty: true))
+        return ExitCode.success
+    }
+
+    static let publicKey = CommandSpec(
+        name: "public-key", abstract: "Print the verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>.",
+        options: [ServeCommand.dataOption]
+    ) { arguments, context in
+        context.print(try open(arguments, context).signer.verifier.encoded)
+        return ExitCode.success
+    }
+
+    static let verify = CommandSpec(
+        name: "verify", abstract: "Recompute the log from its entries and check every checkpoint.",
+        discussion: """
+            Checks that every index is present once and in order, that each entry names its own index and matches
+            its leaf hash, and that every stored checkpoint's root and signature hold. With --checkpoint, also that
+            today's log extends a checkpoint saved earlier. Exits 1 naming the first bad index.
+            """,
+        options: [.option("checkpoint", "file", "A checkpoint note saved earlier."), ServeCommand.dataOption]
+    ) { arguments, context in
+        var earlier: String?
+        if let path = arguments.value("checkpoint") {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CommandFailure("cannot read checkpoint file \(path)") }
+            earlier = text
+        }
+        let started = Date()
+        let result = try open(arguments, context).verify(earlier: earlier)
+        let seconds = Date().timeIntervalSince(started)
+        guard result.isValid else {
+            for problem in result.problems { context.printError(problem.description) }
+            context.printError("Error: the ledger does not verify; first bad index \(result.firstBadIndex ?? 0)")
+            return ExitCode.failure
+        }
+        context.print(
+            "verified \(result.entries) entries and \(result.checkpointsVerified) checkpoints in \(String(format: "%.2f", seconds)) s; root \(Data(result.root.bytes).base64EncodedString())")
+        return ExitCode.success
+    }
+
+    static func integer(_ arguments: ParsedArguments, _ name: String) throws -> Int? {
+        guard let text = arguments.value(name) else { return nil }
+        guard let value = Int(text), value >= 0 else { throw UsageError("--\(name): \"\(text)\" is not a non-negative integer") }
+        return value
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: bytes)?.hex ?? "" }
+}

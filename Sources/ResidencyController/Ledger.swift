@@ -1,0 +1,98 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import Synchronization
+
+/// The tamper-evident ledger: appends in the caller's transaction, signs checkpoints, serves proofs and
+/// verifies the whole log.
+public final class Ledger: Sendable {
+    public let signer: NoteSigner
+    public let pool: DatabasePool
+    public let clock: Clock
+    /// A checkpoint is signed once this many entries have been added since the last one.
+    public let checkpointEvery: Int
+
+    public static let keyFileName = "ledger.key"
+    public static let defaultOrigin = "residency.local/ledger"
+
+    public init(signer: NoteSigner, pool: DatabasePool, clock: Clock, checkpointEvery: Int = 100) {
+        self.signer = signer
+        self.pool = pool
+        self.clock = clock
+        self.checkpointEvery = checkpointEvery
+    }
+
+    public var origin: String { signer.name }
+
+    /// Reads the signing key from the data directory, creating it (mode 0600) on first start.
+    public static func loadOrCreateKey(in directory: URL, origin: String = defaultOrigin) throws -> NoteSigner {
+        let url = directory.appendingPathComponent(keyFileName)
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            return try NoteSigner(encoded: text)
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let signer = try NoteSigner(name: origin, privateKey: try Ed25519PrivateKey.generate())
+        // Created exclusively with 0600, so a second process racing us cannot leave two different keys.
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST, let text = try? String(contentsOf: url, encoding: .utf8) { return try NoteSigner(encoded: text) }
+            throw ControllerError.storage("cannot create \(url.path): \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array((signer.encoded + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+        close(descriptor)
+        guard written == bytes.count else { throw ControllerError.storage("cannot write \(url.path)") }
+        return signer
+    }
+
+    /// Appends one entry inside the caller's write transaction; the state change and its record commit or
+    /// roll back together.
+    @discardableResult
+    public static func append(
+        in database: Database, time: Int64, kind: String, actor: String, tenant: String? = nil, region: String? = nil,
+        body: JSONValue
+    ) throws -> Int {
+        precondition(database.isInTransaction, "ledger entries are written in the transaction of the change they record")
+        let repository = LedgerRepository(database)
+        let index = try repository.size()
+        let entry = LedgerEntry(index: index, time: time, kind: kind, actor: actor, tenant: tenant, region: region, body: body)
+        try repository.append(try entry.canonicalBytes(), kind: kind, at: index)
+        return index
+    }
+
+    /// Signs a checkpoint of the current log if it grew since the last one (or none exists), after checking
+    /// that the new tree extends the last signed one — so two inconsistent checkpoints are never signed.
+    @discardableResult
+    public func signCheckpoint(force: Bool = false) throws -> LedgerRepository.StoredCheckpoint? {
+        try pool.write { database in
+            let repository = LedgerRepository(database)
+            let size = try repository.size()
+            let last = try repository.latestCheckpoint()
+            if let last, last.size >= size || (!force && size - last.size < checkpointEvery) { return nil }
+            if last == nil && size == 0 && !force { return nil }
+            let root = try repository.root(size: size)
+            if let last, last.size > 0 {
+                let proof = try repository.consistencyProof(from: last.size, to: size)
+                guard let lastRoot = SHA256Digest(bytes: last.root),
+                    MerkleProofVerifier.verifyConsistency(firstSize: last.size, secondSize: size, firstRoot: lastRoot, secondRoot: root, proof: proof)
+                else {
+                    throw ControllerError.storage("refusing to sign: the log at size \(size) does not extend the checkpoint at size \(last.size)")
+                }
+            }
+            let note = try signer.sign(Checkpoint(origin: origin, size: size, root: root).body)
+            let now = clock.now()
+            try repository.insertCheckpoint(size: size, root: root, note: note, at: now)
+            return LedgerRepository.StoredCheckpoint(size: size, root: root.bytes, note: note, createdAt: now)
+        }
+    }
+
+    /// The latest signed checkpoint, signing one first when the log has grown since.
+    public func currentCheckpoint() throws -> LedgerRepository.StoredCheckpoint {
+        _ = try signCheckpoint(force: true)
+        guard let latest = try pool.read({ try LedgerRepository($0).latestCheckpoint() }) else {
+            throw ControllerError.notFound(kind: "checkpoint", id: "latest")
+        }
+        return latest
+    }
+}

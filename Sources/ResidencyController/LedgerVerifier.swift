@@ -1,0 +1,143 @@
+import ResidencyCore
+import ResidencyStore
+
+/// The outcome of `Ledger.verify`: what was checked and every problem, the first bad index first.
+public struct LedgerVerification: Sendable {
+    public struct Problem: Sendable, CustomStringConvertible {
+        /// The first entry index the problem concerns.
+        public let index: Int
+        public let message: String
+        public var description: String { "entry \(index): \(message)" }
+    }
+
+    public let entries: Int
+    public let root: SHA256Digest
+    public let checkpointsVerified: Int
+    public let problems: [Problem]
+
+    public var isValid: Bool { problems.isEmpty }
+    public var firstBadIndex: Int? { problems.map(\.index).min() }
+}
+
+extension Ledger {
+    /// Recomputes the whole tree from the stored entries — never trusting stored hashes — and checks:
+    /// every index is present once and in order, each entry names its own index, each stored leaf hash
+    /// matches its entry, every stored checkpoint's root matches the recomputed root at its size and carries
+    /// a valid signature, and (given `earlier`, a checkpoint note saved before) that today's log extends it.
+    public func verify(earlier: String? = nil) throws -> LedgerVerification {
+        var problems: [LedgerVerification.Problem] = []
+        var earlierCheckpoint: Checkpoint?
+        if let earlier {
+            do {
+                earlierCheckpoint = try Checkpoint.verified(note: earlier, verifier: signer.verifier)
+            } catch {
+                problems.append(.init(index: 0, message: "the given checkpoint does not verify: \(error)"))
+            }
+        }
+        return try pool.read { database in
+            let repository = LedgerRepository(database)
+            let checkpoints = try repository.checkpoints()
+            var rootsWanted = Set(checkpoints.map(\.size))
+            if let earlierCheckpoint { rootsWanted.insert(earlierCheckpoint.size) }
+            var rootsAt: [Int: SHA256Digest] = [:]
+            var range = CompactRange()
+            var position = 0
+            if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
+            try repository.forEachEntry { rowIndex, entry, storedLeaf in
+                if rowIndex != position {
+                    problems.append(.init(index: position, message: rowIndex > position
+                        ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"))
+                }
+                let bytes = Array(entry)
+                if let claimed = Self.claimedIndex(in: bytes), claimed != position {
+                    problems.append(.init(index: position, message: "the entry at position \(position) says it is entry \(claimed) (reordered or inserted)"))
+                } else if Self.claimedIndex(in: bytes) == nil {
+                    problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
+                }
+                let leaf = MerkleTree.leafHash(bytes)
+                if !leaf.bytes.elementsEqual(storedLeaf) {
+                    problems.append(.init(index: position, message: "altered: its content no longer matches its recorded leaf hash"))
+                }
+                range.append(leaf)
+                position += 1
+                if rootsWanted.contains(position) { rootsAt[position] = range.root }
+            }
+            var verified = 0
+            for checkpoint in checkpoints {
+                guard let recomputed = rootsAt[checkpoint.size] else {
+                    problems.append(.init(index: position, message: "checkpoint at size \(checkpoint.size) is beyond the log's \(position) entries (entries were removed)"))
+                    continue
+                }
+                do {
+                    let signed = try Checkpoint.verified(note: checkpoint.note, verifier: signer.verifier)
+                    guard signed.size == checkpoint.size, signed.root == recomputed else {
+                        problems.append(.init(index: max(0, checkpoint.size - 1), message: "the signed root at size \(checkpoint.size) does not match the entries before it (they were changed)"))
+                        continue
+                    }
+                    verified += 1
+                } catch {
+                    problems.append(.init(index: max(0, checkpoint.size - 1), message: "checkpoint at size \(checkpoint.size): \(error)"))
+                }
+            }
+            if let earlierCheckpoint {
+                if let recomputed = rootsAt[earlierCheckpoint.size] {
+                    if recomputed != earlierCheckpoint.root {
+                        problems.append(.init(index: max(0, earlierCheckpoint.size - 1), message: "today's log does not extend the given checkpoint at size \(earlierCheckpoint.size)"))
+                    }
+                } else {
+                    problems.append(.init(index: position, message: "the given checkpoint has size \(earlierCheckpoint.size), more than the log's \(position) entries"))
+                }
+            }
+            problems.sort { $0.index < $1.index }
+            return LedgerVerification(entries: position, root: range.root, checkpointsVerified: verified, problems: problems)
+        }
+    }
+
+    /// The top-level `index` of a canonical entry. Keys are sorted and strings escape their quotes, so the
+    /// last `"index":` in the bytes is the entry's own (one inside `body` comes earlier).
+    static func claimedIndex(in entry: [UInt8]) -> Int? {
+        let key = Array("\"index\":".utf8)
+        guard entry.count > key.count else { return nil }
+        var start = entry.count - key.count
+        while start >= 0 {
+            if entry[start] == key[0] && entry[start..<(start + key.count)].elementsEqual(key) {
+                var value = 0
+                var cursor = start + key.count
+                var digits = 0
+                while cursor < entry.count, (48...57).contains(entry[cursor]) {
+                    value = value * 10 + Int(entry[cursor] - 48)
+                    cursor += 1
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            start -= 1
+        }
+        return nil
+    }
+}
+
+/// The perfect subtrees covering a prefix of the leaves: enough to know the root at every size while
+/// streaming, in O(log n) memory.
+struct CompactRange {
+    private var hashes: [SHA256Digest] = []
+    private var heights: [Int] = []
+
+    mutating func append(_ leaf: SHA256Digest) {
+        var hash = leaf
+        var height = 0
+        while let last = heights.last, last == height {
+            hash = MerkleTree.nodeHash(hashes.removeLast(), hash)
+            heights.removeLast()
+            height += 1
+        }
+        hashes.append(hash)
+        heights.append(height)
+    }
+
+    var root: SHA256Digest {
+        guard var root = hashes.last else { return MerkleTree.emptyRoot }
+        for hash in hashes.dropLast().reversed() { root = MerkleTree.nodeHash(hash, root) }
+        return root
+    }
+}

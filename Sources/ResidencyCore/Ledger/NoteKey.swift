@@ -1,0 +1,83 @@
+import Foundation
+
+/// A signed-note key (C2SP signed-note, as Go's `golang.org/x/mod/sumdb/note`): a name, an Ed25519 key, and
+/// a 4-byte key id = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[0:4].
+public struct NoteSigner: Sendable {
+    public let name: String
+    public let privateKey: Ed25519PrivateKey
+
+    public init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
+        guard NoteVerifier.isValidName(name) else { throw CryptoError("note key name \"\(name)\" must be non-empty, with no spaces or '+'") }
+        self.name = name
+        self.privateKey = privateKey
+    }
+
+    public var verifier: NoteVerifier { NoteVerifier(name: name, publicKey: privateKey.publicKey) }
+
+    /// `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`, the format Go's note package reads.
+    public var encoded: String {
+        "PRIVATE+KEY+\(name)+\(verifier.keyIDHex)+\(Data([0x01] + privateKey.seed).base64EncodedString())"
+    }
+
+    public init(encoded text: String) throws(CryptoError) {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY", let data = Data(base64Encoded: String(parts[4])),
+            data.count == 33, data.first == 0x01
+        else { throw CryptoError("not a signed-note private key (PRIVATE+KEY+name+id+key)") }
+        try self.init(name: String(parts[2]), privateKey: try Ed25519PrivateKey(seed: Array(data.dropFirst())))
+        guard verifier.keyIDHex == parts[3] else { throw CryptoError("the private key's id does not match its name and key") }
+    }
+
+    /// Signs `text` (which must end in a newline) as a note: the text, a blank line, one signature line.
+    public func sign(_ text: String) throws(CryptoError) -> String {
+        guard text.hasSuffix("\n") else { throw CryptoError("note text must end with a newline") }
+        let signature = try privateKey.signature(for: Array(text.utf8))
+        return text + "\n— \(name) \(Data(verifier.keyID + signature).base64EncodedString())\n"
+    }
+}
+
+public struct NoteVerifier: Sendable, Hashable {
+    public let name: String
+    public let publicKey: Ed25519PublicKey
+
+    public init(name: String, publicKey: Ed25519PublicKey) {
+        self.name = name
+        self.publicKey = publicKey
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
+    }
+
+    public var keyID: [UInt8] { Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey.rawValue).bytes.prefix(4)) }
+    public var keyIDHex: String { keyID.map { String(format: "%02x", $0) }.joined() }
+
+    /// `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
+    public var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
+
+    public init(encoded text: String) throws(CryptoError) {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64Encoded: String(parts[2])), data.count == 33, data.first == 0x01 else {
+            throw CryptoError("not a signed-note verifier key (name+id+base64 key)")
+        }
+        self.init(name: String(parts[0]), publicKey: Ed25519PublicKey(rawValue: Array(data.dropFirst())))
+        guard keyIDHex == parts[1] else { throw CryptoError("the verifier key's id does not match its name and key") }
+    }
+
+    /// The note's text when a signature line by this key verifies; nil otherwise.
+    public func verifiedText(of note: String) -> String? {
+        guard let separator = note.range(of: "\n\n", options: .backwards) else { return nil }
+        let text = String(note[..<separator.lowerBound]) + "\n"
+        let signatures = note[separator.upperBound...].split(separator: "\n")
+        for line in signatures {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, parts[0] == "—", parts[1] == name, let data = Data(base64Encoded: String(parts[2])), data.count == 68
+            else { continue }
+            let bytes = Array(data)
+            if Array(bytes.prefix(4)) == keyID, publicKey.isValidSignature(Array(bytes.dropFirst(4)), for: Array(text.utf8)) {
+                return text
+            }
+        }
+        return nil
+    }
+}

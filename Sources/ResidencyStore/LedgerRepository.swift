@@ -1,0 +1,100 @@
+import ResidencyCore
+
+/// The ledger tables: entries with their leaf hashes, the hash of every complete aligned subtree (so any
+/// root and any proof is O(log n) reads, never a rebuild), and the signed checkpoints.
+public struct LedgerRepository: MerkleNodeSource {
+    let database: Database
+
+    public init(_ database: Database) { self.database = database }
+
+    /// The number of entries: one past the highest index (indices are dense, so no count over the table).
+    public func size() throws -> Int { Int(try database.scalarInteger("SELECT max(idx) + 1 FROM ledger_entries") ?? 0) }
+
+    /// Appends an entry whose canonical bytes are `entry` at index `index` (which must be the current size),
+    /// storing its leaf hash and every subtree the new leaf completes. Call inside a write transaction.
+    @discardableResult
+    public func append(_ entry: [UInt8], kind: String, at index: Int) throws -> SHA256Digest {
+        let leaf = MerkleTree.leafHash(entry)
+        try database.statement("INSERT INTO ledger_entries (idx, kind, entry, leaf_hash) VALUES (?, ?, ?, ?)").run([
+            .integer(Int64(index)), .text(kind), .blob(entry), .blob(leaf.bytes),
+        ])
+        let insertNode = try database.statement("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
+        try insertNode.run([.integer(0), .integer(Int64(index)), .blob(leaf.bytes)])
+        // Each time the new node is a right child, its parent is now complete.
+        var level = 0
+        var position = index
+        var hash = leaf
+        while position & 1 == 1 {
+            let left = try node(level: level, index: position - 1)
+            hash = MerkleTree.nodeHash(left, hash)
+            level += 1
+            position >>= 1
+            try insertNode.run([.integer(Int64(level)), .integer(Int64(position)), .blob(hash.bytes)])
+        }
+        return leaf
+    }
+
+    public func node(level: Int, index: Int) throws -> SHA256Digest {
+        guard let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").first(
+                [.integer(Int64(level)), .integer(Int64(index))], { $0.blob(0) }),
+            let digest = SHA256Digest(bytes: bytes)
+        else {
+            throw DatabaseError(code: 11, message: "ledger tree node (\(level), \(index)) is missing or malformed")
+        }
+        return digest
+    }
+
+    /// Entries `[from, to)` as stored: index, canonical bytes, stored leaf hash.
+    public func entries(from: Int, to: Int) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
+        try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx").rows(
+            [.integer(Int64(from)), .integer(Int64(to))]
+        ) { (Int($0.integer(0)), $0.blob(1), $0.blob(2)) }
+    }
+
+    /// Calls `body` for every entry in index order without holding them all in memory.
+    public func forEachEntry(_ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ leafHash: UnsafeRawBufferPointer) throws -> Void) throws {
+        let statement = try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx")
+        try statement.bind([])
+        defer { statement.reset() }
+        while try statement.step() { try body(Int(statement.integer(0)), statement.blobBuffer(1), statement.blobBuffer(2)) }
+    }
+
+    public struct StoredCheckpoint: Sendable {
+        public let size: Int
+        public let root: [UInt8]
+        public let note: String
+        public let createdAt: Int64
+
+        public init(size: Int, root: [UInt8], note: String, createdAt: Int64) {
+            self.size = size
+            self.root = root
+            self.note = note
+            self.createdAt = createdAt
+        }
+    }
+
+    public func insertCheckpoint(size: Int, root: SHA256Digest, note: String, at time: Int64) throws {
+        try database.statement("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run([
+            .integer(Int64(size)), .blob(root.bytes), .text(note), .integer(time),
+        ])
+    }
+
+    public func latestCheckpoint() throws -> StoredCheckpoint? {
+        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").first([], Self.readCheckpoint)
+    }
+
+    public func checkpoints() throws -> [StoredCheckpoint] {
+        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size").rows([], Self.readCheckpoint)
+    }
+
+    static func readCheckpoint(_ row: Row) -> StoredCheckpoint {
+        StoredCheckpoint(size: Int(row.integer(0)), root: row.blob(1), note: row.text(2), createdAt: row.integer(3))
+    }
+
+    /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
+    public func latestEntry(kind: String) throws -> [UInt8]? {
+        try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([.text(kind)]) {
+            $0.blob(0)
+        }
+    }
+}
