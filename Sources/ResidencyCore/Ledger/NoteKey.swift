@@ -20,7 +20,8 @@ public struct NoteSigner: Sendable {
     }
 
     public init(encoded text: String) throws(CryptoError) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        // The base64 key is last and may itself contain '+': split into five fields at most.
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY", let data = Data(base64Encoded: String(parts[4])),
             data.count == 33, data.first == 0x01
         else { throw CryptoError("not a signed-note private key (PRIVATE+KEY+name+id+key)") }
@@ -56,7 +57,7 @@ public struct NoteVerifier: Sendable, Hashable {
     public var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
 
     public init(encoded text: String) throws(CryptoError) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let data = Data(base64Encoded: String(parts[2])), data.count == 33, data.first == 0x01 else {
             throw CryptoError("not a signed-note verifier key (name+id+base64 key)")
         }
