@@ -282,3 +282,54 @@ struct FixtureFailure: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }
+
+@Suite struct LedgerAPITests {
+    let api: APIHarness
+    init() throws { api = try APIHarness() }
+
+    @Test func ledgerRoutesNeedComplianceAndAnswerProofs() throws {
+        for country in ["FR", "US", "IN", "JP", "ZA"] {
+            #expect(api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "T", "plan": "free", "country": "\#(country)"}"#).status == 201)
+        }
+        #expect(api.send("GET", "/v1/ledger/checkpoint", role: .ops).status == 403)
+        #expect(api.send("GET", "/v1/ledger/checkpoint", role: nil).status == 401)
+        let checkpoint = api.send("GET", "/v1/ledger/checkpoint", role: .compliance)
+        #expect(checkpoint.status == 200)
+        guard case .string(let note) = checkpoint.json?["note"], case .string(let key) = checkpoint.json?["verifier_key"],
+            case .number(let sizeNumber) = checkpoint.json?["size"], let size = sizeNumber.int64Value
+        else { throw FixtureFailure("malformed checkpoint") }
+        let verified = try Checkpoint.verified(note: note, verifier: try NoteVerifier(encoded: key))
+        #expect(verified.size == Int(size))
+        // policy.loaded, 6 token.created, 5 tenant.created.
+        #expect(size == 12)
+
+        let entries = api.send("GET", "/v1/ledger/entries?from=7&to=9", role: .compliance)
+        guard case .array(let rows) = entries.json?["entries"] else { throw FixtureFailure("no entries") }
+        #expect(rows.count == 2)
+        #expect(rows[0]["entry"]?["kind"] == .string("tenant.created"))
+        // No personal data: the tenant's name and any IP address stay out of the ledger.
+        let recorded = rows[0]["entry"]?.encoded() ?? ""
+        #expect(rows[0]["entry"]?["body"]?["name"] == nil)
+        #expect(recorded.range(of: "\"name\"") == nil)
+
+        let inclusion = api.send("GET", "/v1/ledger/proofs/inclusion?index=8", role: .compliance)
+        #expect(inclusion.status == 200)
+        #expect(inclusion.json?["root"] == .string(verified.root.hex))
+        let consistency = api.send("GET", "/v1/ledger/proofs/consistency?from=3&to=12", role: .admin)
+        #expect(consistency.status == 200)
+        #expect(api.send("GET", "/v1/ledger/proofs/inclusion?index=99", role: .compliance).status == 400)
+        #expect(api.send("GET", "/v1/ledger/proofs/inclusion", role: .compliance).status == 400)
+        #expect(api.send("GET", "/v1/ledger/proofs/consistency?from=-1", role: .compliance).status == 400)
+        #expect(api.send("GET", "/v1/ledger/entries?from=abc", role: .compliance).status == 400)
+        #expect(api.send("GET", "/v1/ledger/entries?colour=1", role: .compliance).status == 400)
+    }
+
+    @Test func refusedSignupsAreOnRecord() throws {
+        #expect(api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "T", "plan": "free", "country": "FR", "region": "us"}"#).status == 422)
+        let entries = api.send("GET", "/v1/ledger/entries", role: .compliance)
+        guard case .array(let rows) = entries.json?["entries"], let last = rows.last else { throw FixtureFailure("no entries") }
+        #expect(last["entry"]?["kind"] == .string("signup.refused"))
+        #expect(last["entry"]?["body"]?["refusal"]?["rule"] == .string("eea-in-eu"))
+        #expect(last["entry"]?["actor"] == .string("t-signup"))
+    }
+}
