@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyCore
 import Synchronization
+import ResidencyStore
 import Testing
 
 /// The real `residency serve` on port 0, driven by real clients: curl and Python's http.client.
@@ -286,6 +287,57 @@ func status(of response: String) -> Int? {
             "\(String(decoding: pythonErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
+        try? FileManager.default.removeItem(at: server.data)
+    }
+}
+
+@Suite(.serialized) struct LedgerCrashTests {
+    /// SIGKILL in the middle of a stream of signups: afterwards the ledger verifies and records exactly the
+    /// tenants the directory holds — every change and its entry committed together or not at all.
+    @Test func sigkillDuringWritesLeavesALedgerThatMatchesTheState() throws {
+        let server = try ServerProcess()
+        let token = try server.token(role: "signup", name: "load")
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c",
+            """
+            import http.client, json, os, threading
+            port, token = int(os.environ["PORT"]), os.environ["TOKEN"]
+            def signups(n):
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    for i in range(10000):
+                        c.request("POST", "/v1/tenants", json.dumps({"name": f"t{n}-{i}", "plan": "free", "country": "DE"}),
+                                  {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+                        c.getresponse().read()
+                except Exception:
+                    pass
+            threads = [threading.Thread(target=signups, args=(n,)) for n in range(4)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            """,
+        ]
+        python.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(server.port), "TOKEN": token]) { $1 }
+        python.standardOutput = FileHandle.nullDevice
+        python.standardError = FileHandle.nullDevice
+        try python.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        python.waitUntilExit()
+        #expect(server.process.terminationReason == .uncaughtSignal)
+
+        let verify = try ServerProcess.run(["ledger", "verify", "--data", server.data.path])
+        #expect(verify.hasPrefix("verified "), "\(verify)")
+        let database = try Database(path: server.data.appendingPathComponent("residency.sqlite3").path)
+        let tenants = try database.scalarInteger("SELECT count(*) FROM tenants") ?? -1
+        let created = try database.scalarInteger("SELECT count(*) FROM ledger_entries WHERE kind = 'tenant.created'") ?? -2
+        #expect(tenants > 10, "the load should have created tenants before the kill")
+        #expect(tenants == created)
+        let missing = try database.scalarInteger(
+            "SELECT count(*) FROM tenants WHERE id NOT IN (SELECT json_extract(CAST(entry AS TEXT), '$.tenant') FROM ledger_entries WHERE kind = 'tenant.created')")
+        #expect(missing == 0)
         try? FileManager.default.removeItem(at: server.data)
     }
 }
