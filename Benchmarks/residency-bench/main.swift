@@ -7,7 +7,7 @@ import ResidencyCore
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(
-        Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n".utf8)
+        Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n".utf8)
     )
     exit(64)
 }
@@ -19,7 +19,9 @@ func option(_ name: String) -> String? {
 switch suite {
 case "geo":
     exit(GeoBenchmark.run(option: option))
+case "ledger":
+    exit(LedgerBenchmark.run(option: option))
 default:
-    FileHandle.standardError.write(Data("unknown suite '\(suite)'; available: geo\n".utf8))
+    FileHandle.standardError.write(Data("unknown suite '\(suite)'; available: geo, ledger\n".utf8))
     exit(64)
 }

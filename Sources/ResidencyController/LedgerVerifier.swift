@@ -1,3 +1,4 @@
+import Foundation
 import ResidencyCore
 import ResidencyStore
 
@@ -37,30 +38,36 @@ extension Ledger {
         return try pool.read { database in
             let repository = LedgerRepository(database)
             let checkpoints = try repository.checkpoints()
+            // The sizes whose roots are needed, in order, consumed as the stream passes them.
             var rootsWanted = Set(checkpoints.map(\.size))
             if let earlierCheckpoint { rootsWanted.insert(earlierCheckpoint.size) }
+            var pending = rootsWanted.sorted()[...]
             var rootsAt: [Int: SHA256Digest] = [:]
             var range = CompactRange()
             var position = 0
             if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
+            let hasher = SHA256Hasher()
             try repository.forEachEntry { rowIndex, entry, storedLeaf in
                 if rowIndex != position {
                     problems.append(.init(index: position, message: rowIndex > position
                         ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"))
                 }
-                let bytes = Array(entry)
-                if let claimed = Self.claimedIndex(in: bytes), claimed != position {
+                switch Self.claimedIndex(in: entry) {
+                case .none: problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
+                case .some(let claimed) where claimed != position:
                     problems.append(.init(index: position, message: "the entry at position \(position) says it is entry \(claimed) (reordered or inserted)"))
-                } else if Self.claimedIndex(in: bytes) == nil {
-                    problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
+                default: break
                 }
-                let leaf = MerkleTree.leafHash(bytes)
-                if !leaf.bytes.elementsEqual(storedLeaf) {
+                let leaf = hasher.hash(prefix: 0x00, entry)
+                if !leaf.matches(storedLeaf) {
                     problems.append(.init(index: position, message: "altered: its content no longer matches its recorded leaf hash"))
                 }
                 range.append(leaf)
                 position += 1
-                if rootsWanted.contains(position) { rootsAt[position] = range.root }
+                while let next = pending.first, next <= position {
+                    if next == position { rootsAt[position] = range.root }
+                    pending.removeFirst()
+                }
             }
             var verified = 0
             for checkpoint in checkpoints {
@@ -95,14 +102,15 @@ extension Ledger {
 
     /// The top-level `index` of a canonical entry. Keys are sorted and strings escape their quotes, so the
     /// last `"index":` in the bytes is the entry's own (one inside `body` comes earlier).
-    static func claimedIndex(in entry: [UInt8]) -> Int? {
-        let key = Array("\"index\":".utf8)
-        guard entry.count > key.count else { return nil }
-        var start = entry.count - key.count
+    static func claimedIndex(in entry: UnsafeRawBufferPointer) -> Int? {
+        let key: StaticString = "\"index\":"
+        let keyLength = key.utf8CodeUnitCount
+        guard entry.count > keyLength else { return nil }
+        var start = entry.count - keyLength
         while start >= 0 {
-            if entry[start] == key[0] && entry[start..<(start + key.count)].elementsEqual(key) {
+            if entry[start] == UInt8(ascii: "\""), memcmp(entry.baseAddress! + start, key.utf8Start, keyLength) == 0 {
                 var value = 0
-                var cursor = start + key.count
+                var cursor = start + keyLength
                 var digits = 0
                 while cursor < entry.count, (48...57).contains(entry[cursor]) {
                     value = value * 10 + Int(entry[cursor] - 48)

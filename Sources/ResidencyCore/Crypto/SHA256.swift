@@ -1,5 +1,9 @@
 import CCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// SHA-256 through OpenSSL's libcrypto; the project never implements a hash itself.
 public enum SHA256 {
     public static let byteCount = 32
@@ -37,6 +41,11 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
 
     public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
 
+    /// Compares with raw bytes without copying them.
+    public func matches(_ other: UnsafeRawBufferPointer) -> Bool {
+        other.count == 32 && withUnsafeBytes(of: storage) { memcmp($0.baseAddress!, other.baseAddress!, 32) == 0 }
+    }
+
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
@@ -70,5 +79,33 @@ public enum ConstantTime {
         return lhs.withUnsafeBytes { l in
             rhs.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, l.count) == 0 }
         }
+    }
+}
+
+/// A reusable SHA-256 context for hashing many messages in a loop without allocating per message.
+///
+/// Not `Sendable`: one owner at a time.
+public final class SHA256Hasher {
+    private let context: OpaquePointer
+
+    public init() {
+        guard let context = EVP_MD_CTX_new() else { preconditionFailure("OpenSSL could not allocate a digest context") }
+        self.context = context
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// SHA-256(prefix ‖ message): the RFC 6962 leaf hash with prefix 0x00.
+    public func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        var prefix = prefix
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        EVP_DigestUpdate(context, &prefix, 1)
+        if message.count > 0 { EVP_DigestUpdate(context, message.baseAddress, message.count) }
+        withUnsafeMutableBytes(of: &digest.storage) { out in
+            var length: UInt32 = 32
+            EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+        }
+        return digest
     }
 }

@@ -11,10 +11,13 @@ public enum MerkleTree {
     }
 
     public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        var input = [UInt8](repeating: 1, count: 65)
-        withUnsafeBytes(of: left.storage) { input.replaceSubrange(1..<33, with: $0) }
-        withUnsafeBytes(of: right.storage) { input.replaceSubrange(33..<65, with: $0) }
-        return SHA256.hash(input)
+        // Built on the stack: this runs once per internal node, millions of times in a verification.
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { input in
+            input[0] = 1
+            withUnsafeBytes(of: left.storage) { UnsafeMutableRawBufferPointer(rebasing: input[1..<33]).copyMemory(from: $0) }
+            withUnsafeBytes(of: right.storage) { UnsafeMutableRawBufferPointer(rebasing: input[33..<65]).copyMemory(from: $0) }
+            return SHA256.hash(UnsafeRawBufferPointer(input))
+        }
     }
 
     public static let emptyRoot = SHA256.hash([])
