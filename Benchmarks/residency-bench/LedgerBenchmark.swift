@@ -9,7 +9,8 @@ enum LedgerBenchmark {
     static func run(option: (String) -> String?) -> Int32 {
         let total = Int(option("entries") ?? "") ?? 1_000_000
         let singles = Int(option("singles") ?? "") ?? 2_000
-        let directory = URL(fileURLWithPath: option("data") ?? NSTemporaryDirectory() + "residency-bench-ledger-\(UUID().uuidString)")
+        let directory = URL(
+            fileURLWithPath: option("data") ?? NSTemporaryDirectory() + "residency-bench-ledger-\(UUID().uuidString)")
         defer { if option("data") == nil { try? FileManager.default.removeItem(at: directory) } }
         do {
             let pool = try DatabasePool(directory: DataDirectory(directory))
@@ -22,7 +23,8 @@ enum LedgerBenchmark {
             var start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<singles {
                 _ = try pool.write { database in
-                    try Ledger.append(in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
+                    try Ledger.append(
+                        in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
                 }
             }
             let singleRate = Double(singles) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -36,7 +38,8 @@ enum LedgerBenchmark {
                 let first = appended
                 try pool.write { database in
                     for i in first..<(first + batch) {
-                        try Ledger.append(in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
+                        try Ledger.append(
+                            in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
                     }
                 }
                 appended += batch
@@ -68,7 +71,9 @@ enum LedgerBenchmark {
                 state = state &* 6_364_136_223_846_793_005 &+ 1
                 _ = try ledger.consistencyProof(from: 1 + Int(state >> 33) % (total - 1), to: total)
             }
-            print("ledger.consistency_proof \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(proofs))) us")
+            print(
+                "ledger.consistency_proof \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(proofs))) us"
+            )
             print("ledger.entries \(total) entries")
             return 0
         } catch {

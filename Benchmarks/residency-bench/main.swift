@@ -7,7 +7,9 @@ import ResidencyCore
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(
-        Data("usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n".utf8)
+        Data(
+            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n"
+                .utf8)
     )
     exit(64)
 }

@@ -7,7 +7,9 @@ extension Controller {
     /// The decision is taken inside the write transaction, against occupancy no other writer can change
     /// meanwhile, so two signups cannot both take a region's last place. With a key: the same key and body
     /// replay the first answer; the same key with another body is a conflict.
-    public func signUp(_ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system") throws -> SignupResult {
+    public func signUp(
+        _ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system"
+    ) throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200,
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
@@ -86,7 +88,8 @@ extension Controller {
             ("policy_version", .string(decision.policyVersion.hex)),
         ]
         if let refusal = decision.refusal {
-            members.append(("refusal", .object([("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule))])))
+            members.append(
+                ("refusal", .object([("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule))])))
         }
         return .object(members)
     }

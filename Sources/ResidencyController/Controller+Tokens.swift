@@ -30,7 +30,8 @@ extension Controller {
                 let tokens = TokenRepository(database)
                 if try tokens.record(name: name) != nil { throw ControllerError.tokenExists(name: name) }
                 let now = clock.now()
-                try tokens.insert(name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now)
+                try tokens.insert(
+                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now)
                 try Ledger.append(
                     in: database, time: now, kind: "token.created", actor: actor,
                     body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))
@@ -45,11 +46,14 @@ extension Controller {
         }
     }
 
-    public static func revokeToken(name: String, pool: DatabasePool, clock: Clock = .system, actor: String = "cli") throws {
+    public static func revokeToken(
+        name: String, pool: DatabasePool, clock: Clock = .system, actor: String = "cli"
+    ) throws {
         let revoked = try pool.write { database -> Bool in
             let now = clock.now()
             guard try TokenRepository(database).revoke(name: name, at: now) else { return false }
-            try Ledger.append(in: database, time: now, kind: "token.revoked", actor: actor, body: .object([("name", .string(name))]))
+            try Ledger.append(
+                in: database, time: now, kind: "token.revoked", actor: actor, body: .object([("name", .string(name))]))
             return true
         }
         guard revoked else { throw ControllerError.notFound(kind: "live token", id: name) }

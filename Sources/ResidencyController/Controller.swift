@@ -18,7 +18,8 @@ public final class Controller: Sendable {
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
     public init(
-        policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system, signer: NoteSigner? = nil,
+        policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
+        signer: NoteSigner? = nil,
         checkpointEvery: Int = 100
     ) throws {
         self.policies = policies
@@ -31,7 +32,9 @@ public final class Controller: Sendable {
         let version = policies.version.hex
         let catalogVersion = policies.catalog.version.hex
         try pool.write { database in
-            let last = try LedgerRepository(database).latestEntry(kind: "policy.loaded").flatMap { try? JSONParser.parse($0) }
+            let last = try LedgerRepository(database).latestEntry(kind: "policy.loaded").flatMap {
+                try? JSONParser.parse($0)
+            }
             if last?["body"]?["version"] != .string(version) {
                 try Ledger.append(
                     in: database, time: clock.now(), kind: "policy.loaded", actor: "system",

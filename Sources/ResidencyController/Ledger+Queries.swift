@@ -34,13 +34,16 @@ extension Ledger {
             let current = try repository.size()
             let size = requested ?? current
             guard size >= 1, size <= current else {
-                throw ControllerError.invalidField(field: "size", message: "\(size) is not a tree size of this log (1...\(current))")
+                throw ControllerError.invalidField(
+                    field: "size", message: "\(size) is not a tree size of this log (1...\(current))")
             }
             guard index >= 0, index < size else {
-                throw ControllerError.invalidField(field: "index", message: "\(index) is not an entry of the tree of size \(size) (0...\(size - 1))")
+                throw ControllerError.invalidField(
+                    field: "index", message: "\(index) is not an entry of the tree of size \(size) (0...\(size - 1))")
             }
             return InclusionProof(
-                index: index, size: size, leafHash: try repository.node(level: 0, index: index), root: try repository.root(size: size),
+                index: index, size: size, leafHash: try repository.node(level: 0, index: index),
+                root: try repository.root(size: size),
                 path: try repository.inclusionProof(index: index, size: size))
         }
     }
@@ -60,7 +63,8 @@ extension Ledger {
             let current = try repository.size()
             let to = requested ?? current
             guard to >= 1, to <= current else {
-                throw ControllerError.invalidField(field: "to", message: "\(to) is not a tree size of this log (1...\(current))")
+                throw ControllerError.invalidField(
+                    field: "to", message: "\(to) is not a tree size of this log (1...\(current))")
             }
             guard from >= 1, from <= to else {
                 throw ControllerError.invalidField(field: "from", message: "\(from) must be 1...\(to)")

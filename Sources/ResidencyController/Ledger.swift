@@ -30,12 +30,15 @@ public final class Ledger: Sendable {
         if let text = try? String(contentsOf: url, encoding: .utf8) {
             return try NoteSigner(encoded: text)
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let signer = try NoteSigner(name: origin, privateKey: try Ed25519PrivateKey.generate())
         // Created exclusively with 0600, so a second process racing us cannot leave two different keys.
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
-            if errno == EEXIST, let text = try? String(contentsOf: url, encoding: .utf8) { return try NoteSigner(encoded: text) }
+            if errno == EEXIST, let text = try? String(contentsOf: url, encoding: .utf8) {
+                return try NoteSigner(encoded: text)
+            }
             throw ControllerError.storage("cannot create \(url.path): \(String(cString: strerror(errno)))")
         }
         let bytes = Array((signer.encoded + "\n").utf8)
@@ -53,10 +56,12 @@ public final class Ledger: Sendable {
         in database: Database, time: Int64, kind: String, actor: String, tenant: String? = nil, region: String? = nil,
         body: JSONValue
     ) throws -> Int {
-        precondition(database.isInTransaction, "ledger entries are written in the transaction of the change they record")
+        precondition(
+            database.isInTransaction, "ledger entries are written in the transaction of the change they record")
         let repository = LedgerRepository(database)
         let index = try repository.size()
-        let entry = LedgerEntry(index: index, time: time, kind: kind, actor: actor, tenant: tenant, region: region, body: body)
+        let entry = LedgerEntry(
+            index: index, time: time, kind: kind, actor: actor, tenant: tenant, region: region, body: body)
         try repository.append(try entry.canonicalBytes(), kind: kind, at: index)
         return index
     }
@@ -75,9 +80,11 @@ public final class Ledger: Sendable {
             if let last, last.size > 0 {
                 let proof = try repository.consistencyProof(from: last.size, to: size)
                 guard let lastRoot = SHA256Digest(bytes: last.root),
-                    MerkleProofVerifier.verifyConsistency(firstSize: last.size, secondSize: size, firstRoot: lastRoot, secondRoot: root, proof: proof)
+                    MerkleProofVerifier.verifyConsistency(
+                        firstSize: last.size, secondSize: size, firstRoot: lastRoot, secondRoot: root, proof: proof)
                 else {
-                    throw ControllerError.storage("refusing to sign: the log at size \(size) does not extend the checkpoint at size \(last.size)")
+                    throw ControllerError.storage(
+                        "refusing to sign: the log at size \(size) does not extend the checkpoint at size \(last.size)")
                 }
             }
             let note = try signer.sign(Checkpoint(origin: origin, size: size, root: root).body)

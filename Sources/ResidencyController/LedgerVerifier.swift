@@ -49,18 +49,29 @@ extension Ledger {
             let hasher = SHA256Hasher()
             try repository.forEachEntry { rowIndex, entry, storedLeaf in
                 if rowIndex != position {
-                    problems.append(.init(index: position, message: rowIndex > position
-                        ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"))
+                    problems.append(
+                        .init(
+                            index: position,
+                            message: rowIndex > position
+                                ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"
+                        ))
                 }
                 switch Self.claimedIndex(in: entry) {
                 case .none: problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
                 case .some(let claimed) where claimed != position:
-                    problems.append(.init(index: position, message: "the entry at position \(position) says it is entry \(claimed) (reordered or inserted)"))
+                    problems.append(
+                        .init(
+                            index: position,
+                            message:
+                                "the entry at position \(position) says it is entry \(claimed) (reordered or inserted)")
+                    )
                 default: break
                 }
                 let leaf = hasher.hash(prefix: 0x00, entry)
                 if !leaf.matches(storedLeaf) {
-                    problems.append(.init(index: position, message: "altered: its content no longer matches its recorded leaf hash"))
+                    problems.append(
+                        .init(index: position, message: "altered: its content no longer matches its recorded leaf hash")
+                    )
                 }
                 range.append(leaf)
                 position += 1
@@ -72,31 +83,55 @@ extension Ledger {
             var verified = 0
             for checkpoint in checkpoints {
                 guard let recomputed = rootsAt[checkpoint.size] else {
-                    problems.append(.init(index: position, message: "checkpoint at size \(checkpoint.size) is beyond the log's \(position) entries (entries were removed)"))
+                    problems.append(
+                        .init(
+                            index: position,
+                            message:
+                                "checkpoint at size \(checkpoint.size) is beyond the log's \(position) entries (entries were removed)"
+                        ))
                     continue
                 }
                 do {
                     let signed = try Checkpoint.verified(note: checkpoint.note, verifier: signer.verifier)
                     guard signed.size == checkpoint.size, signed.root == recomputed else {
-                        problems.append(.init(index: max(0, checkpoint.size - 1), message: "the signed root at size \(checkpoint.size) does not match the entries before it (they were changed)"))
+                        problems.append(
+                            .init(
+                                index: max(0, checkpoint.size - 1),
+                                message:
+                                    "the signed root at size \(checkpoint.size) does not match the entries before it (they were changed)"
+                            ))
                         continue
                     }
                     verified += 1
                 } catch {
-                    problems.append(.init(index: max(0, checkpoint.size - 1), message: "checkpoint at size \(checkpoint.size): \(error)"))
+                    problems.append(
+                        .init(
+                            index: max(0, checkpoint.size - 1),
+                            message: "checkpoint at size \(checkpoint.size): \(error)"))
                 }
             }
             if let earlierCheckpoint {
                 if let recomputed = rootsAt[earlierCheckpoint.size] {
                     if recomputed != earlierCheckpoint.root {
-                        problems.append(.init(index: max(0, earlierCheckpoint.size - 1), message: "today's log does not extend the given checkpoint at size \(earlierCheckpoint.size)"))
+                        problems.append(
+                            .init(
+                                index: max(0, earlierCheckpoint.size - 1),
+                                message:
+                                    "today's log does not extend the given checkpoint at size \(earlierCheckpoint.size)"
+                            ))
                     }
                 } else {
-                    problems.append(.init(index: position, message: "the given checkpoint has size \(earlierCheckpoint.size), more than the log's \(position) entries"))
+                    problems.append(
+                        .init(
+                            index: position,
+                            message:
+                                "the given checkpoint has size \(earlierCheckpoint.size), more than the log's \(position) entries"
+                        ))
                 }
             }
             problems.sort { $0.index < $1.index }
-            return LedgerVerification(entries: position, root: range.root, checkpointsVerified: verified, problems: problems)
+            return LedgerVerification(
+                entries: position, root: range.root, checkpointsVerified: verified, problems: problems)
         }
     }
 

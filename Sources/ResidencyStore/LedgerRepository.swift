@@ -35,7 +35,8 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     public func node(level: Int, index: Int) throws -> SHA256Digest {
-        guard let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").first(
+        guard
+            let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").first(
                 [.integer(Int64(level)), .integer(Int64(index))], { $0.blob(0) }),
             let digest = SHA256Digest(bytes: bytes)
         else {
@@ -46,17 +47,23 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// Entries `[from, to)` as stored: index, canonical bytes, stored leaf hash.
     public func entries(from: Int, to: Int) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
-        try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx").rows(
+        try database.statement(
+            "SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
+        ).rows(
             [.integer(Int64(from)), .integer(Int64(to))]
         ) { (Int($0.integer(0)), $0.blob(1), $0.blob(2)) }
     }
 
     /// Calls `body` for every entry in index order without holding them all in memory.
-    public func forEachEntry(_ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ leafHash: UnsafeRawBufferPointer) throws -> Void) throws {
+    public func forEachEntry(
+        _ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ leafHash: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let statement = try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx")
         try statement.bind([])
         defer { statement.reset() }
-        while try statement.step() { try body(Int(statement.integer(0)), statement.blobBuffer(1), statement.blobBuffer(2)) }
+        while try statement.step() {
+            try body(Int(statement.integer(0)), statement.blobBuffer(1), statement.blobBuffer(2))
+        }
     }
 
     public struct StoredCheckpoint: Sendable {
@@ -74,17 +81,20 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     public func insertCheckpoint(size: Int, root: SHA256Digest, note: String, at time: Int64) throws {
-        try database.statement("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run([
-            .integer(Int64(size)), .blob(root.bytes), .text(note), .integer(time),
-        ])
+        try database.statement("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(
+            [
+                .integer(Int64(size)), .blob(root.bytes), .text(note), .integer(time),
+            ])
     }
 
     public func latestCheckpoint() throws -> StoredCheckpoint? {
-        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").first([], Self.readCheckpoint)
+        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+            .first([], Self.readCheckpoint)
     }
 
     public func checkpoints() throws -> [StoredCheckpoint] {
-        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size").rows([], Self.readCheckpoint)
+        try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size").rows(
+            [], Self.readCheckpoint)
     }
 
     static func readCheckpoint(_ row: Row) -> StoredCheckpoint {
@@ -93,7 +103,9 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
     public func latestEntry(kind: String) throws -> [UInt8]? {
-        try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([.text(kind)]) {
+        try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([
+            .text(kind)
+        ]) {
             $0.blob(0)
         }
     }

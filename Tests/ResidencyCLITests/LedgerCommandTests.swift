@@ -13,7 +13,9 @@ import Testing
         data = FileManager.default.temporaryDirectory.appendingPathComponent("residency-ledger-\(UUID().uuidString)")
         // Twenty token creations: twenty ledger entries, with a checkpoint after the tenth.
         for index in 0..<20 {
-            #expect(CLIRun.run(["tokens", "create", "--role", "ops", "--name", "t\(index)", "--data", data.path]).status == 0)
+            #expect(
+                CLIRun.run(["tokens", "create", "--role", "ops", "--name", "t\(index)", "--data", data.path]).status
+                    == 0)
             if index == 9 { #expect(CLIRun.run(["ledger", "checkpoint", "--data", data.path]).status == 0) }
         }
         #expect(CLIRun.run(["ledger", "checkpoint", "--data", data.path]).status == 0)
@@ -26,7 +28,9 @@ import Testing
     /// Opens the file directly and removes the append-only triggers, as an intruder with file access would.
     func tamper(_ sql: String) throws {
         let database = try Database(path: data.appendingPathComponent("residency.sqlite3").path)
-        for trigger in ["ledger_entries_no_update", "ledger_entries_no_delete", "ledger_nodes_no_update", "ledger_nodes_no_delete"] {
+        for trigger in [
+            "ledger_entries_no_update", "ledger_entries_no_delete", "ledger_nodes_no_update", "ledger_nodes_no_delete",
+        ] {
             try database.execute("DROP TRIGGER IF EXISTS \(trigger)")
         }
         try database.execute(sql)
@@ -42,7 +46,9 @@ import Testing
     @Test func triggersRefuseChangesThroughSQLite() throws {
         defer { cleanUp() }
         let database = try Database(path: data.appendingPathComponent("residency.sqlite3").path)
-        #expect(throws: DatabaseError.self) { try database.execute("UPDATE ledger_entries SET entry = x'00' WHERE idx = 1") }
+        #expect(throws: DatabaseError.self) {
+            try database.execute("UPDATE ledger_entries SET entry = x'00' WHERE idx = 1")
+        }
         #expect(throws: DatabaseError.self) { try database.execute("DELETE FROM ledger_entries WHERE idx = 1") }
         #expect(throws: DatabaseError.self) { try database.execute("DELETE FROM ledger_checkpoints") }
         #expect(verify().status == 0)
@@ -51,7 +57,9 @@ import Testing
     @Test func oneChangedByteIsFoundAtItsIndex() throws {
         defer { cleanUp() }
         // "ops" → "opz" inside entry 5's body.
-        try tamper("UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), '\"ops\"', '\"opz\"') AS BLOB) WHERE idx = 5")
+        try tamper(
+            "UPDATE ledger_entries SET entry = CAST(replace(CAST(entry AS TEXT), '\"ops\"', '\"opz\"') AS BLOB) WHERE idx = 5"
+        )
         let run = verify()
         #expect(run.status == 1)
         #expect(run.error.contains("entry 5: altered"))
@@ -84,8 +92,10 @@ import Testing
         defer { cleanUp() }
         // The intruder also fixes the leaf hash; only the signature over the root stands in the way.
         let database = try Database(path: data.appendingPathComponent("residency.sqlite3").path)
-        let original = try #require(try database.statement("SELECT entry FROM ledger_entries WHERE idx = 4").first { $0.blob(0) })
-        let edited = Array(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\"ops\"", with: "\"adm\"").utf8)
+        let original = try #require(
+            try database.statement("SELECT entry FROM ledger_entries WHERE idx = 4").first { $0.blob(0) })
+        let edited = Array(
+            String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\"ops\"", with: "\"adm\"").utf8)
         try tamper("DROP TRIGGER IF EXISTS ledger_entries_no_update")
         try database.statement("UPDATE ledger_entries SET entry = ?, leaf_hash = ? WHERE idx = 4").run([
             .blob(edited), .blob(MerkleTree.leafHash(edited).bytes),
@@ -98,7 +108,8 @@ import Testing
     @Test func todaysLogMustExtendASavedCheckpoint() throws {
         defer { cleanUp() }
         let saved = data.appendingPathComponent("saved-checkpoint")
-        try CLIRun.run(["ledger", "checkpoint", "--data", data.path]).output.write(to: saved, atomically: true, encoding: .utf8)
+        try CLIRun.run(["ledger", "checkpoint", "--data", data.path]).output.write(
+            to: saved, atomically: true, encoding: .utf8)
         #expect(CLIRun.run(["tokens", "create", "--role", "ops", "--name", "later", "--data", data.path]).status == 0)
         #expect(verify(["--checkpoint", saved.path]).status == 0)
 
@@ -119,7 +130,8 @@ import Testing
         let checkpoint = try Checkpoint.verified(note: note, verifier: verifier)
         #expect(checkpoint.size == 20)
 
-        let lines = CLIRun.run(["ledger", "entries", "--data", data.path, "--from", "2", "--to", "5"]).output.split(separator: "\n")
+        let lines = CLIRun.run(["ledger", "entries", "--data", data.path, "--from", "2", "--to", "5"]).output.split(
+            separator: "\n")
         #expect(lines.count == 3)
         let first = try JSONParser.parse(String(lines[0]))
         #expect(first["index"] == .integer(2))
@@ -135,7 +147,8 @@ import Testing
             if case .string(let hex) = value { return SHA256Digest(bytes: Self.bytes(hex)) }
             return nil
         }
-        #expect(MerkleProofVerifier.verifyInclusion(leaf: leaf, index: 7, size: 20, proof: hashes, root: checkpoint.root))
+        #expect(
+            MerkleProofVerifier.verifyInclusion(leaf: leaf, index: 7, size: 20, proof: hashes, root: checkpoint.root))
         #expect(CLIRun.run(["ledger", "prove", "25", "--data", data.path]).status == 1)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import ResidencyCore
-import Synchronization
 import ResidencyStore
+import Synchronization
 import Testing
 
 /// The real `residency serve` on port 0, driven by real clients: curl and Python's http.client.
@@ -318,7 +318,8 @@ func status(of response: String) -> Int? {
             for t in threads: t.join()
             """,
         ]
-        python.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(server.port), "TOKEN": token]) { $1 }
+        python.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(server.port), "TOKEN": token])
+        { $1 }
         python.standardOutput = FileHandle.nullDevice
         python.standardError = FileHandle.nullDevice
         try python.run()
@@ -332,11 +333,13 @@ func status(of response: String) -> Int? {
         #expect(verify.hasPrefix("verified "), "\(verify)")
         let database = try Database(path: server.data.appendingPathComponent("residency.sqlite3").path)
         let tenants = try database.scalarInteger("SELECT count(*) FROM tenants") ?? -1
-        let created = try database.scalarInteger("SELECT count(*) FROM ledger_entries WHERE kind = 'tenant.created'") ?? -2
+        let created =
+            try database.scalarInteger("SELECT count(*) FROM ledger_entries WHERE kind = 'tenant.created'") ?? -2
         #expect(tenants > 10, "the load should have created tenants before the kill")
         #expect(tenants == created)
         let missing = try database.scalarInteger(
-            "SELECT count(*) FROM tenants WHERE id NOT IN (SELECT json_extract(CAST(entry AS TEXT), '$.tenant') FROM ledger_entries WHERE kind = 'tenant.created')")
+            "SELECT count(*) FROM tenants WHERE id NOT IN (SELECT json_extract(CAST(entry AS TEXT), '$.tenant') FROM ledger_entries WHERE kind = 'tenant.created')"
+        )
         #expect(missing == 0)
         try? FileManager.default.removeItem(at: server.data)
     }

@@ -39,16 +39,18 @@ import Testing
     /// Inclusion proof of leaf 0 in the tree of 8, and consistency 1→8, as published.
     @Test func knownAnswerProofs() throws {
         let nodes = InMemoryMerkleNodes(leaves: Self.leaves.map(MerkleTree.leafHash))
-        #expect(try nodes.inclusionProof(index: 0, size: 8).map(\.hex) == [
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ])
-        #expect(try nodes.consistencyProof(from: 6, to: 8).map(\.hex) == [
-            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ])
+        #expect(
+            try nodes.inclusionProof(index: 0, size: 8).map(\.hex) == [
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ])
+        #expect(
+            try nodes.consistencyProof(from: 6, to: 8).map(\.hex) == [
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ])
     }
 
     static func randomLeaves(_ count: Int) -> [SHA256Digest] {
@@ -69,17 +71,29 @@ import Testing
             #expect(try nodes.root(size: size) == root)
             for index in 0..<size {
                 let proof = try nodes.inclusionProof(index: index, size: size)
-                #expect(MerkleProofVerifier.verifyInclusion(leaf: all[index], index: index, size: size, proof: proof, root: root))
-                #expect(!MerkleProofVerifier.verifyInclusion(leaf: Self.flip(all[index], byte: index), index: index, size: size, proof: proof, root: root))
-                #expect(!MerkleProofVerifier.verifyInclusion(leaf: all[index], index: index, size: size, proof: proof, root: Self.flip(root, byte: size)))
+                #expect(
+                    MerkleProofVerifier.verifyInclusion(
+                        leaf: all[index], index: index, size: size, proof: proof, root: root))
+                #expect(
+                    !MerkleProofVerifier.verifyInclusion(
+                        leaf: Self.flip(all[index], byte: index), index: index, size: size, proof: proof, root: root))
+                #expect(
+                    !MerkleProofVerifier.verifyInclusion(
+                        leaf: all[index], index: index, size: size, proof: proof, root: Self.flip(root, byte: size)))
                 if !proof.isEmpty {
                     var broken = proof
                     broken[index % proof.count] = Self.flip(broken[index % proof.count], byte: 7)
-                    #expect(!MerkleProofVerifier.verifyInclusion(leaf: all[index], index: index, size: size, proof: broken, root: root))
-                    #expect(!MerkleProofVerifier.verifyInclusion(leaf: all[index], index: index, size: size, proof: Array(proof.dropLast()), root: root))
+                    #expect(
+                        !MerkleProofVerifier.verifyInclusion(
+                            leaf: all[index], index: index, size: size, proof: broken, root: root))
+                    #expect(
+                        !MerkleProofVerifier.verifyInclusion(
+                            leaf: all[index], index: index, size: size, proof: Array(proof.dropLast()), root: root))
                 }
                 if size > 1 {
-                    #expect(!MerkleProofVerifier.verifyInclusion(leaf: all[index], index: (index + 1) % size, size: size, proof: proof, root: root))
+                    #expect(
+                        !MerkleProofVerifier.verifyInclusion(
+                            leaf: all[index], index: (index + 1) % size, size: size, proof: proof, root: root))
                 }
             }
         }
@@ -93,13 +107,23 @@ import Testing
             for from in 1...to {
                 let fromRoot = MerkleTree.root(of: all.prefix(from))
                 let proof = try nodes.consistencyProof(from: from, to: to)
-                #expect(MerkleProofVerifier.verifyConsistency(firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: toRoot, proof: proof))
-                #expect(!MerkleProofVerifier.verifyConsistency(firstSize: from, secondSize: to, firstRoot: Self.flip(fromRoot, byte: 3), secondRoot: toRoot, proof: proof))
-                #expect(!MerkleProofVerifier.verifyConsistency(firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: Self.flip(toRoot, byte: 5), proof: proof))
+                #expect(
+                    MerkleProofVerifier.verifyConsistency(
+                        firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: toRoot, proof: proof))
+                #expect(
+                    !MerkleProofVerifier.verifyConsistency(
+                        firstSize: from, secondSize: to, firstRoot: Self.flip(fromRoot, byte: 3), secondRoot: toRoot,
+                        proof: proof))
+                #expect(
+                    !MerkleProofVerifier.verifyConsistency(
+                        firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: Self.flip(toRoot, byte: 5),
+                        proof: proof))
                 if !proof.isEmpty {
                     var broken = proof
                     broken[from % proof.count] = Self.flip(broken[from % proof.count], byte: 11)
-                    #expect(!MerkleProofVerifier.verifyConsistency(firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: toRoot, proof: broken))
+                    #expect(
+                        !MerkleProofVerifier.verifyConsistency(
+                            firstSize: from, secondSize: to, firstRoot: fromRoot, secondRoot: toRoot, proof: broken))
                 }
             }
         }
@@ -108,13 +132,16 @@ import Testing
     @Test func compactRangeAgreesWithTheDefinition() throws {
         // The store's incremental nodes are checked in the ledger tests; here the reference itself.
         let all = Self.randomLeaves(40)
-        for size in 0...40 { #expect(try InMemoryMerkleNodes(leaves: all).root(size: size) == MerkleTree.root(of: all.prefix(size))) }
+        for size in 0...40 {
+            #expect(try InMemoryMerkleNodes(leaves: all).root(size: size) == MerkleTree.root(of: all.prefix(size)))
+        }
     }
 }
 
 @Suite struct SignedNoteTests {
     @Test func checkpointsSignAndVerify() throws {
-        let signer = try NoteSigner(name: "example.com/log", privateKey: try Ed25519PrivateKey(seed: Array(repeating: 7, count: 32)))
+        let signer = try NoteSigner(
+            name: "example.com/log", privateKey: try Ed25519PrivateKey(seed: Array(repeating: 7, count: 32)))
         let checkpoint = Checkpoint(origin: "example.com/log", size: 42, root: SHA256.hash(Array("x".utf8)))
         let note = try signer.sign(checkpoint.body)
         #expect(note.hasPrefix("example.com/log\n42\n"))
@@ -124,7 +151,9 @@ import Testing
         // SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key).
         let verifier = try NoteVerifier(encoded: signer.verifier.encoded)
         #expect(verifier == signer.verifier)
-        let expectedID = SHA256.hash(Array("example.com/log".utf8) + [0x0A, 0x01] + signer.privateKey.publicKey.rawValue).bytes.prefix(4)
+        let expectedID = SHA256.hash(
+            Array("example.com/log".utf8) + [0x0A, 0x01] + signer.privateKey.publicKey.rawValue
+        ).bytes.prefix(4)
         #expect(Array(expectedID) == verifier.keyID)
         #expect(try NoteSigner(encoded: signer.encoded).privateKey.seed == signer.privateKey.seed)
 
@@ -156,7 +185,11 @@ import Testing
         let key = try Ed25519PrivateKey(seed: bytes("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         #expect(key.publicKey.rawValue == bytes("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         let signature = try key.signature(for: [])
-        #expect(signature == bytes("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"))
+        #expect(
+            signature
+                == bytes(
+                    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+                ))
         #expect(key.publicKey.isValidSignature(signature, for: []))
         #expect(!key.publicKey.isValidSignature(signature, for: [0]))
     }

@@ -289,13 +289,18 @@ struct FixtureFailure: Error {
 
     @Test func ledgerRoutesNeedComplianceAndAnswerProofs() throws {
         for country in ["FR", "US", "IN", "JP", "ZA"] {
-            #expect(api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "T", "plan": "free", "country": "\#(country)"}"#).status == 201)
+            #expect(
+                api.send(
+                    "POST", "/v1/tenants", role: .signup,
+                    body: #"{"name": "T", "plan": "free", "country": "\#(country)"}"#
+                ).status == 201)
         }
         #expect(api.send("GET", "/v1/ledger/checkpoint", role: .ops).status == 403)
         #expect(api.send("GET", "/v1/ledger/checkpoint", role: nil).status == 401)
         let checkpoint = api.send("GET", "/v1/ledger/checkpoint", role: .compliance)
         #expect(checkpoint.status == 200)
-        guard case .string(let note) = checkpoint.json?["note"], case .string(let key) = checkpoint.json?["verifier_key"],
+        guard case .string(let note) = checkpoint.json?["note"],
+            case .string(let key) = checkpoint.json?["verifier_key"],
             case .number(let sizeNumber) = checkpoint.json?["size"], let size = sizeNumber.int64Value
         else { throw FixtureFailure("malformed checkpoint") }
         let verified = try Checkpoint.verified(note: note, verifier: try NoteVerifier(encoded: key))
@@ -325,9 +330,15 @@ struct FixtureFailure: Error {
     }
 
     @Test func refusedSignupsAreOnRecord() throws {
-        #expect(api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "T", "plan": "free", "country": "FR", "region": "us"}"#).status == 422)
+        #expect(
+            api.send(
+                "POST", "/v1/tenants", role: .signup,
+                body: #"{"name": "T", "plan": "free", "country": "FR", "region": "us"}"#
+            ).status == 422)
         let entries = api.send("GET", "/v1/ledger/entries", role: .compliance)
-        guard case .array(let rows) = entries.json?["entries"], let last = rows.last else { throw FixtureFailure("no entries") }
+        guard case .array(let rows) = entries.json?["entries"], let last = rows.last else {
+            throw FixtureFailure("no entries")
+        }
         #expect(last["entry"]?["kind"] == .string("signup.refused"))
         #expect(last["entry"]?["body"]?["refusal"]?["rule"] == .string("eea-in-eu"))
         #expect(last["entry"]?["actor"] == .string("t-signup"))

@@ -24,7 +24,10 @@ enum LedgerCommand {
 
     static let entries = CommandSpec(
         name: "entries", abstract: "Print entries as JSON lines: index, entry as stored, leaf hash.",
-        options: [.option("from", "n", "First index (default 0)."), .option("to", "n", "End index, exclusive (default: the end)."), ServeCommand.dataOption]
+        options: [
+            .option("from", "n", "First index (default 0)."),
+            .option("to", "n", "End index, exclusive (default: the end)."), ServeCommand.dataOption,
+        ]
     ) { arguments, context in
         let ledger = try open(arguments, context)
         var from = try integer(arguments, "from") ?? 0
@@ -34,7 +37,8 @@ enum LedgerCommand {
             if page.isEmpty { break }
             for row in page {
                 let entry = String(decoding: row.entry, as: UTF8.self)
-                context.print("{\"index\":\(row.index),\"entry\":\(entry),\"leaf_hash\":\"\(LedgerCommand.hex(row.leafHash))\"}")
+                context.print(
+                    "{\"index\":\(row.index),\"entry\":\(entry),\"leaf_hash\":\"\(LedgerCommand.hex(row.leafHash))\"}")
             }
             from = page.last!.index + 1
         }
@@ -43,7 +47,9 @@ enum LedgerCommand {
 
     static let prove = CommandSpec(
         name: "prove", abstract: "Print the inclusion proof of an entry (RFC 9162 §2.1.3) as JSON.",
-        options: [.option("size", "n", "The tree size to prove against (default: the whole log)."), ServeCommand.dataOption],
+        options: [
+            .option("size", "n", "The tree size to prove against (default: the whole log)."), ServeCommand.dataOption,
+        ],
         positionals: [PositionalSpec("index", "The entry's index.")]
     ) { arguments, context in
         guard let index = Int(arguments.positionals[0]), index >= 0 else {
@@ -52,14 +58,16 @@ enum LedgerCommand {
         let proof = try open(arguments, context).inclusionProof(index: index, size: try integer(arguments, "size"))
         context.print(
             JSONValue.object([
-                ("index", .integer(proof.index)), ("size", .integer(proof.size)), ("leaf_hash", .string(proof.leafHash.hex)),
+                ("index", .integer(proof.index)), ("size", .integer(proof.size)),
+                ("leaf_hash", .string(proof.leafHash.hex)),
                 ("root", .string(proof.root.hex)), ("proof", .array(proof.path.map { .string($0.hex) })),
             ]).encoded(pretty: true))
         return ExitCode.success
     }
 
     static let publicKey = CommandSpec(
-        name: "public-key", abstract: "Print the verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>.",
+        name: "public-key",
+        abstract: "Print the verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>.",
         options: [ServeCommand.dataOption]
     ) { arguments, context in
         context.print(try open(arguments, context).signer.verifier.encoded)
@@ -77,7 +85,9 @@ enum LedgerCommand {
     ) { arguments, context in
         var earlier: String?
         if let path = arguments.value("checkpoint") {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CommandFailure("cannot read checkpoint file \(path)") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CommandFailure("cannot read checkpoint file \(path)")
+            }
             earlier = text
         }
         let started = Date()
@@ -89,13 +99,16 @@ enum LedgerCommand {
             return ExitCode.failure
         }
         context.print(
-            "verified \(result.entries) entries and \(result.checkpointsVerified) checkpoints in \(String(format: "%.2f", seconds)) s; root \(Data(result.root.bytes).base64EncodedString())")
+            "verified \(result.entries) entries and \(result.checkpointsVerified) checkpoints in \(String(format: "%.2f", seconds)) s; root \(Data(result.root.bytes).base64EncodedString())"
+        )
         return ExitCode.success
     }
 
     static func integer(_ arguments: ParsedArguments, _ name: String) throws -> Int? {
         guard let text = arguments.value(name) else { return nil }
-        guard let value = Int(text), value >= 0 else { throw UsageError("--\(name): \"\(text)\" is not a non-negative integer") }
+        guard let value = Int(text), value >= 0 else {
+            throw UsageError("--\(name): \"\(text)\" is not a non-negative integer")
+        }
         return value
     }
 

@@ -22,7 +22,9 @@ enum ServeCommand {
             .option("max-connections", "n", "Concurrent connections before new ones get 503 (default: 512)."),
             .option("idle-timeout", "seconds", "How long a keep-alive connection may sit idle (default: 30)."),
             .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
-            .option("checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."),
+            .option(
+                "checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."
+            ),
         ]
     ) { arguments, context in
         let address: ListenAddress
@@ -77,7 +79,9 @@ enum ServeCommand {
         )
         var interval = 60.0
         if let text = arguments.value("checkpoint-interval") {
-            guard let value = Double(text), value >= 1, value <= 86_400 else { throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 1-86400") }
+            guard let value = Double(text), value >= 1, value <= 86_400 else {
+                throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            }
             interval = value
         }
         // Besides every N entries, a checkpoint every T seconds, so a quiet log is still freshly signed.

@@ -8,7 +8,11 @@ public struct Ed25519PrivateKey: Sendable {
 
     public init(seed: [UInt8]) throws(CryptoError) {
         guard seed.count == 32 else { throw CryptoError("an Ed25519 seed is 32 bytes, got \(seed.count)") }
-        guard let key = seed.withUnsafeBufferPointer({ EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }) else {
+        guard
+            let key = seed.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+            })
+        else {
             throw CryptoError("libcrypto refused the Ed25519 seed")
         }
         defer { EVP_PKEY_free(key) }
@@ -27,7 +31,10 @@ public struct Ed25519PrivateKey: Sendable {
     }
 
     public func signature(for message: [UInt8]) throws(CryptoError) -> [UInt8] {
-        guard let key = seed.withUnsafeBufferPointer({ EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }),
+        guard
+            let key = seed.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+            }),
             let context = EVP_MD_CTX_new()
         else { throw CryptoError("libcrypto could not set up Ed25519 signing") }
         defer {
@@ -37,7 +44,8 @@ public struct Ed25519PrivateKey: Sendable {
         var signature = [UInt8](repeating: 0, count: 64)
         var length = 64
         guard EVP_DigestSignInit(context, nil, nil, nil, key) == 1,
-            message.withUnsafeBufferPointer({ EVP_DigestSign(context, &signature, &length, $0.baseAddress, $0.count) }) == 1,
+            message.withUnsafeBufferPointer({ EVP_DigestSign(context, &signature, &length, $0.baseAddress, $0.count) })
+                == 1,
             length == 64
         else { throw CryptoError("Ed25519 signing failed") }
         return signature
@@ -51,7 +59,9 @@ public struct Ed25519PublicKey: Sendable, Hashable {
 
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard rawValue.count == 32, signature.count == 64,
-            let key = rawValue.withUnsafeBufferPointer({ EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }),
+            let key = rawValue.withUnsafeBufferPointer({
+                EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+            }),
             let context = EVP_MD_CTX_new()
         else { return false }
         defer {
@@ -60,7 +70,9 @@ public struct Ed25519PublicKey: Sendable, Hashable {
         }
         guard EVP_DigestVerifyInit(context, nil, nil, nil, key) == 1 else { return false }
         return message.withUnsafeBufferPointer { m in
-            signature.withUnsafeBufferPointer { s in EVP_DigestVerify(context, s.baseAddress, 64, m.baseAddress, m.count) }
+            signature.withUnsafeBufferPointer { s in
+                EVP_DigestVerify(context, s.baseAddress, 64, m.baseAddress, m.count)
+            }
         } == 1
     }
 }

@@ -19,7 +19,8 @@ public struct Checkpoint: Sendable, Hashable {
     public init(body: String) throws(CryptoError) {
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count >= 4, lines.last == "", let size = Int(lines[1]), size >= 0, String(size) == lines[1],
-            let data = Data(base64Encoded: String(lines[2])), let root = SHA256Digest(bytes: Array(data)), !lines[0].isEmpty
+            let data = Data(base64Encoded: String(lines[2])), let root = SHA256Digest(bytes: Array(data)),
+            !lines[0].isEmpty
         else { throw CryptoError("not a checkpoint: expected origin, size and base64 root hash on three lines") }
         self.init(origin: String(lines[0]), size: size, root: root)
     }

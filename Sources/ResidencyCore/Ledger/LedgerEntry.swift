@@ -13,7 +13,8 @@ public struct LedgerEntry: Sendable, Equatable {
     public let region: String?
     public let body: JSONValue
 
-    public init(index: Int, time: Int64, kind: String, actor: String, tenant: String?, region: String?, body: JSONValue) {
+    public init(index: Int, time: Int64, kind: String, actor: String, tenant: String?, region: String?, body: JSONValue)
+    {
         self.index = index
         self.time = time
         self.kind = kind

@@ -1,7 +1,9 @@
 /// Verification of RFC 9162 §2.1.3.2 inclusion proofs and §2.1.4.2 consistency proofs, exactly as
 /// specified, so any RFC 6962 implementation's proofs check here and ours check anywhere.
 public enum MerkleProofVerifier {
-    public static func verifyInclusion(leaf: SHA256Digest, index: Int, size: Int, proof: [SHA256Digest], root: SHA256Digest) -> Bool {
+    public static func verifyInclusion(
+        leaf: SHA256Digest, index: Int, size: Int, proof: [SHA256Digest], root: SHA256Digest
+    ) -> Bool {
         guard index >= 0, index < size else { return false }
         var fn = index
         var sn = size - 1

@@ -14,8 +14,12 @@ public enum MerkleTree {
         // Built on the stack: this runs once per internal node, millions of times in a verification.
         withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { input in
             input[0] = 1
-            withUnsafeBytes(of: left.storage) { UnsafeMutableRawBufferPointer(rebasing: input[1..<33]).copyMemory(from: $0) }
-            withUnsafeBytes(of: right.storage) { UnsafeMutableRawBufferPointer(rebasing: input[33..<65]).copyMemory(from: $0) }
+            withUnsafeBytes(of: left.storage) {
+                UnsafeMutableRawBufferPointer(rebasing: input[1..<33]).copyMemory(from: $0)
+            }
+            withUnsafeBytes(of: right.storage) {
+                UnsafeMutableRawBufferPointer(rebasing: input[33..<65]).copyMemory(from: $0)
+            }
             return SHA256.hash(UnsafeRawBufferPointer(input))
         }
     }
@@ -58,7 +62,8 @@ extension MerkleNodeSource {
             return try node(level: count.trailingZeroBitCount, index: start / count)
         }
         let k = MerkleTree.split(count)
-        return MerkleTree.nodeHash(try subtreeHash(start: start, end: start + k), try subtreeHash(start: start + k, end: end))
+        return MerkleTree.nodeHash(
+            try subtreeHash(start: start, end: start + k), try subtreeHash(start: start + k, end: end))
     }
 
     public func root(size: Int) throws -> SHA256Digest { try subtreeHash(start: 0, end: size) }
@@ -98,9 +103,13 @@ extension MerkleNodeSource {
         if m == n { return complete ? [] : [try subtreeHash(start: start, end: end)] }
         let k = MerkleTree.split(n)
         if m <= k {
-            return try subproof(m: m, start: start, end: start + k, complete: complete) + [try subtreeHash(start: start + k, end: end)]
+            return try subproof(m: m, start: start, end: start + k, complete: complete) + [
+                try subtreeHash(start: start + k, end: end)
+            ]
         }
-        return try subproof(m: m - k, start: start + k, end: end, complete: false) + [try subtreeHash(start: start, end: start + k)]
+        return try subproof(m: m - k, start: start + k, end: end, complete: false) + [
+            try subtreeHash(start: start, end: start + k)
+        ]
     }
 }
 

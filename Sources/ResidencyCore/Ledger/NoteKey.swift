@@ -7,7 +7,9 @@ public struct NoteSigner: Sendable {
     public let privateKey: Ed25519PrivateKey
 
     public init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
-        guard NoteVerifier.isValidName(name) else { throw CryptoError("note key name \"\(name)\" must be non-empty, with no spaces or '+'") }
+        guard NoteVerifier.isValidName(name) else {
+            throw CryptoError("note key name \"\(name)\" must be non-empty, with no spaces or '+'")
+        }
         self.name = name
         self.privateKey = privateKey
     }
@@ -21,12 +23,16 @@ public struct NoteSigner: Sendable {
 
     public init(encoded text: String) throws(CryptoError) {
         // The base64 key is last and may itself contain '+': split into five fields at most.
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY", let data = Data(base64Encoded: String(parts[4])),
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
+            let data = Data(base64Encoded: String(parts[4])),
             data.count == 33, data.first == 0x01
         else { throw CryptoError("not a signed-note private key (PRIVATE+KEY+name+id+key)") }
         try self.init(name: String(parts[2]), privateKey: try Ed25519PrivateKey(seed: Array(data.dropFirst())))
-        guard verifier.keyIDHex == parts[3] else { throw CryptoError("the private key's id does not match its name and key") }
+        guard verifier.keyIDHex == parts[3] else {
+            throw CryptoError("the private key's id does not match its name and key")
+        }
     }
 
     /// Signs `text` (which must end in a newline) as a note: the text, a blank line, one signature line.
@@ -47,18 +53,23 @@ public struct NoteVerifier: Sendable, Hashable {
     }
 
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
+        !name.isEmpty && !name.contains("+")
+            && !name.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
     }
 
-    public var keyID: [UInt8] { Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey.rawValue).bytes.prefix(4)) }
+    public var keyID: [UInt8] {
+        Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey.rawValue).bytes.prefix(4))
+    }
     public var keyIDHex: String { keyID.map { String(format: "%02x", $0) }.joined() }
 
     /// `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
     public var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
 
     public init(encoded text: String) throws(CryptoError) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let data = Data(base64Encoded: String(parts[2])), data.count == 33, data.first == 0x01 else {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64Encoded: String(parts[2])), data.count == 33, data.first == 0x01
+        else {
             throw CryptoError("not a signed-note verifier key (name+id+base64 key)")
         }
         self.init(name: String(parts[0]), publicKey: Ed25519PublicKey(rawValue: Array(data.dropFirst())))
@@ -72,10 +83,13 @@ public struct NoteVerifier: Sendable, Hashable {
         let signatures = note[separator.upperBound...].split(separator: "\n")
         for line in signatures {
             let parts = line.split(separator: " ")
-            guard parts.count == 3, parts[0] == "—", parts[1] == name, let data = Data(base64Encoded: String(parts[2])), data.count == 68
+            guard parts.count == 3, parts[0] == "—", parts[1] == name, let data = Data(base64Encoded: String(parts[2])),
+                data.count == 68
             else { continue }
             let bytes = Array(data)
-            if Array(bytes.prefix(4)) == keyID, publicKey.isValidSignature(Array(bytes.dropFirst(4)), for: Array(text.utf8)) {
+            if Array(bytes.prefix(4)) == keyID,
+                publicKey.isValidSignature(Array(bytes.dropFirst(4)), for: Array(text.utf8))
+            {
                 return text
             }
         }

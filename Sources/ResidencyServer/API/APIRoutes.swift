@@ -132,7 +132,8 @@ enum APIRoutes {
             name: name, plan: plan, declaredCountry: fields.placement.declaredCountry, ip: fields.placement.ip,
             requestedRegion: fields.placement.requestedRegion)
         do {
-            let result = try controller.signUp(signup, idempotency: idempotency, actor: context.caller?.tokenName ?? "system")
+            let result = try controller.signUp(
+                signup, idempotency: idempotency, actor: context.caller?.tokenName ?? "system")
             if !result.replayed { metrics.recordPlacement(region: result.tenant.region, refusal: nil) }
             var response = HTTPResponse.json(
                 .object([("tenant", result.tenant.jsonValue(placement: result.placement))]), status: 201)
