@@ -14,7 +14,8 @@ enum LedgerBenchmark {
         defer { if option("data") == nil { try? FileManager.default.removeItem(at: directory) } }
         do {
             let pool = try DatabasePool(directory: DataDirectory(directory))
-            let signer = try NoteSigner(name: "bench/ledger", privateKey: try Ed25519PrivateKey.generate())
+            // With --data the key is kept beside the database, so `residency ledger verify --data` can check it.
+            let signer = try Ledger.loadOrCreateKey(in: directory, origin: "bench/ledger")
             let ledger = Ledger(signer: signer, pool: pool, clock: .system, checkpointEvery: Int.max)
             func body(_ i: Int) -> JSONValue {
                 .object([("name", .string("token-\(i)")), ("role", .string("ops"))])
