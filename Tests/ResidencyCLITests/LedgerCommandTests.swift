@@ -142,9 +142,9 @@ import Testing
             Issue.record("malformed proof")
             return
         }
-        let leaf = SHA256Digest(bytes: Self.bytes(leafHex))!
+        let leaf = SHA256Digest(bytes: Hex.decode(leafHex)!)!
         let hashes = path.compactMap { value -> SHA256Digest? in
-            if case .string(let hex) = value { return SHA256Digest(bytes: Self.bytes(hex)) }
+            if case .string(let hex) = value { return Hex.decode(hex).flatMap(SHA256Digest.init(bytes:)) }
             return nil
         }
         #expect(
@@ -152,14 +152,4 @@ import Testing
         #expect(CLIRun.run(["ledger", "prove", "25", "--data", data.path]).status == 1)
     }
 
-    static func bytes(_ hex: String) -> [UInt8] {
-        var result: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            result.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return result
-    }
 }

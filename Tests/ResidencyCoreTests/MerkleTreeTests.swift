@@ -172,16 +172,7 @@ import Testing
 
     /// RFC 8032 §7.1 test 1: Ed25519 through libcrypto gives the published signature.
     @Test func ed25519KnownAnswer() throws {
-        func bytes(_ hex: String) -> [UInt8] {
-            var result: [UInt8] = []
-            var index = hex.startIndex
-            while index < hex.endIndex {
-                let next = hex.index(index, offsetBy: 2)
-                result.append(UInt8(hex[index..<next], radix: 16)!)
-                index = next
-            }
-            return result
-        }
+        func bytes(_ hex: String) -> [UInt8] { Hex.decode(hex)! }
         let key = try Ed25519PrivateKey(seed: bytes("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         #expect(key.publicKey.rawValue == bytes("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         let signature = try key.signature(for: [])

@@ -112,5 +112,5 @@ enum LedgerCommand {
         return value
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: bytes)?.hex ?? "" }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

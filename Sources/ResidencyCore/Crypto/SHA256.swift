@@ -17,7 +17,9 @@ public enum SHA256 {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { out in
             var length: UInt32 = 32
-            _ = EVP_Digest(buffer.baseAddress, buffer.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length, algorithm, nil)
+            _ = EVP_Digest(
+                buffer.baseAddress, buffer.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length,
+                algorithm, nil)
         }
         return digest
     }
@@ -27,7 +29,9 @@ public enum SHA256 {
     /// verification's time). `nonisolated(unsafe)` because an `EVP_MD` is immutable after the fetch and OpenSSL
     /// documents fetched algorithms as shareable between threads.
     nonisolated(unsafe) static let algorithm: OpaquePointer = {
-        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { preconditionFailure("OpenSSL has no SHA-256 implementation") }
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else {
+            preconditionFailure("OpenSSL has no SHA-256 implementation")
+        }
         return md
     }()
 }
@@ -54,16 +58,7 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         other.count == 32 && withUnsafeBytes(of: storage) { memcmp($0.baseAddress!, other.baseAddress!, 32) == 0 }
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { Hex.encode(bytes) }
 
     public var description: String { hex }
 

@@ -60,7 +60,7 @@ public struct NoteVerifier: Sendable, Hashable {
     public var keyID: [UInt8] {
         Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey.rawValue).bytes.prefix(4))
     }
-    public var keyIDHex: String { keyID.map { String(format: "%02x", $0) }.joined() }
+    public var keyIDHex: String { Hex.encode(keyID) }
 
     /// `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
     public var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
