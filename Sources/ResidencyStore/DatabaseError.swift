@@ -40,6 +40,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case schemaTooNew(path: String, found: Int, supported: Int)
     case cannotCreateDirectory(path: String, reason: String)
     case journalModeRefused(path: String, mode: String)
+    /// Another server holds the data directory.
+    case directoryInUse(path: String, pid: String)
 
     public var description: String {
         switch self {
@@ -48,6 +50,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "\(path) has schema version \(found), newer than this residency supports (\(supported)); upgrade residency, or use a data directory written by this version"
         case .cannotCreateDirectory(let path, let reason):
             return "cannot create data directory \(path): \(reason)"
+        case .directoryInUse(let path, let pid):
+            return
+                "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"
         case .journalModeRefused(let path, let mode):
             return
                 "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"

@@ -208,6 +208,26 @@ func status(of response: String) -> Int? {
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "50 1 [201] 1")
     }
 
+    @Test func aSecondServerOnTheSameDataDirectoryIsRefused() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let second = Process()
+        second.executableURL = ServerProcess.binary
+        second.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", server.data.path]
+        second.currentDirectoryURL = CLIRun.root
+        let errors = Pipe()
+        second.standardError = errors
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1)
+        #expect(
+            text.contains("is in use by another residency server (pid \(server.process.processIdentifier))"), "\(text)")
+        // CLI commands share the directory with a running server: SQLite serialises their writes.
+        #expect(try server.token(role: "ops", name: "while-serving").hasPrefix("rsd_"))
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let server = try ServerProcess()
         defer { #expect(server.stop() == 0) }

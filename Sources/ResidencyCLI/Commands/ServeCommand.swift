@@ -54,6 +54,7 @@ enum ServeCommand {
         let policies = try context.locator.policies(explicit: arguments.value("policies"))
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
+        let lock = try DataDirectoryLock(directory: DataDirectory(data))
         let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
         let log = AccessLogWriter(descriptor: 1)
         let application = APIApplication(controller: controller) { log.write($0) }
@@ -103,6 +104,7 @@ enum ServeCommand {
         _ = try? controller.ledger.signCheckpoint(force: true)
         context.printError("residency: stopped")
         _ = sources
+        _ = lock
         return ExitCode.success
     }
 }
