@@ -15,7 +15,7 @@ extension Controller {
 
     /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
     public static func createToken(
-        name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli"
+        name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli", tenant: String? = nil
     ) throws -> String {
         guard Identifier.isValid(name) else {
             throw ControllerError.invalidField(
@@ -30,10 +30,13 @@ extension Controller {
                 let tokens = TokenRepository(database)
                 if try tokens.record(name: name) != nil { throw ControllerError.tokenExists(name: name) }
                 let now = clock.now()
+                if let tenant, try TenantRepository(database).tenant(id: tenant) == nil {
+                    throw ControllerError.notFound(kind: "tenant", id: tenant)
+                }
                 try tokens.insert(
-                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now)
+                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now, tenant: tenant)
                 try Ledger.append(
-                    in: database, time: now, kind: "token.created", actor: actor,
+                    in: database, time: now, kind: "token.created", actor: actor, tenant: tenant,
                     body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))
             }
         }
@@ -69,6 +72,6 @@ extension Controller {
         guard let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
             ConstantTime.equal(record.hash, hash), record.revokedAt == nil, let role = Role(rawValue: record.role)
         else { return nil }
-        return Caller(tokenName: record.name, role: role)
+        return Caller(tokenName: record.name, role: role, tenant: record.tenant)
     }
 }

@@ -10,6 +10,8 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
     case idempotencyConflict(key: String)
     case notFound(kind: String, id: String)
     case tokenExists(name: String)
+    /// An access step refused by policy or by the request's state.
+    case accessRefused(AccessRefusal)
     /// A storage failure: the message, never half-written state.
     case storage(String)
 
@@ -21,6 +23,7 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
             return "idempotency key \"\(key)\" was already used with a different request body"
         case .notFound(let kind, let id): return "no \(kind) \"\(id)\""
         case .tokenExists(let name): return "a token named \"\(name)\" already exists"
+        case .accessRefused(let refusal): return refusal.message
         case .storage(let message): return "storage error: \(message)"
         }
     }

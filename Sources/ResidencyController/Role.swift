@@ -18,9 +18,12 @@ public enum Role: String, Sendable, Hashable, CaseIterable {
 public struct Caller: Sendable, Hashable {
     public let tokenName: String
     public let role: Role
+    /// For a tenant administrator's token: the tenant it acts for (customer approval).
+    public let tenant: String?
 
-    public init(tokenName: String, role: Role) {
+    public init(tokenName: String, role: Role, tenant: String? = nil) {
         self.tokenName = tokenName
         self.role = role
+        self.tenant = tenant
     }
 }

@@ -73,6 +73,32 @@ public enum Schema {
                 CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
                     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: checkpoints cannot be deleted'); END;
                 """),
+        SchemaMigration(
+            version: 4, name: "cross-border access: requests, events, customer approval, tenant-scoped tokens",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN customer_approval INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE tokens ADD COLUMN tenant TEXT;
+                CREATE TABLE access_requests (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    tenant TEXT NOT NULL REFERENCES tenants (id),
+                    region TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    record TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX access_requests_tenant ON access_requests (tenant, created_at);
+                CREATE INDEX access_requests_state ON access_requests (state, created_at);
+                CREATE INDEX access_requests_region ON access_requests (region, created_at);
+                CREATE TABLE access_events (
+                    id INTEGER PRIMARY KEY,
+                    request_id TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('allowed', 'refused')),
+                    at INTEGER NOT NULL,
+                    record TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX access_events_request ON access_events (request_id, id);
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -11,26 +11,28 @@ public struct TokenRepository {
         /// Milliseconds since the Unix epoch.
         public let createdAt: Int64
         public let revokedAt: Int64?
+        /// Set for a tenant's own administrator token: it acts for that tenant only.
+        public let tenant: String?
     }
 
-    public func insert(name: String, role: String, hash: [UInt8], createdAt: Int64) throws {
-        try database.statement("INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)").run([
-            .text(name), .text(role), .blob(hash), .integer(createdAt),
+    public func insert(name: String, role: String, hash: [UInt8], createdAt: Int64, tenant: String? = nil) throws {
+        try database.statement("INSERT INTO tokens (name, role, hash, created_at, tenant) VALUES (?, ?, ?, ?, ?)").run([
+            .text(name), .text(role), .blob(hash), .integer(createdAt), .optional(tenant),
         ])
     }
 
     public func record(hash: [UInt8]) throws -> Record? {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at FROM tokens WHERE hash = ?").first(
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE hash = ?").first(
             [.blob(hash)], Self.read)
     }
 
     public func record(name: String) throws -> Record? {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at FROM tokens WHERE name = ?").first(
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE name = ?").first(
             [.text(name)], Self.read)
     }
 
     public func all() throws -> [Record] {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at FROM tokens ORDER BY name").rows(
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens ORDER BY name").rows(
             [], Self.read)
     }
 
@@ -45,7 +47,7 @@ public struct TokenRepository {
     static func read(_ row: Row) -> Record {
         Record(
             name: row.text(0), role: row.text(1), hash: row.blob(2), createdAt: row.integer(3),
-            revokedAt: row.optionalInteger(4))
+            revokedAt: row.optionalInteger(4), tenant: row.optionalText(5))
     }
 }
 

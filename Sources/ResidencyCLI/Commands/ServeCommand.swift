@@ -94,6 +94,7 @@ enum ServeCommand {
                 elapsed += 0.25
                 if elapsed >= checkpointInterval {
                     elapsed = 0
+                    _ = try? controller.expireAccess()
                     _ = try? controller.ledger.signCheckpoint(force: true)
                 }
             }

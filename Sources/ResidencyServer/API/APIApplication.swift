@@ -19,7 +19,7 @@ public final class APIApplication: Sendable {
         self.openAPIDocument = Self.loadOpenAPI()
         self.router = Router(
             routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
-                + LedgerRoutes.all(ledger: controller.ledger))
+                + LedgerRoutes.all(ledger: controller.ledger) + AccessRoutes.all(controller: controller))
     }
 
     static func loadOpenAPI() -> [UInt8] {
