@@ -15,7 +15,9 @@ enum TokensCommand {
         name: "create", abstract: "Create a token; it is printed once and only its hash is stored.",
         options: [
             .option("role", "role", "signup, ops, support, compliance, billing or admin."),
-            .option("name", "name", "A unique name, shown in logs instead of the token."), ServeCommand.dataOption,
+            .option("name", "name", "A unique name, shown in logs instead of the token."),
+            .option("tenant", "id", "Make it a tenant administrator's token, acting for that tenant only (customer approval)."),
+            ServeCommand.dataOption,
         ]
     ) { arguments, context in
         guard let roleText = arguments.value("role") else { throw UsageError("missing --role") }
@@ -24,7 +26,7 @@ enum TokensCommand {
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let name = arguments.value("name") else { throw UsageError("missing --name") }
-        let secret = try Controller.createToken(name: name, role: role, pool: try pool(arguments, context))
+        let secret = try Controller.createToken(name: name, role: role, pool: try pool(arguments, context), tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
     }
