@@ -157,3 +157,40 @@ import Testing
         }
     }
 }
+
+@Suite struct RouterTests {
+    let router = Router(routes: [
+        Route("GET", "/v1/items/{id}", roles: nil) { _ in HTTPResponse(status: 200) },
+        Route("POST", "/v1/items/special", roles: nil) { _ in HTTPResponse(status: 201) },
+        Route("POST", "/v1/items", roles: nil) { _ in HTTPResponse(status: 201) },
+        Route("GET", "/v1/items", roles: nil) { _ in HTTPResponse(status: 200) },
+    ])
+
+    @Test func literalRoutesWinOverParameters() {
+        guard case .found(let route, _) = router.match(method: "POST", segments: ["v1", "items", "special"]) else {
+            Issue.record("POST /v1/items/special must match its literal route")
+            return
+        }
+        #expect(route.template == "/v1/items/special")
+        guard case .methodNotAllowed(let allow, _) = router.match(method: "GET", segments: ["v1", "items", "special"]) else {
+            Issue.record("GET on the literal route is not allowed")
+            return
+        }
+        #expect(allow == ["POST"])
+        guard case .found(let byID, let parameters) = router.match(method: "GET", segments: ["v1", "items", "42"]) else {
+            Issue.record("GET /v1/items/42 must match the parameter route")
+            return
+        }
+        #expect(byID.template == "/v1/items/{id}")
+        #expect(parameters == ["id": "42"])
+        guard case .methodNotAllowed(let both, _) = router.match(method: "DELETE", segments: ["v1", "items"]) else {
+            Issue.record("DELETE /v1/items is not allowed")
+            return
+        }
+        #expect(both == ["POST", "GET"])
+        guard case .notFound = router.match(method: "GET", segments: ["v2"]) else {
+            Issue.record("unknown paths are 404")
+            return
+        }
+    }
+}

@@ -69,15 +69,19 @@ public struct Router: Sendable {
         case notFound
     }
 
+    /// The routes matching the path; when several patterns match (`/x/break-glass` and `/x/{id}`), only the
+    /// most specific — the most literal segments — count, so a literal route is never shadowed by a parameter
+    /// and `Allow` lists only its methods.
     public func match(method: String, segments: [String]) -> Match {
-        var allowed: [String] = []
-        var template = ""
+        var candidates: [(route: Route, parameters: [String: String], literals: Int)] = []
         for route in routes {
             guard let parameters = route.match(segments) else { continue }
-            if route.method == method { return .found(route, parameters) }
-            allowed.append(route.method)
-            template = route.template
+            let literals = route.pattern.filter { if case .literal = $0 { return true } else { return false } }.count
+            candidates.append((route, parameters, literals))
         }
-        return allowed.isEmpty ? .notFound : .methodNotAllowed(allow: allowed, template: template)
+        guard let best = candidates.map(\.literals).max() else { return .notFound }
+        let specific = candidates.filter { $0.literals == best }
+        if let found = specific.first(where: { $0.route.method == method }) { return .found(found.route, found.parameters) }
+        return .methodNotAllowed(allow: specific.map(\.route.method), template: specific[0].route.template)
     }
 }
