@@ -364,3 +364,58 @@ func status(of response: String) -> Int? {
         try? FileManager.default.removeItem(at: server.data)
     }
 }
+
+@Suite(.serialized) struct AccessEndToEndTests {
+    /// From request to record through the real server: a support engineer in the US asks for an EU tenant's
+    /// data, compliance approves, the engineer uses it, a use from another country is refused, and the ledger
+    /// an auditor reads holds every step with its transfer basis.
+    @Test func requestApproveUseAndAudit() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let signup = try server.token(role: "signup", name: "signup-flow")
+        let support = try server.token(role: "support", name: "desk")
+        let compliance = try server.token(role: "compliance", name: "dpo")
+        let output = try server.python(
+            """
+            import http.client, json, os
+            port = int(os.environ["PORT"])
+            tokens = json.loads(os.environ["TOKEN"])
+            def call(method, path, token, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                headers = {"Authorization": "Bearer " + tokens[token]}
+                if body is not None:
+                    headers["Content-Type"] = "application/json"
+                    body = json.dumps(body)
+                c.request(method, path, body, headers)
+                r = c.getresponse()
+                return r.status, json.loads(r.read())
+            _, t = call("POST", "/v1/tenants", "signup", {"name": "Acme GmbH", "plan": "paid", "country": "DE"})
+            tenant = t["tenant"]["id"]
+            filing = {"tenant": tenant, "staff": {"id": "s-7", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"},
+                      "physical_country": "US", "justification": "legal_request", "detail": "CASE-2026-11",
+                      "scope": {"data_classes": ["customer_data"], "mode": "read"}}
+            s, r = call("POST", "/v1/access-requests", "support", filing); print("filed", s, r["access_request"]["state"])
+            rid = r["access_request"]["id"]
+            s, r = call("POST", f"/v1/access-requests/{rid}/approve", "compliance", {"reason": "court order 12/2026", "hours": 1}); print("approved", s, r["access_request"]["state"])
+            use = {"request": rid, "staff_id": "s-7", "physical_country": "US", "method": "console", "resource": "contacts/881", "data_class": "customer_data", "mode": "read"}
+            s, r = call("POST", "/v1/access-events", "support", use); print("used", s, r["access_request"]["state"])
+            use["physical_country"] = "PH"
+            s, r = call("POST", "/v1/access-events", "support", use); print("elsewhere", s, r["error"]["code"])
+            s, r = call("GET", "/v1/ledger/entries", "compliance")
+            steps = [(e["entry"]["kind"], e["entry"]["body"].get("basis_rule") or e["entry"]["body"].get("refusal")) for e in r["entries"] if e["entry"]["kind"].startswith("access.")]
+            print(steps)
+            s, r = call("GET", "/v1/ledger/checkpoint", "compliance"); print("checkpoint", s, r["size"] == len(call("GET", "/v1/ledger/entries", "compliance")[1]["entries"]))
+            """,
+            token: "{\"signup\": \"\(signup)\", \"support\": \"\(support)\", \"compliance\": \"\(compliance)\"}")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines == [
+            "filed 201 pending",
+            "approved 200 approved",
+            "used 201 active",
+            "elsewhere 422 wrong_country",
+            "[('access.requested', 'eu-us-scc'), ('access.approved', 'eu-us-scc'), ('access.activated', 'eu-us-scc'), ('access.used', None), ('access.use_refused', 'wrong_country')]",
+            "checkpoint 200 True",
+        ], "\(output)")
+        #expect(try ServerProcess.run(["ledger", "verify", "--data", server.data.path]).hasPrefix("verified "))
+    }
+}
