@@ -17,7 +17,10 @@ extension Controller {
         public var scope: AccessScope
         public var hours: Int?
 
-        public init(tenant: String, staff: StaffMember, physicalCountry: CountryCode, justification: String, detail: String, scope: AccessScope, hours: Int?) {
+        public init(
+            tenant: String, staff: StaffMember, physicalCountry: CountryCode, justification: String, detail: String,
+            scope: AccessScope, hours: Int?
+        ) {
             self.tenant = tenant
             self.staff = staff
             self.physicalCountry = physicalCountry
@@ -38,23 +41,32 @@ extension Controller {
             }
             let now = clock.now()
             let request = AccessLifecycle.Filing(
-                tenant: tenant.id, tenantRegion: tenant.region, customerApproval: try tenants.customerApproval(id: tenant.id) ?? false,
+                tenant: tenant.id, tenantRegion: tenant.region,
+                customerApproval: try tenants.customerApproval(id: tenant.id) ?? false,
                 staff: filing.staff, physicalCountry: filing.physicalCountry, justification: filing.justification,
                 detail: filing.detail, scope: filing.scope, hours: filing.hours, breakGlass: breakGlass)
             switch lifecycle.file(request, id: "ar_" + TenantID.make(at: now).dropFirst(3), at: now) {
             case .failure(let refusal):
                 try Ledger.append(
-                    in: database, time: now, kind: "access.refused", actor: caller, tenant: tenant.id, region: tenant.region,
+                    in: database, time: now, kind: "access.refused", actor: caller, tenant: tenant.id,
+                    region: tenant.region,
                     body: .object([
-                        ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)), ("staff", .string(filing.staff.id)),
-                        ("physical_country", .string(filing.physicalCountry.rawValue)), ("justification", .string(filing.justification)),
+                        ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)),
+                        ("staff", .string(filing.staff.id)),
+                        ("physical_country", .string(filing.physicalCountry.rawValue)),
+                        ("justification", .string(filing.justification)),
                         ("break_glass", .bool(breakGlass)),
                     ]))
                 return .failure(refusal)
             case .success(let created):
                 try AccessRepository(database).insert(created)
-                let kind = created.isBreakGlass ? "access.break_glass" : created.state == .autoApproved ? "access.auto_approved" : "access.requested"
-                try Ledger.append(in: database, time: now, kind: kind, actor: caller, tenant: created.tenant, region: created.region, body: Self.ledgerBody(created))
+                let kind =
+                    created.isBreakGlass
+                    ? "access.break_glass"
+                    : created.state == .autoApproved ? "access.auto_approved" : "access.requested"
+                try Ledger.append(
+                    in: database, time: now, kind: kind, actor: caller, tenant: created.tenant, region: created.region,
+                    body: Self.ledgerBody(created))
                 return .success(created)
             }
         }
@@ -67,19 +79,33 @@ extension Controller {
         try pool.write { database in try current(id: id, in: database, at: clock.now()) }
     }
 
-    public func accessRequests(tenant: String?, state: AccessState?, region: String?, limit: Int = 1000) throws -> [AccessRequest] {
+    public func accessRequests(
+        tenant: String?, state: AccessState?, region: String?, limit: Int = 1000
+    ) throws -> [AccessRequest] {
         try expireAccess()
-        return try pool.read { try AccessRepository($0).requests(tenant: tenant, state: state, region: region, limit: limit) }
-    }
-
-    public func decideAccess(id: String, _ decision: AccessLifecycle.Decision, by caller: Caller, reason: String, hours: Int?) throws -> AccessRequest {
-        try transition(id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")", by: caller.tokenName) { request, now in
-            lifecycle.decide(request, decision, by: caller.tokenName, deciderTenant: caller.tenant, reason: reason, hours: hours, at: now)
+        return try pool.read {
+            try AccessRepository($0).requests(tenant: tenant, state: state, region: region, limit: limit)
         }
     }
 
-    public func closeAccess(id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String) throws -> AccessRequest {
-        try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) { request, now in
+    public func decideAccess(
+        id: String, _ decision: AccessLifecycle.Decision, by caller: Caller, reason: String, hours: Int?
+    ) throws -> AccessRequest {
+        try transition(
+            id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")",
+            by: caller.tokenName
+        ) { request, now in
+            lifecycle.decide(
+                request, decision, by: caller.tokenName, deciderTenant: caller.tenant, reason: reason, hours: hours,
+                at: now)
+        }
+    }
+
+    public func closeAccess(
+        id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
+    ) throws -> AccessRequest {
+        try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) {
+            request, now in
             lifecycle.close(request, closing, by: caller.tokenName, reason: reason, at: now)
         }
     }
@@ -92,35 +118,51 @@ extension Controller {
 
     /// Records one use of a grant: allowed (activating the grant on first use) or refused — the event and
     /// its ledger entry are written either way; a refusal is then thrown.
-    public func recordAccessEvent(requestID: String, _ use: AccessLifecycle.Use, by caller: String) throws -> (request: AccessRequest, event: Int) {
+    public func recordAccessEvent(
+        requestID: String, _ use: AccessLifecycle.Use, by caller: String
+    ) throws -> (request: AccessRequest, event: Int) {
         let outcome: Result<(AccessRequest, Int), AccessRefusal> = try pool.write { database in
             let now = clock.now()
             let repository = AccessRepository(database)
-            guard let stored = try repository.request(id: requestID) else { throw ControllerError.notFound(kind: "access request", id: requestID) }
+            guard let stored = try repository.request(id: requestID) else {
+                throw ControllerError.notFound(kind: "access request", id: requestID)
+            }
             let result = lifecycle.use(stored, use, at: now)
             var record: [(key: String, value: JSONValue)] = [
-                ("request", .string(requestID)), ("staff", .string(use.staffID)), ("physical_country", .string(use.physicalCountry.rawValue)),
-                ("method", .string(use.method)), ("resource", .string(use.resource)), ("data_class", .string(use.dataClass.rawValue)),
+                ("request", .string(requestID)), ("staff", .string(use.staffID)),
+                ("physical_country", .string(use.physicalCountry.rawValue)),
+                ("method", .string(use.method)), ("resource", .string(use.resource)),
+                ("data_class", .string(use.dataClass.rawValue)),
                 ("mode", .string(use.mode.rawValue)), ("time", .string(Timestamp.rfc3339(milliseconds: now))),
             ]
             switch result {
             case .success(let updated):
                 if updated.state != stored.state {
                     try repository.update(updated)
-                    try Ledger.append(in: database, time: now, kind: "access.activated", actor: caller, tenant: updated.tenant, region: updated.region, body: Self.ledgerBody(updated))
+                    try Ledger.append(
+                        in: database, time: now, kind: "access.activated", actor: caller, tenant: updated.tenant,
+                        region: updated.region, body: Self.ledgerBody(updated))
                 }
                 record.append(("outcome", .string("allowed")))
-                let event = try repository.insertEvent(requestID: requestID, tenant: stored.tenant, allowed: true, at: now, record: .object(record))
-                try Ledger.append(in: database, time: now, kind: "access.used", actor: caller, tenant: stored.tenant, region: stored.region, body: .object(record + [("event", .integer(event))]))
+                let event = try repository.insertEvent(
+                    requestID: requestID, tenant: stored.tenant, allowed: true, at: now, record: .object(record))
+                try Ledger.append(
+                    in: database, time: now, kind: "access.used", actor: caller, tenant: stored.tenant,
+                    region: stored.region, body: .object(record + [("event", .integer(event))]))
                 return .success((updated, event))
             case .failure(let refusal):
                 if let expired = refusal.expired {
                     try repository.update(expired)
-                    try Ledger.append(in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant, region: expired.region, body: Self.ledgerBody(expired))
+                    try Ledger.append(
+                        in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+                        region: expired.region, body: Self.ledgerBody(expired))
                 }
                 record += [("outcome", .string("refused")), ("refusal", .string(refusal.code))]
-                let event = try repository.insertEvent(requestID: requestID, tenant: stored.tenant, allowed: false, at: now, record: .object(record))
-                try Ledger.append(in: database, time: now, kind: "access.use_refused", actor: caller, tenant: stored.tenant, region: stored.region, body: .object(record + [("event", .integer(event))]))
+                let event = try repository.insertEvent(
+                    requestID: requestID, tenant: stored.tenant, allowed: false, at: now, record: .object(record))
+                try Ledger.append(
+                    in: database, time: now, kind: "access.use_refused", actor: caller, tenant: stored.tenant,
+                    region: stored.region, body: .object(record + [("event", .integer(event))]))
                 return .failure(refusal)
             }
         }
@@ -139,7 +181,9 @@ extension Controller {
             for request in try repository.openRequests() {
                 if let expired = lifecycle.expired(request, at: now) {
                     try repository.update(expired)
-                    try Ledger.append(in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant, region: expired.region, body: Self.ledgerBody(expired))
+                    try Ledger.append(
+                        in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+                        region: expired.region, body: Self.ledgerBody(expired))
                     count += 1
                 }
             }
@@ -151,20 +195,27 @@ extension Controller {
     public func setCustomerApproval(tenant id: String, enabled: Bool, by caller: String) throws {
         try pool.write { database in
             let tenants = TenantRepository(database)
-            guard let tenant = try tenants.tenant(id: id) else { throw ControllerError.notFound(kind: "tenant", id: id) }
+            guard let tenant = try tenants.tenant(id: id) else {
+                throw ControllerError.notFound(kind: "tenant", id: id)
+            }
             try tenants.setCustomerApproval(id: id, enabled: enabled)
             try Ledger.append(
-                in: database, time: clock.now(), kind: "tenant.customer_approval", actor: caller, tenant: id, region: tenant.region,
+                in: database, time: clock.now(), kind: "tenant.customer_approval", actor: caller, tenant: id,
+                region: tenant.region,
                 body: .object([("enabled", .bool(enabled))]))
         }
     }
 
     private func current(id: String, in database: Database, at now: Int64) throws -> AccessRequest {
         let repository = AccessRepository(database)
-        guard let stored = try repository.request(id: id) else { throw ControllerError.notFound(kind: "access request", id: id) }
+        guard let stored = try repository.request(id: id) else {
+            throw ControllerError.notFound(kind: "access request", id: id)
+        }
         if let expired = lifecycle.expired(stored, at: now) {
             try repository.update(expired)
-            try Ledger.append(in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant, region: expired.region, body: Self.ledgerBody(expired))
+            try Ledger.append(
+                in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+                region: expired.region, body: Self.ledgerBody(expired))
             return expired
         }
         return stored
@@ -172,7 +223,8 @@ extension Controller {
 
     /// One decision or closing: applied and recorded together, or refused (recording any expiry found).
     private func transition(
-        id: String, kind: String, by caller: String, _ step: (AccessRequest, Int64) -> Result<AccessRequest, AccessRefusal>
+        id: String, kind: String, by caller: String,
+        _ step: (AccessRequest, Int64) -> Result<AccessRequest, AccessRefusal>
     ) throws -> AccessRequest {
         let outcome: Result<AccessRequest, AccessRefusal> = try pool.write { database in
             let now = clock.now()
@@ -180,7 +232,9 @@ extension Controller {
             switch step(current, now) {
             case .success(let updated):
                 try AccessRepository(database).update(updated)
-                try Ledger.append(in: database, time: now, kind: kind, actor: caller, tenant: updated.tenant, region: updated.region, body: Self.ledgerBody(updated))
+                try Ledger.append(
+                    in: database, time: now, kind: kind, actor: caller, tenant: updated.tenant, region: updated.region,
+                    body: Self.ledgerBody(updated))
                 return .success(updated)
             case .failure(let refusal): return .failure(refusal)
             }
@@ -192,13 +246,18 @@ extension Controller {
     /// What the ledger keeps of a request: identifiers, countries, codes, the basis and the state.
     static func ledgerBody(_ request: AccessRequest) -> JSONValue {
         .object([
-            ("request", .string(request.id)), ("state", .string(request.state.rawValue)), ("staff", .string(request.staff.id)),
+            ("request", .string(request.id)), ("state", .string(request.state.rawValue)),
+            ("staff", .string(request.staff.id)),
             ("entity", .string(request.staff.entity)), ("office", .string(request.staff.office)),
-            ("office_country", .string(request.officeCountry.rawValue)), ("physical_country", .string(request.physicalCountry.rawValue)),
+            ("office_country", .string(request.officeCountry.rawValue)),
+            ("physical_country", .string(request.physicalCountry.rawValue)),
             ("justification", .string(request.justification)), ("detail", .string(request.detail)),
-            ("scope", .array(request.scope.dataClasses.map(\.rawValue).sorted().map { .string($0) })), ("mode", .string(request.scope.mode.rawValue)),
-            ("requested_hours", .integer(request.requestedHours)), ("granted_hours", request.grantedHours.map { .integer($0) } ?? .null),
-            ("break_glass", .bool(request.isBreakGlass)), ("basis", .string(request.basis.mechanism.code)), ("basis_rule", .string(request.basis.rule)),
+            ("scope", .array(request.scope.dataClasses.map(\.rawValue).sorted().map { .string($0) })),
+            ("mode", .string(request.scope.mode.rawValue)),
+            ("requested_hours", .integer(request.requestedHours)),
+            ("granted_hours", request.grantedHours.map { .integer($0) } ?? .null),
+            ("break_glass", .bool(request.isBreakGlass)), ("basis", .string(request.basis.mechanism.code)),
+            ("basis_rule", .string(request.basis.rule)),
         ])
     }
 }

@@ -15,7 +15,8 @@ extension Controller {
 
     /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
     public static func createToken(
-        name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli", tenant: String? = nil
+        name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli",
+        tenant: String? = nil
     ) throws -> String {
         guard Identifier.isValid(name) else {
             throw ControllerError.invalidField(
@@ -34,7 +35,8 @@ extension Controller {
                     throw ControllerError.notFound(kind: "tenant", id: tenant)
                 }
                 try tokens.insert(
-                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now, tenant: tenant)
+                    name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now,
+                    tenant: tenant)
                 try Ledger.append(
                     in: database, time: now, kind: "token.created", actor: actor, tenant: tenant,
                     body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))

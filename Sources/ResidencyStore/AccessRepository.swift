@@ -7,8 +7,11 @@ public struct AccessRepository {
     public init(_ database: Database) { self.database = database }
 
     public func insert(_ request: AccessRequest) throws {
-        try database.statement("INSERT INTO access_requests (id, tenant, region, state, created_at, record) VALUES (?, ?, ?, ?, ?, ?)").run([
-            .text(request.id), .text(request.tenant), .text(request.region), .text(request.state.rawValue), .integer(request.createdAt),
+        try database.statement(
+            "INSERT INTO access_requests (id, tenant, region, state, created_at, record) VALUES (?, ?, ?, ?, ?, ?)"
+        ).run([
+            .text(request.id), .text(request.tenant), .text(request.region), .text(request.state.rawValue),
+            .integer(request.createdAt),
             .text(request.jsonValue().encoded()),
         ])
     }
@@ -30,7 +33,8 @@ public struct AccessRepository {
             WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR region = ?3)
             ORDER BY created_at, id LIMIT ?4
             """
-        ).rows([.optional(tenant), .optional(state?.rawValue), .optional(region), .integer(Int64(limit))], Self.read).compactMap { $0 }
+        ).rows([.optional(tenant), .optional(state?.rawValue), .optional(region), .integer(Int64(limit))], Self.read)
+            .compactMap { $0 }
     }
 
     /// Requests whose state time may have ended (pending or granted), for the expiry sweep.
@@ -40,9 +44,14 @@ public struct AccessRepository {
         ).rows([], Self.read).compactMap { $0 }
     }
 
-    public func insertEvent(requestID: String, tenant: String, allowed: Bool, at time: Int64, record: JSONValue) throws -> Int {
-        try database.statement("INSERT INTO access_events (request_id, tenant, outcome, at, record) VALUES (?, ?, ?, ?, ?)").run([
-            .text(requestID), .text(tenant), .text(allowed ? "allowed" : "refused"), .integer(time), .text(record.encoded()),
+    public func insertEvent(
+        requestID: String, tenant: String, allowed: Bool, at time: Int64, record: JSONValue
+    ) throws -> Int {
+        try database.statement(
+            "INSERT INTO access_events (request_id, tenant, outcome, at, record) VALUES (?, ?, ?, ?, ?)"
+        ).run([
+            .text(requestID), .text(tenant), .text(allowed ? "allowed" : "refused"), .integer(time),
+            .text(record.encoded()),
         ])
         return Int(try database.scalarInteger("SELECT last_insert_rowid()") ?? 0)
     }
@@ -54,10 +63,14 @@ public struct AccessRepository {
 
 extension TenantRepository {
     public func customerApproval(id: String) throws -> Bool? {
-        try database.statement("SELECT customer_approval FROM tenants WHERE id = ?").first([.text(id)]) { $0.integer(0) != 0 }
+        try database.statement("SELECT customer_approval FROM tenants WHERE id = ?").first([.text(id)]) {
+            $0.integer(0) != 0
+        }
     }
 
     public func setCustomerApproval(id: String, enabled: Bool) throws {
-        try database.statement("UPDATE tenants SET customer_approval = ? WHERE id = ?").run([.integer(enabled ? 1 : 0), .text(id)])
+        try database.statement("UPDATE tenants SET customer_approval = ? WHERE id = ?").run([
+            .integer(enabled ? 1 : 0), .text(id),
+        ])
     }
 }

@@ -22,18 +22,21 @@ public struct TokenRepository {
     }
 
     public func record(hash: [UInt8]) throws -> Record? {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE hash = ?").first(
-            [.blob(hash)], Self.read)
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE hash = ?")
+            .first(
+                [.blob(hash)], Self.read)
     }
 
     public func record(name: String) throws -> Record? {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE name = ?").first(
-            [.text(name)], Self.read)
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens WHERE name = ?")
+            .first(
+                [.text(name)], Self.read)
     }
 
     public func all() throws -> [Record] {
-        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens ORDER BY name").rows(
-            [], Self.read)
+        try database.statement("SELECT name, role, hash, created_at, revoked_at, tenant FROM tokens ORDER BY name")
+            .rows(
+                [], Self.read)
     }
 
     /// Marks the token revoked; answers false when there is no such live token.

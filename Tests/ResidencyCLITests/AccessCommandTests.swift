@@ -8,20 +8,27 @@ import Testing
 
 @Suite struct AccessCommandTests {
     @Test func fullFlowFromTheCommandLine() throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("residency-access-\(UUID().uuidString)")
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "residency-access-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
         // A tenant to reach, created through the use case the API uses.
         let pool = try DatabasePool(directory: DataDirectory(data))
         let controller = try Controller(
-            policies: try PolicySet.load(regions: CLIRun.root.appendingPathComponent("Regions"), policies: CLIRun.root.appendingPathComponent("Policies")),
+            policies: try PolicySet.load(
+                regions: CLIRun.root.appendingPathComponent("Regions"),
+                policies: CLIRun.root.appendingPathComponent("Policies")),
             locator: nil, pool: pool, signer: try Ledger.loadOrCreateKey(in: data))
         let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("IN"))).tenant
         #expect(tenant.region == "india")
 
         let base = ["--data", data.path]
-        let filed = CLIRun.run(["access", "request", "--tenant", tenant.id, "--staff-id", "s-9", "--entity", "Residency Europe Ltd",
-                                "--role", "support engineer", "--office", "dublin", "--country", "IE", "--justification", "security_incident",
-                                "--detail", "INC-12", "--data-classes", "logs,customer_data", "--mode", "read", "--as", "desk"] + base)
+        let filed = CLIRun.run(
+            [
+                "access", "request", "--tenant", tenant.id, "--staff-id", "s-9", "--entity", "Residency Europe Ltd",
+                "--role", "support engineer", "--office", "dublin", "--country", "IE", "--justification",
+                "security_incident",
+                "--detail", "INC-12", "--data-classes", "logs,customer_data", "--mode", "read", "--as", "desk",
+            ] + base)
         #expect(filed.status == 0, "\(filed.error)")
         let request = try JSONParser.parse(filed.output)
         #expect(request["state"] == .string("pending"))
@@ -30,18 +37,26 @@ import Testing
         guard case .string(let id) = request["id"] ?? .null else { throw FixtureFailure("no id") }
 
         #expect(CLIRun.run(["access", "approve", id, "--reason", "incident", "--hours", "2"] + base).status == 0)
-        let used = CLIRun.run(["access", "event", "--request", id, "--staff-id", "s-9", "--country", "IE", "--method", "ssh",
-                               "--resource", "logs/app", "--data-class", "logs"] + base)
+        let used = CLIRun.run(
+            [
+                "access", "event", "--request", id, "--staff-id", "s-9", "--country", "IE", "--method", "ssh",
+                "--resource", "logs/app", "--data-class", "logs",
+            ] + base)
         #expect(used.status == 0, "\(used.error)")
         #expect(used.output.contains("allowed: event 1 on \(id) (active)"))
-        let refused = CLIRun.run(["access", "event", "--request", id, "--staff-id", "s-9", "--country", "IE", "--method", "ssh",
-                                  "--resource", "backups/x", "--data-class", "backups"] + base)
+        let refused = CLIRun.run(
+            [
+                "access", "event", "--request", id, "--staff-id", "s-9", "--country", "IE", "--method", "ssh",
+                "--resource", "backups/x", "--data-class", "backups",
+            ] + base)
         #expect(refused.status == 1)
         #expect(refused.error.contains("outside the grant"))
         let list = CLIRun.run(["access", "list", "--tenant", tenant.id] + base)
         #expect(list.output.contains("\(id)") && list.output.contains("active") && list.output.contains("local_law"))
         #expect(CLIRun.run(["access", "revoke", id, "--reason", "done"] + base).status == 0)
-        #expect(CLIRun.run(["access", "deny", id, "--reason", "late"] + base).error.contains("only pending requests can be decided"))
+        #expect(
+            CLIRun.run(["access", "deny", id, "--reason", "late"] + base).error.contains(
+                "only pending requests can be decided"))
         #expect(CLIRun.run(["access", "request", "--tenant", tenant.id] + base).status == 64)
         #expect(CLIRun.run(["access", "customer-approval", tenant.id, "maybe"] + base).status == 64)
         #expect(CLIRun.run(["ledger", "verify"] + base).status == 0)

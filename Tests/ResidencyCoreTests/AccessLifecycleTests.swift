@@ -9,18 +9,21 @@ import Testing
     static let t0: Int64 = 1_800_000_000_000
 
     init() throws {
-        lifecycle = AccessLifecycle(policies: try PolicySet.load(regions: Fixtures.regions, policies: Fixtures.policies))
+        lifecycle = AccessLifecycle(
+            policies: try PolicySet.load(regions: Fixtures.regions, policies: Fixtures.policies))
     }
 
     static func filing(
-        region: String = "eu", from country: String = "US", office: String = "austin", justification: String = "customer_support",
+        region: String = "eu", from country: String = "US", office: String = "austin",
+        justification: String = "customer_support",
         customerApproval: Bool = false, breakGlass: Bool = false, hours: Int? = nil, detail: String = "TICKET-1",
         scope: AccessScope = AccessScope(dataClasses: [.customerData], mode: .read)
     ) -> AccessLifecycle.Filing {
         AccessLifecycle.Filing(
             tenant: "tn_1", tenantRegion: region, customerApproval: customerApproval,
             staff: StaffMember(id: "s-42", entity: "Residency Inc.", jobRole: "support engineer", office: office),
-            physicalCountry: CountryCode(country)!, justification: justification, detail: detail, scope: scope, hours: hours,
+            physicalCountry: CountryCode(country)!, justification: justification, detail: detail, scope: scope,
+            hours: hours,
             breakGlass: breakGlass)
     }
 
@@ -49,17 +52,18 @@ import Testing
         #expect(try file(Self.filing(justification: "legal_request")).state == .pending)
     }
 
-    @Test(arguments: [
-        (filing(from: "RU"), "transfer_forbidden", "eu-sanctioned"),
-        (filing(from: "BR"), "transfer_forbidden", "eu-no-mechanism"),
-        (filing(justification: "curiosity"), "unknown_justification", nil),
-        (filing(office: "moon-base"), "unknown_office", nil),
-        (filing(detail: "  "), "reference_required", "customer_support"),
-        (filing(hours: 25), "grant_too_long", nil),
-        (filing(breakGlass: true), "break_glass_not_allowed", "customer_support"),
-        (filing(justification: "security_incident", breakGlass: true, hours: 5), "grant_too_long", nil),
-        (filing(scope: AccessScope(dataClasses: [], mode: .read)), "empty_scope", nil),
-    ] as [(AccessLifecycle.Filing, String, String?)])
+    @Test(
+        arguments: [
+            (filing(from: "RU"), "transfer_forbidden", "eu-sanctioned"),
+            (filing(from: "BR"), "transfer_forbidden", "eu-no-mechanism"),
+            (filing(justification: "curiosity"), "unknown_justification", nil),
+            (filing(office: "moon-base"), "unknown_office", nil),
+            (filing(detail: "  "), "reference_required", "customer_support"),
+            (filing(hours: 25), "grant_too_long", nil),
+            (filing(breakGlass: true), "break_glass_not_allowed", "customer_support"),
+            (filing(justification: "security_incident", breakGlass: true, hours: 5), "grant_too_long", nil),
+            (filing(scope: AccessScope(dataClasses: [], mode: .read)), "empty_scope", nil),
+        ] as [(AccessLifecycle.Filing, String, String?)])
     func refusedUpFront(filing: AccessLifecycle.Filing, code: String, rule: String?) {
         let refused = refusal(filing)
         #expect(refused?.code == code)
@@ -72,13 +76,18 @@ import Testing
         #expect(lifecycle.expired(request, at: deadline - 1) == nil)
         #expect(lifecycle.expired(request, at: deadline)?.state == .expired)
         // A decision one millisecond late is refused, and says why.
-        guard case .failure(let late) = lifecycle.decide(request, .approve, by: "c", deciderTenant: nil, reason: "ok", hours: nil, at: deadline) else {
+        guard
+            case .failure(let late) = lifecycle.decide(
+                request, .approve, by: "c", deciderTenant: nil, reason: "ok", hours: nil, at: deadline)
+        else {
             Issue.record("a late approval must be refused")
             return
         }
         #expect(late.code == "not_pending")
         #expect(late.expired?.state == .expired)
-        let inTime = try lifecycle.decide(request, .approve, by: "c", deciderTenant: nil, reason: "ok", hours: 2, at: deadline - 1).get()
+        let inTime = try lifecycle.decide(
+            request, .approve, by: "c", deciderTenant: nil, reason: "ok", hours: 2, at: deadline - 1
+        ).get()
         #expect(inTime.state == .approved)
         #expect(inTime.grantedHours == 2)
         #expect(inTime.grantExpiresAt == deadline - 1 + 2 * Self.hour)
@@ -87,7 +96,9 @@ import Testing
     @Test func grantExpiresAtItsExactBoundary() throws {
         let request = try file(Self.filing())  // auto-approved for 4 hours
         let end = Self.t0 + 4 * Self.hour
-        let use = AccessLifecycle.Use(staffID: "s-42", physicalCountry: CountryCode("US")!, method: "ssh", resource: "db/customers", dataClass: .customerData, mode: .read)
+        let use = AccessLifecycle.Use(
+            staffID: "s-42", physicalCountry: CountryCode("US")!, method: "ssh", resource: "db/customers",
+            dataClass: .customerData, mode: .read)
         let active = try lifecycle.use(request, use, at: end - 1).get()
         #expect(active.state == .active)
         #expect(active.activatedAt == end - 1)
@@ -102,10 +113,15 @@ import Testing
 
     @Test func onlyPendingRequestsCanBeDecidedAndTerminalStatesNeverChange() throws {
         let pending = try file(Self.filing(justification: "security_incident"))
-        let denied = try lifecycle.decide(pending, .deny, by: "c", deciderTenant: nil, reason: "no", hours: nil, at: Self.t0 + 1).get()
+        let denied = try lifecycle.decide(
+            pending, .deny, by: "c", deciderTenant: nil, reason: "no", hours: nil, at: Self.t0 + 1
+        ).get()
         #expect(denied.state == .denied)
         for decision in AccessLifecycle.Decision.allCases {
-            guard case .failure(let refusal) = lifecycle.decide(denied, decision, by: "c", deciderTenant: nil, reason: "x", hours: nil, at: Self.t0 + 2) else {
+            guard
+                case .failure(let refusal) = lifecycle.decide(
+                    denied, decision, by: "c", deciderTenant: nil, reason: "x", hours: nil, at: Self.t0 + 2)
+            else {
                 Issue.record("a denied request cannot be decided again")
                 continue
             }
@@ -116,7 +132,9 @@ import Testing
             return
         }
         #expect(closing.code == "not_granted")
-        let dismissed = try lifecycle.decide(pending, .dismiss, by: "c", deciderTenant: nil, reason: "dup", hours: nil, at: Self.t0 + 1).get()
+        let dismissed = try lifecycle.decide(
+            pending, .dismiss, by: "c", deciderTenant: nil, reason: "dup", hours: nil, at: Self.t0 + 1
+        ).get()
         #expect(dismissed.state == .dismissed)
         #expect(lifecycle.expired(dismissed, at: Self.t0 + 100 * Self.hour) == nil)
     }
@@ -126,25 +144,47 @@ import Testing
         #expect(try lifecycle.close(granted, .revoke, by: "c", reason: "done", at: Self.t0 + 1).get().state == .revoked)
         #expect(try lifecycle.close(granted, .complete, by: "s", reason: "", at: Self.t0 + 1).get().state == .completed)
         let revoked = try lifecycle.close(granted, .revoke, by: "c", reason: "done", at: Self.t0 + 1).get()
-        let use = AccessLifecycle.Use(staffID: "s-42", physicalCountry: CountryCode("US")!, method: "ssh", resource: "r", dataClass: .customerData, mode: .read)
-        if case .failure(let refusal) = lifecycle.use(revoked, use, at: Self.t0 + 2) { #expect(refusal.code == "no_active_grant") } else { Issue.record("revoked grant used") }
+        let use = AccessLifecycle.Use(
+            staffID: "s-42", physicalCountry: CountryCode("US")!, method: "ssh", resource: "r",
+            dataClass: .customerData, mode: .read)
+        if case .failure(let refusal) = lifecycle.use(revoked, use, at: Self.t0 + 2) {
+            #expect(refusal.code == "no_active_grant")
+        } else {
+            Issue.record("revoked grant used")
+        }
     }
 
     @Test func customerApprovalOnlyByTheTenantsAdministrator() throws {
         let request = try file(Self.filing(customerApproval: true))
-        guard case .failure(let refusal) = lifecycle.decide(request, .approve, by: "staff-compliance", deciderTenant: nil, reason: "ok", hours: nil, at: Self.t0 + 1) else {
+        guard
+            case .failure(let refusal) = lifecycle.decide(
+                request, .approve, by: "staff-compliance", deciderTenant: nil, reason: "ok", hours: nil, at: Self.t0 + 1
+            )
+        else {
             Issue.record("internal compliance must not approve a customer-approval request")
             return
         }
         #expect(refusal.code == "customer_approval_required")
-        #expect(try lifecycle.decide(request, .approve, by: "acme-admin", deciderTenant: "tn_1", reason: "ok", hours: nil, at: Self.t0 + 1).get().state == .approved)
-        #expect(throws: AccessRefusal.self) { try lifecycle.decide(request, .approve, by: "other-admin", deciderTenant: "tn_2", reason: "ok", hours: nil, at: Self.t0 + 1).get() }
+        #expect(
+            try lifecycle.decide(
+                request, .approve, by: "acme-admin", deciderTenant: "tn_1", reason: "ok", hours: nil, at: Self.t0 + 1
+            ).get().state == .approved)
+        #expect(throws: AccessRefusal.self) {
+            try lifecycle.decide(
+                request, .approve, by: "other-admin", deciderTenant: "tn_2", reason: "ok", hours: nil, at: Self.t0 + 1
+            ).get()
+        }
     }
 
     @Test func usesOutsideTheGrantAreRefused() throws {
         let request = try file(Self.filing(scope: AccessScope(dataClasses: [.customerData, .logs], mode: .read)))
-        func use(from country: String = "US", staff: String = "s-42", _ dataClass: AccessScope.DataClass = .customerData, _ mode: AccessScope.Mode = .read) -> String? {
-            let attempt = AccessLifecycle.Use(staffID: staff, physicalCountry: CountryCode(country)!, method: "ssh", resource: "r", dataClass: dataClass, mode: mode)
+        func use(
+            from country: String = "US", staff: String = "s-42", _ dataClass: AccessScope.DataClass = .customerData,
+            _ mode: AccessScope.Mode = .read
+        ) -> String? {
+            let attempt = AccessLifecycle.Use(
+                staffID: staff, physicalCountry: CountryCode(country)!, method: "ssh", resource: "r",
+                dataClass: dataClass, mode: mode)
             if case .failure(let refusal) = lifecycle.use(request, attempt, at: Self.t0 + 1) { return refusal.code }
             return nil
         }
@@ -166,14 +206,23 @@ import Testing
         #expect(request.isReviewOverdue(at: due))
         let reviewed = try lifecycle.review(request, by: "c", note: "justified: INC-7", at: due + 5).get()
         #expect(!reviewed.isReviewOverdue(at: due + 10))
-        #expect(throws: AccessRefusal.self) { try lifecycle.review(reviewed, by: "c", note: "again", at: due + 6).get() }
-        #expect(throws: AccessRefusal.self) { try lifecycle.review(try file(Self.filing()), by: "c", note: "x", at: due).get() }
+        #expect(throws: AccessRefusal.self) {
+            try lifecycle.review(reviewed, by: "c", note: "again", at: due + 6).get()
+        }
+        #expect(throws: AccessRefusal.self) {
+            try lifecycle.review(try file(Self.filing()), by: "c", note: "x", at: due).get()
+        }
     }
 
     @Test func recordsRoundTripThroughJSON() throws {
-        let request = try lifecycle.decide(try file(Self.filing(justification: "security_incident")), .approve, by: "c", deciderTenant: nil, reason: "ok", hours: 1, at: Self.t0 + 9).get()
+        let request = try lifecycle.decide(
+            try file(Self.filing(justification: "security_incident")), .approve, by: "c", deciderTenant: nil,
+            reason: "ok", hours: 1, at: Self.t0 + 9
+        ).get()
         #expect(AccessRequest(json: try JSONParser.parse(request.jsonValue().encoded())) == request)
-        let breakGlass = try file(Self.filing(region: "uk", from: "IN", office: "bengaluru", justification: "production_alert", breakGlass: true))
+        let breakGlass = try file(
+            Self.filing(
+                region: "uk", from: "IN", office: "bengaluru", justification: "production_alert", breakGlass: true))
         #expect(AccessRequest(json: try JSONParser.parse(breakGlass.jsonValue().encoded())) == breakGlass)
     }
 }
@@ -181,13 +230,18 @@ import Testing
 /// Transfer-basis resolution for every region × a representative set of staff countries, checked against
 /// `Policies/transfers.json` read independently of the loader.
 @Suite struct TransferBasisTableTests {
-    static let staffCountries = ["IE", "DE", "FR", "GB", "US", "IN", "SG", "PH", "AU", "ZA", "AE", "JP", "CH", "BR", "RU", "CN"]
+    static let staffCountries = [
+        "IE", "DE", "FR", "GB", "US", "IN", "SG", "PH", "AU", "ZA", "AE", "JP", "CH", "BR", "RU", "CN",
+    ]
 
     @Test func everyRegionAgainstEveryStaffCountry() throws {
         let policies = try PolicySet.load(regions: Fixtures.regions, policies: Fixtures.policies)
-        let raw = try JSONParser.parse(Array(try Data(contentsOf: Fixtures.policies.appendingPathComponent("transfers.json"))))
+        let raw = try JSONParser.parse(
+            Array(try Data(contentsOf: Fixtures.policies.appendingPathComponent("transfers.json"))))
         for region in policies.catalog.regions {
-            guard case .object(let table) = raw["regions"]?[region.id] ?? .null, case .array(let destinations) = raw["regions"]?[region.id]?["destinations"] ?? .null else {
+            guard case .object(let table) = raw["regions"]?[region.id] ?? .null,
+                case .array(let destinations) = raw["regions"]?[region.id]?["destinations"] ?? .null
+            else {
                 Issue.record("no table for \(region.id)")
                 continue
             }
@@ -199,10 +253,14 @@ import Testing
                 if region.jurisdiction.contains(code) {
                     expected = ("not_a_transfer", "jurisdiction")
                 } else if let rule = destinations.first(where: { rule in
-                    if case .array(let countries) = rule["countries"] ?? .null { return countries.contains(.string(country)) }
+                    if case .array(let countries) = rule["countries"] ?? .null {
+                        return countries.contains(.string(country))
+                    }
                     return false
                 }) {
-                    guard case .string(let mechanism) = rule["mechanism"] ?? .null, case .string(let id) = rule["rule"] ?? .null else { continue }
+                    guard case .string(let mechanism) = rule["mechanism"] ?? .null,
+                        case .string(let id) = rule["rule"] ?? .null
+                    else { continue }
                     expected = (mechanism, id)
                 } else {
                     guard case .string(let mechanism) = raw["regions"]?[region.id]?["default"]?["mechanism"] ?? .null,

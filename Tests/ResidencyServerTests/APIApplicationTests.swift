@@ -351,54 +351,83 @@ struct FixtureFailure: Error {
 
     init() throws {
         api = try APIHarness()
-        guard case .string(let id) = api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "Acme", "plan": "paid", "country": "DE"}"#).json?["tenant"]?["id"] ?? .null else {
+        guard
+            case .string(let id) = api.send(
+                "POST", "/v1/tenants", role: .signup, body: #"{"name": "Acme", "plan": "paid", "country": "DE"}"#
+            ).json?["tenant"]?["id"] ?? .null
+        else {
             throw FixtureFailure("no tenant")
         }
         tenant = id
     }
 
-    func filing(country: String = "US", office: String = "austin", justification: String = "customer_support", classes: String = #"["customer_data"]"#) -> String {
+    func filing(
+        country: String = "US", office: String = "austin", justification: String = "customer_support",
+        classes: String = #"["customer_data"]"#
+    ) -> String {
         #"{"tenant": "\#(tenant)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "\#(office)"}, "physical_country": "\#(country)", "justification": "\#(justification)", "detail": "TICKET-1", "scope": {"data_classes": \#(classes), "mode": "read"}}"#
     }
 
     func id(_ result: (status: Int, json: JSONValue?, response: HTTPResponse)) throws -> String {
-        guard case .string(let id) = result.json?["access_request"]?["id"] ?? .null else { throw FixtureFailure("no request: \(String(describing: result.json))") }
+        guard case .string(let id) = result.json?["access_request"]?["id"] ?? .null else {
+            throw FixtureFailure("no request: \(String(describing: result.json))")
+        }
         return id
     }
 
     func ledgerKinds() -> [String] {
-        guard case .array(let rows) = api.send("GET", "/v1/ledger/entries", role: .compliance).json?["entries"] ?? .null else { return [] }
-        return rows.compactMap { if case .string(let kind) = $0["entry"]?["kind"] ?? .null { return kind } else { return nil } }
+        guard case .array(let rows) = api.send("GET", "/v1/ledger/entries", role: .compliance).json?["entries"] ?? .null
+        else { return [] }
+        return rows.compactMap {
+            if case .string(let kind) = $0["entry"]?["kind"] ?? .null { return kind } else { return nil }
+        }
     }
 
     @Test func requestApproveUseAndRefusedUseAreAllOnRecord() throws {
-        let filed = api.send("POST", "/v1/access-requests", role: .support, body: filing(justification: "security_incident"))
+        let filed = api.send(
+            "POST", "/v1/access-requests", role: .support, body: filing(justification: "security_incident"))
         #expect(filed.status == 201)
         #expect(filed.json?["access_request"]?["state"] == .string("pending"))
         #expect(filed.json?["access_request"]?["transfer_basis"]?["mechanism"] == .string("eu_scc"))
         #expect(filed.json?["access_request"]?["transfer_basis"]?["tia"] == .string("TIA-EU-US-2025-01"))
         let request = try id(filed)
 
-        #expect(api.send("POST", "/v1/access-requests/\(request)/approve", role: .support, body: #"{"reason": "x"}"#).status == 403)
-        let approved = api.send("POST", "/v1/access-requests/\(request)/approve", role: .compliance, body: #"{"reason": "incident INC-4", "hours": 2}"#)
+        #expect(
+            api.send("POST", "/v1/access-requests/\(request)/approve", role: .support, body: #"{"reason": "x"}"#).status
+                == 403)
+        let approved = api.send(
+            "POST", "/v1/access-requests/\(request)/approve", role: .compliance,
+            body: #"{"reason": "incident INC-4", "hours": 2}"#)
         #expect(approved.json?["access_request"]?["state"] == .string("approved"))
         #expect(approved.json?["access_request"]?["granted_hours"] == .integer(2))
-        #expect(api.send("POST", "/v1/access-requests/\(request)/deny", role: .compliance, body: #"{"reason": "late"}"#).status == 409)
+        #expect(
+            api.send("POST", "/v1/access-requests/\(request)/deny", role: .compliance, body: #"{"reason": "late"}"#)
+                .status == 409)
 
-        let use = #"{"request": "\#(request)", "staff_id": "s-1", "physical_country": "US", "method": "ssh", "resource": "db/contacts", "data_class": "customer_data", "mode": "read"}"#
+        let use =
+            #"{"request": "\#(request)", "staff_id": "s-1", "physical_country": "US", "method": "ssh", "resource": "db/contacts", "data_class": "customer_data", "mode": "read"}"#
         let allowed = api.send("POST", "/v1/access-events", role: .support, body: use)
         #expect(allowed.status == 201)
         #expect(allowed.json?["access_request"]?["state"] == .string("active"))
-        let elsewhere = api.send("POST", "/v1/access-events", role: .support, body: use.replacingOccurrences(of: #""physical_country": "US""#, with: #""physical_country": "IN""#))
+        let elsewhere = api.send(
+            "POST", "/v1/access-events", role: .support,
+            body: use.replacingOccurrences(of: #""physical_country": "US""#, with: #""physical_country": "IN""#))
         #expect(elsewhere.status == 422)
         #expect(elsewhere.json?["error"]?["code"] == .string("wrong_country"))
-        let writing = api.send("POST", "/v1/access-events", role: .support, body: use.replacingOccurrences(of: #""mode": "read""#, with: #""mode": "write""#))
+        let writing = api.send(
+            "POST", "/v1/access-events", role: .support,
+            body: use.replacingOccurrences(of: #""mode": "read""#, with: #""mode": "write""#))
         #expect(writing.json?["error"]?["code"] == .string("out_of_scope"))
 
-        #expect(api.send("POST", "/v1/access-requests/\(request)/complete", role: .support, body: "{}").json?["access_request"]?["state"] == .string("completed"))
+        #expect(
+            api.send("POST", "/v1/access-requests/\(request)/complete", role: .support, body: "{}").json?[
+                "access_request"]?["state"] == .string("completed"))
         #expect(api.send("POST", "/v1/access-events", role: .support, body: use).status == 409)
         let kinds = ledgerKinds()
-        for kind in ["access.requested", "access.approved", "access.activated", "access.used", "access.use_refused", "access.completed"] {
+        for kind in [
+            "access.requested", "access.approved", "access.activated", "access.used", "access.use_refused",
+            "access.completed",
+        ] {
             #expect(kinds.contains(kind), "\(kind) missing from \(kinds)")
         }
         #expect(kinds.filter { $0 == "access.use_refused" }.count == 3)
@@ -409,47 +438,79 @@ struct FixtureFailure: Error {
         #expect(refused.status == 422)
         #expect(refused.json?["error"]?["rule"] == .string("eu-no-mechanism"))
         #expect(ledgerKinds().last == "access.refused")
-        #expect(api.send("POST", "/v1/access-requests", role: .support, body: filing(classes: #"["secrets"]"#)).status == 400)
-        #expect(api.send("POST", "/v1/access-requests", role: .support, body: filing().replacingOccurrences(of: "\"tenant\"", with: "\"tennant\"")).status == 400)
+        #expect(
+            api.send("POST", "/v1/access-requests", role: .support, body: filing(classes: #"["secrets"]"#)).status
+                == 400)
+        #expect(
+            api.send(
+                "POST", "/v1/access-requests", role: .support,
+                body: filing().replacingOccurrences(of: "\"tenant\"", with: "\"tennant\"")
+            ).status == 400)
         #expect(api.send("POST", "/v1/access-requests", role: .compliance, body: filing()).status == 403)
     }
 
     @Test func customerApprovalIsTheTenantAdministratorsCall() throws {
-        #expect(api.send("POST", "/v1/tenants/\(tenant)/customer-approval", role: .ops, body: #"{"enabled": true}"#).status == 200)
+        #expect(
+            api.send("POST", "/v1/tenants/\(tenant)/customer-approval", role: .ops, body: #"{"enabled": true}"#).status
+                == 200)
         let request = try id(api.send("POST", "/v1/access-requests", role: .support, body: filing()))
-        #expect(api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"] == .string("pending"))
-        let byStaff = api.send("POST", "/v1/access-requests/\(request)/approve", role: .compliance, body: #"{"reason": "ok"}"#)
+        #expect(
+            api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"]
+                == .string("pending"))
+        let byStaff = api.send(
+            "POST", "/v1/access-requests/\(request)/approve", role: .compliance, body: #"{"reason": "ok"}"#)
         #expect(byStaff.status == 403)
         #expect(byStaff.json?["error"]?["code"] == .string("customer_approval_required"))
 
-        let adminToken = try Controller.createToken(name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
-        let approved = api.send("POST", "/v1/access-requests/\(request)/approve", token: adminToken, body: #"{"reason": "we opened TICKET-1"}"#)
+        let adminToken = try Controller.createToken(
+            name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
+        let approved = api.send(
+            "POST", "/v1/access-requests/\(request)/approve", token: adminToken,
+            body: #"{"reason": "we opened TICKET-1"}"#)
         #expect(approved.json?["access_request"]?["state"] == .string("approved"))
         #expect(approved.json?["access_request"]?["decided_by"] == .string("acme-admin"))
 
         // Another tenant's administrator sees nothing of it.
-        guard case .string(let other) = api.send("POST", "/v1/tenants", role: .signup, body: #"{"name": "B", "plan": "paid", "country": "FR"}"#).json?["tenant"]?["id"] ?? .null else {
+        guard
+            case .string(let other) = api.send(
+                "POST", "/v1/tenants", role: .signup, body: #"{"name": "B", "plan": "paid", "country": "FR"}"#
+            ).json?["tenant"]?["id"] ?? .null
+        else {
             throw FixtureFailure("no tenant")
         }
-        let otherAdmin = try Controller.createToken(name: "b-admin", role: .compliance, pool: api.controller.pool, tenant: other)
+        let otherAdmin = try Controller.createToken(
+            name: "b-admin", role: .compliance, pool: api.controller.pool, tenant: other)
         #expect(api.send("GET", "/v1/access-requests/\(request)", token: otherAdmin).status == 404)
-        guard case .array(let visible) = api.send("GET", "/v1/access-requests", token: otherAdmin).json?["access_requests"] ?? .null else {
+        guard
+            case .array(let visible) = api.send("GET", "/v1/access-requests", token: otherAdmin).json?[
+                "access_requests"] ?? .null
+        else {
             throw FixtureFailure("no list")
         }
         #expect(visible.isEmpty)
     }
 
     @Test func breakGlassIsActiveAtOnceAndReviewedLater() throws {
-        let opened = api.send("POST", "/v1/access-requests/break-glass", role: .support, body: filing(country: "IN", office: "bengaluru", justification: "production_alert"))
+        let opened = api.send(
+            "POST", "/v1/access-requests/break-glass", role: .support,
+            body: filing(country: "IN", office: "bengaluru", justification: "production_alert"))
         #expect(opened.status == 201)
         #expect(opened.json?["access_request"]?["state"] == .string("active"))
         #expect(opened.json?["access_request"]?["break_glass"] == .bool(true))
         #expect(opened.json?["access_request"]?["review_overdue"] == .bool(false))
         let request = try id(opened)
-        #expect(api.send("POST", "/v1/access-requests/break-glass", role: .support, body: filing(justification: "customer_support")).json?["error"]?["code"] == .string("break_glass_not_allowed"))
-        let reviewed = api.send("POST", "/v1/access-requests/\(request)/review", role: .compliance, body: #"{"note": "alert P1-77 justified it"}"#)
+        #expect(
+            api.send(
+                "POST", "/v1/access-requests/break-glass", role: .support,
+                body: filing(justification: "customer_support")
+            ).json?["error"]?["code"] == .string("break_glass_not_allowed"))
+        let reviewed = api.send(
+            "POST", "/v1/access-requests/\(request)/review", role: .compliance,
+            body: #"{"note": "alert P1-77 justified it"}"#)
         #expect(reviewed.json?["access_request"]?["reviewed_by"] == .string("t-compliance"))
-        #expect(api.send("POST", "/v1/access-requests/\(request)/review", role: .compliance, body: #"{"note": "again"}"#).status == 409)
+        #expect(
+            api.send("POST", "/v1/access-requests/\(request)/review", role: .compliance, body: #"{"note": "again"}"#)
+                .status == 409)
         #expect(ledgerKinds().contains("access.break_glass"))
         #expect(ledgerKinds().contains("access.reviewed"))
         #expect(api.send("GET", "/v1/access-requests?state=active&region=eu", role: .support).status == 200)

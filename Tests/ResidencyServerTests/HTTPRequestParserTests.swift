@@ -172,12 +172,14 @@ import Testing
             return
         }
         #expect(route.template == "/v1/items/special")
-        guard case .methodNotAllowed(let allow, _) = router.match(method: "GET", segments: ["v1", "items", "special"]) else {
+        guard case .methodNotAllowed(let allow, _) = router.match(method: "GET", segments: ["v1", "items", "special"])
+        else {
             Issue.record("GET on the literal route is not allowed")
             return
         }
         #expect(allow == ["POST"])
-        guard case .found(let byID, let parameters) = router.match(method: "GET", segments: ["v1", "items", "42"]) else {
+        guard case .found(let byID, let parameters) = router.match(method: "GET", segments: ["v1", "items", "42"])
+        else {
             Issue.record("GET /v1/items/42 must match the parameter route")
             return
         }

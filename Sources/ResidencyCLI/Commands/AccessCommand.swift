@@ -13,7 +13,9 @@ enum AccessCommand {
     static let spec = CommandSpec(
         name: "access", abstract: "Cross-border support access: request, decide, use, review.",
         subcommands: [request(breakGlass: false), request(breakGlass: true), list, show]
-            + AccessLifecycle.Decision.allCases.map(decide) + [close(.revoke), close(.complete), review, event, customerApproval])
+            + AccessLifecycle.Decision.allCases.map(decide) + [
+                close(.revoke), close(.complete), review, event, customerApproval,
+            ])
 
     static func controller(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Controller {
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
@@ -39,69 +41,93 @@ enum AccessCommand {
     static func request(breakGlass: Bool) -> CommandSpec {
         CommandSpec(
             name: breakGlass ? "break-glass" : "request",
-            abstract: breakGlass ? "Open an emergency grant, active at once and reviewed afterwards." : "File an access request.",
+            abstract: breakGlass
+                ? "Open an emergency grant, active at once and reviewed afterwards." : "File an access request.",
             options: [
                 .option("tenant", "id", "The tenant."), .option("staff-id", "id", "The staff member."),
-                .option("entity", "name", "The employing entity."), .option("role", "role", "The staff member's job role."),
+                .option("entity", "name", "The employing entity."),
+                .option("role", "role", "The staff member's job role."),
                 .option("office", "id", "The support office (Policies/access.json)."),
                 .option("country", "cc", "Where the staff member physically is now."),
                 .option("justification", "code", "A justification code (Policies/access.json)."),
                 .option("detail", "ref", "Ticket or case reference."),
                 .option("data-classes", "list", "Comma-separated: customer_data, backups, logs, analytics, directory."),
-                .option("mode", "mode", "read or write (default: read)."), .option("hours", "n", "Grant length in hours."),
+                .option("mode", "mode", "read or write (default: read)."),
+                .option("hours", "n", "Grant length in hours."),
             ] + common
         ) { arguments, context in
-            let classes = try required(arguments, "data-classes").split(separator: ",").map { text -> AccessScope.DataClass in
+            let classes = try required(arguments, "data-classes").split(separator: ",").map {
+                text -> AccessScope.DataClass in
                 guard let value = AccessScope.DataClass(rawValue: String(text)) else {
-                    throw UsageError("--data-classes: \"\(text)\"; accepted: \(AccessScope.DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw UsageError(
+                        "--data-classes: \"\(text)\"; accepted: \(AccessScope.DataClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 return value
             }
             let mode = try arguments.choice("mode", default: AccessScope.Mode.read)
             let countryText = try required(arguments, "country")
-            guard let country = CountryCode(countryText) else { throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code") }
+            guard let country = CountryCode(countryText) else {
+                throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code")
+            }
             var hours: Int?
             if let text = arguments.value("hours") {
-                guard let value = Int(text), value > 0 else { throw UsageError("--hours: \"\(text)\" is not a positive integer") }
+                guard let value = Int(text), value > 0 else {
+                    throw UsageError("--hours: \"\(text)\" is not a positive integer")
+                }
                 hours = value
             }
             let filing = Controller.AccessFiling(
                 tenant: try required(arguments, "tenant"),
                 staff: StaffMember(
-                    id: try required(arguments, "staff-id"), entity: try required(arguments, "entity"), jobRole: try required(arguments, "role"),
+                    id: try required(arguments, "staff-id"), entity: try required(arguments, "entity"),
+                    jobRole: try required(arguments, "role"),
                     office: try required(arguments, "office")),
-                physicalCountry: country, justification: try required(arguments, "justification"), detail: arguments.value("detail") ?? "",
+                physicalCountry: country, justification: try required(arguments, "justification"),
+                detail: arguments.value("detail") ?? "",
                 scope: AccessScope(dataClasses: Set(classes), mode: mode), hours: hours)
             let controller = try controller(arguments, context)
-            show(try controller.fileAccess(filing, breakGlass: breakGlass, by: actor(arguments).tokenName), context, now: controller.clock.now())
+            show(
+                try controller.fileAccess(filing, breakGlass: breakGlass, by: actor(arguments).tokenName), context,
+                now: controller.clock.now())
             return ExitCode.success
         }
     }
 
     static let list = CommandSpec(
         name: "list", abstract: "List access requests.",
-        options: [.option("tenant", "id", "Only this tenant."), .option("state", "state", "Only this state."), .option("region", "id", "Only this region."), SharedOptions.format] + common
+        options: [
+            .option("tenant", "id", "Only this tenant."), .option("state", "state", "Only this state."),
+            .option("region", "id", "Only this region."), SharedOptions.format,
+        ] + common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
         var state: AccessState?
         if let text = arguments.value("state") {
             guard let value = AccessState(rawValue: text) else {
-                throw UsageError("--state: \"\(text)\"; accepted: \(AccessState.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw UsageError(
+                    "--state: \"\(text)\"; accepted: \(AccessState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             state = value
         }
         let controller = try controller(arguments, context)
-        let requests = try controller.accessRequests(tenant: arguments.value("tenant"), state: state, region: arguments.value("region"))
+        let requests = try controller.accessRequests(
+            tenant: arguments.value("tenant"), state: state, region: arguments.value("region"))
         let now = controller.clock.now()
         switch format {
         case .json: context.print(JSONValue.array(requests.map { $0.jsonValue(at: now) }).encoded(pretty: true))
         case .table:
-            var table = TextTable(["ID", "TENANT", "REGION", "STATE", "STAFF", "FROM", "JUSTIFICATION", "BASIS", "REVIEW"])
+            var table = TextTable([
+                "ID", "TENANT", "REGION", "STATE", "STAFF", "FROM", "JUSTIFICATION", "BASIS", "REVIEW",
+            ])
             for request in requests {
                 table.append([
-                    request.id, request.tenant, request.region, request.state.rawValue, request.staff.id, request.physicalCountry.rawValue,
+                    request.id, request.tenant, request.region, request.state.rawValue, request.staff.id,
+                    request.physicalCountry.rawValue,
                     request.justification, request.basis.mechanism.code,
-                    request.isBreakGlass ? (request.reviewedAt != nil ? "done" : request.isReviewOverdue(at: now) ? "OVERDUE" : "due") : "-",
+                    request.isBreakGlass
+                        ? (request.reviewedAt != nil ? "done" : request.isReviewOverdue(at: now) ? "OVERDUE" : "due")
+                        : "-",
                 ])
             }
             context.standardOutput(table.render())
@@ -109,7 +135,10 @@ enum AccessCommand {
         return ExitCode.success
     }
 
-    static let show = CommandSpec(name: "show", abstract: "Show one access request.", options: common, positionals: [PositionalSpec("id", "The request id.")]) {
+    static let show = CommandSpec(
+        name: "show", abstract: "Show one access request.", options: common,
+        positionals: [PositionalSpec("id", "The request id.")]
+    ) {
         arguments, context in
         let controller = try controller(arguments, context)
         show(try controller.accessRequest(id: arguments.positionals[0]), context, now: controller.clock.now())
@@ -119,16 +148,23 @@ enum AccessCommand {
     static func decide(_ decision: AccessLifecycle.Decision) -> CommandSpec {
         CommandSpec(
             name: decision.rawValue, abstract: "\(decision.rawValue.capitalized) a pending request.",
-            options: [.option("reason", "text", "Why (recorded)."), .option("hours", "n", "Grant fewer hours than asked (approve).")] + common,
+            options: [
+                .option("reason", "text", "Why (recorded)."),
+                .option("hours", "n", "Grant fewer hours than asked (approve)."),
+            ] + common,
             positionals: [PositionalSpec("id", "The request id.")]
         ) { arguments, context in
             var hours: Int?
             if let text = arguments.value("hours") {
-                guard let value = Int(text), value > 0 else { throw UsageError("--hours: \"\(text)\" is not a positive integer") }
+                guard let value = Int(text), value > 0 else {
+                    throw UsageError("--hours: \"\(text)\" is not a positive integer")
+                }
                 hours = value
             }
             let controller = try controller(arguments, context)
-            let request = try controller.decideAccess(id: arguments.positionals[0], decision, by: actor(arguments), reason: try required(arguments, "reason"), hours: hours)
+            let request = try controller.decideAccess(
+                id: arguments.positionals[0], decision, by: actor(arguments), reason: try required(arguments, "reason"),
+                hours: hours)
             show(request, context, now: controller.clock.now())
             return ExitCode.success
         }
@@ -137,53 +173,74 @@ enum AccessCommand {
     static func close(_ closing: AccessLifecycle.Closing) -> CommandSpec {
         CommandSpec(
             name: closing.rawValue, abstract: closing == .revoke ? "Revoke a grant." : "Mark a grant's work complete.",
-            options: [.option("reason", "text", "Why (recorded).")] + common, positionals: [PositionalSpec("id", "The request id.")]
+            options: [.option("reason", "text", "Why (recorded).")] + common,
+            positionals: [PositionalSpec("id", "The request id.")]
         ) { arguments, context in
             let controller = try controller(arguments, context)
-            show(try controller.closeAccess(id: arguments.positionals[0], closing, by: actor(arguments), reason: arguments.value("reason") ?? ""), context, now: controller.clock.now())
+            show(
+                try controller.closeAccess(
+                    id: arguments.positionals[0], closing, by: actor(arguments), reason: arguments.value("reason") ?? ""
+                ), context, now: controller.clock.now())
             return ExitCode.success
         }
     }
 
     static let review = CommandSpec(
         name: "review", abstract: "Record the after-the-fact review of a break-glass grant.",
-        options: [.option("note", "text", "The review's conclusion.")] + common, positionals: [PositionalSpec("id", "The request id.")]
+        options: [.option("note", "text", "The review's conclusion.")] + common,
+        positionals: [PositionalSpec("id", "The request id.")]
     ) { arguments, context in
         let controller = try controller(arguments, context)
-        show(try controller.reviewAccess(id: arguments.positionals[0], by: actor(arguments), note: try required(arguments, "note")), context, now: controller.clock.now())
+        show(
+            try controller.reviewAccess(
+                id: arguments.positionals[0], by: actor(arguments), note: try required(arguments, "note")), context,
+            now: controller.clock.now())
         return ExitCode.success
     }
 
     static let event = CommandSpec(
         name: "event", abstract: "Record one use of a grant (refused uses are recorded too, and exit 1).",
         options: [
-            .option("request", "id", "The grant."), .option("staff-id", "id", "Who."), .option("country", "cc", "From where, physically."),
+            .option("request", "id", "The grant."), .option("staff-id", "id", "Who."),
+            .option("country", "cc", "From where, physically."),
             .option("method", "text", "How (ssh, console, api…)."), .option("resource", "text", "What was touched."),
-            .option("data-class", "class", "customer_data, backups, logs, analytics or directory."), .option("mode", "mode", "read or write (default: read)."),
+            .option("data-class", "class", "customer_data, backups, logs, analytics or directory."),
+            .option("mode", "mode", "read or write (default: read)."),
         ] + common
     ) { arguments, context in
         let classText = try required(arguments, "data-class")
         guard let dataClass = AccessScope.DataClass(rawValue: classText) else {
-            throw UsageError("--data-class: \"\(classText)\"; accepted: \(AccessScope.DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw UsageError(
+                "--data-class: \"\(classText)\"; accepted: \(AccessScope.DataClass.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let countryText = try required(arguments, "country")
-        guard let country = CountryCode(countryText) else { throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code") }
+        guard let country = CountryCode(countryText) else {
+            throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code")
+        }
         let use = AccessLifecycle.Use(
-            staffID: try required(arguments, "staff-id"), physicalCountry: country, method: try required(arguments, "method"),
-            resource: try required(arguments, "resource"), dataClass: dataClass, mode: try arguments.choice("mode", default: AccessScope.Mode.read))
+            staffID: try required(arguments, "staff-id"), physicalCountry: country,
+            method: try required(arguments, "method"),
+            resource: try required(arguments, "resource"), dataClass: dataClass,
+            mode: try arguments.choice("mode", default: AccessScope.Mode.read))
         let controller = try controller(arguments, context)
-        let result = try controller.recordAccessEvent(requestID: try required(arguments, "request"), use, by: actor(arguments).tokenName)
+        let result = try controller.recordAccessEvent(
+            requestID: try required(arguments, "request"), use, by: actor(arguments).tokenName)
         context.print("allowed: event \(result.event) on \(result.request.id) (\(result.request.state.rawValue))")
         return ExitCode.success
     }
 
     static let customerApproval = CommandSpec(
         name: "customer-approval", abstract: "Enrol a tenant in customer approval (on) or not (off).",
-        options: common, positionals: [PositionalSpec("tenant", "The tenant id."), PositionalSpec("setting", "on or off.")]
+        options: common,
+        positionals: [PositionalSpec("tenant", "The tenant id."), PositionalSpec("setting", "on or off.")]
     ) { arguments, context in
         let setting = arguments.positionals[1]
-        guard setting == "on" || setting == "off" else { throw UsageError("<setting>: \"\(setting)\"; accepted: on, off") }
-        try controller(arguments, context).setCustomerApproval(tenant: arguments.positionals[0], enabled: setting == "on", by: actor(arguments).tokenName)
+        guard setting == "on" || setting == "off" else {
+            throw UsageError("<setting>: \"\(setting)\"; accepted: on, off")
+        }
+        try controller(arguments, context).setCustomerApproval(
+            tenant: arguments.positionals[0], enabled: setting == "on", by: actor(arguments).tokenName)
         context.print("customer approval \(setting) for \(arguments.positionals[0])")
         return ExitCode.success
     }

@@ -16,7 +16,9 @@ enum TokensCommand {
         options: [
             .option("role", "role", "signup, ops, support, compliance, billing or admin."),
             .option("name", "name", "A unique name, shown in logs instead of the token."),
-            .option("tenant", "id", "Make it a tenant administrator's token, acting for that tenant only (customer approval)."),
+            .option(
+                "tenant", "id",
+                "Make it a tenant administrator's token, acting for that tenant only (customer approval)."),
             ServeCommand.dataOption,
         ]
     ) { arguments, context in
@@ -26,7 +28,8 @@ enum TokensCommand {
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let name = arguments.value("name") else { throw UsageError("missing --name") }
-        let secret = try Controller.createToken(name: name, role: role, pool: try pool(arguments, context), tenant: arguments.value("tenant"))
+        let secret = try Controller.createToken(
+            name: name, role: role, pool: try pool(arguments, context), tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
     }

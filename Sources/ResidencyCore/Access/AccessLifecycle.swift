@@ -22,7 +22,8 @@ public struct AccessLifecycle: Sendable {
         public var breakGlass: Bool
 
         public init(
-            tenant: String, tenantRegion: String, customerApproval: Bool, staff: StaffMember, physicalCountry: CountryCode,
+            tenant: String, tenantRegion: String, customerApproval: Bool, staff: StaffMember,
+            physicalCountry: CountryCode,
             justification: String, detail: String, scope: AccessScope, hours: Int?, breakGlass: Bool
         ) {
             self.tenant = tenant
@@ -42,36 +43,65 @@ public struct AccessLifecycle: Sendable {
     public func file(_ filing: Filing, id: String, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
         let access = policies.access
         guard let office = access.office(id: filing.staff.office) else {
-            return .failure(.init(code: "unknown_office", rule: nil, message: "office \"\(filing.staff.office)\" is not a support office in access.json; accepted: \(access.supportOffices.map(\.id).joined(separator: ", "))"))
+            return .failure(
+                .init(
+                    code: "unknown_office", rule: nil,
+                    message:
+                        "office \"\(filing.staff.office)\" is not a support office in access.json; accepted: \(access.supportOffices.map(\.id).joined(separator: ", "))"
+                ))
         }
         guard let justification = access.justification(code: filing.justification) else {
-            return .failure(.init(code: "unknown_justification", rule: nil, message: "justification \"\(filing.justification)\" is not in access.json; accepted: \(access.justifications.map(\.code).joined(separator: ", "))"))
+            return .failure(
+                .init(
+                    code: "unknown_justification", rule: nil,
+                    message:
+                        "justification \"\(filing.justification)\" is not in access.json; accepted: \(access.justifications.map(\.code).joined(separator: ", "))"
+                ))
         }
         if justification.requiresReference && filing.detail.trimmingCharacters(in: .whitespaces).isEmpty {
-            return .failure(.init(code: "reference_required", rule: justification.code, message: "justification \(justification.code) needs a ticket or case reference in detail"))
+            return .failure(
+                .init(
+                    code: "reference_required", rule: justification.code,
+                    message: "justification \(justification.code) needs a ticket or case reference in detail"))
         }
         if filing.scope.dataClasses.isEmpty {
             return .failure(.init(code: "empty_scope", rule: nil, message: "the scope names no data class"))
         }
         if filing.breakGlass && !justification.allowsBreakGlass {
-            return .failure(.init(code: "break_glass_not_allowed", rule: justification.code, message: "justification \(justification.code) does not allow break-glass access; allowed: \(access.justifications.filter(\.allowsBreakGlass).map(\.code).joined(separator: ", "))"))
+            return .failure(
+                .init(
+                    code: "break_glass_not_allowed", rule: justification.code,
+                    message:
+                        "justification \(justification.code) does not allow break-glass access; allowed: \(access.justifications.filter(\.allowsBreakGlass).map(\.code).joined(separator: ", "))"
+                ))
         }
         let maximum = filing.breakGlass ? access.breakGlassMaximumGrantHours : access.maximumGrantHours
         let hours = filing.hours ?? min(access.defaultGrantHours, maximum)
         guard (1...maximum).contains(hours) else {
-            return .failure(.init(code: "grant_too_long", rule: nil, message: "\(hours) hours is not allowed; accepted: 1-\(maximum)"))
+            return .failure(
+                .init(
+                    code: "grant_too_long", rule: nil, message: "\(hours) hours is not allowed; accepted: 1-\(maximum)")
+            )
         }
         guard let region = policies.catalog.region(id: filing.tenantRegion) else {
-            return .failure(.init(code: "unknown_region", rule: nil, message: "the tenant's region \(filing.tenantRegion) is not in the catalog"))
+            return .failure(
+                .init(
+                    code: "unknown_region", rule: nil,
+                    message: "the tenant's region \(filing.tenantRegion) is not in the catalog"))
         }
         let basis = policies.transfers.basis(for: region, destination: filing.physicalCountry)
         if case .forbidden(let reason) = basis.mechanism {
-            return .failure(.init(code: "transfer_forbidden", rule: basis.rule, message: "access to \(region.id) data from \(filing.physicalCountry) is forbidden: \(reason)"))
+            return .failure(
+                .init(
+                    code: "transfer_forbidden", rule: basis.rule,
+                    message: "access to \(region.id) data from \(filing.physicalCountry) is forbidden: \(reason)"))
         }
         var request = AccessRequest(
             id: id, tenant: filing.tenant, region: region.id, staff: filing.staff, officeCountry: office.country,
-            physicalCountry: filing.physicalCountry, justification: justification.code, detail: filing.detail, scope: filing.scope,
-            requestedHours: hours, isBreakGlass: filing.breakGlass, customerApprovalRequired: filing.customerApproval, basis: basis,
+            physicalCountry: filing.physicalCountry, justification: justification.code, detail: filing.detail,
+            scope: filing.scope,
+            requestedHours: hours, isBreakGlass: filing.breakGlass, customerApprovalRequired: filing.customerApproval,
+            basis: basis,
             createdAt: now, pendingUntil: now + Int64(access.pendingExpiryHours) * Self.hour, state: .pending)
         if filing.breakGlass {
             // Active at once, flagged, and due for review after the fact.
@@ -87,7 +117,8 @@ public struct AccessLifecycle: Sendable {
             request.grantedHours = hours
             request.decidedAt = now
             request.decidedBy = "policy"
-            request.decisionReason = "justification \(justification.code) is auto-approved and the transfer basis resolves (\(basis.mechanism.code))"
+            request.decisionReason =
+                "justification \(justification.code) is auto-approved and the transfer basis resolves (\(basis.mechanism.code))"
             request.grantExpiresAt = now + Int64(hours) * Self.hour
         }
         return .success(request)
@@ -115,16 +146,32 @@ public struct AccessLifecycle: Sendable {
 
     /// Decides a pending request. Only pending requests can be decided; a customer-approval request only by
     /// the tenant's own administrator.
-    public func decide(_ request: AccessRequest, _ decision: Decision, by decider: String, deciderTenant: String?, reason: String,
-                       hours: Int?, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
+    public func decide(
+        _ request: AccessRequest, _ decision: Decision, by decider: String, deciderTenant: String?, reason: String,
+        hours: Int?, at now: Int64
+    ) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
-            return .failure(.init(code: "not_pending", rule: nil, message: "request \(request.id) expired at \(Timestamp.rfc3339(milliseconds: expired.closedAt ?? now)); only pending requests can be decided", expired: expired))
+            return .failure(
+                .init(
+                    code: "not_pending", rule: nil,
+                    message:
+                        "request \(request.id) expired at \(Timestamp.rfc3339(milliseconds: expired.closedAt ?? now)); only pending requests can be decided",
+                    expired: expired))
         }
         guard request.state == .pending else {
-            return .failure(.init(code: "not_pending", rule: nil, message: "request \(request.id) is \(request.state.rawValue); only pending requests can be decided"))
+            return .failure(
+                .init(
+                    code: "not_pending", rule: nil,
+                    message: "request \(request.id) is \(request.state.rawValue); only pending requests can be decided")
+            )
         }
         if request.customerApprovalRequired && deciderTenant != request.tenant && decision != .dismiss {
-            return .failure(.init(code: "customer_approval_required", rule: nil, message: "tenant \(request.tenant) is enrolled in customer approval: only its administrator may \(decision.rawValue)"))
+            return .failure(
+                .init(
+                    code: "customer_approval_required", rule: nil,
+                    message:
+                        "tenant \(request.tenant) is enrolled in customer approval: only its administrator may \(decision.rawValue)"
+                ))
         }
         var request = request
         request.decidedAt = now
@@ -133,7 +180,9 @@ public struct AccessLifecycle: Sendable {
         switch decision {
         case .approve:
             let granted = min(hours ?? request.requestedHours, request.requestedHours)
-            guard granted >= 1 else { return .failure(.init(code: "invalid_hours", rule: nil, message: "hours must be at least 1")) }
+            guard granted >= 1 else {
+                return .failure(.init(code: "invalid_hours", rule: nil, message: "hours must be at least 1"))
+            }
             request.state = .approved
             request.grantedHours = granted
             request.grantExpiresAt = now + Int64(granted) * Self.hour
@@ -151,12 +200,20 @@ public struct AccessLifecycle: Sendable {
 
     public enum Closing: String, Sendable { case revoke, complete }
 
-    public func close(_ request: AccessRequest, _ closing: Closing, by who: String, reason: String, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
+    public func close(
+        _ request: AccessRequest, _ closing: Closing, by who: String, reason: String, at now: Int64
+    ) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
-            return .failure(.init(code: "not_granted", rule: nil, message: "request \(request.id) has expired", expired: expired))
+            return .failure(
+                .init(code: "not_granted", rule: nil, message: "request \(request.id) has expired", expired: expired))
         }
         guard request.state.isGranted else {
-            return .failure(.init(code: "not_granted", rule: nil, message: "request \(request.id) is \(request.state.rawValue); only approved or active grants can be \(closing == .revoke ? "revoked" : "completed")"))
+            return .failure(
+                .init(
+                    code: "not_granted", rule: nil,
+                    message:
+                        "request \(request.id) is \(request.state.rawValue); only approved or active grants can be \(closing == .revoke ? "revoked" : "completed")"
+                ))
         }
         var request = request
         request.state = closing == .revoke ? .revoked : .completed
@@ -166,9 +223,17 @@ public struct AccessLifecycle: Sendable {
         return .success(request)
     }
 
-    public func review(_ request: AccessRequest, by who: String, note: String, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
-        guard request.isBreakGlass else { return .failure(.init(code: "not_break_glass", rule: nil, message: "request \(request.id) is not a break-glass grant")) }
-        guard request.reviewedAt == nil else { return .failure(.init(code: "already_reviewed", rule: nil, message: "request \(request.id) was reviewed already")) }
+    public func review(
+        _ request: AccessRequest, by who: String, note: String, at now: Int64
+    ) -> Result<AccessRequest, AccessRefusal> {
+        guard request.isBreakGlass else {
+            return .failure(
+                .init(code: "not_break_glass", rule: nil, message: "request \(request.id) is not a break-glass grant"))
+        }
+        guard request.reviewedAt == nil else {
+            return .failure(
+                .init(code: "already_reviewed", rule: nil, message: "request \(request.id) was reviewed already"))
+        }
         var request = request
         request.reviewedAt = now
         request.reviewedBy = who
@@ -185,7 +250,10 @@ public struct AccessLifecycle: Sendable {
         public var dataClass: AccessScope.DataClass
         public var mode: AccessScope.Mode
 
-        public init(staffID: String, physicalCountry: CountryCode, method: String, resource: String, dataClass: AccessScope.DataClass, mode: AccessScope.Mode) {
+        public init(
+            staffID: String, physicalCountry: CountryCode, method: String, resource: String,
+            dataClass: AccessScope.DataClass, mode: AccessScope.Mode
+        ) {
             self.staffID = staffID
             self.physicalCountry = physicalCountry
             self.method = method
@@ -199,19 +267,36 @@ public struct AccessLifecycle: Sendable {
     /// Either way the caller records the event.
     public func use(_ request: AccessRequest, _ use: Use, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
-            return .failure(.init(code: "grant_expired", rule: nil, message: "the grant of request \(request.id) is over", expired: expired))
+            return .failure(
+                .init(
+                    code: "grant_expired", rule: nil, message: "the grant of request \(request.id) is over",
+                    expired: expired))
         }
         guard request.state.isGranted else {
-            return .failure(.init(code: "no_active_grant", rule: nil, message: "request \(request.id) is \(request.state.rawValue), not an active grant"))
+            return .failure(
+                .init(
+                    code: "no_active_grant", rule: nil,
+                    message: "request \(request.id) is \(request.state.rawValue), not an active grant"))
         }
         guard use.staffID == request.staff.id else {
-            return .failure(.init(code: "wrong_staff", rule: nil, message: "the grant belongs to \(request.staff.id), not \(use.staffID)"))
+            return .failure(
+                .init(
+                    code: "wrong_staff", rule: nil,
+                    message: "the grant belongs to \(request.staff.id), not \(use.staffID)"))
         }
         guard use.physicalCountry == request.physicalCountry else {
-            return .failure(.init(code: "wrong_country", rule: request.basis.rule, message: "the grant covers access from \(request.physicalCountry), not \(use.physicalCountry)"))
+            return .failure(
+                .init(
+                    code: "wrong_country", rule: request.basis.rule,
+                    message: "the grant covers access from \(request.physicalCountry), not \(use.physicalCountry)"))
         }
         guard request.scope.permits(use.dataClass, use.mode) else {
-            return .failure(.init(code: "out_of_scope", rule: nil, message: "\(use.mode.rawValue) access to \(use.dataClass.rawValue) is outside the grant (\(request.scope.mode.rawValue): \(request.scope.dataClasses.map(\.rawValue).sorted().joined(separator: ", ")))"))
+            return .failure(
+                .init(
+                    code: "out_of_scope", rule: nil,
+                    message:
+                        "\(use.mode.rawValue) access to \(use.dataClass.rawValue) is outside the grant (\(request.scope.mode.rawValue): \(request.scope.dataClasses.map(\.rawValue).sorted().joined(separator: ", ")))"
+                ))
         }
         var request = request
         if request.state != .active {

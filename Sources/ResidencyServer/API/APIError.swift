@@ -47,8 +47,11 @@ public struct APIError: Error, Sendable {
             self.init(status: 409, code: "conflict", message: error.description)
         case .accessRefused(let refusal):
             // State conflicts are 409; the tenant's own approval is 403; policy refusals are 422 with the rule.
-            let conflicts = ["not_pending", "not_granted", "already_reviewed", "not_break_glass", "grant_expired", "no_active_grant"]
-            let status = conflicts.contains(refusal.code) ? 409 : refusal.code == "customer_approval_required" ? 403 : 422
+            let conflicts = [
+                "not_pending", "not_granted", "already_reviewed", "not_break_glass", "grant_expired", "no_active_grant",
+            ]
+            let status =
+                conflicts.contains(refusal.code) ? 409 : refusal.code == "customer_approval_required" ? 403 : 422
             self.init(status: status, code: refusal.code, message: refusal.message)
             details = [("rule", .optional(refusal.rule))]
         case .storage(let message):

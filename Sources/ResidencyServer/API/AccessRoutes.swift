@@ -7,7 +7,8 @@ enum AccessRoutes {
     static func all(controller: Controller) -> [Route] {
         let countries = controller.policies.catalog.countries
         @Sendable func filing(_ request: HTTPRequest) throws -> Controller.AccessFiling {
-            let body = try RequestBody(request, fields: ["tenant", "staff", "physical_country", "justification", "detail", "scope", "hours"])
+            let body = try RequestBody(
+                request, fields: ["tenant", "staff", "physical_country", "justification", "detail", "scope", "hours"])
             let object = body.object
             let tenant = object.required("tenant")?.string()
             var staff: StaffMember?
@@ -16,33 +17,43 @@ enum AccessRoutes {
                 let entity = staffObject.required("entity")?.text()
                 let role = staffObject.required("role")?.text()
                 let office = staffObject.required("office")?.string()
-                if let id, let entity, let role, let office { staff = StaffMember(id: id, entity: entity, jobRole: role, office: office) }
+                if let id, let entity, let role, let office {
+                    staff = StaffMember(id: id, entity: entity, jobRole: role, office: office)
+                }
             }
             let physical = object.required("physical_country")?.country(in: countries)
             let justification = object.required("justification")?.string()
             let detail = object.optional("detail")?.string() ?? ""
             var scope: AccessScope?
             if let scopeObject = object.required("scope")?.object(known: ["data_classes", "mode"]) {
-                let classes = scopeObject.required("data_classes")?.array()?.compactMap { $0.oneOf(AccessScope.DataClass.self) }
+                let classes = scopeObject.required("data_classes")?.array()?.compactMap {
+                    $0.oneOf(AccessScope.DataClass.self)
+                }
                 let mode = scopeObject.required("mode")?.oneOf(AccessScope.Mode.self)
                 if let classes, let mode { scope = AccessScope(dataClasses: Set(classes), mode: mode) }
             }
             let hours = object.optional("hours")?.integer(in: 1...8760).map(Int.init)
             try body.check()
-            guard let tenant, let staff, let physical, let justification, let scope else { throw APIError.badRequest("incomplete access request") }
+            guard let tenant, let staff, let physical, let justification, let scope else {
+                throw APIError.badRequest("incomplete access request")
+            }
             return Controller.AccessFiling(
-                tenant: tenant, staff: staff, physicalCountry: physical, justification: justification, detail: detail, scope: scope, hours: hours)
+                tenant: tenant, staff: staff, physicalCountry: physical, justification: justification, detail: detail,
+                scope: scope, hours: hours)
         }
         /// The request, hidden from a tenant administrator of another tenant.
         @Sendable func visible(_ id: String, to caller: Caller?) throws -> AccessRequest {
             let request = try controller.accessRequest(id: id)
-            if let tenant = caller?.tenant, tenant != request.tenant { throw ControllerError.notFound(kind: "access request", id: id) }
+            if let tenant = caller?.tenant, tenant != request.tenant {
+                throw ControllerError.notFound(kind: "access request", id: id)
+            }
             return request
         }
         @Sendable func answer(_ request: AccessRequest, status: Int = 200) -> HTTPResponse {
             .json(.object([("access_request", request.jsonValue(at: controller.clock.now()))]), status: status)
         }
-        @Sendable func text(_ request: HTTPRequest, fields: [String], required: String?) throws -> (RequestBody, String) {
+        @Sendable func text(_ request: HTTPRequest, fields: [String], required: String?) throws -> (RequestBody, String)
+        {
             let body = try RequestBody(request, fields: fields)
             let value = required.flatMap { body.object.required($0)?.text() } ?? ""
             try body.check()
@@ -51,20 +62,28 @@ enum AccessRoutes {
 
         var routes = [
             Route("POST", "/v1/access-requests", roles: [.support]) { context in
-                answer(try controller.fileAccess(try filing(context.request), breakGlass: false, by: context.caller!.tokenName), status: 201)
+                answer(
+                    try controller.fileAccess(
+                        try filing(context.request), breakGlass: false, by: context.caller!.tokenName), status: 201)
             },
             Route("POST", "/v1/access-requests/break-glass", roles: [.support]) { context in
-                answer(try controller.fileAccess(try filing(context.request), breakGlass: true, by: context.caller!.tokenName), status: 201)
+                answer(
+                    try controller.fileAccess(
+                        try filing(context.request), breakGlass: true, by: context.caller!.tokenName), status: 201)
             },
             Route("GET", "/v1/access-requests", roles: [.support, .compliance]) { context in
                 let accepted = ["tenant", "state", "region"]
                 for (name, _) in context.request.query where !accepted.contains(name) {
-                    throw APIError.badRequest("unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))", code: "invalid_query")
+                    throw APIError.badRequest(
+                        "unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))",
+                        code: "invalid_query")
                 }
                 var state: AccessState?
                 if let text = context.request.queryValue("state") {
                     guard let value = AccessState(rawValue: text) else {
-                        throw APIError.badRequest("state: \"\(text)\"; accepted: \(AccessState.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_query")
+                        throw APIError.badRequest(
+                            "state: \"\(text)\"; accepted: \(AccessState.allCases.map(\.rawValue).joined(separator: ", "))",
+                            code: "invalid_query")
                     }
                     state = value
                 }
@@ -87,7 +106,9 @@ enum AccessRoutes {
                 return answer(try controller.reviewAccess(id: id, by: context.caller!, note: note))
             },
             Route("POST", "/v1/access-events", roles: [.support]) { context in
-                let body = try RequestBody(context.request, fields: ["request", "staff_id", "physical_country", "method", "resource", "data_class", "mode"])
+                let body = try RequestBody(
+                    context.request,
+                    fields: ["request", "staff_id", "physical_country", "method", "resource", "data_class", "mode"])
                 let object = body.object
                 let request = object.required("request")?.string()
                 let staff = object.required("staff_id")?.text()
@@ -100,13 +121,21 @@ enum AccessRoutes {
                 guard let request, let staff, let country, let method, let resource, let dataClass, let mode else {
                     throw APIError.badRequest("incomplete access event")
                 }
-                let use = AccessLifecycle.Use(staffID: staff, physicalCountry: country, method: method, resource: resource, dataClass: dataClass, mode: mode)
+                let use = AccessLifecycle.Use(
+                    staffID: staff, physicalCountry: country, method: method, resource: resource, dataClass: dataClass,
+                    mode: mode)
                 let result = try controller.recordAccessEvent(requestID: request, use, by: context.caller!.tokenName)
-                return .json(.object([("event", .integer(result.event)), ("outcome", .string("allowed")), ("access_request", result.request.jsonValue())]), status: 201)
+                return .json(
+                    .object([
+                        ("event", .integer(result.event)), ("outcome", .string("allowed")),
+                        ("access_request", result.request.jsonValue()),
+                    ]), status: 201)
             },
             Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance]) { context in
                 let id = context.parameters["id"]!
-                if let tenant = context.caller?.tenant, tenant != id { throw ControllerError.notFound(kind: "tenant", id: id) }
+                if let tenant = context.caller?.tenant, tenant != id {
+                    throw ControllerError.notFound(kind: "tenant", id: id)
+                }
                 let body = try RequestBody(context.request, fields: ["enabled"])
                 let enabled = body.object.required("enabled")?.bool()
                 try body.check()
@@ -115,23 +144,27 @@ enum AccessRoutes {
             },
         ]
         for decision in AccessLifecycle.Decision.allCases {
-            routes.append(Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance]) { context in
-                let id = context.parameters["id"]!
-                _ = try visible(id, to: context.caller)
-                let (body, reason) = try text(context.request, fields: ["reason", "hours"], required: "reason")
-                let hours = body.object.optional("hours")?.integer(in: 1...8760).map(Int.init)
-                try body.check()
-                return answer(try controller.decideAccess(id: id, decision, by: context.caller!, reason: reason, hours: hours))
-            })
+            routes.append(
+                Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance]) { context in
+                    let id = context.parameters["id"]!
+                    _ = try visible(id, to: context.caller)
+                    let (body, reason) = try text(context.request, fields: ["reason", "hours"], required: "reason")
+                    let hours = body.object.optional("hours")?.integer(in: 1...8760).map(Int.init)
+                    try body.check()
+                    return answer(
+                        try controller.decideAccess(id: id, decision, by: context.caller!, reason: reason, hours: hours)
+                    )
+                })
         }
         for closing in [AccessLifecycle.Closing.revoke, .complete] {
             let roles: Set<Role> = closing == .revoke ? [.compliance] : [.support, .compliance]
-            routes.append(Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles) { context in
-                let id = context.parameters["id"]!
-                _ = try visible(id, to: context.caller)
-                let (_, reason) = try text(context.request, fields: ["reason"], required: nil)
-                return answer(try controller.closeAccess(id: id, closing, by: context.caller!, reason: reason))
-            })
+            routes.append(
+                Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles) { context in
+                    let id = context.parameters["id"]!
+                    _ = try visible(id, to: context.caller)
+                    let (_, reason) = try text(context.request, fields: ["reason"], required: nil)
+                    return answer(try controller.closeAccess(id: id, closing, by: context.caller!, reason: reason))
+                })
         }
         return routes
     }

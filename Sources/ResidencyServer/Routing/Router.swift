@@ -81,7 +81,9 @@ public struct Router: Sendable {
         }
         guard let best = candidates.map(\.literals).max() else { return .notFound }
         let specific = candidates.filter { $0.literals == best }
-        if let found = specific.first(where: { $0.route.method == method }) { return .found(found.route, found.parameters) }
+        if let found = specific.first(where: { $0.route.method == method }) {
+            return .found(found.route, found.parameters)
+        }
         return .methodNotAllowed(allow: specific.map(\.route.method), template: specific[0].route.template)
     }
 }
