@@ -11,7 +11,8 @@ public enum ResidencyCommand {
             where tenant data may be stored and reached from.
             """,
         subcommands: [
-            ServeCommand.spec, TokensCommand.spec, AccessCommand.spec, LedgerCommand.spec, PlaceCommand.spec,
+            ServeCommand.spec, TokensCommand.spec, AccessCommand.spec, CheckCommand.spec, LedgerCommand.spec,
+            PlaceCommand.spec,
             RegionsCommand.spec,
             PoliciesCommand.spec,
             GeoCommand.spec, VersionCommand.spec,

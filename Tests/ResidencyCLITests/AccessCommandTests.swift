@@ -62,3 +62,31 @@ import Testing
         #expect(CLIRun.run(["ledger", "verify"] + base).status == 0)
     }
 }
+
+@Suite struct CheckCommandTests {
+    @Test func exitCodesFollowTheVerdict() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("residency-check-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let controller = try Controller(
+            policies: try PolicySet.load(
+                regions: CLIRun.root.appendingPathComponent("Regions"),
+                policies: CLIRun.root.appendingPathComponent("Policies")),
+            locator: nil, pool: try DatabasePool(directory: DataDirectory(data)),
+            signer: try Ledger.loadOrCreateKey(in: data))
+        let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("AU"))).tenant
+            .id
+        let base = ["--data", data.path, "--tenant", tenant]
+        let allowed = CLIRun.run(["check", "--data-class", "customer_data", "--location", "australia-sydney"] + base)
+        #expect(allowed.status == 0)
+        #expect(allowed.output.hasPrefix("allowed: AU is in the jurisdiction of region australia"))
+        let refused = CLIRun.run(
+            ["check", "--data-class", "analytics", "--location", "US", "--purpose", "dashboards"] + base)
+        #expect(refused.status == 1)
+        #expect(
+            refused.output.contains(
+                "refused: analytics of a tenant in australia stays within the countries of its sites"))
+        #expect(refused.output.contains("recorded as ledger entry"))
+        #expect(CLIRun.run(["check", "--data-class", "gossip", "--location", "US"] + base).status == 64)
+        #expect(CLIRun.run(["check", "--data-class", "logs", "--location", "Narnia"] + base).status == 1)
+    }
+}

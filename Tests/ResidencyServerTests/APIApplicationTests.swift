@@ -517,3 +517,63 @@ struct FixtureFailure: Error {
         #expect(api.send("GET", "/v1/access-requests?state=sleeping", role: .support).status == 400)
     }
 }
+
+@Suite struct ResidencyCheckAPITests {
+    let api: APIHarness
+    let tenant: String
+
+    init() throws {
+        api = try APIHarness()
+        guard
+            case .string(let id) = api.send(
+                "POST", "/v1/tenants", role: .signup, body: #"{"name": "Acme", "plan": "paid", "country": "DE"}"#
+            ).json?["tenant"]?["id"] ?? .null
+        else {
+            throw FixtureFailure("no tenant")
+        }
+        tenant = id
+    }
+
+    @Test func singleAndBatchChecksWithRefusalsOnRecord() throws {
+        let allowed = api.send(
+            "POST", "/v1/residency/checks", role: .ops,
+            body: #"{"tenant": "\#(tenant)", "data_class": "customer_data", "location": "eu-ie-dublin"}"#)
+        #expect(allowed.status == 200)
+        #expect(allowed.json?["result"]?["allowed"] == .bool(true))
+        #expect(allowed.json?["result"]?["country"] == .string("IE"))
+        #expect(allowed.json?["result"]?["policy_version"] == .string(api.controller.policies.version.hex))
+
+        let batch = api.send(
+            "POST", "/v1/residency/checks", role: .support,
+            body:
+                #"{"checks": [{"tenant": "\#(tenant)", "data_class": "backups", "location": "GB"}, {"tenant": "\#(tenant)", "data_class": "logs", "location": "US", "purpose": "vendor log shipping"}]}"#
+        )
+        guard case .array(let results) = batch.json?["results"] ?? .null else { throw FixtureFailure("no results") }
+        #expect(results.count == 2)
+        #expect(results[0]["allowed"] == .bool(true))
+        #expect(results[0]["rule"] == .string("eu-backups-in-uk"))
+        #expect(results[1]["allowed"] == .bool(false))
+        guard case .number(let index) = results[1]["ledger_index"] ?? .null, let ledgerIndex = index.int64Value else {
+            throw FixtureFailure("refusal not recorded")
+        }
+        let entry = api.send("GET", "/v1/ledger/entries?from=\(ledgerIndex)&to=\(ledgerIndex + 1)", role: .compliance)
+        guard case .array(let rows) = entry.json?["entries"] ?? .null else { throw FixtureFailure("no entry") }
+        #expect(rows.first?["entry"]?["kind"] == .string("residency.check_refused"))
+        #expect(rows.first?["entry"]?["body"]?["purpose"] == .string("vendor log shipping"))
+    }
+
+    @Test(arguments: [
+        (#"{"tenant": "T", "data_class": "telemetry", "location": "DE"}"#, 400),
+        (#"{"tenant": "T", "data_class": "logs", "location": "Atlantis"}"#, 400),
+        (#"{"tenant": "T", "data_class": "logs"}"#, 400),
+        (#"{"tenant": "T", "data_class": "logs", "location": "DE", "checks": []}"#, 400),
+        (#"{"checks": []}"#, 400),
+        (#"{"tenant": "tn_0000000000000000000000", "data_class": "logs", "location": "DE"}"#, 404),
+    ])
+    func badChecks(body: String, status: Int) {
+        let result = api.send(
+            "POST", "/v1/residency/checks", role: .ops,
+            body: body.replacingOccurrences(of: "\"T\"", with: "\"\(tenant)\""))
+        #expect(result.status == status, "\(body): \(String(describing: result.json))")
+    }
+}

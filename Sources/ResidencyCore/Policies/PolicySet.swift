@@ -10,10 +10,13 @@ public struct PolicySet: Sendable {
     public let transfers: TransferPolicy
     public let access: AccessPolicy
     public let retention: RetentionPolicy
+    public let dataClasses: DataClassPolicy
     public let version: SHA256Digest
 
     /// The policy files a `Policies/` directory holds; any other `.json` file there is a mistake.
-    public static let fileNames = ["access.json", "residency.json", "retention.json", "transfers.json"]
+    public static let fileNames = [
+        "access.json", "data-classes.json", "residency.json", "retention.json", "transfers.json",
+    ]
 
     /// Loads and validates the regions and policies, throwing every problem found.
     public static func load(regions: URL, policies: URL) throws(ConfigurationError) -> PolicySet {
@@ -52,7 +55,9 @@ public struct PolicySet: Sendable {
         let transfers = reader("transfers.json").flatMap { TransferPolicyFile.read($0, catalog: catalog) }
         let access = reader("access.json").flatMap { AccessPolicyFile.read($0, catalog: catalog) }
         let retention = reader("retention.json").flatMap { RetentionPolicyFile.read($0) }
-        guard collector.problems.isEmpty, let residency, let transfers, let access, let retention else { return nil }
+        let dataClasses = reader("data-classes.json").flatMap { DataClassPolicyFile.read($0, catalog: catalog) }
+        guard collector.problems.isEmpty, let residency, let transfers, let access, let retention, let dataClasses
+        else { return nil }
 
         let whole = JSONValue.object([
             ("regions", .string(catalog.version.hex)),
@@ -61,6 +66,6 @@ public struct PolicySet: Sendable {
         let bytes = (try? whole.canonicalBytes(allowsFractions: true)) ?? []
         return PolicySet(
             catalog: catalog, residency: residency, transfers: transfers, access: access, retention: retention,
-            version: SHA256.hash(bytes))
+            dataClasses: dataClasses, version: SHA256.hash(bytes))
     }
 }

@@ -19,7 +19,8 @@ public final class APIApplication: Sendable {
         self.openAPIDocument = Self.loadOpenAPI()
         self.router = Router(
             routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
-                + LedgerRoutes.all(ledger: controller.ledger) + AccessRoutes.all(controller: controller))
+                + LedgerRoutes.all(ledger: controller.ledger) + AccessRoutes.all(controller: controller)
+                + ResidencyRoutes.all(controller: controller))
     }
 
     static func loadOpenAPI() -> [UInt8] {
