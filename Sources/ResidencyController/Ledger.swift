@@ -70,7 +70,18 @@ public final class Ledger: Sendable {
     /// that the new tree extends the last signed one — so two inconsistent checkpoints are never signed.
     @discardableResult
     public func signCheckpoint(force: Bool = false) throws -> LedgerRepository.StoredCheckpoint? {
-        try pool.write { database in
+        // Most calls come after an ordinary write and find nothing due: decide that on a read snapshot rather
+        // than taking the write lock every time.
+        if !force {
+            let due = try pool.read { database -> Bool in
+                let repository = LedgerRepository(database)
+                let size = try repository.size()
+                guard let last = try repository.latestCheckpoint() else { return size > 0 }
+                return size - last.size >= checkpointEvery
+            }
+            if !due { return nil }
+        }
+        return try pool.write { database in
             let repository = LedgerRepository(database)
             let size = try repository.size()
             let last = try repository.latestCheckpoint()

@@ -33,6 +33,14 @@ enum AccessCommand {
         context.print(request.jsonValue(at: now).encoded(pretty: true))
     }
 
+    static func positiveHours(_ arguments: ParsedArguments) throws -> Int? {
+        guard let text = arguments.value("hours") else { return nil }
+        guard let value = Int(text), value > 0 else {
+            throw UsageError("--hours: \"\(text)\" is not a positive integer")
+        }
+        return value
+    }
+
     static func required(_ arguments: ParsedArguments, _ name: String) throws -> String {
         guard let value = arguments.value(name), !value.isEmpty else { throw UsageError("missing --\(name)") }
         return value
@@ -70,13 +78,7 @@ enum AccessCommand {
             guard let country = CountryCode(countryText) else {
                 throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code")
             }
-            var hours: Int?
-            if let text = arguments.value("hours") {
-                guard let value = Int(text), value > 0 else {
-                    throw UsageError("--hours: \"\(text)\" is not a positive integer")
-                }
-                hours = value
-            }
+            let hours = try positiveHours(arguments)
             let filing = Controller.AccessFiling(
                 tenant: try required(arguments, "tenant"),
                 staff: StaffMember(
@@ -154,13 +156,7 @@ enum AccessCommand {
             ] + common,
             positionals: [PositionalSpec("id", "The request id.")]
         ) { arguments, context in
-            var hours: Int?
-            if let text = arguments.value("hours") {
-                guard let value = Int(text), value > 0 else {
-                    throw UsageError("--hours: \"\(text)\" is not a positive integer")
-                }
-                hours = value
-            }
+            let hours = try positiveHours(arguments)
             let controller = try controller(arguments, context)
             let request = try controller.decideAccess(
                 id: arguments.positionals[0], decision, by: actor(arguments), reason: try required(arguments, "reason"),
