@@ -66,7 +66,18 @@ extension Controller {
         }
         _ = try? ledger.signCheckpoint()
         switch outcome {
-        case .created(let result): return result
+        case .created(let result):
+            // The data is created after the directory entry commits; a crash in between is repaired at start-up
+            // by `provisionMissingTenantData`.
+            if let dataPlane, !result.replayed {
+                do {
+                    try dataPlane.provision(region: result.tenant.region, tenant: result.tenant.id)
+                } catch {
+                    throw ControllerError.storage(
+                        "tenant \(result.tenant.id) was created but its data could not be provisioned: \(error)")
+                }
+            }
+            return result
         case .refused(let decision): throw ControllerError.placementRefused(decision)
         }
     }

@@ -14,14 +14,25 @@ public final class Controller: Sendable {
     /// Live tenants per region, kept in memory so placement need not count millions of rows per signup.
     /// Changed only inside the writer's transaction (so writes see it in order); reloaded on a failed write.
     let occupancy: Mutex<[String: Int]>
+    /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
+    public let dataPlane: DataPlane?
+    /// The data directory (run locks, mover configuration); nil in memory.
+    public let dataDirectory: URL?
+    /// External movers run beside the built-in one for every migration (from `movers.json`).
+    public let commandMovers: [CommandMoverConfiguration]
+    /// Migrations this process is carrying forward, and the background runner.
+    let migrationRuns = MigrationRuns()
 
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
     public init(
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
-        checkpointEvery: Int = 100
+        checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = []
     ) throws {
+        self.dataDirectory = dataDirectory
+        self.dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
+        self.commandMovers = commandMovers
         self.policies = policies
         self.placer = SignupPlacer(policies: policies, locator: locator)
         self.pool = pool
@@ -51,7 +62,12 @@ public final class Controller: Sendable {
         let locator = try geoIP.map { try GeoLocator(path: $0.path) }
         let pool = try DatabasePool(directory: DataDirectory(dataDirectory))
         let signer = try Ledger.loadOrCreateKey(in: dataDirectory)
-        return try Controller(policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer)
+        let movers = try CommandMoverConfiguration.load(
+            from: ProcessInfo.processInfo.environment["RESIDENCY_MOVERS"].map { URL(fileURLWithPath: $0) }
+                ?? dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
+        return try Controller(
+            policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
+            dataDirectory: dataDirectory, commandMovers: movers)
     }
 
     /// The number of live tenants per region, as placement sees it.

@@ -12,6 +12,11 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
     case tokenExists(name: String)
     /// An access step refused by policy or by the request's state.
     case accessRefused(AccessRefusal)
+    /// Policy refuses a well-formed request (a migration's target, a lifecycle step): the code, a message
+    /// and the rule (HTTP 422).
+    case refused(code: String, message: String, rule: String?)
+    /// The request conflicts with the current state (HTTP 409): a migration under way, a wrong state.
+    case conflict(code: String, message: String)
     /// A storage failure: the message, never half-written state.
     case storage(String)
 
@@ -24,6 +29,8 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
         case .notFound(let kind, let id): return "no \(kind) \"\(id)\""
         case .tokenExists(let name): return "a token named \"\(name)\" already exists"
         case .accessRefused(let refusal): return refusal.message
+        case .refused(_, let message, _): return message
+        case .conflict(_, let message): return message
         case .storage(let message): return "storage error: \(message)"
         }
     }

@@ -12,6 +12,9 @@ public enum Role: String, Sendable, Hashable, CaseIterable {
     case admin
     /// Billing events.
     case billing
+    /// The application: reads and writes tenant data (through the controller, so a migration can freeze it).
+    /// Usually scoped to one tenant.
+    case application
 }
 
 /// An authenticated caller: the token's name (never the token itself) and its role.

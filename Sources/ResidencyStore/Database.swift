@@ -17,9 +17,12 @@ public final class Database {
     ///
     /// `FULL` rather than WAL's usual `NORMAL`: with `NORMAL` a power loss can drop the last commits, and a
     /// ledger entry an auditor was told about must never disappear. The cost is one fsync per commit.
-    public init(path: String) throws(DatabaseError) {
+    ///
+    /// `create: false` refuses a missing file instead of making an empty one (a tenant's data that has moved
+    /// away must not reappear empty); `pageSize` applies to a new file only, before WAL fixes it.
+    public init(path: String, create: Bool = true, pageSize: Int? = nil) throws(DatabaseError) {
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let error = DatabaseError(connection: handle, code: code)
@@ -31,6 +34,7 @@ public final class Database {
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, 5_000)
         try execute("PRAGMA foreign_keys = ON")
+        if let pageSize { try execute("PRAGMA page_size = \(pageSize)") }
         if path != ":memory:" {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
             guard mode == "wal" else {

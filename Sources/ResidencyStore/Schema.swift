@@ -99,6 +99,49 @@ public enum Schema {
                 ) STRICT;
                 CREATE INDEX access_events_request ON access_events (request_id, id);
                 """),
+        SchemaMigration(
+            version: 5, name: "tenant migrations and their step log",
+            sql: """
+                CREATE TABLE migrations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    tenant TEXT NOT NULL REFERENCES tenants (id),
+                    from_region TEXT NOT NULL,
+                    from_site TEXT NOT NULL,
+                    to_region TEXT NOT NULL,
+                    to_site TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    ending TEXT,
+                    reason TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    approved_by TEXT,
+                    plan TEXT,
+                    transfer TEXT NOT NULL,
+                    movers TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    snapshot_sequence INTEGER,
+                    content TEXT,
+                    bytes_copied INTEGER,
+                    changed_rows INTEGER,
+                    frozen_at INTEGER,
+                    cutover_at INTEGER,
+                    finished_at INTEGER,
+                    error TEXT
+                ) STRICT;
+                -- One migration per tenant at a time, enforced by the database itself.
+                CREATE UNIQUE INDEX migrations_one_per_tenant ON migrations (tenant)
+                    WHERE state NOT IN ('completed', 'failed', 'cancelled');
+                CREATE INDEX migrations_state ON migrations (state, created_at);
+                CREATE TABLE migration_steps (
+                    id INTEGER PRIMARY KEY,
+                    migration TEXT NOT NULL REFERENCES migrations (id),
+                    state TEXT NOT NULL,
+                    phase TEXT NOT NULL CHECK (phase IN ('started', 'finished', 'failed')),
+                    at INTEGER NOT NULL,
+                    detail TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX migration_steps_migration ON migration_steps (migration, id);
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -53,6 +53,13 @@ public struct TenantRepository {
         return counts
     }
 
+    /// Points the directory entry at a new home (a migration's cutover).
+    public func move(id: String, region: String, site: String) throws {
+        try database.statement("UPDATE tenants SET region = ?, site = ? WHERE id = ?").run([
+            .text(region), .text(site), .text(id),
+        ])
+    }
+
     public func updateStatus(id: String, to status: TenantStatus) throws {
         try database.statement("UPDATE tenants SET status = ? WHERE id = ?").run([.text(status.rawValue), .text(id)])
     }

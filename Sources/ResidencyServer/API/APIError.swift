@@ -54,6 +54,12 @@ public struct APIError: Error, Sendable {
                 conflicts.contains(refusal.code) ? 409 : refusal.code == "customer_approval_required" ? 403 : 422
             self.init(status: status, code: refusal.code, message: refusal.message)
             details = [("rule", .optional(refusal.rule))]
+        case .refused(let code, let message, let rule):
+            self.init(status: 422, code: code, message: message)
+            details = [("rule", .optional(rule))]
+        case .conflict(let code, let message):
+            self.init(status: 409, code: code, message: message)
+            if code == "migration_in_progress" { headers = [("Retry-After", "1")] }
         case .storage(let message):
             self.init(
                 status: 503, code: "storage_unavailable",

@@ -1,0 +1,218 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+
+/// Moving tenants between regions: request, approve, run (each step persisted before and after, each
+/// idempotent), cancel, resume. Every milestone and every refusal is a ledger entry.
+extension Controller {
+    public struct MigrationRequest: Sendable {
+        public var tenant: String
+        public var toRegion: String
+        public var toSite: String?
+        public var reason: String
+        public var plan: String?
+
+        public init(tenant: String, toRegion: String, toSite: String? = nil, reason: String, plan: String? = nil) {
+            self.tenant = tenant
+            self.toRegion = toRegion
+            self.toSite = toSite
+            self.reason = reason
+            self.plan = plan
+        }
+    }
+
+    var eligibility: MigrationEligibility { MigrationEligibility(policies: policies) }
+
+    /// Files a migration. A refusal (policy, or one already under way) is recorded in the ledger and thrown;
+    /// nothing else is left behind.
+    public func requestMigration(_ request: MigrationRequest, by actor: String) throws -> Migration {
+        let reason = request.reason.trimmingCharacters(in: .whitespaces)
+        guard !reason.isEmpty, reason.count <= 500,
+            !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw ControllerError.invalidField(
+                field: "reason", message: "must be 1-500 characters without control characters")
+        }
+        if policies.catalog.region(id: request.toRegion) == nil {
+            throw ControllerError.invalidField(
+                field: "to_region",
+                message:
+                    "unknown region \"\(request.toRegion)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
+            )
+        }
+        let movers = (dataPlane == nil ? [] : ["local"]) + commandMovers.map(\.name)
+        guard !movers.isEmpty else {
+            throw ControllerError.conflict(
+                code: "no_mover", message: "this controller has no data plane and no configured movers")
+        }
+        enum Outcome: Sendable {
+            case filed(Migration)
+            case refused(ControllerError)
+        }
+        let outcome: Outcome
+        do {
+            outcome = try pool.write { database -> Outcome in
+                let repository = MigrationRepository(database)
+                guard let tenant = try TenantRepository(database).tenant(id: request.tenant) else {
+                    throw ControllerError.notFound(kind: "tenant", id: request.tenant)
+                }
+                let now = clock.now()
+                func refuse(_ error: ControllerError, code: String, rule: String?) throws -> Outcome {
+                    try Ledger.append(
+                        in: database, time: now, kind: "migration.refused", actor: actor, tenant: tenant.id,
+                        region: tenant.region,
+                        body: .object([
+                            ("code", .string(code)), ("rule", .optional(rule)), ("to_region", .string(request.toRegion)),
+                            ("to_site", .optional(request.toSite)), ("policy_version", .string(policies.version.hex)),
+                        ]))
+                    return .refused(error)
+                }
+                if let active = try repository.active(tenant: tenant.id) {
+                    return try refuse(
+                        .conflict(
+                            code: "already_migrating",
+                            message: "tenant \(tenant.id) already has migration \(active.id) (\(active.state.rawValue))"),
+                        code: "already_migrating", rule: nil)
+                }
+                let target: MigrationEligibility.Target
+                switch eligibility.evaluate(
+                    tenant: tenant, toRegion: request.toRegion, toSite: request.toSite,
+                    occupancy: occupancy.withLock { $0 })
+                {
+                case .success(let found): target = found
+                case .failure(let refusal):
+                    if refusal.code == "unknown_site" {
+                        throw ControllerError.invalidField(field: "to_site", message: refusal.message)
+                    }
+                    let error: ControllerError =
+                        ["same_location", "tenant_deleted"].contains(refusal.code)
+                        ? .conflict(code: refusal.code, message: refusal.message)
+                        : .refused(code: refusal.code, message: refusal.message, rule: refusal.rule)
+                    return try refuse(error, code: refusal.code, rule: refusal.rule)
+                }
+                let migration = Migration(
+                    id: Self.migrationID(at: now), tenant: tenant.id, fromRegion: tenant.region,
+                    fromSite: tenant.site, toRegion: target.region.id, toSite: target.site.id, reason: reason,
+                    requestedBy: actor, plan: request.plan, transfer: target.transfer, movers: movers, createdAt: now)
+                try repository.insert(migration)
+                try repository.logStep(migration: migration.id, state: .requested, phase: "started", at: now, detail: "{}")
+                try Ledger.append(
+                    in: database, time: now, kind: "migration.requested", actor: actor, tenant: tenant.id,
+                    region: tenant.region, body: Self.ledgerBody(migration))
+                return .filed(migration)
+            }
+        } catch let error as DatabaseError where error.isConstraintViolation {
+            // Two requests raced past the check: the unique index let exactly one through.
+            throw ControllerError.conflict(
+                code: "already_migrating", message: "tenant \(request.tenant) already has a migration under way")
+        }
+        _ = try? ledger.signCheckpoint()
+        switch outcome {
+        case .filed(let migration): return migration
+        case .refused(let error): throw error
+        }
+    }
+
+    /// Approves a requested migration after checking the target against the policy again (it may have
+    /// changed since the request).
+    public func approveMigration(id: String, by actor: String) throws -> Migration {
+        let migration = try pool.write { database -> Migration in
+            let repository = MigrationRepository(database)
+            var migration = try self.migration(id: id, in: database)
+            guard migration.state == .requested else {
+                throw ControllerError.conflict(
+                    code: "not_requested", message: "migration \(id) is \(migration.state.rawValue), not requested")
+            }
+            guard let tenant = try TenantRepository(database).tenant(id: migration.tenant) else {
+                throw ControllerError.notFound(kind: "tenant", id: migration.tenant)
+            }
+            if case .failure(let refusal) = eligibility.evaluate(
+                tenant: tenant, toRegion: migration.toRegion, toSite: migration.toSite,
+                occupancy: occupancy.withLock { $0 })
+            {
+                throw ControllerError.refused(code: refusal.code, message: refusal.message, rule: refusal.rule)
+            }
+            let now = clock.now()
+            migration.state = .approved
+            migration.approvedBy = actor
+            migration.updatedAt = now
+            try repository.update(migration)
+            try repository.logStep(migration: id, state: .requested, phase: "finished", at: now, detail: "{}")
+            try Ledger.append(
+                in: database, time: now, kind: "migration.approved", actor: actor, tenant: migration.tenant,
+                region: migration.fromRegion, body: .object([("migration", .string(id))]))
+            return migration
+        }
+        _ = try? ledger.signCheckpoint()
+        return migration
+    }
+
+    /// Cancels before cutover. A migration that has not started ends at once; one that has is marked to roll
+    /// back, which its runner (or the next resume) carries out.
+    public func cancelMigration(id: String, by actor: String) throws -> Migration {
+        let migration = try pool.write { database -> Migration in
+            let repository = MigrationRepository(database)
+            var migration = try self.migration(id: id, in: database)
+            guard migration.state.canRollBack else {
+                throw ControllerError.conflict(
+                    code: "not_cancellable",
+                    message:
+                        "migration \(id) is \(migration.state.rawValue); only a migration before cutover can be cancelled")
+            }
+            let now = clock.now()
+            migration.updatedAt = now
+            if migration.state == .requested || migration.state == .approved {
+                migration.state = .cancelled
+                migration.finishedAt = now
+                try Ledger.append(
+                    in: database, time: now, kind: "migration.cancelled", actor: actor, tenant: migration.tenant,
+                    region: migration.fromRegion, body: .object([("migration", .string(id))]))
+            } else {
+                migration.state = .rollingBack
+                migration.ending = .cancelled
+            }
+            try repository.update(migration)
+            try repository.logStep(migration: id, state: migration.state, phase: "started", at: now, detail: "{}")
+            return migration
+        }
+        _ = try? ledger.signCheckpoint()
+        return migration
+    }
+
+    public func migration(id: String) throws -> Migration {
+        try pool.read { try self.migration(id: id, in: $0) }
+    }
+
+    public func migrationSteps(id: String) throws -> [MigrationRepository.Step] {
+        try pool.read { try MigrationRepository($0).steps(migration: id) }
+    }
+
+    public func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
+        guard (1...1000).contains(limit) else {
+            throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
+        }
+        return try pool.read { try MigrationRepository($0).migrations(tenant: tenant, state: state, plan: plan, limit: limit) }
+    }
+
+    func migration(id: String, in database: Database) throws -> Migration {
+        guard let migration = try MigrationRepository(database).migration(id: id) else {
+            throw ControllerError.notFound(kind: "migration", id: id)
+        }
+        return migration
+    }
+
+    static func migrationID(at milliseconds: Int64) -> String {
+        let time = String(UInt64(max(0, milliseconds)), radix: 16)
+        return "mg_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5)
+    }
+
+    static func ledgerBody(_ migration: Migration) -> JSONValue {
+        .object([
+            ("migration", .string(migration.id)),
+            ("from", .object([("region", .string(migration.fromRegion)), ("site", .string(migration.fromSite))])),
+            ("to", .object([("region", .string(migration.toRegion)), ("site", .string(migration.toSite))])),
+            ("transfer_basis", migration.transfer.jsonValue), ("plan", .optional(migration.plan)),
+            ("movers", .array(migration.movers.map { .string($0) })),
+        ])
+    }
+}

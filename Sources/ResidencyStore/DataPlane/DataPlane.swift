@@ -1,0 +1,101 @@
+import Foundation
+import ResidencyCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The embedded default's data plane: one directory per region under the data directory, each holding its
+/// tenants' databases (`regions/<region>/tenants/<tenant>.sqlite3`). A tenant's data lives in exactly one
+/// of them, except while a migration holds a copy at its target.
+public struct DataPlane: Sendable {
+    public let root: URL
+
+    public init(dataDirectory: DataDirectory) {
+        root = dataDirectory.url.appendingPathComponent("regions", isDirectory: true)
+    }
+
+    public func directory(region: String) -> URL {
+        root.appendingPathComponent(region, isDirectory: true).appendingPathComponent("tenants", isDirectory: true)
+    }
+
+    /// The tenant's database in `region`. Region and tenant ids are checked by the caller against the catalog
+    /// and the id format, so neither can carry a path separator.
+    public func path(region: String, tenant: String) -> String {
+        precondition(!region.contains("/") && !tenant.contains("/") && !region.hasPrefix(".") && !tenant.hasPrefix("."))
+        return directory(region: region).appendingPathComponent(tenant + ".sqlite3").path
+    }
+
+    public func exists(region: String, tenant: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(region: region, tenant: tenant))
+    }
+
+    /// Creates the tenant's database in `region` if it is not there yet.
+    public func provision(region: String, tenant: String) throws {
+        let directory = directory(region: region)
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = path(region: region, tenant: tenant)
+        if FileManager.default.fileExists(atPath: path) { return }
+        let partial = path + ".partial"
+        Self.removeDatabaseFiles(at: partial)
+        _ = try TenantDatabase.provision(at: partial, tenant: tenant)
+        try Self.publish(partial, as: path)
+    }
+
+    public func open(region: String, tenant: String) throws -> TenantDatabase {
+        try TenantDatabase(path: path(region: region, tenant: tenant))
+    }
+
+    /// Removes the tenant's data from `region` (idempotent).
+    public func purge(region: String, tenant: String) throws {
+        let path = path(region: region, tenant: tenant)
+        Self.removeDatabaseFiles(at: path + ".partial")
+        Self.removeDatabaseFiles(at: path)
+        Self.syncDirectory(directory(region: region).path)
+    }
+
+    /// Tenant ids with data in `region`, as the files say (the audit compares this with the directory).
+    public func tenants(in region: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory(region: region).path)) ?? []
+        return names.filter { $0.hasSuffix(".sqlite3") }.map { String($0.dropLast(".sqlite3".count)) }.sorted()
+    }
+
+    /// Regions with a directory on disk (including ones the catalog no longer names).
+    public func regionsOnDisk() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    static func removeDatabaseFiles(at path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+
+    /// Makes a finished file durable under its final name: fsync the file, rename it, fsync the directory —
+    /// so after a crash the name either is absent or names complete data.
+    static func publish(_ partial: String, as path: String) throws {
+        try syncFile(partial)
+        for suffix in ["-wal", "-shm"] { unlink(partial + suffix) }
+        guard rename(partial, path) == 0 else {
+            throw TenantDataError.io("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func syncFile(_ path: String) throws {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw TenantDataError.io("cannot sync \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
