@@ -56,6 +56,12 @@ enum ServeCommand {
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
         let lock = try DataDirectoryLock(directory: DataDirectory(data))
         let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
+        let provisioned = try controller.provisionMissingTenantData()
+        if !provisioned.isEmpty {
+            context.printError("residency: provisioned missing data for \(provisioned.count) tenants")
+        }
+        // Interrupted migrations are carried to completion or rollback in the background.
+        controller.resumeMigrationsInBackground()
         let log = AccessLogWriter(descriptor: 1)
         let application = APIApplication(controller: controller) { log.write($0) }
         let server = try HTTPServer(

@@ -9,11 +9,14 @@ public struct CommandContext: Sendable {
     /// Reads standard input one line at a time; nil at the end.
     public let readLine: @Sendable () -> String?
     public let locator: ResourceLocator
+    /// Standard output is a terminal: progress is drawn as a bar rather than written as JSON lines.
+    public let isTerminal: Bool
 
     public init(
         standardOutput: @escaping @Sendable (String) -> Void, standardError: @escaping @Sendable (String) -> Void,
-        readLine: @escaping @Sendable () -> String? = { nil }, locator: ResourceLocator
+        readLine: @escaping @Sendable () -> String? = { nil }, locator: ResourceLocator, isTerminal: Bool = false
     ) {
+        self.isTerminal = isTerminal
         self.standardOutput = standardOutput
         self.standardError = standardError
         self.readLine = readLine
@@ -26,7 +29,7 @@ public struct CommandContext: Sendable {
             standardOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
             standardError: { FileHandle.standardError.write(Data($0.utf8)) },
             readLine: { Swift.readLine(strippingNewline: true) },
-            locator: ResourceLocator())
+            locator: ResourceLocator(), isTerminal: isatty(1) == 1)
     }
 
     public func print(_ line: String) { standardOutput(line + "\n") }

@@ -1,0 +1,99 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+/// `residency data …`: a tenant's application data, read and written through the controller (as the
+/// application does over the API), for operators and tests.
+enum DataCommand {
+    static let spec = CommandSpec(
+        name: "data", abstract: "Read and write a tenant's application data where it lives.",
+        subcommands: [put, get, list, delete, digest])
+
+    static let target: [OptionSpec] = [
+        .option("tenant", "id", "The tenant."),
+        .option("collection", "name", "contacts, accounts or documents."),
+    ]
+
+    static func collection(_ arguments: ParsedArguments) throws -> TenantCollection {
+        let text = try AccessCommand.required(arguments, "collection")
+        guard let collection = TenantCollection(rawValue: text) else {
+            throw UsageError(
+                "--collection: \"\(text)\"; accepted: \(TenantCollection.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return collection
+    }
+
+    static let put = CommandSpec(
+        name: "put", abstract: "Create or replace a record.",
+        discussion: "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}'.",
+        options: target + [.option("key", "key", "The record's key."), .option("json", "object", "The fields.")]
+            + AccessCommand.common
+    ) { arguments, context in
+        let collection = try collection(arguments)
+        let key = try AccessCommand.required(arguments, "key")
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(try AccessCommand.required(arguments, "json"))
+        } catch let error as JSONSyntaxError {
+            throw UsageError("--json: \(error.description)")
+        }
+        let controller = try AccessCommand.controller(arguments, context)
+        let collector = ProblemCollector()
+        let record = TenantRecord.read(
+            JSONReader(value: value, file: "--json", collector: collector), collection: collection, key: key,
+            updatedAt: controller.clock.now())
+        try collector.throwIfAny()
+        guard let record else { throw UsageError("--json: not a \(collection.rawValue) record") }
+        try controller.putRecord(tenant: try AccessCommand.required(arguments, "tenant"), record)
+        context.print(record.jsonValue.encoded())
+        return ExitCode.success
+    }
+
+    static let get = CommandSpec(
+        name: "get", abstract: "Print one record as JSON.",
+        options: target + [.option("key", "key", "The record's key.")] + AccessCommand.common
+    ) { arguments, context in
+        let record = try AccessCommand.controller(arguments, context).record(
+            tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
+            key: try AccessCommand.required(arguments, "key"))
+        context.print(record.jsonValue.encoded(pretty: true))
+        return ExitCode.success
+    }
+
+    static let list = CommandSpec(
+        name: "list", abstract: "Print a collection's records as JSON lines, in key order.",
+        options: target + [.option("after", "key", "Start after this key."), .option("limit", "n", "At most n (default 100).")]
+            + AccessCommand.common
+    ) { arguments, context in
+        let limitText = arguments.value("limit") ?? "100"
+        guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
+        for record in try AccessCommand.controller(arguments, context).records(
+            tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
+            after: arguments.value("after"), limit: limit)
+        {
+            context.print(record.jsonValue.encoded())
+        }
+        return ExitCode.success
+    }
+
+    static let delete = CommandSpec(
+        name: "delete", abstract: "Delete a record.",
+        options: target + [.option("key", "key", "The record's key.")] + AccessCommand.common
+    ) { arguments, context in
+        let key = try AccessCommand.required(arguments, "key")
+        let deleted = try AccessCommand.controller(arguments, context).deleteRecord(
+            tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments), key: key)
+        context.print(deleted ? "deleted \(key)" : "no record \(key)")
+        return deleted ? ExitCode.success : ExitCode.failure
+    }
+
+    static let digest = CommandSpec(
+        name: "digest", abstract: "Rows per collection and the content SHA-256 of a tenant's data, where it lives.",
+        options: [.option("tenant", "id", "The tenant.")] + AccessCommand.common
+    ) { arguments, context in
+        let digest = try AccessCommand.controller(arguments, context).dataDigest(
+            tenant: try AccessCommand.required(arguments, "tenant"))
+        context.print(digest.jsonValue.encoded())
+        return ExitCode.success
+    }
+}

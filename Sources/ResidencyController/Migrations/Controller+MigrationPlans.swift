@@ -1,0 +1,169 @@
+import Dispatch
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import Synchronization
+
+/// Bulk moves: plan which tenants of a region would move (and why not for the rest), then run the plan in
+/// waves with a concurrency limit and a rate limit.
+extension Controller {
+    public func planMigrations(
+        from: String, to: String, toSite: String? = nil, country: CountryCode? = nil, tenants only: [String] = []
+    ) throws -> MigrationPlan {
+        for (field, region) in [("from", from), ("to", to)] where policies.catalog.region(id: region) == nil {
+            throw ControllerError.invalidField(
+                field: field,
+                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))")
+        }
+        var entries: [MigrationPlan.Entry] = []
+        let counts = occupancy.withLock { $0 }
+        var planned = 0
+        func consider(_ tenant: Tenant) throws {
+            if tenant.status == .deleted { return }
+            if let country, tenant.country != country { return }
+            if try pool.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil {
+                entries.append(
+                    .init(
+                        tenant: tenant.id, country: tenant.country, movable: false, code: "already_migrating",
+                        rule: nil, message: "a migration is already under way", transfer: nil))
+                return
+            }
+            // Capacity counts the tenants already planned into the target.
+            var projected = counts
+            projected[to, default: 0] += planned
+            switch eligibility.evaluate(tenant: tenant, toRegion: to, toSite: toSite, occupancy: projected) {
+            case .success(let target):
+                planned += 1
+                entries.append(
+                    .init(
+                        tenant: tenant.id, country: tenant.country, movable: true, code: nil, rule: nil, message: nil,
+                        transfer: "\(target.transfer.mechanism.code) (\(target.transfer.rule))"))
+            case .failure(let refusal):
+                entries.append(
+                    .init(
+                        tenant: tenant.id, country: tenant.country, movable: false, code: refusal.code,
+                        rule: refusal.rule, message: refusal.message, transfer: nil))
+            }
+        }
+        if only.isEmpty {
+            var cursor: String?
+            while true {
+                let page = try pool.read { try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000) }
+                guard let last = page.last else { break }
+                cursor = last.id
+                for tenant in page { try consider(tenant) }
+            }
+        } else {
+            for id in only {
+                guard let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }) else {
+                    entries.append(
+                        .init(
+                            tenant: id, country: nil, movable: false, code: "not_found", rule: nil,
+                            message: "no such tenant", transfer: nil))
+                    continue
+                }
+                if tenant.region != from {
+                    entries.append(
+                        .init(
+                            tenant: id, country: tenant.country, movable: false, code: "not_in_source_region",
+                            rule: nil, message: "hosted in \(tenant.region), not \(from)", transfer: nil))
+                    continue
+                }
+                try consider(tenant)
+            }
+        }
+        let now = clock.now()
+        let time = String(UInt64(max(0, now)), radix: 16)
+        return MigrationPlan(
+            id: "pl_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5),
+            from: from, to: to, toSite: toSite, country: country, createdAt: now, policyVersion: policies.version.hex,
+            entries: entries)
+    }
+
+    /// What happened to one tenant of a running plan.
+    public struct PlanProgress: Sendable {
+        public enum Event: String, Sendable { case started, completed, failed, refused }
+        public let event: Event
+        public let tenant: String
+        public let migration: String?
+        public let detail: String?
+        public let done: Int
+        public let total: Int
+    }
+
+    /// Runs every movable entry of `plan`: files, approves and runs its migration, at most `concurrency` at
+    /// a time and starting at most `perMinute` a minute. Reports each start and end to `progress` (called
+    /// from worker threads, one call at a time).
+    public func runPlan(
+        _ plan: MigrationPlan, concurrency: Int, perMinute: Int?, by actor: String,
+        progress: @escaping @Sendable (PlanProgress) -> Void
+    ) throws -> (completed: Int, failed: Int, refused: Int) {
+        guard (1...64).contains(concurrency) else {
+            throw ControllerError.invalidField(field: "concurrency", message: "\(concurrency); accepted: 1...64")
+        }
+        if let perMinute, !(1...100_000).contains(perMinute) {
+            throw ControllerError.invalidField(field: "rate", message: "\(perMinute) per minute; accepted: 1...100000")
+        }
+        let work = plan.movable
+        let state = Mutex((next: 0, done: 0, completed: 0, failed: 0, refused: 0))
+        let report = Mutex(())
+        let started = DispatchTime.now().uptimeNanoseconds
+        let interval = perMinute.map { 60_000_000_000 / UInt64($0) } ?? 0
+        DispatchQueue.concurrentPerform(iterations: min(concurrency, max(1, work.count))) { _ in
+            while true {
+                let index: Int = state.withLock { value in
+                    defer { value.next += 1 }
+                    return value.next
+                }
+                guard index < work.count else { return }
+                // The rate limit spaces starts evenly: the n-th start waits until n intervals have passed.
+                let due = started + UInt64(index) * interval
+                let now = DispatchTime.now().uptimeNanoseconds
+                if due > now { Thread.sleep(forTimeInterval: Double(due - now) / 1e9) }
+                let tenant = work[index].tenant
+                func emit(_ event: PlanProgress.Event, _ migration: String?, _ detail: String?) {
+                    let counts = state.withLock { value -> (Int, Int) in
+                        if event != .started {
+                            value.done += 1
+                            switch event {
+                            case .completed: value.completed += 1
+                            case .failed: value.failed += 1
+                            default: value.refused += 1
+                            }
+                        }
+                        return (value.done, work.count)
+                    }
+                    report.withLock { _ in
+                        progress(
+                            PlanProgress(
+                                event: event, tenant: tenant, migration: migration, detail: detail, done: counts.0,
+                                total: counts.1))
+                    }
+                }
+                let migration: Migration
+                do {
+                    migration = try requestMigration(
+                        MigrationRequest(
+                            tenant: tenant, toRegion: plan.to, toSite: plan.toSite,
+                            reason: "plan \(plan.id): \(plan.from) to \(plan.to)", plan: plan.id), by: actor)
+                    _ = try approveMigration(id: migration.id, by: actor)
+                } catch {
+                    emit(.refused, nil, "\(error)")
+                    continue
+                }
+                emit(.started, migration.id, nil)
+                do {
+                    let ended = try runMigration(id: migration.id)
+                    if ended.state == .completed {
+                        emit(.completed, migration.id, ended.frozenMilliseconds.map { "frozen \($0) ms" })
+                    } else {
+                        emit(.failed, migration.id, ended.error ?? ended.state.rawValue)
+                    }
+                } catch {
+                    emit(.failed, migration.id, "\(error)")
+                }
+            }
+        }
+        return state.withLock { ($0.completed, $0.failed, $0.refused) }
+    }
+}
