@@ -25,17 +25,26 @@ enum DataCommand {
 
     static let put = CommandSpec(
         name: "put", abstract: "Create or replace a record.",
-        discussion: "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}'.",
+        discussion: "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}', or @FILE to read them from a file.",
         options: target + [.option("key", "key", "The record's key."), .option("json", "object", "The fields.")]
             + AccessCommand.common
     ) { arguments, context in
         let collection = try collection(arguments)
         let key = try AccessCommand.required(arguments, "key")
+        let text = try AccessCommand.required(arguments, "json")
+        var bytes = Array(text.utf8)
+        if text.hasPrefix("@") {
+            do {
+                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: String(text.dropFirst()))))
+            } catch {
+                throw UsageError("--json: cannot read \(text.dropFirst()): \(error.localizedDescription)")
+            }
+        }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(try AccessCommand.required(arguments, "json"))
-        } catch let error as JSONSyntaxError {
-            throw UsageError("--json: \(error.description)")
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw UsageError("--json: \(error)")
         }
         let controller = try AccessCommand.controller(arguments, context)
         let collector = ProblemCollector()
