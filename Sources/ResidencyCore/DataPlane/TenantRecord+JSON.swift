@@ -24,6 +24,13 @@ extension TenantRecord {
         _ reader: JSONReader, collection: TenantCollection, key: String, updatedAt: Int64
     ) -> TenantRecord? {
         guard let object = reader.object(known: collection.fields.map(\.name)) else { return nil }
+        return read(object, collection: collection, key: key, updatedAt: updatedAt)
+    }
+
+    /// As above, for an object already read (a request body checks its fields once).
+    public static func read(
+        _ object: JSONObjectReader, collection: TenantCollection, key: String, updatedAt: Int64
+    ) -> TenantRecord? {
         var values: [String: TenantFieldValue] = [:]
         var valid = true
         for field in collection.fields {

@@ -1,0 +1,90 @@
+import ResidencyController
+import ResidencyCore
+
+/// Migrations over HTTP: operations request, approve and cancel; an approved migration runs in the
+/// server's background runner, and its progress is read with GET.
+enum MigrationRoutes {
+    static func all(controller: Controller) -> [Route] {
+        @Sendable func answer(_ migration: Migration, status: Int = 200, steps: Bool = false) throws -> HTTPResponse {
+            var value = migration.jsonValue
+            if steps {
+                value = value.adding([
+                    (
+                        "steps",
+                        .array(
+                            try controller.migrationSteps(id: migration.id).map { step in
+                                .object([
+                                    ("state", .string(step.state)), ("phase", .string(step.phase)),
+                                    ("at", .string(Timestamp.rfc3339(milliseconds: step.at))),
+                                    ("detail", (try? JSONParser.parse(step.detail)) ?? .string(step.detail)),
+                                ])
+                            })
+                    )
+                ])
+            }
+            return .json(.object([("migration", value)]), status: status)
+        }
+        @Sendable func emptyBody(_ request: HTTPRequest) throws {
+            if !request.body.isEmpty { _ = try RequestBody(request, fields: []).check() }
+        }
+        return [
+            Route("POST", "/v1/tenants/{id}/migrations", roles: [.ops]) { context in
+                let body = try RequestBody(context.request, fields: ["to_region", "to_site", "reason"])
+                let region = body.object.required("to_region")?.string()
+                let site = body.object.optional("to_site")?.string()
+                let reason = body.object.required("reason")?.text()
+                try body.check()
+                guard let region, let reason else { throw APIError.badRequest("incomplete migration request") }
+                let migration = try controller.requestMigration(
+                    .init(tenant: context.parameters["id"]!, toRegion: region, toSite: site, reason: reason),
+                    by: context.caller!.tokenName)
+                return try answer(migration, status: 201)
+            },
+            Route("GET", "/v1/migrations", roles: [.ops, .compliance]) { context in
+                let accepted = ["tenant", "state", "plan", "limit"]
+                for (name, _) in context.request.query where !accepted.contains(name) {
+                    throw APIError.badRequest(
+                        "unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))",
+                        code: "invalid_query")
+                }
+                var state: MigrationState?
+                if let text = context.request.queryValue("state") {
+                    guard let value = MigrationState(rawValue: text) else {
+                        throw APIError.badRequest(
+                            "state: \"\(text)\"; accepted: \(MigrationState.allCases.map(\.rawValue).joined(separator: ", "))",
+                            code: "invalid_query")
+                    }
+                    state = value
+                }
+                var limit = 100
+                if let text = context.request.queryValue("limit") {
+                    guard let value = Int(text), (1...1000).contains(value) else {
+                        throw APIError.badRequest("limit: \"\(text)\"; accepted: an integer 1-1000", code: "invalid_query")
+                    }
+                    limit = value
+                }
+                let migrations = try controller.migrations(
+                    tenant: context.request.queryValue("tenant"), state: state,
+                    plan: context.request.queryValue("plan"), limit: limit)
+                return .json(.object([("migrations", .array(migrations.map(\.jsonValue)))]))
+            },
+            Route("GET", "/v1/migrations/{id}", roles: [.ops, .compliance]) { context in
+                try answer(try controller.migration(id: context.parameters["id"]!), steps: true)
+            },
+            Route("POST", "/v1/migrations/{id}/approve", roles: [.ops]) { context in
+                try emptyBody(context.request)
+                let migration = try controller.approveMigration(
+                    id: context.parameters["id"]!, by: context.caller!.tokenName)
+                controller.startMigration(id: migration.id)
+                return try answer(migration, status: 202)
+            },
+            Route("POST", "/v1/migrations/{id}/cancel", roles: [.ops]) { context in
+                try emptyBody(context.request)
+                let migration = try controller.cancelMigration(
+                    id: context.parameters["id"]!, by: context.caller!.tokenName)
+                if migration.state == .rollingBack { controller.startMigration(id: migration.id) }
+                return try answer(migration, status: migration.state == .rollingBack ? 202 : 200)
+            },
+        ]
+    }
+}
