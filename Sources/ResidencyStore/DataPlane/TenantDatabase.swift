@@ -64,12 +64,15 @@ public final class TenantDatabase {
                 ) STRICT;
 
                 """
+            // DELETE then INSERT rather than INSERT OR REPLACE: inside a trigger the outer statement's conflict
+            // policy overrides the trigger's own, so OR REPLACE would fail on the second change of a row.
             for (event, row) in [("INSERT", "NEW.id"), ("UPDATE", "NEW.id"), ("DELETE", "OLD.id")] {
                 sql += """
                     CREATE TRIGGER \(collection.rawValue)_\(event.lowercased())_logged AFTER \(event) ON \(collection.rawValue)
                     BEGIN
                         UPDATE residency_control SET value = value + 1 WHERE key = 'seq';
-                        INSERT OR REPLACE INTO residency_changes VALUES
+                        DELETE FROM residency_changes WHERE tbl = '\(collection.rawValue)' AND row = \(row);
+                        INSERT INTO residency_changes VALUES
                             ('\(collection.rawValue)', \(row), (SELECT value FROM residency_control WHERE key = 'seq'));
                     END;
 
