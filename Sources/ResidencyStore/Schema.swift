@@ -142,6 +142,18 @@ public enum Schema {
                 ) STRICT;
                 CREATE INDEX migration_steps_migration ON migration_steps (migration, id);
                 """),
+        SchemaMigration(
+            version: 6, name: "retention lifecycle: the clocks of each tenant",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN trial_expires_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN cancelled_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN payment_failed_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN suspended_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN closed_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN closed_by_rule TEXT;
+                ALTER TABLE tenants ADD COLUMN last_activity_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN deleted_at INTEGER;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

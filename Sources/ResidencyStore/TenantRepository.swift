@@ -60,6 +60,67 @@ public struct TenantRepository {
         ])
     }
 
+    static let lifecycleColumns = """
+        plan, status, created_at, trial_expires_at, cancelled_at, payment_failed_at, suspended_at, closed_at,
+        closed_by_rule, last_activity_at, deleted_at
+        """
+
+    public func lifecycle(id: String) throws -> TenantLifecycle? {
+        try database.statement("SELECT \(Self.lifecycleColumns) FROM tenants WHERE id = ?").first(
+            [.text(id)], Self.readLifecycle)
+    }
+
+    /// Tenants not yet deleted, with their clocks, in id order after `cursor` (the retention sweep).
+    public func lifecycles(after cursor: String?, limit: Int) throws -> [(id: String, lifecycle: TenantLifecycle)] {
+        try database.statement(
+            """
+            SELECT id, \(Self.lifecycleColumns) FROM tenants
+            WHERE status != 'deleted' AND (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2
+            """
+        ).rows([.optional(cursor), .integer(Int64(limit))]) { row in
+            (row.text(0), try Self.readLifecycle(row, offset: 1))
+        }
+    }
+
+    /// Writes the plan, status and clocks back.
+    public func updateLifecycle(id: String, _ lifecycle: TenantLifecycle) throws {
+        try database.statement(
+            """
+            UPDATE tenants SET plan = ?2, status = ?3, trial_expires_at = ?4, cancelled_at = ?5, payment_failed_at = ?6,
+                suspended_at = ?7, closed_at = ?8, closed_by_rule = ?9, last_activity_at = ?10, deleted_at = ?11
+            WHERE id = ?1
+            """
+        ).run([
+            .text(id), .text(lifecycle.plan.rawValue), .text(lifecycle.status.rawValue),
+            .optional(lifecycle.trialExpiresAt), .optional(lifecycle.cancelledAt), .optional(lifecycle.paymentFailedAt),
+            .optional(lifecycle.suspendedAt), .optional(lifecycle.closedAt), .optional(lifecycle.closedByRule),
+            .optional(lifecycle.lastActivityAt), .optional(lifecycle.deletedAt),
+        ])
+    }
+
+    /// Removes what the directory held about the customer beyond ids: the entry stays, marked deleted.
+    public func scrub(id: String) throws {
+        try database.statement("UPDATE tenants SET name = '', placement = '{}' WHERE id = ?").run([.text(id)])
+    }
+
+    static func readLifecycle(_ row: Row) throws -> TenantLifecycle { try readLifecycle(row, offset: 0) }
+
+    static func readLifecycle(_ row: Row, offset: Int32) throws -> TenantLifecycle {
+        guard let plan = Plan(rawValue: row.text(offset)), let status = TenantStatus(rawValue: row.text(offset + 1)) else {
+            throw DatabaseError(code: 11, message: "a tenant has an unreadable plan or status")
+        }
+        var lifecycle = TenantLifecycle(plan: plan, status: status, createdAt: row.integer(offset + 2))
+        lifecycle.trialExpiresAt = row.optionalInteger(offset + 3)
+        lifecycle.cancelledAt = row.optionalInteger(offset + 4)
+        lifecycle.paymentFailedAt = row.optionalInteger(offset + 5)
+        lifecycle.suspendedAt = row.optionalInteger(offset + 6)
+        lifecycle.closedAt = row.optionalInteger(offset + 7)
+        lifecycle.closedByRule = row.optionalText(offset + 8)
+        lifecycle.lastActivityAt = row.optionalInteger(offset + 9)
+        lifecycle.deletedAt = row.optionalInteger(offset + 10)
+        return lifecycle
+    }
+
     public func updateStatus(id: String, to status: TenantStatus) throws {
         try database.statement("UPDATE tenants SET status = ? WHERE id = ?").run([.text(status.rawValue), .text(id)])
     }

@@ -1,0 +1,199 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+
+/// The retention schedule, applied exactly: billing and the application report events, and the schedule
+/// suspends, closes and deletes as `Policies/retention.json` says — each step a ledger entry without
+/// personal data, each run idempotent.
+extension Controller {
+    var schedule: RetentionSchedule { RetentionSchedule(policy: policies.retention) }
+
+    /// Records an event that happened at `time` (default now; never more than five minutes ahead).
+    public func recordTenantEvent(
+        tenant id: String, _ event: TenantEvent, at time: Int64? = nil, by actor: String
+    ) throws -> TenantLifecycle {
+        let now = clock.now()
+        let at = time ?? now
+        guard at <= now + 300_000 else {
+            throw ControllerError.invalidField(field: "at", message: "is in the future; accepted: a time up to now")
+        }
+        let updated = try pool.write { database -> TenantLifecycle in
+            let tenants = TenantRepository(database)
+            guard let current = try tenants.lifecycle(id: id) else {
+                throw ControllerError.notFound(kind: "tenant", id: id)
+            }
+            let next: TenantLifecycle
+            switch event.applied(to: current, at: at) {
+            case .success(let value): next = value
+            case .failure(let refusal): throw ControllerError.conflict(code: refusal.code, message: refusal.message)
+            }
+            try tenants.updateLifecycle(id: id, next)
+            var body: [(key: String, value: JSONValue)] = [
+                ("event", .string(event.kind.rawValue)), ("at", .string(Timestamp.rfc3339(milliseconds: at))),
+                ("plan", .string(next.plan.rawValue)), ("status", .string(next.status.rawValue)),
+            ]
+            if case .trialStarted(let expires) = event {
+                body.append(("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: expires))))
+            }
+            try Ledger.append(
+                in: database, time: now, kind: "tenant.event", actor: actor, tenant: id,
+                region: try tenants.tenant(id: id)?.region, body: .object(body))
+            return next
+        }
+        _ = try? ledger.signCheckpoint()
+        return updated
+    }
+
+    public func tenantLifecycle(id: String) throws -> TenantLifecycle {
+        guard let lifecycle = try pool.read({ try TenantRepository($0).lifecycle(id: id) }) else {
+            throw ControllerError.notFound(kind: "tenant", id: id)
+        }
+        return lifecycle
+    }
+
+    public struct LifecycleStep: Sendable {
+        public let tenant: String
+        public let due: RetentionSchedule.DueAction
+        /// nil when applied (or, in a plan, due); otherwise why it was left for the next run.
+        public let deferred: String?
+        public let ledgerIndex: Int?
+
+        public var jsonValue: JSONValue {
+            .object([
+                ("tenant", .string(tenant)), ("action", .string(due.action.rawValue)), ("rule", .string(due.rule)),
+                ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
+                ("description", .string(due.description)), ("deferred", .optional(deferred)),
+                ("ledger_index", ledgerIndex.map { .integer($0) } ?? .null),
+            ])
+        }
+    }
+
+    /// Every action due by `asOf` (default now), in tenant order and, per tenant, the order they fell due.
+    public func lifecyclePlan(asOf: Int64? = nil) throws -> [LifecycleStep] {
+        let asOf = asOf ?? clock.now()
+        var steps: [LifecycleStep] = []
+        try forEachLiveTenant { id, lifecycle in
+            for due in schedule.due(lifecycle, asOf: asOf) {
+                steps.append(LifecycleStep(tenant: id, due: due, deferred: nil, ledgerIndex: nil))
+            }
+        }
+        return steps
+    }
+
+    /// Applies every due action. A second run as of the same time finds nothing more to do.
+    public func runLifecycle(asOf: Int64? = nil, by actor: String = "system") throws -> [LifecycleStep] {
+        let asOf = asOf ?? clock.now()
+        var due: [(String, [RetentionSchedule.DueAction])] = []
+        try forEachLiveTenant { id, lifecycle in
+            let actions = schedule.due(lifecycle, asOf: asOf)
+            if !actions.isEmpty { due.append((id, actions)) }
+        }
+        var steps: [LifecycleStep] = []
+        for (id, actions) in due {
+            steps += try apply(actions, to: id, asOf: asOf, by: actor)
+        }
+        try purgeDeletedTenantData()
+        if !steps.isEmpty { _ = try? ledger.signCheckpoint() }
+        return steps
+    }
+
+    private func forEachLiveTenant(_ body: (String, TenantLifecycle) throws -> Void) throws {
+        var cursor: String?
+        while true {
+            let page = try pool.read { try TenantRepository($0).lifecycles(after: cursor, limit: 1000) }
+            guard let last = page.last else { return }
+            cursor = last.id
+            for (id, lifecycle) in page { try body(id, lifecycle) }
+        }
+    }
+
+    /// One tenant's due actions in one transaction. A deletion also ends an unfinished migration (whose
+    /// runner must not be running: its claim is taken first) and then removes the data from every region.
+    private func apply(
+        _ actions: [RetentionSchedule.DueAction], to id: String, asOf: Int64, by actor: String
+    ) throws -> [LifecycleStep] {
+        let deletes = actions.contains { $0.action == .delete }
+        var claim: MigrationClaim?
+        if deletes, let active = try pool.read({ try MigrationRepository($0).active(tenant: id) }) {
+            claim = migrationRuns.claim(active.id, lockDirectory: dataDirectory?.appendingPathComponent("locks"))
+            if claim == nil {
+                return actions.map {
+                    LifecycleStep(
+                        tenant: id, due: $0, deferred: "migration \(active.id) is running; retried next run",
+                        ledgerIndex: nil)
+                }
+            }
+        }
+        defer { withExtendedLifetime(claim) {} }
+        let regionsHolding = dataPlane.map { plane in plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) } }
+        let steps = try pool.write { database -> [LifecycleStep] in
+            let tenants = TenantRepository(database)
+            guard var lifecycle = try tenants.lifecycle(id: id), let tenant = try tenants.tenant(id: id) else { return [] }
+            // Re-evaluated inside the transaction: an event may have stopped the clock since the sweep read it.
+            let current = schedule.due(lifecycle, asOf: asOf)
+            var steps: [LifecycleStep] = []
+            let now = clock.now()
+            for due in current {
+                schedule.apply(due, to: &lifecycle)
+                var body: [(key: String, value: JSONValue)] = [
+                    ("rule", .string(due.rule)), ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
+                    ("as_of", .string(Timestamp.rfc3339(milliseconds: asOf))), ("plan", .string(lifecycle.plan.rawValue)),
+                    ("policy_version", .string(policies.version.hex)),
+                ]
+                if due.action == .delete {
+                    let repository = MigrationRepository(database)
+                    if var migration = try repository.active(tenant: id) {
+                        migration.state = .cancelled
+                        migration.error = "tenant deleted by retention rule \(due.rule)"
+                        migration.finishedAt = now
+                        migration.updatedAt = now
+                        try repository.update(migration)
+                        try Ledger.append(
+                            in: database, time: now, kind: "migration.cancelled", actor: actor, tenant: id,
+                            region: migration.fromRegion,
+                            body: .object([("migration", .string(migration.id)), ("error", .optional(migration.error))]))
+                    }
+                    body.append(("regions", .array((regionsHolding ?? [tenant.region]).map { .string($0) })))
+                    try tenants.scrub(id: id)
+                    occupancy.withLock { $0[tenant.region, default: 0] -= 1 }
+                }
+                let index = try Ledger.append(
+                    in: database, time: now, kind: "lifecycle.\(Self.pastTense(due.action))", actor: actor, tenant: id,
+                    region: tenant.region, body: .object(body))
+                steps.append(LifecycleStep(tenant: id, due: due, deferred: nil, ledgerIndex: index))
+            }
+            try tenants.updateLifecycle(id: id, lifecycle)
+            return steps
+        }
+        if deletes, let dataPlane {
+            for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
+        }
+        return steps
+    }
+
+    /// Removes data still on disk for tenants the directory says are deleted (a crash between a deletion's
+    /// commit and its purge). Returns the files' tenants.
+    @discardableResult
+    public func purgeDeletedTenantData() throws -> [String] {
+        guard let dataPlane else { return [] }
+        var purged: [String] = []
+        for region in dataPlane.regionsOnDisk() {
+            for id in dataPlane.tenants(in: region) {
+                let status = try pool.read { try TenantRepository($0).tenant(id: id)?.status }
+                if status == .deleted {
+                    try dataPlane.purge(region: region, tenant: id)
+                    purged.append(id)
+                }
+            }
+        }
+        return purged
+    }
+
+    static func pastTense(_ action: RetentionPolicy.Action) -> String {
+        switch action {
+        case .suspend: return "suspended"
+        case .close: return "closed"
+        case .delete: return "deleted"
+        }
+    }
+}

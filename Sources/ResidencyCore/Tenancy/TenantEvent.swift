@@ -1,0 +1,94 @@
+/// What billing and the application report about a tenant (`POST /v1/tenants/{id}/events`).
+public enum TenantEvent: Sendable, Hashable {
+    case planChanged(Plan)
+    /// A trial began; it expires at the given time.
+    case trialStarted(expiresAt: Int64)
+    case paymentFailed
+    case paymentRecovered
+    case cancelled
+    case reactivated
+    case activity
+
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case planChanged = "plan_changed"
+        case trialStarted = "trial_started"
+        case paymentFailed = "payment_failed"
+        case paymentRecovered = "payment_recovered"
+        case cancelled, reactivated, activity
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .planChanged: return .planChanged
+        case .trialStarted: return .trialStarted
+        case .paymentFailed: return .paymentFailed
+        case .paymentRecovered: return .paymentRecovered
+        case .cancelled: return .cancelled
+        case .reactivated: return .reactivated
+        case .activity: return .activity
+        }
+    }
+
+    /// The tenant after the event happened at `time`, or why it cannot happen.
+    public func applied(to tenant: TenantLifecycle, at time: Int64) -> Result<TenantLifecycle, EventRefusal> {
+        var next = tenant
+        if tenant.status == .deleted {
+            return .failure(EventRefusal(code: "tenant_deleted", message: "the tenant is deleted"))
+        }
+        switch self {
+        case .planChanged(let plan):
+            next.plan = plan
+            // Clocks of the old plan do not carry over to the new one.
+            if plan != .trial { next.trialExpiresAt = nil }
+        case .trialStarted(let expiresAt):
+            guard expiresAt > time else {
+                return .failure(EventRefusal(code: "invalid_expiry", message: "a trial must expire after it starts"))
+            }
+            next.plan = .trial
+            next.trialExpiresAt = expiresAt
+        case .paymentFailed:
+            // The clock runs from the first failure; later ones do not restart it.
+            if next.paymentFailedAt == nil { next.paymentFailedAt = time }
+        case .paymentRecovered:
+            guard tenant.paymentFailedAt != nil || tenant.closedByRule != nil || tenant.status == .suspended else {
+                return .failure(EventRefusal(code: "no_failed_payment", message: "no failed payment is outstanding"))
+            }
+            next.paymentFailedAt = nil
+            next.reopen()
+        case .cancelled:
+            guard tenant.cancelledAt == nil else {
+                return .failure(EventRefusal(code: "already_cancelled", message: "the tenant is already cancelled"))
+            }
+            next.cancelledAt = time
+            next.status = .closed
+            next.closedAt = time
+            next.closedByRule = nil
+        case .reactivated:
+            guard tenant.status != .active || tenant.cancelledAt != nil else {
+                return .failure(EventRefusal(code: "already_active", message: "the tenant is already active"))
+            }
+            next.cancelledAt = nil
+            next.paymentFailedAt = nil
+            next.reopen()
+            next.lastActivityAt = max(next.lastActivityAt ?? time, time)
+        case .activity:
+            next.lastActivityAt = max(next.lastActivityAt ?? time, time)
+        }
+        return .success(next)
+    }
+
+    public struct EventRefusal: Error, Sendable, Hashable {
+        public let code: String
+        public let message: String
+    }
+}
+
+extension TenantLifecycle {
+    /// Back to active: the suspension and any close end, and their clocks with them.
+    mutating func reopen() {
+        status = .active
+        suspendedAt = nil
+        closedAt = nil
+        closedByRule = nil
+    }
+}
