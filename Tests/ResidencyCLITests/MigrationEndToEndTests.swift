@@ -95,3 +95,67 @@ import Testing
         #expect(result["cancel_after"] as? Int == 409)
     }
 }
+
+@Suite(.serialized) struct LifecycleEndToEndTests {
+    @Test func billingEventsOverHTTPAndTheScheduleFromTheCommandLine() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let signup = try server.token(role: "signup", name: "signup-flow")
+        let billing = try server.token(role: "billing", name: "billing")
+        let ops = try server.token(role: "ops", name: "ops")
+        let app = try server.token(role: "application", name: "app")
+        let program = #"""
+            import http.client, json, os
+            port = int(os.environ["PORT"])
+            signup, billing, ops, app = os.environ["TOKEN"].split(",")
+            def call(method, path, token, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                headers = {"Authorization": "Bearer " + token}
+                if body is not None:
+                    headers["Content-Type"] = "application/json"; body = json.dumps(body)
+                c.request(method, path, body=body, headers=headers)
+                r = c.getresponse(); data = r.read(); c.close()
+                return r.status, (json.loads(data) if data else None)
+            s, t = call("POST", "/v1/tenants", signup, {"name": "Late Payer", "plan": "paid", "country": "GB"})
+            tenant = t["tenant"]["id"]
+            out = {}
+            out["failed"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "payment_failed", "at": "2026-01-01T00:00:00Z"})
+            out["wrong_role"] = call("POST", f"/v1/tenants/{tenant}/events", app, {"type": "activity"})[0]
+            out["bad_type"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "refund"})
+            out["missing_plan"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "plan_changed"})[0]
+            out["future"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "activity", "at": "2999-01-01T00:00:00Z"})[0]
+            out["due"] = call("GET", "/v1/lifecycle/due?as_of=2026-01-16T00:00:00Z", ops)
+            out["tenant"] = tenant
+            print(json.dumps(out))
+            """#
+        let output = try server.python(program, token: [signup, billing, ops, app].joined(separator: ","))
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let failed = result["failed"] as? [Any]
+        #expect(failed?[0] as? Int == 200)
+        #expect(((failed?[1] as? [String: Any])?["lifecycle"] as? [String: Any])?["payment_failed_at"] as? String
+            == "2026-01-01T00:00:00.000Z")
+        #expect(result["wrong_role"] as? Int == 403)
+        #expect((result["bad_type"] as? [Any])?[0] as? Int == 400)
+        #expect(result["missing_plan"] as? Int == 400)
+        #expect(result["future"] as? Int == 400)
+        let due = ((result["due"] as? [Any])?[1] as? [String: Any])?["due"] as? [[String: Any]]
+        #expect(due?.map { $0["rule"] as? String } == ["failed-payment-suspend"])
+        // The schedule from the command line, beside the running server, long after the fact.
+        let tenant = try #require(result["tenant"] as? String)
+        let run = try ServerProcess.run([
+            "lifecycle", "run", "--as-of", "2026-06-01T00:00:00Z", "--format", "json", "--data", server.data.path,
+        ])
+        let steps = try #require(try JSONSerialization.jsonObject(with: Data(run.utf8)) as? [[String: Any]])
+        #expect(steps.map { $0["action"] as? String } == ["suspend", "close", "delete"])
+        #expect(steps.allSatisfy { $0["tenant"] as? String == tenant })
+        let again = try ServerProcess.run([
+            "lifecycle", "run", "--as-of", "2026-06-01T00:00:00Z", "--data", server.data.path,
+        ])
+        #expect(again == "nothing due")
+        #expect(status(of: try server.curl(["-H", "Authorization: Bearer \(ops)", "{url}/v1/tenants/\(tenant)"])) == 200)
+        let gone = try server.curl([
+            "-H", "Authorization: Bearer \(app)", "{url}/v1/tenants/\(tenant)/data/contacts",
+        ])
+        #expect(status(of: gone) == 404)
+    }
+}

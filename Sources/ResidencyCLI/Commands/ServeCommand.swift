@@ -25,6 +25,8 @@ enum ServeCommand {
             .option(
                 "checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."
             ),
+            .option(
+                "lifecycle-interval", "seconds", "Apply the retention schedule this often (default: 3600; also at start)."),
         ]
     ) { arguments, context in
         let address: ListenAddress
@@ -91,13 +93,33 @@ enum ServeCommand {
             }
             interval = value
         }
+        var lifecycleInterval = 3600.0
+        if let text = arguments.value("lifecycle-interval") {
+            guard let value = Double(text), value >= 1, value <= 86_400 else {
+                throw UsageError("--lifecycle-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            }
+            lifecycleInterval = value
+        }
         // Besides every N entries, a checkpoint every T seconds, so a quiet log is still freshly signed.
         let checkpointInterval = interval
+        let retentionInterval = lifecycleInterval
         let checkpointer = Thread {
             var elapsed = 0.0
+            // The retention schedule runs at start-up and then every --lifecycle-interval seconds.
+            var sinceLifecycle = retentionInterval
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: 0.25)
                 elapsed += 0.25
+                sinceLifecycle += 0.25
+                if sinceLifecycle >= retentionInterval {
+                    sinceLifecycle = 0
+                    do {
+                        let steps = try controller.runLifecycle()
+                        if !steps.isEmpty { context.printError("residency: retention applied \(steps.count) actions") }
+                    } catch {
+                        context.printError("residency: retention run failed: \(error)")
+                    }
+                }
                 if elapsed >= checkpointInterval {
                     elapsed = 0
                     _ = try? controller.expireAccess()

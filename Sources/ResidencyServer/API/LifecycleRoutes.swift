@@ -1,0 +1,68 @@
+import ResidencyController
+import ResidencyCore
+
+/// Billing and the application report tenant events; operations and compliance read what the retention
+/// schedule has due.
+enum LifecycleRoutes {
+    static func all(controller: Controller) -> [Route] {
+        [
+            Route("POST", "/v1/tenants/{id}/events", roles: [.billing, .ops]) { context in
+                let body = try RequestBody(context.request, fields: ["type", "plan", "expires_at", "at"])
+                let kind = body.object.required("type")?.oneOf(TenantEvent.Kind.self)
+                let plan = body.object.optional("plan")?.oneOf(Plan.self)
+                let expires = body.object.optional("expires_at").flatMap { reader -> Int64? in
+                    guard let text = reader.string() else { return nil }
+                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
+                        reader.problem("is not an RFC 3339 time")
+                        return nil
+                    }
+                    return value
+                }
+                let at = body.object.optional("at").flatMap { reader -> Int64? in
+                    guard let text = reader.string() else { return nil }
+                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
+                        reader.problem("is not an RFC 3339 time")
+                        return nil
+                    }
+                    return value
+                }
+                if kind == .planChanged && plan == nil && !body.object.has("plan") {
+                    body.object.reader.note("plan_changed needs \"plan\"")
+                }
+                if kind == .trialStarted && expires == nil && !body.object.has("expires_at") {
+                    body.object.reader.note("trial_started needs \"expires_at\"")
+                }
+                try body.check()
+                guard let kind else { throw APIError.badRequest("missing type") }
+                let event: TenantEvent
+                switch kind {
+                case .planChanged: event = .planChanged(plan!)
+                case .trialStarted: event = .trialStarted(expiresAt: expires!)
+                case .paymentFailed: event = .paymentFailed
+                case .paymentRecovered: event = .paymentRecovered
+                case .cancelled: event = .cancelled
+                case .reactivated: event = .reactivated
+                case .activity: event = .activity
+                }
+                let id = context.parameters["id"]!
+                let lifecycle = try controller.recordTenantEvent(
+                    tenant: id, event, at: at, by: context.caller!.tokenName)
+                return .json(.object([("tenant", .string(id)), ("lifecycle", lifecycle.jsonValue)]))
+            },
+            Route("GET", "/v1/lifecycle/due", roles: [.ops, .compliance]) { context in
+                for (name, _) in context.request.query where name != "as_of" {
+                    throw APIError.badRequest("unknown query parameter \"\(name)\"; accepted: as_of", code: "invalid_query")
+                }
+                var asOf: Int64?
+                if let text = context.request.queryValue("as_of") {
+                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
+                        throw APIError.badRequest("as_of: \"\(text)\" is not an RFC 3339 time", code: "invalid_query")
+                    }
+                    asOf = value
+                }
+                let steps = try controller.lifecyclePlan(asOf: asOf)
+                return .json(.object([("due", .array(steps.map(\.jsonValue)))]))
+            },
+        ]
+    }
+}
