@@ -126,7 +126,23 @@ extension Controller {
         }
         defer { withExtendedLifetime(claim) {} }
         let regionsHolding = dataPlane.map { plane in plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) } }
-        let steps = try pool.write { database -> [LifecycleStep] in
+        let steps: [LifecycleStep]
+        do {
+            steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
+        } catch {
+            reloadOccupancy()
+            throw error
+        }
+        if deletes, let dataPlane {
+            for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
+        }
+        return steps
+    }
+
+    private func applyInTransaction(
+        _ actions: [RetentionSchedule.DueAction], to id: String, asOf: Int64, by actor: String, regionsHolding: [String]?
+    ) throws -> [LifecycleStep] {
+        try pool.write { database -> [LifecycleStep] in
             let tenants = TenantRepository(database)
             guard var lifecycle = try tenants.lifecycle(id: id), let tenant = try tenants.tenant(id: id) else { return [] }
             // Re-evaluated inside the transaction: an event may have stopped the clock since the sweep read it.
@@ -165,10 +181,6 @@ extension Controller {
             try tenants.updateLifecycle(id: id, lifecycle)
             return steps
         }
-        if deletes, let dataPlane {
-            for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
-        }
-        return steps
     }
 
     /// Removes data still on disk for tenants the directory says are deleted (a crash between a deletion's
