@@ -137,3 +137,21 @@ import Testing
         try sandbox.checkWholeAndSingle(tenant, digest: digest, expectedRegion: "uk")
     }
 }
+
+@Suite struct AuditCommandTests {
+    @Test func auditExitsOneWhenDataIsWhereItMustNotBe() throws {
+        let sandbox = try MigrationCrashTests.Sandbox()
+        let (tenant, _) = try sandbox.tenant()
+        let clean = try sandbox.run(["audit"])
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(clean.output.contains("no violations"))
+        let inventory = sandbox.directory.appendingPathComponent("inventory.csv")
+        try Data("tenant,data_class,location,store\n\(tenant),backups,US,offsite-tapes\n".utf8).write(to: inventory)
+        let dirty = try sandbox.run(["audit", "--inventory", inventory.path])
+        #expect(dirty.status == 1)
+        #expect(dirty.output.contains("residency_violation") && dirty.output.contains("offsite-tapes (line 2)"))
+        try Data("tenant,data_class\n".utf8).write(to: inventory)
+        let malformed = try sandbox.run(["audit", "--inventory", inventory.path])
+        #expect(malformed.status == 1 && malformed.output.contains("line 1: the header must be"))
+    }
+}

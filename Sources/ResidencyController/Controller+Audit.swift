@@ -1,0 +1,206 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+
+/// "Where is the data really?" — compares the local data plane's directories, and an inventory of stores the
+/// controller does not own, with the directory and the residency policy.
+extension Controller {
+    /// One line of an inventory: a tenant's data of a class, held at a location (country code or site id),
+    /// by a named store.
+    public struct InventoryItem: Sendable, Hashable {
+        public let line: Int
+        public let tenant: String
+        public let dataClass: DataClassPolicy.DataClass
+        public let location: String
+        public let store: String
+    }
+
+    public struct AuditViolation: Sendable, Hashable {
+        /// `residency_violation`, `stray_copy`, `missing_data`, `deleted_data_present`, `unknown_tenant`.
+        public let kind: String
+        public let tenant: String
+        public let dataClass: String
+        public let location: String
+        public let source: String
+        public let rule: String?
+        public let message: String
+
+        public var jsonValue: JSONValue {
+            .object([
+                ("kind", .string(kind)), ("tenant", .string(tenant)), ("data_class", .string(dataClass)),
+                ("location", .string(location)), ("source", .string(source)), ("rule", .optional(rule)),
+                ("message", .string(message)),
+            ])
+        }
+    }
+
+    public struct AuditResult: Sendable {
+        public let checked: Int
+        public let violations: [AuditViolation]
+        public let ledgerIndex: Int
+        public let policyVersion: String
+    }
+
+    /// Parses an inventory: CSV with the header `tenant,data_class,location[,store]`. Every malformed line is
+    /// reported with its number.
+    public func readInventory(_ text: String, file: String) throws -> [InventoryItem] {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        let header = lines.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        guard header == ["tenant", "data_class", "location"] || header == ["tenant", "data_class", "location", "store"]
+        else {
+            throw ConfigurationError(problems: [
+                ConfigurationProblem(
+                    file: file, path: "line 1",
+                    message: "the header must be tenant,data_class,location[,store]; found \"\(lines.first ?? "")\"")
+            ])
+        }
+        var items: [InventoryItem] = []
+        var problems: [ConfigurationProblem] = []
+        for (offset, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            let number = offset + 1
+            guard fields.count == header.count else {
+                problems.append(
+                    ConfigurationProblem(
+                        file: file, path: "line \(number)",
+                        message: "expected \(header.count) fields (\(header.joined(separator: ","))), found \(fields.count)"))
+                continue
+            }
+            guard let dataClass = DataClassPolicy.DataClass(rawValue: fields[1]) else {
+                problems.append(
+                    ConfigurationProblem(
+                        file: file, path: "line \(number)",
+                        message:
+                            "data_class \"\(fields[1])\"; accepted: \(DataClassPolicy.DataClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                    ))
+                continue
+            }
+            do {
+                _ = try country(ofLocation: fields[2])
+            } catch {
+                problems.append(ConfigurationProblem(file: file, path: "line \(number)", message: "\(error)"))
+                continue
+            }
+            items.append(
+                InventoryItem(
+                    line: number, tenant: fields[0], dataClass: dataClass, location: fields[2],
+                    store: fields.count > 3 ? fields[3] : "inventory"))
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+        return items
+    }
+
+    /// Audits the data plane (when this controller has one) and `inventory`, recording the run and its count
+    /// of violations in the ledger.
+    public func audit(inventory: [InventoryItem] = [], by actor: String) throws -> AuditResult {
+        var violations: [AuditViolation] = []
+        var checked = 0
+        func tenant(_ id: String) throws -> Tenant? { try pool.read { try TenantRepository($0).tenant(id: id) } }
+        if let dataPlane {
+            var present: [String: Set<String>] = [:]
+            for regionID in dataPlane.regionsOnDisk() {
+                for id in dataPlane.tenants(in: regionID) {
+                    checked += 1
+                    present[id, default: []].insert(regionID)
+                    let location = policies.catalog.region(id: regionID)?.sites.first?.id ?? regionID
+                    guard let entry = try tenant(id) else {
+                        violations.append(
+                            AuditViolation(
+                                kind: "unknown_tenant", tenant: id, dataClass: "customer_data", location: regionID,
+                                source: "data plane", rule: nil, message: "data for a tenant the directory does not know"))
+                        continue
+                    }
+                    if entry.status == .deleted {
+                        violations.append(
+                            AuditViolation(
+                                kind: "deleted_data_present", tenant: id, dataClass: "customer_data", location: regionID,
+                                source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"))
+                        continue
+                    }
+                    if regionID == entry.region { continue }
+                    if let active = try pool.read({ try MigrationRepository($0).active(tenant: id) }),
+                        active.toRegion == regionID
+                    {
+                        continue  // a migration's copy in flight
+                    }
+                    if let violation = try placementViolation(
+                        entry, dataClass: .customerData, location: location, source: "data plane")
+                    {
+                        violations.append(violation)
+                    } else {
+                        violations.append(
+                            AuditViolation(
+                                kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
+                                source: "data plane", rule: nil,
+                                message: "a copy outside the tenant's home region \(entry.region) with no migration under way"))
+                    }
+                }
+            }
+            var cursor: String?
+            while true {
+                let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
+                guard let last = page.last else { break }
+                cursor = last.id
+                for entry in page where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
+                    violations.append(
+                        AuditViolation(
+                            kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,
+                            source: "data plane", rule: nil, message: "no data in the tenant's home region"))
+                }
+            }
+        }
+        for item in inventory {
+            checked += 1
+            guard let entry = try tenant(item.tenant) else {
+                violations.append(
+                    AuditViolation(
+                        kind: "unknown_tenant", tenant: item.tenant, dataClass: item.dataClass.rawValue,
+                        location: item.location, source: "\(item.store) (line \(item.line))", rule: nil,
+                        message: "the directory has no such tenant"))
+                continue
+            }
+            if entry.status == .deleted {
+                violations.append(
+                    AuditViolation(
+                        kind: "deleted_data_present", tenant: item.tenant, dataClass: item.dataClass.rawValue,
+                        location: item.location, source: "\(item.store) (line \(item.line))", rule: nil,
+                        message: "the tenant is deleted but this store still holds its data"))
+                continue
+            }
+            if let violation = try placementViolation(
+                entry, dataClass: item.dataClass, location: item.location, source: "\(item.store) (line \(item.line))")
+            {
+                violations.append(violation)
+            }
+        }
+        var counts: [String: Int] = [:]
+        for violation in violations { counts[violation.kind, default: 0] += 1 }
+        let index = try pool.write { database in
+            try Ledger.append(
+                in: database, time: clock.now(), kind: "residency.audit", actor: actor,
+                body: .object([
+                    ("checked", .integer(checked)), ("violations", .integer(violations.count)),
+                    ("by_kind", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
+                    ("policy_version", .string(policies.version.hex)),
+                ]))
+        }
+        _ = try? ledger.signCheckpoint()
+        return AuditResult(
+            checked: checked, violations: violations, ledgerIndex: index, policyVersion: policies.version.hex)
+    }
+
+    /// The data-class check for data of `tenant` at `location`: a violation when policy refuses it.
+    private func placementViolation(
+        _ tenant: Tenant, dataClass: DataClassPolicy.DataClass, location: String, source: String
+    ) throws -> AuditViolation? {
+        guard let region = policies.catalog.region(id: tenant.region) else { return nil }
+        let verdict = policies.dataClasses.check(dataClass, region: region, country: try country(ofLocation: location))
+        guard !verdict.allowed else { return nil }
+        return AuditViolation(
+            kind: "residency_violation", tenant: tenant.id, dataClass: dataClass.rawValue, location: location,
+            source: source, rule: verdict.rule, message: verdict.message)
+    }
+}
