@@ -66,6 +66,20 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
+    /// Calls `body` for every entry whose kind starts with `prefix` (`access.`), in index order, through the
+    /// kind index — a report reads only the entries it reports on.
+    public func forEachEntry(
+        kindPrefix prefix: String, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let statement = try database.statement(
+            "SELECT idx, entry FROM ledger_entries WHERE kind >= ?1 AND kind < ?1 || char(1114111) ORDER BY idx")
+        try statement.bind([.text(prefix)])
+        defer { statement.reset() }
+        while try statement.step() {
+            try body(Int(statement.integer(0)), statement.blobBuffer(1))
+        }
+    }
+
     public struct StoredCheckpoint: Sendable {
         public let size: Int
         public let root: [UInt8]

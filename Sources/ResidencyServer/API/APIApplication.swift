@@ -21,7 +21,8 @@ public final class APIApplication: Sendable {
             routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
                 + LedgerRoutes.all(ledger: controller.ledger) + AccessRoutes.all(controller: controller)
                 + ResidencyRoutes.all(controller: controller) + MigrationRoutes.all(controller: controller)
-                + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller))
+                + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller)
+                + ReportRoutes.all(controller: controller))
     }
 
     static func loadOpenAPI() -> [UInt8] {

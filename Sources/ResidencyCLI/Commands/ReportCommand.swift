@@ -1,0 +1,62 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+/// `residency report cross-border|residency-map`: the compliance reports as JSON, CSV or HTML.
+enum ReportCommand {
+    static let spec = CommandSpec(
+        name: "report", abstract: "Compliance reports: cross-border access and the residency map.",
+        subcommands: [crossBorder, residencyMap])
+
+    static let output: [OptionSpec] = [
+        .option("format", "format", "json, csv or html (default: json)."),
+        .option("output", "file", "Write to this file instead of standard output."),
+    ]
+
+    static func write(_ text: String, _ arguments: ParsedArguments, _ context: CommandContext) throws {
+        if let path = arguments.value("output") {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } else {
+            context.standardOutput(text)
+        }
+    }
+
+    static func time(_ arguments: ParsedArguments, _ name: String) throws -> Int64? {
+        guard let text = arguments.value(name) else { return nil }
+        guard let value = Timestamp.milliseconds(rfc3339: text) else {
+            throw UsageError("--\(name): \"\(text)\" is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)")
+        }
+        return value
+    }
+
+    static let crossBorder = CommandSpec(
+        name: "cross-border",
+        abstract: "Cross-border access for a period: counts, every access with its grant, break-glass, refusals.",
+        options: [
+            .option("from", "time", "Start (RFC 3339; default: 30 days before --to)."),
+            .option("to", "time", "End, exclusive (default: now)."), .option("region", "id", "Only this region."),
+            .option("tenant", "id", "Only this tenant."),
+        ] + output + AccessCommand.common
+    ) { arguments, context in
+        let format = try arguments.choice("format", default: ReportFormat.json)
+        let controller = try AccessCommand.controller(arguments, context)
+        let to = try time(arguments, "to") ?? controller.clock.now() + 1
+        let from = try time(arguments, "from") ?? to - 30 * 86_400_000
+        let report = try controller.crossBorderReport(
+            from: from, to: to, region: arguments.value("region"), tenant: arguments.value("tenant"))
+        try write(report.rendered(format), arguments, context)
+        return ExitCode.success
+    }
+
+    static let residencyMap = CommandSpec(
+        name: "residency-map",
+        abstract: "Tenants per region and country, pinned tenants, migrations in flight, violations.",
+        options: output + AccessCommand.common
+    ) { arguments, context in
+        let format = try arguments.choice("format", default: ReportFormat.json)
+        let report = try AccessCommand.controller(arguments, context).residencyMapReport(
+            by: AccessCommand.actor(arguments).tokenName)
+        try write(report.rendered(format), arguments, context)
+        return ExitCode.success
+    }
+}

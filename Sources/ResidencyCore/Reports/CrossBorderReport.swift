@@ -1,0 +1,133 @@
+/// Cross-border access over a period: who reached which tenant's data from where, on what legal basis and
+/// grant; break-glass grants and their reviews; refused attempts. Every line carries its ledger index.
+public struct CrossBorderReport: Sendable {
+    public struct Access: Sendable, Hashable {
+        public let ledgerIndex: Int
+        public let time: Int64
+        public let tenant: String
+        public let region: String
+        public let request: String
+        public let staff: String
+        public let destination: String
+        public let dataClass: String
+        public let mode: String
+        public let resource: String
+        public let justification: String
+        public let ticket: String
+        public let basis: String
+        public let basisRule: String
+        public let decision: String
+        public let decidedBy: String
+        public let breakGlass: Bool
+
+        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, dataClass: String, mode: String, resource: String, justification: String, ticket: String, basis: String, basisRule: String, decision: String, decidedBy: String, breakGlass: Bool) {
+            self.ledgerIndex = ledgerIndex
+            self.time = time
+            self.tenant = tenant
+            self.region = region
+            self.request = request
+            self.staff = staff
+            self.destination = destination
+            self.dataClass = dataClass
+            self.mode = mode
+            self.resource = resource
+            self.justification = justification
+            self.ticket = ticket
+            self.basis = basis
+            self.basisRule = basisRule
+            self.decision = decision
+            self.decidedBy = decidedBy
+            self.breakGlass = breakGlass
+        }
+    }
+
+    public struct BreakGlass: Sendable, Hashable {
+        public let ledgerIndex: Int
+        public let time: Int64
+        public let tenant: String
+        public let region: String
+        public let request: String
+        public let staff: String
+        public let destination: String
+        public let justification: String
+        /// `reviewed`, `due` or `overdue`.
+        public let review: String
+
+        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, justification: String, review: String) {
+            self.ledgerIndex = ledgerIndex
+            self.time = time
+            self.tenant = tenant
+            self.region = region
+            self.request = request
+            self.staff = staff
+            self.destination = destination
+            self.justification = justification
+            self.review = review
+        }
+    }
+
+    public struct Refusal: Sendable, Hashable {
+        public let ledgerIndex: Int
+        public let time: Int64
+        public let tenant: String
+        public let region: String
+        /// `filing` (a request refused) or `use` (an access outside a grant).
+        public let stage: String
+        public let staff: String
+        public let destination: String
+        public let code: String
+        public let rule: String
+
+        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, stage: String, staff: String, destination: String, code: String, rule: String) {
+            self.ledgerIndex = ledgerIndex
+            self.time = time
+            self.tenant = tenant
+            self.region = region
+            self.stage = stage
+            self.staff = staff
+            self.destination = destination
+            self.code = code
+            self.rule = rule
+        }
+    }
+
+    public let from: Int64
+    public let to: Int64
+    public let region: String?
+    public let tenant: String?
+    public let generatedAt: Int64
+    public let policyVersion: String
+    public let checkpoint: ReportCheckpoint
+    public let accesses: [Access]
+    public let breakGlass: [BreakGlass]
+    public let refusals: [Refusal]
+
+    public init(
+        from: Int64, to: Int64, region: String?, tenant: String?, generatedAt: Int64, policyVersion: String,
+        checkpoint: ReportCheckpoint, accesses: [Access], breakGlass: [BreakGlass], refusals: [Refusal]
+    ) {
+        self.from = from
+        self.to = to
+        self.region = region
+        self.tenant = tenant
+        self.generatedAt = generatedAt
+        self.policyVersion = policyVersion
+        self.checkpoint = checkpoint
+        self.accesses = accesses
+        self.breakGlass = breakGlass
+        self.refusals = refusals
+    }
+
+    /// Counts of accesses by a key, largest first (ties by key).
+    public func counts(_ key: (Access) -> String) -> [(key: String, count: Int)] {
+        var counts: [String: Int] = [:]
+        for access in accesses { counts[key(access), default: 0] += 1 }
+        return counts.map { ($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
+    public var byDestination: [(key: String, count: Int)] { counts(\.destination) }
+    public var byBasis: [(key: String, count: Int)] { counts(\.basis) }
+    public var byJustification: [(key: String, count: Int)] { counts(\.justification) }
+    public var byStaff: [(key: String, count: Int)] { counts(\.staff) }
+    public var overdueReviews: Int { breakGlass.filter { $0.review == "overdue" }.count }
+}

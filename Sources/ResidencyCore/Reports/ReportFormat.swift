@@ -1,0 +1,112 @@
+/// How a report is written: JSON for programs, CSV for spreadsheets, one self-contained HTML page for people.
+public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
+    case json, csv, html
+
+    public var contentType: String {
+        switch self {
+        case .json: return "application/json"
+        case .csv: return "text/csv; charset=utf-8"
+        case .html: return "text/html; charset=utf-8"
+        }
+    }
+}
+
+/// CSV as RFC 4180 and spreadsheets read it: CRLF line ends, fields quoted when they hold a comma, quote or
+/// line break, and a leading `'` before `=`, `+`, `-`, `@` so no cell is taken for a formula.
+struct CSVWriter {
+    private(set) var text = ""
+
+    mutating func row(_ fields: [String]) {
+        text += fields.map(Self.field).joined(separator: ",") + "\r\n"
+    }
+
+    static func field(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+-@".contains(first), Int(value) == nil { value = "'" + value }
+        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return value
+    }
+}
+
+/// The pieces of the HTML reports: escaping, tables and horizontal bar charts drawn as inline SVG — no
+/// script, font or style sheet from anywhere else, so the page reads and prints offline.
+enum HTMLReport {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func page(title: String, subtitle: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1b1f24;max-width:72rem}
+        h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
+        .sub{color:#57606a;margin:0 0 1rem}table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
+        th,td{border:1px solid #d0d7de;padding:.25rem .45rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
+        .chart{flex:1 1 20rem}.note{font-family:ui-monospace,monospace;font-size:.75rem;white-space:pre-wrap;background:#f6f8fa;padding:.5rem}
+        .overdue{color:#cf222e;font-weight:600}@media print{body{margin:0}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
+        </style></head><body>
+        <h1>\(escape(title))</h1><p class="sub">\(escape(subtitle))</p>
+        \(body)
+        </body></html>
+
+        """
+    }
+
+    static func table(_ headers: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
+        var html = "<table><thead><tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        if rows.isEmpty {
+            html += "<tr><td colspan=\"\(headers.count)\">none</td></tr>"
+        }
+        for row in rows {
+            html += "<tr>"
+            for (index, cell) in row.enumerated() {
+                html += numeric.contains(index) ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+            }
+            html += "</tr>"
+        }
+        return html + "</tbody></table>"
+    }
+
+    /// A horizontal bar chart of `values` (at most `limit` bars), with labels and counts as SVG text.
+    static func barChart(title: String, _ values: [(key: String, count: Int)], limit: Int = 12) -> String {
+        let shown = Array(values.prefix(limit))
+        let rowHeight = 22
+        let labelWidth = 150
+        let barWidth = 260
+        let height = max(1, shown.count) * rowHeight + 28
+        let maximum = max(1, shown.map(\.count).max() ?? 1)
+        var svg = """
+            <div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="\(labelWidth + barWidth + 60)" height="\(height)" role="img" aria-label="\(escape(title))">
+            <text x="0" y="14" font-size="13" font-weight="600" fill="#1b1f24">\(escape(title))</text>
+            """
+        if shown.isEmpty {
+            svg += "<text x=\"0\" y=\"40\" font-size=\"12\" fill=\"#57606a\">none</text>"
+        }
+        for (index, item) in shown.enumerated() {
+            let y = 24 + index * rowHeight
+            let width = max(2, item.count * barWidth / maximum)
+            svg += """
+                <text x="\(labelWidth - 6)" y="\(y + 14)" font-size="12" text-anchor="end" fill="#1b1f24">\(escape(item.key))</text>
+                <rect x="\(labelWidth)" y="\(y + 3)" width="\(width)" height="15" fill="#0969da"/>
+                <text x="\(labelWidth + width + 5)" y="\(y + 14)" font-size="12" fill="#1b1f24">\(item.count)</text>
+                """
+        }
+        return svg + "</svg></div>"
+    }
+}

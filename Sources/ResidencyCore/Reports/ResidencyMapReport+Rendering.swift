@@ -1,0 +1,126 @@
+extension ResidencyMapReport {
+    public func rendered(_ format: ReportFormat) -> String {
+        switch format {
+        case .json: return jsonValue.encoded(pretty: true) + "\n"
+        case .csv: return csv
+        case .html: return html
+        }
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            ("report", .string("residency map")),
+            ("generated_at", .string(Timestamp.rfc3339(milliseconds: generatedAt))),
+            ("policy_version", .string(policyVersion)), ("checkpoint", checkpoint.jsonValue),
+            ("audit_ledger_index", .integer(auditLedgerIndex)),
+            (
+                "summary",
+                .object([
+                    ("tenants", .integer(regions.reduce(0) { $0 + $1.tenants })), ("pinned", .integer(pinnedTenants)),
+                    ("migrations_in_flight", .integer(migrations.count)), ("violations", .integer(violations.count)),
+                ])
+            ),
+            (
+                "regions",
+                .array(
+                    regions.map { r in
+                        .object([
+                            ("region", .string(r.region)), ("name", .string(r.name)), ("status", .string(r.status)),
+                            ("capacity", .integer(r.capacity)), ("tenants", .integer(r.tenants)),
+                        ])
+                    })
+            ),
+            (
+                "countries",
+                .array(
+                    countries.map { c in
+                        .object([
+                            ("country", .string(c.country)), ("region", .string(c.region)),
+                            ("tenants", .integer(c.tenants)), ("pinned", .integer(c.pinned)), ("rule", .optional(c.rule)),
+                        ])
+                    })
+            ),
+            (
+                "migrations",
+                .array(
+                    migrations.map { m in
+                        .object([
+                            ("migration", .string(m.migration)), ("tenant", .string(m.tenant)), ("from", .string(m.from)),
+                            ("to", .string(m.to)), ("state", .string(m.state)), ("basis", .string(m.basis)),
+                        ])
+                    })
+            ),
+            (
+                "violations",
+                .array(
+                    violations.map { v in
+                        .object([
+                            ("kind", .string(v.kind)), ("tenant", .string(v.tenant)), ("data_class", .string(v.dataClass)),
+                            ("location", .string(v.location)), ("rule", .optional(v.rule)),
+                        ])
+                    })
+            ),
+        ])
+    }
+
+    public var csv: String {
+        var writer = CSVWriter()
+        writer.row(["section", "region", "country", "tenants", "pinned", "detail"])
+        for r in regions {
+            writer.row(["region", r.region, "", String(r.tenants), "", "\(r.status), capacity \(r.capacity)"])
+        }
+        for c in countries {
+            writer.row(["country", c.region, c.country, String(c.tenants), String(c.pinned), c.rule ?? ""])
+        }
+        for m in migrations {
+            writer.row(["migration", m.to, "", "", "", "\(m.migration) \(m.tenant) \(m.from) -> \(m.to) \(m.state) (\(m.basis))"])
+        }
+        for v in violations {
+            writer.row(["violation", "", "", "", "", "\(v.kind) \(v.tenant) \(v.dataClass) at \(v.location) \(v.rule ?? "")"])
+        }
+        writer.row(["checkpoint", "", "", String(checkpoint.size), "", checkpoint.root])
+        return writer.text
+    }
+
+    public var html: String {
+        let total = regions.reduce(0) { $0 + $1.tenants }
+        var body = HTMLReport.table(
+            ["tenants", "pinned by a mandatory rule", "migrations in flight", "violations"],
+            [[String(total), String(pinnedTenants), String(migrations.count), String(violations.count)]],
+            numeric: [0, 1, 2, 3])
+        var byCountry: [String: Int] = [:]
+        for c in countries { byCountry[c.country, default: 0] += c.tenants }
+        body += """
+            <div class="charts">
+            \(HTMLReport.barChart(title: "Tenants by region", regions.map { ($0.region, $0.tenants) }.sorted { $0.1 > $1.1 }))
+            \(HTMLReport.barChart(title: "Tenants by country (top 12)", byCountry.map { ($0.key, $0.value) }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }))
+            </div>
+            <h2>Regions</h2>
+            """
+        body += HTMLReport.table(
+            ["region", "name", "status", "capacity", "tenants"],
+            regions.map { [$0.region, $0.name, $0.status, String($0.capacity), String($0.tenants)] }, numeric: [3, 4])
+        body += "<h2>Countries</h2>"
+        body += HTMLReport.table(
+            ["country", "region", "tenants", "pinned", "rule"],
+            countries.map { [$0.country, $0.region, String($0.tenants), String($0.pinned), $0.rule ?? ""] },
+            numeric: [2, 3])
+        body += "<h2>Migrations in flight</h2>"
+        body += HTMLReport.table(
+            ["migration", "tenant", "from", "to", "state", "basis"],
+            migrations.map { [$0.migration, $0.tenant, $0.from, $0.to, $0.state, $0.basis] })
+        body += "<h2>Violations (audit, ledger entry \(auditLedgerIndex))</h2>"
+        body += HTMLReport.table(
+            ["kind", "tenant", "data class", "location", "rule"],
+            violations.map { [$0.kind, $0.tenant, $0.dataClass, $0.location, $0.rule ?? ""] })
+        body += """
+            <h2>Ledger checkpoint</h2><p>Size \(checkpoint.size), root \(HTMLReport.escape(checkpoint.root)).</p>
+            <div class="note">\(HTMLReport.escape(checkpoint.note))</div>
+            """
+        return HTMLReport.page(
+            title: "Residency map",
+            subtitle:
+                "Generated \(Timestamp.rfc3339(milliseconds: generatedAt)); policy \(policyVersion.prefix(12)).",
+            body: body)
+    }
+}

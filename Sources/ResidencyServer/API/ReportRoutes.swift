@@ -1,0 +1,59 @@
+import ResidencyController
+import ResidencyCore
+
+/// `GET /v1/reports/cross-border` and `GET /v1/reports/residency-map`, as JSON, CSV or HTML.
+enum ReportRoutes {
+    static func all(controller: Controller) -> [Route] {
+        @Sendable func format(_ request: HTTPRequest) throws -> ReportFormat {
+            guard let text = request.queryValue("format") else { return .json }
+            guard let format = ReportFormat(rawValue: text) else {
+                throw APIError.badRequest(
+                    "format: \"\(text)\"; accepted: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))",
+                    code: "invalid_query")
+            }
+            return format
+        }
+        @Sendable func accept(_ request: HTTPRequest, _ names: [String]) throws {
+            for (name, _) in request.query where !names.contains(name) {
+                throw APIError.badRequest(
+                    "unknown query parameter \"\(name)\"; accepted: \(names.joined(separator: ", "))", code: "invalid_query")
+            }
+        }
+        @Sendable func respond(_ text: String, _ format: ReportFormat, name: String) -> HTTPResponse {
+            var headers = [("Content-Type", format.contentType)]
+            if format == .csv { headers.append(("Content-Disposition", "attachment; filename=\"\(name).csv\"")) }
+            return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
+        }
+        return [
+            Route("GET", "/v1/reports/cross-border", roles: [.compliance]) { context in
+                let request = context.request
+                try accept(request, ["from", "to", "region", "tenant", "format"])
+                func time(_ name: String) throws -> Int64? {
+                    guard let text = request.queryValue(name) else { return nil }
+                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
+                        throw APIError.badRequest("\(name): \"\(text)\" is not an RFC 3339 time", code: "invalid_query")
+                    }
+                    return value
+                }
+                let now = controller.clock.now()
+                let to = try time("to") ?? now + 1
+                let from = try time("from") ?? to - 30 * 86_400_000
+                let chosen = try format(request)
+                var tenant = request.queryValue("tenant")
+                if let scoped = context.caller?.tenant {
+                    if let tenant, tenant != scoped { throw ControllerError.notFound(kind: "tenant", id: tenant) }
+                    tenant = scoped
+                }
+                let report = try controller.crossBorderReport(
+                    from: from, to: to, region: request.queryValue("region"), tenant: tenant)
+                return respond(report.rendered(chosen), chosen, name: "cross-border")
+            },
+            Route("GET", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
+                try accept(context.request, ["format"])
+                let chosen = try format(context.request)
+                let report = try controller.residencyMapReport(by: context.caller!.tokenName)
+                return respond(report.rendered(chosen), chosen, name: "residency-map")
+            },
+        ]
+    }
+}
