@@ -145,3 +145,30 @@ import Testing
         }
     }
 }
+
+/// The HTML reports rendered by a real browser: headless Chromium draws each page to a PNG, and the PNG is
+/// decoded and checked for a drawn page (many colours, a share of non-white pixels).
+@Suite struct ReportRenderTests {
+    @Test(arguments: ["residency-map", "cross-border"])
+    func headlessChromiumRendersTheReport(report: String) throws {
+        let sandbox = try MigrationCrashTests.Sandbox()
+        for country in ["FR", "GB", "IN", "US"] {
+            #expect(try sandbox.run(["tenants", "create", "--name", "R", "--country", country]).status == 0)
+        }
+        let html = sandbox.directory.appendingPathComponent("\(report).html")
+        let made = try sandbox.run(["report", report, "--format", "html", "--output", html.path])
+        #expect(made.status == 0, "\(made.output)")
+        let png = sandbox.directory.appendingPathComponent("\(report).png")
+        let process = Process()
+        process.executableURL = CLIRun.root.appendingPathComponent("Scripts/render-report")
+        process.arguments = [html.path, png.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("1280x1600"), "\(text)")
+    }
+}
