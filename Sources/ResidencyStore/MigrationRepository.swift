@@ -78,6 +78,15 @@ public struct MigrationRepository {
         public let phase: String
         public let at: Int64
         public let detail: String
+
+        /// The log line as the API and the CLI show it.
+        public var jsonValue: JSONValue {
+            .object([
+                ("state", .string(state)), ("phase", .string(phase)),
+                ("at", .string(Timestamp.rfc3339(milliseconds: at))),
+                ("detail", (try? JSONParser.parse(detail)) ?? .string(detail)),
+            ])
+        }
     }
 
     public func steps(migration: String) throws -> [Step] {

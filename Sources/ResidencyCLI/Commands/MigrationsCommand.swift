@@ -108,13 +108,7 @@ enum MigrationsCommand {
         let controller = try AccessCommand.controller(arguments, context)
         let id = arguments.positionals[0]
         let migration = try controller.migration(id: id)
-        let steps = try controller.migrationSteps(id: id).map { step -> JSONValue in
-            .object([
-                ("state", .string(step.state)), ("phase", .string(step.phase)),
-                ("at", .string(Timestamp.rfc3339(milliseconds: step.at))),
-                ("detail", (try? JSONParser.parse(step.detail)) ?? .string(step.detail)),
-            ])
-        }
+        let steps = try controller.migrationSteps(id: id).map(\.jsonValue)
         context.print(migration.jsonValue.adding([("steps", .array(steps))]).encoded(pretty: true))
         return ExitCode.success
     }

@@ -56,17 +56,8 @@ enum DataRoutes {
             },
             Route("GET", path, roles: [.application]) { context in
                 let (tenant, collection) = try target(context)
-                for (name, _) in context.request.query where name != "after" && name != "limit" {
-                    throw APIError.badRequest(
-                        "unknown query parameter \"\(name)\"; accepted: after, limit", code: "invalid_query")
-                }
-                var limit = 100
-                if let text = context.request.queryValue("limit") {
-                    guard let value = Int(text), (1...999).contains(value) else {
-                        throw APIError.badRequest("limit: \"\(text)\"; accepted: an integer 1-999", code: "invalid_query")
-                    }
-                    limit = value
-                }
+                try context.request.acceptQuery(["after", "limit"])
+                let limit = try context.request.limitQuery(default: 100, range: 1...999)
                 let records = try controller.records(
                     tenant: tenant, collection, after: context.request.queryValue("after"), limit: limit + 1)
                 let next = records.count > limit ? records[limit - 1].key : nil

@@ -50,9 +50,7 @@ enum LifecycleRoutes {
                 return .json(.object([("tenant", .string(id)), ("lifecycle", lifecycle.jsonValue)]))
             },
             Route("GET", "/v1/lifecycle/due", roles: [.ops, .compliance]) { context in
-                for (name, _) in context.request.query where name != "as_of" {
-                    throw APIError.badRequest("unknown query parameter \"\(name)\"; accepted: as_of", code: "invalid_query")
-                }
+                try context.request.acceptQuery(["as_of"])
                 var asOf: Int64?
                 if let text = context.request.queryValue("as_of") {
                     guard let value = Timestamp.milliseconds(rfc3339: text) else {

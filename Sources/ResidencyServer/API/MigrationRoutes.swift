@@ -11,14 +11,7 @@ enum MigrationRoutes {
                 value = value.adding([
                     (
                         "steps",
-                        .array(
-                            try controller.migrationSteps(id: migration.id).map { step in
-                                .object([
-                                    ("state", .string(step.state)), ("phase", .string(step.phase)),
-                                    ("at", .string(Timestamp.rfc3339(milliseconds: step.at))),
-                                    ("detail", (try? JSONParser.parse(step.detail)) ?? .string(step.detail)),
-                                ])
-                            })
+                        .array(try controller.migrationSteps(id: migration.id).map(\.jsonValue))
                     )
                 ])
             }
@@ -41,12 +34,7 @@ enum MigrationRoutes {
                 return try answer(migration, status: 201)
             },
             Route("GET", "/v1/migrations", roles: [.ops, .compliance]) { context in
-                let accepted = ["tenant", "state", "plan", "limit"]
-                for (name, _) in context.request.query where !accepted.contains(name) {
-                    throw APIError.badRequest(
-                        "unknown query parameter \"\(name)\"; accepted: \(accepted.joined(separator: ", "))",
-                        code: "invalid_query")
-                }
+                try context.request.acceptQuery(["tenant", "state", "plan", "limit"])
                 var state: MigrationState?
                 if let text = context.request.queryValue("state") {
                     guard let value = MigrationState(rawValue: text) else {
@@ -56,13 +44,7 @@ enum MigrationRoutes {
                     }
                     state = value
                 }
-                var limit = 100
-                if let text = context.request.queryValue("limit") {
-                    guard let value = Int(text), (1...1000).contains(value) else {
-                        throw APIError.badRequest("limit: \"\(text)\"; accepted: an integer 1-1000", code: "invalid_query")
-                    }
-                    limit = value
-                }
+                let limit = try context.request.limitQuery(default: 100, range: 1...1000)
                 let migrations = try controller.migrations(
                     tenant: context.request.queryValue("tenant"), state: state,
                     plan: context.request.queryValue("plan"), limit: limit)

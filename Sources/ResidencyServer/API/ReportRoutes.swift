@@ -13,12 +13,6 @@ enum ReportRoutes {
             }
             return format
         }
-        @Sendable func accept(_ request: HTTPRequest, _ names: [String]) throws {
-            for (name, _) in request.query where !names.contains(name) {
-                throw APIError.badRequest(
-                    "unknown query parameter \"\(name)\"; accepted: \(names.joined(separator: ", "))", code: "invalid_query")
-            }
-        }
         @Sendable func respond(_ text: String, _ format: ReportFormat, name: String) -> HTTPResponse {
             var headers = [("Content-Type", format.contentType)]
             if format == .csv { headers.append(("Content-Disposition", "attachment; filename=\"\(name).csv\"")) }
@@ -27,7 +21,7 @@ enum ReportRoutes {
         return [
             Route("GET", "/v1/reports/cross-border", roles: [.compliance]) { context in
                 let request = context.request
-                try accept(request, ["from", "to", "region", "tenant", "format"])
+                try request.acceptQuery(["from", "to", "region", "tenant", "format"])
                 func time(_ name: String) throws -> Int64? {
                     guard let text = request.queryValue(name) else { return nil }
                     guard let value = Timestamp.milliseconds(rfc3339: text) else {
@@ -49,7 +43,7 @@ enum ReportRoutes {
                 return respond(report.rendered(chosen), chosen, name: "cross-border")
             },
             Route("GET", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
-                try accept(context.request, ["format"])
+                try context.request.acceptQuery(["format"])
                 let chosen = try format(context.request)
                 let report = try controller.residencyMapReport(by: context.caller!.tokenName)
                 return respond(report.rendered(chosen), chosen, name: "residency-map")
