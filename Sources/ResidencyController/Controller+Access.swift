@@ -45,7 +45,7 @@ extension Controller {
                 customerApproval: try tenants.customerApproval(id: tenant.id) ?? false,
                 staff: filing.staff, physicalCountry: filing.physicalCountry, justification: filing.justification,
                 detail: filing.detail, scope: filing.scope, hours: filing.hours, breakGlass: breakGlass)
-            switch lifecycle.file(request, id: "ar_" + TenantID.make(at: now).dropFirst(3), at: now) {
+            switch lifecycle.file(request, id: TimeOrderedID.make("ar", at: now), at: now) {
             case .failure(let refusal):
                 try Ledger.append(
                     in: database, time: now, kind: "access.refused", actor: caller, tenant: tenant.id,

@@ -6,7 +6,7 @@ import ResidencyStore
 /// suspended or deleted tenant's data is refused.
 extension Controller {
     /// Where the tenant's data lives now, if the application may use it.
-    func dataHome(of id: String, writing: Bool) throws -> TenantDatabase {
+    func dataHome(of id: String) throws -> TenantDatabase {
         guard let dataPlane else {
             throw ControllerError.conflict(code: "no_data_plane", message: "this controller has no data plane")
         }
@@ -38,15 +38,15 @@ extension Controller {
 
     public func putRecord(tenant id: String, _ record: TenantRecord) throws {
         try Self.validate(record)
-        try translatingDataErrors { try dataHome(of: id, writing: true).put(record) }
+        try translatingDataErrors { try dataHome(of: id).put(record) }
     }
 
     public func deleteRecord(tenant id: String, _ collection: TenantCollection, key: String) throws -> Bool {
-        try translatingDataErrors { try dataHome(of: id, writing: true).delete(collection, key: key) }
+        try translatingDataErrors { try dataHome(of: id).delete(collection, key: key) }
     }
 
     public func record(tenant id: String, _ collection: TenantCollection, key: String) throws -> TenantRecord {
-        guard let record = try translatingDataErrors({ try dataHome(of: id, writing: false).record(collection, key: key) })
+        guard let record = try translatingDataErrors({ try dataHome(of: id).record(collection, key: key) })
         else {
             throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
         }
@@ -60,7 +60,7 @@ extension Controller {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
         return try translatingDataErrors {
-            try dataHome(of: id, writing: false).records(collection, after: cursor, limit: limit)
+            try dataHome(of: id).records(collection, after: cursor, limit: limit)
         }
     }
 

@@ -139,13 +139,18 @@ extension Controller {
     }
 }
 
-/// Tenant identifiers: `tn_`, 12 hex digits of creation time in milliseconds, 10 random hex digits — so
-/// ids sort by creation (the directory pages in id order) and cannot be guessed.
-public enum TenantID {
-    public static func make(at milliseconds: Int64) -> String {
+/// Identifiers of records the controller creates: a prefix, 12 hex digits of creation time in milliseconds
+/// and 10 random hex digits — so ids sort by creation (listings page in id order) and cannot be guessed.
+enum TimeOrderedID {
+    static func make(_ prefix: String, at milliseconds: Int64) -> String {
         let time = String(UInt64(max(0, milliseconds)), radix: 16)
-        return "tn_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5)
+        return prefix + "_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5)
     }
+}
+
+/// Tenant identifiers: `tn_` and a time-ordered id.
+public enum TenantID {
+    public static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
 
     public static func isWellFormed(_ id: String) -> Bool {
         id.utf8.count == 25 && id.hasPrefix("tn_")

@@ -10,14 +10,6 @@ enum LifecycleCommand {
 
     static let asOf = OptionSpec.option("as-of", "time", "RFC 3339 time to evaluate at (default: now).")
 
-    static func time(_ arguments: ParsedArguments) throws -> Int64? {
-        guard let text = arguments.value("as-of") else { return nil }
-        guard let value = Timestamp.milliseconds(rfc3339: text) else {
-            throw UsageError("--as-of: \"\(text)\" is not an RFC 3339 time (e.g. 2026-11-22T09:00:00Z)")
-        }
-        return value
-    }
-
     static func printSteps(_ steps: [Controller.LifecycleStep], _ format: RecordFormat, _ context: CommandContext) {
         switch format {
         case .json: context.print(JSONValue.array(steps.map(\.jsonValue)).encoded(pretty: true))
@@ -41,7 +33,7 @@ enum LifecycleCommand {
         options: [asOf, SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let steps = try AccessCommand.controller(arguments, context).lifecyclePlan(asOf: try time(arguments))
+        let steps = try AccessCommand.controller(arguments, context).lifecyclePlan(asOf: try arguments.time("as-of"))
         printSteps(steps, format, context)
         return ExitCode.success
     }
@@ -52,7 +44,7 @@ enum LifecycleCommand {
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
         let steps = try AccessCommand.controller(arguments, context).runLifecycle(
-            asOf: try time(arguments), by: AccessCommand.actor(arguments).tokenName)
+            asOf: try arguments.time("as-of"), by: AccessCommand.actor(arguments).tokenName)
         printSteps(steps, format, context)
         return steps.contains { $0.deferred != nil } ? ExitCode.failure : ExitCode.success
     }
@@ -95,13 +87,7 @@ enum LifecycleCommand {
         let event = try event(
             kind: try AccessCommand.required(arguments, "type"), plan: arguments.value("plan"),
             expiresAt: arguments.value("expires-at"))
-        var at: Int64?
-        if let text = arguments.value("at") {
-            guard let value = Timestamp.milliseconds(rfc3339: text) else {
-                throw UsageError("--at: \"\(text)\" is not an RFC 3339 time")
-            }
-            at = value
-        }
+        let at = try arguments.time("at")
         let lifecycle = try AccessCommand.controller(arguments, context).recordTenantEvent(
             tenant: try AccessCommand.required(arguments, "tenant"), event, at: at,
             by: AccessCommand.actor(arguments).tokenName)

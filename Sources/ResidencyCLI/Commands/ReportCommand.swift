@@ -21,14 +21,6 @@ enum ReportCommand {
         }
     }
 
-    static func time(_ arguments: ParsedArguments, _ name: String) throws -> Int64? {
-        guard let text = arguments.value(name) else { return nil }
-        guard let value = Timestamp.milliseconds(rfc3339: text) else {
-            throw UsageError("--\(name): \"\(text)\" is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)")
-        }
-        return value
-    }
-
     static let crossBorder = CommandSpec(
         name: "cross-border",
         abstract: "Cross-border access for a period: counts, every access with its grant, break-glass, refusals.",
@@ -40,8 +32,8 @@ enum ReportCommand {
     ) { arguments, context in
         let format = try arguments.choice("format", default: ReportFormat.json)
         let controller = try AccessCommand.controller(arguments, context)
-        let to = try time(arguments, "to") ?? controller.clock.now() + 1
-        let from = try time(arguments, "from") ?? to - 30 * 86_400_000
+        let to = try arguments.time("to") ?? controller.clock.now() + 1
+        let from = try arguments.time("from") ?? to - 30 * 86_400_000
         let report = try controller.crossBorderReport(
             from: from, to: to, region: arguments.value("region"), tenant: arguments.value("tenant"))
         try write(report.rendered(format), arguments, context)

@@ -1,3 +1,5 @@
+import ResidencyCore
+
 /// The options and positionals of one invocation, checked against the command's specs.
 public struct ParsedArguments: Sendable {
     private var values: [String: [String]] = [:]
@@ -65,6 +67,15 @@ public struct ParsedArguments: Sendable {
     public func values(_ name: String) -> [String] { values[name] ?? [] }
 
     public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// An RFC 3339 time option, in milliseconds since the Unix epoch; nil when absent.
+    public func time(_ name: String) throws(UsageError) -> Int64? {
+        guard let text = value(name) else { return nil }
+        guard let milliseconds = Timestamp.milliseconds(rfc3339: text) else {
+            throw UsageError("--\(name): \"\(text)\" is not an RFC 3339 time (e.g. 2026-11-22T09:00:00Z)")
+        }
+        return milliseconds
+    }
 
     /// A value that must be one of a closed set, with `fallback` when absent.
     public func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(UsageError) -> T

@@ -73,9 +73,8 @@ extension Controller {
             }
         }
         let now = clock.now()
-        let time = String(UInt64(max(0, now)), radix: 16)
         return MigrationPlan(
-            id: "pl_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5),
+            id: TimeOrderedID.make("pl", at: now),
             from: from, to: to, toSite: toSite, country: country, createdAt: now, policyVersion: policies.version.hex,
             entries: entries)
     }

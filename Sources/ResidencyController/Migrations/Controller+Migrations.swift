@@ -91,7 +91,7 @@ extension Controller {
                     return try refuse(error, code: refusal.code, rule: refusal.rule)
                 }
                 let migration = Migration(
-                    id: Self.migrationID(at: now), tenant: tenant.id, fromRegion: tenant.region,
+                    id: TimeOrderedID.make("mg", at: now), tenant: tenant.id, fromRegion: tenant.region,
                     fromSite: tenant.site, toRegion: target.region.id, toSite: target.site.id, reason: reason,
                     requestedBy: actor, plan: request.plan, transfer: target.transfer, movers: movers, createdAt: now)
                 try repository.insert(migration)
@@ -199,11 +199,6 @@ extension Controller {
             throw ControllerError.notFound(kind: "migration", id: id)
         }
         return migration
-    }
-
-    static func migrationID(at milliseconds: Int64) -> String {
-        let time = String(UInt64(max(0, milliseconds)), radix: 16)
-        return "mg_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5)
     }
 
     static func ledgerBody(_ migration: Migration) -> JSONValue {

@@ -85,6 +85,16 @@ public struct JSONReader {
         return string
     }
 
+    /// An RFC 3339 time, in milliseconds since the Unix epoch.
+    public func timestamp() -> Int64? {
+        guard let text = string() else { return nil }
+        guard let milliseconds = Timestamp.milliseconds(rfc3339: text) else {
+            problem("is not an RFC 3339 time (e.g. 2026-11-22T09:00:00Z)")
+            return nil
+        }
+        return milliseconds
+    }
+
     public func bool() -> Bool? {
         guard case .bool(let bool) = value else {
             problem("expected true or false, found \(value.typeName)")

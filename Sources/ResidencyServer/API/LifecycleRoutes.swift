@@ -10,22 +10,8 @@ enum LifecycleRoutes {
                 let body = try RequestBody(context.request, fields: ["type", "plan", "expires_at", "at"])
                 let kind = body.object.required("type")?.oneOf(TenantEvent.Kind.self)
                 let plan = body.object.optional("plan")?.oneOf(Plan.self)
-                let expires = body.object.optional("expires_at").flatMap { reader -> Int64? in
-                    guard let text = reader.string() else { return nil }
-                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
-                        reader.problem("is not an RFC 3339 time")
-                        return nil
-                    }
-                    return value
-                }
-                let at = body.object.optional("at").flatMap { reader -> Int64? in
-                    guard let text = reader.string() else { return nil }
-                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
-                        reader.problem("is not an RFC 3339 time")
-                        return nil
-                    }
-                    return value
-                }
+                let expires = body.object.optional("expires_at")?.timestamp()
+                let at = body.object.optional("at")?.timestamp()
                 if kind == .planChanged && plan == nil && !body.object.has("plan") {
                     body.object.reader.note("plan_changed needs \"plan\"")
                 }
@@ -51,13 +37,7 @@ enum LifecycleRoutes {
             },
             Route("GET", "/v1/lifecycle/due", roles: [.ops, .compliance]) { context in
                 try context.request.acceptQuery(["as_of"])
-                var asOf: Int64?
-                if let text = context.request.queryValue("as_of") {
-                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
-                        throw APIError.badRequest("as_of: \"\(text)\" is not an RFC 3339 time", code: "invalid_query")
-                    }
-                    asOf = value
-                }
+                let asOf = try context.request.timeQuery("as_of")
                 let steps = try controller.lifecyclePlan(asOf: asOf)
                 return .json(.object([("due", .array(steps.map(\.jsonValue)))]))
             },

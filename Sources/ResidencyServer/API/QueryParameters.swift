@@ -11,6 +11,15 @@ extension HTTPRequest {
         }
     }
 
+    /// An RFC 3339 time parameter, in milliseconds since the Unix epoch; nil when absent.
+    func timeQuery(_ name: String) throws(APIError) -> Int64? {
+        guard let text = queryValue(name) else { return nil }
+        guard let milliseconds = Timestamp.milliseconds(rfc3339: text) else {
+            throw APIError.badRequest("\(name): \"\(text)\" is not an RFC 3339 time", code: "invalid_query")
+        }
+        return milliseconds
+    }
+
     /// `limit`, when given, as an integer in `range`; otherwise `fallback`.
     func limitQuery(default fallback: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
         guard let text = queryValue("limit") else { return fallback }

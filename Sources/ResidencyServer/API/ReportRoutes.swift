@@ -22,16 +22,9 @@ enum ReportRoutes {
             Route("GET", "/v1/reports/cross-border", roles: [.compliance]) { context in
                 let request = context.request
                 try request.acceptQuery(["from", "to", "region", "tenant", "format"])
-                func time(_ name: String) throws -> Int64? {
-                    guard let text = request.queryValue(name) else { return nil }
-                    guard let value = Timestamp.milliseconds(rfc3339: text) else {
-                        throw APIError.badRequest("\(name): \"\(text)\" is not an RFC 3339 time", code: "invalid_query")
-                    }
-                    return value
-                }
                 let now = controller.clock.now()
-                let to = try time("to") ?? now + 1
-                let from = try time("from") ?? to - 30 * 86_400_000
+                let to = try request.timeQuery("to") ?? now + 1
+                let from = try request.timeQuery("from") ?? to - 30 * 86_400_000
                 let chosen = try format(request)
                 var tenant = request.queryValue("tenant")
                 if let scoped = context.caller?.tenant {
