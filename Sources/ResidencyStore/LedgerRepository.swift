@@ -66,14 +66,30 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
-    /// Calls `body` for every entry whose kind starts with `prefix` (`access.`), in index order, through the
-    /// kind index — a report reads only the entries it reports on.
+    /// Calls `body` for every entry below index `end` whose kind is one of `kinds`, in index order. Meant for
+    /// the rare kinds (filings, decisions, refusals): the rows are sorted after they are found.
     public func forEachEntry(
-        kindPrefix prefix: String, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+        kinds: [String], below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard !kinds.isEmpty else { return }
+        let placeholders = kinds.indices.map { "?\($0 + 2)" }.joined(separator: ", ")
+        let statement = try database.statement(
+            "SELECT idx, entry FROM ledger_entries WHERE idx < ?1 AND kind IN (\(placeholders)) ORDER BY idx")
+        try statement.bind([.integer(Int64(end))] + kinds.map { .text($0) })
+        defer { statement.reset() }
+        while try statement.step() {
+            try body(Int(statement.integer(0)), statement.blobBuffer(1))
+        }
+    }
+
+    /// Calls `body` for every entry of one kind with an index in `indices`, in index order, straight off the
+    /// `(kind, idx)` index — no sort, so a report can scan millions of one kind in slices side by side.
+    public func forEachEntry(
+        kind: String, indices: Range<Int>, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries WHERE kind >= ?1 AND kind < ?1 || char(1114111) ORDER BY idx")
-        try statement.bind([.text(prefix)])
+            "SELECT idx, entry FROM ledger_entries WHERE kind = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY kind, idx")
+        try statement.bind([.text(kind), .integer(Int64(indices.lowerBound)), .integer(Int64(indices.upperBound))])
         defer { statement.reset() }
         while try statement.step() {
             try body(Int(statement.integer(0)), statement.blobBuffer(1))

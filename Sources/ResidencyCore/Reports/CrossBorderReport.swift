@@ -1,6 +1,46 @@
 /// Cross-border access over a period: who reached which tenant's data from where, on what legal basis and
 /// grant; break-glass grants and their reviews; refused attempts. Every line carries its ledger index.
 public struct CrossBorderReport: Sendable {
+    /// The grant an access was made under, as the ledger recorded it up to that access. Shared by every
+    /// access under one grant, so a report of millions of lines keeps one copy of each justification.
+    public final class Grant: Sendable, Hashable {
+        public let justification: String
+        public let ticket: String
+        public let basis: String
+        public let basisRule: String
+        /// `approved`, `auto-approved`, `break-glass`, `denied`, `dismissed`, `pending` or `unknown`.
+        public let decision: String
+        public let decidedBy: String
+        public let breakGlass: Bool
+
+        public init(justification: String, ticket: String, basis: String, basisRule: String, decision: String, decidedBy: String, breakGlass: Bool) {
+            self.justification = justification
+            self.ticket = ticket
+            self.basis = basis
+            self.basisRule = basisRule
+            self.decision = decision
+            self.decidedBy = decidedBy
+            self.breakGlass = breakGlass
+        }
+
+        /// An access whose request the ledger has no filing for.
+        public static let unknown = Grant(
+            justification: "", ticket: "", basis: "", basisRule: "", decision: "unknown", decidedBy: "", breakGlass: false)
+
+        public static func == (a: Grant, b: Grant) -> Bool {
+            a === b
+                || ((a.justification, a.ticket, a.basis, a.basisRule) == (b.justification, b.ticket, b.basis, b.basisRule)
+                    && (a.decision, a.decidedBy, a.breakGlass) == (b.decision, b.decidedBy, b.breakGlass))
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(justification)
+            hasher.combine(ticket)
+            hasher.combine(basis)
+            hasher.combine(decision)
+        }
+    }
+
     public struct Access: Sendable, Hashable {
         public let ledgerIndex: Int
         public let time: Int64
@@ -12,15 +52,17 @@ public struct CrossBorderReport: Sendable {
         public let dataClass: String
         public let mode: String
         public let resource: String
-        public let justification: String
-        public let ticket: String
-        public let basis: String
-        public let basisRule: String
-        public let decision: String
-        public let decidedBy: String
-        public let breakGlass: Bool
+        public var grant: Grant
 
-        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, dataClass: String, mode: String, resource: String, justification: String, ticket: String, basis: String, basisRule: String, decision: String, decidedBy: String, breakGlass: Bool) {
+        public var justification: String { grant.justification }
+        public var ticket: String { grant.ticket }
+        public var basis: String { grant.basis }
+        public var basisRule: String { grant.basisRule }
+        public var decision: String { grant.decision }
+        public var decidedBy: String { grant.decidedBy }
+        public var breakGlass: Bool { grant.breakGlass }
+
+        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, dataClass: String, mode: String, resource: String, grant: Grant) {
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant
@@ -31,13 +73,7 @@ public struct CrossBorderReport: Sendable {
             self.dataClass = dataClass
             self.mode = mode
             self.resource = resource
-            self.justification = justification
-            self.ticket = ticket
-            self.basis = basis
-            self.basisRule = basisRule
-            self.decision = decision
-            self.decidedBy = decidedBy
-            self.breakGlass = breakGlass
+            self.grant = grant
         }
     }
 
