@@ -125,7 +125,7 @@ extension Controller {
         } catch let error as TenantDataError {
             throw ControllerError.storage(error.description)
         } catch let error as DatabaseError {
-            throw ControllerError.storage(error.description)
+            throw ControllerError.classify(error)!
         }
     }
 }

@@ -62,7 +62,7 @@ extension Controller {
             throw error
         } catch {
             reloadOccupancy()
-            throw ControllerError.storage(String(describing: error))
+            throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
         _ = try? ledger.signCheckpoint()
         switch outcome {
@@ -73,8 +73,9 @@ extension Controller {
                 do {
                     try dataPlane.provision(region: result.tenant.region, tenant: result.tenant.id)
                 } catch {
-                    throw ControllerError.storage(
-                        "tenant \(result.tenant.id) was created but its data could not be provisioned: \(error)")
+                    let context = "tenant \(result.tenant.id) was created but its data could not be provisioned (the server provisions it at its next start)"
+                    throw ControllerError.classify(error, context: context)
+                        ?? ControllerError.storage("\(context): \(error)")
                 }
             }
             return result

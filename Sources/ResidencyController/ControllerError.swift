@@ -1,4 +1,6 @@
+import Foundation
 import ResidencyCore
+import ResidencyStore
 
 /// Refusals and failures of the use cases. The server maps each to an HTTP status; the CLI prints it.
 public enum ControllerError: Error, Sendable, CustomStringConvertible {
@@ -19,6 +21,8 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
     case conflict(code: String, message: String)
     /// A storage failure: the message, never half-written state.
     case storage(String)
+    /// The disk holding the data directory is full (HTTP 507): the write was not made.
+    case outOfSpace(String)
 
     public var description: String {
         switch self {
@@ -32,6 +36,28 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
         case .refused(_, let message, _): return message
         case .conflict(_, let message): return message
         case .storage(let message): return "storage error: \(message)"
+        case .outOfSpace(let message):
+            return "the disk holding the data directory is full (\(message)); free space and retry"
+        }
+    }
+
+    /// Classifies a failure from below the controller: a full disk (SQLite's SQLITE_FULL, or ENOSPC, EDQUOT or
+    /// EFBIG from the file system) is `.outOfSpace`, any other store or file error `.storage`; a
+    /// `ControllerError` passes through. Nil for anything else (a bug, answered as an internal error).
+    public static func classify(_ error: any Error, context: String = "") -> ControllerError? {
+        let prefix = context.isEmpty ? "" : context + ": "
+        switch error {
+        case let error as ControllerError: return error
+        case let error as DatabaseError:
+            return error.isDiskFull ? .outOfSpace(prefix + error.message) : .storage(prefix + error.description)
+        case let error as POSIXError where [.ENOSPC, .EDQUOT, .EFBIG].contains(error.code):
+            return .outOfSpace(prefix + error.localizedDescription)
+        case let error as CocoaError:
+            if let underlying = error.underlying as? POSIXError, [.ENOSPC, .EDQUOT, .EFBIG].contains(underlying.code) {
+                return .outOfSpace(prefix + underlying.localizedDescription)
+            }
+            return .storage(prefix + String(describing: error))
+        default: return nil
         }
     }
 }

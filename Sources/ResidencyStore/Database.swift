@@ -45,6 +45,19 @@ public final class Database {
         }
     }
 
+    /// Copies everything in the WAL into the main file and empties the WAL; throws if another connection
+    /// kept it from finishing.
+    public func checkpointTruncating() throws(DatabaseError) {
+        var logFrames: Int32 = 0
+        var checkpointed: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_TRUNCATE, &logFrames, &checkpointed)
+        guard code == SQLITE_OK else { throw DatabaseError(connection: connection, code: code) }
+        guard logFrames == checkpointed else {
+            throw DatabaseError(
+                code: SQLITE_BUSY, message: "checkpoint of \(path) copied \(checkpointed) of \(logFrames) WAL frames")
+        }
+    }
+
     deinit {
         statementCache.removeAll()
         sqlite3_close_v2(connection)
@@ -107,7 +120,7 @@ public final class Database {
         try statement(sql).first(values) { $0.isNull(0) ? nil : $0.integer(0) } ?? nil
     }
 
-    func scalarText(_ sql: String) throws(DatabaseError) -> String? {
+    public func scalarText(_ sql: String) throws(DatabaseError) -> String? {
         let statement = try Statement(database: self, sql: sql)
         try statement.bind([])
         return try statement.step() ? Row(handle: statement.handle).optionalText(0) : nil

@@ -1,23 +1,32 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An error SQLite reported, with the statement that caused it.
 public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     /// The extended result code.
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The operating system's errno behind an I/O error (ENOSPC when a write found the disk full), or 0.
+    public let systemErrno: Int32
 
-    init(code: Int32, message: String, sql: String? = nil) {
+    init(code: Int32, message: String, sql: String? = nil, systemErrno: Int32 = 0) {
         self.code = code
         self.message = message
         self.sql = sql
+        self.systemErrno = systemErrno
     }
 
     init(connection: OpaquePointer?, code: Int32, sql: String? = nil) {
         let message =
             connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
             ?? String(cString: sqlite3_errstr(code))
-        self.init(code: code, message: message, sql: sql)
+        self.init(code: code, message: message, sql: sql, systemErrno: connection.map { sqlite3_system_errno($0) } ?? 0)
     }
 
     /// The primary result code (the low byte of the extended one).
@@ -25,7 +34,15 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
 
     public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
-    public var isDiskFull: Bool { primaryCode == SQLITE_FULL }
+    /// SQLite's own "disk full", a failure to grow the WAL index, or an I/O error (a write, an fsync) whose
+    /// cause was ENOSPC, EDQUOT or EFBIG.
+    public var isDiskFull: Bool {
+        // Growing the shared-memory WAL index fails only for want of space, and SQLite does not keep its errno.
+        // (SQLITE_IOERR_SHMSIZE is a macro Swift does not import.)
+        let shmSize = SQLITE_IOERR | (19 << 8)
+        return primaryCode == SQLITE_FULL || code == shmSize
+            || (primaryCode == SQLITE_IOERR && [ENOSPC, EDQUOT, EFBIG].contains(systemErrno))
+    }
 
     public var description: String {
         var text = "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"

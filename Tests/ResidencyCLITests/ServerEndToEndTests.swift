@@ -28,20 +28,21 @@ final class ServerProcess: Sendable {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    init(extraArguments: [String] = []) throws {
-        data = FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
+    /// Starts a server on a fresh data directory, or on `data` (a restart).
+    init(data: URL? = nil, extraArguments: [String] = []) throws {
+        self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
         process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", data.path] + extraArguments
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.data.path] + extraArguments
         process.currentDirectoryURL = CLIRun.root
         process.standardOutput = FileHandle.nullDevice
         errors = Pipe()
         process.standardError = errors
         try process.run()
-        // The first line on stderr names the bound port.
+        // A line on stderr names the bound port (after any start-up repairs it reports).
         var text = ""
         let handle = errors.fileHandleForReading
-        while !text.contains("\n") {
+        while text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) == nil {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
@@ -57,6 +58,19 @@ final class ServerProcess: Sendable {
 
     func token(role: String, name: String) throws -> String {
         try Self.run(["tokens", "create", "--role", role, "--name", name, "--data", data.path])
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait, keeping the data directory.
+    func terminate() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// SIGTERM, then the exit status.

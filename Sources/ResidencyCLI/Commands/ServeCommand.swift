@@ -113,6 +113,10 @@ enum ServeCommand {
                 sinceLifecycle += 0.25
                 if sinceLifecycle >= retentionInterval {
                     sinceLifecycle = 0
+                    // Data a signup could not provision (a full disk) is provisioned once space is back.
+                    if let repaired = try? controller.provisionMissingTenantData(), !repaired.isEmpty {
+                        context.printError("residency: provisioned missing data for \(repaired.count) tenants")
+                    }
                     do {
                         let steps = try controller.runLifecycle()
                         if !steps.isEmpty { context.printError("residency: retention applied \(steps.count) actions") }

@@ -75,7 +75,11 @@ public final class APIApplication: Sendable {
         } catch let error as ControllerError {
             response = APIError(error).response
         } catch {
-            response = APIError(status: 500, code: "internal", message: "internal error (request \(id))").response
+            if let classified = ControllerError.classify(error) {
+                response = APIError(classified).response
+            } else {
+                response = APIError(status: 500, code: "internal", message: "internal error (request \(id))").response
+            }
         }
         response.headers.append(("X-Request-Id", id))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

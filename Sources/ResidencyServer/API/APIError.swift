@@ -64,6 +64,8 @@ public struct APIError: Error, Sendable {
             self.init(
                 status: 503, code: "storage_unavailable",
                 message: "the store could not complete the request: \(message)")
+        case .outOfSpace:
+            self.init(status: 507, code: "insufficient_storage", message: error.description)
         }
     }
 }

@@ -60,6 +60,7 @@ public enum HTTPStatus {
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
         case 503: return "Service Unavailable"
+        case 507: return "Insufficient Storage"
         case 505: return "HTTP Version Not Supported"
         default: return "Status \(status)"
         }

@@ -49,6 +49,8 @@ public final class HTTPServer: Sendable {
         self.handler = handler
         self.rejecter = rejecter
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (ulimit -f) must turn into write errors the API reports, not kill the server.
+        signal(SIGXFSZ, SIG_IGN)
         (listener, port) = try Self.bind(configuration.address)
     }
 

@@ -39,7 +39,12 @@ public struct DataPlane: Sendable {
         if FileManager.default.fileExists(atPath: path) { return }
         let partial = path + ".partial"
         Self.removeDatabaseFiles(at: partial)
-        _ = try TenantDatabase.provision(at: partial, tenant: tenant)
+        do {
+            // The schema is moved from the WAL into the main file before the file is published: `publish`
+            // renames the main file only, so nothing may be left in the WAL (a close does not promise that).
+            let created = try TenantDatabase.provision(at: partial, tenant: tenant)
+            try created.database.checkpointTruncating()
+        }
         try Self.publish(partial, as: path)
     }
 
@@ -74,6 +79,10 @@ public struct DataPlane: Sendable {
     /// so after a crash the name either is absent or names complete data.
     static func publish(_ partial: String, as path: String) throws {
         try syncFile(partial)
+        var status = stat()
+        if stat(partial + "-wal", &status) == 0, status.st_size > 0 {
+            throw TenantDataError.io("\(partial)-wal still holds \(status.st_size) bytes; refusing to publish without them")
+        }
         for suffix in ["-wal", "-shm"] { unlink(partial + suffix) }
         guard rename(partial, path) == 0 else {
             throw TenantDataError.io("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
