@@ -67,13 +67,27 @@ extension Controller {
     /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. Looked up on
     /// every request, so a revocation (even by another process) takes effect at once.
     public func authenticate(bearer secret: String) -> Caller? {
+        if case .caller(let caller) = authentication(bearer: secret) { return caller }
+        return nil
+    }
+
+    /// What a bearer token is: a live caller, a revoked token (whose use is worth recording), or nothing.
+    public func authentication(bearer secret: String) -> Authentication {
         guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else {
-            return nil
+            return .unknown
         }
         let hash = SHA256.hash(Array(secret.utf8)).bytes
         guard let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
-            ConstantTime.equal(record.hash, hash), record.revokedAt == nil, let role = Role(rawValue: record.role)
-        else { return nil }
-        return Caller(tokenName: record.name, role: role, tenant: record.tenant)
+            ConstantTime.equal(record.hash, hash), let role = Role(rawValue: record.role)
+        else { return .unknown }
+        guard record.revokedAt == nil else { return .revoked(Caller(tokenName: record.name, role: role, tenant: record.tenant)) }
+        return .caller(Caller(tokenName: record.name, role: role, tenant: record.tenant))
     }
+}
+
+public enum Authentication: Sendable {
+    case caller(Caller)
+    /// A token that was real and has been revoked.
+    case revoked(Caller)
+    case unknown
 }

@@ -20,7 +20,9 @@ public final class Database {
     ///
     /// `create: false` refuses a missing file instead of making an empty one (a tenant's data that has moved
     /// away must not reappear empty); `pageSize` applies to a new file only, before WAL fixes it.
-    public init(path: String, create: Bool = true, pageSize: Int? = nil) throws(DatabaseError) {
+    /// `wal: false` keeps a rollback journal: for a file built whole and published by rename, whose every
+    /// byte must be in the main file when it is closed (the first opener of the published file turns WAL on).
+    public init(path: String, create: Bool = true, pageSize: Int? = nil, wal: Bool = true) throws(DatabaseError) {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
@@ -35,26 +37,13 @@ public final class Database {
         sqlite3_busy_timeout(handle, 5_000)
         try execute("PRAGMA foreign_keys = ON")
         if let pageSize { try execute("PRAGMA page_size = \(pageSize)") }
-        if path != ":memory:" {
+        if path != ":memory:" && wal {
             let mode = try scalarText("PRAGMA journal_mode = WAL")
             guard mode == "wal" else {
                 throw DatabaseError(
                     code: SQLITE_ERROR, message: "journal_mode answered \(mode ?? "nothing"), expected wal")
             }
             try execute("PRAGMA synchronous = FULL")
-        }
-    }
-
-    /// Copies everything in the WAL into the main file and empties the WAL; throws if another connection
-    /// kept it from finishing.
-    public func checkpointTruncating() throws(DatabaseError) {
-        var logFrames: Int32 = 0
-        var checkpointed: Int32 = 0
-        let code = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_TRUNCATE, &logFrames, &checkpointed)
-        guard code == SQLITE_OK else { throw DatabaseError(connection: connection, code: code) }
-        guard logFrames == checkpointed else {
-            throw DatabaseError(
-                code: SQLITE_BUSY, message: "checkpoint of \(path) copied \(checkpointed) of \(logFrames) WAL frames")
         }
     }
 

@@ -218,4 +218,60 @@ let acknowledgedChecker = #"""
         let restarted = try ServerProcess(data: server.data)
         try Self.checkAgreement(restarted, token: token, acks: acks, atLeast: 5)
     }
+
+    /// Broken framing on every route over a real socket: a body larger than the limit, a body cut short by a
+    /// closed connection, a header flood, garbage instead of a request. The server answers 4xx or hangs up,
+    /// never 5xx, and serves the next caller.
+    @Test func hostileBytesOverTheWire() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let token = try server.token(role: "admin", name: "ops")
+        let output = try server.python(
+            #"""
+            import http.client, json, os, socket
+            port, token = int(os.environ["PORT"]), os.environ["TOKEN"]
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", "/openapi.json"); spec = json.loads(c.getresponse().read())
+            def raw(data, expect_answer=True):
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(data)
+                if not expect_answer:
+                    s.close(); return None
+                s.shutdown(socket.SHUT_WR)
+                answer = b""
+                try:
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk: break
+                        answer += chunk
+                except ConnectionResetError:
+                    pass  # the server hung up on bytes it had refused to read
+                s.close()
+                return int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/1.1 ") else None
+            statuses = {}
+            for path, operations in spec["paths"].items():
+                target = path.replace("{id}", "tn_0193a2b4c5d6e7f8091a2b").replace("{collection}", "contacts").replace("{key}", "k")
+                for method in operations:
+                    if method not in ("post", "put"): continue
+                    head = f"{method.upper()} {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                    statuses.setdefault("oversized", []).append(raw((head + "Content-Length: 1000000000\r\n\r\n{").encode()))
+                    raw((head + "Content-Length: 100\r\n\r\n{\"name\"").encode(), expect_answer=False)
+                    statuses.setdefault("chunked-garbage", []).append(raw((head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n").encode()))
+            statuses["header-flood"] = [raw(b"GET /healthz HTTP/1.1\r\n" + b"X-A: b\r\n" * 20000 + b"\r\n")]
+            statuses["garbage"] = [raw(b"\x00\xff\xfe GARBAGE\r\n\r\n")]
+            statuses["bad-version"] = [raw(b"GET / HTTP/9.9\r\n\r\n")]
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", "/healthz"); statuses["after"] = [c.getresponse().status]
+            print(json.dumps(statuses))
+            """#, token: token)
+        let statuses = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [Int?]] ?? [:]
+        #expect((statuses["oversized"] ?? []).count > 15)
+        #expect((statuses["oversized"] ?? []).allSatisfy { $0 == 413 }, "\(output)")
+        for kind in ["chunked-garbage", "header-flood", "garbage", "bad-version"] {
+            #expect(
+                (statuses[kind] ?? [nil]).allSatisfy { $0.map { (400..<500).contains($0) || $0 == 505 } ?? true },
+                "\(kind): \(output)")
+        }
+        #expect(statuses["after"] == [200])
+    }
 }

@@ -305,9 +305,9 @@ struct FixtureFailure: Error {
         else { throw FixtureFailure("malformed checkpoint") }
         let verified = try Checkpoint.verified(note: note, verifier: try NoteVerifier(encoded: key))
         #expect(verified.size == Int(size))
-        // policy.loaded, a token.created per role, 5 tenant.created.
+        // policy.loaded, a token.created per role, 5 tenant.created, and the ops token's refused call.
         let roles = Role.allCases.count
-        #expect(size == 1 + roles + 5)
+        #expect(size == 1 + roles + 5 + 1)
 
         let entries = api.send("GET", "/v1/ledger/entries?from=\(1 + roles)&to=\(3 + roles)", role: .compliance)
         guard case .array(let rows) = entries.json?["entries"] else { throw FixtureFailure("no entries") }

@@ -81,6 +81,22 @@ import Testing
         #expect(throws: TenantDataError.missing(path: path)) { try TenantDatabase(path: path) }
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    /// A signup's provision and the repair pass may provision one tenant at once; neither may delete the
+    /// other's half-built file, and the published database always has its schema in the main file.
+    @Test func concurrentProvisionsOfOneTenantPublishOneCompleteDatabase() throws {
+        let plane = DataPlane(dataDirectory: try DataDirectory(directory))
+        for round in 0..<20 {
+            let tenant = "tn_0193a2b4c5d6e7f8091a\(String(format: "%02d", round))"
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { try plane.provision(region: "eu", tenant: tenant) } catch { Issue.record("\(error)") }
+            }
+            let path = plane.path(region: "eu", tenant: tenant)
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+            #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
+            #expect(try plane.open(region: "eu", tenant: tenant).sequence() == 0)
+        }
+    }
 }
 
 /// SplitMix64: a small deterministic generator so a failing seed reproduces.

@@ -44,12 +44,17 @@ public enum TenantCollection: String, Sendable, Hashable, CaseIterable {
 
     /// Record keys are chosen by the application: short, printable, no path or SQL metacharacters needed.
     public static func isValidKey(_ key: String) -> Bool {
-        !key.isEmpty && key.utf8.count <= 200
+        // The first character is a letter or digit, so "." and ".." — path segments to any tool downstream —
+        // are never keys.
+        guard let first = key.utf8.first,
+            (0x30...0x39).contains(first) || (0x41...0x5A).contains(first) || (0x61...0x7A).contains(first)
+        else { return false }
+        return key.utf8.count <= 200
             && key.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0)
                 || (0x61...0x7A).contains($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x40
             }
     }
-    public static let keyRule = "1-200 characters of A-Z a-z 0-9 - _ . @"
+    public static let keyRule = "1-200 characters of A-Z a-z 0-9 - _ . @, starting with a letter or digit"
 }
 
 /// One value of a tenant record.

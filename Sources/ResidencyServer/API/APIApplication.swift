@@ -57,9 +57,15 @@ public final class APIApplication: Sendable {
             case .found(let route, let parameters):
                 routeLabel = route.template
                 if let roles = route.roles {
-                    caller = try authenticate(request)
+                    caller = try authenticate(request, route: route, parameters: parameters, requestID: id)
                     guard let caller, caller.role == .admin || roles.contains(caller.role) else {
                         let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
+                        if let caller {
+                            controller.recordRefusedCall(
+                                RefusedCall(
+                                    caller: caller, reason: .role, method: request.method, route: route.template,
+                                    tenant: Self.targetTenant(route: route, parameters: parameters), requestID: id))
+                        }
                         throw APIError(
                             status: 403, code: "forbidden",
                             message:
@@ -124,22 +130,36 @@ public final class APIApplication: Sendable {
         return response
     }
 
-    func authenticate(_ request: HTTPRequest) throws(APIError) -> Caller {
+    func authenticate(
+        _ request: HTTPRequest, route: Route, parameters: [String: String], requestID: String
+    ) throws(APIError) -> Caller {
         guard let header = request.header("authorization") else {
             var error = APIError(status: 401, code: "unauthenticated", message: "send Authorization: Bearer <token>")
             error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\"")]
             throw error
         }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer",
-            let caller = controller.authenticate(bearer: String(parts[1]))
-        else {
+        let authentication =
+            parts.count == 2 && parts[0].lowercased() == "bearer"
+            ? controller.authentication(bearer: String(parts[1])) : .unknown
+        if case .revoked(let holder) = authentication {
+            controller.recordRefusedCall(
+                RefusedCall(
+                    caller: holder, reason: .revokedToken, method: request.method, route: route.template,
+                    tenant: Self.targetTenant(route: route, parameters: parameters), requestID: requestID))
+        }
+        guard case .caller(let caller) = authentication else {
             var error = APIError(
                 status: 401, code: "invalid_token", message: "the bearer token is unknown, malformed or revoked")
             error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\", error=\"invalid_token\"")]
             throw error
         }
         return caller
+    }
+
+    /// The tenant a route's path names (`/v1/tenants/{id}/…`), for the record of a refused call.
+    static func targetTenant(route: Route, parameters: [String: String]) -> String? {
+        route.template.hasPrefix("/v1/tenants/{id}") ? parameters["id"] : nil
     }
 
     /// The caller's X-Request-Id when it is a short token, else a fresh random one.

@@ -42,11 +42,11 @@ enum AccessRoutes {
                 scope: scope, hours: hours)
         }
         /// The request, hidden from a tenant administrator of another tenant.
-        @Sendable func visible(_ id: String, to caller: Caller?) throws -> AccessRequest {
+        @Sendable func visible(_ id: String, context: RequestContext) throws -> AccessRequest {
             let request = try controller.accessRequest(id: id)
-            if let tenant = caller?.tenant, tenant != request.tenant {
-                throw ControllerError.notFound(kind: "access request", id: id)
-            }
+            try TenantScope.check(
+                request.tenant, kind: "access request", id: id, context: context, controller: controller,
+                route: "/v1/access-requests/{id}")
             return request
         }
         @Sendable func answer(_ request: AccessRequest, status: Int = 200) -> HTTPResponse {
@@ -97,11 +97,11 @@ enum AccessRoutes {
                 return .json(.object([("access_requests", .array(requests.map { $0.jsonValue(at: now) }))]))
             },
             Route("GET", "/v1/access-requests/{id}", roles: [.support, .compliance]) { context in
-                answer(try visible(context.parameters["id"]!, to: context.caller))
+                answer(try visible(context.parameters["id"]!, context: context))
             },
             Route("POST", "/v1/access-requests/{id}/review", roles: [.compliance]) { context in
                 let id = context.parameters["id"]!
-                _ = try visible(id, to: context.caller)
+                _ = try visible(id, context: context)
                 let (_, note) = try text(context.request, fields: ["note"], required: "note")
                 return answer(try controller.reviewAccess(id: id, by: context.caller!, note: note))
             },
@@ -133,9 +133,8 @@ enum AccessRoutes {
             },
             Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance]) { context in
                 let id = context.parameters["id"]!
-                if let tenant = context.caller?.tenant, tenant != id {
-                    throw ControllerError.notFound(kind: "tenant", id: id)
-                }
+                try TenantScope.check(
+                    id, context: context, controller: controller, route: "/v1/tenants/{id}/customer-approval")
                 let body = try RequestBody(context.request, fields: ["enabled"])
                 let enabled = body.object.required("enabled")?.bool()
                 try body.check()
@@ -147,7 +146,7 @@ enum AccessRoutes {
             routes.append(
                 Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance]) { context in
                     let id = context.parameters["id"]!
-                    _ = try visible(id, to: context.caller)
+                    _ = try visible(id, context: context)
                     let (body, reason) = try text(context.request, fields: ["reason", "hours"], required: "reason")
                     let hours = body.object.optional("hours")?.integer(in: 1...8760).map(Int.init)
                     try body.check()
@@ -161,7 +160,7 @@ enum AccessRoutes {
             routes.append(
                 Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles) { context in
                     let id = context.parameters["id"]!
-                    _ = try visible(id, to: context.caller)
+                    _ = try visible(id, context: context)
                     let (_, reason) = try text(context.request, fields: ["reason"], required: nil)
                     return answer(try controller.closeAccess(id: id, closing, by: context.caller!, reason: reason))
                 })

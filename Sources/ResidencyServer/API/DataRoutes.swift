@@ -8,9 +8,8 @@ enum DataRoutes {
     static func all(controller: Controller) -> [Route] {
         @Sendable func target(_ context: RequestContext) throws -> (tenant: String, collection: TenantCollection) {
             let tenant = context.parameters["id"]!
-            if let scoped = context.caller?.tenant, scoped != tenant {
-                throw ControllerError.notFound(kind: "tenant", id: tenant)
-            }
+            try TenantScope.check(
+                tenant, context: context, controller: controller, route: "/v1/tenants/{id}/data/{collection}")
             let name = context.parameters["collection"]!
             guard let collection = TenantCollection(rawValue: name) else {
                 throw APIError(

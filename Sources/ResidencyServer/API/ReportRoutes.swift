@@ -28,7 +28,10 @@ enum ReportRoutes {
                 let chosen = try format(request)
                 var tenant = request.queryValue("tenant")
                 if let scoped = context.caller?.tenant {
-                    if let tenant, tenant != scoped { throw ControllerError.notFound(kind: "tenant", id: tenant) }
+                    if let tenant {
+                        try TenantScope.check(
+                            tenant, context: context, controller: controller, route: "/v1/reports/cross-border")
+                    }
                     tenant = scoped
                 }
                 let report = try controller.crossBorderReport(

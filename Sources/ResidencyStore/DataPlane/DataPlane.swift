@@ -37,14 +37,16 @@ public struct DataPlane: Sendable {
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = path(region: region, tenant: tenant)
         if FileManager.default.fileExists(atPath: path) { return }
+        // Two provisions of one tenant (a signup and the repair pass) must not interleave: the second would
+        // delete the first one's partial file and journal under it.
+        let lock = try Self.lockDirectory(directory.path)
+        defer { close(lock) }
+        if FileManager.default.fileExists(atPath: path) { return }
         let partial = path + ".partial"
         Self.removeDatabaseFiles(at: partial)
-        do {
-            // The schema is moved from the WAL into the main file before the file is published: `publish`
-            // renames the main file only, so nothing may be left in the WAL (a close does not promise that).
-            let created = try TenantDatabase.provision(at: partial, tenant: tenant)
-            try created.database.checkpointTruncating()
-        }
+        // Built with a rollback journal, so the schema is in the main file when it is published: `publish`
+        // renames the main file only (a WAL-mode close did not always fold the WAL back in under load).
+        _ = try TenantDatabase.provision(at: partial, tenant: tenant)
         try Self.publish(partial, as: path)
     }
 
@@ -69,6 +71,23 @@ public struct DataPlane: Sendable {
     /// Regions with a directory on disk (including ones the catalog no longer names).
     public func regionsOnDisk() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// An exclusive flock on a region's directory, held by the returned descriptor until it is closed. flock
+    /// excludes other descriptors in this process as well as other processes.
+    static func lockDirectory(_ path: String) throws -> Int32 {
+        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let message = String(cString: strerror(errno))
+                close(descriptor)
+                throw TenantDataError.io("cannot lock \(path): \(message)")
+            }
+        }
+        return descriptor
     }
 
     static func removeDatabaseFiles(at path: String) {

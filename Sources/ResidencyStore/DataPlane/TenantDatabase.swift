@@ -24,7 +24,7 @@ public final class TenantDatabase {
     }
 
     private init(creating path: String) throws {
-        database = try Database(path: path, create: true, pageSize: Self.pageSize)
+        database = try Database(path: path, create: true, pageSize: Self.pageSize, wal: false)
     }
 
     /// Creates the database with its schema (idempotent: an existing one is opened and left as it is).
