@@ -18,12 +18,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // epoll, eventfd and atomics on shared memory, which the Glibc module lacks (headers only; nothing to link).
+        .systemLibrary(name: "CLinux"),
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
-        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite"]),
+        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux"]),
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
         .target(
             name: "ResidencyServer",
-            dependencies: ["ResidencyCore", "ResidencyController"],
+            dependencies: ["ResidencyCore", "ResidencyController", "CLinux"],
             resources: [.copy("openapi.json")]
         ),
         .target(

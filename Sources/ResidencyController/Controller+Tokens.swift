@@ -42,6 +42,7 @@ extension Controller {
                     body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))
             }
         }
+        pool.tokenChanges.increment()
         return secret
     }
 
@@ -61,11 +62,13 @@ extension Controller {
                 in: database, time: now, kind: "token.revoked", actor: actor, body: .object([("name", .string(name))]))
             return true
         }
+        // After the commit: a server that then sees the counter move reads the revoked row.
+        pool.tokenChanges.increment()
         guard revoked else { throw ControllerError.notFound(kind: "live token", id: name) }
     }
 
-    /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. Looked up on
-    /// every request, so a revocation (even by another process) takes effect at once.
+    /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. A revocation,
+    /// even by another process, takes effect at the next request (see `TokenCache`).
     public func authenticate(bearer secret: String) -> Caller? {
         if case .caller(let caller) = authentication(bearer: secret) { return caller }
         return nil
@@ -77,11 +80,19 @@ extension Controller {
             return .unknown
         }
         let hash = SHA256.hash(Array(secret.utf8)).bytes
-        guard let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
+        let epoch = tokenCache.epoch()
+        if let cached = tokenCache.lookup(hash, epoch: epoch) { return cached }
+        let authentication: Authentication
+        if let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
             ConstantTime.equal(record.hash, hash), let role = Role(rawValue: record.role)
-        else { return .unknown }
-        guard record.revokedAt == nil else { return .revoked(Caller(tokenName: record.name, role: role, tenant: record.tenant)) }
-        return .caller(Caller(tokenName: record.name, role: role, tenant: record.tenant))
+        {
+            let caller = Caller(tokenName: record.name, role: role, tenant: record.tenant)
+            authentication = record.revokedAt == nil ? .caller(caller) : .revoked(caller)
+        } else {
+            authentication = .unknown
+        }
+        tokenCache.store(hash, authentication, epoch: epoch)
+        return authentication
     }
 }
 

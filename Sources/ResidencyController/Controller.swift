@@ -22,6 +22,8 @@ public final class Controller: Sendable {
     public let commandMovers: [CommandMoverConfiguration]
     /// Migrations this process is carrying forward, and the background runner.
     let migrationRuns = MigrationRuns()
+    /// Callers of recently seen tokens (revocations by any process still take effect at once).
+    let tokenCache: TokenCache
 
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
@@ -37,6 +39,7 @@ public final class Controller: Sendable {
         self.placer = SignupPlacer(policies: policies, locator: locator)
         self.pool = pool
         self.clock = clock
+        self.tokenCache = TokenCache(changes: pool.tokenChanges)
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })

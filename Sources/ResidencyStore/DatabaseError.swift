@@ -59,6 +59,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case journalModeRefused(path: String, mode: String)
     /// Another server holds the data directory.
     case directoryInUse(path: String, pid: String)
+    /// A shared counter file could not be opened or mapped.
+    case cannotMap(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -70,6 +72,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .directoryInUse(let path, let pid):
             return
                 "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"
+        case .cannotMap(let path, let reason):
+            return "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"
         case .journalModeRefused(let path, let mode):
             return
                 "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"

@@ -9,10 +9,14 @@ public final class DatabasePool: Sendable {
     private let idleReaders: [ReaderShard]
     private let openReader: @Sendable () throws -> Database
     public let path: String
+    /// Bumped after every committed change to the tokens table, by whichever process made it; caches of who
+    /// a token belongs to are valid only while it stands still.
+    public let tokenChanges: SharedCounter
 
     /// Opens the data directory's database, migrating it to the latest schema.
     public init(directory: DataDirectory) throws {
         let writer = try directory.openDatabase()
+        tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
         path = writer.path
         self.writer = Mutex(PooledConnection(writer))
         idleReaders = (0..<8).map { _ in ReaderShard() }
@@ -25,6 +29,7 @@ public final class DatabasePool: Sendable {
         let database = try Database(path: ":memory:")
         try database.migrate()
         path = ":memory:"
+        tokenChanges = SharedCounter()
         let connection = PooledConnection(database)
         writer = Mutex(connection)
         idleReaders = []

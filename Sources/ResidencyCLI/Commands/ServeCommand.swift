@@ -68,7 +68,8 @@ enum ServeCommand {
         let application = APIApplication(controller: controller) { log.write($0) }
         let server = try HTTPServer(
             configuration: configuration, handler: { application.respond(to: $0) },
-            rejecter: { application.rejection(status: $0, message: $1) })
+            rejecter: { application.rejection(status: $0, message: $1) },
+            inlineHandler: { application.respondInline(to: $0) })
 
         let signals = DispatchQueue(label: "residency.signals")
         var sources: [DispatchSourceSignal] = []

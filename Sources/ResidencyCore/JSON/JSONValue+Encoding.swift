@@ -48,6 +48,14 @@ extension JSONValue {
     }
 
     /// Human-facing JSON in member order, two-space indented when `pretty`.
+    /// The compact (or pretty) form as UTF-8 bytes, without a detour through `String`.
+    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(into: &output, pretty: pretty, indent: 0)
+        return output
+    }
+
     public func encoded(pretty: Bool = false) -> String {
         var output: [UInt8] = []
         write(into: &output, pretty: pretty, indent: 0)
@@ -89,7 +97,7 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ string: String, into output: inout [UInt8]) {
+    public static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in

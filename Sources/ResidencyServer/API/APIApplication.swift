@@ -11,6 +11,7 @@ public final class APIApplication: Sendable {
     let openAPIDocument: [UInt8]
     /// Receives one JSON line per request.
     let accessLog: @Sendable (String) -> Void
+    let requestIDs = RequestIDs()
 
     public init(controller: Controller, metrics: Metrics = Metrics(), accessLog: @escaping @Sendable (String) -> Void) {
         self.controller = controller
@@ -36,13 +37,45 @@ public final class APIApplication: Sendable {
 
     /// Answers one request and records it (metrics, access log).
     public func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
+        respond(
+            to: request, match: router.match(method: request.method, segments: request.pathSegments),
+            authentication: nil, requestID: requestID)
+    }
+
+    /// The answer when it can be given on an event loop without blocking; nil sends the request to the handler
+    /// pool (`respond(to:)`). Inline: unmatched paths and methods, and `inline` routes called without a token, with
+    /// an unknown one (a 401 writes nothing), or by an unscoped token of a role the route accepts. A revoked
+    /// token, a refused role and a tenant-scoped token may each lead to a refusal recorded in the ledger — a
+    /// durable write — so those go to the pool.
+    public func respondInline(to request: HTTPRequest) -> HTTPResponse? {
+        let match = router.match(method: request.method, segments: request.pathSegments)
+        guard case .found(let route, _) = match else {
+            return respond(to: request, match: match, authentication: nil, requestID: nil)
+        }
+        guard route.inline else { return nil }
+        var authentication: Authentication?
+        if let roles = route.roles {
+            authentication = self.authentication(of: request)
+            switch authentication {
+            case .caller(let caller):
+                guard caller.tenant == nil, caller.role == .admin || roles.contains(caller.role) else { return nil }
+            case .revoked: return nil
+            case .unknown, nil: break
+            }
+        }
+        return respond(to: request, match: match, authentication: authentication, requestID: nil)
+    }
+
+    private func respond(
+        to request: HTTPRequest, match: Router.Match, authentication: Authentication?, requestID: String?
+    ) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
-        let id = requestID ?? Self.requestID(from: request)
+        let id = requestID ?? self.requestID(from: request)
         var routeLabel = "unmatched"
         var caller: Caller?
         var response: HTTPResponse
         do {
-            switch router.match(method: request.method, segments: request.pathSegments) {
+            switch match {
             case .notFound:
                 throw APIError(status: 404, code: "not_found", message: "no route for \(request.path)")
             case .methodNotAllowed(let allow, let template):
@@ -57,7 +90,8 @@ public final class APIApplication: Sendable {
             case .found(let route, let parameters):
                 routeLabel = route.template
                 if let roles = route.roles {
-                    caller = try authenticate(request, route: route, parameters: parameters, requestID: id)
+                    caller = try authenticate(
+                        request, given: authentication, route: route, parameters: parameters, requestID: id)
                     guard let caller, caller.role == .admin || roles.contains(caller.role) else {
                         let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
                         if let caller {
@@ -88,19 +122,14 @@ public final class APIApplication: Sendable {
             }
         }
         response.headers.append(("X-Request-Id", id))
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        metrics.recordRequest(route: routeLabel, method: request.method, status: response.status, seconds: seconds)
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
+        metrics.recordRequest(
+            route: routeLabel, method: request.method, status: response.status, seconds: Double(nanoseconds) / 1e9)
         accessLog(
-            JSONValue.object([
-                ("time", .string(Timestamp.rfc3339(milliseconds: controller.clock.now()))),
-                ("request_id", .string(id)),
-                ("method", .string(request.method)),
-                ("path", .string(request.path)),
-                ("route", .string(routeLabel)),
-                ("status", .integer(response.status)),
-                ("duration_ms", .double((seconds * 1_000_000).rounded() / 1000)),
-                ("token", .optional(caller?.tokenName)),
-            ]).encoded())
+            AccessLogLine.make(
+                time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
+                route: routeLabel, status: response.status, microseconds: Int(nanoseconds / 1000),
+                token: caller?.tokenName))
         return response
     }
 
@@ -118,30 +147,33 @@ public final class APIApplication: Sendable {
         default: code = "bad_request"
         }
         var response = APIError(status: status, code: code, message: message).response
-        let id = SecureRandom.hex(8)
+        let id = requestIDs.next()
         response.headers.append(("X-Request-Id", id))
         metrics.recordRequest(route: "rejected", method: "-", status: status, seconds: 0)
         accessLog(
-            JSONValue.object([
-                ("time", .string(Timestamp.rfc3339(milliseconds: controller.clock.now()))), ("request_id", .string(id)),
-                ("method", .null), ("path", .null), ("route", .string("rejected")), ("status", .integer(status)),
-                ("duration_ms", .integer(0)), ("token", .null), ("error", .string(message)),
-            ]).encoded())
+            AccessLogLine.make(
+                time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,
+                microseconds: 0, token: nil, error: message))
         return response
     }
 
+    /// Who the Authorization header names: nil without one; `.unknown` for anything but a live or revoked token.
+    func authentication(of request: HTTPRequest) -> Authentication? {
+        guard let header = request.header("authorization") else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        return parts.count == 2 && parts[0].lowercased() == "bearer"
+            ? controller.authentication(bearer: String(parts[1])) : .unknown
+    }
+
+    /// The caller, or the 401 to answer. `given` is the header's authentication when already looked up.
     func authenticate(
-        _ request: HTTPRequest, route: Route, parameters: [String: String], requestID: String
+        _ request: HTTPRequest, given: Authentication?, route: Route, parameters: [String: String], requestID: String
     ) throws(APIError) -> Caller {
-        guard let header = request.header("authorization") else {
+        guard let authentication = given ?? self.authentication(of: request) else {
             var error = APIError(status: 401, code: "unauthenticated", message: "send Authorization: Bearer <token>")
             error.headers = [("WWW-Authenticate", "Bearer realm=\"residency\"")]
             throw error
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        let authentication =
-            parts.count == 2 && parts[0].lowercased() == "bearer"
-            ? controller.authentication(bearer: String(parts[1])) : .unknown
         if case .revoked(let holder) = authentication {
             controller.recordRefusedCall(
                 RefusedCall(
@@ -162,13 +194,13 @@ public final class APIApplication: Sendable {
         route.template.hasPrefix("/v1/tenants/{id}") ? parameters["id"] : nil
     }
 
-    /// The caller's X-Request-Id when it is a short token, else a fresh random one.
-    static func requestID(from request: HTTPRequest) -> String {
+    /// The caller's X-Request-Id when it is a short token, else a fresh one.
+    func requestID(from request: HTTPRequest) -> String {
         if let given = request.header("x-request-id"), (1...64).contains(given.utf8.count),
             given.utf8.allSatisfy({ HTTPRequestParser.isTokenByte($0) })
         {
             return given
         }
-        return SecureRandom.hex(8)
+        return requestIDs.next()
     }
 }

@@ -6,8 +6,8 @@ enum APIRoutes {
     static func all(controller: Controller, metrics: Metrics, openAPI: [UInt8]) -> [Route] {
         let everyRole: Set<Role> = Set(Role.allCases)
         return [
-            Route("GET", "/healthz", roles: nil) { _ in .json(.object([("status", .string("ok"))])) },
-            Route("GET", "/readyz", roles: nil) { _ in
+            Route("GET", "/healthz", roles: nil, inline: true) { _ in .json(.object([("status", .string("ok"))])) },
+            Route("GET", "/readyz", roles: nil, inline: true) { _ in
                 do {
                     _ = try controller.pool.read { try $0.scalarInteger("SELECT 1") }
                     return .json(.object([("status", .string("ready"))]))
@@ -16,15 +16,15 @@ enum APIRoutes {
                         .response
                 }
             },
-            Route("GET", "/metrics", roles: nil) { _ in
+            Route("GET", "/metrics", roles: nil, inline: true) { _ in
                 .text(
                     metrics.render(tenants: controller.tenantCounts),
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
-            Route("GET", "/openapi.json", roles: nil) { _ in
+            Route("GET", "/openapi.json", roles: nil, inline: true) { _ in
                 HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: openAPI)
             },
-            Route("POST", "/v1/placements", roles: [.signup, .ops]) { context in
+            Route("POST", "/v1/placements", roles: [.signup, .ops], inline: true) { context in
                 let request = try placementRequest(context.request, controller: controller)
                 let decision = controller.place(request.placement)
                 metrics.recordPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
@@ -36,7 +36,7 @@ enum APIRoutes {
             Route("GET", "/v1/tenants", roles: [.signup, .ops, .support, .compliance]) { context in
                 try listTenants(context.request, controller: controller)
             },
-            Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance]) { context in
+            Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance], inline: true) { context in
                 let id = context.parameters["id"]!
                 guard TenantID.isWellFormed(id) else {
                     throw APIError(
@@ -46,7 +46,7 @@ enum APIRoutes {
                 let found = try controller.tenant(id: id)
                 return .json(.object([("tenant", found.tenant.jsonValue(placement: found.placement))]))
             },
-            Route("GET", "/v1/regions", roles: everyRole) { context in
+            Route("GET", "/v1/regions", roles: everyRole, inline: true) { context in
                 try rejectQuery(context.request)
                 let counts = controller.tenantCounts
                 return .json(
@@ -60,7 +60,7 @@ enum APIRoutes {
                         )
                     ]))
             },
-            Route("GET", "/v1/regions/{id}", roles: everyRole) { context in
+            Route("GET", "/v1/regions/{id}", roles: everyRole, inline: true) { context in
                 let id = context.parameters["id"]!
                 guard let region = controller.policies.catalog.region(id: id) else {
                     throw APIError(

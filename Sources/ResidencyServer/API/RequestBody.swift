@@ -14,9 +14,9 @@ struct RequestBody {
     }
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
-        let contentType = (request.header("content-type") ?? "").lowercased()
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard mediaType == "application/json" else {
+        let contentType = request.header("content-type") ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpacesAndTabs ?? ""
+        guard mediaType.equalsIgnoringASCIICase("application/json") else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
                 message: "send the body as Content-Type: application/json"

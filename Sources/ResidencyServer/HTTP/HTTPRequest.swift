@@ -1,4 +1,5 @@
 import Foundation
+import ResidencyCore
 
 /// One parsed HTTP/1.1 request.
 public struct HTTPRequest: Sendable {
@@ -41,9 +42,10 @@ public struct HTTPRequest: Sendable {
 
     /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with keep-alive).
     public var keepsAlive: Bool {
-        let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        return minorVersion >= 1 ? !tokens.contains("close") : tokens.contains("keep-alive")
+        guard let value = header("connection") else { return minorVersion >= 1 }
+        let tokens = value.split(separator: ",").map(\.trimmingSpacesAndTabs)
+        return minorVersion >= 1
+            ? !tokens.contains { $0.equalsIgnoringASCIICase("close") }
+            : tokens.contains { $0.equalsIgnoringASCIICase("keep-alive") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ResidencyCore
 
 /// Limits every connection is held to.
 public struct HTTPLimits: Sendable {
@@ -181,7 +182,7 @@ public struct HTTPRequestParser: Sendable {
                 if let contentLength, contentLength != length { throw bad("conflicting Content-Length headers") }
                 contentLength = length
             case "transfer-encoding":
-                let codings = value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let codings = value.lowercased().split(separator: ",").map { String($0.trimmingSpacesAndTabs) }
                 guard codings.last == "chunked", codings.allSatisfy({ $0 == "chunked" }), !chunked else {
                     throw HTTPParseError(
                         status: 501, message: "Transfer-Encoding \"\(value)\" is not supported; only chunked is")

@@ -14,7 +14,7 @@ public struct HTTPResponse: Sendable {
 
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(
-            status: status, headers: [("Content-Type", "application/json")], body: Array(value.encoded().utf8) + [0x0A])
+            status: status, headers: [("Content-Type", "application/json")], body: value.encodedBytes() + [0x0A])
     }
 
     public static func text(
@@ -29,13 +29,32 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers, Content-Length, and the body unless `omitBody`.
     func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
-        for header in headers { head += "\(header.name): \(header.value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n"
-        if !keepAlive { head += "Connection: close\r\n" }
-        head += "\r\n"
-        return Array(head.utf8) + (omitBody ? [] : body)
+        var output: [UInt8] = []
+        output.reserveCapacity(96 + headers.count * 48 + (omitBody ? 0 : body.count))
+        if let line = Self.statusLines[status] {
+            output.append(contentsOf: line)
+        } else {
+            output.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
+        }
+        for header in headers {
+            output.append(contentsOf: header.name.utf8)
+            output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            output.append(contentsOf: header.value.utf8)
+            output.append(contentsOf: [0x0D, 0x0A])
+        }
+        output.append(contentsOf: "Content-Length: ".utf8)
+        output.append(contentsOf: String(body.count).utf8)
+        output.append(contentsOf: [0x0D, 0x0A])
+        if !keepAlive { output.append(contentsOf: "Connection: close\r\n".utf8) }
+        output.append(contentsOf: [0x0D, 0x0A])
+        if !omitBody { output.append(contentsOf: body) }
+        return output
     }
+
+    /// Status lines of the statuses this server sends, built once.
+    static let statusLines: [Int: [UInt8]] = Dictionary(
+        uniqueKeysWithValues: [200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505, 507]
+            .map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) })
 }
 
 public enum HTTPStatus {

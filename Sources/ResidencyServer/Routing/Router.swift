@@ -18,10 +18,13 @@ public struct Route: Sendable {
     public let method: String
     public let pattern: [Segment]
     public let roles: Set<Role>?
+    /// The handler never blocks — it reads memory or a cached SQLite page, writes nothing durable and finishes in
+    /// microseconds — so the event loop may run it itself instead of handing it to a thread.
+    public let inline: Bool
     public let handler: @Sendable (RequestContext) throws -> HTTPResponse
 
     public init(
-        _ method: String, _ path: String, roles: Set<Role>?,
+        _ method: String, _ path: String, roles: Set<Role>?, inline: Bool = false,
         handler: @escaping @Sendable (RequestContext) throws -> HTTPResponse
     ) {
         self.method = method
@@ -29,29 +32,50 @@ public struct Route: Sendable {
             part.hasPrefix("{") && part.hasSuffix("}")
                 ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
+        self.shape = Shape(pattern)
         self.roles = roles
+        self.inline = inline
         self.handler = handler
     }
 
     /// The route's template, e.g. `/v1/tenants/{id}`: the label metrics and logs group by.
-    public var template: String {
-        "/"
-            + pattern.map { segment in
-                switch segment {
-                case .literal(let text): return text
-                case .parameter(let name): return "{\(name)}"
-                }
-            }.joined(separator: "/")
+    public var template: String { shape.template }
+
+    /// What the router compares, worked out once instead of on every request.
+    let shape: Shape
+
+    struct Shape: Sendable {
+        let template: String
+        let literalCount: Int
+
+        init(_ pattern: [Segment]) {
+            template =
+                "/"
+                + pattern.map { segment in
+                    switch segment {
+                    case .literal(let text): return text
+                    case .parameter(let name): return "{\(name)}"
+                    }
+                }.joined(separator: "/")
+            literalCount = pattern.reduce(0) { count, segment in
+                if case .literal = segment { return count + 1 }
+                return count
+            }
+        }
     }
 
-    func match(_ segments: [String]) -> [String: String]? {
-        guard segments.count == pattern.count else { return nil }
+    func matches(_ segments: [String]) -> Bool {
+        guard segments.count == pattern.count else { return false }
+        for (segment, part) in zip(pattern, segments) {
+            if case .literal(let text) = segment, text != part { return false }
+        }
+        return true
+    }
+
+    func parameters(_ segments: [String]) -> [String: String] {
         var parameters: [String: String] = [:]
         for (segment, part) in zip(pattern, segments) {
-            switch segment {
-            case .literal(let text): if text != part { return nil }
-            case .parameter(let name): parameters[name] = part
-            }
+            if case .parameter(let name) = segment { parameters[name] = part }
         }
         return parameters
     }
@@ -60,8 +84,13 @@ public struct Route: Sendable {
 /// Finds the route for a request, telling "no such path" (404) from "no such method here" (405).
 public struct Router: Sendable {
     public let routes: [Route]
+    /// Routes by number of path segments: a request is compared only with patterns of its length.
+    private let byLength: [Int: [Route]]
 
-    public init(routes: [Route]) { self.routes = routes }
+    public init(routes: [Route]) {
+        self.routes = routes
+        byLength = Dictionary(grouping: routes, by: \.pattern.count)
+    }
 
     public enum Match: Sendable {
         case found(Route, [String: String])
@@ -73,17 +102,19 @@ public struct Router: Sendable {
     /// most specific — the most literal segments — count, so a literal route is never shadowed by a parameter
     /// and `Allow` lists only its methods.
     public func match(method: String, segments: [String]) -> Match {
-        var candidates: [(route: Route, parameters: [String: String], literals: Int)] = []
-        for route in routes {
-            guard let parameters = route.match(segments) else { continue }
-            let literals = route.pattern.filter { if case .literal = $0 { return true } else { return false } }.count
-            candidates.append((route, parameters, literals))
+        guard let candidates = byLength[segments.count] else { return .notFound }
+        var best = -1
+        var found: Route?
+        for route in candidates where route.shape.literalCount >= best && route.matches(segments) {
+            if route.shape.literalCount > best {
+                best = route.shape.literalCount
+                found = nil
+            }
+            if found == nil && route.method == method { found = route }
         }
-        guard let best = candidates.map(\.literals).max() else { return .notFound }
-        let specific = candidates.filter { $0.literals == best }
-        if let found = specific.first(where: { $0.route.method == method }) {
-            return .found(found.route, found.parameters)
-        }
-        return .methodNotAllowed(allow: specific.map(\.route.method), template: specific[0].route.template)
+        guard best >= 0 else { return .notFound }
+        if let found { return .found(found, found.parameters(segments)) }
+        let specific = candidates.filter { $0.shape.literalCount == best && $0.matches(segments) }
+        return .methodNotAllowed(allow: specific.map(\.method), template: specific[0].template)
     }
 }

@@ -1,0 +1,384 @@
+import CLinux
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What every event loop shares: the configuration, the handlers and the server-wide counters.
+final class ServerCore: Sendable {
+    let configuration: HTTPServer.Configuration
+    let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    let rejecter: @Sendable (Int, String) -> HTTPResponse
+    let inlineHandler: @Sendable (HTTPRequest) -> HTTPResponse?
+    let pool: HandlerPool
+    /// Open connections, across loops.
+    let active = Atomic<Int>(0)
+    /// Requests with the handler pool, across loops (shutdown waits for them even when their client left).
+    let inFlight = Atomic<Int>(0)
+    let shuttingDown = Atomic<Bool>(false)
+    let nextConnectionID = Atomic<UInt64>(1)
+
+    init(
+        configuration: HTTPServer.Configuration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
+        rejecter: @escaping @Sendable (Int, String) -> HTTPResponse,
+        inlineHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse?
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        self.rejecter = rejecter
+        self.inlineHandler = inlineHandler
+        self.pool = HandlerPool(maximum: configuration.handlerThreads)
+    }
+
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+}
+
+/// One thread serving many connections: epoll tells it which sockets can be read or written, and it never
+/// blocks on any one of them.
+///
+/// A complete request is answered on the loop itself when `inlineHandler` can answer it without blocking (a
+/// placement, a health check, a directory read) — no thread hand-off, which is what makes the hot path fast —
+/// and otherwise by the handler pool, while the loop goes on serving its other connections. Requests of one
+/// connection are answered strictly in order: nothing more of it is read until its pending answer is queued.
+/// Sockets are non-blocking and level-triggered; a connection whose output the client does not read stops
+/// being read (back-pressure) and is closed after `writeTimeout`. Deadlines are checked every 250 ms.
+final class EventLoop: @unchecked Sendable {
+    // Thread confinement: `connections`, `readBuffer`, `stopping` and every Connection are touched only by the
+    // loop's own thread (inside `run`). Other threads reach the loop only through `post`, which locks `inbox`
+    // and writes to the eventfd.
+    enum Message {
+        case adopt(Int32, acceptedDuringShutdown: Bool)
+        case answered(connection: UInt64, descriptor: Int32, bytes: [UInt8], keepAlive: Bool)
+        /// The server accepts no more connections: close idle ones, finish the rest, then leave.
+        case stop
+    }
+
+    private let core: ServerCore
+    private let epoll: Int32
+    private let wake: Int32
+    private let inbox = Mutex<[Message]>([])
+    private var connections: [Int32: Connection] = [:]
+    private var stopping = false
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Past this much unsent output, a connection's further requests wait until the client reads.
+    private static let outputHighWater = 256 * 1024
+    private static let readable = EPOLLIN.rawValue
+    private static let writable = EPOLLOUT.rawValue
+    private static let wakeMarker = UInt64.max
+
+    init(core: ServerCore) throws {
+        self.core = core
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard epoll >= 0, wake >= 0 else {
+            throw ServerError.cannotListen("event loop", String(cString: strerror(errno)))
+        }
+        var event = epoll_event()
+        event.events = Self.readable
+        event.data.u64 = Self.wakeMarker
+        epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    /// Hands the loop a message from any thread.
+    func post(_ message: Message) {
+        inbox.withLock { $0.append(message) }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+
+    /// Serves until stopped and every connection is closed.
+    func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var lastSweep = Self.now()
+        while !(stopping && connections.isEmpty) {
+            let count = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epoll, $0.baseAddress, Int32($0.count), 250)
+            }
+            for index in 0..<max(0, Int(count)) {
+                let event = events[index]
+                if event.data.u64 == Self.wakeMarker {
+                    receiveMessages()
+                    continue
+                }
+                let descriptor = Int32(truncatingIfNeeded: event.data.u64)
+                guard let connection = connections[descriptor] else { continue }
+                if event.events & Self.writable != 0 {
+                    flush(connection)
+                    if connections[descriptor] === connection, !connection.hasPendingOutput { service(connection) }
+                }
+                if event.events & (Self.readable | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
+                    connections[descriptor] === connection
+                {
+                    receive(connection)
+                }
+            }
+            let now = Self.now()
+            if now - lastSweep >= 0.25 {
+                lastSweep = now
+                sweep(now: now)
+            }
+        }
+        close(epoll)
+        close(wake)
+    }
+
+    // MARK: Messages
+
+    private func receiveMessages() {
+        var counter: UInt64 = 0
+        _ = read(wake, &counter, 8)
+        let messages = inbox.withLock { inbox -> [Message] in
+            defer { inbox.removeAll(keepingCapacity: true) }
+            return inbox
+        }
+        for message in messages {
+            switch message {
+            case .adopt(let descriptor, let duringShutdown):
+                adopt(descriptor, acceptedDuringShutdown: duringShutdown)
+            case .answered(let id, let descriptor, let bytes, let keepAlive):
+                // The client may have gone while its handler ran; the answer then has nowhere to go.
+                guard let connection = connections[descriptor], connection.id == id else { continue }
+                connection.awaitingHandler = false
+                queue(bytes, keepAlive: keepAlive, on: connection)
+                service(connection)
+            case .stop:
+                stopping = true
+                sweep(now: Self.now())
+            }
+        }
+    }
+
+    private func adopt(_ descriptor: Int32, acceptedDuringShutdown: Bool) {
+        let connection = Connection(
+            descriptor: descriptor, id: core.nextConnectionID.add(1, ordering: .relaxed).oldValue,
+            limits: core.configuration.limits, now: Self.now(), acceptedDuringShutdown: acceptedDuringShutdown,
+            interest: Self.readable)
+        var event = epoll_event()
+        event.events = Self.readable
+        event.data.u64 = UInt64(UInt32(bitPattern: descriptor))
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
+            close(descriptor)
+            core.active.subtract(1, ordering: .acquiringAndReleasing)
+            return
+        }
+        connections[descriptor] = connection
+    }
+
+    // MARK: Reading and answering
+
+    /// One read per readiness event (level-triggered: more data means another event), then every complete
+    /// request in the buffer is answered.
+    private func receive(_ connection: Connection) {
+        let count = recv(connection.descriptor, readBuffer.baseAddress, readBuffer.count, 0)
+        if connection.lingerDeadline != nil {
+            // Discarding: only the client's close (or an error) ends it early.
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                drop(connection)
+            }
+            return
+        }
+        if count < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            drop(connection)
+            return
+        }
+        if count == 0 {
+            // The client finished sending. What it already sent has been answered or is being answered; a
+            // handler's answer in progress has no reader left that HTTP can rely on.
+            if connection.hasPendingOutput && !connection.awaitingHandler {
+                connection.closeAfterWrite = true
+                updateInterest(connection)
+            } else {
+                drop(connection)
+            }
+            return
+        }
+        let now = Self.now()
+        if connection.parser.isIdle { connection.requestStarted = connection.requestStarted ?? now }
+        connection.lastActivity = now
+        connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+        service(connection)
+    }
+
+    /// Answers the connection's complete requests in order, as far as it can without waiting, then writes.
+    private func service(_ connection: Connection) {
+        while !connection.awaitingHandler && !connection.closeAfterWrite
+            && connection.pendingOutputCount < Self.outputHighWater
+        {
+            let next: HTTPRequestParser.Next
+            do {
+                next = try connection.parser.next()
+            } catch {
+                connection.lingers = true
+                queue(
+                    core.rejecter(error.status, error.message).serialized(keepAlive: false), keepAlive: false,
+                    on: connection)
+                break
+            }
+            guard case .request(let request) = next else {
+                if case .needMore(true) = next, !connection.continueSent {
+                    connection.output.append(contentsOf: Self.continueLine)
+                    connection.continueSent = true
+                }
+                break
+            }
+            connection.continueSent = false
+            connection.mustServeOne = false
+            connection.requestStarted = connection.parser.isIdle ? nil : Self.now()
+            if let response = core.inlineHandler(request) {
+                let keepAlive = request.keepsAlive && !core.isShuttingDown
+                queue(
+                    response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD"),
+                    keepAlive: keepAlive, on: connection)
+            } else {
+                dispatch(request, from: connection)
+            }
+        }
+        flush(connection)
+    }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private func dispatch(_ request: HTTPRequest, from connection: Connection) {
+        connection.awaitingHandler = true
+        core.inFlight.add(1, ordering: .acquiringAndReleasing)
+        let id = connection.id
+        let descriptor = connection.descriptor
+        core.pool.submit { [core, self] in
+            let response = core.handler(request)
+            let keepAlive = request.keepsAlive && !core.isShuttingDown
+            let bytes = response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")
+            post(.answered(connection: id, descriptor: descriptor, bytes: bytes, keepAlive: keepAlive))
+            core.inFlight.subtract(1, ordering: .acquiringAndReleasing)
+        }
+    }
+
+    private func queue(_ bytes: [UInt8], keepAlive: Bool, on connection: Connection) {
+        if connection.output.isEmpty {
+            connection.output = bytes
+        } else {
+            connection.output.append(contentsOf: bytes)
+        }
+        if !keepAlive { connection.closeAfterWrite = true }
+        connection.lastActivity = Self.now()
+    }
+
+    // MARK: Writing
+
+    /// Writes what the kernel takes now; the rest waits for EPOLLOUT.
+    private func flush(_ connection: Connection) {
+        while connection.hasPendingOutput {
+            let written = connection.output.withUnsafeBytes {
+                send(
+                    connection.descriptor, $0.baseAddress! + connection.outputOffset, connection.pendingOutputCount,
+                    Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    connection.writeStalledSince = connection.writeStalledSince ?? Self.now()
+                    updateInterest(connection)
+                    return
+                }
+                drop(connection)
+                return
+            }
+            connection.outputOffset += written
+            connection.writeStalledSince = nil
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+        connection.outputOffset = 0
+        connection.writeStalledSince = nil
+        if connection.closeAfterWrite {
+            if connection.lingers && connection.lingerDeadline == nil {
+                shutdown(connection.descriptor, Int32(SHUT_WR))
+                connection.lingerDeadline = Self.now() + Self.lingerSeconds
+                updateInterest(connection)
+            } else if connection.lingerDeadline == nil {
+                drop(connection)
+            }
+            return
+        }
+        updateInterest(connection)
+    }
+
+    /// How long a refused connection's remaining input is read and discarded.
+    private static let lingerSeconds = 2.0
+
+    /// Reads only when the connection can take another request; waits for writability only with output pending.
+    private func updateInterest(_ connection: Connection) {
+        var wanted: UInt32 = 0
+        if connection.lingerDeadline != nil { wanted = Self.readable }
+        if connection.hasPendingOutput { wanted |= Self.writable }
+        if !connection.awaitingHandler && !connection.closeAfterWrite
+            && connection.pendingOutputCount < Self.outputHighWater
+        {
+            wanted |= Self.readable
+        }
+        guard wanted != connection.interest else { return }
+        var event = epoll_event()
+        event.events = wanted
+        event.data.u64 = UInt64(UInt32(bitPattern: connection.descriptor))
+        epoll_ctl(epoll, EPOLL_CTL_MOD, connection.descriptor, &event)
+        connection.interest = wanted
+    }
+
+    private func drop(_ connection: Connection) {
+        epoll_ctl(epoll, EPOLL_CTL_DEL, connection.descriptor, nil)
+        close(connection.descriptor)
+        connections[connection.descriptor] = nil
+        core.active.subtract(1, ordering: .acquiringAndReleasing)
+    }
+
+    // MARK: Deadlines and shutdown
+
+    /// Idle keep-alive connections past `idleTimeout` close; a request not whole `requestTimeout` after its first
+    /// byte gets 408; output the client has not taken for `writeTimeout` is abandoned. When stopping, idle
+    /// connections close — unless a request is already waiting unread, which gets answered first (closing over
+    /// unread bytes would reset the connection and lose the answer).
+    private func sweep(now: Double) {
+        let configuration = core.configuration
+        for connection in Array(connections.values) {
+            if let deadline = connection.lingerDeadline {
+                if now >= deadline { drop(connection) }
+                continue
+            }
+            if connection.awaitingHandler { continue }
+            if connection.hasPendingOutput {
+                if let since = connection.writeStalledSince, now - since >= configuration.writeTimeout {
+                    drop(connection)
+                }
+                continue
+            }
+            if connection.parser.isIdle && !connection.mustServeOne {
+                if stopping {
+                    var descriptor = pollfd(fd: connection.descriptor, events: Int16(POLLIN), revents: 0)
+                    if poll(&descriptor, 1, 0) > 0 {
+                        connection.mustServeOne = true
+                        connection.requestStarted = now
+                    } else {
+                        drop(connection)
+                    }
+                } else if now - connection.lastActivity >= configuration.idleTimeout {
+                    drop(connection)
+                }
+                continue
+            }
+            let started = connection.requestStarted ?? connection.lastActivity
+            if now - started >= configuration.requestTimeout {
+                let message = "the request did not arrive within \(Int(configuration.requestTimeout)) seconds"
+                connection.lingers = true
+                queue(core.rejecter(408, message).serialized(keepAlive: false), keepAlive: false, on: connection)
+                flush(connection)
+            }
+        }
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
