@@ -28,7 +28,12 @@ enum APIRoutes {
                 let request = try placementRequest(context.request, controller: controller)
                 let decision = controller.place(request.placement)
                 metrics.recordPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
-                return .json(.object([("decision", decision.jsonValue)]))
+                // {"decision":…} written directly; the same bytes as the JSONValue form, at a fraction of the cost.
+                var body = Array(#"{"decision":"#.utf8)
+                body.reserveCapacity(700)
+                body.append(contentsOf: decision.encodedJSON())
+                body.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+                return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
             },
             Route("POST", "/v1/tenants", roles: [.signup]) { context in
                 try createTenant(context, controller: controller, metrics: metrics)

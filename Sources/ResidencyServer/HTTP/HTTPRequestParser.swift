@@ -170,7 +170,13 @@ public struct HTTPRequestParser: Sendable {
             guard valueBytes.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
                 throw bad("control character in a header value")
             }
-            let name = String(decoding: nameBytes, as: UTF8.self).lowercased()
+            // Token bytes are ASCII: lower-case them in place rather than through Unicode-aware lowercased().
+            let name = String(unsafeUninitializedCapacity: nameBytes.count) { buffer in
+                for (offset, byte) in nameBytes.enumerated() {
+                    buffer[offset] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+                }
+                return nameBytes.count
+            }
             let value = String(decoding: valueBytes, as: UTF8.self)
             switch name {
             case "content-length":

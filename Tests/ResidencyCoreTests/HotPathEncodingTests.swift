@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import ResidencyCore
+
+/// The hot paths write JSON and timestamps directly instead of through `JSONValue` and string interpolation;
+/// these hold the fast forms byte-for-byte equal to the general ones they replace.
+@Suite struct HotPathEncodingTests {
+    /// Every country × requested region (none, each, an unknown one) × addresses (random, private, none) ×
+    /// occupancy (empty, every region full): the direct encoder and the tree agree on every decision,
+    /// placements and refusals alike.
+    @Test func directDecisionEncodingEqualsTheTree() throws {
+        let policies = try PolicySet.load(regions: Fixtures.regions, policies: Fixtures.policies)
+        let placer = SignupPlacer(
+            policies: policies,
+            locator: try GeoLocator(path: Fixtures.regions.appendingPathComponent("dbip-country-lite.mmdb").path))
+        let full = Dictionary(uniqueKeysWithValues: policies.catalog.regions.map { ($0.id, $0.capacity) })
+        var random = SplitMix64(seed: 42)
+        var addresses: [IPAddress?] = [nil, try IPAddress("10.1.2.3"), try IPAddress("::1")]
+        for _ in 0..<6 {
+            addresses.append(try IPAddress("\(random.next() % 223 + 1).\(random.next() % 256).\(random.next() % 256).7"))
+        }
+        let countries: [CountryCode?] = [nil] + policies.catalog.countries.countries.keys.sorted { $0.rawValue < $1.rawValue }
+        let regions: [String?] = [nil, "nowhere"] + policies.catalog.regionIDs
+        var compared = 0
+        var outcomes: Set<String> = []
+        for country in countries {
+            for (index, region) in regions.enumerated() {
+                let address = addresses[(index + compared) % addresses.count]
+                for occupancy in [[:], full] {
+                    let decision = placer.place(
+                        PlacementRequest(ip: address, declaredCountry: country, requestedRegion: region, plan: .trial),
+                        occupancy: occupancy)
+                    #expect(decision.encodedJSON() == decision.jsonValue.encodedBytes(), "\(decision)")
+                    outcomes.insert(decision.refusal?.code.rawValue ?? "placed")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 2000)
+        // Both shapes were exercised, and several kinds of refusal.
+        #expect(outcomes.contains("placed") && outcomes.count >= 4, "\(outcomes)")
+    }
+
+    @Test func objectWriterMatchesTheTreeWithEscapesAndNulls() {
+        var writer = JSONObjectWriter()
+        writer.string("a", "quote \" backslash \\ newline \n tab \t control \u{01} unicode é 漢")
+        writer.string("b", nil)
+        writer.integer("c", -42)
+        writer.integer("d", nil)
+        writer.member("e") { $0.append(contentsOf: "[1,2]".utf8) }
+        let tree = JSONValue.object([
+            ("a", .string("quote \" backslash \\ newline \n tab \t control \u{01} unicode é 漢")), ("b", .null),
+            ("c", .integer(-42)), ("d", .null), ("e", .array([.integer(1), .integer(2)])),
+        ])
+        #expect(writer.finish() == tree.encodedBytes())
+    }
+
+    /// The in-place timestamp formatter against Foundation's, over random instants from 1970 to 9999 and the
+    /// edges of days, years and leap days.
+    @Test func timestampsMatchFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var random = SplitMix64(seed: 3339)
+        var instants: [Int64] = [0, 999, 1000, 86_399_999, 951_782_400_000, 951_868_799_999, 253_402_300_799_999]
+        for _ in 0..<5000 { instants.append(Int64(random.next() % 253_402_300_800_000)) }
+        for milliseconds in instants {
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            #expect(Timestamp.rfc3339(milliseconds: milliseconds) == expected, "\(milliseconds)")
+            #expect(Timestamp.milliseconds(rfc3339: Timestamp.rfc3339(milliseconds: milliseconds)) == milliseconds)
+        }
+    }
+
+    @Test func asciiTrimmingAndCaseFolding() {
+        #expect(" \t application/json \t".trimmingSpacesAndTabs == "application/json")
+        #expect("".trimmingSpacesAndTabs == "")
+        #expect(" \t ".trimmingSpacesAndTabs == "")
+        #expect("a b".trimmingSpacesAndTabs == "a b")
+        #expect("\nx\n".trimmingSpacesAndTabs == "\nx\n")  // only spaces and tabs: a newline is not HTTP whitespace
+        #expect("Keep-Alive".equalsIgnoringASCIICase("keep-alive"))
+        #expect("CLOSE".equalsIgnoringASCIICase("close"))
+        #expect(!"closed".equalsIgnoringASCIICase("close"))
+        #expect(!"clos".equalsIgnoringASCIICase("close"))
+        #expect(!"ÇLOSE".equalsIgnoringASCIICase("close"))
+    }
+}
