@@ -136,6 +136,7 @@ enum ServeCommand {
         server.run()
         checkpointer.cancel()
         _ = try? controller.ledger.signCheckpoint(force: true)
+        log.flush()
         context.printError("residency: stopped")
         _ = sources
         _ = lock
