@@ -207,10 +207,22 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Answers the connection's complete requests in order, as far as it can without waiting, then writes.
+    /// Answering pauses at `outputHighWater` bytes of unsent output; when the kernel then takes all of it at
+    /// once, no event will come to resume (the client may have sent everything already), so it resumes here.
     private func service(_ connection: Connection) {
-        while !connection.awaitingHandler && !connection.closeAfterWrite
-            && connection.pendingOutputCount < Self.outputHighWater
-        {
+        while true {
+            let pausedForOutput = answerBufferedRequests(connection)
+            flush(connection)
+            guard pausedForOutput, connections[connection.descriptor] === connection, !connection.hasPendingOutput
+            else { return }
+        }
+    }
+
+    /// Answers complete requests until one goes to the pool, the connection is closing, no complete request
+    /// is left, or the output reaches the high-water mark — which is what it answers true for.
+    private func answerBufferedRequests(_ connection: Connection) -> Bool {
+        while !connection.awaitingHandler && !connection.closeAfterWrite {
+            guard connection.pendingOutputCount < Self.outputHighWater else { return true }
             let next: HTTPRequestParser.Next
             do {
                 next = try connection.parser.next()
@@ -219,14 +231,14 @@ final class EventLoop: @unchecked Sendable {
                 queue(
                     core.rejecter(error.status, error.message).serialized(keepAlive: false), keepAlive: false,
                     on: connection)
-                break
+                return false
             }
             guard case .request(let request) = next else {
                 if case .needMore(true) = next, !connection.continueSent {
                     connection.output.append(contentsOf: Self.continueLine)
                     connection.continueSent = true
                 }
-                break
+                return false
             }
             connection.continueSent = false
             connection.mustServeOne = false
@@ -240,7 +252,7 @@ final class EventLoop: @unchecked Sendable {
                 dispatch(request, from: connection)
             }
         }
-        flush(connection)
+        return false
     }
 
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)

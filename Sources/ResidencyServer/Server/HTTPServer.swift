@@ -107,6 +107,9 @@ public final class HTTPServer: Sendable {
 
     public var activeConnections: Int { core.active.load(ordering: .acquiring) }
 
+    /// Threads the handler pool has started (at most `handlerThreads`).
+    public var handlerThreadCount: Int { core.pool.threadCount }
+
     /// Accepts connections until `shutdown()`, then waits for in-flight requests (up to `drainTimeout`).
     ///
     /// The listener is polled rather than blocked on, so shutdown can first accept what is already in the
