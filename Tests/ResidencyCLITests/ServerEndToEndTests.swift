@@ -28,14 +28,20 @@ final class ServerProcess: Sendable {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Starts a server on a fresh data directory, or on `data` (a restart).
-    init(data: URL? = nil, extraArguments: [String] = []) throws {
+    /// Starts a server on a fresh data directory, or on `data` (a restart); its access log goes to `accessLog`
+    /// when given.
+    init(data: URL? = nil, extraArguments: [String] = [], accessLog: URL? = nil) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
         process = Process()
         process.executableURL = Self.binary
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.data.path] + extraArguments
         process.currentDirectoryURL = CLIRun.root
-        process.standardOutput = FileHandle.nullDevice
+        if let accessLog {
+            FileManager.default.createFile(atPath: accessLog.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: accessLog)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         errors = Pipe()
         process.standardError = errors
         try process.run()
@@ -191,6 +197,58 @@ func status(of response: String) -> Int? {
         ])
         #expect(continued.contains("HTTP/1.1 100 Continue"))
         #expect(status(of: continued) == 200)
+    }
+
+    /// The server caches who a token belongs to; `residency tokens revoke`, run beside it, still takes effect at
+    /// the very next request, and the refused call is on the ledger. A token created meanwhile works at once.
+    @Test func aTokenRevokedBesideTheServerFailsAtOnce() throws {
+        let server = try ServerProcess()
+        defer { #expect(server.stop() == 0) }
+        let token = try server.token(role: "signup", name: "warm")
+        let auth = "Authorization: Bearer \(token)"
+        for _ in 0..<5 { #expect(status(of: try server.curl(["-H", auth, "{url}/v1/regions"])) == 200) }
+        _ = try ServerProcess.run(["tokens", "revoke", "warm", "--data", server.data.path])
+        let refused = try server.curl(["-H", auth, "{url}/v1/regions"])
+        #expect(status(of: refused) == 401)
+        #expect(refused.contains("invalid_token"))
+        let fresh = try server.token(role: "signup", name: "fresh")
+        #expect(status(of: try server.curl(["-H", "Authorization: Bearer \(fresh)", "{url}/v1/regions"])) == 200)
+        let compliance = try server.token(role: "compliance", name: "auditor")
+        let entries = try server.curl([
+            "-H", "Authorization: Bearer \(compliance)", "{url}/v1/ledger/entries",
+        ])
+        #expect(entries.contains(#""kind":"api.refused""#) && entries.contains(#""reason":"revoked_token""#))
+    }
+
+    /// One JSON line per request on standard output, with the token's name and never its secret; lines
+    /// still buffered are written when the server stops.
+    @Test func theAccessLogHasOneLinePerRequestAndNoSecrets() throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let server = try ServerProcess(accessLog: log)
+        let token = try server.token(role: "signup", name: "logged")
+        var sent = 0
+        for path in ["/healthz", "/v1/regions", "/v1/regions/uk", "/nowhere"] {
+            _ = try server.curl(["-H", "Authorization: Bearer \(token)", "-H", "X-Request-Id: req-\(sent)", "{url}\(path)"])
+            sent += 1
+        }
+        _ = try server.curl(["{url}/v1/regions"])  // no token
+        sent += 1
+        #expect(server.stop() == 0)
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == sent)
+        #expect(!lines.contains { $0.contains(token) })
+        let objects = lines.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(objects.count == sent)
+        #expect(objects.map { $0["status"] as? Int } == [200, 200, 200, 404, 401])
+        // Public and unmatched routes authenticate no one.
+        #expect(objects.map { $0["token"] as? String } == [nil, "logged", "logged", nil, nil])
+        #expect(objects.map { $0["request_id"] as? String }.prefix(4) == ["req-0", "req-1", "req-2", "req-3"])
+        #expect(objects.allSatisfy { ($0["time"] as? String)?.hasSuffix("Z") == true && $0["duration_ms"] is Double })
+        #expect(objects[2]["route"] as? String == "/v1/regions/{id}")
+        #expect(objects[2]["path"] as? String == "/v1/regions/uk")
     }
 
     @Test func fiftyConcurrentSignupsWithOneKeyMakeOneTenant() throws {
