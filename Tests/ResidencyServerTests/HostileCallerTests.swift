@@ -267,3 +267,34 @@ import Testing
         #expect(try tenantCount() == 3)
     }
 }
+
+extension HostileCallerTests {
+    /// A tenant administrator's token sees its own tenant and nothing of the others: another tenant's entry is
+    /// "not found", and the routes spanning every tenant (the directory, migrations, the residency map, the
+    /// ledger's entries, the retention schedule, residency checks) refuse it — each attempt on the ledger.
+    @Test func aScopedTokenSeesNothingOfOtherTenants() throws {
+        let before = try ledgerEntries(kind: "api.refused").count
+        #expect(send("GET", "/v1/tenants/\(other)", token: scopedCompliance).status == 404)
+        let spanning = [
+            ("GET", "/v1/tenants", nil), ("GET", "/v1/migrations", nil), ("GET", "/v1/reports/residency-map", nil),
+            ("GET", "/v1/ledger/entries", nil), ("GET", "/v1/lifecycle/due", nil),
+            ("POST", "/v1/residency/checks", #"{"tenant": "\#(other)", "data_class": "customer_data", "location": "us"}"#),
+        ]
+        for (method, target, body) in spanning {
+            let answer = send(method, target, token: scopedCompliance, body: body)
+            #expect(answer.status == 403, "\(method) \(target): \(answer.status)")
+            guard case .string(let message)? = answer.json?["error"]?["message"] else {
+                Issue.record("\(target): no error message")
+                continue
+            }
+            #expect(message.contains("scoped to tenant \(tenant)"), "\(message)")
+        }
+        let refused = try ledgerEntries(kind: "api.refused").dropFirst(before)
+        #expect(refused.count == 1 + spanning.count)
+        #expect(refused.allSatisfy { $0["body"]?["reason"] == .string("tenant_scope") })
+        // Its own tenant, the regions and the ledger's checkpoint (no tenant's data) stay open to it.
+        #expect(send("GET", "/v1/tenants/\(tenant)", token: scopedCompliance).status == 200)
+        #expect(send("GET", "/v1/regions", token: scopedCompliance).status == 200)
+        #expect(send("GET", "/v1/ledger/checkpoint", token: scopedCompliance).status == 200)
+    }
+}

@@ -107,6 +107,17 @@ public final class APIApplication: Sendable {
                         )
                     }
                 }
+                if let scoped = caller?.tenant, let caller, !route.tenantScoped {
+                    controller.recordRefusedCall(
+                        RefusedCall(
+                            caller: caller, reason: .tenantScope, method: request.method, route: route.template,
+                            tenant: Self.targetTenant(route: route, parameters: parameters), requestID: id))
+                    throw APIError(
+                        status: 403, code: "forbidden",
+                        message:
+                            "token \(caller.tokenName) is scoped to tenant \(scoped) and reaches only routes about that tenant; \(request.method) \(route.template) is not one"
+                    )
+                }
                 response = try route.handler(
                     RequestContext(request: request, parameters: parameters, caller: caller, requestID: id))
             }

@@ -41,17 +41,18 @@ enum APIRoutes {
             Route("GET", "/v1/tenants", roles: [.signup, .ops, .support, .compliance]) { context in
                 try listTenants(context.request, controller: controller)
             },
-            Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance], inline: true) { context in
+            Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance], inline: true, tenantScoped: true) { context in
                 let id = context.parameters["id"]!
                 guard TenantID.isWellFormed(id) else {
                     throw APIError(
                         status: 404, code: "not_found",
                         message: "no tenant \"\(id)\" (tenant ids look like tn_0193a2b4c5d6e7f8091a2b)")
                 }
+                try TenantScope.check(id, context: context, controller: controller, route: "/v1/tenants/{id}")
                 let found = try controller.tenant(id: id)
                 return .json(.object([("tenant", found.tenant.jsonValue(placement: found.placement))]))
             },
-            Route("GET", "/v1/regions", roles: everyRole, inline: true) { context in
+            Route("GET", "/v1/regions", roles: everyRole, inline: true, tenantScoped: true) { context in
                 try rejectQuery(context.request)
                 let counts = controller.tenantCounts
                 return .json(
@@ -65,7 +66,7 @@ enum APIRoutes {
                         )
                     ]))
             },
-            Route("GET", "/v1/regions/{id}", roles: everyRole, inline: true) { context in
+            Route("GET", "/v1/regions/{id}", roles: everyRole, inline: true, tenantScoped: true) { context in
                 let id = context.parameters["id"]!
                 guard let region = controller.policies.catalog.region(id: id) else {
                     throw APIError(

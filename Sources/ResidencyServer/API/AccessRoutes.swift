@@ -71,7 +71,7 @@ enum AccessRoutes {
                     try controller.fileAccess(
                         try filing(context.request), breakGlass: true, by: context.caller!.tokenName), status: 201)
             },
-            Route("GET", "/v1/access-requests", roles: [.support, .compliance]) { context in
+            Route("GET", "/v1/access-requests", roles: [.support, .compliance], tenantScoped: true) { context in
                 let accepted = ["tenant", "state", "region"]
                 for (name, _) in context.request.query where !accepted.contains(name) {
                     throw APIError.badRequest(
@@ -96,10 +96,10 @@ enum AccessRoutes {
                 let now = controller.clock.now()
                 return .json(.object([("access_requests", .array(requests.map { $0.jsonValue(at: now) }))]))
             },
-            Route("GET", "/v1/access-requests/{id}", roles: [.support, .compliance]) { context in
+            Route("GET", "/v1/access-requests/{id}", roles: [.support, .compliance], tenantScoped: true) { context in
                 answer(try visible(context.parameters["id"]!, context: context))
             },
-            Route("POST", "/v1/access-requests/{id}/review", roles: [.compliance]) { context in
+            Route("POST", "/v1/access-requests/{id}/review", roles: [.compliance], tenantScoped: true) { context in
                 let id = context.parameters["id"]!
                 _ = try visible(id, context: context)
                 let (_, note) = try text(context.request, fields: ["note"], required: "note")
@@ -131,7 +131,7 @@ enum AccessRoutes {
                         ("access_request", result.request.jsonValue()),
                     ]), status: 201)
             },
-            Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance]) { context in
+            Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance], tenantScoped: true) { context in
                 let id = context.parameters["id"]!
                 try TenantScope.check(
                     id, context: context, controller: controller, route: "/v1/tenants/{id}/customer-approval")
@@ -144,7 +144,7 @@ enum AccessRoutes {
         ]
         for decision in AccessLifecycle.Decision.allCases {
             routes.append(
-                Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance]) { context in
+                Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance], tenantScoped: true) { context in
                     let id = context.parameters["id"]!
                     _ = try visible(id, context: context)
                     let (body, reason) = try text(context.request, fields: ["reason", "hours"], required: "reason")
@@ -158,7 +158,7 @@ enum AccessRoutes {
         for closing in [AccessLifecycle.Closing.revoke, .complete] {
             let roles: Set<Role> = closing == .revoke ? [.compliance] : [.support, .compliance]
             routes.append(
-                Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles) { context in
+                Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles, tenantScoped: true) { context in
                     let id = context.parameters["id"]!
                     _ = try visible(id, context: context)
                     let (_, reason) = try text(context.request, fields: ["reason"], required: nil)

@@ -29,7 +29,7 @@ enum DataRoutes {
         }
         let path = "/v1/tenants/{id}/data/{collection}"
         return [
-            Route("PUT", path + "/{key}", roles: [.application]) { context in
+            Route("PUT", path + "/{key}", roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
                 let key = try key(context)
                 let body = try RequestBody(context.request, fields: collection.fields.map(\.name))
@@ -40,12 +40,12 @@ enum DataRoutes {
                 try controller.putRecord(tenant: tenant, record)
                 return .json(.object([("record", record.jsonValue)]))
             },
-            Route("GET", path + "/{key}", roles: [.application]) { context in
+            Route("GET", path + "/{key}", roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
                 let record = try controller.record(tenant: tenant, collection, key: try key(context))
                 return .json(.object([("record", record.jsonValue)]))
             },
-            Route("DELETE", path + "/{key}", roles: [.application]) { context in
+            Route("DELETE", path + "/{key}", roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
                 let key = try key(context)
                 guard try controller.deleteRecord(tenant: tenant, collection, key: key) else {
@@ -53,7 +53,7 @@ enum DataRoutes {
                 }
                 return HTTPResponse(status: 204, headers: [], body: [])
             },
-            Route("GET", path, roles: [.application]) { context in
+            Route("GET", path, roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
                 try context.request.acceptQuery(["after", "limit"])
                 let limit = try context.request.limitQuery(default: 100, range: 1...999)

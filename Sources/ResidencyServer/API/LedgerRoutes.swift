@@ -6,7 +6,7 @@ import ResidencyCore
 enum LedgerRoutes {
     static func all(ledger: Ledger) -> [Route] {
         [
-            Route("GET", "/v1/ledger/checkpoint", roles: [.compliance]) { context in
+            Route("GET", "/v1/ledger/checkpoint", roles: [.compliance], tenantScoped: true) { context in
                 try APIRoutes.rejectQuery(context.request)
                 let checkpoint = try ledger.currentCheckpoint()
                 return .json(
@@ -39,7 +39,7 @@ enum LedgerRoutes {
                         )
                     ]))
             },
-            Route("GET", "/v1/ledger/proofs/inclusion", roles: [.compliance]) { context in
+            Route("GET", "/v1/ledger/proofs/inclusion", roles: [.compliance], tenantScoped: true) { context in
                 let query = try integers(context.request, accepted: ["index", "size"])
                 guard let index = query["index"] else {
                     throw APIError.badRequest("index is required", code: "invalid_query")
@@ -52,7 +52,7 @@ enum LedgerRoutes {
                         ("root", .string(proof.root.hex)), ("proof", .array(proof.path.map { .string($0.hex) })),
                     ]))
             },
-            Route("GET", "/v1/ledger/proofs/consistency", roles: [.compliance]) { context in
+            Route("GET", "/v1/ledger/proofs/consistency", roles: [.compliance], tenantScoped: true) { context in
                 let query = try integers(context.request, accepted: ["from", "to"])
                 guard let from = query["from"] else {
                     throw APIError.badRequest("from is required", code: "invalid_query")

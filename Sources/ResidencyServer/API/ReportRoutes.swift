@@ -19,7 +19,7 @@ enum ReportRoutes {
             return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
         }
         return [
-            Route("GET", "/v1/reports/cross-border", roles: [.compliance]) { context in
+            Route("GET", "/v1/reports/cross-border", roles: [.compliance], tenantScoped: true) { context in
                 let request = context.request
                 try request.acceptQuery(["from", "to", "region", "tenant", "format"])
                 let now = controller.clock.now()

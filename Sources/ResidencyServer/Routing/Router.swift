@@ -21,10 +21,14 @@ public struct Route: Sendable {
     /// The handler never blocks — it reads memory or a cached SQLite page, writes nothing durable and finishes in
     /// microseconds — so the event loop may run it itself instead of handing it to a thread.
     public let inline: Bool
+    /// The handler confines a tenant-scoped caller (a tenant administrator's or application's token) to its own
+    /// tenant, or the route holds no tenant's data. Routes without it refuse scoped callers outright, so a new
+    /// route is closed to them until someone decides otherwise.
+    public let tenantScoped: Bool
     public let handler: @Sendable (RequestContext) throws -> HTTPResponse
 
     public init(
-        _ method: String, _ path: String, roles: Set<Role>?, inline: Bool = false,
+        _ method: String, _ path: String, roles: Set<Role>?, inline: Bool = false, tenantScoped: Bool = false,
         handler: @escaping @Sendable (RequestContext) throws -> HTTPResponse
     ) {
         self.method = method
@@ -35,6 +39,7 @@ public struct Route: Sendable {
         self.shape = Shape(pattern)
         self.roles = roles
         self.inline = inline
+        self.tenantScoped = tenantScoped
         self.handler = handler
     }
 
