@@ -12,7 +12,8 @@ public enum ResidencyCommand {
             """,
         subcommands: [
             ServeCommand.spec, TokensCommand.spec, AccessCommand.spec, CheckCommand.spec, LedgerCommand.spec,
-            TenantsCommand.spec, MigrationsCommand.spec, DataCommand.spec, LifecycleCommand.spec, AuditCommand.spec, ReportCommand.spec,
+            TenantsCommand.spec, MigrationsCommand.spec, DataCommand.spec, LifecycleCommand.spec, AuditCommand.spec,
+            ReportCommand.spec,
             PlaceCommand.spec,
             RegionsCommand.spec,
             PoliciesCommand.spec,

@@ -47,7 +47,8 @@ extension Controller {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         while lines.last?.isEmpty == true { lines.removeLast() }
         let header = lines.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
-        guard header == ["tenant", "data_class", "location"] || header == ["tenant", "data_class", "location", "store"]
+        guard
+            header == ["tenant", "data_class", "location"] || header == ["tenant", "data_class", "location", "store"]
         else {
             throw ConfigurationError(problems: [
                 ConfigurationProblem(
@@ -66,7 +67,9 @@ extension Controller {
                 problems.append(
                     ConfigurationProblem(
                         file: file, path: "line \(number)",
-                        message: "expected \(header.count) fields (\(header.joined(separator: ","))), found \(fields.count)"))
+                        message:
+                            "expected \(header.count) fields (\(header.joined(separator: ","))), found \(fields.count)")
+                )
                 continue
             }
             guard let dataClass = DataClassPolicy.DataClass(rawValue: fields[1]) else {
@@ -110,13 +113,15 @@ extension Controller {
                         violations.append(
                             AuditViolation(
                                 kind: "unknown_tenant", tenant: id, dataClass: "customer_data", location: regionID,
-                                source: "data plane", rule: nil, message: "data for a tenant the directory does not know"))
+                                source: "data plane", rule: nil,
+                                message: "data for a tenant the directory does not know"))
                         continue
                     }
                     if entry.status == .deleted {
                         violations.append(
                             AuditViolation(
-                                kind: "deleted_data_present", tenant: id, dataClass: "customer_data", location: regionID,
+                                kind: "deleted_data_present", tenant: id, dataClass: "customer_data",
+                                location: regionID,
                                 source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"))
                         continue
                     }
@@ -135,7 +140,9 @@ extension Controller {
                             AuditViolation(
                                 kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
                                 source: "data plane", rule: nil,
-                                message: "a copy outside the tenant's home region \(entry.region) with no migration under way"))
+                                message:
+                                    "a copy outside the tenant's home region \(entry.region) with no migration under way"
+                            ))
                     }
                 }
             }
@@ -144,7 +151,8 @@ extension Controller {
                 let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
                 guard let last = page.last else { break }
                 cursor = last.id
-                for entry in page where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
+                for entry in page
+                where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
                     violations.append(
                         AuditViolation(
                             kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,

@@ -13,7 +13,8 @@ import Synchronization
 /// than parsed into a tree. A last pass walks the lines in ledger order and attaches to each the grant as the
 /// ledger stood at that point.
 extension Controller {
-    public func crossBorderReport(from: Int64, to: Int64, region: String?, tenant: String?) throws -> CrossBorderReport {
+    public func crossBorderReport(from: Int64, to: Int64, region: String?, tenant: String?) throws -> CrossBorderReport
+    {
         try crossBorderReport(from: from, to: to, region: region, tenant: tenant, entriesPerSlice: 50_000)
     }
 
@@ -28,7 +29,8 @@ extension Controller {
         if let region, policies.catalog.region(id: region) == nil {
             throw ControllerError.invalidField(
                 field: "region",
-                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))")
+                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
+            )
         }
         let now = clock.now()
         let checkpoint = try ledger.currentCheckpoint()
@@ -39,7 +41,8 @@ extension Controller {
         let breakGlass = try rare.breakGlass.map { item -> CrossBorderReport.BreakGlass in
             let current = try pool.read { try AccessRepository($0).request(id: item.request) }
             let review =
-                current?.reviewedAt != nil ? "reviewed" : (current?.isReviewOverdue(at: now) ?? false) ? "overdue" : "due"
+                current?.reviewedAt != nil
+                ? "reviewed" : (current?.isReviewOverdue(at: now) ?? false) ? "overdue" : "due"
             return CrossBorderReport.BreakGlass(
                 ledgerIndex: item.ledgerIndex, time: item.time, tenant: item.tenant, region: item.region,
                 request: item.request, staff: item.staff, destination: item.destination,
@@ -71,12 +74,16 @@ extension Controller {
                 case "access.refused", "access.use_refused", "access.break_glass": break
                 default:
                     rare.grantEvents.append(
-                        GrantEvent(ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"), body: body))
+                        GrantEvent(
+                            ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"),
+                            body: body))
                     return
                 }
                 if kind == "access.break_glass" {
                     rare.grantEvents.append(
-                        GrantEvent(ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"), body: body))
+                        GrantEvent(
+                            ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"),
+                            body: body))
                 }
                 guard filter.admits(time: time, tenant: entryTenant, region: entryRegion) else { return }
                 if kind == "access.break_glass" {

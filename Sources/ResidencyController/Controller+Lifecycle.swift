@@ -125,7 +125,9 @@ extension Controller {
             }
         }
         defer { withExtendedLifetime(claim) {} }
-        let regionsHolding = dataPlane.map { plane in plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) } }
+        let regionsHolding = dataPlane.map { plane in
+            plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
+        }
         let steps: [LifecycleStep]
         do {
             steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
@@ -140,11 +142,14 @@ extension Controller {
     }
 
     private func applyInTransaction(
-        _ actions: [RetentionSchedule.DueAction], to id: String, asOf: Int64, by actor: String, regionsHolding: [String]?
+        _ actions: [RetentionSchedule.DueAction], to id: String, asOf: Int64, by actor: String,
+        regionsHolding: [String]?
     ) throws -> [LifecycleStep] {
         try pool.write { database -> [LifecycleStep] in
             let tenants = TenantRepository(database)
-            guard var lifecycle = try tenants.lifecycle(id: id), let tenant = try tenants.tenant(id: id) else { return [] }
+            guard var lifecycle = try tenants.lifecycle(id: id), let tenant = try tenants.tenant(id: id) else {
+                return []
+            }
             // Re-evaluated inside the transaction: an event may have stopped the clock since the sweep read it.
             let current = schedule.due(lifecycle, asOf: asOf)
             var steps: [LifecycleStep] = []
@@ -153,7 +158,8 @@ extension Controller {
                 schedule.apply(due, to: &lifecycle)
                 var body: [(key: String, value: JSONValue)] = [
                     ("rule", .string(due.rule)), ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
-                    ("as_of", .string(Timestamp.rfc3339(milliseconds: asOf))), ("plan", .string(lifecycle.plan.rawValue)),
+                    ("as_of", .string(Timestamp.rfc3339(milliseconds: asOf))),
+                    ("plan", .string(lifecycle.plan.rawValue)),
                     ("policy_version", .string(policies.version.hex)),
                 ]
                 if due.action == .delete {
@@ -167,7 +173,8 @@ extension Controller {
                         try Ledger.append(
                             in: database, time: now, kind: "migration.cancelled", actor: actor, tenant: id,
                             region: migration.fromRegion,
-                            body: .object([("migration", .string(migration.id)), ("error", .optional(migration.error))]))
+                            body: .object([("migration", .string(migration.id)), ("error", .optional(migration.error))])
+                        )
                     }
                     body.append(("regions", .array((regionsHolding ?? [tenant.region]).map { .string($0) })))
                     try tenants.scrub(id: id)

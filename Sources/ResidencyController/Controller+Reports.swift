@@ -21,7 +21,8 @@ extension Controller {
             cursor = last.id
             for tenant in page where tenant.status != .deleted {
                 perRegion[tenant.region, default: 0] += 1
-                perCountry[CountryKey(country: tenant.country?.rawValue ?? "--", region: tenant.region), default: 0] += 1
+                perCountry[CountryKey(country: tenant.country?.rawValue ?? "--", region: tenant.region), default: 0] +=
+                    1
             }
         }
         let regions = policies.catalog.regions.map {
@@ -31,23 +32,29 @@ extension Controller {
         }
         let countries = perCountry.map { key, count -> ResidencyMapReport.CountryRow in
             var rule: String?
-            if let code = CountryCode(key.country), case .mandatory(let mandatory) = policies.residency.constraint(for: code),
+            if let code = CountryCode(key.country),
+                case .mandatory(let mandatory) = policies.residency.constraint(for: code),
                 mandatory.region == key.region
             {
                 rule = mandatory.rule
             }
             return ResidencyMapReport.CountryRow(
                 country: key.country, region: key.region, tenants: count, pinned: rule == nil ? 0 : count, rule: rule)
-        }.sorted { $0.tenants != $1.tenants ? $0.tenants > $1.tenants : ($0.country, $0.region) < ($1.country, $1.region) }
-        let migrations = try pool.read { try MigrationRepository($0).migrations(tenant: nil, state: nil, plan: nil, limit: 100_000) }
-            .filter { !$0.state.isFinal }
-            .map {
-                ResidencyMapReport.MigrationRow(
-                    migration: $0.id, tenant: $0.tenant, from: "\($0.fromRegion)/\($0.fromSite)",
-                    to: "\($0.toRegion)/\($0.toSite)", state: $0.state.rawValue, basis: $0.transfer.mechanism.code)
-            }
+        }.sorted {
+            $0.tenants != $1.tenants ? $0.tenants > $1.tenants : ($0.country, $0.region) < ($1.country, $1.region)
+        }
+        let migrations = try pool.read {
+            try MigrationRepository($0).migrations(tenant: nil, state: nil, plan: nil, limit: 100_000)
+        }
+        .filter { !$0.state.isFinal }
+        .map {
+            ResidencyMapReport.MigrationRow(
+                migration: $0.id, tenant: $0.tenant, from: "\($0.fromRegion)/\($0.fromSite)",
+                to: "\($0.toRegion)/\($0.toSite)", state: $0.state.rawValue, basis: $0.transfer.mechanism.code)
+        }
         return ResidencyMapReport(
-            generatedAt: clock.now(), policyVersion: policies.version.hex, checkpoint: Self.reportCheckpoint(checkpoint),
+            generatedAt: clock.now(), policyVersion: policies.version.hex,
+            checkpoint: Self.reportCheckpoint(checkpoint),
             auditLedgerIndex: audit.ledgerIndex, regions: regions, countries: countries, migrations: migrations,
             violations: audit.violations.map {
                 ResidencyMapReport.ViolationRow(

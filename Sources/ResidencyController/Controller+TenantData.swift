@@ -53,7 +53,9 @@ extension Controller {
         return record
     }
 
-    public func records(tenant id: String, _ collection: TenantCollection, after cursor: String?, limit: Int) throws
+    public func records(
+        tenant id: String, _ collection: TenantCollection, after cursor: String?, limit: Int
+    ) throws
         -> [TenantRecord]
     {
         guard (1...1000).contains(limit) else {
@@ -83,7 +85,8 @@ extension Controller {
             let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
             guard let last = page.last else { break }
             cursor = last.id
-            for tenant in page where tenant.status != .deleted && !dataPlane.exists(region: tenant.region, tenant: tenant.id) {
+            for tenant in page
+            where tenant.status != .deleted && !dataPlane.exists(region: tenant.region, tenant: tenant.id) {
                 if try pool.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }
                 try dataPlane.provision(region: tenant.region, tenant: tenant.id)
                 provisioned.append(tenant.id)
@@ -94,7 +97,8 @@ extension Controller {
 
     static func validate(_ record: TenantRecord) throws {
         guard TenantCollection.isValidKey(record.key) else {
-            throw ControllerError.invalidField(field: "key", message: "\"\(record.key)\"; accepted: \(TenantCollection.keyRule)")
+            throw ControllerError.invalidField(
+                field: "key", message: "\"\(record.key)\"; accepted: \(TenantCollection.keyRule)")
         }
         for field in record.collection.fields {
             switch (record.values[field.name], field.kind) {

@@ -73,7 +73,8 @@ extension Controller {
                 do {
                     try dataPlane.provision(region: result.tenant.region, tenant: result.tenant.id)
                 } catch {
-                    let context = "tenant \(result.tenant.id) was created but its data could not be provisioned (the server provisions it at its next start)"
+                    let context =
+                        "tenant \(result.tenant.id) was created but its data could not be provisioned (the server provisions it at its next start)"
                     throw ControllerError.classify(error, context: context)
                         ?? ControllerError.storage("\(context): \(error)")
                 }

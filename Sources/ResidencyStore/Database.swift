@@ -38,12 +38,31 @@ public final class Database {
         try execute("PRAGMA foreign_keys = ON")
         if let pageSize { try execute("PRAGMA page_size = \(pageSize)") }
         if path != ":memory:" && wal {
-            let mode = try scalarText("PRAGMA journal_mode = WAL")
+            let mode = try Self.retryingWhileBusy { () throws(DatabaseError) in
+                try scalarText("PRAGMA journal_mode = WAL")
+            }
             guard mode == "wal" else {
                 throw DatabaseError(
                     code: SQLITE_ERROR, message: "journal_mode answered \(mode ?? "nothing"), expected wal")
             }
             try execute("PRAGMA synchronous = FULL")
+        }
+    }
+
+    /// Runs `body` again while SQLite answers SQLITE_BUSY, for up to five seconds. Setting the journal mode
+    /// while another connection of another thread opens, closes (the last close checkpoints and removes the WAL)
+    /// or converts the same file can answer BUSY without consulting the busy handler; seen once in a soak run
+    /// as a 503 on a tenant's data.
+    static func retryingWhileBusy<T>(_ body: () throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        var pause: UInt32 = 1_000
+        let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+        while true {
+            do {
+                return try body()
+            } catch  where error.code & 0xFF == SQLITE_BUSY && DispatchTime.now().uptimeNanoseconds < deadline {
+                usleep(pause)
+                pause = min(pause * 2, 50_000)
+            }
         }
     }
 

@@ -73,7 +73,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return
                 "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"
         case .cannotMap(let path, let reason):
-            return "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"
+            return
+                "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"
         case .journalModeRefused(let path, let mode):
             return
                 "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"

@@ -14,8 +14,10 @@ public struct MigrationRepository {
 
     /// Inserts a new migration; a tenant with one already under way fails the unique index.
     public func insert(_ migration: Migration) throws {
-        try database.statement("INSERT INTO migrations (\(Self.columns)) VALUES (\(Array(repeating: "?", count: 24).joined(separator: ", ")))")
-            .run(Self.values(migration))
+        try database.statement(
+            "INSERT INTO migrations (\(Self.columns)) VALUES (\(Array(repeating: "?", count: 24).joined(separator: ", ")))"
+        )
+        .run(Self.values(migration))
     }
 
     /// Writes every mutable field of `migration` back.
@@ -68,9 +70,12 @@ public struct MigrationRepository {
         ).rows([], Self.read)
     }
 
-    public func logStep(migration: String, state: MigrationState, phase: String, at time: Int64, detail: String) throws {
-        try database.statement("INSERT INTO migration_steps (migration, state, phase, at, detail) VALUES (?, ?, ?, ?, ?)")
-            .run([.text(migration), .text(state.rawValue), .text(phase), .integer(time), .text(detail)])
+    public func logStep(migration: String, state: MigrationState, phase: String, at time: Int64, detail: String) throws
+    {
+        try database.statement(
+            "INSERT INTO migration_steps (migration, state, phase, at, detail) VALUES (?, ?, ?, ?, ?)"
+        )
+        .run([.text(migration), .text(state.rawValue), .text(phase), .integer(time), .text(detail)])
     }
 
     public struct Step: Sendable {
@@ -91,7 +96,9 @@ public struct MigrationRepository {
 
     public func steps(migration: String) throws -> [Step] {
         try database.statement("SELECT state, phase, at, detail FROM migration_steps WHERE migration = ? ORDER BY id")
-            .rows([.text(migration)]) { Step(state: $0.text(0), phase: $0.text(1), at: $0.integer(2), detail: $0.text(3)) }
+            .rows([.text(migration)]) {
+                Step(state: $0.text(0), phase: $0.text(1), at: $0.integer(2), detail: $0.text(3))
+            }
     }
 
     static func values(_ m: Migration) -> [DatabaseValue] {

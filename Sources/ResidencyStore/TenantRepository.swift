@@ -106,7 +106,8 @@ public struct TenantRepository {
     static func readLifecycle(_ row: Row) throws -> TenantLifecycle { try readLifecycle(row, offset: 0) }
 
     static func readLifecycle(_ row: Row, offset: Int32) throws -> TenantLifecycle {
-        guard let plan = Plan(rawValue: row.text(offset)), let status = TenantStatus(rawValue: row.text(offset + 1)) else {
+        guard let plan = Plan(rawValue: row.text(offset)), let status = TenantStatus(rawValue: row.text(offset + 1))
+        else {
             throw DatabaseError(code: 11, message: "a tenant has an unreadable plan or status")
         }
         var lifecycle = TenantLifecycle(plan: plan, status: status, createdAt: row.integer(offset + 2))

@@ -93,7 +93,8 @@ let acknowledgedChecker = #"""
     """#
 
 @Suite(.serialized) struct FaultTests {
-    static func writer(_ server: ServerProcess, token: String, lead: String, acks: URL, seconds: Int) throws -> Process {
+    static func writer(_ server: ServerProcess, token: String, lead: String, acks: URL, seconds: Int) throws -> Process
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", mixedWriter]
@@ -120,7 +121,8 @@ let acknowledgedChecker = #"""
             "import os; os.environ['ACKS'] = \(String(reflecting: acks.path))\n" + acknowledgedChecker, token: token)
         let result = try JSONSerialization.jsonObject(with: Data(checked.utf8)) as? [String: Any]
         #expect(result?["missing_count"] as? Int == 0, "acknowledged writes lost: \(checked)")
-        #expect((result?["checked"] as? Int ?? 0) >= atLeast, "the load should have written before the fault: \(checked)")
+        #expect(
+            (result?["checked"] as? Int ?? 0) >= atLeast, "the load should have written before the fault: \(checked)")
         #expect(server.terminate() == 0)
 
         let verify = try ServerProcess.run(["ledger", "verify", "--data", server.data.path])
@@ -146,7 +148,9 @@ let acknowledgedChecker = #"""
         server.kill()
         writer.waitUntilExit()
         let records = Self.acknowledged(acks)
-        #expect(records.filter { $0["error"] != nil }.isEmpty, "5xx during the load: \(records.filter { $0["error"] != nil }.prefix(3))")
+        #expect(
+            records.filter { $0["error"] != nil }.isEmpty,
+            "5xx during the load: \(records.filter { $0["error"] != nil }.prefix(3))")
         #expect(records.contains { $0["put"] != nil } && records.contains { $0["used"] != nil })
 
         let restarted = try ServerProcess(data: server.data)

@@ -63,7 +63,8 @@ import Testing
             try Data(#"{"name": "big.bin", "content_type": "application/octet-stream", "body": "\#(body)"}"#.utf8)
                 .write(to: file)
             let put = try run([
-                "data", "put", "--tenant", id, "--collection", "documents", "--key", "big.bin", "--json", "@\(file.path)",
+                "data", "put", "--tenant", id, "--collection", "documents", "--key", "big.bin", "--json",
+                "@\(file.path)",
             ])
             #expect(put.status == 0, "\(put.output)")
             try run([

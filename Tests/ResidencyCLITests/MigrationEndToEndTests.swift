@@ -132,8 +132,9 @@ import Testing
         let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         let failed = result["failed"] as? [Any]
         #expect(failed?[0] as? Int == 200)
-        #expect(((failed?[1] as? [String: Any])?["lifecycle"] as? [String: Any])?["payment_failed_at"] as? String
-            == "2026-01-01T00:00:00.000Z")
+        #expect(
+            ((failed?[1] as? [String: Any])?["lifecycle"] as? [String: Any])?["payment_failed_at"] as? String
+                == "2026-01-01T00:00:00.000Z")
         #expect(result["wrong_role"] as? Int == 403)
         #expect((result["bad_type"] as? [Any])?[0] as? Int == 400)
         #expect(result["missing_plan"] as? Int == 400)
@@ -152,7 +153,8 @@ import Testing
             "lifecycle", "run", "--as-of", "2026-06-01T00:00:00Z", "--data", server.data.path,
         ])
         #expect(again == "nothing due")
-        #expect(status(of: try server.curl(["-H", "Authorization: Bearer \(ops)", "{url}/v1/tenants/\(tenant)"])) == 200)
+        #expect(
+            status(of: try server.curl(["-H", "Authorization: Bearer \(ops)", "{url}/v1/tenants/\(tenant)"])) == 200)
         let gone = try server.curl([
             "-H", "Authorization: Bearer \(app)", "{url}/v1/tenants/\(tenant)/data/contacts",
         ])

@@ -8,7 +8,9 @@ import Testing
         let server = try ServerProcess()
         defer { #expect(server.stop() == 0) }
         var tokens: [String: String] = [:]
-        for role in ["signup", "support", "compliance", "ops"] { tokens[role] = try server.token(role: role, name: role) }
+        for role in ["signup", "support", "compliance", "ops"] {
+            tokens[role] = try server.token(role: role, name: role)
+        }
         let program = #"""
             import http.client, json, os, time
             port = int(os.environ["PORT"]); tokens = json.loads(os.environ["TOKEN"])
@@ -141,7 +143,9 @@ import Testing
         #expect(csv.components(separatedBy: "\r\n").filter { $0.hasPrefix("access,") }.count == expectedAccesses.count)
         for html in [result["html"] as? String ?? "", result["map_html"] as? String ?? ""] {
             #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg"))
-            #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=") && !html.contains("@import"))
+            #expect(
+                !html.contains("<script") && !html.contains("src=") && !html.contains("href=")
+                    && !html.contains("@import"))
         }
     }
 }

@@ -31,7 +31,8 @@ final class ServerProcess: Sendable {
     /// Starts a server on a fresh data directory, or on `data` (a restart); its access log goes to `accessLog`
     /// when given.
     init(data: URL? = nil, extraArguments: [String] = [], accessLog: URL? = nil) throws {
-        self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
+        self.data =
+            data ?? FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
         process = Process()
         process.executableURL = Self.binary
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.data.path] + extraArguments
@@ -229,7 +230,9 @@ func status(of response: String) -> Int? {
         let token = try server.token(role: "signup", name: "logged")
         var sent = 0
         for path in ["/healthz", "/v1/regions", "/v1/regions/uk", "/nowhere"] {
-            _ = try server.curl(["-H", "Authorization: Bearer \(token)", "-H", "X-Request-Id: req-\(sent)", "{url}\(path)"])
+            _ = try server.curl([
+                "-H", "Authorization: Bearer \(token)", "-H", "X-Request-Id: req-\(sent)", "{url}\(path)",
+            ])
             sent += 1
         }
         _ = try server.curl(["{url}/v1/regions"])  // no token

@@ -45,7 +45,9 @@ import Testing
             tn_ffffffffffffffffffffff,logs,GB,log-store
             """, file: "inventory.csv")
         let result = try controller.audit(inventory: inventory, by: "auditor")
-        let kinds = result.violations.map { "\($0.kind) \($0.tenant == french ? "FR" : $0.tenant == british ? "GB" : "?")" }
+        let kinds = result.violations.map {
+            "\($0.kind) \($0.tenant == french ? "FR" : $0.tenant == british ? "GB" : "?")"
+        }
         #expect(
             Set(kinds) == [
                 "residency_violation FR", "missing_data GB", "unknown_tenant ?",
@@ -63,7 +65,8 @@ import Testing
             "\(error)".contains("inv.csv: line 1") && "\(error)".contains("tenant,data_class,location")
         }
         #expect {
-            try controller.readInventory("tenant,data_class,location\nx,emails,GB\ny,logs,Atlantis\nz,logs\n", file: "inv.csv")
+            try controller.readInventory(
+                "tenant,data_class,location\nx,emails,GB\ny,logs,Atlantis\nz,logs\n", file: "inv.csv")
         } throws: { error in
             let text = "\(error)"
             return text.contains("line 2: data_class \"emails\"; accepted: customer_data")

@@ -35,7 +35,8 @@ import Testing
                 if i == 500 || i == 1_000 {
                     // Decisions part way through: earlier uses keep the grant as it was.
                     try Ledger.append(
-                        in: database, time: time, kind: "access.approved", actor: "lead-\(i)", tenant: tenant, region: "eu",
+                        in: database, time: time, kind: "access.approved", actor: "lead-\(i)", tenant: tenant,
+                        region: "eu",
                         body: .object([
                             ("request", .string("ar_test1")), ("justification", .string("incident")),
                             ("detail", .string("T-1 approved at \(i)")), ("basis", .string("scc")),
@@ -46,7 +47,8 @@ import Testing
                     region: i % 5 == 0 ? "us" : "eu",
                     body: .object([
                         ("request", .string(request)), ("staff", .string("s-\(i % 4)")),
-                        ("physical_country", .string(["US", "IN", "PH"][i % 3])), ("data_class", .string("customer_data")),
+                        ("physical_country", .string(["US", "IN", "PH"][i % 3])),
+                        ("data_class", .string("customer_data")),
                         ("mode", .string("read")), ("resource", .string("contacts/\(i)")),
                         ("note", .string("escaped \"quote\" and \\ slash")),
                     ]))

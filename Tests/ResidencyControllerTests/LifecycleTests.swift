@@ -135,7 +135,9 @@ import Testing
         _ = try LocalDataMover(dataPlane: controller.dataPlane!).copy(&migration)
         migration.state = .frozen
         try controller.pool.write { try MigrationRepository($0).update(migration) }
-        #expect(controller.dataPlane!.exists(region: "uk", tenant: id) && controller.dataPlane!.exists(region: "eu", tenant: id))
+        #expect(
+            controller.dataPlane!.exists(region: "uk", tenant: id)
+                && controller.dataPlane!.exists(region: "eu", tenant: id))
         advance(days: 13)
         #expect(try run() == ["delete:trial-expired"])
         #expect(!controller.dataPlane!.exists(region: "uk", tenant: id))

@@ -18,9 +18,11 @@ import Testing
         var random = SplitMix64(seed: 42)
         var addresses: [IPAddress?] = [nil, try IPAddress("10.1.2.3"), try IPAddress("::1")]
         for _ in 0..<6 {
-            addresses.append(try IPAddress("\(random.next() % 223 + 1).\(random.next() % 256).\(random.next() % 256).7"))
+            addresses.append(
+                try IPAddress("\(random.next() % 223 + 1).\(random.next() % 256).\(random.next() % 256).7"))
         }
-        let countries: [CountryCode?] = [nil] + policies.catalog.countries.countries.keys.sorted { $0.rawValue < $1.rawValue }
+        let countries: [CountryCode?] =
+            [nil] + policies.catalog.countries.countries.keys.sorted { $0.rawValue < $1.rawValue }
         let regions: [String?] = [nil, "nowhere"] + policies.catalog.regionIDs
         var compared = 0
         var outcomes: Set<String> = []

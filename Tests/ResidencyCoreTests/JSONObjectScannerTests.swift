@@ -14,7 +14,10 @@ import Testing
         case 3, 4:
             let alphabet = Array("ab{}[]\",:\\ é😀\n\tz0".unicodeScalars)
             let length = Int(random.next() % 24)
-            return .string(String(String.UnicodeScalarView((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })))
+            return .string(
+                String(
+                    String.UnicodeScalarView(
+                        (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })))
         case 5: return .array((0..<Int(random.next() % 4)).map { _ in randomValue(&random, depth: depth + 1) })
         default: return randomObject(&random, depth: depth + 1)
         }
@@ -33,7 +36,9 @@ import Testing
         for _ in 0..<2000 {
             let object = Self.randomObject(&random)
             let bytes = try object.canonicalBytes()
-            guard case .object(let expected) = try JSONParser.parse(bytes) else { Issue.record("not an object"); return }
+            guard case .object(let expected) = try JSONParser.parse(bytes) else {
+                Issue.record("not an object"); return
+            }
             var seen: [(key: [UInt8], value: JSONValue, string: String?, integer: Int64?)] = []
             try bytes.withUnsafeBytes { buffer in
                 try JSONObjectScanner.forEachMember(of: buffer) { key, value in
@@ -46,7 +51,11 @@ import Testing
                 #expect(try JSONParser.parse(Array("\"".utf8) + key + Array("\"".utf8)) == .string(member.key))
                 #expect(value == member.value)
                 if case .string(let text) = member.value { #expect(string == text) } else { #expect(string == nil) }
-                if case .number(let n) = member.value { #expect(integer == n.int64Value) } else { #expect(integer == nil) }
+                if case .number(let n) = member.value {
+                    #expect(integer == n.int64Value)
+                } else {
+                    #expect(integer == nil)
+                }
             }
         }
     }
@@ -73,10 +82,14 @@ import Testing
         #expect(flag == true)
     }
 
-    @Test(arguments: ["", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1 \"b\":2}", "{\"a\":\"x}", "{\"a\":{\"b\":1}", "{a:1}", "{\"a\":,}"])
+    @Test(arguments: [
+        "", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1 \"b\":2}", "{\"a\":\"x}", "{\"a\":{\"b\":1}", "{a:1}",
+        "{\"a\":,}",
+    ])
     func refusesBrokenFraming(text: String) {
         #expect(throws: JSONScanError.self) {
-            try Array(text.utf8).withUnsafeBytes { buffer in try JSONObjectScanner.forEachMember(of: buffer) { _, _ in } }
+            try Array(text.utf8).withUnsafeBytes { buffer in try JSONObjectScanner.forEachMember(of: buffer) { _, _ in }
+            }
         }
     }
 
@@ -102,7 +115,9 @@ import Testing
     }
 
     @Test func integersOutsideSixtyFourBitsAreNotIntegers() throws {
-        for (text, expected) in [("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min)] as [(String, Int64?)] {
+        for (text, expected) in [("9223372036854775807", Int64.max), ("-9223372036854775808", Int64.min)]
+            as [(String, Int64?)]
+        {
             try Array(text.utf8).withUnsafeBytes { #expect(JSONRawValue(bytes: $0).int64 == expected) }
         }
         for text in ["9223372036854775808", "1.5", "1e3", "-", "\"1\""] {

@@ -32,7 +32,9 @@ import Testing
         let pool = try DatabasePool(directory: DataDirectory(directory))
         controller = try Controller(policies: policies, locator: nil, pool: pool, dataDirectory: directory)
         var tokens: [Role: String] = [:]
-        for role in Role.allCases { tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool) }
+        for role in Role.allCases {
+            tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
+        }
         self.tokens = tokens
         revoked = try Controller.createToken(name: "gone", role: .admin, pool: pool)
         try Controller.revokeToken(name: "gone", pool: pool)
@@ -42,7 +44,8 @@ import Testing
         scopedCompliance = try Controller.createToken(name: "admin-a", role: .compliance, pool: pool, tenant: tenant)
         application = APIApplication(controller: controller) { _ in }
         // An access request and a migration for the other tenant, so `{id}` routes reach real objects.
-        let filing = #"{"tenant": "\#(other)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"}, "physical_country": "US", "justification": "customer_support", "detail": "T-1", "scope": {"data_classes": ["customer_data"], "mode": "read"}}"#
+        let filing =
+            #"{"tenant": "\#(other)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"}, "physical_country": "US", "justification": "customer_support", "detail": "T-1", "scope": {"data_classes": ["customer_data"], "mode": "read"}}"#
         var sent = Self.send(application, "POST", "/v1/access-requests", token: tokens[.support], body: filing)
         guard case .string(let request) = sent.json?["access_request"]?["id"] ?? .null else {
             throw FixtureFailure("no access request: \(String(describing: sent.json))")
@@ -82,7 +85,9 @@ import Testing
         return (response.status, try? JSONParser.parse(response.body))
     }
 
-    func send(_ method: String, _ target: String, token: String?, body: String? = nil) -> (status: Int, json: JSONValue?) {
+    func send(
+        _ method: String, _ target: String, token: String?, body: String? = nil
+    ) -> (status: Int, json: JSONValue?) {
         Self.send(application, method, target, token: token, body: body)
     }
 
@@ -92,9 +97,11 @@ import Testing
     func path(_ route: Route, hostile: (parameter: String, value: String)? = nil) -> String {
         var path = route.template
         let real = [
-            "id": route.template.hasPrefix("/v1/access-requests") ? request
-                : route.template.hasPrefix("/v1/migrations") ? migration
-                : route.template.hasPrefix("/v1/regions") ? "eu" : other,
+            "id": route.template.hasPrefix("/v1/access-requests")
+                ? request
+                : route.template.hasPrefix("/v1/migrations")
+                    ? migration
+                    : route.template.hasPrefix("/v1/regions") ? "eu" : other,
             "collection": "contacts", "key": "c-1",
         ]
         for (name, value) in real {
@@ -130,14 +137,16 @@ import Testing
                 String(tokens[.admin]!.dropLast()) + "x", revoked,
             ] as [String?] {
                 let answer = send(route.method, path, token: token, body: body)
-                #expect(answer.status == 401, "\(route.method) \(route.template) with \(token?.prefix(12) ?? "no token")")
+                #expect(
+                    answer.status == 401, "\(route.method) \(route.template) with \(token?.prefix(12) ?? "no token")")
             }
         }
         #expect(protected > 35)
         // Each use of the revoked token is on record; the forged ones are not (anyone can send those).
         let refused = try ledgerEntries(kind: "api.refused").dropFirst(before)
         #expect(refused.count == protected)
-        #expect(refused.allSatisfy { $0["body"]?["reason"] == .string("revoked_token") && $0["actor"] == .string("gone") })
+        #expect(
+            refused.allSatisfy { $0["body"]?["reason"] == .string("revoked_token") && $0["actor"] == .string("gone") })
     }
 
     @Test func everyRoleOutsideARouteIsRefusedAndRecorded() throws {
@@ -164,7 +173,10 @@ import Testing
     @Test func aScopedTokenCannotReachAnotherTenant() throws {
         let before = try ledgerEntries(kind: "api.refused").count
         let attempts: [(String, String, String, String?)] = [
-            (scopedApplication, "PUT", "/v1/tenants/\(other)/data/contacts/c-1", #"{"name": "x", "email": "x@example.com"}"#),
+            (
+                scopedApplication, "PUT", "/v1/tenants/\(other)/data/contacts/c-1",
+                #"{"name": "x", "email": "x@example.com"}"#
+            ),
             (scopedApplication, "GET", "/v1/tenants/\(other)/data/contacts/c-1", nil),
             (scopedApplication, "GET", "/v1/tenants/\(other)/data/contacts", nil),
             (scopedApplication, "DELETE", "/v1/tenants/\(other)/data/contacts/c-1", nil),
@@ -182,8 +194,10 @@ import Testing
         #expect(refused.allSatisfy { $0["body"]?["reason"] == .string("tenant_scope") })
         // The scoped token still works for its own tenant.
         #expect(
-            send("PUT", "/v1/tenants/\(tenant)/data/contacts/c-1", token: scopedApplication,
-                body: #"{"name": "x", "email": "x@example.com"}"#).status == 200)
+            send(
+                "PUT", "/v1/tenants/\(tenant)/data/contacts/c-1", token: scopedApplication,
+                body: #"{"name": "x", "email": "x@example.com"}"#
+            ).status == 200)
     }
 
     static let hostileIdentifiers = [
@@ -200,21 +214,26 @@ import Testing
             for parameter in parameters {
                 for value in Self.hostileIdentifiers {
                     let body: String? =
-                        route.method == "GET" || route.method == "DELETE" ? nil : #"{"name": "x", "email": "x@example.com"}"#
-                    let answer = send(route.method, path(route, hostile: (parameter, value)), token: tokens[.admin], body: body)
+                        route.method == "GET" || route.method == "DELETE"
+                        ? nil : #"{"name": "x", "email": "x@example.com"}"#
+                    let answer = send(
+                        route.method, path(route, hostile: (parameter, value)), token: tokens[.admin], body: body)
                     #expect(
                         (400..<500).contains(answer.status),
                         "\(route.method) \(route.template) {\(parameter)}=\(value.prefix(30)): \(answer.status)")
                     #expect(
                         answer.json?["error"]?["message"] != nil,
-                        "\(route.method) \(route.template) {\(parameter)}=\(value.prefix(30)): \(answer.status), no error body")
+                        "\(route.method) \(route.template) {\(parameter)}=\(value.prefix(30)): \(answer.status), no error body"
+                    )
                 }
             }
         }
         #expect(try tenantCount() == tenants)
         // Refused residency checks and signups are on record by design; nothing else was written.
         let written = try controller.pool.read { database in
-            try database.scalarInteger("SELECT count(*) FROM ledger_entries WHERE idx >= ? AND kind NOT LIKE 'checkpoint%'", [.integer(Int64(ledger))])
+            try database.scalarInteger(
+                "SELECT count(*) FROM ledger_entries WHERE idx >= ? AND kind NOT LIKE 'checkpoint%'",
+                [.integer(Int64(ledger))])
         }
         #expect(written == 0)
         #expect(try controller.pool.read { try $0.scalarText("PRAGMA integrity_check") } == "ok")
@@ -239,7 +258,8 @@ import Testing
                     "\(route.method) \(route.template) with \(body.prefix(40).debugDescription): \(answer.status)")
             }
             // The right body under the wrong content type is refused too.
-            var text = "\(route.method) \(path(route)) HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(tokens[.admin]!)\r\n"
+            var text =
+                "\(route.method) \(path(route)) HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(tokens[.admin]!)\r\n"
             text += "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
             var parser = HTTPRequestParser()
             parser.append(Array(text.utf8))
@@ -278,7 +298,10 @@ extension HostileCallerTests {
         let spanning = [
             ("GET", "/v1/tenants", nil), ("GET", "/v1/migrations", nil), ("GET", "/v1/reports/residency-map", nil),
             ("GET", "/v1/ledger/entries", nil), ("GET", "/v1/lifecycle/due", nil),
-            ("POST", "/v1/residency/checks", #"{"tenant": "\#(other)", "data_class": "customer_data", "location": "us"}"#),
+            (
+                "POST", "/v1/residency/checks",
+                #"{"tenant": "\#(other)", "data_class": "customer_data", "location": "us"}"#
+            ),
         ]
         for (method, target, body) in spanning {
             let answer = send(method, target, token: scopedCompliance, body: body)

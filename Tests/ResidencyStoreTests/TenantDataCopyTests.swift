@@ -1,5 +1,6 @@
 import Foundation
 import ResidencyCore
+import Synchronization
 import Testing
 
 @testable import ResidencyStore
@@ -23,7 +24,9 @@ import Testing
         case .accounts:
             return TenantRecord(
                 collection: .accounts, key: key,
-                values: ["name": .text(key), "balance_cents": .integer(Int64(version) * 100), "currency": .text("EUR")],
+                values: [
+                    "name": .text(key), "balance_cents": .integer(Int64(version) * 100), "currency": .text("EUR"),
+                ],
                 updatedAt: Int64(version))
         case .documents:
             return TenantRecord(
@@ -33,6 +36,34 @@ import Testing
                     "body": .bytes((0..<(version % 7) * 1000).map { UInt8(truncatingIfNeeded: $0 &* version) }),
                 ], updatedAt: Int64(version))
         }
+    }
+
+    /// Each request opens the tenant's database and closes it again. Eight threads doing that at once, writing
+    /// and reading, must never see "database is locked": the last connection's close (which checkpoints and
+    /// removes the WAL) racing another's open once did, and the API answered 503 (found by Scripts/soak).
+    @Test func concurrentOpensAndClosesNeverFailWithBusy() throws {
+        let failures = Mutex<[String]>([])
+        // Fresh databases (provisioned in rollback-journal mode; the first open turns WAL on) and a reused one.
+        for round in 0..<20 {
+            let path = directory.appendingPathComponent("busy-\(round).sqlite3").path
+            try TenantDatabase.provision(at: path, tenant: "t")
+            DispatchQueue.concurrentPerform(iterations: 8) { thread in
+                for step in 0..<(round == 0 ? 150 : 10) {
+                    do {
+                        let database = try TenantDatabase(path: path)
+                        if step % 2 == 0 {
+                            try database.put(record(.contacts, "c\(thread)-\(step % 10)", step))
+                        } else {
+                            _ = try database.record(.contacts, key: "c\(thread)-\(step % 10)")
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        let seen = failures.withLock { $0 }
+        #expect(seen.isEmpty, "\(seen.count) failures, first: \(seen.first ?? "")")
     }
 
     @Test func aRecordCanBeChangedAndDeletedRepeatedly() throws {

@@ -38,7 +38,8 @@ enum AuditCommand {
                 ]).encoded(pretty: true))
         case .table:
             if result.violations.isEmpty {
-                context.print("no violations (\(result.checked) placements checked; ledger entry \(result.ledgerIndex))")
+                context.print(
+                    "no violations (\(result.checked) placements checked; ledger entry \(result.ledgerIndex))")
             } else {
                 var table = TextTable(["KIND", "TENANT", "CLASS", "LOCATION", "SOURCE", "RULE", "MESSAGE"])
                 for v in result.violations {
@@ -46,7 +47,8 @@ enum AuditCommand {
                 }
                 context.standardOutput(table.render())
                 context.print(
-                    "\(result.violations.count) violations in \(result.checked) placements checked; ledger entry \(result.ledgerIndex)")
+                    "\(result.violations.count) violations in \(result.checked) placements checked; ledger entry \(result.ledgerIndex)"
+                )
             }
         }
         return result.violations.isEmpty ? ExitCode.success : ExitCode.failure

@@ -18,14 +18,16 @@ enum DataCommand {
         let text = try AccessCommand.required(arguments, "collection")
         guard let collection = TenantCollection(rawValue: text) else {
             throw UsageError(
-                "--collection: \"\(text)\"; accepted: \(TenantCollection.allCases.map(\.rawValue).joined(separator: ", "))")
+                "--collection: \"\(text)\"; accepted: \(TenantCollection.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return collection
     }
 
     static let put = CommandSpec(
         name: "put", abstract: "Create or replace a record.",
-        discussion: "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}', or @FILE to read them from a file.",
+        discussion:
+            "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}', or @FILE to read them from a file.",
         options: target + [.option("key", "key", "The record's key."), .option("json", "object", "The fields.")]
             + AccessCommand.common
     ) { arguments, context in
@@ -71,7 +73,9 @@ enum DataCommand {
 
     static let list = CommandSpec(
         name: "list", abstract: "Print a collection's records as JSON lines, in key order.",
-        options: target + [.option("after", "key", "Start after this key."), .option("limit", "n", "At most n (default 100).")]
+        options: target + [
+            .option("after", "key", "Start after this key."), .option("limit", "n", "At most n (default 100)."),
+        ]
             + AccessCommand.common
     ) { arguments, context in
         let limitText = arguments.value("limit") ?? "100"

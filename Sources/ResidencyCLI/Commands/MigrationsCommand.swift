@@ -27,7 +27,8 @@ enum MigrationsCommand {
         let actor = AccessCommand.actor(arguments).tokenName
         var migration = try controller.requestMigration(
             Controller.MigrationRequest(
-                tenant: try AccessCommand.required(arguments, "tenant"), toRegion: try AccessCommand.required(arguments, "to"),
+                tenant: try AccessCommand.required(arguments, "tenant"),
+                toRegion: try AccessCommand.required(arguments, "to"),
                 toSite: arguments.value("site"), reason: try AccessCommand.required(arguments, "reason")), by: actor)
         if arguments.flag("approve") {
             _ = try controller.approveMigration(id: migration.id, by: actor)
@@ -78,7 +79,8 @@ enum MigrationsCommand {
         if let text = arguments.value("state") {
             guard let value = MigrationState(rawValue: text) else {
                 throw UsageError(
-                    "--state: \"\(text)\"; accepted: \(MigrationState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "--state: \"\(text)\"; accepted: \(MigrationState.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             state = value
         }
@@ -125,7 +127,8 @@ enum MigrationsCommand {
                 "\(migration.id) \(migration.tenant): \(migration.state.rawValue)" + (error.map { " (\($0))" } ?? ""))
         }
         if results.isEmpty { context.print("no interrupted migrations") }
-        return results.contains { $0.error != nil || $0.migration.state == .failed } ? ExitCode.failure : ExitCode.success
+        return results.contains { $0.error != nil || $0.migration.state == .failed }
+            ? ExitCode.failure : ExitCode.success
     }
 
     static let plan = CommandSpec(
@@ -152,7 +155,8 @@ enum MigrationsCommand {
         if let output = arguments.value("output") {
             try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
             context.print(
-                "plan \(plan.id): \(plan.movable.count) to move, \(plan.entries.count - plan.movable.count) staying; written to \(output)")
+                "plan \(plan.id): \(plan.movable.count) to move, \(plan.entries.count - plan.movable.count) staying; written to \(output)"
+            )
         } else {
             context.print(text)
         }
@@ -177,7 +181,9 @@ enum MigrationsCommand {
         let plan = try MigrationPlan.read(try JSONParser.parse(bytes), file: path)
         func integer(_ name: String) throws -> Int? {
             guard let text = arguments.value(name) else { return nil }
-            guard let value = Int(text), value > 0 else { throw UsageError("--\(name): \"\(text)\" is not a positive integer") }
+            guard let value = Int(text), value > 0 else {
+                throw UsageError("--\(name): \"\(text)\" is not a positive integer")
+            }
             return value
         }
         let concurrency = try integer("concurrency") ?? 2

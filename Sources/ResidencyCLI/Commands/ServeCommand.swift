@@ -26,7 +26,8 @@ enum ServeCommand {
                 "checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."
             ),
             .option(
-                "lifecycle-interval", "seconds", "Apply the retention schedule this often (default: 3600; also at start)."),
+                "lifecycle-interval", "seconds",
+                "Apply the retention schedule this often (default: 3600; also at start)."),
         ]
     ) { arguments, context in
         let address: ListenAddress

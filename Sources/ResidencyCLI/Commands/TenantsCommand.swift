@@ -5,7 +5,8 @@ import ResidencyCore
 /// `residency tenants …`: the directory from the command line (the signup flow uses the API).
 enum TenantsCommand {
     static let spec = CommandSpec(
-        name: "tenants", abstract: "The tenant directory: sign up, show, list.", subcommands: [create, show, list, LifecycleCommand.tenantEvent])
+        name: "tenants", abstract: "The tenant directory: sign up, show, list.",
+        subcommands: [create, show, list, LifecycleCommand.tenantEvent])
 
     static let create = CommandSpec(
         name: "create", abstract: "Sign a tenant up where placement puts it (and provision its data there).",

@@ -34,18 +34,27 @@ struct CommandMover: DataMover {
 
     func purgeSource(_ migration: Migration) throws -> JSONValue {
         .object([
-            ("purge", try run(configuration.purge, "purge", migration, extra: ["RESIDENCY_PURGE_REGION": migration.fromRegion]))
+            (
+                "purge",
+                try run(
+                    configuration.purge, "purge", migration, extra: ["RESIDENCY_PURGE_REGION": migration.fromRegion])
+            )
         ])
     }
 
     func discardTarget(_ migration: Migration) throws -> JSONValue {
         .object([
-            ("purge", try run(configuration.purge, "purge", migration, extra: ["RESIDENCY_PURGE_REGION": migration.toRegion]))
+            (
+                "purge",
+                try run(configuration.purge, "purge", migration, extra: ["RESIDENCY_PURGE_REGION": migration.toRegion])
+            )
         ])
     }
 
     /// Runs one command to completion (or until its timeout) and returns its exit status and output tail.
-    func run(_ command: String, _ label: String, _ migration: Migration, extra: [String: String] = [:]) throws
+    func run(
+        _ command: String, _ label: String, _ migration: Migration, extra: [String: String] = [:]
+    ) throws
         -> JSONValue
     {
         let process = Process()

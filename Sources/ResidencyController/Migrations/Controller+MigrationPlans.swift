@@ -13,7 +13,8 @@ extension Controller {
         for (field, region) in [("from", from), ("to", to)] where policies.catalog.region(id: region) == nil {
             throw ControllerError.invalidField(
                 field: field,
-                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))")
+                message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
+            )
         }
         var entries: [MigrationPlan.Entry] = []
         let counts = occupancy.withLock { $0 }

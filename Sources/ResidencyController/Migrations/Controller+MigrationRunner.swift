@@ -47,7 +47,8 @@ extension Controller {
                     current.updatedAt = clock.now()
                     try MigrationRepository(database).update(current)
                 }
-                throw ControllerError.storage("migration \(id) stopped at \(state.rawValue): \(message); resume retries it")
+                throw ControllerError.storage(
+                    "migration \(id) stopped at \(state.rawValue): \(message); resume retries it")
             }
             FaultPoint.hit(state.rawValue, "after")
             if state == .cutover { continue }  // the cutover's own transaction advanced it
@@ -188,7 +189,8 @@ extension Controller {
             updated.updatedAt = now
             if next == .completed { updated.finishedAt = updated.finishedAt ?? now }
             try repository.update(updated)
-            try repository.logStep(migration: updated.id, state: state, phase: "finished", at: now, detail: detail.encoded())
+            try repository.logStep(
+                migration: updated.id, state: state, phase: "finished", at: now, detail: detail.encoded())
             if next == .completed {
                 try Ledger.append(
                     in: database, time: now, kind: "migration.completed", actor: "system", tenant: updated.tenant,
@@ -238,7 +240,8 @@ extension Controller {
             current.updatedAt = now
             try MigrationRepository(database).update(current)
             try MigrationRepository(database).logStep(
-                migration: id, state: .rollingBack, phase: "finished", at: now, detail: JSONValue.object(detail).encoded())
+                migration: id, state: .rollingBack, phase: "finished", at: now,
+                detail: JSONValue.object(detail).encoded())
             try Ledger.append(
                 in: database, time: now, kind: "migration.\(ending.rawValue)", actor: "system", tenant: current.tenant,
                 region: current.fromRegion,

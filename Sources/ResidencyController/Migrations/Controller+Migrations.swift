@@ -62,7 +62,8 @@ extension Controller {
                         in: database, time: now, kind: "migration.refused", actor: actor, tenant: tenant.id,
                         region: tenant.region,
                         body: .object([
-                            ("code", .string(code)), ("rule", .optional(rule)), ("to_region", .string(request.toRegion)),
+                            ("code", .string(code)), ("rule", .optional(rule)),
+                            ("to_region", .string(request.toRegion)),
                             ("to_site", .optional(request.toSite)), ("policy_version", .string(policies.version.hex)),
                         ]))
                     return .refused(error)
@@ -71,7 +72,8 @@ extension Controller {
                     return try refuse(
                         .conflict(
                             code: "already_migrating",
-                            message: "tenant \(tenant.id) already has migration \(active.id) (\(active.state.rawValue))"),
+                            message: "tenant \(tenant.id) already has migration \(active.id) (\(active.state.rawValue))"
+                        ),
                         code: "already_migrating", rule: nil)
                 }
                 let target: MigrationEligibility.Target
@@ -95,7 +97,8 @@ extension Controller {
                     fromSite: tenant.site, toRegion: target.region.id, toSite: target.site.id, reason: reason,
                     requestedBy: actor, plan: request.plan, transfer: target.transfer, movers: movers, createdAt: now)
                 try repository.insert(migration)
-                try repository.logStep(migration: migration.id, state: .requested, phase: "started", at: now, detail: "{}")
+                try repository.logStep(
+                    migration: migration.id, state: .requested, phase: "started", at: now, detail: "{}")
                 try Ledger.append(
                     in: database, time: now, kind: "migration.requested", actor: actor, tenant: tenant.id,
                     region: tenant.region, body: Self.ledgerBody(migration))
@@ -157,7 +160,8 @@ extension Controller {
                 throw ControllerError.conflict(
                     code: "not_cancellable",
                     message:
-                        "migration \(id) is \(migration.state.rawValue); only a migration before cutover can be cancelled")
+                        "migration \(id) is \(migration.state.rawValue); only a migration before cutover can be cancelled"
+                )
             }
             let now = clock.now()
             migration.updatedAt = now
@@ -191,7 +195,9 @@ extension Controller {
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
-        return try pool.read { try MigrationRepository($0).migrations(tenant: tenant, state: state, plan: plan, limit: limit) }
+        return try pool.read {
+            try MigrationRepository($0).migrations(tenant: tenant, state: state, plan: plan, limit: limit)
+        }
     }
 
     func migration(id: String, in database: Database) throws -> Migration {

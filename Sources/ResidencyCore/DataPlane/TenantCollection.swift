@@ -50,8 +50,9 @@ public enum TenantCollection: String, Sendable, Hashable, CaseIterable {
             (0x30...0x39).contains(first) || (0x41...0x5A).contains(first) || (0x61...0x7A).contains(first)
         else { return false }
         return key.utf8.count <= 200
-            && key.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0)
-                || (0x61...0x7A).contains($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x40
+            && key.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0)
+                    || (0x61...0x7A).contains($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x40
             }
     }
     public static let keyRule = "1-200 characters of A-Z a-z 0-9 - _ . @, starting with a letter or digit"

@@ -40,14 +40,17 @@ public enum JSONObjectScanner {
             guard let next = cursor.peek else { throw JSONScanError(offset: cursor.index, expected: "',' or '}'") }
             cursor.index += 1
             if next == UInt8(ascii: "}") { return }
-            guard next == UInt8(ascii: ",") else { throw JSONScanError(offset: cursor.index - 1, expected: "',' or '}'") }
+            guard next == UInt8(ascii: ",") else {
+                throw JSONScanError(offset: cursor.index - 1, expected: "',' or '}'")
+            }
         }
     }
 
     /// Whether `key` is exactly the ASCII text of `name`.
     @inline(__always)
     public static func key(_ key: UnsafeRawBufferPointer, is name: StaticString) -> Bool {
-        key.count == name.utf8CodeUnitCount && (key.count == 0 || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
+        key.count == name.utf8CodeUnitCount
+            && (key.count == 0 || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
     }
 
     struct Cursor {
@@ -66,7 +69,9 @@ public enum JSONObjectScanner {
         }
 
         mutating func expect(_ byte: UInt8) throws(JSONScanError) {
-            guard peek == byte else { throw JSONScanError(offset: index, expected: "'\(Character(Unicode.Scalar(byte)))'") }
+            guard peek == byte else {
+                throw JSONScanError(offset: index, expected: "'\(Character(Unicode.Scalar(byte)))'")
+            }
             index += 1
         }
 
@@ -103,7 +108,8 @@ public enum JSONObjectScanner {
                     case UInt8(ascii: "{"), UInt8(ascii: "["):
                         depth += 1
                         if depth > JSONParser.maximumDepth {
-                            throw JSONScanError(offset: index, expected: "nesting within \(JSONParser.maximumDepth) levels")
+                            throw JSONScanError(
+                                offset: index, expected: "nesting within \(JSONParser.maximumDepth) levels")
                         }
                     case UInt8(ascii: "}"), UInt8(ascii: "]"):
                         depth -= 1
@@ -157,7 +163,9 @@ public struct JSONRawValue {
     public var plainStringContents: UnsafeRawBufferPointer? {
         guard isString, bytes.count >= 2 else { return nil }
         let contents = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
-        if !contents.isEmpty, memchr(contents.baseAddress!, Int32(UInt8(ascii: "\\")), contents.count) != nil { return nil }
+        if !contents.isEmpty, memchr(contents.baseAddress!, Int32(UInt8(ascii: "\\")), contents.count) != nil {
+            return nil
+        }
         return contents
     }
 
@@ -176,7 +184,8 @@ public struct JSONRawValue {
             guard digit < 10 else { return nil }
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) =
-                negative ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
+                negative
+                ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
             guard !overflow1, !overflow2 else { return nil }
             value = sum
             index += 1

@@ -58,7 +58,10 @@ public struct MigrationPlan: Sendable {
             ("country", .optional(country?.rawValue)),
             ("created_at", .string(Timestamp.rfc3339(milliseconds: createdAt))),
             ("policy_version", .string(policyVersion)),
-            ("summary", .object([("movable", .integer(movable.count)), ("staying", .integer(entries.count - movable.count))])),
+            (
+                "summary",
+                .object([("movable", .integer(movable.count)), ("staying", .integer(entries.count - movable.count))])
+            ),
             (
                 "tenants",
                 .array(
@@ -99,7 +102,8 @@ public struct MigrationPlan: Sendable {
                 guard
                     let fields = element.object(known: [
                         "tenant", "country", "movable", "code", "rule", "message", "transfer_basis",
-                    ]), let tenant = fields.required("tenant")?.string(), let movable = fields.required("movable")?.bool()
+                    ]), let tenant = fields.required("tenant")?.string(),
+                    let movable = fields.required("movable")?.bool()
                 else { continue }
                 entries.append(
                     Entry(
@@ -116,7 +120,9 @@ public struct MigrationPlan: Sendable {
         }
         try collector.throwIfAny()
         guard let plan else {
-            throw ConfigurationError(problems: [ConfigurationProblem(file: file, path: "$", message: "not a migration plan")])
+            throw ConfigurationError(problems: [
+                ConfigurationProblem(file: file, path: "$", message: "not a migration plan")
+            ])
         }
         return plan
     }

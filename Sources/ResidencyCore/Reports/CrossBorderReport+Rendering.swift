@@ -38,11 +38,13 @@ extension CrossBorderReport {
                     accesses.map { a in
                         .object([
                             ("ledger_index", .integer(a.ledgerIndex)), ("time", .string(Self.time(a.time))),
-                            ("tenant", .string(a.tenant)), ("region", .string(a.region)), ("request", .string(a.request)),
+                            ("tenant", .string(a.tenant)), ("region", .string(a.region)),
+                            ("request", .string(a.request)),
                             ("staff", .string(a.staff)), ("destination", .string(a.destination)),
                             ("data_class", .string(a.dataClass)), ("mode", .string(a.mode)),
                             ("resource", .string(a.resource)), ("justification", .string(a.justification)),
-                            ("ticket", .string(a.ticket)), ("basis", .string(a.basis)), ("basis_rule", .string(a.basisRule)),
+                            ("ticket", .string(a.ticket)), ("basis", .string(a.basis)),
+                            ("basis_rule", .string(a.basisRule)),
                             ("decision", .string(a.decision)), ("decided_by", .string(a.decidedBy)),
                             ("break_glass", .bool(a.breakGlass)),
                         ])
@@ -54,7 +56,8 @@ extension CrossBorderReport {
                     breakGlass.map { b in
                         .object([
                             ("ledger_index", .integer(b.ledgerIndex)), ("time", .string(Self.time(b.time))),
-                            ("tenant", .string(b.tenant)), ("region", .string(b.region)), ("request", .string(b.request)),
+                            ("tenant", .string(b.tenant)), ("region", .string(b.region)),
+                            ("request", .string(b.request)),
                             ("staff", .string(b.staff)), ("destination", .string(b.destination)),
                             ("justification", .string(b.justification)), ("review", .string(b.review)),
                         ])
@@ -81,7 +84,8 @@ extension CrossBorderReport {
         var writer = CSVWriter()
         writer.row([
             "section", "ledger_index", "time", "tenant", "region", "request", "staff", "destination", "data_class",
-            "mode", "justification", "ticket", "basis", "basis_rule", "decision", "decided_by", "review", "code", "rule",
+            "mode", "justification", "ticket", "basis", "basis_rule", "decision", "decided_by", "review", "code",
+            "rule",
             "key", "count",
         ])
         func summary(_ name: String, _ counts: [(key: String, count: Int)]) {
@@ -112,14 +116,16 @@ extension CrossBorderReport {
                 "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "",
             ])
         }
-        writer.row(["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root])
+        writer.row(
+            ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root])
         return writer.text
     }
 
     public var html: String {
         let scope = [region.map { "region \($0)" }, tenant.map { "tenant \($0)" }].compactMap { $0 }
         let subtitle =
-            "\(Self.time(from)) to \(Self.time(to))" + (scope.isEmpty ? ", all regions" : ", " + scope.joined(separator: ", "))
+            "\(Self.time(from)) to \(Self.time(to))"
+            + (scope.isEmpty ? ", all regions" : ", " + scope.joined(separator: ", "))
             + ". Generated \(Self.time(generatedAt)); policy \(policyVersion.prefix(12))."
         var body = """
             <h2>Summary</h2>
@@ -136,8 +142,11 @@ extension CrossBorderReport {
             """
         body += "<h2>Every access</h2>"
         body += HTMLReport.table(
-            ["ledger", "time", "tenant", "region", "staff", "from", "class", "mode", "justification", "ticket", "basis",
-             "decision"],
+            [
+                "ledger", "time", "tenant", "region", "staff", "from", "class", "mode", "justification", "ticket",
+                "basis",
+                "decision",
+            ],
             accesses.map { a in
                 [
                     String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.staff, a.destination, a.dataClass,

@@ -13,7 +13,10 @@ public struct CrossBorderReport: Sendable {
         public let decidedBy: String
         public let breakGlass: Bool
 
-        public init(justification: String, ticket: String, basis: String, basisRule: String, decision: String, decidedBy: String, breakGlass: Bool) {
+        public init(
+            justification: String, ticket: String, basis: String, basisRule: String, decision: String,
+            decidedBy: String, breakGlass: Bool
+        ) {
             self.justification = justification
             self.ticket = ticket
             self.basis = basis
@@ -25,11 +28,14 @@ public struct CrossBorderReport: Sendable {
 
         /// An access whose request the ledger has no filing for.
         public static let unknown = Grant(
-            justification: "", ticket: "", basis: "", basisRule: "", decision: "unknown", decidedBy: "", breakGlass: false)
+            justification: "", ticket: "", basis: "", basisRule: "", decision: "unknown", decidedBy: "",
+            breakGlass: false)
 
         public static func == (a: Grant, b: Grant) -> Bool {
             a === b
-                || ((a.justification, a.ticket, a.basis, a.basisRule) == (b.justification, b.ticket, b.basis, b.basisRule)
+                || ((a.justification, a.ticket, a.basis, a.basisRule) == (
+                    b.justification, b.ticket, b.basis, b.basisRule
+                )
                     && (a.decision, a.decidedBy, a.breakGlass) == (b.decision, b.decidedBy, b.breakGlass))
         }
 
@@ -62,7 +68,10 @@ public struct CrossBorderReport: Sendable {
         public var decidedBy: String { grant.decidedBy }
         public var breakGlass: Bool { grant.breakGlass }
 
-        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, dataClass: String, mode: String, resource: String, grant: Grant) {
+        public init(
+            ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String,
+            destination: String, dataClass: String, mode: String, resource: String, grant: Grant
+        ) {
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant
@@ -89,7 +98,10 @@ public struct CrossBorderReport: Sendable {
         /// `reviewed`, `due` or `overdue`.
         public let review: String
 
-        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String, destination: String, justification: String, review: String) {
+        public init(
+            ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String,
+            destination: String, justification: String, review: String
+        ) {
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant
@@ -114,7 +126,10 @@ public struct CrossBorderReport: Sendable {
         public let code: String
         public let rule: String
 
-        public init(ledgerIndex: Int, time: Int64, tenant: String, region: String, stage: String, staff: String, destination: String, code: String, rule: String) {
+        public init(
+            ledgerIndex: Int, time: Int64, tenant: String, region: String, stage: String, staff: String,
+            destination: String, code: String, rule: String
+        ) {
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant

@@ -36,7 +36,8 @@ extension ResidencyMapReport {
                     countries.map { c in
                         .object([
                             ("country", .string(c.country)), ("region", .string(c.region)),
-                            ("tenants", .integer(c.tenants)), ("pinned", .integer(c.pinned)), ("rule", .optional(c.rule)),
+                            ("tenants", .integer(c.tenants)), ("pinned", .integer(c.pinned)),
+                            ("rule", .optional(c.rule)),
                         ])
                     })
             ),
@@ -45,7 +46,8 @@ extension ResidencyMapReport {
                 .array(
                     migrations.map { m in
                         .object([
-                            ("migration", .string(m.migration)), ("tenant", .string(m.tenant)), ("from", .string(m.from)),
+                            ("migration", .string(m.migration)), ("tenant", .string(m.tenant)),
+                            ("from", .string(m.from)),
                             ("to", .string(m.to)), ("state", .string(m.state)), ("basis", .string(m.basis)),
                         ])
                     })
@@ -55,7 +57,8 @@ extension ResidencyMapReport {
                 .array(
                     violations.map { v in
                         .object([
-                            ("kind", .string(v.kind)), ("tenant", .string(v.tenant)), ("data_class", .string(v.dataClass)),
+                            ("kind", .string(v.kind)), ("tenant", .string(v.tenant)),
+                            ("data_class", .string(v.dataClass)),
                             ("location", .string(v.location)), ("rule", .optional(v.rule)),
                         ])
                     })
@@ -73,10 +76,15 @@ extension ResidencyMapReport {
             writer.row(["country", c.region, c.country, String(c.tenants), String(c.pinned), c.rule ?? ""])
         }
         for m in migrations {
-            writer.row(["migration", m.to, "", "", "", "\(m.migration) \(m.tenant) \(m.from) -> \(m.to) \(m.state) (\(m.basis))"])
+            writer.row([
+                "migration", m.to, "", "", "",
+                "\(m.migration) \(m.tenant) \(m.from) -> \(m.to) \(m.state) (\(m.basis))",
+            ])
         }
         for v in violations {
-            writer.row(["violation", "", "", "", "", "\(v.kind) \(v.tenant) \(v.dataClass) at \(v.location) \(v.rule ?? "")"])
+            writer.row([
+                "violation", "", "", "", "", "\(v.kind) \(v.tenant) \(v.dataClass) at \(v.location) \(v.rule ?? "")",
+            ])
         }
         writer.row(["checkpoint", "", "", String(checkpoint.size), "", checkpoint.root])
         return writer.text

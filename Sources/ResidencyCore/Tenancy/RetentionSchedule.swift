@@ -37,7 +37,8 @@ public struct RetentionSchedule: Sendable {
             guard dueAt <= asOf, Self.changes(rule.action, tenant.status) else { continue }
             let candidate = DueAction(action: rule.action, rule: rule.rule, description: rule.description, dueAt: dueAt)
             if let current = best,
-                current.dueAt < dueAt || (current.dueAt == dueAt && Self.severity(current.action) >= Self.severity(rule.action))
+                current.dueAt < dueAt
+                    || (current.dueAt == dueAt && Self.severity(current.action) >= Self.severity(rule.action))
             {
                 continue
             }

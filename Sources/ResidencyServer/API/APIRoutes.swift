@@ -41,7 +41,10 @@ enum APIRoutes {
             Route("GET", "/v1/tenants", roles: [.signup, .ops, .support, .compliance]) { context in
                 try listTenants(context.request, controller: controller)
             },
-            Route("GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance], inline: true, tenantScoped: true) { context in
+            Route(
+                "GET", "/v1/tenants/{id}", roles: [.signup, .ops, .support, .compliance], inline: true,
+                tenantScoped: true
+            ) { context in
                 let id = context.parameters["id"]!
                 guard TenantID.isWellFormed(id) else {
                     throw APIError(

@@ -131,7 +131,8 @@ enum AccessRoutes {
                         ("access_request", result.request.jsonValue()),
                     ]), status: 201)
             },
-            Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance], tenantScoped: true) { context in
+            Route("POST", "/v1/tenants/{id}/customer-approval", roles: [.ops, .compliance], tenantScoped: true) {
+                context in
                 let id = context.parameters["id"]!
                 try TenantScope.check(
                     id, context: context, controller: controller, route: "/v1/tenants/{id}/customer-approval")
@@ -144,7 +145,8 @@ enum AccessRoutes {
         ]
         for decision in AccessLifecycle.Decision.allCases {
             routes.append(
-                Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance], tenantScoped: true) { context in
+                Route("POST", "/v1/access-requests/{id}/\(decision.rawValue)", roles: [.compliance], tenantScoped: true)
+                { context in
                     let id = context.parameters["id"]!
                     _ = try visible(id, context: context)
                     let (body, reason) = try text(context.request, fields: ["reason", "hours"], required: "reason")
@@ -158,7 +160,8 @@ enum AccessRoutes {
         for closing in [AccessLifecycle.Closing.revoke, .complete] {
             let roles: Set<Role> = closing == .revoke ? [.compliance] : [.support, .compliance]
             routes.append(
-                Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles, tenantScoped: true) { context in
+                Route("POST", "/v1/access-requests/{id}/\(closing.rawValue)", roles: roles, tenantScoped: true) {
+                    context in
                     let id = context.parameters["id"]!
                     _ = try visible(id, context: context)
                     let (_, reason) = try text(context.request, fields: ["reason"], required: nil)

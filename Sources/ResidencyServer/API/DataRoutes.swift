@@ -23,7 +23,8 @@ enum DataRoutes {
         @Sendable func key(_ context: RequestContext) throws -> String {
             let key = context.parameters["key"]!
             guard TenantCollection.isValidKey(key) else {
-                throw APIError.badRequest("key: \"\(key)\"; accepted: \(TenantCollection.keyRule)", code: "invalid_field")
+                throw APIError.badRequest(
+                    "key: \"\(key)\"; accepted: \(TenantCollection.keyRule)", code: "invalid_field")
             }
             return key
         }

@@ -25,7 +25,8 @@ extension HTTPRequest {
         guard let text = queryValue("limit") else { return fallback }
         guard let value = Int(text), range.contains(value) else {
             throw APIError.badRequest(
-                "limit: \"\(text)\"; accepted: an integer \(range.lowerBound)-\(range.upperBound)", code: "invalid_query")
+                "limit: \"\(text)\"; accepted: an integer \(range.lowerBound)-\(range.upperBound)",
+                code: "invalid_query")
         }
         return value
     }

@@ -53,8 +53,10 @@ public struct HTTPResponse: Sendable {
 
     /// Status lines of the statuses this server sends, built once.
     static let statusLines: [Int: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: [200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505, 507]
-            .map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) })
+        uniqueKeysWithValues: [
+            200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505, 507,
+        ]
+        .map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) })
 }
 
 public enum HTTPStatus {

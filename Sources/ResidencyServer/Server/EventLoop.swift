@@ -45,9 +45,9 @@ final class ServerCore: Sendable {
 /// Sockets are non-blocking and level-triggered; a connection whose output the client does not read stops
 /// being read (back-pressure) and is closed after `writeTimeout`. Deadlines are checked every 250 ms.
 final class EventLoop: @unchecked Sendable {
-    // Thread confinement: `connections`, `readBuffer`, `stopping` and every Connection are touched only by the
-    // loop's own thread (inside `run`). Other threads reach the loop only through `post`, which locks `inbox`
-    // and writes to the eventfd.
+    // Thread confinement: `connections`, `readBuffer`, `stopping`, `awaitedAnswers` and every Connection are
+    // touched only by the loop's own thread (inside `run`). Other threads reach the loop only through `post`,
+    // which locks `inbox` and writes to the eventfd.
     enum Message {
         case adopt(Int32, acceptedDuringShutdown: Bool)
         case answered(connection: UInt64, descriptor: Int32, bytes: [UInt8], keepAlive: Bool)
@@ -61,6 +61,10 @@ final class EventLoop: @unchecked Sendable {
     private let inbox = Mutex<[Message]>([])
     private var connections: [Int32: Connection] = [:]
     private var stopping = false
+    /// Requests handed to the pool whose answers have not come back, including those of connections closed
+    /// meanwhile: the loop outlives them, so no handler ever posts to a closed eventfd (whose number the
+    /// kernel may have given to a database file by then).
+    private var awaitedAnswers = 0
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// Past this much unsent output, a connection's further requests wait until the client reads.
     private static let outputHighWater = 256 * 1024
@@ -96,7 +100,7 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastSweep = Self.now()
-        while !(stopping && connections.isEmpty) {
+        while !(stopping && connections.isEmpty && awaitedAnswers == 0) {
             let count = events.withUnsafeMutableBufferPointer {
                 epoll_wait(epoll, $0.baseAddress, Int32($0.count), 250)
             }
@@ -142,6 +146,7 @@ final class EventLoop: @unchecked Sendable {
             case .adopt(let descriptor, let duringShutdown):
                 adopt(descriptor, acceptedDuringShutdown: duringShutdown)
             case .answered(let id, let descriptor, let bytes, let keepAlive):
+                awaitedAnswers -= 1
                 // The client may have gone while its handler ran; the answer then has nowhere to go.
                 guard let connection = connections[descriptor], connection.id == id else { continue }
                 connection.awaitingHandler = false
@@ -259,6 +264,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func dispatch(_ request: HTTPRequest, from connection: Connection) {
         connection.awaitingHandler = true
+        awaitedAnswers += 1
         core.inFlight.add(1, ordering: .acquiringAndReleasing)
         let id = connection.id
         let descriptor = connection.descriptor

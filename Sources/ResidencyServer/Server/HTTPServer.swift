@@ -173,7 +173,9 @@ public final class HTTPServer: Sendable {
                 503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
             // A short answer into an empty socket buffer: it does not block, and if it would, it is dropped.
             let bytes = response.serialized(keepAlive: false)
-            _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            _ = bytes.withUnsafeBytes {
+                Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
             close(client)
             return false
         }

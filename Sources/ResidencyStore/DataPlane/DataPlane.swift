@@ -100,7 +100,8 @@ public struct DataPlane: Sendable {
         try syncFile(partial)
         var status = stat()
         if stat(partial + "-wal", &status) == 0, status.st_size > 0 {
-            throw TenantDataError.io("\(partial)-wal still holds \(status.st_size) bytes; refusing to publish without them")
+            throw TenantDataError.io(
+                "\(partial)-wal still holds \(status.st_size) bytes; refusing to publish without them")
         }
         for suffix in ["-wal", "-shm"] { unlink(partial + suffix) }
         guard rename(partial, path) == 0 else {

@@ -37,10 +37,12 @@ public enum TenantDataCopy {
             try backup(origin.database, to: partial)
             try DataPlane.publish(partial, as: target)
             let copy = try TenantDatabase(path: target)
-            let (sourceContent, targetContent) = try inParallel({ try origin.contentDigest() }, { try copy.contentDigest() })
+            let (sourceContent, targetContent) = try inParallel(
+                { try origin.contentDigest() }, { try copy.contentDigest() })
             guard sourceContent == targetContent else {
                 throw TenantDataError.mismatch(
-                    "bulk copy: source \(sourceContent.digest) \(sourceContent.rows), target \(targetContent.digest) \(targetContent.rows)")
+                    "bulk copy: source \(sourceContent.digest) \(sourceContent.rows), target \(targetContent.digest) \(targetContent.rows)"
+                )
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int64) ?? 0
             return Snapshot(sequence: sequence, content: sourceContent, bytes: size)
@@ -62,8 +64,10 @@ public enum TenantDataCopy {
                 let table = collection.rawValue
                 let changed = "SELECT row FROM main.residency_changes WHERE tbl = '\(table)' AND seq > ?"
                 try database.statement("DELETE FROM target.\(table) WHERE id IN (\(changed))").run([.integer(sequence)])
-                try database.statement("INSERT INTO target.\(table) SELECT * FROM main.\(table) WHERE id IN (\(changed))")
-                    .run([.integer(sequence)])
+                try database.statement(
+                    "INSERT INTO target.\(table) SELECT * FROM main.\(table) WHERE id IN (\(changed))"
+                )
+                .run([.integer(sequence)])
                 copied += try Int(
                     database.scalarInteger(
                         "SELECT count(*) FROM main.residency_changes WHERE tbl = '\(table)' AND seq > ?",
@@ -77,10 +81,12 @@ public enum TenantDataCopy {
     public static func verify(source: String, target: String) throws -> TenantContentDigest {
         let origin = try TenantDatabase(path: source)
         let copy = try TenantDatabase(path: target)
-        let (sourceContent, targetContent) = try inParallel({ try origin.contentDigest() }, { try copy.contentDigest() })
+        let (sourceContent, targetContent) = try inParallel(
+            { try origin.contentDigest() }, { try copy.contentDigest() })
         guard sourceContent == targetContent else {
             throw TenantDataError.mismatch(
-                "source \(sourceContent.digest) \(sourceContent.rows), target \(targetContent.digest) \(targetContent.rows)")
+                "source \(sourceContent.digest) \(sourceContent.rows), target \(targetContent.digest) \(targetContent.rows)"
+            )
         }
         return sourceContent
     }

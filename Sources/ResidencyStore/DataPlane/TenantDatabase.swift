@@ -36,7 +36,8 @@ public final class TenantDatabase {
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'residency_control'") == 0
             {
                 try created.database.execute(schema)
-                try created.database.statement("INSERT INTO residency_control VALUES ('tenant', ?)").run([.text(tenant)])
+                try created.database.statement("INSERT INTO residency_control VALUES ('tenant', ?)").run([.text(tenant)]
+                )
             }
         }
         return created

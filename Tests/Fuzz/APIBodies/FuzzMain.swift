@@ -19,7 +19,8 @@ struct Fixture: @unchecked Sendable {
     static let shared: Fixture = {
         do {
             let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["RESIDENCY_ROOT"] ?? ".")
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-fuzz-api-\(getpid())")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "residency-fuzz-api-\(getpid())")
             try? FileManager.default.removeItem(at: directory)
             let policies = try PolicySet.load(
                 regions: root.appendingPathComponent("Regions"), policies: root.appendingPathComponent("Policies"))
@@ -29,7 +30,8 @@ struct Fixture: @unchecked Sendable {
             let application = APIApplication(controller: controller) { _ in }
             let tenant = try controller.signUp(Signup(name: "Fuzz", plan: .paid, declaredCountry: CountryCode("FR")))
                 .tenant.id
-            let filing = #"{"tenant": "\#(tenant)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"}, "physical_country": "US", "justification": "customer_support", "detail": "T-1", "scope": {"data_classes": ["customer_data"], "mode": "read"}}"#
+            let filing =
+                #"{"tenant": "\#(tenant)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"}, "physical_country": "US", "justification": "customer_support", "detail": "T-1", "scope": {"data_classes": ["customer_data"], "mode": "read"}}"#
             let response = send(application, token: token, line: "POST /v1/access-requests", body: Array(filing.utf8))
             guard case .string(let request) = (try? JSONParser.parse(response.body))?["access_request"]?["id"] ?? .null
             else { fatalError("fixture: no access request: \(String(decoding: response.body, as: UTF8.self))") }
