@@ -43,6 +43,33 @@ import Testing
         }
     }
 
+    /// Duplicate keys are found whether the object is small (a linear scan) or large (a set), wherever the
+    /// repeated key falls, and distinct keys are never taken for duplicates.
+    @Test(arguments: [1, 2, 15, 16, 17, 40])
+    func findsDuplicateKeysInObjectsOfAnySize(size: Int) throws {
+        let keys = (0..<size).map { "k\($0)" }
+        let distinct = "{" + keys.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        #expect(try JSONParser.parse(distinct)["k0"] == .integer(1))
+        for repeated in Set([0, size / 2, size - 1]) {
+            let text = "{" + (keys + [keys[repeated]]).map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+            #expect {
+                _ = try JSONParser.parse(text)
+            } throws: { error in
+                (error as? JSONSyntaxError)?.message == "duplicate key \"\(keys[repeated])\""
+            }
+        }
+    }
+
+    /// Strings without escapes take a fast path; invalid UTF-8 is still refused there and after an escape.
+    @Test func refusesInvalidUTF8WithAndWithoutEscapes() throws {
+        for bytes: [UInt8] in [
+            [0x22, 0xFF, 0x22], [0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+        ] {
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(bytes) }
+        }
+        #expect(try JSONParser.parse(Array("\"h\u{e9}llo 漢\"".utf8)) == .string("h\u{e9}llo 漢"))
+    }
+
     @Test func reportsLineAndColumn() {
         do {
             _ = try JSONParser.parse("{\n  \"a\": tru\n}")

@@ -52,7 +52,8 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        // Duplicate keys: a linear scan while the object is small (request bodies are), a set past that.
+        var seen: Set<String>?
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             index += 1
@@ -63,8 +64,15 @@ public struct JSONParser {
             guard peek == UInt8(ascii: "\"") else { throw error("expected a string key in object") }
             let keyStart = index
             let key = try parseString()
-            if !seen.insert(key).inserted {
+            let duplicate: Bool
+            if let seen { duplicate = seen.contains(key) } else { duplicate = members.contains { $0.key == key } }
+            if duplicate {
                 throw JSONSyntaxError(offset: keyStart, bytes: bytes, message: "duplicate key \"\(key)\"")
+            }
+            if seen != nil {
+                seen!.insert(key)
+            } else if members.count == 16 {
+                seen = Set(members.map(\.key) + [key])
             }
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
@@ -110,6 +118,14 @@ public struct JSONParser {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escapes (the common case): validate and copy the bytes in one go.
+                    guard let string = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw JSONSyntaxError(offset: runStart, bytes: bytes, message: "invalid UTF-8 in string")
+                    }
+                    index += 1
+                    return string
+                }
                 try appendValidUTF8(bytes[runStart..<index], to: &scalars)
                 index += 1
                 return String(scalars)

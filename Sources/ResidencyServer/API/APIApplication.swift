@@ -172,7 +172,7 @@ public final class APIApplication: Sendable {
     func authentication(of request: HTTPRequest) -> Authentication? {
         guard let header = request.header("authorization") else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
-        return parts.count == 2 && parts[0].lowercased() == "bearer"
+        return parts.count == 2 && parts[0].equalsIgnoringASCIICase("bearer")
             ? controller.authentication(bearer: String(parts[1])) : .unknown
     }
 

@@ -1,5 +1,9 @@
 import Foundation
-import ResidencyCore
+
+// The fuzz target (Scripts/fuzz http) compiles these files with Core's ASCII helpers into one module.
+#if canImport(ResidencyCore)
+    import ResidencyCore
+#endif
 
 /// One parsed HTTP/1.1 request.
 public struct HTTPRequest: Sendable {

@@ -1,5 +1,9 @@
 import Foundation
-import ResidencyCore
+
+// The fuzz target (Scripts/fuzz http) compiles these files with Core's ASCII helpers into one module.
+#if canImport(ResidencyCore)
+    import ResidencyCore
+#endif
 
 /// Limits every connection is held to.
 public struct HTTPLimits: Sendable {
@@ -275,7 +279,12 @@ public struct HTTPRequestParser: Sendable {
         (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
     }
 
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    /// RFC 9110 `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``. A table, since every header name's every byte
+    /// is checked.
+    static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
+
+    private static let tokenBytes: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
