@@ -38,8 +38,8 @@ public struct HTTPRequest: Sendable {
 
     /// The first value of a header (case-insensitive name).
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name == lower }?.value
+        // Stored names are lower-case already; fold only the asked-for name, and without allocating.
+        headers.first { name.equalsIgnoringASCIICase($0.name) }?.value
     }
 
     public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
