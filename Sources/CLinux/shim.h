@@ -1,7 +1,9 @@
 #ifndef RESIDENCY_CLINUX_SHIM_H
 #define RESIDENCY_CLINUX_SHIM_H
-// Linux interfaces the Glibc module does not export: readiness (epoll), wake-ups (eventfd), and atomic
-// operations on memory shared between processes (a mapped file), which Swift's Atomic cannot address.
+// Linux interfaces the Glibc module does not export: readiness (epoll), wake-ups (eventfd), glibc's malloc
+// tuning (mallopt), and atomic operations on memory shared between processes (a mapped file), which Swift's
+// Atomic cannot address.
+#include <malloc.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

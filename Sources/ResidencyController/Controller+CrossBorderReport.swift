@@ -7,7 +7,8 @@ import Synchronization
 /// The cross-border report, read from the ledger itself so every line is an entry an auditor can prove
 /// against the signed checkpoint the report names.
 ///
-/// Two passes. The rare entries — filings, decisions, break-glass grants, refusals — are read whole and in
+/// A window narrower than the ledger's accesses is read through indexes (see `crossBorderReport`). Otherwise
+/// two passes. The rare entries — filings, decisions, break-glass grants, refusals — are read whole and in
 /// order. The `access.used` entries, which are nearly all of a busy ledger, are read in index slices on
 /// every core at once, each entry scanned in place for the fields a line needs (`JSONObjectScanner`) rather
 /// than parsed into a tree. A last pass walks the lines in ledger order and attaches to each the grant as the
@@ -19,9 +20,10 @@ extension Controller {
     }
 
     /// `entriesPerSlice` is how small a ledger is read in one slice on one thread (tests set it low to
-    /// exercise the slicing on a small ledger).
+    /// exercise the slicing on a small ledger); `forceIndexes` reads through the indexes even when the window
+    /// takes in everything (tests compare the two ways).
     func crossBorderReport(
-        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int
+        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int, forceIndexes: Bool = false
     ) throws -> CrossBorderReport {
         guard from < to else {
             throw ControllerError.invalidField(field: "from", message: "must be before \"to\"")
@@ -35,8 +37,21 @@ extension Controller {
         let now = clock.now()
         let checkpoint = try ledger.currentCheckpoint()
         let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
-        let rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
-        var accesses = try accessLines(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice)
+        // A window that takes in every access is read by scanning (in slices, on every core); a narrower one
+        // through the (kind, time) and request indexes, so its cost follows the window, not the ledger's age.
+        // Both read the same lines (CrossBorderReportTests holds them equal).
+        let span = try pool.read { try LedgerRepository($0).timeBounds(kind: "access.used") }
+        let coversEveryAccess = span.map { from <= $0.earliest && to > $0.latest } ?? true
+        var accesses: [CrossBorderReport.Access]
+        let rare: RareAccessEntries
+        if coversEveryAccess && !forceIndexes {
+            rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+            accesses = try accessLines(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice)
+        } else {
+            accesses = try windowAccessLines(below: checkpoint.size, filter: filter)
+            rare = try windowRareEntries(
+                below: checkpoint.size, filter: filter, requests: Set(accesses.map(\.request)).sorted())
+        }
         Self.attachGrants(to: &accesses, from: rare.grantEvents)
         let breakGlass = try rare.breakGlass.map { item -> CrossBorderReport.BreakGlass in
             let current = try pool.read { try AccessRepository($0).request(id: item.request) }
@@ -56,55 +71,123 @@ extension Controller {
 
     /// Filings, decisions, break-glass grants and refusals below the checkpoint, parsed whole.
     private func rareAccessEntries(below size: Int, filter: CrossBorderFilter) throws -> RareAccessEntries {
-        let kinds = [
-            "access.requested", "access.auto_approved", "access.break_glass", "access.approved", "access.denied",
-            "access.dismissed", "access.refused", "access.use_refused",
-        ]
-        return try pool.read { (database: Database) throws -> RareAccessEntries in
+        try pool.read { (database: Database) throws -> RareAccessEntries in
             var rare = RareAccessEntries()
-            try LedgerRepository(database).forEachEntry(kinds: kinds, below: size) { index, bytes in
-                let entry = try JSONParser.parse(Array(bytes))
-                let kind = entry.text("kind")
-                let body = entry["body"] ?? .null
-                var time: Int64 = 0
-                if case .number(let n) = entry["time"], let value = n.int64Value { time = value }
-                let entryTenant = entry.text("tenant")
-                let entryRegion = entry.text("region")
-                switch kind {
-                case "access.refused", "access.use_refused", "access.break_glass": break
-                default:
-                    rare.grantEvents.append(
-                        GrantEvent(
-                            ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"),
-                            body: body))
-                    return
-                }
-                if kind == "access.break_glass" {
-                    rare.grantEvents.append(
-                        GrantEvent(
-                            ledgerIndex: index, kind: kind, request: body.text("request"), actor: entry.text("actor"),
-                            body: body))
-                }
-                guard filter.admits(time: time, tenant: entryTenant, region: entryRegion) else { return }
-                if kind == "access.break_glass" {
-                    rare.breakGlass.append(
-                        PendingBreakGlass(
-                            ledgerIndex: index, time: time, tenant: entryTenant, region: entryRegion,
-                            request: body.text("request"), staff: body.text("staff"),
-                            destination: body.text("physical_country"), justification: body.text("justification")))
-                } else {
-                    rare.refusals.append(
-                        CrossBorderReport.Refusal(
-                            ledgerIndex: index, time: time, tenant: entryTenant, region: entryRegion,
-                            stage: kind == "access.refused" ? "filing" : "use", staff: body.text("staff"),
-                            destination: body.text("physical_country"),
-                            code: kind == "access.refused" ? body.text("code") : body.text("refusal"),
-                            rule: body.text("rule")))
-                }
+            try LedgerRepository(database).forEachEntry(kinds: Self.grantKinds + Self.listedKinds, below: size) {
+                index, bytes in
+                try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: true, listed: true)
             }
             return rare
         }
     }
+
+    /// The same for a window: refusals and break-glass grants made in it, and the filings and decisions of the
+    /// requests its accesses were made under (whenever those were made), each list in ledger order.
+    private func windowRareEntries(
+        below size: Int, filter: CrossBorderFilter, requests: [String]
+    ) throws -> RareAccessEntries {
+        try pool.read { (database: Database) throws -> RareAccessEntries in
+            var rare = RareAccessEntries()
+            let ledger = LedgerRepository(database)
+            try ledger.forEachEntry(kinds: Self.listedKinds, timeFrom: filter.from, to: filter.to, below: size) {
+                index, bytes in
+                try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: false, listed: true)
+            }
+            try ledger.forEachAccessEntry(requests: requests, below: size) { index, bytes in
+                try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: true, listed: false)
+            }
+            rare.grantEvents.sort { $0.ledgerIndex < $1.ledgerIndex }
+            rare.breakGlass.sort { $0.ledgerIndex < $1.ledgerIndex }
+            rare.refusals.sort { $0.ledgerIndex < $1.ledgerIndex }
+            return rare
+        }
+    }
+
+    /// Filings and decisions: they shape the grant an access is made under (a break-glass grant is one too).
+    static let grantKinds = [
+        "access.requested", "access.auto_approved", "access.approved", "access.denied", "access.dismissed",
+    ]
+    /// Entries the report lists in their own right.
+    static let listedKinds = ["access.refused", "access.use_refused", "access.break_glass"]
+
+    /// Files one rare entry: as a grant event (`grants`) and/or as a listed refusal or break-glass grant
+    /// (`listed`, when the filter admits it). Other kinds are ignored. Scanned in place for the fields the report
+    /// uses, like the access lines: in a busy ledger filings and decisions are nearly as many as uses.
+    private static func collect(
+        index: Int, bytes: UnsafeRawBufferPointer, filter: CrossBorderFilter, into rare: inout RareAccessEntries,
+        grants: Bool, listed: Bool
+    ) throws {
+        func text(_ value: JSONRawValue) throws -> String {
+            if let plain = value.plainStringContents { return String(decoding: plain, as: UTF8.self) }
+            return try value.string() ?? ""
+        }
+        var kind = ""
+        var time: Int64 = 0
+        var tenant = ""
+        var region = ""
+        var actor = ""
+        var bodyBytes: UnsafeRawBufferPointer?
+        try JSONObjectScanner.forEachMember(of: bytes) { key, value in
+            if JSONObjectScanner.key(key, is: "kind") {
+                kind = try text(value)
+            } else if JSONObjectScanner.key(key, is: "time") {
+                time = value.int64 ?? 0
+            } else if JSONObjectScanner.key(key, is: "tenant") {
+                tenant = try text(value)
+            } else if JSONObjectScanner.key(key, is: "region") {
+                region = try text(value)
+            } else if JSONObjectScanner.key(key, is: "actor") {
+                actor = try text(value)
+            } else if JSONObjectScanner.key(key, is: "body"), value.isObject {
+                bodyBytes = value.bytes
+            }
+        }
+        let isGrant = grantKinds.contains(kind) || kind == "access.break_glass"
+        let isListed = listed && listedKinds.contains(kind)
+        guard (grants && isGrant) || isListed else { return }
+        var body: [String: String] = [:]
+        var breakGlass = false
+        if let bodyBytes {
+            try JSONObjectScanner.forEachMember(of: bodyBytes) { key, value in
+                if JSONObjectScanner.key(key, is: "break_glass") {
+                    breakGlass = value.bool ?? false
+                    return
+                }
+                for name in Self.bodyFields where JSONObjectScanner.key(key, is: name) {
+                    body[name.description] = try text(value)
+                }
+            }
+        }
+        func field(_ name: String) -> String { body[name] ?? "" }
+        if grants && isGrant {
+            rare.grantEvents.append(
+                GrantEvent(
+                    ledgerIndex: index, kind: kind, request: field("request"), actor: actor,
+                    justification: field("justification"), ticket: field("detail"), basis: field("basis"),
+                    basisRule: field("basis_rule"), breakGlass: breakGlass))
+        }
+        guard isListed, filter.admits(time: time, tenant: tenant, region: region) else { return }
+        if kind == "access.break_glass" {
+            rare.breakGlass.append(
+                PendingBreakGlass(
+                    ledgerIndex: index, time: time, tenant: tenant, region: region, request: field("request"),
+                    staff: field("staff"), destination: field("physical_country"),
+                    justification: field("justification")))
+        } else {
+            rare.refusals.append(
+                CrossBorderReport.Refusal(
+                    ledgerIndex: index, time: time, tenant: tenant, region: region,
+                    stage: kind == "access.refused" ? "filing" : "use", staff: field("staff"),
+                    destination: field("physical_country"),
+                    code: kind == "access.refused" ? field("code") : field("refusal"), rule: field("rule")))
+        }
+    }
+
+    /// The body fields a grant, a refusal or a break-glass line reads.
+    static let bodyFields: [StaticString] = [
+        "request", "justification", "detail", "basis", "basis_rule", "staff", "physical_country", "code", "refusal",
+        "rule",
+    ]
 
     /// Every `access.used` entry below the checkpoint that the filter admits, as report lines in ledger
     /// order, with no grant attached yet. Slices of the index range are scanned on all cores.
@@ -151,55 +234,80 @@ extension Controller {
     ) throws -> [CrossBorderReport.Access] {
         var lines: [CrossBorderReport.Access] = []
         var strings = StringInterner()
+        try ledger.forEachEntry(kind: "access.used", indices: indices) { index, bytes in
+            if let line = try accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
+                lines.append(line)
+            }
+        }
+        return lines
+    }
+
+    /// The `access.used` entries of a window, through the (kind, time) index, in ledger order.
+    private func windowAccessLines(below size: Int, filter: CrossBorderFilter) throws -> [CrossBorderReport.Access] {
+        var lines = try pool.read { database -> [CrossBorderReport.Access] in
+            var lines: [CrossBorderReport.Access] = []
+            var strings = StringInterner()
+            try LedgerRepository(database).forEachEntry(
+                kinds: ["access.used"], timeFrom: filter.from, to: filter.to, below: size
+            ) { index, bytes in
+                if let line = try Self.accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
+                    lines.append(line)
+                }
+            }
+            return lines
+        }
+        lines.sort { $0.ledgerIndex < $1.ledgerIndex }
+        return lines
+    }
+
+    /// One `access.used` entry as a report line (no grant yet), scanned in place; nil when the filter refuses it.
+    private static func accessLine(
+        index: Int, bytes: UnsafeRawBufferPointer, filter: CrossBorderFilter, strings: inout StringInterner
+    ) throws -> CrossBorderReport.Access? {
         func text(_ value: JSONRawValue) throws -> String {
             if let plain = value.plainStringContents { return strings.string(plain) }
             return try value.string() ?? ""
         }
-        try ledger.forEachEntry(kind: "access.used", indices: indices) { index, bytes in
-            var time: Int64 = 0
-            var tenant = ""
-            var region = ""
-            var body: UnsafeRawBufferPointer?
-            try JSONObjectScanner.forEachMember(of: bytes) { key, value in
-                if JSONObjectScanner.key(key, is: "time") {
-                    time = value.int64 ?? 0
-                } else if JSONObjectScanner.key(key, is: "tenant") {
-                    tenant = try text(value)
-                } else if JSONObjectScanner.key(key, is: "region") {
-                    region = try text(value)
-                } else if JSONObjectScanner.key(key, is: "body"), value.isObject {
-                    body = value.bytes
-                }
+        var time: Int64 = 0
+        var tenant = ""
+        var region = ""
+        var body: UnsafeRawBufferPointer?
+        try JSONObjectScanner.forEachMember(of: bytes) { key, value in
+            if JSONObjectScanner.key(key, is: "time") {
+                time = value.int64 ?? 0
+            } else if JSONObjectScanner.key(key, is: "tenant") {
+                tenant = try text(value)
+            } else if JSONObjectScanner.key(key, is: "region") {
+                region = try text(value)
+            } else if JSONObjectScanner.key(key, is: "body"), value.isObject {
+                body = value.bytes
             }
-            guard filter.admits(time: time, tenant: tenant, region: region), let body else { return }
-            var request = ""
-            var staff = ""
-            var destination = ""
-            var dataClass = ""
-            var mode = ""
-            var resource = ""
-            try JSONObjectScanner.forEachMember(of: body) { key, value in
-                if JSONObjectScanner.key(key, is: "request") {
-                    request = try text(value)
-                } else if JSONObjectScanner.key(key, is: "staff") {
-                    staff = try text(value)
-                } else if JSONObjectScanner.key(key, is: "physical_country") {
-                    destination = try text(value)
-                } else if JSONObjectScanner.key(key, is: "data_class") {
-                    dataClass = try text(value)
-                } else if JSONObjectScanner.key(key, is: "mode") {
-                    mode = try text(value)
-                } else if JSONObjectScanner.key(key, is: "resource") {
-                    resource = try text(value)
-                }
-            }
-            lines.append(
-                CrossBorderReport.Access(
-                    ledgerIndex: index, time: time, tenant: tenant, region: region, request: request, staff: staff,
-                    destination: destination, dataClass: dataClass, mode: mode, resource: resource,
-                    grant: .unknown))
         }
-        return lines
+        guard filter.admits(time: time, tenant: tenant, region: region), let body else { return nil }
+        var request = ""
+        var staff = ""
+        var destination = ""
+        var dataClass = ""
+        var mode = ""
+        var resource = ""
+        try JSONObjectScanner.forEachMember(of: body) { key, value in
+            if JSONObjectScanner.key(key, is: "request") {
+                request = try text(value)
+            } else if JSONObjectScanner.key(key, is: "staff") {
+                staff = try text(value)
+            } else if JSONObjectScanner.key(key, is: "physical_country") {
+                destination = try text(value)
+            } else if JSONObjectScanner.key(key, is: "data_class") {
+                dataClass = try text(value)
+            } else if JSONObjectScanner.key(key, is: "mode") {
+                mode = try text(value)
+            } else if JSONObjectScanner.key(key, is: "resource") {
+                resource = try text(value)
+            }
+        }
+        return CrossBorderReport.Access(
+            ledgerIndex: index, time: time, tenant: tenant, region: region, request: request, staff: staff,
+            destination: destination, dataClass: dataClass, mode: mode, resource: resource, grant: .unknown)
     }
 
     /// Walks the lines and the grant events together in ledger order, so each access carries the grant as it
@@ -220,11 +328,9 @@ extension Controller {
                 guard grants[event.request] != nil else { return }
                 (decision, decidedBy) = (String(event.kind.dropFirst("access.".count)), event.actor)
             }
-            let body = event.body
             grants[event.request] = CrossBorderReport.Grant(
-                justification: body.text("justification"), ticket: body.text("detail"), basis: body.text("basis"),
-                basisRule: body.text("basis_rule"), decision: decision, decidedBy: decidedBy,
-                breakGlass: body["break_glass"] == .bool(true))
+                justification: event.justification, ticket: event.ticket, basis: event.basis,
+                basisRule: event.basisRule, decision: decision, decidedBy: decidedBy, breakGlass: event.breakGlass)
         }
         for i in accesses.indices {
             while next < events.count, events[next].ledgerIndex < accesses[i].ledgerIndex {
@@ -254,7 +360,11 @@ struct GrantEvent: Sendable {
     let kind: String
     let request: String
     let actor: String
-    let body: JSONValue
+    let justification: String
+    let ticket: String
+    let basis: String
+    let basisRule: String
+    let breakGlass: Bool
 }
 
 struct PendingBreakGlass: Sendable {

@@ -96,6 +96,60 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
+    /// The indexed expressions of schema version 7, spelt as the indexes spell them (SQLite matches the text).
+    static let timeExpression = "json_extract(CAST(entry AS TEXT), '$.time')"
+    static let requestExpression = "json_extract(CAST(entry AS TEXT), '$.body.request')"
+
+    /// The earliest and latest time among entries of `kind`, each one step down the (kind, time) index; nil
+    /// when there are none. (No bound on the index: that would make SQLite scan every entry of the kind.)
+    public func timeBounds(kind: String) throws -> (earliest: Int64, latest: Int64)? {
+        let earliest = try database.statement(
+            "SELECT min(\(Self.timeExpression)) FROM ledger_entries WHERE kind = ?1"
+        ).first([.text(kind)]) { $0.optionalInteger(0) }
+        let latest = try database.statement(
+            "SELECT max(\(Self.timeExpression)) FROM ledger_entries WHERE kind = ?1"
+        ).first([.text(kind)]) { $0.optionalInteger(0) }
+        guard let earliest = earliest ?? nil, let latest = latest ?? nil else { return nil }
+        return (earliest, latest)
+    }
+
+    /// Calls `body` for every entry below `end` of one of `kinds` whose time is in `from..<to`, straight off the
+    /// (kind, time) index: the cost follows the window, not the ledger. In time order per kind, not index order.
+    public func forEachEntry(
+        kinds: [String], timeFrom from: Int64, to: Int64, below end: Int,
+        _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let statement = try database.statement(
+            "SELECT idx, entry FROM ledger_entries WHERE kind = ?1 AND \(Self.timeExpression) >= ?2 AND \(Self.timeExpression) < ?3 AND idx < ?4"
+        )
+        for kind in kinds {
+            try statement.bind([.text(kind), .integer(from), .integer(to), .integer(Int64(end))])
+            defer { statement.reset() }
+            while try statement.step() {
+                try body(Int(statement.integer(0)), statement.blobBuffer(1))
+            }
+        }
+    }
+
+    /// Calls `body` for every `access.*` entry below `end` about one of `requests`, off the request index; in no
+    /// particular order. The ids travel as one JSON array parameter, so the statement text (and the cached
+    /// prepared statement) is the same whatever their number — an IN list of placeholders made one statement
+    /// per list length, each cached on every reader connection.
+    public func forEachAccessEntry(
+        requests: [String], below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard !requests.isEmpty else { return }
+        let statement = try database.statement(
+            "SELECT idx, entry FROM ledger_entries WHERE substr(kind, 1, 7) = 'access.' AND \(Self.requestExpression) IN (SELECT value FROM json_each(?2)) AND idx < ?1"
+        )
+        let list = JSONValue.array(requests.map { .string($0) }).encoded()
+        try statement.bind([.integer(Int64(end)), .text(list)])
+        defer { statement.reset() }
+        while try statement.step() {
+            try body(Int(statement.integer(0)), statement.blobBuffer(1))
+        }
+    }
+
     public struct StoredCheckpoint: Sendable {
         public let size: Int
         public let root: [UInt8]

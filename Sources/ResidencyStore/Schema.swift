@@ -154,6 +154,19 @@ public enum Schema {
                 ALTER TABLE tenants ADD COLUMN last_activity_at INTEGER;
                 ALTER TABLE tenants ADD COLUMN deleted_at INTEGER;
                 """),
+        SchemaMigration(
+            version: 7, name: "ledger: entries by kind and time, access entries by request (windowed reports)",
+            sql: """
+                -- A report over a window reads the window, not the whole ledger: entries by kind and time, and
+                -- the filings and decisions of the requests used in it. The expressions must be written exactly
+                -- so in queries for SQLite to use these indexes (LedgerRepository.timeExpression and
+                -- requestExpression).
+                CREATE INDEX ledger_entries_kind_time
+                    ON ledger_entries (kind, json_extract(CAST(entry AS TEXT), '$.time'));
+                CREATE INDEX ledger_entries_access_request
+                    ON ledger_entries (json_extract(CAST(entry AS TEXT), '$.body.request'))
+                    WHERE substr(kind, 1, 7) = 'access.';
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

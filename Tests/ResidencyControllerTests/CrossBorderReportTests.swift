@@ -95,16 +95,119 @@ import Testing
         #expect(auto.tenant == "tn_01JH6Q8K4V3M2X9Z7Y5W0")
     }
 
-    @Test func aSliceThatCannotBeReadFailsTheReportInsteadOfDroppingLines() throws {
+    /// Uses, filings, decisions, refusals at filing and at use, and break-glass grants, with the clock
+    /// stepping back part way (entries 400-499 are stamped a second earlier than those before them).
+    func fillWithEverything(count: Int) throws {
+        try fill(count: count)
+        try controller.pool.write { database in
+            for i in 0..<count {
+                var time = 1_780_000_010_000 + Int64(i) * 3
+                if (400..<500).contains(i) { time -= 1_000 }
+                let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
+                let region = i % 5 == 0 ? "us" : "eu"
+                switch i % 4 {
+                case 0:
+                    try Ledger.append(
+                        in: database, time: time, kind: "access.refused", actor: "desk", tenant: tenant, region: region,
+                        body: .object([
+                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string("RU")),
+                            ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
+                        ]))
+                case 1:
+                    try Ledger.append(
+                        in: database, time: time, kind: "access.use_refused", actor: "desk", tenant: tenant,
+                        region: region,
+                        body: .object([
+                            ("request", .string("ar_test\(i % 30)")), ("staff", .string("s-\(i % 4)")),
+                            ("physical_country", .string("IN")), ("refusal", .string("outside_scope")),
+                        ]))
+                case 2 where i % 40 == 2:
+                    try Ledger.append(
+                        in: database, time: time, kind: "access.break_glass", actor: "desk", tenant: tenant,
+                        region: region,
+                        body: .object([
+                            ("request", .string("ar_glass\(i)")), ("staff", .string("s-\(i % 4)")),
+                            ("physical_country", .string("US")), ("justification", .string("security_incident")),
+                            ("break_glass", .bool(true)),
+                        ]))
+                default:
+                    try Ledger.append(
+                        in: database, time: time, kind: "access.used", actor: "desk", tenant: tenant, region: region,
+                        body: .object([
+                            ("request", .string(i % 40 == 3 ? "ar_glass\(i - 1)" : "ar_test\(i % 30)")),
+                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string("PH")),
+                            ("data_class", .string("customer_data")), ("mode", .string("write")),
+                            ("resource", .string("accounts/\(i)")),
+                        ]))
+                }
+            }
+        }
+        _ = try controller.ledger.signCheckpoint(force: true)
+    }
+
+    /// A report over a window, read through the (kind, time) and request indexes, is the whole report cut to
+    /// the window: the same accesses carrying the same grants (filed and decided long before the window), the
+    /// same refusals and break-glass grants — for windows anywhere, with filters, and across the clock's step
+    /// back.
+    @Test func aWindowReadThroughTheIndexesIsTheWholeReportCutToIt() throws {
+        try fillWithEverything(count: 1_000)
+        var state: UInt64 = 11
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        var windows: [(Int64, Int64)] = [
+            (0, 2_000_000_000_000), (1_780_000_000_000, 1_780_000_000_001), (1_780_000_011_000, 1_780_000_011_400),
+            (1_780_000_010_900, 1_780_000_011_300), (1_780_000_002_000, 1_780_000_012_000),
+        ]
+        for _ in 0..<12 {
+            let a = 1_780_000_000_000 + Int64(next() % 14_000)
+            windows.append((a, a + 1 + Int64(next() % 3_000)))
+        }
+        let filters: [(String?, String?)] = [(nil, nil), ("us", nil), (nil, "tn_01JH6Q8K4V3M2X9Z7Y5W3")]
+        for (region, tenant) in filters {
+            let whole = try controller.crossBorderReport(
+                from: 0, to: 2_000_000_000_000, region: region, tenant: tenant, entriesPerSlice: 1_000_000)
+            for (from, to) in windows {
+                let windowed = try controller.crossBorderReport(
+                    from: from, to: to, region: region, tenant: tenant, entriesPerSlice: 1_000_000,
+                    forceIndexes: true)
+                let label = "\(from)..<\(to) \(region ?? "-") \(tenant ?? "-")"
+                // Compared as booleans: a failure prints the window and the counts, not thousands of lines.
+                let accesses = whole.accesses.filter { $0.time >= from && $0.time < to }
+                let sameAccesses = windowed.accesses == accesses
+                #expect(sameAccesses, "\(label): \(windowed.accesses.count) lines, expected \(accesses.count)")
+                let sameRefusals = windowed.refusals == whole.refusals.filter { $0.time >= from && $0.time < to }
+                #expect(sameRefusals, "\(label)")
+                let sameBreakGlass = windowed.breakGlass == whole.breakGlass.filter { $0.time >= from && $0.time < to }
+                #expect(sameBreakGlass, "\(label)")
+            }
+        }
+        // The fill really has every shape in the window that spans the step back.
+        let step = try controller.crossBorderReport(
+            from: 1_780_000_010_900, to: 1_780_000_011_300, region: nil, tenant: nil, entriesPerSlice: 1_000_000,
+            forceIndexes: true)
+        #expect(!step.accesses.isEmpty && !step.refusals.isEmpty && !step.breakGlass.isEmpty)
+        #expect(step.accesses.contains { $0.decision == "break-glass" })
+        #expect(step.accesses.contains { $0.decidedBy == "lead-500" })
+    }
+
+    /// A corrupt entry (written around the append path, as a damaged file would be) fails the report — read by
+    /// scanning slices or through the indexes — instead of being skipped.
+    @Test func aCorruptEntryFailsTheReportInsteadOfDroppingLines() throws {
         try fill(count: 200)
-        // A corrupt entry (written around the append path, as a damaged file would be) must not be skipped.
         try controller.pool.write { database in
             try database.execute("DROP TRIGGER ledger_entries_no_update")
+            // The windowed-report indexes evaluate every entry as JSON and would refuse the damage outright.
+            try database.execute("DROP INDEX ledger_entries_kind_time; DROP INDEX ledger_entries_access_request")
             try database.execute("UPDATE ledger_entries SET entry = CAST('{\"kind\":' AS BLOB) WHERE idx = 150")
         }
-        #expect(throws: JSONScanError.self) {
-            _ = try controller.crossBorderReport(
-                from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, entriesPerSlice: 10)
+        for forceIndexes in [false, true] {
+            #expect(throws: (any Error).self) {
+                _ = try controller.crossBorderReport(
+                    from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, entriesPerSlice: 10,
+                    forceIndexes: forceIndexes)
+            }
         }
     }
 }

@@ -53,6 +53,10 @@ enum ServeCommand {
                 configuration[keyPath: keyPath] = value
             }
         }
+        MallocArenas.limitToCores()
+        if let warning = DescriptorLimit.ensure(connections: configuration.maximumConnections) {
+            context.printError("residency: warning: \(warning)")
+        }
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
         let policies = try context.locator.policies(explicit: arguments.value("policies"))
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
