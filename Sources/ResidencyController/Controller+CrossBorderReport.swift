@@ -93,7 +93,7 @@ extension Controller {
                 index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: false, listed: true)
             }
-            try ledger.forEachAccessEntry(requests: requests, below: size) { index, bytes in
+            try ledger.forEachGrantEntry(requests: requests, below: size) { index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: true, listed: false)
             }
             rare.grantEvents.sort { $0.ledgerIndex < $1.ledgerIndex }

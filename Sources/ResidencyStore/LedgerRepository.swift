@@ -104,10 +104,10 @@ public struct LedgerRepository: MerkleNodeSource {
     /// when there are none. (No bound on the index: that would make SQLite scan every entry of the kind.)
     public func timeBounds(kind: String) throws -> (earliest: Int64, latest: Int64)? {
         let earliest = try database.statement(
-            "SELECT min(\(Self.timeExpression)) FROM ledger_entries WHERE kind = ?1"
+            "SELECT min(\(Self.timeExpression)) FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1"
         ).first([.text(kind)]) { $0.optionalInteger(0) }
         let latest = try database.statement(
-            "SELECT max(\(Self.timeExpression)) FROM ledger_entries WHERE kind = ?1"
+            "SELECT max(\(Self.timeExpression)) FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1"
         ).first([.text(kind)]) { $0.optionalInteger(0) }
         guard let earliest = earliest ?? nil, let latest = latest ?? nil else { return nil }
         return (earliest, latest)
@@ -120,7 +120,7 @@ public struct LedgerRepository: MerkleNodeSource {
         _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries WHERE kind = ?1 AND \(Self.timeExpression) >= ?2 AND \(Self.timeExpression) < ?3 AND idx < ?4"
+            "SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1 AND \(Self.timeExpression) >= ?2 AND \(Self.timeExpression) < ?3 AND idx < ?4"
         )
         for kind in kinds {
             try statement.bind([.text(kind), .integer(from), .integer(to), .integer(Int64(end))])
@@ -131,16 +131,24 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
-    /// Calls `body` for every `access.*` entry below `end` about one of `requests`, off the request index; in no
-    /// particular order. The ids travel as one JSON array parameter, so the statement text (and the cached
-    /// prepared statement) is the same whatever their number — an IN list of placeholders made one statement
-    /// per list length, each cached on every reader connection.
-    public func forEachAccessEntry(
+    /// Calls `body` for every filing and decision (`access.requested`, `.auto_approved`, `.approved`, `.denied`,
+    /// `.dismissed`, `.break_glass`) below `end` about one of `requests`, off the request index; in no particular
+    /// order. The ids travel as one JSON array parameter, so the statement text (and the cached prepared
+    /// statement) is the same whatever their number — an IN list of placeholders made one statement per list
+    /// length, each cached on every reader connection.
+    public func forEachGrantEntry(
         requests: [String], below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         guard !requests.isEmpty else { return }
+        // The kind list is the partial index's own WHERE clause, which SQLite needs to see to use it; INDEXED BY
+        // because without statistics the planner preferred the (kind, idx) index — every filing ever made.
         let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries WHERE substr(kind, 1, 7) = 'access.' AND \(Self.requestExpression) IN (SELECT value FROM json_each(?2)) AND idx < ?1"
+            """
+            SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_access_request
+            WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
+                        'access.dismissed', 'access.break_glass')
+            AND \(Self.requestExpression) IN (SELECT value FROM json_each(?2)) AND idx < ?1
+            """
         )
         let list = JSONValue.array(requests.map { .string($0) }).encoded()
         try statement.bind([.integer(Int64(end)), .text(list)])
