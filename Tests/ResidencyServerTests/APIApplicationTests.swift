@@ -578,3 +578,44 @@ struct FixtureFailure: Error {
         #expect(result.status == status, "\(body): \(String(describing: result.json))")
     }
 }
+
+/// `POST /v1/placements` reads a body that is right in every way straight off the parsed JSON and leaves
+/// everything else to the strict reader. The two readings must agree wherever the quick one answers, and the
+/// quick one must answer for ordinary bodies (or the route would quietly pay for the slow one).
+@Suite struct QuickPlacementReadingTests {
+    static func request(_ body: String, contentType: String = "application/json") -> HTTPRequest {
+        let text =
+            "POST /v1/placements HTTP/1.1\r\nHost: t\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        var parser = HTTPRequestParser()
+        parser.append(Array(text.utf8))
+        guard case .request(let request) = try! parser.next() else { fatalError("unparseable test request") }
+        return request
+    }
+
+    @Test func theQuickReadingAgreesWithTheStrictOne() throws {
+        let harness = try APIHarness()
+        let bodies = [
+            #"{"ip":"81.2.69.160","plan":"trial"}"#, #"{"country":"DE"}"#, #"{"country":"JP","region":"singapore"}"#,
+            #"{"ip":"2a00:1450:4001::1","country":"FR","region":"eu","plan":"paid"}"#, "{}",
+            #"{"ip":"10.0.0.1"}"#, #"{"ip":"::ffff:81.2.69.160","plan":"free"}"#,
+            // Each of these is wrong in one way; the quick reading must step aside for the strict one's error.
+            #"{"ip":"81.2.69.999"}"#, #"{"ip":"081.2.69.1"}"#, #"{"country":"de"}"#, #"{"country":"XX"}"#,
+            #"{"country":"DEU"}"#, #"{"region":"mars"}"#, #"{"plan":"gold"}"#, #"{"plan":null}"#, #"{"ip":7}"#,
+            #"{"ip":"81.2.69.160","extra":1}"#, #"{"ip":"81.2.69.160","ip":"81.2.69.161"}"#, "[]", "\"x\"",
+            "{", "", #"{"country":"D\u0045"}"#, #"{"region":"EU"}"#, #"{"plan":"Trial"}"#, #"{"ip":" 81.2.69.160"}"#,
+        ]
+        var quickAnswers = 0
+        for contentType in ["application/json", "Application/JSON; charset=utf-8", "text/plain"] {
+            for body in bodies {
+                let request = Self.request(body, contentType: contentType)
+                let quick = APIRoutes.wellFormedPlacement(request, controller: harness.controller)
+                let strict = try? APIRoutes.placementRequest(request, controller: harness.controller).placement
+                if let quick {
+                    quickAnswers += 1
+                    #expect(quick == strict, "\(contentType) \(body)")
+                }
+            }
+        }
+        #expect(quickAnswers == 2 * 8)  // the eight good bodies, under both JSON content types
+    }
+}

@@ -25,7 +25,11 @@ extension PlacementDecision {
             nested.string("code", reason.code)
             nested.string("message", reason.message)
         }
-        object.string("policy_version", policyVersion.hex)
+        object.member("policy_version") { output in
+            output.append(UInt8(ascii: "\""))
+            Hex.append(policyVersion.bytes, to: &output)
+            output.append(UInt8(ascii: "\""))
+        }
         return object.finish()
     }
 }

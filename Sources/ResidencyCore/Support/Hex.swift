@@ -1,14 +1,23 @@
 /// Lower-case hexadecimal, the form hashes and keys take in output and in proofs.
 public enum Hex {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        append(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Appends the digits of `bytes` to `output` (no intermediate string: placements write a policy version each).
+    public static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+        digits.withUTF8Buffer { digits in
+            for byte in bytes {
+                output.append(digits[Int(byte >> 4)])
+                output.append(digits[Int(byte & 0xF)])
+            }
+        }
+    }
+
+    private static let digits: StaticString = "0123456789abcdef"
 
     /// The bytes of an even-length hex string (either case); nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {

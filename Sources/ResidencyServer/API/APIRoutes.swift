@@ -25,8 +25,10 @@ enum APIRoutes {
                 HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: openAPI)
             },
             Route("POST", "/v1/placements", roles: [.signup, .ops], inline: true) { context in
-                let request = try placementRequest(context.request, controller: controller)
-                let decision = controller.place(request.placement)
+                let placement =
+                    try wellFormedPlacement(context.request, controller: controller)
+                    ?? placementRequest(context.request, controller: controller).placement
+                let decision = controller.place(placement)
                 metrics.recordPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
                 // {"decision":…} written directly; the same bytes as the JSONValue form, at a fraction of the cost.
                 var body = Array(#"{"decision":"#.utf8)
@@ -117,6 +119,42 @@ enum APIRoutes {
         fields.placement.plan = object.optional("plan")?.oneOf(Plan.self)
         try body.check()
         return fields
+    }
+
+    /// The placement question read straight off the parsed body when everything in it is right: a JSON object
+    /// of known fields, each a string the strict reader would accept. Anything else — and so every error,
+    /// with its message — is left to `placementRequest` (nil here). Same answer, without the reader's
+    /// bookkeeping on the route that answers tens of thousands a second (`APIApplicationTests` holds the two
+    /// readings equal).
+    static func wellFormedPlacement(_ request: HTTPRequest, controller: Controller) -> PlacementRequest? {
+        guard let contentType = request.header("content-type"),
+            contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpacesAndTabs
+                .equalsIgnoringASCIICase("application/json") == true,
+            case .object(let members)? = try? JSONParser.parse(request.body)
+        else { return nil }
+        let catalog = controller.policies.catalog
+        var placement = PlacementRequest()
+        for (key, value) in members {
+            guard case .string(let text) = value else { return nil }
+            switch key {
+            case "ip":
+                guard case .success(let address) = IPAddress.parse(text) else { return nil }
+                placement.ip = address
+            case "country":
+                guard let code = CountryCode(text), code.rawValue == text,
+                    !catalog.countries.isUsable || catalog.countries.contains(code)
+                else { return nil }
+                placement.declaredCountry = code
+            case "region":
+                guard catalog.region(id: text) != nil else { return nil }
+                placement.requestedRegion = text
+            case "plan":
+                guard let plan = Plan(rawValue: text) else { return nil }
+                placement.plan = plan
+            default: return nil
+            }
+        }
+        return placement
     }
 
     static func createTenant(_ context: RequestContext, controller: Controller, metrics: Metrics) throws -> HTTPResponse
