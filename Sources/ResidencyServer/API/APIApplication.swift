@@ -90,30 +90,21 @@ public final class APIApplication: Sendable {
             case .found(let route, let parameters):
                 routeLabel = route.template
                 if let roles = route.roles {
-                    caller = try authenticate(
+                    let authenticated = try authenticate(
                         request, given: authentication, route: route, parameters: parameters, requestID: id)
-                    guard let caller, caller.role == .admin || roles.contains(caller.role) else {
+                    caller = authenticated
+                    guard authenticated.role == .admin || roles.contains(authenticated.role) else {
                         let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
-                        if let caller {
-                            controller.recordRefusedCall(
-                                RefusedCall(
-                                    caller: caller, reason: .role, method: request.method, route: route.template,
-                                    tenant: Self.targetTenant(route: route, parameters: parameters), requestID: id))
-                        }
-                        throw APIError(
-                            status: 403, code: "forbidden",
+                        throw forbidden(
+                            authenticated, .role, request, route: route, parameters: parameters, requestID: id,
                             message:
-                                "role \(caller?.role.rawValue ?? "-") may not \(request.method) \(route.template); roles accepted: \(accepted), admin"
+                                "role \(authenticated.role.rawValue) may not \(request.method) \(route.template); roles accepted: \(accepted), admin"
                         )
                     }
                 }
-                if let scoped = caller?.tenant, let caller, !route.tenantScoped {
-                    controller.recordRefusedCall(
-                        RefusedCall(
-                            caller: caller, reason: .tenantScope, method: request.method, route: route.template,
-                            tenant: Self.targetTenant(route: route, parameters: parameters), requestID: id))
-                    throw APIError(
-                        status: 403, code: "forbidden",
+                if let caller, let scoped = caller.tenant, !route.tenantScoped {
+                    throw forbidden(
+                        caller, .tenantScope, request, route: route, parameters: parameters, requestID: id,
                         message:
                             "token \(caller.tokenName) is scoped to tenant \(scoped) and reaches only routes about that tenant; \(request.method) \(route.template) is not one"
                     )
@@ -198,6 +189,18 @@ public final class APIApplication: Sendable {
             throw error
         }
         return caller
+    }
+
+    /// A known caller's call that the route refuses: recorded in the ledger as `api.refused`, answered 403.
+    private func forbidden(
+        _ caller: Caller, _ reason: RefusedCall.Reason, _ request: HTTPRequest, route: Route,
+        parameters: [String: String], requestID: String, message: String
+    ) -> APIError {
+        controller.recordRefusedCall(
+            RefusedCall(
+                caller: caller, reason: reason, method: request.method, route: route.template,
+                tenant: Self.targetTenant(route: route, parameters: parameters), requestID: requestID))
+        return APIError(status: 403, code: "forbidden", message: message)
     }
 
     /// The tenant a route's path names (`/v1/tenants/{id}/…`), for the record of a refused call.
