@@ -101,7 +101,7 @@ let acknowledgedChecker = #"""
         process.environment = ProcessInfo.processInfo.environment.merging([
             "PORT": String(server.port), "TOKEN": token, "LEAD": lead, "SECONDS": String(seconds),
         ]) { $1 }
-        FileManager.default.createFile(atPath: acks.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: acks.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: acks)
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -38,7 +38,7 @@ final class ServerProcess: Sendable {
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.data.path] + extraArguments
         process.currentDirectoryURL = CLIRun.root
         if let accessLog {
-            FileManager.default.createFile(atPath: accessLog.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: accessLog.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: accessLog)
         } else {
             process.standardOutput = FileHandle.nullDevice
