@@ -116,7 +116,7 @@ import Testing
     /// A signup's provision and the repair pass may provision one tenant at once; neither may delete the
     /// other's half-built file, and the published database always has its schema in the main file.
     @Test func concurrentProvisionsOfOneTenantPublishOneCompleteDatabase() throws {
-        let plane = DataPlane(dataDirectory: try DataDirectory(directory))
+        let plane = DataPlane(dataDirectory: DataDirectory(directory))
         for round in 0..<20 {
             let tenant = "tn_0193a2b4c5d6e7f8091a\(String(format: "%02d", round))"
             DispatchQueue.concurrentPerform(iterations: 6) { _ in
