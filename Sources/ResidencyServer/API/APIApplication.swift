@@ -162,9 +162,10 @@ public final class APIApplication: Sendable {
     /// Who the Authorization header names: nil without one; `.unknown` for anything but a live or revoked token.
     func authentication(of request: HTTPRequest) -> Authentication? {
         guard let header = request.header("authorization") else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        return parts.count == 2 && parts[0].equalsIgnoringASCIICase("bearer")
-            ? controller.authentication(bearer: String(parts[1])) : .unknown
+        guard let space = header.firstIndex(of: " "), header[..<space].equalsIgnoringASCIICase("bearer") else {
+            return .unknown
+        }
+        return controller.authentication(bearer: String(header[header.index(after: space)...]))
     }
 
     /// The caller, or the 401 to answer. `given` is the header's authentication when already looked up.

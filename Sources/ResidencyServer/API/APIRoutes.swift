@@ -127,9 +127,7 @@ enum APIRoutes {
     /// bookkeeping on the route that answers tens of thousands a second (`APIApplicationTests` holds the two
     /// readings equal).
     static func wellFormedPlacement(_ request: HTTPRequest, controller: Controller) -> PlacementRequest? {
-        guard let contentType = request.header("content-type"),
-            contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpacesAndTabs
-                .equalsIgnoringASCIICase("application/json") == true,
+        guard request.mediaType?.equalsIgnoringASCIICase("application/json") == true,
             case .object(let members)? = try? JSONParser.parse(request.body)
         else { return nil }
         let catalog = controller.policies.catalog

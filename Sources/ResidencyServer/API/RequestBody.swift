@@ -15,8 +15,7 @@ struct RequestBody {
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
         let contentType = request.header("content-type") ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingSpacesAndTabs ?? ""
-        guard mediaType.equalsIgnoringASCIICase("application/json") else {
+        guard request.mediaType?.equalsIgnoringASCIICase("application/json") == true else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
                 message: "send the body as Content-Type: application/json"

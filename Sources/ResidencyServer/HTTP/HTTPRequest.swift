@@ -38,8 +38,17 @@ public struct HTTPRequest: Sendable {
 
     /// The first value of a header (case-insensitive name).
     public func header(_ name: String) -> String? {
-        // Stored names are lower-case already; fold only the asked-for name, and without allocating.
-        headers.first { name.equalsIgnoringASCIICase($0.name) }?.value
+        // Stored names are lower-case already, and callers nearly always ask in lower case: compare as is, and
+        // fold only a name that has upper-case letters.
+        if let exact = headers.first(where: { $0.name == name }) { return exact.value }
+        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return nil }
+        return headers.first { name.equalsIgnoringASCIICase($0.name) }?.value
+    }
+
+    /// The media type of Content-Type (before any parameters, without spaces), or nil without the header.
+    public var mediaType: Substring? {
+        guard let value = header("content-type") else { return nil }
+        return value[..<(value.firstIndex(of: ";") ?? value.endIndex)].trimmingSpacesAndTabs
     }
 
     public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
