@@ -74,6 +74,18 @@ import Testing
         }
     }
 
+    /// IPv4 addresses printed digit by digit, against the interpolated form, over every octet value.
+    @Test func ipv4TextMatchesTheInterpolatedForm() {
+        var random = SplitMix64(seed: 4)
+        var values: [UInt32] = [0, 0xFFFF_FFFF, 0x0A00_0001, 0x6400_0A09]
+        for octet in 0..<256 { values.append(UInt32(octet) * 0x0101_0101) }
+        for _ in 0..<5000 { values.append(UInt32(truncatingIfNeeded: random.next())) }
+        for value in values {
+            let expected = "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+            #expect(IPAddress.v4(value).description == expected)
+        }
+    }
+
     @Test func asciiTrimmingAndCaseFolding() {
         #expect(" \t application/json \t".trimmingSpacesAndTabs == "application/json")
         #expect("".trimmingSpacesAndTabs == "")

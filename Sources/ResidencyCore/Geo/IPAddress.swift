@@ -185,7 +185,28 @@ extension IPAddress: CustomStringConvertible {
     public var description: String {
         switch self {
         case .v4(let value):
-            return "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+            // Digits written in place: every placement reason about an address prints it.
+            return String(unsafeUninitializedCapacity: 15) { buffer in
+                var count = 0
+                for shift in stride(from: 24, through: 0, by: -8) {
+                    let octet = Int(value >> UInt32(shift) & 0xFF)
+                    if octet >= 100 {
+                        buffer[count] = UInt8(48 + octet / 100)
+                        count += 1
+                    }
+                    if octet >= 10 {
+                        buffer[count] = UInt8(48 + octet / 10 % 10)
+                        count += 1
+                    }
+                    buffer[count] = UInt8(48 + octet % 10)
+                    count += 1
+                    if shift > 0 {
+                        buffer[count] = UInt8(ascii: ".")
+                        count += 1
+                    }
+                }
+                return count
+            }
         case .v6(let high, let low):
             let groups =
                 (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - $0 * 16)) }
