@@ -97,7 +97,7 @@ extension JSONValue {
         }
     }
 
-    public static func writeString(_ string: String, into output: inout [UInt8]) {
+    static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
