@@ -162,7 +162,9 @@ public final class APIApplication: Sendable {
     /// Who the Authorization header names: nil without one; `.unknown` for anything but a live or revoked token.
     func authentication(of request: HTTPRequest) -> Authentication? {
         guard let header = request.header("authorization") else { return nil }
-        guard let space = header.firstIndex(of: " "), header[..<space].equalsIgnoringASCIICase("bearer") else {
+        guard let space = header.utf8.firstIndex(of: UInt8(ascii: " ")),
+            header[..<space].equalsIgnoringASCIICase("bearer")
+        else {
             return .unknown
         }
         return controller.authentication(bearer: String(header[header.index(after: space)...]))
