@@ -15,8 +15,6 @@ final class ServerCore: Sendable {
     let pool: HandlerPool
     /// Open connections, across loops.
     let active = Atomic<Int>(0)
-    /// Requests with the handler pool, across loops (shutdown waits for them even when their client left).
-    let inFlight = Atomic<Int>(0)
     let shuttingDown = Atomic<Bool>(false)
     let nextConnectionID = Atomic<UInt64>(1)
 
@@ -265,7 +263,6 @@ final class EventLoop: @unchecked Sendable {
     private func dispatch(_ request: HTTPRequest, from connection: Connection) {
         connection.awaitingHandler = true
         awaitedAnswers += 1
-        core.inFlight.add(1, ordering: .acquiringAndReleasing)
         let id = connection.id
         let descriptor = connection.descriptor
         core.pool.submit { [core, self] in
@@ -273,7 +270,6 @@ final class EventLoop: @unchecked Sendable {
             let keepAlive = request.keepsAlive && !core.isShuttingDown
             let bytes = response.serialized(keepAlive: keepAlive, omitBody: request.method == "HEAD")
             post(.answered(connection: id, descriptor: descriptor, bytes: bytes, keepAlive: keepAlive))
-            core.inFlight.subtract(1, ordering: .acquiringAndReleasing)
         }
     }
 

@@ -152,11 +152,9 @@ public final class HTTPServer: Sendable {
         close(listener)
         for loop in loops { loop.post(.stop) }
         let deadline = Date().addingTimeInterval(configuration.drainTimeout)
-        while (finished.load(ordering: .acquiring) < loops.count || core.inFlight.load(ordering: .acquiring) > 0)
-            && Date() < deadline
-        {
-            usleep(20_000)
-        }
+        // A loop leaves only once every request it handed to the pool has been answered, so this also waits
+        // for handlers whose clients have gone.
+        while finished.load(ordering: .acquiring) < loops.count && Date() < deadline { usleep(20_000) }
     }
 
     /// Counts the connection in, or answers 503 and closes it when the server is full. The socket leaves here
