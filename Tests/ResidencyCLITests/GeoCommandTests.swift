@@ -34,8 +34,8 @@ import Testing
         let missing = CLIRun.run(["geo", "lookup", "--geoip", "/nonexistent.mmdb", "8.8.8.8"])
         #expect(missing.status == 1)
         #expect(missing.error.contains("cannot open MaxMind DB /nonexistent.mmdb"))
-        let city = CLIRun.root.deletingLastPathComponent()
-            .appendingPathComponent("shared/geo/maxmind-test-data/test-data/GeoIP2-City-Test.mmdb").path
+        let city = CLIRun.root
+            .appendingPathComponent("Tests/Fixtures/geo/maxmind-test-data/test-data/GeoIP2-City-Test.mmdb").path
         let run = CLIRun.run(["geo", "lookup", "--geoip", city, "81.2.69.160"])
         #expect(run.status == 0)
         #expect(run.output == "81.2.69.160\tGB\t51.5142\t-0.0931\n")
@@ -47,8 +47,8 @@ import Testing
         let run = CLIRun.run(["geo", "verify"])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("DBIP-Country-Lite, IPv6, 1367620 nodes, 24-bit records"))
-        let bad = CLIRun.root.deletingLastPathComponent()
-            .appendingPathComponent("shared/geo/maxmind-test-data/bad-data/maxminddb-golang/cyclic-data-structure.mmdb")
+        let bad = CLIRun.root
+            .appendingPathComponent("Tests/Fixtures/geo/maxmind-test-data/bad-data/maxminddb-golang/cyclic-data-structure.mmdb")
             .path
         let refused = CLIRun.run(["geo", "verify", "--geoip", bad])
         #expect(refused.status == 1)

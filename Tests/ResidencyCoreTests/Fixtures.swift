@@ -39,7 +39,17 @@ struct FixtureError: Error, CustomStringConvertible {
 }
 
 extension Fixtures {
-    /// `../shared/geo` beside the repository, as on developer machines and in CI.
-    static let sharedGeo = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/geo")
-    static let conformance = sharedGeo.appendingPathComponent("maxmind-test-data")
+    /// Geolocation test data kept in the repository (`Tests/Fixtures/geo`, with its licences), so a clone with
+    /// nothing beside it passes.
+    static let geo = repositoryRoot.appendingPathComponent("Tests/Fixtures/geo")
+    static let conformance = geo.appendingPathComponent("maxmind-test-data")
+
+    /// The entries of a fixture directory; a missing or empty one is an error naming the path (a parameterised
+    /// test over an empty list would otherwise report "no test cases" instead of failing).
+    static func listing(_ directory: URL) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path), !names.isEmpty else {
+            return ["missing fixture directory \(directory.path)"]
+        }
+        return names.sorted()
+    }
 }

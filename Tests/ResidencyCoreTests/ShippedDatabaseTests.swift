@@ -21,15 +21,22 @@ import Testing
 
     /// Reads `dbip-country-lite.tsv.xz` through `xz -dc`; IPv4 and IPv6 ranges, each sorted.
     static func loadRanges() throws -> (v4: [Range], v6: [Range]) {
+        let file = Fixtures.geo.appendingPathComponent("dbip-country-lite.tsv.xz")
+        guard FileManager.default.isReadableFile(atPath: file.path) else {
+            throw FixtureError("the test data \(file.path) is missing (it is part of the repository)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/xz") else {
+            throw FixtureError("xz is not installed (Debian: xz-utils); .ci/run installs it")
+        }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["xz", "-dc", Fixtures.sharedGeo.appendingPathComponent("dbip-country-lite.tsv.xz").path]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/xz")
+        process.arguments = ["-dc", file.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureError("xz -dc failed (is xz-utils installed?)") }
+        guard process.terminationStatus == 0 else { throw FixtureError("xz -dc \(file.path) failed with status \(process.terminationStatus)") }
         var v4: [Range] = []
         var v6: [Range] = []
         for line in data.split(separator: UInt8(ascii: "\n")) {
