@@ -10,7 +10,8 @@ public struct DataDirectory: Sendable {
 
     public var databaseURL: URL { url.appendingPathComponent(Self.databaseFileName) }
 
-    /// Creates the directory if needed, readable by its owner only (it will hold the signing key).
+    /// Creates the directory if needed, reachable by its owner only (it holds the signing key and every
+    /// tenant's directory entry), and refuses an existing one that other users can read, write or enter.
     public func create() throws {
         do {
             try FileManager.default.createDirectory(
@@ -18,6 +19,7 @@ public struct DataDirectory: Sendable {
         } catch {
             throw StoreError.cannotCreateDirectory(path: url.path, reason: error.localizedDescription)
         }
+        try PrivateFiles.checkDirectory(url.path)
     }
 
     /// Creates the directory and opens its database at the latest schema.

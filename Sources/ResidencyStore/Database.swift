@@ -24,6 +24,7 @@ public final class Database {
     /// byte must be in the main file when it is closed (the first opener of the published file turns WAL on).
     public init(path: String, create: Bool = true, pageSize: Int? = nil, wal: Bool = true) throws(DatabaseError) {
         var handle: OpaquePointer?
+        if create { PrivateFiles.prepare(path) }
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {

@@ -56,6 +56,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file was written by a newer Residency; opening it could corrupt data this version does not know.
     case schemaTooNew(path: String, found: Int, supported: Int)
     case cannotCreateDirectory(path: String, reason: String)
+    /// The data directory's mode lets other users read, write or enter it.
+    case directoryOpenToOthers(path: String, mode: String)
     case journalModeRefused(path: String, mode: String)
     /// Another server holds the data directory.
     case directoryInUse(path: String, pid: String)
@@ -69,6 +71,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "\(path) has schema version \(found), newer than this residency supports (\(supported)); upgrade residency, or use a data directory written by this version"
         case .cannotCreateDirectory(let path, let reason):
             return "cannot create data directory \(path): \(reason)"
+        case .directoryOpenToOthers(let path, let mode):
+            return
+                "data directory \(path) has mode \(mode): other users could read tenant names, signup addresses, token hashes and access requests in it; accepted: a directory only its owner can reach (fix: chmod 700 \(path))"
         case .directoryInUse(let path, let pid):
             return
                 "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"

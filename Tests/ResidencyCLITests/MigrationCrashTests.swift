@@ -16,7 +16,9 @@ import Testing
         let directory: URL
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-crash-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Its owner's alone, as residency requires of a data directory made beforehand.
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         deinit { try? FileManager.default.removeItem(at: directory) }
 

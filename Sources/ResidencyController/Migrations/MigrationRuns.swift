@@ -19,7 +19,8 @@ final class MigrationRuns: Sendable {
     func claim(_ id: String, lockDirectory: URL?) -> MigrationClaim? {
         guard running.withLock({ $0.insert(id).inserted }) else { return nil }
         guard let lockDirectory else { return MigrationClaim(id: id, descriptor: -1, runs: self) }
-        try? FileManager.default.createDirectory(at: lockDirectory, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: lockDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = lockDirectory.appendingPathComponent("migration-\(id).lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -93,6 +93,7 @@ public enum TenantDataCopy {
 
     static func backup(_ source: Database, to path: String) throws {
         var handle: OpaquePointer?
+        PrivateFiles.prepare(path)
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK,
             let destination = handle
         else {
