@@ -34,6 +34,12 @@ extension Controller {
     /// Files a request (or, with `breakGlass`, opens an emergency grant at once). A refused filing is
     /// recorded in the ledger and thrown as `accessRefused`.
     public func fileAccess(_ filing: AccessFiling, breakGlass: Bool, by caller: String) throws -> AccessRequest {
+        try TextLimit.staff("id").check(filing.staff.id)
+        try TextLimit.staff("entity").check(filing.staff.entity)
+        try TextLimit.staff("role").check(filing.staff.jobRole)
+        try TextLimit.staff("office").check(filing.staff.office)
+        try TextLimit(field: "justification", maximumBytes: 64, required: true).check(filing.justification)
+        try TextLimit.accessDetail.check(filing.detail)
         let outcome: Result<AccessRequest, AccessRefusal> = try pool.write { database in
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: filing.tenant), tenant.status != .deleted else {
@@ -91,7 +97,8 @@ extension Controller {
     public func decideAccess(
         id: String, _ decision: AccessLifecycle.Decision, by caller: Caller, reason: String, hours: Int?
     ) throws -> AccessRequest {
-        try transition(
+        try TextLimit.decisionReason.check(reason)
+        return try transition(
             id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")",
             by: caller.tokenName
         ) { request, now in
@@ -104,14 +111,16 @@ extension Controller {
     public func closeAccess(
         id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
     ) throws -> AccessRequest {
-        try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) {
+        try TextLimit.decisionReason.check(reason)
+        return try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) {
             request, now in
             lifecycle.close(request, closing, by: caller.tokenName, reason: reason, at: now)
         }
     }
 
     public func reviewAccess(id: String, by caller: Caller, note: String) throws -> AccessRequest {
-        try transition(id: id, kind: "access.reviewed", by: caller.tokenName) { request, now in
+        try TextLimit.reviewNote.check(note)
+        return try transition(id: id, kind: "access.reviewed", by: caller.tokenName) { request, now in
             lifecycle.review(request, by: caller.tokenName, note: note, at: now)
         }
     }

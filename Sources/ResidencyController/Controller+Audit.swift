@@ -37,7 +37,8 @@ extension Controller {
     public struct AuditResult: Sendable {
         public let checked: Int
         public let violations: [AuditViolation]
-        public let ledgerIndex: Int
+        /// The run's `residency.audit` entry; nil when it was not recorded.
+        public let ledgerIndex: Int?
         public let policyVersion: String
     }
 
@@ -96,9 +97,10 @@ extension Controller {
         return items
     }
 
-    /// Audits the data plane (when this controller has one) and `inventory`, recording the run and its count
-    /// of violations in the ledger.
-    public func audit(inventory: [InventoryItem] = [], by actor: String) throws -> AuditResult {
+    /// Audits the data plane (when this controller has one) and `inventory`. With `record` (an audit run) the
+    /// run and its count of violations go on the ledger; without it (a report being read) nothing is written, so
+    /// reading cannot grow the ledger.
+    public func audit(inventory: [InventoryItem] = [], record: Bool = true, by actor: String) throws -> AuditResult {
         var violations: [AuditViolation] = []
         var checked = 0
         func tenant(_ id: String) throws -> Tenant? { try pool.read { try TenantRepository($0).tenant(id: id) } }
@@ -186,6 +188,10 @@ extension Controller {
         }
         var counts: [String: Int] = [:]
         for violation in violations { counts[violation.kind, default: 0] += 1 }
+        guard record else {
+            return AuditResult(
+                checked: checked, violations: violations, ledgerIndex: nil, policyVersion: policies.version.hex)
+        }
         let index = try pool.write { database in
             try Ledger.append(
                 in: database, time: clock.now(), kind: "residency.audit", actor: actor,

@@ -32,19 +32,70 @@ public struct RefusedCall: Sendable {
 }
 
 extension Controller {
-    /// Records a refused call in the ledger as `api.refused`: an authenticated caller reaching past its role or
-    /// its tenant, or a revoked token still in use — the attempts an auditor asks about. Calls with unknown
-    /// tokens are not recorded: anyone can send those, and a durable entry for each would let them fill the
-    /// disk; the access log has them.
+    /// Records a refused call: an authenticated caller reaching past its role or its tenant, or a revoked token
+    /// still in use — the attempts an auditor asks about. The first of each (token, reason, method, route) in a
+    /// period is written as `api.refused`; repeats are counted into the period's `api.refused.summary`
+    /// (`RefusalRecorder`), so no caller decides how fast the ledger grows. Calls with unknown tokens are not
+    /// recorded: anyone can send those; the access log has them.
+    ///
+    /// A refusal that cannot be written is counted (`unrecordedRefusals`, `/readyz`, `/metrics`) and its key
+    /// forgotten, so the next such call tries again; the caller is refused all the same.
     public func recordRefusedCall(_ call: RefusedCall) {
-        _ = try? pool.write { database in
-            try Ledger.append(
-                in: database, time: clock.now(), kind: "api.refused", actor: call.caller.tokenName, tenant: call.tenant,
-                body: .object([
-                    ("reason", .string(call.reason.rawValue)), ("role", .string(call.caller.role.rawValue)),
-                    ("token_tenant", .optional(call.caller.tenant)), ("method", .string(call.method)),
-                    ("route", .string(call.route)), ("request_id", .string(call.requestID)),
-                ]))
+        let key = RefusalRecorder.Key(
+            token: call.caller.tokenName, reason: call.reason, method: call.method, route: call.route)
+        guard refusals.admit(key) else { return }
+        do {
+            _ = try pool.write { database in
+                try Ledger.append(
+                    in: database, time: clock.now(), kind: "api.refused", actor: call.caller.tokenName,
+                    tenant: call.tenant,
+                    body: .object([
+                        ("reason", .string(call.reason.rawValue)), ("role", .string(call.caller.role.rawValue)),
+                        ("token_tenant", .optional(call.caller.tenant)), ("method", .string(call.method)),
+                        ("route", .string(call.route)), ("request_id", .string(call.requestID)),
+                    ]))
+            }
+        } catch {
+            refusals.forget(key)
+            unrecordedRefusals.add(1, ordering: .relaxed)
+            report(failure: "recording a refused call", error)
+        }
+    }
+
+    /// Closes the current period of refused calls: writes one `api.refused.summary` entry with the count of every
+    /// refusal that was not written one by one (none when there were none). Run periodically by the server and at
+    /// its shutdown. A summary that cannot be written is kept for the next period and the error thrown.
+    @discardableResult
+    public func closeRefusalPeriod() throws -> Int? {
+        let now = clock.now()
+        guard let summary = refusals.close(at: now) else { return nil }
+        do {
+            let index = try pool.write { database in
+                try Ledger.append(
+                    in: database, time: now, kind: "api.refused.summary", actor: "system",
+                    body: .object([
+                        ("from", .string(Timestamp.rfc3339(milliseconds: summary.from))),
+                        ("to", .string(Timestamp.rfc3339(milliseconds: now))),
+                        ("refused", .integer(summary.counts.reduce(summary.overflow) { $0 + $1.count })),
+                        (
+                            "calls",
+                            .array(
+                                summary.counts.map { item in
+                                    .object([
+                                        ("token", .string(item.key.token)),
+                                        ("reason", .string(item.key.reason.rawValue)),
+                                        ("method", .string(item.key.method)), ("route", .string(item.key.route)),
+                                        ("count", .integer(item.count)),
+                                    ])
+                                })
+                        ),
+                        ("other", .integer(summary.overflow)),
+                    ]))
+            }
+            return index
+        } catch {
+            refusals.restore(summary)
+            throw error
         }
     }
 }

@@ -5,8 +5,10 @@ import ResidencyStore
 /// The residency map: read from the directory, the migrations and a fresh audit, naming the signed
 /// checkpoint that covers it. (The cross-border report is in `Controller+CrossBorderReport.swift`.)
 extension Controller {
-    public func residencyMapReport(by actor: String) throws -> ResidencyMapReport {
-        let audit = try audit(by: actor)
+    /// The map as of now. Its violations come from a fresh audit, recorded on the ledger only with
+    /// `recordAudit` (an audit run the caller asked for); reading the report records nothing.
+    public func residencyMapReport(recordAudit: Bool = false, by actor: String) throws -> ResidencyMapReport {
+        let audit = try audit(record: recordAudit, by: actor)
         let checkpoint = try ledger.currentCheckpoint()
         struct CountryKey: Hashable {
             let country: String

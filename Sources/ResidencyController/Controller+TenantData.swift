@@ -105,9 +105,12 @@ extension Controller {
             case (nil, _):
                 if field.required { throw ControllerError.invalidField(field: field.name, message: "is required") }
             case (.text(let text), .text):
-                if text.count > field.maximumLength {
+                if text.utf8.count > field.maximumLength {
                     throw ControllerError.invalidField(
-                        field: field.name, message: "is longer than \(field.maximumLength) characters")
+                        field: field.name,
+                        message:
+                            "is \(text.utf8.count) bytes long; accepted: at most \(field.maximumLength) bytes of UTF-8 (counted in bytes, not characters)"
+                    )
                 }
             case (.integer, .integer): break
             case (.bytes(let bytes), .bytes):

@@ -11,12 +11,7 @@ extension Controller {
         _ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system"
     ) throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200,
-            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw ControllerError.invalidField(
-                field: "name", message: "must be 1-200 characters without control characters")
-        }
+        try TextLimit.tenantName.check(name)
         let outcome: SignupOutcome
         do {
             outcome = try pool.write { database -> SignupOutcome in

@@ -24,6 +24,13 @@ public final class Controller: Sendable {
     let migrationRuns = MigrationRuns()
     /// Callers of recently seen tokens (revocations by any process still take effect at once).
     let tokenCache: TokenCache
+    /// Which refused calls are written one by one and which are counted into a period's summary.
+    let refusals: RefusalRecorder
+    /// Refused calls that could not be written to the ledger (they were still refused).
+    let unrecordedRefusals = Atomic<Int>(0)
+    public var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
+    /// Failures of work no caller waits for: counted, shown by `/readyz`, written to standard error.
+    public let failures: FailureLog
 
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
@@ -40,6 +47,8 @@ public final class Controller: Sendable {
         self.pool = pool
         self.clock = clock
         self.tokenCache = TokenCache(changes: pool.tokenChanges)
+        self.refusals = RefusalRecorder(startedAt: clock.now())
+        self.failures = FailureLog()
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })
@@ -71,6 +80,11 @@ public final class Controller: Sendable {
         return try Controller(
             policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
             dataDirectory: dataDirectory, commandMovers: movers)
+    }
+
+    /// Reports a failure no caller is waiting for (see `FailureLog`).
+    public func report(failure what: String, _ error: any Error) {
+        failures.report(what, error, at: clock.now())
     }
 
     /// The number of live tenants per region, as placement sees it.

@@ -57,6 +57,7 @@ import Testing
             call("POST", "/v1/access-requests", "support", {"tenant": tenants["ZA"], "staff": {"id": "s-us", "entity": "Residency Group", "role": "sre", "office": "austin"},
                  "physical_country": "US", "justification": "curiosity", "detail": "", "scope": {"data_classes": ["customer_data"], "mode": "read"}})
             s, m = call("POST", f"/v1/tenants/{tenants['GB']}/migrations", "ops", {"to_region": "eu", "reason": "asked"})
+            assert s == 201, (s, m)
             call("POST", f"/v1/migrations/{m['migration']['id']}/approve", "ops")
             for _ in range(200):
                 s, got = call("GET", f"/v1/migrations/{m['migration']['id']}", "ops")

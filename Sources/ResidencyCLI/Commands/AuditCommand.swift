@@ -34,12 +34,12 @@ enum AuditCommand {
             context.print(
                 JSONValue.object([
                     ("checked", .integer(result.checked)), ("violations", .array(result.violations.map(\.jsonValue))),
-                    ("ledger_index", .integer(result.ledgerIndex)), ("policy_version", .string(result.policyVersion)),
+                    ("ledger_index", result.ledgerIndex.map { .integer($0) } ?? .null), ("policy_version", .string(result.policyVersion)),
                 ]).encoded(pretty: true))
         case .table:
             if result.violations.isEmpty {
                 context.print(
-                    "no violations (\(result.checked) placements checked; ledger entry \(result.ledgerIndex))")
+                    "no violations (\(result.checked) placements checked; ledger entry \(result.ledgerIndex.map(String.init) ?? "not recorded"))")
             } else {
                 var table = TextTable(["KIND", "TENANT", "CLASS", "LOCATION", "SOURCE", "RULE", "MESSAGE"])
                 for v in result.violations {
@@ -47,7 +47,7 @@ enum AuditCommand {
                 }
                 context.standardOutput(table.render())
                 context.print(
-                    "\(result.violations.count) violations in \(result.checked) placements checked; ledger entry \(result.ledgerIndex)"
+                    "\(result.violations.count) violations in \(result.checked) placements checked; ledger entry \(result.ledgerIndex.map(String.init) ?? "not recorded")"
                 )
             }
         }

@@ -153,7 +153,7 @@ enum MigrationsCommand {
             toSite: arguments.value("site"), country: country, tenants: arguments.values("tenant"))
         let text = plan.jsonValue.encoded(pretty: true)
         if let output = arguments.value("output") {
-            try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try OutputFile.write(text + "\n", to: output)
             context.print(
                 "plan \(plan.id): \(plan.movable.count) to move, \(plan.entries.count - plan.movable.count) staying; written to \(output)"
             )

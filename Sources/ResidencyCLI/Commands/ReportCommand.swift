@@ -15,7 +15,7 @@ enum ReportCommand {
 
     static func write(_ text: String, _ arguments: ParsedArguments, _ context: CommandContext) throws {
         if let path = arguments.value("output") {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try OutputFile.write(text, to: path)
         } else {
             context.standardOutput(text)
         }
@@ -43,11 +43,13 @@ enum ReportCommand {
     static let residencyMap = CommandSpec(
         name: "residency-map",
         abstract: "Tenants per region and country, pinned tenants, migrations in flight, violations.",
-        options: output + AccessCommand.common
+        options: output + [
+            .flag("record-audit", "Record the audit behind the violations in the ledger (a residency.audit entry).")
+        ] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: ReportFormat.json)
         let report = try AccessCommand.controller(arguments, context).residencyMapReport(
-            by: AccessCommand.actor(arguments).tokenName)
+            recordAudit: arguments.flag("record-audit"), by: AccessCommand.actor(arguments).tokenName)
         try write(report.rendered(format), arguments, context)
         return ExitCode.success
     }

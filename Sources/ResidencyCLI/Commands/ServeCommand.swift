@@ -28,6 +28,10 @@ enum ServeCommand {
             .option(
                 "lifecycle-interval", "seconds",
                 "Apply the retention schedule this often (default: 3600; also at start)."),
+            .option(
+                "refusal-summary-interval", "seconds",
+                "Repeated refused calls of a token on a route are counted and written as one ledger entry this often (default: 3600; also at shutdown)."
+            ),
         ]
     ) { arguments, context in
         let address: ListenAddress
@@ -106,17 +110,33 @@ enum ServeCommand {
             }
             lifecycleInterval = value
         }
+        var refusalInterval = 3600.0
+        if let text = arguments.value("refusal-summary-interval") {
+            guard let value = Double(text), value >= 1, value <= 86_400 else {
+                throw UsageError("--refusal-summary-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            }
+            refusalInterval = value
+        }
         // Besides every N entries, a checkpoint every T seconds, so a quiet log is still freshly signed.
         let checkpointInterval = interval
         let retentionInterval = lifecycleInterval
+        let refusalSummaryInterval = refusalInterval
         let checkpointer = Thread {
             var elapsed = 0.0
             // The retention schedule runs at start-up and then every --lifecycle-interval seconds.
             var sinceLifecycle = retentionInterval
+            var sinceRefusalSummary = 0.0
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: 0.25)
                 elapsed += 0.25
                 sinceLifecycle += 0.25
+                sinceRefusalSummary += 0.25
+                if sinceRefusalSummary >= refusalSummaryInterval {
+                    sinceRefusalSummary = 0
+                    do { try controller.closeRefusalPeriod() } catch {
+                        controller.report(failure: "writing the refused-calls summary", error)
+                    }
+                }
                 if sinceLifecycle >= retentionInterval {
                     sinceLifecycle = 0
                     // Data a signup could not provision (a full disk) is provisioned once space is back.
@@ -140,6 +160,9 @@ enum ServeCommand {
         checkpointer.start()
         server.run()
         checkpointer.cancel()
+        do { try controller.closeRefusalPeriod() } catch {
+            controller.report(failure: "writing the refused-calls summary at shutdown", error)
+        }
         _ = try? controller.ledger.signCheckpoint(force: true)
         log.flush()
         context.printError("residency: stopped")

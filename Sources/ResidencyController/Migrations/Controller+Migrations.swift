@@ -27,12 +27,7 @@ extension Controller {
     /// nothing else is left behind.
     public func requestMigration(_ request: MigrationRequest, by actor: String) throws -> Migration {
         let reason = request.reason.trimmingCharacters(in: .whitespaces)
-        guard !reason.isEmpty, reason.count <= 500,
-            !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw ControllerError.invalidField(
-                field: "reason", message: "must be 1-500 characters without control characters")
-        }
+        try TextLimit.migrationReason.check(reason)
         if policies.catalog.region(id: request.toRegion) == nil {
             throw ControllerError.invalidField(
                 field: "to_region",

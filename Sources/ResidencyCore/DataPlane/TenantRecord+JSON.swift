@@ -42,8 +42,10 @@ extension TenantRecord {
             switch field.kind {
             case .text:
                 guard let text = member.text() else { valid = false; continue }
-                if text.count > field.maximumLength {
-                    member.problem("is longer than \(field.maximumLength) characters")
+                if text.utf8.count > field.maximumLength {
+                    member.problem(
+                        "is \(text.utf8.count) bytes long; accepted: at most \(field.maximumLength) bytes of UTF-8 (counted in bytes, not characters)"
+                    )
                     valid = false
                 }
                 values[field.name] = .text(text)

@@ -12,7 +12,7 @@ public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
 }
 
 /// CSV as RFC 4180 and spreadsheets read it: CRLF line ends, fields quoted when they hold a comma, quote or
-/// line break, and a leading `'` before `=`, `+`, `-`, `@` so no cell is taken for a formula.
+/// line break, and a leading `'` on any cell a spreadsheet could take for a formula (`mayBeReadAsFormula`).
 struct CSVWriter {
     private(set) var text = ""
 
@@ -22,12 +22,32 @@ struct CSVWriter {
 
     static func field(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@".contains(first), Int(value) == nil { value = "'" + value }
+        if mayBeReadAsFormula(value) { value = "'" + value }
         if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return value
     }
+
+    /// Whether the first character that counts is `=`, `+`, `-` or `@` (or their full-width forms). Spreadsheets
+    /// skip leading blanks and invisible characters before deciding a cell is a formula, so they are skipped here
+    /// too: whitespace of every kind (tab, CR, LF, no-break and ideographic spaces), control characters and
+    /// format characters such as zero-width spaces and the byte-order mark. Plain integers (`-5`) stay numbers.
+    static func mayBeReadAsFormula(_ value: String) -> Bool {
+        if Int(value) != nil { return false }
+        for scalar in value.unicodeScalars {
+            let properties = scalar.properties
+            if properties.isWhitespace || properties.generalCategory == .control
+                || properties.generalCategory == .format
+            {
+                continue
+            }
+            return formulaStarts.contains(scalar)
+        }
+        return false
+    }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\u{FF1D}", "\u{FF0B}", "\u{FF0D}", "\u{FF20}"]
 }
 
 /// The pieces of the HTML reports: escaping, tables and horizontal bar charts drawn as inline SVG — no

@@ -12,7 +12,7 @@ extension ResidencyMapReport {
             ("report", .string("residency map")),
             ("generated_at", .string(Timestamp.rfc3339(milliseconds: generatedAt))),
             ("policy_version", .string(policyVersion)), ("checkpoint", checkpoint.jsonValue),
-            ("audit_ledger_index", .integer(auditLedgerIndex)),
+            ("audit_ledger_index", auditLedgerIndex.map { .integer($0) } ?? .null),
             (
                 "summary",
                 .object([
@@ -117,7 +117,7 @@ extension ResidencyMapReport {
         body += HTMLReport.table(
             ["migration", "tenant", "from", "to", "state", "basis"],
             migrations.map { [$0.migration, $0.tenant, $0.from, $0.to, $0.state, $0.basis] })
-        body += "<h2>Violations (audit, ledger entry \(auditLedgerIndex))</h2>"
+        body += "<h2>Violations (audit\(auditLedgerIndex.map { ", ledger entry \($0)" } ?? ", not recorded"))</h2>"
         body += HTMLReport.table(
             ["kind", "tenant", "data class", "location", "rule"],
             violations.map { [$0.kind, $0.tenant, $0.dataClass, $0.location, $0.rule ?? ""] })

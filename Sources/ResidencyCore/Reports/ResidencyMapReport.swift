@@ -72,14 +72,16 @@ public struct ResidencyMapReport: Sendable {
     public let policyVersion: String
     public let checkpoint: ReportCheckpoint
     /// The ledger index of the audit whose violations are listed.
-    public let auditLedgerIndex: Int
+    /// The `residency.audit` entry of the audit behind the violations, when the caller asked for the run to be
+    /// recorded; nil for a plain read (reading a report writes nothing).
+    public let auditLedgerIndex: Int?
     public let regions: [RegionRow]
     public let countries: [CountryRow]
     public let migrations: [MigrationRow]
     public let violations: [ViolationRow]
 
     public init(
-        generatedAt: Int64, policyVersion: String, checkpoint: ReportCheckpoint, auditLedgerIndex: Int,
+        generatedAt: Int64, policyVersion: String, checkpoint: ReportCheckpoint, auditLedgerIndex: Int?,
         regions: [RegionRow], countries: [CountryRow], migrations: [MigrationRow], violations: [ViolationRow]
     ) {
         self.generatedAt = generatedAt

@@ -10,7 +10,23 @@ enum APIRoutes {
             Route("GET", "/readyz", roles: nil, inline: true) { _ in
                 do {
                     _ = try controller.pool.read { try $0.scalarInteger("SELECT 1") }
-                    return .json(.object([("status", .string("ready"))]))
+                    // Ready, and what went wrong that no caller was told: failures of background work and refused
+                    // calls that could not be put on the ledger.
+                    let failures = controller.failures
+                    return .json(
+                        .object([
+                            ("status", .string("ready")), ("failures", .integer(failures.count)),
+                            ("unrecorded_refusals", .integer(controller.unrecordedRefusalCount)),
+                            (
+                                "latest_failure",
+                                failures.latest.last.map { failure in
+                                    .object([
+                                        ("time", .string(Timestamp.rfc3339(milliseconds: failure.time))),
+                                        ("what", .string(failure.what)), ("error", .string(failure.error)),
+                                    ])
+                                } ?? .null
+                            ),
+                        ]))
                 } catch {
                     return APIError(status: 503, code: "not_ready", message: "the database is not reachable: \(error)")
                         .response
@@ -18,7 +34,16 @@ enum APIRoutes {
             },
             Route("GET", "/metrics", roles: nil, inline: true) { _ in
                 .text(
-                    metrics.render(tenants: controller.tenantCounts),
+                    metrics.render(tenants: controller.tenantCounts)
+                        + """
+                        # HELP residency_background_failures_total Failures of work no caller waited for (see /readyz).
+                        # TYPE residency_background_failures_total counter
+                        residency_background_failures_total \(controller.failures.count)
+                        # HELP residency_refusals_unrecorded_total Refused calls that could not be written to the ledger.
+                        # TYPE residency_refusals_unrecorded_total counter
+                        residency_refusals_unrecorded_total \(controller.unrecordedRefusalCount)
+
+                        """,
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             Route("GET", "/openapi.json", roles: nil, inline: true) { _ in

@@ -8,8 +8,11 @@ enum DataRoutes {
     static func all(controller: Controller) -> [Route] {
         @Sendable func target(_ context: RequestContext) throws -> (tenant: String, collection: TenantCollection) {
             let tenant = context.parameters["id"]!
-            try TenantScope.check(
-                tenant, context: context, controller: controller, route: "/v1/tenants/{id}/data/{collection}")
+            // The template of the route that matched: a record's and a collection's routes are refused separately.
+            let route =
+                context.parameters["key"] == nil
+                ? "/v1/tenants/{id}/data/{collection}" : "/v1/tenants/{id}/data/{collection}/{key}"
+            try TenantScope.check(tenant, context: context, controller: controller, route: route)
             let name = context.parameters["collection"]!
             guard let collection = TenantCollection(rawValue: name) else {
                 throw APIError(

@@ -38,10 +38,21 @@ enum ReportRoutes {
                     from: from, to: to, region: request.queryValue("region"), tenant: tenant)
                 return respond(report.rendered(chosen), chosen, name: "cross-border")
             },
+            // Reading the map records nothing (any number of reads leave the ledger as it was); POST is the audit
+            // run a caller asks for, recorded as one `residency.audit` entry.
             Route("GET", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
                 try context.request.acceptQuery(["format"])
                 let chosen = try format(context.request)
-                let report = try controller.residencyMapReport(by: context.caller!.tokenName)
+                let report = try controller.residencyMapReport(recordAudit: false, by: context.caller!.tokenName)
+                return respond(report.rendered(chosen), chosen, name: "residency-map")
+            },
+            Route("POST", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
+                try context.request.acceptQuery(["format"])
+                guard context.request.body.isEmpty else {
+                    throw APIError.badRequest("POST /v1/reports/residency-map takes no body; the format is a query parameter")
+                }
+                let chosen = try format(context.request)
+                let report = try controller.residencyMapReport(recordAudit: true, by: context.caller!.tokenName)
                 return respond(report.rendered(chosen), chosen, name: "residency-map")
             },
         ]
