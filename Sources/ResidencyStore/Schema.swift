@@ -170,6 +170,29 @@ public enum Schema {
                     WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
                         'access.dismissed', 'access.break_glass');
                 """),
+        SchemaMigration(
+            version: 8,
+            name: "governance: lifecycle event order and late-event grace",
+            sql: """
+                -- Lifecycle events: the time of the latest non-activity event (later ones may not be dated
+                -- before it) and when the latest clock-moving event was recorded (no retention action falls due
+                -- within the policy's grace after it). Both are filled from the ledger's tenant.event entries,
+                -- read once and grouped: its body.at is RFC 3339, which julianday() reads. The recording time
+                -- counts every non-activity event, which can only hold an action longer, never shorter.
+                ALTER TABLE tenants ADD COLUMN last_event_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN clocks_moved_recorded_at INTEGER;
+                UPDATE tenants SET last_event_at = latest.at, clocks_moved_recorded_at = latest.recorded
+                FROM (
+                    SELECT json_extract(CAST(entry AS TEXT), '$.tenant') AS tenant,
+                        max(CAST(round((julianday(json_extract(CAST(entry AS TEXT), '$.body.at')) - 2440587.5)
+                            * 86400000) AS INTEGER)) AS at,
+                        max(json_extract(CAST(entry AS TEXT), '$.time')) AS recorded
+                    FROM ledger_entries
+                    WHERE kind = 'tenant.event' AND json_extract(CAST(entry AS TEXT), '$.body.event') != 'activity'
+                    GROUP BY 1
+                ) AS latest
+                WHERE tenants.id = latest.tenant;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -22,6 +22,44 @@ import Testing
         #expect(try database.schemaVersion() == Schema.latestVersion)
     }
 
+    /// A ledger entry as version 7 wrote it (the append-only triggers allow inserts).
+    static func ledgerEntry(
+        _ database: Database, _ index: Int, kind: String, actor: String, tenant: String, time: Int64,
+        body: JSONValue
+    ) throws {
+        let entry = LedgerEntry(
+            index: index, time: time, kind: kind, actor: actor, tenant: tenant, region: "eu", body: body)
+        try database.statement("INSERT INTO ledger_entries (idx, kind, entry, leaf_hash) VALUES (?, ?, ?, ?)").run([
+            .integer(Int64(index)), .text(kind), .blob(try entry.canonicalBytes()),
+            .blob(Array(repeating: 0, count: 32)),
+        ])
+    }
+
+    /// Version 8 fills its new columns from the ledger of a version 7 file: the latest non-activity event's time
+    /// and when it was recorded.
+    @Test func version8FillsTheLifecycleEventTimesFromTheLedger() throws {
+        let database = try Database(path: ":memory:")
+        try database.migrate(Array(Schema.migrations.prefix(7)))
+        try TenantRepository(database).insert(Self.tenant("tn_a"))
+        try TenantRepository(database).insert(Self.tenant("tn_b"))
+        let day: Int64 = 86_400_000
+        let created: Int64 = 1_700_000_000_000
+        for (index, (event, at, recorded)) in [
+            ("payment_failed", created + day, created + day), ("cancelled", created + 2 * day, created + 3 * day),
+            ("activity", created + 5 * day, created + 5 * day),
+        ].enumerated() {
+            try Self.ledgerEntry(
+                database, index, kind: "tenant.event", actor: "billing", tenant: "tn_a", time: recorded,
+                body: .object([("event", .string(event)), ("at", .string(Timestamp.rfc3339(milliseconds: at + 123)))]))
+        }
+        try database.migrate()
+        let a = try #require(try TenantRepository(database).lifecycle(id: "tn_a"))
+        #expect(a.lastEventAt == created + 2 * day + 123)
+        #expect(a.clocksMovedRecordedAt == created + 3 * day)
+        let b = try #require(try TenantRepository(database).lifecycle(id: "tn_b"))
+        #expect(b.lastEventAt == nil && b.clocksMovedRecordedAt == nil)
+    }
+
     @Test func refusesASchemaFromANewerRelease() throws {
         let database = try Database(path: ":memory:")
         try database.migrate()
