@@ -450,6 +450,51 @@ struct FixtureFailure: Error {
         #expect(api.send("POST", "/v1/access-requests", role: .compliance, body: filing()).status == 403)
     }
 
+    /// An admin token may file and decide, but never both for one request; the refusal is on record.
+    @Test func anAdminCannotApproveItsOwnRequest() throws {
+        let request = try id(
+            api.send("POST", "/v1/access-requests", role: .admin, body: filing(justification: "security_incident")))
+        let own = api.send("POST", "/v1/access-requests/\(request)/approve", role: .admin, body: #"{"reason": "me"}"#)
+        #expect(own.status == 403)
+        #expect(own.json?["error"]?["code"] == .string("separation_of_duties"))
+        #expect(ledgerKinds().last == "access.refused")
+        #expect(
+            api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"]
+                == .string("pending"))
+        let approved = api.send(
+            "POST", "/v1/access-requests/\(request)/approve", role: .compliance, body: #"{"reason": "INC-4"}"#)
+        #expect(approved.status == 200)
+        #expect(approved.json?["access_request"]?["filed_by"] == .string("t-admin"))
+        #expect(approved.json?["access_request"]?["decided_by"] == .string("t-compliance"))
+    }
+
+    /// Customer approval the tenant's administrator switched on is the tenant's to lift; staff's own is staff's.
+    @Test func onlyTheTenantLiftsCustomerApprovalItRequired() throws {
+        let adminToken = try Controller.createToken(
+            name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
+        func set(_ enabled: Bool, role: Role? = nil, token: String? = nil) -> (status: Int, json: JSONValue?) {
+            let result = api.send(
+                "POST", "/v1/tenants/\(tenant)/customer-approval", role: role, token: token,
+                body: #"{"enabled": \#(enabled)}"#)
+            return (result.status, result.json)
+        }
+        #expect(set(true, token: adminToken).status == 200)
+        #expect(set(true, role: .ops).status == 200)  // switching it on again does not make it staff's
+        for role in [Role.ops, .admin, .compliance] {
+            let lifted = set(false, role: role)
+            #expect(lifted.status == 403, "\(role)")
+            #expect(lifted.json?["error"]?["code"] == .string("customer_approval_set_by_tenant"))
+        }
+        #expect(ledgerKinds().last == "tenant.customer_approval_refused")
+        let request = try id(api.send("POST", "/v1/access-requests", role: .support, body: filing()))
+        #expect(
+            api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"]
+                == .string("pending"))
+        #expect(set(false, token: adminToken).status == 200)
+        #expect(set(true, role: .ops).status == 200)
+        #expect(set(false, role: .ops).status == 200)
+    }
+
     @Test func customerApprovalIsTheTenantAdministratorsCall() throws {
         #expect(
             api.send("POST", "/v1/tenants/\(tenant)/customer-approval", role: .ops, body: #"{"enabled": true}"#).status
