@@ -50,7 +50,8 @@ extension Controller {
                 tenant: tenant.id, tenantRegion: tenant.region,
                 customerApproval: try tenants.customerApproval(id: tenant.id) ?? false,
                 staff: filing.staff, physicalCountry: filing.physicalCountry, justification: filing.justification,
-                detail: filing.detail, scope: filing.scope, hours: filing.hours, breakGlass: breakGlass)
+                detail: filing.detail, scope: filing.scope, hours: filing.hours, breakGlass: breakGlass,
+                filedBy: caller)
             switch lifecycle.file(request, id: TimeOrderedID.make("ar", at: now), at: now) {
             case .failure(let refusal):
                 try Ledger.append(
@@ -94,13 +95,26 @@ extension Controller {
         }
     }
 
+    /// Decides a pending request. A decision refused for separation of duties is recorded in the ledger as
+    /// `access.refused` (stage `decision`): an attempt to approve one's own request is what auditors ask about.
     public func decideAccess(
         id: String, _ decision: AccessLifecycle.Decision, by caller: Caller, reason: String, hours: Int?
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
         return try transition(
             id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")",
-            by: caller.tokenName
+            by: caller.tokenName,
+            recording: { request, refusal in
+                guard refusal.code == AccessRefusal.separationOfDuties else { return nil }
+                return .object([
+                    ("stage", .string("decision")), ("decision", .string(decision.rawValue)),
+                    ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)),
+                    ("request", .string(request.id)), ("filed_by", .optional(request.filedBy)),
+                    ("staff", .string(request.staff.id)),
+                    ("physical_country", .string(request.physicalCountry.rawValue)),
+                    ("justification", .string(request.justification)), ("break_glass", .bool(request.isBreakGlass)),
+                ])
+            }
         ) { request, now in
             lifecycle.decide(
                 request, decision, by: caller.tokenName, deciderTenant: caller.tenant, reason: reason, hours: hours,
@@ -200,19 +214,42 @@ extension Controller {
         }
     }
 
-    /// Enrols a tenant in (or out of) customer approval.
-    public func setCustomerApproval(tenant id: String, enabled: Bool, by caller: String) throws {
-        try pool.write { database in
+    /// Enrols a tenant in (or out of) customer approval. Once the tenant's own administrator (a token scoped to
+    /// the tenant) has switched it on, only such a token may switch it off: otherwise staff could lift it,
+    /// approve their own way in and switch it back, and the customer would never be asked. Such a refusal is
+    /// recorded in the ledger (`tenant.customer_approval_refused`) and thrown.
+    public func setCustomerApproval(tenant id: String, enabled: Bool, by caller: Caller) throws {
+        let byTenant = caller.tenant == id
+        let outcome: Result<Void, AccessRefusal> = try pool.write { database in
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: id) else {
                 throw ControllerError.notFound(kind: "tenant", id: id)
             }
-            try tenants.setCustomerApproval(id: id, enabled: enabled)
+            let now = clock.now()
+            let current = try tenants.customerApprovalSetting(id: id)
+            if !enabled, current.enabled, current.byTenant, !byTenant {
+                let refusal = AccessRefusal(
+                    code: "customer_approval_set_by_tenant", rule: nil,
+                    message:
+                        "tenant \(id)'s administrator requires customer approval; only the tenant's administrator (a token scoped to tenant \(id)) may switch it off, not \(caller.tokenName)"
+                )
+                try Ledger.append(
+                    in: database, time: now, kind: "tenant.customer_approval_refused", actor: caller.tokenName,
+                    tenant: id, region: tenant.region,
+                    body: .object([("enabled", .bool(enabled)), ("code", .string(refusal.code))]))
+                return .failure(refusal)
+            }
+            // Switched on by the tenant, it stays the tenant's to lift even if staff switch it on again too.
+            let setByTenant = enabled && (byTenant || (current.enabled && current.byTenant))
+            try tenants.setCustomerApproval(id: id, enabled: enabled, byTenant: setByTenant)
             try Ledger.append(
-                in: database, time: clock.now(), kind: "tenant.customer_approval", actor: caller, tenant: id,
+                in: database, time: now, kind: "tenant.customer_approval", actor: caller.tokenName, tenant: id,
                 region: tenant.region,
-                body: .object([("enabled", .bool(enabled))]))
+                body: .object([("enabled", .bool(enabled)), ("by_tenant", .bool(setByTenant))]))
+            return .success(())
         }
+        _ = try? ledger.signCheckpoint()
+        try outcome.get(orThrow: ControllerError.accessRefused)
     }
 
     private func current(id: String, in database: Database, at now: Int64) throws -> AccessRequest {
@@ -230,9 +267,11 @@ extension Controller {
         return stored
     }
 
-    /// One decision or closing: applied and recorded together, or refused (recording any expiry found).
+    /// One decision or closing: applied and recorded together, or refused (recording any expiry found, and
+    /// the refusal as `access.refused` when `recording` gives a body for it).
     private func transition(
         id: String, kind: String, by caller: String,
+        recording: (AccessRequest, AccessRefusal) -> JSONValue? = { _, _ in nil },
         _ step: (AccessRequest, Int64) -> Result<AccessRequest, AccessRefusal>
     ) throws -> AccessRequest {
         let outcome: Result<AccessRequest, AccessRefusal> = try pool.write { database in
@@ -245,7 +284,13 @@ extension Controller {
                     in: database, time: now, kind: kind, actor: caller, tenant: updated.tenant, region: updated.region,
                     body: Self.ledgerBody(updated))
                 return .success(updated)
-            case .failure(let refusal): return .failure(refusal)
+            case .failure(let refusal):
+                if let body = recording(current, refusal) {
+                    try Ledger.append(
+                        in: database, time: now, kind: "access.refused", actor: caller, tenant: current.tenant,
+                        region: current.region, body: body)
+                }
+                return .failure(refusal)
             }
         }
         _ = try? ledger.signCheckpoint()

@@ -162,7 +162,7 @@ extension Controller {
         if grants && isGrant {
             rare.grantEvents.append(
                 GrantEvent(
-                    ledgerIndex: index, kind: kind, request: field("request"), actor: actor,
+                    ledgerIndex: index, kind: kind, request: field("request"), actor: actor, staff: field("staff"),
                     justification: field("justification"), ticket: field("detail"), basis: field("basis"),
                     basisRule: field("basis_rule"), breakGlass: breakGlass))
         }
@@ -174,10 +174,13 @@ extension Controller {
                     staff: field("staff"), destination: field("physical_country"),
                     justification: field("justification")))
         } else {
+            // A refused filing carries no stage (the only kind recorded before decisions were); a refused decision
+            // says so.
+            let stage = kind == "access.refused" ? (body["stage"].flatMap { $0.isEmpty ? nil : $0 } ?? "filing") : "use"
             rare.refusals.append(
                 CrossBorderReport.Refusal(
                     ledgerIndex: index, time: time, tenant: tenant, region: region,
-                    stage: kind == "access.refused" ? "filing" : "use", staff: field("staff"),
+                    stage: stage, staff: field("staff"),
                     destination: field("physical_country"),
                     code: kind == "access.refused" ? field("code") : field("refusal"), rule: field("rule")))
         }
@@ -186,7 +189,7 @@ extension Controller {
     /// The body fields a grant, a refusal or a break-glass line reads.
     static let bodyFields: [StaticString] = [
         "request", "justification", "detail", "basis", "basis_rule", "staff", "physical_country", "code", "refusal",
-        "rule",
+        "rule", "stage",
     ]
 
     /// Every `access.used` entry below the checkpoint that the filter admits, as report lines in ledger
@@ -312,25 +315,39 @@ extension Controller {
 
     /// Walks the lines and the grant events together in ledger order, so each access carries the grant as it
     /// stood when the access was made (a later denial does not rewrite an earlier approved access).
+    ///
+    /// A decision made by the token that filed the request, or by the staff member it was for, is flagged
+    /// (`decidedByFiler`): refused since separation of duties was enforced, such grants may still stand in
+    /// the ledger from before. The flag is worked out once per decision, here, never per access line.
     private static func attachGrants(to accesses: inout [CrossBorderReport.Access], from events: [GrantEvent]) {
         var grants: [String: CrossBorderReport.Grant] = [:]
+        var filers: [String: (actor: String, staff: String)] = [:]
         var next = 0
         // A filing opens a grant; a decision (whose body repeats the request as decided) replaces one that
         // was filed, and is ignored for a request the ledger never saw filed.
         func apply(_ event: GrantEvent) {
             let decision: String
             let decidedBy: String
+            var decidedByFiler = false
             switch event.kind {
-            case "access.requested": (decision, decidedBy) = ("pending", "")
-            case "access.auto_approved": (decision, decidedBy) = ("auto-approved", "policy")
-            case "access.break_glass": (decision, decidedBy) = ("break-glass", "")
+            case "access.requested", "access.auto_approved", "access.break_glass":
+                filers[event.request] = (event.actor, event.staff)
+                switch event.kind {
+                case "access.requested": (decision, decidedBy) = ("pending", "")
+                case "access.auto_approved": (decision, decidedBy) = ("auto-approved", "policy")
+                default: (decision, decidedBy) = ("break-glass", "")
+                }
             default:
                 guard grants[event.request] != nil else { return }
                 (decision, decidedBy) = (String(event.kind.dropFirst("access.".count)), event.actor)
+                if let filer = filers[event.request] {
+                    decidedByFiler = event.actor == filer.actor || event.actor == filer.staff
+                }
             }
             grants[event.request] = CrossBorderReport.Grant(
                 justification: event.justification, ticket: event.ticket, basis: event.basis,
-                basisRule: event.basisRule, decision: decision, decidedBy: decidedBy, breakGlass: event.breakGlass)
+                basisRule: event.basisRule, decision: decision, decidedBy: decidedBy, breakGlass: event.breakGlass,
+                decidedByFiler: decidedByFiler)
         }
         for i in accesses.indices {
             while next < events.count, events[next].ledgerIndex < accesses[i].ledgerIndex {
@@ -360,6 +377,8 @@ struct GrantEvent: Sendable {
     let kind: String
     let request: String
     let actor: String
+    /// The staff member the request is for (filings and decisions repeat it).
+    let staff: String
     let justification: String
     let ticket: String
     let basis: String

@@ -8,7 +8,10 @@ import ResidencyStore
 extension Controller {
     var schedule: RetentionSchedule { RetentionSchedule(policy: policies.retention) }
 
-    /// Records an event that happened at `time` (default now; never more than five minutes ahead).
+    /// Records an event that happened at `time` (default now; never more than five minutes ahead, never before
+    /// the tenant was created, and — for every event but `activity` — never before the latest event recorded).
+    /// An event that moves a clock starts the policy's late-event grace, so an action it makes due at once
+    /// waits (see `RetentionSchedule`).
     public func recordTenantEvent(
         tenant id: String, _ event: TenantEvent, at time: Int64? = nil, by actor: String
     ) throws -> TenantLifecycle {
@@ -23,9 +26,13 @@ extension Controller {
                 throw ControllerError.notFound(kind: "tenant", id: id)
             }
             let next: TenantLifecycle
-            switch event.applied(to: current, at: at) {
+            switch event.recorded(to: current, at: at, recordedAt: now) {
             case .success(let value): next = value
-            case .failure(let refusal): throw ControllerError.conflict(code: refusal.code, message: refusal.message)
+            case .failure(let refusal) where refusal.isConflict:
+                throw ControllerError.conflict(code: refusal.code, message: "tenant \(id): \(refusal.message)")
+            case .failure(let refusal):
+                throw ControllerError.refused(
+                    code: refusal.code, message: "tenant \(id): \(refusal.message)", rule: nil)
             }
             try tenants.updateLifecycle(id: id, next)
             var body: [(key: String, value: JSONValue)] = [
@@ -57,27 +64,61 @@ extension Controller {
         /// nil when applied (or, in a plan, due); otherwise why it was left for the next run.
         public let deferred: String?
         public let ledgerIndex: Int?
+        /// In a plan: the rule has made it due, but the late-event grace holds it until `due.dueAt`.
+        public let isHeld: Bool
+
+        public init(
+            tenant: String, due: RetentionSchedule.DueAction, deferred: String?, ledgerIndex: Int?,
+            isHeld: Bool = false
+        ) {
+            self.tenant = tenant
+            self.due = due
+            self.deferred = deferred
+            self.ledgerIndex = ledgerIndex
+            self.isHeld = isHeld
+        }
 
         public var jsonValue: JSONValue {
             .object([
                 ("tenant", .string(tenant)), ("action", .string(due.action.rawValue)), ("rule", .string(due.rule)),
                 ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
+                ("rule_due_at", .string(Timestamp.rfc3339(milliseconds: due.ruleDueAt))),
+                ("held", .bool(isHeld)),
                 ("description", .string(due.description)), ("deferred", .optional(deferred)),
                 ("ledger_index", ledgerIndex.map { .integer($0) } ?? .null),
             ])
         }
     }
 
-    /// Every action due by `asOf` (default now), in tenant order and, per tenant, the order they fell due.
+    /// Every action due by `asOf` (default now), in tenant order and, per tenant, the order they fell due;
+    /// after each tenant's due actions, those the late-event grace holds (`isHeld`, with why in `deferred`),
+    /// which a run as of `asOf` does not apply.
     public func lifecyclePlan(asOf: Int64? = nil) throws -> [LifecycleStep] {
         let asOf = asOf ?? clock.now()
         var steps: [LifecycleStep] = []
         try forEachLiveTenant { id, lifecycle in
-            for due in schedule.due(lifecycle, asOf: asOf) {
+            let outlook = schedule.outlook(lifecycle, asOf: asOf)
+            for due in outlook.due {
                 steps.append(LifecycleStep(tenant: id, due: due, deferred: nil, ledgerIndex: nil))
+            }
+            for held in outlook.held {
+                steps.append(
+                    LifecycleStep(tenant: id, due: held, deferred: heldReason(held), ledgerIndex: nil, isHeld: true))
             }
         }
         return steps
+    }
+
+    /// Why a held action waits, in words an operator can check against the ledger and the policy.
+    func heldReason(_ held: RetentionSchedule.DueAction) -> String {
+        let until = Timestamp.rfc3339(milliseconds: held.dueAt)
+        let recorded = held.heldSince.map { Timestamp.rfc3339(milliseconds: $0) } ?? "?"
+        let grace = "grace \(policies.retention.lateEventGraceDays) days (retention policy late_event_grace_days)"
+        if let since = held.heldSince, held.ruleDueAt <= since {
+            return "held until \(until): a late event recorded at \(recorded) made it due at once; \(grace)"
+        }
+        return "held until \(until): an event recorded at \(recorded) made it due at "
+            + "\(Timestamp.rfc3339(milliseconds: held.ruleDueAt)), within the grace; \(grace)"
     }
 
     /// Applies every due action. A second run as of the same time finds nothing more to do.
@@ -162,6 +203,13 @@ extension Controller {
                     ("plan", .string(lifecycle.plan.rawValue)),
                     ("policy_version", .string(policies.version.hex)),
                 ]
+                if let since = due.heldSince {
+                    // The grace held it: the rule's own time and the event that started the grace, for the auditor.
+                    body += [
+                        ("rule_due_at", .string(Timestamp.rfc3339(milliseconds: due.ruleDueAt))),
+                        ("held_since", .string(Timestamp.rfc3339(milliseconds: since))),
+                    ]
+                }
                 if due.action == .delete {
                     let repository = MigrationRepository(database)
                     if var migration = try repository.active(tenant: id) {

@@ -68,9 +68,14 @@ extension TenantRepository {
         }
     }
 
-    public func setCustomerApproval(id: String, enabled: Bool) throws {
-        try database.statement("UPDATE tenants SET customer_approval = ? WHERE id = ?").run([
-            .integer(enabled ? 1 : 0), .text(id),
-        ])
+    /// Whether the tenant is enrolled and whether its own administrator enrolled it (then only it may lift it).
+    public func customerApprovalSetting(id: String) throws -> (enabled: Bool, byTenant: Bool) {
+        try database.statement("SELECT customer_approval, customer_approval_by_tenant FROM tenants WHERE id = ?")
+            .first([.text(id)]) { ($0.integer(0) != 0, $0.integer(1) != 0) } ?? (false, false)
+    }
+
+    public func setCustomerApproval(id: String, enabled: Bool, byTenant: Bool) throws {
+        try database.statement("UPDATE tenants SET customer_approval = ?, customer_approval_by_tenant = ? WHERE id = ?")
+            .run([.integer(enabled ? 1 : 0), .integer(byTenant ? 1 : 0), .text(id)])
     }
 }

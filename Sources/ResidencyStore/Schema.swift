@@ -170,6 +170,52 @@ public enum Schema {
                     WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
                         'access.dismissed', 'access.break_glass');
                 """),
+        SchemaMigration(
+            version: 8,
+            name: "governance: lifecycle event order and late-event grace; who filed access requests and who set "
+                + "customer approval",
+            sql: """
+                -- Lifecycle events: the time of the latest non-activity event (later ones may not be dated
+                -- before it) and when the latest clock-moving event was recorded (no retention action falls due
+                -- within the policy's grace after it). Both are filled from the ledger's tenant.event entries,
+                -- read once and grouped: its body.at is RFC 3339, which julianday() reads. The recording time
+                -- counts every non-activity event, which can only hold an action longer, never shorter.
+                ALTER TABLE tenants ADD COLUMN last_event_at INTEGER;
+                ALTER TABLE tenants ADD COLUMN clocks_moved_recorded_at INTEGER;
+                UPDATE tenants SET last_event_at = latest.at, clocks_moved_recorded_at = latest.recorded
+                FROM (
+                    SELECT json_extract(CAST(entry AS TEXT), '$.tenant') AS tenant,
+                        max(CAST(round((julianday(json_extract(CAST(entry AS TEXT), '$.body.at')) - 2440587.5)
+                            * 86400000) AS INTEGER)) AS at,
+                        max(json_extract(CAST(entry AS TEXT), '$.time')) AS recorded
+                    FROM ledger_entries
+                    WHERE kind = 'tenant.event' AND json_extract(CAST(entry AS TEXT), '$.body.event') != 'activity'
+                    GROUP BY 1
+                ) AS latest
+                WHERE tenants.id = latest.tenant;
+                -- Customer approval switched on by the tenant's own administrator can be lifted only by one:
+                -- set where the latest tenant.customer_approval entry switched it on and its actor is a token
+                -- scoped to that tenant.
+                ALTER TABLE tenants ADD COLUMN customer_approval_by_tenant INTEGER NOT NULL DEFAULT 0;
+                UPDATE tenants SET customer_approval_by_tenant = 1
+                WHERE customer_approval = 1 AND EXISTS (
+                    SELECT 1 FROM tokens WHERE tokens.tenant = tenants.id AND tokens.name = (
+                        SELECT json_extract(CAST(entry AS TEXT), '$.actor') FROM ledger_entries
+                        WHERE kind = 'tenant.customer_approval'
+                            AND json_extract(CAST(entry AS TEXT), '$.tenant') = tenants.id
+                        ORDER BY idx DESC LIMIT 1));
+                -- Who filed each access request (the one who filed never decides): the actor of its filing entry.
+                -- The kind list repeats the partial index's WHERE clause so that SQLite can use the index.
+                UPDATE access_requests SET record = json_set(record, '$.filed_by', (
+                    SELECT json_extract(CAST(entry AS TEXT), '$.actor')
+                    FROM ledger_entries INDEXED BY ledger_entries_access_request
+                    WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
+                            'access.dismissed', 'access.break_glass')
+                        AND kind IN ('access.requested', 'access.auto_approved', 'access.break_glass')
+                        AND json_extract(CAST(entry AS TEXT), '$.body.request') = access_requests.id
+                    ORDER BY idx LIMIT 1))
+                WHERE json_extract(record, '$.filed_by') IS NULL;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

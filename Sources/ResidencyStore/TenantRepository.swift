@@ -62,7 +62,7 @@ public struct TenantRepository {
 
     static let lifecycleColumns = """
         plan, status, created_at, trial_expires_at, cancelled_at, payment_failed_at, suspended_at, closed_at,
-        closed_by_rule, last_activity_at, deleted_at
+        closed_by_rule, last_activity_at, deleted_at, last_event_at, clocks_moved_recorded_at
         """
 
     public func lifecycle(id: String) throws -> TenantLifecycle? {
@@ -82,19 +82,21 @@ public struct TenantRepository {
         }
     }
 
-    /// Writes the plan, status and clocks back.
+    /// Writes the plan, status, clocks and event times back.
     public func updateLifecycle(id: String, _ lifecycle: TenantLifecycle) throws {
         try database.statement(
             """
             UPDATE tenants SET plan = ?2, status = ?3, trial_expires_at = ?4, cancelled_at = ?5, payment_failed_at = ?6,
-                suspended_at = ?7, closed_at = ?8, closed_by_rule = ?9, last_activity_at = ?10, deleted_at = ?11
+                suspended_at = ?7, closed_at = ?8, closed_by_rule = ?9, last_activity_at = ?10, deleted_at = ?11,
+                last_event_at = ?12, clocks_moved_recorded_at = ?13
             WHERE id = ?1
             """
         ).run([
             .text(id), .text(lifecycle.plan.rawValue), .text(lifecycle.status.rawValue),
             .optional(lifecycle.trialExpiresAt), .optional(lifecycle.cancelledAt), .optional(lifecycle.paymentFailedAt),
             .optional(lifecycle.suspendedAt), .optional(lifecycle.closedAt), .optional(lifecycle.closedByRule),
-            .optional(lifecycle.lastActivityAt), .optional(lifecycle.deletedAt),
+            .optional(lifecycle.lastActivityAt), .optional(lifecycle.deletedAt), .optional(lifecycle.lastEventAt),
+            .optional(lifecycle.clocksMovedRecordedAt),
         ])
     }
 
@@ -119,6 +121,8 @@ public struct TenantRepository {
         lifecycle.closedByRule = row.optionalText(offset + 8)
         lifecycle.lastActivityAt = row.optionalInteger(offset + 9)
         lifecycle.deletedAt = row.optionalInteger(offset + 10)
+        lifecycle.lastEventAt = row.optionalInteger(offset + 11)
+        lifecycle.clocksMovedRecordedAt = row.optionalInteger(offset + 12)
         return lifecycle
     }
 

@@ -36,6 +36,13 @@ import Testing
         #expect(request["transfer_basis"]?["law"] == .string("Digital Personal Data Protection Act, 2023"))
         guard case .string(let id) = request["id"] ?? .null else { throw FixtureFailure("no id") }
 
+        // The one who filed never decides, under any spelling the command line allows.
+        let own = CLIRun.run(["access", "approve", id, "--reason", "mine", "--as", "desk"] + base)
+        #expect(own.status == 1)
+        #expect(own.error.contains("desk may not approve request \(id): desk filed it"), "\(own.error)")
+        let staff = CLIRun.run(["access", "deny", id, "--reason", "mine", "--as", "s-9"] + base)
+        #expect(staff.status == 1)
+        #expect(staff.error.contains("is the staff member it is for"))
         #expect(CLIRun.run(["access", "approve", id, "--reason", "incident", "--hours", "2"] + base).status == 0)
         let used = CLIRun.run(
             [
@@ -60,6 +67,30 @@ import Testing
         #expect(CLIRun.run(["access", "request", "--tenant", tenant.id] + base).status == 64)
         #expect(CLIRun.run(["access", "customer-approval", tenant.id, "maybe"] + base).status == 64)
         #expect(CLIRun.run(["ledger", "verify"] + base).status == 0)
+    }
+
+    /// Customer approval its administrator required cannot be lifted from the command line (staff, not the
+    /// tenant); the CLI's own setting can.
+    @Test func theCommandLineCannotLiftTheTenantsCustomerApproval() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "residency-approval-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let controller = try Controller(
+            policies: try PolicySet.load(
+                regions: CLIRun.root.appendingPathComponent("Regions"),
+                policies: CLIRun.root.appendingPathComponent("Policies")),
+            locator: nil, pool: try DatabasePool(directory: DataDirectory(data)),
+            signer: try Ledger.loadOrCreateKey(in: data))
+        let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+            .id
+        let base = ["--data", data.path]
+        #expect(CLIRun.run(["access", "customer-approval", tenant, "on"] + base).status == 0)
+        #expect(CLIRun.run(["access", "customer-approval", tenant, "off"] + base).status == 0)
+        try controller.setCustomerApproval(
+            tenant: tenant, enabled: true, by: Caller(tokenName: "acme-admin", role: .compliance, tenant: tenant))
+        let lifted = CLIRun.run(["access", "customer-approval", tenant, "off", "--as", "acme-admin"] + base)
+        #expect(lifted.status == 1)
+        #expect(lifted.error.contains("only the tenant's administrator (a token scoped to tenant \(tenant))"))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ResidencyCore
 import Testing
 
 /// Migrations and tenant data through the real server with Python's http.client.
@@ -105,9 +106,12 @@ import Testing
         let ops = try server.token(role: "ops", name: "ops")
         let app = try server.token(role: "application", name: "app")
         let program = #"""
-            import http.client, json, os
+            import datetime, http.client, json, os
             port = int(os.environ["PORT"])
             signup, billing, ops, app = os.environ["TOKEN"].split(",")
+            now = datetime.datetime.now(datetime.timezone.utc)
+            def iso(days):
+                return (now + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
             def call(method, path, token, body=None):
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
                 headers = {"Authorization": "Bearer " + token}
@@ -119,22 +123,28 @@ import Testing
             s, t = call("POST", "/v1/tenants", signup, {"name": "Late Payer", "plan": "paid", "country": "GB"})
             tenant = t["tenant"]["id"]
             out = {}
-            out["failed"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "payment_failed", "at": "2026-01-01T00:00:00Z"})
+            # Dated before the tenant existed: refused, so it cannot make a deletion due at once.
+            out["backdated"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "payment_failed", "at": "2020-01-01T00:00:00Z"})
+            out["failed"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "payment_failed"})
             out["wrong_role"] = call("POST", f"/v1/tenants/{tenant}/events", app, {"type": "activity"})[0]
             out["bad_type"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "refund"})
             out["missing_plan"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "plan_changed"})[0]
             out["future"] = call("POST", f"/v1/tenants/{tenant}/events", billing, {"type": "activity", "at": "2999-01-01T00:00:00Z"})[0]
-            out["due"] = call("GET", "/v1/lifecycle/due?as_of=2026-01-16T00:00:00Z", ops)
+            out["due"] = call("GET", f"/v1/lifecycle/due?as_of={iso(16)}", ops)
             out["tenant"] = tenant
             print(json.dumps(out))
             """#
         let output = try server.python(program, token: [signup, billing, ops, app].joined(separator: ","))
         let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let backdated = result["backdated"] as? [Any]
+        #expect(backdated?[0] as? Int == 422)
+        #expect(
+            ((backdated?[1] as? [String: Any])?["error"] as? [String: Any])?["code"] as? String
+                == "event_before_creation")
         let failed = result["failed"] as? [Any]
         #expect(failed?[0] as? Int == 200)
         #expect(
-            ((failed?[1] as? [String: Any])?["lifecycle"] as? [String: Any])?["payment_failed_at"] as? String
-                == "2026-01-01T00:00:00.000Z")
+            ((failed?[1] as? [String: Any])?["lifecycle"] as? [String: Any])?["payment_failed_at"] as? String != nil)
         #expect(result["wrong_role"] as? Int == 403)
         #expect((result["bad_type"] as? [Any])?[0] as? Int == 400)
         #expect(result["missing_plan"] as? Int == 400)
@@ -143,14 +153,15 @@ import Testing
         #expect(due?.map { $0["rule"] as? String } == ["failed-payment-suspend"])
         // The schedule from the command line, beside the running server, long after the fact.
         let tenant = try #require(result["tenant"] as? String)
+        let later = Timestamp.rfc3339(milliseconds: Int64(Date().timeIntervalSince1970 * 1000) + 200 * 86_400_000)
         let run = try ServerProcess.run([
-            "lifecycle", "run", "--as-of", "2026-06-01T00:00:00Z", "--format", "json", "--data", server.data.path,
+            "lifecycle", "run", "--as-of", later, "--format", "json", "--data", server.data.path,
         ])
         let steps = try #require(try JSONSerialization.jsonObject(with: Data(run.utf8)) as? [[String: Any]])
         #expect(steps.map { $0["action"] as? String } == ["suspend", "close", "delete"])
         #expect(steps.allSatisfy { $0["tenant"] as? String == tenant })
         let again = try ServerProcess.run([
-            "lifecycle", "run", "--as-of", "2026-06-01T00:00:00Z", "--data", server.data.path,
+            "lifecycle", "run", "--as-of", later, "--data", server.data.path,
         ])
         #expect(again == "nothing due")
         #expect(

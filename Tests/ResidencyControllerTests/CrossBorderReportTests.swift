@@ -210,4 +210,67 @@ import Testing
             }
         }
     }
+
+    /// Grants decided by their filer, as the ledger could hold them before separation of duties was enforced:
+    /// flagged on every access under them and counted, in every format; a refused decision is listed as one.
+    @Test func grantsDecidedByTheirFilerAreFlagged() throws {
+        let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W0"
+        let time: Int64 = 1_780_000_000_000
+        try controller.pool.write { database in
+            var index = 0
+            func append(
+                _ kind: String, actor: String, request: String, staff: String,
+                extra: [(key: String, value: JSONValue)] = []
+            ) throws {
+                index += 1
+                try Ledger.append(
+                    in: database, time: time + Int64(index), kind: kind, actor: actor, tenant: tenant, region: "eu",
+                    body: .object(
+                        [
+                            ("request", .string(request)), ("staff", .string(staff)),
+                            ("justification", .string("incident")), ("basis", .string("eu_scc")),
+                            ("physical_country", .string("US")),
+                        ] + extra))
+            }
+            // Filed and approved by the same token; approved by the staff member it was for; done properly.
+            for (request, decider) in [("ar_self", "desk"), ("ar_staff", "s-2"), ("ar_fine", "lead")] {
+                let staff = request == "ar_staff" ? "s-2" : "s-1"
+                try append("access.requested", actor: "desk", request: request, staff: staff)
+                try append("access.approved", actor: decider, request: request, staff: staff)
+                for _ in 0..<2 {
+                    try append(
+                        "access.used", actor: "desk", request: request, staff: staff,
+                        extra: [("data_class", .string("logs")), ("mode", .string("read"))])
+                }
+            }
+            try append(
+                "access.refused", actor: "desk", request: "ar_late", staff: "s-1",
+                extra: [("stage", .string("decision")), ("code", .string("separation_of_duties"))])
+        }
+        _ = try controller.ledger.signCheckpoint(force: true)
+        let report = try controller.crossBorderReport(from: time, to: time + 1_000, region: nil, tenant: nil)
+        let flagged = Dictionary(
+            report.accesses.map { ($0.request, $0.decidedByFiler) }, uniquingKeysWith: { a, _ in a })
+        #expect(flagged == ["ar_self": true, "ar_staff": true, "ar_fine": false])
+        #expect(report.grantsDecidedByFiler == 2)
+        #expect(report.refusals.map(\.stage) == ["decision"])
+        #expect(report.refusals.map(\.code) == ["separation_of_duties"])
+
+        let json = report.jsonValue
+        #expect(json["summary"]?["grants_decided_by_filer"] == .integer(2))
+        guard case .array(let accesses) = json["accesses"] ?? .null else { throw ReportFailure("no accesses") }
+        #expect(accesses.filter { $0["decided_by_filer"] == .bool(true) }.count == 4)
+        let csv = report.csv.components(separatedBy: "\r\n")
+        #expect(csv.first?.hasSuffix(",count,decided_by_filer") == true)
+        #expect(csv.contains { $0.hasPrefix("decided_by_filer,") && $0.hasSuffix(",grants,2,") })
+        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",true") }.count == 4)
+        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",false") }.count == 2)
+        #expect(report.html.contains("approved by desk (decided by its filer)"))
+        #expect(report.html.contains("grants decided by their filer"))
+    }
+}
+
+struct ReportFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
 }

@@ -183,4 +183,93 @@ import Testing
             return code == "tenant_deleted"
         }
     }
+    /// The attack: a billing token dates a cancellation years before the tenant existed, which would make its
+    /// deletion due at once and the next hourly run delete it.
+    @Test func anEventDatedBeforeTheTenantExistedIsRefusedAndChangesNothing() throws {
+        let id = try signUp(.paid)
+        let longAgo = try #require(Timestamp.milliseconds(rfc3339: "2020-01-01T00:00:00Z"))
+        #expect {
+            try controller.recordTenantEvent(tenant: id, .cancelled, at: longAgo, by: "billing")
+        } throws: { error in
+            guard case ControllerError.refused(let code, let message, _) = error else { return false }
+            return code == "event_before_creation" && message.contains("accepted: a time from")
+        }
+        #expect(try controller.tenantLifecycle(id: id).cancelledAt == nil)
+        #expect(try controller.lifecyclePlan().isEmpty)
+        #expect(try run().isEmpty)
+        #expect(try status(id) == .active)
+    }
+
+    @Test func aReactivationDatedBeforeTheCancellationIsRefused() throws {
+        let id = try signUp(.paid)
+        advance(days: 1)
+        let cancelledAt = time.clock.now()
+        _ = try controller.recordTenantEvent(tenant: id, .cancelled, by: "billing")
+        advance(days: 0, milliseconds: 10)
+        #expect {
+            try controller.recordTenantEvent(tenant: id, .reactivated, at: cancelledAt - 1, by: "billing")
+        } throws: { error in
+            guard case ControllerError.conflict(let code, let message) = error else { return false }
+            return code == "event_out_of_order"
+                && message.contains("accepted: a time from \(Timestamp.rfc3339(milliseconds: cancelledAt))")
+        }
+        #expect(try status(id) == .closed)
+        // Late activity is still taken: it only ever moves its own clock forward.
+        _ = try controller.recordTenantEvent(tenant: id, .activity, at: cancelledAt - Self.day, by: "app")
+    }
+
+    /// A payment failure legitimately recorded 100 days ago, then a plan change today that brings the tenant
+    /// under overdue rules: what it makes due waits the grace, shows in the plan as held, and is applied after.
+    @Test func whatALateEventMakesDueWaitsTheGraceInThePlanAndTheRun() throws {
+        let paid = try signUp(.trial)
+        let free = try signUp(.paid)
+        _ = try controller.recordTenantEvent(tenant: paid, .paymentFailed, by: "billing")
+        _ = try controller.recordTenantEvent(tenant: free, .paymentFailed, by: "billing")
+        advance(days: 100)
+        // Nothing was due for either yet: a trial with no expiry, and (for the sake of the story) no run since.
+        let now = time.clock.now()
+        _ = try controller.recordTenantEvent(tenant: paid, .planChanged(.paid), by: "billing")
+        _ = try controller.recordTenantEvent(tenant: free, .planChanged(.free), by: "billing")
+        let graceEnd = now + 7 * Self.day
+        let plan = try controller.lifecyclePlan()
+        #expect(plan.allSatisfy { $0.isHeld })
+        #expect(
+            Set(plan.map { "\($0.tenant):\($0.due.rule)" }) == [
+                "\(paid):failed-payment-close", "\(free):free-inactive",
+            ])
+        #expect(plan.allSatisfy { $0.due.dueAt == graceEnd })
+        let note = try #require(plan.first?.deferred)
+        #expect(
+            note == "held until \(Timestamp.rfc3339(milliseconds: graceEnd)): a late event recorded at "
+                + "\(Timestamp.rfc3339(milliseconds: now)) made it due at once; grace 7 days (retention policy "
+                + "late_event_grace_days)")
+        #expect(plan.first?.jsonValue["held"] == .bool(true))
+        #expect(try run().isEmpty)
+        advance(days: 7, milliseconds: -1)
+        #expect(try run().isEmpty)
+        #expect(try status(paid) == .active && status(free) == .active)
+        advance(days: 0, milliseconds: 1)
+        #expect(Set(try run()) == ["close:failed-payment-close", "delete:free-inactive"])
+        #expect(try status(free) == .deleted)
+        // The close applied at the end of the grace starts the deletion's week from there.
+        #expect(try controller.tenantLifecycle(id: paid).closedAt == graceEnd)
+        advance(days: 7, milliseconds: -1)
+        #expect(try run().isEmpty)
+        advance(days: 0, milliseconds: 1)
+        #expect(try run() == ["delete:failed-payment-delete"])
+        // The ledger says the grace held the close, and from when.
+        let entries = try controller.ledger.entries(from: 0, to: nil).map { try JSONParser.parse($0.entry) }
+        let closed = try #require(entries.last { $0["kind"] == .string("lifecycle.closed") })
+        #expect(closed["body"]?["held_since"] == .string(Timestamp.rfc3339(milliseconds: now)))
+    }
+
+    /// Activity is reported all the time and never makes anything due sooner: it does not start the grace.
+    @Test func activityDoesNotHoldTheSchedule() throws {
+        let id = try signUp(.paid)
+        _ = try controller.recordTenantEvent(tenant: id, .paymentFailed, by: "billing")
+        advance(days: 14)
+        _ = try controller.recordTenantEvent(tenant: id, .activity, by: "app")
+        advance(days: 1)
+        #expect(try run() == ["suspend:failed-payment-suspend"])
+    }
 }

@@ -154,6 +154,30 @@ import Testing
         }
     }
 
+    /// Separation of duties: neither the token that filed a request nor the staff member it is for decides it,
+    /// in any of the three ways; anyone else may.
+    @Test(arguments: AccessLifecycle.Decision.allCases)
+    func theOneWhoFiledNeverDecides(decision: AccessLifecycle.Decision) throws {
+        var filing = Self.filing(justification: "security_incident")
+        filing.filedBy = "desk"
+        let request = try file(filing)
+        #expect(request.filedBy == "desk")
+        for decider in ["desk", "s-42"] {
+            guard
+                case .failure(let refusal) = lifecycle.decide(
+                    request, decision, by: decider, deciderTenant: nil, reason: "mine", hours: nil, at: Self.t0 + 1)
+            else {
+                Issue.record("\(decider) decided its own request")
+                continue
+            }
+            #expect(refusal.code == "separation_of_duties")
+            #expect(refusal.message.contains("accepted: a decision by another compliance officer"))
+        }
+        let other = lifecycle.decide(
+            request, decision, by: "lead", deciderTenant: nil, reason: "ok", hours: nil, at: Self.t0 + 1)
+        #expect((try? other.get())?.decidedBy == "lead")
+    }
+
     @Test func customerApprovalOnlyByTheTenantsAdministrator() throws {
         let request = try file(Self.filing(customerApproval: true))
         guard

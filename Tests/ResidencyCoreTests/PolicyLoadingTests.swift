@@ -39,7 +39,19 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
         #expect(eu.jurisdiction.count == 30)  // the EEA: 27 EU members plus Iceland, Liechtenstein, Norway
         #expect(set.catalog.countries.countries.count == 249)
         #expect(set.retention.rules.count == 6)
+        #expect(set.retention.lateEventGraceDays == 7)
         #expect(set.access.justification(code: "security_incident")?.allowsBreakGlass == true)
+    }
+
+    /// A schedule written before the grace existed still loads, with the documented default.
+    @Test func theLateEventGraceDefaultsToAWeek() throws {
+        let copy = try Fixtures.copyOfShippedFiles()
+        defer { try? FileManager.default.removeItem(at: copy.root) }
+        try Fixtures.replace(
+            in: copy.policies.appendingPathComponent("retention.json"), "\"late_event_grace_days\": 7,", with: "")
+        let set = try PolicySet.load(regions: copy.regions, policies: copy.policies)
+        #expect(set.retention.lateEventGraceDays == RetentionPolicy.defaultLateEventGraceDays)
+        #expect(RetentionPolicy.defaultLateEventGraceDays == 7)
     }
 
     @Test func versionIsStableAndChangesWithContent() throws {
@@ -123,6 +135,13 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
         .init(
             "retention days out of range", "Policies/retention.json", "\"after_days\": 12", "\"after_days\": 0",
             path: "$.rules[0].after_days", message: "0: out of range; accepted: 1...3650"),
+        .init(
+            "late-event grace out of range", "Policies/retention.json", "\"late_event_grace_days\": 7",
+            "\"late_event_grace_days\": 0", path: "$.late_event_grace_days",
+            message: "0: out of range; accepted: 1...365"),
+        .init(
+            "late-event grace not a number", "Policies/retention.json", "\"late_event_grace_days\": 7",
+            "\"late_event_grace_days\": \"a week\"", path: "$.late_event_grace_days", message: "expected an integer"),
         .init(
             "unknown retention clock", "Policies/retention.json", "\"clock\": \"cancelled\"", "\"clock\": \"churned\"",
             path: "$.rules[1].clock", message: "accepted values: \"trial_expired\", \"cancelled\""),

@@ -450,6 +450,51 @@ struct FixtureFailure: Error {
         #expect(api.send("POST", "/v1/access-requests", role: .compliance, body: filing()).status == 403)
     }
 
+    /// An admin token may file and decide, but never both for one request; the refusal is on record.
+    @Test func anAdminCannotApproveItsOwnRequest() throws {
+        let request = try id(
+            api.send("POST", "/v1/access-requests", role: .admin, body: filing(justification: "security_incident")))
+        let own = api.send("POST", "/v1/access-requests/\(request)/approve", role: .admin, body: #"{"reason": "me"}"#)
+        #expect(own.status == 403)
+        #expect(own.json?["error"]?["code"] == .string("separation_of_duties"))
+        #expect(ledgerKinds().last == "access.refused")
+        #expect(
+            api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"]
+                == .string("pending"))
+        let approved = api.send(
+            "POST", "/v1/access-requests/\(request)/approve", role: .compliance, body: #"{"reason": "INC-4"}"#)
+        #expect(approved.status == 200)
+        #expect(approved.json?["access_request"]?["filed_by"] == .string("t-admin"))
+        #expect(approved.json?["access_request"]?["decided_by"] == .string("t-compliance"))
+    }
+
+    /// Customer approval the tenant's administrator switched on is the tenant's to lift; staff's own is staff's.
+    @Test func onlyTheTenantLiftsCustomerApprovalItRequired() throws {
+        let adminToken = try Controller.createToken(
+            name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
+        func set(_ enabled: Bool, role: Role? = nil, token: String? = nil) -> (status: Int, json: JSONValue?) {
+            let result = api.send(
+                "POST", "/v1/tenants/\(tenant)/customer-approval", role: role, token: token,
+                body: #"{"enabled": \#(enabled)}"#)
+            return (result.status, result.json)
+        }
+        #expect(set(true, token: adminToken).status == 200)
+        #expect(set(true, role: .ops).status == 200)  // switching it on again does not make it staff's
+        for role in [Role.ops, .admin, .compliance] {
+            let lifted = set(false, role: role)
+            #expect(lifted.status == 403, "\(role)")
+            #expect(lifted.json?["error"]?["code"] == .string("customer_approval_set_by_tenant"))
+        }
+        #expect(ledgerKinds().last == "tenant.customer_approval_refused")
+        let request = try id(api.send("POST", "/v1/access-requests", role: .support, body: filing()))
+        #expect(
+            api.send("GET", "/v1/access-requests/\(request)", role: .compliance).json?["access_request"]?["state"]
+                == .string("pending"))
+        #expect(set(false, token: adminToken).status == 200)
+        #expect(set(true, role: .ops).status == 200)
+        #expect(set(false, role: .ops).status == 200)
+    }
+
     @Test func customerApprovalIsTheTenantAdministratorsCall() throws {
         #expect(
             api.send("POST", "/v1/tenants/\(tenant)/customer-approval", role: .ops, body: #"{"enabled": true}"#).status
@@ -617,5 +662,76 @@ struct FixtureFailure: Error {
             }
         }
         #expect(quickAnswers == 2 * 8)  // the eight good bodies, under both JSON content types
+    }
+}
+
+/// Lifecycle events over the API with the controller's clock in the test's hands: a backdated event is refused,
+/// and what a late one makes due is listed as held, apart from what is due.
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    let time = Mutex<Int64>(1_800_000_000_000)
+    var now: Int64 { time.withLock { $0 } }
+    func advance(_ milliseconds: Int64) { time.withLock { $0 += milliseconds } }
+}
+
+@Suite struct LateEventAPITests {
+    static let day: Int64 = 86_400_000
+    let time = ManualClock()
+    let controller: Controller
+    let application: APIApplication
+    let billing: String
+    let ops: String
+
+    init() throws {
+        let root = APIHarness.root
+        let policies = try PolicySet.load(
+            regions: root.appendingPathComponent("Regions"), policies: root.appendingPathComponent("Policies"))
+        let pool = try DatabasePool(inMemory: ())
+        let time = self.time
+        controller = try Controller(
+            policies: policies, locator: nil, pool: pool, clock: Clock { time.now })
+        billing = try Controller.createToken(name: "billing", role: .billing, pool: pool)
+        ops = try Controller.createToken(name: "ops", role: .ops, pool: pool)
+        application = APIApplication(controller: controller) { _ in }
+    }
+
+    func event(_ tenant: String, _ body: String) -> (status: Int, json: JSONValue?) {
+        HostileCallerTests.send(application, "POST", "/v1/tenants/\(tenant)/events", token: billing, body: body)
+    }
+
+    @Test func aBillingTokenCannotBackdateAnEventIntoADeletion() throws {
+        let tenant = try controller.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let backdated = event(tenant, #"{"type": "cancelled", "at": "2020-01-01T00:00:00Z"}"#)
+        #expect(backdated.status == 422)
+        #expect(backdated.json?["error"]?["code"] == .string("event_before_creation"))
+        let created = Timestamp.rfc3339(milliseconds: time.now)
+        guard case .string(let message) = backdated.json?["error"]?["message"] ?? .null else {
+            throw FixtureFailure("no message")
+        }
+        #expect(message.contains("accepted: a time from \(created) up to now"))
+        let later = Timestamp.rfc3339(milliseconds: time.now + 60_000)
+        #expect(event(tenant, #"{"type": "cancelled", "at": "\#(later)"}"#).status == 200)
+        let reactivated = event(tenant, #"{"type": "reactivated", "at": "\#(created)"}"#)
+        #expect(reactivated.status == 409)
+        #expect(reactivated.json?["error"]?["code"] == .string("event_out_of_order"))
+    }
+
+    @Test func heldActionsAreListedApartFromDueOnes() throws {
+        let tenant = try controller.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        time.advance(100 * Self.day)
+        #expect(event(tenant, #"{"type": "plan_changed", "plan": "free"}"#).status == 200)
+        let plan = HostileCallerTests.send(application, "GET", "/v1/lifecycle/due", token: ops)
+        #expect(plan.status == 200)
+        #expect(plan.json?["due"] == .array([]))
+        guard case .array(let held) = plan.json?["held"] ?? .null, let first = held.first else {
+            throw FixtureFailure("nothing held: \(String(describing: plan.json))")
+        }
+        #expect(held.count == 1)
+        #expect(first["rule"] == .string("free-inactive"))
+        #expect(first["held"] == .bool(true))
+        let graceEnd = Timestamp.rfc3339(milliseconds: time.now + 7 * Self.day)
+        #expect(first["due_at"] == .string(graceEnd))
+        guard case .string(let deferred) = first["deferred"] ?? .null else { throw FixtureFailure("no reason") }
+        #expect(deferred.hasPrefix("held until \(graceEnd): a late event recorded at"))
     }
 }

@@ -236,7 +236,7 @@ enum AccessCommand {
             throw UsageError("<setting>: \"\(setting)\"; accepted: on, off")
         }
         try controller(arguments, context).setCustomerApproval(
-            tenant: arguments.positionals[0], enabled: setting == "on", by: actor(arguments).tokenName)
+            tenant: arguments.positionals[0], enabled: setting == "on", by: actor(arguments))
         context.print("customer approval \(setting) for \(arguments.positionals[0])")
         return ExitCode.success
     }

@@ -20,12 +20,16 @@ public struct AccessLifecycle: Sendable {
         public var scope: AccessScope
         public var hours: Int?
         public var breakGlass: Bool
+        /// The token name filing it (kept on the request: its filer may not decide it).
+        public var filedBy: String?
 
         public init(
             tenant: String, tenantRegion: String, customerApproval: Bool, staff: StaffMember,
             physicalCountry: CountryCode,
-            justification: String, detail: String, scope: AccessScope, hours: Int?, breakGlass: Bool
+            justification: String, detail: String, scope: AccessScope, hours: Int?, breakGlass: Bool,
+            filedBy: String? = nil
         ) {
+            self.filedBy = filedBy
             self.tenant = tenant
             self.tenantRegion = tenantRegion
             self.customerApproval = customerApproval
@@ -101,7 +105,7 @@ public struct AccessLifecycle: Sendable {
             physicalCountry: filing.physicalCountry, justification: justification.code, detail: filing.detail,
             scope: filing.scope,
             requestedHours: hours, isBreakGlass: filing.breakGlass, customerApprovalRequired: filing.customerApproval,
-            basis: basis,
+            filedBy: filing.filedBy, basis: basis,
             createdAt: now, pendingUntil: now + Int64(access.pendingExpiryHours) * Self.hour, state: .pending)
         if filing.breakGlass {
             // Active at once, flagged, and due for review after the fact.
@@ -144,8 +148,9 @@ public struct AccessLifecycle: Sendable {
 
     public enum Decision: String, Sendable, CaseIterable { case approve, deny, dismiss }
 
-    /// Decides a pending request. Only pending requests can be decided; a customer-approval request only by
-    /// the tenant's own administrator.
+    /// Decides a pending request. Only pending requests can be decided; never by the one who filed it nor by
+    /// the staff member it is for (separation of duties — dismissing included, so that nobody settles their
+    /// own request in any way); a customer-approval request only by the tenant's own administrator.
     public func decide(
         _ request: AccessRequest, _ decision: Decision, by decider: String, deciderTenant: String?, reason: String,
         hours: Int?, at now: Int64
@@ -165,6 +170,7 @@ public struct AccessLifecycle: Sendable {
                     message: "request \(request.id) is \(request.state.rawValue); only pending requests can be decided")
             )
         }
+        if let refusal = separationOfDuties(request, decision, by: decider) { return .failure(refusal) }
         if request.customerApprovalRequired && deciderTenant != request.tenant && decision != .dismiss {
             return .failure(
                 .init(
@@ -196,6 +202,23 @@ public struct AccessLifecycle: Sendable {
             request.closedBy = decider
         }
         return .success(request)
+    }
+
+    /// Refuses a decider who filed the request or is the staff member it is for, by token name.
+    func separationOfDuties(_ request: AccessRequest, _ decision: Decision, by decider: String) -> AccessRefusal? {
+        let role: String
+        if let filer = request.filedBy, filer == decider {
+            role = "filed it"
+        } else if decider == request.staff.id {
+            role = "is the staff member it is for"
+        } else {
+            return nil
+        }
+        return AccessRefusal(
+            code: AccessRefusal.separationOfDuties, rule: nil,
+            message:
+                "\(decider) may not \(decision.rawValue) request \(request.id): \(decider) \(role), and the one who files a request or will use it never decides it; accepted: a decision by another compliance officer, or by the tenant's administrator"
+        )
     }
 
     public enum Closing: String, Sendable { case revoke, complete }
@@ -323,4 +346,7 @@ public struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String { message }
+
+    /// The code of a decision refused because the decider filed the request or is its staff member.
+    public static let separationOfDuties = "separation_of_duties"
 }

@@ -48,6 +48,7 @@ extension AccessRequest {
             ("id", .string(id)), ("tenant", .string(tenant)), ("region", .string(region)),
             ("state", .string(state.rawValue)),
             ("break_glass", .bool(isBreakGlass)), ("customer_approval_required", .bool(customerApprovalRequired)),
+            ("filed_by", .optional(filedBy)),
             (
                 "staff",
                 .object([
@@ -125,7 +126,7 @@ extension AccessRequest {
             officeCountry: officeCountry, physicalCountry: physical, justification: justification, detail: detail,
             scope: AccessScope(dataClasses: dataClasses, mode: mode), requestedHours: requestedHours,
             isBreakGlass: breakGlass,
-            customerApprovalRequired: customerApproval,
+            customerApprovalRequired: customerApproval, filedBy: text("filed_by"),
             basis: TransferBasis(region: region, destination: destination, mechanism: mechanism, rule: rule),
             createdAt: createdAt, pendingUntil: pendingUntil, state: state)
         grantedHours = integer("granted_hours")

@@ -61,6 +61,9 @@ public struct AccessRequest: Sendable, Hashable {
     public let requestedHours: Int
     public let isBreakGlass: Bool
     public let customerApprovalRequired: Bool
+    /// The token name that filed it: the one who files never decides (separation of duties). Nil only for a
+    /// record stored before this was kept whose filing the ledger does not show.
+    public let filedBy: String?
     public let basis: TransferBasis
     public let createdAt: Int64
     /// A pending request not decided by then expires.

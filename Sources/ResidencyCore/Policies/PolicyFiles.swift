@@ -323,8 +323,11 @@ enum AccessPolicyFile {
 
 enum RetentionPolicyFile {
     static func read(_ reader: JSONReader) -> RetentionPolicy? {
-        guard let object = reader.object(known: ["rules"]) else { return nil }
+        guard let object = reader.object(known: ["rules", "late_event_grace_days"]) else { return nil }
         var ids = RuleIDs()
+        // Optional so that a schedule written before the grace existed still loads, with the default.
+        let graceReader = object.optional("late_event_grace_days")
+        let grace = graceReader?.integer(in: RetentionPolicy.lateEventGraceRange)
         let ruleReaders = object.required("rules")?.array()
         let rules = ruleReaders?.compactMap { element -> RetentionPolicy.Rule? in
             guard let item = element.object(known: ["rule", "plan", "clock", "after_days", "action", "description"])
@@ -339,7 +342,7 @@ enum RetentionPolicyFile {
             return .init(
                 rule: id, plan: plan, clock: clock, afterDays: Int(days), action: action, description: description)
         }
-        guard let ruleReaders, let rules else { return nil }
+        guard let ruleReaders, let rules, graceReader == nil || grace != nil else { return nil }
         // Two rules with the same plan, clock and action would make the schedule ambiguous.
         var seen: [String: String] = [:]
         for (index, rule) in rules.enumerated() {
@@ -351,7 +354,9 @@ enum RetentionPolicyFile {
             }
             seen[key] = rule.rule
         }
-        return rules.count == ruleReaders.count ? RetentionPolicy(rules: rules) : nil
+        guard rules.count == ruleReaders.count else { return nil }
+        return RetentionPolicy(
+            rules: rules, lateEventGraceDays: grace.map { Int($0) } ?? RetentionPolicy.defaultLateEventGraceDays)
     }
 }
 

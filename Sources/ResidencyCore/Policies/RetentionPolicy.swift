@@ -22,5 +22,21 @@ public struct RetentionPolicy: Sendable {
         public let description: String
     }
 
+    /// Used when the file does not say: a week leaves billing and support time to notice a wrong event before
+    /// an irreversible deletion it made due.
+    public static let defaultLateEventGraceDays = 7
+    /// Accepted values of `late_event_grace_days`. At least a day: with none, one late or mistaken event could
+    /// delete a tenant at the next hourly run.
+    public static let lateEventGraceRange: ClosedRange<Int64> = 1...365
+
     public let rules: [Rule]
+    /// No action falls due sooner than this many days after the event that last moved the tenant's clocks was
+    /// recorded: an event dated in the past (a late billing feed, a mistake, a stolen billing token) can make
+    /// an action due at once, and the grace is the time to see it in `lifecycle plan` and correct it.
+    public let lateEventGraceDays: Int
+
+    public init(rules: [Rule], lateEventGraceDays: Int = defaultLateEventGraceDays) {
+        self.rules = rules
+        self.lateEventGraceDays = lateEventGraceDays
+    }
 }

@@ -28,6 +28,7 @@ extension CrossBorderReport {
                 .object([
                     ("accesses", .integer(accesses.count)), ("break_glass", .integer(breakGlass.count)),
                     ("overdue_reviews", .integer(overdueReviews)), ("refused", .integer(refusals.count)),
+                    ("grants_decided_by_filer", .integer(grantsDecidedByFiler)),
                     ("by_destination", Self.countsJSON(byDestination)), ("by_basis", Self.countsJSON(byBasis)),
                     ("by_justification", Self.countsJSON(byJustification)), ("by_staff", Self.countsJSON(byStaff)),
                 ])
@@ -46,7 +47,7 @@ extension CrossBorderReport {
                             ("ticket", .string(a.ticket)), ("basis", .string(a.basis)),
                             ("basis_rule", .string(a.basisRule)),
                             ("decision", .string(a.decision)), ("decided_by", .string(a.decidedBy)),
-                            ("break_glass", .bool(a.breakGlass)),
+                            ("break_glass", .bool(a.breakGlass)), ("decided_by_filer", .bool(a.decidedByFiler)),
                         ])
                     })
             ),
@@ -79,20 +80,22 @@ extension CrossBorderReport {
     }
 
     /// One table: a `section` column says what each row is; summary rows first, then every line with its
-    /// ledger index, then the checkpoint that covers them.
+    /// ledger index, then the checkpoint that covers them. `decided_by_filer` is the last column so that the
+    /// columns before it keep the positions spreadsheets already read them at.
     public var csv: String {
         var writer = CSVWriter()
         writer.row([
             "section", "ledger_index", "time", "tenant", "region", "request", "staff", "destination", "data_class",
             "mode", "justification", "ticket", "basis", "basis_rule", "decision", "decided_by", "review", "code",
             "rule",
-            "key", "count",
+            "key", "count", "decided_by_filer",
         ])
         func summary(_ name: String, _ counts: [(key: String, count: Int)]) {
             for item in counts {
-                writer.row([name] + Array(repeating: "", count: 18) + [item.key, String(item.count)])
+                writer.row([name] + Array(repeating: "", count: 18) + [item.key, String(item.count), ""])
             }
         }
+        summary("decided_by_filer", [("grants", grantsDecidedByFiler)])
         summary("by_destination", byDestination)
         summary("by_basis", byBasis)
         summary("by_justification", byJustification)
@@ -101,23 +104,23 @@ extension CrossBorderReport {
             writer.row([
                 "access", String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.request, a.staff,
                 a.destination, a.dataClass, a.mode, a.justification, a.ticket, a.basis, a.basisRule, a.decision,
-                a.decidedBy, "", "", "", "", "",
+                a.decidedBy, "", "", "", "", "", a.decidedByFiler ? "true" : "false",
             ])
         }
         for b in breakGlass {
             writer.row([
                 "break_glass", String(b.ledgerIndex), Self.time(b.time), b.tenant, b.region, b.request, b.staff,
-                b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "",
+                b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "", "",
             ])
         }
         for r in refusals {
             writer.row([
                 "refused", String(r.ledgerIndex), Self.time(r.time), r.tenant, r.region, "", r.staff, r.destination, "",
-                "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "",
+                "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "", "",
             ])
         }
         writer.row(
-            ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root])
+            ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root, ""])
         return writer.text
     }
 
@@ -130,9 +133,11 @@ extension CrossBorderReport {
         var body = """
             <h2>Summary</h2>
             \(HTMLReport.table(
-                ["accesses", "break-glass grants", "overdue reviews", "refused attempts"],
-                [[String(accesses.count), String(breakGlass.count), String(overdueReviews), String(refusals.count)]],
-                numeric: [0, 1, 2, 3]))
+                ["accesses", "break-glass grants", "overdue reviews", "refused attempts",
+                    "grants decided by their filer"],
+                [[String(accesses.count), String(breakGlass.count), String(overdueReviews), String(refusals.count),
+                    String(grantsDecidedByFiler)]],
+                numeric: [0, 1, 2, 3, 4]))
             <div class="charts">
             \(HTMLReport.barChart(title: "Accesses by destination country", byDestination))
             \(HTMLReport.barChart(title: "Accesses by transfer basis", byBasis))
@@ -151,7 +156,8 @@ extension CrossBorderReport {
                 [
                     String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.staff, a.destination, a.dataClass,
                     a.mode, a.justification, a.ticket, "\(a.basis) (\(a.basisRule))",
-                    a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)"),
+                    a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
+                        + (a.decidedByFiler ? " (decided by its filer)" : ""),
                 ]
             }, numeric: [0])
         body += "<h2>Break-glass grants</h2>"

@@ -12,11 +12,15 @@ public struct CrossBorderReport: Sendable {
         public let decision: String
         public let decidedBy: String
         public let breakGlass: Bool
+        /// Decided by the token that filed the request or by the staff member it was for: possible before
+        /// separation of duties was enforced, and flagged so an auditor sees every such grant.
+        public let decidedByFiler: Bool
 
         public init(
             justification: String, ticket: String, basis: String, basisRule: String, decision: String,
-            decidedBy: String, breakGlass: Bool
+            decidedBy: String, breakGlass: Bool, decidedByFiler: Bool = false
         ) {
+            self.decidedByFiler = decidedByFiler
             self.justification = justification
             self.ticket = ticket
             self.basis = basis
@@ -36,7 +40,9 @@ public struct CrossBorderReport: Sendable {
                 || ((a.justification, a.ticket, a.basis, a.basisRule) == (
                     b.justification, b.ticket, b.basis, b.basisRule
                 )
-                    && (a.decision, a.decidedBy, a.breakGlass) == (b.decision, b.decidedBy, b.breakGlass))
+                    && (a.decision, a.decidedBy, a.breakGlass, a.decidedByFiler) == (
+                        b.decision, b.decidedBy, b.breakGlass, b.decidedByFiler
+                    ))
         }
 
         public func hash(into hasher: inout Hasher) {
@@ -67,6 +73,7 @@ public struct CrossBorderReport: Sendable {
         public var decision: String { grant.decision }
         public var decidedBy: String { grant.decidedBy }
         public var breakGlass: Bool { grant.breakGlass }
+        public var decidedByFiler: Bool { grant.decidedByFiler }
 
         public init(
             ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String,
@@ -181,4 +188,10 @@ public struct CrossBorderReport: Sendable {
     public var byJustification: [(key: String, count: Int)] { counts(\.justification) }
     public var byStaff: [(key: String, count: Int)] { counts(\.staff) }
     public var overdueReviews: Int { breakGlass.filter { $0.review == "overdue" }.count }
+    /// How many grants used in the period were decided by their own filer (or staff member).
+    public var grantsDecidedByFiler: Int {
+        var requests = Set<String>()
+        for access in accesses where access.grant.decidedByFiler { requests.insert(access.request) }
+        return requests.count
+    }
 }

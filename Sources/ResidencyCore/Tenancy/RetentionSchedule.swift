@@ -11,31 +11,68 @@ public struct RetentionSchedule: Sendable {
         public let action: RetentionPolicy.Action
         public let rule: String
         public let description: String
-        /// When it became due: the clock's start plus the rule's days.
+        /// When it falls due: the later of `ruleDueAt` and the end of the late-event grace. A chained action
+        /// (close after suspend, delete after close) starts its clock from here.
         public let dueAt: Int64
+        /// When the rule alone makes it due: the clock's start plus the rule's days.
+        public let ruleDueAt: Int64
+        /// When the event whose grace moved `dueAt` past `ruleDueAt` was recorded; nil when the rule's own
+        /// time stands.
+        public let heldSince: Int64?
+    }
+
+    /// What the schedule has for a tenant as of a time: the actions due, in the order they became due, and
+    /// those the rule alone would make due by then but the late-event grace holds until later.
+    public struct Outlook: Sendable, Hashable {
+        public var due: [DueAction] = []
+        public var held: [DueAction] = []
     }
 
     /// Every action due by `asOf`, each applied in turn to a copy of the tenant — so a tenant first seen
     /// long after its payment failed is suspended, closed and deleted in one pass, each at the time the
     /// schedule says (the close's time starts the `closed` clock, not the time the run noticed it).
-    public func due(_ tenant: TenantLifecycle, asOf: Int64) -> [DueAction] {
+    public func due(_ tenant: TenantLifecycle, asOf: Int64) -> [DueAction] { outlook(tenant, asOf: asOf).due }
+
+    /// The due actions and, after them, the held ones (each applied in turn, like `due`, so a held close is
+    /// followed by the deletion it would start only if that too is held rather than merely scheduled).
+    public func outlook(_ tenant: TenantLifecycle, asOf: Int64) -> Outlook {
         var state = tenant
-        var actions: [DueAction] = []
-        while state.status != .deleted, let next = nextDue(state, asOf: asOf) {
-            actions.append(next)
+        var outlook = Outlook()
+        while state.status != .deleted, let next = nextDue(state) {
+            if next.dueAt <= asOf {
+                outlook.due.append(next)
+            } else if next.ruleDueAt <= asOf {
+                outlook.held.append(next)
+            } else {
+                break
+            }
             apply(next, to: &state)
         }
-        return actions
+        return outlook
     }
 
-    /// The earliest due action that still changes something; at equal times the harsher action first.
-    func nextDue(_ tenant: TenantLifecycle, asOf: Int64) -> DueAction? {
+    /// The end of the late-event grace: no action falls due before it.
+    public func graceEnd(_ tenant: TenantLifecycle) -> Int64? {
+        tenant.clocksMovedRecordedAt.map { $0 + Int64(policy.lateEventGraceDays) * Self.day }
+    }
+
+    /// The earliest action that still changes something, whenever it falls due; at equal times the harsher
+    /// action first.
+    func nextDue(_ tenant: TenantLifecycle) -> DueAction? {
+        let graceEnd = graceEnd(tenant)
         var best: DueAction?
         for rule in policy.rules where rule.plan == tenant.plan {
-            guard let start = tenant.start(of: rule.clock) else { continue }
-            let dueAt = start + Int64(rule.afterDays) * Self.day
-            guard dueAt <= asOf, Self.changes(rule.action, tenant.status) else { continue }
-            let candidate = DueAction(action: rule.action, rule: rule.rule, description: rule.description, dueAt: dueAt)
+            guard let start = tenant.start(of: rule.clock), Self.changes(rule.action, tenant.status) else { continue }
+            let ruleDueAt = start + Int64(rule.afterDays) * Self.day
+            var dueAt = ruleDueAt
+            var heldSince: Int64?
+            if let graceEnd, ruleDueAt < graceEnd {
+                dueAt = graceEnd
+                heldSince = tenant.clocksMovedRecordedAt
+            }
+            let candidate = DueAction(
+                action: rule.action, rule: rule.rule, description: rule.description, dueAt: dueAt,
+                ruleDueAt: ruleDueAt, heldSince: heldSince)
             if let current = best,
                 current.dueAt < dueAt
                     || (current.dueAt == dueAt && Self.severity(current.action) >= Self.severity(rule.action))

@@ -29,12 +29,46 @@ public enum TenantEvent: Sendable, Hashable {
         }
     }
 
+    /// The tenant after the event, dated `time`, was recorded at `recordedAt` — or why it is refused. An event
+    /// that moves a clock, the plan or the status stamps `clocksMovedRecordedAt`, from which the retention
+    /// schedule counts its late-event grace.
+    public func recorded(
+        to tenant: TenantLifecycle, at time: Int64, recordedAt: Int64
+    ) -> Result<TenantLifecycle, EventRefusal> {
+        applied(to: tenant, at: time).map { next in
+            var next = next
+            if kind != .activity && next.scheduleDiffers(from: tenant) { next.clocksMovedRecordedAt = recordedAt }
+            return next
+        }
+    }
+
     /// The tenant after the event happened at `time`, or why it cannot happen.
     public func applied(to tenant: TenantLifecycle, at time: Int64) -> Result<TenantLifecycle, EventRefusal> {
         var next = tenant
         if tenant.status == .deleted {
             return .failure(EventRefusal(code: "tenant_deleted", message: "the tenant is deleted"))
         }
+        // Order before anything else: a time the tenant's history rules out is refused whatever the event.
+        let earliest = tenant.earliestAcceptedTime(for: kind)
+        if time < earliest {
+            let at = Timestamp.rfc3339(milliseconds: time)
+            let accepted = "accepted: a time from \(Timestamp.rfc3339(milliseconds: earliest)) up to now"
+            if time < tenant.createdAt {
+                return .failure(
+                    EventRefusal(
+                        code: "event_before_creation",
+                        message:
+                            "\(kind.rawValue) at \(at) is before the tenant was created (\(Timestamp.rfc3339(milliseconds: tenant.createdAt))); \(accepted)",
+                        isConflict: false))
+            }
+            return .failure(
+                EventRefusal(
+                    code: "event_out_of_order",
+                    message:
+                        "\(kind.rawValue) at \(at) is before the latest lifecycle event recorded for the tenant (at \(Timestamp.rfc3339(milliseconds: earliest))); \(accepted) (only activity may be dated earlier)"
+                ))
+        }
+        if kind != .activity { next.lastEventAt = time }
         switch self {
         case .planChanged(let plan):
             next.plan = plan
@@ -80,6 +114,15 @@ public enum TenantEvent: Sendable, Hashable {
     public struct EventRefusal: Error, Sendable, Hashable {
         public let code: String
         public let message: String
+        /// True when the event conflicts with the tenant's current state (HTTP 409); false when its value can
+        /// never be accepted for this tenant (422).
+        public let isConflict: Bool
+
+        public init(code: String, message: String, isConflict: Bool = true) {
+            self.code = code
+            self.message = message
+            self.isConflict = isConflict
+        }
     }
 }
 

@@ -15,11 +15,32 @@ public struct TenantLifecycle: Sendable, Hashable {
     public var closedByRule: String?
     public var lastActivityAt: Int64?
     public var deletedAt: Int64?
+    /// The time (`at`) of the latest event other than `activity`: later events may not be dated before it, so
+    /// a backdated event cannot rewrite the order in which billing saw things happen. Nil: none recorded.
+    public var lastEventAt: Int64?
+    /// When the latest event that moved a clock, the plan or the status was recorded (not when it says it
+    /// happened). No retention action falls due within the policy's grace after it, so a backdated event
+    /// never deletes at the next run. Nil: no such event (or recorded before the grace existed).
+    public var clocksMovedRecordedAt: Int64?
 
     public init(plan: Plan, status: TenantStatus, createdAt: Int64) {
         self.plan = plan
         self.status = status
         self.createdAt = createdAt
+    }
+
+    /// The earliest time an event may be dated: the latest non-activity event's time for every event but
+    /// `activity`, which may arrive late (it only moves its clock forward) but never before signup.
+    public func earliestAcceptedTime(for kind: TenantEvent.Kind) -> Int64 {
+        kind == .activity ? createdAt : max(createdAt, lastEventAt ?? createdAt)
+    }
+
+    /// Whether `other` differs in anything a retention rule reads except last activity (which only ever
+    /// moves forward, so it can never make an action due sooner).
+    func scheduleDiffers(from other: TenantLifecycle) -> Bool {
+        plan != other.plan || status != other.status || trialExpiresAt != other.trialExpiresAt
+            || cancelledAt != other.cancelledAt || paymentFailedAt != other.paymentFailedAt
+            || suspendedAt != other.suspendedAt || closedAt != other.closedAt || closedByRule != other.closedByRule
     }
 
     /// When a rule's clock started, or nil when it has not (or does not apply).

@@ -139,7 +139,7 @@ enum AccessRoutes {
                 let body = try RequestBody(context.request, fields: ["enabled"])
                 let enabled = body.object.required("enabled")?.bool()
                 try body.check()
-                try controller.setCustomerApproval(tenant: id, enabled: enabled ?? false, by: context.caller!.tokenName)
+                try controller.setCustomerApproval(tenant: id, enabled: enabled ?? false, by: context.caller!)
                 return .json(.object([("tenant", .string(id)), ("customer_approval", .bool(enabled ?? false))]))
             },
         ]

@@ -39,7 +39,12 @@ enum LifecycleRoutes {
                 try context.request.acceptQuery(["as_of"])
                 let asOf = try context.request.timeQuery("as_of")
                 let steps = try controller.lifecyclePlan(asOf: asOf)
-                return .json(.object([("due", .array(steps.map(\.jsonValue)))]))
+                // Held actions in a list of their own: a client acting on "due" must not act on them early.
+                return .json(
+                    .object([
+                        ("due", .array(steps.filter { !$0.isHeld }.map(\.jsonValue))),
+                        ("held", .array(steps.filter(\.isHeld).map(\.jsonValue))),
+                    ]))
             },
         ]
     }
