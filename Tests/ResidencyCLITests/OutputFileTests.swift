@@ -64,8 +64,18 @@ import Testing
         let fifo = scratch.path("pipe")
         #expect(mkfifo(fifo, 0o600) == 0)
         let received = ReceivedText()
+        // Plain open and read: the write end's close is the end of the text.
         let reader = Thread {
-            received.set((try? String(contentsOfFile: fifo, encoding: .utf8)) ?? "")
+            let descriptor = open(fifo, O_RDONLY)
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while descriptor >= 0 {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                bytes += chunk[0..<count]
+            }
+            if descriptor >= 0 { close(descriptor) }
+            received.set(String(decoding: bytes, as: UTF8.self))
         }
         reader.start()
         let run = Self.report(fifo, scratch)
