@@ -1,0 +1,109 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ResidencyServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension TestClient {
+    /// Whether bytes (or the end) are waiting to be read, without waiting.
+    var hasInput: Bool {
+        var descriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+
+    /// Sends `first`, then `unit` every 50 ms until the server answers or `seconds` pass; then the answer.
+    func trickle(_ first: String, _ unit: String, forAtMost seconds: Double) -> Int? {
+        send(first)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && !hasInput {
+            send(unit)
+            usleep(50_000)
+        }
+        return responses(1).first?.status
+    }
+}
+
+/// What a connection can make the server hold and for how long, whatever an unauthenticated client sends.
+extension HTTPServerTests {
+    /// A megabyte of empty lines: refused after a few (it was all held, and the connection never timed out).
+    @Test func aFloodOfEmptyLinesIsRefused() throws {
+        let server = try InProcessServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        client.send(String(repeating: "\r\n", count: 512 * 1024))
+        #expect(client.responses(1).first?.status == 400)
+        #expect(client.isClosed())
+        #expect(server.server.peakParserBytes <= 64 * 1024)
+    }
+
+    /// Empty lines start the request clock like any byte, and sending more does not reset it: a client that
+    /// only ever sends empty lines gets 408 within the request timeout (each byte used to reset the idle clock,
+    /// and the request clock never started).
+    @Test func emptyLinesStartTheRequestClock() throws {
+        let server = try InProcessServer {
+            $0.requestTimeout = 0.5
+            $0.limits.leadingEmptyLines = 1_000_000
+        }
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        #expect(client.trickle("\r\n", "\r\n", forAtMost: 20) == 408)
+        #expect(client.isClosed())
+    }
+
+    /// Bodies trickled a byte at a time, counted or chunked, and a head trickled a header at a time: 408 within
+    /// the request timeout, however steadily the bytes come.
+    @Test(arguments: [
+        ("POST /fast HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n", "x"),
+        ("POST /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n"),
+        ("POST /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", "1;e=v\r\nx\r\n"),
+        ("GET /fast HTTP/1.1\r\nHost: t\r\n", "X-A: b\r\n"),
+    ])
+    func trickledRequestsGet408(head: String, unit: String) throws {
+        let server = try InProcessServer { $0.requestTimeout = 0.5 }
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        #expect(client.trickle(head, unit, forAtMost: 20) == 408)
+    }
+
+    /// A client pipelining small requests for large answers while reading them slowly: the server reads no more
+    /// requests while it still holds unanswered ones, so its buffer stays at one read (it grew by a read each
+    /// time the output drained a little).
+    @Test func pipeliningAheadOfASlowReaderIsNotBuffered() throws {
+        let server = try InProcessServer { $0.writeTimeout = 30 }
+        defer { server.stop() }
+        let client = try TestClient(port: server.port, receiveTimeout: 1)
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(client.descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let batch = Array(String(repeating: get("/big"), count: 2500).utf8)
+        let stop = Atomic<Bool>(false)
+        let sent = Atomic<Int>(0)
+        let descriptor = client.descriptor
+        let sender = Thread {
+            for _ in 0..<400 where !stop.load(ordering: .relaxed) {
+                let written = batch.withUnsafeBytes {
+                    Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
+                if written > 0 { sent.add(written, ordering: .relaxed) }
+            }
+        }
+        sender.start()
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        var received = 0
+        let deadline = Date().addingTimeInterval(3)
+        while Date() < deadline {
+            let count = chunk.withUnsafeMutableBytes { recv(client.descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 { received += count }
+            usleep(5_000)
+        }
+        stop.store(true, ordering: .relaxed)
+        #expect(received > 1 << 20, "the client read \(received) bytes")
+        #expect(sent.load(ordering: .relaxed) > 1 << 20, "the client sent \(sent.load(ordering: .relaxed)) bytes")
+        let limits = HTTPLimits()
+        #expect(server.server.peakParserBytes <= limits.headBytes + 64 * 1024 + 4)
+        while !sender.isFinished { usleep(10_000) }
+    }
+}
