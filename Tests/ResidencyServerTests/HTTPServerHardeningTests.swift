@@ -107,3 +107,29 @@ extension HTTPServerTests {
         while !sender.isFinished { usleep(10_000) }
     }
 }
+
+/// Reason phrases for every status the server can send.
+extension HTTPServerTests {
+    static let phrases: [(Int, String)] = [
+        (100, "Continue"), (200, "OK"), (201, "Created"), (202, "Accepted"), (204, "No Content"),
+        (400, "Bad Request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not Found"),
+        (405, "Method Not Allowed"), (408, "Request Timeout"), (409, "Conflict"), (411, "Length Required"),
+        (413, "Content Too Large"), (415, "Unsupported Media Type"), (417, "Expectation Failed"),
+        (422, "Unprocessable Content"), (431, "Request Header Fields Too Large"), (500, "Internal Server Error"),
+        (501, "Not Implemented"), (503, "Service Unavailable"), (505, "HTTP Version Not Supported"),
+        (507, "Insufficient Storage"),
+    ]
+
+    @Test(arguments: Self.phrases)
+    func statusLineHasItsReasonPhrase(status: Int, reason: String) {
+        #expect(HTTPStatus.reason(status) == reason)
+        let line = String(decoding: HTTPResponse(status: status).serialized(keepAlive: true), as: UTF8.self)
+        #expect(line.hasPrefix("HTTP/1.1 \(status) \(reason)\r\n"))
+    }
+
+    /// The table above is every status the server sends: a new one needs its phrase here.
+    @Test func everyEmittedStatusIsInTheTable() {
+        #expect(HTTPStatus.emitted == Self.phrases.map(\.0))
+        #expect(HTTPStatus.reason(418) == "Client Error")
+    }
+}
