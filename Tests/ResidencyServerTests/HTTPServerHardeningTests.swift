@@ -133,3 +133,81 @@ extension HTTPServerTests {
         #expect(HTTPStatus.reason(418) == "Client Error")
     }
 }
+
+/// Logging never blocks a request: an access log on a pipe nobody reads.
+extension HTTPServerTests {
+    /// 100,000 lines into a pipe that holds 64 KiB and is not read: every write returns, what waits stays
+    /// within the bound, the rest is counted as dropped; a flush gives up rather than hang; once someone reads,
+    /// every line kept arrives whole.
+    @Test func aLogNobodyReadsNeverBlocksItsWriters() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let writer = AccessLogWriter(descriptor: ends[1], flushInterval: 0.001, capacity: 1 << 20)
+        let line = String(repeating: "x", count: 199)
+        for _ in 0..<100_000 { writer.write(line) }
+        #expect(writer.droppedLines > 0)
+        #expect(writer.bufferedBytes <= 1 << 20)
+        #expect(!writer.flush(timeout: 0.2))
+
+        let readEnd = ends[0]
+        let received = Mutex<[UInt8]>([])
+        let reader = Thread {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if count <= 0 { return }
+                received.withLock { $0 += chunk[0..<count] }
+            }
+        }
+        reader.start()
+        #expect(writer.flush(timeout: 60))
+        // Nothing is pending any more, so the writer will not touch the descriptor after it is closed.
+        close(ends[1])
+        while !reader.isFinished { usleep(1_000) }
+        close(ends[0])
+        let lines = received.withLock { $0 }.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
+        #expect(lines.allSatisfy { $0.elementsEqual(line.utf8) })
+        #expect(lines.count + writer.droppedLines == 100_000)
+    }
+
+    /// The API behind the real server, its access log on a pipe nobody reads: thousands of requests are all
+    /// answered (a request thread used to write a full batch itself, and every loop stalled after ~750), and
+    /// /metrics reports the dropped lines.
+    @Test func aStuckAccessLogDoesNotStopTheServer() throws {
+        let api = try APIHarness()
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        // The write end is left open: the writer may still hold lines for it when the test ends.
+        defer { close(ends[0]) }
+        let log = AccessLogWriter(descriptor: ends[1], capacity: 256 * 1024)
+        let application = APIApplication(
+            controller: api.controller, metrics: Metrics(droppedLogLines: { log.droppedLines })
+        ) { log.write($0) }
+        let server = try HTTPServer(
+            configuration: HTTPServer.Configuration(address: try ListenAddress(parsing: "127.0.0.1:0")),
+            handler: { application.respond(to: $0) },
+            rejecter: { application.rejection(status: $0, message: $1) },
+            inlineHandler: { application.respondInline(to: $0) })
+        let finished = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            server.run()
+            finished.store(true, ordering: .releasing)
+        }
+        defer {
+            server.shutdown()
+            let deadline = Date().addingTimeInterval(20)
+            while !finished.load(ordering: .acquiring) && Date() < deadline { usleep(10_000) }
+        }
+        let client = try TestClient(port: server.port)
+        var answered = 0
+        for _ in 0..<30 {
+            client.send(String(repeating: get("/healthz"), count: 100))
+            answered += client.responses(100).filter { $0.status == 200 }.count
+        }
+        #expect(answered == 3000)
+        client.send(get("/metrics"))
+        let metrics = client.responses(1).first?.body ?? ""
+        let dropped = metrics.split(separator: "\n").first { $0.hasPrefix("residency_log_lines_dropped_total ") }
+        #expect(Int(dropped?.split(separator: " ").last ?? "") ?? 0 > 0, "\(String(describing: dropped))")
+    }
+}
