@@ -74,7 +74,8 @@ enum ServeCommand {
         // Interrupted migrations are carried to completion or rollback in the background.
         controller.resumeMigrationsInBackground()
         let log = AccessLogWriter(descriptor: 1)
-        let application = APIApplication(controller: controller) { log.write($0) }
+        let metrics = Metrics(droppedLogLines: { log.droppedLines })
+        let application = APIApplication(controller: controller, metrics: metrics) { log.write($0) }
         let server = try HTTPServer(
             configuration: configuration, handler: { application.respond(to: $0) },
             rejecter: { application.rejection(status: $0, message: $1) },
@@ -86,8 +87,9 @@ enum ServeCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
             source.setEventHandler {
-                context.printError("residency: received signal \(number), finishing in-flight requests")
+                // Shut down first: standard error may be a pipe nobody reads, and writing to it can block.
                 server.shutdown()
+                context.printError("residency: received signal \(number), finishing in-flight requests")
             }
             source.resume()
             sources.append(source)

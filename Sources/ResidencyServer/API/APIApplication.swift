@@ -71,15 +71,22 @@ public final class APIApplication: Sendable {
     ) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let id = requestID ?? self.requestID(from: request)
-        var routeLabel = "unmatched"
+        let method = MethodLabel(request.method)
+        var routeLabel = RouteLabel.unmatched
         var caller: Caller?
         var response: HTTPResponse
         do {
+            if method == .other {
+                // RFC 9110 §15.6.2. Methods are case-sensitive, so "get" lands here too.
+                throw APIError(
+                    status: 501, code: "not_implemented",
+                    message: "method \"\(request.method.prefix(32))\" is not implemented; methods are case-sensitive")
+            }
             switch match {
             case .notFound:
                 throw APIError(status: 404, code: "not_found", message: "no route for \(request.path)")
-            case .methodNotAllowed(let allow, let template):
-                routeLabel = template
+            case .methodNotAllowed(let allow, let route):
+                routeLabel = RouteLabel(route)
                 var error = APIError(
                     status: 405, code: "method_not_allowed",
                     message:
@@ -88,7 +95,7 @@ public final class APIApplication: Sendable {
                 error.headers = [("Allow", allow.joined(separator: ", "))]
                 throw error
             case .found(let route, let parameters):
-                routeLabel = route.template
+                routeLabel = RouteLabel(route)
                 if let roles = route.roles {
                     let authenticated = try authenticate(
                         request, given: authentication, route: route, parameters: parameters, requestID: id)
@@ -126,11 +133,12 @@ public final class APIApplication: Sendable {
         response.headers.append(("X-Request-Id", id))
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
         metrics.recordRequest(
-            route: routeLabel, method: request.method, status: response.status, seconds: Double(nanoseconds) / 1e9)
+            route: routeLabel, method: method, status: StatusLabel(response.status),
+            seconds: Double(nanoseconds) / 1e9)
         accessLog(
             AccessLogLine.make(
                 time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
-                route: routeLabel, status: response.status, microseconds: Int(nanoseconds / 1000),
+                route: routeLabel.template, status: response.status, microseconds: Int(nanoseconds / 1000),
                 token: caller?.tokenName))
         return response
     }
@@ -151,7 +159,7 @@ public final class APIApplication: Sendable {
         var response = APIError(status: status, code: code, message: message).response
         let id = requestIDs.next()
         response.headers.append(("X-Request-Id", id))
-        metrics.recordRequest(route: "rejected", method: "-", status: status, seconds: 0)
+        metrics.recordRequest(route: .rejected, method: .unparsed, status: StatusLabel(status), seconds: 0)
         accessLog(
             AccessLogLine.make(
                 time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,

@@ -6,11 +6,27 @@ import Foundation
 #endif
 
 /// Limits every connection is held to.
+///
+/// Together they bound what one connection can make the server hold: at most `headBytes` of head,
+/// `bodyBytes` of body and a little framing, whatever the client sends and however it splits it.
 public struct HTTPLimits: Sendable {
     /// Request line and header fields together.
     public var headBytes = 16 * 1024
     public var headerCount = 100
     public var bodyBytes = 1024 * 1024
+    /// Empty lines skipped before a request line. RFC 9112 §2.2 asks servers to skip at least one (some clients
+    /// send a CRLF after a body); an endless stream of them is no request, and is refused.
+    public var leadingEmptyLines = 8
+    /// Chunks in one chunked body. Each costs at least five bytes of framing, so without a cap a body of
+    /// `bodyBytes` could take six times that on the wire, each byte parsed.
+    public var chunkCount = 64 * 1024
+    /// One chunk-size line, extensions included.
+    public var chunkLineBytes = 4096
+    /// Chunk extensions across one body (the server reads none of them).
+    public var chunkExtensionBytes = 16 * 1024
+    /// Trailer field lines after a chunked body (read, checked and discarded) and their bytes.
+    public var trailerCount = 32
+    public var trailerBytes = 8 * 1024
 
     public init() {}
 }
@@ -24,13 +40,29 @@ public struct HTTPParseError: Error, Sendable, Equatable {
 /// An incremental HTTP/1.1 request parser: feed it bytes as they arrive, take requests out in order.
 ///
 /// Strict where leniency lets requests be smuggled or misread: one framing per message (Content-Length
-/// and Transfer-Encoding together are refused), digits-only Content-Length, no whitespace before a
-/// header's colon, no obsolete line folding, origin-form targets only. Chunked bodies are decoded.
+/// and Transfer-Encoding together are refused), digits-only Content-Length, chunked at most once and last, one
+/// valid Host, no whitespace before a header's colon, no obsolete line folding, origin-form targets without a
+/// fragment, CRLF line ends only (in chunk framing too). Methods are case-sensitive tokens and kept as sent.
+///
+/// Linear and bounded: every byte is examined a bounded number of times however the input is split (the head
+/// search and the chunked decoder resume where they stopped; a parsed head is kept, not parsed again), and
+/// consumed bytes are dropped, so the buffer holds at most the unfinished request — within the limits — and
+/// the last bytes appended. A chunked body is decoded as it arrives into `chunkedBody`.
 public struct HTTPRequestParser: Sendable {
     public let limits: HTTPLimits
     private var buffer: [UInt8] = []
-    /// Where unparsed bytes start in `buffer` (consumed bytes are dropped in batches).
+    /// Where unparsed bytes start in `buffer`. Bytes before it are dropped when `next()` runs out of input (or
+    /// all at once when none are left), so moving the rest costs at most what was consumed since.
     private var start = 0
+    /// Bytes after `start` already searched for the end of the head or of a framing line without finding it.
+    private var searched = 0
+    /// Empty lines skipped before the request line being received.
+    private var emptyLines = 0
+    /// The head of the request whose body is arriving.
+    private var head: Head?
+    private var chunked = ChunkedState()
+    /// Bytes examined so far, for tests that hold the work linear in the input.
+    private(set) var scannedBytes = 0
 
     public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
 
@@ -43,53 +75,104 @@ public struct HTTPRequestParser: Sendable {
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
 
-    /// True when no bytes of a next request have arrived.
-    public var isIdle: Bool { start == buffer.count }
+    /// True when no byte of a next request has arrived — an empty line before a request line counts as one.
+    public var isIdle: Bool { start == buffer.count && emptyLines == 0 && head == nil }
+
+    /// Bytes the parser holds: its buffer and the chunked body decoded so far.
+    var heldBytes: Int { buffer.count + chunked.body.count }
 
     public mutating func next() throws(HTTPParseError) -> Next {
-        // Leading empty lines before a request line are allowed (RFC 9112 §2.2).
-        while start + 1 < buffer.count, buffer[start] == 0x0D, buffer[start + 1] == 0x0A { start += 2 }
-        guard let headEnd = findHeadEnd() else {
-            if buffer.count - start > limits.headBytes {
-                throw HTTPParseError(status: 431, message: "request line and headers exceed \(limits.headBytes) bytes")
+        if head == nil {
+            guard let parsed = try readHead() else {
+                dropConsumed()
+                return .needMore(expectsContinue: false)
             }
-            return .needMore(expectsContinue: false)
+            head = parsed
+            if case .chunked = parsed.framing { chunked = ChunkedState() }
         }
-        guard headEnd - start <= limits.headBytes else {
-            throw HTTPParseError(status: 431, message: "request line and headers exceed \(limits.headBytes) bytes")
-        }
-        let head = try parseHead(buffer[start..<headEnd])
-        let bodyStart = headEnd + 4
-        var body: [UInt8]
-        var end: Int
+        guard let head else { return .needMore(expectsContinue: false) }
+        var body: [UInt8] = []
         switch head.framing {
-        case .none:
-            body = []
-            end = bodyStart
+        case .none: break
         case .length(let length):
-            guard buffer.count - bodyStart >= length else { return .needMore(expectsContinue: head.expectsContinue) }
-            body = Array(buffer[bodyStart..<bodyStart + length])
-            end = bodyStart + length
-        case .chunked:
-            guard let decoded = try decodeChunked(from: bodyStart) else {
+            guard buffer.count - start >= length else {
+                dropConsumed()
                 return .needMore(expectsContinue: head.expectsContinue)
             }
-            (body, end) = decoded
+            body = Array(buffer[start..<start + length])
+            start += length
+            scannedBytes += length
+        case .chunked:
+            guard try decodeChunks() else {
+                dropConsumed()
+                return .needMore(expectsContinue: head.expectsContinue)
+            }
+            swap(&body, &chunked.body)
         }
-        start = end
-        if start > 64 * 1024 || start == buffer.count {
-            buffer.removeFirst(start)
-            start = 0
-        }
+        self.head = nil
+        emptyLines = 0
+        searched = 0
+        if start == buffer.count { dropConsumed() }
         return .request(
             HTTPRequest(
                 method: head.method, target: head.target, pathSegments: head.segments, query: head.query,
                 minorVersion: head.minorVersion, headers: head.headers, body: body))
     }
 
-    private func findHeadEnd() -> Int? {
-        var index = start
+    /// Forgets the bytes before `start`. A large buffer left empty is released: an idle keep-alive connection
+    /// should not keep the memory of the biggest request it ever sent.
+    private mutating func dropConsumed() {
+        guard start > 0 else { return }
+        if start == buffer.count {
+            if buffer.capacity > 64 * 1024 {
+                buffer = []
+            } else {
+                buffer.removeAll(keepingCapacity: true)
+            }
+        } else {
+            buffer.removeFirst(start)
+        }
+        start = 0
+    }
+
+    private static let badLeadingLine = "bare CR or LF before the request line; lines end with CRLF"
+
+    /// Skips leading empty lines, then returns the parsed head once it is complete (consuming it).
+    private mutating func readHead() throws(HTTPParseError) -> Head? {
+        while buffer.count - start >= 2, buffer[start] == 0x0D, buffer[start + 1] == 0x0A {
+            guard emptyLines < limits.leadingEmptyLines else {
+                throw HTTPParseError(
+                    status: 400, message: "more than \(limits.leadingEmptyLines) empty lines before the request line")
+            }
+            emptyLines += 1
+            start += 2
+            searched = 0
+            scannedBytes += 2
+        }
+        guard let headEnd = findHeadEnd() else {
+            if buffer.count - start > limits.headBytes + 3 {
+                throw HTTPParseError(status: 431, message: "request line and headers exceed \(limits.headBytes) bytes")
+            }
+            return nil
+        }
+        guard headEnd - start <= limits.headBytes else {
+            throw HTTPParseError(status: 431, message: "request line and headers exceed \(limits.headBytes) bytes")
+        }
+        scannedBytes += headEnd - start
+        let head = try parseHead(buffer[start..<headEnd])
+        start = headEnd + 4
+        searched = 0
+        return head
+    }
+
+    /// The index of the CRLFCRLF ending the head, searching only bytes not searched before.
+    private mutating func findHeadEnd() -> Int? {
+        var index = start + searched
         let limit = min(buffer.count, start + limits.headBytes + 4)
+        defer {
+            scannedBytes += index - (start + searched)
+            searched = index - start
+        }
         while index + 3 < limit {
             if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
                 && buffer[index + 3] == 0x0A
@@ -149,12 +232,21 @@ public struct HTTPRequestParser: Sendable {
         guard parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw bad("the request target must be an origin-form path such as /v1/tenants")
         }
+        // A fragment is the client's own business (RFC 9110 §7.1); one sent is a broken or probing client, and
+        // where it ends the path is something two readers can disagree on.
+        guard !parts[1].contains(UInt8(ascii: "#")) else {
+            throw bad("the request target must not contain a fragment (#)")
+        }
         let target = String(decoding: parts[1], as: UTF8.self)
         let (segments, query) = try Self.splitTarget(target)
 
         var headers: [(name: String, value: String)] = []
         var contentLength: Int?
-        var chunked = false
+        var chunkedCount = 0
+        var chunkedIsLast = false
+        var unsupportedCoding: String?
+        var sawTransferEncoding = false
+        var hostCount = 0
         var expectsContinue = false
         for line in lines.dropFirst() {
             guard headers.count < limits.headerCount else {
@@ -183,7 +275,17 @@ public struct HTTPRequestParser: Sendable {
             }
             let value = String(decoding: valueBytes, as: UTF8.self)
             switch name {
+            case "host":
+                // Two Hosts, or a list, name two origins: which one a proxy routed on and which one we read
+                // could differ (RFC 9112 §3.2: answer 400).
+                hostCount += 1
+                guard hostCount == 1 else { throw bad("more than one Host header") }
+                guard Self.isValidHost(valueBytes) else {
+                    throw bad("the Host header must be one host name or address with an optional port")
+                }
             case "content-length":
+                // Digits only: no sign, no list ("5, 5"), no spaces inside. Repeated identical values are
+                // allowed (RFC 9110 §8.6), different ones are not.
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.utf8.count <= 15,
                     let length = Int(value)
                 else {
@@ -192,12 +294,20 @@ public struct HTTPRequestParser: Sendable {
                 if let contentLength, contentLength != length { throw bad("conflicting Content-Length headers") }
                 contentLength = length
             case "transfer-encoding":
-                let codings = value.lowercased().split(separator: ",").map { String($0.trimmingSpacesAndTabs) }
-                guard codings.last == "chunked", codings.allSatisfy({ $0 == "chunked" }), !chunked else {
-                    throw HTTPParseError(
-                        status: 501, message: "Transfer-Encoding \"\(value)\" is not supported; only chunked is")
+                // The codings of every Transfer-Encoding line form one list (RFC 9110 §5.3); empty elements are
+                // skipped (§5.6.1).
+                sawTransferEncoding = true
+                for element in value.split(separator: ",") {
+                    let coding = element.trimmingSpacesAndTabs
+                    if coding.isEmpty { continue }
+                    if coding.equalsIgnoringASCIICase("chunked") {
+                        chunkedCount += 1
+                        chunkedIsLast = true
+                    } else {
+                        unsupportedCoding = unsupportedCoding ?? String(coding)
+                        chunkedIsLast = false
+                    }
                 }
-                chunked = true
             case "expect":
                 guard value.lowercased() == "100-continue" else {
                     throw HTTPParseError(status: 417, message: "only Expect: 100-continue is supported")
@@ -207,6 +317,21 @@ public struct HTTPRequestParser: Sendable {
             }
             headers.append((name, value))
         }
+        if sawTransferEncoding {
+            // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+            guard minorVersion == 1 else { throw bad("Transfer-Encoding is not allowed in HTTP/1.0 requests") }
+            guard chunkedCount <= 1 else { throw bad("Transfer-Encoding applies chunked more than once") }
+            if let unsupportedCoding {
+                if chunkedCount == 1 && !chunkedIsLast {
+                    throw bad("chunked must be the last Transfer-Encoding")
+                }
+                throw HTTPParseError(
+                    status: 501, message: "Transfer-Encoding \"\(unsupportedCoding)\" is not supported; only chunked is"
+                )
+            }
+            guard chunkedCount == 1 else { throw bad("empty Transfer-Encoding") }
+        }
+        let chunked = chunkedCount == 1
         if chunked && contentLength != nil {
             throw bad("both Content-Length and Transfer-Encoding: a request has one framing")
         }
@@ -214,7 +339,7 @@ public struct HTTPRequestParser: Sendable {
             throw HTTPParseError(
                 status: 413, message: "the body of \(contentLength) bytes exceeds the \(limits.bodyBytes)-byte limit")
         }
-        if minorVersion == 1, !headers.contains(where: { $0.name == "host" }) {
+        if minorVersion == 1, hostCount == 0 {
             throw bad("HTTP/1.1 requests need a Host header")
         }
         let framing: Framing = chunked ? .chunked : contentLength.map { $0 > 0 ? .length($0) : .none } ?? .none
@@ -224,54 +349,176 @@ public struct HTTPRequestParser: Sendable {
             framing: framing, expectsContinue: expectsContinue)
     }
 
-    /// Decodes a chunked body starting at `offset`; nil when incomplete.
-    private func decodeChunked(from offset: Int) throws(HTTPParseError) -> (body: [UInt8], end: Int)? {
-        var body: [UInt8] = []
-        var index = offset
-        func line(at position: Int) -> (ArraySlice<UInt8>, Int)? {
-            var cursor = position
-            while cursor + 1 < buffer.count {
-                if buffer[cursor] == 0x0D && buffer[cursor + 1] == 0x0A {
-                    return (buffer[position..<cursor], cursor + 2)
+    /// RFC 9110 §7.2: `uri-host [ ":" port ]` — a registered name (letters, digits, `-._~!$&'()*+;=` and
+    /// percent-escapes; no comma, which would make it a list) or a bracketed IP literal, and at most five
+    /// digits of port. Empty is allowed (RFC 9112 §3.2).
+    static func isValidHost(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        guard index < bytes.endIndex else { return true }
+        if bytes[index] == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > index + 1,
+                bytes[(index + 1)..<close].allSatisfy({
+                    isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".")
+                })
+            else { return false }
+            index = close + 1
+        } else {
+            let nameStart = index
+            while index < bytes.endIndex, bytes[index] != UInt8(ascii: ":") {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "%") {
+                    guard index + 2 < bytes.endIndex, isHexDigit(bytes[index + 1]), isHexDigit(bytes[index + 2])
+                    else { return false }
+                    index += 3
+                    continue
                 }
-                cursor += 1
-                if cursor - position > 4096 { return nil }
+                guard hostNameBytes[Int(byte)] else { return false }
+                index += 1
             }
-            return nil
+            guard index > nameStart else { return false }
         }
+        guard index < bytes.endIndex else { return true }
+        guard bytes[index] == UInt8(ascii: ":") else { return false }
+        let port = bytes[(index + 1)...]
+        return port.count <= 5 && port.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    private static let hostNameBytes: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default: return "-._~!$&'()*+;=".utf8.contains(byte)
+        }
+    }
+
+    // MARK: Chunked bodies
+
+    /// Where the chunked decoder is, kept across `next()` calls so no byte is decoded twice.
+    struct ChunkedState {
+        enum Step { case size, data(remaining: Int), dataEnd, trailers }
+        var step = Step.size
+        /// The body decoded so far (at most `bodyBytes`).
+        var body: [UInt8] = []
+        var chunks = 0
+        var extensionBytes = 0
+        var trailers = 0
+        var trailerBytes = 0
+    }
+
+    /// Decodes what has arrived of a chunked body, consuming it; true once the body and its trailers are whole.
+    private mutating func decodeChunks() throws(HTTPParseError) -> Bool {
         while true {
-            guard let (sizeLine, afterSize) = line(at: index) else {
-                if buffer.count - index > 4096 {
-                    throw HTTPParseError(status: 400, message: "chunk size line too long")
+            switch chunked.step {
+            case .size:
+                guard
+                    let line = try takeLine(
+                        maximum: limits.chunkLineBytes,
+                        tooLong: HTTPParseError(
+                            status: 400, message: "chunk size line longer than \(limits.chunkLineBytes) bytes"))
+                else { return false }
+                let semicolon = buffer[line].firstIndex(of: UInt8(ascii: ";")) ?? line.upperBound
+                let sizeText = buffer[line.lowerBound..<semicolon]
+                // Hex digits only: Int(_:radix:) would also take a sign, and a negative size walks backwards.
+                guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.allSatisfy({ Self.isHexDigit($0) }) else {
+                    throw HTTPParseError(status: 400, message: "malformed chunk size")
                 }
-                return nil
-            }
-            let sizeText = sizeLine.prefix { $0 != UInt8(ascii: ";") }
-            // Hex digits only: Int(_:radix:) would also take a sign, and a negative size walks backwards.
-            guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.allSatisfy({ Self.isHexDigit($0) }),
-                let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
-            else {
-                throw HTTPParseError(status: 400, message: "malformed chunk size")
-            }
-            if size == 0 {
-                // Trailer fields, then an empty line.
-                var cursor = afterSize
-                while true {
-                    guard let (trailer, next) = line(at: cursor) else { return nil }
-                    cursor = next
-                    if trailer.isEmpty { return (body, cursor) }
+                let size = sizeText.reduce(0) { $0 << 4 | Self.hexValue($1) }
+                let extensions = buffer[semicolon..<line.upperBound]
+                chunked.extensionBytes += extensions.count
+                guard chunked.extensionBytes <= limits.chunkExtensionBytes else {
+                    throw HTTPParseError(
+                        status: 400, message: "chunk extensions exceed \(limits.chunkExtensionBytes) bytes in total")
+                }
+                guard extensions.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                    throw HTTPParseError(status: 400, message: "control character in a chunk extension")
+                }
+                if size == 0 {
+                    chunked.step = .trailers
+                    continue
+                }
+                chunked.chunks += 1
+                guard chunked.chunks <= limits.chunkCount else {
+                    throw HTTPParseError(
+                        status: 413, message: "the chunked body has more than \(limits.chunkCount) chunks")
+                }
+                guard chunked.body.count + size <= limits.bodyBytes else {
+                    throw HTTPParseError(
+                        status: 413, message: "the chunked body exceeds the \(limits.bodyBytes)-byte limit")
+                }
+                chunked.step = .data(remaining: size)
+            case .data(let remaining):
+                let count = min(remaining, buffer.count - start)
+                guard count > 0 else { return false }
+                chunked.body.append(contentsOf: buffer[start..<start + count])
+                start += count
+                scannedBytes += count
+                chunked.step = count == remaining ? .dataEnd : .data(remaining: remaining - count)
+            case .dataEnd:
+                guard buffer.count - start >= 2 else { return false }
+                guard buffer[start] == 0x0D, buffer[start + 1] == 0x0A else {
+                    throw HTTPParseError(status: 400, message: "chunk data not followed by CRLF")
+                }
+                start += 2
+                scannedBytes += 2
+                chunked.step = .size
+            case .trailers:
+                let tooLarge = HTTPParseError(
+                    status: 431, message: "trailer fields exceed \(limits.trailerBytes) bytes")
+                guard let line = try takeLine(maximum: limits.trailerBytes - chunked.trailerBytes, tooLong: tooLarge)
+                else { return false }
+                if line.isEmpty { return true }
+                chunked.trailers += 1
+                chunked.trailerBytes += line.count + 2
+                guard chunked.trailers <= limits.trailerCount else {
+                    throw HTTPParseError(status: 431, message: "more than \(limits.trailerCount) trailer fields")
+                }
+                guard chunked.trailerBytes <= limits.trailerBytes else { throw tooLarge }
+                // Trailers are discarded, but checked like header fields: a malformed one is a malformed message.
+                let field = buffer[line]
+                guard let colon = field.firstIndex(of: UInt8(ascii: ":")), colon > field.startIndex,
+                    field[field.startIndex..<colon].allSatisfy(Self.isTokenByte),
+                    field[(colon + 1)...].allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) })
+                else {
+                    throw HTTPParseError(status: 400, message: "malformed trailer field")
                 }
             }
-            guard body.count + size <= limits.bodyBytes else {
-                throw HTTPParseError(
-                    status: 413, message: "the chunked body exceeds the \(limits.bodyBytes)-byte limit")
+        }
+    }
+
+    /// The next CRLF-terminated line of chunk framing (without the CRLF), consumed; nil until its end arrives.
+    /// Resumes the search where the last call stopped. A bare LF is refused: readers that end lines at LF and
+    /// readers that end them at CRLF would split the body differently.
+    private mutating func takeLine(maximum: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Range<Int>? {
+        let from = start + searched
+        var index = from
+        while index < buffer.count {
+            if buffer[index] == 0x0A {
+                scannedBytes += index + 1 - from
+                guard index > start, buffer[index - 1] == 0x0D else {
+                    throw HTTPParseError(status: 400, message: "bare LF in chunk framing; lines end with CRLF")
+                }
+                guard index - 1 - start <= maximum else { throw tooLong }
+                let line = start..<(index - 1)
+                start = index + 1
+                searched = 0
+                return line
             }
-            guard buffer.count >= afterSize + size + 2 else { return nil }
-            guard buffer[afterSize + size] == 0x0D, buffer[afterSize + size + 1] == 0x0A else {
-                throw HTTPParseError(status: 400, message: "chunk data not followed by CRLF")
-            }
-            body.append(contentsOf: buffer[afterSize..<afterSize + size])
-            index = afterSize + size + 2
+            index += 1
+        }
+        scannedBytes += index - from
+        // The line so far, less a CR that may be its end.
+        guard index - start <= maximum + 1 else { throw tooLong }
+        searched = index - start
+        return nil
+    }
+
+    static func hexValue(_ byte: UInt8) -> Int {
+        switch byte {
+        case 48...57: return Int(byte - 48)
+        case 65...70: return Int(byte - 55)
+        default: return Int(byte - 87)
         }
     }
 

@@ -53,18 +53,28 @@ public struct HTTPResponse: Sendable {
 
     /// Status lines of the statuses this server sends, built once.
     static let statusLines: [Int: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: [
-            200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 422, 431, 500, 501, 503, 505, 507,
-        ]
-        .map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) })
+        uniqueKeysWithValues: HTTPStatus.emitted.map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) }
+    )
 }
 
 public enum HTTPStatus {
+    /// Every status this server sends: the parser's refusals, the API's answers and errors (`APIError`), the
+    /// event loop's 100 and 408 and the accept thread's 503. Each has its reason phrase below and a status
+    /// line built once; metrics label these by number and any other status by its class.
+    public static let emitted = [
+        100, 200, 201, 202, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 417, 422, 431, 500, 501, 503, 505,
+        507,
+    ]
+
+    static func isEmitted(_ status: Int) -> Bool { HTTPResponse.statusLines[status] != nil }
+
+    /// The reason phrase of RFC 9110 §15 (and RFC 4918 for 507); a status outside `emitted` gets its class's name.
     public static func reason(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"
         case 201: return "Created"
+        case 202: return "Accepted"
         case 204: return "No Content"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
@@ -76,14 +86,19 @@ public enum HTTPStatus {
         case 411: return "Length Required"
         case 413: return "Content Too Large"
         case 415: return "Unsupported Media Type"
+        case 417: return "Expectation Failed"
         case 422: return "Unprocessable Content"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
         case 503: return "Service Unavailable"
-        case 507: return "Insufficient Storage"
         case 505: return "HTTP Version Not Supported"
-        default: return "Status \(status)"
+        case 507: return "Insufficient Storage"
+        case 100..<200: return "Informational"
+        case 200..<300: return "Success"
+        case 300..<400: return "Redirection"
+        case 400..<500: return "Client Error"
+        default: return "Server Error"
         }
     }
 }

@@ -25,11 +25,12 @@ public final class Metrics: Sendable {
 
     struct State {
         var requests: [RequestKey: Int] = [:]
-        var latency: [String: Histogram] = [:]
+        var latency: [RouteLabel: Histogram] = [:]
         var placements: [PlacementKey: Int] = [:]
     }
 
-    struct RequestKey: Hashable { let route: String, method: String, status: Int }
+    /// Labels of closed sets only (see `MethodLabel`, `RouteLabel`, `StatusLabel`): no request adds a series.
+    struct RequestKey: Hashable { let route: RouteLabel, method: MethodLabel, status: StatusLabel }
     struct PlacementKey: Hashable { let region: String, outcome: String }
 
     /// Shards, each behind its own lock, chosen by thread: with one lock every request thread queued on it
@@ -40,15 +41,20 @@ public final class Metrics: Sendable {
         let state = Mutex(State())
     }
 
-    public init(shardCount: Int = 16) {
+    /// Access-log lines dropped so far (the log's reader fell behind); read at each scrape.
+    private let droppedLogLines: @Sendable () -> Int
+
+    /// `droppedLogLines` reports the access log's dropped lines (`AccessLogWriter.droppedLines`).
+    public init(shardCount: Int = 16, droppedLogLines: @escaping @Sendable () -> Int = { 0 }) {
         shards = (0..<shardCount).map { _ in Shard() }
+        self.droppedLogLines = droppedLogLines
     }
 
     private var shard: Shard {
         shards[ThreadShard.index(count: shards.count)]
     }
 
-    public func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+    func recordRequest(route: RouteLabel, method: MethodLabel, status: StatusLabel, seconds: Double) {
         shard.state.withLock { state in
             state.requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
             state.latency[route, default: Histogram()].record(seconds)
@@ -61,6 +67,9 @@ public final class Metrics: Sendable {
             $0.placements[PlacementKey(region: region ?? "", outcome: refusal ?? "placed"), default: 0] += 1
         }
     }
+
+    /// Request series so far (route, method and status combinations).
+    var requestSeriesCount: Int { snapshot().requests.count }
 
     /// All shards added together.
     private func snapshot() -> State {
@@ -87,12 +96,12 @@ public final class Metrics: Sendable {
             ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status)
         }) {
             out +=
-                "residency_http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(count)\n"
+                "residency_http_requests_total{route=\"\(escape(key.route.template))\",method=\"\(key.method.rawValue)\",status=\"\(key.status.text)\"} \(count)\n"
         }
         out += "# HELP residency_http_request_duration_seconds Time from a parsed request to its response.\n"
         out += "# TYPE residency_http_request_duration_seconds histogram\n"
         for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
-            let label = escape(route)
+            let label = escape(route.template)
             for (index, bound) in Self.buckets.enumerated() {
                 out +=
                     "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"\(bound)\"} \(histogram.counts[index])\n"
@@ -108,6 +117,9 @@ public final class Metrics: Sendable {
         }) {
             out += "residency_placements_total{region=\"\(key.region)\",outcome=\"\(key.outcome)\"} \(count)\n"
         }
+        out += "# HELP residency_log_lines_dropped_total Access-log lines dropped because their reader fell behind.\n"
+        out += "# TYPE residency_log_lines_dropped_total counter\n"
+        out += "residency_log_lines_dropped_total \(droppedLogLines())\n"
         out += "# HELP residency_tenants Live tenants by region.\n"
         out += "# TYPE residency_tenants gauge\n"
         for (region, count) in tenants.sorted(by: { $0.key < $1.key }) {

@@ -99,27 +99,35 @@ public struct Router: Sendable {
 
     public enum Match: Sendable {
         case found(Route, [String: String])
-        case methodNotAllowed(allow: [String], template: String)
+        /// The path is a route's, the method is not: `route` is one of the path's routes (for its template).
+        case methodNotAllowed(allow: [String], route: Route)
         case notFound
     }
 
     /// The routes matching the path; when several patterns match (`/x/break-glass` and `/x/{id}`), only the
     /// most specific — the most literal segments — count, so a literal route is never shadowed by a parameter
     /// and `Allow` lists only its methods.
+    ///
+    /// HEAD is served wherever GET is, by the GET route (RFC 9110 §9.3.2: it must answer as GET would; the
+    /// server leaves the body out), unless a route claims HEAD itself.
     public func match(method: String, segments: [String]) -> Match {
         guard let candidates = byLength[segments.count] else { return .notFound }
+        let isHead = method == "HEAD"
         var best = -1
         var found: Route?
+        var get: Route?
         for route in candidates where route.shape.literalCount >= best && route.matches(segments) {
             if route.shape.literalCount > best {
                 best = route.shape.literalCount
                 found = nil
+                get = nil
             }
             if found == nil && route.method == method { found = route }
+            if isHead && get == nil && route.method == "GET" { get = route }
         }
         guard best >= 0 else { return .notFound }
-        if let found { return .found(found, found.parameters(segments)) }
+        if let found = found ?? get { return .found(found, found.parameters(segments)) }
         let specific = candidates.filter { $0.shape.literalCount == best && $0.matches(segments) }
-        return .methodNotAllowed(allow: specific.map(\.method), template: specific[0].template)
+        return .methodNotAllowed(allow: specific.map(\.method), route: specific[0])
     }
 }

@@ -13,7 +13,12 @@ final class Connection {
     /// Close once `output` is written (Connection: close, a framing error, a timeout, shutdown).
     var closeAfterWrite = false
     var continueSent = false
-    /// When the first byte of the request being received arrived (the slow-client deadline counts from it).
+    /// The parser may hold a complete request not yet taken out (answering paused at the output high-water mark
+    /// or for the pool). Nothing is read until it has been: a client pipelining faster than it reads its answers
+    /// would otherwise grow the buffer by a read each time the output drained a little.
+    var mayHoldRequests = false
+    /// When the first byte of the request being received arrived — an empty line before it counts — or when the
+    /// previous request was complete. The request deadline counts from it; only a complete request resets it.
     var requestStarted: Double?
     /// When the connection last received bytes or finished a response (the idle deadline counts from it).
     var lastActivity: Double

@@ -17,6 +17,9 @@ final class ServerCore: Sendable {
     let active = Atomic<Int>(0)
     let shuttingDown = Atomic<Bool>(false)
     let nextConnectionID = Atomic<UInt64>(1)
+    /// The most bytes any connection's parser has held, for tests that hold it bounded. One relaxed load per
+    /// read; written only when it grows.
+    let peakParserBytes = Atomic<Int>(0)
 
     init(
         configuration: HTTPServer.Configuration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
@@ -68,6 +71,7 @@ final class EventLoop: @unchecked Sendable {
     private static let outputHighWater = 256 * 1024
     private static let readable = EPOLLIN.rawValue
     private static let writable = EPOLLOUT.rawValue
+    private static let hangUp = EPOLLHUP.rawValue | EPOLLERR.rawValue
     private static let wakeMarker = UInt64.max
 
     init(core: ServerCore) throws {
@@ -114,10 +118,8 @@ final class EventLoop: @unchecked Sendable {
                     flush(connection)
                     if connections[descriptor] === connection, !connection.hasPendingOutput { service(connection) }
                 }
-                if event.events & (Self.readable | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
-                    connections[descriptor] === connection
-                {
-                    receive(connection)
+                if event.events & (Self.readable | Self.hangUp) != 0, connections[descriptor] === connection {
+                    receive(connection, events: event.events)
                 }
             }
             let now = Self.now()
@@ -177,7 +179,16 @@ final class EventLoop: @unchecked Sendable {
 
     /// One read per readiness event (level-triggered: more data means another event), then every complete
     /// request in the buffer is answered.
-    private func receive(_ connection: Connection) {
+    ///
+    /// Nothing is read while the connection is not taking requests (see `takesInput`), even when an event
+    /// gathered before it stopped says it could: that is what holds the parser's buffer to one unfinished
+    /// request and one read, whatever a pipelining client sends.
+    private func receive(_ connection: Connection, events: UInt32) {
+        if connection.lingerDeadline == nil && !takesInput(connection) {
+            // A hang-up or an error is reported whatever the interest; the client is gone or broken.
+            if events & Self.hangUp != 0 { drop(connection) }
+            return
+        }
         let count = recv(connection.descriptor, readBuffer.baseAddress, readBuffer.count, 0)
         if connection.lingerDeadline != nil {
             // Discarding: only the client's close (or an error) ends it early.
@@ -206,6 +217,8 @@ final class EventLoop: @unchecked Sendable {
         if connection.parser.isIdle { connection.requestStarted = connection.requestStarted ?? now }
         connection.lastActivity = now
         connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+        let held = connection.parser.heldBytes
+        if held > core.peakParserBytes.load(ordering: .relaxed) { core.peakParserBytes.max(held, ordering: .relaxed) }
         service(connection)
     }
 
@@ -225,7 +238,10 @@ final class EventLoop: @unchecked Sendable {
     /// is left, or the output reaches the high-water mark — which is what it answers true for.
     private func answerBufferedRequests(_ connection: Connection) -> Bool {
         while !connection.awaitingHandler && !connection.closeAfterWrite {
-            guard connection.pendingOutputCount < Self.outputHighWater else { return true }
+            guard connection.pendingOutputCount < Self.outputHighWater else {
+                connection.mayHoldRequests = true
+                return true
+            }
             let next: HTTPRequestParser.Next
             do {
                 next = try connection.parser.next()
@@ -237,6 +253,7 @@ final class EventLoop: @unchecked Sendable {
                 return false
             }
             guard case .request(let request) = next else {
+                connection.mayHoldRequests = false
                 if case .needMore(true) = next, !connection.continueSent {
                     connection.output.append(contentsOf: Self.continueLine)
                     connection.continueSent = true
@@ -245,6 +262,7 @@ final class EventLoop: @unchecked Sendable {
             }
             connection.continueSent = false
             connection.mustServeOne = false
+            connection.mayHoldRequests = true
             connection.requestStarted = connection.parser.isIdle ? nil : Self.now()
             if let response = core.inlineHandler(request) {
                 let keepAlive = request.keepsAlive && !core.isShuttingDown
@@ -325,16 +343,19 @@ final class EventLoop: @unchecked Sendable {
     /// How long a refused connection's remaining input is read and discarded.
     private static let lingerSeconds = 2.0
 
+    /// Whether the connection reads: not while a request is with the pool, the connection is closing, its
+    /// output is past the high-water mark, or its parser may still hold a complete request not yet answered.
+    private func takesInput(_ connection: Connection) -> Bool {
+        !connection.awaitingHandler && !connection.closeAfterWrite && !connection.mayHoldRequests
+            && connection.pendingOutputCount < Self.outputHighWater
+    }
+
     /// Reads only when the connection can take another request; waits for writability only with output pending.
     private func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
         if connection.lingerDeadline != nil { wanted = Self.readable }
         if connection.hasPendingOutput { wanted |= Self.writable }
-        if !connection.awaitingHandler && !connection.closeAfterWrite
-            && connection.pendingOutputCount < Self.outputHighWater
-        {
-            wanted |= Self.readable
-        }
+        if takesInput(connection) { wanted |= Self.readable }
         guard wanted != connection.interest else { return }
         var event = epoll_event()
         event.events = wanted
@@ -384,7 +405,12 @@ final class EventLoop: @unchecked Sendable {
                 }
                 continue
             }
-            let started = connection.requestStarted ?? connection.lastActivity
+            // Bytes reset only the idle clock: a request that never completes — however busy its sender — is
+            // cut off `requestTimeout` after its first byte.
+            guard let started = connection.requestStarted else {
+                connection.requestStarted = now
+                continue
+            }
             if now - started >= configuration.requestTimeout {
                 let message = "the request did not arrive within \(Int(configuration.requestTimeout)) seconds"
                 connection.lingers = true

@@ -107,6 +107,9 @@ public final class HTTPServer: Sendable {
 
     public var activeConnections: Int { core.active.load(ordering: .acquiring) }
 
+    /// The most bytes one connection's request parser has held so far (bounded by the limits and one read).
+    var peakParserBytes: Int { core.peakParserBytes.load(ordering: .relaxed) }
+
     /// Threads the handler pool has started (at most `handlerThreads`).
     public var handlerThreadCount: Int { core.pool.threadCount }
 
