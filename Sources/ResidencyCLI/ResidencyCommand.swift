@@ -17,7 +17,7 @@ public enum ResidencyCommand {
             PlaceCommand.spec,
             RegionsCommand.spec,
             PoliciesCommand.spec,
-            GeoCommand.spec, VersionCommand.spec,
+            GeoCommand.spec, WitnessCommand.spec, VersionCommand.spec,
         ])
 
     /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.

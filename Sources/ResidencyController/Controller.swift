@@ -31,13 +31,16 @@ public final class Controller: Sendable {
     public var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
     /// Failures of work no caller waits for: counted, shown by `/readyz`, written to standard error.
     public let failures: FailureLog
+    /// Signs and publishes checkpoints, with a witness quorum's cosignatures under `witnesses.json`.
+    public let publisher: LedgerPublisher
 
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
     public init(
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
-        checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = []
+        checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = [],
+        witnesses: WitnessPolicy = .none
     ) throws {
         self.dataDirectory = dataDirectory
         self.dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
@@ -51,6 +54,7 @@ public final class Controller: Sendable {
         self.failures = FailureLog()
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
+        publisher = try LedgerPublisher(policy: witnesses, ledger: ledger)
         occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })
         let version = policies.version.hex
         let catalogVersion = policies.catalog.version.hex
@@ -79,7 +83,20 @@ public final class Controller: Sendable {
                 ?? dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
         return try Controller(
             policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
-            dataDirectory: dataDirectory, commandMovers: movers)
+            dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory))
+    }
+
+    /// The name of the witness policy file in a data directory.
+    public static let witnessPolicyFileName = "witnesses.json"
+
+    /// `RESIDENCY_WITNESSES` or `witnesses.json` in the data directory; no file means no witnesses. A file that
+    /// is there but wrong is an error, never a silent "no witnesses".
+    public static func loadWitnessPolicy(in dataDirectory: URL) throws -> WitnessPolicy {
+        let url =
+            ProcessInfo.processInfo.environment["RESIDENCY_WITNESSES"].map { URL(fileURLWithPath: $0) }
+            ?? dataDirectory.appendingPathComponent(witnessPolicyFileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return .none }
+        return try WitnessPolicy.load(file: url)
     }
 
     /// Reports a failure no caller is waiting for (see `FailureLog`).

@@ -9,12 +9,20 @@ public struct LedgerVerification: Sendable {
         public let index: Int
         public let message: String
         public var description: String { "entry \(index): \(message)" }
+
+        public init(index: Int, message: String) {
+            self.index = index
+            self.message = message
+        }
     }
 
     public let entries: Int
     public let root: SHA256Digest
     public let checkpointsVerified: Int
-    public let problems: [Problem]
+    /// Published checkpoints (a witness quorum's cosignatures) that verified, and the largest one's size.
+    public var publishedVerified = 0
+    public var latestPublishedSize = 0
+    public var problems: [Problem]
 
     public var isValid: Bool { problems.isEmpty }
     public var firstBadIndex: Int? { problems.map(\.index).min() }
@@ -25,12 +33,17 @@ extension Ledger {
     /// every index is present once and in order, each entry names its own index, each stored leaf hash
     /// matches its entry, every stored checkpoint's root matches the recomputed root at its size and carries
     /// a valid signature, and (given `earlier`, a checkpoint note saved before) that today's log extends it.
-    public func verify(earlier: String? = nil) throws -> LedgerVerification {
+    ///
+    /// With `trust` (what an auditor pinned: the log's key, the witnesses and their quorum) every signature is
+    /// checked against the pinned log key, never against the key in the data directory, and every published
+    /// checkpoint must carry the quorum's cosignatures (`verifyPublished`).
+    public func verify(earlier: String? = nil, trust: TrustPolicy? = nil) throws -> LedgerVerification {
         var problems: [LedgerVerification.Problem] = []
         var earlierCheckpoint: Checkpoint?
+        let logVerifier = trust?.log ?? signer.verifier
         if let earlier {
             do {
-                earlierCheckpoint = try Checkpoint.verified(note: earlier, verifier: signer.verifier)
+                earlierCheckpoint = try Checkpoint.verified(note: earlier, verifier: logVerifier)
             } catch {
                 problems.append(.init(index: 0, message: "the given checkpoint does not verify: \(error)"))
             }
@@ -38,8 +51,9 @@ extension Ledger {
         return try pool.read { database in
             let repository = LedgerRepository(database)
             let checkpoints = try repository.checkpoints()
+            let published = try repository.published()
             // The sizes whose roots are needed, in order, consumed as the stream passes them.
-            var rootsWanted = Set(checkpoints.map(\.size))
+            var rootsWanted = Set(checkpoints.map(\.size)).union(published.map(\.size))
             if let earlierCheckpoint { rootsWanted.insert(earlierCheckpoint.size) }
             var pending = rootsWanted.sorted()[...]
             var rootsAt: [Int: SHA256Digest] = [:]
@@ -92,7 +106,7 @@ extension Ledger {
                     continue
                 }
                 do {
-                    let signed = try Checkpoint.verified(note: checkpoint.note, verifier: signer.verifier)
+                    let signed = try Checkpoint.verified(note: checkpoint.note, verifier: logVerifier)
                     guard signed.size == checkpoint.size, signed.root == recomputed else {
                         problems.append(
                             .init(
@@ -129,9 +143,15 @@ extension Ledger {
                         ))
                 }
             }
+            let publication = Self.verifyPublished(
+                published, rootsAt: rootsAt, size: position, log: logVerifier, witnesses: trust?.witnesses)
+            problems += publication.problems
             problems.sort { $0.index < $1.index }
-            return LedgerVerification(
+            var result = LedgerVerification(
                 entries: position, root: range.root, checkpointsVerified: verified, problems: problems)
+            result.publishedVerified = publication.verified
+            result.latestPublishedSize = published.last?.size ?? 0
+            return result
         }
     }
 

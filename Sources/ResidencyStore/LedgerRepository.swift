@@ -193,6 +193,37 @@ public struct LedgerRepository: MerkleNodeSource {
         StoredCheckpoint(size: Int(row.integer(0)), root: row.blob(1), note: row.text(2), createdAt: row.integer(3))
     }
 
+    /// A checkpoint note with the cosignatures of a witness quorum (`cosigners`: their names, comma-separated).
+    public struct PublishedCheckpoint: Sendable {
+        public let size: Int
+        public let note: String
+        public let cosigners: [String]
+        public let createdAt: Int64
+    }
+
+    public func insertPublished(size: Int, note: String, cosigners: [String], at time: Int64) throws {
+        try database.statement(
+            "INSERT OR IGNORE INTO ledger_published (size, note, cosigners, created_at) VALUES (?, ?, ?, ?)"
+        ).run([.integer(Int64(size)), .text(note), .text(cosigners.joined(separator: ",")), .integer(time)])
+    }
+
+    public func latestPublished() throws -> PublishedCheckpoint? {
+        try database.statement(
+            "SELECT size, note, cosigners, created_at FROM ledger_published ORDER BY size DESC LIMIT 1"
+        ).first([], Self.readPublished)
+    }
+
+    public func published() throws -> [PublishedCheckpoint] {
+        try database.statement("SELECT size, note, cosigners, created_at FROM ledger_published ORDER BY size").rows(
+            [], Self.readPublished)
+    }
+
+    static func readPublished(_ row: Row) -> PublishedCheckpoint {
+        PublishedCheckpoint(
+            size: Int(row.integer(0)), note: row.text(1),
+            cosigners: row.text(2).split(separator: ",").map(String.init), createdAt: row.integer(3))
+    }
+
     /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
     public func latestEntry(kind: String) throws -> [UInt8]? {
         try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([

@@ -216,6 +216,22 @@ public enum Schema {
                     ORDER BY idx LIMIT 1))
                 WHERE json_extract(record, '$.filed_by') IS NULL;
                 """),
+        SchemaMigration(
+            version: 9, name: "ledger: published checkpoints, cosigned by a quorum of witnesses",
+            sql: """
+                -- A signed checkpoint is published once a quorum of witnesses cosigned it: the note with the log's
+                -- signature and every witness cosignature received. Append-only like the ledger itself.
+                CREATE TABLE ledger_published (
+                    size INTEGER PRIMARY KEY,
+                    note TEXT NOT NULL,
+                    cosigners TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE TRIGGER ledger_published_no_update BEFORE UPDATE ON ledger_published
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: published checkpoints cannot be changed'); END;
+                CREATE TRIGGER ledger_published_no_delete BEFORE DELETE ON ledger_published
+                    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: published checkpoints cannot be deleted'); END;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

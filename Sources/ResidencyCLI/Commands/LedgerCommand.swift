@@ -6,7 +6,7 @@ import ResidencyStore
 enum LedgerCommand {
     static let spec = CommandSpec(
         name: "ledger", abstract: "Inspect, prove and verify the tamper-evident ledger.",
-        subcommands: [checkpoint, entries, prove, publicKey, verify])
+        subcommands: [checkpoint, entries, prove, publicKey, verify, trust, exportEntry, verifyEntry])
 
     static func open(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
         let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
@@ -15,10 +15,23 @@ enum LedgerCommand {
     }
 
     static let checkpoint = CommandSpec(
-        name: "checkpoint", abstract: "Sign a checkpoint of the log now (if it grew) and print the latest one.",
+        name: "checkpoint",
+        abstract: "Sign a checkpoint of the log now (if it grew), publish it, and print the latest published one.",
+        discussion: """
+            With witnesses.json in the data directory, a checkpoint is published once a quorum of its witnesses
+            cosigned it; the note printed carries the log's signature and their cosignatures. Exits 1 when the
+            newest checkpoint could not reach its quorum (the last published one is printed all the same).
+            """,
         options: [ServeCommand.dataOption]
     ) { arguments, context in
-        context.standardOutput(try open(arguments, context).currentCheckpoint().note)
+        let publisher = try openPublisher(arguments, context)
+        var failure: Error?
+        do { try publisher.publish() } catch { failure = error }
+        if let latest = try publisher.latestPublished() { context.standardOutput(latest.note) }
+        if let failure {
+            context.printError("Error: \(failure)")
+            return ExitCode.failure
+        }
         return ExitCode.success
     }
 
@@ -55,12 +68,16 @@ enum LedgerCommand {
         guard let index = Int(arguments.positionals[0]), index >= 0 else {
             throw UsageError("<index>: \"\(arguments.positionals[0])\" is not a non-negative integer")
         }
-        let proof = try open(arguments, context).inclusionProof(index: index, size: try integer(arguments, "size"))
+        let proof = try openForReading(arguments, context).inclusionProof(
+            index: index, size: try integer(arguments, "size"))
+        // Base64, as checkpoints carry hashes, so a root compares with a checkpoint's by eye.
+        func base64(_ digest: SHA256Digest) -> JSONValue { .string(Data(digest.bytes).base64EncodedString()) }
         context.print(
             JSONValue.object([
                 ("index", .integer(proof.index)), ("size", .integer(proof.size)),
-                ("leaf_hash", .string(proof.leafHash.hex)),
-                ("root", .string(proof.root.hex)), ("proof", .array(proof.path.map { .string($0.hex) })),
+                ("leaf_hash", base64(proof.leafHash)), ("root", base64(proof.root)),
+                ("proof", .array(proof.path.map(base64))), ("leaf_hash_hex", .string(proof.leafHash.hex)),
+                ("root_hex", .string(proof.root.hex)),
             ]).encoded(pretty: true))
         return ExitCode.success
     }
@@ -70,7 +87,7 @@ enum LedgerCommand {
         abstract: "Print the verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>.",
         options: [ServeCommand.dataOption]
     ) { arguments, context in
-        context.print(try open(arguments, context).signer.verifier.encoded)
+        context.print(try existingKey(arguments, context).verifier.encoded)
         return ExitCode.success
     }
 
@@ -81,7 +98,14 @@ enum LedgerCommand {
             its leaf hash, and that every stored checkpoint's root and signature hold. With --checkpoint, also that
             today's log extends a checkpoint saved earlier. Exits 1 naming the first bad index.
             """,
-        options: [.option("checkpoint", "file", "A checkpoint note saved earlier."), ServeCommand.dataOption]
+        options: [
+            .option("checkpoint", "file", "A checkpoint note saved earlier."),
+            .option(
+                "trust", "file",
+                "Pinned keys (ledger trust prints them): signatures are checked against these, never the data directory's."
+            ),
+            .flag("offline", "With --trust, do not ask the witnesses what they have seen."), ServeCommand.dataOption,
+        ]
     ) { arguments, context in
         var earlier: String?
         if let path = arguments.value("checkpoint") {
@@ -90,8 +114,13 @@ enum LedgerCommand {
             }
             earlier = text
         }
+        let trust = try arguments.value("trust").map { try TrustPolicy.load(file: URL(fileURLWithPath: $0)) }
         let started = Date()
-        let result = try open(arguments, context).verify(earlier: earlier)
+        let ledger = trust == nil ? try openForReading(arguments, context) : try openPinned(arguments, context)
+        var result = try ledger.verify(earlier: earlier, trust: trust)
+        if let trust, !arguments.flag("offline") {
+            result = witnessesAgree(result, trust: trust, ledger: ledger, context: context)
+        }
         let seconds = Date().timeIntervalSince(started)
         guard result.isValid else {
             for problem in result.problems { context.printError(problem.description) }
@@ -99,7 +128,7 @@ enum LedgerCommand {
             return ExitCode.failure
         }
         context.print(
-            "verified \(result.entries) entries and \(result.checkpointsVerified) checkpoints in \(String(format: "%.2f", seconds)) s; root \(Data(result.root.bytes).base64EncodedString())"
+            "verified \(result.entries) entries, \(result.checkpointsVerified) checkpoints and \(result.publishedVerified) published checkpoints in \(String(format: "%.2f", seconds)) s; root \(Data(result.root.bytes).base64EncodedString())\(trust.map { " (keys pinned by the trust file; quorum \($0.witnesses.quorum))" } ?? "")"
         )
         return ExitCode.success
     }

@@ -77,22 +77,20 @@ public struct NoteVerifier: Sendable, Hashable {
     }
 
     /// The note's text when a signature line by this key verifies; nil otherwise.
+    /// Trailing newlines a shell or an editor added do not matter (`SignedNote`).
     public func verifiedText(of note: String) -> String? {
-        guard let separator = note.range(of: "\n\n", options: .backwards) else { return nil }
-        let text = String(note[..<separator.lowerBound]) + "\n"
-        let signatures = note[separator.upperBound...].split(separator: "\n")
-        for line in signatures {
-            let parts = line.split(separator: " ")
-            guard parts.count == 3, parts[0] == "—", parts[1] == name, let data = Data(base64Encoded: String(parts[2])),
-                data.count == 68
+        guard let parsed = try? SignedNote(parsing: note) else { return nil }
+        return verifies(parsed) ? parsed.text : nil
+    }
+
+    /// Whether one of the note's signature lines is this key's valid signature of its text.
+    public func verifies(_ note: SignedNote) -> Bool {
+        for line in note.signatures {
+            guard let (lineName, bytes) = SignedNote.split(line), lineName == name, bytes.count == 68,
+                Array(bytes.prefix(4)) == keyID
             else { continue }
-            let bytes = Array(data)
-            if Array(bytes.prefix(4)) == keyID,
-                publicKey.isValidSignature(Array(bytes.dropFirst(4)), for: Array(text.utf8))
-            {
-                return text
-            }
+            if publicKey.isValidSignature(Array(bytes.dropFirst(4)), for: Array(note.text.utf8)) { return true }
         }
-        return nil
+        return false
     }
 }
