@@ -71,6 +71,9 @@ public enum ResidencyCommand {
         do {
             let parsed = try ParsedArguments.parse(
                 Array(remaining), options: node.options, positionals: node.positionals)
+            // Whatever the command wrote is under a signed (and, with witnesses, published) checkpoint before
+            // the process exits — also when the command failed after writing.
+            defer { context.opened.publish(context) }
             return try run(parsed, context)
         } catch let error as UsageError {
             context.printError("Error: \(error.message)")

@@ -19,10 +19,12 @@ enum AccessCommand {
 
     static func controller(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Controller {
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
-        return try Controller.open(
+        let controller = try Controller.open(
             dataDirectory: context.locator.dataDirectory(explicit: arguments.value("data")), regions: regions,
             policies: try context.locator.policies(explicit: arguments.value("policies")),
             geoIP: context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions))
+        context.opened.add(controller)
+        return controller
     }
 
     static func actor(_ arguments: ParsedArguments) -> Caller {

@@ -23,7 +23,8 @@ enum ServeCommand {
             .option("idle-timeout", "seconds", "How long a keep-alive connection may sit idle (default: 30)."),
             .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
             .option(
-                "checkpoint-interval", "seconds", "Sign a ledger checkpoint this often when the log grew (default: 60)."
+                "checkpoint-interval", "seconds",
+                "Sign and publish a checkpoint this often when the log grew, so no entry waits longer unsigned (default: 1; 0.25-300)."
             ),
             .option(
                 "lifecycle-interval", "seconds",
@@ -98,10 +99,10 @@ enum ServeCommand {
         context.printError(
             "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
         )
-        var interval = 60.0
+        var interval = 1.0
         if let text = arguments.value("checkpoint-interval") {
-            guard let value = Double(text), value >= 1, value <= 86_400 else {
-                throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            guard let value = Double(text), value >= 0.25, value <= 300 else {
+                throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 0.25-300")
             }
             interval = value
         }
@@ -128,6 +129,7 @@ enum ServeCommand {
             // The retention schedule runs at start-up and then every --lifecycle-interval seconds.
             var sinceLifecycle = retentionInterval
             var sinceRefusalSummary = 0.0
+            var publicationFailing = false
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: 0.25)
                 elapsed += 0.25
@@ -154,8 +156,18 @@ enum ServeCommand {
                 }
                 if elapsed >= checkpointInterval {
                     elapsed = 0
-                    _ = try? controller.expireAccess()
-                    _ = try? controller.ledger.signCheckpoint(force: true)
+                    do { try controller.expireAccess() } catch {
+                        controller.report(failure: "expiring access grants", error)
+                    }
+                    // A failed publication is reported once, when it starts failing; /readyz and /metrics show
+                    // how far behind publication is for as long as it lasts.
+                    do {
+                        try controller.publisher.publish()
+                        publicationFailing = false
+                    } catch {
+                        if !publicationFailing { controller.report(failure: "publishing the ledger checkpoint", error) }
+                        publicationFailing = true
+                    }
                 }
             }
         }
@@ -165,8 +177,10 @@ enum ServeCommand {
         do { try controller.closeRefusalPeriod() } catch {
             controller.report(failure: "writing the refused-calls summary at shutdown", error)
         }
-        _ = try? controller.ledger.signCheckpoint(force: true)
-        log.flush()
+        do { try controller.publisher.publish() } catch {
+            controller.report(failure: "publishing the ledger checkpoint at shutdown", error)
+        }
+        _ = log.flush()
         context.printError("residency: stopped")
         _ = sources
         _ = lock

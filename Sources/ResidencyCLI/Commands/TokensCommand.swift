@@ -7,8 +7,15 @@ enum TokensCommand {
     static let spec = CommandSpec(
         name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
 
+    /// The data directory's pool; its ledger is signed (and published) before the command returns, since
+    /// creating and revoking tokens are ledger entries.
     static func pool(_ arguments: ParsedArguments, _ context: CommandContext) throws -> DatabasePool {
-        try DatabasePool(directory: DataDirectory(context.locator.dataDirectory(explicit: arguments.value("data"))))
+        let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
+        let pool = try DatabasePool(directory: DataDirectory(directory))
+        let ledger = Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
+        context.opened.add(
+            try LedgerPublisher.open(ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory)))
+        return pool
     }
 
     static let create = CommandSpec(

@@ -11,6 +11,9 @@ public struct CommandContext: Sendable {
     public let locator: ResourceLocator
     /// Standard output is a terminal: progress is drawn as a bar rather than written as JSON lines.
     public let isTerminal: Bool
+    /// Controllers the command opened: before the command returns, each signs (and publishes) a checkpoint of
+    /// what it wrote, so no entry a command line wrote is left without a signed checkpoint.
+    let opened = OpenedControllers()
 
     public init(
         standardOutput: @escaping @Sendable (String) -> Void, standardError: @escaping @Sendable (String) -> Void,

@@ -13,6 +13,11 @@ public struct WitnessPolicy: Sendable, Hashable {
         public let key: CosignerKey
         public let url: String?
         public var name: String { key.name }
+
+        public init(key: CosignerKey, url: String?) {
+            self.key = key
+            self.url = url
+        }
     }
 
     public let witnesses: [Witness]

@@ -20,7 +20,7 @@ public final class APIApplication: Sendable {
         self.openAPIDocument = Self.loadOpenAPI()
         self.router = Router(
             routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
-                + LedgerRoutes.all(ledger: controller.ledger) + AccessRoutes.all(controller: controller)
+                + LedgerRoutes.all(ledger: controller.ledger, publisher: controller.publisher) + AccessRoutes.all(controller: controller)
                 + ResidencyRoutes.all(controller: controller) + MigrationRoutes.all(controller: controller)
                 + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller)
                 + ReportRoutes.all(controller: controller))

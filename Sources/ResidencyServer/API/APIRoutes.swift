@@ -13,10 +13,28 @@ enum APIRoutes {
                     // Ready, and what went wrong that no caller was told: failures of background work and refused
                     // calls that could not be put on the ledger.
                     let failures = controller.failures
+                    let publication = controller.publisher.status
                     return .json(
                         .object([
                             ("status", .string("ready")), ("failures", .integer(failures.count)),
                             ("unrecorded_refusals", .integer(controller.unrecordedRefusalCount)),
+                            (
+                                "ledger",
+                                .object([
+                                    ("signed_size", .integer(publication.signedSize)),
+                                    ("published_size", .integer(publication.publishedSize)),
+                                    ("witness_quorum", .integer(controller.publisher.policy.quorum)),
+                                    (
+                                        "publication",
+                                        .string(publication.waitingSince == nil ? "current" : "waiting for the witness quorum")
+                                    ),
+                                    (
+                                        "waiting_since",
+                                        publication.waitingSince.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null
+                                    ),
+                                    ("witness_problems", .array(publication.lastProblems.map { .string($0) })),
+                                ])
+                            ),
                             (
                                 "latest_failure",
                                 failures.latest.last.map { failure in
@@ -39,6 +57,15 @@ enum APIRoutes {
                         # HELP residency_background_failures_total Failures of work no caller waited for (see /readyz).
                         # TYPE residency_background_failures_total counter
                         residency_background_failures_total \(controller.failures.count)
+                        # HELP residency_ledger_signed_size Entries under the latest signed checkpoint.
+                        # TYPE residency_ledger_signed_size gauge
+                        residency_ledger_signed_size \(controller.publisher.status.signedSize)
+                        # HELP residency_ledger_published_size Entries under the latest published (witness-cosigned) checkpoint.
+                        # TYPE residency_ledger_published_size gauge
+                        residency_ledger_published_size \(controller.publisher.status.publishedSize)
+                        # HELP residency_ledger_publication_failures_total Publications that fell short of the witness quorum.
+                        # TYPE residency_ledger_publication_failures_total counter
+                        residency_ledger_publication_failures_total \(controller.publisher.status.failures)
                         # HELP residency_refusals_unrecorded_total Refused calls that could not be written to the ledger.
                         # TYPE residency_refusals_unrecorded_total counter
                         residency_refusals_unrecorded_total \(controller.unrecordedRefusalCount)

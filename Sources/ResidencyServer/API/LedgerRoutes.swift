@@ -4,17 +4,29 @@ import ResidencyCore
 
 /// The ledger's read API, for compliance officers and auditors (compliance and admin roles).
 enum LedgerRoutes {
-    static func all(ledger: Ledger) -> [Route] {
+    static func all(ledger: Ledger, publisher: LedgerPublisher) -> [Route] {
         [
+            // The latest published checkpoint: without witnesses, the log signed now; with them, the latest one a
+            // quorum cosigned (the server publishes every --checkpoint-interval), with their cosignatures.
             Route("GET", "/v1/ledger/checkpoint", roles: [.compliance], tenantScoped: true) { context in
                 try APIRoutes.rejectQuery(context.request)
-                let checkpoint = try ledger.currentCheckpoint()
+                if publisher.policy.quorum == 0 { try publisher.publish() }
+                guard let published = try publisher.latestPublished() else {
+                    throw APIError(
+                        status: 503, code: "not_published",
+                        message:
+                            "no checkpoint has reached the witness quorum (\(publisher.policy.quorum)) yet; entries are recorded and wait for publication")
+                }
+                let note = try SignedNote(parsing: published.note)
+                let checkpoint = try Checkpoint(body: note.text)
                 return .json(
                     .object([
-                        ("origin", .string(ledger.origin)), ("size", .integer(checkpoint.size)),
-                        ("root", .string(Data(checkpoint.root).base64EncodedString())),
-                        ("note", .string(checkpoint.note)),
+                        ("origin", .string(ledger.origin)), ("size", .integer(published.size)),
+                        ("root", .string(Data(checkpoint.root.bytes).base64EncodedString())),
+                        ("note", .string(published.note)),
                         ("verifier_key", .string(ledger.signer.verifier.encoded)),
+                        ("cosigners", .array(publisher.policy.cosigners(of: note).map { .string($0) })),
+                        ("quorum", .integer(publisher.policy.quorum)),
                     ]))
             },
             Route("GET", "/v1/ledger/entries", roles: [.compliance]) { context in
