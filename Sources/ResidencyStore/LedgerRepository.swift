@@ -224,6 +224,20 @@ public struct LedgerRepository: MerkleNodeSource {
             cosigners: row.text(2).split(separator: ",").map(String.init), createdAt: row.integer(3))
     }
 
+    /// The indices of entries about `tenant` in `(after, below)`, at most `limit`, in order. A scan of the entries
+    /// in that range (the tenant is read from each entry's JSON by SQLite): fine per tenant and page, not an index.
+    public func indices(tenant: String, after: Int, below: Int, limit: Int) throws -> [Int] {
+        try database.statement(
+            """
+            SELECT idx FROM ledger_entries
+            WHERE idx > ? AND idx < ? AND json_extract(CAST(entry AS TEXT), '$.tenant') = ?
+            ORDER BY idx LIMIT ?
+            """
+        ).rows([.integer(Int64(after)), .integer(Int64(below)), .text(tenant), .integer(Int64(limit))]) {
+            Int($0.integer(0))
+        }
+    }
+
     /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
     public func latestEntry(kind: String) throws -> [UInt8]? {
         try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([

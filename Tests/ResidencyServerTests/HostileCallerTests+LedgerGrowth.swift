@@ -104,3 +104,30 @@ extension HostileCallerTests {
     }
 }
 
+
+extension HostileCallerTests {
+    /// A tenant's administrator reads every ledger entry about its tenant with proofs that verify against the
+    /// published checkpoint, and nothing about another tenant.
+    @Test func aTenantAdministratorReadsItsTransparencyExport() throws {
+        _ = try controller.publisher.publish()
+        let answer = Self.send(application, "GET", "/v1/tenants/\(tenant)/transparency", token: scopedCompliance)
+        #expect(answer.status == 200)
+        let json = try #require(answer.json)
+        let bundle = try ProofBundle(parsing: json.encodedBytes())
+        #expect(!bundle.items.isEmpty)
+        for item in bundle.items {
+            let entry = try JSONParser.parse(item.entry)
+            #expect(entry["tenant"] == .string(tenant))
+        }
+        let verified = try bundle.verify(trust: controller.trustPolicy)
+        #expect(verified.checkpoint.size == (try controller.publisher.latestPublished()?.size))
+        // Another tenant's export is not found for this token, and recorded as a refused call.
+        #expect(send("GET", "/v1/tenants/\(other)/transparency", token: scopedCompliance).status == 404)
+        // Paging and bad queries.
+        let first = send("GET", "/v1/tenants/\(tenant)/transparency?limit=1", token: tokens[.compliance])
+        #expect(first.status == 200)
+        if bundle.items.count > 1 { #expect(first.json?["next_after"] != .null) }
+        #expect(send("GET", "/v1/tenants/\(tenant)/transparency?limit=0", token: tokens[.compliance]).status == 400)
+        #expect(send("GET", "/v1/tenants/\(tenant)/transparency?after=-3", token: tokens[.compliance]).status == 400)
+    }
+}

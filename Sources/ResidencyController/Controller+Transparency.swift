@@ -1,0 +1,37 @@
+import ResidencyCore
+import ResidencyStore
+
+extension Controller {
+    /// A page of a tenant's transparency export: every ledger entry about the tenant (its signup, accesses
+    /// with their grants and decisions, migrations, lifecycle actions) up to the latest published checkpoint,
+    /// each with its inclusion proof — a bundle anyone checks offline with the trusted keys
+    /// (`Scripts/verify_bundle.py`). Other tenants' entries appear only as the hashes inside the proofs.
+    /// The keys to check exports against: the log's and the witnesses'. A verifier should pin these once,
+    /// from a source it trusts, rather than take them from each export.
+    public var trustPolicy: TrustPolicy { TrustPolicy(log: ledger.signer.verifier, witnesses: publisher.policy) }
+
+    public struct TransparencyPage: Sendable {
+        public let bundle: ProofBundle
+        /// The index to pass as `after` for the next page; nil on the last.
+        public let next: Int?
+    }
+
+    public func transparency(tenant id: String, after: Int = -1, limit: Int = 500) throws -> TransparencyPage {
+        guard try pool.read({ try TenantRepository($0).tenant(id: id) }) != nil else {
+            throw ControllerError.notFound(kind: "tenant", id: id)
+        }
+        guard let published = try publisher.latestPublished() else {
+            throw ControllerError.conflict(
+                code: "not_published",
+                message:
+                    "no checkpoint has been published yet (witness quorum \(publisher.policy.quorum)); entries wait for publication, try again shortly"
+            )
+        }
+        let indices = try pool.read {
+            try LedgerRepository($0).indices(tenant: id, after: after, below: published.size, limit: limit + 1)
+        }
+        let page = Array(indices.prefix(limit))
+        let bundle = try ledger.proofBundle(indices: page, checkpoint: published)
+        return TransparencyPage(bundle: bundle, next: indices.count > limit ? page.last : nil)
+    }
+}
