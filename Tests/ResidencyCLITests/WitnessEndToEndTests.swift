@@ -16,11 +16,13 @@ import Testing
         let port: Int
         let errors = Pipe()
 
-        init(data: URL, log: String, name: String, environment: [String: String] = [:]) throws {
+        init(
+            data: URL, log: String, name: String, environment: [String: String] = [:], listen: String = "127.0.0.1:0"
+        ) throws {
             self.data = data
             process.executableURL = ServerProcess.binary
             process.arguments = [
-                "witness", "serve", "--listen", "127.0.0.1:0", "--data", data.path, "--name", name, "--log", log,
+                "witness", "serve", "--listen", listen, "--data", data.path, "--name", name, "--log", log,
             ]
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
@@ -212,5 +214,92 @@ import Testing
         } else {
             #expect(second.output.hasPrefix("409 \(size)"), "\(second.output)")  // the new state
         }
+    }
+}
+
+extension WitnessEndToEndTests {
+    /// The real server with two witnesses, quorum 2: every signup is under a cosigned checkpoint moments after
+    /// it is acknowledged (no unsigned tail); with a witness gone, entries are still written and /readyz and
+    /// /metrics say publication waits; when it is back, publication catches up by itself.
+    @Test func theServerPublishesEveryEntryAndSaysWhenItCannot() throws {
+        let data = Self.scratch("wserve")
+        try FileManager.default.createDirectory(
+            at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: data) }
+        // The ledger key first, so the witnesses can be told which log they follow.
+        #expect(try Self.residency(["tokens", "create", "--role", "admin", "--name", "boot", "--data", data.path]).status == 0)
+        let log = try Self.residency(["ledger", "public-key", "--data", data.path]).output.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        var witnesses = [
+            try WitnessProcess(data: Self.scratch("sw0"), log: log, name: "w0.test"),
+            try WitnessProcess(data: Self.scratch("sw1"), log: log, name: "w1.test"),
+        ]
+        defer {
+            for witness in witnesses {
+                witness.stop()
+                try? FileManager.default.removeItem(at: witness.data)
+            }
+        }
+        var members: [String] = []
+        for witness in witnesses {
+            let key = try Self.residency(["witness", "public-key", "--data", witness.data.path]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            members.append(#"{"key": "\#(key)", "url": "\#(witness.url)"}"#)
+        }
+        try #"{"quorum": 2, "witnesses": [\#(members.joined(separator: ", "))]}"#.write(
+            to: data.appendingPathComponent("witnesses.json"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess(data: data)
+        defer { _ = server.stop() }
+        let token = try server.token(role: "admin", name: "ops")
+        let program = #"""
+            import http.client, json, os, sys, time
+            port = int(os.environ["PORT"]); token = os.environ["TOKEN"]
+            def call(method, path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                headers = {"Authorization": "Bearer " + token}
+                if body is not None: headers["Content-Type"] = "application/json"; body = json.dumps(body)
+                c.request(method, path, body=body, headers=headers); r = c.getresponse(); data = r.read(); c.close()
+                return r.status, (json.loads(data) if data else None)
+            waits = []
+            mode = sys.argv[1]
+            for i in range(5 if mode == "up" else 1):
+                s, t = call("POST", "/v1/tenants", {"name": f"T{i}", "plan": "paid", "country": "FR"})
+                assert s == 201, (s, t)
+                start = time.time()
+                # The ledger's size now, from the server's own count, then wait for a published checkpoint covering it.
+                s, ready = call("GET", "/readyz")
+                target = ready["ledger"]["signed_size"]
+                while True:
+                    s, cp = call("GET", "/v1/ledger/checkpoint")
+                    if s == 200 and cp["size"] >= target and len(cp["cosigners"]) >= 2: break
+                    if time.time() - start > (30 if mode == "up" else 3): break
+                    time.sleep(0.01)
+                waits.append(time.time() - start)
+            s, ready = call("GET", "/readyz")
+            s2, cp = call("GET", "/v1/ledger/checkpoint")
+            print(json.dumps({"waits": waits, "ready": ready, "checkpoint": cp}))
+            """#
+        let runUp = try server.python(program.replacingOccurrences(of: "mode = sys.argv[1]", with: "mode = 'up'"), token: token)
+        let resultUp = try #require(try JSONSerialization.jsonObject(with: Data(runUp.utf8)) as? [String: Any])
+        let checkpointUp = try #require(resultUp["checkpoint"] as? [String: Any])
+        let readyUp = try #require((resultUp["ready"] as? [String: Any])?["ledger"] as? [String: Any])
+        #expect(readyUp["publication"] as? String == "current", "\(readyUp)")
+        #expect((checkpointUp["cosigners"] as? [String])?.count == 2)
+        #expect((checkpointUp["size"] as? Int) == (readyUp["signed_size"] as? Int))
+        // A witness gone: the signup still succeeds; publication waits and says so.
+        witnesses[1].stop()
+        let runDown = try server.python(program.replacingOccurrences(of: "mode = sys.argv[1]", with: "mode = 'down'"), token: token)
+        let resultDown = try #require(try JSONSerialization.jsonObject(with: Data(runDown.utf8)) as? [String: Any])
+        let readyDown = try #require((resultDown["ready"] as? [String: Any])?["ledger"] as? [String: Any])
+        #expect(readyDown["publication"] as? String == "waiting for the witness quorum", "\(readyDown)")
+        #expect((readyDown["published_size"] as? Int ?? 0) < (readyDown["signed_size"] as? Int ?? 0))
+        // Back on the same port and state: publication catches up.
+        let port = witnesses[1].port
+        let restarted = try WitnessProcess(data: witnesses[1].data, log: log, name: "w1.test", listen: "127.0.0.1:\(port)")
+        witnesses[1] = restarted
+        let runBack = try server.python(program.replacingOccurrences(of: "mode = sys.argv[1]", with: "mode = 'up'"), token: token)
+        let resultBack = try #require(try JSONSerialization.jsonObject(with: Data(runBack.utf8)) as? [String: Any])
+        let readyBack = try #require((resultBack["ready"] as? [String: Any])?["ledger"] as? [String: Any])
+        #expect(readyBack["publication"] as? String == "current", "\(readyBack)")
     }
 }

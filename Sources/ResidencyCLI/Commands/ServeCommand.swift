@@ -24,7 +24,7 @@ enum ServeCommand {
             .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
             .option(
                 "checkpoint-interval", "seconds",
-                "Sign and publish a checkpoint this often when the log grew, so no entry waits longer unsigned (default: 1; 0.25-300)."
+                "Entries are signed and published as soon as the log grows; this is the longest a quiet log or a missing quorum waits for another attempt (default: 1; 0.25-300)."
             ),
             .option(
                 "lifecycle-interval", "seconds",
@@ -129,7 +129,6 @@ enum ServeCommand {
             // The retention schedule runs at start-up and then every --lifecycle-interval seconds.
             var sinceLifecycle = retentionInterval
             var sinceRefusalSummary = 0.0
-            var publicationFailing = false
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: 0.25)
                 elapsed += 0.25
@@ -159,21 +158,19 @@ enum ServeCommand {
                     do { try controller.expireAccess() } catch {
                         controller.report(failure: "expiring access grants", error)
                     }
-                    // A failed publication is reported once, when it starts failing; /readyz and /metrics show
-                    // how far behind publication is for as long as it lasts.
-                    do {
-                        try controller.publisher.publish()
-                        publicationFailing = false
-                    } catch {
-                        if !publicationFailing { controller.report(failure: "publishing the ledger checkpoint", error) }
-                        publicationFailing = true
-                    }
                 }
             }
         }
+        // Publication follows the log as it grows (about one witness round trip after a commit), and at least every
+        // --checkpoint-interval; a failure is reported once, and /readyz and /metrics show it while it lasts.
+        let publication = PublicationLoop(publisher: controller.publisher, maximumWait: checkpointInterval) { error in
+            controller.report(failure: "publishing the ledger checkpoint", error)
+        }
+        publication.start()
         checkpointer.start()
         server.run()
         checkpointer.cancel()
+        publication.stop()
         do { try controller.closeRefusalPeriod() } catch {
             controller.report(failure: "writing the refused-calls summary at shutdown", error)
         }

@@ -1,0 +1,70 @@
+import Foundation
+import ResidencyStore
+import Synchronization
+
+/// Publishes as soon as the log grows: a thread that looks at the log's size every `pollInterval` and, when it
+/// moved (by this process or a command line beside it), signs and publishes at once — so an entry waits for its
+/// cosigned checkpoint about one witness round trip, not a timer's period. While a publication is in flight,
+/// further entries gather and go out together in the next one. At least every `maximumWait` it publishes
+/// regardless (a quorum that was missing may be back).
+public final class PublicationLoop: Sendable {
+    let publisher: LedgerPublisher
+    let pollInterval: Double
+    let maximumWait: Double
+    let onFailure: @Sendable (any Error) -> Void
+    private let stopped = Atomic<Bool>(false)
+    private let finished = Mutex<Bool>(false)
+    private let condition = NSCondition()
+
+    public init(
+        publisher: LedgerPublisher, pollInterval: Double = 0.005, maximumWait: Double = 1.0,
+        onFailure: @escaping @Sendable (any Error) -> Void
+    ) {
+        self.publisher = publisher
+        self.pollInterval = pollInterval
+        self.maximumWait = maximumWait
+        self.onFailure = onFailure
+    }
+
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "residency-publication"
+        thread.start()
+    }
+
+    /// Stops the loop and waits for a publication in flight to end.
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+        condition.lock()
+        while !finished.withLock({ $0 }) { _ = condition.wait(until: Date().addingTimeInterval(0.1)) }
+        condition.unlock()
+    }
+
+    private func run() {
+        var lastSize = -1
+        var sinceAttempt = Double.infinity
+        var failing = false
+        while !stopped.load(ordering: .acquiring) {
+            let size = (try? publisher.ledger.size()) ?? lastSize
+            if size != lastSize || sinceAttempt >= maximumWait {
+                sinceAttempt = 0
+                do {
+                    try publisher.publish()
+                    lastSize = size
+                    failing = false
+                } catch {
+                    // Said once when it starts failing; the status shows it for as long as it lasts.
+                    if !failing { onFailure(error) }
+                    failing = true
+                    lastSize = size
+                }
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+            sinceAttempt += pollInterval
+        }
+        finished.withLock { $0 = true }
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+}
