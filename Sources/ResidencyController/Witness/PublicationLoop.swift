@@ -6,11 +6,15 @@ import Synchronization
 /// moved (by this process or a command line beside it), signs and publishes at once — so an entry waits for its
 /// cosigned checkpoint about one witness round trip, not a timer's period. While a publication is in flight,
 /// further entries gather and go out together in the next one. At least every `maximumWait` it publishes
-/// regardless (a quorum that was missing may be back).
+/// regardless (a quorum that was missing may be back). Publications are at least `minimumSpacing` apart: each
+/// costs two durable writes of its own, and under a write load, publishing every few milliseconds would take
+/// fsyncs from the writes it publishes (measured: 0.83× the signup rate without witnesses); one every 50 ms
+/// keeps an idle log's latency at one round trip and a busy log's cost bounded.
 public final class PublicationLoop: Sendable {
     let publisher: LedgerPublisher
     let pollInterval: Double
     let maximumWait: Double
+    let minimumSpacing: Double
     let onFailure: @Sendable (any Error) -> Void
     private let stopped = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
@@ -18,11 +22,12 @@ public final class PublicationLoop: Sendable {
 
     public init(
         publisher: LedgerPublisher, pollInterval: Double = 0.005, maximumWait: Double = 1.0,
-        onFailure: @escaping @Sendable (any Error) -> Void
+        minimumSpacing: Double = 0.05, onFailure: @escaping @Sendable (any Error) -> Void
     ) {
         self.publisher = publisher
         self.pollInterval = pollInterval
         self.maximumWait = maximumWait
+        self.minimumSpacing = minimumSpacing
         self.onFailure = onFailure
     }
 
@@ -46,7 +51,7 @@ public final class PublicationLoop: Sendable {
         var failing = false
         while !stopped.load(ordering: .acquiring) {
             let size = (try? publisher.ledger.size()) ?? lastSize
-            if size != lastSize || sinceAttempt >= maximumWait {
+            if (size != lastSize && sinceAttempt >= minimumSpacing) || sinceAttempt >= maximumWait {
                 sinceAttempt = 0
                 do {
                     try publisher.publish()
