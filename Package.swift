@@ -18,6 +18,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(
+            name: "CSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         // epoll, eventfd and atomics on shared memory, which the Glibc module lacks (headers only; nothing to link).
         .systemLibrary(name: "CLinux"),
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
@@ -25,7 +30,7 @@ let package = Package(
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
         .target(
             name: "ResidencyServer",
-            dependencies: ["ResidencyCore", "ResidencyController", "CLinux"],
+            dependencies: ["ResidencyCore", "ResidencyController", "CLinux", "CSSL"],
             resources: [.copy("openapi.json")]
         ),
         .target(

@@ -49,12 +49,12 @@ final class ServerProcess: Sendable {
         // A line on stderr names the bound port (after any start-up repairs it reports).
         var text = ""
         let handle = errors.fileHandleForReading
-        while text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) == nil {
+        while text.range(of: #"https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression) == nil {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+        guard let range = text.range(of: #"https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
             let port = Int(text[range].split(separator: ":").last!)
         else {
             process.terminate()

@@ -20,6 +20,8 @@ enum ServeCommand {
             .option("listen", "host:port", "Address to listen on (default: 127.0.0.1:8080; port 0 picks a free port)."),
             dataOption, GeoCommand.geoIP, SharedOptions.regions, SharedOptions.policies,
             .option("max-connections", "n", "Concurrent connections before new ones get 503 (default: 512)."),
+            .option("tls-cert", "file", "Serve HTTPS (TLS 1.3) with this PEM certificate chain (with --tls-key)."),
+            .option("tls-key", "file", "The PEM private key of --tls-cert."),
             .option("idle-timeout", "seconds", "How long a keep-alive connection may sit idle (default: 30)."),
             .option("request-timeout", "seconds", "How long a request may take to arrive whole (default: 10)."),
             .option(
@@ -57,6 +59,16 @@ enum ServeCommand {
                 }
                 configuration[keyPath: keyPath] = value
             }
+        }
+        switch (arguments.value("tls-cert"), arguments.value("tls-key")) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            do {
+                configuration.tls = try TLSContext(certificate: certificate, privateKey: key)
+            } catch {
+                throw CommandFailure("cannot serve TLS: \(error)")
+            }
+        default: throw UsageError("--tls-cert and --tls-key go together: the certificate and its private key")
         }
         MallocArenas.limitToCores()
         if let warning = DescriptorLimit.ensure(connections: configuration.maximumConnections) {
@@ -97,7 +109,7 @@ enum ServeCommand {
         }
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
         context.printError(
-            "residency listening on http://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
+            "residency listening on \(configuration.tls == nil ? "http" : "https")://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
         )
         var interval = 1.0
         if let text = arguments.value("checkpoint-interval") {

@@ -31,6 +31,8 @@ final class Connection {
     /// instead of a reset (closing over unread bytes sends RST, which can destroy the answer in flight).
     var lingers = false
     var lingerDeadline: Double?
+    /// The connection's TLS session when the server serves TLS: `output` then holds TLS records.
+    var tls: TLSSession?
     /// The epoll events currently registered.
     var interest: UInt32
 

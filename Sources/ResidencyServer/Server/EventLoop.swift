@@ -167,6 +167,15 @@ final class EventLoop: @unchecked Sendable {
         var event = epoll_event()
         event.events = Self.readable
         event.data.u64 = UInt64(UInt32(bitPattern: descriptor))
+        if let context = core.configuration.tls {
+            do {
+                connection.tls = try TLSSession(context: context)
+            } catch {
+                close(descriptor)
+                core.active.subtract(1, ordering: .acquiringAndReleasing)
+                return
+            }
+        }
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
             close(descriptor)
             core.active.subtract(1, ordering: .acquiringAndReleasing)
@@ -216,7 +225,31 @@ final class EventLoop: @unchecked Sendable {
         let now = Self.now()
         if connection.parser.isIdle { connection.requestStarted = connection.requestStarted ?? now }
         connection.lastActivity = now
-        connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+        if let tls = connection.tls {
+            // Ciphertext in, plaintext to the parser; what the handshake answers goes out with the responses.
+            var plaintext: [UInt8] = []
+            switch tls.receive(
+                UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), plaintext: &plaintext, wire: &connection.output)
+            {
+            case .failed:
+                // Not TLS, another version, or a broken record: there is no one to answer in HTTP.
+                flushThenDrop(connection)
+                return
+            case .closed:
+                if !plaintext.isEmpty { connection.parser.append(plaintext) }
+                connection.closeAfterWrite = true
+                service(connection)
+                return
+            case .data:
+                if plaintext.isEmpty {
+                    flush(connection)
+                    return
+                }
+                connection.parser.append(plaintext)
+            }
+        } else {
+            connection.parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+        }
         let held = connection.parser.heldBytes
         if held > core.peakParserBytes.load(ordering: .relaxed) { core.peakParserBytes.max(held, ordering: .relaxed) }
         service(connection)
@@ -255,7 +288,7 @@ final class EventLoop: @unchecked Sendable {
             guard case .request(let request) = next else {
                 connection.mayHoldRequests = false
                 if case .needMore(true) = next, !connection.continueSent {
-                    connection.output.append(contentsOf: Self.continueLine)
+                    append(Self.continueLine, to: connection)
                     connection.continueSent = true
                 }
                 return false
@@ -292,13 +325,35 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func queue(_ bytes: [UInt8], keepAlive: Bool, on connection: Connection) {
-        if connection.output.isEmpty {
+        append(bytes, to: connection)
+        if !keepAlive {
+            connection.closeAfterWrite = true
+            connection.tls?.close(into: &connection.output)
+        }
+        connection.lastActivity = Self.now()
+    }
+
+    /// Response bytes onto the connection's output: as they are, or sealed in TLS records.
+    private func append(_ bytes: [UInt8], to connection: Connection) {
+        if let tls = connection.tls {
+            tls.seal(bytes, into: &connection.output)
+        } else if connection.output.isEmpty {
             connection.output = bytes
         } else {
             connection.output.append(contentsOf: bytes)
         }
-        if !keepAlive { connection.closeAfterWrite = true }
-        connection.lastActivity = Self.now()
+    }
+
+    /// Sends what is queued (a TLS alert, say) if the kernel takes it now, then closes.
+    private func flushThenDrop(_ connection: Connection) {
+        if connection.hasPendingOutput {
+            _ = connection.output.withUnsafeBytes {
+                send(
+                    connection.descriptor, $0.baseAddress! + connection.outputOffset, connection.pendingOutputCount,
+                    Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+        }
+        drop(connection)
     }
 
     // MARK: Writing

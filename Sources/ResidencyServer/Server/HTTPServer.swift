@@ -30,6 +30,8 @@ public final class HTTPServer: Sendable {
         /// Most threads running handlers that may block at once; further such requests wait their turn.
         public var handlerThreads = 64
         public var limits = HTTPLimits()
+        /// Serve TLS 1.3 with this certificate and key (`serve --tls-cert --tls-key`); nil serves plain HTTP.
+        public var tls: TLSContext?
 
         public init(address: ListenAddress) { self.address = address }
     }

@@ -1,0 +1,102 @@
+import CSSL
+
+/// One connection's TLS state over memory BIOs: the event loop moves bytes between the socket and the BIOs and
+/// never blocks in OpenSSL, which sees only memory. Received ciphertext goes in with `receive`, and comes out as
+/// plaintext; plaintext to send goes in with `seal`, and comes out as ciphertext to queue on the socket — which
+/// also carries what the handshake has to say, as soon as it has something.
+///
+/// Touched only by its event loop's thread.
+final class TLSSession {
+    private let ssl: OpaquePointer
+    /// Network to OpenSSL.
+    private let incoming: OpaquePointer
+    /// OpenSSL to network.
+    private let outgoing: OpaquePointer
+    private(set) var closedByPeer = false
+
+    init(context: TLSContext) throws(TLSError) {
+        guard let ssl = SSL_new(context.context), let incoming = BIO_new(BIO_s_mem()),
+            let outgoing = BIO_new(BIO_s_mem())
+        else { throw TLSError("cannot start a TLS session: \(TLSError.queue())") }
+        self.ssl = ssl
+        self.incoming = incoming
+        self.outgoing = outgoing
+        // A read of an empty memory BIO means "more data later", not end of file.
+        _ = residency_bio_set_mem_eof_return(incoming, -1)
+        _ = residency_bio_set_mem_eof_return(outgoing, -1)
+        SSL_set_bio(ssl, incoming, outgoing)
+        SSL_set_accept_state(ssl)
+    }
+
+    deinit { SSL_free(ssl) }
+
+    enum Outcome {
+        /// Plaintext that arrived (possibly none: the handshake, or half a record).
+        case data
+        /// The peer sent close_notify.
+        case closed
+        /// The peer broke the protocol (or tried another version): the connection is dropped.
+        case failed(String)
+    }
+
+    /// Feeds received ciphertext; appends decrypted bytes to `plaintext` and handshake replies to `wire`.
+    func receive(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], wire: inout [UInt8]) -> Outcome {
+        var offset = 0
+        while offset < bytes.count {
+            let written = BIO_write(incoming, bytes.baseAddress! + offset, Int32(bytes.count - offset))
+            guard written > 0 else { return .failed("cannot buffer received bytes") }
+            offset += Int(written)
+        }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        var outcome = Outcome.data
+        reading: while true {
+            let count = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            if count > 0 {
+                plaintext.append(contentsOf: chunk[0..<Int(count)])
+                continue
+            }
+            switch SSL_get_error(ssl, count) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: break reading
+            case SSL_ERROR_ZERO_RETURN:
+                closedByPeer = true
+                outcome = .closed
+                break reading
+            default:
+                outcome = .failed(TLSError.queue())
+                break reading
+            }
+        }
+        drain(into: &wire)
+        return outcome
+    }
+
+    /// Encrypts `plaintext` into TLS records appended to `wire`.
+    func seal(_ plaintext: [UInt8], into wire: inout [UInt8]) {
+        var offset = 0
+        while offset < plaintext.count {
+            let written = plaintext.withUnsafeBytes {
+                SSL_write(ssl, $0.baseAddress! + offset, Int32(min($0.count - offset, 1 << 20)))
+            }
+            // With a memory BIO a write cannot block; a failure means the session is broken and the
+            // connection will be dropped when the peer sees garbage or nothing.
+            guard written > 0 else { break }
+            offset += Int(written)
+        }
+        drain(into: &wire)
+    }
+
+    /// Appends close_notify to `wire` (a clean end the client can tell from a cut connection).
+    func close(into wire: inout [UInt8]) {
+        if SSL_is_init_finished(ssl) == 1 { _ = SSL_shutdown(ssl) }
+        drain(into: &wire)
+    }
+
+    private func drain(into wire: inout [UInt8]) {
+        let pending = Int(residency_bio_pending(outgoing))
+        guard pending > 0 else { return }
+        let start = wire.count
+        wire.append(contentsOf: repeatElement(0, count: pending))
+        let read = wire.withUnsafeMutableBytes { BIO_read(outgoing, $0.baseAddress! + start, Int32(pending)) }
+        wire.removeLast(pending - max(0, Int(read)))
+    }
+}
