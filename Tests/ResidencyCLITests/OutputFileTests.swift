@@ -14,6 +14,10 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-out-\(UUID())")
         init() throws {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // The report only reads: its data directory must exist (it is not created for it).
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("data"), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         deinit { try? FileManager.default.removeItem(at: directory) }
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

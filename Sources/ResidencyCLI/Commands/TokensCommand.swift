@@ -7,29 +7,31 @@ enum TokensCommand {
     static let spec = CommandSpec(
         name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
 
-    static func pool(_ arguments: ParsedArguments, _ context: CommandContext) throws -> DatabasePool {
-        try DatabasePool(directory: DataDirectory(context.locator.dataDirectory(explicit: arguments.value("data"))))
+    static func pool(
+        _ arguments: ParsedArguments, _ context: CommandContext, _ access: SharedOptions.DataAccess
+    ) throws -> DatabasePool {
+        try DatabasePool(directory: DataDirectory(try SharedOptions.dataDirectory(arguments, context, access)))
     }
 
     static let create = CommandSpec(
         name: "create", abstract: "Create a token; it is printed once and only its hash is stored.",
         options: [
-            .option("role", "role", "signup, ops, support, compliance, billing or admin."),
-            .option("name", "name", "A unique name, shown in logs instead of the token."),
+            .required("role", "role", Role.allCases.map(\.rawValue).joined(separator: ", ") + "."),
+            .required("name", "name", "A unique name, shown in logs instead of the token."),
             .option(
                 "tenant", "id",
                 "Make it a tenant administrator's token, acting for that tenant only (customer approval)."),
             ServeCommand.dataOption,
         ]
     ) { arguments, context in
-        guard let roleText = arguments.value("role") else { throw UsageError("missing --role") }
+        let roleText = try AccessCommand.required(arguments, "role")
         guard let role = Role(rawValue: roleText) else {
             throw UsageError(
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let name = arguments.value("name") else { throw UsageError("missing --name") }
+        let name = try AccessCommand.required(arguments, "name")
         let secret = try Controller.createToken(
-            name: name, role: role, pool: try pool(arguments, context), tenant: arguments.value("tenant"))
+            name: name, role: role, pool: try pool(arguments, context, .write), tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
     }
@@ -39,7 +41,7 @@ enum TokensCommand {
         options: [SharedOptions.format, ServeCommand.dataOption]
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let tokens = try Controller.tokens(pool: try pool(arguments, context))
+        let tokens = try Controller.tokens(pool: try pool(arguments, context, .read))
         switch format {
         case .json:
             context.print(
@@ -69,7 +71,7 @@ enum TokensCommand {
         name: "revoke", abstract: "Revoke a token; requests using it fail at once.",
         options: [ServeCommand.dataOption], positionals: [PositionalSpec("name", "The token's name.")]
     ) { arguments, context in
-        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context))
+        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context, .read))
         context.print("revoked \(arguments.positionals[0])")
         return ExitCode.success
     }
