@@ -59,8 +59,9 @@ extension Controller {
                     in: database, time: now, kind: "tenant.created", actor: actor, tenant: tenant.id, region: region,
                     body: Self.ledgerBody(of: decision, plan: signup.plan).adding(
                         [("site", .string(site))]
-                            + (trialExpiresAt.map { [("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: $0)))] }
-                                ?? [])))
+                            + (trialExpiresAt.map {
+                                [("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: $0)))]
+                            } ?? [])))
                 try changeOccupancy(in: database) { $0[region, default: 0] += 1 }
                 return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }

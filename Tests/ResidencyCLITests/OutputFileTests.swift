@@ -68,8 +68,19 @@ import Testing
         let fifo = scratch.path("pipe")
         #expect(mkfifo(fifo, 0o600) == 0)
         let received = ReceivedText()
+        // A blocking open and read to end of file: the reader waits for the writer however the two are scheduled
+        // (a reader that gives up before the writer opens would leave the writer waiting for ever).
         let reader = Thread {
-            received.set((try? String(contentsOfFile: fifo, encoding: .utf8)) ?? "")
+            let descriptor = open(fifo, O_RDONLY | O_CLOEXEC)
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while descriptor >= 0 {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count <= 0 { break }
+                bytes += buffer[0..<count]
+            }
+            if descriptor >= 0 { close(descriptor) }
+            received.set(String(decoding: bytes, as: UTF8.self))
         }
         reader.start()
         let run = Self.report(fifo, scratch)

@@ -248,7 +248,8 @@ enum AccessCommand {
             throw UsageError("<setting>: \"\(setting)\"; accepted: on, off")
         }
         let tenant = try required(arguments, "tenant")
-        try controller(arguments, context).setCustomerApproval(tenant: tenant, enabled: setting == "on", by: actor(arguments))
+        try controller(arguments, context).setCustomerApproval(
+            tenant: tenant, enabled: setting == "on", by: actor(arguments))
         context.print("customer approval \(setting) for \(tenant)")
         return ExitCode.success
     }

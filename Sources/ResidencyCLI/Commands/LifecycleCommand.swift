@@ -33,7 +33,8 @@ enum LifecycleCommand {
         options: [asOf, SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let steps = try AccessCommand.controller(arguments, context, .read).lifecyclePlan(asOf: try arguments.time("as-of"))
+        let steps = try AccessCommand.controller(arguments, context, .read).lifecyclePlan(
+            asOf: try arguments.time("as-of"))
         printSteps(steps, format, context)
         return ExitCode.success
     }

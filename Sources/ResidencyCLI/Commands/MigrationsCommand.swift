@@ -12,7 +12,8 @@ enum MigrationsCommand {
     static let common = AccessCommand.common
 
     static func printMigration(
-        _ migration: Migration, _ format: RecordFormat, _ context: CommandContext, steps: [MigrationRepository.Step]? = nil
+        _ migration: Migration, _ format: RecordFormat, _ context: CommandContext,
+        steps: [MigrationRepository.Step]? = nil
     ) {
         switch format {
         case .json:

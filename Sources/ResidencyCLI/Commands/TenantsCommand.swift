@@ -11,7 +11,8 @@ enum TenantsCommand {
     static let create = CommandSpec(
         name: "create", abstract: "Sign a tenant up where placement puts it (and provision its data there).",
         options: [
-            .required("name", "text", "The customer's name."), .option("plan", "plan", "trial, free or paid (default: paid)."),
+            .required("name", "text", "The customer's name."),
+            .option("plan", "plan", "trial, free or paid (default: paid)."),
             .option("country", "cc", "The declared country."), .option("ip", "address", "The signup IP address."),
             .option("region", "id", "A requested region."), SharedOptions.format,
         ] + AccessCommand.common
