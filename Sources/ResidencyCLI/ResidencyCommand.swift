@@ -9,6 +9,11 @@ public enum ResidencyCommand {
         discussion: """
             Places each new tenant in the nearest permitted region, keeps the tenant directory, and enforces
             where tenant data may be stored and reached from.
+
+            EXIT STATUS: 0 success; 1 the command ran and was refused or failed (a policy refusal, with its code
+            and rule; an unknown id; a file that cannot be read; a data directory that does not exist for a
+            command that only reads); 64 the command line itself is wrong (an unknown command or option, a
+            missing required option, a value of the wrong form), with the usage line.
             """,
         subcommands: [
             ServeCommand.spec, TokensCommand.spec, AccessCommand.spec, CheckCommand.spec, LedgerCommand.spec,
@@ -81,8 +86,25 @@ public enum ResidencyCommand {
             context.printError("  See '\(path.joined(separator: " ")) --help' for more information.")
             return ExitCode.usage
         } catch {
-            context.printError("Error: \(error)")
+            context.printError("Error: \(message(for: error))")
             return ExitCode.failure
+        }
+    }
+
+    /// The error as a person reads it: a policy refusal names its code and rule, as the API's answer does.
+    static func message(for error: any Error) -> String {
+        func withRule(_ message: String, code: String, rule: String?) -> String {
+            message + " (" + code + (rule.map { ", rule \($0)" } ?? "") + ")"
+        }
+        switch error {
+        case ControllerError.refused(let code, let message, let rule): return withRule(message, code: code, rule: rule)
+        case ControllerError.accessRefused(let refusal):
+            return withRule(refusal.message, code: refusal.code, rule: refusal.rule)
+        case ControllerError.placementRefused(let decision):
+            guard let refusal = decision.refusal else { return "\(error)" }
+            return withRule("placement refused: \(refusal.message)", code: refusal.code.rawValue, rule: refusal.rule)
+        case ControllerError.conflict(let code, let message): return withRule(message, code: code, rule: nil)
+        default: return "\(error)"
         }
     }
 }

@@ -181,11 +181,15 @@ extension Controller {
                         region: expired.region, body: Self.ledgerBody(expired))
                 }
                 record += [("outcome", .string("refused")), ("refusal", .string(refusal.code))]
+                // The rule and the sentence the caller was given, so a report of refused uses can show them.
+                let why: [(key: String, value: JSONValue)] = [
+                    ("rule", .optional(refusal.rule)), ("message", .string(refusal.message)),
+                ]
                 let event = try repository.insertEvent(
                     requestID: requestID, tenant: stored.tenant, allowed: false, at: now, record: .object(record))
                 try Ledger.append(
                     in: database, time: now, kind: "access.use_refused", actor: caller, tenant: stored.tenant,
-                    region: stored.region, body: .object(record + [("event", .integer(event))]))
+                    region: stored.region, body: .object(record + why + [("event", .integer(event))]))
                 return .failure(refusal)
             }
         }

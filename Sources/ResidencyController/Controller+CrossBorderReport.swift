@@ -182,14 +182,15 @@ extension Controller {
                     ledgerIndex: index, time: time, tenant: tenant, region: region,
                     stage: stage, staff: field("staff"),
                     destination: field("physical_country"),
-                    code: kind == "access.refused" ? field("code") : field("refusal"), rule: field("rule")))
+                    code: kind == "access.refused" ? field("code") : field("refusal"), rule: field("rule"),
+                    message: field("message")))
         }
     }
 
     /// The body fields a grant, a refusal or a break-glass line reads.
     static let bodyFields: [StaticString] = [
         "request", "justification", "detail", "basis", "basis_rule", "staff", "physical_country", "code", "refusal",
-        "rule", "stage",
+        "rule", "stage", "message",
     ]
 
     /// Every `access.used` entry below the checkpoint that the filter admits, as report lines in ledger

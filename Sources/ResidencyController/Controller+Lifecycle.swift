@@ -176,6 +176,7 @@ extension Controller {
             reloadOccupancy()
             throw error
         }
+        if deletes { occupancyCommitted() }
         if deletes, let dataPlane {
             for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
         }
@@ -226,7 +227,7 @@ extension Controller {
                     }
                     body.append(("regions", .array((regionsHolding ?? [tenant.region]).map { .string($0) })))
                     try tenants.scrub(id: id)
-                    occupancy.withLock { $0[tenant.region, default: 0] -= 1 }
+                    try changeOccupancy(in: database) { $0[tenant.region, default: 0] -= 1 }
                 }
                 let index = try Ledger.append(
                     in: database, time: now, kind: "lifecycle.\(Self.pastTense(due.action))", actor: actor, tenant: id,

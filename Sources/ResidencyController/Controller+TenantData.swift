@@ -21,7 +21,9 @@ extension Controller {
         case .closed:
             throw ControllerError.conflict(code: "tenant_closed", message: "tenant \(id) is closed")
         case .deleted:
-            throw ControllerError.notFound(kind: "tenant", id: id)
+            let when = (try? deletion(of: id))?.summary ?? "deleted"
+            throw ControllerError.conflict(
+                code: "tenant_deleted", message: "tenant \(id) was \(when); its data no longer exists")
         }
         do {
             return try dataPlane.open(region: tenant.region, tenant: id)

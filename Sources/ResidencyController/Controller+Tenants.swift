@@ -27,7 +27,7 @@ extension Controller {
                     let placement = try tenants.placement(id: tenant.id).flatMap { try? JSONParser.parse($0) } ?? .null
                     return .created(SignupResult(tenant: tenant, placement: placement, replayed: true))
                 }
-                let decision = placer.place(signup.placementRequest, occupancy: occupancy.withLock { $0 })
+                let decision = placer.place(signup.placementRequest, occupancy: try occupancy(in: database))
                 let now = clock.now()
                 guard case .placed(let region, let site, _) = decision.outcome else {
                     // A refusal is a residency check refused: on record, though nothing else changes.
@@ -42,6 +42,14 @@ extension Controller {
                     site: site, status: .active, createdAt: now, policyVersion: decision.policyVersion.hex)
                 let placement = decision.jsonValue
                 try tenants.insert(tenant, placement: placement.encoded())
+                var trialExpiresAt: Int64?
+                if signup.plan == .trial {
+                    // The trial clock starts at signup, from the policy; billing's trial_started may move it.
+                    var lifecycle = TenantLifecycle(plan: .trial, status: .active, createdAt: now)
+                    lifecycle.trialExpiresAt = now + Int64(policies.retention.trialDays) * RetentionSchedule.day
+                    trialExpiresAt = lifecycle.trialExpiresAt
+                    try tenants.updateLifecycle(id: tenant.id, lifecycle)
+                }
                 if let idempotency {
                     try keys.insert(
                         scope: idempotency.scope, key: idempotency.key, requestHash: idempotency.requestHash,
@@ -49,8 +57,12 @@ extension Controller {
                 }
                 try Ledger.append(
                     in: database, time: now, kind: "tenant.created", actor: actor, tenant: tenant.id, region: region,
-                    body: Self.ledgerBody(of: decision, plan: signup.plan).adding([("site", .string(site))]))
-                occupancy.withLock { $0[region, default: 0] += 1 }
+                    body: Self.ledgerBody(of: decision, plan: signup.plan).adding(
+                        [("site", .string(site))]
+                            + (trialExpiresAt.map {
+                                [("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: $0)))]
+                            } ?? [])))
+                try changeOccupancy(in: database) { $0[region, default: 0] += 1 }
                 return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }
         } catch let error as ControllerError {
@@ -59,6 +71,7 @@ extension Controller {
             reloadOccupancy()
             throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
+        if case .created(let result) = outcome, !result.replayed { occupancyCommitted() }
         _ = try? ledger.signCheckpoint()
         switch outcome {
         case .created(let result):
@@ -110,6 +123,51 @@ extension Controller {
         }
         guard let found else { throw ControllerError.notFound(kind: "tenant", id: id) }
         return (found.0, found.1.flatMap { try? JSONParser.parse($0) } ?? .null)
+    }
+
+    /// A tenant as every view shows it: the directory entry, the placement decision when asked for, its clocks,
+    /// why it is not active and the next action the retention schedule has for it. A deleted tenant's reason is
+    /// its `lifecycle.deleted` ledger entry (rule and index), the record of what happened — unless `inList`, where
+    /// a page of deleted tenants would scan the ledger once each: the rule is then read from the policy.
+    public func tenantView(_ tenant: Tenant, placement: JSONValue? = nil, inList: Bool = false) throws -> JSONValue {
+        guard let lifecycle = try pool.read({ try TenantRepository($0).lifecycle(id: tenant.id) }) else {
+            return tenant.jsonValue(placement: placement)
+        }
+        var members = schedule.members(for: lifecycle)
+        if tenant.status == .deleted, !inList, let tombstone = try deletion(of: tenant.id) {
+            members = members.map { $0.key == "status_reason" ? ("status_reason", tombstone.jsonValue) : $0 }
+        }
+        return tenant.jsonValue(placement: placement).adding(members)
+    }
+
+    /// What the ledger recorded of a tenant's deletion.
+    public struct Deletion: Sendable {
+        public let at: Int64
+        public let rule: String?
+        public let ledgerIndex: Int
+
+        public var jsonValue: JSONValue {
+            .object([
+                ("status", .string("deleted")), ("since", .string(Timestamp.rfc3339(milliseconds: at))),
+                ("rule", .optional(rule)), ("ledger_index", .integer(ledgerIndex)),
+            ])
+        }
+
+        /// "deleted on 2026-12-01T00:00:00Z (rule trial-expired, ledger entry 42)".
+        public var summary: String {
+            "deleted on \(Timestamp.rfc3339(milliseconds: at)) ("
+                + (rule.map { "rule \($0), " } ?? "") + "ledger entry \(ledgerIndex))"
+        }
+    }
+
+    public func deletion(of id: String) throws -> Deletion? {
+        let found = try pool.read { try LedgerRepository($0).latestEntry(kind: "lifecycle.deleted", tenant: id) }
+        guard let found, let entry = try? JSONParser.parse(found.entry) else { return nil }
+        var rule: String?
+        if case .string(let text)? = entry["body"]?["rule"] { rule = text }
+        var at: Int64 = 0
+        if case .string(let text)? = entry["body"]?["due_at"] { at = Timestamp.milliseconds(rfc3339: text) ?? 0 }
+        return Deletion(at: at, rule: rule, ledgerIndex: found.index)
     }
 
     /// A page of the directory, in id order; `next` is the cursor of the following page, nil at the end.

@@ -11,9 +11,9 @@ public final class Controller: Sendable {
     public let pool: DatabasePool
     public let clock: Clock
     public let ledger: Ledger
-    /// Live tenants per region, kept in memory so placement need not count millions of rows per signup.
-    /// Changed only inside the writer's transaction (so writes see it in order); reloaded on a failed write.
-    let occupancy: Mutex<[String: Int]>
+    /// Live tenants per region, kept in memory so placement need not count millions of rows per signup, with
+    /// the value of `pool.tenantChanges` they are good for (see `tenantCounts` and `changeOccupancy`).
+    let occupancy: Mutex<Occupancy>
     /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
     public let dataPlane: DataPlane?
     /// The data directory (run locks, mover configuration); nil in memory.
@@ -55,7 +55,8 @@ public final class Controller: Sendable {
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         publisher = try LedgerPublisher(policy: witnesses, ledger: ledger)
-        occupancy = Mutex(try pool.read { try TenantRepository($0).liveCounts() })
+        let epoch = pool.tenantChanges.load()
+        occupancy = Mutex(Occupancy(epoch: epoch, counts: try pool.read { try TenantRepository($0).liveCounts() }))
         let version = policies.version.hex
         let catalogVersion = policies.catalog.version.hex
         try pool.write { database in
@@ -104,18 +105,73 @@ public final class Controller: Sendable {
         failures.report(what, error, at: clock.now())
     }
 
-    /// The number of live tenants per region, as placement sees it.
-    public var tenantCounts: [String: Int] { occupancy.withLock { $0 } }
+    /// The number of live tenants per region, as placement sees it: re-read from the database first when any
+    /// process has changed them since (a migration run by `residency migrations` beside a server).
+    public var tenantCounts: [String: Int] {
+        let epoch = pool.tenantChanges.load()
+        if let counts = occupancy.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
+        guard let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) else {
+            return occupancy.withLock { $0.counts }
+        }
+        occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
+        return counts
+    }
 
-    /// Re-reads the per-region counts after a write failed, so a rolled-back insert is not counted.
+    /// Inside a write transaction: the counts every process has committed (re-read in this transaction when the
+    /// counter moved, so a capacity check sees a signup another process committed a moment ago).
+    func occupancy(in database: Database) throws -> [String: Int] {
+        let epoch = pool.tenantChanges.load()
+        if let counts = occupancy.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
+        let counts = try TenantRepository(database).liveCounts()
+        occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
+        return counts
+    }
+
+    /// Inside the write transaction that makes it: applies a change of the counts and bumps the shared counter.
+    ///
+    /// The counter moves twice, here and after the commit (`occupancyCommitted`): a writer in another process
+    /// that begins after this commit sees the first bump and re-reads the rows inside its own transaction; a
+    /// reader that re-read between the two (before the commit) is sent back by the second.
+    func changeOccupancy(in database: Database, _ change: (inout [String: Int]) -> Void) throws {
+        _ = try occupancy(in: database)
+        let bumped = pool.tenantChanges.increment()
+        occupancy.withLock { state in
+            change(&state.counts)
+            // Only our own bump moved it: the counts are still exact. Otherwise the next reader re-reads.
+            if state.epoch == bumped - 1 { state.epoch = bumped }
+        }
+    }
+
+    /// After the commit of a `changeOccupancy`: the second bump.
+    func occupancyCommitted() {
+        let bumped = pool.tenantChanges.increment()
+        occupancy.withLock { if $0.epoch == bumped - 1 { $0.epoch = bumped } }
+    }
+
+    /// Re-reads the per-region counts after a write failed, so a rolled-back insert is not counted, and tells the
+    /// other processes to do the same (they may have read the counter's first bump).
     func reloadOccupancy() {
+        let epoch = pool.tenantChanges.increment()
         if let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) {
-            occupancy.withLock { $0 = counts }
+            occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
         }
     }
 
     /// Where a signup would go; nothing is stored.
     public func place(_ request: PlacementRequest) -> PlacementDecision {
         placer.place(request, occupancy: tenantCounts)
+    }
+}
+
+/// The per-region counts and the value of the shared change counter they were read at.
+struct Occupancy: Sendable {
+    var epoch: UInt64
+    var counts: [String: Int]
+
+    /// Takes counts read at `epoch` unless newer ones are already here (the counter only grows).
+    mutating func replace(with counts: [String: Int], epoch: UInt64) {
+        guard epoch >= self.epoch else { return }
+        self.epoch = epoch
+        self.counts = counts
     }
 }

@@ -12,11 +12,15 @@ public final class DatabasePool: Sendable {
     /// Bumped after every committed change to the tokens table, by whichever process made it; caches of who
     /// a token belongs to are valid only while it stands still.
     public let tokenChanges: SharedCounter
+    /// Bumped by whichever process commits a change to how many live tenants a region holds (a signup, a
+    /// migration's cutover, a deletion); counts kept in memory are valid only while it stands still.
+    public let tenantChanges: SharedCounter
 
     /// Opens the data directory's database, migrating it to the latest schema.
     public init(directory: DataDirectory) throws {
         let writer = try directory.openDatabase()
         tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
+        tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
         path = writer.path
         self.writer = Mutex(PooledConnection(writer))
         idleReaders = (0..<8).map { _ in ReaderShard() }
@@ -30,6 +34,7 @@ public final class DatabasePool: Sendable {
         try database.migrate()
         path = ":memory:"
         tokenChanges = SharedCounter()
+        tenantChanges = SharedCounter()
         let connection = PooledConnection(database)
         writer = Mutex(connection)
         idleReaders = []

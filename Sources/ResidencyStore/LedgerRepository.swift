@@ -238,6 +238,17 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
+    /// The most recent entry of `kind` about `tenant` (a tenant's deletion, for its tombstone). Walks the kind's
+    /// entries newest first: meant for rare kinds such as `lifecycle.deleted`, never for access entries.
+    public func latestEntry(kind: String, tenant: String) throws -> (index: Int, entry: [UInt8])? {
+        try database.statement(
+            """
+            SELECT idx, entry FROM ledger_entries
+            WHERE kind = ?1 AND json_extract(CAST(entry AS TEXT), '$.tenant') = ?2 ORDER BY idx DESC LIMIT 1
+            """
+        ).first([.text(kind), .text(tenant)]) { (Int($0.integer(0)), $0.blob(1)) }
+    }
+
     /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
     public func latestEntry(kind: String) throws -> [UInt8]? {
         try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([

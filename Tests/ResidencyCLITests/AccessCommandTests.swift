@@ -58,6 +58,13 @@ import Testing
             ] + base)
         #expect(refused.status == 1)
         #expect(refused.error.contains("outside the grant"))
+        // The ledger keeps what the caller was told, so the report's refused line has its message (and rule).
+        let report = try JSONParser.parse(CLIRun.run(["report", "cross-border"] + base).output)
+        guard case .array(let refusals)? = report["refused"], let use = refusals.first(where: {
+            $0["stage"] == .string("use")
+        }) else { throw FixtureFailure("no refused use in the report") }
+        guard case .string(let message)? = use["message"] else { throw FixtureFailure("no message") }
+        #expect(message.contains("outside the grant"))
         let list = CLIRun.run(["access", "list", "--tenant", tenant.id] + base)
         #expect(list.output.contains("\(id)") && list.output.contains("active") && list.output.contains("local_law"))
         #expect(CLIRun.run(["access", "revoke", id, "--reason", "done"] + base).status == 0)
@@ -65,7 +72,7 @@ import Testing
             CLIRun.run(["access", "deny", id, "--reason", "late"] + base).error.contains(
                 "only pending requests can be decided"))
         #expect(CLIRun.run(["access", "request", "--tenant", tenant.id] + base).status == 64)
-        #expect(CLIRun.run(["access", "customer-approval", tenant.id, "maybe"] + base).status == 64)
+        #expect(CLIRun.run(["access", "customer-approval", "--tenant", tenant.id, "maybe"] + base).status == 64)
         #expect(CLIRun.run(["ledger", "verify"] + base).status == 0)
     }
 
@@ -84,11 +91,11 @@ import Testing
         let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
             .id
         let base = ["--data", data.path]
-        #expect(CLIRun.run(["access", "customer-approval", tenant, "on"] + base).status == 0)
-        #expect(CLIRun.run(["access", "customer-approval", tenant, "off"] + base).status == 0)
+        #expect(CLIRun.run(["access", "customer-approval", "--tenant", tenant, "on"] + base).status == 0)
+        #expect(CLIRun.run(["access", "customer-approval", "--tenant", tenant, "off"] + base).status == 0)
         try controller.setCustomerApproval(
             tenant: tenant, enabled: true, by: Caller(tokenName: "acme-admin", role: .compliance, tenant: tenant))
-        let lifted = CLIRun.run(["access", "customer-approval", tenant, "off", "--as", "acme-admin"] + base)
+        let lifted = CLIRun.run(["access", "customer-approval", "--tenant", tenant, "off", "--as", "acme-admin"] + base)
         #expect(lifted.status == 1)
         #expect(lifted.error.contains("only the tenant's administrator (a token scoped to tenant \(tenant))"))
     }

@@ -132,7 +132,9 @@ import Testing
 
         let lines = CLIRun.run(["ledger", "entries", "--data", data.path, "--from", "2", "--to", "5"]).output.split(
             separator: "\n")
-        #expect(lines.count == 3)
+        #expect(lines.count == 4)
+        let only = CLIRun.run(["ledger", "entries", "--data", data.path, "--from", "7", "--to", "7"]).output
+        #expect(only.split(separator: "\n").count == 1 && only.hasPrefix(#"{"index":7,"#))
         let first = try JSONParser.parse(String(lines[0]))
         #expect(first["index"] == .integer(2))
         #expect(first["entry"]?["kind"] == .string("token.created"))

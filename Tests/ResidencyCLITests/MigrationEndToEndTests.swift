@@ -169,6 +169,8 @@ import Testing
         let gone = try server.curl([
             "-H", "Authorization: Bearer \(app)", "{url}/v1/tenants/\(tenant)/data/contacts",
         ])
-        #expect(status(of: gone) == 404)
+        // Not "no tenant": the application is told when and by which rule the tenant was deleted.
+        #expect(status(of: gone) == 409)
+        #expect(gone.contains("tenant_deleted") && gone.contains("was deleted on") && gone.contains("rule "))
     }
 }

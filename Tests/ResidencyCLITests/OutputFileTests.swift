@@ -14,6 +14,10 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-out-\(UUID())")
         init() throws {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // The report only reads: its data directory must exist (it is not created for it).
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("data"), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         deinit { try? FileManager.default.removeItem(at: directory) }
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -64,15 +68,16 @@ import Testing
         let fifo = scratch.path("pipe")
         #expect(mkfifo(fifo, 0o600) == 0)
         let received = ReceivedText()
-        // Plain open and read: the write end's close is the end of the text.
+        // A blocking open and read to end of file: the reader waits for the writer however the two are scheduled
+        // (a reader that gives up before the writer opens would leave the writer waiting for ever).
         let reader = Thread {
-            let descriptor = open(fifo, O_RDONLY)
+            let descriptor = open(fifo, O_RDONLY | O_CLOEXEC)
             var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
+            var buffer = [UInt8](repeating: 0, count: 65_536)
             while descriptor >= 0 {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                let count = read(descriptor, &buffer, buffer.count)
                 if count <= 0 { break }
-                bytes += chunk[0..<count]
+                bytes += buffer[0..<count]
             }
             if descriptor >= 0 { close(descriptor) }
             received.set(String(decoding: bytes, as: UTF8.self))

@@ -36,3 +36,12 @@ import Testing
         #expect(CSVWriter.field("\n=1") == "\"'\n=1\"")
     }
 }
+
+@Suite struct HTMLFigureTests {
+    @Test(arguments: [
+        (0, "0"), (999, "999"), (1_000, "1,000"), (27_345, "27,345"), (1_234_567, "1,234,567"), (-4_500, "-4,500"),
+    ])
+    func figuresHaveThousandsSeparators(_ value: Int, _ expected: String) {
+        #expect(HTMLReport.grouped(value) == expected)
+    }
+}

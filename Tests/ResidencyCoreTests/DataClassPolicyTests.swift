@@ -43,7 +43,10 @@ import Testing
             "accepted values: \"jurisdiction\", \"sites\", \"anywhere\""
         ),
         ("\"region\": \"uk\"", "\"region\": \"mars\"", "$.exceptions[1].region", "is not a region"),
-        ("\"countries\": [\"GB\"]", "\"countries\": [\"XX\"]", "$.exceptions[0].countries[0]", "is not a country"),
+        (
+            "\"countries\": [\"GB\"]", "\"countries\": [\"XX\"]", "$.exceptions[0].countries[0]",
+            "is not an ISO 3166-1 alpha-2 country code"
+        ),
     ])
     func malformedFileIsRejected(old: String, new: String, path: String, message: String) throws {
         let copy = try Fixtures.copyOfShippedFiles()

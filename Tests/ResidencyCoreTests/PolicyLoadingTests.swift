@@ -79,7 +79,8 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
             path: "$.mandatory[1].region", message: "\"mars\": is not a region; accepted: \"africa\""),
         .init(
             "unknown country", "Regions/uk.json", "\"jurisdiction\": [\"GB\"]", "\"jurisdiction\": [\"GB\", \"XX\"]",
-            path: "$.jurisdiction[1]", message: "\"XX\": is not a country in countries.csv"),
+            path: "$.jurisdiction[1]",
+            message: "\"XX\": is not an ISO 3166-1 alpha-2 country code; accepted: e.g. FR, DE, US"),
         .init(
             "lower-case country", "Regions/uk.json", "\"jurisdiction\": [\"GB\"]", "\"jurisdiction\": [\"gb\"]",
             path: "$.jurisdiction[0]", message: "is not an ISO 3166-1 alpha-2 country code"),

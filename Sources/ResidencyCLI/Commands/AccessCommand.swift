@@ -17,10 +17,15 @@ enum AccessCommand {
                 close(.revoke), close(.complete), review, event, customerApproval,
             ])
 
-    static func controller(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Controller {
+    /// The controller over the data directory; `.read` for a command that only reads (it refuses a missing
+    /// directory rather than create one).
+    static func controller(
+        _ arguments: ParsedArguments, _ context: CommandContext, _ access: SharedOptions.DataAccess = .write
+    ) throws -> Controller {
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
+        let data = try SharedOptions.dataDirectory(arguments, context, access)
         let controller = try Controller.open(
-            dataDirectory: context.locator.dataDirectory(explicit: arguments.value("data")), regions: regions,
+            dataDirectory: data, regions: regions,
             policies: try context.locator.policies(explicit: arguments.value("policies")),
             geoIP: context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions))
         context.opened.add(controller)
@@ -54,14 +59,15 @@ enum AccessCommand {
             abstract: breakGlass
                 ? "Open an emergency grant, active at once and reviewed afterwards." : "File an access request.",
             options: [
-                .option("tenant", "id", "The tenant."), .option("staff-id", "id", "The staff member."),
-                .option("entity", "name", "The employing entity."),
-                .option("role", "role", "The staff member's job role."),
-                .option("office", "id", "The support office (Policies/access.json)."),
-                .option("country", "cc", "Where the staff member physically is now."),
-                .option("justification", "code", "A justification code (Policies/access.json)."),
+                .required("tenant", "id", "The tenant."), .required("staff-id", "id", "The staff member."),
+                .required("role", "role", "The staff member's job role."),
+                .required("office", "id", "The support office (Policies/access.json)."),
+                .required("country", "cc", "Where the staff member physically is now."),
+                .required("justification", "code", "A justification code (Policies/access.json)."),
+                .required(
+                    "data-classes", "list", "Comma-separated: customer_data, backups, logs, analytics, directory."),
+                .option("entity", "name", "The employing entity (default: the office's, from Policies/access.json)."),
                 .option("detail", "ref", "Ticket or case reference."),
-                .option("data-classes", "list", "Comma-separated: customer_data, backups, logs, analytics, directory."),
                 .option("mode", "mode", "read or write (default: read)."),
                 .option("hours", "n", "Grant length in hours."),
             ] + common
@@ -81,16 +87,19 @@ enum AccessCommand {
                 throw UsageError("--country: \"\(countryText)\" is not an ISO 3166-1 alpha-2 code")
             }
             let hours = try positiveHours(arguments)
+            let controller = try controller(arguments, context)
+            let office = try required(arguments, "office")
+            // The office's employing entity unless told otherwise (an unknown office is refused by the filing).
+            let entity =
+                arguments.value("entity") ?? controller.policies.access.office(id: office)?.entity ?? ""
             let filing = Controller.AccessFiling(
                 tenant: try required(arguments, "tenant"),
                 staff: StaffMember(
-                    id: try required(arguments, "staff-id"), entity: try required(arguments, "entity"),
-                    jobRole: try required(arguments, "role"),
-                    office: try required(arguments, "office")),
+                    id: try required(arguments, "staff-id"), entity: entity, jobRole: try required(arguments, "role"),
+                    office: office),
                 physicalCountry: country, justification: try required(arguments, "justification"),
                 detail: arguments.value("detail") ?? "",
                 scope: AccessScope(dataClasses: Set(classes), mode: mode), hours: hours)
-            let controller = try controller(arguments, context)
             show(
                 try controller.fileAccess(filing, breakGlass: breakGlass, by: actor(arguments).tokenName), context,
                 now: controller.clock.now())
@@ -114,7 +123,7 @@ enum AccessCommand {
             }
             state = value
         }
-        let controller = try controller(arguments, context)
+        let controller = try controller(arguments, context, .read)
         let requests = try controller.accessRequests(
             tenant: arguments.value("tenant"), state: state, region: arguments.value("region"))
         let now = controller.clock.now()
@@ -144,7 +153,7 @@ enum AccessCommand {
         positionals: [PositionalSpec("id", "The request id.")]
     ) {
         arguments, context in
-        let controller = try controller(arguments, context)
+        let controller = try controller(arguments, context, .read)
         show(try controller.accessRequest(id: arguments.positionals[0]), context, now: controller.clock.now())
         return ExitCode.success
     }
@@ -153,7 +162,7 @@ enum AccessCommand {
         CommandSpec(
             name: decision.rawValue, abstract: "\(decision.rawValue.capitalized) a pending request.",
             options: [
-                .option("reason", "text", "Why (recorded)."),
+                .required("reason", "text", "Why (recorded)."),
                 .option("hours", "n", "Grant fewer hours than asked (approve)."),
             ] + common,
             positionals: [PositionalSpec("id", "The request id.")]
@@ -185,7 +194,7 @@ enum AccessCommand {
 
     static let review = CommandSpec(
         name: "review", abstract: "Record the after-the-fact review of a break-glass grant.",
-        options: [.option("note", "text", "The review's conclusion.")] + common,
+        options: [.required("note", "text", "The review's conclusion.")] + common,
         positionals: [PositionalSpec("id", "The request id.")]
     ) { arguments, context in
         let controller = try controller(arguments, context)
@@ -199,10 +208,11 @@ enum AccessCommand {
     static let event = CommandSpec(
         name: "event", abstract: "Record one use of a grant (refused uses are recorded too, and exit 1).",
         options: [
-            .option("request", "id", "The grant."), .option("staff-id", "id", "Who."),
-            .option("country", "cc", "From where, physically."),
-            .option("method", "text", "How (ssh, console, api…)."), .option("resource", "text", "What was touched."),
-            .option("data-class", "class", "customer_data, backups, logs, analytics or directory."),
+            .required("request", "id", "The grant."), .required("staff-id", "id", "Who."),
+            .required("country", "cc", "From where, physically."),
+            .required("method", "text", "How (ssh, console, api…)."),
+            .required("resource", "text", "What was touched."),
+            .required("data-class", "class", "customer_data, backups, logs, analytics or directory."),
             .option("mode", "mode", "read or write (default: read)."),
         ] + common
     ) { arguments, context in
@@ -228,18 +238,21 @@ enum AccessCommand {
         return ExitCode.success
     }
 
+    /// The tenant is `--tenant`, as in every other command; the older `customer-approval TENANT on|off` form is
+    /// refused by the parser (missing --tenant), which names the flag to use.
     static let customerApproval = CommandSpec(
         name: "customer-approval", abstract: "Enrol a tenant in customer approval (on) or not (off).",
-        options: common,
-        positionals: [PositionalSpec("tenant", "The tenant id."), PositionalSpec("setting", "on or off.")]
+        options: [.required("tenant", "id", "The tenant.")] + common,
+        positionals: [PositionalSpec("setting", "on or off.")]
     ) { arguments, context in
-        let setting = arguments.positionals[1]
+        let setting = arguments.positionals[0]
         guard setting == "on" || setting == "off" else {
             throw UsageError("<setting>: \"\(setting)\"; accepted: on, off")
         }
+        let tenant = try required(arguments, "tenant")
         try controller(arguments, context).setCustomerApproval(
-            tenant: arguments.positionals[0], enabled: setting == "on", by: actor(arguments))
-        context.print("customer approval \(setting) for \(arguments.positionals[0])")
+            tenant: tenant, enabled: setting == "on", by: actor(arguments))
+        context.print("customer approval \(setting) for \(tenant)")
         return ExitCode.success
     }
 }

@@ -17,14 +17,14 @@ enum AuditCommand {
         ] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let controller = try AccessCommand.controller(arguments, context)
+        let controller = try AccessCommand.controller(arguments, context, .read)
         var inventory: [Controller.InventoryItem] = []
         if let path = arguments.value("inventory") {
             let text: String
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw UsageError("--inventory: cannot read \(path): \(error.localizedDescription)")
+                throw CommandFailure("--inventory: cannot read \(path): \(error.localizedDescription)")
             }
             inventory = try controller.readInventory(text, file: path)
         }
@@ -47,7 +47,9 @@ enum AuditCommand {
                 }
                 context.standardOutput(table.render())
                 context.print(
-                    "\(result.violations.count) violations in \(result.checked) placements checked; ledger entry \(result.ledgerIndex.map(String.init) ?? "not recorded")"
+                    "\(result.violations.count) \(result.violations.count == 1 ? "violation" : "violations") in "
+                        + "\(result.checked) placements checked; ledger entry "
+                        + (result.ledgerIndex.map(String.init) ?? "not recorded")
                 )
             }
         }

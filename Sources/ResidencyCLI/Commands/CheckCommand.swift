@@ -7,9 +7,9 @@ enum CheckCommand {
         abstract: "May a tenant's data of a class be stored or processed at a location? Refusals are recorded.",
         discussion: "Exits 0 when allowed, 1 when refused (printing the rule and the policy version).",
         options: [
-            .option("tenant", "id", "The tenant."),
-            .option("data-class", "class", "customer_data, backups, logs, support_access, analytics or directory."),
-            .option("location", "country|site", "An ISO 3166-1 alpha-2 country code or a site id."),
+            .required("tenant", "id", "The tenant."),
+            .required("data-class", "class", "customer_data, backups, logs, support_access, analytics or directory."),
+            .required("location", "country|site", "An ISO 3166-1 alpha-2 country code or a site id."),
             .option("purpose", "text", "What the data is for (recorded with a refusal)."), SharedOptions.format,
         ] + AccessCommand.common
     ) { arguments, context in

@@ -10,9 +10,28 @@ enum DataCommand {
         subcommands: [put, get, list, delete, digest])
 
     static let target: [OptionSpec] = [
-        .option("tenant", "id", "The tenant."),
-        .option("collection", "name", "contacts, accounts or documents."),
+        .required("tenant", "id", "The tenant."),
+        .required("collection", "name", "contacts, accounts or documents."),
     ]
+
+    /// Each collection's fields as `help data put` and the README show them, from `TenantCollection` itself.
+    static var fieldsHelp: String {
+        var lines = ["FIELDS (* required; text lengths in characters, bytes as base64):"]
+        for collection in TenantCollection.allCases {
+            let fields = collection.fields.map { field -> String in
+                let size: String
+                switch field.kind {
+                case .text: size = "text ≤ \(field.maximumLength)"
+                case .integer: size = "integer"
+                case .bytes: size = "bytes ≤ \(field.maximumLength >> 20) MiB"
+                }
+                return "\(field.name)\(field.required ? "*" : "") (\(size))"
+            }
+            lines.append("  \(collection.rawValue): " + fields.joined(separator: ", "))
+        }
+        lines.append("  keys: \(TenantCollection.keyRule)")
+        return lines.joined(separator: "\n")
+    }
 
     static func collection(_ arguments: ParsedArguments) throws -> TenantCollection {
         let text = try AccessCommand.required(arguments, "collection")
@@ -26,9 +45,13 @@ enum DataCommand {
 
     static let put = CommandSpec(
         name: "put", abstract: "Create or replace a record.",
-        discussion:
-            "The fields are one JSON object (bytes in base64), e.g. '{\"name\": \"Ada\", \"email\": \"ada@example.com\"}', or @FILE to read them from a file.",
-        options: target + [.option("key", "key", "The record's key."), .option("json", "object", "The fields.")]
+        discussion: """
+            The fields are one JSON object (bytes in base64), e.g. '{"name": "Ada", "email": "ada@example.com"}', \
+            or @FILE to read them from a file. Prints one line: the collection, key, fields and size stored.
+
+            \(fieldsHelp)
+            """,
+        options: target + [.required("key", "key", "The record's key."), .required("json", "object", "The fields.")]
             + AccessCommand.common
     ) { arguments, context in
         let collection = try collection(arguments)
@@ -39,7 +62,7 @@ enum DataCommand {
             do {
                 bytes = Array(try Data(contentsOf: URL(fileURLWithPath: String(text.dropFirst()))))
             } catch {
-                throw UsageError("--json: cannot read \(text.dropFirst()): \(error.localizedDescription)")
+                throw CommandFailure("--json: cannot read \(text.dropFirst()): \(error.localizedDescription)")
             }
         }
         let value: JSONValue
@@ -55,16 +78,20 @@ enum DataCommand {
             updatedAt: controller.clock.now())
         try collector.throwIfAny()
         guard let record else { throw UsageError("--json: not a \(collection.rawValue) record") }
-        try controller.putRecord(tenant: try AccessCommand.required(arguments, "tenant"), record)
-        context.print(record.jsonValue.encoded())
+        let tenant = try AccessCommand.required(arguments, "tenant")
+        try controller.putRecord(tenant: tenant, record)
+        // A summary, not the record: a document's body may be megabytes of base64.
+        context.print(
+            "stored \(collection.rawValue)/\(key) for \(tenant): \(record.values.keys.sorted().joined(separator: ", ")) "
+                + "(\(bytes.count) bytes of JSON)")
         return ExitCode.success
     }
 
     static let get = CommandSpec(
         name: "get", abstract: "Print one record as JSON.",
-        options: target + [.option("key", "key", "The record's key.")] + AccessCommand.common
+        options: target + [.required("key", "key", "The record's key.")] + AccessCommand.common
     ) { arguments, context in
-        let record = try AccessCommand.controller(arguments, context).record(
+        let record = try AccessCommand.controller(arguments, context, .read).record(
             tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
             key: try AccessCommand.required(arguments, "key"))
         context.print(record.jsonValue.encoded(pretty: true))
@@ -80,7 +107,7 @@ enum DataCommand {
     ) { arguments, context in
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
-        for record in try AccessCommand.controller(arguments, context).records(
+        for record in try AccessCommand.controller(arguments, context, .read).records(
             tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
             after: arguments.value("after"), limit: limit)
         {
@@ -91,7 +118,7 @@ enum DataCommand {
 
     static let delete = CommandSpec(
         name: "delete", abstract: "Delete a record.",
-        options: target + [.option("key", "key", "The record's key.")] + AccessCommand.common
+        options: target + [.required("key", "key", "The record's key.")] + AccessCommand.common
     ) { arguments, context in
         let key = try AccessCommand.required(arguments, "key")
         let deleted = try AccessCommand.controller(arguments, context).deleteRecord(
@@ -102,9 +129,9 @@ enum DataCommand {
 
     static let digest = CommandSpec(
         name: "digest", abstract: "Rows per collection and the content SHA-256 of a tenant's data, where it lives.",
-        options: [.option("tenant", "id", "The tenant.")] + AccessCommand.common
+        options: [.required("tenant", "id", "The tenant.")] + AccessCommand.common
     ) { arguments, context in
-        let digest = try AccessCommand.controller(arguments, context).dataDigest(
+        let digest = try AccessCommand.controller(arguments, context, .read).dataDigest(
             tenant: try AccessCommand.required(arguments, "tenant"))
         context.print(digest.jsonValue.encoded())
         return ExitCode.success

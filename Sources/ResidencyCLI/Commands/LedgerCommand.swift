@@ -8,8 +8,10 @@ enum LedgerCommand {
         name: "ledger", abstract: "Inspect, prove and verify the tamper-evident ledger.",
         subcommands: [checkpoint, entries, prove, publicKey, verify, trust, exportEntry, verifyEntry])
 
+    /// The ledger of an existing data directory: every ledger command reads what is there (a checkpoint signs
+    /// only entries already written), so none creates the directory.
     static func open(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
-        let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
+        let directory = try SharedOptions.dataDirectory(arguments, context, .read)
         let pool = try DatabasePool(directory: DataDirectory(directory))
         return Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
     }
@@ -39,12 +41,13 @@ enum LedgerCommand {
         name: "entries", abstract: "Print entries as JSON lines: index, entry as stored, leaf hash.",
         options: [
             .option("from", "n", "First index (default 0)."),
-            .option("to", "n", "End index, exclusive (default: the end)."), ServeCommand.dataOption,
+            .option("to", "n", "Last index, inclusive (default: the last entry)."), ServeCommand.dataOption,
         ]
     ) { arguments, context in
         let ledger = try open(arguments, context)
         var from = try integer(arguments, "from") ?? 0
-        let end = min(try integer(arguments, "to") ?? Int.max, try ledger.size())
+        // --to names the last entry printed: `--from N --to N` prints entry N.
+        let end = min(try integer(arguments, "to").map { $0 == Int.max ? $0 : $0 + 1 } ?? Int.max, try ledger.size())
         while from < end {
             let page = try ledger.entries(from: from, to: end)
             if page.isEmpty { break }

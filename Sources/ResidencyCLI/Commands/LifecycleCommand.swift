@@ -33,7 +33,8 @@ enum LifecycleCommand {
         options: [asOf, SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let steps = try AccessCommand.controller(arguments, context).lifecyclePlan(asOf: try arguments.time("as-of"))
+        let steps = try AccessCommand.controller(arguments, context, .read).lifecyclePlan(
+            asOf: try arguments.time("as-of"))
         printSteps(steps, format, context)
         return ExitCode.success
     }
@@ -77,8 +78,8 @@ enum LifecycleCommand {
     static let tenantEvent = CommandSpec(
         name: "event", abstract: "Record a billing or activity event for a tenant.",
         options: [
-            .option("tenant", "id", "The tenant."),
-            .option("type", "event", TenantEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ") + "."),
+            .required("tenant", "id", "The tenant."),
+            .required("type", "event", TenantEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ") + "."),
             .option("plan", "plan", "The new plan (plan_changed)."),
             .option("expires-at", "time", "When the trial expires (trial_started)."),
             .option("at", "time", "When it happened (default: now)."),

@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
+import ResidencyStore
 
 /// `residency migrations …`: move tenants between regions, one at a time or by plan.
 enum MigrationsCommand {
@@ -10,19 +11,54 @@ enum MigrationsCommand {
 
     static let common = AccessCommand.common
 
-    static func printMigration(_ migration: Migration, _ context: CommandContext) {
-        context.print(migration.jsonValue.encoded(pretty: true))
+    static func printMigration(
+        _ migration: Migration, _ format: RecordFormat, _ context: CommandContext,
+        steps: [MigrationRepository.Step]? = nil
+    ) {
+        switch format {
+        case .json:
+            var value = migration.jsonValue
+            if let steps { value = value.adding([("steps", .array(steps.map(\.jsonValue)))]) }
+            context.print(value.encoded(pretty: true))
+        case .table:
+            func time(_ value: Int64?) -> String { value.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-" }
+            var text = """
+                id:          \(migration.id)
+                tenant:      \(migration.tenant)
+                from:        \(migration.fromRegion)/\(migration.fromSite)
+                to:          \(migration.toRegion)/\(migration.toSite)
+                state:       \(migration.state.rawValue)
+                basis:       \(migration.transfer.mechanism.summary) (rule \(migration.transfer.rule))
+                reason:      \(migration.reason)
+                requested:   \(time(migration.createdAt)) by \(migration.requestedBy)
+                approved by: \(migration.approvedBy ?? "-")
+                cutover:     \(time(migration.cutoverAt))
+                frozen:      \(migration.frozenMilliseconds.map { "\($0) ms" } ?? "-")
+
+                """
+            if let plan = migration.plan { text += "plan:        \(plan)\n" }
+            if let error = migration.error { text += "error:       \(error)\n" }
+            if let steps, !steps.isEmpty {
+                var table = TextTable(["STEP", "PHASE", "AT", "DETAIL"])
+                for step in steps {
+                    table.append([step.state, step.phase, time(step.at), step.detail == "{}" ? "" : step.detail])
+                }
+                text += "\n" + table.render()
+            }
+            context.standardOutput(text)
+        }
     }
 
     static let request = CommandSpec(
         name: "request", abstract: "File a migration (checked against policy; a refusal is recorded).",
         options: [
-            .option("tenant", "id", "The tenant."), .option("to", "region", "The target region."),
+            .required("tenant", "id", "The tenant."), .required("to", "region", "The target region."),
+            .required("reason", "text", "Why (recorded)."),
             .option("site", "id", "The target site (default: the target region's site nearest the current one)."),
-            .option("reason", "text", "Why (recorded)."),
-            .flag("approve", "Approve at once and run it to the end."),
+            .flag("approve", "Approve at once and run it to the end."), SharedOptions.format,
         ] + common
     ) { arguments, context in
+        let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
         let actor = AccessCommand.actor(arguments).tokenName
         var migration = try controller.requestMigration(
@@ -34,27 +70,30 @@ enum MigrationsCommand {
             _ = try controller.approveMigration(id: migration.id, by: actor)
             migration = try controller.runMigration(id: migration.id)
         }
-        printMigration(migration, context)
+        printMigration(migration, format, context)
         return migration.state == .failed ? ExitCode.failure : ExitCode.success
     }
 
     static let approve = CommandSpec(
         name: "approve", abstract: "Approve a requested migration and run it to the end (unless --no-run).",
-        options: [.flag("no-run", "Only approve; a server or `migrations resume` runs it.")] + common,
+        options: [.flag("no-run", "Only approve; a server or `migrations resume` runs it."), SharedOptions.format]
+            + common,
         positionals: [PositionalSpec("id", "The migration id.")]
     ) { arguments, context in
+        let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
         var migration = try controller.approveMigration(
             id: arguments.positionals[0], by: AccessCommand.actor(arguments).tokenName)
         if !arguments.flag("no-run") { migration = try controller.runMigration(id: migration.id) }
-        printMigration(migration, context)
+        printMigration(migration, format, context)
         return migration.state == .failed ? ExitCode.failure : ExitCode.success
     }
 
     static let cancel = CommandSpec(
         name: "cancel", abstract: "Cancel a migration before cutover (rolling back what it copied).",
-        options: common, positionals: [PositionalSpec("id", "The migration id.")]
+        options: [SharedOptions.format] + common, positionals: [PositionalSpec("id", "The migration id.")]
     ) { arguments, context in
+        let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
         var migration = try controller.cancelMigration(
             id: arguments.positionals[0], by: AccessCommand.actor(arguments).tokenName)
@@ -62,7 +101,7 @@ enum MigrationsCommand {
             // Roll back here unless a runner elsewhere holds it (it then sees the cancel itself).
             migration = (try? controller.runMigration(id: migration.id)) ?? migration
         }
-        printMigration(migration, context)
+        printMigration(migration, format, context)
         return ExitCode.success
     }
 
@@ -86,7 +125,7 @@ enum MigrationsCommand {
         }
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
-        let migrations = try AccessCommand.controller(arguments, context).migrations(
+        let migrations = try AccessCommand.controller(arguments, context, .read).migrations(
             tenant: arguments.value("tenant"), state: state, plan: arguments.value("plan"), limit: limit)
         switch format {
         case .json: context.print(JSONValue.array(migrations.map(\.jsonValue)).encoded(pretty: true))
@@ -104,14 +143,14 @@ enum MigrationsCommand {
     }
 
     static let show = CommandSpec(
-        name: "show", abstract: "Show a migration and its step log.", options: common,
+        name: "show", abstract: "Show a migration and its step log.", options: [SharedOptions.format] + common,
         positionals: [PositionalSpec("id", "The migration id.")]
     ) { arguments, context in
-        let controller = try AccessCommand.controller(arguments, context)
+        let format = try arguments.choice("format", default: RecordFormat.table)
+        let controller = try AccessCommand.controller(arguments, context, .read)
         let id = arguments.positionals[0]
-        let migration = try controller.migration(id: id)
-        let steps = try controller.migrationSteps(id: id).map(\.jsonValue)
-        context.print(migration.jsonValue.adding([("steps", .array(steps))]).encoded(pretty: true))
+        printMigration(
+            try controller.migration(id: id), format, context, steps: try controller.migrationSteps(id: id))
         return ExitCode.success
     }
 
@@ -133,14 +172,19 @@ enum MigrationsCommand {
 
     static let plan = CommandSpec(
         name: "plan", abstract: "List which tenants would move from one region to another, and why not for the rest.",
-        discussion: "Prints the plan as JSON (save it with --output and run it with `migrations run PLAN`).",
+        discussion: """
+            Prints the plan as a table, or as JSON with --format json. --output writes the JSON to a file, for \
+            `migrations run PLAN`.
+            """,
         options: [
-            .option("from", "region", "The source region."), .option("to", "region", "The target region."),
+            .required("from", "region", "The source region."), .required("to", "region", "The target region."),
             .option("site", "id", "The target site."), .option("country", "cc", "Only tenants from this country."),
             .option("tenant", "id", "Only these tenants (repeatable).", repeatable: true),
-            .option("output", "file", "Write the plan to this file instead of standard output."),
+            .option("output", "file", "Write the plan (JSON) to this file instead of standard output."),
+            SharedOptions.format,
         ] + common
     ) { arguments, context in
+        let format = try arguments.choice("format", default: RecordFormat.table)
         var country: CountryCode?
         if let text = arguments.value("country") {
             guard let code = CountryCode(text) else {
@@ -148,7 +192,7 @@ enum MigrationsCommand {
             }
             country = code
         }
-        let plan = try AccessCommand.controller(arguments, context).planMigrations(
+        let plan = try AccessCommand.controller(arguments, context, .read).planMigrations(
             from: try AccessCommand.required(arguments, "from"), to: try AccessCommand.required(arguments, "to"),
             toSite: arguments.value("site"), country: country, tenants: arguments.values("tenant"))
         let text = plan.jsonValue.encoded(pretty: true)
@@ -157,8 +201,22 @@ enum MigrationsCommand {
             context.print(
                 "plan \(plan.id): \(plan.movable.count) to move, \(plan.entries.count - plan.movable.count) staying; written to \(output)"
             )
-        } else {
+        } else if format == .json {
             context.print(text)
+        } else {
+            var table = TextTable(["TENANT", "COUNTRY", "MOVES", "BASIS", "WHY NOT"])
+            for entry in plan.entries {
+                table.append([
+                    entry.tenant, entry.country?.rawValue ?? "-", entry.movable ? "yes" : "no", entry.transfer ?? "-",
+                    entry.movable
+                        ? "" : [entry.code, entry.rule.map { "rule \($0)" }, entry.message].compactMap { $0 }.joined(
+                            separator: ": "),
+                ])
+            }
+            context.standardOutput(table.render())
+            context.print(
+                "plan \(plan.id) \(plan.from) -> \(plan.to): \(plan.movable.count) to move, "
+                    + "\(plan.entries.count - plan.movable.count) staying (--output FILE saves it for `migrations run`)")
         }
         return ExitCode.success
     }
@@ -176,7 +234,7 @@ enum MigrationsCommand {
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw UsageError("cannot read plan \(path): \(error.localizedDescription)")
+            throw CommandFailure("cannot read plan \(path): \(error.localizedDescription)")
         }
         let plan = try MigrationPlan.read(try JSONParser.parse(bytes), file: path)
         func integer(_ name: String) throws -> Int? {
@@ -212,7 +270,8 @@ enum MigrationsCommand {
         if terminal { context.print("") }
         let summary = JSONValue.object([
             ("event", .string("summary")), ("plan", .string(plan.id)), ("completed", .integer(result.completed)),
-            ("failed", .integer(result.failed)), ("refused", .integer(result.refused)),
+            ("in_place", .integer(result.inPlace)), ("failed", .integer(result.failed)),
+            ("refused", .integer(result.refused)),
             ("seconds", .double((Date().timeIntervalSince(started) * 100).rounded() / 100)),
         ])
         context.print(summary.encoded())

@@ -31,7 +31,7 @@ enum ReportCommand {
         ] + output + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: ReportFormat.json)
-        let controller = try AccessCommand.controller(arguments, context)
+        let controller = try AccessCommand.controller(arguments, context, .read)
         let to = try arguments.time("to") ?? controller.clock.now() + 1
         let from = try arguments.time("from") ?? to - 30 * 86_400_000
         let report = try controller.crossBorderReport(
@@ -48,7 +48,7 @@ enum ReportCommand {
         ] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: ReportFormat.json)
-        let report = try AccessCommand.controller(arguments, context).residencyMapReport(
+        let report = try AccessCommand.controller(arguments, context, .read).residencyMapReport(
             recordAudit: arguments.flag("record-audit"), by: AccessCommand.actor(arguments).tokenName)
         try write(report.rendered(format), arguments, context)
         return ExitCode.success

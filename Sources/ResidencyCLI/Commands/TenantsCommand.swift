@@ -11,7 +11,8 @@ enum TenantsCommand {
     static let create = CommandSpec(
         name: "create", abstract: "Sign a tenant up where placement puts it (and provision its data there).",
         options: [
-            .option("name", "text", "The customer's name."), .option("plan", "plan", "trial, free or paid."),
+            .required("name", "text", "The customer's name."),
+            .option("plan", "plan", "trial, free or paid (default: paid)."),
             .option("country", "cc", "The declared country."), .option("ip", "address", "The signup IP address."),
             .option("region", "id", "A requested region."), SharedOptions.format,
         ] + AccessCommand.common
@@ -35,7 +36,17 @@ enum TenantsCommand {
                 requestedRegion: arguments.value("region")), actor: AccessCommand.actor(arguments).tokenName)
         switch format {
         case .json: context.print(result.tenant.jsonValue(placement: result.placement).encoded(pretty: true))
-        case .table: context.print("\(result.tenant.id) \(result.tenant.region) \(result.tenant.site)")
+        case .table:
+            // The first line stays "ID REGION SITE" for scripts; the reasons say why it went there.
+            var lines = ["\(result.tenant.id) \(result.tenant.region) \(result.tenant.site)"]
+            if case .array(let reasons)? = result.placement["reasons"] {
+                for (index, reason) in reasons.enumerated() {
+                    if case .string(let code)? = reason["code"], case .string(let message)? = reason["message"] {
+                        lines.append("  \(index + 1). \(code): \(message)")
+                    }
+                }
+            }
+            context.print(lines.joined(separator: "\n"))
         }
         return ExitCode.success
     }
@@ -44,8 +55,9 @@ enum TenantsCommand {
         name: "show", abstract: "Show a tenant's directory entry.", options: AccessCommand.common,
         positionals: [PositionalSpec("id", "The tenant id.")]
     ) { arguments, context in
-        let found = try AccessCommand.controller(arguments, context).tenant(id: arguments.positionals[0])
-        context.print(found.tenant.jsonValue(placement: found.placement).encoded(pretty: true))
+        let controller = try AccessCommand.controller(arguments, context, .read)
+        let found = try controller.tenant(id: arguments.positionals[0])
+        context.print(try controller.tenantView(found.tenant, placement: found.placement).encoded(pretty: true))
         return ExitCode.success
     }
 
@@ -59,14 +71,19 @@ enum TenantsCommand {
         let format = try arguments.choice("format", default: RecordFormat.table)
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
-        let page = try AccessCommand.controller(arguments, context).tenants(
-            region: arguments.value("region"), status: nil, limit: limit, after: nil)
+        let controller = try AccessCommand.controller(arguments, context, .read)
+        let page = try controller.tenants(region: arguments.value("region"), status: nil, limit: limit, after: nil)
         switch format {
-        case .json: context.print(JSONValue.array(page.tenants.map { $0.jsonValue() }).encoded(pretty: true))
+        case .json:
+            let views = try page.tenants.map { try controller.tenantView($0, inList: true) }
+            context.print(JSONValue.array(views).encoded(pretty: true))
         case .table:
-            var table = TextTable(["ID", "REGION", "SITE", "COUNTRY", "PLAN", "STATUS"])
+            var table = TextTable(["ID", "NAME", "REGION", "SITE", "COUNTRY", "PLAN", "STATUS"])
             for t in page.tenants {
-                table.append([t.id, t.region, t.site, t.country?.rawValue ?? "-", t.plan.rawValue, t.status.rawValue])
+                table.append([
+                    t.id, t.name.isEmpty ? "-" : t.name, t.region, t.site, t.country?.rawValue ?? "-", t.plan.rawValue,
+                    t.status.rawValue,
+                ])
             }
             context.standardOutput(table.render())
         }

@@ -9,34 +9,38 @@ enum TokensCommand {
 
     /// The data directory's pool; its ledger is signed (and published) before the command returns, since
     /// creating and revoking tokens are ledger entries.
-    static func pool(_ arguments: ParsedArguments, _ context: CommandContext) throws -> DatabasePool {
-        let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
+    static func pool(
+        _ arguments: ParsedArguments, _ context: CommandContext, _ access: SharedOptions.DataAccess
+    ) throws -> DatabasePool {
+        let directory = try SharedOptions.dataDirectory(arguments, context, access)
         let pool = try DatabasePool(directory: DataDirectory(directory))
-        let ledger = Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
-        context.opened.add(
-            try LedgerPublisher.open(ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory)))
+        if access == .write {
+            let ledger = Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
+            context.opened.add(
+                try LedgerPublisher.open(ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory)))
+        }
         return pool
     }
 
     static let create = CommandSpec(
         name: "create", abstract: "Create a token; it is printed once and only its hash is stored.",
         options: [
-            .option("role", "role", "signup, ops, support, compliance, billing or admin."),
-            .option("name", "name", "A unique name, shown in logs instead of the token."),
+            .required("role", "role", Role.allCases.map(\.rawValue).joined(separator: ", ") + "."),
+            .required("name", "name", "A unique name, shown in logs instead of the token."),
             .option(
                 "tenant", "id",
                 "Make it a tenant administrator's token, acting for that tenant only (customer approval)."),
             ServeCommand.dataOption,
         ]
     ) { arguments, context in
-        guard let roleText = arguments.value("role") else { throw UsageError("missing --role") }
+        let roleText = try AccessCommand.required(arguments, "role")
         guard let role = Role(rawValue: roleText) else {
             throw UsageError(
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let name = arguments.value("name") else { throw UsageError("missing --name") }
+        let name = try AccessCommand.required(arguments, "name")
         let secret = try Controller.createToken(
-            name: name, role: role, pool: try pool(arguments, context), tenant: arguments.value("tenant"))
+            name: name, role: role, pool: try pool(arguments, context, .write), tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
     }
@@ -46,7 +50,7 @@ enum TokensCommand {
         options: [SharedOptions.format, ServeCommand.dataOption]
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let tokens = try Controller.tokens(pool: try pool(arguments, context))
+        let tokens = try Controller.tokens(pool: try pool(arguments, context, .read))
         switch format {
         case .json:
             context.print(
@@ -76,7 +80,7 @@ enum TokensCommand {
         name: "revoke", abstract: "Revoke a token; requests using it fail at once.",
         options: [ServeCommand.dataOption], positionals: [PositionalSpec("name", "The token's name.")]
     ) { arguments, context in
-        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context))
+        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context, .read))
         context.print("revoked \(arguments.positionals[0])")
         return ExitCode.success
     }

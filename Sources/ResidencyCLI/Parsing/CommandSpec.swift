@@ -36,8 +36,7 @@ public struct CommandSpec: Sendable {
         }
         text += "\nOPTIONS:\n"
         for option in options {
-            let label = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-            text += Self.row(label, option.help)
+            text += Self.row(option.label, option.isRequired ? "(required) \(option.help)" : option.help)
         }
         text += Self.row("-h, --help", "Show help information.")
         if !subcommands.isEmpty {
@@ -54,9 +53,10 @@ public struct CommandSpec: Sendable {
             parts.append("<subcommand>")
             return parts.joined(separator: " ")
         }
-        for option in options {
-            let item = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-            parts.append("[\(item)]" + (option.isRepeatable ? " ..." : ""))
+        // Required options first, unbracketed, so a reader sees at once what the command cannot do without.
+        for option in options.filter(\.isRequired) + options.filter({ !$0.isRequired }) {
+            let item = option.isRequired ? option.label : "[\(option.label)]"
+            parts.append(item + (option.isRepeatable ? " ..." : ""))
         }
         for positional in positionals {
             var item = "<\(positional.name)>" + (positional.isVariadic ? " ..." : "")

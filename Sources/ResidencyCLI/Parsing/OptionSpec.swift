@@ -6,16 +6,27 @@ public struct OptionSpec: Sendable {
     public let help: String
     /// The option may be given more than once.
     public let isRepeatable: Bool
+    /// The command cannot run without it: the parser reports every missing one at once, and usage lines show
+    /// it without brackets.
+    public let isRequired: Bool
 
     public static func option(
-        _ name: String, _ valueName: String, _ help: String, repeatable: Bool = false
+        _ name: String, _ valueName: String, _ help: String, repeatable: Bool = false, required: Bool = false
     ) -> OptionSpec {
-        OptionSpec(name: name, valueName: valueName, help: help, isRepeatable: repeatable)
+        OptionSpec(name: name, valueName: valueName, help: help, isRepeatable: repeatable, isRequired: required)
+    }
+
+    /// A required option (`--tenant <id>` in usage, not `[--tenant <id>]`).
+    public static func required(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
+        option(name, valueName, help, required: true)
     }
 
     public static func flag(_ name: String, _ help: String) -> OptionSpec {
-        OptionSpec(name: name, valueName: nil, help: help, isRepeatable: false)
+        OptionSpec(name: name, valueName: nil, help: help, isRepeatable: false, isRequired: false)
     }
+
+    /// `--name <value>`, as usage lines and help show it.
+    var label: String { "--\(name)" + (valueName.map { " <\($0)>" } ?? "") }
 }
 
 /// A positional argument, for help text and for counting.

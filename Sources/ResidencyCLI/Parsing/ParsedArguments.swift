@@ -48,17 +48,23 @@ public struct ParsedArguments: Sendable {
             }
             parsed.values[name, default: []].append(value)
         }
+        // Everything missing is reported at once: a user should not discover required flags one run at a time.
+        var missing = options.filter { $0.isRequired && parsed.values[$0.name] == nil }.map { "--\($0.name)" }
         let required =
             specs.filter { !$0.isOptional && !$0.isVariadic }.count
             + (specs.contains { $0.isVariadic && !$0.isOptional } ? 1 : 0)
         if parsed.positionals.count < required {
-            let missing = specs.filter { !$0.isOptional }.dropFirst(min(parsed.positionals.count, specs.count))
-            throw UsageError("missing argument <\(missing.first?.name ?? specs.last?.name ?? "argument")>")
+            missing += specs.filter { !$0.isOptional }.dropFirst(min(parsed.positionals.count, specs.count)).map {
+                "<\($0.name)>"
+            }
         }
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("missing " + missing.joined(separator: ", ")) }
         if !specs.contains(where: \.isVariadic), parsed.positionals.count > specs.count {
             let extra = parsed.positionals[specs.count]
-            throw UsageError("unexpected argument '\(extra)'")
+            problems.append("unexpected argument '\(extra)'")
         }
+        if !problems.isEmpty { throw UsageError(problems.joined(separator: "; ")) }
         return parsed
     }
 

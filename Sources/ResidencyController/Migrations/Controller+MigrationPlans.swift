@@ -17,7 +17,7 @@ extension Controller {
             )
         }
         var entries: [MigrationPlan.Entry] = []
-        let counts = occupancy.withLock { $0 }
+        let counts = tenantCounts
         var planned = 0
         func consider(_ tenant: Tenant) throws {
             if tenant.status == .deleted { return }
@@ -82,7 +82,12 @@ extension Controller {
 
     /// What happened to one tenant of a running plan.
     public struct PlanProgress: Sendable {
-        public enum Event: String, Sendable { case started, completed, failed, refused }
+        /// `inPlace`: the tenant is already where the plan sends it (a plan run again after it finished) — done,
+        /// not refused.
+        public enum Event: String, Sendable {
+            case started, completed, failed, refused
+            case inPlace = "in_place"
+        }
         public let event: Event
         public let tenant: String
         public let migration: String?
@@ -91,13 +96,22 @@ extension Controller {
         public let total: Int
     }
 
+    /// How a plan's run ended: `inPlace` counts tenants already where the plan sends them (nothing to do).
+    public struct PlanResult: Sendable, Hashable {
+        public var completed = 0
+        public var inPlace = 0
+        public var failed = 0
+        public var refused = 0
+    }
+
     /// Runs every movable entry of `plan`: files, approves and runs its migration, at most `concurrency` at
-    /// a time and starting at most `perMinute` a minute. Reports each start and end to `progress` (called
-    /// from worker threads, one call at a time).
+    /// a time and starting at most `perMinute` a minute. A tenant already at the plan's target (the plan ran
+    /// before) is reported `inPlace` and left alone. Reports each start and end to `progress` (called from
+    /// worker threads, one call at a time).
     public func runPlan(
         _ plan: MigrationPlan, concurrency: Int, perMinute: Int?, by actor: String,
         progress: @escaping @Sendable (PlanProgress) -> Void
-    ) throws -> (completed: Int, failed: Int, refused: Int) {
+    ) throws -> PlanResult {
         guard (1...64).contains(concurrency) else {
             throw ControllerError.invalidField(field: "concurrency", message: "\(concurrency); accepted: 1...64")
         }
@@ -105,7 +119,7 @@ extension Controller {
             throw ControllerError.invalidField(field: "rate", message: "\(perMinute) per minute; accepted: 1...100000")
         }
         let work = plan.movable
-        let state = Mutex((next: 0, done: 0, completed: 0, failed: 0, refused: 0))
+        let state = Mutex((next: 0, done: 0, result: PlanResult()))
         let report = Mutex(())
         let started = DispatchTime.now().uptimeNanoseconds
         let interval = perMinute.map { 60_000_000_000 / UInt64($0) } ?? 0
@@ -126,9 +140,10 @@ extension Controller {
                         if event != .started {
                             value.done += 1
                             switch event {
-                            case .completed: value.completed += 1
-                            case .failed: value.failed += 1
-                            default: value.refused += 1
+                            case .completed: value.result.completed += 1
+                            case .inPlace: value.result.inPlace += 1
+                            case .failed: value.result.failed += 1
+                            default: value.result.refused += 1
                             }
                         }
                         return (value.done, work.count)
@@ -139,6 +154,13 @@ extension Controller {
                                 event: event, tenant: tenant, migration: migration, detail: detail, done: counts.0,
                                 total: counts.1))
                     }
+                }
+                if let current = try? pool.read({ try TenantRepository($0).tenant(id: tenant) }),
+                    current.status != .deleted, current.region == plan.to,
+                    plan.toSite == nil || current.site == plan.toSite
+                {
+                    emit(.inPlace, nil, "already at \(current.region)/\(current.site)")
+                    continue
                 }
                 let migration: Migration
                 do {
@@ -164,6 +186,6 @@ extension Controller {
                 }
             }
         }
-        return state.withLock { ($0.completed, $0.failed, $0.refused) }
+        return state.withLock { $0.result }
     }
 }

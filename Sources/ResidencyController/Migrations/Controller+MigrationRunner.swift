@@ -145,7 +145,7 @@ extension Controller {
                 if tenant.region != current.toRegion || tenant.site != current.toSite {
                     try tenants.move(id: tenant.id, region: current.toRegion, site: current.toSite)
                     if tenant.region != current.toRegion {
-                        occupancy.withLock {
+                        try changeOccupancy(in: database) {
                             $0[tenant.region, default: 0] -= 1
                             $0[current.toRegion, default: 0] += 1
                         }
@@ -171,6 +171,7 @@ extension Controller {
             reloadOccupancy()
             throw error
         }
+        occupancyCommitted()
         _ = try? ledger.signCheckpoint()
     }
 

@@ -74,7 +74,7 @@ extension Controller {
                 let target: MigrationEligibility.Target
                 switch eligibility.evaluate(
                     tenant: tenant, toRegion: request.toRegion, toSite: request.toSite,
-                    occupancy: occupancy.withLock { $0 })
+                    occupancy: try occupancy(in: database))
                 {
                 case .success(let found): target = found
                 case .failure(let refusal):
@@ -126,7 +126,7 @@ extension Controller {
             }
             if case .failure(let refusal) = eligibility.evaluate(
                 tenant: tenant, toRegion: migration.toRegion, toSite: migration.toSite,
-                occupancy: occupancy.withLock { $0 })
+                occupancy: try occupancy(in: database))
             {
                 throw ControllerError.refused(code: refusal.code, message: refusal.message, rule: refusal.rule)
             }

@@ -51,7 +51,7 @@ public struct AccessLifecycle: Sendable {
                 .init(
                     code: "unknown_office", rule: nil,
                     message:
-                        "office \"\(filing.staff.office)\" is not a support office in access.json; accepted: \(access.supportOffices.map(\.id).joined(separator: ", "))"
+                        "office \"\(filing.staff.office)\" is not a support office of the access policy; accepted: \(access.supportOffices.map(\.id).joined(separator: ", "))"
                 ))
         }
         guard let justification = access.justification(code: filing.justification) else {
@@ -59,7 +59,7 @@ public struct AccessLifecycle: Sendable {
                 .init(
                     code: "unknown_justification", rule: nil,
                     message:
-                        "justification \"\(filing.justification)\" is not in access.json; accepted: \(access.justifications.map(\.code).joined(separator: ", "))"
+                        "justification \"\(filing.justification)\" is not a justification of the access policy; accepted: \(access.justifications.map(\.code).joined(separator: ", "))"
                 ))
         }
         if justification.requiresReference && filing.detail.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -323,11 +323,14 @@ enum AccessPolicyFile {
 
 enum RetentionPolicyFile {
     static func read(_ reader: JSONReader) -> RetentionPolicy? {
-        guard let object = reader.object(known: ["rules", "late_event_grace_days"]) else { return nil }
+        guard let object = reader.object(known: ["rules", "late_event_grace_days", "trial_days"]) else { return nil }
         var ids = RuleIDs()
         // Optional so that a schedule written before the grace existed still loads, with the default.
         let graceReader = object.optional("late_event_grace_days")
         let grace = graceReader?.integer(in: RetentionPolicy.lateEventGraceRange)
+        // Optional too: 14 days when absent.
+        let trialReader = object.optional("trial_days")
+        let trialDays = trialReader?.integer(in: RetentionPolicy.trialDaysRange)
         let ruleReaders = object.required("rules")?.array()
         let rules = ruleReaders?.compactMap { element -> RetentionPolicy.Rule? in
             guard let item = element.object(known: ["rule", "plan", "clock", "after_days", "action", "description"])
@@ -342,7 +345,8 @@ enum RetentionPolicyFile {
             return .init(
                 rule: id, plan: plan, clock: clock, afterDays: Int(days), action: action, description: description)
         }
-        guard let ruleReaders, let rules, graceReader == nil || grace != nil else { return nil }
+        guard let ruleReaders, let rules, graceReader == nil || grace != nil, trialReader == nil || trialDays != nil
+        else { return nil }
         // Two rules with the same plan, clock and action would make the schedule ambiguous.
         var seen: [String: String] = [:]
         for (index, rule) in rules.enumerated() {
@@ -356,7 +360,8 @@ enum RetentionPolicyFile {
         }
         guard rules.count == ruleReaders.count else { return nil }
         return RetentionPolicy(
-            rules: rules, lateEventGraceDays: grace.map { Int($0) } ?? RetentionPolicy.defaultLateEventGraceDays)
+            rules: rules, lateEventGraceDays: grace.map { Int($0) } ?? RetentionPolicy.defaultLateEventGraceDays,
+            trialDays: trialDays.map { Int($0) } ?? RetentionPolicy.defaultTrialDays)
     }
 }
 

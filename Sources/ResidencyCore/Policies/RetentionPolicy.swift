@@ -29,14 +29,27 @@ public struct RetentionPolicy: Sendable {
     /// delete a tenant at the next hourly run.
     public static let lateEventGraceRange: ClosedRange<Int64> = 1...365
 
+    /// Used when the file does not say: the usual length of a SaaS trial.
+    public static let defaultTrialDays = 14
+    /// Accepted values of `trial_days`.
+    public static let trialDaysRange: ClosedRange<Int64> = 1...365
+
     public let rules: [Rule]
+    /// A trial signup's trial expires this many days after signup, so the `trial_expired` clock runs from the
+    /// start even if billing never sends `trial_started` (which, when it comes, sets the expiry it names).
+    public let trialDays: Int
     /// No action falls due sooner than this many days after the event that last moved the tenant's clocks was
     /// recorded: an event dated in the past (a late billing feed, a mistake, a stolen billing token) can make
     /// an action due at once, and the grace is the time to see it in `lifecycle plan` and correct it.
     public let lateEventGraceDays: Int
 
-    public init(rules: [Rule], lateEventGraceDays: Int = defaultLateEventGraceDays) {
+    public init(
+        rules: [Rule], lateEventGraceDays: Int = defaultLateEventGraceDays, trialDays: Int = defaultTrialDays
+    ) {
         self.rules = rules
         self.lateEventGraceDays = lateEventGraceDays
+        self.trialDays = trialDays
     }
+
+    public func rule(named name: String) -> Rule? { rules.first { $0.rule == name } }
 }

@@ -206,7 +206,7 @@ extension JSONReader {
             return nil
         }
         guard !countries.isUsable || countries.contains(code) else {
-            problem("is not a country in \(CountryTable.fileName); accepted: an ISO 3166-1 alpha-2 code listed there")
+            problem("is not an ISO 3166-1 alpha-2 country code; accepted: e.g. FR, DE, US")
             return nil
         }
         return code

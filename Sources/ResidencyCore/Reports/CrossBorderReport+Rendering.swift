@@ -72,7 +72,7 @@ extension CrossBorderReport {
                             ("ledger_index", .integer(r.ledgerIndex)), ("time", .string(Self.time(r.time))),
                             ("tenant", .string(r.tenant)), ("region", .string(r.region)), ("stage", .string(r.stage)),
                             ("staff", .string(r.staff)), ("destination", .string(r.destination)),
-                            ("code", .string(r.code)), ("rule", .string(r.rule)),
+                            ("code", .string(r.code)), ("rule", .string(r.rule)), ("message", .string(r.message)),
                         ])
                     })
             ),
@@ -135,8 +135,9 @@ extension CrossBorderReport {
             \(HTMLReport.table(
                 ["accesses", "break-glass grants", "overdue reviews", "refused attempts",
                     "grants decided by their filer"],
-                [[String(accesses.count), String(breakGlass.count), String(overdueReviews), String(refusals.count),
-                    String(grantsDecidedByFiler)]],
+                [[HTMLReport.grouped(accesses.count), HTMLReport.grouped(breakGlass.count),
+                    HTMLReport.grouped(overdueReviews), HTMLReport.grouped(refusals.count),
+                    HTMLReport.grouped(grantsDecidedByFiler)]],
                 numeric: [0, 1, 2, 3, 4]))
             <div class="charts">
             \(HTMLReport.barChart(title: "Accesses by destination country", byDestination))
@@ -169,9 +170,12 @@ extension CrossBorderReport {
         ).replacingOccurrences(of: "<td>overdue</td>", with: "<td class=\"overdue\">overdue</td>")
         body += "<h2>Refused attempts</h2>"
         body += HTMLReport.table(
-            ["ledger", "time", "tenant", "stage", "staff", "from", "code", "rule"],
+            ["ledger", "time", "tenant", "stage", "staff", "from", "code", "rule", "message"],
             refusals.map { r in
-                [String(r.ledgerIndex), Self.time(r.time), r.tenant, r.stage, r.staff, r.destination, r.code, r.rule]
+                [
+                    String(r.ledgerIndex), Self.time(r.time), r.tenant, r.stage, r.staff, r.destination, r.code, r.rule,
+                    r.message,
+                ]
             }, numeric: [0])
         body += """
             <h2>Ledger checkpoint</h2>

@@ -132,11 +132,14 @@ public struct CrossBorderReport: Sendable {
         public let destination: String
         public let code: String
         public let rule: String
+        /// What the caller was told (empty in entries written before the ledger kept it).
+        public let message: String
 
         public init(
             ledgerIndex: Int, time: Int64, tenant: String, region: String, stage: String, staff: String,
-            destination: String, code: String, rule: String
+            destination: String, code: String, rule: String, message: String = ""
         ) {
+            self.message = message
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant

@@ -77,7 +77,7 @@ enum HTMLReport {
         h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
         .sub{color:#57606a;margin:0 0 1rem}table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
         th,td{border:1px solid #d0d7de;padding:.25rem .45rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
-        td.n{text-align:right;font-variant-numeric:tabular-nums}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}td.t{white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
         .chart{flex:1 1 20rem}.note{font-family:ui-monospace,monospace;font-size:.75rem;white-space:pre-wrap;background:#f6f8fa;padding:.5rem}
         .overdue{color:#cf222e;font-weight:600}@media print{body{margin:0}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
         </style></head><body>
@@ -88,6 +88,17 @@ enum HTMLReport {
         """
     }
 
+    /// A figure for people: 12,345 (ledger indexes are not passed through this: they are copied into commands).
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0 && (digits.count - offset) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
     static func table(_ headers: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
         var html = "<table><thead><tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
         if rows.isEmpty {
@@ -96,7 +107,10 @@ enum HTMLReport {
         for row in rows {
             html += "<tr>"
             for (index, cell) in row.enumerated() {
-                html += numeric.contains(index) ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+                // Timestamps never wrap: a time broken over two lines is misread.
+                let isTime = cell.utf8.count >= 20 && cell.hasSuffix("Z") && cell.utf8.dropFirst(10).first == 0x54
+                let kind = numeric.contains(index) ? " class=\"n\"" : isTime ? " class=\"t\"" : ""
+                html += "<td\(kind)>\(escape(cell))</td>"
             }
             html += "</tr>"
         }
@@ -124,7 +138,7 @@ enum HTMLReport {
             svg += """
                 <text x="\(labelWidth - 6)" y="\(y + 14)" font-size="12" text-anchor="end" fill="#1b1f24">\(escape(item.key))</text>
                 <rect x="\(labelWidth)" y="\(y + 3)" width="\(width)" height="15" fill="#0969da"/>
-                <text x="\(labelWidth + width + 5)" y="\(y + 14)" font-size="12" fill="#1b1f24">\(item.count)</text>
+                <text x="\(labelWidth + width + 5)" y="\(y + 14)" font-size="12" fill="#1b1f24">\(grouped(item.count))</text>
                 """
         }
         return svg + "</svg></div>"

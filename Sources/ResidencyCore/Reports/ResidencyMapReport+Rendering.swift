@@ -94,7 +94,12 @@ extension ResidencyMapReport {
         let total = regions.reduce(0) { $0 + $1.tenants }
         var body = HTMLReport.table(
             ["tenants", "pinned by a mandatory rule", "migrations in flight", "violations"],
-            [[String(total), String(pinnedTenants), String(migrations.count), String(violations.count)]],
+            [
+                [
+                    HTMLReport.grouped(total), HTMLReport.grouped(pinnedTenants), HTMLReport.grouped(migrations.count),
+                    HTMLReport.grouped(violations.count),
+                ]
+            ],
             numeric: [0, 1, 2, 3])
         var byCountry: [String: Int] = [:]
         for c in countries { byCountry[c.country, default: 0] += c.tenants }

@@ -51,6 +51,75 @@ public struct RetentionSchedule: Sendable {
         return outlook
     }
 
+    /// The next action the schedule has for a tenant, whenever it falls due (in the past when a run has yet to
+    /// apply it); nil when no clock runs toward one.
+    public func next(_ tenant: TenantLifecycle) -> DueAction? {
+        tenant.status == .deleted ? nil : nextDue(tenant)
+    }
+
+    /// Why a tenant is not active: the status, since when, and the rule (with its description) or the
+    /// customer's own cancellation. Read from the tenant's clocks and this policy; nil for an active tenant.
+    public func reason(_ tenant: TenantLifecycle) -> StatusReason? {
+        func ruleReason(_ action: RetentionPolicy.Action, at time: Int64?) -> StatusReason {
+            // The rule of this action whose clock ran out first (the one that made it due).
+            let candidates = policy.rules.filter { $0.plan == tenant.plan && $0.action == action }.compactMap {
+                rule -> (RetentionPolicy.Rule, Int64)? in
+                tenant.start(of: rule.clock).map { (rule, $0 + Int64(rule.afterDays) * Self.day) }
+            }
+            let rule = candidates.min { $0.1 < $1.1 }?.0
+            return StatusReason(
+                status: tenant.status, since: time, rule: rule?.rule,
+                description: rule?.description ?? "\(action.rawValue) by the retention schedule")
+        }
+        switch tenant.status {
+        case .active: return nil
+        case .suspended: return ruleReason(.suspend, at: tenant.suspendedAt)
+        case .closed:
+            if let name = tenant.closedByRule {
+                return StatusReason(
+                    status: .closed, since: tenant.closedAt, rule: name,
+                    description: policy.rule(named: name)?.description ?? "closed by retention rule \(name)")
+            }
+            return StatusReason(
+                status: .closed, since: tenant.cancelledAt ?? tenant.closedAt, rule: nil,
+                description: "cancelled by the customer")
+        case .deleted: return ruleReason(.delete, at: tenant.deletedAt)
+        }
+    }
+
+    public struct StatusReason: Sendable, Hashable {
+        public let status: TenantStatus
+        public let since: Int64?
+        /// The retention rule; nil when the customer's own event did it.
+        public let rule: String?
+        public let description: String
+
+        public var jsonValue: JSONValue {
+            .object([
+                ("status", .string(status.rawValue)),
+                ("since", since.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null),
+                ("rule", .optional(rule)), ("description", .string(description)),
+            ])
+        }
+    }
+
+    /// A tenant's clocks, why it is not active, and what the schedule does next, as every view of a tenant
+    /// shows them (`tenants show`, `GET /v1/tenants/{id}`, the directory's pages).
+    public func members(for tenant: TenantLifecycle) -> [(key: String, value: JSONValue)] {
+        let next = next(tenant).map { due -> JSONValue in
+            .object([
+                ("action", .string(due.action.rawValue)), ("rule", .string(due.rule)),
+                ("description", .string(due.description)),
+                ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
+                ("held_by_grace", .bool(due.heldSince != nil)),
+            ])
+        }
+        return [
+            ("lifecycle", tenant.jsonValue), ("status_reason", reason(tenant)?.jsonValue ?? .null),
+            ("next_action", next ?? .null),
+        ]
+    }
+
     /// The end of the late-event grace: no action falls due before it.
     public func graceEnd(_ tenant: TenantLifecycle) -> Int64? {
         tenant.clocksMovedRecordedAt.map { $0 + Int64(policy.lateEventGraceDays) * Self.day }

@@ -107,7 +107,8 @@ enum APIRoutes {
                 }
                 try TenantScope.check(id, context: context, controller: controller, route: "/v1/tenants/{id}")
                 let found = try controller.tenant(id: id)
-                return .json(.object([("tenant", found.tenant.jsonValue(placement: found.placement))]))
+                return .json(
+                    .object([("tenant", try controller.tenantView(found.tenant, placement: found.placement))]))
             },
             Route("GET", "/v1/regions", roles: everyRole, inline: true, tenantScoped: true) { context in
                 try rejectQuery(context.request)
@@ -274,7 +275,7 @@ enum APIRoutes {
             region: request.queryValue("region"), status: status, limit: limit, after: cursor)
         return .json(
             .object([
-                ("tenants", .array(page.tenants.map { $0.jsonValue() })),
+                ("tenants", .array(try page.tenants.map { try controller.tenantView($0, inList: true) })),
                 ("next_cursor", .optional(page.next)),
             ]))
     }
