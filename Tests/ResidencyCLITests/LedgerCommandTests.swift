@@ -40,7 +40,8 @@ import Testing
         defer { cleanUp() }
         let run = verify()
         #expect(run.status == 0, "\(run.error)")
-        #expect(run.output.hasPrefix("verified 20 entries and 2 checkpoints"))
+        // Every command line that wrote signed before it exited: one checkpoint per token created.
+        #expect(run.output.hasPrefix("verified 20 entries, 20 checkpoints and 0 published checkpoints"), "\(run.output)")
     }
 
     @Test func triggersRefuseChangesThroughSQLite() throws {
@@ -140,15 +141,21 @@ import Testing
         #expect(first["entry"]?["kind"] == .string("token.created"))
 
         let proof = try JSONParser.parse(CLIRun.run(["ledger", "prove", "7", "--data", data.path]).output)
-        guard case .array(let path) = proof["proof"], case .string(let leafHex) = proof["leaf_hash"] else {
+        // Hashes in base64, as checkpoints carry them; hex only in the fields labelled so.
+        guard case .array(let path) = proof["proof"], case .string(let leafText) = proof["leaf_hash"],
+            case .string(let leafHex) = proof["leaf_hash_hex"], case .string(let rootText) = proof["root"]
+        else {
             Issue.record("malformed proof")
             return
         }
-        let leaf = SHA256Digest(bytes: Hex.decode(leafHex)!)!
+        let leaf = try #require(Data(base64Encoded: leafText).flatMap { SHA256Digest(bytes: Array($0)) })
+        #expect(leaf.hex == leafHex)
+        #expect(rootText == Data(checkpoint.root.bytes).base64EncodedString())
         let hashes = path.compactMap { value -> SHA256Digest? in
-            if case .string(let hex) = value { return Hex.decode(hex).flatMap(SHA256Digest.init(bytes:)) }
+            if case .string(let text) = value { return Data(base64Encoded: text).flatMap { SHA256Digest(bytes: Array($0)) } }
             return nil
         }
+        #expect(hashes.count == path.count)
         #expect(
             MerkleProofVerifier.verifyInclusion(leaf: leaf, index: 7, size: 20, proof: hashes, root: checkpoint.root))
         #expect(CLIRun.run(["ledger", "prove", "25", "--data", data.path]).status == 1)

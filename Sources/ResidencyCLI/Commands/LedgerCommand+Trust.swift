@@ -7,7 +7,7 @@ import ResidencyStore
 extension LedgerCommand {
     /// The data directory a read must find: never created by a command that only reads.
     static func existingDirectory(_ arguments: ParsedArguments, _ context: CommandContext) throws -> URL {
-        let directory = context.locator.dataDirectory(explicit: arguments.value("data"))
+        let directory = try SharedOptions.dataDirectory(arguments, context, .read)
         guard FileManager.default.fileExists(atPath: DataDirectory(directory).databaseURL.path) else {
             throw CommandFailure(
                 "no ledger at \(directory.path) (no \(DataDirectory.databaseFileName) there); pass --data with the controller's data directory"
