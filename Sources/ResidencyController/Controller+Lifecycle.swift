@@ -169,13 +169,7 @@ extension Controller {
         let regionsHolding = dataPlane.map { plane in
             plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
         }
-        let steps: [LifecycleStep]
-        do {
-            steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
-        } catch {
-            reloadOccupancy()
-            throw error
-        }
+        let steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
         if deletes, let dataPlane {
             for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
         }
@@ -227,6 +221,7 @@ extension Controller {
                     body.append(("regions", .array((regionsHolding ?? [tenant.region]).map { .string($0) })))
                     try tenants.scrub(id: id)
                     occupancy.withLock { $0[tenant.region, default: 0] -= 1 }
+                    database.onRollback { self.occupancy.withLock { $0[tenant.region, default: 0] += 1 } }
                 }
                 let index = try Ledger.append(
                     in: database, time: now, kind: "lifecycle.\(Self.pastTense(due.action))", actor: actor, tenant: id,

@@ -51,12 +51,12 @@ extension Controller {
                     in: database, time: now, kind: "tenant.created", actor: actor, tenant: tenant.id, region: region,
                     body: Self.ledgerBody(of: decision, plan: signup.plan).adding([("site", .string(site))]))
                 occupancy.withLock { $0[region, default: 0] += 1 }
+                database.onRollback { self.occupancy.withLock { $0[region, default: 0] -= 1 } }
                 return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }
         } catch let error as ControllerError {
             throw error
         } catch {
-            reloadOccupancy()
             throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
         _ = try? ledger.signCheckpoint()

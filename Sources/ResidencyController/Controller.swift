@@ -12,7 +12,8 @@ public final class Controller: Sendable {
     public let clock: Clock
     public let ledger: Ledger
     /// Live tenants per region, kept in memory so placement need not count millions of rows per signup.
-    /// Changed only inside the writer's transaction (so writes see it in order); reloaded on a failed write.
+    /// Changed only inside a write (so writes see it in order), each change with its inverse registered by
+    /// `Database.onRollback`: a write rolled back — alone or within a group commit — leaves it as it was.
     let occupancy: Mutex<[String: Int]>
     /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
     public let dataPlane: DataPlane?
@@ -89,13 +90,6 @@ public final class Controller: Sendable {
 
     /// The number of live tenants per region, as placement sees it.
     public var tenantCounts: [String: Int] { occupancy.withLock { $0 } }
-
-    /// Re-reads the per-region counts after a write failed, so a rolled-back insert is not counted.
-    func reloadOccupancy() {
-        if let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) {
-            occupancy.withLock { $0 = counts }
-        }
-    }
 
     /// Where a signup would go; nothing is stored.
     public func place(_ request: PlacementRequest) -> PlacementDecision {
