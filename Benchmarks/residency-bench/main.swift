@@ -8,7 +8,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(
         Data(
-            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n"
+            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench signups [--count N] [--callers N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n"
                 .utf8)
     )
     exit(64)
@@ -25,9 +25,12 @@ case "ledger":
     exit(LedgerBenchmark.run(option: option))
 case "migration":
     exit(MigrationBenchmark.run(option: option))
+case "signups":
+    exit(SignupBenchmark.run(option: option))
 case "report":
     exit(ReportBenchmark.run(option: option))
 default:
-    FileHandle.standardError.write(Data("unknown suite '\(suite)'; available: geo, ledger, migration, report\n".utf8))
+    FileHandle.standardError.write(
+        Data("unknown suite '\(suite)'; available: geo, ledger, signups, migration, report\n".utf8))
     exit(64)
 }

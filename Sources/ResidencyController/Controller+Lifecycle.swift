@@ -169,13 +169,7 @@ extension Controller {
         let regionsHolding = dataPlane.map { plane in
             plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
         }
-        let steps: [LifecycleStep]
-        do {
-            steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
-        } catch {
-            reloadOccupancy()
-            throw error
-        }
+        let steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
         if deletes { occupancyCommitted() }
         if deletes, let dataPlane {
             for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }

@@ -68,7 +68,6 @@ extension Controller {
         } catch let error as ControllerError {
             throw error
         } catch {
-            reloadOccupancy()
             throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
         if case .created(let result) = outcome, !result.replayed { occupancyCommitted() }

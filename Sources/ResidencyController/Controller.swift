@@ -12,7 +12,9 @@ public final class Controller: Sendable {
     public let clock: Clock
     public let ledger: Ledger
     /// Live tenants per region, kept in memory so placement need not count millions of rows per signup, with
-    /// the value of `pool.tenantChanges` they are good for (see `tenantCounts` and `changeOccupancy`).
+    /// the value of `pool.tenantChanges` they are good for (see `tenantCounts` and `changeOccupancy`). A write
+    /// that changed them and then rolled back — alone or within a group commit — moves the counter, so they are
+    /// read again rather than trusted.
     let occupancy: Mutex<Occupancy>
     /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
     public let dataPlane: DataPlane?
@@ -127,7 +129,9 @@ public final class Controller: Sendable {
         return counts
     }
 
-    /// Inside the write transaction that makes it: applies a change of the counts and bumps the shared counter.
+    /// Inside the write transaction that makes it: applies a change of the counts and bumps the shared counter; if
+    /// the write is rolled back (`Database.onRollback`), the counter moves again, so this process and every
+    /// other re-read the counts instead of keeping the change.
     ///
     /// The counter moves twice, here and after the commit (`occupancyCommitted`): a writer in another process
     /// that begins after this commit sees the first bump and re-reads the rows inside its own transaction; a
@@ -140,21 +144,13 @@ public final class Controller: Sendable {
             // Only our own bump moved it: the counts are still exact. Otherwise the next reader re-reads.
             if state.epoch == bumped - 1 { state.epoch = bumped }
         }
+        database.onRollback { [pool] in _ = pool.tenantChanges.increment() }
     }
 
     /// After the commit of a `changeOccupancy`: the second bump.
     func occupancyCommitted() {
         let bumped = pool.tenantChanges.increment()
         occupancy.withLock { if $0.epoch == bumped - 1 { $0.epoch = bumped } }
-    }
-
-    /// Re-reads the per-region counts after a write failed, so a rolled-back insert is not counted, and tells the
-    /// other processes to do the same (they may have read the counter's first bump).
-    func reloadOccupancy() {
-        let epoch = pool.tenantChanges.increment()
-        if let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) {
-            occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
-        }
     }
 
     /// Where a signup would go; nothing is stored.

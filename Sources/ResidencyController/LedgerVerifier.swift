@@ -61,6 +61,11 @@ extension Ledger {
             var position = 0
             if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
             let hasher = SHA256Hasher()
+            // The whole table is read once, in order: through a memory map SQLite hands out pages without
+            // copying each out of the page cache (a sixth of the time went to those copies). Only for this
+            // pass: the connection goes back to the pool as it came.
+            try database.execute("PRAGMA mmap_size = \(Self.verificationMapSize)")
+            defer { try? database.execute("PRAGMA mmap_size = 0") }
             try repository.forEachEntry { rowIndex, entry, storedLeaf in
                 if rowIndex != position {
                     problems.append(
@@ -155,15 +160,21 @@ extension Ledger {
         }
     }
 
+    /// The most of the database file verification maps at once (SQLite's own ceiling is 2 GiB by default).
+    static let verificationMapSize = 1 << 30
+
     /// The top-level `index` of a canonical entry. Keys are sorted and strings escape their quotes, so the
     /// last `"index":` in the bytes is the entry's own (one inside `body` comes earlier).
     static func claimedIndex(in entry: UnsafeRawBufferPointer) -> Int? {
         let key: StaticString = "\"index\":"
         let keyLength = key.utf8CodeUnitCount
-        guard entry.count > keyLength else { return nil }
+        guard entry.count > keyLength, let base = entry.baseAddress else { return nil }
+        // The key is exactly 8 bytes: one unaligned 64-bit compare per position, not a memcmp call (this runs
+        // once per entry of a verification).
+        let keyWord = UnsafeRawPointer(key.utf8Start).loadUnaligned(as: UInt64.self)
         var start = entry.count - keyLength
         while start >= 0 {
-            if entry[start] == UInt8(ascii: "\""), memcmp(entry.baseAddress! + start, key.utf8Start, keyLength) == 0 {
+            if base.loadUnaligned(fromByteOffset: start, as: UInt64.self) == keyWord {
                 var value = 0
                 var cursor = start + keyLength
                 var digits = 0

@@ -11,6 +11,8 @@ public final class Database {
     public let path: String
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
+    /// What to undo outside the database if the changes being written do not commit (`onRollback`).
+    private var rollbackActions: [() -> Void] = []
 
     /// Opens (creating if needed) the database at `path` and sets the connection up: extended result codes,
     /// a busy timeout, foreign keys, and for files WAL with `synchronous = FULL`.
@@ -113,11 +115,92 @@ public final class Database {
         do {
             let result = try body()
             try statement("COMMIT").run()
+            rollbackActions.removeAll()
             return result
         } catch {
             try? statement("ROLLBACK").run()
+            undo(downTo: 0)
             throw error
         }
+    }
+
+    /// Runs each of `bodies` in a savepoint of its own inside one `BEGIN IMMEDIATE … COMMIT`: writes made
+    /// durable together, by one commit (one fsync with `synchronous = FULL`). Answers one outcome per body, in
+    /// order: nil when its changes committed, else its error.
+    ///
+    /// A body that throws is rolled back to its savepoint and answered its own error; the bodies before and
+    /// after it commit. If the transaction itself fails — `BEGIN`, `COMMIT`, or an error after which SQLite
+    /// rolled the whole transaction back (a full disk, an I/O error) — every body whose changes it held is
+    /// answered that error, and the bodies not yet run go on in a new transaction.
+    public func writeGroup(_ bodies: [() throws -> Void]) -> [(any Error)?] {
+        precondition(transactionDepth == 0, "a group of writes is a transaction of its own")
+        var outcomes = [(any Error)?](repeating: nil, count: bodies.count)
+        var next = 0
+        while next < bodies.count {
+            do {
+                try statement("BEGIN IMMEDIATE").run()
+            } catch {
+                for index in next..<bodies.count { outcomes[index] = error }
+                return outcomes
+            }
+            transactionDepth = 1
+            defer { transactionDepth = 0 }
+            // The bodies whose changes this transaction holds.
+            var members: [Int] = []
+            var transactionError: (any Error)?
+            while next < bodies.count {
+                let index = next
+                next += 1
+                let mark = rollbackActions.count
+                do {
+                    try statement("SAVEPOINT grouped_write").run()
+                    try bodies[index]()
+                    try statement("RELEASE grouped_write").run()
+                    members.append(index)
+                } catch {
+                    outcomes[index] = error
+                    // SQLite may have rolled back the whole transaction already (autocommit is back on).
+                    if sqlite3_get_autocommit(connection) == 0 {
+                        do {
+                            try statement("ROLLBACK TO grouped_write").run()
+                            try statement("RELEASE grouped_write").run()
+                            undo(downTo: mark)
+                            continue
+                        } catch {}
+                    }
+                    transactionError = error
+                    break
+                }
+            }
+            if transactionError == nil && !members.isEmpty {
+                do {
+                    try statement("COMMIT").run()
+                    rollbackActions.removeAll()
+                    continue
+                } catch {
+                    transactionError = error
+                }
+            }
+            try? statement("ROLLBACK").run()
+            undo(downTo: 0)
+            if let transactionError {
+                for index in members { outcomes[index] = transactionError }
+            }
+        }
+        return outcomes
+    }
+
+    /// Registers `undo` to run if the changes being written do not commit — their savepoint in a group
+    /// (`writeGroup`) or their transaction is rolled back. For state kept outside the database and changed
+    /// inside a write (counts held in memory): a write rolled back must not leave it changed.
+    public func onRollback(_ undo: @escaping () -> Void) {
+        precondition(transactionDepth > 0, "onRollback is for changes made inside a write")
+        rollbackActions.append(undo)
+    }
+
+    /// Runs the rollback actions registered since `mark`, last first, and forgets them.
+    private func undo(downTo mark: Int) {
+        while rollbackActions.count > mark { rollbackActions.removeLast()() }
     }
 
     public var isInTransaction: Bool { transactionDepth > 0 }

@@ -1,10 +1,13 @@
+import Dispatch
 import ResidencyCore
 import Synchronization
 
 /// The connections a server uses: one writer (SQLite allows one at a time; `BEGIN IMMEDIATE` makes that
 /// explicit) and a set of readers, which WAL lets run beside the writer on their own snapshots.
+///
+/// Writes that arrive together commit together: see `write(_:)`.
 public final class DatabasePool: Sendable {
-    private let writer: Mutex<PooledConnection>
+    private let committer: GroupCommitter
     /// Idle readers in shards picked by thread, so request threads rarely wait on one another's lock.
     private let idleReaders: [ReaderShard]
     private let openReader: @Sendable () throws -> Database
@@ -22,7 +25,7 @@ public final class DatabasePool: Sendable {
         tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
         tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
         path = writer.path
-        self.writer = Mutex(PooledConnection(writer))
+        committer = GroupCommitter(writer: PooledConnection(writer))
         idleReaders = (0..<8).map { _ in ReaderShard() }
         let path = writer.path
         openReader = { try Database(path: path) }
@@ -35,15 +38,28 @@ public final class DatabasePool: Sendable {
         path = ":memory:"
         tokenChanges = SharedCounter()
         tenantChanges = SharedCounter()
-        let connection = PooledConnection(database)
-        writer = Mutex(connection)
+        committer = GroupCommitter(writer: PooledConnection(database))
         idleReaders = []
         openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }
     }
 
-    /// Runs `body` in a write transaction on the writer connection.
+    /// Runs `body` in a write transaction on the writer connection and returns once its changes are durable.
+    ///
+    /// Writes that arrive while another group is committing are committed together, each in a savepoint of
+    /// its own inside one `BEGIN IMMEDIATE … COMMIT` (one fsync for all of them): a body that throws is rolled
+    /// back to its savepoint and gets its own error while the others commit. Bodies run one at a time, in
+    /// arrival order, each seeing the changes of those before it — on the thread of whichever caller is
+    /// committing, not necessarily the caller's. In-memory state a body changes must be undone with
+    /// `Database.onRollback` if the body's changes do not commit. A body must not call `write` or, on an
+    /// in-memory pool, `read` (neither could before: the writer was behind a non-recursive lock).
     public func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        try writer.withLock { connection in try connection.database.write { try body(connection.database) } }
+        try withoutActuallyEscaping(body) { body in
+            var result: T?
+            let pending = PendingWrite { database in result = try body(database) }
+            if let error = committer.commit(pending) { throw error }
+            guard let result else { preconditionFailure("a write that committed has no result") }
+            return result
+        }
     }
 
     /// Runs `body` in a read transaction on an idle reader (opening one if none is idle).

@@ -67,6 +67,38 @@ import Testing
         #expect(run.error.contains("first bad index 5"))
     }
 
+    /// One bit flipped anywhere in any entry — the first, the last, inside the index digits — is found at
+    /// that entry's index; put back, the log verifies again.
+    @Test func aFlippedBitInEveryEntryIsFoundAtItsIndex() throws {
+        defer { cleanUp() }
+        // The indexes over the entries' JSON would refuse bytes that are no longer JSON: the intruder drops
+        // them as well.
+        try tamper("DROP INDEX ledger_entries_kind_time; DROP INDEX ledger_entries_access_request")
+        let database = try Database(path: data.appendingPathComponent("residency.sqlite3").path)
+        var random = SplitMix(seed: 5)
+        for index in 0..<20 {
+            let original = try #require(
+                try database.statement("SELECT entry FROM ledger_entries WHERE idx = ?").first([
+                    .integer(Int64(index))
+                ]) { $0.blob(0) })
+            for position in [0, original.count - 1, Int(random.next() % UInt64(original.count))] {
+                var flipped = original
+                flipped[position] ^= 1 << (random.next() % 8)
+                try database.statement("UPDATE ledger_entries SET entry = ? WHERE idx = ?").run([
+                    .blob(flipped), .integer(Int64(index)),
+                ])
+                let run = verify()
+                #expect(run.status == 1)
+                #expect(
+                    run.error.contains("first bad index \(index)"), "byte \(position) of entry \(index): \(run.error)")
+            }
+            try database.statement("UPDATE ledger_entries SET entry = ? WHERE idx = ?").run([
+                .blob(original), .integer(Int64(index)),
+            ])
+        }
+        #expect(verify().status == 0)
+    }
+
     @Test func aDeletedRowIsFound() throws {
         defer { cleanUp() }
         try tamper("DELETE FROM ledger_entries WHERE idx = 7")

@@ -29,61 +29,20 @@ enum GeoCommand {
         positionals: [PositionalSpec("ip", "Addresses to look up, or - for standard input.", variadic: true)]
     ) { arguments, context in
         let format = try arguments.choice("format", default: Format.tsv)
-        let locator = try locator(arguments, context)
-        var bad = 0
-        var line = 0
-        /// Prints the answer for one address; false when it was malformed.
-        func handle(_ text: String, label: String) throws -> Bool {
-            let address: IPAddress
-            switch IPAddress.parse(text) {
-            case .success(let parsed): address = parsed
-            case .failure(let error):
-                context.printError("\(label): \(error)")
-                return false
-            }
-            let answer = try locator.locate(address)
-            var country: String?
-            var coordinate: Coordinate?
-            var note: String?
-            switch answer {
-            case .located(let record):
-                country = record.country?.rawValue
-                coordinate = record.coordinate
-            case .notInDatabase: note = "not in database"
-            case .notLocatable(let range): note = "not locatable: \(range.name) \(range.prefix)"
-            }
-            switch format {
-            case .tsv:
-                context.print(
-                    [
-                        text, country ?? "-", coordinate.map { String($0.latitude) } ?? "-",
-                        coordinate.map { String($0.longitude) } ?? "-",
-                    ].joined(separator: "\t"))
-            case .json:
-                var members: [(key: String, value: JSONValue)] = [
-                    ("ip", .string(text)), ("country", .optional(country)),
-                ]
-                members.append(("latitude", coordinate.map { .double($0.latitude) } ?? .null))
-                members.append(("longitude", coordinate.map { .double($0.longitude) } ?? .null))
-                if let note { members.append(("note", .string(note))) }
-                context.print(JSONValue.object(members).encoded())
-            }
-            return true
-        }
+        var lookup = BulkLookup(locator: try locator(arguments, context), format: format, context: context)
+        // What was answered before a damaged database stopped the run is still written.
+        defer { lookup.flush() }
         for (index, argument) in arguments.positionals.enumerated() {
-            if argument == "-" {
-                while let text = context.readLine() {
-                    line += 1
-                    let trimmed = text.trimmingCharacters(in: .whitespaces)
-                    if trimmed.isEmpty { continue }
-                    if try !handle(trimmed, label: "stdin line \(line)") { bad += 1 }
-                }
+            if argument != "-" {
+                try lookup.handle(argument, label: "argument \(index + 1)")
+            } else if let readInput = context.readInput {
+                try lookup.handleLines(from: readInput)
             } else {
-                if try !handle(argument, label: "argument \(index + 1)") { bad += 1 }
+                while let text = context.readLine() { try lookup.handle(line: text) }
             }
         }
-        if bad > 0 {
-            context.printError("Error: \(bad) invalid address\(bad == 1 ? "" : "es")")
+        if lookup.bad > 0 {
+            context.printError("Error: \(lookup.bad) invalid address\(lookup.bad == 1 ? "" : "es")")
             return ExitCode.failure
         }
         return ExitCode.success

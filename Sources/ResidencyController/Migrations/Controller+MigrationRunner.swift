@@ -134,42 +134,37 @@ extension Controller {
             try dataPlane.open(region: migration.toRegion, tenant: migration.tenant).setFrozen(false)
         }
         let id = migration.id
-        do {
-            migration = try pool.write { database -> Migration in
-                var current = try self.migration(id: id, in: database)
-                guard current.state == .cutover else { return current }
-                let tenants = TenantRepository(database)
-                guard let tenant = try tenants.tenant(id: current.tenant) else {
-                    throw ControllerError.notFound(kind: "tenant", id: current.tenant)
-                }
-                if tenant.region != current.toRegion || tenant.site != current.toSite {
-                    try tenants.move(id: tenant.id, region: current.toRegion, site: current.toSite)
-                    if tenant.region != current.toRegion {
-                        try changeOccupancy(in: database) {
-                            $0[tenant.region, default: 0] -= 1
-                            $0[current.toRegion, default: 0] += 1
-                        }
+        migration = try pool.write { database -> Migration in
+            var current = try self.migration(id: id, in: database)
+            guard current.state == .cutover else { return current }
+            let tenants = TenantRepository(database)
+            guard let tenant = try tenants.tenant(id: current.tenant) else {
+                throw ControllerError.notFound(kind: "tenant", id: current.tenant)
+            }
+            if tenant.region != current.toRegion || tenant.site != current.toSite {
+                try tenants.move(id: tenant.id, region: current.toRegion, site: current.toSite)
+                if tenant.region != current.toRegion {
+                    try changeOccupancy(in: database) {
+                        $0[tenant.region, default: 0] -= 1
+                        $0[current.toRegion, default: 0] += 1
                     }
                 }
-                let now = clock.now()
-                current.state = .cleaning
-                current.cutoverAt = now
-                current.updatedAt = now
-                try MigrationRepository(database).update(current)
-                try MigrationRepository(database).logStep(
-                    migration: id, state: .cutover, phase: "finished", at: now, detail: "{}")
-                try Ledger.append(
-                    in: database, time: now, kind: "migration.cutover", actor: "system", tenant: current.tenant,
-                    region: current.toRegion,
-                    body: Self.ledgerBody(current).adding([
-                        ("content", current.content ?? .null),
-                        ("frozen_ms", current.frozenMilliseconds.map { .integer($0) } ?? .null),
-                    ]))
-                return current
             }
-        } catch {
-            reloadOccupancy()
-            throw error
+            let now = clock.now()
+            current.state = .cleaning
+            current.cutoverAt = now
+            current.updatedAt = now
+            try MigrationRepository(database).update(current)
+            try MigrationRepository(database).logStep(
+                migration: id, state: .cutover, phase: "finished", at: now, detail: "{}")
+            try Ledger.append(
+                in: database, time: now, kind: "migration.cutover", actor: "system", tenant: current.tenant,
+                region: current.toRegion,
+                body: Self.ledgerBody(current).adding([
+                    ("content", current.content ?? .null),
+                    ("frozen_ms", current.frozenMilliseconds.map { .integer($0) } ?? .null),
+                ]))
+            return current
         }
         occupancyCommitted()
         _ = try? ledger.signCheckpoint()

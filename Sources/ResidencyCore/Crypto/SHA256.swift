@@ -85,30 +85,41 @@ public enum ConstantTime {
     }
 }
 
-/// A reusable SHA-256 context for hashing many messages in a loop without allocating per message.
-///
-/// Not `Sendable`: one owner at a time.
-public final class SHA256Hasher {
-    private let context: OpaquePointer
-
-    public init() {
-        guard let context = EVP_MD_CTX_new() else { preconditionFailure("OpenSSL could not allocate a digest context") }
-        self.context = context
+extension SHA256 {
+    /// SHA-256(prefix ‖ message) — the RFC 6962 leaf hash with prefix 0x00 — without allocating, through
+    /// OpenSSL's low-level calls (see `residency_sha256_prefixed` in CCrypto's shim for why not EVP).
+    public static func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        withUnsafeMutableBytes(of: &digest.storage) { out in
+            residency_sha256_prefixed(
+                prefix, message.baseAddress, message.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        return digest
     }
 
-    deinit { EVP_MD_CTX_free(context) }
+    /// The RFC 6962 node hash SHA-256(0x01 ‖ left ‖ right), without allocating.
+    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        withUnsafeBytes(of: left.storage) { left in
+            withUnsafeBytes(of: right.storage) { right in
+                withUnsafeMutableBytes(of: &digest.storage) { out in
+                    residency_sha256_node(
+                        left.baseAddress, right.baseAddress, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        return digest
+    }
+}
+
+/// Hashes many messages in a loop without allocating per message.
+///
+/// Not `Sendable`: one owner at a time. (It once held a reusable EVP context; the low-level calls need none.)
+public final class SHA256Hasher {
+    public init() {}
 
     /// SHA-256(prefix ‖ message): the RFC 6962 leaf hash with prefix 0x00.
     public func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
-        var digest = SHA256Digest.zero
-        var prefix = prefix
-        EVP_DigestInit_ex(context, SHA256.algorithm, nil)
-        EVP_DigestUpdate(context, &prefix, 1)
-        if message.count > 0 { EVP_DigestUpdate(context, message.baseAddress, message.count) }
-        withUnsafeMutableBytes(of: &digest.storage) { out in
-            var length: UInt32 = 32
-            EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
-        }
-        return digest
+        SHA256.hash(prefix: prefix, message)
     }
 }

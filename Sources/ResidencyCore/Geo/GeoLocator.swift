@@ -30,4 +30,28 @@ public struct GeoLocator: Sendable {
         guard let record = try database.geoRecord(for: address) else { return .notInDatabase }
         return .located(record)
     }
+
+    /// `locate`, reading each data record once: a country database holds a few hundred distinct records for
+    /// millions of networks, so a bulk lookup need not decode the same country over and over.
+    public func locate(_ address: IPAddress, cache: inout RecordCache) throws(MaxMindError) -> Answer {
+        let address = address.unwrappingEmbeddedIPv4
+        if let range = SpecialPurposeRange.containing(address) { return .notLocatable(range) }
+        guard let match = try database.match(address) else { return .notInDatabase }
+        if let known = cache.records[match.dataOffset] {
+            return .located(
+                GeoRecord(country: known.country, coordinate: known.coordinate, prefixLength: match.prefixLength))
+        }
+        let record = try database.geoRecord(at: match)
+        if cache.records.count < RecordCache.capacity { cache.records[match.dataOffset] = record }
+        return .located(record)
+    }
+
+    /// Records already read, by their offset in the data section, for `locate(_:cache:)`.
+    public struct RecordCache: Sendable {
+        /// City databases have millions of records: past this many, the rest are read each time.
+        static let capacity = 1 << 16
+        var records: [Int: GeoRecord] = [:]
+
+        public init() {}
+    }
 }

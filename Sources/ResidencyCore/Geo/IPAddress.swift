@@ -72,7 +72,14 @@ public enum IPAddress: Sendable, Hashable {
         }
     }
 
-    static func parseV4(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+    /// Parses a dotted-quad IPv4 address from its bytes, as `init(_:)` does, without building a String; nil
+    /// for anything else (including IPv6: ask `init(_:)` for those and for the reason a text was refused).
+    public init?(ipv4 bytes: UnsafeRawBufferPointer) {
+        guard let value = Self.parseV4(bytes[...]) else { return nil }
+        self = .v4(value)
+    }
+
+    static func parseV4<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> UInt32? where Bytes.Index == Int {
         var value: UInt32 = 0
         var parts = 0
         var index = bytes.startIndex

@@ -19,12 +19,18 @@ extension MaxMindDatabase {
     /// `location.longitude`. Nil when no network contains the address.
     public func geoRecord(for address: IPAddress) throws(MaxMindError) -> GeoRecord? {
         guard let match = try match(address) else { return nil }
+        return try geoRecord(at: match)
+    }
+
+    /// The country and coordinates of the data record a lookup landed on.
+    public func geoRecord(at match: Match) throws(MaxMindError) -> GeoRecord {
         let data = self.data
         let offset = match.dataOffset
         var code: CountryCode?
-        for (outer, inner) in [(Self.country, Self.isoCode), (Self.registeredCountry, Self.isoCode)] where code == nil {
-            if let mapOffset = try data.member(outer, inMapAt: offset),
-                let valueOffset = try data.member(inner, inMapAt: mapOffset),
+        // The two names in turn, not as an array of them: this runs once per address of a bulk lookup.
+        for outer in 0..<2 where code == nil {
+            if let mapOffset = try data.member(outer == 0 ? Self.country : Self.registeredCountry, inMapAt: offset),
+                let valueOffset = try data.member(Self.isoCode, inMapAt: mapOffset),
                 let bytes = try data.stringBytes(at: valueOffset)
             {
                 code = Self.countryCode(bytes)

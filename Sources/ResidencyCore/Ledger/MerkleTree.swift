@@ -3,25 +3,12 @@
 /// at the largest power of two below n.
 public enum MerkleTree {
     public static func leafHash(_ entry: [UInt8]) -> SHA256Digest {
-        var input = [UInt8](repeating: 0, count: entry.count + 1)
-        input.withUnsafeMutableBufferPointer { buffer in
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[1...]).initialize(from: entry)
-        }
-        return SHA256.hash(input)
+        entry.withUnsafeBytes { SHA256.hash(prefix: 0x00, $0) }
     }
 
+    /// Runs once per internal node, millions of times in a verification: no allocation, no EVP dispatch.
     public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        // Built on the stack: this runs once per internal node, millions of times in a verification.
-        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { input in
-            input[0] = 1
-            withUnsafeBytes(of: left.storage) {
-                UnsafeMutableRawBufferPointer(rebasing: input[1..<33]).copyMemory(from: $0)
-            }
-            withUnsafeBytes(of: right.storage) {
-                UnsafeMutableRawBufferPointer(rebasing: input[33..<65]).copyMemory(from: $0)
-            }
-            return SHA256.hash(UnsafeRawBufferPointer(input))
-        }
+        SHA256.nodeHash(left, right)
     }
 
     public static let emptyRoot = SHA256.hash([])

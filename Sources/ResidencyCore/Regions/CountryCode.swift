@@ -19,7 +19,12 @@ public struct CountryCode: Sendable, Hashable, Comparable, CustomStringConvertib
             self = code
             return
         }
-        rawValue = String(decoding: [first, second], as: UTF8.self)
+        // Written in place: an array of the two bytes would be allocated on every lookup.
+        rawValue = String(unsafeUninitializedCapacity: 2) { buffer in
+            buffer[0] = first
+            buffer[1] = second
+            return 2
+        }
     }
 
     public var description: String { rawValue }

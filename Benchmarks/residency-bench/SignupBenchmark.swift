@@ -1,0 +1,74 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import ResidencyStore
+import Synchronization
+
+/// Durable signups through the controller on a real data directory (WAL, synchronous = FULL): one caller at a
+/// time, then `--callers` (default 64) callers at once, whose signups commit in groups. The directory entry and
+/// its ledger entry only: provisioning a tenant's own database happens after the commit and is not measured.
+enum SignupBenchmark {
+    static func run(option: (String) -> String?) -> Int32 {
+        let count = Int(option("count") ?? "") ?? 20_000
+        let callers = Int(option("callers") ?? "") ?? 64
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory() + "residency-bench-signups-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let locator = ResourceLocator()
+            let policies = try PolicySet.load(
+                regions: try locator.regions(explicit: nil), policies: try locator.policies(explicit: nil))
+            let controller = try Controller(
+                policies: policies, locator: nil, pool: try DatabasePool(directory: DataDirectory(directory)))
+            let countries = ["DE", "FR", "GB", "US", "IN", "AU", "SG", "ZA", "JP", "BR"].compactMap { CountryCode($0) }
+            @Sendable func signUp(_ i: Int) throws {
+                _ = try controller.signUp(
+                    Signup(name: "tenant \(i)", plan: .paid, declaredCountry: countries[i % countries.count]))
+            }
+            let singles = max(1, count / 10)
+            var start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<singles { try signUp(i) }
+            let singleRate = Double(singles) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            print("signups.one_caller \(Int(singleRate)) signups/s")
+
+            let failures = Failures()
+            start = DispatchTime.now().uptimeNanoseconds
+            onThreads(callers) { caller in
+                var i = singles + caller
+                while i < singles + count {
+                    if (try? signUp(i)) == nil { failures.count.add(1, ordering: .relaxed) }
+                    i += callers
+                }
+            }
+            let rate = Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            guard failures.count.load(ordering: .relaxed) == 0 else {
+                print("error: \(failures.count.load(ordering: .relaxed)) signups failed")
+                return 1
+            }
+            print("signups.concurrent \(Int(rate)) signups/s")
+            print("signups.callers \(callers) callers")
+            return 0
+        } catch {
+            print("error: \(error)")
+            return 1
+        }
+    }
+}
+
+/// Runs `body(0..<count)` on `count` threads of their own at once and waits for all. (Not
+/// `DispatchQueue.concurrentPerform`: it runs only as many iterations at a time as there are cores.)
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+        done.enter()
+        Thread {
+            body(index)
+            done.leave()
+        }.start()
+    }
+    done.wait()
+}
+
+/// Signups that failed, counted from every caller's thread.
+final class Failures: Sendable {
+    let count = Atomic<Int>(0)
+}

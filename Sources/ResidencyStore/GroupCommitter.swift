@@ -1,0 +1,90 @@
+import Dispatch
+import Synchronization
+
+/// Group commit for the writer connection: one caller at a time commits, and every write that arrives
+/// meanwhile waits in a queue to be committed in the next group, with one fsync for the whole group.
+///
+/// There is no committer thread: the caller that finds nobody committing commits its own write; when it is
+/// done it hands everything queued meanwhile to the first waiter of the queue, which commits that group on
+/// its own thread and hands on in turn. So a lone write costs no thread switch, and a pool (tests open
+/// hundreds) has no thread to start and stop.
+final class GroupCommitter: Sendable {
+    /// The most writes committed together, so that one group's wait stays bounded.
+    static let maximumGroup = 128
+
+    private struct State {
+        var queue: [PendingWrite] = []
+        var isCommitting = false
+    }
+
+    private let writer: Mutex<PooledConnection>
+    private let state = Mutex(State())
+
+    init(writer: PooledConnection) {
+        self.writer = Mutex(writer)
+    }
+
+    /// Commits `write`, alone or in a group; answers its error, nil once its changes are durable.
+    func commit(_ write: PendingWrite) -> (any Error)? {
+        let leads = state.withLock { state in
+            if state.isCommitting {
+                state.queue.append(write)
+                return false
+            }
+            state.isCommitting = true
+            return true
+        }
+        var group = [write]
+        if !leads {
+            write.wakeup.wait()
+            if write.isFinished { return write.error }
+            // Handed the queue: this caller commits it.
+            group = write.handedGroup
+            write.handedGroup = []
+        }
+        let outcomes = writer.withLock { connection in
+            let database = connection.database
+            return database.writeGroup(group.map { pending in { try pending.body?(database) } })
+        }
+        for (pending, outcome) in zip(group, outcomes) {
+            // Let go of the caller's closure before waking it: it is non-escaping, and
+            // `withoutActuallyEscaping` checks that nothing holds it once the caller's `write` returns.
+            pending.body = nil
+            pending.error = outcome
+            pending.isFinished = true
+            if pending !== write { pending.wakeup.signal() }
+        }
+        let next = state.withLock { state -> PendingWrite? in
+            guard let first = state.queue.first else {
+                state.isCommitting = false
+                return nil
+            }
+            let count = min(Self.maximumGroup, state.queue.count)
+            first.handedGroup = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return first
+        }
+        next?.wakeup.signal()
+        return write.error
+    }
+}
+
+/// One caller's write, waiting for its group's commit.
+///
+/// `@unchecked Sendable`: `body` is the caller's non-escaping closure, run on the committing thread while the
+/// caller blocks in `GroupCommitter.commit`, so it never runs concurrently with its owner, and released before
+/// the caller is woken. The other fields are written before `wakeup` is signalled and read after the waiter
+/// wakes; the semaphore orders the two.
+final class PendingWrite: @unchecked Sendable {
+    /// The caller's closure; nil once run.
+    var body: ((Database) throws -> Void)?
+    var error: (any Error)?
+    var isFinished = false
+    /// Set when this caller is to commit the queue rather than wait for it.
+    var handedGroup: [PendingWrite] = []
+    let wakeup = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping (Database) throws -> Void) {
+        self.body = body
+    }
+}

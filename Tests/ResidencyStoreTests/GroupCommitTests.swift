@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ResidencyStore
+
+/// Writes committed in groups (`Database.writeGroup`, `DatabasePool.write`): each body in a savepoint of its
+/// own, one failing body rolled back alone, in-memory state undone with it.
+@Suite struct GroupCommitTests {
+    struct Refused: Error, Equatable { let number: Int }
+
+    static func scratch() throws -> (directory: URL, pool: DatabasePool) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-group-\(UUID())")
+        let pool = try DatabasePool(directory: DataDirectory(directory))
+        try pool.write { try $0.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)") }
+        return (directory, pool)
+    }
+
+    static func numbers(_ database: Database) throws -> [Int] {
+        try database.statement("SELECT n FROM numbers ORDER BY n").rows([]) { Int($0.integer(0)) }
+    }
+
+    /// A body that throws in the middle of a group — after writing — is absent and gets its own error; the
+    /// bodies before and after it commit, and only its rollback actions run.
+    @Test func aFailingBodyIsRolledBackAloneAndTheOthersCommit() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+        var undone: [Int] = []
+        let bodies: [() throws -> Void] = (1...5).map { number in
+            {
+                try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                database.onRollback { undone.append(number) }
+                if number == 3 { throw Refused(number: 3) }
+            }
+        }
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes.map { $0 == nil } == [true, true, false, true, true])
+        #expect(outcomes[2] as? Refused == Refused(number: 3))
+        #expect(try Self.numbers(database) == [1, 2, 4, 5])
+        #expect(undone == [3])
+        #expect(!database.isInTransaction)
+    }
+
+    /// A body that breaks the transaction for everyone (here: a constraint failure SQLite answers by rolling
+    /// back the whole transaction, ON CONFLICT ROLLBACK) fails the bodies it held with its error, and the
+    /// bodies after it still commit in a new transaction.
+    @Test func aBodyThatEndsTheTransactionFailsTheGroupSoFarAndTheRestGoOn() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY ON CONFLICT ROLLBACK)")
+        var undone: [Int] = []
+        let bodies: [() throws -> Void] = [1, 2, 1, 4].map { number in
+            {
+                try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                database.onRollback { undone.append(number) }
+            }
+        }
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes.map { $0 == nil } == [false, false, false, true])
+        #expect(try Self.numbers(database) == [4])
+        #expect(undone.sorted() == [1, 2])
+    }
+
+    /// 64 threads writing at once through the pool: every write that was acknowledged is there exactly once,
+    /// and every refused one is absent.
+    @Test func sixtyFourWritersAtOnce() throws {
+        let (directory, pool) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let acknowledged = Locked<[Int]>([])
+        let refused = Locked<[Int]>([])
+        let unexpected = Locked<[String]>([])
+        let perThread = 40
+        onThreads(64) { thread in
+            for i in 0..<perThread {
+                let number = thread * perThread + i
+                do {
+                    try pool.write { database in
+                        try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                        if number % 13 == 0 { throw Refused(number: number) }
+                    }
+                    acknowledged.withLock { $0.append(number) }
+                } catch let error as Refused where error.number == number {
+                    refused.withLock { $0.append(number) }
+                } catch {
+                    unexpected.withLock { $0.append("\(number): \(error)") }
+                }
+            }
+        }
+        #expect(unexpected.withLock { $0 }.isEmpty, "\(unexpected.withLock { $0 }.prefix(3))")
+        let stored = try pool.read { try Self.numbers($0) }
+        #expect(stored == acknowledged.withLock { $0 }.sorted())
+        #expect(refused.withLock { $0 }.count == (0..<(64 * perThread)).filter { $0 % 13 == 0 }.count)
+        #expect(Set(stored).isDisjoint(with: refused.withLock { $0 }))
+    }
+}
+
+/// Runs `body(0..<count)` on `count` threads of their own at once and waits for all. (Not
+/// `DispatchQueue.concurrentPerform`: it runs only as many iterations at a time as there are cores.)
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+        done.enter()
+        Thread {
+            body(index)
+            done.leave()
+        }.start()
+    }
+    done.wait()
+}
+
+/// A value behind a lock, shareable with threads (a `Mutex` itself cannot be captured by an escaping closure).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
