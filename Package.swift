@@ -26,16 +26,19 @@ let package = Package(
         // epoll, eventfd and atomics on shared memory, which the Glibc module lacks (headers only; nothing to link).
         .systemLibrary(name: "CLinux"),
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
+        // TLS 1.3 over OpenSSL's libssl: the API's HTTPS and, between the controller and the regional services,
+        // mutual TLS with pinned keys.
+        .target(name: "ResidencyTLS", dependencies: ["CSSL", "CCrypto"]),
         .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux"]),
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
         .target(
             name: "ResidencyServer",
-            dependencies: ["ResidencyCore", "ResidencyController", "CLinux", "CSSL"],
+            dependencies: ["ResidencyCore", "ResidencyController", "CLinux", "ResidencyTLS"],
             resources: [.copy("openapi.json")]
         ),
         .target(
             name: "ResidencyCLI",
-            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyServer"]
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyServer", "ResidencyTLS"]
         ),
         .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
         .executableTarget(
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
         .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
         .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer"]),
+        .testTarget(name: "ResidencyTLSTests", dependencies: ["ResidencyTLS"]),
         .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
     ],
     swiftLanguageModes: [.v6]

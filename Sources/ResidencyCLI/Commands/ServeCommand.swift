@@ -1,3 +1,4 @@
+import ResidencyTLS
 import Dispatch
 import Foundation
 import ResidencyController

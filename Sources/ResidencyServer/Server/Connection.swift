@@ -1,3 +1,5 @@
+import ResidencyTLS
+
 /// One client connection as its event loop sees it. Touched only by that loop's thread.
 final class Connection {
     let descriptor: Int32

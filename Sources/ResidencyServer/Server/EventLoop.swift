@@ -1,3 +1,4 @@
+import ResidencyTLS
 import CLinux
 import Foundation
 import Synchronization

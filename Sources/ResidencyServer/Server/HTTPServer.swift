@@ -1,3 +1,4 @@
+import ResidencyTLS
 import Foundation
 import Synchronization
 

@@ -7,6 +7,9 @@ import Foundation
 /// reference counts and session cache internally); it is configured entirely in `init` and never changed after.
 public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
+    /// The pins a mutual-TLS context accepts; kept alive for the verify callback, which reads it through the
+    /// context's app data.
+    private let pins: PinSet?
 
     /// Loads `certificate` (PEM, the server's certificate first, then any intermediates) and `privateKey` (PEM)
     /// and checks that they belong together. Every problem names the file and what is accepted.
@@ -20,6 +23,7 @@ public final class TLSContext: @unchecked Sendable {
         }
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSError("cannot create a TLS context: \(TLSError.queue())") }
         self.context = context
+        self.pins = nil
         guard residency_ssl_ctx_set_min_tls13(context) == 1 else {
             throw TLSError("cannot require TLS 1.3: \(TLSError.queue())")
         }
@@ -36,6 +40,35 @@ public final class TLSContext: @unchecked Sendable {
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
             throw TLSError("the private key \(privateKey) does not belong to the certificate \(certificate)")
+        }
+    }
+
+    init(identity: TLSIdentity, pins: PinSet, client: Bool) throws(TLSError) {
+        guard let context = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method()) else {
+            throw TLSError("cannot create a TLS context: \(TLSError.queue())")
+        }
+        self.context = context
+        self.pins = pins
+        guard residency_ssl_ctx_set_min_tls13(context) == 1, SSL_CTX_use_certificate(context, identity.certificate) == 1,
+            SSL_CTX_use_PrivateKey(context, identity.key) == 1, SSL_CTX_check_private_key(context) == 1
+        else {
+            throw TLSError("cannot set up mutual TLS with \(identity.name)'s identity: \(TLSError.queue())")
+        }
+        _ = residency_ssl_ctx_set_app_data(context, Unmanaged.passUnretained(pins).toOpaque())
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) { _, store in
+            // Only the peer's own certificate (depth 0) decides; a self-signed chain is expected.
+            guard let store, X509_STORE_CTX_get_error_depth(store) == 0,
+                let certificate = X509_STORE_CTX_get_current_cert(store),
+                let ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
+                let data = residency_ssl_ctx_get_app_data(SSL_get_SSL_CTX(OpaquePointer(ssl)))
+            else {
+                if let store, X509_STORE_CTX_get_error_depth(store) > 0 { return 1 }
+                return 0
+            }
+            let pins = Unmanaged<PinSet>.fromOpaque(data).takeUnretainedValue()
+            guard let pin = TLSIdentity.pin(of: certificate), pins.pins.contains(pin) else { return 0 }
+            X509_STORE_CTX_set_error(store, X509_V_OK)
+            return 1
         }
     }
 
@@ -59,5 +92,15 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
             messages.append(String(decoding: bytes, as: UTF8.self))
         }
         return messages.isEmpty ? "no detail from OpenSSL" : messages.joined(separator: "; ")
+    }
+}
+
+extension TLSContext {
+    /// Mutual TLS 1.3 between services: this side presents `identity`, and the peer must present a certificate
+    /// whose key is one of `pinned` — checked in OpenSSL's verify callback, so an unpinned peer fails the
+    /// handshake with an alert, before a byte of application data. CA chains and dates play no part: trust is
+    /// the pin, exchanged at enrolment.
+    public convenience init(mutual identity: TLSIdentity, pinned: Set<String>, client: Bool) throws(TLSError) {
+        try self.init(identity: identity, pins: PinSet(pinned), client: client)
     }
 }
