@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
         .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
-        .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer"]),
+        .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer", "ResidencyTLS"]),
         .testTarget(name: "ResidencyTLSTests", dependencies: ["ResidencyTLS"]),
         .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
     ],
