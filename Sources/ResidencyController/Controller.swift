@@ -95,9 +95,11 @@ public final class Controller: Sendable {
     /// `RESIDENCY_WITNESSES` or `witnesses.json` in the data directory; no file means no witnesses. A file that
     /// is there but wrong is an error, never a silent "no witnesses".
     public static func loadWitnessPolicy(in dataDirectory: URL) throws -> WitnessPolicy {
-        let url =
-            ProcessInfo.processInfo.environment["RESIDENCY_WITNESSES"].map { URL(fileURLWithPath: $0) }
-            ?? dataDirectory.appendingPathComponent(witnessPolicyFileName)
+        if let path = ProcessInfo.processInfo.environment["RESIDENCY_WITNESSES"] {
+            // Named explicitly: a missing file is an error, not "no witnesses".
+            return try WitnessPolicy.load(file: URL(fileURLWithPath: path))
+        }
+        let url = dataDirectory.appendingPathComponent(witnessPolicyFileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return .none }
         return try WitnessPolicy.load(file: url)
     }
