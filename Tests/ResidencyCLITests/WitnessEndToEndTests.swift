@@ -275,7 +275,13 @@ extension WitnessEndToEndTests {
                     if time.time() - start > (30 if mode == "up" else 3): break
                     time.sleep(0.01)
                 waits.append(time.time() - start)
-            s, ready = call("GET", "/readyz")
+            # Publication is asynchronous: in "up" mode, give it time to report itself current (a loaded
+            # machine can make one attempt time out); in "down" mode, the waiting it reports is the point.
+            deadline = time.time() + 30
+            while True:
+                s, ready = call("GET", "/readyz")
+                if mode != "up" or ready["ledger"]["publication"] == "current" or time.time() > deadline: break
+                time.sleep(0.05)
             s2, cp = call("GET", "/v1/ledger/checkpoint")
             print(json.dumps({"waits": waits, "ready": ready, "checkpoint": cp}))
             """#
