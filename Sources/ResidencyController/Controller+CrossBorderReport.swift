@@ -61,12 +61,64 @@ extension Controller {
             return CrossBorderReport.BreakGlass(
                 ledgerIndex: item.ledgerIndex, time: item.time, tenant: item.tenant, region: item.region,
                 request: item.request, staff: item.staff, destination: item.destination,
-                justification: item.justification, review: review)
+                justification: item.justification, review: review, reviewDueAt: current?.reviewDueAt)
         }
         return CrossBorderReport(
             from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
             checkpoint: Self.reportCheckpoint(checkpoint), accesses: accesses, breakGlass: breakGlass,
-            refusals: rare.refusals)
+            refusals: rare.refusals,
+            names: try reportNames(accesses: accesses, breakGlass: breakGlass, refusals: rare.refusals))
+    }
+
+    /// The names beside the ids and codes, looked up once per distinct tenant, country and transfer rule after
+    /// the lines are read (the scan of `access.used` entries is not touched). Consecutive lines mostly repeat
+    /// the previous line's values, so only a change is hashed. A tenant is named while it exists; a deleted
+    /// one keeps only its id, as the directory no longer vouches for the name.
+    private func reportNames(
+        accesses: [CrossBorderReport.Access], breakGlass: [CrossBorderReport.BreakGlass],
+        refusals: [CrossBorderReport.Refusal]
+    ) throws -> ReportNames {
+        var tenantIDs = Set<String>()
+        var codes = Set<String>()
+        var rules = Set<ReportNames.BasisKey>()
+        var last: (tenant: String, destination: String, region: String, rule: String)?
+        for access in accesses {
+            if last?.tenant != access.tenant { tenantIDs.insert(access.tenant) }
+            if last?.destination != access.destination { codes.insert(access.destination) }
+            if last?.region != access.region || last?.rule != access.basisRule {
+                rules.insert(.init(region: access.region, rule: access.basisRule))
+            }
+            last = (access.tenant, access.destination, access.region, access.basisRule)
+        }
+        for line in breakGlass {
+            tenantIDs.insert(line.tenant)
+            codes.insert(line.destination)
+        }
+        for line in refusals {
+            tenantIDs.insert(line.tenant)
+            codes.insert(line.destination)
+        }
+        let tenants = try pool.read { database -> [String: String] in
+            let directory = TenantRepository(database)
+            var names: [String: String] = [:]
+            for id in tenantIDs where !id.isEmpty {
+                if let tenant = try directory.tenant(id: id), tenant.status != .deleted { names[id] = tenant.name }
+            }
+            return names
+        }
+        var countries: [String: String] = [:]
+        for code in codes {
+            if let country = CountryCode(code).flatMap(policies.catalog.countries.country) {
+                countries[code] = country.name
+            }
+        }
+        var bases: [ReportNames.BasisKey: TransferMechanism] = [:]
+        for key in rules {
+            if let mechanism = policies.transfers.mechanism(region: key.region, rule: key.rule) {
+                bases[key] = mechanism
+            }
+        }
+        return ReportNames(tenants: tenants, countries: countries, bases: bases)
     }
 
     /// Filings, decisions, break-glass grants and refusals below the checkpoint, parsed whole.

@@ -54,14 +54,32 @@ extension Controller {
                 migration: $0.id, tenant: $0.tenant, from: "\($0.fromRegion)/\($0.fromSite)",
                 to: "\($0.toRegion)/\($0.toSite)", state: $0.state.rawValue, basis: $0.transfer.mechanism.code)
         }
+        let violations = audit.violations.map {
+            ResidencyMapReport.ViolationRow(
+                kind: $0.kind, tenant: $0.tenant, dataClass: $0.dataClass, location: $0.location, rule: $0.rule)
+        }
+        // Names for people, once per distinct tenant and country; a deleted tenant keeps only its id.
+        let tenantIDs = Set(migrations.map(\.tenant) + violations.map(\.tenant))
+        let tenantNames = try pool.read { database -> [String: String] in
+            var names: [String: String] = [:]
+            for id in tenantIDs {
+                if let tenant = try TenantRepository(database).tenant(id: id), tenant.status != .deleted {
+                    names[id] = tenant.name
+                }
+            }
+            return names
+        }
+        var countryNames: [String: String] = [:]
+        for row in countries {
+            if let country = CountryCode(row.country).flatMap(policies.catalog.countries.country) {
+                countryNames[row.country] = country.name
+            }
+        }
         return ResidencyMapReport(
             generatedAt: clock.now(), policyVersion: policies.version.hex,
             checkpoint: Self.reportCheckpoint(checkpoint),
             auditLedgerIndex: audit.ledgerIndex, regions: regions, countries: countries, migrations: migrations,
-            violations: audit.violations.map {
-                ResidencyMapReport.ViolationRow(
-                    kind: $0.kind, tenant: $0.tenant, dataClass: $0.dataClass, location: $0.location, rule: $0.rule)
-            })
+            violations: violations, names: ReportNames(tenants: tenantNames, countries: countryNames))
     }
 
     static func reportCheckpoint(_ stored: LedgerRepository.StoredCheckpoint) -> ReportCheckpoint {

@@ -125,6 +125,22 @@ import Testing
             #expect(!(access["justification"] as? String ?? "").isEmpty && !(access["basis"] as? String ?? "").isEmpty)
             #expect(!(access["ticket"] as? String ?? "").isEmpty && access["decision"] as? String != "unknown")
         }
+        // For people: every tenant here still exists, so each line names it; countries are named; the basis is
+        // spelt out (the FR tenant reached from the US rests on EU SCC module 3, a contract and a TIA).
+        for access in accesses {
+            #expect((access["tenant_name"] as? String)?.hasPrefix("Customer ") == true)
+            #expect(!(access["destination_name"] as? String ?? "").isEmpty)
+            let summary = (access["basis_detail"] as? [String: Any]).flatMap { $0["summary"] as? String }
+            #expect(summary?.isEmpty == false)
+        }
+        #expect(
+            accesses.contains {
+                guard let basis = $0["basis_detail"] as? [String: Any] else { return false }
+                return basis["scc_module"] as? Int == 3 && !(basis["contract"] as? String ?? "").isEmpty
+                    && !(basis["tia"] as? String ?? "").isEmpty
+            })
+        let breakGlassLines = report["break_glass"] as? [[String: Any]] ?? []
+        #expect(!breakGlassLines.isEmpty && breakGlassLines.allSatisfy { $0["review_due_at"] is String })
         // The residency map against the ledger: tenants per region after the migration, pinned tenants.
         let map = try #require(result["map"] as? [String: Any])
         let regionRows = try #require(map["regions"] as? [[String: Any]])

@@ -261,12 +261,83 @@ import Testing
         guard case .array(let accesses) = json["accesses"] ?? .null else { throw ReportFailure("no accesses") }
         #expect(accesses.filter { $0["decided_by_filer"] == .bool(true) }.count == 4)
         let csv = report.csv.components(separatedBy: "\r\n")
-        #expect(csv.first?.hasSuffix(",count,decided_by_filer") == true)
-        #expect(csv.contains { $0.hasPrefix("decided_by_filer,") && $0.hasSuffix(",grants,2,") })
-        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",true") }.count == 4)
-        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",false") }.count == 2)
+        // Columns added since (names, basis, review due) follow: here only the destination's name, as the
+        // tenant is not in the directory and the grants name no transfer rule.
+        let noAdded = String(repeating: ",", count: 8)
+        let namesOnly = ",,United States" + String(repeating: ",", count: 6)
+        #expect(csv.first?.contains(",count,decided_by_filer,tenant_name,") == true)
+        #expect(csv.contains { $0.hasPrefix("decided_by_filer,") && $0.hasSuffix(",grants,2," + noAdded) })
+        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",true" + namesOnly) }.count == 4)
+        #expect(csv.filter { $0.hasPrefix("access,") && $0.hasSuffix(",false" + namesOnly) }.count == 2)
         #expect(report.html.contains("approved by desk (decided by its filer)"))
         #expect(report.html.contains("grants decided by their filer"))
+    }
+}
+
+extension CrossBorderReportTests {
+    /// Names beside ids and codes for people: a live tenant's name, none for a deleted one (its id alone);
+    /// country names; the transfer basis spelt out; the break-glass review's due date.
+    @Test func reportsNameTenantsAndCountriesAndSpellOutTheBasis() throws {
+        let live = try controller.signUp(Signup(name: "Acme Kft.", plan: .paid, declaredCountry: CountryCode("FR")))
+            .tenant
+        let gone = try controller.signUp(Signup(name: "Gone Ltd", plan: .paid, declaredCountry: CountryCode("DE")))
+            .tenant
+        // A break-glass grant from Austin: EU data reached from the US, under the EU SCCs.
+        let filed = try controller.fileAccess(
+            Controller.AccessFiling(
+                tenant: live.id,
+                staff: StaffMember(id: "s-1", entity: "Residency Inc.", jobRole: "sre", office: "austin"),
+                physicalCountry: CountryCode("US")!, justification: "security_incident", detail: "INC-1",
+                scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 3),
+            breakGlass: true, by: "desk")
+        let due = try #require(filed.reviewDueAt)
+        try controller.pool.write { try TenantRepository($0).updateStatus(id: gone.id, to: .deleted) }
+        let time = controller.clock.now()
+        try controller.pool.write { database in
+            for (index, (tenant, request)) in [(live.id, filed.id), (gone.id, "ar_gone")].enumerated() {
+                try Ledger.append(
+                    in: database, time: time + Int64(index), kind: "access.used", actor: "desk", tenant: tenant,
+                    region: "eu",
+                    body: .object([
+                        ("request", .string(request)), ("staff", .string("s-1")), ("physical_country", .string("US")),
+                        ("data_class", .string("logs")), ("mode", .string("read")),
+                    ]))
+            }
+        }
+        _ = try controller.ledger.signCheckpoint(force: true)
+        let report = try controller.crossBorderReport(from: 0, to: time + 1_000, region: nil, tenant: nil)
+        #expect(report.names.tenants == [live.id: "Acme Kft."])
+        #expect(report.names.countries["US"] == "United States")
+
+        let json = report.jsonValue
+        guard case .array(let accesses) = json["accesses"] ?? .null, accesses.count == 2 else {
+            throw ReportFailure("two accesses expected")
+        }
+        #expect(accesses[0]["tenant_name"] == .string("Acme Kft."))
+        #expect(accesses[1]["tenant_name"] == .null)
+        #expect(accesses[0]["destination_name"] == .string("United States"))
+        let basis = accesses[0]["basis_detail"]
+        #expect(basis?["mechanism"] == .string("eu_scc"))
+        #expect(basis?["scc_module"] == .integer(3))
+        #expect(basis?["contract"] == .string("DPA-2025 Annex 4 (SCC module 3, Residency Inc.)"))
+        #expect(basis?["tia"] == .string("TIA-EU-US-2025-01"))
+
+        let csv = report.csv
+        #expect(csv.contains(",Acme Kft.,United States,\"EU SCC module 3, contract DPA-2025 Annex 4"))
+        #expect(csv.contains(",3,\"DPA-2025 Annex 4 (SCC module 3, Residency Inc.)\",TIA-EU-US-2025-01,"))
+        #expect(!csv.contains("Gone Ltd"))
+
+        let html = report.html
+        #expect(html.contains("Acme Kft. (\(live.id))"))
+        #expect(!html.contains("Gone Ltd") && html.contains("<td>\(gone.id)</td>"))
+        #expect(html.contains("United States (US)"))
+        #expect(
+            html.contains(
+                "EU SCC module 3, contract DPA-2025 Annex 4 (SCC module 3, Residency Inc.), TIA TIA-EU-US-2025-01"))
+        #expect(html.contains("review due") && html.contains(">\(Timestamp.rfc3339(milliseconds: due))</td>"))
+        guard case .array(let breakGlass) = json["break_glass"] ?? .null else { throw ReportFailure("no break-glass") }
+        #expect(breakGlass.first?["review_due_at"] == .string(Timestamp.rfc3339(milliseconds: due)))
+        #expect(csv.contains("," + Timestamp.rfc3339(milliseconds: due) + "\r\n"))
     }
 }
 

@@ -137,6 +137,13 @@ import Testing
             ])
     }
 
+    /// Canada's point was once a centroid in the tundra, 2,632 km from Ashburn; from Ottawa it is 724 km.
+    @Test func distanceFromADeclaredCountryIsFromItsCapital() {
+        let decision = placer.place(Self.request(country: "CA"))
+        let nearest = decision.reasons.first { $0.code == "nearest_region" }?.message
+        #expect(nearest == "us is the nearest available candidate, 724 km from the country's capital")
+    }
+
     @Test func isDeterministic() {
         for example in Self.cases {
             let request = Self.request(ip: example.ip, country: example.country, region: example.region)

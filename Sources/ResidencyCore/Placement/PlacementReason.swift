@@ -103,8 +103,27 @@ public enum RegionUnavailability: String, Sendable, Hashable {
 public enum LocationSource: String, Sendable, Hashable {
     /// The geolocation database's own coordinates (city databases).
     case database
-    /// The representative point of the country in `Regions/countries.csv`.
+    /// The country's capital in `Regions/countries.csv`.
+    case capital
+    /// The country's most populous city, where `Regions/countries.csv` finds the capital unsuitable.
+    case city
+    /// The centre of a territory without a capital.
     case countryPoint = "country_point"
 
-    var message: String { self == .database ? "geolocated coordinates" : "country's representative point" }
+    init(_ kind: Country.PointKind?) {
+        switch kind {
+        case .capital: self = .capital
+        case .city: self = .city
+        case .centroid, nil: self = .countryPoint
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .database: return "geolocated coordinates"
+        case .capital: return "country's capital"
+        case .city: return "country's most populous city"
+        case .countryPoint: return "country's centre"
+        }
+    }
 }

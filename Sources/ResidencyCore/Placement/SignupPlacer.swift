@@ -3,8 +3,8 @@
 /// request, policy and occupancy give the same decision.
 ///
 /// Everything that depends only on policy — each country's constraint, candidates, override and the
-/// distance from its representative point to every region — is computed once here, so a decision is a few
-/// array reads and a short scan.
+/// distance from its capital (or other representative point) to every region — is computed once here, so a
+/// decision is a few array reads and a short scan.
 public struct SignupPlacer: Sendable {
     public let policies: PolicySet
     public let locator: GeoLocator?
@@ -21,6 +21,7 @@ public struct SignupPlacer: Sendable {
         let candidates: [Int]
         let override: ResidencyPolicy.Override?
         let point: Coordinate?
+        let pointSource: LocationSource
         /// Candidates ordered by distance from `point` (ties by region id), with the nearest site of each.
         let byDistance: [(region: Int, site: Int, kilometres: Double)]
     }
@@ -52,7 +53,8 @@ public struct SignupPlacer: Sendable {
             }
             countries[Self.slot(of: country.code)] = CountryPlan(
                 code: country.code, constraint: constraint, candidates: candidates,
-                override: policies.residency.override(for: country.code), point: country.point, byDistance: byDistance)
+                override: policies.residency.override(for: country.code), point: country.point,
+                pointSource: LocationSource(country.pointKind), byDistance: byDistance)
         }
         self.countries = countries
     }
@@ -140,6 +142,7 @@ public struct SignupPlacer: Sendable {
         var constraintRule: String?
         var byDistance: [(region: Int, site: Int, kilometres: Double)] = []
         var point: Coordinate?
+        var pointSource = LocationSource.countryPoint
         var override: ResidencyPolicy.Override?
         if let country, let plan = countries[Self.slot(of: country)] {
             switch plan.constraint {
@@ -166,6 +169,7 @@ public struct SignupPlacer: Sendable {
                 }.sorted { ($0.kilometres, regions[$0.region].id) < ($1.kilometres, regions[$1.region].id) }
             } else {
                 point = plan.point
+                pointSource = plan.pointSource
                 byDistance = plan.byDistance
             }
         } else {
@@ -179,7 +183,7 @@ public struct SignupPlacer: Sendable {
             candidates = [index]
             constraintRule = "unlocated"
         }
-        let locationSource: LocationSource = databasePoint != nil && point == databasePoint ? .database : .countryPoint
+        let locationSource: LocationSource = databasePoint != nil && point == databasePoint ? .database : pointSource
 
         func place(_ index: Int, kilometres knownDistance: Double?, site knownSite: Int?) -> PlacementDecision {
             let region = regions[index]

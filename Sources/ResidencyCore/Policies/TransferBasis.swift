@@ -50,6 +50,40 @@ public enum TransferMechanism: Sendable, Hashable {
     }
 }
 
+extension TransferMechanism {
+    /// The EU SCC module, for reports that spell the basis out field by field.
+    public var sccModule: Int? {
+        if case .euSCC(let module, _, _) = self { return module }
+        return nil
+    }
+
+    /// The contract the transfer rests on (SCCs, IDTA, Addendum).
+    public var contract: String? {
+        switch self {
+        case .euSCC(_, let contract, _), .ukIDTA(let contract, _), .ukAddendum(let contract, _): return contract
+        default: return nil
+        }
+    }
+
+    /// The transfer impact assessment's reference.
+    public var impactAssessment: String? {
+        switch self {
+        case .euSCC(_, _, let tia), .ukIDTA(_, let tia), .ukAddendum(_, let tia), .localLaw(_, _, let tia): return tia
+        default: return nil
+        }
+    }
+
+    /// The adequacy decision, or the law and provision, the transfer rests on.
+    public var reference: String? {
+        switch self {
+        case .adequacy(let reference): return reference
+        case .localLaw(let law, let provision, _): return "\(law), \(provision)"
+        case .forbidden(let reason): return reason
+        default: return nil
+        }
+    }
+}
+
 /// A resolved transfer: the mechanism and the rule of `transfers.json` it came from.
 public struct TransferBasis: Sendable, Hashable {
     public let region: String

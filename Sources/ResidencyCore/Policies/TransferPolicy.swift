@@ -32,4 +32,13 @@ public struct TransferPolicy: Sendable {
         let rule = rules.destinations.first { $0.countries.contains(destination) } ?? rules.otherwise
         return TransferBasis(region: region.id, destination: destination, mechanism: rule.mechanism, rule: rule.rule)
     }
+
+    /// The mechanism of the rule `rule` of `region`, as the policy now states it (`jurisdiction` is no
+    /// transfer); nil for a rule the policy no longer has, which a report then shows by its id alone.
+    public func mechanism(region: String, rule: String) -> TransferMechanism? {
+        if rule == "jurisdiction" { return .notATransfer }
+        guard let rules = regions[region] else { return nil }
+        if rules.otherwise.rule == rule { return rules.otherwise.mechanism }
+        return rules.destinations.first { $0.rule == rule }?.mechanism
+    }
 }

@@ -5,9 +5,24 @@ public struct Country: Sendable, Hashable {
     public let alpha3: String
     public let numeric: String
     public let name: String
-    /// The capital or, where its coordinates are not plausible, the centre; absent for the few
-    /// territories with no meaningful point (AQ, BV, UM).
+    /// The capital's name as the table gives it; empty for territories without one.
+    public let capital: String
+    /// The capital, or the most populous city where the capital is unsuitable, or the centre for a
+    /// territory with no capital; absent for the few with no meaningful point (AQ, BV, UM).
     public let point: Coordinate?
+    /// What `point` is, so a placement reason can say "capital" rather than a vaguer "point".
+    public let pointKind: PointKind?
     public let continent: String
     public let subregion: String
+}
+
+extension Country {
+    /// What a country's representative point stands for (the `point` column of `Regions/countries.csv`).
+    public enum PointKind: String, Sendable, Hashable, CaseIterable {
+        case capital
+        /// The most populous city, used where the capital is unsuitable (Montserrat's was abandoned in 1997).
+        case city
+        /// The geographic centre, only for territories without a capital.
+        case centroid
+    }
 }

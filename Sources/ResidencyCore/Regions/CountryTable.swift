@@ -64,10 +64,20 @@ public struct CountryTable: Sendable {
                 }
                 point = Coordinate(latitude: lat, longitude: lon)
             }
+            let pointKind = Country.PointKind(rawValue: fields[7])
+            guard (point == nil && fields[7].isEmpty) || (point != nil && pointKind != nil) else {
+                let accepted = Country.PointKind.allCases.map(\.rawValue).joined(separator: ", ")
+                collector.report(
+                    file: displayName, path: where_ + " point",
+                    point == nil
+                        ? "\"\(fields[7])\" describes a point that is not there; leave it empty when lat,lon are"
+                        : "\"\(fields[7])\" is not a kind of point; accepted: \(accepted)")
+                continue
+            }
             countries.append(
                 Country(
-                    code: code, alpha3: fields[1], numeric: fields[2], name: fields[3], point: point,
-                    continent: fields[8], subregion: fields[9]))
+                    code: code, alpha3: fields[1], numeric: fields[2], name: fields[3], capital: fields[4],
+                    point: point, pointKind: pointKind, continent: fields[8], subregion: fields[9]))
         }
         return CountryTable(countries: countries)
     }

@@ -13,6 +13,25 @@ extension CrossBorderReport {
         .object(counts.map { ($0.key, .integer($0.count)) })
     }
 
+    /// The basis spelt out: mechanism, EU SCC module, contract, TIA and reference, each when it applies.
+    static func basisJSON(_ mechanism: TransferMechanism?) -> JSONValue {
+        guard let mechanism else { return .null }
+        var members: [(String, JSONValue)] = [
+            ("mechanism", .string(mechanism.code)), ("summary", .string(mechanism.summary)),
+        ]
+        if let module = mechanism.sccModule { members.append(("scc_module", .integer(module))) }
+        if let contract = mechanism.contract { members.append(("contract", .string(contract))) }
+        if let tia = mechanism.impactAssessment { members.append(("tia", .string(tia))) }
+        if let reference = mechanism.reference { members.append(("reference", .string(reference))) }
+        return .object(members)
+    }
+
+    /// A code with its name beside it, for people: "Canada (CA)"; the code alone when the table lacks it.
+    func country(_ code: String) -> String { names.countries[code].map { "\($0) (\(code))" } ?? code }
+
+    /// A tenant's name with its id, or the id alone once the tenant is deleted.
+    func tenantLabel(_ id: String) -> String { names.tenants[id].map { "\($0) (\(id))" } ?? id }
+
     public var jsonValue: JSONValue {
         .object([
             ("report", .string("cross-border access")),
@@ -48,6 +67,9 @@ extension CrossBorderReport {
                             ("basis_rule", .string(a.basisRule)),
                             ("decision", .string(a.decision)), ("decided_by", .string(a.decidedBy)),
                             ("break_glass", .bool(a.breakGlass)), ("decided_by_filer", .bool(a.decidedByFiler)),
+                            ("tenant_name", .optional(names.tenants[a.tenant])),
+                            ("destination_name", .optional(names.countries[a.destination])),
+                            ("basis_detail", Self.basisJSON(names.basis(region: a.region, rule: a.basisRule))),
                         ])
                     })
             ),
@@ -61,6 +83,9 @@ extension CrossBorderReport {
                             ("request", .string(b.request)),
                             ("staff", .string(b.staff)), ("destination", .string(b.destination)),
                             ("justification", .string(b.justification)), ("review", .string(b.review)),
+                            ("review_due_at", .optional(b.reviewDueAt.map(Self.time))),
+                            ("tenant_name", .optional(names.tenants[b.tenant])),
+                            ("destination_name", .optional(names.countries[b.destination])),
                         ])
                     })
             ),
@@ -73,6 +98,8 @@ extension CrossBorderReport {
                             ("tenant", .string(r.tenant)), ("region", .string(r.region)), ("stage", .string(r.stage)),
                             ("staff", .string(r.staff)), ("destination", .string(r.destination)),
                             ("code", .string(r.code)), ("rule", .string(r.rule)), ("message", .string(r.message)),
+                            ("tenant_name", .optional(names.tenants[r.tenant])),
+                            ("destination_name", .optional(names.countries[r.destination])),
                         ])
                     })
             ),
@@ -80,19 +107,31 @@ extension CrossBorderReport {
     }
 
     /// One table: a `section` column says what each row is; summary rows first, then every line with its
-    /// ledger index, then the checkpoint that covers them. `decided_by_filer` is the last column so that the
-    /// columns before it keep the positions spreadsheets already read them at.
+    /// ledger index, then the checkpoint that covers them. Columns added later (`decided_by_filer`, then the
+    /// names, the basis spelt out and the review's due date) come last, so that the columns before them keep
+    /// the positions spreadsheets already read them at.
     public var csv: String {
+        func added(
+            tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil
+        ) -> [String] {
+            [
+                names.tenants[tenant] ?? "", names.countries[destination] ?? "", basis?.summary ?? "",
+                basis?.sccModule.map(String.init) ?? "", basis?.contract ?? "", basis?.impactAssessment ?? "",
+                basis?.reference ?? "", reviewDue.map(Self.time) ?? "",
+            ]
+        }
         var writer = CSVWriter()
         writer.row([
             "section", "ledger_index", "time", "tenant", "region", "request", "staff", "destination", "data_class",
             "mode", "justification", "ticket", "basis", "basis_rule", "decision", "decided_by", "review", "code",
             "rule",
-            "key", "count", "decided_by_filer",
+            "key", "count", "decided_by_filer", "tenant_name", "destination_name", "basis_summary", "scc_module",
+            "contract", "tia", "basis_reference", "review_due",
         ])
+        let noAdded = Array(repeating: "", count: 8)
         func summary(_ name: String, _ counts: [(key: String, count: Int)]) {
             for item in counts {
-                writer.row([name] + Array(repeating: "", count: 18) + [item.key, String(item.count), ""])
+                writer.row([name] + Array(repeating: "", count: 18) + [item.key, String(item.count), ""] + noAdded)
             }
         }
         summary("decided_by_filer", [("grants", grantsDecidedByFiler)])
@@ -105,22 +144,26 @@ extension CrossBorderReport {
                 "access", String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.request, a.staff,
                 a.destination, a.dataClass, a.mode, a.justification, a.ticket, a.basis, a.basisRule, a.decision,
                 a.decidedBy, "", "", "", "", "", a.decidedByFiler ? "true" : "false",
-            ])
+            ]
+                + added(
+                    tenant: a.tenant, destination: a.destination,
+                    basis: names.basis(region: a.region, rule: a.basisRule)))
         }
         for b in breakGlass {
             writer.row([
                 "break_glass", String(b.ledgerIndex), Self.time(b.time), b.tenant, b.region, b.request, b.staff,
                 b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "", "",
-            ])
+            ] + added(tenant: b.tenant, destination: b.destination, reviewDue: b.reviewDueAt))
         }
         for r in refusals {
             writer.row([
                 "refused", String(r.ledgerIndex), Self.time(r.time), r.tenant, r.region, "", r.staff, r.destination, "",
                 "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "", "",
-            ])
+            ] + added(tenant: r.tenant, destination: r.destination))
         }
         writer.row(
-            ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root, ""])
+            ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root, ""]
+                + noAdded)
         return writer.text
     }
 
@@ -140,7 +183,8 @@ extension CrossBorderReport {
                     HTMLReport.grouped(grantsDecidedByFiler)]],
                 numeric: [0, 1, 2, 3, 4]))
             <div class="charts">
-            \(HTMLReport.barChart(title: "Accesses by destination country", byDestination))
+            \(HTMLReport.barChart(
+                title: "Accesses by destination country", byDestination.map { (country($0.key), $0.count) }))
             \(HTMLReport.barChart(title: "Accesses by transfer basis", byBasis))
             \(HTMLReport.barChart(title: "Accesses by justification", byJustification))
             \(HTMLReport.barChart(title: "Accesses by staff member", byStaff))
@@ -155,17 +199,21 @@ extension CrossBorderReport {
             ],
             accesses.map { a in
                 [
-                    String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.staff, a.destination, a.dataClass,
-                    a.mode, a.justification, a.ticket, "\(a.basis) (\(a.basisRule))",
+                    String(a.ledgerIndex), Self.time(a.time), tenantLabel(a.tenant), a.region, a.staff,
+                    country(a.destination), a.dataClass, a.mode, a.justification, a.ticket,
+                    (names.basis(region: a.region, rule: a.basisRule)?.summary ?? a.basis) + " (rule \(a.basisRule))",
                     a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
                         + (a.decidedByFiler ? " (decided by its filer)" : ""),
                 ]
             }, numeric: [0])
         body += "<h2>Break-glass grants</h2>"
         body += HTMLReport.table(
-            ["ledger", "time", "tenant", "staff", "from", "justification", "review"],
+            ["ledger", "time", "tenant", "staff", "from", "justification", "review", "review due"],
             breakGlass.map { b in
-                [String(b.ledgerIndex), Self.time(b.time), b.tenant, b.staff, b.destination, b.justification, b.review]
+                [
+                    String(b.ledgerIndex), Self.time(b.time), tenantLabel(b.tenant), b.staff, country(b.destination),
+                    b.justification, b.review, b.reviewDueAt.map(Self.time) ?? "",
+                ]
             }, numeric: [0]
         ).replacingOccurrences(of: "<td>overdue</td>", with: "<td class=\"overdue\">overdue</td>")
         body += "<h2>Refused attempts</h2>"
@@ -173,8 +221,8 @@ extension CrossBorderReport {
             ["ledger", "time", "tenant", "stage", "staff", "from", "code", "rule", "message"],
             refusals.map { r in
                 [
-                    String(r.ledgerIndex), Self.time(r.time), r.tenant, r.stage, r.staff, r.destination, r.code, r.rule,
-                    r.message,
+                    String(r.ledgerIndex), Self.time(r.time), tenantLabel(r.tenant), r.stage, r.staff,
+                    country(r.destination), r.code, r.rule, r.message,
                 ]
             }, numeric: [0])
         body += """

@@ -104,11 +104,14 @@ public struct CrossBorderReport: Sendable {
         public let justification: String
         /// `reviewed`, `due` or `overdue`.
         public let review: String
+        /// When the review is (or was) due; nil when the request is no longer in the directory.
+        public let reviewDueAt: Int64?
 
         public init(
             ledgerIndex: Int, time: Int64, tenant: String, region: String, request: String, staff: String,
-            destination: String, justification: String, review: String
+            destination: String, justification: String, review: String, reviewDueAt: Int64? = nil
         ) {
+            self.reviewDueAt = reviewDueAt
             self.ledgerIndex = ledgerIndex
             self.time = time
             self.tenant = tenant
@@ -152,6 +155,8 @@ public struct CrossBorderReport: Sendable {
         }
     }
 
+    public typealias Names = ReportNames
+
     public let from: Int64
     public let to: Int64
     public let region: String?
@@ -162,11 +167,14 @@ public struct CrossBorderReport: Sendable {
     public let accesses: [Access]
     public let breakGlass: [BreakGlass]
     public let refusals: [Refusal]
+    public let names: Names
 
     public init(
         from: Int64, to: Int64, region: String?, tenant: String?, generatedAt: Int64, policyVersion: String,
-        checkpoint: ReportCheckpoint, accesses: [Access], breakGlass: [BreakGlass], refusals: [Refusal]
+        checkpoint: ReportCheckpoint, accesses: [Access], breakGlass: [BreakGlass], refusals: [Refusal],
+        names: Names = Names()
     ) {
+        self.names = names
         self.from = from
         self.to = to
         self.region = region

@@ -37,7 +37,7 @@ extension ResidencyMapReport {
                         .object([
                             ("country", .string(c.country)), ("region", .string(c.region)),
                             ("tenants", .integer(c.tenants)), ("pinned", .integer(c.pinned)),
-                            ("rule", .optional(c.rule)),
+                            ("rule", .optional(c.rule)), ("country_name", .optional(names.countries[c.country])),
                         ])
                     })
             ),
@@ -49,6 +49,7 @@ extension ResidencyMapReport {
                             ("migration", .string(m.migration)), ("tenant", .string(m.tenant)),
                             ("from", .string(m.from)),
                             ("to", .string(m.to)), ("state", .string(m.state)), ("basis", .string(m.basis)),
+                            ("tenant_name", .optional(names.tenants[m.tenant])),
                         ])
                     })
             ),
@@ -60,33 +61,40 @@ extension ResidencyMapReport {
                             ("kind", .string(v.kind)), ("tenant", .string(v.tenant)),
                             ("data_class", .string(v.dataClass)),
                             ("location", .string(v.location)), ("rule", .optional(v.rule)),
+                            ("tenant_name", .optional(names.tenants[v.tenant])),
                         ])
                     })
             ),
         ])
     }
 
+    /// The names come last, so the columns before them keep their positions.
     public var csv: String {
         var writer = CSVWriter()
-        writer.row(["section", "region", "country", "tenants", "pinned", "detail"])
+        writer.row(["section", "region", "country", "tenants", "pinned", "detail", "country_name", "tenant_name"])
         for r in regions {
-            writer.row(["region", r.region, "", String(r.tenants), "", "\(r.status), capacity \(r.capacity)"])
+            writer.row(["region", r.region, "", String(r.tenants), "", "\(r.status), capacity \(r.capacity)", "", ""])
         }
         for c in countries {
-            writer.row(["country", c.region, c.country, String(c.tenants), String(c.pinned), c.rule ?? ""])
+            writer.row([
+                "country", c.region, c.country, String(c.tenants), String(c.pinned), c.rule ?? "",
+                names.countries[c.country] ?? "", "",
+            ])
         }
         for m in migrations {
             writer.row([
                 "migration", m.to, "", "", "",
-                "\(m.migration) \(m.tenant) \(m.from) -> \(m.to) \(m.state) (\(m.basis))",
+                "\(m.migration) \(m.tenant) \(m.from) -> \(m.to) \(m.state) (\(m.basis))", "",
+                names.tenants[m.tenant] ?? "",
             ])
         }
         for v in violations {
             writer.row([
                 "violation", "", "", "", "", "\(v.kind) \(v.tenant) \(v.dataClass) at \(v.location) \(v.rule ?? "")",
+                "", names.tenants[v.tenant] ?? "",
             ])
         }
-        writer.row(["checkpoint", "", "", String(checkpoint.size), "", checkpoint.root])
+        writer.row(["checkpoint", "", "", String(checkpoint.size), "", checkpoint.root, "", ""])
         return writer.text
     }
 
@@ -116,16 +124,19 @@ extension ResidencyMapReport {
         body += "<h2>Countries</h2>"
         body += HTMLReport.table(
             ["country", "region", "tenants", "pinned", "rule"],
-            countries.map { [$0.country, $0.region, String($0.tenants), String($0.pinned), $0.rule ?? ""] },
+            countries.map { c -> [String] in
+                let country = names.countries[c.country].map { "\($0) (\(c.country))" } ?? c.country
+                return [country, c.region, String(c.tenants), String(c.pinned), c.rule ?? ""]
+            },
             numeric: [2, 3])
         body += "<h2>Migrations in flight</h2>"
         body += HTMLReport.table(
             ["migration", "tenant", "from", "to", "state", "basis"],
-            migrations.map { [$0.migration, $0.tenant, $0.from, $0.to, $0.state, $0.basis] })
+            migrations.map { [$0.migration, tenantLabel($0.tenant), $0.from, $0.to, $0.state, $0.basis] })
         body += "<h2>Violations (audit\(auditLedgerIndex.map { ", ledger entry \($0)" } ?? ", not recorded"))</h2>"
         body += HTMLReport.table(
             ["kind", "tenant", "data class", "location", "rule"],
-            violations.map { [$0.kind, $0.tenant, $0.dataClass, $0.location, $0.rule ?? ""] })
+            violations.map { [$0.kind, tenantLabel($0.tenant), $0.dataClass, $0.location, $0.rule ?? ""] })
         body += """
             <h2>Ledger checkpoint</h2><p>Size \(checkpoint.size), root \(HTMLReport.escape(checkpoint.root)).</p>
             <div class="note">\(HTMLReport.escape(checkpoint.note))</div>
@@ -136,4 +147,7 @@ extension ResidencyMapReport {
                 "Generated \(Timestamp.rfc3339(milliseconds: generatedAt)); policy \(policyVersion.prefix(12)).",
             body: body)
     }
+
+    /// A tenant's name with its id, or the id alone once the tenant is deleted.
+    func tenantLabel(_ id: String) -> String { names.tenants[id].map { "\($0) (\(id))" } ?? id }
 }

@@ -79,11 +79,16 @@ public struct ResidencyMapReport: Sendable {
     public let countries: [CountryRow]
     public let migrations: [MigrationRow]
     public let violations: [ViolationRow]
+    /// Country names for the country rows, and the names of the tenants the migration and violation rows
+    /// name (while they exist).
+    public let names: ReportNames
 
     public init(
         generatedAt: Int64, policyVersion: String, checkpoint: ReportCheckpoint, auditLedgerIndex: Int?,
-        regions: [RegionRow], countries: [CountryRow], migrations: [MigrationRow], violations: [ViolationRow]
+        regions: [RegionRow], countries: [CountryRow], migrations: [MigrationRow], violations: [ViolationRow],
+        names: ReportNames = ReportNames()
     ) {
+        self.names = names
         self.generatedAt = generatedAt
         self.policyVersion = policyVersion
         self.checkpoint = checkpoint
