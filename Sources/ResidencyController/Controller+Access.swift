@@ -77,7 +77,7 @@ extension Controller {
                 return .success(created)
             }
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return try outcome.get(orThrow: ControllerError.accessRefused)
     }
 
@@ -193,7 +193,7 @@ extension Controller {
                 return .failure(refusal)
             }
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         let (request, event) = try outcome.get(orThrow: ControllerError.accessRefused)
         return (request, event)
     }
@@ -252,7 +252,7 @@ extension Controller {
                 body: .object([("enabled", .bool(enabled)), ("by_tenant", .bool(setByTenant))]))
             return .success(())
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         try outcome.get(orThrow: ControllerError.accessRefused)
     }
 
@@ -297,7 +297,7 @@ extension Controller {
                 return .failure(refusal)
             }
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return try outcome.get(orThrow: ControllerError.accessRefused)
     }
 

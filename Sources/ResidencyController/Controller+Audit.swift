@@ -201,7 +201,7 @@ extension Controller {
                     ("policy_version", .string(policies.version.hex)),
                 ]))
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return AuditResult(
             checked: checked, violations: violations, ledgerIndex: index, policyVersion: policies.version.hex)
     }

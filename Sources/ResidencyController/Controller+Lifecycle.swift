@@ -47,7 +47,7 @@ extension Controller {
                 region: try tenants.tenant(id: id)?.region, body: .object(body))
             return next
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return updated
     }
 
@@ -134,7 +134,7 @@ extension Controller {
             steps += try apply(actions, to: id, asOf: asOf, by: actor)
         }
         try purgeDeletedTenantData()
-        if !steps.isEmpty { _ = try? ledger.signCheckpoint() }
+        if !steps.isEmpty { signAfterWrite() }
         return steps
     }
 

@@ -86,7 +86,7 @@ extension Controller {
             }
             return results
         }
-        if results.contains(where: { !$0.verdict.allowed }) { _ = try? ledger.signCheckpoint() }
+        if results.contains(where: { !$0.verdict.allowed }) { signAfterWrite() }
         return results
     }
 }

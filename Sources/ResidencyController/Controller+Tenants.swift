@@ -71,7 +71,7 @@ extension Controller {
             throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
         if case .created(let result) = outcome, !result.replayed { occupancyCommitted() }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         switch outcome {
         case .created(let result):
             // The data is created after the directory entry commits; a crash in between is repaired at start-up

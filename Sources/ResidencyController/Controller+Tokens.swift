@@ -83,9 +83,14 @@ extension Controller {
         let epoch = tokenCache.epoch()
         if let cached = tokenCache.lookup(hash, epoch: epoch) { return cached }
         let authentication: Authentication
-        if let record = try? pool.read({ try TokenRepository($0).record(hash: hash) }),
-            ConstantTime.equal(record.hash, hash), let role = Role(rawValue: record.role)
-        {
+        let record: TokenRepository.Record?
+        do {
+            record = try pool.read { try TokenRepository($0).record(hash: hash) }
+        } catch {
+            // Not "unknown": the caller may hold a good token, and a 401 would tell it otherwise. Never cached.
+            return .unavailable(String(describing: error))
+        }
+        if let record, ConstantTime.equal(record.hash, hash), let role = Role(rawValue: record.role) {
             let caller = Caller(tokenName: record.name, role: role, tenant: record.tenant)
             authentication = record.revokedAt == nil ? .caller(caller) : .revoked(caller)
         } else {
@@ -101,4 +106,6 @@ public enum Authentication: Sendable {
     /// A token that was real and has been revoked.
     case revoked(Caller)
     case unknown
+    /// The store could not be read: neither known nor unknown (answered 503, never cached).
+    case unavailable(String)
 }

@@ -104,6 +104,13 @@ public final class Controller: Sendable {
         return try WitnessPolicy.load(file: url)
     }
 
+    /// Signs a checkpoint after a write when enough entries gathered since the last (`Ledger.checkpointEvery`;
+    /// publication signs the rest within moments). A failure is reported — counted, on `/readyz`, on standard
+    /// error — never dropped: one of them, "the log does not extend the checkpoint", is the tamper signal.
+    func signAfterWrite() {
+        do { try ledger.signCheckpoint() } catch { report(failure: "signing a ledger checkpoint", error) }
+    }
+
     /// Reports a failure no caller is waiting for (see `FailureLog`).
     public func report(failure what: String, _ error: any Error) {
         failures.report(what, error, at: clock.now())

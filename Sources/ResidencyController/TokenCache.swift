@@ -53,7 +53,10 @@ final class TokenCache: Sendable {
     }
 
     func store(_ hash: [UInt8], _ authentication: Authentication, epoch: UInt64) {
-        if case .unknown = authentication { return }
+        switch authentication {
+        case .unknown, .unavailable: return
+        case .caller, .revoked: break
+        }
         let expires = DispatchTime.now().uptimeNanoseconds + lifetime
         state.withLock { state in
             guard state.epoch == epoch, changes.load() == epoch else { return }

@@ -33,7 +33,6 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public var primaryCode: Int32 { code & 0xFF }
 
     public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
-    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     /// SQLite's own "disk full", a failure to grow the WAL index, or an I/O error (a write, an fsync) whose
     /// cause was ENOSPC, EDQUOT or EFBIG.
     public var isDiskFull: Bool {

@@ -131,3 +131,17 @@ extension HostileCallerTests {
         #expect(send("GET", "/v1/tenants/\(tenant)/transparency?after=-3", token: tokens[.compliance]).status == 400)
     }
 }
+
+extension HostileCallerTests {
+    /// A token lookup the store cannot answer is a 503 to retry, not a 401 telling a good token it is bad, and it
+    /// is not remembered: once the store answers again the same token works.
+    @Test func aStoreErrorDuringATokenLookupIs503NotUnknown() throws {
+        let fresh = try Controller.createToken(name: "fresh", role: .admin, pool: controller.pool)
+        try controller.pool.write { try $0.execute("ALTER TABLE tokens RENAME TO tokens_away") }
+        let during = send("GET", "/v1/tenants", token: fresh)
+        try controller.pool.write { try $0.execute("ALTER TABLE tokens_away RENAME TO tokens") }
+        #expect(during.status == 503)
+        #expect(during.json?["error"]?["code"] == .string("storage_unavailable"))
+        #expect(send("GET", "/v1/tenants", token: fresh).status == 200)
+    }
+}

@@ -167,7 +167,7 @@ extension Controller {
             return current
         }
         occupancyCommitted()
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
     }
 
     /// Moves `migration` from `state` to its next state if it is still in `state` (a cancel may have moved it
@@ -197,7 +197,7 @@ extension Controller {
             }
             return true
         }
-        if advanced && next == .completed { _ = try? ledger.signCheckpoint() }
+        if advanced && next == .completed { signAfterWrite() }
         return advanced
     }
 
@@ -244,7 +244,7 @@ extension Controller {
                 body: .object([("migration", .string(id)), ("error", .optional(current.error))]))
             return current
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
     }
 
     private func log(_ id: String, _ state: MigrationState, _ phase: String, _ detail: JSONValue) throws {

@@ -104,7 +104,7 @@ extension Controller {
             throw ControllerError.conflict(
                 code: "already_migrating", message: "tenant \(request.tenant) already has a migration under way")
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         switch outcome {
         case .filed(let migration): return migration
         case .refused(let error): throw error
@@ -141,7 +141,7 @@ extension Controller {
                 region: migration.fromRegion, body: .object([("migration", .string(id))]))
             return migration
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return migration
     }
 
@@ -174,7 +174,7 @@ extension Controller {
             try repository.logStep(migration: id, state: migration.state, phase: "started", at: now, detail: "{}")
             return migration
         }
-        _ = try? ledger.signCheckpoint()
+        signAfterWrite()
         return migration
     }
 

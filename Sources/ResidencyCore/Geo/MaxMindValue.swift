@@ -18,11 +18,6 @@ public indirect enum MaxMindValue: Sendable, Equatable {
         return nil
     }
 
-    public var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
     /// Any unsigned or signed integer type, widened; nil for other types or a uint128 over 64 bits.
     public var integerValue: UInt64? {
         switch self {

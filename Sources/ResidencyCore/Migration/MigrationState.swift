@@ -47,10 +47,4 @@ public enum MigrationState: String, Sendable, Hashable, CaseIterable {
         default: return false
         }
     }
-
-    /// States a runner carries forward without anyone's say.
-    public var isRunnable: Bool { !isFinal && self != .requested }
-
-    /// The writes-held window: from the freeze to the cutover.
-    public var holdsWrites: Bool { self == .frozen || self == .syncing || self == .verifying || self == .cutover }
 }

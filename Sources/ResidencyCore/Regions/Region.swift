@@ -19,9 +19,6 @@ public struct Region: Sendable, Hashable {
     public let capacity: Int
     public let sites: [Site]
 
-    /// True when a new signup may be placed here, capacity aside.
-    public var isOpenForSignups: Bool { status == .active && acceptsSignups }
-
     /// The site nearest `point`, ties broken by site id so the answer never depends on file order.
     public func nearestSite(to point: Coordinate) -> (site: Site, kilometres: Double) {
         var best: (site: Site, kilometres: Double)?

@@ -7,13 +7,4 @@ public enum TenantStatus: String, Sendable, Hashable, CaseIterable {
     case closed
     /// Data removed from every region; the directory entry remains, without personal data.
     case deleted
-
-    public func canChange(to next: TenantStatus) -> Bool {
-        switch (self, next) {
-        case (.active, .suspended), (.active, .closed), (.active, .deleted): return true
-        case (.suspended, .active), (.suspended, .closed), (.suspended, .deleted): return true
-        case (.closed, .active), (.closed, .deleted): return true
-        default: return false
-        }
-    }
 }

@@ -60,7 +60,7 @@ public final class APIApplication: Sendable {
             case .caller(let caller):
                 guard caller.tenant == nil, caller.role == .admin || roles.contains(caller.role) else { return nil }
             case .revoked: return nil
-            case .unknown, nil: break
+            case .unknown, .unavailable, nil: break
             }
         }
         return respond(to: request, match: match, authentication: authentication, requestID: nil)
@@ -192,6 +192,13 @@ public final class APIApplication: Sendable {
                 RefusedCall(
                     caller: holder, reason: .revokedToken, method: request.method, route: route.template,
                     tenant: Self.targetTenant(route: route, parameters: parameters), requestID: requestID))
+        }
+        if case .unavailable(let reason) = authentication {
+            var error = APIError(
+                status: 503, code: "storage_unavailable",
+                message: "the token could not be checked: the database is not reachable (\(reason)); retry shortly")
+            error.headers = [("Retry-After", "1")]
+            throw error
         }
         guard case .caller(let caller) = authentication else {
             var error = APIError(

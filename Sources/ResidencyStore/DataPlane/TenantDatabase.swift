@@ -168,10 +168,6 @@ public final class TenantDatabase {
 
     // MARK: Control
 
-    public var isFrozen: Bool {
-        get throws { try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'frozen'") == 1 }
-    }
-
     /// Freezes or thaws the data. Freezing takes the write lock, so it returns only after writes in flight
     /// have committed; every later write sees the flag.
     public func setFrozen(_ frozen: Bool) throws {
