@@ -156,8 +156,13 @@ enum ServeCommand {
                 if sinceLifecycle >= retentionInterval {
                     sinceLifecycle = 0
                     // Data a signup could not provision (a full disk) is provisioned once space is back.
-                    if let repaired = try? controller.provisionMissingTenantData(), !repaired.isEmpty {
-                        context.printError("residency: provisioned missing data for \(repaired.count) tenants")
+                    do {
+                        let repaired = try controller.provisionMissingTenantData()
+                        if !repaired.isEmpty {
+                            context.printError("residency: provisioned missing data for \(repaired.count) tenants")
+                        }
+                    } catch {
+                        controller.report(failure: "provisioning missing tenant data", error)
                     }
                     do {
                         let steps = try controller.runLifecycle()

@@ -75,12 +75,22 @@ extension Controller {
         runs.queue.async {
             runs.slots.wait()
             defer { runs.slots.signal() }
-            _ = try? self.runMigration(id: id)
+            // A refused or failed step is in the migration's own step log and ledger entries; an error that
+            // kept the runner from recording anything (the store unreachable) is reported, not dropped.
+            do { _ = try self.runMigration(id: id) } catch {
+                self.report(failure: "running migration \(id)", error)
+            }
         }
     }
 
     public func resumeMigrationsInBackground() {
-        guard let pending = try? pool.read({ try MigrationRepository($0).runnable() }) else { return }
+        let pending: [Migration]
+        do {
+            pending = try pool.read { try MigrationRepository($0).runnable() }
+        } catch {
+            report(failure: "finding migrations to resume", error)
+            return
+        }
         for migration in pending { startMigration(id: migration.id) }
     }
 
