@@ -65,13 +65,13 @@ public struct MigrationEligibility: Sendable {
         if region.status != .active {
             return .failure(
                 Refusal(
-                    code: "target_not_active", rule: "regions/\(region.id).json",
+                    code: "target_not_active", rule: "region \(region.id): status",
                     message: "region \(region.id) is \(region.status.rawValue); only an active region takes tenants"))
         }
         if region.id != tenant.region, occupancy[region.id, default: 0] >= region.capacity {
             return .failure(
                 Refusal(
-                    code: "target_full", rule: "regions/\(region.id).json",
+                    code: "target_full", rule: "region \(region.id): capacity",
                     message: "region \(region.id) is at its capacity of \(region.capacity) tenants"))
         }
         if let country = tenant.country {
