@@ -51,6 +51,9 @@ public final class LedgerPublisher: Sendable {
 
     public var status: Status { state.withLock { $0 } }
 
+    /// The log's size now.
+    public func size() throws -> Int { try ledger.size() }
+
     /// The latest published checkpoint note: with a witness policy, the latest one a quorum cosigned (nil when
     /// none has been yet); without one, the latest signed checkpoint.
     public func latestPublished() throws -> (size: Int, note: String)? {
