@@ -8,7 +8,7 @@ import ResidencyStore
 /// line of the input is a request line (`POST /v1/tenants`), the rest its JSON body. `{tenant}` and
 /// `{request}` in the path or body stand for a real tenant and access request made at start-up, so mutated
 /// bodies reach the decoders and the controller behind them rather than a 404. Every answer must be a
-/// well-formed JSON response below 500; anything else — a 5xx, an unparseable body, a crash, a sanitizer
+/// well-formed JSON response below 500 (or 501 for an unknown method); anything else — a 5xx, an unparseable body, a crash, a sanitizer
 /// report — is a bug.
 struct Fixture: @unchecked Sendable {
     let application: APIApplication
@@ -67,7 +67,8 @@ public func fuzzAPIBodies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard line.utf8.allSatisfy({ $0 > 0x20 || $0 == 0x20 }), line.split(separator: " ").count == 2 else { return 0 }
     let body = Array(substitute(String(decoding: bytes[min(newline + 1, bytes.count)...], as: UTF8.self)).utf8)
     let response = Fixture.send(fixture.application, token: fixture.token, line: line, body: body)
-    if response.status >= 500 {
+    // 501 is the right answer to a method the server does not know (RFC 9110 §15.6.2), not a failure.
+    if response.status >= 500 && response.status != 501 {
         fatalError("\(line) answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
     }
     let type = response.headers.first { $0.name.lowercased() == "content-type" }?.value ?? ""
