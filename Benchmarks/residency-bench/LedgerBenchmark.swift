@@ -25,7 +25,7 @@ enum LedgerBenchmark {
             for i in 0..<singles {
                 _ = try pool.write { database in
                     try Ledger.append(
-                        in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
+                        in: database, time: 1_700_000_000_000, kind: .tokenCreated, actor: "bench", body: body(i))
                 }
             }
             let singleRate = Double(singles) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -40,7 +40,7 @@ enum LedgerBenchmark {
                 try pool.write { database in
                     for i in first..<(first + batch) {
                         try Ledger.append(
-                            in: database, time: 1_700_000_000_000, kind: "token.created", actor: "bench", body: body(i))
+                            in: database, time: 1_700_000_000_000, kind: .tokenCreated, actor: "bench", body: body(i))
                     }
                 }
                 appended += batch

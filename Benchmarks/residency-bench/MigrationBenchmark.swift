@@ -17,7 +17,7 @@ enum MigrationBenchmark {
             let controller = try Controller.open(
                 dataDirectory: directory, regions: root.appendingPathComponent("Regions"),
                 policies: root.appendingPathComponent("Policies"), geoIP: nil)
-            let tenant = try controller.signUp(Signup(name: "Big Tenant", plan: .paid, declaredCountry: CountryCode("GB")))
+            let tenant = try controller.directory.signUp(Signup(name: "Big Tenant", plan: .paid, declaredCountry: CountryCode("GB")))
                 .tenant
             let source = controller.dataPlane!.path(region: tenant.region, tenant: tenant.id)
             // Fill it: 1 MiB documents of random bytes (incompressible, as real files mostly are), in batches.
@@ -63,16 +63,16 @@ enum MigrationBenchmark {
             sync()
 
             start = DispatchTime.now().uptimeNanoseconds
-            let requested = try controller.requestMigration(
+            let requested = try controller.migrations.requestMigration(
                 .init(tenant: tenant.id, toRegion: "eu", reason: "benchmark"), by: "bench")
-            _ = try controller.approveMigration(id: requested.id, by: "bench")
-            let done = try controller.runMigration(id: requested.id)
+            _ = try controller.migrations.approveMigration(id: requested.id, by: "bench")
+            let done = try controller.migrations.runMigration(id: requested.id)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             guard done.state == .completed else {
                 FileHandle.standardError.write(Data("migration ended \(done.state.rawValue): \(done.error ?? "")\n".utf8))
                 return 1
             }
-            let steps = try controller.migrationSteps(id: requested.id)
+            let steps = try controller.migrations.migrationSteps(id: requested.id)
             func duration(_ state: String) -> Double {
                 let started = steps.first { $0.state == state && $0.phase == "started" }?.at ?? 0
                 let finished = steps.first { $0.state == state && $0.phase == "finished" }?.at ?? 0

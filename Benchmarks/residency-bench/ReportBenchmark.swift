@@ -30,7 +30,7 @@ enum ReportBenchmark {
                     try controller.pool.write { database in
                         for i in first..<(first + batch) {
                             try Ledger.append(
-                                in: database, time: 1_780_000_000_000 + Int64(i), kind: "access.used", actor: "desk",
+                                in: database, time: 1_780_000_000_000 + Int64(i), kind: .accessUsed, actor: "desk",
                                 tenant: "tn_bench\(i % 40)", region: "eu",
                                 body: .object([
                                     ("request", .string("ar_bench\(i % 500)")), ("staff", .string("s-\(i % 12)")),
@@ -50,7 +50,7 @@ enum ReportBenchmark {
                 print("report.checkpoint \(String(format: "%.1f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)) s")
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            let report = try controller.crossBorderReport(
+            let report = try controller.reports.crossBorderReport(
                 from: 1_700_000_000_000, to: 1_900_000_000_000, region: nil, tenant: nil)
             let destinations = report.byDestination
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -61,7 +61,7 @@ enum ReportBenchmark {
             // about 1 % of the whole.
             let windowFrom = 1_780_000_000_000 + Int64(events - events / 100)
             let windowStart = DispatchTime.now().uptimeNanoseconds
-            let window = try controller.crossBorderReport(
+            let window = try controller.reports.crossBorderReport(
                 from: windowFrom, to: 1_780_000_000_000 + Int64(events), region: nil, tenant: nil)
             let windowSeconds = Double(DispatchTime.now().uptimeNanoseconds - windowStart) / 1e9
             print("report.window_from \(windowFrom)")

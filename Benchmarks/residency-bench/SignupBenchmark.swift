@@ -21,7 +21,7 @@ enum SignupBenchmark {
                 policies: policies, locator: nil, pool: try DatabasePool(directory: DataDirectory(directory)))
             let countries = ["DE", "FR", "GB", "US", "IN", "AU", "SG", "ZA", "JP", "BR"].compactMap { CountryCode($0) }
             @Sendable func signUp(_ i: Int) throws {
-                _ = try controller.signUp(
+                _ = try controller.directory.signUp(
                     Signup(name: "tenant \(i)", plan: .paid, declaredCountry: countries[i % countries.count]))
             }
             let singles = max(1, count / 10)

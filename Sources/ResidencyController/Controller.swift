@@ -1,73 +1,81 @@
 import Foundation
 import ResidencyCore
 import ResidencyStore
-import Synchronization
 
-/// The use cases over the policy set, the geolocation database and the store. One per process; shared
-/// by every request thread.
+/// The composition root: owns the shared context and the services over it, one per concern. Call sites name
+/// the service (`controller.directory.signUp(...)`, `controller.access.decideAccess(...)`); the routes line up
+/// with them. One per process; shared by every request thread.
 public final class Controller: Sendable {
-    public let policies: PolicySet
-    public let placer: SignupPlacer
-    public let pool: DatabasePool
-    public let clock: Clock
-    public let ledger: Ledger
-    /// Live tenants per region, kept in memory so placement need not count millions of rows per signup, with
-    /// the value of `pool.tenantChanges` they are good for (see `tenantCounts` and `changeOccupancy`). A write
-    /// that changed them and then rolled back — alone or within a group commit — moves the counter, so they are
-    /// read again rather than trusted.
-    let occupancy: Mutex<Occupancy>
-    /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
-    public let dataPlane: DataPlane?
-    /// The data directory (run locks, mover configuration); nil in memory.
-    public let dataDirectory: URL?
-    /// External movers run beside the built-in one for every migration (from `movers.json`).
-    public let commandMovers: [CommandMoverConfiguration]
-    /// Migrations this process is carrying forward, and the background runner.
-    let migrationRuns = MigrationRuns()
-    /// Callers of recently seen tokens (revocations by any process still take effect at once).
-    let tokenCache: TokenCache
-    /// Which refused calls are written one by one and which are counted into a period's summary.
-    let refusals: RefusalRecorder
-    /// Refused calls that could not be written to the ledger (they were still refused).
-    let unrecordedRefusals = Atomic<Int>(0)
-    public var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
-    /// Failures of work no caller waits for: counted, shown by `/readyz`, written to standard error.
-    public let failures: FailureLog
-    /// Signs and publishes checkpoints, with a witness quorum's cosignatures under `witnesses.json`.
-    public let publisher: LedgerPublisher
+    /// The store, the ledger, the clock, the policies, failure reporting, the logger and the counters, with the
+    /// one commit path every service writes through.
+    public let context: ControllerContext
+    /// Tenants, signup and placement, residency checks, tenant data.
+    public let directory: DirectoryService
+    /// Cross-border support access.
+    public let access: AccessDesk
+    /// Moving tenants between regions (and the runner).
+    public let migrations: MigrationService
+    /// The retention schedule and tenant lifecycle events.
+    public let retention: RetentionService
+    /// Compliance reports and residency audits.
+    public let reports: ReportService
+    /// Bearer tokens and refused calls.
+    public let tokens: TokenService
+    /// Transparency exports, trust policy and checkpoint publication.
+    public let transparency: TransparencyService
 
-    /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
+    public var policies: PolicySet { context.policies }
+    public var pool: DatabasePool { context.pool }
+    public var clock: Clock { context.clock }
+    public var ledger: Ledger { context.ledger }
+    public var failures: FailureLog { context.failures }
+    public var counters: Counters { context.counters }
+    public var logger: Logger { context.logger }
+    public var dataPlane: DataPlane? { context.dataPlane }
+    public var dataDirectory: URL? { context.dataDirectory }
+    public var publisher: LedgerPublisher { transparency.publisher }
+
+    /// Opens the services over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
+    ///
+    /// `logHandler` receives the structured records of background work and failures (nothing by default; the
+    /// service writes JSON lines to standard error).
     public init(
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
         checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = [],
-        witnesses: WitnessPolicy = .none
+        witnesses: WitnessPolicy = .none, logHandler: any LogHandler = DiscardingLogHandler()
     ) throws {
-        self.dataDirectory = dataDirectory
-        self.dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
-        self.commandMovers = commandMovers
-        self.policies = policies
-        self.placer = SignupPlacer(policies: policies, locator: locator)
-        self.pool = pool
-        self.clock = clock
-        self.tokenCache = TokenCache(changes: pool.tokenChanges)
-        self.refusals = RefusalRecorder(startedAt: clock.now())
-        self.failures = FailureLog()
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
-        ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
-        publisher = try LedgerPublisher(policy: witnesses, ledger: ledger)
-        let epoch = pool.tenantChanges.load()
-        occupancy = Mutex(Occupancy(epoch: epoch, counts: try pool.read { try TenantRepository($0).liveCounts() }))
+        let ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
+        let context = try ControllerContext(
+            policies: policies, placer: SignupPlacer(policies: policies, locator: locator), pool: pool, clock: clock,
+            ledger: ledger, logHandler: logHandler, counters: Counters(), dataDirectory: dataDirectory,
+            commandMovers: commandMovers)
+        self.context = context
+        directory = DirectoryService(context: context)
+        access = AccessDesk(context: context)
+        migrations = MigrationService(context: context)
+        retention = RetentionService(context: context)
+        reports = ReportService(context: context, directory: directory)
+        tokens = TokenService(context: context)
+        transparency = TransparencyService(
+            context: context, publisher: try LedgerPublisher(policy: witnesses, ledger: ledger))
+        try Self.recordPolicyVersion(policies, in: context)
+    }
+
+    /// Records `policy.loaded` when the policy set differs from the last one recorded. Not signed here: opening
+    /// a controller that changed nothing else must not sign (or publish) a checkpoint by itself.
+    private static func recordPolicyVersion(_ policies: PolicySet, in context: ControllerContext) throws {
         let version = policies.version.hex
         let catalogVersion = policies.catalog.version.hex
-        try pool.write { database in
-            let last = try LedgerRepository(database).latestEntry(kind: "policy.loaded").flatMap {
+        try context.pool.write { database in
+            let last = try LedgerRepository(database).latestEntry(kind: LedgerKind.policyLoaded.rawValue).flatMap {
                 try? JSONParser.parse($0)
             }
             if last?["body"]?["version"] != .string(version) {
                 try Ledger.append(
-                    in: database, time: clock.now(), kind: "policy.loaded", actor: "system",
+                    in: database, time: context.clock.now(), kind: .policyLoaded, actor: "system",
                     body: .object([("version", .string(version)), ("regions_version", .string(catalogVersion))]))
             }
         }
@@ -75,7 +83,8 @@ public final class Controller: Sendable {
 
     /// Opens the controller on a data directory with the given configuration files.
     public static func open(
-        dataDirectory: URL, regions: URL, policies: URL, geoIP: URL?, clock: Clock = .system
+        dataDirectory: URL, regions: URL, policies: URL, geoIP: URL?, clock: Clock = .system,
+        logHandler: any LogHandler = DiscardingLogHandler()
     ) throws -> Controller {
         let policySet = try PolicySet.load(regions: regions, policies: policies)
         let locator = try geoIP.map { try GeoLocator(path: $0.path) }
@@ -86,7 +95,8 @@ public final class Controller: Sendable {
                 ?? dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
         return try Controller(
             policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
-            dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory))
+            dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory),
+            logHandler: logHandler)
     }
 
     /// The name of the witness policy file in a data directory.
@@ -104,79 +114,8 @@ public final class Controller: Sendable {
         return try WitnessPolicy.load(file: url)
     }
 
-    /// Signs a checkpoint after a write when enough entries gathered since the last (`Ledger.checkpointEvery`;
-    /// publication signs the rest within moments). A failure is reported — counted, on `/readyz`, on standard
-    /// error — never dropped: one of them, "the log does not extend the checkpoint", is the tamper signal.
-    func signAfterWrite() {
-        do { try ledger.signCheckpoint() } catch { report(failure: "signing a ledger checkpoint", error) }
-    }
-
     /// Reports a failure no caller is waiting for (see `FailureLog`).
     public func report(failure what: String, _ error: any Error) {
-        failures.report(what, error, at: clock.now())
-    }
-
-    /// The number of live tenants per region, as placement sees it: re-read from the database first when any
-    /// process has changed them since (a migration run by `residency migrations` beside a server).
-    public var tenantCounts: [String: Int] {
-        let epoch = pool.tenantChanges.load()
-        if let counts = occupancy.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
-        guard let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) else {
-            return occupancy.withLock { $0.counts }
-        }
-        occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
-        return counts
-    }
-
-    /// Inside a write transaction: the counts every process has committed (re-read in this transaction when the
-    /// counter moved, so a capacity check sees a signup another process committed a moment ago).
-    func occupancy(in database: Database) throws -> [String: Int] {
-        let epoch = pool.tenantChanges.load()
-        if let counts = occupancy.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
-        let counts = try TenantRepository(database).liveCounts()
-        occupancy.withLock { $0.replace(with: counts, epoch: epoch) }
-        return counts
-    }
-
-    /// Inside the write transaction that makes it: applies a change of the counts and bumps the shared counter; if
-    /// the write is rolled back (`Database.onRollback`), the counter moves again, so this process and every
-    /// other re-read the counts instead of keeping the change.
-    ///
-    /// The counter moves twice, here and after the commit (`occupancyCommitted`): a writer in another process
-    /// that begins after this commit sees the first bump and re-reads the rows inside its own transaction; a
-    /// reader that re-read between the two (before the commit) is sent back by the second.
-    func changeOccupancy(in database: Database, _ change: (inout [String: Int]) -> Void) throws {
-        _ = try occupancy(in: database)
-        let bumped = pool.tenantChanges.increment()
-        occupancy.withLock { state in
-            change(&state.counts)
-            // Only our own bump moved it: the counts are still exact. Otherwise the next reader re-reads.
-            if state.epoch == bumped - 1 { state.epoch = bumped }
-        }
-        database.onRollback { [pool] in _ = pool.tenantChanges.increment() }
-    }
-
-    /// After the commit of a `changeOccupancy`: the second bump.
-    func occupancyCommitted() {
-        let bumped = pool.tenantChanges.increment()
-        occupancy.withLock { if $0.epoch == bumped - 1 { $0.epoch = bumped } }
-    }
-
-    /// Where a signup would go; nothing is stored.
-    public func place(_ request: PlacementRequest) -> PlacementDecision {
-        placer.place(request, occupancy: tenantCounts)
-    }
-}
-
-/// The per-region counts and the value of the shared change counter they were read at.
-struct Occupancy: Sendable {
-    var epoch: UInt64
-    var counts: [String: Int]
-
-    /// Takes counts read at `epoch` unless newer ones are already here (the counter only grows).
-    mutating func replace(with counts: [String: Int], epoch: UInt64) {
-        guard epoch >= self.epoch else { return }
-        self.epoch = epoch
-        self.counts = counts
+        context.report(failure: what, error)
     }
 }

@@ -53,7 +53,7 @@ public final class Ledger: Sendable {
     /// roll back together.
     @discardableResult
     public static func append(
-        in database: Database, time: Int64, kind: String, actor: String, tenant: String? = nil, region: String? = nil,
+        in database: Database, time: Int64, kind: LedgerKind, actor: String, tenant: String? = nil, region: String? = nil,
         body: JSONValue
     ) throws -> Int {
         precondition(
@@ -61,8 +61,8 @@ public final class Ledger: Sendable {
         let repository = LedgerRepository(database)
         let index = try repository.size()
         let entry = LedgerEntry(
-            index: index, time: time, kind: kind, actor: actor, tenant: tenant, region: region, body: body)
-        try repository.append(try entry.canonicalBytes(), kind: kind, at: index)
+            index: index, time: time, kind: kind.rawValue, actor: actor, tenant: tenant, region: region, body: body)
+        try repository.append(try entry.canonicalBytes(), kind: kind.rawValue, at: index)
         return index
     }
 

@@ -18,7 +18,7 @@ import Testing
                 regions: CLIRun.root.appendingPathComponent("Regions"),
                 policies: CLIRun.root.appendingPathComponent("Policies")),
             locator: nil, pool: pool, signer: try Ledger.loadOrCreateKey(in: data))
-        let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("IN"))).tenant
+        let tenant = try controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("IN"))).tenant
         #expect(tenant.region == "india")
 
         let base = ["--data", data.path]
@@ -88,12 +88,12 @@ import Testing
                 policies: CLIRun.root.appendingPathComponent("Policies")),
             locator: nil, pool: try DatabasePool(directory: DataDirectory(data)),
             signer: try Ledger.loadOrCreateKey(in: data))
-        let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+        let tenant = try controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
             .id
         let base = ["--data", data.path]
         #expect(CLIRun.run(["access", "customer-approval", "--tenant", tenant, "on"] + base).status == 0)
         #expect(CLIRun.run(["access", "customer-approval", "--tenant", tenant, "off"] + base).status == 0)
-        try controller.setCustomerApproval(
+        try controller.access.setCustomerApproval(
             tenant: tenant, enabled: true, by: Caller(tokenName: "acme-admin", role: .compliance, tenant: tenant))
         let lifted = CLIRun.run(["access", "customer-approval", "--tenant", tenant, "off", "--as", "acme-admin"] + base)
         #expect(lifted.status == 1)
@@ -111,7 +111,7 @@ import Testing
                 policies: CLIRun.root.appendingPathComponent("Policies")),
             locator: nil, pool: try DatabasePool(directory: DataDirectory(data)),
             signer: try Ledger.loadOrCreateKey(in: data))
-        let tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("AU"))).tenant
+        let tenant = try controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("AU"))).tenant
             .id
         let base = ["--data", data.path, "--tenant", tenant]
         let allowed = CLIRun.run(["check", "--data-class", "customer_data", "--location", "australia-sydney"] + base)

@@ -27,12 +27,12 @@ final class TestClock: Sendable {
         )
         controller = try Controller(
             policies: policies, locator: nil, pool: try DatabasePool(inMemory: ()), clock: time.clock)
-        tenant = try controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        tenant = try controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
     }
 
     func file(_ justification: String) throws -> AccessRequest {
-        try controller.fileAccess(
-            Controller.AccessFiling(
+        try controller.access.fileAccess(
+            AccessDesk.AccessFiling(
                 tenant: tenant,
                 staff: StaffMember(id: "s-1", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
                 physicalCountry: CountryCode("GB")!, justification: justification, detail: "T-1",
@@ -52,15 +52,15 @@ final class TestClock: Sendable {
         #expect(request.state == .pending)
         #expect(request.basis.mechanism.code == "adequacy")  // EU data reached from the UK
         time.advance(hours: 24, milliseconds: -1)
-        #expect(try controller.expireAccess() == 0)
-        #expect(try controller.accessRequest(id: request.id).state == .pending)
+        #expect(try controller.access.expireAccess() == 0)
+        #expect(try controller.access.accessRequest(id: request.id).state == .pending)
         time.advance(hours: 0, milliseconds: 1)
-        #expect(try controller.expireAccess() == 1)
-        #expect(try controller.expireAccess() == 0)  // idempotent
-        #expect(try controller.accessRequest(id: request.id).state == .expired)
+        #expect(try controller.access.expireAccess() == 1)
+        #expect(try controller.access.expireAccess() == 0)  // idempotent
+        #expect(try controller.access.accessRequest(id: request.id).state == .expired)
         #expect(try kinds().filter { $0 == "access.expired" }.count == 1)
         #expect(throws: ControllerError.self) {
-            try controller.decideAccess(
+            try controller.access.decideAccess(
                 id: request.id, .approve, by: Caller(tokenName: "dpo", role: .compliance), reason: "late", hours: nil)
         }
     }
@@ -72,12 +72,12 @@ final class TestClock: Sendable {
             staffID: "s-1", physicalCountry: CountryCode("GB")!, method: "ssh", resource: "logs/app", dataClass: .logs,
             mode: .read)
         time.advance(hours: 3, milliseconds: -1)
-        #expect(try controller.recordAccessEvent(requestID: request.id, use, by: "desk").request.state == .active)
+        #expect(try controller.access.recordAccessEvent(requestID: request.id, use, by: "desk").request.state == .active)
         time.advance(hours: 0, milliseconds: 1)
         #expect(throws: ControllerError.self) {
-            try controller.recordAccessEvent(requestID: request.id, use, by: "desk")
+            try controller.access.recordAccessEvent(requestID: request.id, use, by: "desk")
         }
-        #expect(try controller.accessRequest(id: request.id).state == .expired)
+        #expect(try controller.access.accessRequest(id: request.id).state == .expired)
         let recorded = try kinds()
         #expect(recorded.contains("access.expired"))
         #expect(recorded.last == "access.use_refused")

@@ -15,13 +15,13 @@ import Testing
     }
 
     func signUp(_ country: String) throws -> String {
-        try controller.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country))).tenant.id
+        try controller.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country))).tenant.id
     }
 
     @Test func aCleanDataPlaneHasNoViolations() throws {
         _ = try signUp("FR")
         _ = try signUp("GB")
-        let result = try controller.audit(by: "auditor")
+        let result = try controller.reports.audit(by: "auditor")
         #expect(result.violations.isEmpty)
         #expect(result.checked == 2)
     }
@@ -36,7 +36,7 @@ import Testing
         try plane.purge(region: "uk", tenant: british)
         // Data for nobody.
         try plane.provision(region: "us", tenant: "tn_0000000000000000000000")
-        let inventory = try controller.readInventory(
+        let inventory = try controller.reports.readInventory(
             """
             tenant,data_class,location,store
             \(french),backups,eu-de-frankfurt,backup-bucket
@@ -44,7 +44,7 @@ import Testing
             \(british),logs,GB,log-store
             tn_ffffffffffffffffffffff,logs,GB,log-store
             """, file: "inventory.csv")
-        let result = try controller.audit(inventory: inventory, by: "auditor")
+        let result = try controller.reports.audit(inventory: inventory, by: "auditor")
         let kinds = result.violations.map {
             "\($0.kind) \($0.tenant == french ? "FR" : $0.tenant == british ? "GB" : "?")"
         }
@@ -60,12 +60,12 @@ import Testing
 
     @Test func aMalformedInventoryNamesTheLineAndWhatIsAccepted() {
         #expect {
-            try controller.readInventory("tenant,class\nx,y\n", file: "inv.csv")
+            try controller.reports.readInventory("tenant,class\nx,y\n", file: "inv.csv")
         } throws: { error in
             "\(error)".contains("inv.csv: line 1") && "\(error)".contains("tenant,data_class,location")
         }
         #expect {
-            try controller.readInventory(
+            try controller.reports.readInventory(
                 "tenant,data_class,location\nx,emails,GB\ny,logs,Atlantis\nz,logs\n", file: "inv.csv")
         } throws: { error in
             let text = "\(error)"

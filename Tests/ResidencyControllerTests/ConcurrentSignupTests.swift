@@ -26,7 +26,7 @@ import Testing
                 let signup = Signup(
                     name: "t\(thread)-\(i)", plan: .paid, declaredCountry: CountryCode(countries[(thread + i) % 8]))
                 do {
-                    let result = try controller.signUp(signup)
+                    let result = try controller.directory.signUp(signup)
                     created.withLock { $0[result.tenant.id] = result.tenant.region }
                 } catch {
                     failed.withLock { $0.append("signup \(thread)-\(i): \(error)") }
@@ -58,7 +58,7 @@ import Testing
         #expect(verification.entries == acknowledged.count + 1)  // and the policy.loaded entry
         // The counts placement works from are the directory's.
         #expect(
-            controller.tenantCounts.filter { $0.value > 0 }
+            controller.directory.tenantCounts.filter { $0.value > 0 }
                 == (try controller.pool.read {
                     try TenantRepository($0).liveCounts()
                 }).filter { $0.value > 0 })

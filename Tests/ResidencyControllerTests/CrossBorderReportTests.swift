@@ -25,7 +25,7 @@ import Testing
                 let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
                 if i < 30 {
                     try Ledger.append(
-                        in: database, time: time, kind: i % 3 == 0 ? "access.auto_approved" : "access.requested",
+                        in: database, time: time, kind: i % 3 == 0 ? .accessAutoApproved : .accessRequested,
                         actor: "desk", tenant: tenant, region: "eu",
                         body: .object([
                             ("request", .string(request)), ("justification", .string("incident")),
@@ -35,7 +35,7 @@ import Testing
                 if i == 500 || i == 1_000 {
                     // Decisions part way through: earlier uses keep the grant as it was.
                     try Ledger.append(
-                        in: database, time: time, kind: "access.approved", actor: "lead-\(i)", tenant: tenant,
+                        in: database, time: time, kind: .accessApproved, actor: "lead-\(i)", tenant: tenant,
                         region: "eu",
                         body: .object([
                             ("request", .string("ar_test1")), ("justification", .string("incident")),
@@ -43,7 +43,7 @@ import Testing
                         ]))
                 }
                 try Ledger.append(
-                    in: database, time: time, kind: "access.used", actor: "desk", tenant: tenant,
+                    in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant,
                     region: i % 5 == 0 ? "us" : "eu",
                     body: .object([
                         ("request", .string(request)), ("staff", .string("s-\(i % 4)")),
@@ -60,15 +60,15 @@ import Testing
     @Test func slicedAndSinglePassReportsAreTheSame() throws {
         try fill(count: 3_000)
         for (region, tenant) in [(nil, nil), ("us", nil), (nil, "tn_01JH6Q8K4V3M2X9Z7Y5W3")] as [(String?, String?)] {
-            let whole = try controller.crossBorderReport(
+            let whole = try controller.reports.crossBorderReport(
                 from: 0, to: 2_000_000_000_000, region: region, tenant: tenant, entriesPerSlice: 1_000_000)
-            let sliced = try controller.crossBorderReport(
+            let sliced = try controller.reports.crossBorderReport(
                 from: 0, to: 2_000_000_000_000, region: region, tenant: tenant, entriesPerSlice: 97)
             #expect(whole.accesses.count > 0)
             #expect(whole.accesses == sliced.accesses)
             #expect(whole.accesses.map(\.ledgerIndex) == whole.accesses.map(\.ledgerIndex).sorted())
         }
-        let all = try controller.crossBorderReport(
+        let all = try controller.reports.crossBorderReport(
             from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, entriesPerSlice: 50)
         #expect(all.accesses.count == 3_000)
         #expect(all.byDestination.map(\.count) == [1_000, 1_000, 1_000])
@@ -76,7 +76,7 @@ import Testing
 
     @Test func eachAccessCarriesTheGrantAsItStoodThen() throws {
         try fill(count: 1_200)
-        let report = try controller.crossBorderReport(
+        let report = try controller.reports.crossBorderReport(
             from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, entriesPerSlice: 64)
         let underOne = report.accesses.filter { $0.request == "ar_test1" }
         let early = try #require(underOne.first)
@@ -108,14 +108,14 @@ import Testing
                 switch i % 4 {
                 case 0:
                     try Ledger.append(
-                        in: database, time: time, kind: "access.refused", actor: "desk", tenant: tenant, region: region,
+                        in: database, time: time, kind: .accessRefused, actor: "desk", tenant: tenant, region: region,
                         body: .object([
                             ("staff", .string("s-\(i % 4)")), ("physical_country", .string("RU")),
                             ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
                         ]))
                 case 1:
                     try Ledger.append(
-                        in: database, time: time, kind: "access.use_refused", actor: "desk", tenant: tenant,
+                        in: database, time: time, kind: .accessUseRefused, actor: "desk", tenant: tenant,
                         region: region,
                         body: .object([
                             ("request", .string("ar_test\(i % 30)")), ("staff", .string("s-\(i % 4)")),
@@ -123,7 +123,7 @@ import Testing
                         ]))
                 case 2 where i % 40 == 2:
                     try Ledger.append(
-                        in: database, time: time, kind: "access.break_glass", actor: "desk", tenant: tenant,
+                        in: database, time: time, kind: .accessBreakGlass, actor: "desk", tenant: tenant,
                         region: region,
                         body: .object([
                             ("request", .string("ar_glass\(i)")), ("staff", .string("s-\(i % 4)")),
@@ -132,7 +132,7 @@ import Testing
                         ]))
                 default:
                     try Ledger.append(
-                        in: database, time: time, kind: "access.used", actor: "desk", tenant: tenant, region: region,
+                        in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant, region: region,
                         body: .object([
                             ("request", .string(i % 40 == 3 ? "ar_glass\(i - 1)" : "ar_test\(i % 30)")),
                             ("staff", .string("s-\(i % 4)")), ("physical_country", .string("PH")),
@@ -166,10 +166,10 @@ import Testing
         }
         let filters: [(String?, String?)] = [(nil, nil), ("us", nil), (nil, "tn_01JH6Q8K4V3M2X9Z7Y5W3")]
         for (region, tenant) in filters {
-            let whole = try controller.crossBorderReport(
+            let whole = try controller.reports.crossBorderReport(
                 from: 0, to: 2_000_000_000_000, region: region, tenant: tenant, entriesPerSlice: 1_000_000)
             for (from, to) in windows {
-                let windowed = try controller.crossBorderReport(
+                let windowed = try controller.reports.crossBorderReport(
                     from: from, to: to, region: region, tenant: tenant, entriesPerSlice: 1_000_000,
                     forceIndexes: true)
                 let label = "\(from)..<\(to) \(region ?? "-") \(tenant ?? "-")"
@@ -184,7 +184,7 @@ import Testing
             }
         }
         // The fill really has every shape in the window that spans the step back.
-        let step = try controller.crossBorderReport(
+        let step = try controller.reports.crossBorderReport(
             from: 1_780_000_010_900, to: 1_780_000_011_300, region: nil, tenant: nil, entriesPerSlice: 1_000_000,
             forceIndexes: true)
         #expect(!step.accesses.isEmpty && !step.refusals.isEmpty && !step.breakGlass.isEmpty)
@@ -204,7 +204,7 @@ import Testing
         }
         for forceIndexes in [false, true] {
             #expect(throws: (any Error).self) {
-                _ = try controller.crossBorderReport(
+                _ = try controller.reports.crossBorderReport(
                     from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, entriesPerSlice: 10,
                     forceIndexes: forceIndexes)
             }
@@ -224,7 +224,8 @@ import Testing
             ) throws {
                 index += 1
                 try Ledger.append(
-                    in: database, time: time + Int64(index), kind: kind, actor: actor, tenant: tenant, region: "eu",
+                    in: database, time: time + Int64(index), kind: try #require(LedgerKind(rawValue: kind)),
+                    actor: actor, tenant: tenant, region: "eu",
                     body: .object(
                         [
                             ("request", .string(request)), ("staff", .string(staff)),
@@ -248,7 +249,7 @@ import Testing
                 extra: [("stage", .string("decision")), ("code", .string("separation_of_duties"))])
         }
         _ = try controller.ledger.signCheckpoint(force: true)
-        let report = try controller.crossBorderReport(from: time, to: time + 1_000, region: nil, tenant: nil)
+        let report = try controller.reports.crossBorderReport(from: time, to: time + 1_000, region: nil, tenant: nil)
         let flagged = Dictionary(
             report.accesses.map { ($0.request, $0.decidedByFiler) }, uniquingKeysWith: { a, _ in a })
         #expect(flagged == ["ar_self": true, "ar_staff": true, "ar_fine": false])
@@ -278,13 +279,13 @@ extension CrossBorderReportTests {
     /// Names beside ids and codes for people: a live tenant's name, none for a deleted one (its id alone);
     /// country names; the transfer basis spelt out; the break-glass review's due date.
     @Test func reportsNameTenantsAndCountriesAndSpellOutTheBasis() throws {
-        let live = try controller.signUp(Signup(name: "Acme Kft.", plan: .paid, declaredCountry: CountryCode("FR")))
+        let live = try controller.directory.signUp(Signup(name: "Acme Kft.", plan: .paid, declaredCountry: CountryCode("FR")))
             .tenant
-        let gone = try controller.signUp(Signup(name: "Gone Ltd", plan: .paid, declaredCountry: CountryCode("DE")))
+        let gone = try controller.directory.signUp(Signup(name: "Gone Ltd", plan: .paid, declaredCountry: CountryCode("DE")))
             .tenant
         // A break-glass grant from Austin: EU data reached from the US, under the EU SCCs.
-        let filed = try controller.fileAccess(
-            Controller.AccessFiling(
+        let filed = try controller.access.fileAccess(
+            AccessDesk.AccessFiling(
                 tenant: live.id,
                 staff: StaffMember(id: "s-1", entity: "Residency Inc.", jobRole: "sre", office: "austin"),
                 physicalCountry: CountryCode("US")!, justification: "security_incident", detail: "INC-1",
@@ -296,7 +297,7 @@ extension CrossBorderReportTests {
         try controller.pool.write { database in
             for (index, (tenant, request)) in [(live.id, filed.id), (gone.id, "ar_gone")].enumerated() {
                 try Ledger.append(
-                    in: database, time: time + Int64(index), kind: "access.used", actor: "desk", tenant: tenant,
+                    in: database, time: time + Int64(index), kind: .accessUsed, actor: "desk", tenant: tenant,
                     region: "eu",
                     body: .object([
                         ("request", .string(request)), ("staff", .string("s-1")), ("physical_country", .string("US")),
@@ -305,7 +306,7 @@ extension CrossBorderReportTests {
             }
         }
         _ = try controller.ledger.signCheckpoint(force: true)
-        let report = try controller.crossBorderReport(from: 0, to: time + 1_000, region: nil, tenant: nil)
+        let report = try controller.reports.crossBorderReport(from: 0, to: time + 1_000, region: nil, tenant: nil)
         #expect(report.names.tenants == [live.id: "Acme Kft."])
         #expect(report.names.countries["US"] == "United States")
 

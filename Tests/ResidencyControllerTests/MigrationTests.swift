@@ -25,20 +25,20 @@ import Testing
     }
 
     func signUp(_ country: String) throws -> Tenant {
-        try controller.signUp(Signup(name: "Tenant \(country)", plan: .paid, declaredCountry: CountryCode(country)))
+        try controller.directory.signUp(Signup(name: "Tenant \(country)", plan: .paid, declaredCountry: CountryCode(country)))
             .tenant
     }
 
     func fill(_ tenant: String, contacts: Int = 20, on controller: Controller? = nil) throws {
         let controller = controller ?? self.controller
         for index in 0..<contacts {
-            try controller.putRecord(
+            try controller.directory.putRecord(
                 tenant: tenant,
                 TenantRecord(
                     collection: .contacts, key: "c\(index)",
                     values: ["name": .text("Contact \(index)"), "email": .text("c\(index)@example.com")], updatedAt: 1))
         }
-        try controller.putRecord(
+        try controller.directory.putRecord(
             tenant: tenant,
             TenantRecord(
                 collection: .documents, key: "contract.pdf",
@@ -46,7 +46,7 @@ import Testing
                     "name": .text("contract.pdf"), "content_type": .text("application/pdf"),
                     "body": .bytes((0..<100_000).map { UInt8($0 % 251) }),
                 ], updatedAt: 1))
-        try controller.putRecord(
+        try controller.directory.putRecord(
             tenant: tenant,
             TenantRecord(
                 collection: .accounts, key: "main",
@@ -65,27 +65,27 @@ import Testing
         let tenant = try signUp("GB")
         #expect(tenant.region == "uk")
         try fill(tenant.id)
-        let before = try controller.dataDigest(tenant: tenant.id)
-        let requested = try controller.requestMigration(
+        let before = try controller.directory.dataDigest(tenant: tenant.id)
+        let requested = try controller.migrations.requestMigration(
             .init(tenant: tenant.id, toRegion: "eu", reason: "customer asked"), by: "ops-1")
         #expect(requested.state == .requested)
         #expect(requested.transfer.mechanism.code == "adequacy")  // UK to Ireland: the UK's adequacy regulations
-        _ = try controller.approveMigration(id: requested.id, by: "ops-2")
-        let done = try controller.runMigration(id: requested.id)
+        _ = try controller.migrations.approveMigration(id: requested.id, by: "ops-2")
+        let done = try controller.migrations.runMigration(id: requested.id)
         #expect(done.state == .completed)
         #expect(done.toSite == "eu-ie-dublin")  // nearest EU site to London
-        let moved = try controller.tenant(id: tenant.id).tenant
+        let moved = try controller.directory.tenant(id: tenant.id).tenant
         #expect(moved.region == "eu" && moved.site == "eu-ie-dublin")
-        #expect(try controller.dataDigest(tenant: tenant.id) == before)
+        #expect(try controller.directory.dataDigest(tenant: tenant.id) == before)
         let plane = try #require(controller.dataPlane)
         #expect(!plane.exists(region: "uk", tenant: tenant.id))
         #expect(plane.exists(region: "eu", tenant: tenant.id))
-        #expect(controller.tenantCounts["uk", default: 0] == 0 && controller.tenantCounts["eu"] == 1)
+        #expect(controller.directory.tenantCounts["uk", default: 0] == 0 && controller.directory.tenantCounts["eu"] == 1)
         // Writable at the new home.
-        try controller.putRecord(
+        try controller.directory.putRecord(
             tenant: tenant.id,
             TenantRecord(collection: .contacts, key: "after", values: ["name": .text("After")], updatedAt: 2))
-        let steps = try controller.migrationSteps(id: requested.id).filter { $0.phase == "finished" }.map(\.state)
+        let steps = try controller.migrations.migrationSteps(id: requested.id).filter { $0.phase == "finished" }.map(\.state)
         #expect(steps == ["requested", "approved", "copying", "frozen", "syncing", "verifying", "cutover", "cleaning"])
         let recorded = try kinds()
         for kind in ["migration.requested", "migration.approved", "migration.cutover", "migration.completed"] {
@@ -98,16 +98,16 @@ import Testing
         let tenant = try signUp("FR")
         let before = try kinds().count
         #expect {
-            try controller.requestMigration(.init(tenant: tenant.id, toRegion: "us", reason: "cheaper"), by: "ops")
+            try controller.migrations.requestMigration(.init(tenant: tenant.id, toRegion: "us", reason: "cheaper"), by: "ops")
         } throws: { error in
             guard case ControllerError.refused(let code, _, let rule) = error else { return false }
             return code == "target_not_permitted" && rule == "eea-in-eu"
         }
-        #expect(try controller.migrations(tenant: tenant.id, state: nil, plan: nil, limit: 10).isEmpty)
+        #expect(try controller.migrations.migrations(tenant: tenant.id, state: nil, plan: nil, limit: 10).isEmpty)
         #expect(try kinds().count == before + 1)
         #expect(try kinds().last == "migration.refused")
         #expect(throws: ControllerError.self) {
-            try controller.requestMigration(.init(tenant: tenant.id, toRegion: "mars", reason: "x"), by: "ops")
+            try controller.migrations.requestMigration(.init(tenant: tenant.id, toRegion: "mars", reason: "x"), by: "ops")
         }
     }
 
@@ -118,29 +118,29 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: 8) { index in
             outcomes[index].set(
                 Result {
-                    try controller.requestMigration(
+                    try controller.migrations.requestMigration(
                         .init(tenant: tenant.id, toRegion: "eu", reason: "race \(index)"), by: "ops-\(index)"
                     ).id
                 })
         }
         let succeeded = outcomes.compactMap { try? $0.get() }
         #expect(succeeded.count == 1)
-        #expect(try controller.migrations(tenant: tenant.id, state: nil, plan: nil, limit: 10).count == 1)
+        #expect(try controller.migrations.migrations(tenant: tenant.id, state: nil, plan: nil, limit: 10).count == 1)
     }
 
     @Test func writesDuringTheBulkCopyAreCarriedByTheFinalSyncAndVerificationCatchesADifference() throws {
         // The local mover's steps one by one, with the application writing between the snapshot and the freeze.
         let tenant = try signUp("GB")
         try fill(tenant.id)
-        var migration = try controller.requestMigration(
+        var migration = try controller.migrations.requestMigration(
             .init(tenant: tenant.id, toRegion: "eu", reason: "writes in flight"), by: "ops")
         let mover = LocalDataMover(dataPlane: controller.dataPlane!)
         _ = try mover.copy(&migration)
         let snapshotContent = migration.content
-        try controller.putRecord(
+        try controller.directory.putRecord(
             tenant: tenant.id,
             TenantRecord(collection: .contacts, key: "late", values: ["name": .text("Late")], updatedAt: 9))
-        #expect(try controller.deleteRecord(tenant: tenant.id, .contacts, key: "c3"))
+        #expect(try controller.directory.deleteRecord(tenant: tenant.id, .contacts, key: "c3"))
         try controller.dataPlane!.open(region: "uk", tenant: tenant.id).setFrozen(true)
         _ = try mover.sync(&migration)
         #expect(migration.changedRows == 2)
@@ -159,7 +159,7 @@ import Testing
     @Test func withNoWritesSinceTheSnapshotVerificationComparesRowCountsOnly() throws {
         let tenant = try signUp("GB")
         try fill(tenant.id)
-        var migration = try controller.requestMigration(
+        var migration = try controller.migrations.requestMigration(
             .init(tenant: tenant.id, toRegion: "eu", reason: "quiet"), by: "ops")
         let mover = LocalDataMover(dataPlane: controller.dataPlane!)
         _ = try mover.copy(&migration)
@@ -171,22 +171,22 @@ import Testing
     @Test func aFailingVerificationRollsBackAndTheTenantStaysWritableAtTheSource() throws {
         let tenant = try signUp("GB")
         try fill(tenant.id)
-        let before = try controller.dataDigest(tenant: tenant.id)
+        let before = try controller.directory.dataDigest(tenant: tenant.id)
         let mover = CommandMoverConfiguration(
             name: "bucket", export: "echo exporting $RESIDENCY_TENANT", importCommand: "true",
             verify: "echo 'object count differs' >&2; exit 3", purge: "true", timeoutSeconds: 60)
         let withMover = try Self.open(directory, movers: [mover])
-        let migration = try withMover.requestMigration(
+        let migration = try withMover.migrations.requestMigration(
             .init(tenant: tenant.id, toRegion: "eu", reason: "test"), by: "ops")
-        _ = try withMover.approveMigration(id: migration.id, by: "ops")
-        let ended = try withMover.runMigration(id: migration.id)
+        _ = try withMover.migrations.approveMigration(id: migration.id, by: "ops")
+        let ended = try withMover.migrations.runMigration(id: migration.id)
         #expect(ended.state == .failed)
         #expect(ended.error?.contains("object count differs") == true)
         #expect(ended.error?.contains("status 3") == true)
-        #expect(try withMover.tenant(id: tenant.id).tenant.region == "uk")
+        #expect(try withMover.directory.tenant(id: tenant.id).tenant.region == "uk")
         #expect(!withMover.dataPlane!.exists(region: "eu", tenant: tenant.id))
-        #expect(try withMover.dataDigest(tenant: tenant.id) == before)
-        try withMover.putRecord(
+        #expect(try withMover.directory.dataDigest(tenant: tenant.id) == before)
+        try withMover.directory.putRecord(
             tenant: tenant.id,
             TenantRecord(collection: .contacts, key: "still", values: ["name": .text("Writable")], updatedAt: 3))
         #expect(try kinds().contains("migration.failed"))
@@ -194,13 +194,13 @@ import Testing
 
     @Test func cancellingBeforeCutoverEndsTheMigrationAndAfterCutoverIsRefused() throws {
         let tenant = try signUp("GB")
-        let first = try controller.requestMigration(.init(tenant: tenant.id, toRegion: "eu", reason: "a"), by: "ops")
-        #expect(try controller.cancelMigration(id: first.id, by: "ops").state == .cancelled)
-        let second = try controller.requestMigration(.init(tenant: tenant.id, toRegion: "eu", reason: "b"), by: "ops")
-        _ = try controller.approveMigration(id: second.id, by: "ops")
-        #expect(try controller.runMigration(id: second.id).state == .completed)
+        let first = try controller.migrations.requestMigration(.init(tenant: tenant.id, toRegion: "eu", reason: "a"), by: "ops")
+        #expect(try controller.migrations.cancelMigration(id: first.id, by: "ops").state == .cancelled)
+        let second = try controller.migrations.requestMigration(.init(tenant: tenant.id, toRegion: "eu", reason: "b"), by: "ops")
+        _ = try controller.migrations.approveMigration(id: second.id, by: "ops")
+        #expect(try controller.migrations.runMigration(id: second.id).state == .completed)
         #expect {
-            try controller.cancelMigration(id: second.id, by: "ops")
+            try controller.migrations.cancelMigration(id: second.id, by: "ops")
         } throws: { error in
             guard case ControllerError.conflict(let code, _) = error else { return false }
             return code == "not_cancellable"
@@ -211,7 +211,7 @@ import Testing
         let tenant = try signUp("GB")
         try controller.dataPlane!.open(region: "uk", tenant: tenant.id).setFrozen(true)
         #expect {
-            try controller.putRecord(
+            try controller.directory.putRecord(
                 tenant: tenant.id,
                 TenantRecord(collection: .contacts, key: "x", values: ["name": .text("X")], updatedAt: 1))
         } throws: { error in
@@ -219,7 +219,7 @@ import Testing
             return code == "migration_in_progress" && message.contains("migration in progress")
         }
         // Reads still work.
-        #expect(try controller.records(tenant: tenant.id, .contacts, after: nil, limit: 10).isEmpty)
+        #expect(try controller.directory.records(tenant: tenant.id, .contacts, after: nil, limit: 10).isEmpty)
     }
 }
 

@@ -18,7 +18,7 @@ import Testing
     }
 
     func signUp(_ plan: Plan) throws -> Tenant {
-        try controller.signUp(Signup(name: "Customer Ltd", plan: plan, declaredCountry: CountryCode("GB"))).tenant
+        try controller.directory.signUp(Signup(name: "Customer Ltd", plan: plan, declaredCountry: CountryCode("GB"))).tenant
     }
 
     func advance(days: Int64) { time.time.withLock { $0 += days * Self.day } }
@@ -27,8 +27,8 @@ import Testing
         let start = time.clock.now()
         let tenant = try signUp(.trial)
         #expect(controller.policies.retention.trialDays == 14)
-        #expect(try controller.tenantLifecycle(id: tenant.id).trialExpiresAt == start + 14 * Self.day)
-        let view = try controller.tenantView(tenant)
+        #expect(try controller.retention.tenantLifecycle(id: tenant.id).trialExpiresAt == start + 14 * Self.day)
+        let view = try controller.directory.tenantView(tenant)
         #expect(view["lifecycle"]?["trial_expires_at"] == .string(Timestamp.rfc3339(milliseconds: start + 14 * Self.day)))
         #expect(view["next_action"]?["action"] == .string("delete"))
         #expect(view["next_action"]?["rule"] == .string("trial-expired"))
@@ -37,23 +37,23 @@ import Testing
         #expect(view["status_reason"] == .null)
         // No trial_started from billing: the run deletes it all the same, on the day the policy says.
         advance(days: 14 + 12 - 1)
-        #expect(try controller.runLifecycle().isEmpty)
+        #expect(try controller.retention.runLifecycle().isEmpty)
         advance(days: 1)
-        #expect(try controller.runLifecycle().map(\.due.rule) == ["trial-expired"])
+        #expect(try controller.retention.runLifecycle().map(\.due.rule) == ["trial-expired"])
     }
 
     @Test func paidSignupsHaveNoTrialClock() throws {
         let tenant = try signUp(.paid)
-        #expect(try controller.tenantLifecycle(id: tenant.id).trialExpiresAt == nil)
-        #expect(try controller.tenantView(tenant)["next_action"] == .null)
+        #expect(try controller.retention.tenantLifecycle(id: tenant.id).trialExpiresAt == nil)
+        #expect(try controller.directory.tenantView(tenant)["next_action"] == .null)
     }
 
     @Test func aSuspensionShowsItsRuleAndTheNextAction() throws {
         let tenant = try signUp(.paid)
-        _ = try controller.recordTenantEvent(tenant: tenant.id, .paymentFailed, by: "billing")
+        _ = try controller.retention.recordTenantEvent(tenant: tenant.id, .paymentFailed, by: "billing")
         advance(days: 15)
-        _ = try controller.runLifecycle()
-        let view = try controller.tenantView(try controller.tenant(id: tenant.id).tenant)
+        _ = try controller.retention.runLifecycle()
+        let view = try controller.directory.tenantView(try controller.directory.tenant(id: tenant.id).tenant)
         #expect(view["status"] == .string("suspended"))
         #expect(view["status_reason"]?["rule"] == .string("failed-payment-suspend"))
         #expect(view["next_action"]?["action"] == .string("close"))
@@ -62,8 +62,8 @@ import Testing
 
     @Test func aCancellationIsTheCustomersReason() throws {
         let tenant = try signUp(.paid)
-        _ = try controller.recordTenantEvent(tenant: tenant.id, .cancelled, by: "billing")
-        let view = try controller.tenantView(try controller.tenant(id: tenant.id).tenant)
+        _ = try controller.retention.recordTenantEvent(tenant: tenant.id, .cancelled, by: "billing")
+        let view = try controller.directory.tenantView(try controller.directory.tenant(id: tenant.id).tenant)
         #expect(view["status_reason"]?["rule"] == .null)
         #expect(view["status_reason"]?["description"] == .string("cancelled by the customer"))
         #expect(view["next_action"]?["rule"] == .string("cancelled-paid"))
@@ -73,10 +73,10 @@ import Testing
     @Test func aDeletedTenantsDataSaysWhenItWasDeleted() throws {
         let tenant = try signUp(.trial)
         advance(days: 14 + 12)
-        _ = try controller.runLifecycle()
+        _ = try controller.retention.runLifecycle()
         let due = Timestamp.rfc3339(milliseconds: tenant.createdAt + (14 + 12) * Self.day)
         do {
-            _ = try controller.record(tenant: tenant.id, .contacts, key: "k")
+            _ = try controller.directory.record(tenant: tenant.id, .contacts, key: "k")
             Issue.record("a deleted tenant's data was served")
         } catch let error as ControllerError {
             guard case .conflict(let code, let message) = error else {
@@ -86,7 +86,7 @@ import Testing
             #expect(code == "tenant_deleted")
             #expect(message.contains("tenant \(tenant.id) was deleted on \(due) (rule trial-expired, ledger entry "))
         }
-        let view = try controller.tenantView(try controller.tenant(id: tenant.id).tenant)
+        let view = try controller.directory.tenantView(try controller.directory.tenant(id: tenant.id).tenant)
         #expect(view["status_reason"]?["rule"] == .string("trial-expired"))
         #expect(view["status_reason"]?["since"] == .string(due))
     }

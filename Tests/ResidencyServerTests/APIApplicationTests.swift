@@ -31,7 +31,7 @@ final class APIHarness: Sendable {
         controller = try Controller(policies: policies, locator: locator, pool: pool)
         var tokens: [Role: String] = [:]
         for role in Role.allCases {
-            tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
+            tokens[role] = try TokenService.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
         }
         self.tokens = tokens
         let log = self.log
@@ -93,7 +93,7 @@ final class APIHarness: Sendable {
 
     @Test func revokedTokenFailsAtOnce() throws {
         #expect(api.send("GET", "/v1/regions", role: .ops).status == 200)
-        try Controller.revokeToken(name: "t-ops", pool: api.controller.pool)
+        try TokenService.revokeToken(name: "t-ops", pool: api.controller.pool)
         #expect(api.send("GET", "/v1/regions", role: .ops).status == 401)
     }
 
@@ -150,7 +150,7 @@ final class APIHarness: Sendable {
         let result = api.send("POST", "/v1/placements", role: .signup, body: #"{"ip": "81.2.69.160", "plan": "trial"}"#)
         #expect(result.status == 200)
         #expect(result.json?["decision"]?["region"] == .string("uk"))
-        #expect(api.controller.tenantCounts.isEmpty)
+        #expect(api.controller.directory.tenantCounts.isEmpty)
         let refused = api.send("POST", "/v1/placements", body: #"{"country": "KP"}"#)
         #expect(refused.status == 200)
         #expect(refused.json?["decision"]?["refusal"]?["rule"] == .string("sanctions"))
@@ -185,7 +185,7 @@ final class APIHarness: Sendable {
         #expect(
             api.send("POST", "/v1/tenants", role: .admin, body: body, headers: [("Idempotency-Key", "order-1")]).json?[
                 "tenant"]?["id"] != .string(id))
-        #expect(api.controller.tenantCounts["eu"] == 2)
+        #expect(api.controller.directory.tenantCounts["eu"] == 2)
 
         let fetched = api.send("GET", "/v1/tenants/\(id)", role: .support)
         #expect(fetched.status == 200)
@@ -198,7 +198,7 @@ final class APIHarness: Sendable {
         #expect(refused.status == 422)
         #expect(refused.json?["error"]?["code"] == .string("region_not_permitted"))
         #expect(refused.json?["error"]?["rule"] == .string("eea-in-eu"))
-        #expect(api.controller.tenantCounts.isEmpty)
+        #expect(api.controller.directory.tenantCounts.isEmpty)
         #expect(api.send("POST", "/v1/tenants", body: #"{"name": "x", "plan": "free", "country": "KP"}"#).status == 422)
     }
 
@@ -470,7 +470,7 @@ struct FixtureFailure: Error {
 
     /// Customer approval the tenant's administrator switched on is the tenant's to lift; staff's own is staff's.
     @Test func onlyTheTenantLiftsCustomerApprovalItRequired() throws {
-        let adminToken = try Controller.createToken(
+        let adminToken = try TokenService.createToken(
             name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
         func set(_ enabled: Bool, role: Role? = nil, token: String? = nil) -> (status: Int, json: JSONValue?) {
             let result = api.send(
@@ -508,7 +508,7 @@ struct FixtureFailure: Error {
         #expect(byStaff.status == 403)
         #expect(byStaff.json?["error"]?["code"] == .string("customer_approval_required"))
 
-        let adminToken = try Controller.createToken(
+        let adminToken = try TokenService.createToken(
             name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant)
         let approved = api.send(
             "POST", "/v1/access-requests/\(request)/approve", token: adminToken,
@@ -524,7 +524,7 @@ struct FixtureFailure: Error {
         else {
             throw FixtureFailure("no tenant")
         }
-        let otherAdmin = try Controller.createToken(
+        let otherAdmin = try TokenService.createToken(
             name: "b-admin", role: .compliance, pool: api.controller.pool, tenant: other)
         #expect(api.send("GET", "/v1/access-requests/\(request)", token: otherAdmin).status == 404)
         guard
@@ -690,8 +690,8 @@ final class ManualClock: Sendable {
         let time = self.time
         controller = try Controller(
             policies: policies, locator: nil, pool: pool, clock: Clock { time.now })
-        billing = try Controller.createToken(name: "billing", role: .billing, pool: pool)
-        ops = try Controller.createToken(name: "ops", role: .ops, pool: pool)
+        billing = try TokenService.createToken(name: "billing", role: .billing, pool: pool)
+        ops = try TokenService.createToken(name: "ops", role: .ops, pool: pool)
         application = APIApplication(controller: controller) { _ in }
     }
 
@@ -700,7 +700,7 @@ final class ManualClock: Sendable {
     }
 
     @Test func aBillingTokenCannotBackdateAnEventIntoADeletion() throws {
-        let tenant = try controller.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let tenant = try controller.directory.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
         let backdated = event(tenant, #"{"type": "cancelled", "at": "2020-01-01T00:00:00Z"}"#)
         #expect(backdated.status == 422)
         #expect(backdated.json?["error"]?["code"] == .string("event_before_creation"))
@@ -717,7 +717,7 @@ final class ManualClock: Sendable {
     }
 
     @Test func heldActionsAreListedApartFromDueOnes() throws {
-        let tenant = try controller.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let tenant = try controller.directory.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
         time.advance(100 * Self.day)
         #expect(event(tenant, #"{"type": "plan_changed", "plan": "free"}"#).status == 200)
         let plan = HostileCallerTests.send(application, "GET", "/v1/lifecycle/due", token: ops)

@@ -32,7 +32,7 @@ extension HostileCallerTests {
             }
             // One durable entry per (token, reason, method, route) so far, whatever the number of calls.
             #expect(try ledgerSize() - before == targets.count, "period \(period)")
-            let index = try controller.closeRefusalPeriod()
+            let index = try controller.tokens.closeRefusalPeriod()
             #expect(index != nil)
             #expect(try ledgerSize() - before == targets.count + 1)
             let summary = try #require(try ledgerEntries(kind: "api.refused.summary").last)
@@ -45,7 +45,7 @@ extension HostileCallerTests {
             #expect(counted.allSatisfy { $0["token"] == .string("gone") && $0["count"] == .integer(749) })
         }
         // A quiet period writes nothing.
-        #expect(try controller.closeRefusalPeriod() == nil)
+        #expect(try controller.tokens.closeRefusalPeriod() == nil)
         // The ledger still verifies.
         #expect(throws: Never.self) { try controller.ledger.signCheckpoint(force: true) }
     }
@@ -119,7 +119,7 @@ extension HostileCallerTests {
             let entry = try JSONParser.parse(item.entry)
             #expect(entry["tenant"] == .string(tenant))
         }
-        let verified = try bundle.verify(trust: controller.trustPolicy)
+        let verified = try bundle.verify(trust: controller.transparency.trustPolicy)
         #expect(verified.checkpoint.size == (try controller.publisher.latestPublished()?.size))
         // Another tenant's export is not found for this token, and recorded as a refused call.
         #expect(send("GET", "/v1/tenants/\(other)/transparency", token: scopedCompliance).status == 404)
@@ -136,7 +136,7 @@ extension HostileCallerTests {
     /// A token lookup the store cannot answer is a 503 to retry, not a 401 telling a good token it is bad, and it
     /// is not remembered: once the store answers again the same token works.
     @Test func aStoreErrorDuringATokenLookupIs503NotUnknown() throws {
-        let fresh = try Controller.createToken(name: "fresh", role: .admin, pool: controller.pool)
+        let fresh = try TokenService.createToken(name: "fresh", role: .admin, pool: controller.pool)
         try controller.pool.write { try $0.execute("ALTER TABLE tokens RENAME TO tokens_away") }
         let during = send("GET", "/v1/tenants", token: fresh)
         try controller.pool.write { try $0.execute("ALTER TABLE tokens_away RENAME TO tokens") }

@@ -33,15 +33,15 @@ import Testing
         controller = try Controller(policies: policies, locator: nil, pool: pool, dataDirectory: directory)
         var tokens: [Role: String] = [:]
         for role in Role.allCases {
-            tokens[role] = try Controller.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
+            tokens[role] = try TokenService.createToken(name: "t-\(role.rawValue)", role: role, pool: pool)
         }
         self.tokens = tokens
-        revoked = try Controller.createToken(name: "gone", role: .admin, pool: pool)
-        try Controller.revokeToken(name: "gone", pool: pool)
-        tenant = try controller.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
-        other = try controller.signUp(Signup(name: "B", plan: .paid, declaredCountry: CountryCode("DE"))).tenant.id
-        scopedApplication = try Controller.createToken(name: "app-a", role: .application, pool: pool, tenant: tenant)
-        scopedCompliance = try Controller.createToken(name: "admin-a", role: .compliance, pool: pool, tenant: tenant)
+        revoked = try TokenService.createToken(name: "gone", role: .admin, pool: pool)
+        try TokenService.revokeToken(name: "gone", pool: pool)
+        tenant = try controller.directory.signUp(Signup(name: "A", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        other = try controller.directory.signUp(Signup(name: "B", plan: .paid, declaredCountry: CountryCode("DE"))).tenant.id
+        scopedApplication = try TokenService.createToken(name: "app-a", role: .application, pool: pool, tenant: tenant)
+        scopedCompliance = try TokenService.createToken(name: "admin-a", role: .compliance, pool: pool, tenant: tenant)
         application = APIApplication(controller: controller) { _ in }
         // An access request and a migration for the other tenant, so `{id}` routes reach real objects.
         let filing =

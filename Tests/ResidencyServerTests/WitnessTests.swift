@@ -99,7 +99,7 @@ import Testing
         func grow(to size: Int, salt: String = "") throws {
             try pool.write { database in
                 while try LedgerRepository(database).size() < size {
-                    try Ledger.append(in: database, time: 1, kind: "test", actor: "t", body: .string(salt))
+                    try Ledger.append(in: database, time: 1, kind: .tokenCreated, actor: "t", body: .string(salt))
                 }
             }
         }

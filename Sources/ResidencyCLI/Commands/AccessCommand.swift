@@ -92,7 +92,7 @@ enum AccessCommand {
             // The office's employing entity unless told otherwise (an unknown office is refused by the filing).
             let entity =
                 arguments.value("entity") ?? controller.policies.access.office(id: office)?.entity ?? ""
-            let filing = Controller.AccessFiling(
+            let filing = AccessDesk.AccessFiling(
                 tenant: try required(arguments, "tenant"),
                 staff: StaffMember(
                     id: try required(arguments, "staff-id"), entity: entity, jobRole: try required(arguments, "role"),
@@ -101,7 +101,7 @@ enum AccessCommand {
                 detail: arguments.value("detail") ?? "",
                 scope: AccessScope(dataClasses: Set(classes), mode: mode), hours: hours)
             show(
-                try controller.fileAccess(filing, breakGlass: breakGlass, by: actor(arguments).tokenName), context,
+                try controller.access.fileAccess(filing, breakGlass: breakGlass, by: actor(arguments).tokenName), context,
                 now: controller.clock.now())
             return ExitCode.success
         }
@@ -124,7 +124,7 @@ enum AccessCommand {
             state = value
         }
         let controller = try controller(arguments, context, .read)
-        let requests = try controller.accessRequests(
+        let requests = try controller.access.accessRequests(
             tenant: arguments.value("tenant"), state: state, region: arguments.value("region"))
         let now = controller.clock.now()
         switch format {
@@ -154,7 +154,7 @@ enum AccessCommand {
     ) {
         arguments, context in
         let controller = try controller(arguments, context, .read)
-        show(try controller.accessRequest(id: arguments.positionals[0]), context, now: controller.clock.now())
+        show(try controller.access.accessRequest(id: arguments.positionals[0]), context, now: controller.clock.now())
         return ExitCode.success
     }
 
@@ -169,7 +169,7 @@ enum AccessCommand {
         ) { arguments, context in
             let hours = try positiveHours(arguments)
             let controller = try controller(arguments, context)
-            let request = try controller.decideAccess(
+            let request = try controller.access.decideAccess(
                 id: arguments.positionals[0], decision, by: actor(arguments), reason: try required(arguments, "reason"),
                 hours: hours)
             show(request, context, now: controller.clock.now())
@@ -185,7 +185,7 @@ enum AccessCommand {
         ) { arguments, context in
             let controller = try controller(arguments, context)
             show(
-                try controller.closeAccess(
+                try controller.access.closeAccess(
                     id: arguments.positionals[0], closing, by: actor(arguments), reason: arguments.value("reason") ?? ""
                 ), context, now: controller.clock.now())
             return ExitCode.success
@@ -199,7 +199,7 @@ enum AccessCommand {
     ) { arguments, context in
         let controller = try controller(arguments, context)
         show(
-            try controller.reviewAccess(
+            try controller.access.reviewAccess(
                 id: arguments.positionals[0], by: actor(arguments), note: try required(arguments, "note")), context,
             now: controller.clock.now())
         return ExitCode.success
@@ -232,7 +232,7 @@ enum AccessCommand {
             resource: try required(arguments, "resource"), dataClass: dataClass,
             mode: try arguments.choice("mode", default: AccessScope.Mode.read))
         let controller = try controller(arguments, context)
-        let result = try controller.recordAccessEvent(
+        let result = try controller.access.recordAccessEvent(
             requestID: try required(arguments, "request"), use, by: actor(arguments).tokenName)
         context.print("allowed: event \(result.event) on \(result.request.id) (\(result.request.state.rawValue))")
         return ExitCode.success
@@ -250,7 +250,7 @@ enum AccessCommand {
             throw UsageError("<setting>: \"\(setting)\"; accepted: on, off")
         }
         let tenant = try required(arguments, "tenant")
-        try controller(arguments, context).setCustomerApproval(
+        try controller(arguments, context).access.setCustomerApproval(
             tenant: tenant, enabled: setting == "on", by: actor(arguments))
         context.print("customer approval \(setting) for \(tenant)")
         return ExitCode.success

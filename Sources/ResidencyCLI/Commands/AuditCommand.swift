@@ -18,7 +18,7 @@ enum AuditCommand {
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context, .read)
-        var inventory: [Controller.InventoryItem] = []
+        var inventory: [ReportService.InventoryItem] = []
         if let path = arguments.value("inventory") {
             let text: String
             do {
@@ -26,9 +26,9 @@ enum AuditCommand {
             } catch {
                 throw CommandFailure("--inventory: cannot read \(path): \(error.localizedDescription)")
             }
-            inventory = try controller.readInventory(text, file: path)
+            inventory = try controller.reports.readInventory(text, file: path)
         }
-        let result = try controller.audit(inventory: inventory, by: AccessCommand.actor(arguments).tokenName)
+        let result = try controller.reports.audit(inventory: inventory, by: AccessCommand.actor(arguments).tokenName)
         switch format {
         case .json:
             context.print(

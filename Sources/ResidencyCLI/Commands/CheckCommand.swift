@@ -20,10 +20,10 @@ enum CheckCommand {
                 "--data-class: \"\(classText)\"; accepted: \(DataClassPolicy.DataClass.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        let check = Controller.ResidencyCheck(
+        let check = DirectoryService.ResidencyCheck(
             tenant: try AccessCommand.required(arguments, "tenant"), dataClass: dataClass,
             location: try AccessCommand.required(arguments, "location"), purpose: arguments.value("purpose"))
-        let result = try AccessCommand.controller(arguments, context).checkResidency(
+        let result = try AccessCommand.controller(arguments, context).directory.checkResidency(
             [check], by: AccessCommand.actor(arguments).tokenName)[0]
         switch format {
         case .json: context.print(result.jsonValue.encoded(pretty: true))

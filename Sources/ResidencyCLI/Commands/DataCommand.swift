@@ -79,7 +79,7 @@ enum DataCommand {
         try collector.throwIfAny()
         guard let record else { throw UsageError("--json: not a \(collection.rawValue) record") }
         let tenant = try AccessCommand.required(arguments, "tenant")
-        try controller.putRecord(tenant: tenant, record)
+        try controller.directory.putRecord(tenant: tenant, record)
         // A summary, not the record: a document's body may be megabytes of base64.
         context.print(
             "stored \(collection.rawValue)/\(key) for \(tenant): \(record.values.keys.sorted().joined(separator: ", ")) "
@@ -91,7 +91,7 @@ enum DataCommand {
         name: "get", abstract: "Print one record as JSON.",
         options: target + [.required("key", "key", "The record's key.")] + AccessCommand.common
     ) { arguments, context in
-        let record = try AccessCommand.controller(arguments, context, .read).record(
+        let record = try AccessCommand.controller(arguments, context, .read).directory.record(
             tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
             key: try AccessCommand.required(arguments, "key"))
         context.print(record.jsonValue.encoded(pretty: true))
@@ -107,7 +107,7 @@ enum DataCommand {
     ) { arguments, context in
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
-        for record in try AccessCommand.controller(arguments, context, .read).records(
+        for record in try AccessCommand.controller(arguments, context, .read).directory.records(
             tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments),
             after: arguments.value("after"), limit: limit)
         {
@@ -121,7 +121,7 @@ enum DataCommand {
         options: target + [.required("key", "key", "The record's key.")] + AccessCommand.common
     ) { arguments, context in
         let key = try AccessCommand.required(arguments, "key")
-        let deleted = try AccessCommand.controller(arguments, context).deleteRecord(
+        let deleted = try AccessCommand.controller(arguments, context).directory.deleteRecord(
             tenant: try AccessCommand.required(arguments, "tenant"), try collection(arguments), key: key)
         context.print(deleted ? "deleted \(key)" : "no record \(key)")
         return deleted ? ExitCode.success : ExitCode.failure
@@ -131,7 +131,7 @@ enum DataCommand {
         name: "digest", abstract: "Rows per collection and the content SHA-256 of a tenant's data, where it lives.",
         options: [.required("tenant", "id", "The tenant.")] + AccessCommand.common
     ) { arguments, context in
-        let digest = try AccessCommand.controller(arguments, context, .read).dataDigest(
+        let digest = try AccessCommand.controller(arguments, context, .read).directory.dataDigest(
             tenant: try AccessCommand.required(arguments, "tenant"))
         context.print(digest.jsonValue.encoded())
         return ExitCode.success

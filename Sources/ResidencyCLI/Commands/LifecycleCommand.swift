@@ -10,7 +10,7 @@ enum LifecycleCommand {
 
     static let asOf = OptionSpec.option("as-of", "time", "RFC 3339 time to evaluate at (default: now).")
 
-    static func printSteps(_ steps: [Controller.LifecycleStep], _ format: RecordFormat, _ context: CommandContext) {
+    static func printSteps(_ steps: [RetentionService.LifecycleStep], _ format: RecordFormat, _ context: CommandContext) {
         switch format {
         case .json: context.print(JSONValue.array(steps.map(\.jsonValue)).encoded(pretty: true))
         case .table where steps.isEmpty:
@@ -33,7 +33,7 @@ enum LifecycleCommand {
         options: [asOf, SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let steps = try AccessCommand.controller(arguments, context, .read).lifecyclePlan(
+        let steps = try AccessCommand.controller(arguments, context, .read).retention.lifecyclePlan(
             asOf: try arguments.time("as-of"))
         printSteps(steps, format, context)
         return ExitCode.success
@@ -44,7 +44,7 @@ enum LifecycleCommand {
         options: [asOf, SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let steps = try AccessCommand.controller(arguments, context).runLifecycle(
+        let steps = try AccessCommand.controller(arguments, context).retention.runLifecycle(
             asOf: try arguments.time("as-of"), by: AccessCommand.actor(arguments).tokenName)
         printSteps(steps, format, context)
         return steps.contains { $0.deferred != nil } ? ExitCode.failure : ExitCode.success
@@ -89,7 +89,7 @@ enum LifecycleCommand {
             kind: try AccessCommand.required(arguments, "type"), plan: arguments.value("plan"),
             expiresAt: arguments.value("expires-at"))
         let at = try arguments.time("at")
-        let lifecycle = try AccessCommand.controller(arguments, context).recordTenantEvent(
+        let lifecycle = try AccessCommand.controller(arguments, context).retention.recordTenantEvent(
             tenant: try AccessCommand.required(arguments, "tenant"), event, at: at,
             by: AccessCommand.actor(arguments).tokenName)
         context.print(lifecycle.jsonValue.encoded(pretty: true))

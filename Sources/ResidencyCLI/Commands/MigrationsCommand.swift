@@ -61,14 +61,14 @@ enum MigrationsCommand {
         let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
         let actor = AccessCommand.actor(arguments).tokenName
-        var migration = try controller.requestMigration(
-            Controller.MigrationRequest(
+        var migration = try controller.migrations.requestMigration(
+            MigrationService.MigrationRequest(
                 tenant: try AccessCommand.required(arguments, "tenant"),
                 toRegion: try AccessCommand.required(arguments, "to"),
                 toSite: arguments.value("site"), reason: try AccessCommand.required(arguments, "reason")), by: actor)
         if arguments.flag("approve") {
-            _ = try controller.approveMigration(id: migration.id, by: actor)
-            migration = try controller.runMigration(id: migration.id)
+            _ = try controller.migrations.approveMigration(id: migration.id, by: actor)
+            migration = try controller.migrations.runMigration(id: migration.id)
         }
         printMigration(migration, format, context)
         return migration.state == .failed ? ExitCode.failure : ExitCode.success
@@ -82,9 +82,9 @@ enum MigrationsCommand {
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
-        var migration = try controller.approveMigration(
+        var migration = try controller.migrations.approveMigration(
             id: arguments.positionals[0], by: AccessCommand.actor(arguments).tokenName)
-        if !arguments.flag("no-run") { migration = try controller.runMigration(id: migration.id) }
+        if !arguments.flag("no-run") { migration = try controller.migrations.runMigration(id: migration.id) }
         printMigration(migration, format, context)
         return migration.state == .failed ? ExitCode.failure : ExitCode.success
     }
@@ -95,11 +95,11 @@ enum MigrationsCommand {
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
         let controller = try AccessCommand.controller(arguments, context)
-        var migration = try controller.cancelMigration(
+        var migration = try controller.migrations.cancelMigration(
             id: arguments.positionals[0], by: AccessCommand.actor(arguments).tokenName)
         if migration.state == .rollingBack {
             // Roll back here unless a runner elsewhere holds it (it then sees the cancel itself).
-            migration = (try? controller.runMigration(id: migration.id)) ?? migration
+            migration = (try? controller.migrations.runMigration(id: migration.id)) ?? migration
         }
         printMigration(migration, format, context)
         return ExitCode.success
@@ -125,7 +125,7 @@ enum MigrationsCommand {
         }
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
-        let migrations = try AccessCommand.controller(arguments, context, .read).migrations(
+        let migrations = try AccessCommand.controller(arguments, context, .read).migrations.migrations(
             tenant: arguments.value("tenant"), state: state, plan: arguments.value("plan"), limit: limit)
         switch format {
         case .json: context.print(JSONValue.array(migrations.map(\.jsonValue)).encoded(pretty: true))
@@ -150,7 +150,7 @@ enum MigrationsCommand {
         let controller = try AccessCommand.controller(arguments, context, .read)
         let id = arguments.positionals[0]
         printMigration(
-            try controller.migration(id: id), format, context, steps: try controller.migrationSteps(id: id))
+            try controller.migrations.migration(id: id), format, context, steps: try controller.migrations.migrationSteps(id: id))
         return ExitCode.success
     }
 
@@ -160,7 +160,7 @@ enum MigrationsCommand {
         options: common
     ) { arguments, context in
         let controller = try AccessCommand.controller(arguments, context)
-        let results = try controller.resumeMigrations()
+        let results = try controller.migrations.resumeMigrations()
         for (migration, error) in results {
             context.print(
                 "\(migration.id) \(migration.tenant): \(migration.state.rawValue)" + (error.map { " (\($0))" } ?? ""))
@@ -192,7 +192,7 @@ enum MigrationsCommand {
             }
             country = code
         }
-        let plan = try AccessCommand.controller(arguments, context, .read).planMigrations(
+        let plan = try AccessCommand.controller(arguments, context, .read).migrations.planMigrations(
             from: try AccessCommand.required(arguments, "from"), to: try AccessCommand.required(arguments, "to"),
             toSite: arguments.value("site"), country: country, tenants: arguments.values("tenant"))
         let text = plan.jsonValue.encoded(pretty: true)
@@ -249,7 +249,7 @@ enum MigrationsCommand {
         let controller = try AccessCommand.controller(arguments, context)
         let terminal = context.isTerminal
         let started = Date()
-        let result = try controller.runPlan(
+        let result = try controller.migrations.runPlan(
             plan, concurrency: concurrency, perMinute: rate, by: AccessCommand.actor(arguments).tokenName
         ) { progress in
             if terminal {

@@ -34,7 +34,7 @@ enum ReportCommand {
         let controller = try AccessCommand.controller(arguments, context, .read)
         let to = try arguments.time("to") ?? controller.clock.now() + 1
         let from = try arguments.time("from") ?? to - 30 * 86_400_000
-        let report = try controller.crossBorderReport(
+        let report = try controller.reports.crossBorderReport(
             from: from, to: to, region: arguments.value("region"), tenant: arguments.value("tenant"))
         try write(report.rendered(format), arguments, context)
         return ExitCode.success
@@ -48,7 +48,7 @@ enum ReportCommand {
         ] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: ReportFormat.json)
-        let report = try AccessCommand.controller(arguments, context, .read).residencyMapReport(
+        let report = try AccessCommand.controller(arguments, context, .read).reports.residencyMapReport(
             recordAudit: arguments.flag("record-audit"), by: AccessCommand.actor(arguments).tokenName)
         try write(report.rendered(format), arguments, context)
         return ExitCode.success

@@ -30,7 +30,7 @@ enum TenantsCommand {
         if let text = arguments.value("ip") {
             do { ip = try IPAddress(text) } catch { throw UsageError("--ip: \(error)") }
         }
-        let result = try AccessCommand.controller(arguments, context).signUp(
+        let result = try AccessCommand.controller(arguments, context).directory.signUp(
             Signup(
                 name: try AccessCommand.required(arguments, "name"), plan: plan, declaredCountry: country, ip: ip,
                 requestedRegion: arguments.value("region")), actor: AccessCommand.actor(arguments).tokenName)
@@ -56,8 +56,8 @@ enum TenantsCommand {
         positionals: [PositionalSpec("id", "The tenant id.")]
     ) { arguments, context in
         let controller = try AccessCommand.controller(arguments, context, .read)
-        let found = try controller.tenant(id: arguments.positionals[0])
-        context.print(try controller.tenantView(found.tenant, placement: found.placement).encoded(pretty: true))
+        let found = try controller.directory.tenant(id: arguments.positionals[0])
+        context.print(try controller.directory.tenantView(found.tenant, placement: found.placement).encoded(pretty: true))
         return ExitCode.success
     }
 
@@ -72,10 +72,10 @@ enum TenantsCommand {
         let limitText = arguments.value("limit") ?? "100"
         guard let limit = Int(limitText) else { throw UsageError("--limit: \"\(limitText)\" is not an integer") }
         let controller = try AccessCommand.controller(arguments, context, .read)
-        let page = try controller.tenants(region: arguments.value("region"), status: nil, limit: limit, after: nil)
+        let page = try controller.directory.tenants(region: arguments.value("region"), status: nil, limit: limit, after: nil)
         switch format {
         case .json:
-            let views = try page.tenants.map { try controller.tenantView($0, inList: true) }
+            let views = try page.tenants.map { try controller.directory.tenantView($0, inList: true) }
             context.print(JSONValue.array(views).encoded(pretty: true))
         case .table:
             var table = TextTable(["ID", "NAME", "REGION", "SITE", "COUNTRY", "PLAN", "STATUS"])

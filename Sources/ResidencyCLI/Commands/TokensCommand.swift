@@ -39,7 +39,7 @@ enum TokensCommand {
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let name = try AccessCommand.required(arguments, "name")
-        let secret = try Controller.createToken(
+        let secret = try TokenService.createToken(
             name: name, role: role, pool: try pool(arguments, context, .write), tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
@@ -50,7 +50,7 @@ enum TokensCommand {
         options: [SharedOptions.format, ServeCommand.dataOption]
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let tokens = try Controller.tokens(pool: try pool(arguments, context, .read))
+        let tokens = try TokenService.tokens(pool: try pool(arguments, context, .read))
         switch format {
         case .json:
             context.print(
@@ -80,7 +80,7 @@ enum TokensCommand {
         name: "revoke", abstract: "Revoke a token; requests using it fail at once.",
         options: [ServeCommand.dataOption], positionals: [PositionalSpec("name", "The token's name.")]
     ) { arguments, context in
-        try Controller.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context, .read))
+        try TokenService.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context, .read))
         context.print("revoked \(arguments.positionals[0])")
         return ExitCode.success
     }

@@ -175,7 +175,7 @@ public final class APIApplication: Sendable {
         else {
             return .unknown
         }
-        return controller.authentication(bearer: String(header[header.index(after: space)...]))
+        return controller.tokens.authentication(bearer: String(header[header.index(after: space)...]))
     }
 
     /// The caller, or the 401 to answer. `given` is the header's authentication when already looked up.
@@ -188,7 +188,7 @@ public final class APIApplication: Sendable {
             throw error
         }
         if case .revoked(let holder) = authentication {
-            controller.recordRefusedCall(
+            controller.tokens.recordRefusedCall(
                 RefusedCall(
                     caller: holder, reason: .revokedToken, method: request.method, route: route.template,
                     tenant: Self.targetTenant(route: route, parameters: parameters), requestID: requestID))
@@ -214,7 +214,7 @@ public final class APIApplication: Sendable {
         _ caller: Caller, _ reason: RefusedCall.Reason, _ request: HTTPRequest, route: Route,
         parameters: [String: String], requestID: String, message: String
     ) -> APIError {
-        controller.recordRefusedCall(
+        controller.tokens.recordRefusedCall(
             RefusedCall(
                 caller: caller, reason: reason, method: request.method, route: route.template,
                 tenant: Self.targetTenant(route: route, parameters: parameters), requestID: requestID))

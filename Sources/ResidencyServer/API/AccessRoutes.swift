@@ -6,7 +6,7 @@ import ResidencyCore
 enum AccessRoutes {
     static func all(controller: Controller) -> [Route] {
         let countries = controller.policies.catalog.countries
-        @Sendable func filing(_ request: HTTPRequest) throws -> Controller.AccessFiling {
+        @Sendable func filing(_ request: HTTPRequest) throws -> AccessDesk.AccessFiling {
             let body = try RequestBody(
                 request, fields: ["tenant", "staff", "physical_country", "justification", "detail", "scope", "hours"])
             let object = body.object
@@ -37,13 +37,13 @@ enum AccessRoutes {
             guard let tenant, let staff, let physical, let justification, let scope else {
                 throw APIError.badRequest("incomplete access request")
             }
-            return Controller.AccessFiling(
+            return AccessDesk.AccessFiling(
                 tenant: tenant, staff: staff, physicalCountry: physical, justification: justification, detail: detail,
                 scope: scope, hours: hours)
         }
         /// The request, hidden from a tenant administrator of another tenant.
         @Sendable func visible(_ id: String, context: RequestContext) throws -> AccessRequest {
-            let request = try controller.accessRequest(id: id)
+            let request = try controller.access.accessRequest(id: id)
             try TenantScope.check(
                 request.tenant, kind: "access request", id: id, context: context, controller: controller,
                 route: "/v1/access-requests/{id}")
@@ -63,12 +63,12 @@ enum AccessRoutes {
         var routes = [
             Route("POST", "/v1/access-requests", roles: [.support]) { context in
                 answer(
-                    try controller.fileAccess(
+                    try controller.access.fileAccess(
                         try filing(context.request), breakGlass: false, by: context.caller!.tokenName), status: 201)
             },
             Route("POST", "/v1/access-requests/break-glass", roles: [.support]) { context in
                 answer(
-                    try controller.fileAccess(
+                    try controller.access.fileAccess(
                         try filing(context.request), breakGlass: true, by: context.caller!.tokenName), status: 201)
             },
             Route("GET", "/v1/access-requests", roles: [.support, .compliance], tenantScoped: true) { context in
@@ -92,7 +92,7 @@ enum AccessRoutes {
                     throw APIError.badRequest("region: unknown region \"\(region)\"", code: "invalid_query")
                 }
                 let tenant = context.caller?.tenant ?? context.request.queryValue("tenant")
-                let requests = try controller.accessRequests(tenant: tenant, state: state, region: region)
+                let requests = try controller.access.accessRequests(tenant: tenant, state: state, region: region)
                 let now = controller.clock.now()
                 return .json(.object([("access_requests", .array(requests.map { $0.jsonValue(at: now) }))]))
             },
@@ -103,7 +103,7 @@ enum AccessRoutes {
                 let id = context.parameters["id"]!
                 _ = try visible(id, context: context)
                 let (_, note) = try text(context.request, fields: ["note"], required: "note")
-                return answer(try controller.reviewAccess(id: id, by: context.caller!, note: note))
+                return answer(try controller.access.reviewAccess(id: id, by: context.caller!, note: note))
             },
             Route("POST", "/v1/access-events", roles: [.support]) { context in
                 let body = try RequestBody(
@@ -124,7 +124,7 @@ enum AccessRoutes {
                 let use = AccessLifecycle.Use(
                     staffID: staff, physicalCountry: country, method: method, resource: resource, dataClass: dataClass,
                     mode: mode)
-                let result = try controller.recordAccessEvent(requestID: request, use, by: context.caller!.tokenName)
+                let result = try controller.access.recordAccessEvent(requestID: request, use, by: context.caller!.tokenName)
                 return .json(
                     .object([
                         ("event", .integer(result.event)), ("outcome", .string("allowed")),
@@ -139,7 +139,7 @@ enum AccessRoutes {
                 let body = try RequestBody(context.request, fields: ["enabled"])
                 let enabled = body.object.required("enabled")?.bool()
                 try body.check()
-                try controller.setCustomerApproval(tenant: id, enabled: enabled ?? false, by: context.caller!)
+                try controller.access.setCustomerApproval(tenant: id, enabled: enabled ?? false, by: context.caller!)
                 return .json(.object([("tenant", .string(id)), ("customer_approval", .bool(enabled ?? false))]))
             },
         ]
@@ -153,7 +153,7 @@ enum AccessRoutes {
                     let hours = body.object.optional("hours")?.integer(in: 1...8760).map(Int.init)
                     try body.check()
                     return answer(
-                        try controller.decideAccess(id: id, decision, by: context.caller!, reason: reason, hours: hours)
+                        try controller.access.decideAccess(id: id, decision, by: context.caller!, reason: reason, hours: hours)
                     )
                 })
         }
@@ -165,7 +165,7 @@ enum AccessRoutes {
                     let id = context.parameters["id"]!
                     _ = try visible(id, context: context)
                     let (_, reason) = try text(context.request, fields: ["reason"], required: nil)
-                    return answer(try controller.closeAccess(id: id, closing, by: context.caller!, reason: reason))
+                    return answer(try controller.access.closeAccess(id: id, closing, by: context.caller!, reason: reason))
                 })
         }
         return routes

@@ -41,18 +41,18 @@ enum DataRoutes {
                     body.object, collection: collection, key: key, updatedAt: controller.clock.now())
                 try body.check()
                 guard let record else { throw APIError.badRequest("not a \(collection.rawValue) record") }
-                try controller.putRecord(tenant: tenant, record)
+                try controller.directory.putRecord(tenant: tenant, record)
                 return .json(.object([("record", record.jsonValue)]))
             },
             Route("GET", path + "/{key}", roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
-                let record = try controller.record(tenant: tenant, collection, key: try key(context))
+                let record = try controller.directory.record(tenant: tenant, collection, key: try key(context))
                 return .json(.object([("record", record.jsonValue)]))
             },
             Route("DELETE", path + "/{key}", roles: [.application], tenantScoped: true) { context in
                 let (tenant, collection) = try target(context)
                 let key = try key(context)
-                guard try controller.deleteRecord(tenant: tenant, collection, key: key) else {
+                guard try controller.directory.deleteRecord(tenant: tenant, collection, key: key) else {
                     throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
                 }
                 return HTTPResponse(status: 204, headers: [], body: [])
@@ -61,7 +61,7 @@ enum DataRoutes {
                 let (tenant, collection) = try target(context)
                 try context.request.acceptQuery(["after", "limit"])
                 let limit = try context.request.limitQuery(default: 100, range: 1...999)
-                let records = try controller.records(
+                let records = try controller.directory.records(
                     tenant: tenant, collection, after: context.request.queryValue("after"), limit: limit + 1)
                 let next = records.count > limit ? records[limit - 1].key : nil
                 return .json(

@@ -31,14 +31,14 @@ enum LifecycleRoutes {
                 case .activity: event = .activity
                 }
                 let id = context.parameters["id"]!
-                let lifecycle = try controller.recordTenantEvent(
+                let lifecycle = try controller.retention.recordTenantEvent(
                     tenant: id, event, at: at, by: context.caller!.tokenName)
                 return .json(.object([("tenant", .string(id)), ("lifecycle", lifecycle.jsonValue)]))
             },
             Route("GET", "/v1/lifecycle/due", roles: [.ops, .compliance]) { context in
                 try context.request.acceptQuery(["as_of"])
                 let asOf = try context.request.timeQuery("as_of")
-                let steps = try controller.lifecyclePlan(asOf: asOf)
+                let steps = try controller.retention.lifecyclePlan(asOf: asOf)
                 // Held actions in a list of their own: a client acting on "due" must not act on them early.
                 return .json(
                     .object([

@@ -11,7 +11,7 @@ enum MigrationRoutes {
                 value = value.adding([
                     (
                         "steps",
-                        .array(try controller.migrationSteps(id: migration.id).map(\.jsonValue))
+                        .array(try controller.migrations.migrationSteps(id: migration.id).map(\.jsonValue))
                     )
                 ])
             }
@@ -28,7 +28,7 @@ enum MigrationRoutes {
                 let reason = body.object.required("reason")?.text()
                 try body.check()
                 guard let region, let reason else { throw APIError.badRequest("incomplete migration request") }
-                let migration = try controller.requestMigration(
+                let migration = try controller.migrations.requestMigration(
                     .init(tenant: context.parameters["id"]!, toRegion: region, toSite: site, reason: reason),
                     by: context.caller!.tokenName)
                 return try answer(migration, status: 201)
@@ -45,26 +45,26 @@ enum MigrationRoutes {
                     state = value
                 }
                 let limit = try context.request.limitQuery(default: 100, range: 1...1000)
-                let migrations = try controller.migrations(
+                let migrations = try controller.migrations.migrations(
                     tenant: context.request.queryValue("tenant"), state: state,
                     plan: context.request.queryValue("plan"), limit: limit)
                 return .json(.object([("migrations", .array(migrations.map(\.jsonValue)))]))
             },
             Route("GET", "/v1/migrations/{id}", roles: [.ops, .compliance]) { context in
-                try answer(try controller.migration(id: context.parameters["id"]!), steps: true)
+                try answer(try controller.migrations.migration(id: context.parameters["id"]!), steps: true)
             },
             Route("POST", "/v1/migrations/{id}/approve", roles: [.ops]) { context in
                 try emptyBody(context.request)
-                let migration = try controller.approveMigration(
+                let migration = try controller.migrations.approveMigration(
                     id: context.parameters["id"]!, by: context.caller!.tokenName)
-                controller.startMigration(id: migration.id)
+                controller.migrations.startMigration(id: migration.id)
                 return try answer(migration, status: 202)
             },
             Route("POST", "/v1/migrations/{id}/cancel", roles: [.ops]) { context in
                 try emptyBody(context.request)
-                let migration = try controller.cancelMigration(
+                let migration = try controller.migrations.cancelMigration(
                     id: context.parameters["id"]!, by: context.caller!.tokenName)
-                if migration.state == .rollingBack { controller.startMigration(id: migration.id) }
+                if migration.state == .rollingBack { controller.migrations.startMigration(id: migration.id) }
                 return try answer(migration, status: migration.state == .rollingBack ? 202 : 200)
             },
         ]

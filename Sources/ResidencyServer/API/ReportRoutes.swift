@@ -34,7 +34,7 @@ enum ReportRoutes {
                     }
                     tenant = scoped
                 }
-                let report = try controller.crossBorderReport(
+                let report = try controller.reports.crossBorderReport(
                     from: from, to: to, region: request.queryValue("region"), tenant: tenant)
                 return respond(report.rendered(chosen), chosen, name: "cross-border")
             },
@@ -43,7 +43,7 @@ enum ReportRoutes {
             Route("GET", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
                 try context.request.acceptQuery(["format"])
                 let chosen = try format(context.request)
-                let report = try controller.residencyMapReport(recordAudit: false, by: context.caller!.tokenName)
+                let report = try controller.reports.residencyMapReport(recordAudit: false, by: context.caller!.tokenName)
                 return respond(report.rendered(chosen), chosen, name: "residency-map")
             },
             Route("POST", "/v1/reports/residency-map", roles: [.compliance, .ops]) { context in
@@ -52,7 +52,7 @@ enum ReportRoutes {
                     throw APIError.badRequest("POST /v1/reports/residency-map takes no body; the format is a query parameter")
                 }
                 let chosen = try format(context.request)
-                let report = try controller.residencyMapReport(recordAudit: true, by: context.caller!.tokenName)
+                let report = try controller.reports.residencyMapReport(recordAudit: true, by: context.caller!.tokenName)
                 return respond(report.rendered(chosen), chosen, name: "residency-map")
             },
         ]

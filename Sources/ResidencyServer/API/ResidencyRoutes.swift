@@ -10,16 +10,16 @@ enum ResidencyRoutes {
             Route("POST", "/v1/residency/checks", roles: Set(Role.allCases)) { context in
                 let fields = ["tenant", "data_class", "location", "purpose"]
                 let body = try RequestBody(context.request, fields: fields + ["checks"])
-                func read(_ object: JSONObjectReader) -> Controller.ResidencyCheck? {
+                func read(_ object: JSONObjectReader) -> DirectoryService.ResidencyCheck? {
                     let tenant = object.required("tenant")?.string()
                     let dataClass = object.required("data_class")?.oneOf(DataClassPolicy.DataClass.self)
                     let location = object.required("location")?.string()
                     let purpose = object.optional("purpose")?.string()
                     guard let tenant, let dataClass, let location else { return nil }
-                    return Controller.ResidencyCheck(
+                    return DirectoryService.ResidencyCheck(
                         tenant: tenant, dataClass: dataClass, location: location, purpose: purpose)
                 }
-                var checks: [Controller.ResidencyCheck] = []
+                var checks: [DirectoryService.ResidencyCheck] = []
                 let batch = body.object.optional("checks")
                 if let batch {
                     if fields.contains(where: { body.object.has($0) }) {
@@ -34,7 +34,7 @@ enum ResidencyRoutes {
                     checks = [single]
                 }
                 try body.check()
-                let results = try controller.checkResidency(checks, by: context.caller?.tokenName ?? "system")
+                let results = try controller.directory.checkResidency(checks, by: context.caller?.tokenName ?? "system")
                 if batch != nil {
                     return .json(.object([("results", .array(results.map(\.jsonValue)))]))
                 }

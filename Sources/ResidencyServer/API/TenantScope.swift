@@ -10,7 +10,7 @@ enum TenantScope {
         route: String
     ) throws {
         guard let caller = context.caller, let scoped = caller.tenant, scoped != tenant else { return }
-        controller.recordRefusedCall(
+        controller.tokens.recordRefusedCall(
             RefusedCall(
                 caller: caller, reason: .tenantScope, method: context.request.method, route: route, tenant: tenant,
                 requestID: context.requestID))

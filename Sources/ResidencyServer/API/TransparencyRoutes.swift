@@ -25,11 +25,11 @@ enum TransparencyRoutes {
                     }
                     limit = value
                 }
-                let page = try controller.transparency(tenant: id, after: after, limit: limit)
+                let page = try controller.transparency.transparency(tenant: id, after: after, limit: limit)
                 guard case .object(var members) = page.bundle.jsonValue else { return .json(page.bundle.jsonValue) }
                 members.append(("tenant", .string(id)))
                 members.append(("next_after", page.next.map { .integer($0) } ?? .null))
-                members.append(("trust", controller.trustPolicy.jsonValue))
+                members.append(("trust", controller.transparency.trustPolicy.jsonValue))
                 return .json(.object(members))
             }
         ]

@@ -1,7 +1,9 @@
 import ResidencyCore
 import Synchronization
 
-/// Counters and histograms exposed at `/metrics` in the Prometheus text format (version 0.0.4).
+/// The request counters and histograms exposed at `/metrics` in the Prometheus text format (version 0.0.4). The
+/// use cases' own counts (placements, signups, retention actions) are kept where they happen, in the controller's
+/// `Counters`, and rendered beside these.
 public final class Metrics: Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
@@ -26,12 +28,10 @@ public final class Metrics: Sendable {
     struct State {
         var requests: [RequestKey: Int] = [:]
         var latency: [RouteLabel: Histogram] = [:]
-        var placements: [PlacementKey: Int] = [:]
     }
 
     /// Labels of closed sets only (see `MethodLabel`, `RouteLabel`, `StatusLabel`): no request adds a series.
     struct RequestKey: Hashable { let route: RouteLabel, method: MethodLabel, status: StatusLabel }
-    struct PlacementKey: Hashable { let region: String, outcome: String }
 
     /// Shards, each behind its own lock, chosen by thread: with one lock every request thread queued on it
     /// (measured: a quarter of all CPU time in the lock's slow path at 64 connections).
@@ -61,13 +61,6 @@ public final class Metrics: Sendable {
         }
     }
 
-    /// A placement decision: `region` is empty for a refusal.
-    public func recordPlacement(region: String?, refusal: String?) {
-        shard.state.withLock {
-            $0.placements[PlacementKey(region: region ?? "", outcome: refusal ?? "placed"), default: 0] += 1
-        }
-    }
-
     /// Request series so far (route, method and status combinations).
     var requestSeriesCount: Int { snapshot().requests.count }
 
@@ -77,7 +70,6 @@ public final class Metrics: Sendable {
         for shard in shards {
             let part = shard.state.withLock { $0 }
             total.requests.merge(part.requests, uniquingKeysWith: +)
-            total.placements.merge(part.placements, uniquingKeysWith: +)
             for (route, histogram) in part.latency { total.latency[route, default: Histogram()].add(histogram) }
         }
         return total
@@ -109,13 +101,6 @@ public final class Metrics: Sendable {
             out += "residency_http_request_duration_seconds_bucket{route=\"\(label)\",le=\"+Inf\"} \(histogram.count)\n"
             out += "residency_http_request_duration_seconds_sum{route=\"\(label)\"} \(histogram.sum)\n"
             out += "residency_http_request_duration_seconds_count{route=\"\(label)\"} \(histogram.count)\n"
-        }
-        out += "# HELP residency_placements_total Placement decisions by region and outcome.\n"
-        out += "# TYPE residency_placements_total counter\n"
-        for (key, count) in snapshot.placements.sorted(by: {
-            ($0.key.region, $0.key.outcome) < ($1.key.region, $1.key.outcome)
-        }) {
-            out += "residency_placements_total{region=\"\(key.region)\",outcome=\"\(key.outcome)\"} \(count)\n"
         }
         out += "# HELP residency_log_lines_dropped_total Access-log lines dropped because their reader fell behind.\n"
         out += "# TYPE residency_log_lines_dropped_total counter\n"

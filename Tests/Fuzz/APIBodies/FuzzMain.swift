@@ -26,9 +26,9 @@ struct Fixture: @unchecked Sendable {
                 regions: root.appendingPathComponent("Regions"), policies: root.appendingPathComponent("Policies"))
             let pool = try DatabasePool(directory: DataDirectory(directory))
             let controller = try Controller(policies: policies, locator: nil, pool: pool, dataDirectory: directory)
-            let token = try Controller.createToken(name: "fuzz", role: .admin, pool: pool)
+            let token = try TokenService.createToken(name: "fuzz", role: .admin, pool: pool)
             let application = APIApplication(controller: controller) { _ in }
-            let tenant = try controller.signUp(Signup(name: "Fuzz", plan: .paid, declaredCountry: CountryCode("FR")))
+            let tenant = try controller.directory.signUp(Signup(name: "Fuzz", plan: .paid, declaredCountry: CountryCode("FR")))
                 .tenant.id
             let filing =
                 #"{"tenant": "\#(tenant)", "staff": {"id": "s-1", "entity": "Residency Inc.", "role": "support engineer", "office": "austin"}, "physical_country": "US", "justification": "customer_support", "detail": "T-1", "scope": {"data_classes": ["customer_data"], "mode": "read"}}"#

@@ -5,9 +5,19 @@ import ResidencyStore
 /// The retention schedule, applied exactly: billing and the application report events, and the schedule
 /// suspends, closes and deletes as `Policies/retention.json` says — each step a ledger entry without
 /// personal data, each run idempotent.
-extension Controller {
-    var schedule: RetentionSchedule { RetentionSchedule(policy: policies.retention) }
+public final class RetentionService: ControllerService {
+    let context: ControllerContext
+    let logger: Logger
 
+    init(context: ControllerContext) {
+        self.context = context
+        logger = context.logger.labelled("residency.retention")
+    }
+
+    var schedule: RetentionSchedule { context.schedule }
+}
+
+extension RetentionService {
     /// Records an event that happened at `time` (default now; never more than five minutes ahead, never before
     /// the tenant was created, and — for every event but `activity` — never before the latest event recorded).
     /// An event that moves a clock starts the policy's late-event grace, so an action it makes due at once
@@ -20,7 +30,8 @@ extension Controller {
         guard at <= now + 300_000 else {
             throw ControllerError.invalidField(field: "at", message: "is in the future; accepted: a time up to now")
         }
-        let updated = try pool.write { database -> TenantLifecycle in
+        let updated = try context.commit { transaction -> TenantLifecycle in
+            let database = transaction.database
             let tenants = TenantRepository(database)
             guard let current = try tenants.lifecycle(id: id) else {
                 throw ControllerError.notFound(kind: "tenant", id: id)
@@ -42,17 +53,16 @@ extension Controller {
             if case .trialStarted(let expires) = event {
                 body.append(("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: expires))))
             }
-            try Ledger.append(
-                in: database, time: now, kind: "tenant.event", actor: actor, tenant: id,
+            try transaction.append(
+                .tenantEvent, time: now, actor: actor, tenant: id,
                 region: try tenants.tenant(id: id)?.region, body: .object(body))
             return next
         }
-        signAfterWrite()
         return updated
     }
 
     public func tenantLifecycle(id: String) throws -> TenantLifecycle {
-        guard let lifecycle = try pool.read({ try TenantRepository($0).lifecycle(id: id) }) else {
+        guard let lifecycle = try context.read({ try TenantRepository($0).lifecycle(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         return lifecycle
@@ -134,14 +144,17 @@ extension Controller {
             steps += try apply(actions, to: id, asOf: asOf, by: actor)
         }
         try purgeDeletedTenantData()
-        if !steps.isEmpty { signAfterWrite() }
+        for step in steps {
+            context.counters.increment(.retentionActions, [("action", step.due.action.rawValue)])
+        }
+        if !steps.isEmpty { logger.info("retention actions applied", [("count", String(steps.count))]) }
         return steps
     }
 
     private func forEachLiveTenant(_ body: (String, TenantLifecycle) throws -> Void) throws {
         var cursor: String?
         while true {
-            let page = try pool.read { try TenantRepository($0).lifecycles(after: cursor, limit: 1000) }
+            let page = try context.read { try TenantRepository($0).lifecycles(after: cursor, limit: 1000) }
             guard let last = page.last else { return }
             cursor = last.id
             for (id, lifecycle) in page { try body(id, lifecycle) }
@@ -155,8 +168,8 @@ extension Controller {
     ) throws -> [LifecycleStep] {
         let deletes = actions.contains { $0.action == .delete }
         var claim: MigrationClaim?
-        if deletes, let active = try pool.read({ try MigrationRepository($0).active(tenant: id) }) {
-            claim = migrationRuns.claim(active.id, lockDirectory: dataDirectory?.appendingPathComponent("locks"))
+        if deletes, let active = try context.read({ try MigrationRepository($0).active(tenant: id) }) {
+            claim = context.migrationRuns.claim(active.id, lockDirectory: dataDirectory?.appendingPathComponent("locks"))
             if claim == nil {
                 return actions.map {
                     LifecycleStep(
@@ -170,7 +183,6 @@ extension Controller {
             plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
         }
         let steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
-        if deletes { occupancyCommitted() }
         if deletes, let dataPlane {
             for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
         }
@@ -181,7 +193,8 @@ extension Controller {
         _ actions: [RetentionSchedule.DueAction], to id: String, asOf: Int64, by actor: String,
         regionsHolding: [String]?
     ) throws -> [LifecycleStep] {
-        try pool.write { database -> [LifecycleStep] in
+        try context.commit { transaction -> [LifecycleStep] in
+            let database = transaction.database
             let tenants = TenantRepository(database)
             guard var lifecycle = try tenants.lifecycle(id: id), let tenant = try tenants.tenant(id: id) else {
                 return []
@@ -213,18 +226,18 @@ extension Controller {
                         migration.finishedAt = now
                         migration.updatedAt = now
                         try repository.update(migration)
-                        try Ledger.append(
-                            in: database, time: now, kind: "migration.cancelled", actor: actor, tenant: id,
+                        try transaction.append(
+                            .migrationCancelled, time: now, actor: actor, tenant: id,
                             region: migration.fromRegion,
                             body: .object([("migration", .string(migration.id)), ("error", .optional(migration.error))])
                         )
                     }
                     body.append(("regions", .array((regionsHolding ?? [tenant.region]).map { .string($0) })))
                     try tenants.scrub(id: id)
-                    try changeOccupancy(in: database) { $0[tenant.region, default: 0] -= 1 }
+                    try transaction.changeOccupancy { $0[tenant.region, default: 0] -= 1 }
                 }
-                let index = try Ledger.append(
-                    in: database, time: now, kind: "lifecycle.\(Self.pastTense(due.action))", actor: actor, tenant: id,
+                let index = try transaction.append(
+                    Self.ledgerKind(due.action), time: now, actor: actor, tenant: id,
                     region: tenant.region, body: .object(body))
                 steps.append(LifecycleStep(tenant: id, due: due, deferred: nil, ledgerIndex: index))
             }
@@ -241,7 +254,7 @@ extension Controller {
         var purged: [String] = []
         for region in dataPlane.regionsOnDisk() {
             for id in dataPlane.tenants(in: region) {
-                let status = try pool.read { try TenantRepository($0).tenant(id: id)?.status }
+                let status = try context.read { try TenantRepository($0).tenant(id: id)?.status }
                 if status == .deleted {
                     try dataPlane.purge(region: region, tenant: id)
                     purged.append(id)
@@ -251,11 +264,11 @@ extension Controller {
         return purged
     }
 
-    static func pastTense(_ action: RetentionPolicy.Action) -> String {
+    static func ledgerKind(_ action: RetentionPolicy.Action) -> LedgerKind {
         switch action {
-        case .suspend: return "suspended"
-        case .close: return "closed"
-        case .delete: return "deleted"
+        case .suspend: return .lifecycleSuspended
+        case .close: return .lifecycleClosed
+        case .delete: return .lifecycleDeleted
         }
     }
 }

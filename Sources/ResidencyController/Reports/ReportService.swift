@@ -4,7 +4,18 @@ import ResidencyStore
 
 /// The residency map: read from the directory, the migrations and a fresh audit, naming the signed
 /// checkpoint that covers it. (The cross-border report is in `Controller+CrossBorderReport.swift`.)
-extension Controller {
+public final class ReportService: ControllerService {
+    let context: ControllerContext
+    /// Residency questions the audit asks of the directory (what country a location is in).
+    let directory: DirectoryService
+
+    init(context: ControllerContext, directory: DirectoryService) {
+        self.context = context
+        self.directory = directory
+    }
+}
+
+extension ReportService {
     /// The map as of now. Its violations come from a fresh audit, recorded on the ledger only with
     /// `recordAudit` (an audit run the caller asked for); reading the report records nothing.
     public func residencyMapReport(recordAudit: Bool = false, by actor: String) throws -> ResidencyMapReport {
@@ -18,7 +29,7 @@ extension Controller {
         var perCountry: [CountryKey: Int] = [:]
         var cursor: String?
         while true {
-            let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
+            let page = try context.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
             guard let last = page.last else { break }
             cursor = last.id
             for tenant in page where tenant.status != .deleted {
@@ -45,7 +56,7 @@ extension Controller {
         }.sorted {
             $0.tenants != $1.tenants ? $0.tenants > $1.tenants : ($0.country, $0.region) < ($1.country, $1.region)
         }
-        let migrations = try pool.read {
+        let migrations = try context.read {
             try MigrationRepository($0).migrations(tenant: nil, state: nil, plan: nil, limit: 100_000)
         }
         .filter { !$0.state.isFinal }
@@ -60,7 +71,7 @@ extension Controller {
         }
         // Names for people, once per distinct tenant and country; a deleted tenant keeps only its id.
         let tenantIDs = Set(migrations.map(\.tenant) + violations.map(\.tenant))
-        let tenantNames = try pool.read { database -> [String: String] in
+        let tenantNames = try context.read { database -> [String: String] in
             var names: [String: String] = [:]
             for id in tenantIDs {
                 if let tenant = try TenantRepository(database).tenant(id: id), tenant.status != .deleted {

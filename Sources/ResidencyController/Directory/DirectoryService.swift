@@ -1,7 +1,33 @@
 import ResidencyCore
 import ResidencyStore
 
-extension Controller {
+/// The directory of tenants: signup and placement, the directory's views, residency checks and the application's
+/// reads and writes of tenant data.
+public final class DirectoryService: ControllerService {
+    let context: ControllerContext
+
+    init(context: ControllerContext) { self.context = context }
+
+    var placer: SignupPlacer { context.placer }
+
+    /// The number of live tenants per region, as placement sees it (see `TenantOccupancy`).
+    public var tenantCounts: [String: Int] { context.occupancy.counts }
+
+    /// Where a signup would go; nothing is stored. Counted by region and outcome.
+    public func place(_ request: PlacementRequest) -> PlacementDecision {
+        let decision = placer.place(request, occupancy: tenantCounts)
+        countPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
+        return decision
+    }
+
+    /// Counts a placement decision (`residency_placements_total`): the region is a catalog id (empty for a
+    /// refusal) and the outcome `placed` or a refusal code — both closed sets.
+    func countPlacement(region: String?, refusal: String?) {
+        context.counters.increment(.placements, [("region", region ?? ""), ("outcome", refusal ?? "placed")])
+    }
+}
+
+extension DirectoryService {
     /// Creates a tenant where placement puts it, in one transaction with its idempotency key.
     ///
     /// The decision is taken inside the write transaction, against occupancy no other writer can change
@@ -14,7 +40,8 @@ extension Controller {
         try TextLimit.tenantName.check(name)
         let outcome: SignupOutcome
         do {
-            outcome = try pool.write { database -> SignupOutcome in
+            outcome = try context.commit { transaction -> SignupOutcome in
+                let database = transaction.database
                 let tenants = TenantRepository(database)
                 let keys = IdempotencyRepository(database)
                 if let idempotency, let existing = try keys.find(scope: idempotency.scope, key: idempotency.key) {
@@ -27,12 +54,12 @@ extension Controller {
                     let placement = try tenants.placement(id: tenant.id).flatMap { try? JSONParser.parse($0) } ?? .null
                     return .created(SignupResult(tenant: tenant, placement: placement, replayed: true))
                 }
-                let decision = placer.place(signup.placementRequest, occupancy: try occupancy(in: database))
+                let decision = placer.place(signup.placementRequest, occupancy: try transaction.occupancy())
                 let now = clock.now()
                 guard case .placed(let region, let site, _) = decision.outcome else {
                     // A refusal is a residency check refused: on record, though nothing else changes.
-                    try Ledger.append(
-                        in: database, time: now, kind: "signup.refused", actor: actor, region: signup.requestedRegion,
+                    try transaction.append(
+                        .signupRefused, time: now, actor: actor, region: signup.requestedRegion,
                         body: Self.ledgerBody(of: decision, plan: signup.plan))
                     return .refused(decision)
                 }
@@ -55,14 +82,14 @@ extension Controller {
                         scope: idempotency.scope, key: idempotency.key, requestHash: idempotency.requestHash,
                         tenantID: tenant.id, createdAt: now)
                 }
-                try Ledger.append(
-                    in: database, time: now, kind: "tenant.created", actor: actor, tenant: tenant.id, region: region,
+                try transaction.append(
+                    .tenantCreated, time: now, actor: actor, tenant: tenant.id, region: region,
                     body: Self.ledgerBody(of: decision, plan: signup.plan).adding(
                         [("site", .string(site))]
                             + (trialExpiresAt.map {
                                 [("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: $0)))]
                             } ?? [])))
-                try changeOccupancy(in: database) { $0[region, default: 0] += 1 }
+                try transaction.changeOccupancy { $0[region, default: 0] += 1 }
                 return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }
         } catch let error as ControllerError {
@@ -70,10 +97,12 @@ extension Controller {
         } catch {
             throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
         }
-        if case .created(let result) = outcome, !result.replayed { occupancyCommitted() }
-        signAfterWrite()
         switch outcome {
         case .created(let result):
+            if !result.replayed {
+                countPlacement(region: result.tenant.region, refusal: nil)
+                context.counters.increment(.signups, [("region", result.tenant.region)])
+            }
             // The data is created after the directory entry commits; a crash in between is repaired at start-up
             // by `provisionMissingTenantData`.
             if let dataPlane, !result.replayed {
@@ -87,7 +116,9 @@ extension Controller {
                 }
             }
             return result
-        case .refused(let decision): throw ControllerError.placementRefused(decision)
+        case .refused(let decision):
+            countPlacement(region: nil, refusal: decision.refusal?.code.rawValue)
+            throw ControllerError.placementRefused(decision)
         }
     }
 
@@ -115,7 +146,7 @@ extension Controller {
     }
 
     public func tenant(id: String) throws -> (tenant: Tenant, placement: JSONValue) {
-        let found = try pool.read { database -> (Tenant, String?)? in
+        let found = try context.read { database -> (Tenant, String?)? in
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: id) else { return nil }
             return (tenant, try tenants.placement(id: id))
@@ -129,10 +160,10 @@ extension Controller {
     /// its `lifecycle.deleted` ledger entry (rule and index), the record of what happened — unless `inList`, where
     /// a page of deleted tenants would scan the ledger once each: the rule is then read from the policy.
     public func tenantView(_ tenant: Tenant, placement: JSONValue? = nil, inList: Bool = false) throws -> JSONValue {
-        guard let lifecycle = try pool.read({ try TenantRepository($0).lifecycle(id: tenant.id) }) else {
+        guard let lifecycle = try context.read({ try TenantRepository($0).lifecycle(id: tenant.id) }) else {
             return tenant.jsonValue(placement: placement)
         }
-        var members = schedule.members(for: lifecycle)
+        var members = context.schedule.members(for: lifecycle)
         if tenant.status == .deleted, !inList, let tombstone = try deletion(of: tenant.id) {
             members = members.map { $0.key == "status_reason" ? ("status_reason", tombstone.jsonValue) : $0 }
         }
@@ -160,7 +191,7 @@ extension Controller {
     }
 
     public func deletion(of id: String) throws -> Deletion? {
-        let found = try pool.read { try LedgerRepository($0).latestEntry(kind: "lifecycle.deleted", tenant: id) }
+        let found = try context.read { try LedgerRepository($0).latestEntry(kind: LedgerKind.lifecycleDeleted.rawValue, tenant: id) }
         guard let found, let entry = try? JSONParser.parse(found.entry) else { return nil }
         var rule: String?
         if case .string(let text)? = entry["body"]?["rule"] { rule = text }
@@ -185,7 +216,7 @@ extension Controller {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
         // One extra row tells whether another page follows.
-        let page = try pool.read {
+        let page = try context.read {
             try TenantRepository($0).tenants(region: region, status: status, after: cursor, limit: limit + 1)
         }
         let next = page.count > limit ? page[limit - 1].id : nil

@@ -7,7 +7,7 @@ import ResidencyStore
 /// Each step is persisted as the current state before it runs (with a `started` log line) and the next
 /// state is persisted only after it has finished — by a compare-and-set, so a cancel that arrived meanwhile
 /// wins. After a crash the current state's step simply runs again: every step is idempotent.
-extension Controller {
+extension MigrationService {
     /// Runs the migration until it is final (or waits for approval). Throws `conflict` when another thread or
     /// process is running it, and rethrows a failure after cutover (which cannot roll back; resume retries).
     @discardableResult
@@ -41,8 +41,9 @@ extension Controller {
                     try markFailed(id: id, from: state, error: message)
                     continue
                 }
-                try pool.write { database in
-                    var current = try self.migration(id: id, in: database)
+                try context.commit { transaction in
+                    let database = transaction.database
+                    var current = try Self.migration(id: id, in: database)
                     current.error = message
                     current.updatedAt = clock.now()
                     try MigrationRepository(database).update(current)
@@ -59,7 +60,7 @@ extension Controller {
     /// Carries every unfinished, approved migration forward (at start-up, and `migrations resume`). Returns
     /// each with where it ended.
     public func resumeMigrations() throws -> [(migration: Migration, error: String?)] {
-        let pending = try pool.read { try MigrationRepository($0).runnable() }
+        let pending = try context.read { try MigrationRepository($0).runnable() }
         return pending.map { migration in
             do {
                 return (try runMigration(id: migration.id), nil)
@@ -78,7 +79,7 @@ extension Controller {
             // A refused or failed step is in the migration's own step log and ledger entries; an error that
             // kept the runner from recording anything (the store unreachable) is reported, not dropped.
             do { _ = try self.runMigration(id: id) } catch {
-                self.report(failure: "running migration \(id)", error)
+                self.context.report(failure: "running migration \(id)", error)
             }
         }
     }
@@ -86,9 +87,9 @@ extension Controller {
     public func resumeMigrationsInBackground() {
         let pending: [Migration]
         do {
-            pending = try pool.read { try MigrationRepository($0).runnable() }
+            pending = try context.read { try MigrationRepository($0).runnable() }
         } catch {
-            report(failure: "finding migrations to resume", error)
+            context.report(failure: "finding migrations to resume", error)
             return
         }
         for migration in pending { startMigration(id: migration.id) }
@@ -144,8 +145,9 @@ extension Controller {
             try dataPlane.open(region: migration.toRegion, tenant: migration.tenant).setFrozen(false)
         }
         let id = migration.id
-        migration = try pool.write { database -> Migration in
-            var current = try self.migration(id: id, in: database)
+        migration = try context.commit { transaction -> Migration in
+            let database = transaction.database
+            var current = try Self.migration(id: id, in: database)
             guard current.state == .cutover else { return current }
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: current.tenant) else {
@@ -154,7 +156,7 @@ extension Controller {
             if tenant.region != current.toRegion || tenant.site != current.toSite {
                 try tenants.move(id: tenant.id, region: current.toRegion, site: current.toSite)
                 if tenant.region != current.toRegion {
-                    try changeOccupancy(in: database) {
+                    try transaction.changeOccupancy {
                         $0[tenant.region, default: 0] -= 1
                         $0[current.toRegion, default: 0] += 1
                     }
@@ -167,8 +169,8 @@ extension Controller {
             try MigrationRepository(database).update(current)
             try MigrationRepository(database).logStep(
                 migration: id, state: .cutover, phase: "finished", at: now, detail: "{}")
-            try Ledger.append(
-                in: database, time: now, kind: "migration.cutover", actor: "system", tenant: current.tenant,
+            try transaction.append(
+                .migrationCutover, time: now, actor: "system", tenant: current.tenant,
                 region: current.toRegion,
                 body: Self.ledgerBody(current).adding([
                     ("content", current.content ?? .null),
@@ -176,8 +178,6 @@ extension Controller {
                 ]))
             return current
         }
-        occupancyCommitted()
-        signAfterWrite()
     }
 
     /// Moves `migration` from `state` to its next state if it is still in `state` (a cancel may have moved it
@@ -185,9 +185,10 @@ extension Controller {
     private func advance(_ migration: inout Migration, from state: MigrationState, detail: JSONValue) throws -> Bool {
         guard let next = state.next else { return false }
         let proposed = migration
-        let advanced = try pool.write { database -> Bool in
+        let advanced = try context.commit { transaction -> Bool in
+            let database = transaction.database
             let repository = MigrationRepository(database)
-            let current = try self.migration(id: proposed.id, in: database)
+            let current = try Self.migration(id: proposed.id, in: database)
             guard current.state == state else { return false }
             var updated = proposed
             let now = clock.now()
@@ -198,8 +199,8 @@ extension Controller {
             try repository.logStep(
                 migration: updated.id, state: state, phase: "finished", at: now, detail: detail.encoded())
             if next == .completed {
-                try Ledger.append(
-                    in: database, time: now, kind: "migration.completed", actor: "system", tenant: updated.tenant,
+                try transaction.append(
+                    .migrationCompleted, time: now, actor: "system", tenant: updated.tenant,
                     region: updated.toRegion,
                     body: .object([
                         ("migration", .string(updated.id)), ("purged_region", .string(updated.fromRegion)),
@@ -207,13 +208,13 @@ extension Controller {
             }
             return true
         }
-        if advanced && next == .completed { signAfterWrite() }
         return advanced
     }
 
     private func markFailed(id: String, from state: MigrationState, error: String) throws {
-        try pool.write { database in
-            var current = try self.migration(id: id, in: database)
+        try context.commit { transaction in
+            let database = transaction.database
+            var current = try Self.migration(id: id, in: database)
             guard current.state == state else { return }
             current.state = .rollingBack
             current.ending = .failed
@@ -236,8 +237,9 @@ extension Controller {
         }
         FaultPoint.hit(MigrationState.rollingBack.rawValue, "after")
         let id = migration.id
-        migration = try pool.write { database -> Migration in
-            var current = try self.migration(id: id, in: database)
+        migration = try context.commit { transaction -> Migration in
+            let database = transaction.database
+            var current = try Self.migration(id: id, in: database)
             guard current.state == .rollingBack else { return current }
             let now = clock.now()
             let ending = current.ending ?? .failed
@@ -248,17 +250,17 @@ extension Controller {
             try MigrationRepository(database).logStep(
                 migration: id, state: .rollingBack, phase: "finished", at: now,
                 detail: JSONValue.object(detail).encoded())
-            try Ledger.append(
-                in: database, time: now, kind: "migration.\(ending.rawValue)", actor: "system", tenant: current.tenant,
+            try transaction.append(
+                ending == .cancelled ? .migrationCancelled : .migrationFailed, time: now, actor: "system", tenant: current.tenant,
                 region: current.fromRegion,
                 body: .object([("migration", .string(id)), ("error", .optional(current.error))]))
             return current
         }
-        signAfterWrite()
     }
 
     private func log(_ id: String, _ state: MigrationState, _ phase: String, _ detail: JSONValue) throws {
-        try pool.write { database in
+        try context.commit { transaction in
+            let database = transaction.database
             try MigrationRepository(database).logStep(
                 migration: id, state: state, phase: phase, at: clock.now(), detail: detail.encoded())
         }

@@ -4,13 +4,13 @@ import ResidencyStore
 /// The application's reads and writes of tenant data. They go through the controller, which finds the
 /// tenant's home in the directory and opens its database there — so a migration can freeze writes, and a
 /// suspended or deleted tenant's data is refused.
-extension Controller {
+extension DirectoryService {
     /// Where the tenant's data lives now, if the application may use it.
     func dataHome(of id: String) throws -> TenantDatabase {
         guard let dataPlane else {
             throw ControllerError.conflict(code: "no_data_plane", message: "this controller has no data plane")
         }
-        guard TenantID.isWellFormed(id), let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }) else {
+        guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         switch tenant.status {
@@ -29,7 +29,7 @@ extension Controller {
             return try dataPlane.open(region: tenant.region, tenant: id)
         } catch TenantDataError.missing {
             // Read the directory again: a cutover may have moved the tenant after the first read.
-            if let moved = try pool.read({ try TenantRepository($0).tenant(id: id) }), moved.region != tenant.region,
+            if let moved = try context.read({ try TenantRepository($0).tenant(id: id) }), moved.region != tenant.region,
                 let database = try? dataPlane.open(region: moved.region, tenant: id)
             {
                 return database
@@ -70,7 +70,7 @@ extension Controller {
 
     /// Rows and content hash of the tenant's data where it lives now (operators; the crash tests).
     public func dataDigest(tenant id: String) throws -> TenantContentDigest {
-        guard let dataPlane, let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }) else {
+        guard let dataPlane, let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         return try translatingDataErrors { try dataPlane.open(region: tenant.region, tenant: id).contentDigest() }
@@ -84,12 +84,12 @@ extension Controller {
         var provisioned: [String] = []
         var cursor: String?
         while true {
-            let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
+            let page = try context.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
             guard let last = page.last else { break }
             cursor = last.id
             for tenant in page
             where tenant.status != .deleted && !dataPlane.exists(region: tenant.region, tenant: tenant.id) {
-                if try pool.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }
+                if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }
                 try dataPlane.provision(region: tenant.region, tenant: tenant.id)
                 provisioned.append(tenant.id)
             }

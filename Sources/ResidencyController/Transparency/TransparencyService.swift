@@ -1,7 +1,19 @@
 import ResidencyCore
 import ResidencyStore
 
-extension Controller {
+/// What the ledger shows the outside world: each tenant's entries with their proofs, and the keys to check them.
+public final class TransparencyService: ControllerService {
+    let context: ControllerContext
+    /// Signs and publishes checkpoints, with a witness quorum's cosignatures under `witnesses.json`.
+    public let publisher: LedgerPublisher
+
+    init(context: ControllerContext, publisher: LedgerPublisher) {
+        self.context = context
+        self.publisher = publisher
+    }
+}
+
+extension TransparencyService {
     /// A page of a tenant's transparency export: every ledger entry about the tenant (its signup, accesses
     /// with their grants and decisions, migrations, lifecycle actions) up to the latest published checkpoint,
     /// each with its inclusion proof — a bundle anyone checks offline with the trusted keys
@@ -17,7 +29,7 @@ extension Controller {
     }
 
     public func transparency(tenant id: String, after: Int = -1, limit: Int = 500) throws -> TransparencyPage {
-        guard try pool.read({ try TenantRepository($0).tenant(id: id) }) != nil else {
+        guard try context.read({ try TenantRepository($0).tenant(id: id) }) != nil else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         guard let published = try publisher.latestPublished() else {
@@ -27,7 +39,7 @@ extension Controller {
                     "no checkpoint has been published yet (witness quorum \(publisher.policy.quorum)); entries wait for publication, try again shortly"
             )
         }
-        let indices = try pool.read {
+        let indices = try context.read {
             try LedgerRepository($0).indices(tenant: id, after: after, below: published.size, limit: limit + 1)
         }
         let page = Array(indices.prefix(limit))

@@ -13,7 +13,7 @@ import Synchronization
 /// every core at once, each entry scanned in place for the fields a line needs (`JSONObjectScanner`) rather
 /// than parsed into a tree. A last pass walks the lines in ledger order and attaches to each the grant as the
 /// ledger stood at that point.
-extension Controller {
+extension ReportService {
     public func crossBorderReport(from: Int64, to: Int64, region: String?, tenant: String?) throws -> CrossBorderReport
     {
         try crossBorderReport(from: from, to: to, region: region, tenant: tenant, entriesPerSlice: 50_000)
@@ -40,7 +40,7 @@ extension Controller {
         // A window that takes in every access is read by scanning (in slices, on every core); a narrower one
         // through the (kind, time) and request indexes, so its cost follows the window, not the ledger's age.
         // Both read the same lines (CrossBorderReportTests holds them equal).
-        let span = try pool.read { try LedgerRepository($0).timeBounds(kind: "access.used") }
+        let span = try context.read { try LedgerRepository($0).timeBounds(kind: LedgerKind.accessUsed.rawValue) }
         let coversEveryAccess = span.map { from <= $0.earliest && to > $0.latest } ?? true
         var accesses: [CrossBorderReport.Access]
         let rare: RareAccessEntries
@@ -54,7 +54,7 @@ extension Controller {
         }
         Self.attachGrants(to: &accesses, from: rare.grantEvents)
         let breakGlass = try rare.breakGlass.map { item -> CrossBorderReport.BreakGlass in
-            let current = try pool.read { try AccessRepository($0).request(id: item.request) }
+            let current = try context.read { try AccessRepository($0).request(id: item.request) }
             let review =
                 current?.reviewedAt != nil
                 ? "reviewed" : (current?.isReviewOverdue(at: now) ?? false) ? "overdue" : "due"
@@ -98,7 +98,7 @@ extension Controller {
             tenantIDs.insert(line.tenant)
             codes.insert(line.destination)
         }
-        let tenants = try pool.read { database -> [String: String] in
+        let tenants = try context.read { database -> [String: String] in
             let directory = TenantRepository(database)
             var names: [String: String] = [:]
             for id in tenantIDs where !id.isEmpty {
@@ -123,9 +123,9 @@ extension Controller {
 
     /// Filings, decisions, break-glass grants and refusals below the checkpoint, parsed whole.
     private func rareAccessEntries(below size: Int, filter: CrossBorderFilter) throws -> RareAccessEntries {
-        try pool.read { (database: Database) throws -> RareAccessEntries in
+        try context.read { (database: Database) throws -> RareAccessEntries in
             var rare = RareAccessEntries()
-            try LedgerRepository(database).forEachEntry(kinds: Self.grantKinds + Self.listedKinds, below: size) {
+            try LedgerRepository(database).forEachEntry(kinds: (Self.grantKinds + Self.listedKinds).map(\.rawValue), below: size) {
                 index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: true, listed: true)
             }
@@ -138,10 +138,10 @@ extension Controller {
     private func windowRareEntries(
         below size: Int, filter: CrossBorderFilter, requests: [String]
     ) throws -> RareAccessEntries {
-        try pool.read { (database: Database) throws -> RareAccessEntries in
+        try context.read { (database: Database) throws -> RareAccessEntries in
             var rare = RareAccessEntries()
             let ledger = LedgerRepository(database)
-            try ledger.forEachEntry(kinds: Self.listedKinds, timeFrom: filter.from, to: filter.to, below: size) {
+            try ledger.forEachEntry(kinds: Self.listedKinds.map(\.rawValue), timeFrom: filter.from, to: filter.to, below: size) {
                 index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: false, listed: true)
             }
@@ -156,11 +156,11 @@ extension Controller {
     }
 
     /// Filings and decisions: they shape the grant an access is made under (a break-glass grant is one too).
-    static let grantKinds = [
-        "access.requested", "access.auto_approved", "access.approved", "access.denied", "access.dismissed",
+    static let grantKinds: [LedgerKind] = [
+        .accessRequested, .accessAutoApproved, .accessApproved, .accessDenied, .accessDismissed,
     ]
     /// Entries the report lists in their own right.
-    static let listedKinds = ["access.refused", "access.use_refused", "access.break_glass"]
+    static let listedKinds: [LedgerKind] = [.accessRefused, .accessUseRefused, .accessBreakGlass]
 
     /// Files one rare entry: as a grant event (`grants`) and/or as a listed refusal or break-glass grant
     /// (`listed`, when the filter admits it). Other kinds are ignored. Scanned in place for the fields the report
@@ -173,7 +173,7 @@ extension Controller {
             if let plain = value.plainStringContents { return String(decoding: plain, as: UTF8.self) }
             return try value.string() ?? ""
         }
-        var kind = ""
+        var kindName = ""
         var time: Int64 = 0
         var tenant = ""
         var region = ""
@@ -181,7 +181,7 @@ extension Controller {
         var bodyBytes: UnsafeRawBufferPointer?
         try JSONObjectScanner.forEachMember(of: bytes) { key, value in
             if JSONObjectScanner.key(key, is: "kind") {
-                kind = try text(value)
+                kindName = try text(value)
             } else if JSONObjectScanner.key(key, is: "time") {
                 time = value.int64 ?? 0
             } else if JSONObjectScanner.key(key, is: "tenant") {
@@ -194,7 +194,8 @@ extension Controller {
                 bodyBytes = value.bytes
             }
         }
-        let isGrant = grantKinds.contains(kind) || kind == "access.break_glass"
+        guard let kind = LedgerKind(rawValue: kindName) else { return }
+        let isGrant = grantKinds.contains(kind) || kind == .accessBreakGlass
         let isListed = listed && listedKinds.contains(kind)
         guard (grants && isGrant) || isListed else { return }
         var body: [String: String] = [:]
@@ -219,7 +220,7 @@ extension Controller {
                     basisRule: field("basis_rule"), breakGlass: breakGlass))
         }
         guard isListed, filter.admits(time: time, tenant: tenant, region: region) else { return }
-        if kind == "access.break_glass" {
+        if kind == .accessBreakGlass {
             rare.breakGlass.append(
                 PendingBreakGlass(
                     ledgerIndex: index, time: time, tenant: tenant, region: region, request: field("request"),
@@ -228,13 +229,13 @@ extension Controller {
         } else {
             // A refused filing carries no stage (the only kind recorded before decisions were); a refused decision
             // says so.
-            let stage = kind == "access.refused" ? (body["stage"].flatMap { $0.isEmpty ? nil : $0 } ?? "filing") : "use"
+            let stage = kind == .accessRefused ? (body["stage"].flatMap { $0.isEmpty ? nil : $0 } ?? "filing") : "use"
             rare.refusals.append(
                 CrossBorderReport.Refusal(
                     ledgerIndex: index, time: time, tenant: tenant, region: region,
                     stage: stage, staff: field("staff"),
                     destination: field("physical_country"),
-                    code: kind == "access.refused" ? field("code") : field("refusal"), rule: field("rule"),
+                    code: kind == .accessRefused ? field("code") : field("refusal"), rule: field("rule"),
                     message: field("message")))
         }
     }
@@ -262,7 +263,7 @@ extension Controller {
                 let slice = next.add(1, ordering: .relaxed).oldValue
                 guard slice < slices.count, failure.withLock({ $0 == nil }) else { return }
                 do {
-                    let lines = try pool.read { database in
+                    let lines = try context.read { database in
                         try Self.scanAccessLines(in: LedgerRepository(database), indices: slices[slice], filter: filter)
                     }
                     results.withLock { $0[slice] = lines }
@@ -290,7 +291,7 @@ extension Controller {
     ) throws -> [CrossBorderReport.Access] {
         var lines: [CrossBorderReport.Access] = []
         var strings = StringInterner()
-        try ledger.forEachEntry(kind: "access.used", indices: indices) { index, bytes in
+        try ledger.forEachEntry(kind: LedgerKind.accessUsed.rawValue, indices: indices) { index, bytes in
             if let line = try accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
                 lines.append(line)
             }
@@ -300,11 +301,11 @@ extension Controller {
 
     /// The `access.used` entries of a window, through the (kind, time) index, in ledger order.
     private func windowAccessLines(below size: Int, filter: CrossBorderFilter) throws -> [CrossBorderReport.Access] {
-        var lines = try pool.read { database -> [CrossBorderReport.Access] in
+        var lines = try context.read { database -> [CrossBorderReport.Access] in
             var lines: [CrossBorderReport.Access] = []
             var strings = StringInterner()
             try LedgerRepository(database).forEachEntry(
-                kinds: ["access.used"], timeFrom: filter.from, to: filter.to, below: size
+                kinds: [LedgerKind.accessUsed.rawValue], timeFrom: filter.from, to: filter.to, below: size
             ) { index, bytes in
                 if let line = try Self.accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
                     lines.append(line)
@@ -383,16 +384,16 @@ extension Controller {
             let decidedBy: String
             var decidedByFiler = false
             switch event.kind {
-            case "access.requested", "access.auto_approved", "access.break_glass":
+            case .accessRequested, .accessAutoApproved, .accessBreakGlass:
                 filers[event.request] = (event.actor, event.staff)
                 switch event.kind {
-                case "access.requested": (decision, decidedBy) = ("pending", "")
-                case "access.auto_approved": (decision, decidedBy) = ("auto-approved", "policy")
+                case .accessRequested: (decision, decidedBy) = ("pending", "")
+                case .accessAutoApproved: (decision, decidedBy) = ("auto-approved", "policy")
                 default: (decision, decidedBy) = ("break-glass", "")
                 }
             default:
                 guard grants[event.request] != nil else { return }
-                (decision, decidedBy) = (String(event.kind.dropFirst("access.".count)), event.actor)
+                (decision, decidedBy) = (String(event.kind.rawValue.dropFirst("access.".count)), event.actor)
                 if let filer = filers[event.request] {
                     decidedByFiler = event.actor == filer.actor || event.actor == filer.staff
                 }
@@ -427,7 +428,7 @@ struct CrossBorderFilter: Sendable {
 /// A filing or decision about an access request, in ledger order.
 struct GrantEvent: Sendable {
     let ledgerIndex: Int
-    let kind: String
+    let kind: LedgerKind
     let request: String
     let actor: String
     /// The staff member the request is for (filings and decisions repeat it).

@@ -4,7 +4,20 @@ import ResidencyStore
 
 /// Moving tenants between regions: request, approve, run (each step persisted before and after, each
 /// idempotent), cancel, resume. Every milestone and every refusal is a ledger entry.
-extension Controller {
+public final class MigrationService: ControllerService {
+    let context: ControllerContext
+    let logger: Logger
+
+    init(context: ControllerContext) {
+        self.context = context
+        logger = context.logger.labelled("residency.migrations")
+    }
+
+    var commandMovers: [CommandMoverConfiguration] { context.commandMovers }
+    var migrationRuns: MigrationRuns { context.migrationRuns }
+}
+
+extension MigrationService {
     public struct MigrationRequest: Sendable {
         public var tenant: String
         public var toRegion: String
@@ -46,15 +59,16 @@ extension Controller {
         }
         let outcome: Outcome
         do {
-            outcome = try pool.write { database -> Outcome in
+            outcome = try context.commit { transaction -> Outcome in
+                let database = transaction.database
                 let repository = MigrationRepository(database)
                 guard let tenant = try TenantRepository(database).tenant(id: request.tenant) else {
                     throw ControllerError.notFound(kind: "tenant", id: request.tenant)
                 }
                 let now = clock.now()
                 func refuse(_ error: ControllerError, code: String, rule: String?) throws -> Outcome {
-                    try Ledger.append(
-                        in: database, time: now, kind: "migration.refused", actor: actor, tenant: tenant.id,
+                    try transaction.append(
+                        .migrationRefused, time: now, actor: actor, tenant: tenant.id,
                         region: tenant.region,
                         body: .object([
                             ("code", .string(code)), ("rule", .optional(rule)),
@@ -74,7 +88,7 @@ extension Controller {
                 let target: MigrationEligibility.Target
                 switch eligibility.evaluate(
                     tenant: tenant, toRegion: request.toRegion, toSite: request.toSite,
-                    occupancy: try occupancy(in: database))
+                    occupancy: try transaction.occupancy())
                 {
                 case .success(let found): target = found
                 case .failure(let refusal):
@@ -94,8 +108,8 @@ extension Controller {
                 try repository.insert(migration)
                 try repository.logStep(
                     migration: migration.id, state: .requested, phase: "started", at: now, detail: "{}")
-                try Ledger.append(
-                    in: database, time: now, kind: "migration.requested", actor: actor, tenant: tenant.id,
+                try transaction.append(
+                    .migrationRequested, time: now, actor: actor, tenant: tenant.id,
                     region: tenant.region, body: Self.ledgerBody(migration))
                 return .filed(migration)
             }
@@ -104,7 +118,6 @@ extension Controller {
             throw ControllerError.conflict(
                 code: "already_migrating", message: "tenant \(request.tenant) already has a migration under way")
         }
-        signAfterWrite()
         switch outcome {
         case .filed(let migration): return migration
         case .refused(let error): throw error
@@ -114,9 +127,10 @@ extension Controller {
     /// Approves a requested migration after checking the target against the policy again (it may have
     /// changed since the request).
     public func approveMigration(id: String, by actor: String) throws -> Migration {
-        let migration = try pool.write { database -> Migration in
+        let migration = try context.commit { transaction -> Migration in
+            let database = transaction.database
             let repository = MigrationRepository(database)
-            var migration = try self.migration(id: id, in: database)
+            var migration = try Self.migration(id: id, in: database)
             guard migration.state == .requested else {
                 throw ControllerError.conflict(
                     code: "not_requested", message: "migration \(id) is \(migration.state.rawValue), not requested")
@@ -126,7 +140,7 @@ extension Controller {
             }
             if case .failure(let refusal) = eligibility.evaluate(
                 tenant: tenant, toRegion: migration.toRegion, toSite: migration.toSite,
-                occupancy: try occupancy(in: database))
+                occupancy: try transaction.occupancy())
             {
                 throw ControllerError.refused(code: refusal.code, message: refusal.message, rule: refusal.rule)
             }
@@ -136,21 +150,21 @@ extension Controller {
             migration.updatedAt = now
             try repository.update(migration)
             try repository.logStep(migration: id, state: .requested, phase: "finished", at: now, detail: "{}")
-            try Ledger.append(
-                in: database, time: now, kind: "migration.approved", actor: actor, tenant: migration.tenant,
+            try transaction.append(
+                .migrationApproved, time: now, actor: actor, tenant: migration.tenant,
                 region: migration.fromRegion, body: .object([("migration", .string(id))]))
             return migration
         }
-        signAfterWrite()
         return migration
     }
 
     /// Cancels before cutover. A migration that has not started ends at once; one that has is marked to roll
     /// back, which its runner (or the next resume) carries out.
     public func cancelMigration(id: String, by actor: String) throws -> Migration {
-        let migration = try pool.write { database -> Migration in
+        let migration = try context.commit { transaction -> Migration in
+            let database = transaction.database
             let repository = MigrationRepository(database)
-            var migration = try self.migration(id: id, in: database)
+            var migration = try Self.migration(id: id, in: database)
             guard migration.state.canRollBack else {
                 throw ControllerError.conflict(
                     code: "not_cancellable",
@@ -163,8 +177,8 @@ extension Controller {
             if migration.state == .requested || migration.state == .approved {
                 migration.state = .cancelled
                 migration.finishedAt = now
-                try Ledger.append(
-                    in: database, time: now, kind: "migration.cancelled", actor: actor, tenant: migration.tenant,
+                try transaction.append(
+                    .migrationCancelled, time: now, actor: actor, tenant: migration.tenant,
                     region: migration.fromRegion, body: .object([("migration", .string(id))]))
             } else {
                 migration.state = .rollingBack
@@ -174,28 +188,27 @@ extension Controller {
             try repository.logStep(migration: id, state: migration.state, phase: "started", at: now, detail: "{}")
             return migration
         }
-        signAfterWrite()
         return migration
     }
 
     public func migration(id: String) throws -> Migration {
-        try pool.read { try self.migration(id: id, in: $0) }
+        try context.read { try Self.migration(id: id, in: $0) }
     }
 
     public func migrationSteps(id: String) throws -> [MigrationRepository.Step] {
-        try pool.read { try MigrationRepository($0).steps(migration: id) }
+        try context.read { try MigrationRepository($0).steps(migration: id) }
     }
 
     public func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
-        return try pool.read {
+        return try context.read {
             try MigrationRepository($0).migrations(tenant: tenant, state: state, plan: plan, limit: limit)
         }
     }
 
-    func migration(id: String, in database: Database) throws -> Migration {
+    static func migration(id: String, in database: Database) throws -> Migration {
         guard let migration = try MigrationRepository(database).migration(id: id) else {
             throw ControllerError.notFound(kind: "migration", id: id)
         }

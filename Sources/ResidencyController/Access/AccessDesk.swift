@@ -4,9 +4,15 @@ import ResidencyStore
 /// Cross-border support access: every step in one write transaction with its ledger entry. Time-driven
 /// transitions (a pending request or a grant running out) are applied whenever a request is touched and by
 /// `expireAccess()`, which the server runs periodically.
-extension Controller {
-    var lifecycle: AccessLifecycle { AccessLifecycle(policies: policies) }
+public final class AccessDesk: ControllerService {
+    let context: ControllerContext
 
+    init(context: ControllerContext) { self.context = context }
+
+    var lifecycle: AccessLifecycle { AccessLifecycle(policies: policies) }
+}
+
+extension AccessDesk {
     /// What a support engineer files (the tenant's region and approval setting come from the directory).
     public struct AccessFiling: Sendable {
         public var tenant: String
@@ -40,7 +46,8 @@ extension Controller {
         try TextLimit.staff("office").check(filing.staff.office)
         try TextLimit(field: "justification", maximumBytes: 64, required: true).check(filing.justification)
         try TextLimit.accessDetail.check(filing.detail)
-        let outcome: Result<AccessRequest, AccessRefusal> = try pool.write { database in
+        let outcome: Result<AccessRequest, AccessRefusal> = try context.commit { transaction in
+            let database = transaction.database
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: filing.tenant), tenant.status != .deleted else {
                 throw ControllerError.notFound(kind: "tenant", id: filing.tenant)
@@ -54,8 +61,8 @@ extension Controller {
                 filedBy: caller)
             switch lifecycle.file(request, id: TimeOrderedID.make("ar", at: now), at: now) {
             case .failure(let refusal):
-                try Ledger.append(
-                    in: database, time: now, kind: "access.refused", actor: caller, tenant: tenant.id,
+                try transaction.append(
+                    .accessRefused, time: now, actor: caller, tenant: tenant.id,
                     region: tenant.region,
                     body: .object([
                         ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)),
@@ -67,30 +74,29 @@ extension Controller {
                 return .failure(refusal)
             case .success(let created):
                 try AccessRepository(database).insert(created)
-                let kind =
+                let kind: LedgerKind =
                     created.isBreakGlass
-                    ? "access.break_glass"
-                    : created.state == .autoApproved ? "access.auto_approved" : "access.requested"
-                try Ledger.append(
-                    in: database, time: now, kind: kind, actor: caller, tenant: created.tenant, region: created.region,
+                    ? .accessBreakGlass
+                    : created.state == .autoApproved ? .accessAutoApproved : .accessRequested
+                try transaction.append(
+                    kind, time: now, actor: caller, tenant: created.tenant, region: created.region,
                     body: Self.ledgerBody(created))
                 return .success(created)
             }
         }
-        signAfterWrite()
         return try outcome.get(orThrow: ControllerError.accessRefused)
     }
 
     /// A request, with any transition time has brought applied (and recorded).
     public func accessRequest(id: String) throws -> AccessRequest {
-        try pool.write { database in try current(id: id, in: database, at: clock.now()) }
+        try context.commit { transaction in try current(id: id, in: transaction, at: clock.now()) }
     }
 
     public func accessRequests(
         tenant: String?, state: AccessState?, region: String?, limit: Int = 1000
     ) throws -> [AccessRequest] {
         try expireAccess()
-        return try pool.read {
+        return try context.read {
             try AccessRepository($0).requests(tenant: tenant, state: state, region: region, limit: limit)
         }
     }
@@ -102,7 +108,7 @@ extension Controller {
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
         return try transition(
-            id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")",
+            id: id, kind: decision == .approve ? .accessApproved : decision == .deny ? .accessDenied : .accessDismissed,
             by: caller.tokenName,
             recording: { request, refusal in
                 guard refusal.code == AccessRefusal.separationOfDuties else { return nil }
@@ -126,7 +132,7 @@ extension Controller {
         id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
-        return try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) {
+        return try transition(id: id, kind: closing == .revoke ? .accessRevoked : .accessCompleted, by: caller.tokenName) {
             request, now in
             lifecycle.close(request, closing, by: caller.tokenName, reason: reason, at: now)
         }
@@ -134,7 +140,7 @@ extension Controller {
 
     public func reviewAccess(id: String, by caller: Caller, note: String) throws -> AccessRequest {
         try TextLimit.reviewNote.check(note)
-        return try transition(id: id, kind: "access.reviewed", by: caller.tokenName) { request, now in
+        return try transition(id: id, kind: .accessReviewed, by: caller.tokenName) { request, now in
             lifecycle.review(request, by: caller.tokenName, note: note, at: now)
         }
     }
@@ -144,7 +150,8 @@ extension Controller {
     public func recordAccessEvent(
         requestID: String, _ use: AccessLifecycle.Use, by caller: String
     ) throws -> (request: AccessRequest, event: Int) {
-        let outcome: Result<(AccessRequest, Int), AccessRefusal> = try pool.write { database in
+        let outcome: Result<(AccessRequest, Int), AccessRefusal> = try context.commit { transaction in
+            let database = transaction.database
             let now = clock.now()
             let repository = AccessRepository(database)
             guard let stored = try repository.request(id: requestID) else {
@@ -162,22 +169,22 @@ extension Controller {
             case .success(let updated):
                 if updated.state != stored.state {
                     try repository.update(updated)
-                    try Ledger.append(
-                        in: database, time: now, kind: "access.activated", actor: caller, tenant: updated.tenant,
+                    try transaction.append(
+                        .accessActivated, time: now, actor: caller, tenant: updated.tenant,
                         region: updated.region, body: Self.ledgerBody(updated))
                 }
                 record.append(("outcome", .string("allowed")))
                 let event = try repository.insertEvent(
                     requestID: requestID, tenant: stored.tenant, allowed: true, at: now, record: .object(record))
-                try Ledger.append(
-                    in: database, time: now, kind: "access.used", actor: caller, tenant: stored.tenant,
+                try transaction.append(
+                    .accessUsed, time: now, actor: caller, tenant: stored.tenant,
                     region: stored.region, body: .object(record + [("event", .integer(event))]))
                 return .success((updated, event))
             case .failure(let refusal):
                 if let expired = refusal.expired {
                     try repository.update(expired)
-                    try Ledger.append(
-                        in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+                    try transaction.append(
+                        .accessExpired, time: now, actor: "policy", tenant: expired.tenant,
                         region: expired.region, body: Self.ledgerBody(expired))
                 }
                 record += [("outcome", .string("refused")), ("refusal", .string(refusal.code))]
@@ -187,13 +194,12 @@ extension Controller {
                 ]
                 let event = try repository.insertEvent(
                     requestID: requestID, tenant: stored.tenant, allowed: false, at: now, record: .object(record))
-                try Ledger.append(
-                    in: database, time: now, kind: "access.use_refused", actor: caller, tenant: stored.tenant,
+                try transaction.append(
+                    .accessUseRefused, time: now, actor: caller, tenant: stored.tenant,
                     region: stored.region, body: .object(record + why + [("event", .integer(event))]))
                 return .failure(refusal)
             }
         }
-        signAfterWrite()
         let (request, event) = try outcome.get(orThrow: ControllerError.accessRefused)
         return (request, event)
     }
@@ -201,21 +207,24 @@ extension Controller {
     /// Moves every request time has ended to `expired`, each with its ledger entry. Idempotent.
     @discardableResult
     public func expireAccess() throws -> Int {
-        try pool.write { database in
+        let expired = try context.commit { transaction in
+            let database = transaction.database
             let now = clock.now()
             var count = 0
             let repository = AccessRepository(database)
             for request in try repository.openRequests() {
                 if let expired = lifecycle.expired(request, at: now) {
                     try repository.update(expired)
-                    try Ledger.append(
-                        in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+                    try transaction.append(
+                        .accessExpired, time: now, actor: "policy", tenant: expired.tenant,
                         region: expired.region, body: Self.ledgerBody(expired))
                     count += 1
                 }
             }
             return count
         }
+        if expired > 0 { context.counters.increment(.accessExpiries, by: expired) }
+        return expired
     }
 
     /// Enrols a tenant in (or out of) customer approval. Once the tenant's own administrator (a token scoped to
@@ -224,7 +233,8 @@ extension Controller {
     /// recorded in the ledger (`tenant.customer_approval_refused`) and thrown.
     public func setCustomerApproval(tenant id: String, enabled: Bool, by caller: Caller) throws {
         let byTenant = caller.tenant == id
-        let outcome: Result<Void, AccessRefusal> = try pool.write { database in
+        let outcome: Result<Void, AccessRefusal> = try context.commit { transaction in
+            let database = transaction.database
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: id) else {
                 throw ControllerError.notFound(kind: "tenant", id: id)
@@ -237,8 +247,8 @@ extension Controller {
                     message:
                         "tenant \(id)'s administrator requires customer approval; only the tenant's administrator (a token scoped to tenant \(id)) may switch it off, not \(caller.tokenName)"
                 )
-                try Ledger.append(
-                    in: database, time: now, kind: "tenant.customer_approval_refused", actor: caller.tokenName,
+                try transaction.append(
+                    .customerApprovalRefused, time: now, actor: caller.tokenName,
                     tenant: id, region: tenant.region,
                     body: .object([("enabled", .bool(enabled)), ("code", .string(refusal.code))]))
                 return .failure(refusal)
@@ -246,25 +256,24 @@ extension Controller {
             // Switched on by the tenant, it stays the tenant's to lift even if staff switch it on again too.
             let setByTenant = enabled && (byTenant || (current.enabled && current.byTenant))
             try tenants.setCustomerApproval(id: id, enabled: enabled, byTenant: setByTenant)
-            try Ledger.append(
-                in: database, time: now, kind: "tenant.customer_approval", actor: caller.tokenName, tenant: id,
+            try transaction.append(
+                .customerApproval, time: now, actor: caller.tokenName, tenant: id,
                 region: tenant.region,
                 body: .object([("enabled", .bool(enabled)), ("by_tenant", .bool(setByTenant))]))
             return .success(())
         }
-        signAfterWrite()
         try outcome.get(orThrow: ControllerError.accessRefused)
     }
 
-    private func current(id: String, in database: Database, at now: Int64) throws -> AccessRequest {
-        let repository = AccessRepository(database)
+    private func current(id: String, in transaction: LedgerTransaction, at now: Int64) throws -> AccessRequest {
+        let repository = AccessRepository(transaction.database)
         guard let stored = try repository.request(id: id) else {
             throw ControllerError.notFound(kind: "access request", id: id)
         }
         if let expired = lifecycle.expired(stored, at: now) {
             try repository.update(expired)
-            try Ledger.append(
-                in: database, time: now, kind: "access.expired", actor: "policy", tenant: expired.tenant,
+            try transaction.append(
+                .accessExpired, time: now, actor: "policy", tenant: expired.tenant,
                 region: expired.region, body: Self.ledgerBody(expired))
             return expired
         }
@@ -274,30 +283,30 @@ extension Controller {
     /// One decision or closing: applied and recorded together, or refused (recording any expiry found, and
     /// the refusal as `access.refused` when `recording` gives a body for it).
     private func transition(
-        id: String, kind: String, by caller: String,
+        id: String, kind: LedgerKind, by caller: String,
         recording: (AccessRequest, AccessRefusal) -> JSONValue? = { _, _ in nil },
         _ step: (AccessRequest, Int64) -> Result<AccessRequest, AccessRefusal>
     ) throws -> AccessRequest {
-        let outcome: Result<AccessRequest, AccessRefusal> = try pool.write { database in
+        let outcome: Result<AccessRequest, AccessRefusal> = try context.commit { transaction in
+            let database = transaction.database
             let now = clock.now()
-            let current = try current(id: id, in: database, at: now)
+            let current = try current(id: id, in: transaction, at: now)
             switch step(current, now) {
             case .success(let updated):
                 try AccessRepository(database).update(updated)
-                try Ledger.append(
-                    in: database, time: now, kind: kind, actor: caller, tenant: updated.tenant, region: updated.region,
+                try transaction.append(
+                    kind, time: now, actor: caller, tenant: updated.tenant, region: updated.region,
                     body: Self.ledgerBody(updated))
                 return .success(updated)
             case .failure(let refusal):
                 if let body = recording(current, refusal) {
-                    try Ledger.append(
-                        in: database, time: now, kind: "access.refused", actor: caller, tenant: current.tenant,
+                    try transaction.append(
+                        .accessRefused, time: now, actor: caller, tenant: current.tenant,
                         region: current.region, body: body)
                 }
                 return .failure(refusal)
             }
         }
-        signAfterWrite()
         return try outcome.get(orThrow: ControllerError.accessRefused)
     }
 

@@ -1,5 +1,6 @@
 import ResidencyCore
 import ResidencyStore
+import Synchronization
 
 /// A token as listed: never the secret, which exists only in the caller's hands.
 public struct TokenInfo: Sendable, Hashable {
@@ -9,7 +10,27 @@ public struct TokenInfo: Sendable, Hashable {
     public let revokedAt: Int64?
 }
 
-extension Controller {
+/// Who is calling: tokens (created, listed and revoked by an administrator at the console), the caller a bearer
+/// token belongs to, and the record of calls refused because of who made them.
+public final class TokenService: ControllerService {
+    let context: ControllerContext
+    /// Callers of recently seen tokens (revocations by any process still take effect at once).
+    let tokenCache: TokenCache
+    /// Which refused calls are written one by one and which are counted into a period's summary.
+    let refusals: RefusalRecorder
+    /// Refused calls that could not be written to the ledger (they were still refused).
+    let unrecordedRefusals = Atomic<Int>(0)
+
+    init(context: ControllerContext) {
+        self.context = context
+        tokenCache = TokenCache(changes: context.pool.tokenChanges)
+        refusals = RefusalRecorder(startedAt: context.clock.now())
+    }
+
+    public var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
+}
+
+extension TokenService {
     /// Tokens look like `rsd_` and 64 hex digits (256 random bits).
     static let tokenPrefix = "rsd_"
 
@@ -38,7 +59,7 @@ extension Controller {
                     name: name, role: role.rawValue, hash: SHA256.hash(Array(secret.utf8)).bytes, createdAt: now,
                     tenant: tenant)
                 try Ledger.append(
-                    in: database, time: now, kind: "token.created", actor: actor, tenant: tenant,
+                    in: database, time: now, kind: .tokenCreated, actor: actor, tenant: tenant,
                     body: .object([("name", .string(name)), ("role", .string(role.rawValue))]))
             }
         }
@@ -59,7 +80,7 @@ extension Controller {
             let now = clock.now()
             guard try TokenRepository(database).revoke(name: name, at: now) else { return false }
             try Ledger.append(
-                in: database, time: now, kind: "token.revoked", actor: actor, body: .object([("name", .string(name))]))
+                in: database, time: now, kind: .tokenRevoked, actor: actor, body: .object([("name", .string(name))]))
             return true
         }
         // After the commit: a server that then sees the counter move reads the revoked row.
@@ -85,7 +106,7 @@ extension Controller {
         let authentication: Authentication
         let record: TokenRepository.Record?
         do {
-            record = try pool.read { try TokenRepository($0).record(hash: hash) }
+            record = try context.read { try TokenRepository($0).record(hash: hash) }
         } catch {
             // Not "unknown": the caller may hold a good token, and a 401 would tell it otherwise. Never cached.
             return .unavailable(String(describing: error))

@@ -3,7 +3,7 @@ import ResidencyStore
 
 /// "May this tenant's data of this class be stored or processed here?" — the one check every system that
 /// touches data asks. Refusals are ledger entries.
-extension Controller {
+extension DirectoryService {
     public struct ResidencyCheck: Sendable {
         public var tenant: String
         public var dataClass: DataClassPolicy.DataClass
@@ -57,7 +57,8 @@ extension Controller {
     public func checkResidency(_ checks: [ResidencyCheck], by caller: String) throws -> [ResidencyCheckResult] {
         let countries = try checks.map { try country(ofLocation: $0.location) }
         let version = policies.version.hex
-        let results = try pool.write { database -> [ResidencyCheckResult] in
+        let results = try context.commit { transaction -> [ResidencyCheckResult] in
+            let database = transaction.database
             let tenants = TenantRepository(database)
             var results: [ResidencyCheckResult] = []
             for (check, country) in zip(checks, countries) {
@@ -69,8 +70,8 @@ extension Controller {
                 let verdict = policies.dataClasses.check(check.dataClass, region: region, country: country)
                 var index: Int?
                 if !verdict.allowed {
-                    index = try Ledger.append(
-                        in: database, time: clock.now(), kind: "residency.check_refused", actor: caller,
+                    index = try transaction.append(
+                        .residencyCheckRefused, time: clock.now(), actor: caller,
                         tenant: tenant.id, region: region.id,
                         body: .object([
                             ("data_class", .string(check.dataClass.rawValue)), ("location", .string(check.location)),
@@ -86,7 +87,6 @@ extension Controller {
             }
             return results
         }
-        if results.contains(where: { !$0.verdict.allowed }) { signAfterWrite() }
         return results
     }
 }

@@ -4,7 +4,7 @@ import ResidencyStore
 
 /// "Where is the data really?" — compares the local data plane's directories, and an inventory of stores the
 /// controller does not own, with the directory and the residency policy.
-extension Controller {
+extension ReportService {
     /// One line of an inventory: a tenant's data of a class, held at a location (country code or site id),
     /// by a named store.
     public struct InventoryItem: Sendable, Hashable {
@@ -83,7 +83,7 @@ extension Controller {
                 continue
             }
             do {
-                _ = try country(ofLocation: fields[2])
+                _ = try directory.country(ofLocation: fields[2])
             } catch {
                 problems.append(ConfigurationProblem(file: file, path: "line \(number)", message: "\(error)"))
                 continue
@@ -103,7 +103,7 @@ extension Controller {
     public func audit(inventory: [InventoryItem] = [], record: Bool = true, by actor: String) throws -> AuditResult {
         var violations: [AuditViolation] = []
         var checked = 0
-        func tenant(_ id: String) throws -> Tenant? { try pool.read { try TenantRepository($0).tenant(id: id) } }
+        func tenant(_ id: String) throws -> Tenant? { try context.read { try TenantRepository($0).tenant(id: id) } }
         if let dataPlane {
             var present: [String: Set<String>] = [:]
             for regionID in dataPlane.regionsOnDisk() {
@@ -128,7 +128,7 @@ extension Controller {
                         continue
                     }
                     if regionID == entry.region { continue }
-                    if let active = try pool.read({ try MigrationRepository($0).active(tenant: id) }),
+                    if let active = try context.read({ try MigrationRepository($0).active(tenant: id) }),
                         active.toRegion == regionID
                     {
                         continue  // a migration's copy in flight
@@ -150,7 +150,7 @@ extension Controller {
             }
             var cursor: String?
             while true {
-                let page = try pool.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
+                let page = try context.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
                 guard let last = page.last else { break }
                 cursor = last.id
                 for entry in page
@@ -192,16 +192,15 @@ extension Controller {
             return AuditResult(
                 checked: checked, violations: violations, ledgerIndex: nil, policyVersion: policies.version.hex)
         }
-        let index = try pool.write { database in
-            try Ledger.append(
-                in: database, time: clock.now(), kind: "residency.audit", actor: actor,
+        let index = try context.commit { transaction in
+            try transaction.append(
+                .residencyAudit, time: clock.now(), actor: actor,
                 body: .object([
                     ("checked", .integer(checked)), ("violations", .integer(violations.count)),
                     ("by_kind", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
                     ("policy_version", .string(policies.version.hex)),
                 ]))
         }
-        signAfterWrite()
         return AuditResult(
             checked: checked, violations: violations, ledgerIndex: index, policyVersion: policies.version.hex)
     }
@@ -211,7 +210,7 @@ extension Controller {
         _ tenant: Tenant, dataClass: DataClassPolicy.DataClass, location: String, source: String
     ) throws -> AuditViolation? {
         guard let region = policies.catalog.region(id: tenant.region) else { return nil }
-        let verdict = policies.dataClasses.check(dataClass, region: region, country: try country(ofLocation: location))
+        let verdict = policies.dataClasses.check(dataClass, region: region, country: try directory.country(ofLocation: location))
         guard !verdict.allowed else { return nil }
         return AuditViolation(
             kind: "residency_violation", tenant: tenant.id, dataClass: dataClass.rawValue, location: location,

@@ -31,7 +31,7 @@ public struct RefusedCall: Sendable {
     }
 }
 
-extension Controller {
+extension TokenService {
     /// Records a refused call: an authenticated caller reaching past its role or its tenant, or a revoked token
     /// still in use — the attempts an auditor asks about. The first of each (token, reason, method, route) in a
     /// period is written as `api.refused`; repeats are counted into the period's `api.refused.summary`
@@ -45,9 +45,9 @@ extension Controller {
             token: call.caller.tokenName, reason: call.reason, method: call.method, route: call.route)
         guard refusals.admit(key) else { return }
         do {
-            _ = try pool.write { database in
-                try Ledger.append(
-                    in: database, time: clock.now(), kind: "api.refused", actor: call.caller.tokenName,
+            _ = try context.commit { transaction in
+                try transaction.append(
+                    .apiRefused, time: clock.now(), actor: call.caller.tokenName,
                     tenant: call.tenant,
                     body: .object([
                         ("reason", .string(call.reason.rawValue)), ("role", .string(call.caller.role.rawValue)),
@@ -58,7 +58,7 @@ extension Controller {
         } catch {
             refusals.forget(key)
             unrecordedRefusals.add(1, ordering: .relaxed)
-            report(failure: "recording a refused call", error)
+            context.report(failure: "recording a refused call", error)
         }
     }
 
@@ -70,9 +70,9 @@ extension Controller {
         let now = clock.now()
         guard let summary = refusals.close(at: now) else { return nil }
         do {
-            let index = try pool.write { database in
-                try Ledger.append(
-                    in: database, time: now, kind: "api.refused.summary", actor: "system",
+            let index = try context.commit { transaction in
+                try transaction.append(
+                    .apiRefusedSummary, time: now, actor: "system",
                     body: .object([
                         ("from", .string(Timestamp.rfc3339(milliseconds: summary.from))),
                         ("to", .string(Timestamp.rfc3339(milliseconds: now))),

@@ -6,7 +6,7 @@ import Synchronization
 
 /// Bulk moves: plan which tenants of a region would move (and why not for the rest), then run the plan in
 /// waves with a concurrency limit and a rate limit.
-extension Controller {
+extension MigrationService {
     public func planMigrations(
         from: String, to: String, toSite: String? = nil, country: CountryCode? = nil, tenants only: [String] = []
     ) throws -> MigrationPlan {
@@ -17,12 +17,12 @@ extension Controller {
             )
         }
         var entries: [MigrationPlan.Entry] = []
-        let counts = tenantCounts
+        let counts = context.occupancy.counts
         var planned = 0
         func consider(_ tenant: Tenant) throws {
             if tenant.status == .deleted { return }
             if let country, tenant.country != country { return }
-            if try pool.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil {
+            if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil {
                 entries.append(
                     .init(
                         tenant: tenant.id, country: tenant.country, movable: false, code: "already_migrating",
@@ -49,14 +49,14 @@ extension Controller {
         if only.isEmpty {
             var cursor: String?
             while true {
-                let page = try pool.read { try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000) }
+                let page = try context.read { try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000) }
                 guard let last = page.last else { break }
                 cursor = last.id
                 for tenant in page { try consider(tenant) }
             }
         } else {
             for id in only {
-                guard let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }) else {
+                guard let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
                     entries.append(
                         .init(
                             tenant: id, country: nil, movable: false, code: "not_found", rule: nil,
@@ -155,7 +155,7 @@ extension Controller {
                                 total: counts.1))
                     }
                 }
-                if let current = try? pool.read({ try TenantRepository($0).tenant(id: tenant) }),
+                if let current = try? context.read({ try TenantRepository($0).tenant(id: tenant) }),
                     current.status != .deleted, current.region == plan.to,
                     plan.toSite == nil || current.site == plan.toSite
                 {

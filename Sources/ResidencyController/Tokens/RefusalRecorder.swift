@@ -7,7 +7,7 @@ import Synchronization
 /// Every refused call by a known token is on record, but a durable, fsync'd entry per call let one leaked and
 /// then revoked token write 7,424 entries in 3 s, and revocation could not stop it. Now the first refusal of each
 /// (token, reason, method, route) in a period is written whole; the rest are counted and written as one
-/// `api.refused.summary` entry when the period closes (`Controller.closeRefusalPeriod`, run by the server's
+/// `api.refused.summary` entry when the period closes (`TokenService.closeRefusalPeriod`, run by the server's
 /// periodic work and at shutdown). The keys come from closed sets (a route template and its methods, the tokens
 /// an administrator created), and past `maximumKeys` further keys share one overflow count, so memory is bounded
 /// too. Per period the ledger grows by at most `maximumKeys + 1` entries however many calls arrive.

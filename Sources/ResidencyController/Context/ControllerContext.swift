@@ -1,0 +1,83 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+
+/// What every service of the controller shares: the store, the ledger, the clock, the policies, failure
+/// reporting, the logger and the counters — and the one way to commit a state change with its ledger entries.
+public final class ControllerContext: Sendable {
+    public let policies: PolicySet
+    public let placer: SignupPlacer
+    public let pool: DatabasePool
+    public let clock: Clock
+    public let ledger: Ledger
+    /// Failures of work no caller waits for: counted, shown by `/readyz`, logged.
+    public let failures: FailureLog
+    public let logger: Logger
+    /// Counts made where the use cases happen (exposed by `/metrics` in the server).
+    public let counters: Counters
+    /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
+    public let dataPlane: DataPlane?
+    /// The data directory (run locks, mover configuration); nil in memory.
+    public let dataDirectory: URL?
+    /// External movers run beside the built-in one for every migration (from `movers.json`).
+    public let commandMovers: [CommandMoverConfiguration]
+    /// Live tenants per region (placement and capacity checks).
+    let occupancy: TenantOccupancy
+    /// Migrations this process is carrying forward (the runner and the retention schedule both claim them).
+    let migrationRuns = MigrationRuns()
+
+    init(
+        policies: PolicySet, placer: SignupPlacer, pool: DatabasePool, clock: Clock, ledger: Ledger,
+        logHandler: any LogHandler, counters: Counters, dataDirectory: URL?,
+        commandMovers: [CommandMoverConfiguration]
+    ) throws {
+        self.policies = policies
+        self.placer = placer
+        self.pool = pool
+        self.clock = clock
+        self.ledger = ledger
+        logger = Logger(label: "residency", handler: logHandler, clock: clock)
+        failures = FailureLog(logger: logger.labelled("residency.failures"))
+        self.counters = counters
+        self.dataDirectory = dataDirectory
+        dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
+        self.commandMovers = commandMovers
+        occupancy = try TenantOccupancy(pool: pool)
+    }
+
+    /// Commits a state change with its ledger entries: begin, apply and append (`body`, in one write
+    /// transaction), commit, then sign a checkpoint when entries were appended and enough have gathered
+    /// (`Ledger.checkpointEvery`; publication signs the rest within moments).
+    ///
+    /// A signing failure does not undo the commit — the change and its record are durable — but it is reported,
+    /// never dropped: logged, counted (`residency_checkpoint_signing_failures_total`) and shown by `/readyz`.
+    /// One of them, "the log does not extend the checkpoint", is the tamper signal.
+    func commit<T: Sendable>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        let (value, appended, changedOccupancy) = try pool.write { database in
+            let transaction = LedgerTransaction(database: database, occupancy: occupancy)
+            let value = try body(transaction)
+            return (value, transaction.appendedEntries, transaction.changedOccupancy)
+        }
+        if changedOccupancy { occupancy.committed() }
+        if appended > 0 { signCheckpointAfterCommit() }
+        return value
+    }
+
+    /// Reads in a read transaction (a snapshot; never a write).
+    func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
+
+    private func signCheckpointAfterCommit() {
+        do { try ledger.signCheckpoint() } catch {
+            counters.increment(.checkpointSigningFailures)
+            report(failure: "signing a ledger checkpoint", error)
+        }
+    }
+
+    /// Reports a failure no caller is waiting for (see `FailureLog`).
+    public func report(failure what: String, _ error: any Error) {
+        failures.report(what, error, at: clock.now())
+    }
+
+    /// The retention schedule of the policy set.
+    var schedule: RetentionSchedule { RetentionSchedule(policy: policies.retention) }
+}

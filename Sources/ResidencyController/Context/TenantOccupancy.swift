@@ -1,0 +1,75 @@
+import ResidencyStore
+import Synchronization
+
+/// Live tenants per region, kept in memory so placement need not count millions of rows per signup, with the
+/// value of `pool.tenantChanges` they are good for. A write that changed them and then rolled back — alone or
+/// within a group commit — moves the counter, so they are read again rather than trusted.
+final class TenantOccupancy: Sendable {
+    private let pool: DatabasePool
+    private let state: Mutex<Occupancy>
+
+    init(pool: DatabasePool) throws {
+        self.pool = pool
+        let epoch = pool.tenantChanges.load()
+        state = Mutex(Occupancy(epoch: epoch, counts: try pool.read { try TenantRepository($0).liveCounts() }))
+    }
+
+    /// The number of live tenants per region, as placement sees it: re-read from the database first when any
+    /// process has changed them since (a migration run by `residency migrations` beside a server).
+    var counts: [String: Int] {
+        let epoch = pool.tenantChanges.load()
+        if let counts = state.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
+        guard let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) else {
+            return state.withLock { $0.counts }
+        }
+        state.withLock { $0.replace(with: counts, epoch: epoch) }
+        return counts
+    }
+
+    /// Inside a write transaction: the counts every process has committed (re-read in this transaction when the
+    /// counter moved, so a capacity check sees a signup another process committed a moment ago).
+    func counts(in database: Database) throws -> [String: Int] {
+        let epoch = pool.tenantChanges.load()
+        if let counts = state.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
+        let counts = try TenantRepository(database).liveCounts()
+        state.withLock { $0.replace(with: counts, epoch: epoch) }
+        return counts
+    }
+
+    /// Inside the write transaction that makes it: applies a change of the counts and bumps the shared counter; if
+    /// the write is rolled back (`Database.onRollback`), the counter moves again, so this process and every
+    /// other re-read the counts instead of keeping the change.
+    ///
+    /// The counter moves twice, here and after the commit (`committed`): a writer in another process that begins
+    /// after this commit sees the first bump and re-reads the rows inside its own transaction; a reader that
+    /// re-read between the two (before the commit) is sent back by the second.
+    func change(in database: Database, _ change: (inout [String: Int]) -> Void) throws {
+        _ = try counts(in: database)
+        let bumped = pool.tenantChanges.increment()
+        state.withLock { state in
+            change(&state.counts)
+            // Only our own bump moved it: the counts are still exact. Otherwise the next reader re-reads.
+            if state.epoch == bumped - 1 { state.epoch = bumped }
+        }
+        database.onRollback { [pool] in _ = pool.tenantChanges.increment() }
+    }
+
+    /// After the commit of a `change`: the second bump.
+    func committed() {
+        let bumped = pool.tenantChanges.increment()
+        state.withLock { if $0.epoch == bumped - 1 { $0.epoch = bumped } }
+    }
+}
+
+/// The per-region counts and the value of the shared change counter they were read at.
+struct Occupancy: Sendable {
+    var epoch: UInt64
+    var counts: [String: Int]
+
+    /// Takes counts read at `epoch` unless newer ones are already here (the counter only grows).
+    mutating func replace(with counts: [String: Int], epoch: UInt64) {
+        guard epoch >= self.epoch else { return }
+        self.epoch = epoch
+        self.counts = counts
+    }
+}
