@@ -1,5 +1,4 @@
 import ResidencyTLS
-import Dispatch
 import Foundation
 import ResidencyController
 import ResidencyCore
@@ -75,130 +74,42 @@ enum ServeCommand {
         if let warning = DescriptorLimit.ensure(connections: configuration.maximumConnections) {
             context.printError("residency: warning: \(warning)")
         }
+        var service = ResidencyService.Configuration(server: configuration)
+        if let text = arguments.value("checkpoint-interval") {
+            guard let value = Double(text), value >= 0.25, value <= 300 else {
+                throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 0.25-300")
+            }
+            service.checkpointInterval = value
+        }
+        if let text = arguments.value("lifecycle-interval") {
+            guard let value = Double(text), value >= 1, value <= 86_400 else {
+                throw UsageError("--lifecycle-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            }
+            service.lifecycleInterval = value
+        }
+        if let text = arguments.value("refusal-summary-interval") {
+            guard let value = Double(text), value >= 1, value <= 86_400 else {
+                throw UsageError("--refusal-summary-interval: \"\(text)\"; accepted: seconds, 1-86400")
+            }
+            service.refusalSummaryInterval = value
+        }
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
         let policies = try context.locator.policies(explicit: arguments.value("policies"))
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
         let lock = try DataDirectoryLock(directory: DataDirectory(data))
-        let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
-        let provisioned = try controller.provisionMissingTenantData()
-        if !provisioned.isEmpty {
-            context.printError("residency: provisioned missing data for \(provisioned.count) tenants")
-        }
-        // Interrupted migrations are carried to completion or rollback in the background.
-        controller.resumeMigrationsInBackground()
-        let log = AccessLogWriter(descriptor: 1)
-        let metrics = Metrics(droppedLogLines: { log.droppedLines })
-        let application = APIApplication(controller: controller, metrics: metrics) { log.write($0) }
-        let server = try HTTPServer(
-            configuration: configuration, handler: { application.respond(to: $0) },
-            rejecter: { application.rejection(status: $0, message: $1) },
-            inlineHandler: { application.respondInline(to: $0) })
-
-        let signals = DispatchQueue(label: "residency.signals")
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
-            source.setEventHandler {
-                // Shut down first: standard error may be a pipe nobody reads, and writing to it can block.
-                server.shutdown()
-                context.printError("residency: received signal \(number), finishing in-flight requests")
-            }
-            source.resume()
-            sources.append(source)
-        }
+        // Background work and failures are logged as JSON lines on standard error.
+        let controller = try Controller.open(
+            dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP,
+            logHandler: JSONLineLogHandler(descriptor: 2))
+        let running = try ResidencyService(controller: controller, configuration: service)
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
-        context.printError(
-            "residency listening on \(configuration.tls == nil ? "http" : "https")://\(shownHost):\(server.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
-        )
-        var interval = 1.0
-        if let text = arguments.value("checkpoint-interval") {
-            guard let value = Double(text), value >= 0.25, value <= 300 else {
-                throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 0.25-300")
-            }
-            interval = value
+        try running.run {
+            context.printError(
+                "residency listening on \(configuration.tls == nil ? "http" : "https")://\(shownHost):\(running.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
+            )
         }
-        var lifecycleInterval = 3600.0
-        if let text = arguments.value("lifecycle-interval") {
-            guard let value = Double(text), value >= 1, value <= 86_400 else {
-                throw UsageError("--lifecycle-interval: \"\(text)\"; accepted: seconds, 1-86400")
-            }
-            lifecycleInterval = value
-        }
-        var refusalInterval = 3600.0
-        if let text = arguments.value("refusal-summary-interval") {
-            guard let value = Double(text), value >= 1, value <= 86_400 else {
-                throw UsageError("--refusal-summary-interval: \"\(text)\"; accepted: seconds, 1-86400")
-            }
-            refusalInterval = value
-        }
-        // Besides every N entries, a checkpoint every T seconds, so a quiet log is still freshly signed.
-        let checkpointInterval = interval
-        let retentionInterval = lifecycleInterval
-        let refusalSummaryInterval = refusalInterval
-        let checkpointer = Thread {
-            var elapsed = 0.0
-            // The retention schedule runs at start-up and then every --lifecycle-interval seconds.
-            var sinceLifecycle = retentionInterval
-            var sinceRefusalSummary = 0.0
-            while !Thread.current.isCancelled {
-                Thread.sleep(forTimeInterval: 0.25)
-                elapsed += 0.25
-                sinceLifecycle += 0.25
-                sinceRefusalSummary += 0.25
-                if sinceRefusalSummary >= refusalSummaryInterval {
-                    sinceRefusalSummary = 0
-                    do { try controller.closeRefusalPeriod() } catch {
-                        controller.report(failure: "writing the refused-calls summary", error)
-                    }
-                }
-                if sinceLifecycle >= retentionInterval {
-                    sinceLifecycle = 0
-                    // Data a signup could not provision (a full disk) is provisioned once space is back.
-                    do {
-                        let repaired = try controller.provisionMissingTenantData()
-                        if !repaired.isEmpty {
-                            context.printError("residency: provisioned missing data for \(repaired.count) tenants")
-                        }
-                    } catch {
-                        controller.report(failure: "provisioning missing tenant data", error)
-                    }
-                    do {
-                        let steps = try controller.runLifecycle()
-                        if !steps.isEmpty { context.printError("residency: retention applied \(steps.count) actions") }
-                    } catch {
-                        context.printError("residency: retention run failed: \(error)")
-                    }
-                }
-                if elapsed >= checkpointInterval {
-                    elapsed = 0
-                    do { try controller.expireAccess() } catch {
-                        controller.report(failure: "expiring access grants", error)
-                    }
-                }
-            }
-        }
-        // Publication follows the log as it grows (about one witness round trip after a commit), and at least every
-        // --checkpoint-interval; a failure is reported once, and /readyz and /metrics show it while it lasts.
-        let publication = PublicationLoop(publisher: controller.publisher, maximumWait: checkpointInterval) { error in
-            controller.report(failure: "publishing the ledger checkpoint", error)
-        }
-        publication.start()
-        checkpointer.start()
-        server.run()
-        checkpointer.cancel()
-        publication.stop()
-        do { try controller.closeRefusalPeriod() } catch {
-            controller.report(failure: "writing the refused-calls summary at shutdown", error)
-        }
-        do { try controller.publisher.publish() } catch {
-            controller.report(failure: "publishing the ledger checkpoint at shutdown", error)
-        }
-        _ = log.flush()
-        context.printError("residency: stopped")
-        _ = sources
-        _ = lock
+        withExtendedLifetime(lock) {}
         return ExitCode.success
     }
 }

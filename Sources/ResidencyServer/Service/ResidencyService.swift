@@ -1,0 +1,144 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import Synchronization
+
+/// The controller as a running service: the API application, the HTTP server, signal handling, the periodic
+/// tasks and checkpoint publication, started and stopped together.
+///
+/// `run()` does the start-up work (data a crash left unprovisioned, interrupted migrations), serves until
+/// `shutdown()` or a signal, then finishes in-flight requests and does the shutdown work (the refused-calls
+/// summary, a last publication). Its periodic work is `periodicTasks`, driven by a ticker thread every
+/// `Configuration.tick` seconds — or by a test calling `periodicTasks.advance(by:)`.
+public final class ResidencyService: Sendable {
+    public struct Configuration: Sendable {
+        public var server: HTTPServer.Configuration
+        /// How often the ticker advances the periodic tasks (seconds).
+        public var tick = 0.25
+        /// The longest a quiet log or a missing quorum waits for another publication, and how often access
+        /// grants are expired (seconds).
+        public var checkpointInterval = 1.0
+        /// How often the retention schedule runs (seconds); it also runs at start.
+        public var lifecycleInterval = 3600.0
+        /// How often repeated refused calls are written as one summary entry (seconds); also at shutdown.
+        public var refusalSummaryInterval = 3600.0
+        /// Whether SIGTERM and SIGINT shut the service down (off for a service a test runs in process).
+        public var handlesSignals = true
+        /// Where the access log goes, one JSON line per request (standard output by default).
+        public var accessLogDescriptor: Int32 = 1
+
+        public init(server: HTTPServer.Configuration) { self.server = server }
+    }
+
+    public let configuration: Configuration
+    public let controller: Controller
+    public let application: APIApplication
+    public let server: HTTPServer
+    public let periodicTasks: PeriodicTasks
+    let accessLog: AccessLogWriter
+    let publication: PublicationLoop
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    /// Builds the service and binds its listening socket (so `port` is known before `run`).
+    public init(controller: Controller, configuration: Configuration) throws {
+        self.configuration = configuration
+        self.controller = controller
+        let logger = controller.logger.labelled("residency.service")
+        self.logger = logger
+        let accessLog = AccessLogWriter(descriptor: configuration.accessLogDescriptor)
+        self.accessLog = accessLog
+        let application = APIApplication(
+            controller: controller, metrics: Metrics(droppedLogLines: { accessLog.droppedLines })
+        ) { accessLog.write($0) }
+        self.application = application
+        server = try HTTPServer(
+            configuration: configuration.server, handler: { application.respond(to: $0) },
+            rejecter: { application.rejection(status: $0, message: $1) },
+            inlineHandler: { application.respondInline(to: $0) })
+        periodicTasks = PeriodicTasks(Self.tasks(of: controller, configuration: configuration, logger: logger))
+        // Publication follows the log as it grows (about one witness round trip after a commit), and at least
+        // every `checkpointInterval`; a failure is reported once, and /readyz and /metrics show it while it lasts.
+        publication = PublicationLoop(publisher: controller.publisher, maximumWait: configuration.checkpointInterval) {
+            error in controller.report(failure: "publishing the ledger checkpoint", error)
+        }
+    }
+
+    /// The port the server listens on (the one picked when the configuration asked for port 0).
+    public var port: UInt16 { server.port }
+
+    /// The periodic work, in the order it runs when several tasks fall due at once.
+    static func tasks(of controller: Controller, configuration: Configuration, logger: Logger) -> [PeriodicTask] {
+        [
+            PeriodicTask(name: "refused-calls summary", every: configuration.refusalSummaryInterval) {
+                do { try controller.tokens.closeRefusalPeriod() } catch {
+                    controller.report(failure: "writing the refused-calls summary", error)
+                }
+            },
+            PeriodicTask(name: "retention", every: configuration.lifecycleInterval, runsAtStart: true) {
+                // Data a signup could not provision (a full disk) is provisioned once space is back.
+                do {
+                    let repaired = try controller.directory.provisionMissingTenantData()
+                    if !repaired.isEmpty {
+                        logger.info("provisioned missing tenant data", [("tenants", String(repaired.count))])
+                    }
+                } catch {
+                    controller.report(failure: "provisioning missing tenant data", error)
+                }
+                do { _ = try controller.retention.runLifecycle() } catch {
+                    controller.report(failure: "running the retention schedule", error)
+                }
+            },
+            PeriodicTask(name: "access expiry", every: configuration.checkpointInterval) {
+                do { try controller.access.expireAccess() } catch {
+                    controller.report(failure: "expiring access grants", error)
+                }
+            },
+        ]
+    }
+
+    /// Serves until `shutdown()` (or SIGTERM/SIGINT with `handlesSignals`), then drains and stops. Blocks.
+    /// `ready` is called once the start-up work is done, just before the server accepts connections.
+    public func run(ready: () -> Void = {}) throws {
+        let provisioned = try controller.directory.provisionMissingTenantData()
+        if !provisioned.isEmpty {
+            logger.info("provisioned missing tenant data", [("tenants", String(provisioned.count))])
+        }
+        // Interrupted migrations are carried to completion or rollback in the background.
+        controller.migrations.resumeMigrationsInBackground()
+        let signals = configuration.handlesSignals ? SignalHandling { [self] number in
+            // Shut down first: standard error may be a pipe nobody reads, and writing to it can block.
+            shutdown()
+            logger.info("received a signal; finishing in-flight requests", [("signal", String(number))])
+        } : nil
+        let ticker = Thread { [periodicTasks, tick = configuration.tick] in
+            while !Thread.current.isCancelled {
+                Thread.sleep(forTimeInterval: tick)
+                if Thread.current.isCancelled { break }
+                periodicTasks.advance(by: tick)
+            }
+        }
+        ticker.name = "residency-periodic"
+        publication.start()
+        ticker.start()
+        ready()
+        server.run()
+        ticker.cancel()
+        publication.stop()
+        signals?.cancel()
+        do { try controller.tokens.closeRefusalPeriod() } catch {
+            controller.report(failure: "writing the refused-calls summary at shutdown", error)
+        }
+        do { try controller.publisher.publish() } catch {
+            controller.report(failure: "publishing the ledger checkpoint at shutdown", error)
+        }
+        _ = accessLog.flush()
+        logger.info("stopped")
+    }
+
+    /// Stops accepting connections; `run()` returns once in-flight requests are answered.
+    public func shutdown() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        server.shutdown()
+    }
+}
