@@ -53,7 +53,8 @@ public final class Ledger: Sendable {
     /// roll back together.
     @discardableResult
     public static func append(
-        in database: Database, time: Int64, kind: LedgerKind, actor: String, tenant: String? = nil, region: String? = nil,
+        in database: Database, time: Int64, kind: LedgerKind, actor: String, tenant: String? = nil,
+        region: String? = nil,
         body: JSONValue
     ) throws -> Int {
         precondition(

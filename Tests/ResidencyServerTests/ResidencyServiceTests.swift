@@ -28,7 +28,8 @@ import Testing
         let pool = try DatabasePool(inMemory: ())
         let controller = try Controller(policies: policies, locator: nil, pool: pool, clock: time.clock)
         let token = try TokenService.createToken(name: "signup", role: .signup, pool: pool)
-        var configuration = ResidencyService.Configuration(server: HTTPServer.Configuration(address: try ListenAddress(parsing: "127.0.0.1:0")))
+        var configuration = ResidencyService.Configuration(
+            server: HTTPServer.Configuration(address: try ListenAddress(parsing: "127.0.0.1:0")))
         configuration.handlesSignals = false
         // The ticker stays out of the way: the test advances the schedule itself.
         configuration.tick = 3600
@@ -56,7 +57,8 @@ import Testing
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         let response = try #require(client.responses(1).first)
         #expect(response.status == 201)
-        let tenant = try #require(try controller.directory.tenants(region: nil, status: nil, limit: 10, after: nil).tenants.first)
+        let tenant = try #require(
+            try controller.directory.tenants(region: nil, status: nil, limit: 10, after: nil).tenants.first)
         #expect(controller.counters.value(.signups, [("region", tenant.region)]) == 1)
 
         // A periodic task: once the trial and its retention period have passed, the schedule deletes the tenant.

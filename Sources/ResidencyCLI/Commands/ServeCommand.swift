@@ -1,9 +1,9 @@
-import ResidencyTLS
 import Foundation
 import ResidencyController
 import ResidencyCore
 import ResidencyServer
 import ResidencyStore
+import ResidencyTLS
 
 enum ServeCommand {
     static let dataOption = OptionSpec.option(

@@ -132,7 +132,9 @@ extension AccessDesk {
         id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
-        return try transition(id: id, kind: closing == .revoke ? .accessRevoked : .accessCompleted, by: caller.tokenName) {
+        return try transition(
+            id: id, kind: closing == .revoke ? .accessRevoked : .accessCompleted, by: caller.tokenName
+        ) {
             request, now in
             lifecycle.close(request, closing, by: caller.tokenName, reason: reason, at: now)
         }

@@ -10,7 +10,8 @@ extension DirectoryService {
         guard let dataPlane else {
             throw ControllerError.conflict(code: "no_data_plane", message: "this controller has no data plane")
         }
-        guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
+        guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) })
+        else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         switch tenant.status {

@@ -191,7 +191,9 @@ extension DirectoryService {
     }
 
     public func deletion(of id: String) throws -> Deletion? {
-        let found = try context.read { try LedgerRepository($0).latestEntry(kind: LedgerKind.lifecycleDeleted.rawValue, tenant: id) }
+        let found = try context.read {
+            try LedgerRepository($0).latestEntry(kind: LedgerKind.lifecycleDeleted.rawValue, tenant: id)
+        }
         guard let found, let entry = try? JSONParser.parse(found.entry) else { return nil }
         var rule: String?
         if case .string(let text)? = entry["body"]?["rule"] { rule = text }

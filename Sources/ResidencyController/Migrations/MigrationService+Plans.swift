@@ -49,7 +49,9 @@ extension MigrationService {
         if only.isEmpty {
             var cursor: String?
             while true {
-                let page = try context.read { try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000) }
+                let page = try context.read {
+                    try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000)
+                }
                 guard let last = page.last else { break }
                 cursor = last.id
                 for tenant in page { try consider(tenant) }

@@ -251,7 +251,8 @@ extension MigrationService {
                 migration: id, state: .rollingBack, phase: "finished", at: now,
                 detail: JSONValue.object(detail).encoded())
             try transaction.append(
-                ending == .cancelled ? .migrationCancelled : .migrationFailed, time: now, actor: "system", tenant: current.tenant,
+                ending == .cancelled ? .migrationCancelled : .migrationFailed, time: now, actor: "system",
+                tenant: current.tenant,
                 region: current.fromRegion,
                 body: .object([("migration", .string(id)), ("error", .optional(current.error))]))
             return current

@@ -210,7 +210,8 @@ extension ReportService {
         _ tenant: Tenant, dataClass: DataClassPolicy.DataClass, location: String, source: String
     ) throws -> AuditViolation? {
         guard let region = policies.catalog.region(id: tenant.region) else { return nil }
-        let verdict = policies.dataClasses.check(dataClass, region: region, country: try directory.country(ofLocation: location))
+        let verdict = policies.dataClasses.check(
+            dataClass, region: region, country: try directory.country(ofLocation: location))
         guard !verdict.allowed else { return nil }
         return AuditViolation(
             kind: "residency_violation", tenant: tenant.id, dataClass: dataClass.rawValue, location: location,

@@ -125,7 +125,9 @@ extension ReportService {
     private func rareAccessEntries(below size: Int, filter: CrossBorderFilter) throws -> RareAccessEntries {
         try context.read { (database: Database) throws -> RareAccessEntries in
             var rare = RareAccessEntries()
-            try LedgerRepository(database).forEachEntry(kinds: (Self.grantKinds + Self.listedKinds).map(\.rawValue), below: size) {
+            try LedgerRepository(database).forEachEntry(
+                kinds: (Self.grantKinds + Self.listedKinds).map(\.rawValue), below: size
+            ) {
                 index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: true, listed: true)
             }
@@ -141,7 +143,9 @@ extension ReportService {
         try context.read { (database: Database) throws -> RareAccessEntries in
             var rare = RareAccessEntries()
             let ledger = LedgerRepository(database)
-            try ledger.forEachEntry(kinds: Self.listedKinds.map(\.rawValue), timeFrom: filter.from, to: filter.to, below: size) {
+            try ledger.forEachEntry(
+                kinds: Self.listedKinds.map(\.rawValue), timeFrom: filter.from, to: filter.to, below: size
+            ) {
                 index, bytes in
                 try Self.collect(index: index, bytes: bytes, filter: filter, into: &rare, grants: false, listed: true)
             }

@@ -169,7 +169,8 @@ extension RetentionService {
         let deletes = actions.contains { $0.action == .delete }
         var claim: MigrationClaim?
         if deletes, let active = try context.read({ try MigrationRepository($0).active(tenant: id) }) {
-            claim = context.migrationRuns.claim(active.id, lockDirectory: dataDirectory?.appendingPathComponent("locks"))
+            claim = context.migrationRuns.claim(
+                active.id, lockDirectory: dataDirectory?.appendingPathComponent("locks"))
             if claim == nil {
                 return actions.map {
                     LifecycleStep(

@@ -14,10 +14,6 @@ public final class TransparencyService: ControllerService {
 }
 
 extension TransparencyService {
-    /// A page of a tenant's transparency export: every ledger entry about the tenant (its signup, accesses
-    /// with their grants and decisions, migrations, lifecycle actions) up to the latest published checkpoint,
-    /// each with its inclusion proof — a bundle anyone checks offline with the trusted keys
-    /// (`Scripts/verify_bundle.py`). Other tenants' entries appear only as the hashes inside the proofs.
     /// The keys to check exports against: the log's and the witnesses'. A verifier should pin these once,
     /// from a source it trusts, rather than take them from each export.
     public var trustPolicy: TrustPolicy { TrustPolicy(log: ledger.signer.verifier, witnesses: publisher.policy) }
@@ -28,6 +24,10 @@ extension TransparencyService {
         public let next: Int?
     }
 
+    /// A page of a tenant's transparency export: every ledger entry about the tenant (its signup, accesses
+    /// with their grants and decisions, migrations, lifecycle actions) up to the latest published checkpoint,
+    /// each with its inclusion proof — a bundle anyone checks offline with the trusted keys
+    /// (`Scripts/verify_bundle.py`). Other tenants' entries appear only as the hashes inside the proofs.
     public func transparency(tenant id: String, after: Int = -1, limit: Int = 500) throws -> TransparencyPage {
         guard try context.read({ try TenantRepository($0).tenant(id: id) }) != nil else {
             throw ControllerError.notFound(kind: "tenant", id: id)

@@ -55,4 +55,3 @@ public enum LedgerKind: String, Sendable, Hashable, CaseIterable {
     case apiRefused = "api.refused"
     case apiRefusedSummary = "api.refused.summary"
 }
-

@@ -8,7 +8,8 @@ public struct PeriodicTask: Sendable {
     public let runsAtStart: Bool
     let body: @Sendable () -> Void
 
-    public init(name: String, every interval: Double, runsAtStart: Bool = false, _ body: @escaping @Sendable () -> Void) {
+    public init(name: String, every interval: Double, runsAtStart: Bool = false, _ body: @escaping @Sendable () -> Void)
+    {
         self.name = name
         self.interval = interval
         self.runsAtStart = runsAtStart

@@ -106,11 +106,13 @@ public final class ResidencyService: Sendable {
         }
         // Interrupted migrations are carried to completion or rollback in the background.
         controller.migrations.resumeMigrationsInBackground()
-        let signals = configuration.handlesSignals ? SignalHandling { [self] number in
-            // Shut down first: standard error may be a pipe nobody reads, and writing to it can block.
-            shutdown()
-            logger.info("received a signal; finishing in-flight requests", [("signal", String(number))])
-        } : nil
+        let signals =
+            configuration.handlesSignals
+            ? SignalHandling { [self] number in
+                // Shut down first: standard error may be a pipe nobody reads, and writing to it can block.
+                shutdown()
+                logger.info("received a signal; finishing in-flight requests", [("signal", String(number))])
+            } : nil
         let ticker = Thread { [periodicTasks, tick = configuration.tick] in
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: tick)
