@@ -30,7 +30,7 @@ let package = Package(
         // mutual TLS with pinned keys.
         .target(name: "ResidencyTLS", dependencies: ["CSSL", "CCrypto"]),
         .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux"]),
-        .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
+        .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyTLS"]),
         .target(
             name: "ResidencyServer",
             dependencies: ["ResidencyCore", "ResidencyController", "CLinux", "ResidencyTLS"],

@@ -27,7 +27,9 @@ extension Controller {
                     let placement = try tenants.placement(id: tenant.id).flatMap { try? JSONParser.parse($0) } ?? .null
                     return .created(SignupResult(tenant: tenant, placement: placement, replayed: true))
                 }
-                let decision = placer.place(signup.placementRequest, occupancy: try occupancy(in: database))
+                let decision = placer.place(
+                    signup.placementRequest, occupancy: try occupancy(in: database),
+                    unreachable: regional?.unreachableRegions ?? [])
                 let now = clock.now()
                 guard case .placed(let region, let site, _) = decision.outcome else {
                     // A refusal is a residency check refused: on record, though nothing else changes.
@@ -76,7 +78,14 @@ extension Controller {
         case .created(let result):
             // The data is created after the directory entry commits; a crash in between is repaired at start-up
             // by `provisionMissingTenantData`.
-            if let dataPlane, !result.replayed {
+            if let regional, !result.replayed, regional.joinedService(region: result.tenant.region) != nil {
+                // The region's own service holds the data: it provisions it on the signed assignment.
+                do {
+                    try regional.assign(tenant: result.tenant.id)
+                } catch {
+                    report(failure: "assigning tenant \(result.tenant.id) to region \(result.tenant.region)'s service", error)
+                }
+            } else if let dataPlane, !result.replayed {
                 do {
                     try dataPlane.provision(region: result.tenant.region, tenant: result.tenant.id)
                 } catch {
@@ -206,8 +215,5 @@ enum TimeOrderedID {
 public enum TenantID {
     public static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
 
-    public static func isWellFormed(_ id: String) -> Bool {
-        id.utf8.count == 25 && id.hasPrefix("tn_")
-            && id.utf8.dropFirst(3).allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-    }
+    public static func isWellFormed(_ id: String) -> Bool { TenantIDRule.isWellFormed(id) }
 }

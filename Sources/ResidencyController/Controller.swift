@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyCore
 import ResidencyStore
+import ResidencyTLS
 import Synchronization
 
 /// The use cases over the policy set, the geolocation database and the store. One per process; shared
@@ -35,6 +36,9 @@ public final class Controller: Sendable {
     public let failures: FailureLog
     /// Signs and publishes checkpoints, with a witness quorum's cosignatures under `witnesses.json`.
     public let publisher: LedgerPublisher
+    /// The regional services enrolled with this controller (nil in memory): a region with a joined service holds
+    /// its tenants' data itself; the others are served in process.
+    public let regional: RegionalServices?
 
     /// Opens the use cases over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
@@ -42,7 +46,7 @@ public final class Controller: Sendable {
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
         checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = [],
-        witnesses: WitnessPolicy = .none
+        witnesses: WitnessPolicy = .none, identity: TLSIdentity? = nil
     ) throws {
         self.dataDirectory = dataDirectory
         self.dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
@@ -53,7 +57,14 @@ public final class Controller: Sendable {
         self.clock = clock
         self.tokenCache = TokenCache(changes: pool.tokenChanges)
         self.refusals = RefusalRecorder(startedAt: clock.now())
-        self.failures = FailureLog()
+        let failures = FailureLog()
+        self.failures = failures
+        regional = identity.map { identity in
+            RegionalServices(
+                pool: pool, clock: clock, identity: identity, catalog: policies.catalog,
+                policyVersion: policies.version.hex
+            ) { what, error in failures.report(what, error, at: clock.now()) }
+        }
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         publisher = try LedgerPublisher(policy: witnesses, ledger: ledger)
@@ -84,9 +95,12 @@ public final class Controller: Sendable {
         let movers = try CommandMoverConfiguration.load(
             from: ProcessInfo.processInfo.environment["RESIDENCY_MOVERS"].map { URL(fileURLWithPath: $0) }
                 ?? dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
+        let identity = try TLSIdentity.loadOrCreate(
+            in: try RegionalServices.identityDirectory(creatingIn: dataDirectory), name: "residency-controller")
         return try Controller(
             policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
-            dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory))
+            dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory),
+            identity: identity)
     }
 
     /// The name of the witness policy file in a data directory.
@@ -164,7 +178,7 @@ public final class Controller: Sendable {
 
     /// Where a signup would go; nothing is stored.
     public func place(_ request: PlacementRequest) -> PlacementDecision {
-        placer.place(request, occupancy: tenantCounts)
+        placer.place(request, occupancy: tenantCounts, unreachable: regional?.unreachableRegions ?? [])
     }
 }
 

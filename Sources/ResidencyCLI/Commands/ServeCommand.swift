@@ -184,10 +184,16 @@ enum ServeCommand {
         let publication = PublicationLoop(publisher: controller.publisher, maximumWait: checkpointInterval) { error in
             controller.report(failure: "publishing the ledger checkpoint", error)
         }
+        // Regional services: assignments delivered, health read, queued events put on the ledger.
+        let regionalSync = controller.regional.map {
+            RegionalSyncLoop(regional: $0, interval: min(checkpointInterval, 2), version: VersionCommand.version)
+        }
+        regionalSync?.start()
         publication.start()
         checkpointer.start()
         server.run()
         checkpointer.cancel()
+        regionalSync?.stop()
         publication.stop()
         do { try controller.closeRefusalPeriod() } catch {
             controller.report(failure: "writing the refused-calls summary at shutdown", error)

@@ -119,7 +119,9 @@ enum APIRoutes {
                             "regions",
                             .array(
                                 controller.policies.catalog.regions.map {
-                                    $0.jsonValue(tenantCount: counts[$0.id, default: 0])
+                                    $0.jsonValue(tenantCount: counts[$0.id, default: 0]).adding([
+                                        ("service", controller.regionalServiceView(region: $0.id) ?? .null)
+                                    ])
                                 })
                         )
                     ]))
@@ -134,7 +136,14 @@ enum APIRoutes {
                     )
                 }
                 return .json(
-                    .object([("region", region.jsonValue(tenantCount: controller.tenantCounts[id, default: 0]))]))
+                    .object([
+                        (
+                            "region",
+                            region.jsonValue(tenantCount: controller.tenantCounts[id, default: 0]).adding([
+                                ("service", controller.regionalServiceView(region: id) ?? .null)
+                            ])
+                        )
+                    ]))
             },
         ]
     }
