@@ -48,7 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
-        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
+        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController", "ResidencyTLS"]),
         .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer", "ResidencyTLS"]),
         .testTarget(name: "ResidencyTLSTests", dependencies: ["ResidencyTLS"]),
         .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
