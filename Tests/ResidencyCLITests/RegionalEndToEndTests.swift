@@ -249,6 +249,9 @@ final class RegionProcess {
         #expect(try Self.residency(["ledger", "verify", "--data", controller.data.path]).status == 0)
         let list = try Self.residency(["regions", "list", "--data", controller.data.path, "--format", "json"])
         #expect(list.output.components(separatedBy: "\"reachable\"").count - 1 == 3, "\(list.output)")
+        let metrics = try controller.curl(["{url}/metrics"])
+        for region in regions { #expect(metrics.contains("residency_region_service_up{region=\"\(region)\"} 1")) }
+        #expect(!metrics.contains("residency_region_service_up{region=\"uk\"}"))
     }
 
     static func python(_ program: String, _ arguments: [String]) throws -> String {
