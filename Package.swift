@@ -30,7 +30,7 @@ let package = Package(
         // mutual TLS with pinned keys.
         .target(name: "ResidencyTLS", dependencies: ["CSSL", "CCrypto"]),
         .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux"]),
-        .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore"]),
+        .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyTLS"]),
         .target(
             name: "ResidencyServer",
             dependencies: ["ResidencyCore", "ResidencyController", "CLinux", "ResidencyTLS"],
@@ -48,7 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
-        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController"]),
+        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController", "ResidencyTLS"]),
         .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer", "ResidencyTLS"]),
         .testTarget(name: "ResidencyTLSTests", dependencies: ["ResidencyTLS"]),
         .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),

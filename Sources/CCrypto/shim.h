@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/rand.h>
+#include <openssl/hmac.h>
 
 /* SHA-256 through OpenSSL's low-level calls, for the ledger's millions of short messages (a leaf: 0x00 and an
  * entry of about 200 bytes; a node: 0x01 and two hashes). The EVP interface dispatches through the provider

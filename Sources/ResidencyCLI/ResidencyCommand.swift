@@ -22,7 +22,7 @@ public enum ResidencyCommand {
             PlaceCommand.spec,
             RegionsCommand.spec,
             PoliciesCommand.spec,
-            GeoCommand.spec, WitnessCommand.spec, VersionCommand.spec,
+            GeoCommand.spec, WitnessCommand.spec, RegionServiceCommand.spec, VersionCommand.spec,
         ])
 
     /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.

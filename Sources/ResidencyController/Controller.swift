@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyCore
 import ResidencyStore
+import ResidencyTLS
 
 /// The composition root: owns the shared context and the services over it, one per concern. Call sites name
 /// the service (`controller.directory.signUp(...)`, `controller.access.decideAccess(...)`); the routes line up
@@ -34,6 +35,9 @@ public final class Controller: Sendable {
     public var dataPlane: DataPlane? { context.dataPlane }
     public var dataDirectory: URL? { context.dataDirectory }
     public var publisher: LedgerPublisher { transparency.publisher }
+    /// The regional services enrolled with this controller (nil in memory): a region with a joined service holds
+    /// its tenants' data itself; the others are served in process.
+    public var regional: RegionalServices? { context.regional }
 
     /// Opens the services over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
@@ -44,14 +48,15 @@ public final class Controller: Sendable {
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
         checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = [],
-        witnesses: WitnessPolicy = .none, logHandler: any LogHandler = DiscardingLogHandler()
+        witnesses: WitnessPolicy = .none, identity: TLSIdentity? = nil,
+        logHandler: any LogHandler = DiscardingLogHandler()
     ) throws {
         let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
         let ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
         let context = try ControllerContext(
             policies: policies, placer: SignupPlacer(policies: policies, locator: locator), pool: pool, clock: clock,
             ledger: ledger, logHandler: logHandler, counters: Counters(), dataDirectory: dataDirectory,
-            commandMovers: commandMovers)
+            commandMovers: commandMovers, identity: identity)
         self.context = context
         directory = DirectoryService(context: context)
         access = AccessDesk(context: context)
@@ -93,10 +98,12 @@ public final class Controller: Sendable {
         let movers = try CommandMoverConfiguration.load(
             from: ProcessInfo.processInfo.environment["RESIDENCY_MOVERS"].map { URL(fileURLWithPath: $0) }
                 ?? dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
+        let identity = try TLSIdentity.loadOrCreate(
+            in: try RegionalServices.identityDirectory(creatingIn: dataDirectory), name: "residency-controller")
         return try Controller(
             policies: policySet, locator: locator, pool: pool, clock: clock, signer: signer,
             dataDirectory: dataDirectory, commandMovers: movers, witnesses: try loadWitnessPolicy(in: dataDirectory),
-            logHandler: logHandler)
+            identity: identity, logHandler: logHandler)
     }
 
     /// The name of the witness policy file in a data directory.

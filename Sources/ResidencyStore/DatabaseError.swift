@@ -62,6 +62,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case directoryInUse(path: String, pid: String)
     /// A shared counter file could not be opened or mapped.
     case cannotMap(path: String, reason: String)
+    /// A small file could not be written whole (`AtomicFile`).
+    case io(String)
 
     public var description: String {
         switch self {
@@ -76,6 +78,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .directoryInUse(let path, let pid):
             return
                 "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"
+        case .io(let message):
+            return message
         case .cannotMap(let path, let reason):
             return
                 "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"

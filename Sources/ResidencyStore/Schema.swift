@@ -232,6 +232,49 @@ public enum Schema {
                 CREATE TRIGGER ledger_published_no_delete BEFORE DELETE ON ledger_published
                     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: published checkpoints cannot be deleted'); END;
                 """),
+        SchemaMigration(
+            version: 10, name: "regional services: enrolment, pinned keys, signed assignments, delivered events",
+            sql: """
+                -- One row per enrolled regional service: its endpoint, the pin of its key once it joined (NULL
+                -- while a join code is open), the open code's secret and expiry (cleared when used), and what the
+                -- controller last heard from it.
+                CREATE TABLE regional_services (
+                    region TEXT PRIMARY KEY NOT NULL,
+                    site TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    pin TEXT,
+                    join_secret BLOB,
+                    join_expires_at INTEGER,
+                    enrolled_at INTEGER,
+                    last_contact_at INTEGER,
+                    last_error TEXT,
+                    version TEXT,
+                    tenants INTEGER,
+                    free_disk_bytes INTEGER,
+                    pending_events INTEGER
+                ) STRICT;
+                -- The signed assignment in force for each tenant (its epoch grows with every change).
+                CREATE TABLE tenant_assignments (
+                    tenant TEXT PRIMARY KEY NOT NULL REFERENCES tenants (id),
+                    epoch INTEGER NOT NULL CHECK (epoch >= 1),
+                    signed BLOB NOT NULL
+                ) STRICT;
+                -- Assignments a regional service has still to receive.
+                CREATE TABLE assignment_deliveries (
+                    region TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    PRIMARY KEY (region, tenant)
+                ) STRICT, WITHOUT ROWID;
+                -- Events a regional service queued and the ledger recorded: an event delivered again is
+                -- recognised by (region, seq) and recorded once.
+                CREATE TABLE region_events (
+                    region TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ledger_index INTEGER NOT NULL,
+                    PRIMARY KEY (region, seq)
+                ) STRICT, WITHOUT ROWID;
+                """),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -6,10 +6,12 @@ import Foundation
 
 /// A blocking TLS connection to a service, for one thread at a time: connects with a deadline, completes the
 /// (mutual) handshake, then sends and receives bytes through the session — every wait bounded by `timeout`.
-/// The controller's calls to regional services and theirs to each other go through it.
+/// The controller's calls to regional services and theirs to each other go through it. Without a context it
+/// is a plain TCP connection with the same deadlines (a regional service's first call to a controller whose
+/// API is plain HTTP on loopback; the join code, not the channel, authenticates that call).
 public final class TLSClient {
     private let descriptor: Int32
-    private let session: TLSSession
+    private let session: TLSSession?
     private let timeout: Double
     private var received: [UInt8] = []
 
@@ -19,7 +21,7 @@ public final class TLSClient {
 
     /// Connects to `host:port` and completes the handshake under `context` (a client context: `mutual` with
     /// `client: true`); throws when the peer is unreachable, slow, or not who the pins say.
-    public init(host: String, port: UInt16, context: TLSContext, timeout: Double = 5) throws {
+    public init(host: String, port: UInt16, context: TLSContext?, timeout: Double = 5) throws {
         self.timeout = timeout
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         var hints = addrinfo()
@@ -41,8 +43,14 @@ public final class TLSClient {
             close(descriptor)
             throw Failure(description: "cannot connect to \(host):\(port): \(reason)")
         }
+        guard let context else {
+            session = nil
+            return
+        }
+        let session: TLSSession
         do {
             session = try TLSSession(context: context, client: true)
+            self.session = session
         } catch {
             close(descriptor)
             throw Failure(description: "\(error)")
@@ -69,9 +77,10 @@ public final class TLSClient {
     deinit { close(descriptor) }
 
     /// The peer's pin, as it proved at the handshake.
-    public var peerPin: String? { session.peerPin }
+    public var peerPin: String? { session?.peerPin }
 
     public func send(_ plaintext: [UInt8]) throws {
+        guard let session else { return try write(plaintext) }
         var wire: [UInt8] = []
         session.seal(plaintext, into: &wire)
         try write(wire)
@@ -96,6 +105,10 @@ public final class TLSClient {
         guard count > 0 else {
             if errno == EINTR { return true }
             throw Failure(description: errno == EAGAIN ? "no answer within \(timeout) s" : String(cString: strerror(errno)))
+        }
+        guard let session else {
+            received += buffer[0..<count]
+            return true
         }
         var wire: [UInt8] = []
         let outcome = buffer.withUnsafeBytes {

@@ -8,7 +8,7 @@ import Testing
     static let onDisk: [String] = [
         "policy.loaded",
         "tenant.created", "signup.refused", "tenant.event", "tenant.customer_approval",
-        "tenant.customer_approval_refused",
+        "tenant.customer_approval_refused", "tenant.assigned",
         "residency.check_refused", "residency.audit",
         "access.requested", "access.auto_approved", "access.break_glass", "access.refused", "access.approved",
         "access.denied", "access.dismissed", "access.activated", "access.used", "access.use_refused",
@@ -17,6 +17,8 @@ import Testing
         "migration.completed", "migration.cancelled", "migration.failed",
         "lifecycle.suspended", "lifecycle.closed", "lifecycle.deleted",
         "token.created", "token.revoked", "api.refused", "api.refused.summary",
+        "region.enrolment_opened", "region.enrolled", "region.key_rotated", "region.removed",
+        "region.data_written", "region.assignment_refused",
     ]
 
     @Test func everyKindKeepsItsOnDiskName() {

@@ -151,6 +151,18 @@ import Testing
         }
     }
 
+    /// A region whose regional service does not answer is passed over like a full one, and the reasons say why.
+    @Test func aRegionWhoseServiceDoesNotAnswerIsPassedOver() {
+        let decision = placer.place(Self.request(country: "GB"), unreachable: ["uk"])
+        #expect(decision.region == "eu")
+        #expect(decision.reasons.contains(.regionUnavailable(region: "uk", why: .serviceUnreachable)))
+        #expect(
+            decision.reasons.first { $0.code == "region_unavailable" }?.message
+                == "region uk skipped: it has a regional service that does not answer")
+        #expect(placer.place(Self.request(country: "GB", region: "uk"), unreachable: ["uk"]).refusal?.code == .regionUnavailable)
+        #expect(placer.place(Self.request(country: "GB")).region == "uk")
+    }
+
     @Test func fullRegionIsSkippedAndRequestedFullRegionRefused() {
         let occupancy = ["uk": 500_000]
         let decision = placer.place(Self.request(country: "GB"), occupancy: occupancy)

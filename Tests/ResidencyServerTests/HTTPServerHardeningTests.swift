@@ -115,7 +115,8 @@ extension HTTPServerTests {
         (400, "Bad Request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not Found"),
         (405, "Method Not Allowed"), (408, "Request Timeout"), (409, "Conflict"), (411, "Length Required"),
         (413, "Content Too Large"), (415, "Unsupported Media Type"), (417, "Expectation Failed"),
-        (422, "Unprocessable Content"), (431, "Request Header Fields Too Large"), (500, "Internal Server Error"),
+        (421, "Misdirected Request"), (422, "Unprocessable Content"), (431, "Request Header Fields Too Large"),
+        (500, "Internal Server Error"),
         (501, "Not Implemented"), (503, "Service Unavailable"), (505, "HTTP Version Not Supported"),
         (507, "Insufficient Storage"),
     ]

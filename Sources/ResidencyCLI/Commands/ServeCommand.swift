@@ -75,6 +75,7 @@ enum ServeCommand {
             context.printError("residency: warning: \(warning)")
         }
         var service = ResidencyService.Configuration(server: configuration)
+        service.version = VersionCommand.version
         if let text = arguments.value("checkpoint-interval") {
             guard let value = Double(text), value >= 0.25, value <= 300 else {
                 throw UsageError("--checkpoint-interval: \"\(text)\"; accepted: seconds, 0.25-300")

@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyCore
 import ResidencyStore
+import ResidencyTLS
 
 /// What every service of the controller shares: the store, the ledger, the clock, the policies, failure
 /// reporting, the logger and the counters — and the one way to commit a state change with its ledger entries.
@@ -25,11 +26,14 @@ public final class ControllerContext: Sendable {
     let occupancy: TenantOccupancy
     /// Migrations this process is carrying forward (the runner and the retention schedule both claim them).
     let migrationRuns = MigrationRuns()
+    /// The regional services enrolled with this controller (nil without an identity, as in memory): a region
+    /// with a joined service holds its tenants' data itself; the others are served in process.
+    public let regional: RegionalServices?
 
     init(
         policies: PolicySet, placer: SignupPlacer, pool: DatabasePool, clock: Clock, ledger: Ledger,
         logHandler: any LogHandler, counters: Counters, dataDirectory: URL?,
-        commandMovers: [CommandMoverConfiguration]
+        commandMovers: [CommandMoverConfiguration], identity: TLSIdentity?
     ) throws {
         self.policies = policies
         self.placer = placer
@@ -43,6 +47,13 @@ public final class ControllerContext: Sendable {
         dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
         self.commandMovers = commandMovers
         occupancy = try TenantOccupancy(pool: pool)
+        let failures = failures
+        regional = identity.map { identity in
+            RegionalServices(
+                pool: pool, clock: clock, identity: identity, catalog: policies.catalog,
+                policyVersion: policies.version.hex
+            ) { what, error in failures.report(what, error, at: clock.now()) }
+        }
     }
 
     /// Commits a state change with its ledger entries: begin, apply and append (`body`, in one write

@@ -14,4 +14,5 @@ extension ControllerService {
     var ledger: Ledger { context.ledger }
     var dataPlane: DataPlane? { context.dataPlane }
     var dataDirectory: URL? { context.dataDirectory }
+    var regional: RegionalServices? { context.regional }
 }

@@ -41,14 +41,22 @@ extension DirectoryService {
 
     public func putRecord(tenant id: String, _ record: TenantRecord) throws {
         try Self.validate(record)
+        if let remote = try remoteData(of: id) { return try remote.put(record) }
         try translatingDataErrors { try dataHome(of: id).put(record) }
     }
 
     public func deleteRecord(tenant id: String, _ collection: TenantCollection, key: String) throws -> Bool {
-        try translatingDataErrors { try dataHome(of: id).delete(collection, key: key) }
+        if let remote = try remoteData(of: id) { return try remote.delete(collection, key: key) }
+        return try translatingDataErrors { try dataHome(of: id).delete(collection, key: key) }
     }
 
     public func record(tenant id: String, _ collection: TenantCollection, key: String) throws -> TenantRecord {
+        if let remote = try remoteData(of: id) {
+            guard let record = try remote.record(collection, key: key) else {
+                throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
+            }
+            return record
+        }
         guard let record = try translatingDataErrors({ try dataHome(of: id).record(collection, key: key) })
         else {
             throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
@@ -64,6 +72,7 @@ extension DirectoryService {
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
+        if let remote = try remoteData(of: id) { return try remote.records(collection, after: cursor, limit: limit) }
         return try translatingDataErrors {
             try dataHome(of: id).records(collection, after: cursor, limit: limit)
         }
@@ -89,7 +98,9 @@ extension DirectoryService {
             guard let last = page.last else { break }
             cursor = last.id
             for tenant in page
-            where tenant.status != .deleted && !dataPlane.exists(region: tenant.region, tenant: tenant.id) {
+            where tenant.status != .deleted && regional?.joinedService(region: tenant.region) == nil
+                && !dataPlane.exists(region: tenant.region, tenant: tenant.id)
+            {
                 if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }
                 try dataPlane.provision(region: tenant.region, tenant: tenant.id)
                 provisioned.append(tenant.id)

@@ -15,7 +15,7 @@ public final class DirectoryService: ControllerService {
 
     /// Where a signup would go; nothing is stored. Counted by region and outcome.
     public func place(_ request: PlacementRequest) -> PlacementDecision {
-        let decision = placer.place(request, occupancy: tenantCounts)
+        let decision = placer.place(request, occupancy: tenantCounts, unreachable: regional?.unreachableRegions ?? [])
         countPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
         return decision
     }
@@ -54,7 +54,9 @@ extension DirectoryService {
                     let placement = try tenants.placement(id: tenant.id).flatMap { try? JSONParser.parse($0) } ?? .null
                     return .created(SignupResult(tenant: tenant, placement: placement, replayed: true))
                 }
-                let decision = placer.place(signup.placementRequest, occupancy: try transaction.occupancy())
+                let decision = placer.place(
+                    signup.placementRequest, occupancy: try transaction.occupancy(),
+                    unreachable: regional?.unreachableRegions ?? [])
                 let now = clock.now()
                 guard case .placed(let region, let site, _) = decision.outcome else {
                     // A refusal is a residency check refused: on record, though nothing else changes.
@@ -105,7 +107,14 @@ extension DirectoryService {
             }
             // The data is created after the directory entry commits; a crash in between is repaired at start-up
             // by `provisionMissingTenantData`.
-            if let dataPlane, !result.replayed {
+            if let regional, !result.replayed, regional.joinedService(region: result.tenant.region) != nil {
+                // The region's own service holds the data: it provisions it on the signed assignment.
+                do {
+                    try regional.assign(tenant: result.tenant.id)
+                } catch {
+                    context.report(failure: "assigning tenant \(result.tenant.id) to region \(result.tenant.region)'s service", error)
+                }
+            } else if let dataPlane, !result.replayed {
                 do {
                     try dataPlane.provision(region: result.tenant.region, tenant: result.tenant.id)
                 } catch {
@@ -239,8 +248,5 @@ enum TimeOrderedID {
 public enum TenantID {
     public static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
 
-    public static func isWellFormed(_ id: String) -> Bool {
-        id.utf8.count == 25 && id.hasPrefix("tn_")
-            && id.utf8.dropFirst(3).allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-    }
+    public static func isWellFormed(_ id: String) -> Bool { TenantIDRule.isWellFormed(id) }
 }

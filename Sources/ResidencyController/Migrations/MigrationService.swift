@@ -77,6 +77,17 @@ extension MigrationService {
                         ]))
                     return .refused(error)
                 }
+                if let regional, regional.joinedService(region: tenant.region) != nil
+                    || regional.joinedService(region: request.toRegion) != nil
+                {
+                    // The movers copy files inside this controller's data directory; a regional service's data is
+                    // not there, and the controller must never carry its bytes. Moves between services are
+                    // region to region (not built yet): refused before anything is written.
+                    throw ControllerError.conflict(
+                        code: "regional_service_migration_unsupported",
+                        message:
+                            "tenant \(tenant.id) would move between regions of which one has its own regional service; migrations between regional services are not supported yet")
+                }
                 if let active = try repository.active(tenant: tenant.id) {
                     return try refuse(
                         .conflict(

@@ -14,6 +14,7 @@ public enum LedgerKind: String, Sendable, Hashable, CaseIterable {
     case tenantEvent = "tenant.event"
     case customerApproval = "tenant.customer_approval"
     case customerApprovalRefused = "tenant.customer_approval_refused"
+    case tenantAssigned = "tenant.assigned"
 
     // Residency
     case residencyCheckRefused = "residency.check_refused"
@@ -54,4 +55,12 @@ public enum LedgerKind: String, Sendable, Hashable, CaseIterable {
     case tokenRevoked = "token.revoked"
     case apiRefused = "api.refused"
     case apiRefusedSummary = "api.refused.summary"
+
+    // Regional services (enrolment, and the events a region's service queues for the ledger)
+    case regionEnrolmentOpened = "region.enrolment_opened"
+    case regionEnrolled = "region.enrolled"
+    case regionKeyRotated = "region.key_rotated"
+    case regionRemoved = "region.removed"
+    case regionDataWritten = "region.data_written"
+    case regionAssignmentRefused = "region.assignment_refused"
 }

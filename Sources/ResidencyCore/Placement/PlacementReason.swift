@@ -88,9 +88,12 @@ public enum RegionUnavailability: String, Sendable, Hashable {
     case draining, closed
     case notAcceptingSignups = "not_accepting_signups"
     case full
+    /// The region's service has not answered the controller's health calls (distributed mode).
+    case serviceUnreachable = "service_unreachable"
 
     public var message: String {
         switch self {
+        case .serviceUnreachable: return "has a regional service that does not answer"
         case .draining: return "is draining"
         case .closed: return "is closed"
         case .notAcceptingSignups: return "does not accept signups"

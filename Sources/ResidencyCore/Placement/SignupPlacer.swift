@@ -77,7 +77,8 @@ public struct SignupPlacer: Sendable {
     }
 
     /// Why `region` cannot take a signup given the current number of tenants in each region, or nil.
-    func unavailability(_ region: Region, occupancy: [String: Int]) -> RegionUnavailability? {
+    func unavailability(_ region: Region, occupancy: [String: Int], unreachable: Set<String>) -> RegionUnavailability? {
+        if unreachable.contains(region.id) { return .serviceUnreachable }
         switch region.status {
         case .draining: return .draining
         case .closed: return .closed
@@ -88,8 +89,11 @@ public struct SignupPlacer: Sendable {
         return nil
     }
 
-    /// Decides where `request` goes. `occupancy` is the number of live tenants per region.
-    public func place(_ request: PlacementRequest, occupancy: [String: Int] = [:]) -> PlacementDecision {
+    /// Decides where `request` goes. `occupancy` is the number of live tenants per region; `unreachable` the
+    /// regions whose regional service does not answer (passed over, and said so in the reasons).
+    public func place(
+        _ request: PlacementRequest, occupancy: [String: Int] = [:], unreachable: Set<String> = []
+    ) -> PlacementDecision {
         var reasons: [PlacementReason] = []
         reasons.reserveCapacity(6)
 
@@ -213,7 +217,7 @@ public struct SignupPlacer: Sendable {
                     .regionNotPermitted, rule: constraintRule,
                     "\(requested) is not permitted for \(who): rule \(constraintRule ?? "-") allows \(allowed)")
             }
-            if let why = unavailability(regions[index], occupancy: occupancy) {
+            if let why = unavailability(regions[index], occupancy: occupancy, unreachable: unreachable) {
                 reasons.append(.regionUnavailable(region: requested, why: why))
                 return refuse(.regionUnavailable, rule: nil, "requested region \(requested) \(why.message)")
             }
@@ -224,7 +228,7 @@ public struct SignupPlacer: Sendable {
 
         // 4. Overrides, then the nearest available candidate.
         if let override, let country, let index = regionIndex[override.region], candidates.contains(index) {
-            if let why = unavailability(regions[index], occupancy: occupancy) {
+            if let why = unavailability(regions[index], occupancy: occupancy, unreachable: unreachable) {
                 reasons.append(.overrideUnavailable(rule: override.rule, region: override.region, why: why))
             } else {
                 reasons.append(.overrideApplied(country: country, rule: override.rule, region: override.region))
@@ -234,7 +238,7 @@ public struct SignupPlacer: Sendable {
         }
         if point != nil {
             for candidate in byDistance {
-                if let why = unavailability(regions[candidate.region], occupancy: occupancy) {
+                if let why = unavailability(regions[candidate.region], occupancy: occupancy, unreachable: unreachable) {
                     reasons.append(.regionUnavailable(region: regions[candidate.region].id, why: why))
                     continue
                 }
@@ -250,7 +254,7 @@ public struct SignupPlacer: Sendable {
             let fallback = policies.residency.unlocated.region.flatMap { regionIndex[$0] }
             let ordered = candidates.filter { $0 == fallback } + candidates.filter { $0 != fallback }
             for index in ordered {
-                if let why = unavailability(regions[index], occupancy: occupancy) {
+                if let why = unavailability(regions[index], occupancy: occupancy, unreachable: unreachable) {
                     reasons.append(.regionUnavailable(region: regions[index].id, why: why))
                     continue
                 }

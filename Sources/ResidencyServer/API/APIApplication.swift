@@ -23,7 +23,8 @@ public final class APIApplication: Sendable {
                 + LedgerRoutes.all(ledger: controller.ledger, publisher: controller.publisher) + AccessRoutes.all(controller: controller)
                 + ResidencyRoutes.all(controller: controller) + MigrationRoutes.all(controller: controller)
                 + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller)
-                + ReportRoutes.all(controller: controller) + TransparencyRoutes.all(controller: controller))
+                + ReportRoutes.all(controller: controller) + TransparencyRoutes.all(controller: controller)
+                + RegionalRoutes.all(controller: controller))
     }
 
     static func loadOpenAPI() -> [UInt8] {

@@ -70,7 +70,7 @@ enum APIRoutes {
                         # TYPE residency_refusals_unrecorded_total counter
                         residency_refusals_unrecorded_total \(controller.tokens.unrecordedRefusalCount)
 
-                        """,
+                        """ + regionalServiceMetrics(controller),
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             Route("GET", "/openapi.json", roles: nil, inline: true) { _ in
@@ -118,7 +118,9 @@ enum APIRoutes {
                             "regions",
                             .array(
                                 controller.policies.catalog.regions.map {
-                                    $0.jsonValue(tenantCount: counts[$0.id, default: 0])
+                                    $0.jsonValue(tenantCount: counts[$0.id, default: 0]).adding([
+                                        ("service", controller.directory.regionalServiceView(region: $0.id) ?? .null)
+                                    ])
                                 })
                         )
                     ]))
@@ -133,7 +135,14 @@ enum APIRoutes {
                     )
                 }
                 return .json(
-                    .object([("region", region.jsonValue(tenantCount: controller.directory.tenantCounts[id, default: 0]))]))
+                    .object([
+                        (
+                            "region",
+                            region.jsonValue(tenantCount: controller.directory.tenantCounts[id, default: 0]).adding([
+                                ("service", controller.directory.regionalServiceView(region: id) ?? .null)
+                            ])
+                        )
+                    ]))
             },
         ]
     }
@@ -279,5 +288,27 @@ enum APIRoutes {
             throw APIError.badRequest(
                 "unknown query parameter \"\(first.name)\"; this route takes none", code: "invalid_query")
         }
+    }
+
+    /// Each enrolled region's service: whether it answers, when it last did, what it holds and what it has queued.
+    /// One series per region of the catalog that has a service (a closed set: the catalog's regions).
+    static func regionalServiceMetrics(_ controller: Controller) -> String {
+        var up = "# HELP residency_region_service_up 1 when the region's service answered its last health call.\n# TYPE residency_region_service_up gauge\n"
+        var contact = "# HELP residency_region_service_last_contact_seconds Unix time of the last answer of the region's service.\n# TYPE residency_region_service_last_contact_seconds gauge\n"
+        var pending = "# HELP residency_region_service_pending_events Events the region's service has queued for the ledger.\n# TYPE residency_region_service_pending_events gauge\n"
+        var any = false
+        for region in controller.policies.catalog.regionIDs {
+            guard let view = controller.directory.regionalServiceView(region: region) else { continue }
+            any = true
+            let answering = view["state"] == .string("reachable") ? 1 : 0
+            up += "residency_region_service_up{region=\"\(region)\"} \(answering)\n"
+            if case .string(let time)? = view["last_contact_at"], let milliseconds = Timestamp.milliseconds(rfc3339: time) {
+                contact += "residency_region_service_last_contact_seconds{region=\"\(region)\"} \(milliseconds / 1000)\n"
+            }
+            if case .number(let count)? = view["pending_events"] {
+                pending += "residency_region_service_pending_events{region=\"\(region)\"} \(count)\n"
+            }
+        }
+        return any ? up + contact + pending : ""
     }
 }

@@ -62,7 +62,7 @@ public enum HTTPStatus {
     /// event loop's 100 and 408 and the accept thread's 503. Each has its reason phrase below and a status
     /// line built once; metrics label these by number and any other status by its class.
     public static let emitted = [
-        100, 200, 201, 202, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 417, 422, 431, 500, 501, 503, 505,
+        100, 200, 201, 202, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 417, 421, 422, 431, 500, 501, 503, 505,
         507,
     ]
 
@@ -87,6 +87,7 @@ public enum HTTPStatus {
         case 413: return "Content Too Large"
         case 415: return "Unsupported Media Type"
         case 417: return "Expectation Failed"
+        case 421: return "Misdirected Request"
         case 422: return "Unprocessable Content"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"

@@ -26,6 +26,8 @@ public final class ResidencyService: Sendable {
         public var handlesSignals = true
         /// Where the access log goes, one JSON line per request (standard output by default).
         public var accessLogDescriptor: Int32 = 1
+        /// The program's version, reported to the regional services.
+        public var version = "unknown"
 
         public init(server: HTTPServer.Configuration) { self.server = server }
     }
@@ -37,6 +39,8 @@ public final class ResidencyService: Sendable {
     public let periodicTasks: PeriodicTasks
     let accessLog: AccessLogWriter
     let publication: PublicationLoop
+    /// Regional services: assignments delivered, health read, queued events put on the ledger.
+    let regionalSync: RegionalSyncLoop?
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
 
@@ -61,6 +65,10 @@ public final class ResidencyService: Sendable {
         // every `checkpointInterval`; a failure is reported once, and /readyz and /metrics show it while it lasts.
         publication = PublicationLoop(publisher: controller.publisher, maximumWait: configuration.checkpointInterval) {
             error in controller.report(failure: "publishing the ledger checkpoint", error)
+        }
+        regionalSync = controller.regional.map {
+            RegionalSyncLoop(
+                regional: $0, interval: min(configuration.checkpointInterval, 2), version: configuration.version)
         }
     }
 
@@ -121,11 +129,13 @@ public final class ResidencyService: Sendable {
             }
         }
         ticker.name = "residency-periodic"
+        regionalSync?.start()
         publication.start()
         ticker.start()
         ready()
         server.run()
         ticker.cancel()
+        regionalSync?.stop()
         publication.stop()
         signals?.cancel()
         do { try controller.tokens.closeRefusalPeriod() } catch {

@@ -1,0 +1,190 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+
+/// A regional service's use cases: it holds its region's tenants' data and acts only on what the controller
+/// signed. An assignment is taken only with the pinned controller key's signature and only if it is not older
+/// than the one held; data is stored and served only for tenants whose current assignment names this region and
+/// is active; a tenant held elsewhere is a misdirected request (421, naming where it lives); every write is
+/// queued for the controller's ledger in the outbox.
+public final class RegionNode: Sendable {
+    public let configuration: RegionNodeConfiguration
+    public var region: String { configuration.region }
+    public let dataDirectory: URL
+    let store: RegionStore
+    let dataPlane: DataPlane
+    let controllerKey: Ed25519PublicKey
+    let clock: Clock
+    /// Failures no caller waits for (an event that could not be queued): counted and shown by the health call.
+    public let failures = FailureLog(logger: Logger(label: "residency.region", handler: JSONLineLogHandler()))
+
+    public init(configuration: RegionNodeConfiguration, dataDirectory: URL, clock: Clock = .system) throws {
+        self.configuration = configuration
+        self.dataDirectory = dataDirectory
+        self.store = try RegionStore(directory: dataDirectory)
+        self.dataPlane = DataPlane(dataDirectory: DataDirectory(dataDirectory))
+        self.controllerKey = Ed25519PublicKey(rawValue: configuration.controllerKey)
+        self.clock = clock
+    }
+
+    /// Why a data request is not served here.
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        /// No assignment for the tenant: unknown here.
+        case unknownTenant(String)
+        /// The tenant lives in another region.
+        case elsewhere(tenant: String, region: String, endpoint: String)
+        /// Assigned here but not served in its state.
+        case notServed(tenant: String, status: TenantStatus)
+        /// A migration holds the tenant's writes.
+        case frozen(String)
+        case invalid(String)
+        case storage(String)
+
+        public var description: String {
+            switch self {
+            case .unknownTenant(let tenant): return "no tenant \(tenant) is assigned to this region"
+            case .elsewhere(let tenant, let region, let endpoint):
+                return "tenant \(tenant) lives in region \(region); send its data requests to \(endpoint)"
+            case .notServed(let tenant, let status):
+                return "tenant \(tenant) is \(status.rawValue); its data is not served"
+            case .frozen(let tenant): return "tenant \(tenant)'s writes are held by a migration; retry shortly"
+            case .invalid(let message): return message
+            case .storage(let message): return message
+            }
+        }
+    }
+
+    // MARK: Assignments
+
+    /// Verifies and keeps a signed assignment; provisions the tenant's database when it is assigned here and
+    /// active. An assignment signed by any other key, or older than the one held, changes nothing.
+    public func accept(assignment bytes: [UInt8]) throws -> RegionStore.Acceptance {
+        let signed = try SignedAssignment(parsing: bytes)
+        guard signed.isSigned(by: controllerKey) else {
+            throw RegionEnrolmentError(
+                "the assignment of \(signed.assignment.tenant) is not signed by the controller this service enrolled with")
+        }
+        let assignment = signed.assignment
+        let outcome = try store.accept(assignment, signed: bytes, at: clock.now())
+        if case .stale = outcome { return outcome }
+        if assignment.region == region, assignment.status == .active,
+            !dataPlane.exists(region: region, tenant: assignment.tenant)
+        {
+            try dataPlane.provision(region: region, tenant: assignment.tenant)
+        }
+        if assignment.region == region, assignment.status == .deleted {
+            // Deleted by the retention schedule or on request: the data goes from the region that held it.
+            try dataPlane.purge(region: region, tenant: assignment.tenant)
+        }
+        return outcome
+    }
+
+    /// The tenant's database, if its data may be used here now.
+    func home(of tenant: String) throws(Refusal) -> TenantDatabase {
+        guard TenantIDRule.isWellFormed(tenant) else { throw .unknownTenant(tenant) }
+        let held: RegionStore.Held?
+        do { held = try store.held(tenant: tenant) } catch { throw .storage("the region's store: \(error)") }
+        guard let held else { throw .unknownTenant(tenant) }
+        guard held.region == region else {
+            throw .elsewhere(tenant: tenant, region: held.region, endpoint: held.endpoint)
+        }
+        guard held.status == .active else { throw .notServed(tenant: tenant, status: held.status) }
+        do {
+            return try dataPlane.open(region: region, tenant: tenant)
+        } catch {
+            throw .storage("tenant \(tenant)'s data is not available in \(region): \(error)")
+        }
+    }
+
+    private func translating<T>(_ tenant: String, _ body: () throws -> T) throws(Refusal) -> T {
+        do {
+            return try body()
+        } catch let refusal as Refusal {
+            throw refusal
+        } catch TenantDataError.frozen {
+            throw .frozen(tenant)
+        } catch {
+            throw .storage("tenant \(tenant)'s data in \(region): \(error)")
+        }
+    }
+
+    // MARK: Data
+
+    public func put(tenant: String, _ record: TenantRecord) throws(Refusal) {
+        let database = try home(of: tenant)
+        try translating(tenant) {
+            try database.put(record)
+            try store.enqueue(
+                kind: LedgerKind.regionDataWritten.rawValue, body: event(tenant, record.collection, record.key, "put"), at: clock.now())
+        }
+    }
+
+    public func delete(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> Bool {
+        let database = try home(of: tenant)
+        return try translating(tenant) {
+            let deleted = try database.delete(collection, key: key)
+            if deleted {
+                try store.enqueue(kind: LedgerKind.regionDataWritten.rawValue, body: event(tenant, collection, key, "delete"), at: clock.now())
+            }
+            return deleted
+        }
+    }
+
+    public func record(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> TenantRecord? {
+        let database = try home(of: tenant)
+        return try translating(tenant) { try database.record(collection, key: key) }
+    }
+
+    public func records(tenant: String, _ collection: TenantCollection, after: String?, limit: Int) throws(Refusal)
+        -> [TenantRecord]
+    {
+        let database = try home(of: tenant)
+        return try translating(tenant) { try database.records(collection, after: after, limit: limit) }
+    }
+
+    private func event(_ tenant: String, _ collection: TenantCollection, _ key: String, _ operation: String) -> JSONValue {
+        .object([
+            ("collection", .string(collection.rawValue)), ("key", .string(key)), ("operation", .string(operation)),
+            ("region", .string(region)), ("tenant", .string(tenant)),
+        ])
+    }
+
+    // MARK: Controller's reads
+
+    /// What the controller tracks: tenants held, free disk, events waiting.
+    public func health(version: String) -> JSONValue {
+        let tenants = (try? store.tenantCount(region: region)) ?? -1
+        let pending = (try? store.pendingEvents()) ?? -1
+        let free = (try? FileManager.default.attributesOfFileSystem(forPath: dataDirectory.path)[.systemFreeSize])
+            .flatMap { ($0 as? NSNumber)?.int64Value } ?? -1
+        return .object([
+            ("failures", .integer(failures.count)), ("free_disk_bytes", .integer(free)),
+            ("pending_events", .integer(pending)), ("region", .string(region)),
+            ("site", .string(configuration.site)), ("status", .string(tenants >= 0 && pending >= 0 ? "ok" : "degraded")),
+            ("tenants", .integer(tenants)), ("version", .string(version)),
+        ])
+    }
+
+    public func events(after seq: Int64, limit: Int) throws -> [RegionStore.Event] {
+        try store.events(after: seq, limit: limit)
+    }
+
+    public func acknowledge(through seq: Int64) throws { try store.acknowledge(through: seq) }
+}
+
+extension RegionNode {
+    /// Puts a refused assignment on record: queued for the controller's ledger like every event (only pinned
+    /// peers reach this, so a stranger cannot fill the outbox).
+    public func recordRefusal(tenant: String?, reason: String, detail: String) {
+        do {
+            try store.enqueue(
+                kind: LedgerKind.regionAssignmentRefused.rawValue,
+                body: .object([
+                    ("detail", .string(String(detail.prefix(300)))), ("reason", .string(reason)),
+                    ("region", .string(region)), ("tenant", .optional(tenant)),
+                ]), at: clock.now())
+        } catch {
+            failures.report("recording a refused assignment", error, at: clock.now())
+        }
+    }
+}

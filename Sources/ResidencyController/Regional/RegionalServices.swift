@@ -1,0 +1,414 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import ResidencyTLS
+import Synchronization
+
+/// The controller's side of the regional services: enrolment with one-time join codes and pinned keys, the
+/// signed assignment of every tenant and its delivery to every service, health, the events each service queued
+/// for the ledger, and the tenant data calls forwarded to the service where the tenant lives.
+///
+/// A region with a joined service is *remote*: its tenants' data lives there and nowhere else. A region without
+/// one stays in the controller's process (the embedded default), exactly as before.
+public final class RegionalServices: Sendable {
+    let pool: DatabasePool
+    let clock: Clock
+    /// The controller's key: its TLS identity towards the services, and the key assignments are signed with.
+    public let identity: TLSIdentity
+    let catalog: RegionCatalog
+    let policyVersion: String
+    let report: @Sendable (String, any Error) -> Void
+    /// Client contexts per service, rebuilt when its pin changes.
+    private let contexts = Mutex<[String: (pin: String, context: TLSContext)]>([:])
+    /// When each service last answered and since when it has not; placement passes over a region whose
+    /// service has failed since its last answer for longer than `unreachableAfter`.
+    private let reachability = Mutex<[String: Reachability]>([:])
+    /// Services joined, read from the store and cached until an enrolment changes (same process) or
+    /// `refreshJoined` runs (each sync pass, for changes another process made).
+    private let joined = Mutex<[String: RegionalServiceRepository.Service]?>(nil)
+
+    public static let joinCodeLifetime: Int64 = 15 * 60 * 1000
+    /// The events a regional service may queue for the ledger; anything else is refused, not recorded.
+    static let eventKinds: Set<LedgerKind> = [.regionDataWritten, .regionAssignmentRefused]
+    public static let unreachableAfter: Int64 = 10_000
+    /// Time allowed to a service for one call.
+    static let callTimeout = 5.0
+
+    struct Reachability {
+        var lastAnswer: Int64?
+        var failingSince: Int64?
+    }
+
+    public init(
+        pool: DatabasePool, clock: Clock, identity: TLSIdentity, catalog: RegionCatalog, policyVersion: String,
+        report: @escaping @Sendable (String, any Error) -> Void
+    ) {
+        self.pool = pool
+        self.clock = clock
+        self.identity = identity
+        self.catalog = catalog
+        self.policyVersion = policyVersion
+        self.report = report
+    }
+
+    /// The controller's identity directory inside its data directory (0700), created when missing.
+    public static func identityDirectory(creatingIn dataDirectory: URL) throws -> URL {
+        let url = dataDirectory.appendingPathComponent("identity", isDirectory: true)
+        try FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return url
+    }
+
+    // MARK: Enrolment
+
+    /// Opens the enrolment of `region`'s service at `endpoint`: a join code valid once, for 15 minutes.
+    /// Enrolling a region again (a new host, a new key) replaces its pin when the new service joins.
+    public func enroll(region regionID: String, endpoint: String, site siteID: String?, actor: String) throws -> (
+        code: JoinCode, expiresAt: Int64
+    ) {
+        guard let region = catalog.region(id: regionID) else {
+            throw ControllerError.invalidField(
+                field: "region", message: "\"\(regionID)\" is not a region; accepted: \(catalog.regionIDs.joined(separator: ", "))")
+        }
+        guard let parts = PeerHTTPClient.parse(endpoint), parts.secure else {
+            throw ControllerError.invalidField(
+                field: "endpoint", message: "\"\(endpoint)\"; accepted: https://HOST:PORT where the regional service listens")
+        }
+        let site = siteID ?? region.sites[0].id
+        guard region.sites.contains(where: { $0.id == site }) else {
+            throw ControllerError.invalidField(
+                field: "site",
+                message: "\"\(site)\" is not a site of \(regionID); accepted: \(region.sites.map(\.id).joined(separator: ", "))")
+        }
+        let code = JoinCode.generate(controllerKey: identity.publicKey)
+        let now = clock.now()
+        let expiresAt = now + Self.joinCodeLifetime
+        try write { database in
+            try RegionalServiceRepository(database).openEnrolment(
+                region: regionID, site: site, endpoint: endpoint, secret: code.secret, expiresAt: expiresAt)
+            try Ledger.append(
+                in: database, time: now, kind: .regionEnrolmentOpened, actor: actor, region: regionID,
+                body: .object([
+                    ("endpoint", .string(endpoint)), ("expires_at", .string(Timestamp.rfc3339(milliseconds: expiresAt))),
+                    ("site", .string(site)),
+                ]))
+        }
+        return (code, expiresAt)
+    }
+
+    /// A service's join: the proof must be the open code's HMAC over the region and the presented pin. The code
+    /// is then spent; the pin is what the controller accepts from now on. Answers the controller's key and the
+    /// service's site.
+    public func join(region: String, pin: String, proof: [UInt8]) throws -> (controllerKey: [UInt8], site: String) {
+        guard pin.utf8.count == 44, Data(base64Encoded: pin)?.count == 32 else {
+            throw ControllerError.invalidField(field: "pin", message: "accepted: base64 of a 32-byte SHA-256 key pin")
+        }
+        let now = clock.now()
+        let site = try write { database -> String in
+            let repository = RegionalServiceRepository(database)
+            guard let service = try repository.service(region: region), let secret = service.joinSecret,
+                let expires = service.joinExpiresAt
+            else {
+                throw ControllerError.refused(
+                    code: "join_refused",
+                    message:
+                        "no join code is open for region \(region) (never issued, or already used); run `residency regions enroll \(region) --endpoint URL` for a new one",
+                    rule: nil)
+            }
+            guard now <= expires else {
+                throw ControllerError.refused(
+                    code: "join_refused",
+                    message: "the join code for region \(region) expired at \(Timestamp.rfc3339(milliseconds: expires)); enrol again for a new one",
+                    rule: nil)
+            }
+            let expected = JoinCode(secret: secret, controllerKey: identity.publicKey).proof(region: region, pin: pin)
+            guard HMACSHA256.constantTimeEqual(expected, proof) else {
+                throw ControllerError.refused(
+                    code: "join_refused", message: "the join proof does not match the code issued for region \(region)",
+                    rule: nil)
+            }
+            try repository.completeJoin(region: region, pin: pin, at: now)
+            try repository.queueAllAssignments(for: region)
+            try Ledger.append(
+                in: database, time: now, kind: service.pin == nil ? .regionEnrolled : .regionKeyRotated,
+                actor: "region:\(region)", region: region,
+                body: .object(
+                    [("endpoint", .string(service.endpoint)), ("pin", .string(pin)), ("site", .string(service.site))]
+                        + (service.pin.map { [("previous_pin", .string($0))] } ?? [])))
+            return service.site
+        }
+        return (identity.publicKey, site)
+    }
+
+    /// Forgets a region's service: its key is no longer accepted and its region is served in process again.
+    public func remove(region: String, actor: String) throws {
+        try write { database in
+            let repository = RegionalServiceRepository(database)
+            guard let service = try repository.service(region: region) else {
+                throw ControllerError.notFound(kind: "regional service", id: region)
+            }
+            let live = try TenantRepository(database).liveCounts()[region, default: 0]
+            if service.pin != nil, live > 0 {
+                // Their data is at the service: forgetting it would leave the directory pointing at nothing.
+                throw ControllerError.conflict(
+                    code: "region_holds_tenants",
+                    message:
+                        "region \(region)'s service holds \(live) live tenants' data; enrol its replacement (`regions enroll \(region)` with the new endpoint) instead of removing it")
+            }
+            try repository.remove(region: region)
+            try Ledger.append(
+                in: database, time: clock.now(), kind: .regionRemoved, actor: actor, region: region,
+                body: .object([("endpoint", .string(service.endpoint)), ("pin", .optional(service.pin))]))
+        }
+    }
+
+    private func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        defer { joined.withLock { $0 = nil } }
+        do {
+            return try pool.write(body)
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError.classify(error) ?? ControllerError.storage(String(describing: error))
+        }
+    }
+
+    public func services() throws -> [RegionalServiceRepository.Service] {
+        try pool.read { try RegionalServiceRepository($0).services() }
+    }
+
+    /// The joined service of `region`, or nil when the region is served in process.
+    public func joinedService(region: String) -> RegionalServiceRepository.Service? {
+        if let cached = joined.withLock({ $0 }) { return cached[region] }
+        guard let all = try? pool.read({ try RegionalServiceRepository($0).services() }) else { return nil }
+        var map: [String: RegionalServiceRepository.Service] = [:]
+        for service in all where service.pin != nil { map[service.region] = service }
+        joined.withLock { $0 = map }
+        return map[region]
+    }
+
+    public var hasJoinedServices: Bool {
+        _ = joinedService(region: "")
+        return !(joined.withLock { $0 } ?? [:]).isEmpty
+    }
+
+    public func refreshJoined() { joined.withLock { $0 = nil } }
+
+    /// Regions whose service has not answered for a while: placement passes over them.
+    public var unreachableRegions: Set<String> {
+        let now = clock.now()
+        return Set(
+            reachability.withLock { states in
+                states.compactMap { region, state in
+                    guard let since = state.failingSince, now - since >= Self.unreachableAfter else { return nil }
+                    return region
+                }
+            })
+    }
+
+    // MARK: Calls to a service
+
+    func client(for service: RegionalServiceRepository.Service, timeout: Double = callTimeout) throws -> PeerHTTPClient {
+        guard let pin = service.pin else {
+            throw ControllerError.storage("region \(service.region)'s service has not joined yet")
+        }
+        let context = try contexts.withLock { cache -> TLSContext in
+            if let entry = cache[service.region], entry.pin == pin { return entry.context }
+            let context = try TLSContext(mutual: identity, pinned: [pin], client: true)
+            cache[service.region] = (pin, context)
+            return context
+        }
+        return try PeerHTTPClient(endpoint: service.endpoint, context: context, timeout: timeout)
+    }
+
+    /// One call to `service`, recording whether it answered.
+    func call(
+        _ service: RegionalServiceRepository.Service, _ method: String, _ path: String, body: [UInt8]? = nil
+    ) throws -> PeerHTTPClient.Response {
+        do {
+            let response = try client(for: service).send(method, path, body: body)
+            reachability.withLock { $0[service.region] = Reachability(lastAnswer: clock.now(), failingSince: nil) }
+            return response
+        } catch {
+            let now = clock.now()
+            reachability.withLock { states in
+                var state = states[service.region] ?? Reachability()
+                if state.failingSince == nil { state.failingSince = now }
+                states[service.region] = state
+            }
+            throw error
+        }
+    }
+
+    // MARK: Assignments
+
+    /// Issues a new assignment for the tenant when its region or status differs from the one in force (or it
+    /// has none), and delivers it to its home service at once when that region is remote.
+    public func assign(tenant id: String) throws {
+        let now = clock.now()
+        let issued = try pool.write { database -> Bool in
+            guard let tenant = try TenantRepository(database).tenant(id: id) else { return false }
+            let repository = RegionalServiceRepository(database)
+            let current = try repository.assignment(tenant: id).flatMap { try? SignedAssignment(parsing: $0.signed) }
+            if let current, current.assignment.region == tenant.region, current.assignment.status == tenant.status,
+                current.assignment.site == tenant.site
+            {
+                return false
+            }
+            let endpoint = try repository.service(region: tenant.region).flatMap { $0.pin == nil ? nil : $0.endpoint } ?? "in-process"
+            let assignment = TenantAssignment(
+                tenant: id, region: tenant.region, site: tenant.site, endpoint: endpoint, status: tenant.status,
+                epoch: (current?.assignment.epoch ?? 0) + 1, policyVersion: policyVersion, issuedAt: now)
+            let signed = SignedAssignment(assignment: assignment, signature: try identity.signature(for: assignment.signedMessage))
+            try repository.putAssignment(tenant: id, epoch: assignment.epoch, signed: signed.jsonValue.encodedBytes())
+            try Ledger.append(
+                in: database, time: now, kind: .tenantAssigned, actor: "system", tenant: id, region: tenant.region,
+                body: .object([
+                    ("epoch", .integer(assignment.epoch)), ("site", .string(tenant.site)),
+                    ("status", .string(tenant.status.rawValue)),
+                ]))
+            return true
+        }
+        if issued, let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
+            let service = joinedService(region: tenant.region)
+        {
+            try deliver(to: service, limit: 1, only: id)
+        }
+    }
+
+    /// Sends pending assignments to `service` (all, or only `tenant`'s), removing each delivered.
+    func deliver(to service: RegionalServiceRepository.Service, limit: Int = 500, only tenant: String? = nil) throws {
+        let pending = try pool.read { try RegionalServiceRepository($0).pendingDeliveries(region: service.region, limit: tenant == nil ? limit : 100_000) }
+        for delivery in pending where tenant == nil || delivery.tenant == tenant {
+            let response = try call(service, "PUT", "/internal/v1/assignments/\(delivery.tenant)", body: delivery.signed)
+            // 200: stored or already held; 409 stale: the service holds a newer epoch — either way nothing is owed.
+            guard response.status == 200 || response.status == 409 else {
+                throw ControllerError.storage(
+                    "region \(service.region) refused the assignment of \(delivery.tenant): HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+            }
+            try pool.write {
+                try RegionalServiceRepository($0).delivered(
+                    region: service.region, tenant: delivery.tenant, epoch: delivery.epoch)
+            }
+        }
+    }
+
+    /// One pass of the background work: assignments brought up to date and delivered, each service's health
+    /// read, and its queued events recorded on the ledger. Failures are reported per service, never dropped.
+    public func synchronise(version: String) {
+        refreshJoined()
+        do {
+            while true {
+                let stale = try pool.read { try RegionalServiceRepository($0).staleAssignments(limit: 500) }
+                for id in stale { try assign(tenant: id) }
+                if stale.count < 500 { break }
+            }
+        } catch {
+            report("issuing tenant assignments", error)
+        }
+        let services = (try? self.services()) ?? []
+        for service in services where service.pin != nil {
+            do {
+                try checkHealth(of: service)
+                try deliver(to: service)
+                try collectEvents(from: service)
+            } catch {
+                try? pool.write { try RegionalServiceRepository($0).recordFailure(region: service.region, "\(error)") }
+                report("synchronising with region \(service.region)'s service", error)
+            }
+        }
+    }
+
+    func checkHealth(of service: RegionalServiceRepository.Service) throws {
+        let response = try call(service, "GET", "/internal/v1/health")
+        guard response.status == 200, let health = try? JSONParser.parse(response.body),
+            case .string(let region)? = health["region"]
+        else {
+            throw ControllerError.storage("region \(service.region)'s health answer is HTTP \(response.status)")
+        }
+        guard region == service.region else {
+            throw ControllerError.storage(
+                "the service enrolled as \(service.region) answers as region \(region); remove and enrol it again")
+        }
+        func integer(_ key: String) -> Int64 {
+            if case .number(let number)? = health[key] { return number.int64Value ?? -1 }
+            return -1
+        }
+        var version = "unknown"
+        if case .string(let text)? = health["version"] { version = text }
+        try pool.write {
+            try RegionalServiceRepository($0).recordContact(
+                region: service.region, at: clock.now(), version: version, tenants: integer("tenants"),
+                freeDiskBytes: integer("free_disk_bytes"), pendingEvents: integer("pending_events"))
+        }
+    }
+
+    /// Reads the service's outbox and records each event once (keyed by the service's key and the event's
+    /// sequence, in the transaction of its ledger entry), then acknowledges what is recorded.
+    func collectEvents(from service: RegionalServiceRepository.Service) throws {
+        guard let pin = service.pin else { return }
+        let source = "\(service.region):\(pin)"
+        while true {
+            let response = try call(service, "GET", "/internal/v1/outbox?limit=500")
+            guard response.status == 200, let answer = try? JSONParser.parse(response.body),
+                case .array(let events)? = answer["events"]
+            else {
+                throw ControllerError.storage("region \(service.region)'s outbox answer is HTTP \(response.status)")
+            }
+            if events.isEmpty { return }
+            var last: Int64 = 0
+            try pool.write { database in
+                let repository = RegionalServiceRepository(database)
+                for event in events {
+                    guard case .number(let number)? = event["seq"], let seq = number.int64Value,
+                        case .string(let kindName)? = event["kind"], let kind = LedgerKind(rawValue: kindName),
+                        Self.eventKinds.contains(kind),
+                        case .string(let time)? = event["time"], let at = Timestamp.milliseconds(rfc3339: time),
+                        let body = event["body"], case .object = body
+                    else {
+                        throw ControllerError.storage("region \(service.region) sent a malformed event")
+                    }
+                    last = max(last, seq)
+                    if try repository.isEventRecorded(region: source, seq: seq) { continue }
+                    var tenant: String?
+                    if case .string(let id)? = body["tenant"], TenantIDRule.isWellFormed(id) { tenant = id }
+                    let index = try Ledger.append(
+                        in: database, time: at, kind: kind, actor: "region:\(service.region)", tenant: tenant,
+                        region: service.region, body: body.adding([("seq", .integer(seq))]))
+                    _ = try repository.markEventRecorded(region: source, seq: seq, ledgerIndex: index)
+                }
+            }
+            let ack = try call(
+                service, "POST", "/internal/v1/outbox/ack",
+                body: JSONValue.object([("through", .integer(last))]).encodedBytes())
+            guard ack.status == 200 else {
+                throw ControllerError.storage("region \(service.region) refused the acknowledgement: HTTP \(ack.status)")
+            }
+            if events.count < 500 { return }
+        }
+    }
+
+    // MARK: Routing and data
+
+    /// Where a tenant's data is served: its region, site, the endpoint of that region's service (nil when the
+    /// region is served in process) and the epoch of its assignment.
+    public func route(of tenant: Tenant) throws -> (endpoint: String?, epoch: Int64?) {
+        let epoch = try pool.read { try RegionalServiceRepository($0).assignment(tenant: tenant.id)?.epoch }
+        return (joinedService(region: tenant.region)?.endpoint, epoch)
+    }
+
+    /// Forwards one tenant data call to the service of `region`; its answer (status, JSON body) comes back as is
+    /// for the caller to translate.
+    public func forward(
+        region: String, _ method: String, _ path: String, body: [UInt8]? = nil
+    ) throws -> PeerHTTPClient.Response {
+        guard let service = joinedService(region: region) else {
+            throw ControllerError.storage("region \(region) has no regional service")
+        }
+        do {
+            return try call(service, method, path, body: body)
+        } catch {
+            throw ControllerError.storage("region \(region)'s service does not answer: \(error)")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The controller's word to the regional services about one tenant: where it lives (region, site, and the
+/// endpoint of that region's service), in which state, under which policy version — and its epoch, which grows
+/// with every change, so an older assignment never overrides a newer one.
+///
+/// A regional service stores and serves a tenant's data only under a current assignment naming its own region,
+/// signed by the controller key it pinned at enrolment; assignments naming other regions tell it where to send
+/// a misdirected caller (421).
+public struct TenantAssignment: Sendable, Equatable {
+    public let tenant: String
+    public let region: String
+    public let site: String
+    public let endpoint: String
+    public let status: TenantStatus
+    public let epoch: Int64
+    public let policyVersion: String
+    public let issuedAt: Int64
+
+    public init(
+        tenant: String, region: String, site: String, endpoint: String, status: TenantStatus, epoch: Int64,
+        policyVersion: String, issuedAt: Int64
+    ) {
+        self.tenant = tenant
+        self.region = region
+        self.site = site
+        self.endpoint = endpoint
+        self.status = status
+        self.epoch = epoch
+        self.policyVersion = policyVersion
+        self.issuedAt = issuedAt
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            ("endpoint", .string(endpoint)), ("epoch", .integer(epoch)),
+            ("issued_at", .string(Timestamp.rfc3339(milliseconds: issuedAt))), ("policy_version", .string(policyVersion)),
+            ("region", .string(region)), ("site", .string(site)), ("status", .string(status.rawValue)),
+            ("tenant", .string(tenant)),
+        ])
+    }
+
+    /// What is signed: a context string, then the canonical JSON — so the bytes cannot be read as any other
+    /// signed message of the project (checkpoints, cosignatures, TLS).
+    public var signedMessage: [UInt8] {
+        Array("residency-assignment-v1\n".utf8) + ((try? jsonValue.canonicalBytes()) ?? [])
+    }
+}
+
+/// An assignment with the controller's Ed25519 signature, as it travels: `{"assignment": {…}, "signature": "…"}`.
+public struct SignedAssignment: Sendable, Equatable {
+    public let assignment: TenantAssignment
+    public let signature: [UInt8]
+
+    public init(assignment: TenantAssignment, signature: [UInt8]) {
+        self.assignment = assignment
+        self.signature = signature
+    }
+
+    public var jsonValue: JSONValue {
+        .object([("assignment", assignment.jsonValue), ("signature", .string(Data(signature).base64EncodedString()))])
+    }
+
+    public func isSigned(by key: Ed25519PublicKey) -> Bool {
+        key.isValidSignature(signature, for: assignment.signedMessage)
+    }
+
+    /// Reads an assignment strictly: every field present, of its type and shape; nothing else.
+    public init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
+        guard let value = try? JSONParser.parse(bytes) else {
+            throw RegionEnrolmentError("the assignment is not JSON; accepted: {\"assignment\": {…}, \"signature\": \"base64\"}")
+        }
+        guard case .object(let outer) = value, outer.count == 2, case .object(let fields)? = value["assignment"],
+            case .string(let signatureText)? = value["signature"],
+            let signature = Data(base64Encoded: signatureText), signature.count == 64
+        else {
+            throw RegionEnrolmentError(
+                "the assignment must be {\"assignment\": {…}, \"signature\": \"base64 of 64 bytes\"} and nothing else")
+        }
+        let known = ["endpoint", "epoch", "issued_at", "policy_version", "region", "site", "status", "tenant"]
+        guard fields.count == known.count, Set(fields.map(\.key)) == Set(known) else {
+            throw RegionEnrolmentError("the assignment's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
+        }
+        func text(_ key: String) throws(RegionEnrolmentError) -> String {
+            guard case .string(let text)? = value["assignment"]?[key], !text.isEmpty, text.utf8.count <= 256 else {
+                throw RegionEnrolmentError("assignment.\(key): expected a non-empty string of at most 256 bytes")
+            }
+            return text
+        }
+        let tenant = try text("tenant")
+        guard TenantIDRule.isWellFormed(tenant) else {
+            throw RegionEnrolmentError("assignment.tenant: \"\(tenant)\" is not a tenant id; accepted: tn_ and 22 hex digits")
+        }
+        guard let status = TenantStatus(rawValue: try text("status")) else {
+            throw RegionEnrolmentError("assignment.status: accepted: \(TenantStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard case .number(let number)? = value["assignment"]?["epoch"], let epoch = number.int64Value, epoch >= 1 else {
+            throw RegionEnrolmentError("assignment.epoch: expected an integer of at least 1")
+        }
+        guard let issuedAt = Timestamp.milliseconds(rfc3339: try text("issued_at")) else {
+            throw RegionEnrolmentError("assignment.issued_at: expected an RFC 3339 time")
+        }
+        let region = try text("region")
+        guard region.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 }) else {
+            throw RegionEnrolmentError("assignment.region: \"\(region)\" is not a region id")
+        }
+        self.assignment = TenantAssignment(
+            tenant: tenant, region: region, site: try text("site"), endpoint: try text("endpoint"), status: status,
+            epoch: epoch, policyVersion: try text("policy_version"), issuedAt: issuedAt)
+        self.signature = Array(signature)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+/// The HTTP face of a regional service, behind mutual TLS (only the controller's pinned key, and any
+/// application keys its operator pinned, pass the handshake):
+/// - `PUT /internal/v1/assignments/{tenant}`: a signed assignment from the controller;
+/// - `GET /internal/v1/health`: region, site, version, tenants, free disk, events waiting;
+/// - `GET /internal/v1/outbox?limit=N` and `POST /internal/v1/outbox/ack`: events for the controller's ledger;
+/// - the tenant data routes (`/v1/tenants/{id}/data/{collection}[/{key}]`), for tenants assigned here only:
+///   another region's tenant gets 421 naming its region and endpoint, an unknown one 404.
+public final class RegionApplication: Sendable {
+    public let node: RegionNode
+    let version: String
+    let log: @Sendable (String) -> Void
+
+    public init(node: RegionNode, version: String, log: @escaping @Sendable (String) -> Void) {
+        self.node = node
+        self.version = version
+        self.log = log
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let response: HTTPResponse
+        do {
+            response = try route(request)
+        } catch let error as APIError {
+            response = error.response
+        } catch let refusal as RegionNode.Refusal {
+            response = Self.response(for: refusal)
+        } catch {
+            response = APIError(status: 500, code: "internal", message: "\(error)").response
+        }
+        log(
+            JSONValue.object([
+                ("time", .string(Timestamp.rfc3339(milliseconds: Clock.system.now()))), ("region", .string(node.region)),
+                ("method", .string(String(request.method.prefix(16)))), ("path", .string(String(request.path.prefix(200)))),
+                ("status", .integer(response.status)),
+            ]).encoded())
+        return response
+    }
+
+    public func rejection(status: Int, message: String) -> HTTPResponse {
+        APIError(status: status, code: "bad_request", message: message).response
+    }
+
+    static func response(for refusal: RegionNode.Refusal) -> HTTPResponse {
+        switch refusal {
+        case .unknownTenant: return APIError(status: 404, code: "unknown_tenant", message: refusal.description).response
+        case .elsewhere(_, let region, let endpoint):
+            var error = APIError(status: 421, code: "misdirected", message: refusal.description)
+            error.details = [("region", .string(region)), ("endpoint", .string(endpoint))]
+            return error.response
+        case .notServed(_, let status):
+            return APIError(status: 409, code: "tenant_\(status.rawValue)", message: refusal.description).response
+        case .frozen:
+            var error = APIError(status: 409, code: "migration_in_progress", message: refusal.description)
+            error.headers = [("Retry-After", "1")]
+            return error.response
+        case .invalid(let message): return APIError.badRequest(message, code: "invalid_field").response
+        case .storage: return APIError(status: 503, code: "storage_unavailable", message: refusal.description).response
+        }
+    }
+
+    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
+        let segments = request.pathSegments
+        switch (request.method, segments.count, segments.first) {
+        case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "health":
+            return .json(node.health(version: version))
+        case ("PUT", 4, "internal") where segments[1] == "v1" && segments[2] == "assignments":
+            return try assignment(request, tenant: segments[3])
+        case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "outbox":
+            try request.acceptQuery(["limit"])
+            let limit = try request.limitQuery(default: 500, range: 1...1000)
+            let events = try node.events(after: 0, limit: limit)
+            return .json(
+                .object([
+                    (
+                        "events",
+                        .array(
+                            events.map { event in
+                                .object([
+                                    ("seq", .integer(event.seq)), ("kind", .string(event.kind)),
+                                    ("time", .string(Timestamp.rfc3339(milliseconds: event.time))),
+                                    ("body", (try? JSONParser.parse(event.body)) ?? .null),
+                                ])
+                            })
+                    )
+                ]))
+        case ("POST", 4, "internal") where segments[1] == "v1" && segments[2] == "outbox" && segments[3] == "ack":
+            let body = try RequestBody(request, fields: ["through"])
+            let through = body.object.required("through")?.integer(in: 0...Int64.max)
+            try body.check()
+            try node.acknowledge(through: through ?? 0)
+            return .json(.object([("acknowledged_through", .integer(through ?? 0))]))
+        case (_, 5, "v1") where segments[1] == "tenants" && segments[3] == "data",
+            (_, 6, "v1") where segments[1] == "tenants" && segments[3] == "data":
+            return try data(request, tenant: segments[2], collection: segments[4], key: segments.count == 6 ? segments[5] : nil)
+        default:
+            throw APIError(
+                status: 404, code: "not_found",
+                message: "no such endpoint on a regional service; it serves /internal/v1/{health,assignments,outbox} and /v1/tenants/{id}/data/…")
+        }
+    }
+
+    private func assignment(_ request: HTTPRequest, tenant: String) throws -> HTTPResponse {
+        do {
+            let signed = try SignedAssignment(parsing: request.body)
+            guard signed.assignment.tenant == tenant else {
+                throw RegionEnrolmentError("the assignment names tenant \(signed.assignment.tenant), not \(tenant)")
+            }
+            switch try node.accept(assignment: request.body) {
+            case .stored: return .json(.object([("outcome", .string("stored"))]))
+            case .unchanged: return .json(.object([("outcome", .string("unchanged"))]))
+            case .stale(let held):
+                node.recordRefusal(tenant: tenant, reason: "stale", detail: "epoch \(signed.assignment.epoch) is older than the epoch \(held) held")
+                return APIError(
+                    status: 409, code: "stale_assignment",
+                    message: "epoch \(signed.assignment.epoch) is older than the epoch \(held) held; the newer one stands"
+                ).response
+            }
+        } catch let error as RegionEnrolmentError {
+            node.recordRefusal(tenant: TenantIDRule.isWellFormed(tenant) ? tenant : nil, reason: "refused", detail: error.description)
+            return APIError(status: 403, code: "assignment_refused", message: error.description).response
+        }
+    }
+
+    private func data(_ request: HTTPRequest, tenant: String, collection name: String, key: String?) throws -> HTTPResponse {
+        guard let collection = TenantCollection(rawValue: name) else {
+            throw APIError(
+                status: 404, code: "not_found",
+                message: "no collection \"\(name)\"; accepted: \(TenantCollection.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let key, !TenantCollection.isValidKey(key) {
+            throw APIError.badRequest("key: \"\(key)\"; accepted: \(TenantCollection.keyRule)", code: "invalid_field")
+        }
+        switch (request.method, key) {
+        case ("PUT", let key?):
+            let body = try RequestBody(request, fields: collection.fields.map(\.name))
+            let record = TenantRecord.read(body.object, collection: collection, key: key, updatedAt: Clock.system.now())
+            try body.check()
+            guard let record else { throw APIError.badRequest("not a \(collection.rawValue) record") }
+            try node.put(tenant: tenant, record)
+            return .json(.object([("record", record.jsonValue)]))
+        case ("GET", let key?):
+            guard let record = try node.record(tenant: tenant, collection, key: key) else {
+                throw APIError(status: 404, code: "not_found", message: "no \(collection.rawValue) record \"\(key)\"")
+            }
+            return .json(.object([("record", record.jsonValue)]))
+        case ("DELETE", let key?):
+            guard try node.delete(tenant: tenant, collection, key: key) else {
+                throw APIError(status: 404, code: "not_found", message: "no \(collection.rawValue) record \"\(key)\"")
+            }
+            return HTTPResponse(status: 204, headers: [], body: [])
+        case ("GET", nil):
+            try request.acceptQuery(["after", "limit"])
+            let limit = try request.limitQuery(default: 100, range: 1...1000)
+            let records = try node.records(tenant: tenant, collection, after: request.queryValue("after"), limit: limit)
+            return .json(.object([("records", .array(records.map(\.jsonValue)))]))
+        default:
+            throw APIError(
+                status: 405, code: "method_not_allowed",
+                message: "\(request.method) is not served here; a record takes PUT, GET, DELETE; a collection GET")
+        }
+    }
+}

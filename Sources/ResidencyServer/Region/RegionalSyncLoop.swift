@@ -1,0 +1,44 @@
+import Foundation
+import ResidencyController
+
+/// The controller's background work with its regional services, on a thread of its own: every `interval`
+/// seconds, assignments brought up to date and delivered, each service's health read, its queued events put on
+/// the ledger (`RegionalServices.synchronise`). Does nothing while no service has joined.
+public final class RegionalSyncLoop: @unchecked Sendable {
+    private let regional: RegionalServices
+    private let interval: Double
+    private let version: String
+    private let stopped = NSCondition()
+    private var isStopped = false
+    private var thread: Thread?
+
+    public init(regional: RegionalServices, interval: Double, version: String) {
+        self.regional = regional
+        self.interval = interval
+        self.version = version
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            while true {
+                regional.refreshJoined()
+                if regional.hasJoinedServices { regional.synchronise(version: version) }
+                stopped.lock()
+                if !isStopped { _ = stopped.wait(until: Date(timeIntervalSinceNow: interval)) }
+                let done = isStopped
+                stopped.unlock()
+                if done { return }
+            }
+        }
+        thread.name = "residency.regional-sync"
+        self.thread = thread
+        thread.start()
+    }
+
+    public func stop() {
+        stopped.lock()
+        isStopped = true
+        stopped.signal()
+        stopped.unlock()
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import ResidencyCore
+
+/// A regional service's own state, beside its tenants' databases: the signed assignments it holds (one per
+/// tenant, the newest epoch) and the outbox of events the controller's ledger must record, kept until the
+/// controller acknowledges them — so a controller outage loses nothing and a redelivery records nothing twice
+/// (the controller keys each event by region and sequence).
+public final class RegionStore: @unchecked Sendable {
+    // One connection behind a lock: a regional service's own writes are small and rare beside its tenants'.
+    private let database: Database
+    private let lock = NSLock()
+
+    public static let fileName = "region.sqlite3"
+
+    static let migrations: [SchemaMigration] = [
+        SchemaMigration(
+            version: 1, name: "assignments and outbox",
+            sql: """
+                CREATE TABLE assignments (
+                    tenant TEXT PRIMARY KEY NOT NULL,
+                    epoch INTEGER NOT NULL CHECK (epoch >= 1),
+                    region TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    signed BLOB NOT NULL,
+                    received_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX assignments_region ON assignments (region, status);
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    body TEXT NOT NULL
+                ) STRICT;
+                """)
+    ]
+
+    public init(directory: URL) throws {
+        database = try Database(path: directory.appendingPathComponent(Self.fileName).path)
+        try database.migrate(Self.migrations)
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// What the service holds about one tenant.
+    public struct Held: Sendable {
+        public let epoch: Int64
+        public let region: String
+        public let status: TenantStatus
+        public let endpoint: String
+        public let signed: [UInt8]
+    }
+
+    public enum Acceptance: Sendable, Equatable {
+        /// Stored: newer than what was held (or the first).
+        case stored
+        /// The same epoch was already held (a redelivery).
+        case unchanged
+        /// Older than the epoch held, which stands.
+        case stale(held: Int64)
+    }
+
+    public func held(tenant: String) throws -> Held? {
+        try locked {
+            try database.read {
+                try database.statement("SELECT epoch, region, status, endpoint, signed FROM assignments WHERE tenant = ?")
+                    .first([.text(tenant)]) {
+                        Held(
+                            epoch: $0.integer(0), region: $0.text(1), status: TenantStatus(rawValue: $0.text(2)) ?? .deleted,
+                            endpoint: $0.text(3), signed: $0.blob(4))
+                    }
+            }
+        }
+    }
+
+    /// Keeps `assignment` (its verified bytes `signed`) unless an equal or newer epoch is held.
+    public func accept(_ assignment: TenantAssignment, signed: [UInt8], at time: Int64) throws -> Acceptance {
+        try locked {
+            try database.write {
+                let held = try database.statement("SELECT epoch FROM assignments WHERE tenant = ?")
+                    .first([.text(assignment.tenant)]) { $0.integer(0) }
+                if let held, held > assignment.epoch { return .stale(held: held) }
+                if held == assignment.epoch { return .unchanged }
+                try database.statement(
+                    """
+                    INSERT INTO assignments (tenant, epoch, region, status, endpoint, signed, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (tenant) DO UPDATE SET epoch = excluded.epoch, region = excluded.region,
+                        status = excluded.status, endpoint = excluded.endpoint, signed = excluded.signed,
+                        received_at = excluded.received_at
+                    """
+                ).run([
+                    .text(assignment.tenant), .integer(assignment.epoch), .text(assignment.region),
+                    .text(assignment.status.rawValue), .text(assignment.endpoint), .blob(signed), .integer(time),
+                ])
+                return .stored
+            }
+        }
+    }
+
+    /// Tenants assigned to `region` that are not deleted (what the service reports as its tenant count).
+    public func tenantCount(region: String) throws -> Int {
+        try locked {
+            Int(try database.scalarInteger(
+                "SELECT count(*) FROM assignments WHERE region = ? AND status <> 'deleted'", [.text(region)]) ?? 0)
+        }
+    }
+
+    public struct Event: Sendable {
+        public let seq: Int64
+        public let time: Int64
+        public let kind: String
+        public let body: String
+    }
+
+    /// Queues an event for the controller's ledger; its sequence number is its identity there.
+    @discardableResult
+    public func enqueue(kind: String, body: JSONValue, at time: Int64) throws -> Int64 {
+        let text = String(decoding: try body.canonicalBytes(), as: UTF8.self)
+        return try locked {
+            try database.write {
+                try database.statement("INSERT INTO outbox (time, kind, body) VALUES (?, ?, ?)")
+                    .run([.integer(time), .text(kind), .text(text)])
+                return try database.scalarInteger("SELECT last_insert_rowid()") ?? 0
+            }
+        }
+    }
+
+    /// Events not yet acknowledged, oldest first.
+    public func events(after seq: Int64, limit: Int) throws -> [Event] {
+        try locked {
+            try database.read {
+                try database.statement("SELECT seq, time, kind, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")
+                    .rows([.integer(seq), .integer(Int64(limit))]) {
+                        Event(seq: $0.integer(0), time: $0.integer(1), kind: $0.text(2), body: $0.text(3))
+                    }
+            }
+        }
+    }
+
+    /// Drops events up to `seq`, which the controller has recorded.
+    public func acknowledge(through seq: Int64) throws {
+        try locked {
+            try database.write { try database.statement("DELETE FROM outbox WHERE seq <= ?").run([.integer(seq)]) }
+        }
+    }
+
+    public func pendingEvents() throws -> Int {
+        try locked { Int(try database.scalarInteger("SELECT count(*) FROM outbox") ?? 0) }
+    }
+}

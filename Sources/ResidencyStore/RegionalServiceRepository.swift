@@ -1,0 +1,190 @@
+import ResidencyCore
+
+/// The controller's tables about regional services: enrolment (endpoint, join code, pinned key), what each
+/// service last reported, the signed assignment in force per tenant, assignments still to deliver, and the
+/// events of each service already on the ledger.
+public struct RegionalServiceRepository {
+    let database: Database
+
+    public init(_ database: Database) { self.database = database }
+
+    /// One regional service as the controller knows it.
+    public struct Service: Sendable, Equatable {
+        public let region: String
+        public let site: String
+        public let endpoint: String
+        /// The pin of its key; nil until it joined.
+        public let pin: String?
+        public let joinSecret: [UInt8]?
+        public let joinExpiresAt: Int64?
+        public let enrolledAt: Int64?
+        public let lastContactAt: Int64?
+        public let lastError: String?
+        public let version: String?
+        public let tenants: Int64?
+        public let freeDiskBytes: Int64?
+        public let pendingEvents: Int64?
+    }
+
+    static let columns = """
+        region, site, endpoint, pin, join_secret, join_expires_at, enrolled_at, last_contact_at, last_error, version,
+        tenants, free_disk_bytes, pending_events
+        """
+
+    static func read(_ row: Row) -> Service {
+        Service(
+            region: row.text(0), site: row.text(1), endpoint: row.text(2), pin: row.optionalText(3),
+            joinSecret: row.isNull(4) ? nil : row.blob(4), joinExpiresAt: row.optionalInteger(5),
+            enrolledAt: row.optionalInteger(6), lastContactAt: row.optionalInteger(7), lastError: row.optionalText(8),
+            version: row.optionalText(9), tenants: row.optionalInteger(10), freeDiskBytes: row.optionalInteger(11),
+            pendingEvents: row.optionalInteger(12))
+    }
+
+    public func service(region: String) throws -> Service? {
+        try database.statement("SELECT \(Self.columns) FROM regional_services WHERE region = ?").first(
+            [.text(region)], Self.read)
+    }
+
+    public func services() throws -> [Service] {
+        try database.statement("SELECT \(Self.columns) FROM regional_services ORDER BY region").rows([], Self.read)
+    }
+
+    /// Opens (or reopens) an enrolment: the endpoint and a join code's secret until `expiresAt`. A service that
+    /// had joined keeps its pin until it joins again (a key rotation) or is removed.
+    public func openEnrolment(region: String, site: String, endpoint: String, secret: [UInt8], expiresAt: Int64) throws {
+        try database.statement(
+            """
+            INSERT INTO regional_services (region, site, endpoint, join_secret, join_expires_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (region) DO UPDATE SET site = excluded.site, endpoint = excluded.endpoint,
+                join_secret = excluded.join_secret, join_expires_at = excluded.join_expires_at
+            """
+        ).run([.text(region), .text(site), .text(endpoint), .blob(secret), .integer(expiresAt)])
+    }
+
+    /// Pins the joined key and closes the code (used once).
+    public func completeJoin(region: String, pin: String, at time: Int64) throws {
+        try database.statement(
+            """
+            UPDATE regional_services SET pin = ?, join_secret = NULL, join_expires_at = NULL, enrolled_at = ?,
+                last_error = NULL
+            WHERE region = ?
+            """
+        ).run([.text(pin), .integer(time), .text(region)])
+    }
+
+    public func remove(region: String) throws {
+        try database.statement("DELETE FROM regional_services WHERE region = ?").run([.text(region)])
+        try database.statement("DELETE FROM assignment_deliveries WHERE region = ?").run([.text(region)])
+    }
+
+    /// What a health call found (or why it failed: `error`, keeping the last good figures).
+    public func recordContact(
+        region: String, at time: Int64, version: String, tenants: Int64, freeDiskBytes: Int64, pendingEvents: Int64
+    ) throws {
+        try database.statement(
+            """
+            UPDATE regional_services SET last_contact_at = ?, last_error = NULL, version = ?, tenants = ?,
+                free_disk_bytes = ?, pending_events = ?
+            WHERE region = ?
+            """
+        ).run([.integer(time), .text(version), .integer(tenants), .integer(freeDiskBytes), .integer(pendingEvents), .text(region)])
+    }
+
+    public func recordFailure(region: String, _ error: String) throws {
+        try database.statement("UPDATE regional_services SET last_error = ? WHERE region = ?").run([
+            .text(String(error.prefix(500))), .text(region),
+        ])
+    }
+
+    // MARK: Assignments
+
+    public func assignment(tenant: String) throws -> (epoch: Int64, signed: [UInt8])? {
+        try database.statement("SELECT epoch, signed FROM tenant_assignments WHERE tenant = ?").first([.text(tenant)]) {
+            ($0.integer(0), $0.blob(1))
+        }
+    }
+
+    /// Records the assignment in force and queues it for every joined service.
+    public func putAssignment(tenant: String, epoch: Int64, signed: [UInt8]) throws {
+        try database.statement(
+            """
+            INSERT INTO tenant_assignments (tenant, epoch, signed) VALUES (?, ?, ?)
+            ON CONFLICT (tenant) DO UPDATE SET epoch = excluded.epoch, signed = excluded.signed
+            """
+        ).run([.text(tenant), .integer(epoch), .blob(signed)])
+        try database.statement(
+            """
+            INSERT INTO assignment_deliveries (region, tenant, epoch)
+            SELECT region, ?, ? FROM regional_services WHERE pin IS NOT NULL
+            ON CONFLICT (region, tenant) DO UPDATE SET epoch = excluded.epoch
+            """
+        ).run([.text(tenant), .integer(epoch)])
+    }
+
+    /// Queues every assignment in force for `region` (a service that just joined, or joined again).
+    public func queueAllAssignments(for region: String) throws {
+        try database.statement(
+            """
+            INSERT INTO assignment_deliveries (region, tenant, epoch)
+            SELECT ?, tenant, epoch FROM tenant_assignments WHERE true
+            ON CONFLICT (region, tenant) DO UPDATE SET epoch = excluded.epoch
+            """
+        ).run([.text(region)])
+    }
+
+    /// Tenants whose assignment is missing (a crash between a signup's commit and its assignment) or names
+    /// another region, site or status than the directory (a cutover, a suspension, a deletion), in id order.
+    public func staleAssignments(limit: Int) throws -> [String] {
+        try database.statement(
+            """
+            SELECT t.id FROM tenants t LEFT JOIN tenant_assignments a ON a.tenant = t.id
+            WHERE a.tenant IS NULL
+                OR json_extract(CAST(a.signed AS TEXT), '$.assignment.region') <> t.region
+                OR json_extract(CAST(a.signed AS TEXT), '$.assignment.site') <> t.site
+                OR json_extract(CAST(a.signed AS TEXT), '$.assignment.status') <> t.status
+            ORDER BY t.id LIMIT ?
+            """
+        ).rows([.integer(Int64(limit))]) { $0.text(0) }
+    }
+
+    /// Deliveries still owed to `region`, oldest tenants first.
+    public func pendingDeliveries(region: String, limit: Int) throws -> [(tenant: String, epoch: Int64, signed: [UInt8])] {
+        try database.statement(
+            """
+            SELECT d.tenant, d.epoch, a.signed FROM assignment_deliveries d
+            JOIN tenant_assignments a ON a.tenant = d.tenant AND a.epoch = d.epoch
+            WHERE d.region = ? ORDER BY d.tenant LIMIT ?
+            """
+        ).rows([.text(region), .integer(Int64(limit))]) { ($0.text(0), $0.integer(1), $0.blob(2)) }
+    }
+
+    public func pendingDeliveryCount(region: String) throws -> Int {
+        Int(try database.scalarInteger("SELECT count(*) FROM assignment_deliveries WHERE region = ?", [.text(region)]) ?? 0)
+    }
+
+    /// A delivery done: removed unless a newer epoch was queued meanwhile.
+    public func delivered(region: String, tenant: String, epoch: Int64) throws {
+        try database.statement("DELETE FROM assignment_deliveries WHERE region = ? AND tenant = ? AND epoch <= ?").run([
+            .text(region), .text(tenant), .integer(epoch),
+        ])
+    }
+
+    // MARK: Events
+
+    /// True when the event is new (and is now marked recorded at `ledgerIndex`); false when already recorded.
+    public func markEventRecorded(region: String, seq: Int64, ledgerIndex: Int) throws -> Bool {
+        try database.statement("INSERT OR IGNORE INTO region_events (region, seq, ledger_index) VALUES (?, ?, ?)").run([
+            .text(region), .integer(seq), .integer(Int64(ledgerIndex)),
+        ])
+        return database.changes > 0
+    }
+
+    public func isEventRecorded(region: String, seq: Int64) throws -> Bool {
+        try database.scalarInteger("SELECT 1 FROM region_events WHERE region = ? AND seq = ?", [.text(region), .integer(seq)]) != nil
+    }
+
+    /// The highest sequence recorded from `region` (where the next collection starts).
+    public func lastRecordedEvent(region: String) throws -> Int64 {
+        try database.scalarInteger("SELECT max(seq) FROM region_events WHERE region = ?", [.text(region)]) ?? 0
+    }
+}
