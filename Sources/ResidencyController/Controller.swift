@@ -59,15 +59,16 @@ public final class Controller: Sendable {
         self.refusals = RefusalRecorder(startedAt: clock.now())
         let failures = FailureLog()
         self.failures = failures
-        regional = identity.map { identity in
+        let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
+        let regional = identity.map { identity in
             RegionalServices(
                 pool: pool, clock: clock, identity: identity, catalog: policies.catalog,
-                policyVersion: policies.version.hex
+                policyVersion: policies.version.hex, ledgerKey: signer.verifier.encoded
             ) { what, error in failures.report(what, error, at: clock.now()) }
         }
-        let signer = try signer ?? NoteSigner(name: Ledger.defaultOrigin, privateKey: try Ed25519PrivateKey.generate())
+        self.regional = regional
         ledger = Ledger(signer: signer, pool: pool, clock: clock, checkpointEvery: checkpointEvery)
-        publisher = try LedgerPublisher(policy: witnesses, ledger: ledger)
+        publisher = try LedgerPublisher(policy: witnesses, ledger: ledger, regional: regional)
         let epoch = pool.tenantChanges.load()
         occupancy = Mutex(Occupancy(epoch: epoch, counts: try pool.read { try TenantRepository($0).liveCounts() }))
         let version = policies.version.hex

@@ -251,7 +251,8 @@ public enum Schema {
                     version TEXT,
                     tenants INTEGER,
                     free_disk_bytes INTEGER,
-                    pending_events INTEGER
+                    pending_events INTEGER,
+                    witness_key TEXT
                 ) STRICT;
                 -- The signed assignment in force for each tenant (its epoch grows with every change).
                 CREATE TABLE tenant_assignments (

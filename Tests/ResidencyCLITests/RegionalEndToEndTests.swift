@@ -298,6 +298,40 @@ final class RegionProcess {
         #expect(try Self.residency(["ledger", "verify", "--data", data.path]).status == 0)
     }
 
+    /// A regional service's witness cosigns the controller's checkpoints (`region:eu` in witnesses.json): the
+    /// published checkpoint carries its cosignature, and the ledger verifies against the pinned trust file.
+    @Test func aRegionalServiceWitnessesTheControllersLog() throws {
+        let root = Self.scratch("rwitness")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("controller")
+        var controller = try ServerProcess(data: data, extraArguments: ["--checkpoint-interval", "0.25"])
+        let eu = try Self.enrolAndStart("eu", controller: controller, data: root.appendingPathComponent("eu"))
+        defer { eu.stop() }
+        let listed = try JSONParser.parse(Array(try Self.residency(["regions", "list", "--data", data.path, "--format", "json"]).output.utf8))
+        guard case .array(let regions) = listed,
+            let service = regions.first(where: { $0["id"] == .string("eu") })?["service"],
+            case .string(let key)? = service["witness_key"], service["witness_url"] == .string("region:eu")
+        else { throw FixtureFailure("no witness key for eu: \(listed.encoded())") }
+        #expect(key.hasPrefix("residency-region-eu+"))
+        try #"{"quorum": 1, "witnesses": [{"key": "\#(key)", "url": "region:eu"}]}"#.write(
+            to: data.appendingPathComponent("witnesses.json"), atomically: true, encoding: .utf8)
+        _ = controller.terminate()
+        controller = try ServerProcess(data: data, extraArguments: ["--checkpoint-interval", "0.25"])
+        defer { _ = controller.terminate() }
+        _ = try controller.token(role: "admin", name: "witnessed")
+        var note = ""
+        try Self.waitFor("a checkpoint cosigned by the eu service") {
+            let readiness = try controller.curl(["{url}/readyz"])
+            guard readiness.contains("\"publication\":\"current\"") else { return false }
+            note = try Self.residency(["ledger", "checkpoint", "--data", data.path]).output
+            return note.contains("\u{2014} residency-region-eu ")
+        }
+        let trust = root.appendingPathComponent("trust.json")
+        try Self.residency(["ledger", "trust", "--data", data.path]).output.write(to: trust, atomically: true, encoding: .utf8)
+        let verified = try Self.residency(["ledger", "verify", "--data", data.path, "--trust", trust.path])
+        #expect(verified.status == 0, "\(verified.output) \(verified.error)")
+    }
+
     /// Bad input at start-up: each a clear error, and nothing half-done.
     @Test func badEnrolmentInputIsRefusedClearly() throws {
         let root = Self.scratch("badjoin")

@@ -18,7 +18,13 @@ public final class RegionNode: Sendable {
     /// Failures no caller waits for (an event that could not be queued): counted and shown by the health call.
     public let failures = FailureLog()
 
-    public init(configuration: RegionNodeConfiguration, dataDirectory: URL, clock: Clock = .system) throws {
+    /// The service's witness of the controller's log (nil when its enrolment carried no ledger key).
+    public let witness: Witness?
+
+    public init(
+        configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, clock: Clock = .system
+    ) throws {
+        self.witness = witness
         self.configuration = configuration
         self.dataDirectory = dataDirectory
         self.store = try RegionStore(directory: dataDirectory)

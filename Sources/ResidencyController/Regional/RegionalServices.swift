@@ -17,6 +17,8 @@ public final class RegionalServices: Sendable {
     public let identity: TLSIdentity
     let catalog: RegionCatalog
     let policyVersion: String
+    /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
+    let ledgerKey: String
     let report: @Sendable (String, any Error) -> Void
     /// Client contexts per service, rebuilt when its pin changes.
     private let contexts = Mutex<[String: (pin: String, context: TLSContext)]>([:])
@@ -41,8 +43,9 @@ public final class RegionalServices: Sendable {
 
     public init(
         pool: DatabasePool, clock: Clock, identity: TLSIdentity, catalog: RegionCatalog, policyVersion: String,
-        report: @escaping @Sendable (String, any Error) -> Void
+        ledgerKey: String, report: @escaping @Sendable (String, any Error) -> Void
     ) {
+        self.ledgerKey = ledgerKey
         self.pool = pool
         self.clock = clock
         self.identity = identity
@@ -99,9 +102,16 @@ public final class RegionalServices: Sendable {
     /// A service's join: the proof must be the open code's HMAC over the region and the presented pin. The code
     /// is then spent; the pin is what the controller accepts from now on. Answers the controller's key and the
     /// service's site.
-    public func join(region: String, pin: String, proof: [UInt8]) throws -> (controllerKey: [UInt8], site: String) {
+    public func join(region: String, pin: String, proof: [UInt8], witnessKey: String? = nil) throws -> (
+        controllerKey: [UInt8], site: String, ledgerKey: String
+    ) {
         guard pin.utf8.count == 44, Data(base64Encoded: pin)?.count == 32 else {
             throw ControllerError.invalidField(field: "pin", message: "accepted: base64 of a 32-byte SHA-256 key pin")
+        }
+        if let witnessKey {
+            do { _ = try CosignerKey(encoded: witnessKey) } catch {
+                throw ControllerError.invalidField(field: "witness_key", message: "\(error)")
+            }
         }
         let now = clock.now()
         let site = try write { database -> String in
@@ -127,17 +137,19 @@ public final class RegionalServices: Sendable {
                     code: "join_refused", message: "the join proof does not match the code issued for region \(region)",
                     rule: nil)
             }
-            try repository.completeJoin(region: region, pin: pin, at: now)
+            try repository.completeJoin(region: region, pin: pin, witnessKey: witnessKey, at: now)
             try repository.queueAllAssignments(for: region)
             try Ledger.append(
                 in: database, time: now, kind: service.pin == nil ? "region.enrolled" : "region.key_rotated",
                 actor: "region:\(region)", region: region,
                 body: .object(
-                    [("endpoint", .string(service.endpoint)), ("pin", .string(pin)), ("site", .string(service.site))]
-                        + (service.pin.map { [("previous_pin", .string($0))] } ?? [])))
+                    [
+                        ("endpoint", .string(service.endpoint)), ("pin", .string(pin)), ("site", .string(service.site)),
+                        ("witness_key", .optional(witnessKey)),
+                    ] + (service.pin.map { [("previous_pin", .string($0))] } ?? [])))
             return service.site
         }
-        return (identity.publicKey, site)
+        return (identity.publicKey, site, ledgerKey)
     }
 
     /// Forgets a region's service: its key is no longer accepted and its region is served in process again.
@@ -223,10 +235,11 @@ public final class RegionalServices: Sendable {
 
     /// One call to `service`, recording whether it answered.
     func call(
-        _ service: RegionalServiceRepository.Service, _ method: String, _ path: String, body: [UInt8]? = nil
+        _ service: RegionalServiceRepository.Service, _ method: String, _ path: String, body: [UInt8]? = nil,
+        contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         do {
-            let response = try client(for: service).send(method, path, body: body)
+            let response = try client(for: service).send(method, path, body: body, contentType: contentType)
             reachability.withLock { $0[service.region] = Reachability(lastAnswer: clock.now(), failingSince: nil) }
             return response
         } catch {
@@ -399,13 +412,13 @@ public final class RegionalServices: Sendable {
     /// Forwards one tenant data call to the service of `region`; its answer (status, JSON body) comes back as is
     /// for the caller to translate.
     public func forward(
-        region: String, _ method: String, _ path: String, body: [UInt8]? = nil
+        region: String, _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         guard let service = joinedService(region: region) else {
             throw ControllerError.storage("region \(region) has no regional service")
         }
         do {
-            return try call(service, method, path, body: body)
+            return try call(service, method, path, body: body, contentType: contentType)
         } catch {
             throw ControllerError.storage("region \(region)'s service does not answer: \(error)")
         }

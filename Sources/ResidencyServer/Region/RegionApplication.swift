@@ -69,6 +69,13 @@ public final class RegionApplication: Sendable {
             return .json(node.health(version: version))
         case ("PUT", 4, "internal") where segments[1] == "v1" && segments[2] == "assignments":
             return try assignment(request, tenant: segments[3])
+        case ("POST", 4, "internal") where segments[1] == "v1" && segments[2] == "witness" && segments[3] == "add-checkpoint":
+            guard let witness = node.witness else {
+                throw APIError(status: 404, code: "no_witness", message: "this service's enrolment carried no ledger key to witness")
+            }
+            let answer = witness.addCheckpoint(request.body)
+            return HTTPResponse(
+                status: answer.status, headers: [("Content-Type", answer.contentType)], body: Array(answer.body.utf8))
         case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "outbox":
             try request.acceptQuery(["limit"])
             let limit = try request.limitQuery(default: 500, range: 1...1000)
