@@ -171,6 +171,32 @@ public struct RegionalServiceRepository {
         ])
     }
 
+    // MARK: Grants
+
+    /// What was last delivered of a grant: its state and expiry.
+    public func deliveredGrant(request: String) throws -> (state: String, expiresAt: Int64)? {
+        try database.statement("SELECT state, expires_at FROM grant_deliveries WHERE request = ?").first([.text(request)]) {
+            ($0.text(0), $0.integer(1))
+        }
+    }
+
+    /// Grants delivered to `region` as granted (each checked again: has it ended since?).
+    public func grantedDeliveries(region: String) throws -> [String] {
+        try database.statement("SELECT request FROM grant_deliveries WHERE region = ? AND state = 'granted'").rows([
+            .text(region)
+        ]) { $0.text(0) }
+    }
+
+    public func markGrantDelivered(request: String, region: String, state: String, expiresAt: Int64) throws {
+        try database.statement(
+            """
+            INSERT INTO grant_deliveries (request, region, state, expires_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (request) DO UPDATE SET region = excluded.region, state = excluded.state,
+                expires_at = excluded.expires_at
+            """
+        ).run([.text(request), .text(region), .text(state), .integer(expiresAt)])
+    }
+
     // MARK: Events
 
     /// True when the event is new (and is now marked recorded at `ledgerIndex`); false when already recorded.

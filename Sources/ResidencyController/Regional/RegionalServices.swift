@@ -31,7 +31,9 @@ public final class RegionalServices: Sendable {
 
     public static let joinCodeLifetime: Int64 = 15 * 60 * 1000
     /// The events a regional service may queue for the ledger; anything else is refused, not recorded.
-    static let eventKinds: Set<String> = ["region.data_written", "region.assignment_refused"]
+    static let eventKinds: Set<String> = [
+        "region.data_written", "region.assignment_refused", "access.used", "access.use_refused",
+    ]
     public static let unreachableAfter: Int64 = 10_000
     /// Time allowed to a service for one call.
     static let callTimeout = 5.0
@@ -324,6 +326,7 @@ public final class RegionalServices: Sendable {
             do {
                 try checkHealth(of: service)
                 try deliver(to: service)
+                try deliverGrants(to: service)
                 try collectEvents(from: service)
             } catch {
                 try? pool.write { try RegionalServiceRepository($0).recordFailure(region: service.region, "\(error)") }
@@ -384,9 +387,16 @@ public final class RegionalServices: Sendable {
                     if try repository.isEventRecorded(region: source, seq: seq) { continue }
                     var tenant: String?
                     if case .string(let id)? = body["tenant"], TenantIDRule.isWellFormed(id) { tenant = id }
+                    var recorded = body.adding([("seq", .integer(seq))])
+                    if kind.hasPrefix("access."), let tenant, case .string(let request)? = body["request"] {
+                        // A support use at the region joins the controller's own record of uses (reports read it).
+                        let event = try AccessRepository(database).insertEvent(
+                            requestID: request, tenant: tenant, allowed: kind == "access.used", at: at, record: body)
+                        recorded = recorded.adding([("event", .integer(event))])
+                    }
                     let index = try Ledger.append(
                         in: database, time: at, kind: kind, actor: "region:\(service.region)", tenant: tenant,
-                        region: service.region, body: body.adding([("seq", .integer(seq))]))
+                        region: service.region, body: recorded)
                     _ = try repository.markEventRecorded(region: source, seq: seq, ledgerIndex: index)
                 }
             }
@@ -397,6 +407,53 @@ public final class RegionalServices: Sendable {
                 throw ControllerError.storage("region \(service.region) refused the acknowledgement: HTTP \(ack.status)")
             }
             if events.count < 500 { return }
+        }
+    }
+
+    // MARK: Support grants
+
+    /// Brings the service's grants in line with the access desk: every grant in force for one of its region's
+    /// tenants delivered (again when its expiry changed), every grant that ended since delivered as ended — so a
+    /// revocation reaches the region within one synchronisation pass.
+    func deliverGrants(to service: RegionalServiceRepository.Service) throws {
+        let region = service.region
+        let (granted, ended) = try pool.read { database -> ([AccessRequest], [AccessRequest]) in
+            let access = AccessRepository(database)
+            var granted: [AccessRequest] = []
+            for state in AccessState.allCases where state.isGranted {
+                granted += try access.requests(tenant: nil, state: state, region: region, limit: 100_000)
+            }
+            let grantedIDs = Set(granted.map(\.id))
+            let ended = try RegionalServiceRepository(database).grantedDeliveries(region: region)
+                .filter { !grantedIDs.contains($0) }.compactMap { try access.request(id: $0) }
+            return (granted, ended)
+        }
+        for request in granted {
+            let expires = request.grantExpiresAt ?? 0
+            let delivered = try pool.read { try RegionalServiceRepository($0).deliveredGrant(request: request.id) }
+            if delivered?.state == SupportGrant.State.granted.rawValue, delivered?.expiresAt == expires { continue }
+            try send(grant(of: request, state: .granted), to: service)
+        }
+        for request in ended { try send(grant(of: request, state: .revoked), to: service) }
+    }
+
+    private func grant(of request: AccessRequest, state: SupportGrant.State) -> SupportGrant {
+        SupportGrant(
+            request: request.id, tenant: request.tenant, region: request.region, staff: request.staff.id,
+            physicalCountry: request.physicalCountry.rawValue, dataClasses: request.scope.dataClasses.map(\.rawValue),
+            mode: request.scope.mode, expiresAt: request.grantExpiresAt ?? 0, state: state, issuedAt: clock.now())
+    }
+
+    private func send(_ grant: SupportGrant, to service: RegionalServiceRepository.Service) throws {
+        let signed = SignedSupportGrant(grant: grant, signature: try identity.signature(for: grant.signedMessage))
+        let response = try call(service, "PUT", "/internal/v1/grants/\(grant.request)", body: signed.jsonValue.encodedBytes())
+        guard response.status == 200 || response.status == 409 else {
+            throw ControllerError.storage(
+                "region \(service.region) refused grant \(grant.request): HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
+        try pool.write {
+            try RegionalServiceRepository($0).markGrantDelivered(
+                request: grant.request, region: service.region, state: grant.state.rawValue, expiresAt: grant.expiresAt)
         }
     }
 
