@@ -65,7 +65,8 @@ public final class Controller: Sendable {
         reports = ReportService(context: context, directory: directory)
         tokens = TokenService(context: context)
         transparency = TransparencyService(
-            context: context, publisher: try LedgerPublisher(policy: witnesses, ledger: ledger))
+            context: context,
+            publisher: try LedgerPublisher(policy: witnesses, ledger: ledger, regional: context.regional))
         try Self.recordPolicyVersion(policies, in: context)
     }
 

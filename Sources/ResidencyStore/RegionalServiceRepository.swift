@@ -24,11 +24,13 @@ public struct RegionalServiceRepository {
         public let tenants: Int64?
         public let freeDiskBytes: Int64?
         public let pendingEvents: Int64?
+        /// The cosigner key of the witness the service runs (it cosigns the controller's checkpoints).
+        public let witnessKey: String?
     }
 
     static let columns = """
         region, site, endpoint, pin, join_secret, join_expires_at, enrolled_at, last_contact_at, last_error, version,
-        tenants, free_disk_bytes, pending_events
+        tenants, free_disk_bytes, pending_events, witness_key
         """
 
     static func read(_ row: Row) -> Service {
@@ -37,7 +39,7 @@ public struct RegionalServiceRepository {
             joinSecret: row.isNull(4) ? nil : row.blob(4), joinExpiresAt: row.optionalInteger(5),
             enrolledAt: row.optionalInteger(6), lastContactAt: row.optionalInteger(7), lastError: row.optionalText(8),
             version: row.optionalText(9), tenants: row.optionalInteger(10), freeDiskBytes: row.optionalInteger(11),
-            pendingEvents: row.optionalInteger(12))
+            pendingEvents: row.optionalInteger(12), witnessKey: row.optionalText(13))
     }
 
     public func service(region: String) throws -> Service? {
@@ -62,14 +64,14 @@ public struct RegionalServiceRepository {
     }
 
     /// Pins the joined key and closes the code (used once).
-    public func completeJoin(region: String, pin: String, at time: Int64) throws {
+    public func completeJoin(region: String, pin: String, witnessKey: String?, at time: Int64) throws {
         try database.statement(
             """
-            UPDATE regional_services SET pin = ?, join_secret = NULL, join_expires_at = NULL, enrolled_at = ?,
-                last_error = NULL
+            UPDATE regional_services SET pin = ?, witness_key = ?, join_secret = NULL, join_expires_at = NULL,
+                enrolled_at = ?, last_error = NULL
             WHERE region = ?
             """
-        ).run([.text(pin), .integer(time), .text(region)])
+        ).run([.text(pin), .optional(witnessKey), .integer(time), .text(region)])
     }
 
     public func remove(region: String) throws {
@@ -167,6 +169,32 @@ public struct RegionalServiceRepository {
         try database.statement("DELETE FROM assignment_deliveries WHERE region = ? AND tenant = ? AND epoch <= ?").run([
             .text(region), .text(tenant), .integer(epoch),
         ])
+    }
+
+    // MARK: Grants
+
+    /// What was last delivered of a grant: its state and expiry.
+    public func deliveredGrant(request: String) throws -> (state: String, expiresAt: Int64)? {
+        try database.statement("SELECT state, expires_at FROM grant_deliveries WHERE request = ?").first([.text(request)]) {
+            ($0.text(0), $0.integer(1))
+        }
+    }
+
+    /// Grants delivered to `region` as granted (each checked again: has it ended since?).
+    public func grantedDeliveries(region: String) throws -> [String] {
+        try database.statement("SELECT request FROM grant_deliveries WHERE region = ? AND state = 'granted'").rows([
+            .text(region)
+        ]) { $0.text(0) }
+    }
+
+    public func markGrantDelivered(request: String, region: String, state: String, expiresAt: Int64) throws {
+        try database.statement(
+            """
+            INSERT INTO grant_deliveries (request, region, state, expires_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (request) DO UPDATE SET region = excluded.region, state = excluded.state,
+                expires_at = excluded.expires_at
+            """
+        ).run([.text(request), .text(region), .text(state), .integer(expiresAt)])
     }
 
     // MARK: Events

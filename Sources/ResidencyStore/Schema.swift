@@ -251,7 +251,8 @@ public enum Schema {
                     version TEXT,
                     tenants INTEGER,
                     free_disk_bytes INTEGER,
-                    pending_events INTEGER
+                    pending_events INTEGER,
+                    witness_key TEXT
                 ) STRICT;
                 -- The signed assignment in force for each tenant (its epoch grows with every change).
                 CREATE TABLE tenant_assignments (
@@ -268,6 +269,13 @@ public enum Schema {
                 ) STRICT, WITHOUT ROWID;
                 -- Events a regional service queued and the ledger recorded: an event delivered again is
                 -- recognised by (region, seq) and recorded once.
+                -- The state of each support grant last delivered to its tenant's regional service.
+                CREATE TABLE grant_deliveries (
+                    request TEXT PRIMARY KEY NOT NULL,
+                    region TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) STRICT;
                 CREATE TABLE region_events (
                     region TEXT NOT NULL,
                     seq INTEGER NOT NULL,

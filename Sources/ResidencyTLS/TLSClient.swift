@@ -96,6 +96,12 @@ public final class TLSClient {
         return received
     }
 
+    /// Drops the first `count` bytes received (an answer read whole), so the next `receive` on a persistent
+    /// connection starts at the next answer.
+    public func consume(_ count: Int) {
+        received.removeFirst(min(count, received.count))
+    }
+
     /// One read from the socket through the session; false at the peer's close.
     @discardableResult
     private func pump() throws -> Bool {

@@ -298,6 +298,122 @@ final class RegionProcess {
         #expect(try Self.residency(["ledger", "verify", "--data", data.path]).status == 0)
     }
 
+    /// A regional service's witness cosigns the controller's checkpoints (`region:eu` in witnesses.json): the
+    /// published checkpoint carries its cosignature, and the ledger verifies against the pinned trust file.
+    @Test func aRegionalServiceWitnessesTheControllersLog() throws {
+        let root = Self.scratch("rwitness")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("controller")
+        var controller = try ServerProcess(data: data, extraArguments: ["--checkpoint-interval", "0.25"])
+        let eu = try Self.enrolAndStart("eu", controller: controller, data: root.appendingPathComponent("eu"))
+        defer { eu.stop() }
+        let listed = try JSONParser.parse(Array(try Self.residency(["regions", "list", "--data", data.path, "--format", "json"]).output.utf8))
+        guard case .array(let regions) = listed,
+            let service = regions.first(where: { $0["id"] == .string("eu") })?["service"],
+            case .string(let key)? = service["witness_key"], service["witness_url"] == .string("region:eu")
+        else { throw FixtureFailure("no witness key for eu: \(listed.encoded())") }
+        #expect(key.hasPrefix("residency-region-eu+"))
+        try #"{"quorum": 1, "witnesses": [{"key": "\#(key)", "url": "region:eu"}]}"#.write(
+            to: data.appendingPathComponent("witnesses.json"), atomically: true, encoding: .utf8)
+        _ = controller.terminate()
+        controller = try ServerProcess(data: data, extraArguments: ["--checkpoint-interval", "0.25"])
+        defer { _ = controller.terminate() }
+        _ = try controller.token(role: "admin", name: "witnessed")
+        var note = ""
+        try Self.waitFor("a checkpoint cosigned by the eu service") {
+            let readiness = try controller.curl(["{url}/readyz"])
+            guard readiness.contains("\"publication\":\"current\"") else { return false }
+            note = try Self.residency(["ledger", "checkpoint", "--data", data.path]).output
+            return note.contains("\u{2014} residency-region-eu ")
+        }
+        let trust = root.appendingPathComponent("trust.json")
+        try Self.residency(["ledger", "trust", "--data", data.path]).output.write(to: trust, atomically: true, encoding: .utf8)
+        let verified = try Self.residency(["ledger", "verify", "--data", data.path, "--trust", trust.path])
+        #expect(verified.status == 0, "\(verified.output) \(verified.error)")
+    }
+
+    /// Support access at the region: the service checks the controller-signed grant itself (staff, country,
+    /// scope, expiry), records every use, allowed or refused, for the ledger, and a revocation reaches it within
+    /// seconds.
+    @Test func supportAccessIsCheckedAndRecordedAtTheRegion() throws {
+        let root = Self.scratch("rsupport")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("controller")
+        let controller = try ServerProcess(data: data, extraArguments: ["--checkpoint-interval", "0.25"])
+        defer { _ = controller.terminate() }
+        let staffTool = root.appendingPathComponent("support")
+        _ = try Self.clientIdentity(staffTool, pinnedBy: [root.appendingPathComponent("india")])
+        let india = try Self.enrolAndStart("india", controller: controller, data: root.appendingPathComponent("india"))
+        defer { india.stop() }
+        let signup = try controller.token(role: "signup", name: "signup")
+        let app = try controller.token(role: "application", name: "app")
+        let created = try Self.api(
+            controller, "POST", "/v1/tenants", token: signup, body: #"{"name":"Acme","plan":"paid","country":"IN"}"#)
+        guard case .string(let tenant)? = created.json?["tenant"]?["id"] else { throw FixtureFailure("no tenant") }
+        #expect(try Self.api(controller, "PUT", "/v1/tenants/\(tenant)/data/contacts/c1", token: app, body: #"{"name":"Asha"}"#).status == 200)
+        let base = ["--data", data.path]
+        let filed = try Self.residency(
+            [
+                "access", "request", "--tenant", tenant, "--staff-id", "s-9", "--entity", "Residency Europe Ltd",
+                "--role", "support engineer", "--office", "dublin", "--country", "IE", "--justification",
+                "security_incident", "--detail", "INC-12", "--data-classes", "customer_data", "--mode", "read",
+                "--as", "desk",
+            ] + base)
+        guard case .string(let request)? = try JSONParser.parse(filed.output)["id"] else {
+            throw FixtureFailure("no request: \(filed.error)")
+        }
+        func use(staff: String = "s-9", country: String = "IE", method: String = "GET", body: String? = nil) throws
+            -> (status: Int?, body: String)
+        {
+            var arguments = [
+                "curl", "-s", "-k", "--max-time", "10", "-X", method, "-w", "\n%{http_code}",
+                "--cert", staffTool.appendingPathComponent("identity/tls-cert.pem").path,
+                "--key", staffTool.appendingPathComponent("identity/tls-key.pem").path,
+                "--pinnedpubkey", "sha256//\(india.pin)",
+                "-H", "X-Residency-Grant: \(request)", "-H", "X-Residency-Staff: \(staff)",
+                "-H", "X-Residency-Country: \(country)",
+            ]
+            if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments + ["\(india.endpoint)/v1/tenants/\(tenant)/support/contacts/c1"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            return (lines.last.flatMap { Int($0) }, lines.dropLast().joined(separator: "\n"))
+        }
+        // Pending: the region holds no grant.
+        #expect(try use().status == 403)
+        #expect(try Self.residency(["access", "approve", request, "--reason", "incident", "--hours", "2"] + base).status == 0)
+        var allowed: (status: Int?, body: String) = (nil, "")
+        try Self.waitFor("the grant at the region") {
+            allowed = try use()
+            return allowed.status == 200
+        }
+        #expect(allowed.body.contains("Asha"))
+        // Outside the grant, at the region: another country, another person, a write under a read grant.
+        let country = try use(country: "US")
+        #expect(country.status == 403 && country.body.contains("wrong_country"))
+        #expect(try use(staff: "s-1").body.contains("wrong_staff"))
+        #expect(try use(method: "PUT", body: #"{"name":"X"}"#).body.contains("out_of_scope"))
+        // Revoked at the controller: refused at the region within seconds.
+        #expect(try Self.residency(["access", "revoke", request, "--reason", "done"] + base).status == 0)
+        let revokedAt = Date()
+        try Self.waitFor("the revocation at the region", seconds: 10) { try use().status == 403 }
+        #expect(Date().timeIntervalSince(revokedAt) < 10)
+        // Every use reached the ledger, attributed to the region.
+        try Self.waitFor("the uses on the ledger") {
+            try Self.ledgerCount(data, kind: "access.use_refused") >= 5 && Self.ledgerCount(data, kind: "access.used") >= 1
+        }
+        // The cross-border report counts the region's uses like the controller's own.
+        let report = try Self.residency(["report", "cross-border", "--format", "json"] + base).output
+        #expect(report.contains(request), "\(report.prefix(600))")
+        #expect(try Self.residency(["ledger", "verify"] + base).status == 0)
+    }
+
     /// Bad input at start-up: each a clear error, and nothing half-done.
     @Test func badEnrolmentInputIsRefusedClearly() throws {
         let root = Self.scratch("badjoin")

@@ -51,7 +51,7 @@ public final class ControllerContext: Sendable {
         regional = identity.map { identity in
             RegionalServices(
                 pool: pool, clock: clock, identity: identity, catalog: policies.catalog,
-                policyVersion: policies.version.hex
+                policyVersion: policies.version.hex, ledgerKey: ledger.signer.verifier.encoded
             ) { what, error in failures.report(what, error, at: clock.now()) }
         }
     }

@@ -9,7 +9,7 @@ public enum RegionJoin {
     /// went wrong and what to do; nothing is written unless the controller accepted the join.
     public static func join(
         region: String, site: String?, controllerURL: String, code: JoinCode, identity: TLSIdentity,
-        in directory: URL, clock: Clock = .system
+        witnessKey: String?, in directory: URL, clock: Clock = .system
     ) throws -> RegionNodeConfiguration {
         guard let controllerPin = TLSIdentity.pin(ofEd25519: code.controllerKey) else {
             throw RegionEnrolmentError("the join code carries no usable controller key")
@@ -27,6 +27,7 @@ public enum RegionJoin {
         let body = JSONValue.object([
             ("pin", .string(identity.pin)),
             ("proof", .string(Data(code.proof(region: region, pin: identity.pin)).base64EncodedString())),
+            ("witness_key", .optional(witnessKey)),
         ]).encodedBytes()
         let response: PeerHTTPClient.Response
         do {
@@ -51,9 +52,11 @@ public enum RegionJoin {
             throw RegionEnrolmentError("--site \(site): the controller enrolled this service for site \(assignedSite)")
         }
         _ = controllerPin
+        var ledgerKey: String?
+        if case .string(let key)? = answer?["ledger_key"] { ledgerKey = key }
         let configuration = RegionNodeConfiguration(
             region: region, site: assignedSite, controllerURL: controllerURL, controllerKey: code.controllerKey,
-            enrolledAt: clock.now())
+            enrolledAt: clock.now(), ledgerKey: ledgerKey)
         try configuration.save(in: directory)
         return configuration
     }

@@ -18,7 +18,13 @@ public final class RegionNode: Sendable {
     /// Failures no caller waits for (an event that could not be queued): counted and shown by the health call.
     public let failures = FailureLog(logger: Logger(label: "residency.region", handler: JSONLineLogHandler()))
 
-    public init(configuration: RegionNodeConfiguration, dataDirectory: URL, clock: Clock = .system) throws {
+    /// The service's witness of the controller's log (nil when its enrolment carried no ledger key).
+    public let witness: Witness?
+
+    public init(
+        configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, clock: Clock = .system
+    ) throws {
+        self.witness = witness
         self.configuration = configuration
         self.dataDirectory = dataDirectory
         self.store = try RegionStore(directory: dataDirectory)
@@ -39,6 +45,8 @@ public final class RegionNode: Sendable {
         case frozen(String)
         case invalid(String)
         case storage(String)
+        /// A support use outside its grant (or without one), refused here and recorded.
+        case accessRefused(code: String, message: String)
 
         public var description: String {
             switch self {
@@ -50,6 +58,7 @@ public final class RegionNode: Sendable {
             case .frozen(let tenant): return "tenant \(tenant)'s writes are held by a migration; retry shortly"
             case .invalid(let message): return message
             case .storage(let message): return message
+            case .accessRefused(_, let message): return message
             }
         }
     }
@@ -147,6 +156,64 @@ public final class RegionNode: Sendable {
             ("collection", .string(collection.rawValue)), ("key", .string(key)), ("operation", .string(operation)),
             ("region", .string(region)), ("tenant", .string(tenant)),
         ])
+    }
+
+    // MARK: Support access
+
+    /// Verifies and keeps a signed grant for one of this region's tenants.
+    public func accept(grant bytes: [UInt8]) throws -> RegionStore.Acceptance {
+        let signed = try SignedSupportGrant(parsing: bytes)
+        guard signed.isSigned(by: controllerKey) else {
+            throw RegionEnrolmentError("the grant \(signed.grant.request) is not signed by the controller this service enrolled with")
+        }
+        guard signed.grant.region == region else {
+            throw RegionEnrolmentError("the grant \(signed.grant.request) is for region \(signed.grant.region), not \(region)")
+        }
+        return try store.accept(signed.grant, signed: bytes)
+    }
+
+    /// One support use of a tenant's data: who, from where, under which grant, what. Checked here against the
+    /// controller-signed grant with this service's clock — so a grant ends on time even while the controller is
+    /// down — and recorded either way (`access.used` or `access.use_refused`, queued for the ledger).
+    public func supportUse(
+        tenant: String, grant requestID: String, staff: String, physicalCountry: String, method: String,
+        resource: String, dataClass: String, mode: AccessScope.Mode
+    ) throws(Refusal) -> TenantDatabase {
+        let database = try home(of: tenant)
+        let now = clock.now()
+        let grant: SupportGrant?
+        do {
+            grant = try store.grant(request: requestID).flatMap { try? SignedSupportGrant(parsing: $0) }?.grant
+        } catch {
+            throw .storage("the region's store: \(error)")
+        }
+        var refusal: (code: String, message: String)?
+        if let grant, grant.tenant == tenant {
+            refusal = grant.check(staff: staff, physicalCountry: physicalCountry, dataClass: dataClass, mode: mode, at: now)
+        } else {
+            refusal = ("no_active_grant", "this region holds no grant \(requestID.prefix(64)) for tenant \(tenant)")
+        }
+        var record: [(key: String, value: JSONValue)] = [
+            ("request", .string(String(requestID.prefix(64)))), ("staff", .string(String(staff.prefix(64)))),
+            ("physical_country", .string(String(physicalCountry.prefix(2)))), ("method", .string(method)),
+            ("resource", .string(String(resource.prefix(300)))), ("data_class", .string(dataClass)),
+            ("mode", .string(mode.rawValue)), ("time", .string(Timestamp.rfc3339(milliseconds: now))),
+            ("tenant", .string(tenant)), ("region", .string(region)),
+        ]
+        if let refusal {
+            record += [("outcome", .string("refused")), ("refusal", .string(refusal.code)), ("message", .string(refusal.message))]
+        } else {
+            record.append(("outcome", .string("allowed")))
+        }
+        do {
+            try store.enqueue(
+                kind: (refusal == nil ? LedgerKind.accessUsed : .accessUseRefused).rawValue, body: .object(record), at: now)
+        } catch {
+            // A use that cannot be recorded is not allowed.
+            throw .storage("the use could not be recorded: \(error)")
+        }
+        if let refusal { throw .accessRefused(code: refusal.code, message: refusal.message) }
+        return database
     }
 
     // MARK: Controller's reads

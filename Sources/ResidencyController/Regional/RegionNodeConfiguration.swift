@@ -14,8 +14,15 @@ public struct RegionNodeConfiguration: Sendable, Equatable {
     public let controllerURL: String
     public let controllerKey: [UInt8]
     public let enrolledAt: Int64
+    /// The controller's ledger verifier key, which the service's witness follows (nil for an enrolment made
+    /// before services witnessed).
+    public let ledgerKey: String?
 
-    public init(region: String, site: String, controllerURL: String, controllerKey: [UInt8], enrolledAt: Int64) {
+    public init(
+        region: String, site: String, controllerURL: String, controllerKey: [UInt8], enrolledAt: Int64,
+        ledgerKey: String? = nil
+    ) {
+        self.ledgerKey = ledgerKey
         self.region = region
         self.site = site
         self.controllerURL = controllerURL
@@ -39,15 +46,18 @@ public struct RegionNodeConfiguration: Sendable, Equatable {
             throw RegionEnrolmentError(
                 "\(url.path) is damaged; restore it from a backup, or remove it and enrol the service again with a new join code")
         }
+        var ledgerKey: String?
+        if case .string(let key)? = value["ledger_key"] { ledgerKey = key }
         return RegionNodeConfiguration(
-            region: region, site: site, controllerURL: controller, controllerKey: Array(keyBytes), enrolledAt: enrolledAt)
+            region: region, site: site, controllerURL: controller, controllerKey: Array(keyBytes), enrolledAt: enrolledAt,
+            ledgerKey: ledgerKey)
     }
 
     public func save(in directory: URL) throws {
         let value = JSONValue.object([
             ("controller_key", .string(Data(controllerKey).base64EncodedString())), ("controller_url", .string(controllerURL)),
-            ("enrolled_at", .string(Timestamp.rfc3339(milliseconds: enrolledAt))), ("region", .string(region)),
-            ("site", .string(site)),
+            ("enrolled_at", .string(Timestamp.rfc3339(milliseconds: enrolledAt))), ("ledger_key", .optional(ledgerKey)),
+            ("region", .string(region)), ("site", .string(site)),
         ])
         try AtomicFile.write(value.encodedBytes(pretty: true) + [10], to: Self.url(in: directory))
     }

@@ -34,12 +34,16 @@ public struct RegionNodeStartup: Sendable {
                 "\(dataDirectory.path) holds the identity of region \(existing.region), not \(region); start it with --region \(existing.region), or give region \(region) its own data directory"
             )
         }
+        // The service's witness cosigns the controller's checkpoints (its own key, beside the TLS one).
+        let witnessDirectory = dataDirectory.appendingPathComponent("witness", isDirectory: true)
+        let witnessName = "residency-region-\(region)"
         var joined = false
         if let joinCode {
             let code = try JoinCode(parsing: joinCode)
+            let witnessKey = try Witness.open(directory: witnessDirectory, name: witnessName, adding: []).cosigner.key.encoded
             configuration = try RegionJoin.join(
                 region: region, site: site, controllerURL: controllerURL, code: code, identity: identity,
-                in: dataDirectory, clock: clock)
+                witnessKey: witnessKey, in: dataDirectory, clock: clock)
             joined = true
         }
         guard let configuration else {
@@ -50,7 +54,13 @@ public struct RegionNodeStartup: Sendable {
         if let site, site != configuration.site {
             throw RegionEnrolmentError("--site \(site): this service was enrolled for site \(configuration.site)")
         }
-        let node = try RegionNode(configuration: configuration, dataDirectory: dataDirectory, clock: clock)
+        var witness: Witness?
+        if let ledgerKey = configuration.ledgerKey {
+            witness = try Witness.open(
+                directory: witnessDirectory, name: witnessName, adding: [try NoteVerifier(encoded: ledgerKey)])
+        }
+        let node = try RegionNode(
+            configuration: configuration, dataDirectory: dataDirectory, witness: witness, clock: clock)
         return RegionNodeStartup(node: node, identity: identity, lock: lock, joined: joined)
     }
 

@@ -17,6 +17,8 @@ public final class RegionalServices: Sendable {
     public let identity: TLSIdentity
     let catalog: RegionCatalog
     let policyVersion: String
+    /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
+    let ledgerKey: String
     let report: @Sendable (String, any Error) -> Void
     /// Client contexts per service, rebuilt when its pin changes.
     private let contexts = Mutex<[String: (pin: String, context: TLSContext)]>([:])
@@ -29,7 +31,9 @@ public final class RegionalServices: Sendable {
 
     public static let joinCodeLifetime: Int64 = 15 * 60 * 1000
     /// The events a regional service may queue for the ledger; anything else is refused, not recorded.
-    static let eventKinds: Set<LedgerKind> = [.regionDataWritten, .regionAssignmentRefused]
+    static let eventKinds: Set<LedgerKind> = [
+        .regionDataWritten, .regionAssignmentRefused, .accessUsed, .accessUseRefused,
+    ]
     public static let unreachableAfter: Int64 = 10_000
     /// Time allowed to a service for one call.
     static let callTimeout = 5.0
@@ -41,8 +45,9 @@ public final class RegionalServices: Sendable {
 
     public init(
         pool: DatabasePool, clock: Clock, identity: TLSIdentity, catalog: RegionCatalog, policyVersion: String,
-        report: @escaping @Sendable (String, any Error) -> Void
+        ledgerKey: String, report: @escaping @Sendable (String, any Error) -> Void
     ) {
+        self.ledgerKey = ledgerKey
         self.pool = pool
         self.clock = clock
         self.identity = identity
@@ -99,9 +104,16 @@ public final class RegionalServices: Sendable {
     /// A service's join: the proof must be the open code's HMAC over the region and the presented pin. The code
     /// is then spent; the pin is what the controller accepts from now on. Answers the controller's key and the
     /// service's site.
-    public func join(region: String, pin: String, proof: [UInt8]) throws -> (controllerKey: [UInt8], site: String) {
+    public func join(region: String, pin: String, proof: [UInt8], witnessKey: String? = nil) throws -> (
+        controllerKey: [UInt8], site: String, ledgerKey: String
+    ) {
         guard pin.utf8.count == 44, Data(base64Encoded: pin)?.count == 32 else {
             throw ControllerError.invalidField(field: "pin", message: "accepted: base64 of a 32-byte SHA-256 key pin")
+        }
+        if let witnessKey {
+            do { _ = try CosignerKey(encoded: witnessKey) } catch {
+                throw ControllerError.invalidField(field: "witness_key", message: "\(error)")
+            }
         }
         let now = clock.now()
         let site = try write { database -> String in
@@ -127,17 +139,19 @@ public final class RegionalServices: Sendable {
                     code: "join_refused", message: "the join proof does not match the code issued for region \(region)",
                     rule: nil)
             }
-            try repository.completeJoin(region: region, pin: pin, at: now)
+            try repository.completeJoin(region: region, pin: pin, witnessKey: witnessKey, at: now)
             try repository.queueAllAssignments(for: region)
             try Ledger.append(
                 in: database, time: now, kind: service.pin == nil ? .regionEnrolled : .regionKeyRotated,
                 actor: "region:\(region)", region: region,
                 body: .object(
-                    [("endpoint", .string(service.endpoint)), ("pin", .string(pin)), ("site", .string(service.site))]
-                        + (service.pin.map { [("previous_pin", .string($0))] } ?? [])))
+                    [
+                        ("endpoint", .string(service.endpoint)), ("pin", .string(pin)), ("site", .string(service.site)),
+                        ("witness_key", .optional(witnessKey)),
+                    ] + (service.pin.map { [("previous_pin", .string($0))] } ?? [])))
             return service.site
         }
-        return (identity.publicKey, site)
+        return (identity.publicKey, site, ledgerKey)
     }
 
     /// Forgets a region's service: its key is no longer accepted and its region is served in process again.
@@ -223,10 +237,11 @@ public final class RegionalServices: Sendable {
 
     /// One call to `service`, recording whether it answered.
     func call(
-        _ service: RegionalServiceRepository.Service, _ method: String, _ path: String, body: [UInt8]? = nil
+        _ service: RegionalServiceRepository.Service, _ method: String, _ path: String, body: [UInt8]? = nil,
+        contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         do {
-            let response = try client(for: service).send(method, path, body: body)
+            let response = try client(for: service).send(method, path, body: body, contentType: contentType)
             reachability.withLock { $0[service.region] = Reachability(lastAnswer: clock.now(), failingSince: nil) }
             return response
         } catch {
@@ -311,6 +326,7 @@ public final class RegionalServices: Sendable {
             do {
                 try checkHealth(of: service)
                 try deliver(to: service)
+                try deliverGrants(to: service)
                 try collectEvents(from: service)
             } catch {
                 try? pool.write { try RegionalServiceRepository($0).recordFailure(region: service.region, "\(error)") }
@@ -372,9 +388,16 @@ public final class RegionalServices: Sendable {
                     if try repository.isEventRecorded(region: source, seq: seq) { continue }
                     var tenant: String?
                     if case .string(let id)? = body["tenant"], TenantIDRule.isWellFormed(id) { tenant = id }
+                    var recorded = body.adding([("seq", .integer(seq))])
+                    if kind == .accessUsed || kind == .accessUseRefused, let tenant, case .string(let request)? = body["request"] {
+                        // A support use at the region joins the controller's own record of uses (reports read it).
+                        let event = try AccessRepository(database).insertEvent(
+                            requestID: request, tenant: tenant, allowed: kind == .accessUsed, at: at, record: body)
+                        recorded = recorded.adding([("event", .integer(event))])
+                    }
                     let index = try Ledger.append(
                         in: database, time: at, kind: kind, actor: "region:\(service.region)", tenant: tenant,
-                        region: service.region, body: body.adding([("seq", .integer(seq))]))
+                        region: service.region, body: recorded)
                     _ = try repository.markEventRecorded(region: source, seq: seq, ledgerIndex: index)
                 }
             }
@@ -385,6 +408,53 @@ public final class RegionalServices: Sendable {
                 throw ControllerError.storage("region \(service.region) refused the acknowledgement: HTTP \(ack.status)")
             }
             if events.count < 500 { return }
+        }
+    }
+
+    // MARK: Support grants
+
+    /// Brings the service's grants in line with the access desk: every grant in force for one of its region's
+    /// tenants delivered (again when its expiry changed), every grant that ended since delivered as ended — so a
+    /// revocation reaches the region within one synchronisation pass.
+    func deliverGrants(to service: RegionalServiceRepository.Service) throws {
+        let region = service.region
+        let (granted, ended) = try pool.read { database -> ([AccessRequest], [AccessRequest]) in
+            let access = AccessRepository(database)
+            var granted: [AccessRequest] = []
+            for state in AccessState.allCases where state.isGranted {
+                granted += try access.requests(tenant: nil, state: state, region: region, limit: 100_000)
+            }
+            let grantedIDs = Set(granted.map(\.id))
+            let ended = try RegionalServiceRepository(database).grantedDeliveries(region: region)
+                .filter { !grantedIDs.contains($0) }.compactMap { try access.request(id: $0) }
+            return (granted, ended)
+        }
+        for request in granted {
+            let expires = request.grantExpiresAt ?? 0
+            let delivered = try pool.read { try RegionalServiceRepository($0).deliveredGrant(request: request.id) }
+            if delivered?.state == SupportGrant.State.granted.rawValue, delivered?.expiresAt == expires { continue }
+            try send(grant(of: request, state: .granted), to: service)
+        }
+        for request in ended { try send(grant(of: request, state: .revoked), to: service) }
+    }
+
+    private func grant(of request: AccessRequest, state: SupportGrant.State) -> SupportGrant {
+        SupportGrant(
+            request: request.id, tenant: request.tenant, region: request.region, staff: request.staff.id,
+            physicalCountry: request.physicalCountry.rawValue, dataClasses: request.scope.dataClasses.map(\.rawValue),
+            mode: request.scope.mode, expiresAt: request.grantExpiresAt ?? 0, state: state, issuedAt: clock.now())
+    }
+
+    private func send(_ grant: SupportGrant, to service: RegionalServiceRepository.Service) throws {
+        let signed = SignedSupportGrant(grant: grant, signature: try identity.signature(for: grant.signedMessage))
+        let response = try call(service, "PUT", "/internal/v1/grants/\(grant.request)", body: signed.jsonValue.encodedBytes())
+        guard response.status == 200 || response.status == 409 else {
+            throw ControllerError.storage(
+                "region \(service.region) refused grant \(grant.request): HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
+        try pool.write {
+            try RegionalServiceRepository($0).markGrantDelivered(
+                request: grant.request, region: service.region, state: grant.state.rawValue, expiresAt: grant.expiresAt)
         }
     }
 
@@ -400,13 +470,13 @@ public final class RegionalServices: Sendable {
     /// Forwards one tenant data call to the service of `region`; its answer (status, JSON body) comes back as is
     /// for the caller to translate.
     public func forward(
-        region: String, _ method: String, _ path: String, body: [UInt8]? = nil
+        region: String, _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         guard let service = joinedService(region: region) else {
             throw ControllerError.storage("region \(region) has no regional service")
         }
         do {
-            return try call(service, method, path, body: body)
+            return try call(service, method, path, body: body, contentType: contentType)
         } catch {
             throw ControllerError.storage("region \(region)'s service does not answer: \(error)")
         }

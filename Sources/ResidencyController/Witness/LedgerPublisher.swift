@@ -26,27 +26,40 @@ public final class LedgerPublisher: Sendable {
 
     public let policy: WitnessPolicy
     let ledger: Ledger
-    private let clients: [String: WitnessClient]
+    private let clients: [String: any WitnessTransport]
     /// The size each witness last cosigned, as far as this process knows (learnt from 409 answers too).
     private let knownSizes = Mutex<[String: Int]>([:])
     private let state = Mutex(Status())
     /// One publication at a time: two would race each witness's recorded size against each other.
     private let publishing = Mutex(())
 
-    init(policy: WitnessPolicy, ledger: Ledger, timeout: Double = 2.0) throws {
+    /// `regional` reaches the witnesses listed as `region:ID` (a regional service's own witness, over the mutual
+    /// TLS between the controller and the service); the others are asked over HTTP at their URL.
+    init(policy: WitnessPolicy, ledger: Ledger, regional: RegionalServices? = nil, timeout: Double = 2.0) throws {
         self.policy = policy
         self.ledger = ledger
-        var clients: [String: WitnessClient] = [:]
+        var clients: [String: any WitnessTransport] = [:]
         for witness in policy.witnesses {
             guard let url = witness.url else { continue }
-            clients[witness.name] = try WitnessClient(url: url, timeout: timeout)
+            if url.hasPrefix(WitnessPolicy.regionalScheme) {
+                let region = String(url.dropFirst(WitnessPolicy.regionalScheme.count))
+                // A process without the controller's identity (some commands open only the ledger) cannot reach a
+                // regional service: that witness is reported missing, and the server publishes.
+                clients[witness.name] =
+                    regional.map { RegionalWitness(regional: $0, region: region) as any WitnessTransport }
+                    ?? UnreachableWitness(reason: "region \(region)'s witness is reached only by the controller's server")
+            } else {
+                clients[witness.name] = try WitnessClient(url: url, timeout: timeout)
+            }
         }
         self.clients = clients
     }
 
     /// A publisher for a ledger opened on its own (the command line), under `policy`.
-    public static func open(ledger: Ledger, policy: WitnessPolicy) throws -> LedgerPublisher {
-        try LedgerPublisher(policy: policy, ledger: ledger)
+    public static func open(
+        ledger: Ledger, policy: WitnessPolicy, regional: RegionalServices? = nil
+    ) throws -> LedgerPublisher {
+        try LedgerPublisher(policy: policy, ledger: ledger, regional: regional)
     }
 
     public var status: Status { state.withLock { $0 } }

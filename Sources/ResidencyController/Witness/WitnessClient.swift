@@ -8,7 +8,7 @@ import ResidencyCore
 /// Asks one witness for a cosignature over plain HTTP/1.1 (`http://host:port[/prefix]`), with a deadline on
 /// everything: connecting, sending and reading. One request per connection (`Connection: close`), so no state
 /// outlives a call. The answer's size is bounded; a witness cannot make the controller hold more than 64 KiB.
-struct WitnessClient: Sendable {
+struct WitnessClient: WitnessTransport {
     struct Response: Sendable {
         let status: Int
         let contentType: String
@@ -57,10 +57,15 @@ struct WitnessClient: Sendable {
     }
 
     func addCheckpoint(old: Int, proof: [SHA256Digest], note: String) throws -> Response {
+        try post(path: prefix + "/add-checkpoint", body: Self.addCheckpointBody(old: old, proof: proof, note: note))
+    }
+
+    /// The tlog-witness request body: `old N`, the proof's hashes, a blank line, the note.
+    static func addCheckpointBody(old: Int, proof: [SHA256Digest], note: String) -> [UInt8] {
         var body = "old \(old)\n"
         for hash in proof { body += Data(hash.bytes).base64EncodedString() + "\n" }
         body += "\n" + note
-        return try post(path: prefix + "/add-checkpoint", body: Array(body.utf8))
+        return Array(body.utf8)
     }
 
     private func post(path: String, body: [UInt8]) throws -> Response {

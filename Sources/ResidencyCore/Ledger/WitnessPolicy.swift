@@ -28,6 +28,17 @@ public struct WitnessPolicy: Sendable, Hashable {
         self.quorum = quorum
     }
 
+    /// The URL scheme of a regional service's witness: `region:eu` is asked through the controller's mutual TLS
+    /// with the eu service.
+    public static let regionalScheme = "region:"
+
+    static func isRegional(_ url: String) -> Bool {
+        guard url.hasPrefix(regionalScheme) else { return false }
+        let region = url.dropFirst(regionalScheme.count)
+        return !region.isEmpty && region.utf8.count <= 64
+            && region.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 }
+    }
+
     /// No witnesses: a signed checkpoint is published as it is.
     public static let none = WitnessPolicy(witnesses: [], quorum: 0)
 
@@ -40,8 +51,11 @@ public struct WitnessPolicy: Sendable, Hashable {
                 guard let member = element.object(known: ["key", "url"]) else { valid = false; continue }
                 let keyText = member.required("key")?.string()
                 let url = requireURLs ? member.required("url")?.string() : member.optional("url")?.string()
-                if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.utf8.count > 2048 {
-                    element.note("url \"\(url.prefix(80))\": accepted: an http:// or https:// URL")
+                if let url,
+                    !(url.hasPrefix("http://") || url.hasPrefix("https://") || Self.isRegional(url)) || url.utf8.count > 2048
+                {
+                    element.note(
+                        "url \"\(url.prefix(80))\": accepted: an http:// or https:// URL, or region:ID for a regional service's witness")
                     valid = false
                 }
                 guard let keyText else { valid = false; continue }

@@ -29,18 +29,21 @@ enum RegionalRoutes {
             },
             // Public: the join code's proof authenticates the call (the service has no token, only its key).
             Route("POST", "/v1/regions/{id}/join", roles: nil) { context in
-                let body = try RequestBody(context.request, fields: ["pin", "proof"])
+                let body = try RequestBody(context.request, fields: ["pin", "proof", "witness_key"])
                 let pin = body.object.required("pin")?.text()
                 let proofText = body.object.required("proof")?.text()
+                let witnessKey = body.object.optional("witness_key")?.text()
                 try body.check()
                 guard let proof = proofText.flatMap({ Data(base64Encoded: $0) }), proof.count == 32 else {
                     throw APIError.badRequest("proof: accepted: base64 of a 32-byte HMAC-SHA256", code: "invalid_field")
                 }
-                let joined = try regional().join(region: context.parameters["id"]!, pin: pin ?? "", proof: Array(proof))
+                let joined = try regional().join(
+                    region: context.parameters["id"]!, pin: pin ?? "", proof: Array(proof), witnessKey: witnessKey)
                 return .json(
                     .object([
                         ("region", .string(context.parameters["id"]!)), ("site", .string(joined.site)),
                         ("controller_key", .string(Data(joined.controllerKey).base64EncodedString())),
+                        ("ledger_key", .string(joined.ledgerKey)),
                     ]))
             },
             Route("DELETE", "/v1/regions/{id}/service", roles: [.ops]) { context in

@@ -58,6 +58,7 @@ public final class RegionApplication: Sendable {
             error.headers = [("Retry-After", "1")]
             return error.response
         case .invalid(let message): return APIError.badRequest(message, code: "invalid_field").response
+        case .accessRefused(let code, let message): return APIError(status: 403, code: code, message: message).response
         case .storage: return APIError(status: 503, code: "storage_unavailable", message: refusal.description).response
         }
     }
@@ -69,6 +70,13 @@ public final class RegionApplication: Sendable {
             return .json(node.health(version: version))
         case ("PUT", 4, "internal") where segments[1] == "v1" && segments[2] == "assignments":
             return try assignment(request, tenant: segments[3])
+        case ("POST", 4, "internal") where segments[1] == "v1" && segments[2] == "witness" && segments[3] == "add-checkpoint":
+            guard let witness = node.witness else {
+                throw APIError(status: 404, code: "no_witness", message: "this service's enrolment carried no ledger key to witness")
+            }
+            let answer = witness.addCheckpoint(request.body)
+            return HTTPResponse(
+                status: answer.status, headers: [("Content-Type", answer.contentType)], body: Array(answer.body.utf8))
         case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "outbox":
             try request.acceptQuery(["limit"])
             let limit = try request.limitQuery(default: 500, range: 1...1000)
@@ -93,6 +101,27 @@ public final class RegionApplication: Sendable {
             try body.check()
             try node.acknowledge(through: through ?? 0)
             return .json(.object([("acknowledged_through", .integer(through ?? 0))]))
+        case (_, 4, "internal") where segments[1] == "v1" && segments[2] == "grants":
+            guard request.method == "PUT" else {
+                throw APIError(status: 405, code: "method_not_allowed", message: "a grant is delivered with PUT")
+            }
+            do {
+                let signed = try SignedSupportGrant(parsing: request.body)
+                guard signed.grant.request == segments[3] else {
+                    throw RegionEnrolmentError("the grant is \(signed.grant.request), not \(segments[3])")
+                }
+                switch try node.accept(grant: request.body) {
+                case .stored: return .json(.object([("outcome", .string("stored"))]))
+                case .unchanged: return .json(.object([("outcome", .string("unchanged"))]))
+                case .stale(let held):
+                    return APIError(status: 409, code: "stale_grant", message: "a newer grant (issued \(held)) is held").response
+                }
+            } catch let error as RegionEnrolmentError {
+                node.recordRefusal(tenant: nil, reason: "grant refused", detail: error.description)
+                return APIError(status: 403, code: "grant_refused", message: error.description).response
+            }
+        case (_, 6, "v1") where segments[1] == "tenants" && segments[3] == "support":
+            return try support(request, tenant: segments[2], collection: segments[4], key: segments[5])
         case (_, 5, "v1") where segments[1] == "tenants" && segments[3] == "data",
             (_, 6, "v1") where segments[1] == "tenants" && segments[3] == "data":
             return try data(request, tenant: segments[2], collection: segments[4], key: segments.count == 6 ? segments[5] : nil)
@@ -123,6 +152,49 @@ public final class RegionApplication: Sendable {
             node.recordRefusal(tenant: TenantIDRule.isWellFormed(tenant) ? tenant : nil, reason: "refused", detail: error.description)
             return APIError(status: 403, code: "assignment_refused", message: error.description).response
         }
+    }
+
+    /// Support staff's access to one record, under their grant: `X-Residency-Grant` (the access request id),
+    /// `X-Residency-Staff` (who), `X-Residency-Country` (where they are now). GET reads; PUT writes (a write grant).
+    private func support(_ request: HTTPRequest, tenant: String, collection name: String, key: String) throws -> HTTPResponse {
+        guard let collection = TenantCollection(rawValue: name) else {
+            throw APIError(status: 404, code: "not_found", message: "no collection \"\(name)\"")
+        }
+        guard TenantCollection.isValidKey(key) else {
+            throw APIError.badRequest("key: \"\(key)\"; accepted: \(TenantCollection.keyRule)", code: "invalid_field")
+        }
+        var headers: [String: String] = [:]
+        for name in ["x-residency-grant", "x-residency-staff", "x-residency-country"] {
+            guard let value = request.header(name), !value.isEmpty, value.utf8.count <= 64 else {
+                throw APIError.badRequest(
+                    "a support request carries X-Residency-Grant (the access request id), X-Residency-Staff and X-Residency-Country (ISO 3166 code); \(name) is missing or longer than 64 bytes",
+                    code: "invalid_field")
+            }
+            headers[name] = value
+        }
+        let mode: AccessScope.Mode
+        switch request.method {
+        case "GET": mode = .read
+        case "PUT": mode = .write
+        default: throw APIError(status: 405, code: "method_not_allowed", message: "support access takes GET or PUT")
+        }
+        // Tenant records are the customer's own data.
+        let database = try node.supportUse(
+            tenant: tenant, grant: headers["x-residency-grant"]!, staff: headers["x-residency-staff"]!,
+            physicalCountry: headers["x-residency-country"]!, method: request.method,
+            resource: "\(collection.rawValue)/\(key)", dataClass: AccessScope.DataClass.customerData.rawValue, mode: mode)
+        if mode == .read {
+            guard let record = try database.record(collection, key: key) else {
+                throw APIError(status: 404, code: "not_found", message: "no \(collection.rawValue) record \"\(key)\"")
+            }
+            return .json(.object([("record", record.jsonValue)]))
+        }
+        let body = try RequestBody(request, fields: collection.fields.map(\.name))
+        let record = TenantRecord.read(body.object, collection: collection, key: key, updatedAt: Clock.system.now())
+        try body.check()
+        guard let record else { throw APIError.badRequest("not a \(collection.rawValue) record") }
+        try node.put(tenant: tenant, record)
+        return .json(.object([("record", record.jsonValue)]))
     }
 
     private func data(_ request: HTTPRequest, tenant: String, collection name: String, key: String?) throws -> HTTPResponse {

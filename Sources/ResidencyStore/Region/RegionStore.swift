@@ -32,7 +32,18 @@ public final class RegionStore: @unchecked Sendable {
                     kind TEXT NOT NULL,
                     body TEXT NOT NULL
                 ) STRICT;
-                """)
+                """),
+        SchemaMigration(
+            version: 2, name: "support access grants",
+            sql: """
+                CREATE TABLE grants (
+                    request TEXT PRIMARY KEY NOT NULL,
+                    tenant TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    signed BLOB NOT NULL
+                ) STRICT;
+                """),
     ]
 
     public init(directory: URL) throws {
@@ -98,6 +109,39 @@ public final class RegionStore: @unchecked Sendable {
                     .text(assignment.status.rawValue), .text(assignment.endpoint), .blob(signed), .integer(time),
                 ])
                 return .stored
+            }
+        }
+    }
+
+    /// Keeps a verified grant unless the one held is newer, or has ended (an ended grant never comes back).
+    public func accept(_ grant: SupportGrant, signed: [UInt8]) throws -> Acceptance {
+        try locked {
+            try database.write {
+                let held = try database.statement("SELECT state, issued_at FROM grants WHERE request = ?")
+                    .first([.text(grant.request)]) { ($0.text(0), $0.integer(1)) }
+                if let held, held.0 == SupportGrant.State.revoked.rawValue { return .unchanged }
+                if let held, held.1 > grant.issuedAt { return .stale(held: held.1) }
+                if let held, held.1 == grant.issuedAt, held.0 == grant.state.rawValue { return .unchanged }
+                try database.statement(
+                    """
+                    INSERT INTO grants (request, tenant, state, issued_at, signed) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (request) DO UPDATE SET state = excluded.state, issued_at = excluded.issued_at,
+                        signed = excluded.signed
+                    """
+                ).run([
+                    .text(grant.request), .text(grant.tenant), .text(grant.state.rawValue), .integer(grant.issuedAt),
+                    .blob(signed),
+                ])
+                return .stored
+            }
+        }
+    }
+
+    /// The signed grant held for `request`, as received.
+    public func grant(request: String) throws -> [UInt8]? {
+        try locked {
+            try database.read {
+                try database.statement("SELECT signed FROM grants WHERE request = ?").first([.text(request)]) { $0.blob(0) }
             }
         }
     }
