@@ -20,8 +20,8 @@ public final class RegionalServices: Sendable {
     /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
     let ledgerKey: String
     let report: @Sendable (String, any Error) -> Void
-    /// Client contexts per service, rebuilt when its pin changes.
-    private let contexts = Mutex<[String: (pin: String, context: TLSContext)]>([:])
+    /// Connections per service (persistent, reused), rebuilt when its pin or endpoint changes.
+    private let pools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
     /// When each service last answered and since when it has not; placement passes over a region whose
     /// service has failed since its last answer for longer than `unreachableAfter`.
     private let reachability = Mutex<[String: Reachability]>([:])
@@ -222,17 +222,19 @@ public final class RegionalServices: Sendable {
 
     // MARK: Calls to a service
 
-    func client(for service: RegionalServiceRepository.Service, timeout: Double = callTimeout) throws -> PeerHTTPClient {
+    func client(for service: RegionalServiceRepository.Service) throws -> PeerConnectionPool {
         guard let pin = service.pin else {
             throw ControllerError.storage("region \(service.region)'s service has not joined yet")
         }
-        let context = try contexts.withLock { cache -> TLSContext in
-            if let entry = cache[service.region], entry.pin == pin { return entry.context }
+        return try pools.withLock { cache -> PeerConnectionPool in
+            if let entry = cache[service.region], entry.pin == pin, entry.pool.endpoint == service.endpoint {
+                return entry.pool
+            }
             let context = try TLSContext(mutual: identity, pinned: [pin], client: true)
-            cache[service.region] = (pin, context)
-            return context
+            let pool = try PeerConnectionPool(endpoint: service.endpoint, context: context, timeout: Self.callTimeout)
+            cache[service.region] = (pin, pool)
+            return pool
         }
-        return try PeerHTTPClient(endpoint: service.endpoint, context: context, timeout: timeout)
     }
 
     /// One call to `service`, recording whether it answered.
