@@ -238,9 +238,32 @@ final class RegionProcess {
             [controller.data.appendingPathComponent("residency.sqlite3").path, eu])
         let tampered = signed.replacingOccurrences(of: "\"region\":\"eu\"", with: "\"region\":\"us\"")
         #expect(tampered != signed)
-        let refused = try Self.curl("PUT", "\(us.endpoint)/internal/v1/assignments/\(eu)", identity: application, pin: us.pin, body: tampered)
+        // Sent with the controller's own key (from its data directory), the signature is what refuses it.
+        let refused = try Self.curl(
+            "PUT", "\(us.endpoint)/internal/v1/assignments/\(eu)", identity: controller.data, pin: us.pin, body: tampered)
         #expect(refused.status == 403 && refused.body.contains("not signed by the controller"), "\(refused)")
+        // An application's key reaches the data routes only: no assignments, no draining the outbox.
+        let fromApplication = try Self.curl(
+            "PUT", "\(us.endpoint)/internal/v1/assignments/\(eu)", identity: application, pin: us.pin, body: signed)
+        #expect(fromApplication.status == 403 && fromApplication.body.contains("controller_only"))
+        #expect(try Self.curl(
+            "POST", "\(us.endpoint)/internal/v1/outbox/ack", identity: application, pin: us.pin, body: #"{"through":1000}"#
+        ).status == 403)
         #expect(try Self.curl("GET", "\(us.endpoint)/v1/tenants/\(eu)/data/contacts/c1", identity: application, pin: us.pin).status == 421)
+        // A newer epoch (the tenant suspended by the retention schedule) stands; the older one replayed is refused.
+        let billing = try controller.token(role: "billing", name: "billing")
+        #expect(try Self.api(controller, "POST", "/v1/tenants/\(eu)/events", token: billing, body: #"{"type":"payment_failed"}"#).status == 200)
+        let later = Timestamp.rfc3339(milliseconds: Int64(Date().timeIntervalSince1970 * 1000) + 40 * 86_400_000)
+        #expect(try Self.residency(["lifecycle", "run", "--as-of", later, "--data", controller.data.path]).status == 0)
+        let euService = services["eu"]!
+        try Self.waitFor("the suspension at the eu service") {
+            let read = try Self.curl("GET", "\(euService.endpoint)/v1/tenants/\(eu)/data/contacts/c1", identity: application, pin: euService.pin)
+            return read.status == 409 && read.body.contains("tenant_suspended")
+        }
+        let stale = try Self.curl(
+            "PUT", "\(euService.endpoint)/internal/v1/assignments/\(eu)", identity: controller.data, pin: euService.pin, body: signed)
+        #expect(stale.status == 409 && stale.body.contains("stale_assignment"), "\(stale)")
+        #expect(try Self.curl("GET", "\(euService.endpoint)/v1/tenants/\(eu)/data/contacts/c1", identity: application, pin: euService.pin).status == 409)
         // Every write reached the ledger exactly once; the ledger verifies.
         try Self.waitFor("six data events on the ledger") { try Self.ledgerCount(controller.data, kind: "region.data_written") >= 6 }
         Thread.sleep(forTimeInterval: 1)

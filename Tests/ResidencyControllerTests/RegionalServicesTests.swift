@@ -53,7 +53,7 @@ import Testing
         }
         let joined = try regional.join(region: "eu", pin: Self.pin("a"), proof: code.proof(region: "eu", pin: Self.pin("a")))
         #expect(joined.controllerKey == identity.publicKey && joined.site == "eu-ie-dublin")
-        #expect(regional.joinedService(region: "eu")?.pin == Self.pin("a"))
+        #expect(try regional.joinedService(region: "eu")?.pin == Self.pin("a"))
         // The same code again: spent.
         do {
             _ = try regional.join(region: "eu", pin: Self.pin("a"), proof: code.proof(region: "eu", pin: Self.pin("a")))
@@ -64,7 +64,7 @@ import Testing
         // A new enrolment and a new key: a rotation, with the previous pin on record.
         let again = try self.code()
         _ = try regional.join(region: "eu", pin: Self.pin("b"), proof: again.proof(region: "eu", pin: Self.pin("b")))
-        #expect(regional.joinedService(region: "eu")?.pin == Self.pin("b"))
+        #expect(try regional.joinedService(region: "eu")?.pin == Self.pin("b"))
         let kinds = try ledgerKinds()
         #expect(kinds.filter { $0.hasPrefix("region.") } == [
             "region.enrolment_opened", "region.enrolled", "region.enrolment_opened", "region.key_rotated",
@@ -83,7 +83,7 @@ import Testing
         } catch let ControllerError.refused(_, message, _) {
             #expect(message.contains("expired"))
         }
-        #expect(regional.joinedService(region: "eu") == nil)
+        #expect(try regional.joinedService(region: "eu") == nil)
     }
 
     @Test func enrolmentChecksItsInput() throws {

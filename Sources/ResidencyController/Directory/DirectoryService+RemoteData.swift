@@ -9,11 +9,11 @@ extension DirectoryService {
     /// The tenant's data at its regional service, or nil when its region is served in process. The directory's
     /// refusals (unknown, suspended, closed, deleted) come first, as for data in process.
     func remoteData(of id: String) throws -> RemoteTenantData? {
-        guard let regional, regional.hasJoinedServices else { return nil }
+        guard let regional, try regional.hasJoinedServices() else { return nil }
         guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
-        guard regional.joinedService(region: tenant.region) != nil else { return nil }
+        guard try regional.joinedService(region: tenant.region) != nil else { return nil }
         switch tenant.status {
         case .active: break
         case .suspended:

@@ -98,7 +98,7 @@ extension DirectoryService {
             guard let last = page.last else { break }
             cursor = last.id
             for tenant in page
-            where tenant.status != .deleted && regional?.joinedService(region: tenant.region) == nil
+            where try tenant.status != .deleted && regional?.joinedService(region: tenant.region) == nil
                 && !dataPlane.exists(region: tenant.region, tenant: tenant.id)
             {
                 if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }

@@ -107,7 +107,7 @@ extension DirectoryService {
             }
             // The data is created after the directory entry commits; a crash in between is repaired at start-up
             // by `provisionMissingTenantData`.
-            if let regional, !result.replayed, regional.joinedService(region: result.tenant.region) != nil {
+            if let regional, !result.replayed, try regional.joinedService(region: result.tenant.region) != nil {
                 // The region's own service holds the data: it provisions it on the signed assignment.
                 do {
                     try regional.assign(tenant: result.tenant.id)

@@ -77,7 +77,7 @@ extension MigrationService {
                         ]))
                     return .refused(error)
                 }
-                if let regional, regional.joinedService(region: tenant.region) != nil
+                if let regional, try regional.joinedService(region: tenant.region) != nil
                     || regional.joinedService(region: request.toRegion) != nil
                 {
                     // The movers copy files inside this controller's data directory; a regional service's data is

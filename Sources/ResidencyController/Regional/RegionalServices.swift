@@ -19,9 +19,9 @@ public final class RegionalServices: Sendable {
     let policyVersion: String
     /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
     let ledgerKey: String
-    let report: @Sendable (String, any Error) -> Void
-    /// Client contexts per service, rebuilt when its pin changes.
-    private let contexts = Mutex<[String: (pin: String, context: TLSContext)]>([:])
+    public let report: @Sendable (String, any Error) -> Void
+    /// Connections per service (persistent, reused), rebuilt when its pin or endpoint changes.
+    private let pools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
     /// When each service last answered and since when it has not; placement passes over a region whose
     /// service has failed since its last answer for longer than `unreachableAfter`.
     private let reachability = Mutex<[String: Reachability]>([:])
@@ -191,18 +191,19 @@ public final class RegionalServices: Sendable {
         try pool.read { try RegionalServiceRepository($0).services() }
     }
 
-    /// The joined service of `region`, or nil when the region is served in process.
-    public func joinedService(region: String) -> RegionalServiceRepository.Service? {
+    /// The joined service of `region`, or nil when the region is served in process. A store error is thrown,
+    /// never read as "served in process": that would provision a remote region's tenant on the controller.
+    public func joinedService(region: String) throws -> RegionalServiceRepository.Service? {
         if let cached = joined.withLock({ $0 }) { return cached[region] }
-        guard let all = try? pool.read({ try RegionalServiceRepository($0).services() }) else { return nil }
+        let all = try pool.read { try RegionalServiceRepository($0).services() }
         var map: [String: RegionalServiceRepository.Service] = [:]
         for service in all where service.pin != nil { map[service.region] = service }
         joined.withLock { $0 = map }
         return map[region]
     }
 
-    public var hasJoinedServices: Bool {
-        _ = joinedService(region: "")
+    public func hasJoinedServices() throws -> Bool {
+        _ = try joinedService(region: "")
         return !(joined.withLock { $0 } ?? [:]).isEmpty
     }
 
@@ -222,17 +223,19 @@ public final class RegionalServices: Sendable {
 
     // MARK: Calls to a service
 
-    func client(for service: RegionalServiceRepository.Service, timeout: Double = callTimeout) throws -> PeerHTTPClient {
+    func client(for service: RegionalServiceRepository.Service) throws -> PeerConnectionPool {
         guard let pin = service.pin else {
             throw ControllerError.storage("region \(service.region)'s service has not joined yet")
         }
-        let context = try contexts.withLock { cache -> TLSContext in
-            if let entry = cache[service.region], entry.pin == pin { return entry.context }
+        return try pools.withLock { cache -> PeerConnectionPool in
+            if let entry = cache[service.region], entry.pin == pin, entry.pool.endpoint == service.endpoint {
+                return entry.pool
+            }
             let context = try TLSContext(mutual: identity, pinned: [pin], client: true)
-            cache[service.region] = (pin, context)
-            return context
+            let pool = try PeerConnectionPool(endpoint: service.endpoint, context: context, timeout: Self.callTimeout)
+            cache[service.region] = (pin, pool)
+            return pool
         }
-        return try PeerHTTPClient(endpoint: service.endpoint, context: context, timeout: timeout)
     }
 
     /// One call to `service`, recording whether it answered.
@@ -285,7 +288,7 @@ public final class RegionalServices: Sendable {
             return true
         }
         if issued, let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
-            let service = joinedService(region: tenant.region)
+            let service = try joinedService(region: tenant.region)
         {
             try deliver(to: service, limit: 1, only: id)
         }
@@ -321,7 +324,13 @@ public final class RegionalServices: Sendable {
         } catch {
             report("issuing tenant assignments", error)
         }
-        let services = (try? self.services()) ?? []
+        let services: [RegionalServiceRepository.Service]
+        do {
+            services = try self.services()
+        } catch {
+            report("reading the regional services", error)
+            return
+        }
         for service in services where service.pin != nil {
             do {
                 try checkHealth(of: service)
@@ -329,8 +338,12 @@ public final class RegionalServices: Sendable {
                 try deliverGrants(to: service)
                 try collectEvents(from: service)
             } catch {
-                try? pool.write { try RegionalServiceRepository($0).recordFailure(region: service.region, "\(error)") }
                 report("synchronising with region \(service.region)'s service", error)
+                do {
+                    try pool.write { try RegionalServiceRepository($0).recordFailure(region: service.region, "\(error)") }
+                } catch {
+                    report("recording region \(service.region)'s failure", error)
+                }
             }
         }
     }
@@ -464,7 +477,7 @@ public final class RegionalServices: Sendable {
     /// region is served in process) and the epoch of its assignment.
     public func route(of tenant: Tenant) throws -> (endpoint: String?, epoch: Int64?) {
         let epoch = try pool.read { try RegionalServiceRepository($0).assignment(tenant: tenant.id)?.epoch }
-        return (joinedService(region: tenant.region)?.endpoint, epoch)
+        return (try joinedService(region: tenant.region)?.endpoint, epoch)
     }
 
     /// Forwards one tenant data call to the service of `region`; its answer (status, JSON body) comes back as is
@@ -472,7 +485,7 @@ public final class RegionalServices: Sendable {
     public func forward(
         region: String, _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
-        guard let service = joinedService(region: region) else {
+        guard let service = try joinedService(region: region) else {
             throw ControllerError.storage("region \(region) has no regional service")
         }
         do {

@@ -18,6 +18,9 @@ public struct HTTPRequest: Sendable {
     /// Header fields in arrival order; names lower-cased.
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]
+    /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
+    /// calling, for services that give their peers different rights. Nil over plain HTTP.
+    public var peerPin: String?
 
     public init(
         method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],

@@ -1,6 +1,7 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
+import ResidencyTLS
 
 /// The HTTP face of a regional service, behind mutual TLS (only the controller's pinned key, and any
 /// application keys its operator pinned, pass the handshake):
@@ -11,11 +12,15 @@ import ResidencyCore
 ///   another region's tenant gets 421 naming its region and endpoint, an unknown one 404.
 public final class RegionApplication: Sendable {
     public let node: RegionNode
+    /// The controller's key pin: only it may call the internal routes (assignments, grants, the outbox, the
+    /// witness); the application keys pinned beside it reach the tenant data routes only.
+    let controllerPin: String?
     let version: String
     let log: @Sendable (String) -> Void
 
     public init(node: RegionNode, version: String, log: @escaping @Sendable (String) -> Void) {
         self.node = node
+        self.controllerPin = TLSIdentity.pin(ofEd25519: node.configuration.controllerKey)
         self.version = version
         self.log = log
     }
@@ -65,6 +70,13 @@ public final class RegionApplication: Sendable {
 
     private func route(_ request: HTTPRequest) throws -> HTTPResponse {
         let segments = request.pathSegments
+        if segments.first == "internal", request.peerPin == nil || request.peerPin != controllerPin {
+            // An application's key passed the handshake but may not deliver assignments or grants, nor drain the
+            // outbox before the controller recorded it.
+            throw APIError(
+                status: 403, code: "controller_only",
+                message: "the internal routes answer only the controller this service enrolled with")
+        }
         switch (request.method, segments.count, segments.first) {
         case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "health":
             return .json(node.health(version: version))

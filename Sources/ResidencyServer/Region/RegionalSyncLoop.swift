@@ -22,7 +22,11 @@ public final class RegionalSyncLoop: @unchecked Sendable {
         let thread = Thread { [self] in
             while true {
                 regional.refreshJoined()
-                if regional.hasJoinedServices { regional.synchronise(version: version) }
+                do {
+                    if try regional.hasJoinedServices() { regional.synchronise(version: version) }
+                } catch {
+                    regional.report("reading the regional services", error)
+                }
                 stopped.lock()
                 if !isStopped { _ = stopped.wait(until: Date(timeIntervalSinceNow: interval)) }
                 let done = isStopped

@@ -286,7 +286,7 @@ final class EventLoop: @unchecked Sendable {
                     on: connection)
                 return false
             }
-            guard case .request(let request) = next else {
+            guard case .request(var request) = next else {
                 connection.mayHoldRequests = false
                 if case .needMore(true) = next, !connection.continueSent {
                     append(Self.continueLine, to: connection)
@@ -294,6 +294,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 return false
             }
+            request.peerPin = connection.tls?.peerPin
             connection.continueSent = false
             connection.mustServeOne = false
             connection.mayHoldRequests = true
