@@ -26,7 +26,7 @@ let badSignupOptions: [(field: String, value: String, message: String)] = [
         defer { try? FileManager.default.removeItem(at: data) }
         let plan = field == "plan" ? [] : ["--plan", "free"]
         let create = CLIRun.run(
-            ["tenants", "create", "--plan", "paid", "--name", "A"] + plan + ["--\(field)", value, "--data", data.path])
+            ["tenants", "create", "--name", "A"] + plan + ["--\(field)", value, "--data", data.path])
         #expect(create.status == 64)
         #expect(create.error.contains("--\(field): \(message)"), "\(create.error)")
         let place = CLIRun.run(["place", "--\(field)", value, "--data", data.path])
@@ -35,7 +35,7 @@ let badSignupOptions: [(field: String, value: String, message: String)] = [
     }
 
     @Test func tenantsCreateRequiresAPlanAsTheAPIDoes() {
-        let run = CLIRun.run(["tenants", "create", "--plan", "paid", "--name", "A", "--data", "/nonexistent-signup-data"])
+        let run = CLIRun.run(["tenants", "create", "--name", "A", "--data", "/nonexistent-signup-data"])
         #expect(run.status == 64)
         #expect(run.error.contains("missing --plan"), "\(run.error)")
     }
@@ -43,7 +43,7 @@ let badSignupOptions: [(field: String, value: String, message: String)] = [
     @Test func aBlankNameIsRefusedAsTheAPIRefusesIt() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("signup-input-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        let run = CLIRun.run(["tenants", "create", "--plan", "paid", "--name", "  ", "--plan", "free", "--data", data.path])
+        let run = CLIRun.run(["tenants", "create", "--name", "  ", "--plan", "free", "--data", data.path])
         #expect(run.status == 64)
         #expect(run.error.contains(#"--name: "  ": must not be empty"#), "\(run.error)")
     }
