@@ -105,7 +105,7 @@ extension Controller {
             id: id, kind: "access.\(decision == .approve ? "approved" : decision == .deny ? "denied" : "dismissed")",
             by: caller.tokenName,
             recording: { request, refusal in
-                guard refusal.code == AccessRefusal.separationOfDuties else { return nil }
+                guard refusal.kind == .separationOfDuties else { return nil }
                 return .object([
                     ("stage", .string("decision")), ("decision", .string(decision.rawValue)),
                     ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)),
@@ -126,7 +126,9 @@ extension Controller {
         id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
-        return try transition(id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName) {
+        return try transition(
+            id: id, kind: closing == .revoke ? "access.revoked" : "access.completed", by: caller.tokenName
+        ) {
             request, now in
             lifecycle.close(request, closing, by: caller.tokenName, reason: reason, at: now)
         }
@@ -233,7 +235,7 @@ extension Controller {
             let current = try tenants.customerApprovalSetting(id: id)
             if !enabled, current.enabled, current.byTenant, !byTenant {
                 let refusal = AccessRefusal(
-                    code: "customer_approval_set_by_tenant", rule: nil,
+                    code: .customerApprovalSetByTenant, rule: nil,
                     message:
                         "tenant \(id)'s administrator requires customer approval; only the tenant's administrator (a token scoped to tenant \(id)) may switch it off, not \(caller.tokenName)"
                 )

@@ -1,10 +1,9 @@
-import ResidencyTLS
 import Dispatch
 import Foundation
 import ResidencyController
 import ResidencyCore
 import ResidencyServer
-import ResidencyStore
+import ResidencyTLS
 
 enum ServeCommand {
     static let dataOption = OptionSpec.option(
@@ -79,7 +78,7 @@ enum ServeCommand {
         let policies = try context.locator.policies(explicit: arguments.value("policies"))
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
-        let lock = try DataDirectoryLock(directory: DataDirectory(data))
+        let claim = try ControllerDirectory.claimForServing(data)
         let controller = try Controller.open(dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP)
         let provisioned = try controller.provisionMissingTenantData()
         if !provisioned.isEmpty {
@@ -204,7 +203,7 @@ enum ServeCommand {
         _ = log.flush()
         context.printError("residency: stopped")
         _ = sources
-        _ = lock
+        _ = claim
         return ExitCode.success
     }
 }
