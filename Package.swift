@@ -38,20 +38,28 @@ let package = Package(
         ),
         .target(
             name: "ResidencyCLI",
-            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyServer", "ResidencyTLS"]
+            dependencies: ["ResidencyCore", "ResidencyController", "ResidencyServer", "ResidencyTLS"]
         ),
         .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
         .executableTarget(
             name: "residency-bench",
-            dependencies: ["ResidencyCore", "ResidencyController", "ResidencyTLS"],
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyTLS"],
             path: "Benchmarks/residency-bench"
         ),
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
-        .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyStore"]),
-        .testTarget(name: "ResidencyControllerTests", dependencies: ["ResidencyController", "ResidencyTLS"]),
-        .testTarget(name: "ResidencyServerTests", dependencies: ["ResidencyServer", "ResidencyTLS"]),
+        // Tests and the benchmark declare every module they import; their fixtures may set up store rows directly,
+        // which the CLI (above the controller) no longer may.
+        .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyCore", "ResidencyStore"]),
+        .testTarget(
+            name: "ResidencyControllerTests",
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyTLS"]),
+        .testTarget(
+            name: "ResidencyServerTests",
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyServer", "ResidencyTLS"]),
         .testTarget(name: "ResidencyTLSTests", dependencies: ["ResidencyTLS"]),
-        .testTarget(name: "ResidencyCLITests", dependencies: ["ResidencyCLI"]),
+        .testTarget(
+            name: "ResidencyCLITests",
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,7 @@ import Testing
         func run(_ arguments: [String]) -> CLIRun { CLIRun.run(arguments + flags) }
 
         func tenant(_ country: String = "GB", name: String = "Ada Ltd") throws -> String {
-            let run = run(["tenants", "create", "--name", name, "--country", country])
+            let run = run(["tenants", "create", "--plan", "paid", "--name", name, "--country", country])
             guard run.status == 0, let id = run.output.split(separator: " ").first else {
                 throw FixtureFailure("tenants create: \(run.error)")
             }
@@ -65,7 +65,7 @@ import Testing
     @Test func theEntityDefaultsToTheOfficesAndTenantsShowNamesAndReasons() throws {
         let scratch = Scratch()
         defer { try? FileManager.default.removeItem(at: scratch.data) }
-        let created = scratch.run(["tenants", "create", "--name", "Ada Ltd", "--country", "IN"])
+        let created = scratch.run(["tenants", "create", "--plan", "paid", "--name", "Ada Ltd", "--country", "IN"])
         #expect(created.status == 0)
         let lines = created.output.split(separator: "\n")
         #expect(lines.count > 2 && lines[1].hasPrefix("  1. ") && lines.contains { $0.contains("rule") })

@@ -75,9 +75,10 @@ import Testing
 
     @Test(arguments: [
         (["place", "--ip", "1.2.3.256"], "--ip: invalid IP address \"1.2.3.256\""),
-        (["place", "--country", "XX"], "--country: \"XX\" is not an ISO 3166-1 alpha-2 country code"),
-        (["place", "--region", "atlantis"], "--region: unknown region \"atlantis\"; accepted: africa"),
-        (["place", "--plan", "gold"], "--plan: \"gold\"; accepted: trial, free, paid"),
+        (["place", "--country", "XX"], "--country: \"XX\": is not an ISO 3166-1 alpha-2 country code"),
+        (["place", "--country", "de"], "--country: \"de\": is not an ISO 3166-1 alpha-2 country code"),
+        (["place", "--region", "atlantis"], "--region: \"atlantis\": is not a region; accepted: africa"),
+        (["place", "--plan", "gold"], "--plan: \"gold\": is not a plan; accepted: trial, free, paid"),
     ])
     func placeRejectsBadInputAsUsage(arguments: [String], message: String) {
         let run = CLIRun.run(arguments + ["--data", "/nonexistent-data-dir"])

@@ -52,7 +52,7 @@ import Testing
 
         /// A tenant in the UK with contacts, an account and a 300 KB document.
         func tenant() throws -> (id: String, digest: String) {
-            let created = try run(["tenants", "create", "--name", "Crash Ltd", "--country", "GB"])
+            let created = try run(["tenants", "create", "--plan", "paid", "--name", "Crash Ltd", "--country", "GB"])
             let id = String(created.output.split(separator: " ")[0])
             for index in 0..<5 {
                 try run([

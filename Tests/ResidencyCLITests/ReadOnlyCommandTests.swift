@@ -42,7 +42,7 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = CLIRun.run(
-            ["tenants", "create", "--name", "Ada", "--country", "GB"], directory: folder, environment: Self.environment)
+            ["tenants", "create", "--plan", "paid", "--name", "Ada", "--country", "GB"], directory: folder, environment: Self.environment)
         #expect(run.status == 0, "\(run.error)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("residency-data").path))
         #expect(CLIRun.run(["tenants", "list"], directory: folder, environment: Self.environment).output.contains("Ada"))

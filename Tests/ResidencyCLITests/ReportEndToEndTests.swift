@@ -174,7 +174,7 @@ import Testing
     func headlessChromiumRendersTheReport(report: String) throws {
         let sandbox = try MigrationCrashTests.Sandbox()
         for country in ["FR", "GB", "IN", "US"] {
-            #expect(try sandbox.run(["tenants", "create", "--name", "R", "--country", country]).status == 0)
+            #expect(try sandbox.run(["tenants", "create", "--plan", "paid", "--name", "R", "--country", country]).status == 0)
         }
         let html = sandbox.directory.appendingPathComponent("\(report).html")
         let made = try sandbox.run(["report", report, "--format", "html", "--output", html.path])

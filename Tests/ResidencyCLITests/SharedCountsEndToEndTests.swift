@@ -37,7 +37,7 @@ import Testing
         var ids: [String] = []
         for name in ["Ada", "Grace"] {
             let line = try ServerProcess.run(
-                ["tenants", "create", "--name", name, "--country", "GB", "--region", "uk"] + beside)
+                ["tenants", "create", "--plan", "paid", "--name", name, "--country", "GB", "--region", "uk"] + beside)
             ids.append(String(line.split(separator: " ").first ?? ""))
         }
         #expect(ids.allSatisfy { TenantID.isWellFormed($0) })

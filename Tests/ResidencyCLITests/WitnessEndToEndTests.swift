@@ -115,7 +115,7 @@ import Testing
         let data = Self.scratch("wdata")
         defer { try? FileManager.default.removeItem(at: data) }
         for country in ["FR", "US", "IN"] {
-            #expect(try Self.residency(["tenants", "create", "--name", "T", "--country", country, "--data", data.path]).status == 0)
+            #expect(try Self.residency(["tenants", "create", "--plan", "paid", "--name", "T", "--country", country, "--data", data.path]).status == 0)
         }
         let log = try Self.residency(["ledger", "public-key", "--data", data.path]).output.trimmingCharacters(
             in: .whitespacesAndNewlines)
@@ -190,7 +190,7 @@ import Testing
             try? FileManager.default.removeItem(at: data)
             try? FileManager.default.removeItem(at: witnessData)
         }
-        #expect(try Self.residency(["tenants", "create", "--name", "T", "--country", "FR", "--data", data.path]).status == 0)
+        #expect(try Self.residency(["tenants", "create", "--plan", "paid", "--name", "T", "--country", "FR", "--data", data.path]).status == 0)
         let log = try Self.residency(["ledger", "public-key", "--data", data.path]).output.trimmingCharacters(
             in: .whitespacesAndNewlines)
         let note = try Self.residency(["ledger", "checkpoint", "--data", data.path]).output

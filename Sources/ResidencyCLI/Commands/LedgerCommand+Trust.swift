@@ -1,16 +1,15 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 /// Opening the ledger for reading or verifying, the trust file, and proofs one command checks.
 extension LedgerCommand {
     /// The data directory a read must find: never created by a command that only reads.
     static func existingDirectory(_ arguments: ParsedArguments, _ context: CommandContext) throws -> URL {
         let directory = try SharedOptions.dataDirectory(arguments, context, .read)
-        guard FileManager.default.fileExists(atPath: DataDirectory(directory).databaseURL.path) else {
+        guard ControllerDirectory.holdsDatabase(directory) else {
             throw CommandFailure(
-                "no ledger at \(directory.path) (no \(DataDirectory.databaseFileName) there); pass --data with the controller's data directory"
+                "no ledger at \(directory.path) (no \(ControllerDirectory.databaseFileName) there); pass --data with the controller's data directory"
             )
         }
         return directory
@@ -30,16 +29,15 @@ extension LedgerCommand {
 
     static func openForReading(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
         let signer = try existingKey(arguments, context)
-        let pool = try DatabasePool(directory: DataDirectory(try existingDirectory(arguments, context)))
-        return Ledger(signer: signer, pool: pool, clock: .system)
+        return try ControllerDirectory.open(try existingDirectory(arguments, context)).ledger(signer: signer)
     }
 
     /// A ledger to verify against pinned keys only. Its signer is a throwaway key that is never written and
     /// never used: verification with a trust policy checks every signature against the policy's log key.
     static func openPinned(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
-        let pool = try DatabasePool(directory: DataDirectory(try existingDirectory(arguments, context)))
+        let directory = try ControllerDirectory.open(try existingDirectory(arguments, context))
         let throwaway = try NoteSigner(name: "unused-verifier", privateKey: try Ed25519PrivateKey.generate())
-        return Ledger(signer: throwaway, pool: pool, clock: .system)
+        return directory.ledger(signer: throwaway)
     }
 
     static func openPublisher(_ arguments: ParsedArguments, _ context: CommandContext) throws -> LedgerPublisher {
@@ -67,7 +65,8 @@ extension LedgerCommand {
                             "witness \(name) has cosigned this log at size \(size), but it holds \(result.entries) entries: entries were removed"
                     ))
             } else {
-                context.printError("witness \(name) has cosigned size \(size); this log holds \(result.entries) entries")
+                context.printError(
+                    "witness \(name) has cosigned size \(size); this log holds \(result.entries) entries")
             }
         }
         return result
@@ -80,7 +79,8 @@ extension LedgerCommand {
     ) { arguments, context in
         let directory = try existingDirectory(arguments, context)
         let policy = TrustPolicy(
-            log: try existingKey(arguments, context).verifier, witnesses: try Controller.loadWitnessPolicy(in: directory))
+            log: try existingKey(arguments, context).verifier,
+            witnesses: try Controller.loadWitnessPolicy(in: directory))
         context.print(policy.jsonValue.encoded(pretty: true))
         return ExitCode.success
     }
@@ -105,7 +105,8 @@ extension LedgerCommand {
         guard (1...1000).contains(indices.count) else { throw UsageError("<index>: give 1 to 1000 indices") }
         let directory = try existingDirectory(arguments, context)
         let ledger = try openForReading(arguments, context)
-        let publisher = try LedgerPublisher.open(ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory))
+        let publisher = try LedgerPublisher.open(
+            ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory))
         guard let published = try publisher.latestPublished() else {
             throw CommandFailure("no checkpoint has been published yet (run residency ledger checkpoint)")
         }
@@ -146,7 +147,8 @@ extension LedgerCommand {
             guard let text = arguments.positionals.first, let index = Int(text), index >= 0 else {
                 throw UsageError("<index> is required without --bundle: a non-negative integer")
             }
-            guard let path = arguments.value("checkpoint"), let note = try? String(contentsOfFile: path, encoding: .utf8)
+            guard let path = arguments.value("checkpoint"),
+                let note = try? String(contentsOfFile: path, encoding: .utf8)
             else {
                 throw UsageError("--checkpoint FILE is required with <index>: a published checkpoint note")
             }

@@ -1,7 +1,6 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 enum LedgerCommand {
     static let spec = CommandSpec(
@@ -12,8 +11,7 @@ enum LedgerCommand {
     /// only entries already written), so none creates the directory.
     static func open(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Ledger {
         let directory = try SharedOptions.dataDirectory(arguments, context, .read)
-        let pool = try DatabasePool(directory: DataDirectory(directory))
-        return Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
+        return try ControllerDirectory.open(directory).ledger()
     }
 
     static let checkpoint = CommandSpec(

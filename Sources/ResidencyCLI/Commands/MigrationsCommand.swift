@@ -1,7 +1,6 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 /// `residency migrations …`: move tenants between regions, one at a time or by plan.
 enum MigrationsCommand {
@@ -13,7 +12,7 @@ enum MigrationsCommand {
 
     static func printMigration(
         _ migration: Migration, _ format: RecordFormat, _ context: CommandContext,
-        steps: [MigrationRepository.Step]? = nil
+        steps: [MigrationStep]? = nil
     ) {
         switch format {
         case .json:
@@ -209,14 +208,16 @@ enum MigrationsCommand {
                 table.append([
                     entry.tenant, entry.country?.rawValue ?? "-", entry.movable ? "yes" : "no", entry.transfer ?? "-",
                     entry.movable
-                        ? "" : [entry.code, entry.rule.map { "rule \($0)" }, entry.message].compactMap { $0 }.joined(
+                        ? ""
+                        : [entry.code, entry.rule.map { "rule \($0)" }, entry.message].compactMap { $0 }.joined(
                             separator: ": "),
                 ])
             }
             context.standardOutput(table.render())
             context.print(
                 "plan \(plan.id) \(plan.from) -> \(plan.to): \(plan.movable.count) to move, "
-                    + "\(plan.entries.count - plan.movable.count) staying (--output FILE saves it for `migrations run`)")
+                    + "\(plan.entries.count - plan.movable.count) staying (--output FILE saves it for `migrations run`)"
+            )
         }
         return ExitCode.success
     }

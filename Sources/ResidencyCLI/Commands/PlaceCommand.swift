@@ -1,7 +1,6 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 enum PlaceCommand {
     static let spec = CommandSpec(
@@ -12,53 +11,25 @@ enum PlaceCommand {
             site. Region occupancy is read from the data directory when it exists. Exits 0 when placed, 1
             when refused.
             """,
-        options: [
-            .option("ip", "ip", "The signup's IP address."),
-            .option("country", "cc", "The declared country (ISO 3166-1 alpha-2)."),
-            .option("region", "id", "A requested region."),
-            .option("plan", "plan", "trial, free or paid."),
+        options: SignupOptions.placement + [
             SharedOptions.format, GeoCommand.geoIP, SharedOptions.regions, SharedOptions.policies,
             .option("data", "dir", "The data directory (default: $RESIDENCY_DATA or ./residency-data)."),
         ]
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        var request = PlacementRequest()
-        if let ip = arguments.value("ip") {
-            switch IPAddress.parse(ip) {
-            case .success(let address): request.ip = address
-            case .failure(let error): throw UsageError("--ip: \(error)")
-            }
-        }
         let policies = try SharedOptions.policySet(arguments, context)
-        if let text = arguments.value("country") {
-            guard let code = CountryCode(text), policies.catalog.countries.contains(code) else {
-                throw UsageError("--country: \"\(text)\" is not an ISO 3166-1 alpha-2 country code (e.g. DE, GB, US)")
-            }
-            request.declaredCountry = code
-        }
-        if let region = arguments.value("region") {
-            guard policies.catalog.region(id: region) != nil else {
-                throw UsageError(
-                    "--region: unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
-                )
-            }
-            request.requestedRegion = region
-        }
-        if let plan = arguments.value("plan") {
-            guard let value = Plan(rawValue: plan) else {
-                throw UsageError("--plan: \"\(plan)\"; accepted: trial, free, paid")
-            }
-            request.plan = value
+        let request: PlacementRequest
+        do throws(SignupInput.Problems) {
+            request = try SignupOptions.input(arguments).placementRequest(in: policies.catalog)
+        } catch {
+            throw SignupOptions.usageError(error)
         }
         let regionsDirectory = try context.locator.regions(explicit: arguments.value("regions"))
         let geoPath = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regionsDirectory).path
-        let locator = try GeoLocator(path: geoPath)
-        var occupancy: [String: Int] = [:]
-        let data = DataDirectory(context.locator.dataDirectory(explicit: arguments.value("data")))
-        if FileManager.default.fileExists(atPath: data.databaseURL.path) {
-            occupancy = try TenantRepository(try data.openDatabase()).liveCounts()
-        }
-        let decision = SignupPlacer(policies: policies, locator: locator).place(request, occupancy: occupancy)
+        let controller = try Controller.forPlacement(
+            policies: policies, locator: try GeoLocator(path: geoPath),
+            occupancyFrom: context.locator.dataDirectory(explicit: arguments.value("data")))
+        let decision = controller.directory.place(request)
         switch format {
         case .json:
             context.print(decision.jsonValue.encoded(pretty: true))

@@ -2,7 +2,6 @@ import Foundation
 import ResidencyController
 import ResidencyCore
 import ResidencyServer
-import ResidencyStore
 import ResidencyTLS
 
 enum ServeCommand {
@@ -98,7 +97,7 @@ enum ServeCommand {
         let policies = try context.locator.policies(explicit: arguments.value("policies"))
         let data = context.locator.dataDirectory(explicit: arguments.value("data"))
         let geoIP = context.locator.geoIPDatabase(explicit: arguments.value("geoip"), regions: regions)
-        let lock = try DataDirectoryLock(directory: DataDirectory(data))
+        let claim = try ControllerDirectory.claimForServing(data)
         // Background work and failures are logged as JSON lines on standard error.
         let controller = try Controller.open(
             dataDirectory: data, regions: regions, policies: policies, geoIP: geoIP,
@@ -110,7 +109,7 @@ enum ServeCommand {
                 "residency listening on \(configuration.tls == nil ? "http" : "https")://\(shownHost):\(running.port) (data \(DisplayPath.of(data)), policy \(controller.policies.version.hex.prefix(12)), geoip \(DisplayPath.of(geoIP)))"
             )
         }
-        withExtendedLifetime(lock) {}
+        withExtendedLifetime(claim) {}
         return ExitCode.success
     }
 }

@@ -10,30 +10,17 @@ enum TenantsCommand {
 
     static let create = CommandSpec(
         name: "create", abstract: "Sign a tenant up where placement puts it (and provision its data there).",
-        options: [
-            .required("name", "text", "The customer's name."),
-            .option("plan", "plan", "trial, free or paid (default: paid)."),
-            .option("country", "cc", "The declared country."), .option("ip", "address", "The signup IP address."),
-            .option("region", "id", "A requested region."), SharedOptions.format,
-        ] + AccessCommand.common
+        options: SignupOptions.signup + [SharedOptions.format] + AccessCommand.common
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let plan = try arguments.choice("plan", default: Plan.paid)
-        var country: CountryCode?
-        if let text = arguments.value("country") {
-            guard let code = CountryCode(text) else {
-                throw UsageError("--country: \"\(text)\" is not an ISO 3166-1 alpha-2 code")
-            }
-            country = code
+        let controller = try AccessCommand.controller(arguments, context)
+        let signup: Signup
+        do throws(SignupInput.Problems) {
+            signup = try SignupOptions.input(arguments).signup(in: controller.policies.catalog)
+        } catch {
+            throw SignupOptions.usageError(error)
         }
-        var ip: IPAddress?
-        if let text = arguments.value("ip") {
-            do { ip = try IPAddress(text) } catch { throw UsageError("--ip: \(error)") }
-        }
-        let result = try AccessCommand.controller(arguments, context).directory.signUp(
-            Signup(
-                name: try AccessCommand.required(arguments, "name"), plan: plan, declaredCountry: country, ip: ip,
-                requestedRegion: arguments.value("region")), actor: AccessCommand.actor(arguments).tokenName)
+        let result = try controller.directory.signUp(signup, actor: AccessCommand.actor(arguments).tokenName)
         switch format {
         case .json: context.print(result.tenant.jsonValue(placement: result.placement).encoded(pretty: true))
         case .table:

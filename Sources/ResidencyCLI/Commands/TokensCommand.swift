@@ -1,25 +1,24 @@
 import Foundation
 import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 enum TokensCommand {
     static let spec = CommandSpec(
         name: "tokens", abstract: "Manage API bearer tokens.", subcommands: [create, list, revoke])
 
-    /// The data directory's pool; its ledger is signed (and published) before the command returns, since
-    /// creating and revoking tokens are ledger entries.
-    static func pool(
+    /// The data directory; its ledger is signed (and published) before the command returns, since creating and
+    /// revoking tokens are ledger entries.
+    static func directory(
         _ arguments: ParsedArguments, _ context: CommandContext, _ access: SharedOptions.DataAccess
-    ) throws -> DatabasePool {
-        let directory = try SharedOptions.dataDirectory(arguments, context, access)
-        let pool = try DatabasePool(directory: DataDirectory(directory))
+    ) throws -> ControllerDirectory {
+        let url = try SharedOptions.dataDirectory(arguments, context, access)
+        let directory = try ControllerDirectory.open(url)
         if access == .write {
-            let ledger = Ledger(signer: try Ledger.loadOrCreateKey(in: directory), pool: pool, clock: .system)
             context.opened.add(
-                try LedgerPublisher.open(ledger: ledger, policy: try Controller.loadWitnessPolicy(in: directory)))
+                try LedgerPublisher.open(
+                    ledger: try directory.ledger(), policy: try Controller.loadWitnessPolicy(in: url)))
         }
-        return pool
+        return directory
     }
 
     static let create = CommandSpec(
@@ -39,8 +38,8 @@ enum TokensCommand {
                 "--role: \"\(roleText)\"; accepted: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let name = try AccessCommand.required(arguments, "name")
-        let secret = try TokenService.createToken(
-            name: name, role: role, pool: try pool(arguments, context, .write), tenant: arguments.value("tenant"))
+        let secret = try directory(arguments, context, .write).createToken(
+            name: name, role: role, tenant: arguments.value("tenant"))
         context.print(secret)
         return ExitCode.success
     }
@@ -50,7 +49,7 @@ enum TokensCommand {
         options: [SharedOptions.format, ServeCommand.dataOption]
     ) { arguments, context in
         let format = try arguments.choice("format", default: RecordFormat.table)
-        let tokens = try TokenService.tokens(pool: try pool(arguments, context, .read))
+        let tokens = try directory(arguments, context, .read).tokens()
         switch format {
         case .json:
             context.print(
@@ -80,7 +79,7 @@ enum TokensCommand {
         name: "revoke", abstract: "Revoke a token; requests using it fail at once.",
         options: [ServeCommand.dataOption], positionals: [PositionalSpec("name", "The token's name.")]
     ) { arguments, context in
-        try TokenService.revokeToken(name: arguments.positionals[0], pool: try pool(arguments, context, .read))
+        try directory(arguments, context, .read).revokeToken(name: arguments.positionals[0])
         context.print("revoked \(arguments.positionals[0])")
         return ExitCode.success
     }

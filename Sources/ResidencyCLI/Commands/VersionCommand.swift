@@ -1,5 +1,5 @@
+import ResidencyController
 import ResidencyCore
-import ResidencyStore
 
 enum VersionCommand {
     static let version = "0.1.0"
@@ -9,7 +9,7 @@ enum VersionCommand {
     ) {
         _, context in
         context.print(
-            "residency \(version) (schema \(Schema.latestVersion), SQLite \(Database.sqliteVersion), \(CryptoLibrary.version))"
+            "residency \(version) (schema \(StoreVersion.schema), SQLite \(StoreVersion.sqlite), \(CryptoLibrary.version))"
         )
         return ExitCode.success
     }

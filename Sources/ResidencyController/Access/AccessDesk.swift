@@ -111,7 +111,7 @@ extension AccessDesk {
             id: id, kind: decision == .approve ? .accessApproved : decision == .deny ? .accessDenied : .accessDismissed,
             by: caller.tokenName,
             recording: { request, refusal in
-                guard refusal.code == AccessRefusal.separationOfDuties else { return nil }
+                guard refusal.kind == .separationOfDuties else { return nil }
                 return .object([
                     ("stage", .string("decision")), ("decision", .string(decision.rawValue)),
                     ("code", .string(refusal.code)), ("rule", .optional(refusal.rule)),
@@ -245,7 +245,7 @@ extension AccessDesk {
             let current = try tenants.customerApprovalSetting(id: id)
             if !enabled, current.enabled, current.byTenant, !byTenant {
                 let refusal = AccessRefusal(
-                    code: "customer_approval_set_by_tenant", rule: nil,
+                    code: .customerApprovalSetByTenant, rule: nil,
                     message:
                         "tenant \(id)'s administrator requires customer approval; only the tenant's administrator (a token scoped to tenant \(id)) may switch it off, not \(caller.tokenName)"
                 )

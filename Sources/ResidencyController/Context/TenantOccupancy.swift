@@ -26,6 +26,12 @@ final class TenantOccupancy: Sendable {
         return counts
     }
 
+    /// Takes counts read elsewhere (another data directory's database) as current at the counter's value now.
+    func seed(_ counts: [String: Int]) {
+        let epoch = pool.tenantChanges.load()
+        state.withLock { $0.replace(with: counts, epoch: epoch) }
+    }
+
     /// Inside a write transaction: the counts every process has committed (re-read in this transaction when the
     /// counter moved, so a capacity check sees a signup another process committed a moment ago).
     func counts(in database: Database) throws -> [String: Int] {

@@ -49,7 +49,7 @@ public struct AccessLifecycle: Sendable {
         guard let office = access.office(id: filing.staff.office) else {
             return .failure(
                 .init(
-                    code: "unknown_office", rule: nil,
+                    code: .unknownOffice, rule: nil,
                     message:
                         "office \"\(filing.staff.office)\" is not a support office of the access policy; accepted: \(access.supportOffices.map(\.id).joined(separator: ", "))"
                 ))
@@ -57,7 +57,7 @@ public struct AccessLifecycle: Sendable {
         guard let justification = access.justification(code: filing.justification) else {
             return .failure(
                 .init(
-                    code: "unknown_justification", rule: nil,
+                    code: .unknownJustification, rule: nil,
                     message:
                         "justification \"\(filing.justification)\" is not a justification of the access policy; accepted: \(access.justifications.map(\.code).joined(separator: ", "))"
                 ))
@@ -65,16 +65,16 @@ public struct AccessLifecycle: Sendable {
         if justification.requiresReference && filing.detail.trimmingCharacters(in: .whitespaces).isEmpty {
             return .failure(
                 .init(
-                    code: "reference_required", rule: justification.code,
+                    code: .referenceRequired, rule: justification.code,
                     message: "justification \(justification.code) needs a ticket or case reference in detail"))
         }
         if filing.scope.dataClasses.isEmpty {
-            return .failure(.init(code: "empty_scope", rule: nil, message: "the scope names no data class"))
+            return .failure(.init(code: .emptyScope, rule: nil, message: "the scope names no data class"))
         }
         if filing.breakGlass && !justification.allowsBreakGlass {
             return .failure(
                 .init(
-                    code: "break_glass_not_allowed", rule: justification.code,
+                    code: .breakGlassNotAllowed, rule: justification.code,
                     message:
                         "justification \(justification.code) does not allow break-glass access; allowed: \(access.justifications.filter(\.allowsBreakGlass).map(\.code).joined(separator: ", "))"
                 ))
@@ -84,20 +84,20 @@ public struct AccessLifecycle: Sendable {
         guard (1...maximum).contains(hours) else {
             return .failure(
                 .init(
-                    code: "grant_too_long", rule: nil, message: "\(hours) hours is not allowed; accepted: 1-\(maximum)")
+                    code: .grantTooLong, rule: nil, message: "\(hours) hours is not allowed; accepted: 1-\(maximum)")
             )
         }
         guard let region = policies.catalog.region(id: filing.tenantRegion) else {
             return .failure(
                 .init(
-                    code: "unknown_region", rule: nil,
+                    code: .unknownRegion, rule: nil,
                     message: "the tenant's region \(filing.tenantRegion) is not in the catalog"))
         }
         let basis = policies.transfers.basis(for: region, destination: filing.physicalCountry)
         if case .forbidden(let reason) = basis.mechanism {
             return .failure(
                 .init(
-                    code: "transfer_forbidden", rule: basis.rule,
+                    code: .transferForbidden, rule: basis.rule,
                     message: "access to \(region.id) data from \(filing.physicalCountry) is forbidden: \(reason)"))
         }
         var request = AccessRequest(
@@ -158,7 +158,7 @@ public struct AccessLifecycle: Sendable {
         if let expired = expired(request, at: now) {
             return .failure(
                 .init(
-                    code: "not_pending", rule: nil,
+                    code: .notPending, rule: nil,
                     message:
                         "request \(request.id) expired at \(Timestamp.rfc3339(milliseconds: expired.closedAt ?? now)); only pending requests can be decided",
                     expired: expired))
@@ -166,7 +166,7 @@ public struct AccessLifecycle: Sendable {
         guard request.state == .pending else {
             return .failure(
                 .init(
-                    code: "not_pending", rule: nil,
+                    code: .notPending, rule: nil,
                     message: "request \(request.id) is \(request.state.rawValue); only pending requests can be decided")
             )
         }
@@ -174,7 +174,7 @@ public struct AccessLifecycle: Sendable {
         if request.customerApprovalRequired && deciderTenant != request.tenant && decision != .dismiss {
             return .failure(
                 .init(
-                    code: "customer_approval_required", rule: nil,
+                    code: .customerApprovalRequired, rule: nil,
                     message:
                         "tenant \(request.tenant) is enrolled in customer approval: only its administrator may \(decision.rawValue)"
                 ))
@@ -187,7 +187,7 @@ public struct AccessLifecycle: Sendable {
         case .approve:
             let granted = min(hours ?? request.requestedHours, request.requestedHours)
             guard granted >= 1 else {
-                return .failure(.init(code: "invalid_hours", rule: nil, message: "hours must be at least 1"))
+                return .failure(.init(code: .invalidHours, rule: nil, message: "hours must be at least 1"))
             }
             request.state = .approved
             request.grantedHours = granted
@@ -215,7 +215,7 @@ public struct AccessLifecycle: Sendable {
             return nil
         }
         return AccessRefusal(
-            code: AccessRefusal.separationOfDuties, rule: nil,
+            code: .separationOfDuties, rule: nil,
             message:
                 "\(decider) may not \(decision.rawValue) request \(request.id): \(decider) \(role), and the one who files a request or will use it never decides it; accepted: a decision by another compliance officer, or by the tenant's administrator"
         )
@@ -228,12 +228,12 @@ public struct AccessLifecycle: Sendable {
     ) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
             return .failure(
-                .init(code: "not_granted", rule: nil, message: "request \(request.id) has expired", expired: expired))
+                .init(code: .notGranted, rule: nil, message: "request \(request.id) has expired", expired: expired))
         }
         guard request.state.isGranted else {
             return .failure(
                 .init(
-                    code: "not_granted", rule: nil,
+                    code: .notGranted, rule: nil,
                     message:
                         "request \(request.id) is \(request.state.rawValue); only approved or active grants can be \(closing == .revoke ? "revoked" : "completed")"
                 ))
@@ -251,11 +251,11 @@ public struct AccessLifecycle: Sendable {
     ) -> Result<AccessRequest, AccessRefusal> {
         guard request.isBreakGlass else {
             return .failure(
-                .init(code: "not_break_glass", rule: nil, message: "request \(request.id) is not a break-glass grant"))
+                .init(code: .notBreakGlass, rule: nil, message: "request \(request.id) is not a break-glass grant"))
         }
         guard request.reviewedAt == nil else {
             return .failure(
-                .init(code: "already_reviewed", rule: nil, message: "request \(request.id) was reviewed already"))
+                .init(code: .alreadyReviewed, rule: nil, message: "request \(request.id) was reviewed already"))
         }
         var request = request
         request.reviewedAt = now
@@ -292,31 +292,31 @@ public struct AccessLifecycle: Sendable {
         if let expired = expired(request, at: now) {
             return .failure(
                 .init(
-                    code: "grant_expired", rule: nil, message: "the grant of request \(request.id) is over",
+                    code: .grantExpired, rule: nil, message: "the grant of request \(request.id) is over",
                     expired: expired))
         }
         guard request.state.isGranted else {
             return .failure(
                 .init(
-                    code: "no_active_grant", rule: nil,
+                    code: .noActiveGrant, rule: nil,
                     message: "request \(request.id) is \(request.state.rawValue), not an active grant"))
         }
         guard use.staffID == request.staff.id else {
             return .failure(
                 .init(
-                    code: "wrong_staff", rule: nil,
+                    code: .wrongStaff, rule: nil,
                     message: "the grant belongs to \(request.staff.id), not \(use.staffID)"))
         }
         guard use.physicalCountry == request.physicalCountry else {
             return .failure(
                 .init(
-                    code: "wrong_country", rule: request.basis.rule,
+                    code: .wrongCountry, rule: request.basis.rule,
                     message: "the grant covers access from \(request.physicalCountry), not \(use.physicalCountry)"))
         }
         guard request.scope.permits(use.dataClass, use.mode) else {
             return .failure(
                 .init(
-                    code: "out_of_scope", rule: nil,
+                    code: .outOfScope, rule: nil,
                     message:
                         "\(use.mode.rawValue) access to \(use.dataClass.rawValue) is outside the grant (\(request.scope.mode.rawValue): \(request.scope.dataClasses.map(\.rawValue).sorted().joined(separator: ", ")))"
                 ))
@@ -333,20 +333,74 @@ public struct AccessLifecycle: Sendable {
 /// Why an access step is refused; `expired` carries the request's expired state when time is the reason, so
 /// the caller can persist that transition too.
 public struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible {
-    public let code: String
+    /// Why, from a closed set; `code` is its stable spelling in answers and in the ledger.
+    public let kind: Kind
     public let rule: String?
     public let message: String
     public var expired: AccessRequest?
 
-    public init(code: String, rule: String?, message: String, expired: AccessRequest? = nil) {
-        self.code = code
+    public init(code kind: Kind, rule: String?, message: String, expired: AccessRequest? = nil) {
+        self.kind = kind
         self.rule = rule
         self.message = message
         self.expired = expired
     }
 
+    public var code: String { kind.rawValue }
+
     public var description: String { message }
 
-    /// The code of a decision refused because the decider filed the request or is its staff member.
-    public static let separationOfDuties = "separation_of_duties"
+    /// Every reason an access step is refused.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        // Filing a request.
+        case unknownOffice = "unknown_office"
+        case unknownJustification = "unknown_justification"
+        case referenceRequired = "reference_required"
+        case emptyScope = "empty_scope"
+        case breakGlassNotAllowed = "break_glass_not_allowed"
+        case grantTooLong = "grant_too_long"
+        case unknownRegion = "unknown_region"
+        case transferForbidden = "transfer_forbidden"
+        // Deciding it.
+        case notPending = "not_pending"
+        case separationOfDuties = "separation_of_duties"
+        case customerApprovalRequired = "customer_approval_required"
+        case customerApprovalSetByTenant = "customer_approval_set_by_tenant"
+        case invalidHours = "invalid_hours"
+        // Closing and reviewing a grant.
+        case notGranted = "not_granted"
+        case notBreakGlass = "not_break_glass"
+        case alreadyReviewed = "already_reviewed"
+        // Using it.
+        case grantExpired = "grant_expired"
+        case noActiveGrant = "no_active_grant"
+        case wrongStaff = "wrong_staff"
+        case wrongCountry = "wrong_country"
+        case outOfScope = "out_of_scope"
+
+        /// The category each front end answers by (HTTP: `AccessRefusal.Category.httpStatus`). Exhaustive, so a
+        /// new reason cannot be added without saying which it is.
+        public var category: Category {
+            switch self {
+            case .notPending, .notGranted, .notBreakGlass, .alreadyReviewed, .grantExpired, .noActiveGrant:
+                .stateConflict
+            case .separationOfDuties, .customerApprovalRequired, .customerApprovalSetByTenant:
+                .notPermitted
+            case .unknownOffice, .unknownJustification, .referenceRequired, .emptyScope, .breakGlassNotAllowed,
+                .grantTooLong, .unknownRegion, .transferForbidden, .invalidHours, .wrongStaff, .wrongCountry,
+                .outOfScope:
+                .policy
+            }
+        }
+    }
+
+    /// What kind of "no" a refusal is.
+    public enum Category: Sendable, Hashable, CaseIterable {
+        /// The request is not in a state that allows the step (already decided, not granted, expired).
+        case stateConflict
+        /// The caller is not the one who may take the step: separation of duties, the tenant's own approval.
+        case notPermitted
+        /// Policy refuses a well-formed step, usually naming the rule.
+        case policy
+    }
 }

@@ -46,16 +46,7 @@ public struct APIError: Error, Sendable {
         case .tokenExists:
             self.init(status: 409, code: "conflict", message: error.description)
         case .accessRefused(let refusal):
-            // State conflicts are 409; who may decide (the tenant's own approval, separation of duties) is 403;
-            // policy refusals are 422 with the rule.
-            let conflicts = [
-                "not_pending", "not_granted", "already_reviewed", "not_break_glass", "grant_expired", "no_active_grant",
-            ]
-            let forbidden = [
-                "customer_approval_required", AccessRefusal.separationOfDuties, "customer_approval_set_by_tenant",
-            ]
-            let status = conflicts.contains(refusal.code) ? 409 : forbidden.contains(refusal.code) ? 403 : 422
-            self.init(status: status, code: refusal.code, message: refusal.message)
+            self.init(status: refusal.kind.category.httpStatus, code: refusal.code, message: refusal.message)
             details = [("rule", .optional(refusal.rule))]
         case .refused(let code, let message, let rule):
             self.init(status: 422, code: code, message: message)

@@ -9,7 +9,7 @@ enum APIRoutes {
             Route("GET", "/healthz", roles: nil, inline: true) { _ in .json(.object([("status", .string("ok"))])) },
             Route("GET", "/readyz", roles: nil, inline: true) { _ in
                 do {
-                    _ = try controller.pool.read { try $0.scalarInteger("SELECT 1") }
+                    try controller.checkStoreHealth()
                     // Ready, and what went wrong that no caller was told: failures of background work and refused
                     // calls that could not be put on the ledger.
                     let failures = controller.failures
@@ -26,11 +26,14 @@ enum APIRoutes {
                                     ("witness_quorum", .integer(controller.publisher.policy.quorum)),
                                     (
                                         "publication",
-                                        .string(publication.waitingSince == nil ? "current" : "waiting for the witness quorum")
+                                        .string(
+                                            publication.waitingSince == nil
+                                                ? "current" : "waiting for the witness quorum")
                                     ),
                                     (
                                         "waiting_since",
-                                        publication.waitingSince.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null
+                                        publication.waitingSince.map { .string(Timestamp.rfc3339(milliseconds: $0)) }
+                                            ?? .null
                                     ),
                                     ("witness_problems", .array(publication.lastProblems.map { .string($0) })),
                                 ])
@@ -79,7 +82,7 @@ enum APIRoutes {
             Route("POST", "/v1/placements", roles: [.signup, .ops], inline: true) { context in
                 let placement =
                     try wellFormedPlacement(context.request, controller: controller)
-                    ?? placementRequest(context.request, controller: controller).placement
+                    ?? placementRequest(context.request, controller: controller)
                 let decision = controller.directory.place(placement)
                 // {"decision":…} written directly; the same bytes as the JSONValue form, at a fraction of the cost.
                 var body = Array(#"{"decision":"#.utf8)
@@ -147,46 +150,60 @@ enum APIRoutes {
         ]
     }
 
-    /// The fields shared by a placement question and a signup.
-    struct PlacementFields {
-        var placement = PlacementRequest()
+    /// The signup fields of a body, read as text for `SignupInput` to parse and check (a field of the wrong type
+    /// is the reader's problem), and the readers that report a problem at each field's path.
+    struct SignupFields {
+        var input = SignupInput()
+        var readers: [SignupInput.Field: JSONReader] = [:]
         var body: RequestBody
+
+        init(_ request: HTTPRequest, fields: [SignupInput.Field]) throws(APIError) {
+            body = try RequestBody(request, fields: fields.map(\.rawValue))
+            for field in fields {
+                guard let reader = body.object.optional(field.rawValue) else { continue }
+                readers[field] = reader
+                input[field] = reader.string()
+            }
+        }
+
+        /// Throws the input's problems with every other problem of the body, each at its field's path
+        /// (`$.country: "XX": is not …`): the message after the path is the one the command line prints after
+        /// its option's name.
+        func fail(_ problems: SignupInput.Problems) throws(APIError) -> Never {
+            let object = body.object.reader
+            for problem in problems.problems {
+                switch (readers[problem.field], problem.isMissing) {
+                case (let reader?, false): reader.note(problem.message)
+                // Present but not a string: the reader has said so.
+                case (.some, true): break
+                case (nil, _):
+                    JSONReader(
+                        value: .null, file: object.file, collector: object.collector,
+                        path: object.path + "." + problem.field.rawValue
+                    ).note(problem.message)
+                }
+            }
+            try body.check()
+            throw RequestBody.failure(body.collector)
+        }
     }
 
-    static func placementRequest(
-        _ request: HTTPRequest, controller: Controller, extraFields: [String] = []
-    ) throws(APIError)
-        -> PlacementFields
-    {
-        let body = try RequestBody(request, fields: ["ip", "country", "region", "plan"] + extraFields)
-        var fields = PlacementFields(body: body)
-        let object = body.object
-        if let ip = object.optional("ip"), let text = ip.string() {
-            switch IPAddress.parse(text) {
-            case .success(let address): fields.placement.ip = address
-            case .failure(let error): ip.note("\(error)")
-            }
+    static func placementRequest(_ request: HTTPRequest, controller: Controller) throws(APIError) -> PlacementRequest {
+        let fields = try SignupFields(request, fields: SignupInput.placementFields)
+        let placement: PlacementRequest
+        do throws(SignupInput.Problems) {
+            placement = try fields.input.placementRequest(in: controller.policies.catalog)
+        } catch {
+            try fields.fail(error)
         }
-        fields.placement.declaredCountry = object.optional("country")?.country(
-            in: controller.policies.catalog.countries)
-        if let region = object.optional("region"), let id = region.string() {
-            if controller.policies.catalog.region(id: id) == nil {
-                region.problem(
-                    "is not a region; accepted: \(controller.policies.catalog.regionIDs.joined(separator: ", "))")
-            } else {
-                fields.placement.requestedRegion = id
-            }
-        }
-        fields.placement.plan = object.optional("plan")?.oneOf(Plan.self)
-        try body.check()
-        return fields
+        try fields.body.check()
+        return placement
     }
 
     /// The placement question read straight off the parsed body when everything in it is right: a JSON object
-    /// of known fields, each a string the strict reader would accept. Anything else — and so every error,
-    /// with its message — is left to `placementRequest` (nil here). Same answer, without the reader's
-    /// bookkeeping on the route that answers tens of thousands a second (`APIApplicationTests` holds the two
-    /// readings equal).
+    /// of known fields, each a string `SignupInput` accepts. Anything else — and so every error, with its
+    /// message — is left to `placementRequest` (nil here). Same answer, without the reader's bookkeeping on the
+    /// route that answers tens of thousands a second (`APIApplicationTests` holds the two readings equal).
     static func wellFormedPlacement(_ request: HTTPRequest, controller: Controller) -> PlacementRequest? {
         guard request.mediaType?.equalsIgnoringASCIICase("application/json") == true,
             case .object(let members)? = try? JSONParser.parse(request.body)
@@ -197,18 +214,16 @@ enum APIRoutes {
             guard case .string(let text) = value else { return nil }
             switch key {
             case "ip":
-                guard case .success(let address) = IPAddress.parse(text) else { return nil }
+                guard case .success(let address) = SignupInput.ip(text) else { return nil }
                 placement.ip = address
             case "country":
-                guard let code = CountryCode(text), code.rawValue == text,
-                    !catalog.countries.isUsable || catalog.countries.contains(code)
-                else { return nil }
+                guard case .success(let code) = SignupInput.country(text, in: catalog) else { return nil }
                 placement.declaredCountry = code
             case "region":
-                guard catalog.region(id: text) != nil else { return nil }
-                placement.requestedRegion = text
+                guard case .success(let region) = SignupInput.region(text, in: catalog) else { return nil }
+                placement.requestedRegion = region
             case "plan":
-                guard let plan = Plan(rawValue: text) else { return nil }
+                guard case .success(let plan) = SignupInput.plan(text) else { return nil }
                 placement.plan = plan
             default: return nil
             }
@@ -216,15 +231,13 @@ enum APIRoutes {
         return placement
     }
 
-    static func createTenant(_ context: RequestContext, controller: Controller) throws -> HTTPResponse
-    {
-        let fields = try placementRequest(context.request, controller: controller, extraFields: ["name"])
-        let name = fields.body.object.required("name")?.text()
-        if !fields.body.object.has("plan") { fields.body.object.reader.note("missing required field \"plan\"") }
-        try fields.body.check()
-        guard let name, let plan = fields.placement.plan else {
-            throw APIError.badRequest("name and plan are required")
+    static func createTenant(_ context: RequestContext, controller: Controller) throws -> HTTPResponse {
+        let fields = try SignupFields(context.request, fields: SignupInput.Field.allCases)
+        let signup: Signup
+        do throws(SignupInput.Problems) { signup = try fields.input.signup(in: controller.policies.catalog) } catch {
+            try fields.fail(error)
         }
+        try fields.body.check()
         var idempotency: IdempotencyKey?
         if let key = context.request.header("idempotency-key") {
             guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -234,9 +247,6 @@ enum APIRoutes {
             idempotency = IdempotencyKey(
                 scope: context.caller?.tokenName ?? "", key: key, requestHash: fields.body.canonicalHash)
         }
-        let signup = Signup(
-            name: name, plan: plan, declaredCountry: fields.placement.declaredCountry, ip: fields.placement.ip,
-            requestedRegion: fields.placement.requestedRegion)
         // Placements and signups are counted by the directory service, where they happen.
         let result = try controller.directory.signUp(
             signup, idempotency: idempotency, actor: context.caller?.tokenName ?? "system")
