@@ -111,6 +111,34 @@ import Testing
         #expect(page("GET", "/console", cookie: admin).status == 303)
     }
 
+    @Test func aTenantsPageShowsWhyItLivesThereAndItsProvenHistory() throws {
+        let tenant = try api.controller.signUp(
+            Signup(name: #"Acme <img src=x onerror=alert(1)>"#, plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant
+        try api.controller.publisher.publish()
+        let ops = try signIn(.ops)
+        let list = page("GET", "/console/tenants?q=eu", cookie: ops)
+        #expect(list.status == 200 && list.text.contains(tenant.id))
+        #expect(list.text.contains("Acme &lt;img src=x onerror=alert(1)&gt;") && !list.text.contains("<img"))
+        #expect(page("GET", "/console/tenants?q=\(tenant.id)", cookie: ops).status == 303)
+        #expect(page("GET", "/console/tenants?q=nowhere", cookie: ops).status == 400)
+        let one = page("GET", "/console/tenants/\(tenant.id)", cookie: ops)
+        #expect(one.status == 200)
+        #expect(one.text.contains("Why it lives there") && one.text.contains("<li>"))
+        #expect(one.text.contains("proven included in the published checkpoint"))
+        #expect(one.text.contains("tenant.created"))
+        #expect(page("GET", "/console/tenants/tn_0193a2b4c5d6e7f8091a2b", cookie: ops).status == 404)
+        // A tenant's own administrator sees its tenant only, and not the directory.
+        let administrator = try Controller.createToken(
+            name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant.id)
+        let signed = page("POST", "/console/sign-in", form: "token=\(administrator)")
+        let cookie = String(try #require(signed.headers.first { $0.name == "Set-Cookie" }?.value).split(separator: ";")[0].split(separator: "=")[1])
+        #expect(page("GET", "/console/tenants/\(tenant.id)", cookie: cookie).status == 200)
+        #expect(page("GET", "/console/tenants", cookie: cookie).status == 403)
+        let other = try api.controller.signUp(Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+        #expect(page("GET", "/console/tenants/\(other.id)", cookie: cookie).status == 404)
+    }
+
     @Test func sessionsExpireAndAreBounded() {
         let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
         let first = sessions.open(token: "a", at: 0)

@@ -24,6 +24,8 @@ enum ConsoleRoutes {
             Route("POST", "/console/sign-in", roles: nil) { context in console.signIn(context.request) },
             Route("POST", "/console/sign-out", roles: nil) { context in console.signOut(context.request) },
             Route("GET", "/console/access", roles: nil) { context in console.respond(context) { try console.access($0, context) } },
+            Route("GET", "/console/tenants", roles: nil) { context in console.respond(context) { try console.tenants($0, context) } },
+            Route("GET", "/console/tenants/{id}", roles: nil) { context in console.respond(context) { try console.tenant($0, context) } },
             Route("POST", "/console/access/{id}/{decision}", roles: nil) { context in
                 console.respond(context, changes: true) { try console.decide($0, context) }
             },
@@ -280,5 +282,113 @@ struct Console: Sendable {
         _ = try controller.decideAccess(id: id, decision, by: visitor.caller, reason: reason, hours: hours)
         let done = decision == .approve ? "approved" : "denied"
         return redirect("/console/access?done=\(done)&request=\(id)")
+    }
+}
+
+// MARK: Tenants
+
+extension Console {
+    /// Tenants: one by id, or a page of the directory filtered by region (the API's listing, as a table).
+    func tenants(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        guard visitor.caller.tenant == nil, [.ops, .compliance, .support, .signup, .admin].contains(visitor.caller.role) else {
+            throw APIError(status: 403, code: "forbidden", message: "the directory takes an ops, compliance, support or signup token")
+        }
+        let query = context.request.queryValue("q")?.trimmingCharacters(in: .whitespaces) ?? ""
+        if TenantID.isWellFormed(query) { return redirect("/console/tenants/\(query)") }
+        var region: String?
+        if !query.isEmpty {
+            guard controller.policies.catalog.region(id: query) != nil else {
+                throw APIError.badRequest(
+                    "search by a tenant id (tn_…) or a region (\(controller.policies.catalog.regionIDs.joined(separator: ", ")))")
+            }
+            region = query
+        }
+        let page = try controller.tenants(region: region, status: nil, limit: 100, after: context.request.queryValue("after"))
+        var rows = ""
+        for tenant in page.tenants {
+            let id = HTML.escape(tenant.id)
+            rows += "<tr><td><a href=\"/console/tenants/\(id)\">\(id)</a></td><td>\(HTML.escape(tenant.name))</td><td>\(HTML.escape(tenant.country?.rawValue ?? "-"))</td><td>\(HTML.escape(tenant.region)) / \(HTML.escape(tenant.site))</td><td>\(HTML.escape(tenant.status.rawValue))</td></tr>"
+        }
+        let next = page.next.map { #"<p><a href="/console/tenants?q=\#(HTML.escape(query))&amp;after=\#(HTML.escape($0))">Next page</a></p>"# } ?? ""
+        return html(
+            HTML.page(
+                title: "Tenants", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                body: """
+                    <form method="get" action="/console/tenants" role="search">
+                    <label for="q">Tenant id or region</label><input id="q" name="q" value="\(HTML.escape(query))">
+                    <button type="submit">Search</button></form>
+                    <table><thead><tr><th scope="col">Tenant</th><th scope="col">Name</th><th scope="col">Country</th><th scope="col">Region / site</th><th scope="col">Status</th></tr></thead>
+                    <tbody>\(rows)</tbody></table>\(next)
+                    """))
+    }
+
+    /// One tenant: where it lives and why (the placement decision and its reasons), its clocks, where its data is
+    /// served, and every ledger entry about it with its inclusion proof checked against the published checkpoint.
+    func tenant(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        let id = context.parameters["id"]!
+        if let scoped = visitor.caller.tenant, scoped != id {
+            throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"")
+        }
+        guard TenantID.isWellFormed(id) else { throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"") }
+        let found = try controller.tenant(id: id)
+        let view = try controller.tenantView(found.tenant, placement: found.placement)
+        let route = try controller.route(tenant: id)
+        var reasons = ""
+        if case .array(let list)? = found.placement["reasons"] {
+            for reason in list {
+                if case .string(let message)? = reason["message"] { reasons += "<li>\(HTML.escape(message))</li>" }
+            }
+        }
+        var history = "<p>No published checkpoint covers this tenant's entries yet.</p>"
+        if let page = try? controller.transparency(tenant: id, limit: 200) {
+            let checked: String
+            do {
+                let verified = try page.bundle.verify(trust: controller.trustPolicy)
+                checked = "Every entry below is proven included in the published checkpoint of size \(verified.checkpoint.size), checked against the log's key\(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")."
+            } catch {
+                checked = "The proofs did not check: \(error)"
+            }
+            var rows = ""
+            for item in page.bundle.items {
+                let entry = (try? JSONParser.parse(item.entry)) ?? .null
+                var kind = "?"
+                if case .string(let text)? = entry["kind"] { kind = text }
+                var time = ""
+                if case .number(let number)? = entry["time"], let milliseconds = number.int64Value {
+                    time = Timestamp.rfc3339(milliseconds: milliseconds)
+                }
+                rows += "<tr><td>\(item.index)</td><td>\(HTML.escape(time))</td><td>\(HTML.escape(kind))</td><td><code>\(HTML.escape(String(decoding: item.entry.prefix(400), as: UTF8.self)))</code></td></tr>"
+            }
+            history = """
+                <p>\(HTML.escape(checked)) Offline: <code>residency ledger verify-entry --bundle FILE --trust FILE</code>
+                with the bundle from <code>GET /v1/tenants/\(HTML.escape(id))/transparency</code>.</p>
+                <table><thead><tr><th scope="col">Index</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Entry</th></tr></thead>
+                <tbody>\(rows)</tbody></table>
+                """
+        }
+        func field(_ key: String) -> String {
+            switch view[key] {
+            case .string(let text)?: return HTML.escape(text)
+            case nil, .null?: return "-"
+            case let value?: return HTML.escape(value.encoded())
+            }
+        }
+        var served = "this controller"
+        if case .string(let endpoint)? = route["endpoint"] { served = "the regional service at \(HTML.escape(endpoint))" }
+        return html(
+            HTML.page(
+                title: "Tenant \(found.tenant.name)", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                body: """
+                    <table><tbody>
+                    <tr><th scope="row">Id</th><td>\(HTML.escape(id))</td></tr>
+                    <tr><th scope="row">Status</th><td>\(field("status")) — \(field("status_reason"))</td></tr>
+                    <tr><th scope="row">Plan</th><td>\(field("plan"))</td></tr>
+                    <tr><th scope="row">Region / site</th><td>\(field("region")) / \(field("site")); data served by \(served)</td></tr>
+                    <tr><th scope="row">Next action</th><td>\(field("next_action"))</td></tr>
+                    <tr><th scope="row">Clocks</th><td>\(field("lifecycle"))</td></tr>
+                    </tbody></table>
+                    <h2>Why it lives there</h2><ol>\(reasons)</ol>
+                    <h2>Ledger history</h2>\(history)
+                    """))
     }
 }

@@ -24,6 +24,7 @@ enum HTML {
             navigation = """
                 <nav aria-label="Console"><ul>
                 <li><a href="/console">Overview</a></li>
+                <li><a href="/console/tenants">Tenants</a></li>
                 <li><a href="/console/access">Access</a></li>
                 </ul>
                 <form method="post" action="/console/sign-out" class="signout">
