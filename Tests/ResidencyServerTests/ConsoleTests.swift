@@ -139,6 +139,23 @@ import Testing
         #expect(page("GET", "/console/tenants/\(other.id)", cookie: cookie).status == 404)
     }
 
+    @Test func theLedgerPageProvesAnEntryAndMigrationActionsNeedTheCSRFToken() throws {
+        _ = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR")))
+        try api.controller.publisher.publish()
+        let compliance = try signIn(.compliance)
+        let ledger = page("GET", "/console/ledger?index=1", cookie: compliance)
+        #expect(ledger.status == 200 && ledger.text.contains("is proven included in the published checkpoint"))
+        #expect(ledger.text.contains("verify-entry"))
+        #expect(page("GET", "/console/ledger?index=99999", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/migrations", cookie: compliance).status == 200)
+        let ops = try signIn(.ops)
+        #expect(page("GET", "/console/ledger", cookie: ops).status == 403)
+        let csrf = try #require(Self.csrf(in: page("GET", "/console/migrations", cookie: ops).text))
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=nope").status == 403)
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=\(csrf)").status == 404)
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: compliance, form: "csrf=\(csrf)").status == 403)
+    }
+
     @Test func sessionsExpireAndAreBounded() {
         let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
         let first = sessions.open(token: "a", at: 0)

@@ -26,6 +26,8 @@ enum HTML {
                 <li><a href="/console">Overview</a></li>
                 <li><a href="/console/tenants">Tenants</a></li>
                 <li><a href="/console/access">Access</a></li>
+                <li><a href="/console/migrations">Migrations</a></li>
+                <li><a href="/console/ledger">Ledger</a></li>
                 </ul>
                 <form method="post" action="/console/sign-out" class="signout">
                 <input type="hidden" name="csrf" value="\(escape(signedIn.csrf))">
