@@ -156,6 +156,23 @@ import Testing
         #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: compliance, form: "csrf=\(csrf)").status == 403)
     }
 
+    @Test func reportsAreShownOrDownloadedForAChosenPeriod() throws {
+        let compliance = try signIn(.compliance)
+        #expect(page("GET", "/console/reports", cookie: compliance).text.contains(#"name="kind""#))
+        let shown = page("GET", "/console/reports?kind=cross-border&from=2026-01-01&to=2026-12-31&region=&format=html", cookie: compliance)
+        #expect(shown.status == 200 && shown.text.contains("<html"))
+        #expect(!shown.headers.contains { $0.name == "Content-Disposition" })
+        let csv = page("GET", "/console/reports?kind=residency-map&format=csv", cookie: compliance)
+        #expect(csv.status == 200 && csv.headers.contains { $0.name == "Content-Disposition" && $0.value.contains("residency-map.csv") })
+        #expect(page("GET", "/console/reports?kind=cross-border&from=yesterday", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=cross-border&from=2026-12-31&to=2026-01-01", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=other", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=cross-border&x=1", cookie: compliance).status == 400)
+        let ops = try signIn(.ops)
+        #expect(page("GET", "/console/reports?kind=cross-border", cookie: ops).status == 403)
+        #expect(page("GET", "/console/reports?kind=residency-map", cookie: ops).status == 200)
+    }
+
     @Test func sessionsExpireAndAreBounded() {
         let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
         let first = sessions.open(token: "a", at: 0)

@@ -26,6 +26,7 @@ enum ConsoleRoutes {
             Route("GET", "/console/access", roles: nil) { context in console.respond(context) { try console.access($0, context) } },
             Route("GET", "/console/tenants", roles: nil) { context in console.respond(context) { try console.tenants($0, context) } },
             Route("GET", "/console/tenants/{id}", roles: nil) { context in console.respond(context) { try console.tenant($0, context) } },
+            Route("GET", "/console/reports", roles: nil) { context in console.respond(context) { try console.reports($0, context) } },
             Route("GET", "/console/ledger", roles: nil) { context in console.respond(context) { try console.ledger($0, context) } },
             Route("GET", "/console/migrations", roles: nil) { context in console.respond(context) { try console.migrations($0, context) } },
             Route("POST", "/console/migrations/{id}/{action}", roles: nil) { context in

@@ -27,6 +27,7 @@ enum HTML {
                 <li><a href="/console/tenants">Tenants</a></li>
                 <li><a href="/console/access">Access</a></li>
                 <li><a href="/console/migrations">Migrations</a></li>
+                <li><a href="/console/reports">Reports</a></li>
                 <li><a href="/console/ledger">Ledger</a></li>
                 </ul>
                 <form method="post" action="/console/sign-out" class="signout">
