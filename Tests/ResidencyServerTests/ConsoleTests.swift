@@ -101,7 +101,8 @@ import Testing
 
     @Test func aRevokedTokenOrSignOutEndsTheSession() throws {
         let session = try signIn(.compliance)
-        #expect(page("GET", "/console", cookie: session).status == 200)
+        let overview = page("GET", "/console", cookie: session)
+        #expect(overview.status == 200 && overview.text.contains("<svg role=\"img\"") && overview.text.contains("break-glass review"))
         try Controller.revokeToken(name: "t-compliance", pool: api.controller.pool)
         #expect(page("GET", "/console", cookie: session).status == 303)
         let admin = try signIn(.admin)

@@ -197,13 +197,28 @@ struct Console: Sendable {
             let requests = try controller.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
             pending = "<p><a href=\"/console/access\">\(requests.count) access request\(requests.count == 1 ? "" : "s") waiting for a decision</a></p>"
         }
+        var inFlight = ""
+        if visitor.caller.tenant == nil, [.ops, .compliance, .admin].contains(visitor.caller.role) {
+            let running = try controller.migrations(tenant: nil, state: nil, plan: nil, limit: 1000)
+                .filter { ![.completed, .failed, .cancelled].contains($0.state) }
+            inFlight = "<p><a href=\"/console/migrations\">\(running.count) migration\(running.count == 1 ? "" : "s") in flight</a></p>"
+        }
+        var reviews = ""
+        if [.compliance, .admin].contains(visitor.caller.role) {
+            let now = controller.clock.now()
+            let due = try controller.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
+                .filter { $0.isBreakGlass && $0.reviewedAt == nil }
+            let overdue = due.filter { $0.isReviewOverdue(at: now) }.count
+            reviews = "<p>\(due.count) break-glass review\(due.count == 1 ? "" : "s") due (\(overdue) overdue)</p>"
+        }
         let published = try controller.publisher.latestPublished()
         let checkpoint = published.map { "The latest published checkpoint covers \($0.size) ledger entries." } ?? "No checkpoint is published yet."
         return html(
             HTML.page(
                 title: "Overview", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
                 body: """
-                    \(pending)
+                    \(pending)\(reviews)\(inFlight)
+                    \(WorldMap.svg(regions: controller.policies.catalog.regions, tenants: counts))
                     <table><caption>Regions</caption>
                     <thead><tr><th scope="col">Region</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Tenants</th><th scope="col">Service</th></tr></thead>
                     <tbody>\(rows)</tbody></table>
