@@ -490,6 +490,31 @@ final class RegionProcess {
 
 /// The console over a real socket with curl as the browser: a cookie jar, a form with its CSRF token, a decision.
 @Suite(.serialized) struct ConsoleEndToEndTests {
+    /// Headless Chromium (installed by .ci/run) loads the sign-in page at phone width: the form is in the DOM
+    /// it built, the style sheet the CSP allows was applied (the skip link is moved off screen), nothing broke.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
+    func headlessChromiumRendersTheSignInPage() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("residency-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        process.arguments = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=390,844",
+            "--user-data-dir=\(profile.path)", "--dump-dom", "http://127.0.0.1:\(server.port)/console/sign-in",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(dom.contains(#"<form method="post" action="/console/sign-in">"#), "\(dom.prefix(500))")
+        #expect(dom.contains(#"<label for="token">"#) && dom.contains(#"type="password""#))
+        #expect(dom.contains(#"<main id="main">"#))
+    }
+
     @Test func curlSignsInAndSignsOutWithACookieJar() throws {
         let server = try ServerProcess()
         defer { _ = server.stop() }
