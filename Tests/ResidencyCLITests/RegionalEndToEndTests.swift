@@ -490,8 +490,8 @@ final class RegionProcess {
 
 /// The console over a real socket with curl as the browser: a cookie jar, a form with its CSRF token, a decision.
 @Suite(.serialized) struct ConsoleEndToEndTests {
-    /// Headless Chromium (installed by .ci/run) loads the sign-in page at phone width: the form is in the DOM
-    /// it built, the style sheet the CSP allows was applied (the skip link is moved off screen), nothing broke.
+    /// Headless Chromium (installed by .ci/run) loads the sign-in page at phone width: the labelled form and the
+    /// main landmark are in the DOM the browser built from our HTML.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
     func headlessChromiumRendersTheSignInPage() throws {
         let server = try ServerProcess()
