@@ -80,7 +80,26 @@ import Testing
         #expect(approved.status == 303)
         let decided = try api.controller.accessRequest(id: request.id)
         #expect(decided.state == .approved && decided.decidedBy == "t-compliance" && decided.grantedHours == 2)
-        #expect(page("GET", "/console/access?done=approved&request=\(request.id)", cookie: session).text.contains("approved"))
+        let after = page("GET", "/console/access?done=approved&request=\(request.id)", cookie: session).text
+        #expect(after.contains("approved") && after.contains("Grants in force") && after.contains("until"))
+    }
+
+    @Test func aBreakGlassGrantIsReviewedFromTheConsole() throws {
+        let tenant = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let grant = try api.controller.fileAccess(
+            Controller.AccessFiling(
+                tenant: tenant, staff: StaffMember(id: "s-2", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
+                physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: "INC-9",
+                scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 1),
+            breakGlass: true, by: "t-support")
+        let session = try signIn(.compliance)
+        let queue = page("GET", "/console/access", cookie: session)
+        #expect(queue.text.contains("Break-glass reviews due") && queue.text.contains(grant.id))
+        let csrf = try #require(Self.csrf(in: queue.text))
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=").status == 400)
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=Checked+INC-9").status == 303)
+        #expect(try api.controller.accessRequest(id: grant.id).reviewedBy == "t-compliance")
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=again").status == 409)
     }
 
     @Test func theSameRefusalsAsTheAPI() throws {

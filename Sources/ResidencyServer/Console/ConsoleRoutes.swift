@@ -233,7 +233,7 @@ struct Console: Sendable {
         let now = controller.clock.now()
         let pending = try controller.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
         var body = ""
-        if let done = context.request.queryValue("done"), ["approved", "denied"].contains(done),
+        if let done = context.request.queryValue("done"), ["approved", "denied", "reviewed"].contains(done),
             let id = context.request.queryValue("request")
         {
             body += #"<p class="notice" role="status">Request \#(HTML.escape(id)) \#(done).</p>"#
@@ -263,7 +263,30 @@ struct Console: Sendable {
                 </section>
                 """
         }
-        _ = now
+        // Break-glass grants waiting for their after-the-fact review, and grants in force.
+        let all = try controller.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
+        let reviews = all.filter { $0.isBreakGlass && $0.reviewedAt == nil }
+        if !reviews.isEmpty {
+            body += "<h2>Break-glass reviews due</h2>"
+            for request in reviews {
+                let id = HTML.escape(request.id)
+                let due = request.reviewDueAt.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-"
+                let overdue = request.isReviewOverdue(at: now) ? " (overdue)" : ""
+                body += "<form class=\"decide\" method=\"post\" action=\"/console/access/\(id)/review\">"
+                    + "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(visitor.session.csrf))\">"
+                    + "<span>\(id): \(HTML.escape(request.staff.id)) on \(HTML.escape(request.tenant)), \(HTML.escape(request.justification)): \(HTML.escape(request.detail)); review due \(due)\(overdue)</span>"
+                    + "<label>Review note<input name=\"note\" required maxlength=\"2000\"></label>"
+                    + "<button type=\"submit\">Record review</button></form>"
+            }
+        }
+        let granted = all.filter { $0.state.isGranted }
+        body += "<h2>Grants in force</h2>"
+        if granted.isEmpty { body += "<p>None.</p>" }
+        for request in granted {
+            let until = request.grantExpiresAt.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-"
+            let scope = request.scope.dataClasses.map(\.rawValue).sorted().joined(separator: ", ")
+            body += "<p>\(HTML.escape(request.id)): \(HTML.escape(request.staff.id)) from \(HTML.escape(request.physicalCountry.rawValue)), \(HTML.escape(request.scope.mode.rawValue)) \(HTML.escape(scope)) of \(HTML.escape(request.tenant)) until \(until) (\(HTML.escape(request.state.rawValue)))</p>"
+        }
         return html(
             HTML.page(
                 title: "Access requests", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
@@ -281,7 +304,8 @@ struct Console: Sendable {
         switch context.parameters["decision"] {
         case "approve": decision = .approve
         case "deny": decision = .deny
-        default: throw APIError(status: 404, code: "not_found", message: "the console decides approve or deny")
+        case "review": return try review(visitor, context)
+        default: throw APIError(status: 404, code: "not_found", message: "the console decides approve or deny, or records a review")
         }
         let form = try FormBody(context.request, fields: ["csrf", "reason", "hours"])
         try checkCSRF(form, visitor)
@@ -411,5 +435,22 @@ extension Console {
                     <h2>Why it lives there</h2><ol>\(reasons)</ol>
                     <h2>Ledger history</h2>\(history)
                     """))
+    }
+}
+
+extension Console {
+    /// The after-the-fact review of a break-glass grant: the API's use case, with its refusals.
+    func review(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        let form = try FormBody(context.request, fields: ["csrf", "note"])
+        try checkCSRF(form, visitor)
+        let id = context.parameters["id"]!
+        let request = try controller.accessRequest(id: id)
+        if let tenant = visitor.caller.tenant, request.tenant != tenant {
+            throw APIError(status: 404, code: "not_found", message: "no access request \"\(id)\"")
+        }
+        let note = form.values["note"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !note.isEmpty else { throw APIError.badRequest("a review needs a note") }
+        _ = try controller.reviewAccess(id: id, by: visitor.caller, note: note)
+        return redirect("/console/access?done=reviewed&request=\(id)")
     }
 }
