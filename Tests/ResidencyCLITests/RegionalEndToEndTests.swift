@@ -487,3 +487,54 @@ final class RegionProcess {
         #expect(try serve("eu", "eu", join: nil).contains("is not a key pin"))
     }
 }
+
+/// The console over a real socket with curl as the browser: a cookie jar, a form with its CSRF token, a decision.
+@Suite(.serialized) struct ConsoleEndToEndTests {
+    /// Headless Chromium (installed by .ci/run) loads the sign-in page at phone width: the labelled form and the
+    /// main landmark are in the DOM the browser built from our HTML.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
+    func headlessChromiumRendersTheSignInPage() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("residency-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        process.arguments = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=390,844",
+            "--user-data-dir=\(profile.path)", "--dump-dom", "http://127.0.0.1:\(server.port)/console/sign-in",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(dom.contains(#"<form method="post" action="/console/sign-in">"#), "\(dom.prefix(500))")
+        #expect(dom.contains(#"<label for="token">"#) && dom.contains(#"type="password""#))
+        #expect(dom.contains(#"<main id="main">"#))
+    }
+
+    @Test func curlSignsInAndSignsOutWithACookieJar() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let token = try server.token(role: "compliance", name: "officer")
+        let jar = FileManager.default.temporaryDirectory.appendingPathComponent("residency-jar-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: jar) }
+        let signIn = try server.curl(["-c", jar.path, "--data-urlencode", "token=\(token)", "{url}/console/sign-in"])
+        #expect(status(of: signIn) == 303)
+        #expect(signIn.contains("HttpOnly") && signIn.contains("SameSite=Strict"))
+        let jarText = try String(contentsOf: jar, encoding: .utf8)
+        #expect(!jarText.contains(token))
+        let overview = try server.curl(["-b", jar.path, "{url}/console"])
+        #expect(status(of: overview) == 200 && overview.contains("<caption>Regions</caption>"))
+        #expect(overview.contains("Content-Security-Policy: default-src 'none'"))
+        guard let range = overview.range(of: #"name="csrf" value="([0-9a-f]{64})""#, options: .regularExpression) else {
+            throw FixtureFailure("no CSRF token in the page")
+        }
+        let csrf = String(overview[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
+        #expect(status(of: try server.curl(["-b", jar.path, "--data", "csrf=\(csrf)", "{url}/console/sign-out"])) == 303)
+        #expect(status(of: try server.curl(["-b", jar.path, "{url}/console"])) == 303)
+    }
+}
+

@@ -418,7 +418,14 @@ func status(of response: String) -> Int? {
         python.standardOutput = FileHandle.nullDevice
         python.standardError = FileHandle.nullDevice
         try python.run()
-        Thread.sleep(forTimeInterval: 1.5)
+        // Killed once the load has made some tenants (however slow the machine), not after a fixed time.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            let made = (try? Database(path: server.data.appendingPathComponent("residency.sqlite3").path))
+                .flatMap { try? $0.scalarInteger("SELECT count(*) FROM tenants") } ?? 0
+            if made > 20 { break }
+        }
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
         python.waitUntilExit()

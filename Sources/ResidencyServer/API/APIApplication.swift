@@ -13,7 +13,14 @@ public final class APIApplication: Sendable {
     let accessLog: @Sendable (String) -> Void
     let requestIDs = RequestIDs()
 
-    public init(controller: Controller, metrics: Metrics = Metrics(), accessLog: @escaping @Sendable (String) -> Void) {
+    /// Console sign-ins (server-side sessions).
+    public let consoleSessions: ConsoleSessions
+
+    public init(
+        controller: Controller, metrics: Metrics = Metrics(), consoleSessions: ConsoleSessions = ConsoleSessions(),
+        secureCookies: Bool = false, accessLog: @escaping @Sendable (String) -> Void
+    ) {
+        self.consoleSessions = consoleSessions
         self.controller = controller
         self.metrics = metrics
         self.accessLog = accessLog
@@ -24,7 +31,8 @@ public final class APIApplication: Sendable {
                 + ResidencyRoutes.all(controller: controller) + MigrationRoutes.all(controller: controller)
                 + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller)
                 + ReportRoutes.all(controller: controller) + TransparencyRoutes.all(controller: controller)
-                + RegionalRoutes.all(controller: controller))
+                + RegionalRoutes.all(controller: controller)
+                + ConsoleRoutes.all(controller: controller, sessions: consoleSessions, secure: secureCookies))
     }
 
     static func loadOpenAPI() -> [UInt8] {

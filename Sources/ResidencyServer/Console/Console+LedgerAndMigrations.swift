@@ -1,0 +1,117 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+// MARK: Ledger
+
+extension Console {
+    /// The published checkpoint, and one entry with its inclusion proof checked against it — and how to check the
+    /// same offline.
+    func ledger(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        guard visitor.caller.tenant == nil, [.compliance, .admin].contains(visitor.caller.role) else {
+            throw APIError(status: 403, code: "forbidden", message: "the ledger page takes a compliance token")
+        }
+        guard let published = try controller.publisher.latestPublished() else {
+            return html(
+                HTML.page(
+                    title: "Ledger", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                    body: "<p>No checkpoint is published yet (witness quorum \(controller.publisher.policy.quorum)).</p>"))
+        }
+        var entry = ""
+        if let text = context.request.queryValue("index") {
+            guard let index = Int(text), index >= 0, index < published.size else {
+                throw APIError.badRequest("index: \"\(text.prefix(20))\"; accepted: 0-\(published.size - 1), an entry under the published checkpoint")
+            }
+            let bundle = try controller.ledger.proofBundle(indices: [index], checkpoint: published)
+            let item = bundle.items[0]
+            let verdict: String
+            do {
+                _ = try bundle.verify(trust: controller.trustPolicy)
+                verdict = #"<p class="notice" role="status">Entry \#(index) is proven included in the published checkpoint (\#(item.proof.count) hashes, checked against the pinned log key\#(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")).</p>"#
+            } catch {
+                verdict = #"<p class="error" role="alert">The proof did not check: \#(HTML.escape("\(error)"))</p>"#
+            }
+            let proof = item.proof.map { "<li><code>\(Data($0.bytes).base64EncodedString())</code></li>" }.joined()
+            entry = """
+                \(verdict)
+                <h2>Entry \(index)</h2><pre>\(HTML.escape(String(decoding: item.entry, as: UTF8.self)))</pre>
+                <h3>Inclusion proof</h3><ol>\(proof)</ol>
+                """
+        }
+        return html(
+            HTML.page(
+                title: "Ledger", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                body: """
+                    <h2>Published checkpoint</h2><pre>\(HTML.escape(published.note))</pre>
+                    <form method="get" action="/console/ledger">
+                    <label for="index">Entry index (0-\(published.size - 1))</label>
+                    <input id="index" name="index" inputmode="numeric" size="10">
+                    <button type="submit">Prove</button></form>
+                    \(entry)
+                    <h2>Check it yourself, offline</h2>
+                    <p><code>residency ledger trust &gt; trust.json</code> once, from a source you trust; then
+                    <code>residency ledger export-entry INDEX &gt; bundle.json</code> and
+                    <code>residency ledger verify-entry INDEX --bundle bundle.json --trust trust.json</code>, or
+                    <code>Scripts/verify_bundle.py bundle.json trust.json</code> without Residency.</p>
+                    """))
+    }
+}
+
+// MARK: Migrations
+
+extension Console {
+    func migrations(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        guard visitor.caller.tenant == nil, [.ops, .compliance, .admin].contains(visitor.caller.role) else {
+            throw APIError(status: 403, code: "forbidden", message: "migrations take an ops or compliance token")
+        }
+        let list = try controller.migrations(tenant: nil, state: nil, plan: nil, limit: 200)
+        let mayAct = [.ops, .admin].contains(visitor.caller.role)
+        let csrf = HTML.escape(visitor.session.csrf)
+        var rows = ""
+        for migration in list.reversed() {
+            let id = HTML.escape(migration.id)
+            var actions = ""
+            if mayAct, migration.state == .requested {
+                actions += #"<form method="post" action="/console/migrations/\#(id)/approve"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Approve</button></form>"#
+            }
+            if mayAct, [.requested, .approved, .copying, .frozen, .syncing, .verifying].contains(migration.state) {
+                actions += #"<form method="post" action="/console/migrations/\#(id)/cancel"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Cancel</button></form>"#
+            }
+            rows += "<tr><td>\(id)</td><td><a href=\"/console/tenants/\(HTML.escape(migration.tenant))\">\(HTML.escape(migration.tenant))</a></td><td>\(HTML.escape(migration.fromRegion)) → \(HTML.escape(migration.toRegion))/\(HTML.escape(migration.toSite))</td><td>\(HTML.escape(migration.state.rawValue))</td><td>\(HTML.escape(migration.reason))</td><td>\(HTML.escape(migration.requestedBy))</td><td>\(actions)</td></tr>"
+        }
+        var notice = ""
+        if let done = context.request.queryValue("done"), ["approved", "cancelled"].contains(done) {
+            notice = #"<p class="notice" role="status">Migration \#(HTML.escape(context.request.queryValue("migration") ?? "")) \#(done).</p>"#
+        }
+        return html(
+            HTML.page(
+                title: "Migrations", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                body: """
+                    \(notice)
+                    <table><thead><tr><th scope="col">Migration</th><th scope="col">Tenant</th><th scope="col">Move</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Filed by</th><th scope="col">Actions</th></tr></thead>
+                    <tbody>\(rows)</tbody></table>
+                    """))
+    }
+
+    func actOnMigration(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        guard Console.isSameOrigin(context.request) else {
+            throw APIError(status: 403, code: "forbidden", message: "a form from another site is refused")
+        }
+        guard visitor.caller.tenant == nil, [.ops, .admin].contains(visitor.caller.role) else {
+            throw APIError(status: 403, code: "forbidden", message: "approving or cancelling a migration takes an ops token")
+        }
+        let form = try FormBody(context.request, fields: ["csrf"])
+        try checkCSRF(form, visitor)
+        let id = context.parameters["id"]!
+        switch context.parameters["action"] {
+        case "approve":
+            _ = try controller.approveMigration(id: id, by: visitor.caller.tokenName)
+            return redirect("/console/migrations?done=approved&migration=\(id)")
+        case "cancel":
+            _ = try controller.cancelMigration(id: id, by: visitor.caller.tokenName)
+            return redirect("/console/migrations?done=cancelled&migration=\(id)")
+        default:
+            throw APIError(status: 404, code: "not_found", message: "a migration is approved or cancelled here")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+
+// MARK: Reports
+
+extension Console {
+    /// The compliance reports for a chosen period: a form, then the report shown (its own HTML) or downloaded as
+    /// JSON, CSV or HTML — the API's reports, with the same scope rules (a tenant's administrator gets its own).
+    func reports(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
+        let caller = visitor.caller
+        guard [.compliance, .ops, .admin].contains(caller.role) else {
+            throw APIError(status: 403, code: "forbidden", message: "reports take a compliance or ops token")
+        }
+        let request = context.request
+        try request.acceptQuery(["kind", "from", "to", "region", "format", "download"])
+        guard let kind = request.queryValue("kind") else {
+            return html(
+                HTML.page(
+                    title: "Reports", signedIn: (caller.tokenName, caller.role.rawValue, visitor.session.csrf),
+                    body: form(regions: controller.policies.catalog.regionIDs)))
+        }
+        var format = ReportFormat.html
+        if let text = request.queryValue("format") {
+            guard let chosen = ReportFormat(rawValue: text) else {
+                throw APIError.badRequest("format: accepted: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            format = chosen
+        }
+        let text: String
+        let name: String
+        switch kind {
+        case "cross-border":
+            guard caller.role != .ops else {
+                throw APIError(status: 403, code: "forbidden", message: "the cross-border report takes a compliance token")
+            }
+            let now = controller.clock.now()
+            let to = try day(request.queryValue("to"), "to").map { $0 + 86_400_000 } ?? now + 1
+            let from = try day(request.queryValue("from"), "from") ?? to - 30 * 86_400_000
+            guard from < to else { throw APIError.badRequest("from must be before to") }
+            var region = request.queryValue("region")
+            if region == "" { region = nil }
+            if let region, controller.policies.catalog.region(id: region) == nil {
+                throw APIError.badRequest("region: \"\(region.prefix(20))\" is not a region")
+            }
+            let report = try controller.crossBorderReport(from: from, to: to, region: region, tenant: caller.tenant)
+            text = report.rendered(format)
+            name = "cross-border"
+        case "residency-map":
+            guard caller.tenant == nil else {
+                throw APIError(status: 403, code: "forbidden", message: "the residency map covers every tenant")
+            }
+            text = try controller.residencyMapReport(recordAudit: false, by: caller.tokenName).rendered(format)
+            name = "residency-map"
+        default:
+            throw APIError.badRequest("kind: accepted: cross-border, residency-map")
+        }
+        var headers: [(name: String, value: String)] = [("Content-Type", format.contentType), ("Cache-Control", "no-store")]
+        if request.queryValue("download") != nil || format != .html {
+            headers.append(("Content-Disposition", "attachment; filename=\"\(name).\(format.rawValue)\""))
+        }
+        // The report's own HTML carries its style sheet inline; it runs no script and may load nothing.
+        headers += [
+            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"),
+            ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+        ]
+        return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
+    }
+
+    /// A date field (`YYYY-MM-DD`) as the start of that day in milliseconds, UTC.
+    private func day(_ text: String?, _ field: String) throws -> Int64? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let milliseconds = Timestamp.milliseconds(rfc3339: text + "T00:00:00Z") else {
+            throw APIError.badRequest("\(field): \"\(text.prefix(20))\"; accepted: a date, YYYY-MM-DD")
+        }
+        return milliseconds
+    }
+
+    private func form(regions: [String]) -> String {
+        let options = regions.map { "<option value=\"\(HTML.escape($0))\">\(HTML.escape($0))</option>" }.joined()
+        return """
+            <form method="get" action="/console/reports">
+            <fieldset><legend>Report</legend>
+            <label><span>Kind</span><select name="kind"><option value="cross-border">Cross-border access</option><option value="residency-map">Residency map</option></select></label>
+            <label><span>From (cross-border)</span><input type="date" name="from"></label>
+            <label><span>To (cross-border, inclusive)</span><input type="date" name="to"></label>
+            <label><span>Region (cross-border)</span><select name="region"><option value="">every region</option>\(options)</select></label>
+            <label><span>Format</span><select name="format"><option value="html">HTML</option><option value="csv">CSV</option><option value="json">JSON</option></select></label>
+            </fieldset>
+            <button type="submit">Show</button> <button type="submit" name="download" value="1">Download</button>
+            </form>
+            """
+    }
+}

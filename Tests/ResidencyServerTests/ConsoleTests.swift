@@ -1,0 +1,208 @@
+import Foundation
+import ResidencyController
+import ResidencyCore
+import Testing
+
+@testable import ResidencyServer
+
+/// The console without a browser: a token exchanged for a session cookie (HttpOnly, SameSite=Strict), pages that
+/// refuse the signed-out, forms that refuse a missing or foreign CSRF token, decisions that are the API's use case
+/// (separation of duties included), hostile text shown as text, a revoked token ending its session at once.
+@Suite struct ConsoleTests {
+    let api: APIHarness
+    init() throws { api = try APIHarness() }
+
+    func page(_ method: String, _ path: String, cookie: String? = nil, form: String? = nil, origin: String? = nil)
+        -> (status: Int, text: String, headers: [(name: String, value: String)])
+    {
+        var headers: [(String, String)] = []
+        if let cookie { headers.append(("Cookie", "\(ConsoleRoutes.cookieName)=\(cookie)")) }
+        if let origin { headers.append(("Origin", origin)) }
+        let answer = api.send(
+            method, path, role: nil, body: form, contentType: "application/x-www-form-urlencoded", headers: headers)
+        return (answer.status, String(decoding: answer.response.body, as: UTF8.self), answer.response.headers)
+    }
+
+    /// Signs in with `role`'s token; answers the session id.
+    func signIn(_ role: Role) throws -> String {
+        let answer = page("POST", "/console/sign-in", form: "token=\(api.tokens[role]!)")
+        #expect(answer.status == 303)
+        let cookie = try #require(answer.headers.first { $0.name == "Set-Cookie" }?.value)
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"))
+        #expect(!cookie.contains(api.tokens[role]!))
+        let value = cookie.split(separator: ";")[0].split(separator: "=")[1]
+        return String(value)
+    }
+
+    static func csrf(in text: String) -> String? {
+        guard let range = text.range(of: #"name="csrf" value="([0-9a-f]{64})""#, options: .regularExpression) else { return nil }
+        return String(text[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
+    }
+
+    @Test func signedOutVisitorsAreSentToSignInAndBadTokensRefused() throws {
+        let home = page("GET", "/console")
+        #expect(home.status == 303 && home.headers.contains { $0.name == "Location" && $0.value == "/console/sign-in" })
+        let form = page("GET", "/console/sign-in")
+        #expect(form.status == 200 && form.text.contains(#"type="password""#))
+        #expect(form.headers.contains { $0.name == "Content-Security-Policy" && $0.value.contains("default-src 'none'") })
+        #expect(page("POST", "/console/sign-in", form: "token=rsd_nonsense").status == 401)
+        #expect(page("POST", "/console/sign-in", form: "token=x&extra=1").status == 400)
+        #expect(page("POST", "/console/sign-in", form: "token=\(api.tokens[.admin]!)", origin: "https://evil.example").status == 403)
+        // A forged or unknown session cookie is no session.
+        #expect(page("GET", "/console", cookie: String(repeating: "a", count: 64)).status == 303)
+    }
+
+    func filedRequest(justificationDetail: String) throws -> AccessRequest {
+        let tenant = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        return try api.controller.fileAccess(
+            Controller.AccessFiling(
+                tenant: tenant, staff: StaffMember(id: "s-1", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
+                physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: justificationDetail,
+                scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 3),
+            breakGlass: false, by: "t-support")
+    }
+
+    @Test func aComplianceOfficerDecidesWithTheCSRFTokenAndHostileTextStaysText() throws {
+        let request = try filedRequest(justificationDetail: #"<script>alert(1)</script>"#)
+        let session = try signIn(.compliance)
+        let queue = page("GET", "/console/access", cookie: session)
+        #expect(queue.status == 200)
+        #expect(queue.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !queue.text.contains("<script>"))
+        let csrf = try #require(Self.csrf(in: queue.text))
+        // Without the CSRF token, with another one, or from another site: refused, nothing decided.
+        #expect(page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "reason=ok").status == 403)
+        #expect(
+            page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(String(repeating: "0", count: 64))&reason=ok").status == 403)
+        #expect(
+            page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=ok", origin: "https://evil.example").status == 403)
+        #expect(try api.controller.accessRequest(id: request.id).state == .pending)
+        let approved = page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=Ticket+checked&hours=2")
+        #expect(approved.status == 303)
+        let decided = try api.controller.accessRequest(id: request.id)
+        #expect(decided.state == .approved && decided.decidedBy == "t-compliance" && decided.grantedHours == 2)
+        let after = page("GET", "/console/access?done=approved&request=\(request.id)", cookie: session).text
+        #expect(after.contains("approved") && after.contains("Grants in force") && after.contains("until"))
+    }
+
+    @Test func aBreakGlassGrantIsReviewedFromTheConsole() throws {
+        let tenant = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let grant = try api.controller.fileAccess(
+            Controller.AccessFiling(
+                tenant: tenant, staff: StaffMember(id: "s-2", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
+                physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: "INC-9",
+                scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 1),
+            breakGlass: true, by: "t-support")
+        let session = try signIn(.compliance)
+        let queue = page("GET", "/console/access", cookie: session)
+        #expect(queue.text.contains("Break-glass reviews due") && queue.text.contains(grant.id))
+        let csrf = try #require(Self.csrf(in: queue.text))
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=").status == 400)
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=Checked+INC-9").status == 303)
+        #expect(try api.controller.accessRequest(id: grant.id).reviewedBy == "t-compliance")
+        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=again").status == 409)
+    }
+
+    @Test func theSameRefusalsAsTheAPI() throws {
+        // The support token that filed it cannot decide it: separation of duties, as the API answers it (its role
+        // is refused first: the console's access page takes compliance).
+        let request = try filedRequest(justificationDetail: "T-1")
+        let support = try signIn(.support)
+        #expect(page("GET", "/console/access", cookie: support).status == 403)
+        let admin = try signIn(.admin)
+        let csrf = try #require(Self.csrf(in: page("GET", "/console/access", cookie: admin).text))
+        let bad = page("POST", "/console/access/\(request.id)/approve", cookie: admin, form: "csrf=\(csrf)&reason=ok&hours=9999")
+        #expect(bad.status == 400 && bad.text.contains("accepted: 1-720"))
+        let denied = page("POST", "/console/access/\(request.id)/deny", cookie: admin, form: "csrf=\(csrf)&reason=no")
+        #expect(denied.status == 303)
+        let again = page("POST", "/console/access/\(request.id)/approve", cookie: admin, form: "csrf=\(csrf)&reason=ok")
+        #expect(again.status == 409 && again.text.contains("role=\"alert\""))
+    }
+
+    @Test func aRevokedTokenOrSignOutEndsTheSession() throws {
+        let session = try signIn(.compliance)
+        let overview = page("GET", "/console", cookie: session)
+        #expect(overview.status == 200 && overview.text.contains("<svg role=\"img\"") && overview.text.contains("break-glass review"))
+        try Controller.revokeToken(name: "t-compliance", pool: api.controller.pool)
+        #expect(page("GET", "/console", cookie: session).status == 303)
+        let admin = try signIn(.admin)
+        let csrf = try #require(Self.csrf(in: page("GET", "/console", cookie: admin).text))
+        #expect(page("POST", "/console/sign-out", cookie: admin, form: "csrf=bad").status == 403)
+        #expect(page("POST", "/console/sign-out", cookie: admin, form: "csrf=\(csrf)").status == 303)
+        #expect(page("GET", "/console", cookie: admin).status == 303)
+    }
+
+    @Test func aTenantsPageShowsWhyItLivesThereAndItsProvenHistory() throws {
+        let tenant = try api.controller.signUp(
+            Signup(name: #"Acme <img src=x onerror=alert(1)>"#, plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant
+        try api.controller.publisher.publish()
+        let ops = try signIn(.ops)
+        let list = page("GET", "/console/tenants?q=eu", cookie: ops)
+        #expect(list.status == 200 && list.text.contains(tenant.id))
+        #expect(list.text.contains("Acme &lt;img src=x onerror=alert(1)&gt;") && !list.text.contains("<img"))
+        #expect(page("GET", "/console/tenants?q=\(tenant.id)", cookie: ops).status == 303)
+        #expect(page("GET", "/console/tenants?q=nowhere", cookie: ops).status == 400)
+        let one = page("GET", "/console/tenants/\(tenant.id)", cookie: ops)
+        #expect(one.status == 200)
+        #expect(one.text.contains("Why it lives there") && one.text.contains("<li>"))
+        #expect(one.text.contains("proven included in the published checkpoint"))
+        #expect(one.text.contains("tenant.created"))
+        #expect(page("GET", "/console/tenants/tn_0193a2b4c5d6e7f8091a2b", cookie: ops).status == 404)
+        // A tenant's own administrator sees its tenant only, and not the directory.
+        let administrator = try Controller.createToken(
+            name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant.id)
+        let signed = page("POST", "/console/sign-in", form: "token=\(administrator)")
+        let cookie = String(try #require(signed.headers.first { $0.name == "Set-Cookie" }?.value).split(separator: ";")[0].split(separator: "=")[1])
+        #expect(page("GET", "/console/tenants/\(tenant.id)", cookie: cookie).status == 200)
+        #expect(page("GET", "/console/tenants", cookie: cookie).status == 403)
+        let other = try api.controller.signUp(Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+        #expect(page("GET", "/console/tenants/\(other.id)", cookie: cookie).status == 404)
+    }
+
+    @Test func theLedgerPageProvesAnEntryAndMigrationActionsNeedTheCSRFToken() throws {
+        _ = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR")))
+        try api.controller.publisher.publish()
+        let compliance = try signIn(.compliance)
+        let ledger = page("GET", "/console/ledger?index=1", cookie: compliance)
+        #expect(ledger.status == 200 && ledger.text.contains("is proven included in the published checkpoint"))
+        #expect(ledger.text.contains("verify-entry"))
+        #expect(page("GET", "/console/ledger?index=99999", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/migrations", cookie: compliance).status == 200)
+        let ops = try signIn(.ops)
+        #expect(page("GET", "/console/ledger", cookie: ops).status == 403)
+        let csrf = try #require(Self.csrf(in: page("GET", "/console/migrations", cookie: ops).text))
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=nope").status == 403)
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=\(csrf)").status == 404)
+        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: compliance, form: "csrf=\(csrf)").status == 403)
+    }
+
+    @Test func reportsAreShownOrDownloadedForAChosenPeriod() throws {
+        let compliance = try signIn(.compliance)
+        #expect(page("GET", "/console/reports", cookie: compliance).text.contains(#"name="kind""#))
+        let shown = page("GET", "/console/reports?kind=cross-border&from=2026-01-01&to=2026-12-31&region=&format=html", cookie: compliance)
+        #expect(shown.status == 200 && shown.text.contains("<html"))
+        #expect(!shown.headers.contains { $0.name == "Content-Disposition" })
+        let csv = page("GET", "/console/reports?kind=residency-map&format=csv", cookie: compliance)
+        #expect(csv.status == 200 && csv.headers.contains { $0.name == "Content-Disposition" && $0.value.contains("residency-map.csv") })
+        #expect(page("GET", "/console/reports?kind=cross-border&from=yesterday", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=cross-border&from=2026-12-31&to=2026-01-01", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=other", cookie: compliance).status == 400)
+        #expect(page("GET", "/console/reports?kind=cross-border&x=1", cookie: compliance).status == 400)
+        let ops = try signIn(.ops)
+        #expect(page("GET", "/console/reports?kind=cross-border", cookie: ops).status == 403)
+        #expect(page("GET", "/console/reports?kind=residency-map", cookie: ops).status == 200)
+    }
+
+    @Test func sessionsExpireAndAreBounded() {
+        let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
+        let first = sessions.open(token: "a", at: 0)
+        #expect(sessions.touch(first.id, at: 900) != nil)
+        #expect(sessions.touch(first.id, at: 1800) != nil)
+        #expect(sessions.touch(first.id, at: 2900) == nil)
+        let second = sessions.open(token: "b", at: 0)
+        for time in stride(from: Int64(900), through: 4900, by: 900) { #expect(sessions.touch(second.id, at: time) != nil) }
+        #expect(sessions.touch(second.id, at: 5000) == nil)
+        for index in 0..<10 { _ = sessions.open(token: "t\(index)", at: 100 + Int64(index)) }
+        #expect(sessions.count == 3)
+    }
+}
