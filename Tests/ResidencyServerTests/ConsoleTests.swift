@@ -53,9 +53,9 @@ import Testing
     }
 
     func filedRequest(justificationDetail: String) throws -> AccessRequest {
-        let tenant = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
-        return try api.controller.fileAccess(
-            Controller.AccessFiling(
+        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        return try api.controller.access.fileAccess(
+            AccessDesk.AccessFiling(
                 tenant: tenant, staff: StaffMember(id: "s-1", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
                 physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: justificationDetail,
                 scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 3),
@@ -75,19 +75,19 @@ import Testing
             page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(String(repeating: "0", count: 64))&reason=ok").status == 403)
         #expect(
             page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=ok", origin: "https://evil.example").status == 403)
-        #expect(try api.controller.accessRequest(id: request.id).state == .pending)
+        #expect(try api.controller.access.accessRequest(id: request.id).state == .pending)
         let approved = page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=Ticket+checked&hours=2")
         #expect(approved.status == 303)
-        let decided = try api.controller.accessRequest(id: request.id)
+        let decided = try api.controller.access.accessRequest(id: request.id)
         #expect(decided.state == .approved && decided.decidedBy == "t-compliance" && decided.grantedHours == 2)
         let after = page("GET", "/console/access?done=approved&request=\(request.id)", cookie: session).text
         #expect(after.contains("approved") && after.contains("Grants in force") && after.contains("until"))
     }
 
     @Test func aBreakGlassGrantIsReviewedFromTheConsole() throws {
-        let tenant = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
-        let grant = try api.controller.fileAccess(
-            Controller.AccessFiling(
+        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let grant = try api.controller.access.fileAccess(
+            AccessDesk.AccessFiling(
                 tenant: tenant, staff: StaffMember(id: "s-2", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
                 physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: "INC-9",
                 scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 1),
@@ -98,7 +98,7 @@ import Testing
         let csrf = try #require(Self.csrf(in: queue.text))
         #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=").status == 400)
         #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=Checked+INC-9").status == 303)
-        #expect(try api.controller.accessRequest(id: grant.id).reviewedBy == "t-compliance")
+        #expect(try api.controller.access.accessRequest(id: grant.id).reviewedBy == "t-compliance")
         #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=again").status == 409)
     }
 
@@ -122,7 +122,7 @@ import Testing
         let session = try signIn(.compliance)
         let overview = page("GET", "/console", cookie: session)
         #expect(overview.status == 200 && overview.text.contains("<svg role=\"img\"") && overview.text.contains("break-glass review"))
-        try Controller.revokeToken(name: "t-compliance", pool: api.controller.pool)
+        try TokenService.revokeToken(name: "t-compliance", pool: api.controller.pool)
         #expect(page("GET", "/console", cookie: session).status == 303)
         let admin = try signIn(.admin)
         let csrf = try #require(Self.csrf(in: page("GET", "/console", cookie: admin).text))
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func aTenantsPageShowsWhyItLivesThereAndItsProvenHistory() throws {
-        let tenant = try api.controller.signUp(
+        let tenant = try api.controller.directory.signUp(
             Signup(name: #"Acme <img src=x onerror=alert(1)>"#, plan: .paid, declaredCountry: CountryCode("FR"))
         ).tenant
         try api.controller.publisher.publish()
@@ -149,18 +149,18 @@ import Testing
         #expect(one.text.contains("tenant.created"))
         #expect(page("GET", "/console/tenants/tn_0193a2b4c5d6e7f8091a2b", cookie: ops).status == 404)
         // A tenant's own administrator sees its tenant only, and not the directory.
-        let administrator = try Controller.createToken(
+        let administrator = try TokenService.createToken(
             name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant.id)
         let signed = page("POST", "/console/sign-in", form: "token=\(administrator)")
         let cookie = String(try #require(signed.headers.first { $0.name == "Set-Cookie" }?.value).split(separator: ";")[0].split(separator: "=")[1])
         #expect(page("GET", "/console/tenants/\(tenant.id)", cookie: cookie).status == 200)
         #expect(page("GET", "/console/tenants", cookie: cookie).status == 403)
-        let other = try api.controller.signUp(Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+        let other = try api.controller.directory.signUp(Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
         #expect(page("GET", "/console/tenants/\(other.id)", cookie: cookie).status == 404)
     }
 
     @Test func theLedgerPageProvesAnEntryAndMigrationActionsNeedTheCSRFToken() throws {
-        _ = try api.controller.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR")))
+        _ = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR")))
         try api.controller.publisher.publish()
         let compliance = try signIn(.compliance)
         let ledger = page("GET", "/console/ledger?index=1", cookie: compliance)

@@ -26,7 +26,7 @@ extension Console {
             let item = bundle.items[0]
             let verdict: String
             do {
-                _ = try bundle.verify(trust: controller.trustPolicy)
+                _ = try bundle.verify(trust: controller.transparency.trustPolicy)
                 verdict = #"<p class="notice" role="status">Entry \#(index) is proven included in the published checkpoint (\#(item.proof.count) hashes, checked against the pinned log key\#(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")).</p>"#
             } catch {
                 verdict = #"<p class="error" role="alert">The proof did not check: \#(HTML.escape("\(error)"))</p>"#
@@ -64,7 +64,7 @@ extension Console {
         guard visitor.caller.tenant == nil, [.ops, .compliance, .admin].contains(visitor.caller.role) else {
             throw APIError(status: 403, code: "forbidden", message: "migrations take an ops or compliance token")
         }
-        let list = try controller.migrations(tenant: nil, state: nil, plan: nil, limit: 200)
+        let list = try controller.migrations.migrations(tenant: nil, state: nil, plan: nil, limit: 200)
         let mayAct = [.ops, .admin].contains(visitor.caller.role)
         let csrf = HTML.escape(visitor.session.csrf)
         var rows = ""
@@ -105,10 +105,10 @@ extension Console {
         let id = context.parameters["id"]!
         switch context.parameters["action"] {
         case "approve":
-            _ = try controller.approveMigration(id: id, by: visitor.caller.tokenName)
+            _ = try controller.migrations.approveMigration(id: id, by: visitor.caller.tokenName)
             return redirect("/console/migrations?done=approved&migration=\(id)")
         case "cancel":
-            _ = try controller.cancelMigration(id: id, by: visitor.caller.tokenName)
+            _ = try controller.migrations.cancelMigration(id: id, by: visitor.caller.tokenName)
             return redirect("/console/migrations?done=cancelled&migration=\(id)")
         default:
             throw APIError(status: 404, code: "not_found", message: "a migration is approved or cancelled here")

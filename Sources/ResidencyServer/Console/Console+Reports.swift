@@ -43,14 +43,14 @@ extension Console {
             if let region, controller.policies.catalog.region(id: region) == nil {
                 throw APIError.badRequest("region: \"\(region.prefix(20))\" is not a region")
             }
-            let report = try controller.crossBorderReport(from: from, to: to, region: region, tenant: caller.tenant)
+            let report = try controller.reports.crossBorderReport(from: from, to: to, region: region, tenant: caller.tenant)
             text = report.rendered(format)
             name = "cross-border"
         case "residency-map":
             guard caller.tenant == nil else {
                 throw APIError(status: 403, code: "forbidden", message: "the residency map covers every tenant")
             }
-            text = try controller.residencyMapReport(recordAudit: false, by: caller.tokenName).rendered(format)
+            text = try controller.reports.residencyMapReport(recordAudit: false, by: caller.tokenName).rendered(format)
             name = "residency-map"
         default:
             throw APIError.badRequest("kind: accepted: cross-border, residency-map")

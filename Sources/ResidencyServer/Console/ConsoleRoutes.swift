@@ -100,7 +100,7 @@ struct Console: Sendable {
         guard let id = Self.sessionID(context.request), let session = sessions.touch(id, at: now) else {
             return changes ? failure(status: 403, "your session has ended; sign in again", visitor: nil) : redirect("/console/sign-in")
         }
-        guard case .caller(let caller) = controller.authentication(bearer: session.token) else {
+        guard case .caller(let caller) = controller.tokens.authentication(bearer: session.token) else {
             sessions.close(session.id)
             return redirect("/console/sign-in", extra: [cookie("", maxAge: 0)])
         }
@@ -156,7 +156,7 @@ struct Console: Sendable {
         let form: FormBody
         do { form = try FormBody(request, fields: ["token"]) } catch { return signInPage(message: error.message, status: error.status) }
         let token = form.values["token"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        switch controller.authentication(bearer: token) {
+        switch controller.tokens.authentication(bearer: token) {
         case .caller:
             let session = sessions.open(token: token, at: controller.clock.now())
             return redirect("/console", extra: [cookie(session.id, maxAge: Int(sessions.absoluteTimeout / 1000))])
@@ -183,30 +183,30 @@ struct Console: Sendable {
     // MARK: Pages
 
     func overview(_ visitor: ConsoleVisitor) throws -> HTTPResponse {
-        let counts = controller.tenantCounts
+        let counts = controller.directory.tenantCounts
         var rows = ""
         for region in controller.policies.catalog.regions {
             var service = "in process"
-            if let view = controller.regionalServiceView(region: region.id), case .string(let state)? = view["state"] {
+            if let view = controller.directory.regionalServiceView(region: region.id), case .string(let state)? = view["state"] {
                 service = state
             }
             rows += "<tr><th scope=\"row\">\(HTML.escape(region.id))</th><td>\(HTML.escape(region.name))</td><td>\(HTML.escape(region.status.rawValue))</td><td>\(counts[region.id, default: 0]) of \(region.capacity)</td><td>\(HTML.escape(service))</td></tr>"
         }
         var pending = ""
         if [.compliance, .admin].contains(visitor.caller.role) {
-            let requests = try controller.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
+            let requests = try controller.access.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
             pending = "<p><a href=\"/console/access\">\(requests.count) access request\(requests.count == 1 ? "" : "s") waiting for a decision</a></p>"
         }
         var inFlight = ""
         if visitor.caller.tenant == nil, [.ops, .compliance, .admin].contains(visitor.caller.role) {
-            let running = try controller.migrations(tenant: nil, state: nil, plan: nil, limit: 1000)
+            let running = try controller.migrations.migrations(tenant: nil, state: nil, plan: nil, limit: 1000)
                 .filter { ![.completed, .failed, .cancelled].contains($0.state) }
             inFlight = "<p><a href=\"/console/migrations\">\(running.count) migration\(running.count == 1 ? "" : "s") in flight</a></p>"
         }
         var reviews = ""
         if [.compliance, .admin].contains(visitor.caller.role) {
             let now = controller.clock.now()
-            let due = try controller.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
+            let due = try controller.access.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
                 .filter { $0.isBreakGlass && $0.reviewedAt == nil }
             let overdue = due.filter { $0.isReviewOverdue(at: now) }.count
             reviews = "<p>\(due.count) break-glass review\(due.count == 1 ? "" : "s") due (\(overdue) overdue)</p>"
@@ -231,7 +231,7 @@ struct Console: Sendable {
             throw APIError(status: 403, code: "forbidden", message: "deciding access takes a compliance token")
         }
         let now = controller.clock.now()
-        let pending = try controller.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
+        let pending = try controller.access.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
         var body = ""
         if let done = context.request.queryValue("done"), ["approved", "denied", "reviewed"].contains(done),
             let id = context.request.queryValue("request")
@@ -264,7 +264,7 @@ struct Console: Sendable {
                 """
         }
         // Break-glass grants waiting for their after-the-fact review, and grants in force.
-        let all = try controller.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
+        let all = try controller.access.accessRequests(tenant: visitor.caller.tenant, state: nil, region: nil)
         let reviews = all.filter { $0.isBreakGlass && $0.reviewedAt == nil }
         if !reviews.isEmpty {
             body += "<h2>Break-glass reviews due</h2>"
@@ -311,7 +311,7 @@ struct Console: Sendable {
         try checkCSRF(form, visitor)
         let id = context.parameters["id"]!
         // A tenant's administrator sees and decides only its own tenant's requests, as in the API.
-        let request = try controller.accessRequest(id: id)
+        let request = try controller.access.accessRequest(id: id)
         if let tenant = visitor.caller.tenant, request.tenant != tenant {
             throw APIError(status: 404, code: "not_found", message: "no access request \"\(id)\"")
         }
@@ -324,7 +324,7 @@ struct Console: Sendable {
         }
         let reason = form.values["reason"]?.trimmingCharacters(in: .whitespaces) ?? ""
         guard !reason.isEmpty else { throw APIError.badRequest("a decision needs a reason") }
-        _ = try controller.decideAccess(id: id, decision, by: visitor.caller, reason: reason, hours: hours)
+        _ = try controller.access.decideAccess(id: id, decision, by: visitor.caller, reason: reason, hours: hours)
         let done = decision == .approve ? "approved" : "denied"
         return redirect("/console/access?done=\(done)&request=\(id)")
     }
@@ -348,7 +348,7 @@ extension Console {
             }
             region = query
         }
-        let page = try controller.tenants(region: region, status: nil, limit: 100, after: context.request.queryValue("after"))
+        let page = try controller.directory.tenants(region: region, status: nil, limit: 100, after: context.request.queryValue("after"))
         var rows = ""
         for tenant in page.tenants {
             let id = HTML.escape(tenant.id)
@@ -375,9 +375,9 @@ extension Console {
             throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"")
         }
         guard TenantID.isWellFormed(id) else { throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"") }
-        let found = try controller.tenant(id: id)
-        let view = try controller.tenantView(found.tenant, placement: found.placement)
-        let route = try controller.route(tenant: id)
+        let found = try controller.directory.tenant(id: id)
+        let view = try controller.directory.tenantView(found.tenant, placement: found.placement)
+        let route = try controller.directory.route(tenant: id)
         var reasons = ""
         if case .array(let list)? = found.placement["reasons"] {
             for reason in list {
@@ -385,10 +385,10 @@ extension Console {
             }
         }
         var history = "<p>No published checkpoint covers this tenant's entries yet.</p>"
-        if let page = try? controller.transparency(tenant: id, limit: 200) {
+        if let page = try? controller.transparency.transparency(tenant: id, limit: 200) {
             let checked: String
             do {
-                let verified = try page.bundle.verify(trust: controller.trustPolicy)
+                let verified = try page.bundle.verify(trust: controller.transparency.trustPolicy)
                 checked = "Every entry below is proven included in the published checkpoint of size \(verified.checkpoint.size), checked against the log's key\(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")."
             } catch {
                 checked = "The proofs did not check: \(error)"
@@ -444,13 +444,13 @@ extension Console {
         let form = try FormBody(context.request, fields: ["csrf", "note"])
         try checkCSRF(form, visitor)
         let id = context.parameters["id"]!
-        let request = try controller.accessRequest(id: id)
+        let request = try controller.access.accessRequest(id: id)
         if let tenant = visitor.caller.tenant, request.tenant != tenant {
             throw APIError(status: 404, code: "not_found", message: "no access request \"\(id)\"")
         }
         let note = form.values["note"]?.trimmingCharacters(in: .whitespaces) ?? ""
         guard !note.isEmpty else { throw APIError.badRequest("a review needs a note") }
-        _ = try controller.reviewAccess(id: id, by: visitor.caller, note: note)
+        _ = try controller.access.reviewAccess(id: id, by: visitor.caller, note: note)
         return redirect("/console/access?done=reviewed&request=\(id)")
     }
 }
