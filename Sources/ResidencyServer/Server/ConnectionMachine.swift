@@ -52,7 +52,7 @@ struct ConnectionMachine: Sendable {
         case answering(Exchange)
         /// Answering paused at the output high-water mark; complete requests may wait in the parser. Reads nothing
         /// until the peer has taken every unsent byte.
-        case held(nextRequestSince: Double?)
+        case held
         /// The last answer is queued (or the peer has left): once it is written, the write side is shut and the
         /// connection lingers, or it closes. `awaiting` is a request still with the application when the peer
         /// closed its TLS session; its answer is still sent if it comes before the output runs dry.
@@ -62,14 +62,11 @@ struct ConnectionMachine: Sendable {
         case closed
     }
 
-    /// A request being answered: how its answer is framed, and when the next one's clock started.
+    /// A request being answered: how its answer is framed.
     struct Exchange: Equatable, Sendable {
         var keepsAlive: Bool
         /// HEAD: the answer's headers without its body.
         var omitsBody: Bool
-        /// When bytes of the next request were already in the parser as this one was taken out: its clock
-        /// started then.
-        var nextRequestSince: Double?
     }
 
     enum Action: Sendable {
@@ -168,7 +165,7 @@ struct ConnectionMachine: Sendable {
         lastActivity = now
         guard !bytes.isEmpty else { return [] }
         parser.append(bytes)
-        return answerNext(now: now, nextRequestSince: since)
+        return answerNext(now: now, requestSince: since)
     }
 
     /// The peer closed its side (a read returned end of file). What it sent has been answered or is being
@@ -222,7 +219,7 @@ struct ConnectionMachine: Sendable {
         let bytes = response.serialized(keepAlive: closesLingering == nil, omitBody: exchange.omitsBody)
         let send = queue(bytes, now: now)
         guard let lingers = closesLingering else {
-            return [send] + answerNext(now: now, nextRequestSince: exchange.nextRequestSince)
+            return [send] + answerNext(now: now)
         }
         state = .closing(lingers: lingers, awaiting: nil)
         return [send, .endOutput]
@@ -242,7 +239,7 @@ struct ConnectionMachine: Sendable {
         guard unsent == 0 else { return [] }
         switch state {
         case .closing(let lingers, let awaiting): return finishClosing(lingers: lingers, awaiting: awaiting, now: now)
-        case .held(let since): return answerNext(now: now, nextRequestSince: since)
+        case .held: return answerNext(now: now)
         case .idle, .receiving, .answering, .lingering, .closed: return []
         }
     }
@@ -293,9 +290,13 @@ struct ConnectionMachine: Sendable {
 
     /// Takes the next complete request out of the parser — if the output leaves room for its answer — and hands
     /// it out; otherwise waits for more bytes, sending `100 Continue` once when a head asked for it.
-    private mutating func answerNext(now: Double, nextRequestSince since: Double?) -> [Action] {
+    ///
+    /// `requestSince` is when the first byte of the request in the parser arrived. Without it (answering resumes
+    /// after an answer or a pause) the clock of a request already begun starts now: its bytes arrived while the
+    /// connection was not being read, and that time is not the client's to account for.
+    private mutating func answerNext(now: Double, requestSince: Double? = nil) -> [Action] {
         guard unsentBytes < configuration.outputHighWater else {
-            state = .held(nextRequestSince: since)
+            state = .held
             return []
         }
         let next: HTTPRequestParser.Next
@@ -308,12 +309,10 @@ struct ConnectionMachine: Sendable {
         case .request(let request):
             continueSent = false
             state = .answering(
-                Exchange(
-                    keepsAlive: request.keepsAlive, omitsBody: request.method == "HEAD",
-                    nextRequestSince: parser.isIdle ? nil : now))
+                Exchange(keepsAlive: request.keepsAlive, omitsBody: request.method == "HEAD"))
             return [.answer(request)]
         case .needMore(let expectsContinue):
-            state = parser.isIdle ? .idle : .receiving(since: since ?? now)
+            state = parser.isIdle ? .idle : .receiving(since: requestSince ?? now)
             guard expectsContinue && !continueSent else { return [] }
             continueSent = true
             return [queue(Self.continueLine, now: nil)]
