@@ -182,6 +182,17 @@ import Testing
         #expect(connection.responses.map(\.status) == [200])
     }
 
+    /// Reads that carry no HTTP (a TLS handshake) are activity, not a request: they push the idle deadline back
+    /// and start no request clock.
+    @Test func aReadWithoutHTTPBytesIsActivityOnly() {
+        var machine = ConnectionMachine(configuration: .init(rejection: VirtualConnection.rejection), now: 0)
+        #expect(machine.received([UInt8](), now: 20).isEmpty)
+        #expect(machine.state == .idle)
+        #expect(machine.deadline == 50)
+        #expect(machine.tick(now: 49).isEmpty)
+        #expect(machine.tick(now: 50).count == 1 && machine.state == .closed)
+    }
+
     /// The request clock runs only while the connection is read: a pipelined request begun before a slow answer
     /// gets its whole request timeout once reading resumes.
     @Test func aPipelinedRequestsClockStartsWhenReadingResumes() {
