@@ -209,7 +209,8 @@ import Testing
     @Test func hostileIdentifiersInEveryPathParameterAreRefused() throws {
         let tenants = try tenantCount()
         let ledger = try controller.ledger.size()
-        for route in routes {
+        // The console's pages answer HTML, not the API's JSON errors: ConsoleTests holds them to the same ids.
+        for route in routes where !route.template.hasPrefix("/console") {
             let parameters = route.pattern.compactMap { if case .parameter(let name) = $0 { name } else { nil } }
             for parameter in parameters {
                 for value in Self.hostileIdentifiers {
@@ -248,7 +249,8 @@ import Testing
 
     @Test func brokenBodiesAreRefusedOnEveryWriteRoute() throws {
         let tenants = try tenantCount()
-        for route in routes where route.method == "POST" || route.method == "PUT" {
+        // The console's forms are URL-encoded and answered in HTML (ConsoleTests holds them to bad forms).
+        for route in routes where (route.method == "POST" || route.method == "PUT") && !route.template.hasPrefix("/console") {
             // Approving or cancelling a migration takes no body, so an empty one is the right request there.
             // Nor does asking for a recorded audit run with the residency map.
             let optionalBody =

@@ -8,9 +8,7 @@ extension Console {
     /// The published checkpoint, and one entry with its inclusion proof checked against it — and how to check the
     /// same offline.
     func ledger(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        guard visitor.caller.tenant == nil, [.compliance, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "the ledger page takes a compliance token")
-        }
+        try allow([.compliance, .admin], unscoped: true, visitor, context, "the ledger page takes a compliance token")
         guard let published = try controller.publisher.latestPublished() else {
             return html(
                 HTML.page(
@@ -61,9 +59,7 @@ extension Console {
 
 extension Console {
     func migrations(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        guard visitor.caller.tenant == nil, [.ops, .compliance, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "migrations take an ops or compliance token")
-        }
+        try allow([.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
         let list = try controller.migrations.migrations(tenant: nil, state: nil, plan: nil, limit: 200)
         let mayAct = [.ops, .admin].contains(visitor.caller.role)
         let csrf = HTML.escape(visitor.session.csrf)
@@ -97,9 +93,7 @@ extension Console {
         guard Console.isSameOrigin(context.request) else {
             throw APIError(status: 403, code: "forbidden", message: "a form from another site is refused")
         }
-        guard visitor.caller.tenant == nil, [.ops, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "approving or cancelling a migration takes an ops token")
-        }
+        try allow([.ops, .admin], unscoped: true, visitor, context, "approving or cancelling a migration takes an ops token")
         let form = try FormBody(context.request, fields: ["csrf"])
         try checkCSRF(form, visitor)
         let id = context.parameters["id"]!

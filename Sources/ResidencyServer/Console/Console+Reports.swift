@@ -9,9 +9,7 @@ extension Console {
     /// JSON, CSV or HTML — the API's reports, with the same scope rules (a tenant's administrator gets its own).
     func reports(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
         let caller = visitor.caller
-        guard [.compliance, .ops, .admin].contains(caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "reports take a compliance or ops token")
-        }
+        try allow([.compliance, .ops, .admin], unscoped: false, visitor, context, "reports take a compliance or ops token")
         let request = context.request
         try request.acceptQuery(["kind", "from", "to", "region", "format", "download"])
         guard let kind = request.queryValue("kind") else {

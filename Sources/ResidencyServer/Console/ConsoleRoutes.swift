@@ -227,9 +227,7 @@ struct Console: Sendable {
     }
 
     func access(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        guard [.compliance, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "deciding access takes a compliance token")
-        }
+        try allow([.compliance, .admin], unscoped: false, visitor, context, "deciding access takes a compliance token")
         let now = controller.clock.now()
         let pending = try controller.access.accessRequests(tenant: visitor.caller.tenant, state: .pending, region: nil)
         var body = ""
@@ -297,9 +295,7 @@ struct Console: Sendable {
         guard Console.isSameOrigin(context.request) else {
             throw APIError(status: 403, code: "forbidden", message: "a form from another site is refused")
         }
-        guard [.compliance, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "deciding access takes a compliance token")
-        }
+        try allow([.compliance, .admin], unscoped: false, visitor, context, "deciding access takes a compliance token")
         let decision: AccessLifecycle.Decision
         switch context.parameters["decision"] {
         case "approve": decision = .approve
@@ -335,9 +331,7 @@ struct Console: Sendable {
 extension Console {
     /// Tenants: one by id, or a page of the directory filtered by region (the API's listing, as a table).
     func tenants(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        guard visitor.caller.tenant == nil, [.ops, .compliance, .support, .signup, .admin].contains(visitor.caller.role) else {
-            throw APIError(status: 403, code: "forbidden", message: "the directory takes an ops, compliance, support or signup token")
-        }
+        try allow([.ops, .compliance, .support, .signup, .admin], unscoped: true, visitor, context, "the directory takes an ops, compliance, support or signup token")
         let query = context.request.queryValue("q")?.trimmingCharacters(in: .whitespaces) ?? ""
         if TenantID.isWellFormed(query) { return redirect("/console/tenants/\(query)") }
         var region: String?
@@ -452,5 +446,24 @@ extension Console {
         guard !note.isEmpty else { throw APIError.badRequest("a review needs a note") }
         _ = try controller.access.reviewAccess(id: id, by: visitor.caller, note: note)
         return redirect("/console/access?done=reviewed&request=\(id)")
+    }
+}
+
+extension Console {
+    /// Lets `roles` (and admin) through, and with `unscoped` only tokens not scoped to a tenant; anyone else is
+    /// refused 403 and the refused call recorded, as the API records it (`api.refused`, reason role or scope).
+    func allow(
+        _ roles: Set<Role>, unscoped: Bool, _ visitor: ConsoleVisitor, _ context: RequestContext, _ message: String
+    ) throws(APIError) {
+        let caller = visitor.caller
+        let roleAllowed = caller.role == .admin || roles.contains(caller.role)
+        let scopeAllowed = !unscoped || caller.tenant == nil
+        guard !roleAllowed || !scopeAllowed else { return }
+        controller.tokens.recordRefusedCall(
+            RefusedCall(
+                caller: caller, reason: roleAllowed ? .tenantScope : .role, method: context.request.method,
+                route: "/" + context.request.pathSegments.prefix(2).joined(separator: "/"), tenant: nil,
+                requestID: context.requestID))
+        throw APIError(status: 403, code: "forbidden", message: message)
     }
 }

@@ -173,10 +173,9 @@ public final class HTTPServer: Sendable {
             core.active.add(1, ordering: .acquiringAndReleasing).newValue <= configuration.maximumConnections
         guard admitted else {
             core.active.subtract(1, ordering: .acquiringAndReleasing)
-            let response = core.rejecter(
-                503, "the server is at its limit of \(configuration.maximumConnections) connections; retry shortly")
             // A short answer into an empty socket buffer: it does not block, and if it would, it is dropped.
-            let bytes = response.serialized(keepAlive: false)
+            let bytes = ConnectionMachine.capacityRefusal(
+                maximum: configuration.maximumConnections, configuration: core.machineConfiguration)
             _ = bytes.withUnsafeBytes {
                 Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
