@@ -112,6 +112,12 @@ let acknowledgedChecker = #"""
         return process
     }
 
+    /// Waits (at most 60 s) until the acknowledged writes satisfy `enough`.
+    static func waitForAcknowledgements(_ acks: URL, _ enough: ([[String: Any]]) -> Bool) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !enough(acknowledged(acks)) { Thread.sleep(forTimeInterval: 0.1) }
+    }
+
     static func acknowledged(_ acks: URL) -> [[String: Any]] {
         ((try? String(contentsOf: acks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -148,7 +154,10 @@ let acknowledgedChecker = #"""
         let acks = server.data.deletingLastPathComponent().appendingPathComponent("acks-\(UUID()).jsonl")
         defer { try? FileManager.default.removeItem(at: acks) }
         let writer = try Self.writer(server, token: token, lead: lead, acks: acks, seconds: 60)
-        Thread.sleep(forTimeInterval: 3)
+        // Killed once the load has been acknowledged for a while (however slow the machine), not after a fixed time.
+        Self.waitForAcknowledgements(acks) { records in
+            records.count >= 40 && records.contains { $0["put"] != nil } && records.contains { $0["used"] != nil }
+        }
         server.kill()
         writer.waitUntilExit()
         let records = Self.acknowledged(acks)
@@ -172,7 +181,7 @@ let acknowledgedChecker = #"""
         let acks = server.data.deletingLastPathComponent().appendingPathComponent("acks-\(UUID()).jsonl")
         defer { try? FileManager.default.removeItem(at: acks) }
         let writer = try Self.writer(server, token: token, lead: lead, acks: acks, seconds: 60, signups: 64)
-        Thread.sleep(forTimeInterval: 4)
+        Self.waitForAcknowledgements(acks) { records in records.filter { $0["tenant"] != nil }.count >= 96 }
         server.kill()
         writer.waitUntilExit()
         let records = Self.acknowledged(acks)
