@@ -68,6 +68,11 @@ import Testing
                 "\(base)/v1/tenants",
             ])
         #expect(signup.output.contains("\"tenant\""), "\(signup.output)")
+        // Over TLS the console's session cookie is Secure as well as HttpOnly and SameSite=Strict.
+        let console = try Self.run(
+            "/usr/bin/curl",
+            ["-sS", "-i", "--cacert", certificate.certificate, "--data-urlencode", "token=\(token)", "\(base)/console/sign-in"])
+        #expect(console.output.contains("Set-Cookie: residency_session=") && console.output.contains("; Secure"), "\(console.output.prefix(400))")
         let big = String(repeating: "x", count: 600_000)
         let large = try Self.run(
             "/usr/bin/curl",

@@ -51,7 +51,8 @@ public final class ControllerContext: Sendable {
         regional = identity.map { identity in
             RegionalServices(
                 pool: pool, clock: clock, identity: identity, catalog: policies.catalog,
-                policyVersion: policies.version.hex, ledgerKey: ledger.signer.verifier.encoded
+                policyVersion: policies.version.hex, ledgerKey: ledger.signer.verifier.encoded,
+                signAfterCommit: { Self.signCheckpoint(ledger, counters: counters, failures: failures, clock: clock) }
             ) { what, error in failures.report(what, error, at: clock.now()) }
         }
     }
@@ -78,9 +79,14 @@ public final class ControllerContext: Sendable {
     func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 
     private func signCheckpointAfterCommit() {
+        Self.signCheckpoint(ledger, counters: counters, failures: failures, clock: clock)
+    }
+
+    /// Signs a checkpoint if one is due; a failure is counted and reported, never dropped.
+    static func signCheckpoint(_ ledger: Ledger, counters: Counters, failures: FailureLog, clock: Clock) {
         do { try ledger.signCheckpoint() } catch {
             counters.increment(.checkpointSigningFailures)
-            report(failure: "signing a ledger checkpoint", error)
+            failures.report("signing a ledger checkpoint", error, at: clock.now())
         }
     }
 

@@ -19,6 +19,9 @@ public final class RegionalServices: Sendable {
     let policyVersion: String
     /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
     let ledgerKey: String
+    /// The commit path's last step after a write that appended ledger entries: sign a checkpoint when one is due,
+    /// reporting (never dropping) a failure.
+    let signAfterCommit: @Sendable () -> Void
     public let report: @Sendable (String, any Error) -> Void
     /// Connections per service (persistent, reused), rebuilt when its pin or endpoint changes.
     private let pools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
@@ -45,8 +48,10 @@ public final class RegionalServices: Sendable {
 
     public init(
         pool: DatabasePool, clock: Clock, identity: TLSIdentity, catalog: RegionCatalog, policyVersion: String,
-        ledgerKey: String, report: @escaping @Sendable (String, any Error) -> Void
+        ledgerKey: String, signAfterCommit: @escaping @Sendable () -> Void,
+        report: @escaping @Sendable (String, any Error) -> Void
     ) {
+        self.signAfterCommit = signAfterCommit
         self.ledgerKey = ledgerKey
         self.pool = pool
         self.clock = clock
@@ -179,7 +184,9 @@ public final class RegionalServices: Sendable {
     private func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         defer { joined.withLock { $0 = nil } }
         do {
-            return try pool.write(body)
+            let value = try pool.write(body)
+            signAfterCommit()
+            return value
         } catch let error as ControllerError {
             throw error
         } catch {
@@ -287,6 +294,7 @@ public final class RegionalServices: Sendable {
                 ]))
             return true
         }
+        if issued { signAfterCommit() }
         if issued, let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
             let service = try joinedService(region: tenant.region)
         {
@@ -414,6 +422,7 @@ public final class RegionalServices: Sendable {
                     _ = try repository.markEventRecorded(region: source, seq: seq, ledgerIndex: index)
                 }
             }
+            signAfterCommit()
             let ack = try call(
                 service, "POST", "/internal/v1/outbox/ack",
                 body: JSONValue.object([("through", .integer(last))]).encodedBytes())

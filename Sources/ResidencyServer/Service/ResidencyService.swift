@@ -52,8 +52,10 @@ public final class ResidencyService: Sendable {
         self.logger = logger
         let accessLog = AccessLogWriter(descriptor: configuration.accessLogDescriptor)
         self.accessLog = accessLog
+        // Console cookies are marked Secure when the API is served over TLS.
         let application = APIApplication(
-            controller: controller, metrics: Metrics(droppedLogLines: { accessLog.droppedLines })
+            controller: controller, metrics: Metrics(droppedLogLines: { accessLog.droppedLines }),
+            secureCookies: configuration.server.tls != nil
         ) { accessLog.write($0) }
         self.application = application
         server = try HTTPServer(
