@@ -2,8 +2,8 @@ import ResidencyController
 import ResidencyCore
 
 /// The `residency` command tree and its entry point.
-public enum ResidencyCommand {
-    public static let root = CommandSpec(
+package enum ResidencyCommand {
+    package static let root = CommandSpec(
         name: "residency",
         abstract: "Multi-region hosting and data-residency controller.",
         discussion: """
@@ -26,7 +26,7 @@ public enum ResidencyCommand {
         ])
 
     /// Runs one invocation and answers the exit status: 0 success, 1 failure, 64 bad usage.
-    public static func main(_ arguments: [String], context: CommandContext = .process) -> Int32 {
+    package static func main(_ arguments: [String], context: CommandContext = .process) -> Int32 {
         var node = root
         var path = [root.name]
         var remaining = arguments[...]

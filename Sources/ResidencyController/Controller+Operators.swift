@@ -5,76 +5,76 @@ import ResidencyStore
 /// A controller's data directory opened for the operator commands that need no policies and no geolocation:
 /// tokens, and the ledger to inspect, prove and verify. The command line reaches the store only through this
 /// and `Controller`, so the store's types stay below the controller layer.
-public struct ControllerDirectory: Sendable {
-    public let url: URL
+package struct ControllerDirectory: Sendable {
+    package let url: URL
     let pool: DatabasePool
 
     /// The name of the controller's database file in a data directory.
-    public static var databaseFileName: String { DataDirectory.databaseFileName }
+    package static var databaseFileName: String { DataDirectory.databaseFileName }
 
     /// Whether `url` holds a controller's database (a read-only command refuses a directory without one rather
     /// than create it).
-    public static func holdsDatabase(_ url: URL) -> Bool {
+    package static func holdsDatabase(_ url: URL) -> Bool {
         FileManager.default.fileExists(atPath: DataDirectory(url).databaseURL.path)
     }
 
     /// Opens the directory's database, creating the directory and the database when missing.
-    public static func open(_ url: URL) throws -> ControllerDirectory {
+    package static func open(_ url: URL) throws -> ControllerDirectory {
         ControllerDirectory(url: url, pool: try DatabasePool(directory: DataDirectory(url)))
     }
 
     /// The ledger signed with the directory's key, created on first use.
-    public func ledger() throws -> Ledger {
+    package func ledger() throws -> Ledger {
         Ledger(signer: try Ledger.loadOrCreateKey(in: url), pool: pool, clock: .system)
     }
 
     /// The ledger with a given signer: the directory's key read without creating one, or a throwaway key when
     /// verification checks signatures against pinned keys only.
-    public func ledger(signer: NoteSigner) -> Ledger {
+    package func ledger(signer: NoteSigner) -> Ledger {
         Ledger(signer: signer, pool: pool, clock: .system)
     }
 
     /// Creates a token (see `TokenService.createToken`); its secret is answered this once.
-    public func createToken(name: String, role: Role, tenant: String? = nil, actor: String = "cli") throws -> String {
+    package func createToken(name: String, role: Role, tenant: String? = nil, actor: String = "cli") throws -> String {
         try TokenService.createToken(name: name, role: role, pool: pool, actor: actor, tenant: tenant)
     }
 
     /// Every token, never a secret.
-    public func tokens() throws -> [TokenInfo] { try TokenService.tokens(pool: pool) }
+    package func tokens() throws -> [TokenInfo] { try TokenService.tokens(pool: pool) }
 
     /// Revokes a live token; requests using it fail at once.
-    public func revokeToken(name: String, actor: String = "cli") throws {
+    package func revokeToken(name: String, actor: String = "cli") throws {
         try TokenService.revokeToken(name: name, pool: pool, actor: actor)
     }
 
     /// Claims the directory for one serving process until the claim is released (when the value goes away).
-    public static func claimForServing(_ url: URL) throws -> Claim {
+    package static func claimForServing(_ url: URL) throws -> Claim {
         Claim(lock: try DataDirectoryLock(directory: DataDirectory(url)))
     }
 
     /// A serving process's hold on a data directory: a second server on the same directory is refused while it
     /// lasts.
-    public struct Claim: Sendable {
+    package struct Claim: Sendable {
         let lock: DataDirectoryLock
     }
 }
 
 /// The versions of what the store is built on, for `residency version`.
-public enum StoreVersion {
+package enum StoreVersion {
     /// The database schema this build migrates to.
-    public static var schema: Int { Schema.latestVersion }
+    package static var schema: Int { Schema.latestVersion }
     /// The SQLite library linked.
-    public static var sqlite: String { Database.sqliteVersion }
+    package static var sqlite: String { Database.sqliteVersion }
 }
 
 /// One step of a migration's log, as the API and the CLI show it.
-public typealias MigrationStep = MigrationRepository.Step
+package typealias MigrationStep = MigrationRepository.Step
 
 extension Controller {
     /// A controller that answers placement questions and stores nothing: its own store is in memory, and the
     /// occupancy placement weighs is read from `occupancyFrom` when a controller's database is there (never
     /// created, never written).
-    public static func forPlacement(
+    package static func forPlacement(
         policies: PolicySet, locator: GeoLocator?, occupancyFrom dataDirectory: URL?
     ) throws -> Controller {
         let controller = try Controller(policies: policies, locator: locator, pool: try DatabasePool())
@@ -87,7 +87,7 @@ extension Controller {
     }
 
     /// Throws when the store cannot answer a query (`/readyz` answers 503 then).
-    public func checkStoreHealth() throws {
+    package func checkStoreHealth() throws {
         _ = try context.read { try $0.scalarInteger("SELECT 1") }
     }
 }

@@ -6,45 +6,45 @@ import ResidencyTLS
 /// The composition root: owns the shared context and the services over it, one per concern. Call sites name
 /// the service (`controller.directory.signUp(...)`, `controller.access.decideAccess(...)`); the routes line up
 /// with them. One per process; shared by every request thread.
-public final class Controller: Sendable {
+package final class Controller: Sendable {
     /// The store, the ledger, the clock, the policies, failure reporting, the logger and the counters, with the
     /// one commit path every service writes through.
-    public let context: ControllerContext
+    package let context: ControllerContext
     /// Tenants, signup and placement, residency checks, tenant data.
-    public let directory: DirectoryService
+    package let directory: DirectoryService
     /// Cross-border support access.
-    public let access: AccessDesk
+    package let access: AccessDesk
     /// Moving tenants between regions (and the runner).
-    public let migrations: MigrationService
+    package let migrations: MigrationService
     /// The retention schedule and tenant lifecycle events.
-    public let retention: RetentionService
+    package let retention: RetentionService
     /// Compliance reports and residency audits.
-    public let reports: ReportService
+    package let reports: ReportService
     /// Bearer tokens and refused calls.
-    public let tokens: TokenService
+    package let tokens: TokenService
     /// Transparency exports, trust policy and checkpoint publication.
-    public let transparency: TransparencyService
+    package let transparency: TransparencyService
 
-    public var policies: PolicySet { context.policies }
-    public var pool: DatabasePool { context.pool }
-    public var clock: Clock { context.clock }
-    public var ledger: Ledger { context.ledger }
-    public var failures: FailureLog { context.failures }
-    public var counters: Counters { context.counters }
-    public var logger: Logger { context.logger }
-    public var dataPlane: DataPlane? { context.dataPlane }
-    public var dataDirectory: URL? { context.dataDirectory }
-    public var publisher: LedgerPublisher { transparency.publisher }
+    package var policies: PolicySet { context.policies }
+    package var pool: DatabasePool { context.pool }
+    package var clock: Clock { context.clock }
+    package var ledger: Ledger { context.ledger }
+    package var failures: FailureLog { context.failures }
+    package var counters: Counters { context.counters }
+    package var logger: Logger { context.logger }
+    package var dataPlane: DataPlane? { context.dataPlane }
+    package var dataDirectory: URL? { context.dataDirectory }
+    package var publisher: LedgerPublisher { transparency.publisher }
     /// The regional services enrolled with this controller (nil in memory): a region with a joined service holds
     /// its tenants' data itself; the others are served in process.
-    public var regional: RegionalServices? { context.regional }
+    package var regional: RegionalServices? { context.regional }
 
     /// Opens the services over `pool`, recording the policy version in the ledger when it differs from the
     /// last one recorded (so every decision's version can be traced to when it took effect).
     ///
     /// `logHandler` receives the structured records of background work and failures (nothing by default; the
     /// service writes JSON lines to standard error).
-    public init(
+    package init(
         policies: PolicySet, locator: GeoLocator?, pool: DatabasePool, clock: Clock = .system,
         signer: NoteSigner? = nil,
         checkpointEvery: Int = 100, dataDirectory: URL? = nil, commandMovers: [CommandMoverConfiguration] = [],
@@ -88,7 +88,7 @@ public final class Controller: Sendable {
     }
 
     /// Opens the controller on a data directory with the given configuration files.
-    public static func open(
+    package static func open(
         dataDirectory: URL, regions: URL, policies: URL, geoIP: URL?, clock: Clock = .system,
         logHandler: any LogHandler = DiscardingLogHandler()
     ) throws -> Controller {
@@ -108,11 +108,11 @@ public final class Controller: Sendable {
     }
 
     /// The name of the witness policy file in a data directory.
-    public static let witnessPolicyFileName = "witnesses.json"
+    package static let witnessPolicyFileName = "witnesses.json"
 
     /// `RESIDENCY_WITNESSES` or `witnesses.json` in the data directory; no file means no witnesses. A file that
     /// is there but wrong is an error, never a silent "no witnesses".
-    public static func loadWitnessPolicy(in dataDirectory: URL) throws -> WitnessPolicy {
+    package static func loadWitnessPolicy(in dataDirectory: URL) throws -> WitnessPolicy {
         if let path = ProcessInfo.processInfo.environment["RESIDENCY_WITNESSES"] {
             // Named explicitly: a missing file is an error, not "no witnesses".
             return try WitnessPolicy.load(file: URL(fileURLWithPath: path))
@@ -123,7 +123,7 @@ public final class Controller: Sendable {
     }
 
     /// Reports a failure no caller is waiting for (see `FailureLog`).
-    public func report(failure what: String, _ error: any Error) {
+    package func report(failure what: String, _ error: any Error) {
         context.report(failure: what, error)
     }
 }

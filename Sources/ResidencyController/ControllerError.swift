@@ -3,7 +3,7 @@ import ResidencyCore
 import ResidencyStore
 
 /// Refusals and failures of the use cases. The server maps each to an HTTP status; the CLI prints it.
-public enum ControllerError: Error, Sendable, CustomStringConvertible {
+package enum ControllerError: Error, Sendable, CustomStringConvertible {
     /// A field of the input is malformed: which one, and what is accepted.
     case invalidField(field: String, message: String)
     /// Policy refuses a well-formed request (HTTP 422).
@@ -24,7 +24,7 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
     /// The disk holding the data directory is full (HTTP 507): the write was not made.
     case outOfSpace(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidField(let field, let message): return "\(field): \(message)"
         case .placementRefused(let decision): return "placement refused: \(decision.refusal?.message ?? "")"
@@ -44,7 +44,7 @@ public enum ControllerError: Error, Sendable, CustomStringConvertible {
     /// Classifies a failure from below the controller: a full disk (SQLite's SQLITE_FULL, or ENOSPC, EDQUOT or
     /// EFBIG from the file system) is `.outOfSpace`, any other store or file error `.storage`; a
     /// `ControllerError` passes through. Nil for anything else (a bug, answered as an internal error).
-    public static func classify(_ error: any Error, context: String = "") -> ControllerError? {
+    package static func classify(_ error: any Error, context: String = "") -> ControllerError? {
         let prefix = context.isEmpty ? "" : context + ": "
         switch error {
         case let error as ControllerError: return error

@@ -3,7 +3,7 @@ import ResidencyStore
 
 extension Ledger {
     /// Entries `indices` with their inclusion proofs against `checkpoint` (a published note and its size).
-    public func proofBundle(indices: [Int], checkpoint: (size: Int, note: String)) throws -> ProofBundle {
+    package func proofBundle(indices: [Int], checkpoint: (size: Int, note: String)) throws -> ProofBundle {
         try pool.read { database in
             let repository = LedgerRepository(database)
             var items: [ProofBundle.Item] = []

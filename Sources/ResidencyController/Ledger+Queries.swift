@@ -2,12 +2,12 @@ import ResidencyCore
 import ResidencyStore
 
 extension Ledger {
-    public static let maximumEntriesPerRead = 1000
+    package static let maximumEntriesPerRead = 1000
 
-    public func size() throws -> Int { try pool.read { try LedgerRepository($0).size() } }
+    package func size() throws -> Int { try pool.read { try LedgerRepository($0).size() } }
 
     /// Entries `[from, to)` as stored, at most `maximumEntriesPerRead`.
-    public func entries(from: Int, to: Int?) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
+    package func entries(from: Int, to: Int?) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
         try pool.read { database in
             let repository = LedgerRepository(database)
             let size = try repository.size()
@@ -19,16 +19,16 @@ extension Ledger {
         }
     }
 
-    public struct InclusionProof: Sendable {
-        public let index: Int
-        public let size: Int
-        public let leafHash: SHA256Digest
-        public let root: SHA256Digest
-        public let path: [SHA256Digest]
+    package struct InclusionProof: Sendable {
+        package let index: Int
+        package let size: Int
+        package let leafHash: SHA256Digest
+        package let root: SHA256Digest
+        package let path: [SHA256Digest]
     }
 
     /// The RFC 9162 inclusion proof of entry `index` in the tree of `size` entries (default: the whole log).
-    public func inclusionProof(index: Int, size requested: Int? = nil) throws -> InclusionProof {
+    package func inclusionProof(index: Int, size requested: Int? = nil) throws -> InclusionProof {
         try pool.read { database in
             let repository = LedgerRepository(database)
             let current = try repository.size()
@@ -48,16 +48,16 @@ extension Ledger {
         }
     }
 
-    public struct ConsistencyProof: Sendable {
-        public let from: Int
-        public let to: Int
-        public let fromRoot: SHA256Digest
-        public let toRoot: SHA256Digest
-        public let path: [SHA256Digest]
+    package struct ConsistencyProof: Sendable {
+        package let from: Int
+        package let to: Int
+        package let fromRoot: SHA256Digest
+        package let toRoot: SHA256Digest
+        package let path: [SHA256Digest]
     }
 
     /// The RFC 9162 consistency proof that the tree of `from` entries is a prefix of the tree of `to`.
-    public func consistencyProof(from: Int, to requested: Int? = nil) throws -> ConsistencyProof {
+    package func consistencyProof(from: Int, to requested: Int? = nil) throws -> ConsistencyProof {
         try pool.read { database in
             let repository = LedgerRepository(database)
             let current = try repository.size()

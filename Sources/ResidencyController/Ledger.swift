@@ -5,27 +5,27 @@ import Synchronization
 
 /// The tamper-evident ledger: appends in the caller's transaction, signs checkpoints, serves proofs and
 /// verifies the whole log.
-public final class Ledger: Sendable {
-    public let signer: NoteSigner
-    public let pool: DatabasePool
-    public let clock: Clock
+package final class Ledger: Sendable {
+    package let signer: NoteSigner
+    package let pool: DatabasePool
+    package let clock: Clock
     /// A checkpoint is signed once this many entries have been added since the last one.
-    public let checkpointEvery: Int
+    package let checkpointEvery: Int
 
-    public static let keyFileName = "ledger.key"
-    public static let defaultOrigin = "residency.local/ledger"
+    package static let keyFileName = "ledger.key"
+    package static let defaultOrigin = "residency.local/ledger"
 
-    public init(signer: NoteSigner, pool: DatabasePool, clock: Clock, checkpointEvery: Int = 100) {
+    package init(signer: NoteSigner, pool: DatabasePool, clock: Clock, checkpointEvery: Int = 100) {
         self.signer = signer
         self.pool = pool
         self.clock = clock
         self.checkpointEvery = checkpointEvery
     }
 
-    public var origin: String { signer.name }
+    package var origin: String { signer.name }
 
     /// Reads the signing key from the data directory, creating it (mode 0600) on first start.
-    public static func loadOrCreateKey(in directory: URL, origin: String = defaultOrigin) throws -> NoteSigner {
+    package static func loadOrCreateKey(in directory: URL, origin: String = defaultOrigin) throws -> NoteSigner {
         let url = directory.appendingPathComponent(keyFileName)
         if let text = try? String(contentsOf: url, encoding: .utf8) {
             return try NoteSigner(encoded: text)
@@ -52,7 +52,7 @@ public final class Ledger: Sendable {
     /// Appends one entry inside the caller's write transaction; the state change and its record commit or
     /// roll back together.
     @discardableResult
-    public static func append(
+    package static func append(
         in database: Database, time: Int64, kind: LedgerKind, actor: String, tenant: String? = nil,
         region: String? = nil,
         body: JSONValue
@@ -70,7 +70,7 @@ public final class Ledger: Sendable {
     /// Signs a checkpoint of the current log if it grew since the last one (or none exists), after checking
     /// that the new tree extends the last signed one — so two inconsistent checkpoints are never signed.
     @discardableResult
-    public func signCheckpoint(force: Bool = false) throws -> LedgerRepository.StoredCheckpoint? {
+    package func signCheckpoint(force: Bool = false) throws -> LedgerRepository.StoredCheckpoint? {
         // Most calls come after an ordinary write and find nothing due: decide that on a read snapshot rather
         // than taking the write lock every time.
         if !force {
@@ -107,7 +107,7 @@ public final class Ledger: Sendable {
     }
 
     /// The latest signed checkpoint, signing one first when the log has grown since.
-    public func currentCheckpoint() throws -> LedgerRepository.StoredCheckpoint {
+    package func currentCheckpoint() throws -> LedgerRepository.StoredCheckpoint {
         _ = try signCheckpoint(force: true)
         guard let latest = try pool.read({ try LedgerRepository($0).latestCheckpoint() }) else {
             throw ControllerError.notFound(kind: "checkpoint", id: "latest")

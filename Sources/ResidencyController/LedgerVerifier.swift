@@ -3,29 +3,29 @@ import ResidencyCore
 import ResidencyStore
 
 /// The outcome of `Ledger.verify`: what was checked and every problem, the first bad index first.
-public struct LedgerVerification: Sendable {
-    public struct Problem: Sendable, CustomStringConvertible {
+package struct LedgerVerification: Sendable {
+    package struct Problem: Sendable, CustomStringConvertible {
         /// The first entry index the problem concerns.
-        public let index: Int
-        public let message: String
-        public var description: String { "entry \(index): \(message)" }
+        package let index: Int
+        package let message: String
+        package var description: String { "entry \(index): \(message)" }
 
-        public init(index: Int, message: String) {
+        package init(index: Int, message: String) {
             self.index = index
             self.message = message
         }
     }
 
-    public let entries: Int
-    public let root: SHA256Digest
-    public let checkpointsVerified: Int
+    package let entries: Int
+    package let root: SHA256Digest
+    package let checkpointsVerified: Int
     /// Published checkpoints (a witness quorum's cosignatures) that verified, and the largest one's size.
-    public var publishedVerified = 0
-    public var latestPublishedSize = 0
-    public var problems: [Problem]
+    package var publishedVerified = 0
+    package var latestPublishedSize = 0
+    package var problems: [Problem]
 
-    public var isValid: Bool { problems.isEmpty }
-    public var firstBadIndex: Int? { problems.map(\.index).min() }
+    package var isValid: Bool { problems.isEmpty }
+    package var firstBadIndex: Int? { problems.map(\.index).min() }
 }
 
 extension Ledger {
@@ -37,7 +37,7 @@ extension Ledger {
     /// With `trust` (what an auditor pinned: the log's key, the witnesses and their quorum) every signature is
     /// checked against the pinned log key, never against the key in the data directory, and every published
     /// checkpoint must carry the quorum's cosignatures (`verifyPublished`).
-    public func verify(earlier: String? = nil, trust: TrustPolicy? = nil) throws -> LedgerVerification {
+    package func verify(earlier: String? = nil, trust: TrustPolicy? = nil) throws -> LedgerVerification {
         var problems: [LedgerVerification.Problem] = []
         var earlierCheckpoint: Checkpoint?
         let logVerifier = trust?.log ?? signer.verifier

@@ -5,12 +5,12 @@ import Foundation
 /// In order: an explicit path (a command-line flag), an environment variable, the current directory, then
 /// the directories above the executable (which covers both `.build/debug/residency` in a checkout and an
 /// install under `PREFIX/bin` with data in `PREFIX/share/residency`).
-public struct ResourceLocator: Sendable {
-    public let environment: [String: String]
-    public let currentDirectory: URL
-    public let executable: URL?
+package struct ResourceLocator: Sendable {
+    package let environment: [String: String]
+    package let currentDirectory: URL
+    package let executable: URL?
 
-    public init(
+    package init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
         executable: URL? = Bundle.main.executableURL
@@ -20,20 +20,20 @@ public struct ResourceLocator: Sendable {
         self.executable = executable
     }
 
-    public static let regionsVariable = "RESIDENCY_REGIONS"
-    public static let policiesVariable = "RESIDENCY_POLICIES"
-    public static let dataVariable = "RESIDENCY_DATA"
+    package static let regionsVariable = "RESIDENCY_REGIONS"
+    package static let policiesVariable = "RESIDENCY_POLICIES"
+    package static let dataVariable = "RESIDENCY_DATA"
 
-    public func regions(explicit: String?) throws(ResourceError) -> URL {
+    package func regions(explicit: String?) throws(ResourceError) -> URL {
         try locate("Regions", explicit: explicit, variable: Self.regionsVariable)
     }
 
-    public func policies(explicit: String?) throws(ResourceError) -> URL {
+    package func policies(explicit: String?) throws(ResourceError) -> URL {
         try locate("Policies", explicit: explicit, variable: Self.policiesVariable)
     }
 
     /// The data directory: explicit, then `RESIDENCY_DATA`, then `./residency-data`.
-    public func dataDirectory(explicit: String?) -> URL {
+    package func dataDirectory(explicit: String?) -> URL {
         if let explicit { return resolve(explicit) }
         if let fromEnvironment = environment[Self.dataVariable], !fromEnvironment.isEmpty {
             return resolve(fromEnvironment)
@@ -82,12 +82,12 @@ public struct ResourceLocator: Sendable {
 }
 
 /// A shipped directory could not be found.
-public struct ResourceError: Error, Sendable, CustomStringConvertible {
-    public let name: String
-    public let tried: [String]
-    public let source: String?
+package struct ResourceError: Error, Sendable, CustomStringConvertible {
+    package let name: String
+    package let tried: [String]
+    package let source: String?
 
-    public var description: String {
+    package var description: String {
         let flag = "--\(name.lowercased())"
         let variable = name == "Regions" ? ResourceLocator.regionsVariable : ResourceLocator.policiesVariable
         if let source {
@@ -99,10 +99,10 @@ public struct ResourceError: Error, Sendable, CustomStringConvertible {
 }
 
 extension ResourceLocator {
-    public static let geoIPVariable = "RESIDENCY_GEOIP"
+    package static let geoIPVariable = "RESIDENCY_GEOIP"
 
     /// The geolocation database: explicit, then `RESIDENCY_GEOIP`, then the one shipped in `Regions/`.
-    public func geoIPDatabase(explicit: String?, regions: URL) -> URL {
+    package func geoIPDatabase(explicit: String?, regions: URL) -> URL {
         if let explicit { return resolve(explicit) }
         if let fromEnvironment = environment[Self.geoIPVariable], !fromEnvironment.isEmpty {
             return resolve(fromEnvironment)

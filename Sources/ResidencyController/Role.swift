@@ -1,5 +1,5 @@
 /// What a token may do. Each API route names the roles it accepts.
-public enum Role: String, Sendable, Hashable, CaseIterable {
+package enum Role: String, Sendable, Hashable, CaseIterable {
     /// The signup flow: placements and new tenants.
     case signup
     /// Operations: the directory, migrations, lifecycle.
@@ -18,13 +18,13 @@ public enum Role: String, Sendable, Hashable, CaseIterable {
 }
 
 /// An authenticated caller: the token's name (never the token itself) and its role.
-public struct Caller: Sendable, Hashable {
-    public let tokenName: String
-    public let role: Role
+package struct Caller: Sendable, Hashable {
+    package let tokenName: String
+    package let role: Role
     /// For a tenant administrator's token: the tenant it acts for (customer approval).
-    public let tenant: String?
+    package let tenant: String?
 
-    public init(tokenName: String, role: Role, tenant: String? = nil) {
+    package init(tokenName: String, role: Role, tenant: String? = nil) {
         self.tokenName = tokenName
         self.role = role
         self.tenant = tenant

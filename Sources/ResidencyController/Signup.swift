@@ -1,14 +1,14 @@
 import ResidencyCore
 
 /// A new customer as the signup flow describes it.
-public struct Signup: Sendable, Hashable {
-    public var name: String
-    public var plan: Plan
-    public var declaredCountry: CountryCode?
-    public var ip: IPAddress?
-    public var requestedRegion: String?
+package struct Signup: Sendable, Hashable {
+    package var name: String
+    package var plan: Plan
+    package var declaredCountry: CountryCode?
+    package var ip: IPAddress?
+    package var requestedRegion: String?
 
-    public init(
+    package init(
         name: String, plan: Plan, declaredCountry: CountryCode? = nil, ip: IPAddress? = nil,
         requestedRegion: String? = nil
     ) {
@@ -26,20 +26,20 @@ public struct Signup: Sendable, Hashable {
 
 /// A signup's outcome: the tenant, the decision that placed it, and whether this answer replays an
 /// earlier request with the same idempotency key.
-public struct SignupResult: Sendable {
-    public let tenant: Tenant
-    public let placement: JSONValue
-    public let replayed: Bool
+package struct SignupResult: Sendable {
+    package let tenant: Tenant
+    package let placement: JSONValue
+    package let replayed: Bool
 }
 
 /// A retry-safety key: a caller's key within its own scope (the token name), and the hash of the request
 /// body it was first used with.
-public struct IdempotencyKey: Sendable, Hashable {
-    public let scope: String
-    public let key: String
-    public let requestHash: [UInt8]
+package struct IdempotencyKey: Sendable, Hashable {
+    package let scope: String
+    package let key: String
+    package let requestHash: [UInt8]
 
-    public init(scope: String, key: String, requestHash: [UInt8]) {
+    package init(scope: String, key: String, requestHash: [UInt8]) {
         self.scope = scope
         self.key = key
         self.requestHash = requestHash

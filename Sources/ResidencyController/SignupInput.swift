@@ -8,14 +8,14 @@ import ResidencyCore
 /// A signup names its plan: the API has always required it, and the command line requires it too, since a
 /// silent default would decide billing and whether a trial clock starts. A placement question may leave any
 /// field out.
-public struct SignupInput: Sendable, Hashable {
+package struct SignupInput: Sendable, Hashable {
     /// The fields, named as the API's body and the command line's options spell them. A front end reads every
     /// case (the API's body, the command line's options), so a new field is added here and nowhere above.
-    public enum Field: String, Sendable, Hashable, CaseIterable {
+    package enum Field: String, Sendable, Hashable, CaseIterable {
         case ip, country, region, plan, name
 
         /// What the field is, for help texts.
-        public var meaning: String {
+        package var meaning: String {
             switch self {
             case .ip: "The signup's IP address (geolocated when no country is declared)."
             case .country: "The declared country."
@@ -26,7 +26,7 @@ public struct SignupInput: Sendable, Hashable {
         }
 
         /// What is accepted, for help texts and messages.
-        public var accepted: String {
+        package var accepted: String {
             switch self {
             case .ip: "an IPv4 or IPv6 address"
             case .country: "an ISO 3166-1 alpha-2 code, two upper-case letters such as \"DE\", \"GB\", \"US\""
@@ -37,7 +37,7 @@ public struct SignupInput: Sendable, Hashable {
         }
 
         /// Whether a signup must give it (a placement question may leave out anything).
-        public var isRequiredForSignup: Bool {
+        package var isRequiredForSignup: Bool {
             switch self {
             case .plan, .name: true
             case .ip, .country, .region: false
@@ -45,7 +45,7 @@ public struct SignupInput: Sendable, Hashable {
         }
 
         /// Whether a placement question reads it (a signup reads every field).
-        public var isPlacementField: Bool {
+        package var isPlacementField: Bool {
             switch self {
             case .ip, .country, .region, .plan: true
             case .name: false
@@ -54,15 +54,15 @@ public struct SignupInput: Sendable, Hashable {
     }
 
     /// The fields of a placement question, in the order the API lists them.
-    public static let placementFields = Field.allCases.filter(\.isPlacementField)
+    package static let placementFields = Field.allCases.filter(\.isPlacementField)
 
-    public var name: String?
-    public var plan: String?
-    public var country: String?
-    public var ip: String?
-    public var region: String?
+    package var name: String?
+    package var plan: String?
+    package var country: String?
+    package var ip: String?
+    package var region: String?
 
-    public init(
+    package init(
         name: String? = nil, plan: String? = nil, country: String? = nil, ip: String? = nil, region: String? = nil
     ) {
         self.name = name
@@ -72,7 +72,7 @@ public struct SignupInput: Sendable, Hashable {
         self.region = region
     }
 
-    public subscript(field: Field) -> String? {
+    package subscript(field: Field) -> String? {
         get {
             switch field {
             case .name: name
@@ -95,25 +95,25 @@ public struct SignupInput: Sendable, Hashable {
 
     /// One thing wrong with one field: a required field left out, or a value that is not accepted — the value,
     /// what is wrong with it and what is accepted.
-    public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
-        public let field: Field
+    package struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
+        package let field: Field
         /// True when the field is required and was not given.
-        public let isMissing: Bool
+        package let isMissing: Bool
         /// `"XX": is not an ISO 3166-1 alpha-2 country code; accepted: …` (what a front end prints after the
         /// field's name).
-        public let message: String
+        package let message: String
 
-        public var description: String { "\(field.rawValue): \(message)" }
+        package var description: String { "\(field.rawValue): \(message)" }
     }
 
     /// Everything wrong with an input, in field order.
-    public struct Problems: Error, Sendable, Hashable, CustomStringConvertible {
-        public let problems: [Problem]
-        public var description: String { problems.map(\.description).joined(separator: "; ") }
+    package struct Problems: Error, Sendable, Hashable, CustomStringConvertible {
+        package let problems: [Problem]
+        package var description: String { problems.map(\.description).joined(separator: "; ") }
     }
 
     /// The placement question: every field optional; `name` is not read.
-    public func placementRequest(in catalog: RegionCatalog) throws(Problems) -> PlacementRequest {
+    package func placementRequest(in catalog: RegionCatalog) throws(Problems) -> PlacementRequest {
         var problems: [Problem] = []
         let request = placementRequest(in: catalog, problems: &problems)
         if !problems.isEmpty { throw Problems(problems: problems) }
@@ -121,7 +121,7 @@ public struct SignupInput: Sendable, Hashable {
     }
 
     /// The signup: `name` and `plan` required, the rest as for a placement question.
-    public func signup(in catalog: RegionCatalog) throws(Problems) -> Signup {
+    package func signup(in catalog: RegionCatalog) throws(Problems) -> Signup {
         var problems = Field.allCases.filter { $0.isRequiredForSignup && self[$0] == nil }.map(Self.missing)
         var checkedName: String?
         if let name {
@@ -158,7 +158,7 @@ public struct SignupInput: Sendable, Hashable {
 
     // One parser per field, also used on their own by the API's fast path for placement questions.
 
-    public static func plan(_ text: String) -> Result<Plan, Problem> {
+    package static func plan(_ text: String) -> Result<Plan, Problem> {
         guard let plan = Plan(rawValue: text) else {
             let accepted = Plan.allCases.map(\.rawValue).joined(separator: ", ")
             return .failure(
@@ -170,7 +170,7 @@ public struct SignupInput: Sendable, Hashable {
 
     /// Two upper-case letters naming a country of the catalog's country table (any two letters when the
     /// catalog has no table).
-    public static func country(_ text: String, in catalog: RegionCatalog) -> Result<CountryCode, Problem> {
+    package static func country(_ text: String, in catalog: RegionCatalog) -> Result<CountryCode, Problem> {
         guard let code = CountryCode(text), code.rawValue == text,
             !catalog.countries.isUsable || catalog.countries.contains(code)
         else {
@@ -184,7 +184,7 @@ public struct SignupInput: Sendable, Hashable {
         return .success(code)
     }
 
-    public static func ip(_ text: String) -> Result<IPAddress, Problem> {
+    package static func ip(_ text: String) -> Result<IPAddress, Problem> {
         switch IPAddress.parse(text) {
         case .success(let address): return .success(address)
         // The parser's message quotes the address and says what is wrong with it.
@@ -192,7 +192,7 @@ public struct SignupInput: Sendable, Hashable {
         }
     }
 
-    public static func region(_ text: String, in catalog: RegionCatalog) -> Result<String, Problem> {
+    package static func region(_ text: String, in catalog: RegionCatalog) -> Result<String, Problem> {
         guard catalog.region(id: text) != nil else {
             return .failure(
                 Problem(

@@ -1,12 +1,12 @@
 import ResidencyCore
 
 /// Access requests (one JSON record each, with the fields queries filter on beside it) and access events.
-public struct AccessRepository {
+package struct AccessRepository {
     let database: Database
 
-    public init(_ database: Database) { self.database = database }
+    package init(_ database: Database) { self.database = database }
 
-    public func insert(_ request: AccessRequest) throws {
+    package func insert(_ request: AccessRequest) throws {
         try database.statement(
             "INSERT INTO access_requests (id, tenant, region, state, created_at, record) VALUES (?, ?, ?, ?, ?, ?)"
         ).run([
@@ -16,17 +16,17 @@ public struct AccessRepository {
         ])
     }
 
-    public func update(_ request: AccessRequest) throws {
+    package func update(_ request: AccessRequest) throws {
         try database.statement("UPDATE access_requests SET state = ?, record = ? WHERE id = ?").run([
             .text(request.state.rawValue), .text(request.jsonValue().encoded()), .text(request.id),
         ])
     }
 
-    public func request(id: String) throws -> AccessRequest? {
+    package func request(id: String) throws -> AccessRequest? {
         try database.statement("SELECT record FROM access_requests WHERE id = ?").first([.text(id)], Self.read) ?? nil
     }
 
-    public func requests(tenant: String?, state: AccessState?, region: String?, limit: Int) throws -> [AccessRequest] {
+    package func requests(tenant: String?, state: AccessState?, region: String?, limit: Int) throws -> [AccessRequest] {
         try database.statement(
             """
             SELECT record FROM access_requests
@@ -38,13 +38,13 @@ public struct AccessRepository {
     }
 
     /// Requests whose state time may have ended (pending or granted), for the expiry sweep.
-    public func openRequests() throws -> [AccessRequest] {
+    package func openRequests() throws -> [AccessRequest] {
         try database.statement(
             "SELECT record FROM access_requests WHERE state IN ('pending', 'approved', 'auto_approved', 'active')"
         ).rows([], Self.read).compactMap { $0 }
     }
 
-    public func insertEvent(
+    package func insertEvent(
         requestID: String, tenant: String, allowed: Bool, at time: Int64, record: JSONValue
     ) throws -> Int {
         try database.statement(
@@ -62,19 +62,19 @@ public struct AccessRepository {
 }
 
 extension TenantRepository {
-    public func customerApproval(id: String) throws -> Bool? {
+    package func customerApproval(id: String) throws -> Bool? {
         try database.statement("SELECT customer_approval FROM tenants WHERE id = ?").first([.text(id)]) {
             $0.integer(0) != 0
         }
     }
 
     /// Whether the tenant is enrolled and whether its own administrator enrolled it (then only it may lift it).
-    public func customerApprovalSetting(id: String) throws -> (enabled: Bool, byTenant: Bool) {
+    package func customerApprovalSetting(id: String) throws -> (enabled: Bool, byTenant: Bool) {
         try database.statement("SELECT customer_approval, customer_approval_by_tenant FROM tenants WHERE id = ?")
             .first([.text(id)]) { ($0.integer(0) != 0, $0.integer(1) != 0) } ?? (false, false)
     }
 
-    public func setCustomerApproval(id: String, enabled: Bool, byTenant: Bool) throws {
+    package func setCustomerApproval(id: String, enabled: Bool, byTenant: Bool) throws {
         try database.statement("UPDATE tenants SET customer_approval = ?, customer_approval_by_tenant = ? WHERE id = ?")
             .run([.integer(enabled ? 1 : 0), .integer(byTenant ? 1 : 0), .text(id)])
     }

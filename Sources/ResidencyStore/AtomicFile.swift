@@ -6,8 +6,8 @@ import Foundation
 
 /// A small file replaced whole or not at all: written to a temporary beside it (0600), fsync'd, renamed over
 /// the old one, and the directory fsync'd — so a crash leaves the old contents or the new, never a mix.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
+package enum AtomicFile {
+    package static func write(_ bytes: [UInt8], to url: URL) throws {
         let temporary = url.path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw StoreError.io("cannot write \(temporary): \(String(cString: strerror(errno)))") }

@@ -2,17 +2,17 @@ import Foundation
 
 /// The controller's data directory: the SQLite database and, as later features land, the ledger key and
 /// the regions' data.
-public struct DataDirectory: Sendable {
-    public let url: URL
-    public static let databaseFileName = "residency.sqlite3"
+package struct DataDirectory: Sendable {
+    package let url: URL
+    package static let databaseFileName = "residency.sqlite3"
 
-    public init(_ url: URL) { self.url = url }
+    package init(_ url: URL) { self.url = url }
 
-    public var databaseURL: URL { url.appendingPathComponent(Self.databaseFileName) }
+    package var databaseURL: URL { url.appendingPathComponent(Self.databaseFileName) }
 
     /// Creates the directory if needed, reachable by its owner only (it holds the signing key and every
     /// tenant's directory entry), and refuses an existing one that other users can read, write or enter.
-    public func create() throws {
+    package func create() throws {
         do {
             try FileManager.default.createDirectory(
                 at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -23,7 +23,7 @@ public struct DataDirectory: Sendable {
     }
 
     /// Creates the directory and opens its database at the latest schema.
-    public func openDatabase() throws -> Database {
+    package func openDatabase() throws -> Database {
         try create()
         let database = try Database(path: databaseURL.path)
         try database.migrate()

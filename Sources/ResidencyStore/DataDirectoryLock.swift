@@ -7,11 +7,11 @@ import Foundation
 /// An exclusive lock on a data directory, held by the server for its lifetime so a second server on the
 /// same directory is refused: two servers would both sign checkpoints and race on the region counts.
 /// `flock` is released by the kernel when the process dies, so a crash never leaves a stale lock.
-public final class DataDirectoryLock: Sendable {
-    public static let fileName = "server.lock"
+package final class DataDirectoryLock: Sendable {
+    package static let fileName = "server.lock"
     private let descriptor: Int32
 
-    public init(directory: DataDirectory) throws {
+    package init(directory: DataDirectory) throws {
         try directory.create()
         let path = directory.url.appendingPathComponent(Self.fileName).path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

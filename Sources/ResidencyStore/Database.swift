@@ -5,10 +5,10 @@ import Foundation
 ///
 /// Not thread-safe and not `Sendable`: a connection belongs to one owner at a time, which serialises
 /// access (the controller keeps it behind a lock). Statements on hot paths are prepared once and cached.
-public final class Database {
+package final class Database {
     let connection: OpaquePointer
     /// The database file, or `:memory:`.
-    public let path: String
+    package let path: String
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
     /// What to undo outside the database if the changes being written do not commit (`onRollback`).
@@ -24,7 +24,7 @@ public final class Database {
     /// away must not reappear empty); `pageSize` applies to a new file only, before WAL fixes it.
     /// `wal: false` keeps a rollback journal: for a file built whole and published by rename, whose every
     /// byte must be in the main file when it is closed (the first opener of the published file turns WAL on).
-    public init(path: String, create: Bool = true, pageSize: Int? = nil, wal: Bool = true) throws(DatabaseError) {
+    package init(path: String, create: Bool = true, pageSize: Int? = nil, wal: Bool = true) throws(DatabaseError) {
         var handle: OpaquePointer?
         if create { PrivateFiles.prepare(path) }
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
@@ -75,7 +75,7 @@ public final class Database {
     }
 
     /// Runs one or more statements that take no parameters (schema, pragmas).
-    public func execute(_ sql: String) throws(DatabaseError) {
+    package func execute(_ sql: String) throws(DatabaseError) {
         var message: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(connection, sql, nil, nil, &message)
         if code != SQLITE_OK {
@@ -86,7 +86,7 @@ public final class Database {
     }
 
     /// A prepared statement for `sql`, compiled on first use and reused after.
-    public func statement(_ sql: String) throws(DatabaseError) -> Statement {
+    package func statement(_ sql: String) throws(DatabaseError) -> Statement {
         if let cached = statementCache[sql] { return cached }
         let statement = try Statement(database: self, sql: sql)
         statementCache[sql] = statement
@@ -96,12 +96,12 @@ public final class Database {
     /// Runs `body` in a write transaction begun with `BEGIN IMMEDIATE`, so the write lock is taken up front
     /// and a busy database fails at the start rather than halfway through. Any error rolls back and the
     /// first error is rethrown. Nested calls join the outer transaction.
-    public func write<T>(_ body: () throws -> T) throws -> T {
+    package func write<T>(_ body: () throws -> T) throws -> T {
         try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` in a read transaction: one consistent snapshot even while a writer commits.
-    public func read<T>(_ body: () throws -> T) throws -> T {
+    package func read<T>(_ body: () throws -> T) throws -> T {
         try transaction("BEGIN DEFERRED", body)
     }
 
@@ -132,7 +132,7 @@ public final class Database {
     /// after it commit. If the transaction itself fails — `BEGIN`, `COMMIT`, or an error after which SQLite
     /// rolled the whole transaction back (a full disk, an I/O error) — every body whose changes it held is
     /// answered that error, and the bodies not yet run go on in a new transaction.
-    public func writeGroup(_ bodies: [() throws -> Void]) -> [(any Error)?] {
+    package func writeGroup(_ bodies: [() throws -> Void]) -> [(any Error)?] {
         precondition(transactionDepth == 0, "a group of writes is a transaction of its own")
         var outcomes = [(any Error)?](repeating: nil, count: bodies.count)
         var next = 0
@@ -193,7 +193,7 @@ public final class Database {
     /// Registers `undo` to run if the changes being written do not commit — their savepoint in a group
     /// (`writeGroup`) or their transaction is rolled back. For state kept outside the database and changed
     /// inside a write (counts held in memory): a write rolled back must not leave it changed.
-    public func onRollback(_ undo: @escaping () -> Void) {
+    package func onRollback(_ undo: @escaping () -> Void) {
         precondition(transactionDepth > 0, "onRollback is for changes made inside a write")
         rollbackActions.append(undo)
     }
@@ -203,21 +203,21 @@ public final class Database {
         while rollbackActions.count > mark { rollbackActions.removeLast()() }
     }
 
-    public var isInTransaction: Bool { transactionDepth > 0 }
+    package var isInTransaction: Bool { transactionDepth > 0 }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    public var changes: Int { Int(sqlite3_changes(connection)) }
+    package var changes: Int { Int(sqlite3_changes(connection)) }
 
-    public func scalarInteger(_ sql: String, _ values: [DatabaseValue] = []) throws -> Int64? {
+    package func scalarInteger(_ sql: String, _ values: [DatabaseValue] = []) throws -> Int64? {
         try statement(sql).first(values) { $0.isNull(0) ? nil : $0.integer(0) } ?? nil
     }
 
-    public func scalarText(_ sql: String) throws(DatabaseError) -> String? {
+    package func scalarText(_ sql: String) throws(DatabaseError) -> String? {
         let statement = try Statement(database: self, sql: sql)
         try statement.bind([])
         return try statement.step() ? Row(handle: statement.handle).optionalText(0) : nil
     }
 
     /// The SQLite library version, for `residency version`.
-    public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+    package static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
 }

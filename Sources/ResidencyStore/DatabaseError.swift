@@ -7,13 +7,13 @@ import CSQLite
 #endif
 
 /// An error SQLite reported, with the statement that caused it.
-public struct DatabaseError: Error, Sendable, CustomStringConvertible {
+package struct DatabaseError: Error, Sendable, CustomStringConvertible {
     /// The extended result code.
-    public let code: Int32
-    public let message: String
-    public let sql: String?
+    package let code: Int32
+    package let message: String
+    package let sql: String?
     /// The operating system's errno behind an I/O error (ENOSPC when a write found the disk full), or 0.
-    public let systemErrno: Int32
+    package let systemErrno: Int32
 
     init(code: Int32, message: String, sql: String? = nil, systemErrno: Int32 = 0) {
         self.code = code
@@ -30,12 +30,12 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The primary result code (the low byte of the extended one).
-    public var primaryCode: Int32 { code & 0xFF }
+    package var primaryCode: Int32 { code & 0xFF }
 
-    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
+    package var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
     /// SQLite's own "disk full", a failure to grow the WAL index, or an I/O error (a write, an fsync) whose
     /// cause was ENOSPC, EDQUOT or EFBIG.
-    public var isDiskFull: Bool {
+    package var isDiskFull: Bool {
         // Growing the shared-memory WAL index fails only for want of space, and SQLite does not keep its errno.
         // (SQLITE_IOERR_SHMSIZE is a macro Swift does not import.)
         let shmSize = SQLITE_IOERR | (19 << 8)
@@ -43,7 +43,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
             || (primaryCode == SQLITE_IOERR && [ENOSPC, EDQUOT, EFBIG].contains(systemErrno))
     }
 
-    public var description: String {
+    package var description: String {
         var text = "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"
         if let sql { text += " — while running: \(sql)" }
         return text
@@ -51,7 +51,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Store-level refusals that are not SQLite's own errors.
-public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file was written by a newer Residency; opening it could corrupt data this version does not know.
     case schemaTooNew(path: String, found: Int, supported: Int)
     case cannotCreateDirectory(path: String, reason: String)
@@ -65,7 +65,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A small file could not be written whole (`AtomicFile`).
     case io(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .schemaTooNew(let path, let found, let supported):
             return

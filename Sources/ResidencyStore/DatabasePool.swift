@@ -6,21 +6,21 @@ import Synchronization
 /// explicit) and a set of readers, which WAL lets run beside the writer on their own snapshots.
 ///
 /// Writes that arrive together commit together: see `write(_:)`.
-public final class DatabasePool: Sendable {
+package final class DatabasePool: Sendable {
     private let committer: GroupCommitter
     /// Idle readers in shards picked by thread, so request threads rarely wait on one another's lock.
     private let idleReaders: [ReaderShard]
     private let openReader: @Sendable () throws -> Database
-    public let path: String
+    package let path: String
     /// Bumped after every committed change to the tokens table, by whichever process made it; caches of who
     /// a token belongs to are valid only while it stands still.
-    public let tokenChanges: SharedCounter
+    package let tokenChanges: SharedCounter
     /// Bumped by whichever process commits a change to how many live tenants a region holds (a signup, a
     /// migration's cutover, a deletion); counts kept in memory are valid only while it stands still.
-    public let tenantChanges: SharedCounter
+    package let tenantChanges: SharedCounter
 
     /// Opens the data directory's database, migrating it to the latest schema.
-    public init(directory: DataDirectory) throws {
+    package init(directory: DataDirectory) throws {
         let writer = try directory.openDatabase()
         tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
         tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
@@ -32,7 +32,7 @@ public final class DatabasePool: Sendable {
     }
 
     /// A pool over one in-memory database (tests): every read goes through the writer connection.
-    public init(inMemory: Void = ()) throws {
+    package init(inMemory: Void = ()) throws {
         let database = try Database(path: ":memory:")
         try database.migrate()
         path = ":memory:"
@@ -52,7 +52,7 @@ public final class DatabasePool: Sendable {
     /// committing, not necessarily the caller's. In-memory state a body changes must be undone with
     /// `Database.onRollback` if the body's changes do not commit. A body must not call `write` or, on an
     /// in-memory pool, `read` (neither could before: the writer was behind a non-recursive lock).
-    public func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+    package func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: T?
             let pending = PendingWrite { database in result = try body(database) }
@@ -63,7 +63,7 @@ public final class DatabasePool: Sendable {
     }
 
     /// Runs `body` in a read transaction on an idle reader (opening one if none is idle).
-    public func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+    package func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         if path == ":memory:" { return try write(body) }
         let shard = idleReaders[ThreadShard.index(count: idleReaders.count)]
         let connection = try shard.connections.withLock { $0.popLast() } ?? PooledConnection(try openReader())

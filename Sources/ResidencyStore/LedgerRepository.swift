@@ -2,18 +2,18 @@ import ResidencyCore
 
 /// The ledger tables: entries with their leaf hashes, the hash of every complete aligned subtree (so any
 /// root and any proof is O(log n) reads, never a rebuild), and the signed checkpoints.
-public struct LedgerRepository: MerkleNodeSource {
+package struct LedgerRepository: MerkleNodeSource {
     let database: Database
 
-    public init(_ database: Database) { self.database = database }
+    package init(_ database: Database) { self.database = database }
 
     /// The number of entries: one past the highest index (indices are dense, so no count over the table).
-    public func size() throws -> Int { Int(try database.scalarInteger("SELECT max(idx) + 1 FROM ledger_entries") ?? 0) }
+    package func size() throws -> Int { Int(try database.scalarInteger("SELECT max(idx) + 1 FROM ledger_entries") ?? 0) }
 
     /// Appends an entry whose canonical bytes are `entry` at index `index` (which must be the current size),
     /// storing its leaf hash and every subtree the new leaf completes. Call inside a write transaction.
     @discardableResult
-    public func append(_ entry: [UInt8], kind: String, at index: Int) throws -> SHA256Digest {
+    package func append(_ entry: [UInt8], kind: String, at index: Int) throws -> SHA256Digest {
         let leaf = MerkleTree.leafHash(entry)
         try database.statement("INSERT INTO ledger_entries (idx, kind, entry, leaf_hash) VALUES (?, ?, ?, ?)").run([
             .integer(Int64(index)), .text(kind), .blob(entry), .blob(leaf.bytes),
@@ -34,7 +34,7 @@ public struct LedgerRepository: MerkleNodeSource {
         return leaf
     }
 
-    public func node(level: Int, index: Int) throws -> SHA256Digest {
+    package func node(level: Int, index: Int) throws -> SHA256Digest {
         guard
             let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").first(
                 [.integer(Int64(level)), .integer(Int64(index))], { $0.blob(0) }),
@@ -46,7 +46,7 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     /// Entries `[from, to)` as stored: index, canonical bytes, stored leaf hash.
-    public func entries(from: Int, to: Int) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
+    package func entries(from: Int, to: Int) throws -> [(index: Int, entry: [UInt8], leafHash: [UInt8])] {
         try database.statement(
             "SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
         ).rows(
@@ -55,7 +55,7 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     /// Calls `body` for every entry in index order without holding them all in memory.
-    public func forEachEntry(
+    package func forEachEntry(
         _ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ leafHash: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let statement = try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx")
@@ -68,7 +68,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// Calls `body` for every entry below index `end` whose kind is one of `kinds`, in index order. Meant for
     /// the rare kinds (filings, decisions, refusals): the rows are sorted after they are found.
-    public func forEachEntry(
+    package func forEachEntry(
         kinds: [String], below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         guard !kinds.isEmpty else { return }
@@ -84,7 +84,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// Calls `body` for every entry of one kind with an index in `indices`, in index order, straight off the
     /// `(kind, idx)` index — no sort, so a report can scan millions of one kind in slices side by side.
-    public func forEachEntry(
+    package func forEachEntry(
         kind: String, indices: Range<Int>, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let statement = try database.statement(
@@ -102,7 +102,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// The earliest and latest time among entries of `kind`, each one step down the (kind, time) index; nil
     /// when there are none. (No bound on the index: that would make SQLite scan every entry of the kind.)
-    public func timeBounds(kind: String) throws -> (earliest: Int64, latest: Int64)? {
+    package func timeBounds(kind: String) throws -> (earliest: Int64, latest: Int64)? {
         let earliest = try database.statement(
             "SELECT min(\(Self.timeExpression)) FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1"
         ).first([.text(kind)]) { $0.optionalInteger(0) }
@@ -115,7 +115,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// Calls `body` for every entry below `end` of one of `kinds` whose time is in `from..<to`, straight off the
     /// (kind, time) index: the cost follows the window, not the ledger. In time order per kind, not index order.
-    public func forEachEntry(
+    package func forEachEntry(
         kinds: [String], timeFrom from: Int64, to: Int64, below end: Int,
         _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
@@ -136,7 +136,7 @@ public struct LedgerRepository: MerkleNodeSource {
     /// order. The ids travel as one JSON array parameter, so the statement text (and the cached prepared
     /// statement) is the same whatever their number — an IN list of placeholders made one statement per list
     /// length, each cached on every reader connection.
-    public func forEachGrantEntry(
+    package func forEachGrantEntry(
         requests: [String], below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
         guard !requests.isEmpty else { return }
@@ -158,13 +158,13 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
-    public struct StoredCheckpoint: Sendable {
-        public let size: Int
-        public let root: [UInt8]
-        public let note: String
-        public let createdAt: Int64
+    package struct StoredCheckpoint: Sendable {
+        package let size: Int
+        package let root: [UInt8]
+        package let note: String
+        package let createdAt: Int64
 
-        public init(size: Int, root: [UInt8], note: String, createdAt: Int64) {
+        package init(size: Int, root: [UInt8], note: String, createdAt: Int64) {
             self.size = size
             self.root = root
             self.note = note
@@ -172,19 +172,19 @@ public struct LedgerRepository: MerkleNodeSource {
         }
     }
 
-    public func insertCheckpoint(size: Int, root: SHA256Digest, note: String, at time: Int64) throws {
+    package func insertCheckpoint(size: Int, root: SHA256Digest, note: String, at time: Int64) throws {
         try database.statement("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)").run(
             [
                 .integer(Int64(size)), .blob(root.bytes), .text(note), .integer(time),
             ])
     }
 
-    public func latestCheckpoint() throws -> StoredCheckpoint? {
+    package func latestCheckpoint() throws -> StoredCheckpoint? {
         try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
             .first([], Self.readCheckpoint)
     }
 
-    public func checkpoints() throws -> [StoredCheckpoint] {
+    package func checkpoints() throws -> [StoredCheckpoint] {
         try database.statement("SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size").rows(
             [], Self.readCheckpoint)
     }
@@ -194,26 +194,26 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     /// A checkpoint note with the cosignatures of a witness quorum (`cosigners`: their names, comma-separated).
-    public struct PublishedCheckpoint: Sendable {
-        public let size: Int
-        public let note: String
-        public let cosigners: [String]
-        public let createdAt: Int64
+    package struct PublishedCheckpoint: Sendable {
+        package let size: Int
+        package let note: String
+        package let cosigners: [String]
+        package let createdAt: Int64
     }
 
-    public func insertPublished(size: Int, note: String, cosigners: [String], at time: Int64) throws {
+    package func insertPublished(size: Int, note: String, cosigners: [String], at time: Int64) throws {
         try database.statement(
             "INSERT OR IGNORE INTO ledger_published (size, note, cosigners, created_at) VALUES (?, ?, ?, ?)"
         ).run([.integer(Int64(size)), .text(note), .text(cosigners.joined(separator: ",")), .integer(time)])
     }
 
-    public func latestPublished() throws -> PublishedCheckpoint? {
+    package func latestPublished() throws -> PublishedCheckpoint? {
         try database.statement(
             "SELECT size, note, cosigners, created_at FROM ledger_published ORDER BY size DESC LIMIT 1"
         ).first([], Self.readPublished)
     }
 
-    public func published() throws -> [PublishedCheckpoint] {
+    package func published() throws -> [PublishedCheckpoint] {
         try database.statement("SELECT size, note, cosigners, created_at FROM ledger_published ORDER BY size").rows(
             [], Self.readPublished)
     }
@@ -226,7 +226,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// The indices of entries about `tenant` in `(after, below)`, at most `limit`, in order. A scan of the entries
     /// in that range (the tenant is read from each entry's JSON by SQLite): fine per tenant and page, not an index.
-    public func indices(tenant: String, after: Int, below: Int, limit: Int) throws -> [Int] {
+    package func indices(tenant: String, after: Int, below: Int, limit: Int) throws -> [Int] {
         try database.statement(
             """
             SELECT idx FROM ledger_entries
@@ -240,7 +240,7 @@ public struct LedgerRepository: MerkleNodeSource {
 
     /// The most recent entry of `kind` about `tenant` (a tenant's deletion, for its tombstone). Walks the kind's
     /// entries newest first: meant for rare kinds such as `lifecycle.deleted`, never for access entries.
-    public func latestEntry(kind: String, tenant: String) throws -> (index: Int, entry: [UInt8])? {
+    package func latestEntry(kind: String, tenant: String) throws -> (index: Int, entry: [UInt8])? {
         try database.statement(
             """
             SELECT idx, entry FROM ledger_entries
@@ -250,7 +250,7 @@ public struct LedgerRepository: MerkleNodeSource {
     }
 
     /// The most recent entry of `kind`, if any (e.g. the last policy version loaded).
-    public func latestEntry(kind: String) throws -> [UInt8]? {
+    package func latestEntry(kind: String) throws -> [UInt8]? {
         try database.statement("SELECT entry FROM ledger_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1").first([
             .text(kind)
         ]) {

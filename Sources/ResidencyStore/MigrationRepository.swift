@@ -1,10 +1,10 @@
 import ResidencyCore
 
 /// The migrations table and its step log.
-public struct MigrationRepository {
+package struct MigrationRepository {
     let database: Database
 
-    public init(_ database: Database) { self.database = database }
+    package init(_ database: Database) { self.database = database }
 
     static let columns = """
         id, tenant, from_region, from_site, to_region, to_site, state, ending, reason, requested_by, approved_by, plan,
@@ -13,7 +13,7 @@ public struct MigrationRepository {
         """
 
     /// Inserts a new migration; a tenant with one already under way fails the unique index.
-    public func insert(_ migration: Migration) throws {
+    package func insert(_ migration: Migration) throws {
         try database.statement(
             "INSERT INTO migrations (\(Self.columns)) VALUES (\(Array(repeating: "?", count: 24).joined(separator: ", ")))"
         )
@@ -21,7 +21,7 @@ public struct MigrationRepository {
     }
 
     /// Writes every mutable field of `migration` back.
-    public func update(_ migration: Migration) throws {
+    package func update(_ migration: Migration) throws {
         try database.statement(
             """
             UPDATE migrations SET state = ?2, ending = ?3, approved_by = ?4, updated_at = ?5, snapshot_sequence = ?6,
@@ -38,19 +38,19 @@ public struct MigrationRepository {
         ])
     }
 
-    public func migration(id: String) throws -> Migration? {
+    package func migration(id: String) throws -> Migration? {
         try database.statement("SELECT \(Self.columns) FROM migrations WHERE id = ?").first([.text(id)], Self.read)
     }
 
     /// The tenant's migration under way, if any.
-    public func active(tenant: String) throws -> Migration? {
+    package func active(tenant: String) throws -> Migration? {
         try database.statement(
             "SELECT \(Self.columns) FROM migrations WHERE tenant = ? AND state NOT IN ('completed', 'failed', 'cancelled')"
         ).first([.text(tenant)], Self.read)
     }
 
     /// Migrations, newest first, optionally filtered.
-    public func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
+    package func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
         try database.statement(
             """
             SELECT \(Self.columns) FROM migrations
@@ -61,7 +61,7 @@ public struct MigrationRepository {
     }
 
     /// Every migration a runner must carry forward (approved and not final), oldest first.
-    public func runnable() throws -> [Migration] {
+    package func runnable() throws -> [Migration] {
         try database.statement(
             """
             SELECT \(Self.columns) FROM migrations
@@ -70,7 +70,7 @@ public struct MigrationRepository {
         ).rows([], Self.read)
     }
 
-    public func logStep(migration: String, state: MigrationState, phase: String, at time: Int64, detail: String) throws
+    package func logStep(migration: String, state: MigrationState, phase: String, at time: Int64, detail: String) throws
     {
         try database.statement(
             "INSERT INTO migration_steps (migration, state, phase, at, detail) VALUES (?, ?, ?, ?, ?)"
@@ -78,14 +78,14 @@ public struct MigrationRepository {
         .run([.text(migration), .text(state.rawValue), .text(phase), .integer(time), .text(detail)])
     }
 
-    public struct Step: Sendable {
-        public let state: String
-        public let phase: String
-        public let at: Int64
-        public let detail: String
+    package struct Step: Sendable {
+        package let state: String
+        package let phase: String
+        package let at: Int64
+        package let detail: String
 
         /// The log line as the API and the CLI show it.
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("state", .string(state)), ("phase", .string(phase)),
                 ("at", .string(Timestamp.rfc3339(milliseconds: at))),
@@ -94,7 +94,7 @@ public struct MigrationRepository {
         }
     }
 
-    public func steps(migration: String) throws -> [Step] {
+    package func steps(migration: String) throws -> [Step] {
         try database.statement("SELECT state, phase, at, detail FROM migration_steps WHERE migration = ? ORDER BY id")
             .rows([.text(migration)]) {
                 Step(state: $0.text(0), phase: $0.text(1), at: $0.integer(2), detail: $0.text(3))

@@ -3,29 +3,29 @@ import ResidencyCore
 /// The controller's tables about regional services: enrolment (endpoint, join code, pinned key), what each
 /// service last reported, the signed assignment in force per tenant, assignments still to deliver, and the
 /// events of each service already on the ledger.
-public struct RegionalServiceRepository {
+package struct RegionalServiceRepository {
     let database: Database
 
-    public init(_ database: Database) { self.database = database }
+    package init(_ database: Database) { self.database = database }
 
     /// One regional service as the controller knows it.
-    public struct Service: Sendable, Equatable {
-        public let region: String
-        public let site: String
-        public let endpoint: String
+    package struct Service: Sendable, Equatable {
+        package let region: String
+        package let site: String
+        package let endpoint: String
         /// The pin of its key; nil until it joined.
-        public let pin: String?
-        public let joinSecret: [UInt8]?
-        public let joinExpiresAt: Int64?
-        public let enrolledAt: Int64?
-        public let lastContactAt: Int64?
-        public let lastError: String?
-        public let version: String?
-        public let tenants: Int64?
-        public let freeDiskBytes: Int64?
-        public let pendingEvents: Int64?
+        package let pin: String?
+        package let joinSecret: [UInt8]?
+        package let joinExpiresAt: Int64?
+        package let enrolledAt: Int64?
+        package let lastContactAt: Int64?
+        package let lastError: String?
+        package let version: String?
+        package let tenants: Int64?
+        package let freeDiskBytes: Int64?
+        package let pendingEvents: Int64?
         /// The cosigner key of the witness the service runs (it cosigns the controller's checkpoints).
-        public let witnessKey: String?
+        package let witnessKey: String?
     }
 
     static let columns = """
@@ -42,18 +42,18 @@ public struct RegionalServiceRepository {
             pendingEvents: row.optionalInteger(12), witnessKey: row.optionalText(13))
     }
 
-    public func service(region: String) throws -> Service? {
+    package func service(region: String) throws -> Service? {
         try database.statement("SELECT \(Self.columns) FROM regional_services WHERE region = ?").first(
             [.text(region)], Self.read)
     }
 
-    public func services() throws -> [Service] {
+    package func services() throws -> [Service] {
         try database.statement("SELECT \(Self.columns) FROM regional_services ORDER BY region").rows([], Self.read)
     }
 
     /// Opens (or reopens) an enrolment: the endpoint and a join code's secret until `expiresAt`. A service that
     /// had joined keeps its pin until it joins again (a key rotation) or is removed.
-    public func openEnrolment(region: String, site: String, endpoint: String, secret: [UInt8], expiresAt: Int64) throws {
+    package func openEnrolment(region: String, site: String, endpoint: String, secret: [UInt8], expiresAt: Int64) throws {
         try database.statement(
             """
             INSERT INTO regional_services (region, site, endpoint, join_secret, join_expires_at) VALUES (?, ?, ?, ?, ?)
@@ -64,7 +64,7 @@ public struct RegionalServiceRepository {
     }
 
     /// Pins the joined key and closes the code (used once).
-    public func completeJoin(region: String, pin: String, witnessKey: String?, at time: Int64) throws {
+    package func completeJoin(region: String, pin: String, witnessKey: String?, at time: Int64) throws {
         try database.statement(
             """
             UPDATE regional_services SET pin = ?, witness_key = ?, join_secret = NULL, join_expires_at = NULL,
@@ -74,13 +74,13 @@ public struct RegionalServiceRepository {
         ).run([.text(pin), .optional(witnessKey), .integer(time), .text(region)])
     }
 
-    public func remove(region: String) throws {
+    package func remove(region: String) throws {
         try database.statement("DELETE FROM regional_services WHERE region = ?").run([.text(region)])
         try database.statement("DELETE FROM assignment_deliveries WHERE region = ?").run([.text(region)])
     }
 
     /// What a health call found (or why it failed: `error`, keeping the last good figures).
-    public func recordContact(
+    package func recordContact(
         region: String, at time: Int64, version: String, tenants: Int64, freeDiskBytes: Int64, pendingEvents: Int64
     ) throws {
         try database.statement(
@@ -92,7 +92,7 @@ public struct RegionalServiceRepository {
         ).run([.integer(time), .text(version), .integer(tenants), .integer(freeDiskBytes), .integer(pendingEvents), .text(region)])
     }
 
-    public func recordFailure(region: String, _ error: String) throws {
+    package func recordFailure(region: String, _ error: String) throws {
         try database.statement("UPDATE regional_services SET last_error = ? WHERE region = ?").run([
             .text(String(error.prefix(500))), .text(region),
         ])
@@ -100,14 +100,14 @@ public struct RegionalServiceRepository {
 
     // MARK: Assignments
 
-    public func assignment(tenant: String) throws -> (epoch: Int64, signed: [UInt8])? {
+    package func assignment(tenant: String) throws -> (epoch: Int64, signed: [UInt8])? {
         try database.statement("SELECT epoch, signed FROM tenant_assignments WHERE tenant = ?").first([.text(tenant)]) {
             ($0.integer(0), $0.blob(1))
         }
     }
 
     /// Records the assignment in force and queues it for every joined service.
-    public func putAssignment(tenant: String, epoch: Int64, signed: [UInt8]) throws {
+    package func putAssignment(tenant: String, epoch: Int64, signed: [UInt8]) throws {
         try database.statement(
             """
             INSERT INTO tenant_assignments (tenant, epoch, signed) VALUES (?, ?, ?)
@@ -124,7 +124,7 @@ public struct RegionalServiceRepository {
     }
 
     /// Queues every assignment in force for `region` (a service that just joined, or joined again).
-    public func queueAllAssignments(for region: String) throws {
+    package func queueAllAssignments(for region: String) throws {
         try database.statement(
             """
             INSERT INTO assignment_deliveries (region, tenant, epoch)
@@ -136,7 +136,7 @@ public struct RegionalServiceRepository {
 
     /// Tenants whose assignment is missing (a crash between a signup's commit and its assignment) or names
     /// another region, site or status than the directory (a cutover, a suspension, a deletion), in id order.
-    public func staleAssignments(limit: Int) throws -> [String] {
+    package func staleAssignments(limit: Int) throws -> [String] {
         try database.statement(
             """
             SELECT t.id FROM tenants t LEFT JOIN tenant_assignments a ON a.tenant = t.id
@@ -150,7 +150,7 @@ public struct RegionalServiceRepository {
     }
 
     /// Deliveries still owed to `region`, oldest tenants first.
-    public func pendingDeliveries(region: String, limit: Int) throws -> [(tenant: String, epoch: Int64, signed: [UInt8])] {
+    package func pendingDeliveries(region: String, limit: Int) throws -> [(tenant: String, epoch: Int64, signed: [UInt8])] {
         try database.statement(
             """
             SELECT d.tenant, d.epoch, a.signed FROM assignment_deliveries d
@@ -160,12 +160,12 @@ public struct RegionalServiceRepository {
         ).rows([.text(region), .integer(Int64(limit))]) { ($0.text(0), $0.integer(1), $0.blob(2)) }
     }
 
-    public func pendingDeliveryCount(region: String) throws -> Int {
+    package func pendingDeliveryCount(region: String) throws -> Int {
         Int(try database.scalarInteger("SELECT count(*) FROM assignment_deliveries WHERE region = ?", [.text(region)]) ?? 0)
     }
 
     /// A delivery done: removed unless a newer epoch was queued meanwhile.
-    public func delivered(region: String, tenant: String, epoch: Int64) throws {
+    package func delivered(region: String, tenant: String, epoch: Int64) throws {
         try database.statement("DELETE FROM assignment_deliveries WHERE region = ? AND tenant = ? AND epoch <= ?").run([
             .text(region), .text(tenant), .integer(epoch),
         ])
@@ -174,20 +174,20 @@ public struct RegionalServiceRepository {
     // MARK: Grants
 
     /// What was last delivered of a grant: its state and expiry.
-    public func deliveredGrant(request: String) throws -> (state: String, expiresAt: Int64)? {
+    package func deliveredGrant(request: String) throws -> (state: String, expiresAt: Int64)? {
         try database.statement("SELECT state, expires_at FROM grant_deliveries WHERE request = ?").first([.text(request)]) {
             ($0.text(0), $0.integer(1))
         }
     }
 
     /// Grants delivered to `region` as granted (each checked again: has it ended since?).
-    public func grantedDeliveries(region: String) throws -> [String] {
+    package func grantedDeliveries(region: String) throws -> [String] {
         try database.statement("SELECT request FROM grant_deliveries WHERE region = ? AND state = 'granted'").rows([
             .text(region)
         ]) { $0.text(0) }
     }
 
-    public func markGrantDelivered(request: String, region: String, state: String, expiresAt: Int64) throws {
+    package func markGrantDelivered(request: String, region: String, state: String, expiresAt: Int64) throws {
         try database.statement(
             """
             INSERT INTO grant_deliveries (request, region, state, expires_at) VALUES (?, ?, ?, ?)
@@ -200,19 +200,19 @@ public struct RegionalServiceRepository {
     // MARK: Events
 
     /// True when the event is new (and is now marked recorded at `ledgerIndex`); false when already recorded.
-    public func markEventRecorded(region: String, seq: Int64, ledgerIndex: Int) throws -> Bool {
+    package func markEventRecorded(region: String, seq: Int64, ledgerIndex: Int) throws -> Bool {
         try database.statement("INSERT OR IGNORE INTO region_events (region, seq, ledger_index) VALUES (?, ?, ?)").run([
             .text(region), .integer(seq), .integer(Int64(ledgerIndex)),
         ])
         return database.changes > 0
     }
 
-    public func isEventRecorded(region: String, seq: Int64) throws -> Bool {
+    package func isEventRecorded(region: String, seq: Int64) throws -> Bool {
         try database.scalarInteger("SELECT 1 FROM region_events WHERE region = ? AND seq = ?", [.text(region), .integer(seq)]) != nil
     }
 
     /// The highest sequence recorded from `region` (where the next collection starts).
-    public func lastRecordedEvent(region: String) throws -> Int64 {
+    package func lastRecordedEvent(region: String) throws -> Int64 {
         try database.scalarInteger("SELECT max(seq) FROM region_events WHERE region = ?", [.text(region)]) ?? 0
     }
 }

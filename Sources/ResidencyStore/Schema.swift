@@ -1,6 +1,6 @@
 /// The schema, as the ordered list of migrations that builds it.
-public enum Schema {
-    public static let migrations: [SchemaMigration] = [
+package enum Schema {
+    package static let migrations: [SchemaMigration] = [
         SchemaMigration(
             version: 1, name: "tenants",
             sql: """
@@ -285,5 +285,5 @@ public enum Schema {
                 """),
     ]
 
-    public static var latestVersion: Int { migrations.last?.version ?? 0 }
+    package static var latestVersion: Int { migrations.last?.version ?? 0 }
 }

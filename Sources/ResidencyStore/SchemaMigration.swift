@@ -1,11 +1,11 @@
 /// One numbered change to the schema. Numbers start at 1 and never change once released; a new table or
 /// column is a new migration appended to `Schema.migrations`.
-public struct SchemaMigration: Sendable {
-    public let version: Int
-    public let name: String
-    public let sql: String
+package struct SchemaMigration: Sendable {
+    package let version: Int
+    package let name: String
+    package let sql: String
 
-    public init(version: Int, name: String, sql: String) {
+    package init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
@@ -14,11 +14,11 @@ public struct SchemaMigration: Sendable {
 
 extension Database {
     /// The schema version recorded in the file (`PRAGMA user_version`).
-    public func schemaVersion() throws -> Int { Int(try scalarInteger("PRAGMA user_version") ?? 0) }
+    package func schemaVersion() throws -> Int { Int(try scalarInteger("PRAGMA user_version") ?? 0) }
 
     /// Applies every migration newer than the file's version, each in its own transaction with the version
     /// bump, so a crash leaves the file at a whole version. A file from a newer release is refused.
-    public func migrate(_ migrations: [SchemaMigration] = Schema.migrations) throws {
+    package func migrate(_ migrations: [SchemaMigration] = Schema.migrations) throws {
         let latest = migrations.last?.version ?? 0
         precondition(
             migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },

@@ -9,13 +9,13 @@ import Foundation
 /// seen by the others at their next read, with no system call on either side. A change signal between a
 /// server and the commands run beside it (a token revoked by `residency tokens revoke` must fail at the
 /// server's next request). Its value means nothing across restarts; only changes matter.
-public final class SharedCounter: @unchecked Sendable {
+package final class SharedCounter: @unchecked Sendable {
     // Sendable: the mapping is only read and written with atomic operations, from any thread or process.
     private let page: UnsafeMutableRawPointer
     private static let size = 4096
 
     /// Maps the counter file at `path`, creating it (zero, owner-only) if missing.
-    public init(path: String) throws {
+    package init(path: String) throws {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw StoreError.cannotMap(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
@@ -35,7 +35,7 @@ public final class SharedCounter: @unchecked Sendable {
     }
 
     /// A counter in this process only (in-memory stores).
-    public init() {
+    package init() {
         page = mmap(nil, Self.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
     }
 
@@ -43,8 +43,8 @@ public final class SharedCounter: @unchecked Sendable {
 
     private var address: UnsafeMutablePointer<UInt64> { page.assumingMemoryBound(to: UInt64.self) }
 
-    public func load() -> UInt64 { residency_atomic_load_u64(address) }
+    package func load() -> UInt64 { residency_atomic_load_u64(address) }
 
     @discardableResult
-    public func increment() -> UInt64 { residency_atomic_increment_u64(address) }
+    package func increment() -> UInt64 { residency_atomic_increment_u64(address) }
 }

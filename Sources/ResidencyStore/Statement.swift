@@ -1,7 +1,7 @@
 import CSQLite
 
 /// A prepared statement. Values are always bound, never pasted into SQL text.
-public final class Statement {
+package final class Statement {
     let handle: OpaquePointer
     let sql: String
     unowned let database: Database
@@ -21,7 +21,7 @@ public final class Statement {
 
     /// Resets the statement and binds `values` to its parameters in order.
     @discardableResult
-    public func bind(_ values: [DatabaseValue]) throws(DatabaseError) -> Statement {
+    package func bind(_ values: [DatabaseValue]) throws(DatabaseError) -> Statement {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         for (offset, value) in values.enumerated() {
@@ -43,14 +43,14 @@ public final class Statement {
     }
 
     /// Runs the statement to completion, discarding rows.
-    public func run(_ values: [DatabaseValue] = []) throws(DatabaseError) {
+    package func run(_ values: [DatabaseValue] = []) throws(DatabaseError) {
         try bind(values)
         defer { sqlite3_reset(handle) }
         while try step() {}
     }
 
     /// Runs the statement and collects each row through `read`.
-    public func rows<T>(_ values: [DatabaseValue] = [], _ read: (Row) throws -> T) throws -> [T] {
+    package func rows<T>(_ values: [DatabaseValue] = [], _ read: (Row) throws -> T) throws -> [T] {
         try bind(values)
         defer { sqlite3_reset(handle) }
         var result: [T] = []
@@ -59,7 +59,7 @@ public final class Statement {
     }
 
     /// The first row, if any.
-    public func first<T>(_ values: [DatabaseValue] = [], _ read: (Row) throws -> T) throws -> T? {
+    package func first<T>(_ values: [DatabaseValue] = [], _ read: (Row) throws -> T) throws -> T? {
         try bind(values)
         defer { sqlite3_reset(handle) }
         return try step() ? try read(Row(handle: handle)) : nil
@@ -87,38 +87,38 @@ public final class Statement {
 }
 
 /// A value bound to or read from SQLite.
-public enum DatabaseValue: Sendable, Hashable {
+package enum DatabaseValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
     case text(String)
     case blob([UInt8])
 
-    public static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
-    public static func optional(_ integer: Int64?) -> DatabaseValue { integer.map { .integer($0) } ?? .null }
+    package static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
+    package static func optional(_ integer: Int64?) -> DatabaseValue { integer.map { .integer($0) } ?? .null }
 }
 
 /// The current row of a stepping statement; valid only inside the closure it is passed to.
-public struct Row {
+package struct Row {
     let handle: OpaquePointer
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    public func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    package func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 
-    public func optionalInteger(_ column: Int32) -> Int64? { isNull(column) ? nil : integer(column) }
+    package func optionalInteger(_ column: Int32) -> Int64? { isNull(column) ? nil : integer(column) }
 
-    public func real(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    package func real(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
 
-    public func text(_ column: Int32) -> String {
+    package func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
-    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    package func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
-    public func blob(_ column: Int32) -> [UInt8] {
+    package func blob(_ column: Int32) -> [UInt8] {
         guard let pointer = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))

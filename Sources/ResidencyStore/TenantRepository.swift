@@ -1,15 +1,15 @@
 import ResidencyCore
 
 /// The tenant directory table.
-public struct TenantRepository {
+package struct TenantRepository {
     let database: Database
 
-    public init(_ database: Database) { self.database = database }
+    package init(_ database: Database) { self.database = database }
 
     static let columns = "id, name, plan, country, region, site, status, created_at, policy_version"
 
     /// Inserts a tenant with the placement decision that put it where it is (canonical JSON).
-    public func insert(_ tenant: Tenant, placement: String = "{}") throws {
+    package func insert(_ tenant: Tenant, placement: String = "{}") throws {
         try database.statement("INSERT INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .run([
                 .text(tenant.id), .text(tenant.name), .text(tenant.plan.rawValue), .optional(tenant.country?.rawValue),
@@ -19,16 +19,16 @@ public struct TenantRepository {
     }
 
     /// The placement decision recorded when the tenant was created.
-    public func placement(id: String) throws -> String? {
+    package func placement(id: String) throws -> String? {
         try database.statement("SELECT placement FROM tenants WHERE id = ?").first([.text(id)]) { $0.text(0) }
     }
 
-    public func tenant(id: String) throws -> Tenant? {
+    package func tenant(id: String) throws -> Tenant? {
         try database.statement("SELECT \(Self.columns) FROM tenants WHERE id = ?").first([.text(id)], Self.read)
     }
 
     /// A page of tenants in id order, after `cursor` (exclusive), optionally filtered.
-    public func tenants(
+    package func tenants(
         region: String? = nil, status: TenantStatus? = nil, after cursor: String? = nil, limit: Int
     )
         throws -> [Tenant]
@@ -43,7 +43,7 @@ public struct TenantRepository {
     }
 
     /// Tenants that are not deleted, per region: what counts against a region's capacity.
-    public func liveCounts() throws -> [String: Int] {
+    package func liveCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for (region, count) in try database.statement(
             "SELECT region, count(*) FROM tenants WHERE status != 'deleted' GROUP BY region"
@@ -54,7 +54,7 @@ public struct TenantRepository {
     }
 
     /// Points the directory entry at a new home (a migration's cutover).
-    public func move(id: String, region: String, site: String) throws {
+    package func move(id: String, region: String, site: String) throws {
         try database.statement("UPDATE tenants SET region = ?, site = ? WHERE id = ?").run([
             .text(region), .text(site), .text(id),
         ])
@@ -65,13 +65,13 @@ public struct TenantRepository {
         closed_by_rule, last_activity_at, deleted_at, last_event_at, clocks_moved_recorded_at
         """
 
-    public func lifecycle(id: String) throws -> TenantLifecycle? {
+    package func lifecycle(id: String) throws -> TenantLifecycle? {
         try database.statement("SELECT \(Self.lifecycleColumns) FROM tenants WHERE id = ?").first(
             [.text(id)], Self.readLifecycle)
     }
 
     /// Tenants not yet deleted, with their clocks, in id order after `cursor` (the retention sweep).
-    public func lifecycles(after cursor: String?, limit: Int) throws -> [(id: String, lifecycle: TenantLifecycle)] {
+    package func lifecycles(after cursor: String?, limit: Int) throws -> [(id: String, lifecycle: TenantLifecycle)] {
         try database.statement(
             """
             SELECT id, \(Self.lifecycleColumns) FROM tenants
@@ -83,7 +83,7 @@ public struct TenantRepository {
     }
 
     /// Writes the plan, status, clocks and event times back.
-    public func updateLifecycle(id: String, _ lifecycle: TenantLifecycle) throws {
+    package func updateLifecycle(id: String, _ lifecycle: TenantLifecycle) throws {
         try database.statement(
             """
             UPDATE tenants SET plan = ?2, status = ?3, trial_expires_at = ?4, cancelled_at = ?5, payment_failed_at = ?6,
@@ -101,7 +101,7 @@ public struct TenantRepository {
     }
 
     /// Removes what the directory held about the customer beyond ids: the entry stays, marked deleted.
-    public func scrub(id: String) throws {
+    package func scrub(id: String) throws {
         try database.statement("UPDATE tenants SET name = '', placement = '{}' WHERE id = ?").run([.text(id)])
     }
 
@@ -126,7 +126,7 @@ public struct TenantRepository {
         return lifecycle
     }
 
-    public func updateStatus(id: String, to status: TenantStatus) throws {
+    package func updateStatus(id: String, to status: TenantStatus) throws {
         try database.statement("UPDATE tenants SET status = ? WHERE id = ?").run([.text(status.rawValue), .text(id)])
     }
 

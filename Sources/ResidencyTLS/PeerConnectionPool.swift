@@ -8,8 +8,8 @@ import Synchronization
 /// connection the peer has closed meanwhile (its idle timeout) fails at once; the call is then made again on a
 /// new connection — every request the controller sends a service is idempotent (PUT, GET, DELETE, an
 /// acknowledgement up to a sequence number, a checkpoint a witness already cosigned).
-public final class PeerConnectionPool: Sendable {
-    public let endpoint: String
+package final class PeerConnectionPool: Sendable {
+    package let endpoint: String
     let host: String
     let port: UInt16
     let context: TLSContext?
@@ -23,7 +23,7 @@ public final class PeerConnectionPool: Sendable {
         let client: TLSClient
     }
 
-    public init(endpoint: String, context: TLSContext?, timeout: Double = 5, limit: Int = 16 << 20, maximumIdle: Int = 8)
+    package init(endpoint: String, context: TLSContext?, timeout: Double = 5, limit: Int = 16 << 20, maximumIdle: Int = 8)
         throws
     {
         guard let (secure, host, port) = PeerHTTPClient.parse(endpoint), secure == (context != nil) else {
@@ -38,7 +38,7 @@ public final class PeerConnectionPool: Sendable {
         self.maximumIdle = maximumIdle
     }
 
-    public func send(
+    package func send(
         _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         if let kept = idle.withLock({ $0.popLast() }) {

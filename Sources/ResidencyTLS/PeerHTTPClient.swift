@@ -5,25 +5,25 @@ import Foundation
 /// `http://` endpoint is plain TCP (a regional service joining a controller whose API is plain HTTP). Every wait
 /// has a deadline, so a peer that hangs costs the caller `timeout` seconds at most, never a thread for ever.
 /// The controller's calls to regional services go through it.
-public struct PeerHTTPClient: Sendable {
-    public struct Response: Sendable {
-        public let status: Int
-        public let headers: [(name: String, value: String)]
-        public let body: [UInt8]
+package struct PeerHTTPClient: Sendable {
+    package struct Response: Sendable {
+        package let status: Int
+        package let headers: [(name: String, value: String)]
+        package let body: [UInt8]
 
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let description: String
-        public init(_ description: String) { self.description = description }
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package let description: String
+        package init(_ description: String) { self.description = description }
     }
 
-    public let host: String
-    public let port: UInt16
-    public let endpoint: String
+    package let host: String
+    package let port: UInt16
+    package let endpoint: String
     let context: TLSContext?
     let timeout: Double
     /// The largest answer accepted (a page of records, an outbox batch, a tenant's data in chunks).
@@ -31,7 +31,7 @@ public struct PeerHTTPClient: Sendable {
 
     /// `endpoint` is `https://HOST:PORT` with `context`, or `http://HOST:PORT` without (IPv6 in brackets);
     /// anything else is refused with what is accepted.
-    public init(endpoint: String, context: TLSContext?, timeout: Double = 5, limit: Int = 16 << 20) throws {
+    package init(endpoint: String, context: TLSContext?, timeout: Double = 5, limit: Int = 16 << 20) throws {
         guard let (secure, host, port) = Self.parse(endpoint) else {
             throw Failure("endpoint \"\(endpoint)\"; accepted: https://HOST:PORT or http://HOST:PORT (IPv6 in brackets)")
         }
@@ -48,7 +48,7 @@ public struct PeerHTTPClient: Sendable {
     }
 
     /// The parts of `https://HOST:PORT` or `http://HOST:PORT` (a trailing slash allowed, no path).
-    public static func parse(_ endpoint: String) -> (secure: Bool, host: String, port: UInt16)? {
+    package static func parse(_ endpoint: String) -> (secure: Bool, host: String, port: UInt16)? {
         let secure = endpoint.hasPrefix("https://")
         guard secure || endpoint.hasPrefix("http://") else { return nil }
         var rest = Substring(endpoint.dropFirst(secure ? "https://".count : "http://".count))
@@ -69,7 +69,7 @@ public struct PeerHTTPClient: Sendable {
         return (secure, String(host), number)
     }
 
-    public func send(
+    package func send(
         _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
         headers extra: [(String, String)] = []
     ) throws -> Response {

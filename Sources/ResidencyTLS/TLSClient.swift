@@ -9,19 +9,19 @@ import Foundation
 /// The controller's calls to regional services and theirs to each other go through it. Without a context it
 /// is a plain TCP connection with the same deadlines (a regional service's first call to a controller whose
 /// API is plain HTTP on loopback; the join code, not the channel, authenticates that call).
-public final class TLSClient {
+package final class TLSClient {
     private let descriptor: Int32
     private let session: TLSSession?
     private let timeout: Double
     private var received: [UInt8] = []
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Connects to `host:port` and completes the handshake under `context` (a client context: `mutual` with
     /// `client: true`); throws when the peer is unreachable, slow, or not who the pins say.
-    public init(host: String, port: UInt16, context: TLSContext?, timeout: Double = 5) throws {
+    package init(host: String, port: UInt16, context: TLSContext?, timeout: Double = 5) throws {
         self.timeout = timeout
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         var hints = addrinfo()
@@ -77,9 +77,9 @@ public final class TLSClient {
     deinit { close(descriptor) }
 
     /// The peer's pin, as it proved at the handshake.
-    public var peerPin: String? { session?.peerPin }
+    package var peerPin: String? { session?.peerPin }
 
-    public func send(_ plaintext: [UInt8]) throws {
+    package func send(_ plaintext: [UInt8]) throws {
         guard let session else { return try write(plaintext) }
         var wire: [UInt8] = []
         session.seal(plaintext, into: &wire)
@@ -88,7 +88,7 @@ public final class TLSClient {
 
     /// Plaintext received so far, waiting for more until `isComplete` says the answer is whole (or the peer
     /// closes); bounded by `limit` bytes.
-    public func receive(limit: Int = 16 << 20, until isComplete: ([UInt8]) -> Bool) throws -> [UInt8] {
+    package func receive(limit: Int = 16 << 20, until isComplete: ([UInt8]) -> Bool) throws -> [UInt8] {
         while !isComplete(received) {
             guard received.count <= limit else { throw Failure(description: "the answer exceeds \(limit) bytes") }
             if try !pump() { break }
@@ -98,7 +98,7 @@ public final class TLSClient {
 
     /// Drops the first `count` bytes received (an answer read whole), so the next `receive` on a persistent
     /// connection starts at the next answer.
-    public func consume(_ count: Int) {
+    package func consume(_ count: Int) {
         received.removeFirst(min(count, received.count))
     }
 

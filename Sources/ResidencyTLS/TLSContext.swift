@@ -5,7 +5,7 @@ import Foundation
 ///
 /// `@unchecked Sendable`: an `SSL_CTX` is safe to share between threads once configured (OpenSSL locks its
 /// reference counts and session cache internally); it is configured entirely in `init` and never changed after.
-public final class TLSContext: @unchecked Sendable {
+package final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// The pins a mutual-TLS context accepts; kept alive for the verify callback, which reads it through the
     /// context's app data.
@@ -13,7 +13,7 @@ public final class TLSContext: @unchecked Sendable {
 
     /// Loads `certificate` (PEM, the server's certificate first, then any intermediates) and `privateKey` (PEM)
     /// and checks that they belong together. Every problem names the file and what is accepted.
-    public init(certificate: String, privateKey: String) throws(TLSError) {
+    package init(certificate: String, privateKey: String) throws(TLSError) {
         for (path, what) in [(certificate, "certificate"), (privateKey, "private key")] {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw TLSError(
@@ -76,8 +76,8 @@ public final class TLSContext: @unchecked Sendable {
 }
 
 /// A TLS failure: what went wrong, with OpenSSL's own words.
-public struct TLSError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct TLSError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 
     /// Empties OpenSSL's error queue of this thread into one line.
@@ -100,7 +100,7 @@ extension TLSContext {
     /// whose key is one of `pinned` — checked in OpenSSL's verify callback, so an unpinned peer fails the
     /// handshake with an alert, before a byte of application data. CA chains and dates play no part: trust is
     /// the pin, exchanged at enrolment.
-    public convenience init(mutual identity: TLSIdentity, pinned: Set<String>, client: Bool) throws(TLSError) {
+    package convenience init(mutual identity: TLSIdentity, pinned: Set<String>, client: Bool) throws(TLSError) {
         try self.init(identity: identity, pins: PinSet(pinned), client: client)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// signed payloads carry their own context string, so a signature can never be mistaken for a TLS one.
 extension TLSIdentity {
     /// The raw 32-byte Ed25519 public key (what a join code carries; the pin is derived from it).
-    public var publicKey: [UInt8] {
+    package var publicKey: [UInt8] {
         var length = 32
         var raw = [UInt8](repeating: 0, count: 32)
         guard EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1, length == 32 else { return [] }
@@ -14,7 +14,7 @@ extension TLSIdentity {
     }
 
     /// An Ed25519 signature over `message` with this identity's key.
-    public func signature(for message: [UInt8]) throws(TLSError) -> [UInt8] {
+    package func signature(for message: [UInt8]) throws(TLSError) -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else { throw TLSError("cannot sign: \(TLSError.queue())") }
         defer { EVP_MD_CTX_free(context) }
         var signature = [UInt8](repeating: 0, count: 64)
@@ -28,7 +28,7 @@ extension TLSIdentity {
 
     /// The pin (base64 SHA-256 of the DER SubjectPublicKeyInfo) of a raw Ed25519 public key — the same value
     /// `pin` gives for the identity holding it. An Ed25519 SPKI is a fixed 12-byte header and the key (RFC 8410).
-    public static func pin(ofEd25519 publicKey: [UInt8]) -> String? {
+    package static func pin(ofEd25519 publicKey: [UInt8]) -> String? {
         guard publicKey.count == 32 else { return nil }
         let spki: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + publicKey
         var digest = [UInt8](repeating: 0, count: 32)

@@ -10,13 +10,13 @@ import Foundation
 /// pin its key — the SHA-256 of its SubjectPublicKeyInfo, `pin` — at enrolment.
 ///
 /// `@unchecked Sendable`: the key and certificate are immutable after `init` and OpenSSL reference-counts them.
-public final class TLSIdentity: @unchecked Sendable {
+package final class TLSIdentity: @unchecked Sendable {
     let key: OpaquePointer
     let certificate: OpaquePointer
-    public let name: String
+    package let name: String
 
-    public static let keyFileName = "tls-key.pem"
-    public static let certificateFileName = "tls-cert.pem"
+    package static let keyFileName = "tls-key.pem"
+    package static let certificateFileName = "tls-cert.pem"
 
     private init(key: OpaquePointer, certificate: OpaquePointer, name: String) {
         self.key = key
@@ -31,7 +31,7 @@ public final class TLSIdentity: @unchecked Sendable {
 
     /// The identity in `directory`, made there (key 0600, certificate 0644) when absent. A key without its
     /// certificate (or the reverse), or files that do not belong together, are errors — never replaced.
-    public static func loadOrCreate(in directory: URL, name: String) throws(TLSError) -> TLSIdentity {
+    package static func loadOrCreate(in directory: URL, name: String) throws(TLSError) -> TLSIdentity {
         let keyURL = directory.appendingPathComponent(keyFileName)
         let certificateURL = directory.appendingPathComponent(certificateFileName)
         let hasKey = FileManager.default.fileExists(atPath: keyURL.path)
@@ -51,7 +51,7 @@ public final class TLSIdentity: @unchecked Sendable {
     }
 
     /// A new identity, in memory.
-    public static func generate(name: String) throws(TLSError) -> TLSIdentity {
+    package static func generate(name: String) throws(TLSError) -> TLSIdentity {
         guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else {
             throw TLSError("cannot make an Ed25519 key: \(TLSError.queue())")
         }
@@ -87,7 +87,7 @@ public final class TLSIdentity: @unchecked Sendable {
     }
 
     /// Reads a PEM key and certificate and checks that they belong together.
-    public static func load(key keyPath: String, certificate certificatePath: String) throws(TLSError) -> TLSIdentity {
+    package static func load(key keyPath: String, certificate certificatePath: String) throws(TLSError) -> TLSIdentity {
         /// Parses a file's PEM with `read`, from a memory BIO over bytes that stay alive while it runs
         /// (`BIO_new_mem_buf` does not copy).
         func parse(_ path: String, _ what: String, _ read: (OpaquePointer) -> OpaquePointer?) throws(TLSError)
@@ -122,7 +122,7 @@ public final class TLSIdentity: @unchecked Sendable {
     }
 
     /// This identity's pin: base64 of SHA-256 over its DER SubjectPublicKeyInfo.
-    public var pin: String { Self.pin(of: certificate)! }
+    package var pin: String { Self.pin(of: certificate)! }
 
     static func pin(of certificate: OpaquePointer) -> String? {
         guard let publicKey = X509_get0_pubkey(certificate) else { return nil }
@@ -147,7 +147,7 @@ public final class TLSIdentity: @unchecked Sendable {
         try Self.pem { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
     }
 
-    public func certificatePEM() throws(TLSError) -> [UInt8] {
+    package func certificatePEM() throws(TLSError) -> [UInt8] {
         try Self.pem { PEM_write_bio_X509($0, certificate) }
     }
 

@@ -6,16 +6,16 @@ import CSSL
 /// also carries what the handshake has to say, as soon as it has something.
 ///
 /// Touched only by its event loop's thread.
-public final class TLSSession {
+package final class TLSSession {
     private let ssl: OpaquePointer
     /// Network to OpenSSL.
     private let incoming: OpaquePointer
     /// OpenSSL to network.
     private let outgoing: OpaquePointer
-    public private(set) var closedByPeer = false
+    package private(set) var closedByPeer = false
 
     /// A session accepting (`server`) or opening (`client`) a connection under `context`.
-    public init(context: TLSContext, client: Bool = false) throws(TLSError) {
+    package init(context: TLSContext, client: Bool = false) throws(TLSError) {
         guard let ssl = SSL_new(context.context), let incoming = BIO_new(BIO_s_mem()),
             let outgoing = BIO_new(BIO_s_mem())
         else { throw TLSError("cannot start a TLS session: \(TLSError.queue())") }
@@ -35,7 +35,7 @@ public final class TLSSession {
 
     deinit { SSL_free(ssl) }
 
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// Plaintext that arrived (possibly none: the handshake, or half a record).
         case data
         /// The peer sent close_notify.
@@ -45,7 +45,7 @@ public final class TLSSession {
     }
 
     /// Feeds received ciphertext; appends decrypted bytes to `plaintext` and handshake replies to `wire`.
-    public func receive(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], wire: inout [UInt8]) -> Outcome {
+    package func receive(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], wire: inout [UInt8]) -> Outcome {
         var offset = 0
         while offset < bytes.count {
             let written = BIO_write(incoming, bytes.baseAddress! + offset, Int32(bytes.count - offset))
@@ -76,7 +76,7 @@ public final class TLSSession {
     }
 
     /// Encrypts `plaintext` into TLS records appended to `wire`.
-    public func seal(_ plaintext: [UInt8], into wire: inout [UInt8]) {
+    package func seal(_ plaintext: [UInt8], into wire: inout [UInt8]) {
         var offset = 0
         while offset < plaintext.count {
             let written = plaintext.withUnsafeBytes {
@@ -91,13 +91,13 @@ public final class TLSSession {
     }
 
     /// Appends close_notify to `wire` (a clean end the client can tell from a cut connection).
-    public func close(into wire: inout [UInt8]) {
+    package func close(into wire: inout [UInt8]) {
         if SSL_is_init_finished(ssl) == 1 { _ = SSL_shutdown(ssl) }
         drain(into: &wire)
     }
 
     /// For a client: the ClientHello (and later what the handshake has to say) appended to `wire`.
-    public func start(into wire: inout [UInt8]) -> Outcome {
+    package func start(into wire: inout [UInt8]) -> Outcome {
         let result = SSL_do_handshake(ssl)
         if result != 1 {
             let error = SSL_get_error(ssl, result)
@@ -111,10 +111,10 @@ public final class TLSSession {
     }
 
     /// The handshake has completed (and, under mutual TLS, the peer's key was one of the pinned).
-    public var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
+    package var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
 
     /// The pin (SHA-256 of the SubjectPublicKeyInfo, base64) of the peer's certificate, once presented.
-    public var peerPin: String? {
+    package var peerPin: String? {
         guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(certificate) }
         return TLSIdentity.pin(of: certificate)

@@ -1,10 +1,10 @@
 /// The exit statuses every command uses.
-public enum ExitCode {
-    public static let success: Int32 = 0
+package enum ExitCode {
+    package static let success: Int32 = 0
     /// The command ran and the answer is "no" or something failed.
-    public static let failure: Int32 = 1
+    package static let failure: Int32 = 1
     /// The command line itself was wrong (sysexits.h EX_USAGE).
-    public static let usage: Int32 = 64
+    package static let usage: Int32 = 64
 }
 
 /// A failure to report as `Error: …` with exit status 1.

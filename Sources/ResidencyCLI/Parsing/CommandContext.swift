@@ -3,24 +3,24 @@ import ResidencyController
 
 /// What a command may touch besides its arguments: its output streams, standard input, and where it
 /// looks for files. Tests replace each of these.
-public struct CommandContext: Sendable {
-    public let standardOutput: @Sendable (String) -> Void
-    public let standardError: @Sendable (String) -> Void
+package struct CommandContext: Sendable {
+    package let standardOutput: @Sendable (String) -> Void
+    package let standardError: @Sendable (String) -> Void
     /// Reads standard input one line at a time; nil at the end.
-    public let readLine: @Sendable () -> String?
+    package let readLine: @Sendable () -> String?
     /// Reads standard input in blocks: fills what it can of the buffer and answers how many bytes, 0 at the
     /// end. Nil where standard input comes only as lines; bulk readers (`geo lookup -`) then use `readLine`.
-    public let readInput: (@Sendable (UnsafeMutableRawBufferPointer) -> Int)?
+    package let readInput: (@Sendable (UnsafeMutableRawBufferPointer) -> Int)?
     /// Writes bytes to standard output as they are; callers hand it whole lines of UTF-8.
-    public let writeOutput: @Sendable (UnsafeRawBufferPointer) -> Void
-    public let locator: ResourceLocator
+    package let writeOutput: @Sendable (UnsafeRawBufferPointer) -> Void
+    package let locator: ResourceLocator
     /// Standard output is a terminal: progress is drawn as a bar rather than written as JSON lines.
-    public let isTerminal: Bool
+    package let isTerminal: Bool
     /// Controllers the command opened: before the command returns, each signs (and publishes) a checkpoint of
     /// what it wrote, so no entry a command line wrote is left without a signed checkpoint.
     let opened = OpenedControllers()
 
-    public init(
+    package init(
         standardOutput: @escaping @Sendable (String) -> Void, standardError: @escaping @Sendable (String) -> Void,
         readLine: @escaping @Sendable () -> String? = { nil }, locator: ResourceLocator, isTerminal: Bool = false,
         readInput: (@Sendable (UnsafeMutableRawBufferPointer) -> Int)? = nil,
@@ -36,7 +36,7 @@ public struct CommandContext: Sendable {
     }
 
     /// The process's own streams.
-    public static var process: CommandContext {
+    package static var process: CommandContext {
         CommandContext(
             standardOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
             standardError: { FileHandle.standardError.write(Data($0.utf8)) },
@@ -62,7 +62,7 @@ public struct CommandContext: Sendable {
             })
     }
 
-    public func print(_ line: String) { standardOutput(line + "\n") }
+    package func print(_ line: String) { standardOutput(line + "\n") }
 
-    public func printError(_ line: String) { standardError(line + "\n") }
+    package func printError(_ line: String) { standardError(line + "\n") }
 }

@@ -1,16 +1,16 @@
 /// A node of the command tree: either a group of subcommands or a command that runs.
-public struct CommandSpec: Sendable {
-    public typealias Run = @Sendable (ParsedArguments, CommandContext) throws -> Int32
+package struct CommandSpec: Sendable {
+    package typealias Run = @Sendable (ParsedArguments, CommandContext) throws -> Int32
 
-    public let name: String
-    public let abstract: String
-    public let discussion: String?
-    public let options: [OptionSpec]
-    public let positionals: [PositionalSpec]
-    public let subcommands: [CommandSpec]
-    public let run: Run?
+    package let name: String
+    package let abstract: String
+    package let discussion: String?
+    package let options: [OptionSpec]
+    package let positionals: [PositionalSpec]
+    package let subcommands: [CommandSpec]
+    package let run: Run?
 
-    public init(
+    package init(
         name: String, abstract: String, discussion: String? = nil, options: [OptionSpec] = [],
         positionals: [PositionalSpec] = [], subcommands: [CommandSpec] = [], run: Run? = nil
     ) {

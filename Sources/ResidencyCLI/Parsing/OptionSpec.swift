@@ -1,27 +1,27 @@
 /// One `--name VALUE` option or `--name` flag a command accepts.
-public struct OptionSpec: Sendable {
-    public let name: String
+package struct OptionSpec: Sendable {
+    package let name: String
     /// The placeholder shown in help; nil for a flag that takes no value.
-    public let valueName: String?
-    public let help: String
+    package let valueName: String?
+    package let help: String
     /// The option may be given more than once.
-    public let isRepeatable: Bool
+    package let isRepeatable: Bool
     /// The command cannot run without it: the parser reports every missing one at once, and usage lines show
     /// it without brackets.
-    public let isRequired: Bool
+    package let isRequired: Bool
 
-    public static func option(
+    package static func option(
         _ name: String, _ valueName: String, _ help: String, repeatable: Bool = false, required: Bool = false
     ) -> OptionSpec {
         OptionSpec(name: name, valueName: valueName, help: help, isRepeatable: repeatable, isRequired: required)
     }
 
     /// A required option (`--tenant <id>` in usage, not `[--tenant <id>]`).
-    public static func required(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
+    package static func required(_ name: String, _ valueName: String, _ help: String) -> OptionSpec {
         option(name, valueName, help, required: true)
     }
 
-    public static func flag(_ name: String, _ help: String) -> OptionSpec {
+    package static func flag(_ name: String, _ help: String) -> OptionSpec {
         OptionSpec(name: name, valueName: nil, help: help, isRepeatable: false, isRequired: false)
     }
 
@@ -30,13 +30,13 @@ public struct OptionSpec: Sendable {
 }
 
 /// A positional argument, for help text and for counting.
-public struct PositionalSpec: Sendable {
-    public let name: String
-    public let help: String
-    public let isOptional: Bool
-    public let isVariadic: Bool
+package struct PositionalSpec: Sendable {
+    package let name: String
+    package let help: String
+    package let isOptional: Bool
+    package let isVariadic: Bool
 
-    public init(_ name: String, _ help: String, optional: Bool = false, variadic: Bool = false) {
+    package init(_ name: String, _ help: String, optional: Bool = false, variadic: Bool = false) {
         self.name = name
         self.help = help
         self.isOptional = optional

@@ -1,14 +1,14 @@
 import ResidencyCore
 
 /// The options and positionals of one invocation, checked against the command's specs.
-public struct ParsedArguments: Sendable {
+package struct ParsedArguments: Sendable {
     private var values: [String: [String]] = [:]
     private var flags: Set<String> = []
-    public private(set) var positionals: [String] = []
+    package private(set) var positionals: [String] = []
 
     /// Parses `arguments`. Accepts `--name value`, `--name=value`, and `--` to end options (so `-` and
     /// values starting with a dash can be passed as positionals).
-    public static func parse(
+    package static func parse(
         _ arguments: [String], options: [OptionSpec], positionals specs: [PositionalSpec]
     )
         throws(UsageError) -> ParsedArguments
@@ -68,14 +68,14 @@ public struct ParsedArguments: Sendable {
         return parsed
     }
 
-    public func value(_ name: String) -> String? { values[name]?.last }
+    package func value(_ name: String) -> String? { values[name]?.last }
 
-    public func values(_ name: String) -> [String] { values[name] ?? [] }
+    package func values(_ name: String) -> [String] { values[name] ?? [] }
 
-    public func flag(_ name: String) -> Bool { flags.contains(name) }
+    package func flag(_ name: String) -> Bool { flags.contains(name) }
 
     /// An RFC 3339 time option, in milliseconds since the Unix epoch; nil when absent.
-    public func time(_ name: String) throws(UsageError) -> Int64? {
+    package func time(_ name: String) throws(UsageError) -> Int64? {
         guard let text = value(name) else { return nil }
         guard let milliseconds = Timestamp.milliseconds(rfc3339: text) else {
             throw UsageError("--\(name): \"\(text)\" is not an RFC 3339 time (e.g. 2026-11-22T09:00:00Z)")
@@ -84,7 +84,7 @@ public struct ParsedArguments: Sendable {
     }
 
     /// A value that must be one of a closed set, with `fallback` when absent.
-    public func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(UsageError) -> T
+    package func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(UsageError) -> T
     where T.RawValue == String {
         guard let text = value(name) else { return fallback }
         guard let choice = T(rawValue: text) else {
@@ -97,8 +97,8 @@ public struct ParsedArguments: Sendable {
 }
 
 /// The command line was wrong: exit status 64, the message, and the usage line.
-public struct UsageError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct UsageError: Error, Sendable, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

@@ -4,7 +4,7 @@ import ResidencyStore
 /// Cross-border support access: every step in one write transaction with its ledger entry. Time-driven
 /// transitions (a pending request or a grant running out) are applied whenever a request is touched and by
 /// `expireAccess()`, which the server runs periodically.
-public final class AccessDesk: ControllerService {
+package final class AccessDesk: ControllerService {
     let context: ControllerContext
 
     init(context: ControllerContext) { self.context = context }
@@ -14,16 +14,16 @@ public final class AccessDesk: ControllerService {
 
 extension AccessDesk {
     /// What a support engineer files (the tenant's region and approval setting come from the directory).
-    public struct AccessFiling: Sendable {
-        public var tenant: String
-        public var staff: StaffMember
-        public var physicalCountry: CountryCode
-        public var justification: String
-        public var detail: String
-        public var scope: AccessScope
-        public var hours: Int?
+    package struct AccessFiling: Sendable {
+        package var tenant: String
+        package var staff: StaffMember
+        package var physicalCountry: CountryCode
+        package var justification: String
+        package var detail: String
+        package var scope: AccessScope
+        package var hours: Int?
 
-        public init(
+        package init(
             tenant: String, staff: StaffMember, physicalCountry: CountryCode, justification: String, detail: String,
             scope: AccessScope, hours: Int?
         ) {
@@ -39,7 +39,7 @@ extension AccessDesk {
 
     /// Files a request (or, with `breakGlass`, opens an emergency grant at once). A refused filing is
     /// recorded in the ledger and thrown as `accessRefused`.
-    public func fileAccess(_ filing: AccessFiling, breakGlass: Bool, by caller: String) throws -> AccessRequest {
+    package func fileAccess(_ filing: AccessFiling, breakGlass: Bool, by caller: String) throws -> AccessRequest {
         try TextLimit.staff("id").check(filing.staff.id)
         try TextLimit.staff("entity").check(filing.staff.entity)
         try TextLimit.staff("role").check(filing.staff.jobRole)
@@ -88,11 +88,11 @@ extension AccessDesk {
     }
 
     /// A request, with any transition time has brought applied (and recorded).
-    public func accessRequest(id: String) throws -> AccessRequest {
+    package func accessRequest(id: String) throws -> AccessRequest {
         try context.commit { transaction in try current(id: id, in: transaction, at: clock.now()) }
     }
 
-    public func accessRequests(
+    package func accessRequests(
         tenant: String?, state: AccessState?, region: String?, limit: Int = 1000
     ) throws -> [AccessRequest] {
         try expireAccess()
@@ -103,7 +103,7 @@ extension AccessDesk {
 
     /// Decides a pending request. A decision refused for separation of duties is recorded in the ledger as
     /// `access.refused` (stage `decision`): an attempt to approve one's own request is what auditors ask about.
-    public func decideAccess(
+    package func decideAccess(
         id: String, _ decision: AccessLifecycle.Decision, by caller: Caller, reason: String, hours: Int?
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
@@ -128,7 +128,7 @@ extension AccessDesk {
         }
     }
 
-    public func closeAccess(
+    package func closeAccess(
         id: String, _ closing: AccessLifecycle.Closing, by caller: Caller, reason: String
     ) throws -> AccessRequest {
         try TextLimit.decisionReason.check(reason)
@@ -140,7 +140,7 @@ extension AccessDesk {
         }
     }
 
-    public func reviewAccess(id: String, by caller: Caller, note: String) throws -> AccessRequest {
+    package func reviewAccess(id: String, by caller: Caller, note: String) throws -> AccessRequest {
         try TextLimit.reviewNote.check(note)
         return try transition(id: id, kind: .accessReviewed, by: caller.tokenName) { request, now in
             lifecycle.review(request, by: caller.tokenName, note: note, at: now)
@@ -149,7 +149,7 @@ extension AccessDesk {
 
     /// Records one use of a grant: allowed (activating the grant on first use) or refused — the event and
     /// its ledger entry are written either way; a refusal is then thrown.
-    public func recordAccessEvent(
+    package func recordAccessEvent(
         requestID: String, _ use: AccessLifecycle.Use, by caller: String
     ) throws -> (request: AccessRequest, event: Int) {
         let outcome: Result<(AccessRequest, Int), AccessRefusal> = try context.commit { transaction in
@@ -208,7 +208,7 @@ extension AccessDesk {
 
     /// Moves every request time has ended to `expired`, each with its ledger entry. Idempotent.
     @discardableResult
-    public func expireAccess() throws -> Int {
+    package func expireAccess() throws -> Int {
         let expired = try context.commit { transaction in
             let database = transaction.database
             let now = clock.now()
@@ -233,7 +233,7 @@ extension AccessDesk {
     /// the tenant) has switched it on, only such a token may switch it off: otherwise staff could lift it,
     /// approve their own way in and switch it back, and the customer would never be asked. Such a refusal is
     /// recorded in the ledger (`tenant.customer_approval_refused`) and thrown.
-    public func setCustomerApproval(tenant id: String, enabled: Bool, by caller: Caller) throws {
+    package func setCustomerApproval(tenant id: String, enabled: Bool, by caller: Caller) throws {
         let byTenant = caller.tenant == id
         let outcome: Result<Void, AccessRefusal> = try context.commit { transaction in
             let database = transaction.database

@@ -5,30 +5,30 @@ import ResidencyTLS
 
 /// What every service of the controller shares: the store, the ledger, the clock, the policies, failure
 /// reporting, the logger and the counters — and the one way to commit a state change with its ledger entries.
-public final class ControllerContext: Sendable {
-    public let policies: PolicySet
-    public let placer: SignupPlacer
-    public let pool: DatabasePool
-    public let clock: Clock
-    public let ledger: Ledger
+package final class ControllerContext: Sendable {
+    package let policies: PolicySet
+    package let placer: SignupPlacer
+    package let pool: DatabasePool
+    package let clock: Clock
+    package let ledger: Ledger
     /// Failures of work no caller waits for: counted, shown by `/readyz`, logged.
-    public let failures: FailureLog
-    public let logger: Logger
+    package let failures: FailureLog
+    package let logger: Logger
     /// Counts made where the use cases happen (exposed by `/metrics` in the server).
-    public let counters: Counters
+    package let counters: Counters
     /// Where tenants' application data lives; nil for a controller without one (in-memory tests).
-    public let dataPlane: DataPlane?
+    package let dataPlane: DataPlane?
     /// The data directory (run locks, mover configuration); nil in memory.
-    public let dataDirectory: URL?
+    package let dataDirectory: URL?
     /// External movers run beside the built-in one for every migration (from `movers.json`).
-    public let commandMovers: [CommandMoverConfiguration]
+    package let commandMovers: [CommandMoverConfiguration]
     /// Live tenants per region (placement and capacity checks).
     let occupancy: TenantOccupancy
     /// Migrations this process is carrying forward (the runner and the retention schedule both claim them).
     let migrationRuns = MigrationRuns()
     /// The regional services enrolled with this controller (nil without an identity, as in memory): a region
     /// with a joined service holds its tenants' data itself; the others are served in process.
-    public let regional: RegionalServices?
+    package let regional: RegionalServices?
 
     init(
         policies: PolicySet, placer: SignupPlacer, pool: DatabasePool, clock: Clock, ledger: Ledger,
@@ -91,7 +91,7 @@ public final class ControllerContext: Sendable {
     }
 
     /// Reports a failure no caller is waiting for (see `FailureLog`).
-    public func report(failure what: String, _ error: any Error) {
+    package func report(failure what: String, _ error: any Error) {
         failures.report(what, error, at: clock.now())
     }
 

@@ -7,7 +7,7 @@ import ResidencyStore
 extension DirectoryService {
     /// The tenant's region, site, the endpoint of its regional service (nil: served by this controller) and the
     /// epoch of its assignment (nil: none issued — no regional service was ever enrolled).
-    public func route(tenant id: String) throws -> JSONValue {
+    package func route(tenant id: String) throws -> JSONValue {
         guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
@@ -21,7 +21,7 @@ extension DirectoryService {
     }
 
     /// A region's service as `regions list` and `GET /v1/regions` show it; nil when the region has none.
-    public func regionalServiceView(region: String) -> JSONValue? {
+    package func regionalServiceView(region: String) -> JSONValue? {
         guard let regional, let service = try? regional.services().first(where: { $0.region == region }) else {
             return nil
         }

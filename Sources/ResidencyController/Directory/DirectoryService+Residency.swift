@@ -4,14 +4,14 @@ import ResidencyStore
 /// "May this tenant's data of this class be stored or processed here?" — the one check every system that
 /// touches data asks. Refusals are ledger entries.
 extension DirectoryService {
-    public struct ResidencyCheck: Sendable {
-        public var tenant: String
-        public var dataClass: DataClassPolicy.DataClass
+    package struct ResidencyCheck: Sendable {
+        package var tenant: String
+        package var dataClass: DataClassPolicy.DataClass
         /// A country code or a site id.
-        public var location: String
-        public var purpose: String?
+        package var location: String
+        package var purpose: String?
 
-        public init(tenant: String, dataClass: DataClassPolicy.DataClass, location: String, purpose: String? = nil) {
+        package init(tenant: String, dataClass: DataClassPolicy.DataClass, location: String, purpose: String? = nil) {
             self.tenant = tenant
             self.dataClass = dataClass
             self.location = location
@@ -19,16 +19,16 @@ extension DirectoryService {
         }
     }
 
-    public struct ResidencyCheckResult: Sendable {
-        public let check: ResidencyCheck
-        public let region: String
-        public let country: CountryCode
-        public let verdict: ResidencyVerdict
-        public let policyVersion: String
+    package struct ResidencyCheckResult: Sendable {
+        package let check: ResidencyCheck
+        package let region: String
+        package let country: CountryCode
+        package let verdict: ResidencyVerdict
+        package let policyVersion: String
         /// The ledger index of the refusal's record.
-        public let ledgerIndex: Int?
+        package let ledgerIndex: Int?
 
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("tenant", .string(check.tenant)), ("data_class", .string(check.dataClass.rawValue)),
                 ("location", .string(check.location)),
@@ -42,7 +42,7 @@ extension DirectoryService {
     }
 
     /// The country a location names: a country code, or a site id of the catalog.
-    public func country(ofLocation location: String) throws -> CountryCode {
+    package func country(ofLocation location: String) throws -> CountryCode {
         if let code = CountryCode(location), code.rawValue == location, policies.catalog.countries.contains(code) {
             return code
         }
@@ -54,7 +54,7 @@ extension DirectoryService {
     }
 
     /// Answers each check, recording every refusal in the ledger in one transaction.
-    public func checkResidency(_ checks: [ResidencyCheck], by caller: String) throws -> [ResidencyCheckResult] {
+    package func checkResidency(_ checks: [ResidencyCheck], by caller: String) throws -> [ResidencyCheckResult] {
         let countries = try checks.map { try country(ofLocation: $0.location) }
         let version = policies.version.hex
         let results = try context.commit { transaction -> [ResidencyCheckResult] in

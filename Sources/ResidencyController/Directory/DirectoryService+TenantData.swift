@@ -39,18 +39,18 @@ extension DirectoryService {
         }
     }
 
-    public func putRecord(tenant id: String, _ record: TenantRecord) throws {
+    package func putRecord(tenant id: String, _ record: TenantRecord) throws {
         try Self.validate(record)
         if let remote = try remoteData(of: id) { return try remote.put(record) }
         try translatingDataErrors { try dataHome(of: id).put(record) }
     }
 
-    public func deleteRecord(tenant id: String, _ collection: TenantCollection, key: String) throws -> Bool {
+    package func deleteRecord(tenant id: String, _ collection: TenantCollection, key: String) throws -> Bool {
         if let remote = try remoteData(of: id) { return try remote.delete(collection, key: key) }
         return try translatingDataErrors { try dataHome(of: id).delete(collection, key: key) }
     }
 
-    public func record(tenant id: String, _ collection: TenantCollection, key: String) throws -> TenantRecord {
+    package func record(tenant id: String, _ collection: TenantCollection, key: String) throws -> TenantRecord {
         if let remote = try remoteData(of: id) {
             guard let record = try remote.record(collection, key: key) else {
                 throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
@@ -64,7 +64,7 @@ extension DirectoryService {
         return record
     }
 
-    public func records(
+    package func records(
         tenant id: String, _ collection: TenantCollection, after cursor: String?, limit: Int
     ) throws
         -> [TenantRecord]
@@ -79,7 +79,7 @@ extension DirectoryService {
     }
 
     /// Rows and content hash of the tenant's data where it lives now (operators; the crash tests).
-    public func dataDigest(tenant id: String) throws -> TenantContentDigest {
+    package func dataDigest(tenant id: String) throws -> TenantContentDigest {
         guard let dataPlane, let tenant = try context.read({ try TenantRepository($0).tenant(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
@@ -89,7 +89,7 @@ extension DirectoryService {
     /// Creates the data of every live tenant whose home has none (a crash between a signup's commit and its
     /// provisioning), skipping tenants with a migration under way. Returns the ids provisioned.
     @discardableResult
-    public func provisionMissingTenantData() throws -> [String] {
+    package func provisionMissingTenantData() throws -> [String] {
         guard let dataPlane else { return [] }
         var provisioned: [String] = []
         var cursor: String?

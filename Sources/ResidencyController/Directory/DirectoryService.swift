@@ -3,7 +3,7 @@ import ResidencyStore
 
 /// The directory of tenants: signup and placement, the directory's views, residency checks and the application's
 /// reads and writes of tenant data.
-public final class DirectoryService: ControllerService {
+package final class DirectoryService: ControllerService {
     let context: ControllerContext
 
     init(context: ControllerContext) { self.context = context }
@@ -11,10 +11,10 @@ public final class DirectoryService: ControllerService {
     var placer: SignupPlacer { context.placer }
 
     /// The number of live tenants per region, as placement sees it (see `TenantOccupancy`).
-    public var tenantCounts: [String: Int] { context.occupancy.counts }
+    package var tenantCounts: [String: Int] { context.occupancy.counts }
 
     /// Where a signup would go; nothing is stored. Counted by region and outcome.
-    public func place(_ request: PlacementRequest) -> PlacementDecision {
+    package func place(_ request: PlacementRequest) -> PlacementDecision {
         let decision = placer.place(request, occupancy: tenantCounts, unreachable: regional?.unreachableRegions ?? [])
         countPlacement(region: decision.region, refusal: decision.refusal?.code.rawValue)
         return decision
@@ -33,7 +33,7 @@ extension DirectoryService {
     /// The decision is taken inside the write transaction, against occupancy no other writer can change
     /// meanwhile, so two signups cannot both take a region's last place. With a key: the same key and body
     /// replay the first answer; the same key with another body is a conflict.
-    public func signUp(
+    package func signUp(
         _ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system"
     ) throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
@@ -154,7 +154,7 @@ extension DirectoryService {
         return .object(members)
     }
 
-    public func tenant(id: String) throws -> (tenant: Tenant, placement: JSONValue) {
+    package func tenant(id: String) throws -> (tenant: Tenant, placement: JSONValue) {
         let found = try context.read { database -> (Tenant, String?)? in
             let tenants = TenantRepository(database)
             guard let tenant = try tenants.tenant(id: id) else { return nil }
@@ -168,7 +168,7 @@ extension DirectoryService {
     /// why it is not active and the next action the retention schedule has for it. A deleted tenant's reason is
     /// its `lifecycle.deleted` ledger entry (rule and index), the record of what happened — unless `inList`, where
     /// a page of deleted tenants would scan the ledger once each: the rule is then read from the policy.
-    public func tenantView(_ tenant: Tenant, placement: JSONValue? = nil, inList: Bool = false) throws -> JSONValue {
+    package func tenantView(_ tenant: Tenant, placement: JSONValue? = nil, inList: Bool = false) throws -> JSONValue {
         guard let lifecycle = try context.read({ try TenantRepository($0).lifecycle(id: tenant.id) }) else {
             return tenant.jsonValue(placement: placement)
         }
@@ -180,12 +180,12 @@ extension DirectoryService {
     }
 
     /// What the ledger recorded of a tenant's deletion.
-    public struct Deletion: Sendable {
-        public let at: Int64
-        public let rule: String?
-        public let ledgerIndex: Int
+    package struct Deletion: Sendable {
+        package let at: Int64
+        package let rule: String?
+        package let ledgerIndex: Int
 
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("status", .string("deleted")), ("since", .string(Timestamp.rfc3339(milliseconds: at))),
                 ("rule", .optional(rule)), ("ledger_index", .integer(ledgerIndex)),
@@ -193,13 +193,13 @@ extension DirectoryService {
         }
 
         /// "deleted on 2026-12-01T00:00:00Z (rule trial-expired, ledger entry 42)".
-        public var summary: String {
+        package var summary: String {
             "deleted on \(Timestamp.rfc3339(milliseconds: at)) ("
                 + (rule.map { "rule \($0), " } ?? "") + "ledger entry \(ledgerIndex))"
         }
     }
 
-    public func deletion(of id: String) throws -> Deletion? {
+    package func deletion(of id: String) throws -> Deletion? {
         let found = try context.read {
             try LedgerRepository($0).latestEntry(kind: LedgerKind.lifecycleDeleted.rawValue, tenant: id)
         }
@@ -212,7 +212,7 @@ extension DirectoryService {
     }
 
     /// A page of the directory, in id order; `next` is the cursor of the following page, nil at the end.
-    public func tenants(
+    package func tenants(
         region: String?, status: TenantStatus?, limit: Int, after cursor: String?
     ) throws
         -> (tenants: [Tenant], next: String?)
@@ -245,8 +245,8 @@ enum TimeOrderedID {
 }
 
 /// Tenant identifiers: `tn_` and a time-ordered id.
-public enum TenantID {
-    public static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
+package enum TenantID {
+    package static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
 
-    public static func isWellFormed(_ id: String) -> Bool { TenantIDRule.isWellFormed(id) }
+    package static func isWellFormed(_ id: String) -> Bool { TenantIDRule.isWellFormed(id) }
 }

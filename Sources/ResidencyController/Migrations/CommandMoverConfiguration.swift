@@ -9,18 +9,18 @@ import ResidencyCore
 /// {"movers": [{"name": "documents-bucket",
 ///              "export": "…", "import": "…", "verify": "…", "purge": "…", "timeout_seconds": 3600}]}
 /// ```
-public struct CommandMoverConfiguration: Sendable, Hashable {
-    public static let defaultFileName = "movers.json"
+package struct CommandMoverConfiguration: Sendable, Hashable {
+    package static let defaultFileName = "movers.json"
 
-    public let name: String
-    public let export: String
-    public let importCommand: String
-    public let verify: String
-    public let purge: String
-    public let timeoutSeconds: Int
+    package let name: String
+    package let export: String
+    package let importCommand: String
+    package let verify: String
+    package let purge: String
+    package let timeoutSeconds: Int
 
     /// Reads the file; a missing file means no external movers. Every problem is reported with its field.
-    public static func load(from url: URL) throws -> [CommandMoverConfiguration] {
+    package static func load(from url: URL) throws -> [CommandMoverConfiguration] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         let collector = ProblemCollector()
         let file = url.path

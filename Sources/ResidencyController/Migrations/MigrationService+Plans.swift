@@ -7,7 +7,7 @@ import Synchronization
 /// Bulk moves: plan which tenants of a region would move (and why not for the rest), then run the plan in
 /// waves with a concurrency limit and a rate limit.
 extension MigrationService {
-    public func planMigrations(
+    package func planMigrations(
         from: String, to: String, toSite: String? = nil, country: CountryCode? = nil, tenants only: [String] = []
     ) throws -> MigrationPlan {
         for (field, region) in [("from", from), ("to", to)] where policies.catalog.region(id: region) == nil {
@@ -83,34 +83,34 @@ extension MigrationService {
     }
 
     /// What happened to one tenant of a running plan.
-    public struct PlanProgress: Sendable {
+    package struct PlanProgress: Sendable {
         /// `inPlace`: the tenant is already where the plan sends it (a plan run again after it finished) — done,
         /// not refused.
-        public enum Event: String, Sendable {
+        package enum Event: String, Sendable {
             case started, completed, failed, refused
             case inPlace = "in_place"
         }
-        public let event: Event
-        public let tenant: String
-        public let migration: String?
-        public let detail: String?
-        public let done: Int
-        public let total: Int
+        package let event: Event
+        package let tenant: String
+        package let migration: String?
+        package let detail: String?
+        package let done: Int
+        package let total: Int
     }
 
     /// How a plan's run ended: `inPlace` counts tenants already where the plan sends them (nothing to do).
-    public struct PlanResult: Sendable, Hashable {
-        public var completed = 0
-        public var inPlace = 0
-        public var failed = 0
-        public var refused = 0
+    package struct PlanResult: Sendable, Hashable {
+        package var completed = 0
+        package var inPlace = 0
+        package var failed = 0
+        package var refused = 0
     }
 
     /// Runs every movable entry of `plan`: files, approves and runs its migration, at most `concurrency` at
     /// a time and starting at most `perMinute` a minute. A tenant already at the plan's target (the plan ran
     /// before) is reported `inPlace` and left alone. Reports each start and end to `progress` (called from
     /// worker threads, one call at a time).
-    public func runPlan(
+    package func runPlan(
         _ plan: MigrationPlan, concurrency: Int, perMinute: Int?, by actor: String,
         progress: @escaping @Sendable (PlanProgress) -> Void
     ) throws -> PlanResult {

@@ -11,7 +11,7 @@ extension MigrationService {
     /// Runs the migration until it is final (or waits for approval). Throws `conflict` when another thread or
     /// process is running it, and rethrows a failure after cutover (which cannot roll back; resume retries).
     @discardableResult
-    public func runMigration(id: String) throws -> Migration {
+    package func runMigration(id: String) throws -> Migration {
         guard let claim = migrationRuns.claim(id, lockDirectory: dataDirectory?.appendingPathComponent("locks")) else {
             throw ControllerError.conflict(
                 code: "migration_running", message: "migration \(id) is being run by another runner")
@@ -59,7 +59,7 @@ extension MigrationService {
 
     /// Carries every unfinished, approved migration forward (at start-up, and `migrations resume`). Returns
     /// each with where it ended.
-    public func resumeMigrations() throws -> [(migration: Migration, error: String?)] {
+    package func resumeMigrations() throws -> [(migration: Migration, error: String?)] {
         let pending = try context.read { try MigrationRepository($0).runnable() }
         return pending.map { migration in
             do {
@@ -71,7 +71,7 @@ extension MigrationService {
     }
 
     /// Runs a migration on the background queue (the server after an approval or a cancel, and at start-up).
-    public func startMigration(id: String) {
+    package func startMigration(id: String) {
         let runs = migrationRuns
         runs.queue.async {
             runs.slots.wait()
@@ -84,7 +84,7 @@ extension MigrationService {
         }
     }
 
-    public func resumeMigrationsInBackground() {
+    package func resumeMigrationsInBackground() {
         let pending: [Migration]
         do {
             pending = try context.read { try MigrationRepository($0).runnable() }

@@ -4,7 +4,7 @@ import ResidencyStore
 
 /// Moving tenants between regions: request, approve, run (each step persisted before and after, each
 /// idempotent), cancel, resume. Every milestone and every refusal is a ledger entry.
-public final class MigrationService: ControllerService {
+package final class MigrationService: ControllerService {
     let context: ControllerContext
     let logger: Logger
 
@@ -18,14 +18,14 @@ public final class MigrationService: ControllerService {
 }
 
 extension MigrationService {
-    public struct MigrationRequest: Sendable {
-        public var tenant: String
-        public var toRegion: String
-        public var toSite: String?
-        public var reason: String
-        public var plan: String?
+    package struct MigrationRequest: Sendable {
+        package var tenant: String
+        package var toRegion: String
+        package var toSite: String?
+        package var reason: String
+        package var plan: String?
 
-        public init(tenant: String, toRegion: String, toSite: String? = nil, reason: String, plan: String? = nil) {
+        package init(tenant: String, toRegion: String, toSite: String? = nil, reason: String, plan: String? = nil) {
             self.tenant = tenant
             self.toRegion = toRegion
             self.toSite = toSite
@@ -38,7 +38,7 @@ extension MigrationService {
 
     /// Files a migration. A refusal (policy, or one already under way) is recorded in the ledger and thrown;
     /// nothing else is left behind.
-    public func requestMigration(_ request: MigrationRequest, by actor: String) throws -> Migration {
+    package func requestMigration(_ request: MigrationRequest, by actor: String) throws -> Migration {
         let reason = request.reason.trimmingCharacters(in: .whitespaces)
         try TextLimit.migrationReason.check(reason)
         if policies.catalog.region(id: request.toRegion) == nil {
@@ -137,7 +137,7 @@ extension MigrationService {
 
     /// Approves a requested migration after checking the target against the policy again (it may have
     /// changed since the request).
-    public func approveMigration(id: String, by actor: String) throws -> Migration {
+    package func approveMigration(id: String, by actor: String) throws -> Migration {
         let migration = try context.commit { transaction -> Migration in
             let database = transaction.database
             let repository = MigrationRepository(database)
@@ -171,7 +171,7 @@ extension MigrationService {
 
     /// Cancels before cutover. A migration that has not started ends at once; one that has is marked to roll
     /// back, which its runner (or the next resume) carries out.
-    public func cancelMigration(id: String, by actor: String) throws -> Migration {
+    package func cancelMigration(id: String, by actor: String) throws -> Migration {
         let migration = try context.commit { transaction -> Migration in
             let database = transaction.database
             let repository = MigrationRepository(database)
@@ -202,15 +202,15 @@ extension MigrationService {
         return migration
     }
 
-    public func migration(id: String) throws -> Migration {
+    package func migration(id: String) throws -> Migration {
         try context.read { try Self.migration(id: id, in: $0) }
     }
 
-    public func migrationSteps(id: String) throws -> [MigrationRepository.Step] {
+    package func migrationSteps(id: String) throws -> [MigrationRepository.Step] {
         try context.read { try MigrationRepository($0).steps(migration: id) }
     }
 
-    public func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
+    package func migrations(tenant: String?, state: MigrationState?, plan: String?, limit: Int) throws -> [Migration] {
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }

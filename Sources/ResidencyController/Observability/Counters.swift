@@ -5,9 +5,9 @@ import Synchronization
 /// In the spirit of swift-metrics' `CounterHandler`, reduced to what this program needs: names from a closed
 /// set, and labels only from closed sets (a catalog region id, a refusal code), so no caller's text can add a
 /// series. `/metrics` renders them beside the request metrics.
-public final class Counters: Sendable {
+package final class Counters: Sendable {
     /// The counted things; the raw value is the Prometheus name.
-    public enum Name: String, Sendable, Hashable, CaseIterable, Comparable {
+    package enum Name: String, Sendable, Hashable, CaseIterable, Comparable {
         /// Placement decisions by region and outcome (`placed` or the refusal code).
         case placements = "residency_placements_total"
         /// Tenants created by signups, by region (replays of an idempotent signup are not counted).
@@ -19,7 +19,7 @@ public final class Counters: Sendable {
         /// Access requests expired by time.
         case accessExpiries = "residency_access_expiries_total"
 
-        public var help: String {
+        package var help: String {
             switch self {
             case .placements: return "Placement decisions by region and outcome."
             case .signups: return "Tenants created by signups, by region."
@@ -29,38 +29,38 @@ public final class Counters: Sendable {
             }
         }
 
-        public static func < (left: Name, right: Name) -> Bool { left.rawValue < right.rawValue }
+        package static func < (left: Name, right: Name) -> Bool { left.rawValue < right.rawValue }
     }
 
     /// One series: a name and its labels, in a fixed order.
-    public struct Series: Hashable, Sendable {
-        public let name: Name
-        public let labels: [Label]
+    package struct Series: Hashable, Sendable {
+        package let name: Name
+        package let labels: [Label]
     }
 
-    public struct Label: Hashable, Sendable {
-        public let key: String
-        public let value: String
+    package struct Label: Hashable, Sendable {
+        package let key: String
+        package let value: String
     }
 
     private let values = Mutex<[Series: Int]>([:])
 
-    public init() {}
+    package init() {}
 
     /// Adds `amount` to a series. Label values must come from closed sets; the call sites name them.
-    public func increment(_ name: Name, _ labels: [(String, String)] = [], by amount: Int = 1) {
+    package func increment(_ name: Name, _ labels: [(String, String)] = [], by amount: Int = 1) {
         let series = Series(name: name, labels: labels.map { Label(key: $0.0, value: $0.1) })
         values.withLock { $0[series, default: 0] += amount }
     }
 
     /// The value of one series (0 when it was never counted).
-    public func value(_ name: Name, _ labels: [(String, String)] = []) -> Int {
+    package func value(_ name: Name, _ labels: [(String, String)] = []) -> Int {
         let series = Series(name: name, labels: labels.map { Label(key: $0.0, value: $0.1) })
         return values.withLock { $0[series] ?? 0 }
     }
 
     /// Every series counted so far, sorted by name and labels.
-    public var snapshot: [(series: Series, value: Int)] {
+    package var snapshot: [(series: Series, value: Int)] {
         values.withLock { $0.map { (series: $0.key, value: $0.value) } }.sorted {
             ($0.series.name, $0.series.labels.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
                 < ($1.series.name, $1.series.labels.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
@@ -68,7 +68,7 @@ public final class Counters: Sendable {
     }
 
     /// The Prometheus text (version 0.0.4) of `names`: every name's HELP and TYPE lines, then its series.
-    public func render(_ names: [Name] = Name.allCases) -> String {
+    package func render(_ names: [Name] = Name.allCases) -> String {
         let snapshot = snapshot
         var out = ""
         for name in names {

@@ -11,20 +11,20 @@ import Synchronization
 /// Writing never blocks: a line is written only when `poll` says the descriptor takes it now (a line of at most
 /// PIPE_BUF bytes then goes whole), else it is dropped and counted. A standard error that nobody reads must not
 /// stall a request thread or the periodic work.
-public final class JSONLineLogHandler: LogHandler {
+package final class JSONLineLogHandler: LogHandler {
     private let descriptor: Int32
     private let minimumLevel: LogLevel
     private let droppedLines = Atomic<Int>(0)
 
-    public init(descriptor: Int32 = 2, minimumLevel: LogLevel = .info) {
+    package init(descriptor: Int32 = 2, minimumLevel: LogLevel = .info) {
         self.descriptor = descriptor
         self.minimumLevel = minimumLevel
     }
 
     /// Lines not written because the descriptor would have blocked (or they were longer than PIPE_BUF).
-    public var dropped: Int { droppedLines.load(ordering: .relaxed) }
+    package var dropped: Int { droppedLines.load(ordering: .relaxed) }
 
-    public func log(_ record: LogRecord) {
+    package func log(_ record: LogRecord) {
         guard record.level >= minimumLevel else { return }
         let line = Self.line(for: record)
         var probe = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)

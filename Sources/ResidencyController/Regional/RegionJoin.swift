@@ -4,10 +4,10 @@ import ResidencyTLS
 
 /// A regional service's first call: it presents the join code's proof for its own key to the controller that
 /// printed the code, and keeps the controller's key from the code itself — pinned before any byte was exchanged.
-public enum RegionJoin {
+package enum RegionJoin {
     /// Joins `region` at `controllerURL` with `code`, for the service holding `identity`. Every failure says what
     /// went wrong and what to do; nothing is written unless the controller accepted the join.
-    public static func join(
+    package static func join(
         region: String, site: String?, controllerURL: String, code: JoinCode, identity: TLSIdentity,
         witnessKey: String?, in directory: URL, clock: Clock = .system
     ) throws -> RegionNodeConfiguration {

@@ -7,21 +7,21 @@ import ResidencyStore
 /// than the one held; data is stored and served only for tenants whose current assignment names this region and
 /// is active; a tenant held elsewhere is a misdirected request (421, naming where it lives); every write is
 /// queued for the controller's ledger in the outbox.
-public final class RegionNode: Sendable {
-    public let configuration: RegionNodeConfiguration
-    public var region: String { configuration.region }
-    public let dataDirectory: URL
+package final class RegionNode: Sendable {
+    package let configuration: RegionNodeConfiguration
+    package var region: String { configuration.region }
+    package let dataDirectory: URL
     let store: RegionStore
     let dataPlane: DataPlane
     let controllerKey: Ed25519PublicKey
     let clock: Clock
     /// Failures no caller waits for (an event that could not be queued): counted and shown by the health call.
-    public let failures = FailureLog(logger: Logger(label: "residency.region", handler: JSONLineLogHandler()))
+    package let failures = FailureLog(logger: Logger(label: "residency.region", handler: JSONLineLogHandler()))
 
     /// The service's witness of the controller's log (nil when its enrolment carried no ledger key).
-    public let witness: Witness?
+    package let witness: Witness?
 
-    public init(
+    package init(
         configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, clock: Clock = .system
     ) throws {
         self.witness = witness
@@ -34,7 +34,7 @@ public final class RegionNode: Sendable {
     }
 
     /// Why a data request is not served here.
-    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// No assignment for the tenant: unknown here.
         case unknownTenant(String)
         /// The tenant lives in another region.
@@ -48,7 +48,7 @@ public final class RegionNode: Sendable {
         /// A support use outside its grant (or without one), refused here and recorded.
         case accessRefused(code: String, message: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unknownTenant(let tenant): return "no tenant \(tenant) is assigned to this region"
             case .elsewhere(let tenant, let region, let endpoint):
@@ -67,7 +67,7 @@ public final class RegionNode: Sendable {
 
     /// Verifies and keeps a signed assignment; provisions the tenant's database when it is assigned here and
     /// active. An assignment signed by any other key, or older than the one held, changes nothing.
-    public func accept(assignment bytes: [UInt8]) throws -> RegionStore.Acceptance {
+    package func accept(assignment bytes: [UInt8]) throws -> RegionStore.Acceptance {
         let signed = try SignedAssignment(parsing: bytes)
         guard signed.isSigned(by: controllerKey) else {
             throw RegionEnrolmentError(
@@ -119,7 +119,7 @@ public final class RegionNode: Sendable {
 
     // MARK: Data
 
-    public func put(tenant: String, _ record: TenantRecord) throws(Refusal) {
+    package func put(tenant: String, _ record: TenantRecord) throws(Refusal) {
         let database = try home(of: tenant)
         try translating(tenant) {
             try database.put(record)
@@ -128,7 +128,7 @@ public final class RegionNode: Sendable {
         }
     }
 
-    public func delete(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> Bool {
+    package func delete(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> Bool {
         let database = try home(of: tenant)
         return try translating(tenant) {
             let deleted = try database.delete(collection, key: key)
@@ -139,12 +139,12 @@ public final class RegionNode: Sendable {
         }
     }
 
-    public func record(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> TenantRecord? {
+    package func record(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> TenantRecord? {
         let database = try home(of: tenant)
         return try translating(tenant) { try database.record(collection, key: key) }
     }
 
-    public func records(tenant: String, _ collection: TenantCollection, after: String?, limit: Int) throws(Refusal)
+    package func records(tenant: String, _ collection: TenantCollection, after: String?, limit: Int) throws(Refusal)
         -> [TenantRecord]
     {
         let database = try home(of: tenant)
@@ -161,7 +161,7 @@ public final class RegionNode: Sendable {
     // MARK: Support access
 
     /// Verifies and keeps a signed grant for one of this region's tenants.
-    public func accept(grant bytes: [UInt8]) throws -> RegionStore.Acceptance {
+    package func accept(grant bytes: [UInt8]) throws -> RegionStore.Acceptance {
         let signed = try SignedSupportGrant(parsing: bytes)
         guard signed.isSigned(by: controllerKey) else {
             throw RegionEnrolmentError("the grant \(signed.grant.request) is not signed by the controller this service enrolled with")
@@ -175,7 +175,7 @@ public final class RegionNode: Sendable {
     /// One support use of a tenant's data: who, from where, under which grant, what. Checked here against the
     /// controller-signed grant with this service's clock — so a grant ends on time even while the controller is
     /// down — and recorded either way (`access.used` or `access.use_refused`, queued for the ledger).
-    public func supportUse(
+    package func supportUse(
         tenant: String, grant requestID: String, staff: String, physicalCountry: String, method: String,
         resource: String, dataClass: String, mode: AccessScope.Mode
     ) throws(Refusal) -> TenantDatabase {
@@ -219,7 +219,7 @@ public final class RegionNode: Sendable {
     // MARK: Controller's reads
 
     /// What the controller tracks: tenants held, free disk, events waiting.
-    public func health(version: String) -> JSONValue {
+    package func health(version: String) -> JSONValue {
         let tenants = (try? store.tenantCount(region: region)) ?? -1
         let pending = (try? store.pendingEvents()) ?? -1
         let free = (try? FileManager.default.attributesOfFileSystem(forPath: dataDirectory.path)[.systemFreeSize])
@@ -232,17 +232,17 @@ public final class RegionNode: Sendable {
         ])
     }
 
-    public func events(after seq: Int64, limit: Int) throws -> [RegionStore.Event] {
+    package func events(after seq: Int64, limit: Int) throws -> [RegionStore.Event] {
         try store.events(after: seq, limit: limit)
     }
 
-    public func acknowledge(through seq: Int64) throws { try store.acknowledge(through: seq) }
+    package func acknowledge(through seq: Int64) throws { try store.acknowledge(through: seq) }
 }
 
 extension RegionNode {
     /// Puts a refused assignment on record: queued for the controller's ledger like every event (only pinned
     /// peers reach this, so a stranger cannot fill the outbox).
-    public func recordRefusal(tenant: String?, reason: String, detail: String) {
+    package func recordRefusal(tenant: String?, reason: String, detail: String) {
         do {
             try store.enqueue(
                 kind: LedgerKind.regionAssignmentRefused.rawValue,

@@ -6,19 +6,19 @@ import ResidencyStore
 /// site it is, the controller it answers to and that controller's public key, pinned from the join code. Written
 /// once at the join (0600, fsync'd, by rename), read at every start; a data directory enrolled as one region
 /// refuses to start as another.
-public struct RegionNodeConfiguration: Sendable, Equatable {
-    public static let fileName = "region.json"
+package struct RegionNodeConfiguration: Sendable, Equatable {
+    package static let fileName = "region.json"
 
-    public let region: String
-    public let site: String
-    public let controllerURL: String
-    public let controllerKey: [UInt8]
-    public let enrolledAt: Int64
+    package let region: String
+    package let site: String
+    package let controllerURL: String
+    package let controllerKey: [UInt8]
+    package let enrolledAt: Int64
     /// The controller's ledger verifier key, which the service's witness follows (nil for an enrolment made
     /// before services witnessed).
-    public let ledgerKey: String?
+    package let ledgerKey: String?
 
-    public init(
+    package init(
         region: String, site: String, controllerURL: String, controllerKey: [UInt8], enrolledAt: Int64,
         ledgerKey: String? = nil
     ) {
@@ -30,10 +30,10 @@ public struct RegionNodeConfiguration: Sendable, Equatable {
         self.enrolledAt = enrolledAt
     }
 
-    public static func url(in directory: URL) -> URL { directory.appendingPathComponent(fileName) }
+    package static func url(in directory: URL) -> URL { directory.appendingPathComponent(fileName) }
 
     /// The enrolment in `directory`, nil when it has none yet; a file that is there but damaged is an error.
-    public static func load(from directory: URL) throws -> RegionNodeConfiguration? {
+    package static func load(from directory: URL) throws -> RegionNodeConfiguration? {
         let url = url(in: directory)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let bytes = try Array(Data(contentsOf: url))
@@ -53,7 +53,7 @@ public struct RegionNodeConfiguration: Sendable, Equatable {
             ledgerKey: ledgerKey)
     }
 
-    public func save(in directory: URL) throws {
+    package func save(in directory: URL) throws {
         let value = JSONValue.object([
             ("controller_key", .string(Data(controllerKey).base64EncodedString())), ("controller_url", .string(controllerURL)),
             ("enrolled_at", .string(Timestamp.rfc3339(milliseconds: enrolledAt))), ("ledger_key", .optional(ledgerKey)),

@@ -6,15 +6,15 @@ import ResidencyTLS
 /// What `residency region serve` does before it listens: take the data directory (0700, locked against a second
 /// process), load or create the service's key pair, and join the controller with a code — or check that the
 /// directory's enrolment is the region asked for. Every refusal says what was wrong and what to do.
-public struct RegionNodeStartup: Sendable {
-    public let node: RegionNode
-    public let identity: TLSIdentity
+package struct RegionNodeStartup: Sendable {
+    package let node: RegionNode
+    package let identity: TLSIdentity
     /// Held for the process's lifetime.
-    public let lock: DataDirectoryLock
+    package let lock: DataDirectoryLock
     /// True when this start joined the controller (first start, or a new code).
-    public let joined: Bool
+    package let joined: Bool
 
-    public static func open(
+    package static func open(
         region: String, site: String?, controllerURL: String, joinCode: String?, dataDirectory: URL,
         catalog: RegionCatalog?, clock: Clock = .system
     ) throws -> RegionNodeStartup {
@@ -66,7 +66,7 @@ public struct RegionNodeStartup: Sendable {
 
     /// The keys allowed to call this service: the controller's, and the application keys its operator pinned
     /// (one base64 pin per line of `client-pins` in the data directory; `#` starts a comment).
-    public func pinnedPeers() throws -> Set<String> {
+    package func pinnedPeers() throws -> Set<String> {
         guard let controller = TLSIdentity.pin(ofEd25519: node.configuration.controllerKey) else {
             throw RegionEnrolmentError("region.json holds no usable controller key; enrol the service again")
         }

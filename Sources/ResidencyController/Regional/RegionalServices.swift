@@ -10,11 +10,11 @@ import Synchronization
 ///
 /// A region with a joined service is *remote*: its tenants' data lives there and nowhere else. A region without
 /// one stays in the controller's process (the embedded default), exactly as before.
-public final class RegionalServices: Sendable {
+package final class RegionalServices: Sendable {
     let pool: DatabasePool
     let clock: Clock
     /// The controller's key: its TLS identity towards the services, and the key assignments are signed with.
-    public let identity: TLSIdentity
+    package let identity: TLSIdentity
     let catalog: RegionCatalog
     let policyVersion: String
     /// The ledger's verifier key, handed to each service at its join so its witness can follow the log.
@@ -22,7 +22,7 @@ public final class RegionalServices: Sendable {
     /// The commit path's last step after a write that appended ledger entries: sign a checkpoint when one is due,
     /// reporting (never dropping) a failure.
     let signAfterCommit: @Sendable () -> Void
-    public let report: @Sendable (String, any Error) -> Void
+    package let report: @Sendable (String, any Error) -> Void
     /// Connections per service (persistent, reused), rebuilt when its pin or endpoint changes.
     private let pools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
     /// When each service last answered and since when it has not; placement passes over a region whose
@@ -32,12 +32,12 @@ public final class RegionalServices: Sendable {
     /// `refreshJoined` runs (each sync pass, for changes another process made).
     private let joined = Mutex<[String: RegionalServiceRepository.Service]?>(nil)
 
-    public static let joinCodeLifetime: Int64 = 15 * 60 * 1000
+    package static let joinCodeLifetime: Int64 = 15 * 60 * 1000
     /// The events a regional service may queue for the ledger; anything else is refused, not recorded.
     static let eventKinds: Set<LedgerKind> = [
         .regionDataWritten, .regionAssignmentRefused, .accessUsed, .accessUseRefused,
     ]
-    public static let unreachableAfter: Int64 = 10_000
+    package static let unreachableAfter: Int64 = 10_000
     /// Time allowed to a service for one call.
     static let callTimeout = 5.0
 
@@ -46,7 +46,7 @@ public final class RegionalServices: Sendable {
         var failingSince: Int64?
     }
 
-    public init(
+    package init(
         pool: DatabasePool, clock: Clock, identity: TLSIdentity, catalog: RegionCatalog, policyVersion: String,
         ledgerKey: String, signAfterCommit: @escaping @Sendable () -> Void,
         report: @escaping @Sendable (String, any Error) -> Void
@@ -62,7 +62,7 @@ public final class RegionalServices: Sendable {
     }
 
     /// The controller's identity directory inside its data directory (0700), created when missing.
-    public static func identityDirectory(creatingIn dataDirectory: URL) throws -> URL {
+    package static func identityDirectory(creatingIn dataDirectory: URL) throws -> URL {
         let url = dataDirectory.appendingPathComponent("identity", isDirectory: true)
         try FileManager.default.createDirectory(
             at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -73,7 +73,7 @@ public final class RegionalServices: Sendable {
 
     /// Opens the enrolment of `region`'s service at `endpoint`: a join code valid once, for 15 minutes.
     /// Enrolling a region again (a new host, a new key) replaces its pin when the new service joins.
-    public func enroll(region regionID: String, endpoint: String, site siteID: String?, actor: String) throws -> (
+    package func enroll(region regionID: String, endpoint: String, site siteID: String?, actor: String) throws -> (
         code: JoinCode, expiresAt: Int64
     ) {
         guard let region = catalog.region(id: regionID) else {
@@ -109,7 +109,7 @@ public final class RegionalServices: Sendable {
     /// A service's join: the proof must be the open code's HMAC over the region and the presented pin. The code
     /// is then spent; the pin is what the controller accepts from now on. Answers the controller's key and the
     /// service's site.
-    public func join(region: String, pin: String, proof: [UInt8], witnessKey: String? = nil) throws -> (
+    package func join(region: String, pin: String, proof: [UInt8], witnessKey: String? = nil) throws -> (
         controllerKey: [UInt8], site: String, ledgerKey: String
     ) {
         guard pin.utf8.count == 44, Data(base64Encoded: pin)?.count == 32 else {
@@ -160,7 +160,7 @@ public final class RegionalServices: Sendable {
     }
 
     /// Forgets a region's service: its key is no longer accepted and its region is served in process again.
-    public func remove(region: String, actor: String) throws {
+    package func remove(region: String, actor: String) throws {
         try write { database in
             let repository = RegionalServiceRepository(database)
             guard let service = try repository.service(region: region) else {
@@ -194,13 +194,13 @@ public final class RegionalServices: Sendable {
         }
     }
 
-    public func services() throws -> [RegionalServiceRepository.Service] {
+    package func services() throws -> [RegionalServiceRepository.Service] {
         try pool.read { try RegionalServiceRepository($0).services() }
     }
 
     /// The joined service of `region`, or nil when the region is served in process. A store error is thrown,
     /// never read as "served in process": that would provision a remote region's tenant on the controller.
-    public func joinedService(region: String) throws -> RegionalServiceRepository.Service? {
+    package func joinedService(region: String) throws -> RegionalServiceRepository.Service? {
         if let cached = joined.withLock({ $0 }) { return cached[region] }
         let all = try pool.read { try RegionalServiceRepository($0).services() }
         var map: [String: RegionalServiceRepository.Service] = [:]
@@ -209,15 +209,15 @@ public final class RegionalServices: Sendable {
         return map[region]
     }
 
-    public func hasJoinedServices() throws -> Bool {
+    package func hasJoinedServices() throws -> Bool {
         _ = try joinedService(region: "")
         return !(joined.withLock { $0 } ?? [:]).isEmpty
     }
 
-    public func refreshJoined() { joined.withLock { $0 = nil } }
+    package func refreshJoined() { joined.withLock { $0 = nil } }
 
     /// Regions whose service has not answered for a while: placement passes over them.
-    public var unreachableRegions: Set<String> {
+    package var unreachableRegions: Set<String> {
         let now = clock.now()
         return Set(
             reachability.withLock { states in
@@ -269,7 +269,7 @@ public final class RegionalServices: Sendable {
 
     /// Issues a new assignment for the tenant when its region or status differs from the one in force (or it
     /// has none), and delivers it to its home service at once when that region is remote.
-    public func assign(tenant id: String) throws {
+    package func assign(tenant id: String) throws {
         let now = clock.now()
         let issued = try pool.write { database -> Bool in
             guard let tenant = try TenantRepository(database).tenant(id: id) else { return false }
@@ -321,7 +321,7 @@ public final class RegionalServices: Sendable {
 
     /// One pass of the background work: assignments brought up to date and delivered, each service's health
     /// read, and its queued events recorded on the ledger. Failures are reported per service, never dropped.
-    public func synchronise(version: String) {
+    package func synchronise(version: String) {
         refreshJoined()
         do {
             while true {
@@ -484,14 +484,14 @@ public final class RegionalServices: Sendable {
 
     /// Where a tenant's data is served: its region, site, the endpoint of that region's service (nil when the
     /// region is served in process) and the epoch of its assignment.
-    public func route(of tenant: Tenant) throws -> (endpoint: String?, epoch: Int64?) {
+    package func route(of tenant: Tenant) throws -> (endpoint: String?, epoch: Int64?) {
         let epoch = try pool.read { try RegionalServiceRepository($0).assignment(tenant: tenant.id)?.epoch }
         return (try joinedService(region: tenant.region)?.endpoint, epoch)
     }
 
     /// Forwards one tenant data call to the service of `region`; its answer (status, JSON body) comes back as is
     /// for the caller to translate.
-    public func forward(
+    package func forward(
         region: String, _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json"
     ) throws -> PeerHTTPClient.Response {
         guard let service = try joinedService(region: region) else {

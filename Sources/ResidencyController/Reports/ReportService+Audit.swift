@@ -7,25 +7,25 @@ import ResidencyStore
 extension ReportService {
     /// One line of an inventory: a tenant's data of a class, held at a location (country code or site id),
     /// by a named store.
-    public struct InventoryItem: Sendable, Hashable {
-        public let line: Int
-        public let tenant: String
-        public let dataClass: DataClassPolicy.DataClass
-        public let location: String
-        public let store: String
+    package struct InventoryItem: Sendable, Hashable {
+        package let line: Int
+        package let tenant: String
+        package let dataClass: DataClassPolicy.DataClass
+        package let location: String
+        package let store: String
     }
 
-    public struct AuditViolation: Sendable, Hashable {
+    package struct AuditViolation: Sendable, Hashable {
         /// `residency_violation`, `stray_copy`, `missing_data`, `deleted_data_present`, `unknown_tenant`.
-        public let kind: String
-        public let tenant: String
-        public let dataClass: String
-        public let location: String
-        public let source: String
-        public let rule: String?
-        public let message: String
+        package let kind: String
+        package let tenant: String
+        package let dataClass: String
+        package let location: String
+        package let source: String
+        package let rule: String?
+        package let message: String
 
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("kind", .string(kind)), ("tenant", .string(tenant)), ("data_class", .string(dataClass)),
                 ("location", .string(location)), ("source", .string(source)), ("rule", .optional(rule)),
@@ -34,17 +34,17 @@ extension ReportService {
         }
     }
 
-    public struct AuditResult: Sendable {
-        public let checked: Int
-        public let violations: [AuditViolation]
+    package struct AuditResult: Sendable {
+        package let checked: Int
+        package let violations: [AuditViolation]
         /// The run's `residency.audit` entry; nil when it was not recorded.
-        public let ledgerIndex: Int?
-        public let policyVersion: String
+        package let ledgerIndex: Int?
+        package let policyVersion: String
     }
 
     /// Parses an inventory: CSV with the header `tenant,data_class,location[,store]`. Every malformed line is
     /// reported with its number.
-    public func readInventory(_ text: String, file: String) throws -> [InventoryItem] {
+    package func readInventory(_ text: String, file: String) throws -> [InventoryItem] {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         while lines.last?.isEmpty == true { lines.removeLast() }
         let header = lines.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
@@ -100,7 +100,7 @@ extension ReportService {
     /// Audits the data plane (when this controller has one) and `inventory`. With `record` (an audit run) the
     /// run and its count of violations go on the ledger; without it (a report being read) nothing is written, so
     /// reading cannot grow the ledger.
-    public func audit(inventory: [InventoryItem] = [], record: Bool = true, by actor: String) throws -> AuditResult {
+    package func audit(inventory: [InventoryItem] = [], record: Bool = true, by actor: String) throws -> AuditResult {
         var violations: [AuditViolation] = []
         var checked = 0
         func tenant(_ id: String) throws -> Tenant? { try context.read { try TenantRepository($0).tenant(id: id) } }

@@ -14,7 +14,7 @@ import Synchronization
 /// than parsed into a tree. A last pass walks the lines in ledger order and attaches to each the grant as the
 /// ledger stood at that point.
 extension ReportService {
-    public func crossBorderReport(from: Int64, to: Int64, region: String?, tenant: String?) throws -> CrossBorderReport
+    package func crossBorderReport(from: Int64, to: Int64, region: String?, tenant: String?) throws -> CrossBorderReport
     {
         try crossBorderReport(from: from, to: to, region: region, tenant: tenant, entriesPerSlice: 50_000)
     }

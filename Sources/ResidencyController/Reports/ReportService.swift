@@ -4,7 +4,7 @@ import ResidencyStore
 
 /// The residency map: read from the directory, the migrations and a fresh audit, naming the signed
 /// checkpoint that covers it. (The cross-border report is in `Controller+CrossBorderReport.swift`.)
-public final class ReportService: ControllerService {
+package final class ReportService: ControllerService {
     let context: ControllerContext
     /// Residency questions the audit asks of the directory (what country a location is in).
     let directory: DirectoryService
@@ -18,7 +18,7 @@ public final class ReportService: ControllerService {
 extension ReportService {
     /// The map as of now. Its violations come from a fresh audit, recorded on the ledger only with
     /// `recordAudit` (an audit run the caller asked for); reading the report records nothing.
-    public func residencyMapReport(recordAudit: Bool = false, by actor: String) throws -> ResidencyMapReport {
+    package func residencyMapReport(recordAudit: Bool = false, by actor: String) throws -> ResidencyMapReport {
         let audit = try audit(record: recordAudit, by: actor)
         let checkpoint = try ledger.currentCheckpoint()
         struct CountryKey: Hashable {

@@ -5,7 +5,7 @@ import ResidencyStore
 /// The retention schedule, applied exactly: billing and the application report events, and the schedule
 /// suspends, closes and deletes as `Policies/retention.json` says — each step a ledger entry without
 /// personal data, each run idempotent.
-public final class RetentionService: ControllerService {
+package final class RetentionService: ControllerService {
     let context: ControllerContext
     let logger: Logger
 
@@ -22,7 +22,7 @@ extension RetentionService {
     /// the tenant was created, and — for every event but `activity` — never before the latest event recorded).
     /// An event that moves a clock starts the policy's late-event grace, so an action it makes due at once
     /// waits (see `RetentionSchedule`).
-    public func recordTenantEvent(
+    package func recordTenantEvent(
         tenant id: String, _ event: TenantEvent, at time: Int64? = nil, by actor: String
     ) throws -> TenantLifecycle {
         let now = clock.now()
@@ -61,23 +61,23 @@ extension RetentionService {
         return updated
     }
 
-    public func tenantLifecycle(id: String) throws -> TenantLifecycle {
+    package func tenantLifecycle(id: String) throws -> TenantLifecycle {
         guard let lifecycle = try context.read({ try TenantRepository($0).lifecycle(id: id) }) else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         return lifecycle
     }
 
-    public struct LifecycleStep: Sendable {
-        public let tenant: String
-        public let due: RetentionSchedule.DueAction
+    package struct LifecycleStep: Sendable {
+        package let tenant: String
+        package let due: RetentionSchedule.DueAction
         /// nil when applied (or, in a plan, due); otherwise why it was left for the next run.
-        public let deferred: String?
-        public let ledgerIndex: Int?
+        package let deferred: String?
+        package let ledgerIndex: Int?
         /// In a plan: the rule has made it due, but the late-event grace holds it until `due.dueAt`.
-        public let isHeld: Bool
+        package let isHeld: Bool
 
-        public init(
+        package init(
             tenant: String, due: RetentionSchedule.DueAction, deferred: String?, ledgerIndex: Int?,
             isHeld: Bool = false
         ) {
@@ -88,7 +88,7 @@ extension RetentionService {
             self.isHeld = isHeld
         }
 
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("tenant", .string(tenant)), ("action", .string(due.action.rawValue)), ("rule", .string(due.rule)),
                 ("due_at", .string(Timestamp.rfc3339(milliseconds: due.dueAt))),
@@ -103,7 +103,7 @@ extension RetentionService {
     /// Every action due by `asOf` (default now), in tenant order and, per tenant, the order they fell due;
     /// after each tenant's due actions, those the late-event grace holds (`isHeld`, with why in `deferred`),
     /// which a run as of `asOf` does not apply.
-    public func lifecyclePlan(asOf: Int64? = nil) throws -> [LifecycleStep] {
+    package func lifecyclePlan(asOf: Int64? = nil) throws -> [LifecycleStep] {
         let asOf = asOf ?? clock.now()
         var steps: [LifecycleStep] = []
         try forEachLiveTenant { id, lifecycle in
@@ -132,7 +132,7 @@ extension RetentionService {
     }
 
     /// Applies every due action. A second run as of the same time finds nothing more to do.
-    public func runLifecycle(asOf: Int64? = nil, by actor: String = "system") throws -> [LifecycleStep] {
+    package func runLifecycle(asOf: Int64? = nil, by actor: String = "system") throws -> [LifecycleStep] {
         let asOf = asOf ?? clock.now()
         var due: [(String, [RetentionSchedule.DueAction])] = []
         try forEachLiveTenant { id, lifecycle in
@@ -250,7 +250,7 @@ extension RetentionService {
     /// Removes data still on disk for tenants the directory says are deleted (a crash between a deletion's
     /// commit and its purge). Returns the files' tenants.
     @discardableResult
-    public func purgeDeletedTenantData() throws -> [String] {
+    package func purgeDeletedTenantData() throws -> [String] {
         guard let dataPlane else { return [] }
         var purged: [String] = []
         for region in dataPlane.regionsOnDisk() {

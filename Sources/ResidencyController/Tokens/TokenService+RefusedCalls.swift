@@ -2,8 +2,8 @@ import ResidencyCore
 import ResidencyStore
 
 /// An API call refused because of who made it.
-public struct RefusedCall: Sendable {
-    public enum Reason: String, Sendable {
+package struct RefusedCall: Sendable {
+    package enum Reason: String, Sendable {
         /// A revoked token was presented.
         case revokedToken = "revoked_token"
         /// The token's role may not use the route.
@@ -12,16 +12,16 @@ public struct RefusedCall: Sendable {
         case tenantScope = "tenant_scope"
     }
 
-    public let caller: Caller
-    public let reason: Reason
-    public let method: String
+    package let caller: Caller
+    package let reason: Reason
+    package let method: String
     /// The route template (`/v1/tenants/{id}/data/{collection}/{key}`), never the raw path.
-    public let route: String
+    package let route: String
     /// The tenant the call aimed at, when the path named a well-formed tenant id.
-    public let tenant: String?
-    public let requestID: String
+    package let tenant: String?
+    package let requestID: String
 
-    public init(caller: Caller, reason: Reason, method: String, route: String, tenant: String?, requestID: String) {
+    package init(caller: Caller, reason: Reason, method: String, route: String, tenant: String?, requestID: String) {
         self.caller = caller
         self.reason = reason
         self.method = method
@@ -40,7 +40,7 @@ extension TokenService {
     ///
     /// A refusal that cannot be written is counted (`unrecordedRefusals`, `/readyz`, `/metrics`) and its key
     /// forgotten, so the next such call tries again; the caller is refused all the same.
-    public func recordRefusedCall(_ call: RefusedCall) {
+    package func recordRefusedCall(_ call: RefusedCall) {
         let key = RefusalRecorder.Key(
             token: call.caller.tokenName, reason: call.reason, method: call.method, route: call.route)
         guard refusals.admit(key) else { return }
@@ -66,7 +66,7 @@ extension TokenService {
     /// refusal that was not written one by one (none when there were none). Run periodically by the server and at
     /// its shutdown. A summary that cannot be written is kept for the next period and the error thrown.
     @discardableResult
-    public func closeRefusalPeriod() throws -> Int? {
+    package func closeRefusalPeriod() throws -> Int? {
         let now = clock.now()
         guard let summary = refusals.close(at: now) else { return nil }
         do {

@@ -3,16 +3,16 @@ import ResidencyStore
 import Synchronization
 
 /// A token as listed: never the secret, which exists only in the caller's hands.
-public struct TokenInfo: Sendable, Hashable {
-    public let name: String
-    public let role: String
-    public let createdAt: Int64
-    public let revokedAt: Int64?
+package struct TokenInfo: Sendable, Hashable {
+    package let name: String
+    package let role: String
+    package let createdAt: Int64
+    package let revokedAt: Int64?
 }
 
 /// Who is calling: tokens (created, listed and revoked by an administrator at the console), the caller a bearer
 /// token belongs to, and the record of calls refused because of who made them.
-public final class TokenService: ControllerService {
+package final class TokenService: ControllerService {
     let context: ControllerContext
     /// Callers of recently seen tokens (revocations by any process still take effect at once).
     let tokenCache: TokenCache
@@ -27,7 +27,7 @@ public final class TokenService: ControllerService {
         refusals = RefusalRecorder(startedAt: context.clock.now())
     }
 
-    public var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
+    package var unrecordedRefusalCount: Int { unrecordedRefusals.load(ordering: .relaxed) }
 }
 
 extension TokenService {
@@ -35,7 +35,7 @@ extension TokenService {
     static let tokenPrefix = "rsd_"
 
     /// Creates a token and answers its secret, shown this once; only its SHA-256 is stored.
-    public static func createToken(
+    package static func createToken(
         name: String, role: Role, pool: DatabasePool, clock: Clock = .system, actor: String = "cli",
         tenant: String? = nil
     ) throws -> String {
@@ -67,13 +67,13 @@ extension TokenService {
         return secret
     }
 
-    public static func tokens(pool: DatabasePool) throws -> [TokenInfo] {
+    package static func tokens(pool: DatabasePool) throws -> [TokenInfo] {
         try pool.read { try TokenRepository($0).all() }.map {
             TokenInfo(name: $0.name, role: $0.role, createdAt: $0.createdAt, revokedAt: $0.revokedAt)
         }
     }
 
-    public static func revokeToken(
+    package static func revokeToken(
         name: String, pool: DatabasePool, clock: Clock = .system, actor: String = "cli"
     ) throws {
         let revoked = try pool.write { database -> Bool in
@@ -90,13 +90,13 @@ extension TokenService {
 
     /// The caller a bearer token belongs to, or nil for an unknown, malformed or revoked token. A revocation,
     /// even by another process, takes effect at the next request (see `TokenCache`).
-    public func authenticate(bearer secret: String) -> Caller? {
+    package func authenticate(bearer secret: String) -> Caller? {
         if case .caller(let caller) = authentication(bearer: secret) { return caller }
         return nil
     }
 
     /// What a bearer token is: a live caller, a revoked token (whose use is worth recording), or nothing.
-    public func authentication(bearer secret: String) -> Authentication {
+    package func authentication(bearer secret: String) -> Authentication {
         guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else {
             return .unknown
         }
@@ -122,7 +122,7 @@ extension TokenService {
     }
 }
 
-public enum Authentication: Sendable {
+package enum Authentication: Sendable {
     case caller(Caller)
     /// A token that was real and has been revoked.
     case revoked(Caller)

@@ -5,7 +5,7 @@ extension Ledger {
     /// What each witness with a URL has cosigned of this log: its recorded size, learnt by submitting the latest
     /// published (or signed) checkpoint with `old 0` — a witness that saw more answers 409 with its size; one that
     /// saw nothing cosigns it. A witness whose size is beyond this log's has seen entries that are gone here.
-    public func witnessSizes(_ witnesses: WitnessPolicy) -> [(name: String, size: Int?, problem: String?)] {
+    package func witnessSizes(_ witnesses: WitnessPolicy) -> [(name: String, size: Int?, problem: String?)] {
         let note: (size: Int, note: String)?
         do {
             note = try pool.read { database -> (Int, String)? in

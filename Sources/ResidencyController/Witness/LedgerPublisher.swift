@@ -10,21 +10,21 @@ import Synchronization
 /// Entries are always written: with no quorum reachable, publication waits (`status` says how far behind it is,
 /// for `/readyz` and `/metrics`) and catches up at the next call. A witness that has seen a larger log than this
 /// one, or refuses the consistency proof, is evidence of a truncated or forked log and is reported as such.
-public final class LedgerPublisher: Sendable {
-    public struct Status: Sendable {
+package final class LedgerPublisher: Sendable {
+    package struct Status: Sendable {
         /// The size of the latest published checkpoint (0: none yet).
-        public var publishedSize = 0
+        package var publishedSize = 0
         /// The size of the latest signed checkpoint.
-        public var signedSize = 0
+        package var signedSize = 0
         /// Since when a signed checkpoint has waited for its quorum (milliseconds since the epoch); nil when none waits.
-        public var waitingSince: Int64?
+        package var waitingSince: Int64?
         /// What the witnesses answered at the last attempt that fell short, by witness.
-        public var lastProblems: [String] = []
-        public var attempts = 0
-        public var failures = 0
+        package var lastProblems: [String] = []
+        package var attempts = 0
+        package var failures = 0
     }
 
-    public let policy: WitnessPolicy
+    package let policy: WitnessPolicy
     let ledger: Ledger
     private let clients: [String: any WitnessTransport]
     /// The size each witness last cosigned, as far as this process knows (learnt from 409 answers too).
@@ -56,20 +56,20 @@ public final class LedgerPublisher: Sendable {
     }
 
     /// A publisher for a ledger opened on its own (the command line), under `policy`.
-    public static func open(
+    package static func open(
         ledger: Ledger, policy: WitnessPolicy, regional: RegionalServices? = nil
     ) throws -> LedgerPublisher {
         try LedgerPublisher(policy: policy, ledger: ledger, regional: regional)
     }
 
-    public var status: Status { state.withLock { $0 } }
+    package var status: Status { state.withLock { $0 } }
 
     /// The log's size now.
-    public func size() throws -> Int { try ledger.size() }
+    package func size() throws -> Int { try ledger.size() }
 
     /// The latest published checkpoint note: with a witness policy, the latest one a quorum cosigned (nil when
     /// none has been yet); without one, the latest signed checkpoint.
-    public func latestPublished() throws -> (size: Int, note: String)? {
+    package func latestPublished() throws -> (size: Int, note: String)? {
         if policy.quorum == 0 {
             return try ledger.pool.read { try LedgerRepository($0).latestCheckpoint() }.map { ($0.size, $0.note) }
         }
@@ -79,7 +79,7 @@ public final class LedgerPublisher: Sendable {
     /// Signs a checkpoint of the whole log (when it grew) and publishes it; answers the published size. Throws
     /// when the quorum was not reached — the checkpoint stays signed and waits for the next call.
     @discardableResult
-    public func publish() throws -> Int {
+    package func publish() throws -> Int {
         try publishing.withLock { _ in
             let signed = try ledger.currentCheckpoint()
             state.withLock { $0.signedSize = signed.size }

@@ -10,7 +10,7 @@ import Synchronization
 /// costs two durable writes of its own, and under a write load, publishing every few milliseconds would take
 /// fsyncs from the writes it publishes (measured: 0.83× the signup rate without witnesses); one every 50 ms
 /// keeps an idle log's latency at one round trip and a busy log's cost bounded.
-public final class PublicationLoop: Sendable {
+package final class PublicationLoop: Sendable {
     let publisher: LedgerPublisher
     let pollInterval: Double
     let maximumWait: Double
@@ -20,7 +20,7 @@ public final class PublicationLoop: Sendable {
     private let finished = Mutex<Bool>(false)
     private let condition = NSCondition()
 
-    public init(
+    package init(
         publisher: LedgerPublisher, pollInterval: Double = 0.005, maximumWait: Double = 1.0,
         minimumSpacing: Double = 0.05, onFailure: @escaping @Sendable (any Error) -> Void
     ) {
@@ -31,14 +31,14 @@ public final class PublicationLoop: Sendable {
         self.onFailure = onFailure
     }
 
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in run() }
         thread.name = "residency-publication"
         thread.start()
     }
 
     /// Stops the loop and waits for a publication in flight to end.
-    public func stop() {
+    package func stop() {
         stopped.store(true, ordering: .releasing)
         condition.lock()
         while !finished.withLock({ $0 }) { _ = condition.wait(until: Date().addingTimeInterval(0.1)) }

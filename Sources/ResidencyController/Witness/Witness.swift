@@ -12,24 +12,24 @@ import Synchronization
 /// old root to the new one (422), an equal size has an equal root (409) — then saves the new head durably and
 /// answers with its timestamped cosignature. The check and the save happen under one lock, so two concurrent
 /// submissions can never roll the recorded size back.
-public final class Witness: Sendable {
-    public struct Answer: Sendable, Equatable {
-        public let status: Int
-        public let contentType: String
-        public let body: String
+package final class Witness: Sendable {
+    package struct Answer: Sendable, Equatable {
+        package let status: Int
+        package let contentType: String
+        package let body: String
     }
 
-    public let cosigner: Cosigner
+    package let cosigner: Cosigner
     /// The logs followed, by origin: a checkpoint is accepted with a signature by its origin's key.
-    public let logs: [String: NoteVerifier]
+    package let logs: [String: NoteVerifier]
     private let state: WitnessState
     private let lock = Mutex(())
     private let clock: Clock
 
-    public static let keyFileName = "witness.key"
-    public static let logsFileName = "followed-logs"
+    package static let keyFileName = "witness.key"
+    package static let logsFileName = "followed-logs"
 
-    public init(cosigner: Cosigner, logs: [NoteVerifier], directory: URL, clock: Clock = .system) throws {
+    package init(cosigner: Cosigner, logs: [NoteVerifier], directory: URL, clock: Clock = .system) throws {
         self.cosigner = cosigner
         var byOrigin: [String: NoteVerifier] = [:]
         for log in logs { byOrigin[log.name] = log }
@@ -40,7 +40,7 @@ public final class Witness: Sendable {
 
     /// Opens the witness of `directory`: its key (created at first start, 0600) and the logs it follows (those
     /// recorded there plus `adding`, which are recorded for the next start).
-    public static func open(directory: URL, name: String?, adding: [NoteVerifier]) throws -> Witness {
+    package static func open(directory: URL, name: String?, adding: [NoteVerifier]) throws -> Witness {
         try DataDirectory(directory).create()
         let keyURL = directory.appendingPathComponent(keyFileName)
         let cosigner: Cosigner
@@ -77,7 +77,7 @@ public final class Witness: Sendable {
         return try Witness(cosigner: cosigner, logs: logs, directory: directory)
     }
 
-    public func addCheckpoint(_ body: [UInt8]) -> Answer {
+    package func addCheckpoint(_ body: [UInt8]) -> Answer {
         func refuse(_ status: Int, _ message: String) -> Answer {
             Answer(status: status, contentType: "text/plain; charset=utf-8", body: message + "\n")
         }

@@ -70,11 +70,11 @@ struct WitnessState: Sendable {
     private static func reason() -> String { String(cString: strerror(errno)) }
 }
 
-public enum WitnessError: Error, Sendable, CustomStringConvertible {
+package enum WitnessError: Error, Sendable, CustomStringConvertible {
     case corruptState(String)
     case storage(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .corruptState(let path):
             return "the witness state \(path) is unreadable; it is never repaired silently (restore it or remove the log's state on purpose)"

@@ -1,29 +1,29 @@
 /// The rules of cross-border access, as pure functions of a request, the policy and the time: filing,
 /// decisions, expiry, use, revocation, completion and break-glass review. The controller persists what these
 /// return and records each transition in the ledger.
-public struct AccessLifecycle: Sendable {
-    public let policies: PolicySet
+package struct AccessLifecycle: Sendable {
+    package let policies: PolicySet
 
-    public init(policies: PolicySet) { self.policies = policies }
+    package init(policies: PolicySet) { self.policies = policies }
 
     static let hour: Int64 = 3_600_000
 
     /// What a support engineer asks for.
-    public struct Filing: Sendable {
-        public var tenant: String
-        public var tenantRegion: String
-        public var customerApproval: Bool
-        public var staff: StaffMember
-        public var physicalCountry: CountryCode
-        public var justification: String
-        public var detail: String
-        public var scope: AccessScope
-        public var hours: Int?
-        public var breakGlass: Bool
+    package struct Filing: Sendable {
+        package var tenant: String
+        package var tenantRegion: String
+        package var customerApproval: Bool
+        package var staff: StaffMember
+        package var physicalCountry: CountryCode
+        package var justification: String
+        package var detail: String
+        package var scope: AccessScope
+        package var hours: Int?
+        package var breakGlass: Bool
         /// The token name filing it (kept on the request: its filer may not decide it).
-        public var filedBy: String?
+        package var filedBy: String?
 
-        public init(
+        package init(
             tenant: String, tenantRegion: String, customerApproval: Bool, staff: StaffMember,
             physicalCountry: CountryCode,
             justification: String, detail: String, scope: AccessScope, hours: Int?, breakGlass: Bool,
@@ -44,7 +44,7 @@ public struct AccessLifecycle: Sendable {
     }
 
     /// A new request, or why it is refused up front (with the rule when a policy rule refuses it).
-    public func file(_ filing: Filing, id: String, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
+    package func file(_ filing: Filing, id: String, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
         let access = policies.access
         guard let office = access.office(id: filing.staff.office) else {
             return .failure(
@@ -129,7 +129,7 @@ public struct AccessLifecycle: Sendable {
     }
 
     /// The state time alone has brought the request to: a pending request past its window, a grant past its end.
-    public func expired(_ request: AccessRequest, at now: Int64) -> AccessRequest? {
+    package func expired(_ request: AccessRequest, at now: Int64) -> AccessRequest? {
         var request = request
         if request.state == .pending && now >= request.pendingUntil {
             request.state = .expired
@@ -146,12 +146,12 @@ public struct AccessLifecycle: Sendable {
         return nil
     }
 
-    public enum Decision: String, Sendable, CaseIterable { case approve, deny, dismiss }
+    package enum Decision: String, Sendable, CaseIterable { case approve, deny, dismiss }
 
     /// Decides a pending request. Only pending requests can be decided; never by the one who filed it nor by
     /// the staff member it is for (separation of duties — dismissing included, so that nobody settles their
     /// own request in any way); a customer-approval request only by the tenant's own administrator.
-    public func decide(
+    package func decide(
         _ request: AccessRequest, _ decision: Decision, by decider: String, deciderTenant: String?, reason: String,
         hours: Int?, at now: Int64
     ) -> Result<AccessRequest, AccessRefusal> {
@@ -221,9 +221,9 @@ public struct AccessLifecycle: Sendable {
         )
     }
 
-    public enum Closing: String, Sendable { case revoke, complete }
+    package enum Closing: String, Sendable { case revoke, complete }
 
-    public func close(
+    package func close(
         _ request: AccessRequest, _ closing: Closing, by who: String, reason: String, at now: Int64
     ) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
@@ -246,7 +246,7 @@ public struct AccessLifecycle: Sendable {
         return .success(request)
     }
 
-    public func review(
+    package func review(
         _ request: AccessRequest, by who: String, note: String, at now: Int64
     ) -> Result<AccessRequest, AccessRefusal> {
         guard request.isBreakGlass else {
@@ -265,15 +265,15 @@ public struct AccessLifecycle: Sendable {
     }
 
     /// One use of a grant.
-    public struct Use: Sendable {
-        public var staffID: String
-        public var physicalCountry: CountryCode
-        public var method: String
-        public var resource: String
-        public var dataClass: AccessScope.DataClass
-        public var mode: AccessScope.Mode
+    package struct Use: Sendable {
+        package var staffID: String
+        package var physicalCountry: CountryCode
+        package var method: String
+        package var resource: String
+        package var dataClass: AccessScope.DataClass
+        package var mode: AccessScope.Mode
 
-        public init(
+        package init(
             staffID: String, physicalCountry: CountryCode, method: String, resource: String,
             dataClass: AccessScope.DataClass, mode: AccessScope.Mode
         ) {
@@ -288,7 +288,7 @@ public struct AccessLifecycle: Sendable {
 
     /// Checks a use against the grant: allowed (the request, activated on first use) or refused with why.
     /// Either way the caller records the event.
-    public func use(_ request: AccessRequest, _ use: Use, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
+    package func use(_ request: AccessRequest, _ use: Use, at now: Int64) -> Result<AccessRequest, AccessRefusal> {
         if let expired = expired(request, at: now) {
             return .failure(
                 .init(
@@ -332,26 +332,26 @@ public struct AccessLifecycle: Sendable {
 
 /// Why an access step is refused; `expired` carries the request's expired state when time is the reason, so
 /// the caller can persist that transition too.
-public struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+package struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     /// Why, from a closed set; `code` is its stable spelling in answers and in the ledger.
-    public let kind: Kind
-    public let rule: String?
-    public let message: String
-    public var expired: AccessRequest?
+    package let kind: Kind
+    package let rule: String?
+    package let message: String
+    package var expired: AccessRequest?
 
-    public init(code kind: Kind, rule: String?, message: String, expired: AccessRequest? = nil) {
+    package init(code kind: Kind, rule: String?, message: String, expired: AccessRequest? = nil) {
         self.kind = kind
         self.rule = rule
         self.message = message
         self.expired = expired
     }
 
-    public var code: String { kind.rawValue }
+    package var code: String { kind.rawValue }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Every reason an access step is refused.
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+    package enum Kind: String, Sendable, Hashable, CaseIterable {
         // Filing a request.
         case unknownOffice = "unknown_office"
         case unknownJustification = "unknown_justification"
@@ -380,7 +380,7 @@ public struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible 
 
         /// The category each front end answers by (HTTP: `AccessRefusal.Category.httpStatus`). Exhaustive, so a
         /// new reason cannot be added without saying which it is.
-        public var category: Category {
+        package var category: Category {
             switch self {
             case .notPending, .notGranted, .notBreakGlass, .alreadyReviewed, .grantExpired, .noActiveGrant:
                 .stateConflict
@@ -395,7 +395,7 @@ public struct AccessRefusal: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// What kind of "no" a refusal is.
-    public enum Category: Sendable, Hashable, CaseIterable {
+    package enum Category: Sendable, Hashable, CaseIterable {
         /// The request is not in a state that allows the step (already decided, not granted, expired).
         case stateConflict
         /// The caller is not the one who may take the step: separation of duties, the tenant's own approval.

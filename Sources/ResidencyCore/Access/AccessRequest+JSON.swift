@@ -1,5 +1,5 @@
 extension TransferMechanism {
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var members: [(key: String, value: JSONValue)] = [("mechanism", .string(code)), ("summary", .string(summary))]
         switch self {
         case .notATransfer: break
@@ -42,7 +42,7 @@ extension TransferMechanism {
 
 extension AccessRequest {
     /// The full record, as stored and as the API shows it (times in RFC 3339).
-    public func jsonValue(at now: Int64? = nil) -> JSONValue {
+    package func jsonValue(at now: Int64? = nil) -> JSONValue {
         func time(_ value: Int64?) -> JSONValue { value.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null }
         var members: [(key: String, value: JSONValue)] = [
             ("id", .string(id)), ("tenant", .string(tenant)), ("region", .string(region)),
@@ -90,7 +90,7 @@ extension AccessRequest {
     }
 
     /// Reads a stored record back; nil when it is not one.
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         func text(_ key: String, in value: JSONValue? = nil) -> String? {
             if case .string(let s) = (value ?? json)[key] { return s } else { return nil }
         }

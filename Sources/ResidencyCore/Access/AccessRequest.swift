@@ -1,43 +1,43 @@
 /// The states of a cross-border access request. Terminal states never change.
-public enum AccessState: String, Sendable, Hashable, CaseIterable {
+package enum AccessState: String, Sendable, Hashable, CaseIterable {
     case pending, approved
     case autoApproved = "auto_approved"
     case denied, dismissed, expired, active, revoked, completed
 
-    public var isTerminal: Bool { [.denied, .dismissed, .expired, .revoked, .completed].contains(self) }
+    package var isTerminal: Bool { [.denied, .dismissed, .expired, .revoked, .completed].contains(self) }
     /// A grant exists: use is allowed while its time lasts.
-    public var isGranted: Bool { [.approved, .autoApproved, .active].contains(self) }
+    package var isGranted: Bool { [.approved, .autoApproved, .active].contains(self) }
 }
 
 /// What may be touched under a grant.
-public struct AccessScope: Sendable, Hashable {
-    public enum Mode: String, Sendable, Hashable, CaseIterable { case read, write }
-    public enum DataClass: String, Sendable, Hashable, CaseIterable {
+package struct AccessScope: Sendable, Hashable {
+    package enum Mode: String, Sendable, Hashable, CaseIterable { case read, write }
+    package enum DataClass: String, Sendable, Hashable, CaseIterable {
         case customerData = "customer_data", backups, logs, analytics, directory
     }
 
-    public let dataClasses: Set<DataClass>
-    public let mode: Mode
+    package let dataClasses: Set<DataClass>
+    package let mode: Mode
 
-    public init(dataClasses: Set<DataClass>, mode: Mode) {
+    package init(dataClasses: Set<DataClass>, mode: Mode) {
         self.dataClasses = dataClasses
         self.mode = mode
     }
 
     /// Write access includes read.
-    public func permits(_ dataClass: DataClass, _ mode: Mode) -> Bool {
+    package func permits(_ dataClass: DataClass, _ mode: Mode) -> Bool {
         dataClasses.contains(dataClass) && (self.mode == .write || mode == .read)
     }
 }
 
 /// The person asking: who employs them, in what role, from which office.
-public struct StaffMember: Sendable, Hashable {
-    public let id: String
-    public let entity: String
-    public let jobRole: String
-    public let office: String
+package struct StaffMember: Sendable, Hashable {
+    package let id: String
+    package let entity: String
+    package let jobRole: String
+    package let office: String
 
-    public init(id: String, entity: String, jobRole: String, office: String) {
+    package init(id: String, entity: String, jobRole: String, office: String) {
         self.id = id
         self.entity = entity
         self.jobRole = jobRole
@@ -46,46 +46,46 @@ public struct StaffMember: Sendable, Hashable {
 }
 
 /// A request for, and then the grant of, access to one tenant's data from outside or inside its region.
-public struct AccessRequest: Sendable, Hashable {
-    public let id: String
-    public let tenant: String
-    public let region: String
-    public let staff: StaffMember
-    public let officeCountry: CountryCode
+package struct AccessRequest: Sendable, Hashable {
+    package let id: String
+    package let tenant: String
+    package let region: String
+    package let staff: StaffMember
+    package let officeCountry: CountryCode
     /// Where the person physically is when asking; use must come from the same country.
-    public let physicalCountry: CountryCode
-    public let justification: String
+    package let physicalCountry: CountryCode
+    package let justification: String
     /// Ticket or case reference.
-    public let detail: String
-    public let scope: AccessScope
-    public let requestedHours: Int
-    public let isBreakGlass: Bool
-    public let customerApprovalRequired: Bool
+    package let detail: String
+    package let scope: AccessScope
+    package let requestedHours: Int
+    package let isBreakGlass: Bool
+    package let customerApprovalRequired: Bool
     /// The token name that filed it: the one who files never decides (separation of duties). Nil only for a
     /// record stored before this was kept whose filing the ledger does not show.
-    public let filedBy: String?
-    public let basis: TransferBasis
-    public let createdAt: Int64
+    package let filedBy: String?
+    package let basis: TransferBasis
+    package let createdAt: Int64
     /// A pending request not decided by then expires.
-    public let pendingUntil: Int64
+    package let pendingUntil: Int64
 
-    public internal(set) var state: AccessState
-    public internal(set) var grantedHours: Int?
-    public internal(set) var decidedAt: Int64?
-    public internal(set) var decidedBy: String?
-    public internal(set) var decisionReason: String?
-    public internal(set) var activatedAt: Int64?
+    package internal(set) var state: AccessState
+    package internal(set) var grantedHours: Int?
+    package internal(set) var decidedAt: Int64?
+    package internal(set) var decidedBy: String?
+    package internal(set) var decisionReason: String?
+    package internal(set) var activatedAt: Int64?
     /// The end of the grant: decision time plus the granted hours.
-    public internal(set) var grantExpiresAt: Int64?
-    public internal(set) var closedAt: Int64?
-    public internal(set) var closedBy: String?
-    public internal(set) var reviewDueAt: Int64?
-    public internal(set) var reviewedAt: Int64?
-    public internal(set) var reviewedBy: String?
-    public internal(set) var reviewNote: String?
+    package internal(set) var grantExpiresAt: Int64?
+    package internal(set) var closedAt: Int64?
+    package internal(set) var closedBy: String?
+    package internal(set) var reviewDueAt: Int64?
+    package internal(set) var reviewedAt: Int64?
+    package internal(set) var reviewedBy: String?
+    package internal(set) var reviewNote: String?
 
     /// A break-glass grant whose after-the-fact review is late.
-    public func isReviewOverdue(at now: Int64) -> Bool {
+    package func isReviewOverdue(at now: Int64) -> Bool {
         guard isBreakGlass, reviewedAt == nil, let due = reviewDueAt else { return false }
         return now >= due
     }

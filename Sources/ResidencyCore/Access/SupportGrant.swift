@@ -5,21 +5,21 @@ import Foundation
 /// covers every way a grant ends early: revoked, completed, expired by the controller). The service checks every
 /// support use against it itself, with its own clock, even while the controller is down; an ended grant is never
 /// granted again (a new grant is a new request).
-public struct SupportGrant: Sendable, Equatable {
-    public enum State: String, Sendable, CaseIterable { case granted, revoked }
+package struct SupportGrant: Sendable, Equatable {
+    package enum State: String, Sendable, CaseIterable { case granted, revoked }
 
-    public let request: String
-    public let tenant: String
-    public let region: String
-    public let staff: String
-    public let physicalCountry: String
-    public let dataClasses: [String]
-    public let mode: AccessScope.Mode
-    public let expiresAt: Int64
-    public let state: State
-    public let issuedAt: Int64
+    package let request: String
+    package let tenant: String
+    package let region: String
+    package let staff: String
+    package let physicalCountry: String
+    package let dataClasses: [String]
+    package let mode: AccessScope.Mode
+    package let expiresAt: Int64
+    package let state: State
+    package let issuedAt: Int64
 
-    public init(
+    package init(
         request: String, tenant: String, region: String, staff: String, physicalCountry: String, dataClasses: [String],
         mode: AccessScope.Mode, expiresAt: Int64, state: State, issuedAt: Int64
     ) {
@@ -35,7 +35,7 @@ public struct SupportGrant: Sendable, Equatable {
         self.issuedAt = issuedAt
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("data_classes", .array(dataClasses.map { .string($0) })),
             ("expires_at", .string(Timestamp.rfc3339(milliseconds: expiresAt))),
@@ -45,12 +45,12 @@ public struct SupportGrant: Sendable, Equatable {
         ])
     }
 
-    public var signedMessage: [UInt8] {
+    package var signedMessage: [UInt8] {
         Array("residency-grant-v1\n".utf8) + ((try? jsonValue.canonicalBytes()) ?? [])
     }
 
     /// Whether a use is allowed now, or the refusal's code and sentence (the same codes the controller uses).
-    public func check(staff: String, physicalCountry: String, dataClass: String, mode: AccessScope.Mode, at now: Int64)
+    package func check(staff: String, physicalCountry: String, dataClass: String, mode: AccessScope.Mode, at now: Int64)
         -> (code: String, message: String)?
     {
         guard state == .granted else { return ("no_active_grant", "the grant of request \(request) has ended") }
@@ -70,22 +70,22 @@ public struct SupportGrant: Sendable, Equatable {
 }
 
 /// A grant with the controller's Ed25519 signature: `{"grant": {…}, "signature": "…"}`.
-public struct SignedSupportGrant: Sendable, Equatable {
-    public let grant: SupportGrant
-    public let signature: [UInt8]
+package struct SignedSupportGrant: Sendable, Equatable {
+    package let grant: SupportGrant
+    package let signature: [UInt8]
 
-    public init(grant: SupportGrant, signature: [UInt8]) {
+    package init(grant: SupportGrant, signature: [UInt8]) {
         self.grant = grant
         self.signature = signature
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([("grant", grant.jsonValue), ("signature", .string(Data(signature).base64EncodedString()))])
     }
 
-    public func isSigned(by key: Ed25519PublicKey) -> Bool { key.isValidSignature(signature, for: grant.signedMessage) }
+    package func isSigned(by key: Ed25519PublicKey) -> Bool { key.isValidSignature(signature, for: grant.signedMessage) }
 
-    public init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
+    package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
         guard let value = try? JSONParser.parse(bytes), case .object(let outer) = value, outer.count == 2,
             case .object(let fields)? = value["grant"], case .string(let signatureText)? = value["signature"],
             let signature = Data(base64Encoded: signatureText), signature.count == 64

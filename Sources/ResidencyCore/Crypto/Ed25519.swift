@@ -1,12 +1,12 @@
 import CCrypto
 
 /// Ed25519 signatures through OpenSSL's libcrypto (RFC 8032); the project implements no curve arithmetic.
-public struct Ed25519PrivateKey: Sendable {
+package struct Ed25519PrivateKey: Sendable {
     /// The 32-byte seed.
-    public let seed: [UInt8]
-    public let publicKey: Ed25519PublicKey
+    package let seed: [UInt8]
+    package let publicKey: Ed25519PublicKey
 
-    public init(seed: [UInt8]) throws(CryptoError) {
+    package init(seed: [UInt8]) throws(CryptoError) {
         guard seed.count == 32 else { throw CryptoError("an Ed25519 seed is 32 bytes, got \(seed.count)") }
         guard
             let key = seed.withUnsafeBufferPointer({
@@ -26,11 +26,11 @@ public struct Ed25519PrivateKey: Sendable {
     }
 
     /// A fresh key from the CSPRNG.
-    public static func generate() throws(CryptoError) -> Ed25519PrivateKey {
+    package static func generate() throws(CryptoError) -> Ed25519PrivateKey {
         try Ed25519PrivateKey(seed: SecureRandom.bytes(32))
     }
 
-    public func signature(for message: [UInt8]) throws(CryptoError) -> [UInt8] {
+    package func signature(for message: [UInt8]) throws(CryptoError) -> [UInt8] {
         guard
             let key = seed.withUnsafeBufferPointer({
                 EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
@@ -52,12 +52,12 @@ public struct Ed25519PrivateKey: Sendable {
     }
 }
 
-public struct Ed25519PublicKey: Sendable, Hashable {
-    public let rawValue: [UInt8]
+package struct Ed25519PublicKey: Sendable, Hashable {
+    package let rawValue: [UInt8]
 
-    public init(rawValue: [UInt8]) { self.rawValue = rawValue }
+    package init(rawValue: [UInt8]) { self.rawValue = rawValue }
 
-    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+    package func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard rawValue.count == 32, signature.count == 64,
             let key = rawValue.withUnsafeBufferPointer({
                 EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
@@ -77,7 +77,7 @@ public struct Ed25519PublicKey: Sendable, Hashable {
     }
 }
 
-public struct CryptoError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct CryptoError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

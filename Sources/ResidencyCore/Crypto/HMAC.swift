@@ -1,8 +1,8 @@
 import CCrypto
 
 /// HMAC-SHA256 through libcrypto (RFC 2104), and a comparison that takes the same time however many bytes match.
-public enum HMACSHA256 {
-    public static func authenticationCode(key: [UInt8], message: [UInt8]) -> [UInt8] {
+package enum HMACSHA256 {
+    package static func authenticationCode(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var code = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let made = key.withUnsafeBufferPointer { key in
@@ -15,7 +15,7 @@ public enum HMACSHA256 {
         return code
     }
 
-    public static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
+    package static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
         guard left.count == right.count else { return false }
         var difference: UInt8 = 0
         for index in left.indices { difference |= left[index] ^ right[index] }

@@ -5,15 +5,15 @@ import CCrypto
 #endif
 
 /// SHA-256 through OpenSSL's libcrypto; the project never implements a hash itself.
-public enum SHA256 {
-    public static let byteCount = 32
+package enum SHA256 {
+    package static let byteCount = 32
 
-    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> SHA256Digest where Bytes.Element == UInt8 {
+    package static func hash<Bytes: Sequence>(_ bytes: Bytes) -> SHA256Digest where Bytes.Element == UInt8 {
         let contiguous = Array(bytes)
         return contiguous.withUnsafeBytes { hash($0) }
     }
 
-    public static func hash(_ buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+    package static func hash(_ buffer: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { out in
             var length: UInt32 = 32
@@ -37,12 +37,12 @@ public enum SHA256 {
 }
 
 /// A 32-byte SHA-256 value, stored inline so hashing in a loop does not allocate.
-public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
+package struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
     var storage: (UInt64, UInt64, UInt64, UInt64)
 
     static let zero = SHA256Digest(storage: (0, 0, 0, 0))
 
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { $0.copyBytes(from: bytes) }
@@ -51,23 +51,23 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
 
     private init(storage: (UInt64, UInt64, UInt64, UInt64)) { self.storage = storage }
 
-    public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
+    package var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
 
     /// Compares with raw bytes without copying them.
-    public func matches(_ other: UnsafeRawBufferPointer) -> Bool {
+    package func matches(_ other: UnsafeRawBufferPointer) -> Bool {
         other.count == 32 && withUnsafeBytes(of: storage) { memcmp($0.baseAddress!, other.baseAddress!, 32) == 0 }
     }
 
-    public var hex: String { Hex.encode(bytes) }
+    package var hex: String { Hex.encode(bytes) }
 
-    public var description: String { hex }
+    package var description: String { hex }
 
-    public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
+    package static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
         lhs.storage.0 == rhs.storage.0 && lhs.storage.1 == rhs.storage.1 && lhs.storage.2 == rhs.storage.2
             && lhs.storage.3 == rhs.storage.3
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(storage.0)
         hasher.combine(storage.1)
         hasher.combine(storage.2)
@@ -76,8 +76,8 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Comparison whose time does not depend on where two secrets first differ (token hashes, signatures).
-public enum ConstantTime {
-    public static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+package enum ConstantTime {
+    package static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         return lhs.withUnsafeBytes { l in
             rhs.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, l.count) == 0 }
@@ -88,7 +88,7 @@ public enum ConstantTime {
 extension SHA256 {
     /// SHA-256(prefix ‖ message) — the RFC 6962 leaf hash with prefix 0x00 — without allocating, through
     /// OpenSSL's low-level calls (see `residency_sha256_prefixed` in CCrypto's shim for why not EVP).
-    public static func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
+    package static func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { out in
             residency_sha256_prefixed(
@@ -98,7 +98,7 @@ extension SHA256 {
     }
 
     /// The RFC 6962 node hash SHA-256(0x01 ‖ left ‖ right), without allocating.
-    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+    package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeBytes(of: left.storage) { left in
             withUnsafeBytes(of: right.storage) { right in
@@ -115,11 +115,11 @@ extension SHA256 {
 /// Hashes many messages in a loop without allocating per message.
 ///
 /// Not `Sendable`: one owner at a time. (It once held a reusable EVP context; the low-level calls need none.)
-public final class SHA256Hasher {
-    public init() {}
+package final class SHA256Hasher {
+    package init() {}
 
     /// SHA-256(prefix ‖ message): the RFC 6962 leaf hash with prefix 0x00.
-    public func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
+    package func hash(prefix: UInt8, _ message: UnsafeRawBufferPointer) -> SHA256Digest {
         SHA256.hash(prefix: prefix, message)
     }
 }

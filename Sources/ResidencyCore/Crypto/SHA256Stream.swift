@@ -3,11 +3,11 @@ import CCrypto
 /// SHA-256 over a message fed in pieces (a database's rows, a file read in blocks).
 ///
 /// Not `Sendable`: one owner at a time.
-public final class SHA256Stream {
+package final class SHA256Stream {
     private let context: OpaquePointer
     private var finished = false
 
-    public init() {
+    package init() {
         guard let context = EVP_MD_CTX_new() else { preconditionFailure("OpenSSL could not allocate a digest context") }
         self.context = context
         EVP_DigestInit_ex(context, SHA256.algorithm, nil)
@@ -15,17 +15,17 @@ public final class SHA256Stream {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         precondition(!finished, "a finished SHA-256 stream cannot take more input")
         if bytes.count > 0 { EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
     }
 
-    public func update(_ bytes: [UInt8]) {
+    package func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The digest of everything fed so far; the stream takes no more input after.
-    public func finish() -> SHA256Digest {
+    package func finish() -> SHA256Digest {
         finished = true
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { out in

@@ -1,8 +1,8 @@
 import CCrypto
 
 /// Random bytes from OpenSSL's CSPRNG, for identifiers and secrets nobody should guess.
-public enum SecureRandom {
-    public static func bytes(_ count: Int) -> [UInt8] {
+package enum SecureRandom {
+    package static func bytes(_ count: Int) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         let status = buffer.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         // RAND_bytes fails only when the OS cannot seed it; continuing with zeros would mint guessable ids.
@@ -11,7 +11,7 @@ public enum SecureRandom {
     }
 
     /// Lower-case hex of `count` random bytes.
-    public static func hex(_ count: Int) -> String {
+    package static func hex(_ count: Int) -> String {
         let random = bytes(count)
         return String(unsafeUninitializedCapacity: count * 2) { buffer in
             let digits: StaticString = "0123456789abcdef"
@@ -27,6 +27,6 @@ public enum SecureRandom {
 }
 
 /// The libcrypto the process runs with, for `residency version`.
-public enum CryptoLibrary {
-    public static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+package enum CryptoLibrary {
+    package static var version: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 }

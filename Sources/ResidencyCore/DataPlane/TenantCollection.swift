@@ -1,24 +1,24 @@
 /// The kinds of application data a tenant keeps in its region: enough of a real schema (people, money,
 /// files) that moving and deleting it is tested on the shapes real services hold.
-public enum TenantCollection: String, Sendable, Hashable, CaseIterable {
+package enum TenantCollection: String, Sendable, Hashable, CaseIterable {
     case contacts, accounts, documents
 
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         case text, integer
         /// Raw bytes; base64 in JSON.
         case bytes
     }
 
-    public struct Field: Sendable, Hashable {
-        public let name: String
-        public let kind: Kind
-        public let required: Bool
+    package struct Field: Sendable, Hashable {
+        package let name: String
+        package let kind: Kind
+        package let required: Bool
         /// The most characters (text) or bytes a value may hold.
-        public let maximumLength: Int
+        package let maximumLength: Int
     }
 
     /// The fields after the record's key, in column order.
-    public var fields: [Field] {
+    package var fields: [Field] {
         switch self {
         case .contacts:
             return [
@@ -43,7 +43,7 @@ public enum TenantCollection: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Record keys are chosen by the application: short, printable, no path or SQL metacharacters needed.
-    public static func isValidKey(_ key: String) -> Bool {
+    package static func isValidKey(_ key: String) -> Bool {
         // The first character is a letter or digit, so "." and ".." — path segments to any tool downstream —
         // are never keys.
         guard let first = key.utf8.first,
@@ -55,25 +55,25 @@ public enum TenantCollection: String, Sendable, Hashable, CaseIterable {
                     || (0x61...0x7A).contains($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x40
             }
     }
-    public static let keyRule = "1-200 characters of A-Z a-z 0-9 - _ . @, starting with a letter or digit"
+    package static let keyRule = "1-200 characters of A-Z a-z 0-9 - _ . @, starting with a letter or digit"
 }
 
 /// One value of a tenant record.
-public enum TenantFieldValue: Sendable, Hashable {
+package enum TenantFieldValue: Sendable, Hashable {
     case text(String)
     case integer(Int64)
     case bytes([UInt8])
 }
 
 /// One record of a collection: its key and its fields (absent optional fields are missing).
-public struct TenantRecord: Sendable, Hashable {
-    public let collection: TenantCollection
-    public let key: String
-    public var values: [String: TenantFieldValue]
+package struct TenantRecord: Sendable, Hashable {
+    package let collection: TenantCollection
+    package let key: String
+    package var values: [String: TenantFieldValue]
     /// Milliseconds since the Unix epoch.
-    public var updatedAt: Int64
+    package var updatedAt: Int64
 
-    public init(collection: TenantCollection, key: String, values: [String: TenantFieldValue], updatedAt: Int64) {
+    package init(collection: TenantCollection, key: String, values: [String: TenantFieldValue], updatedAt: Int64) {
         self.collection = collection
         self.key = key
         self.values = values

@@ -2,7 +2,7 @@ import Foundation
 
 extension TenantRecord {
     /// The record as the API shows it; bytes in base64.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("collection", .string(collection.rawValue)), ("key", .string(key)),
         ]
@@ -20,7 +20,7 @@ extension TenantRecord {
 
     /// Reads a record's fields from a JSON object, reporting unknown fields, wrong types, missing required
     /// fields and oversized values to the reader's collector (nil if anything was wrong).
-    public static func read(
+    package static func read(
         _ reader: JSONReader, collection: TenantCollection, key: String, updatedAt: Int64
     ) -> TenantRecord? {
         guard let object = reader.object(known: collection.fields.map(\.name)) else { return nil }
@@ -28,7 +28,7 @@ extension TenantRecord {
     }
 
     /// As above, for an object already read (a request body checks its fields once).
-    public static func read(
+    package static func read(
         _ object: JSONObjectReader, collection: TenantCollection, key: String, updatedAt: Int64
     ) -> TenantRecord? {
         var values: [String: TenantFieldValue] = [:]

@@ -1,7 +1,7 @@
 /// Answers "where is this address?" from a MaxMind-format database, refusing to guess for addresses that
 /// carry no location (private, loopback, documentation…).
-public struct GeoLocator: Sendable {
-    public enum Answer: Sendable, Hashable {
+package struct GeoLocator: Sendable {
+    package enum Answer: Sendable, Hashable {
         case located(GeoRecord)
         /// A public address the database has no network for.
         case notInDatabase
@@ -9,22 +9,22 @@ public struct GeoLocator: Sendable {
         case notLocatable(SpecialPurposeRange)
     }
 
-    public let database: MaxMindDatabase
+    package let database: MaxMindDatabase
     /// Where the database came from, for messages and `residency version`.
-    public let source: String
+    package let source: String
 
-    public init(database: MaxMindDatabase, source: String) {
+    package init(database: MaxMindDatabase, source: String) {
         self.database = database
         self.source = source
     }
 
-    public init(path: String) throws(MaxMindError) {
+    package init(path: String) throws(MaxMindError) {
         self.init(database: try MaxMindDatabase(path: path), source: path)
     }
 
-    public static let defaultFileName = "dbip-country-lite.mmdb"
+    package static let defaultFileName = "dbip-country-lite.mmdb"
 
-    public func locate(_ address: IPAddress) throws(MaxMindError) -> Answer {
+    package func locate(_ address: IPAddress) throws(MaxMindError) -> Answer {
         let address = address.unwrappingEmbeddedIPv4
         if let range = SpecialPurposeRange.containing(address) { return .notLocatable(range) }
         guard let record = try database.geoRecord(for: address) else { return .notInDatabase }
@@ -33,7 +33,7 @@ public struct GeoLocator: Sendable {
 
     /// `locate`, reading each data record once: a country database holds a few hundred distinct records for
     /// millions of networks, so a bulk lookup need not decode the same country over and over.
-    public func locate(_ address: IPAddress, cache: inout RecordCache) throws(MaxMindError) -> Answer {
+    package func locate(_ address: IPAddress, cache: inout RecordCache) throws(MaxMindError) -> Answer {
         let address = address.unwrappingEmbeddedIPv4
         if let range = SpecialPurposeRange.containing(address) { return .notLocatable(range) }
         guard let match = try database.match(address) else { return .notInDatabase }
@@ -47,11 +47,11 @@ public struct GeoLocator: Sendable {
     }
 
     /// Records already read, by their offset in the data section, for `locate(_:cache:)`.
-    public struct RecordCache: Sendable {
+    package struct RecordCache: Sendable {
         /// City databases have millions of records: past this many, the rest are read each time.
         static let capacity = 1 << 16
         var records: [Int: GeoRecord] = [:]
 
-        public init() {}
+        package init() {}
     }
 }

@@ -4,12 +4,12 @@
 /// RFC 4291 §2.2 form — full, `::`-compressed, upper or lower case, with a trailing embedded IPv4. Refused,
 /// with the input quoted: leading zeros in IPv4 parts (ambiguous: octal to some parsers), zone ids
 /// (`fe80::1%eth0`: meaningless off the host), prefixes, brackets, whitespace and anything else.
-public enum IPAddress: Sendable, Hashable {
+package enum IPAddress: Sendable, Hashable {
     case v4(UInt32)
     /// The 128 bits as two big-endian halves.
     case v6(high: UInt64, low: UInt64)
 
-    public init(_ text: String) throws(IPAddressError) {
+    package init(_ text: String) throws(IPAddressError) {
         var utf8 = Array(text.utf8)
         if utf8.contains(UInt8(ascii: ":")) {
             self = try Self.parseV6(&utf8, original: text)
@@ -22,7 +22,7 @@ public enum IPAddress: Sendable, Hashable {
     }
 
     /// Parses `text`, answering the error as a value (convenient where many inputs are checked in a loop).
-    public static func parse(_ text: String) -> Result<IPAddress, IPAddressError> {
+    package static func parse(_ text: String) -> Result<IPAddress, IPAddressError> {
         do {
             return .success(try IPAddress(text))
         } catch {
@@ -31,7 +31,7 @@ public enum IPAddress: Sendable, Hashable {
     }
 
     /// Builds an address from 4 or 16 network-order bytes.
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         switch bytes.count {
         case 4: self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
         case 16:
@@ -42,14 +42,14 @@ public enum IPAddress: Sendable, Hashable {
         }
     }
 
-    public var isIPv4: Bool {
+    package var isIPv4: Bool {
         if case .v4 = self { return true }
         return false
     }
 
     /// The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), which is how dual-stack
     /// sockets report IPv4 callers.
-    public var unwrappingIPv4Mapped: IPAddress {
+    package var unwrappingIPv4Mapped: IPAddress {
         if case .v6(let high, let low) = self, high == 0, low >> 32 == 0xFFFF {
             return .v4(UInt32(truncatingIfNeeded: low))
         }
@@ -58,12 +58,12 @@ public enum IPAddress: Sendable, Hashable {
 
     /// The IPv4 address a customer really uses when this is an IPv4-mapped (`::ffff:0:0/96`) or 6to4
     /// (`2002::/16`) address; otherwise the address itself.
-    public var unwrappingEmbeddedIPv4: IPAddress {
+    package var unwrappingEmbeddedIPv4: IPAddress {
         if case .v6(let high, _) = self, high >> 48 == 0x2002 { return .v4(UInt32(truncatingIfNeeded: high >> 16)) }
         return unwrappingIPv4Mapped
     }
 
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         switch self {
         case .v4(let value): return (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - $0 * 8)) }
         case .v6(let high, let low):
@@ -74,7 +74,7 @@ public enum IPAddress: Sendable, Hashable {
 
     /// Parses a dotted-quad IPv4 address from its bytes, as `init(_:)` does, without building a String; nil
     /// for anything else (including IPv6: ask `init(_:)` for those and for the reason a text was refused).
-    public init?(ipv4 bytes: UnsafeRawBufferPointer) {
+    package init?(ipv4 bytes: UnsafeRawBufferPointer) {
         guard let value = Self.parseV4(bytes[...]) else { return nil }
         self = .v4(value)
     }
@@ -189,7 +189,7 @@ public enum IPAddress: Sendable, Hashable {
 
 extension IPAddress: CustomStringConvertible {
     /// RFC 5952 text: lower case, the longest run of two or more zero groups compressed (the first on a tie).
-    public var description: String {
+    package var description: String {
         switch self {
         case .v4(let value):
             // Digits written in place: every placement reason about an address prints it.
@@ -242,9 +242,9 @@ extension IPAddress: CustomStringConvertible {
 }
 
 /// Text that is not an IP address, quoted, with what is accepted.
-public struct IPAddressError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
+package struct IPAddressError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let input: String
+    package let reason: String
 
-    public var description: String { "invalid IP address \"\(input)\": \(reason)" }
+    package var description: String { "invalid IP address \"\(input)\": \(reason)" }
 }

@@ -1,8 +1,8 @@
 /// What a geolocation database says about one address: the country and, for city databases, coordinates.
-public struct GeoRecord: Sendable, Hashable {
-    public let country: CountryCode?
-    public let coordinate: Coordinate?
-    public let prefixLength: Int
+package struct GeoRecord: Sendable, Hashable {
+    package let country: CountryCode?
+    package let coordinate: Coordinate?
+    package let prefixLength: Int
 }
 
 extension MaxMindDatabase {
@@ -17,13 +17,13 @@ extension MaxMindDatabase {
     /// The country and coordinates for `address`, reading only `country.iso_code` (else
     /// `registered_country.iso_code`, else IPinfo's top-level `country_code`) and `location.latitude` /
     /// `location.longitude`. Nil when no network contains the address.
-    public func geoRecord(for address: IPAddress) throws(MaxMindError) -> GeoRecord? {
+    package func geoRecord(for address: IPAddress) throws(MaxMindError) -> GeoRecord? {
         guard let match = try match(address) else { return nil }
         return try geoRecord(at: match)
     }
 
     /// The country and coordinates of the data record a lookup landed on.
-    public func geoRecord(at match: Match) throws(MaxMindError) -> GeoRecord {
+    package func geoRecord(at match: Match) throws(MaxMindError) -> GeoRecord {
         let data = self.data
         let offset = match.dataOffset
         var code: CountryCode?
@@ -55,7 +55,7 @@ extension MaxMindDatabase {
     }
 
     /// Just the country, the hot path of placement.
-    public func countryCode(for address: IPAddress) throws(MaxMindError) -> CountryCode? {
+    package func countryCode(for address: IPAddress) throws(MaxMindError) -> CountryCode? {
         guard let match = try match(address) else { return nil }
         let data = self.data
         let offset = match.dataOffset

@@ -2,7 +2,7 @@ extension MaxMindDatabase {
     /// Checks the whole file, as `mmdbverify` does: every record of every node points to a node, to "no
     /// data", or into the data section, and every data record reached decodes. Lookups are safe without
     /// this; it exists to refuse a corrupt file up front rather than on the first unlucky lookup.
-    public func verify() throws(MaxMindError) {
+    package func verify() throws(MaxMindError) {
         let nodeCount = metadata.nodeCount
         var decoded = Set<Int>()
         for node in 0..<nodeCount {

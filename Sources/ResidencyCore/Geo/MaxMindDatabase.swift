@@ -12,8 +12,8 @@
 ///
 /// `@unchecked Sendable`: after `init` nothing is mutated — the mapping is read-only (`PROT_READ`) and
 /// unmapped only in `deinit`, when no other reference can exist.
-public final class MaxMindDatabase: @unchecked Sendable {
-    public let metadata: MaxMindMetadata
+package final class MaxMindDatabase: @unchecked Sendable {
+    package let metadata: MaxMindMetadata
     /// The whole file.
     private let file: UnsafeRawBufferPointer
     private let unmapLength: Int?
@@ -29,7 +29,7 @@ public final class MaxMindDatabase: @unchecked Sendable {
     static let metadataMarker: [UInt8] = [0xAB, 0xCD, 0xEF] + Array("MaxMind.com".utf8)
 
     /// Maps the file at `path`.
-    public convenience init(path: String) throws(MaxMindError) {
+    package convenience init(path: String) throws(MaxMindError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw MaxMindError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
@@ -57,7 +57,7 @@ public final class MaxMindDatabase: @unchecked Sendable {
     }
 
     /// Reads a database held in memory (tests build small ones); the bytes are copied.
-    public convenience init(bytes: [UInt8]) throws(MaxMindError) {
+    package convenience init(bytes: [UInt8]) throws(MaxMindError) {
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         copy.copyBytes(from: bytes)
         do {
@@ -146,13 +146,13 @@ public final class MaxMindDatabase: @unchecked Sendable {
     }
 
     /// Where a lookup landed: the data record's offset in the data section and the network's prefix length.
-    public struct Match: Sendable, Hashable {
-        public let dataOffset: Int
-        public let prefixLength: Int
+    package struct Match: Sendable, Hashable {
+        package let dataOffset: Int
+        package let prefixLength: Int
     }
 
     /// Walks the search tree for `address`; nil when the address is in no network of the database.
-    public func match(_ address: IPAddress) throws(MaxMindError) -> Match? {
+    package func match(_ address: IPAddress) throws(MaxMindError) -> Match? {
         let tree = file.baseAddress!
         var node: UInt32
         var depth: Int
@@ -212,13 +212,13 @@ public final class MaxMindDatabase: @unchecked Sendable {
     }
 
     /// The whole data record for `address`.
-    public func lookup(_ address: IPAddress) throws(MaxMindError) -> MaxMindValue? {
+    package func lookup(_ address: IPAddress) throws(MaxMindError) -> MaxMindValue? {
         guard let match = try match(address) else { return nil }
         return try data.decode(at: match.dataOffset).value
     }
 
     /// The value at `path` (map keys) in the record for `address`, decoding nothing else.
-    public func value(for address: IPAddress, path: [String]) throws(MaxMindError) -> MaxMindValue? {
+    package func value(for address: IPAddress, path: [String]) throws(MaxMindError) -> MaxMindValue? {
         guard let match = try match(address) else { return nil }
         var offset = match.dataOffset
         for key in path {

@@ -1,6 +1,6 @@
 /// Why a MaxMind DB file or lookup was refused. A corrupt or hostile file always lands here, never in a
 /// crash or an out-of-bounds read.
-public enum MaxMindError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum MaxMindError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case metadataNotFound
     case invalidMetadata(String)
@@ -9,7 +9,7 @@ public enum MaxMindError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidData(offset: Int, reason: String)
     case ipv6LookupInIPv4Database(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotOpen(let path, let reason): return "cannot open MaxMind DB \(path): \(reason)"
         case .metadataNotFound:

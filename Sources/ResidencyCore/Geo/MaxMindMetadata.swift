@@ -1,17 +1,17 @@
 /// The metadata map at the end of a MaxMind DB file.
-public struct MaxMindMetadata: Sendable, Equatable {
-    public let nodeCount: UInt32
+package struct MaxMindMetadata: Sendable, Equatable {
+    package let nodeCount: UInt32
     /// Bits per search-tree record: 24, 28 or 32.
-    public let recordSize: Int
+    package let recordSize: Int
     /// 4 or 6: the widest address the tree holds.
-    public let ipVersion: Int
-    public let databaseType: String
-    public let languages: [String]
-    public let binaryFormatMajorVersion: Int
-    public let binaryFormatMinorVersion: Int
+    package let ipVersion: Int
+    package let databaseType: String
+    package let languages: [String]
+    package let binaryFormatMajorVersion: Int
+    package let binaryFormatMinorVersion: Int
     /// Seconds since the Unix epoch.
-    public let buildEpoch: UInt64
-    public let description: [String: String]
+    package let buildEpoch: UInt64
+    package let description: [String: String]
 
     /// The last second of year 9999: later build times are corrupt, and would overflow date conversions.
     static let latestBuildEpoch: UInt64 = 253_402_300_799

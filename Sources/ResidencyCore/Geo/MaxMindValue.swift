@@ -1,5 +1,5 @@
 /// A decoded value of the MaxMind DB data section, one case per type of the format (pointers are followed).
-public indirect enum MaxMindValue: Sendable, Equatable {
+package indirect enum MaxMindValue: Sendable, Equatable {
     case string(String)
     case double(Double)
     case bytes([UInt8])
@@ -13,13 +13,13 @@ public indirect enum MaxMindValue: Sendable, Equatable {
     case bool(Bool)
     case float(Float)
 
-    public subscript(key: String) -> MaxMindValue? {
+    package subscript(key: String) -> MaxMindValue? {
         if case .map(let members) = self { return members[key] }
         return nil
     }
 
     /// Any unsigned or signed integer type, widened; nil for other types or a uint128 over 64 bits.
-    public var integerValue: UInt64? {
+    package var integerValue: UInt64? {
         switch self {
         case .uint16(let v): return UInt64(v)
         case .uint32(let v): return UInt64(v)

@@ -1,12 +1,12 @@
 /// Address ranges that say nothing about where a customer is (IANA special-purpose registries,
 /// RFC 6890 and successors): private networks, loopback, link-local, documentation and the like.
-public struct SpecialPurposeRange: Sendable, Hashable {
-    public let prefix: String
-    public let name: String
+package struct SpecialPurposeRange: Sendable, Hashable {
+    package let prefix: String
+    package let name: String
 
     /// The special-purpose range `address` falls in, if any. IPv4-mapped and 6to4 addresses are judged by
     /// their embedded IPv4 address.
-    public static func containing(_ address: IPAddress) -> SpecialPurposeRange? {
+    package static func containing(_ address: IPAddress) -> SpecialPurposeRange? {
         switch address.unwrappingEmbeddedIPv4 {
         case .v4(let value):
             for range in v4 where value & range.mask == range.network { return range.range }

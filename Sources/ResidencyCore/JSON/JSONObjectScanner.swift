@@ -11,9 +11,9 @@
 /// hands each member's key and value span to the caller, and decodes only the values asked for. It checks
 /// the framing it walks (quotes, brackets, separators) and throws on anything else rather than guessing;
 /// full validation of the ledger's bytes is the parser's and the Merkle tree's job.
-public enum JSONObjectScanner {
+package enum JSONObjectScanner {
     /// Calls `body` with each member of the object `bytes` holds (surrounding whitespace allowed).
-    public static func forEachMember(
+    package static func forEachMember(
         of bytes: UnsafeRawBufferPointer,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: JSONRawValue) throws -> Void
     ) throws {
@@ -48,7 +48,7 @@ public enum JSONObjectScanner {
 
     /// Whether `key` is exactly the ASCII text of `name`.
     @inline(__always)
-    public static func key(_ key: UnsafeRawBufferPointer, is name: StaticString) -> Bool {
+    package static func key(_ key: UnsafeRawBufferPointer, is name: StaticString) -> Bool {
         key.count == name.utf8CodeUnitCount
             && (key.count == 0 || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
     }
@@ -138,16 +138,16 @@ public enum JSONObjectScanner {
 }
 
 /// One member's value as its encoded bytes; decoded on request.
-public struct JSONRawValue {
+package struct JSONRawValue {
     /// The value's encoded span, quotes and brackets included.
-    public let bytes: UnsafeRawBufferPointer
+    package let bytes: UnsafeRawBufferPointer
 
-    public var isString: Bool { bytes.first == UInt8(ascii: "\"") }
-    public var isObject: Bool { bytes.first == UInt8(ascii: "{") }
+    package var isString: Bool { bytes.first == UInt8(ascii: "\"") }
+    package var isObject: Bool { bytes.first == UInt8(ascii: "{") }
 
     /// The value as text if it is a string. Strings without escapes are read straight from the bytes; the
     /// rare escaped one goes through the strict parser.
-    public func string() throws -> String? {
+    package func string() throws -> String? {
         guard isString, bytes.count >= 2 else { return nil }
         let contents = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
         if contents.isEmpty { return "" }
@@ -160,7 +160,7 @@ public struct JSONRawValue {
 
     /// The unescaped contents of a string value, or nil when it has escapes (or is not a string): lets a
     /// caller look text up without making a `String`.
-    public var plainStringContents: UnsafeRawBufferPointer? {
+    package var plainStringContents: UnsafeRawBufferPointer? {
         guard isString, bytes.count >= 2 else { return nil }
         let contents = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
         if !contents.isEmpty, memchr(contents.baseAddress!, Int32(UInt8(ascii: "\\")), contents.count) != nil {
@@ -170,7 +170,7 @@ public struct JSONRawValue {
     }
 
     /// The value as an integer if it is one (no fraction or exponent) and fits in 64 bits.
-    public var int64: Int64? {
+    package var int64: Int64? {
         var index = 0
         var negative = false
         if bytes.first == UInt8(ascii: "-") {
@@ -193,7 +193,7 @@ public struct JSONRawValue {
         return value
     }
 
-    public var bool: Bool? {
+    package var bool: Bool? {
         switch bytes.count {
         case 4 where bytes[0] == UInt8(ascii: "t"): return true
         case 5 where bytes[0] == UInt8(ascii: "f"): return false
@@ -202,8 +202,8 @@ public struct JSONRawValue {
     }
 }
 
-public struct JSONScanError: Error, CustomStringConvertible {
-    public let offset: Int
-    public let expected: String
-    public var description: String { "malformed JSON at byte \(offset): expected \(expected)" }
+package struct JSONScanError: Error, CustomStringConvertible {
+    package let offset: Int
+    package let expected: String
+    package var description: String { "malformed JSON at byte \(offset): expected \(expected)" }
 }

@@ -1,11 +1,11 @@
 /// Writes one compact JSON object member by member straight into bytes — the same bytes `JSONValue.encoded()`
 /// gives for the same members in the same order. For hot paths (every request's log line, every placement),
 /// where building a `JSONValue` tree first cost more than the encoding itself.
-public struct JSONObjectWriter {
-    public private(set) var output: [UInt8]
+package struct JSONObjectWriter {
+    package private(set) var output: [UInt8]
     private var empty = true
 
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         output = []
         output.reserveCapacity(capacity)
         output.append(UInt8(ascii: "{"))
@@ -24,31 +24,31 @@ public struct JSONObjectWriter {
     }
 
     /// A string member; nil writes `null`.
-    public mutating func string(_ name: StaticString, _ value: String?) {
+    package mutating func string(_ name: StaticString, _ value: String?) {
         key(name)
         if let value { JSONValue.writeString(value, into: &output) } else { output.append(contentsOf: "null".utf8) }
     }
 
     /// An integer member; nil writes `null`.
-    public mutating func integer(_ name: StaticString, _ value: Int?) {
+    package mutating func integer(_ name: StaticString, _ value: Int?) {
         key(name)
         output.append(contentsOf: (value.map(String.init) ?? "null").utf8)
     }
 
     /// A member whose value the caller writes (an array, a nested object, a number in its own format).
-    public mutating func member(_ name: StaticString, _ writeValue: (inout [UInt8]) -> Void) {
+    package mutating func member(_ name: StaticString, _ writeValue: (inout [UInt8]) -> Void) {
         key(name)
         writeValue(&output)
     }
 
     /// A nested object member, written into the same buffer (no intermediate array).
-    public mutating func object(_ name: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
+    package mutating func object(_ name: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
         key(name)
         appendObject(body)
     }
 
     /// An array member whose elements are objects, each written by `body` into the same buffer.
-    public mutating func objects<Element>(
+    package mutating func objects<Element>(
         _ name: StaticString, _ elements: some Sequence<Element>, _ body: (inout JSONObjectWriter, Element) -> Void
     ) {
         key(name)
@@ -73,7 +73,7 @@ public struct JSONObjectWriter {
     }
 
     /// The object, closed.
-    public consuming func finish() -> [UInt8] {
+    package consuming func finish() -> [UInt8] {
         output.append(UInt8(ascii: "}"))
         return output
     }

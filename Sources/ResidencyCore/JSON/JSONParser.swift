@@ -3,9 +3,9 @@
 /// Strict on purpose: configuration and request bodies are the inputs people get wrong, and a lenient
 /// parser hides the mistake. Duplicate object keys, trailing commas, comments, leading zeros, lone
 /// surrogates, control characters in strings and trailing content are all refused with the position.
-public struct JSONParser {
+package struct JSONParser {
     /// Deeper documents are refused rather than risking the stack on hostile input.
-    public static let maximumDepth = 128
+    package static let maximumDepth = 128
 
     private let bytes: [UInt8]
     private var index = 0
@@ -13,11 +13,11 @@ public struct JSONParser {
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
         try parse(Array(text.utf8))
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -264,10 +264,10 @@ public struct JSONParser {
 }
 
 /// Malformed JSON: what was wrong and where (line and column, counted from 1).
-public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let line: Int
-    public let column: Int
-    public let message: String
+package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let line: Int
+    package let column: Int
+    package let message: String
 
     init(offset: Int, bytes: [UInt8], message: String) {
         var line = 1
@@ -285,5 +285,5 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
         self.message = message
     }
 
-    public var description: String { "malformed JSON at line \(line), column \(column): \(message)" }
+    package var description: String { "malformed JSON at line \(line), column \(column): \(message)" }
 }

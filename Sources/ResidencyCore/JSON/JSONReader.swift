@@ -1,12 +1,12 @@
 /// Reads a JSON value at a known path of a known file, reporting every type or range mistake to a
 /// `ProblemCollector` and answering `nil`, so that one load lists all problems instead of stopping at the first.
-public struct JSONReader {
-    public let value: JSONValue
-    public let path: String
-    public let file: String
-    public let collector: ProblemCollector
+package struct JSONReader {
+    package let value: JSONValue
+    package let path: String
+    package let file: String
+    package let collector: ProblemCollector
 
-    public init(value: JSONValue, file: String, collector: ProblemCollector, path: String = "$") {
+    package init(value: JSONValue, file: String, collector: ProblemCollector, path: String = "$") {
         self.value = value
         self.path = path
         self.file = file
@@ -14,24 +14,24 @@ public struct JSONReader {
     }
 
     /// Records a problem at this value's path, quoting the value.
-    public func problem(_ message: String) {
+    package func problem(_ message: String) {
         collector.report(file: file, path: path, "\(excerpt): \(message)")
     }
 
     /// Records a problem at this path without quoting the value (for missing members and whole-object rules).
-    public func note(_ message: String) {
+    package func note(_ message: String) {
         collector.report(file: file, path: path, message)
     }
 
     /// The value as the file spells it, shortened for messages.
-    public var excerpt: String {
+    package var excerpt: String {
         let text = value.encoded()
         return text.count > 60 ? String(text.prefix(57)) + "..." : text
     }
 
     /// Opens an object whose members must all be among `known`; unknown members are reported with the list
     /// of accepted ones (a misspelt key silently ignored is a policy silently not applied).
-    public func object(known: [String]) -> JSONObjectReader? {
+    package func object(known: [String]) -> JSONObjectReader? {
         guard case .object(let members) = value else {
             problem("expected an object, found \(value.typeName)")
             return nil
@@ -44,7 +44,7 @@ public struct JSONReader {
         return JSONObjectReader(members: members, reader: self)
     }
 
-    public func array() -> [JSONReader]? {
+    package func array() -> [JSONReader]? {
         guard case .array(let elements) = value else {
             problem("expected an array, found \(value.typeName)")
             return nil
@@ -54,7 +54,7 @@ public struct JSONReader {
         }
     }
 
-    public func string() -> String? {
+    package func string() -> String? {
         guard case .string(let string) = value else {
             problem("expected a string, found \(value.typeName)")
             return nil
@@ -63,7 +63,7 @@ public struct JSONReader {
     }
 
     /// A string that is not empty and not only spaces.
-    public func text() -> String? {
+    package func text() -> String? {
         guard let string = string() else { return nil }
         guard string.contains(where: { !$0.isWhitespace }) else {
             problem("must not be empty")
@@ -74,7 +74,7 @@ public struct JSONReader {
 
     /// An identifier: lowercase letters, digits, hyphens and underscores, starting with a letter (used in file names,
     /// URLs and ledger entries, so kept to a safe alphabet).
-    public func identifier() -> String? {
+    package func identifier() -> String? {
         guard let string = string() else { return nil }
         guard Identifier.isValid(string) else {
             problem(
@@ -86,7 +86,7 @@ public struct JSONReader {
     }
 
     /// An RFC 3339 time, in milliseconds since the Unix epoch.
-    public func timestamp() -> Int64? {
+    package func timestamp() -> Int64? {
         guard let text = string() else { return nil }
         guard let milliseconds = Timestamp.milliseconds(rfc3339: text) else {
             problem("is not an RFC 3339 time (e.g. 2026-11-22T09:00:00Z)")
@@ -95,7 +95,7 @@ public struct JSONReader {
         return milliseconds
     }
 
-    public func bool() -> Bool? {
+    package func bool() -> Bool? {
         guard case .bool(let bool) = value else {
             problem("expected true or false, found \(value.typeName)")
             return nil
@@ -103,7 +103,7 @@ public struct JSONReader {
         return bool
     }
 
-    public func integer(in range: ClosedRange<Int64>) -> Int64? {
+    package func integer(in range: ClosedRange<Int64>) -> Int64? {
         guard case .number(let number) = value, let integer = number.int64Value else {
             problem("expected an integer, found \(value.typeName)")
             return nil
@@ -115,7 +115,7 @@ public struct JSONReader {
         return integer
     }
 
-    public func double(in range: ClosedRange<Double>) -> Double? {
+    package func double(in range: ClosedRange<Double>) -> Double? {
         guard case .number(let number) = value, let double = number.doubleValue, double.isFinite else {
             problem("expected a number, found \(value.typeName)")
             return nil
@@ -128,7 +128,7 @@ public struct JSONReader {
     }
 
     /// One of a closed set of strings.
-    public func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) -> Choice?
+    package func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) -> Choice?
     where Choice.RawValue == String {
         guard let string = string() else { return nil }
         guard let choice = Choice(rawValue: string) else {
@@ -141,17 +141,17 @@ public struct JSONReader {
 }
 
 /// The members of one JSON object being read; `required` reports a missing member.
-public struct JSONObjectReader {
+package struct JSONObjectReader {
     let members: [(key: String, value: JSONValue)]
-    public let reader: JSONReader
+    package let reader: JSONReader
 
-    public func optional(_ key: String) -> JSONReader? {
+    package func optional(_ key: String) -> JSONReader? {
         guard let member = members.first(where: { $0.key == key }) else { return nil }
         return JSONReader(
             value: member.value, file: reader.file, collector: reader.collector, path: reader.path + "." + key)
     }
 
-    public func required(_ key: String) -> JSONReader? {
+    package func required(_ key: String) -> JSONReader? {
         guard let member = optional(key) else {
             reader.note("missing required field \"\(key)\"")
             return nil
@@ -159,12 +159,12 @@ public struct JSONObjectReader {
         return member
     }
 
-    public func has(_ key: String) -> Bool { members.contains { $0.key == key } }
+    package func has(_ key: String) -> Bool { members.contains { $0.key == key } }
 }
 
 /// The alphabet shared by region, site, rule and token identifiers.
-public enum Identifier {
-    public static func isValid(_ string: String) -> Bool {
+package enum Identifier {
+    package static func isValid(_ string: String) -> Bool {
         let bytes = Array(string.utf8)
         guard (1...64).contains(bytes.count), let first = bytes.first,
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)

@@ -5,7 +5,7 @@ extension JSONValue {
     /// Ledger entries refuse fractions (`allowsFractions: false`) because two implementations can print the
     /// same double differently; catalog files contain coordinates, so their version hash allows them and
     /// prints each one in Swift's shortest round-tripping form.
-    public func canonicalBytes(allowsFractions: Bool = false) throws(JSONEncodingError) -> [UInt8] {
+    package func canonicalBytes(allowsFractions: Bool = false) throws(JSONEncodingError) -> [UInt8] {
         var output: [UInt8] = []
         try writeCanonical(into: &output, allowsFractions: allowsFractions)
         return output
@@ -49,14 +49,14 @@ extension JSONValue {
 
     /// Human-facing JSON in member order, two-space indented when `pretty`.
     /// The compact (or pretty) form as UTF-8 bytes, without a detour through `String`.
-    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+    package func encodedBytes(pretty: Bool = false) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(256)
         write(into: &output, pretty: pretty, indent: 0)
         return output
     }
 
-    public func encoded(pretty: Bool = false) -> String {
+    package func encoded(pretty: Bool = false) -> String {
         var output: [UInt8] = []
         write(into: &output, pretty: pretty, indent: 0)
         return String(decoding: output, as: UTF8.self)
@@ -130,7 +130,7 @@ extension JSONValue {
 }
 
 /// A value that cannot be written as canonical JSON.
-public struct JSONEncodingError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { "cannot encode canonical JSON: \(message)" }
+package struct JSONEncodingError: Error, Sendable, CustomStringConvertible {
+    package let message: String
+    package var description: String { "cannot encode canonical JSON: \(message)" }
 }

@@ -1,7 +1,7 @@
 /// A parsed JSON document that keeps what a strict reader needs: the order of object members (so errors
 /// point where the author wrote them) and the exact text of numbers (so integers never pass through a
 /// `Double` and canonical output is stable).
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -9,7 +9,7 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -23,7 +23,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// A short name of the value's JSON type, for error messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -35,49 +35,49 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The member named `key` when this is an object.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
-    public static func integer(_ value: Int64) -> JSONValue { .number(JSONNumber(value)) }
-    public static func integer(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
+    package static func integer(_ value: Int64) -> JSONValue { .number(JSONNumber(value)) }
+    package static func integer(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
 }
 
 /// A JSON number kept as its literal text.
-public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+package struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The literal as written, already validated against the JSON number grammar.
-    public let text: String
+    package let text: String
 
     init(validatedText: String) { self.text = validatedText }
 
-    public init(_ value: Int64) { self.text = String(value) }
+    package init(_ value: Int64) { self.text = String(value) }
 
     /// True when the literal has no fraction and no exponent.
-    public var isInteger: Bool { !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
+    package var isInteger: Bool { !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
 
     /// The value as a 64-bit integer, when the literal is an integer that fits.
-    public var int64Value: Int64? { isInteger ? Int64(text) : nil }
+    package var int64Value: Int64? { isInteger ? Int64(text) : nil }
 
-    public var doubleValue: Double? { Double(text) }
+    package var doubleValue: Double? { Double(text) }
 
-    public var description: String { text }
+    package var description: String { text }
 }
 
 extension JSONNumber {
     /// A finite double in Swift's shortest round-tripping form.
-    public init(_ value: Double) {
+    package init(_ value: Double) {
         precondition(value.isFinite, "JSON has no infinities or NaN")
         self.text = value.description
     }
 }
 
 extension JSONValue {
-    public static func double(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
-    public static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    package static func double(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
+    package static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 
     /// This object with `members` appended (other values are returned unchanged).
-    public func adding(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
+    package func adding(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
         guard case .object(let existing) = self else { return self }
         return .object(existing + members)
     }

@@ -5,27 +5,27 @@ import Foundation
 /// A cosignature line is `— <name> base64(key ID ‖ u64 timestamp ‖ Ed25519 signature)`, with key ID =
 /// SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[0:4], over the message
 /// `cosignature/v1\ntime <timestamp>\n` followed by the checkpoint's whole note text.
-public struct CosignerKey: Sendable, Hashable {
-    public let name: String
-    public let publicKey: Ed25519PublicKey
+package struct CosignerKey: Sendable, Hashable {
+    package let name: String
+    package let publicKey: Ed25519PublicKey
 
-    public static let algorithm: UInt8 = 0x04
+    package static let algorithm: UInt8 = 0x04
 
-    public init(name: String, publicKey: Ed25519PublicKey) {
+    package init(name: String, publicKey: Ed25519PublicKey) {
         self.name = name
         self.publicKey = publicKey
     }
 
-    public var keyID: [UInt8] {
+    package var keyID: [UInt8] {
         Array(SHA256.hash(Array(name.utf8) + [0x0A, Self.algorithm] + publicKey.rawValue).bytes.prefix(4))
     }
 
     /// The verifier key, `<name>+<hex key id>+<base64(0x04 ‖ public key)>` (signed-note "vkey").
-    public var encoded: String {
+    package var encoded: String {
         "\(name)+\(Hex.encode(keyID))+\(Data([Self.algorithm] + publicKey.rawValue).base64EncodedString())"
     }
 
-    public init(encoded text: String) throws(CryptoError) {
+    package init(encoded text: String) throws(CryptoError) {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, NoteVerifier.isValidName(String(parts[0])),
@@ -44,12 +44,12 @@ public struct CosignerKey: Sendable, Hashable {
     }
 
     /// What is signed for `checkpointText` (a note's text, ending in a newline) at `timestamp`.
-    public static func message(checkpointText: String, timestamp: UInt64) -> [UInt8] {
+    package static func message(checkpointText: String, timestamp: UInt64) -> [UInt8] {
         Array("cosignature/v1\ntime \(timestamp)\n\(checkpointText)".utf8)
     }
 
     /// The timestamp of `line` when it is this key's valid cosignature of `checkpointText`; nil otherwise.
-    public func verify(_ line: String, checkpointText: String) -> UInt64? {
+    package func verify(_ line: String, checkpointText: String) -> UInt64? {
         guard let (lineName, bytes) = SignedNote.split(line), lineName == name, bytes.count == 4 + 8 + 64,
             Array(bytes.prefix(4)) == keyID
         else { return nil }
@@ -62,11 +62,11 @@ public struct CosignerKey: Sendable, Hashable {
 }
 
 /// A witness's signing half: makes cosignature lines.
-public struct Cosigner: Sendable {
-    public let key: CosignerKey
-    public let privateKey: Ed25519PrivateKey
+package struct Cosigner: Sendable {
+    package let key: CosignerKey
+    package let privateKey: Ed25519PrivateKey
 
-    public init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
+    package init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
         guard NoteVerifier.isValidName(name) else {
             throw CryptoError("cosigner name \"\(name)\" must be non-empty, with no spaces or '+'")
         }
@@ -75,11 +75,11 @@ public struct Cosigner: Sendable {
     }
 
     /// `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 ‖ seed)>`.
-    public var encoded: String {
+    package var encoded: String {
         "PRIVATE+KEY+\(key.name)+\(Hex.encode(key.keyID))+\(Data([CosignerKey.algorithm] + privateKey.seed).base64EncodedString())"
     }
 
-    public init(encoded text: String) throws(CryptoError) {
+    package init(encoded text: String) throws(CryptoError) {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
@@ -92,7 +92,7 @@ public struct Cosigner: Sendable {
     }
 
     /// The cosignature line for `checkpointText` at `timestamp` (seconds since the epoch).
-    public func cosign(checkpointText: String, timestamp: UInt64) throws(CryptoError) -> String {
+    package func cosign(checkpointText: String, timestamp: UInt64) throws(CryptoError) -> String {
         let signature = try privateKey.signature(
             for: CosignerKey.message(checkpointText: checkpointText, timestamp: timestamp))
         var stamp: [UInt8] = []

@@ -1,19 +1,19 @@
 /// One record of the ledger: canonical JSON (sorted keys, UTF-8, no insignificant whitespace, no
 /// floating-point numbers) with index, time, kind, actor, tenant, region and a body. Identifiers only:
 /// no names, addresses or other personal data.
-public struct LedgerEntry: Sendable, Equatable {
-    public let index: Int
+package struct LedgerEntry: Sendable, Equatable {
+    package let index: Int
     /// Milliseconds since the Unix epoch.
-    public let time: Int64
+    package let time: Int64
     /// What happened, e.g. `tenant.created`, `token.revoked`, `policy.loaded`.
-    public let kind: String
+    package let kind: String
     /// Who did it: a token name, `system`, or `cli:<user>`.
-    public let actor: String
-    public let tenant: String?
-    public let region: String?
-    public let body: JSONValue
+    package let actor: String
+    package let tenant: String?
+    package let region: String?
+    package let body: JSONValue
 
-    public init(index: Int, time: Int64, kind: String, actor: String, tenant: String?, region: String?, body: JSONValue)
+    package init(index: Int, time: Int64, kind: String, actor: String, tenant: String?, region: String?, body: JSONValue)
     {
         self.index = index
         self.time = time
@@ -24,7 +24,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.body = body
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("index", .integer(index)), ("time", .integer(time)), ("kind", .string(kind)), ("actor", .string(actor)),
             ("tenant", .optional(tenant)), ("region", .optional(region)), ("body", body),
@@ -32,5 +32,5 @@ public struct LedgerEntry: Sendable, Equatable {
     }
 
     /// The bytes that are stored and hashed.
-    public func canonicalBytes() throws(JSONEncodingError) -> [UInt8] { try jsonValue.canonicalBytes() }
+    package func canonicalBytes() throws(JSONEncodingError) -> [UInt8] { try jsonValue.canonicalBytes() }
 }

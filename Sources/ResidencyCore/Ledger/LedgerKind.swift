@@ -4,7 +4,7 @@
 /// The raw values are the strings on disk. The ledger is append-only and hashed, so a raw value can never change
 /// (an old log must still verify and still be found by its readers); add a case, never rename one.
 /// `LedgerKindTests` lists every raw value to catch an accidental rename.
-public enum LedgerKind: String, Sendable, Hashable, CaseIterable {
+package enum LedgerKind: String, Sendable, Hashable, CaseIterable {
     // The policy set
     case policyLoaded = "policy.loaded"
 

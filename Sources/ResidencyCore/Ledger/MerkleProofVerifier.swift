@@ -1,7 +1,7 @@
 /// Verification of RFC 9162 §2.1.3.2 inclusion proofs and §2.1.4.2 consistency proofs, exactly as
 /// specified, so any RFC 6962 implementation's proofs check here and ours check anywhere.
-public enum MerkleProofVerifier {
-    public static func verifyInclusion(
+package enum MerkleProofVerifier {
+    package static func verifyInclusion(
         leaf: SHA256Digest, index: Int, size: Int, proof: [SHA256Digest], root: SHA256Digest
     ) -> Bool {
         guard index >= 0, index < size else { return false }
@@ -27,7 +27,7 @@ public enum MerkleProofVerifier {
         return sn == 0 && r == root
     }
 
-    public static func verifyConsistency(
+    package static func verifyConsistency(
         firstSize: Int, secondSize: Int, firstRoot: SHA256Digest, secondRoot: SHA256Digest, proof: [SHA256Digest]
     ) -> Bool {
         guard firstSize > 0, firstSize <= secondSize else { return false }

@@ -1,17 +1,17 @@
 /// The Merkle tree hash of RFC 6962 §2.1 / RFC 9162 §2.1: leaf = SHA-256(0x00 ‖ entry),
 /// node = SHA-256(0x01 ‖ left ‖ right), the empty tree = SHA-256 of nothing, and a tree of n leaves splits
 /// at the largest power of two below n.
-public enum MerkleTree {
-    public static func leafHash(_ entry: [UInt8]) -> SHA256Digest {
+package enum MerkleTree {
+    package static func leafHash(_ entry: [UInt8]) -> SHA256Digest {
         entry.withUnsafeBytes { SHA256.hash(prefix: 0x00, $0) }
     }
 
     /// Runs once per internal node, millions of times in a verification: no allocation, no EVP dispatch.
-    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+    package static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
         SHA256.nodeHash(left, right)
     }
 
-    public static let emptyRoot = SHA256.hash([])
+    package static let emptyRoot = SHA256.hash([])
 
     /// The largest power of two strictly below `n` (n ≥ 2).
     static func split(_ n: Int) -> Int {
@@ -22,7 +22,7 @@ public enum MerkleTree {
 
     /// The root of `leaves` by the RFC's recursive definition: the reference the stored, incremental
     /// computation is tested against.
-    public static func root(of leaves: ArraySlice<SHA256Digest>) -> SHA256Digest {
+    package static func root(of leaves: ArraySlice<SHA256Digest>) -> SHA256Digest {
         switch leaves.count {
         case 0: return emptyRoot
         case 1: return leaves.first!
@@ -34,7 +34,7 @@ public enum MerkleTree {
 }
 
 /// Where a tree's hashes come from: any source that answers the hash of a perfect, aligned subtree.
-public protocol MerkleNodeSource {
+package protocol MerkleNodeSource {
     /// The hash of leaves `[index·2^level, (index+1)·2^level)`; level 0 is the leaf hash.
     func node(level: Int, index: Int) throws -> SHA256Digest
 }
@@ -42,7 +42,7 @@ public protocol MerkleNodeSource {
 extension MerkleNodeSource {
     /// MTH of leaves `[start, end)`, where `start` is aligned as every range in RFC 6962's recursion is:
     /// perfect aligned subtrees are read as stored, the rest splits — O(log n) reads.
-    public func subtreeHash(start: Int, end: Int) throws -> SHA256Digest {
+    package func subtreeHash(start: Int, end: Int) throws -> SHA256Digest {
         let count = end - start
         if count == 0 { return MerkleTree.emptyRoot }
         if count & (count - 1) == 0 && start % count == 0 {
@@ -53,10 +53,10 @@ extension MerkleNodeSource {
             try subtreeHash(start: start, end: start + k), try subtreeHash(start: start + k, end: end))
     }
 
-    public func root(size: Int) throws -> SHA256Digest { try subtreeHash(start: 0, end: size) }
+    package func root(size: Int) throws -> SHA256Digest { try subtreeHash(start: 0, end: size) }
 
     /// PATH(m, D[0:n]) of RFC 6962 §2.1.1: the audit path of leaf `index` in the tree of `size` leaves.
-    public func inclusionProof(index: Int, size: Int) throws -> [SHA256Digest] {
+    package func inclusionProof(index: Int, size: Int) throws -> [SHA256Digest] {
         precondition(index >= 0 && index < size)
         var path: [SHA256Digest] = []
         var start = 0
@@ -79,7 +79,7 @@ extension MerkleNodeSource {
     }
 
     /// PROOF(m, D[0:n]) of RFC 6962 §2.1.2: that the tree of `from` leaves is a prefix of the tree of `to`.
-    public func consistencyProof(from: Int, to: Int) throws -> [SHA256Digest] {
+    package func consistencyProof(from: Int, to: Int) throws -> [SHA256Digest] {
         precondition(0 < from && from <= to)
         if from == to { return [] }
         return try subproof(m: from, start: 0, end: to, complete: true)
@@ -101,12 +101,12 @@ extension MerkleNodeSource {
 }
 
 /// Hashes held in memory, for tests and for verifying an exported tree.
-public struct InMemoryMerkleNodes: MerkleNodeSource {
-    public let leaves: [SHA256Digest]
+package struct InMemoryMerkleNodes: MerkleNodeSource {
+    package let leaves: [SHA256Digest]
 
-    public init(leaves: [SHA256Digest]) { self.leaves = leaves }
+    package init(leaves: [SHA256Digest]) { self.leaves = leaves }
 
-    public func node(level: Int, index: Int) throws -> SHA256Digest {
+    package func node(level: Int, index: Int) throws -> SHA256Digest {
         let width = 1 << level
         return MerkleTree.root(of: leaves[(index * width)..<((index + 1) * width)])
     }

@@ -2,11 +2,11 @@ import Foundation
 
 /// A signed-note key (C2SP signed-note, as Go's `golang.org/x/mod/sumdb/note`): a name, an Ed25519 key, and
 /// a 4-byte key id = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[0:4].
-public struct NoteSigner: Sendable {
-    public let name: String
-    public let privateKey: Ed25519PrivateKey
+package struct NoteSigner: Sendable {
+    package let name: String
+    package let privateKey: Ed25519PrivateKey
 
-    public init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
+    package init(name: String, privateKey: Ed25519PrivateKey) throws(CryptoError) {
         guard NoteVerifier.isValidName(name) else {
             throw CryptoError("note key name \"\(name)\" must be non-empty, with no spaces or '+'")
         }
@@ -14,14 +14,14 @@ public struct NoteSigner: Sendable {
         self.privateKey = privateKey
     }
 
-    public var verifier: NoteVerifier { NoteVerifier(name: name, publicKey: privateKey.publicKey) }
+    package var verifier: NoteVerifier { NoteVerifier(name: name, publicKey: privateKey.publicKey) }
 
     /// `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>`, the format Go's note package reads.
-    public var encoded: String {
+    package var encoded: String {
         "PRIVATE+KEY+\(name)+\(verifier.keyIDHex)+\(Data([0x01] + privateKey.seed).base64EncodedString())"
     }
 
-    public init(encoded text: String) throws(CryptoError) {
+    package init(encoded text: String) throws(CryptoError) {
         // The base64 key is last and may itself contain '+': split into five fields at most.
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
@@ -36,18 +36,18 @@ public struct NoteSigner: Sendable {
     }
 
     /// Signs `text` (which must end in a newline) as a note: the text, a blank line, one signature line.
-    public func sign(_ text: String) throws(CryptoError) -> String {
+    package func sign(_ text: String) throws(CryptoError) -> String {
         guard text.hasSuffix("\n") else { throw CryptoError("note text must end with a newline") }
         let signature = try privateKey.signature(for: Array(text.utf8))
         return text + "\n— \(name) \(Data(verifier.keyID + signature).base64EncodedString())\n"
     }
 }
 
-public struct NoteVerifier: Sendable, Hashable {
-    public let name: String
-    public let publicKey: Ed25519PublicKey
+package struct NoteVerifier: Sendable, Hashable {
+    package let name: String
+    package let publicKey: Ed25519PublicKey
 
-    public init(name: String, publicKey: Ed25519PublicKey) {
+    package init(name: String, publicKey: Ed25519PublicKey) {
         self.name = name
         self.publicKey = publicKey
     }
@@ -57,15 +57,15 @@ public struct NoteVerifier: Sendable, Hashable {
             && !name.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
     }
 
-    public var keyID: [UInt8] {
+    package var keyID: [UInt8] {
         Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey.rawValue).bytes.prefix(4))
     }
-    public var keyIDHex: String { Hex.encode(keyID) }
+    package var keyIDHex: String { Hex.encode(keyID) }
 
     /// `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
-    public var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
+    package var encoded: String { "\(name)+\(keyIDHex)+\(Data([0x01] + publicKey.rawValue).base64EncodedString())" }
 
-    public init(encoded text: String) throws(CryptoError) {
+    package init(encoded text: String) throws(CryptoError) {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let data = Data(base64Encoded: String(parts[2])), data.count == 33, data.first == 0x01
@@ -78,13 +78,13 @@ public struct NoteVerifier: Sendable, Hashable {
 
     /// The note's text when a signature line by this key verifies; nil otherwise.
     /// Trailing newlines a shell or an editor added do not matter (`SignedNote`).
-    public func verifiedText(of note: String) -> String? {
+    package func verifiedText(of note: String) -> String? {
         guard let parsed = try? SignedNote(parsing: note) else { return nil }
         return verifies(parsed) ? parsed.text : nil
     }
 
     /// Whether one of the note's signature lines is this key's valid signature of its text.
-    public func verifies(_ note: SignedNote) -> Bool {
+    package func verifies(_ note: SignedNote) -> Bool {
         for line in note.signatures {
             guard let (lineName, bytes) = SignedNote.split(line), lineName == name, bytes.count == 68,
                 Array(bytes.prefix(4)) == keyID

@@ -9,28 +9,28 @@ import Foundation
 ///  "entries": [{"index": 7, "entry": "<the entry's exact bytes>", "proof": ["<base64 hash>", …]}]}
 /// ```
 /// Every hash is base64, as checkpoints carry them.
-public struct ProofBundle: Sendable {
-    public struct Item: Sendable {
-        public let index: Int
-        public let entry: [UInt8]
-        public let proof: [SHA256Digest]
+package struct ProofBundle: Sendable {
+    package struct Item: Sendable {
+        package let index: Int
+        package let entry: [UInt8]
+        package let proof: [SHA256Digest]
 
-        public init(index: Int, entry: [UInt8], proof: [SHA256Digest]) {
+        package init(index: Int, entry: [UInt8], proof: [SHA256Digest]) {
             self.index = index
             self.entry = entry
             self.proof = proof
         }
     }
 
-    public let checkpoint: String
-    public let items: [Item]
+    package let checkpoint: String
+    package let items: [Item]
 
-    public init(checkpoint: String, items: [Item]) {
+    package init(checkpoint: String, items: [Item]) {
         self.checkpoint = checkpoint
         self.items = items
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("checkpoint", .string(checkpoint)),
             (
@@ -47,7 +47,7 @@ public struct ProofBundle: Sendable {
         ])
     }
 
-    public init(parsing bytes: [UInt8]) throws(CryptoError) {
+    package init(parsing bytes: [UInt8]) throws(CryptoError) {
         guard let value = try? JSONParser.parse(bytes), case .string(let checkpoint)? = value["checkpoint"],
             case .array(let entries)? = value["entries"]
         else { throw CryptoError("not a proof bundle: expected {\"checkpoint\": note, \"entries\": [...]}") }
@@ -70,13 +70,13 @@ public struct ProofBundle: Sendable {
     }
 
     /// What a verified checkpoint established.
-    public struct VerifiedCheckpoint: Sendable {
-        public let checkpoint: Checkpoint
-        public let cosigners: [String]
+    package struct VerifiedCheckpoint: Sendable {
+        package let checkpoint: Checkpoint
+        package let cosigners: [String]
     }
 
     /// The checkpoint's signature by the pinned log key and a quorum of pinned witnesses' cosignatures.
-    public static func verifyCheckpoint(_ note: String, trust: TrustPolicy) throws(CryptoError) -> VerifiedCheckpoint {
+    package static func verifyCheckpoint(_ note: String, trust: TrustPolicy) throws(CryptoError) -> VerifiedCheckpoint {
         let parsed = try SignedNote(parsing: note)
         guard trust.log.verifies(parsed) else {
             throw CryptoError("the checkpoint has no valid signature by the pinned log key \(trust.log.encoded)")
@@ -95,7 +95,7 @@ public struct ProofBundle: Sendable {
     }
 
     /// Checks the checkpoint and every entry's inclusion in it; throws naming the first that fails.
-    public func verify(trust: TrustPolicy) throws(CryptoError) -> VerifiedCheckpoint {
+    package func verify(trust: TrustPolicy) throws(CryptoError) -> VerifiedCheckpoint {
         let verified = try Self.verifyCheckpoint(checkpoint, trust: trust)
         for item in items {
             guard

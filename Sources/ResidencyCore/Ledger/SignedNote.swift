@@ -5,18 +5,18 @@ import Foundation
 /// Read leniently about what shells and editors do to a saved file — trailing newlines beyond the one that
 /// ends the last signature (what `jq -r .note > file` or an editor adds), and CRLF line ends — and strictly
 /// about everything that is signed: the text is exactly the bytes up to the last blank line.
-public struct SignedNote: Sendable, Hashable {
+package struct SignedNote: Sendable, Hashable {
     /// The signed text, ending in one newline.
-    public let text: String
+    package let text: String
     /// `— <name> <base64>` lines, without their newline.
-    public let signatures: [String]
+    package let signatures: [String]
 
-    public init(text: String, signatures: [String]) {
+    package init(text: String, signatures: [String]) {
         self.text = text
         self.signatures = signatures
     }
 
-    public init(parsing note: String) throws(CryptoError) {
+    package init(parsing note: String) throws(CryptoError) {
         var normalized = note.replacingOccurrences(of: "\r\n", with: "\n")
         while normalized.hasSuffix("\n\n") { normalized.removeLast() }
         guard normalized.hasSuffix("\n") else {
@@ -35,17 +35,17 @@ public struct SignedNote: Sendable, Hashable {
     }
 
     /// The note as text: the text, a blank line, the signatures.
-    public var encoded: String { text + "\n" + signatures.map { $0 + "\n" }.joined() }
+    package var encoded: String { text + "\n" + signatures.map { $0 + "\n" }.joined() }
 
     /// The same note with more signature lines (duplicates dropped).
-    public func adding(_ lines: [String]) -> SignedNote {
+    package func adding(_ lines: [String]) -> SignedNote {
         var all = signatures
         for line in lines where !all.contains(line) { all.append(line) }
         return SignedNote(text: text, signatures: all)
     }
 
     /// A signature line split into its key name and decoded bytes; nil when it is not one.
-    public static func split(_ line: String) -> (name: String, bytes: [UInt8])? {
+    package static func split(_ line: String) -> (name: String, bytes: [UInt8])? {
         let parts = line.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "—", !parts[1].isEmpty, let data = Data(base64Encoded: String(parts[2]))
         else { return nil }

@@ -8,29 +8,29 @@ import Foundation
 /// ```
 /// A witness is named by its key (the name is the key's first field); `url` is where the controller asks it
 /// for cosignatures (optional in a trust file, where it lets `ledger verify` ask each witness what it has seen).
-public struct WitnessPolicy: Sendable, Hashable {
-    public struct Witness: Sendable, Hashable {
-        public let key: CosignerKey
-        public let url: String?
-        public var name: String { key.name }
+package struct WitnessPolicy: Sendable, Hashable {
+    package struct Witness: Sendable, Hashable {
+        package let key: CosignerKey
+        package let url: String?
+        package var name: String { key.name }
 
-        public init(key: CosignerKey, url: String?) {
+        package init(key: CosignerKey, url: String?) {
             self.key = key
             self.url = url
         }
     }
 
-    public let witnesses: [Witness]
-    public let quorum: Int
+    package let witnesses: [Witness]
+    package let quorum: Int
 
-    public init(witnesses: [Witness], quorum: Int) {
+    package init(witnesses: [Witness], quorum: Int) {
         self.witnesses = witnesses
         self.quorum = quorum
     }
 
     /// The URL scheme of a regional service's witness: `region:eu` is asked through the controller's mutual TLS
     /// with the eu service.
-    public static let regionalScheme = "region:"
+    package static let regionalScheme = "region:"
 
     static func isRegional(_ url: String) -> Bool {
         guard url.hasPrefix(regionalScheme) else { return false }
@@ -40,7 +40,7 @@ public struct WitnessPolicy: Sendable, Hashable {
     }
 
     /// No witnesses: a signed checkpoint is published as it is.
-    public static let none = WitnessPolicy(witnesses: [], quorum: 0)
+    package static let none = WitnessPolicy(witnesses: [], quorum: 0)
 
     /// Reads the witness members of a JSON object (`witnesses`, `quorum`), reporting every problem.
     static func read(_ object: JSONObjectReader, requireURLs: Bool) -> WitnessPolicy? {
@@ -88,7 +88,7 @@ public struct WitnessPolicy: Sendable, Hashable {
     }
 
     /// Loads `witnesses.json`; every witness needs a URL (the controller asks each one).
-    public static func load(file url: URL) throws -> WitnessPolicy {
+    package static func load(file url: URL) throws -> WitnessPolicy {
         let collector = ProblemCollector()
         let name = url.lastPathComponent
         guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -112,7 +112,7 @@ public struct WitnessPolicy: Sendable, Hashable {
     }
 
     /// The cosignatures of `note` by distinct trusted witnesses: witness names whose line verifies.
-    public func cosigners(of note: SignedNote) -> [String] {
+    package func cosigners(of note: SignedNote) -> [String] {
         var names: [String] = []
         for witness in witnesses {
             if note.signatures.contains(where: { witness.key.verify($0, checkpointText: note.text) != nil }) {
@@ -129,16 +129,16 @@ public struct WitnessPolicy: Sendable, Hashable {
 /// ```json
 /// {"log": "residency.local/ledger+…+…", "quorum": 2, "witnesses": [{"key": "…", "url": "…"}]}
 /// ```
-public struct TrustPolicy: Sendable, Hashable {
-    public let log: NoteVerifier
-    public let witnesses: WitnessPolicy
+package struct TrustPolicy: Sendable, Hashable {
+    package let log: NoteVerifier
+    package let witnesses: WitnessPolicy
 
-    public init(log: NoteVerifier, witnesses: WitnessPolicy) {
+    package init(log: NoteVerifier, witnesses: WitnessPolicy) {
         self.log = log
         self.witnesses = witnesses
     }
 
-    public static func load(file url: URL) throws -> TrustPolicy {
+    package static func load(file url: URL) throws -> TrustPolicy {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigurationError(problems: [
                 ConfigurationProblem(file: url.path, path: "$", message: "cannot read the trust file")
@@ -147,7 +147,7 @@ public struct TrustPolicy: Sendable, Hashable {
         return try parse(Array(data), file: url.lastPathComponent)
     }
 
-    public static func parse(_ bytes: [UInt8], file: String) throws -> TrustPolicy {
+    package static func parse(_ bytes: [UInt8], file: String) throws -> TrustPolicy {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
@@ -173,7 +173,7 @@ public struct TrustPolicy: Sendable, Hashable {
         return TrustPolicy(log: log, witnesses: witnesses)
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("log", .string(log.encoded)), ("quorum", .integer(witnesses.quorum)),
             (

@@ -1,37 +1,37 @@
 /// One tenant's move from one region to another, as the controller records it.
-public struct Migration: Sendable {
-    public let id: String
-    public let tenant: String
-    public let fromRegion: String
-    public let fromSite: String
-    public let toRegion: String
-    public let toSite: String
-    public var state: MigrationState
+package struct Migration: Sendable {
+    package let id: String
+    package let tenant: String
+    package let fromRegion: String
+    package let fromSite: String
+    package let toRegion: String
+    package let toSite: String
+    package var state: MigrationState
     /// Where a rollback ends: `failed` or `cancelled`.
-    public var ending: MigrationState?
-    public let reason: String
-    public let requestedBy: String
-    public var approvedBy: String?
+    package var ending: MigrationState?
+    package let reason: String
+    package let requestedBy: String
+    package var approvedBy: String?
     /// The bulk plan it came from, if any.
-    public let plan: String?
+    package let plan: String?
     /// The legal basis of moving data from the source region's jurisdiction to the target site's country.
-    public let transfer: TransferBasis
-    public let movers: [String]
-    public let createdAt: Int64
-    public var updatedAt: Int64
+    package let transfer: TransferBasis
+    package let movers: [String]
+    package let createdAt: Int64
+    package var updatedAt: Int64
     /// The change counter of the source at the bulk copy's snapshot.
-    public var snapshotSequence: Int64?
+    package var snapshotSequence: Int64?
     /// Verified content: rows and SHA-256, hex.
-    public var content: JSONValue?
-    public var bytesCopied: Int64?
+    package var content: JSONValue?
+    package var bytesCopied: Int64?
     /// Rows copied again after the freeze.
-    public var changedRows: Int?
-    public var frozenAt: Int64?
-    public var cutoverAt: Int64?
-    public var finishedAt: Int64?
-    public var error: String?
+    package var changedRows: Int?
+    package var frozenAt: Int64?
+    package var cutoverAt: Int64?
+    package var finishedAt: Int64?
+    package var error: String?
 
-    public init(
+    package init(
         id: String, tenant: String, fromRegion: String, fromSite: String, toRegion: String, toSite: String,
         reason: String, requestedBy: String, plan: String?, transfer: TransferBasis, movers: [String], createdAt: Int64
     ) {
@@ -52,12 +52,12 @@ public struct Migration: Sendable {
     }
 
     /// Milliseconds the tenant's writes were held, once the freeze has ended (at cutover or rollback).
-    public var frozenMilliseconds: Int64? {
+    package var frozenMilliseconds: Int64? {
         guard let frozenAt, let end = cutoverAt ?? (state.isFinal ? finishedAt : nil) else { return nil }
         return end - frozenAt
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         func time(_ value: Int64?) -> JSONValue { value.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null }
         return .object([
             ("id", .string(id)), ("tenant", .string(tenant)),

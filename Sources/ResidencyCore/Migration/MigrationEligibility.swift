@@ -1,26 +1,26 @@
 /// Whether policy lets a tenant move to a region (and site), and on what legal basis — decided from the
 /// policy set alone, so the plan, the request, the approval and the tests all reach the same answer.
-public struct MigrationEligibility: Sendable {
-    public let policies: PolicySet
+package struct MigrationEligibility: Sendable {
+    package let policies: PolicySet
 
-    public init(policies: PolicySet) { self.policies = policies }
+    package init(policies: PolicySet) { self.policies = policies }
 
-    public struct Target: Sendable, Hashable {
-        public let region: Region
-        public let site: Site
-        public let transfer: TransferBasis
+    package struct Target: Sendable, Hashable {
+        package let region: Region
+        package let site: Site
+        package let transfer: TransferBasis
     }
 
     /// A refusal: a stable code, the rule of the policy that refuses, and a sentence for people.
-    public struct Refusal: Error, Sendable, Hashable {
-        public let code: String
-        public let rule: String?
-        public let message: String
+    package struct Refusal: Error, Sendable, Hashable {
+        package let code: String
+        package let rule: String?
+        package let message: String
     }
 
     /// Resolves `toRegion` (and `toSite`, or the target region's site nearest the tenant's current site).
     /// Unknown ids are input errors (thrown as `invalidTarget`), everything else a refusal with its rule.
-    public func evaluate(
+    package func evaluate(
         tenant: Tenant, toRegion: String, toSite: String?, occupancy: [String: Int]
     ) -> Result<Target, Refusal> {
         guard let region = policies.catalog.region(id: toRegion) else {

@@ -1,19 +1,19 @@
 /// A bulk move worked out in advance: which tenants of a region would move to another and, for the rest,
 /// why not. Saved as JSON, reviewed, then run; each tenant is checked against the policy again when its
 /// migration is filed, so a stale plan cannot move anyone policy no longer allows.
-public struct MigrationPlan: Sendable {
-    public struct Entry: Sendable, Hashable {
-        public let tenant: String
-        public let country: CountryCode?
-        public let movable: Bool
+package struct MigrationPlan: Sendable {
+    package struct Entry: Sendable, Hashable {
+        package let tenant: String
+        package let country: CountryCode?
+        package let movable: Bool
         /// For an entry that will not move: the refusal's code, rule and message.
-        public let code: String?
-        public let rule: String?
-        public let message: String?
+        package let code: String?
+        package let rule: String?
+        package let message: String?
         /// The basis the move would rest on.
-        public let transfer: String?
+        package let transfer: String?
 
-        public init(
+        package init(
             tenant: String, country: CountryCode?, movable: Bool, code: String?, rule: String?, message: String?,
             transfer: String?
         ) {
@@ -27,16 +27,16 @@ public struct MigrationPlan: Sendable {
         }
     }
 
-    public let id: String
-    public let from: String
-    public let to: String
-    public let toSite: String?
-    public let country: CountryCode?
-    public let createdAt: Int64
-    public let policyVersion: String
-    public let entries: [Entry]
+    package let id: String
+    package let from: String
+    package let to: String
+    package let toSite: String?
+    package let country: CountryCode?
+    package let createdAt: Int64
+    package let policyVersion: String
+    package let entries: [Entry]
 
-    public init(
+    package init(
         id: String, from: String, to: String, toSite: String?, country: CountryCode?, createdAt: Int64,
         policyVersion: String, entries: [Entry]
     ) {
@@ -50,9 +50,9 @@ public struct MigrationPlan: Sendable {
         self.entries = entries
     }
 
-    public var movable: [Entry] { entries.filter(\.movable) }
+    package var movable: [Entry] { entries.filter(\.movable) }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("plan", .string(id)), ("from", .string(from)), ("to", .string(to)), ("to_site", .optional(toSite)),
             ("country", .optional(country?.rawValue)),
@@ -78,7 +78,7 @@ public struct MigrationPlan: Sendable {
     }
 
     /// Reads a saved plan, reporting what is wrong with its file.
-    public static func read(_ value: JSONValue, file: String) throws(ConfigurationError) -> MigrationPlan {
+    package static func read(_ value: JSONValue, file: String) throws(ConfigurationError) -> MigrationPlan {
         let collector = ProblemCollector()
         let reader = JSONReader(value: value, file: file, collector: collector)
         /// Optional members are written as null when absent.

@@ -1,7 +1,7 @@
 /// The steps of moving a tenant between regions. Each step is persisted before it runs and again when it
 /// has finished, and each is idempotent, so an interrupted migration is resumed by running its current
 /// step again.
-public enum MigrationState: String, Sendable, Hashable, CaseIterable {
+package enum MigrationState: String, Sendable, Hashable, CaseIterable {
     /// Filed; waits for an approver.
     case requested
     /// Approved; waits for a runner.
@@ -25,7 +25,7 @@ public enum MigrationState: String, Sendable, Hashable, CaseIterable {
     case cancelled
 
     /// The forward step after this one; nil for the waiting and final states.
-    public var next: MigrationState? {
+    package var next: MigrationState? {
         switch self {
         case .approved: return .copying
         case .copying: return .frozen
@@ -38,10 +38,10 @@ public enum MigrationState: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
+    package var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
 
     /// Until the directory points at the target the migration can still be undone.
-    public var canRollBack: Bool {
+    package var canRollBack: Bool {
         switch self {
         case .requested, .approved, .copying, .frozen, .syncing, .verifying: return true
         default: return false

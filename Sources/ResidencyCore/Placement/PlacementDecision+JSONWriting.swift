@@ -2,7 +2,7 @@ extension PlacementDecision {
     /// The bytes of `jsonValue.encodedBytes()`, written without building the tree: `POST /v1/placements`
     /// answers tens of thousands of these a second, and the tree cost as much as the decision itself.
     /// (`PlacementDecisionEncodingTests` holds the two forms equal.)
-    public func encodedJSON(capacity: Int = 640) -> [UInt8] {
+    package func encodedJSON(capacity: Int = 640) -> [UInt8] {
         var object = JSONObjectWriter(capacity: capacity)
         switch outcome {
         case .placed(let region, let site, let kilometres):

@@ -1,37 +1,37 @@
 /// The answer to "where does this new customer go?", with every step that led to it.
-public struct PlacementDecision: Sendable, Hashable {
-    public enum Outcome: Sendable, Hashable {
+package struct PlacementDecision: Sendable, Hashable {
+    package enum Outcome: Sendable, Hashable {
         case placed(region: String, site: String, kilometres: Int?)
         case refused(PlacementRefusal)
     }
 
-    public let outcome: Outcome
+    package let outcome: Outcome
     /// The country the decision used: declared when given, else geolocated.
-    public let country: CountryCode?
-    public let declaredCountry: CountryCode?
-    public let geolocatedCountry: CountryCode?
-    public let reasons: [PlacementReason]
-    public let policyVersion: SHA256Digest
+    package let country: CountryCode?
+    package let declaredCountry: CountryCode?
+    package let geolocatedCountry: CountryCode?
+    package let reasons: [PlacementReason]
+    package let policyVersion: SHA256Digest
 
-    public var region: String? {
+    package var region: String? {
         if case .placed(let region, _, _) = outcome { return region }
         return nil
     }
 
-    public var site: String? {
+    package var site: String? {
         if case .placed(_, let site, _) = outcome { return site }
         return nil
     }
 
-    public var refusal: PlacementRefusal? {
+    package var refusal: PlacementRefusal? {
         if case .refused(let refusal) = outcome { return refusal }
         return nil
     }
 }
 
 /// Why a signup cannot be placed, with the rule that forbids it.
-public struct PlacementRefusal: Sendable, Hashable, CustomStringConvertible {
-    public enum Code: String, Sendable, Hashable {
+package struct PlacementRefusal: Sendable, Hashable, CustomStringConvertible {
+    package enum Code: String, Sendable, Hashable {
         /// Policy hosts nobody from the customer's country.
         case noPermittedRegion = "no_permitted_region"
         /// The requested region is not one policy permits for the customer's country.
@@ -46,17 +46,17 @@ public struct PlacementRefusal: Sendable, Hashable, CustomStringConvertible {
         case unlocated
     }
 
-    public let code: Code
+    package let code: Code
     /// The policy rule that forbids it, when one does.
-    public let rule: String?
-    public let message: String
+    package let rule: String?
+    package let message: String
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension PlacementDecision {
     /// The decision as the API, the CLI and the ledger show it.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var members: [(key: String, value: JSONValue)] = []
         switch outcome {
         case .placed(let region, let site, let kilometres):

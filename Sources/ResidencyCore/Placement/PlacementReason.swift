@@ -1,6 +1,6 @@
 /// One step of a placement decision, in the order it was taken. Typed values rather than text, so a
 /// decision is cheap to make; `code` and `message` render them for people and records.
-public enum PlacementReason: Sendable, Hashable {
+package enum PlacementReason: Sendable, Hashable {
     case declaredCountry(CountryCode)
     case geolocated(address: IPAddress, country: CountryCode, hasCoordinates: Bool)
     case geolocatedWithoutCountry(address: IPAddress)
@@ -22,7 +22,7 @@ public enum PlacementReason: Sendable, Hashable {
     case firstAvailableRegion(region: String)
     case site(site: String, kilometres: Int?)
 
-    public var code: String {
+    package var code: String {
         switch self {
         case .declaredCountry: return "declared_country"
         case .geolocated: return "geolocated"
@@ -47,7 +47,7 @@ public enum PlacementReason: Sendable, Hashable {
         }
     }
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .declaredCountry(let country): return "declared country \(country)"
         case .geolocated(let address, let country, let hasCoordinates):
@@ -84,14 +84,14 @@ public enum PlacementReason: Sendable, Hashable {
 }
 
 /// Why a region cannot take a signup now.
-public enum RegionUnavailability: String, Sendable, Hashable {
+package enum RegionUnavailability: String, Sendable, Hashable {
     case draining, closed
     case notAcceptingSignups = "not_accepting_signups"
     case full
     /// The region's service has not answered the controller's health calls (distributed mode).
     case serviceUnreachable = "service_unreachable"
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .serviceUnreachable: return "has a regional service that does not answer"
         case .draining: return "is draining"
@@ -103,7 +103,7 @@ public enum RegionUnavailability: String, Sendable, Hashable {
 }
 
 /// Where the point distances were measured from came from.
-public enum LocationSource: String, Sendable, Hashable {
+package enum LocationSource: String, Sendable, Hashable {
     /// The geolocation database's own coordinates (city databases).
     case database
     /// The country's capital in `Regions/countries.csv`.

@@ -1,11 +1,11 @@
 /// What the signup flow knows about a new customer; every field is optional.
-public struct PlacementRequest: Sendable, Hashable {
-    public var ip: IPAddress?
-    public var declaredCountry: CountryCode?
-    public var requestedRegion: String?
-    public var plan: Plan?
+package struct PlacementRequest: Sendable, Hashable {
+    package var ip: IPAddress?
+    package var declaredCountry: CountryCode?
+    package var requestedRegion: String?
+    package var plan: Plan?
 
-    public init(
+    package init(
         ip: IPAddress? = nil, declaredCountry: CountryCode? = nil, requestedRegion: String? = nil, plan: Plan? = nil
     ) {
         self.ip = ip

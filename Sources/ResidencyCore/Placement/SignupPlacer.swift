@@ -5,9 +5,9 @@
 /// Everything that depends only on policy — each country's constraint, candidates, override and the
 /// distance from its capital (or other representative point) to every region — is computed once here, so a
 /// decision is a few array reads and a short scan.
-public struct SignupPlacer: Sendable {
-    public let policies: PolicySet
-    public let locator: GeoLocator?
+package struct SignupPlacer: Sendable {
+    package let policies: PolicySet
+    package let locator: GeoLocator?
 
     private let regions: [Region]
     private let regionIndex: [String: Int]
@@ -26,7 +26,7 @@ public struct SignupPlacer: Sendable {
         let byDistance: [(region: Int, site: Int, kilometres: Double)]
     }
 
-    public init(policies: PolicySet, locator: GeoLocator?) {
+    package init(policies: PolicySet, locator: GeoLocator?) {
         self.policies = policies
         self.locator = locator
         let regions = policies.catalog.regions
@@ -91,7 +91,7 @@ public struct SignupPlacer: Sendable {
 
     /// Decides where `request` goes. `occupancy` is the number of live tenants per region; `unreachable` the
     /// regions whose regional service does not answer (passed over, and said so in the reasons).
-    public func place(
+    package func place(
         _ request: PlacementRequest, occupancy: [String: Int] = [:], unreachable: Set<String> = []
     ) -> PlacementDecision {
         var reasons: [PlacementReason] = []

@@ -1,12 +1,12 @@
 /// Where each class of tenant data may be stored or processed (`Policies/data-classes.json`).
-public struct DataClassPolicy: Sendable {
-    public enum DataClass: String, Sendable, Hashable, CaseIterable {
+package struct DataClassPolicy: Sendable {
+    package enum DataClass: String, Sendable, Hashable, CaseIterable {
         case customerData = "customer_data", backups, logs
         case supportAccess = "support_access"
         case analytics, directory
     }
 
-    public enum Within: String, Sendable, Hashable, CaseIterable {
+    package enum Within: String, Sendable, Hashable, CaseIterable {
         /// The countries of the tenant's region's jurisdiction.
         case jurisdiction
         /// Only the countries of the region's own sites.
@@ -15,26 +15,26 @@ public struct DataClassPolicy: Sendable {
         case anywhere
     }
 
-    public struct Rule: Sendable, Hashable {
-        public let dataClass: DataClass
-        public let within: Within
-        public let description: String
+    package struct Rule: Sendable, Hashable {
+        package let dataClass: DataClass
+        package let within: Within
+        package let description: String
     }
 
     /// Extra countries allowed for one class of one region's data.
-    public struct Exception: Sendable, Hashable {
-        public let rule: String
-        public let region: String
-        public let dataClass: DataClass
-        public let countries: Set<CountryCode>
-        public let basis: String
+    package struct Exception: Sendable, Hashable {
+        package let rule: String
+        package let region: String
+        package let dataClass: DataClass
+        package let countries: Set<CountryCode>
+        package let basis: String
     }
 
-    public let rules: [DataClass: Rule]
-    public let exceptions: [Exception]
+    package let rules: [DataClass: Rule]
+    package let exceptions: [Exception]
 
     /// The verdict for storing or processing `dataClass` of a tenant in `region` at `country`.
-    public func check(_ dataClass: DataClass, region: Region, country: CountryCode) -> ResidencyVerdict {
+    package func check(_ dataClass: DataClass, region: Region, country: CountryCode) -> ResidencyVerdict {
         let rule = rules[dataClass]!
         let ruleName = "class-\(dataClass.rawValue)-within-\(rule.within.rawValue)"
         switch rule.within {
@@ -63,10 +63,10 @@ public struct DataClassPolicy: Sendable {
 }
 
 /// The answer to "may this data be here?".
-public struct ResidencyVerdict: Sendable, Hashable {
-    public let allowed: Bool
-    public let rule: String
-    public let message: String
+package struct ResidencyVerdict: Sendable, Hashable {
+    package let allowed: Bool
+    package let rule: String
+    package let message: String
 }
 
 enum DataClassPolicyFile {

@@ -4,22 +4,22 @@ import Foundation
 ///
 /// The version is the SHA-256 of one canonical JSON document holding every region file and every policy
 /// file, so any change that could change a decision changes the version recorded with it.
-public struct PolicySet: Sendable {
-    public let catalog: RegionCatalog
-    public let residency: ResidencyPolicy
-    public let transfers: TransferPolicy
-    public let access: AccessPolicy
-    public let retention: RetentionPolicy
-    public let dataClasses: DataClassPolicy
-    public let version: SHA256Digest
+package struct PolicySet: Sendable {
+    package let catalog: RegionCatalog
+    package let residency: ResidencyPolicy
+    package let transfers: TransferPolicy
+    package let access: AccessPolicy
+    package let retention: RetentionPolicy
+    package let dataClasses: DataClassPolicy
+    package let version: SHA256Digest
 
     /// The policy files a `Policies/` directory holds; any other `.json` file there is a mistake.
-    public static let fileNames = [
+    package static let fileNames = [
         "access.json", "data-classes.json", "residency.json", "retention.json", "transfers.json",
     ]
 
     /// Loads and validates the regions and policies, throwing every problem found.
-    public static func load(regions: URL, policies: URL) throws(ConfigurationError) -> PolicySet {
+    package static func load(regions: URL, policies: URL) throws(ConfigurationError) -> PolicySet {
         let collector = ProblemCollector()
         let set = load(regions: regions, policies: policies, collector: collector)
         try collector.throwIfAny()
@@ -27,7 +27,7 @@ public struct PolicySet: Sendable {
     }
 
     /// Loads what it can, reporting problems to `collector`; `nil` when anything was wrong.
-    public static func load(regions: URL, policies: URL, collector: ProblemCollector) -> PolicySet? {
+    package static func load(regions: URL, policies: URL, collector: ProblemCollector) -> PolicySet? {
         let catalog = RegionCatalog.load(from: regions, collector: collector)
         var documents: [String: JSONValue] = [:]
         if let listing = try? FileManager.default.contentsOfDirectory(atPath: policies.path) {

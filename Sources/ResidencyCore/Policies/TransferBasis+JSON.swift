@@ -1,6 +1,6 @@
 extension TransferBasis {
     /// The basis as records show it: the region, the destination, the rule and the mechanism's own fields.
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("region", .string(region)), ("destination", .string(destination.rawValue)), ("rule", .string(rule)),
         ]
@@ -8,7 +8,7 @@ extension TransferBasis {
         return .object(members)
     }
 
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard case .string(let region) = json["region"], case .string(let destination) = json["destination"],
             let country = CountryCode(destination), case .string(let rule) = json["rule"],
             let mechanism = TransferMechanism(json: json)

@@ -1,5 +1,5 @@
 /// The legal ground on which data hosted in a region may be reached from, or moved to, another country.
-public enum TransferMechanism: Sendable, Hashable {
+package enum TransferMechanism: Sendable, Hashable {
     /// The destination is inside the region's jurisdiction: not an international transfer.
     case notATransfer
     /// An adequacy decision or regulation covering the destination.
@@ -16,7 +16,7 @@ public enum TransferMechanism: Sendable, Hashable {
     case forbidden(reason: String)
 
     /// The value spelt in `transfers.json` and in every record.
-    public var code: String {
+    package var code: String {
         switch self {
         case .notATransfer: return "not_a_transfer"
         case .adequacy: return "adequacy"
@@ -28,13 +28,13 @@ public enum TransferMechanism: Sendable, Hashable {
         }
     }
 
-    public var isPermitted: Bool {
+    package var isPermitted: Bool {
         if case .forbidden = self { return false }
         return true
     }
 
     /// One line a compliance officer can read.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .notATransfer: return "not a transfer (same jurisdiction)"
         case .adequacy(let reference): return "adequacy: \(reference)"
@@ -52,13 +52,13 @@ public enum TransferMechanism: Sendable, Hashable {
 
 extension TransferMechanism {
     /// The EU SCC module, for reports that spell the basis out field by field.
-    public var sccModule: Int? {
+    package var sccModule: Int? {
         if case .euSCC(let module, _, _) = self { return module }
         return nil
     }
 
     /// The contract the transfer rests on (SCCs, IDTA, Addendum).
-    public var contract: String? {
+    package var contract: String? {
         switch self {
         case .euSCC(_, let contract, _), .ukIDTA(let contract, _), .ukAddendum(let contract, _): return contract
         default: return nil
@@ -66,7 +66,7 @@ extension TransferMechanism {
     }
 
     /// The transfer impact assessment's reference.
-    public var impactAssessment: String? {
+    package var impactAssessment: String? {
         switch self {
         case .euSCC(_, _, let tia), .ukIDTA(_, let tia), .ukAddendum(_, let tia), .localLaw(_, _, let tia): return tia
         default: return nil
@@ -74,7 +74,7 @@ extension TransferMechanism {
     }
 
     /// The adequacy decision, or the law and provision, the transfer rests on.
-    public var reference: String? {
+    package var reference: String? {
         switch self {
         case .adequacy(let reference): return reference
         case .localLaw(let law, let provision, _): return "\(law), \(provision)"
@@ -85,10 +85,10 @@ extension TransferMechanism {
 }
 
 /// A resolved transfer: the mechanism and the rule of `transfers.json` it came from.
-public struct TransferBasis: Sendable, Hashable {
-    public let region: String
-    public let destination: CountryCode
-    public let mechanism: TransferMechanism
+package struct TransferBasis: Sendable, Hashable {
+    package let region: String
+    package let destination: CountryCode
+    package let mechanism: TransferMechanism
     /// The rule id, or `jurisdiction` when the destination is inside the region's own jurisdiction.
-    public let rule: String
+    package let rule: String
 }

@@ -1,25 +1,25 @@
 /// Per hosting region and destination country, the mechanism that makes access or movement lawful
 /// (`Policies/transfers.json`).
-public struct TransferPolicy: Sendable {
-    public struct Rule: Sendable, Hashable {
-        public let rule: String
-        public let countries: Set<CountryCode>
-        public let mechanism: TransferMechanism
+package struct TransferPolicy: Sendable {
+    package struct Rule: Sendable, Hashable {
+        package let rule: String
+        package let countries: Set<CountryCode>
+        package let mechanism: TransferMechanism
     }
 
-    public struct RegionRules: Sendable, Hashable {
-        public let destinations: [Rule]
+    package struct RegionRules: Sendable, Hashable {
+        package let destinations: [Rule]
         /// Applies to every destination no rule names.
-        public let otherwise: Rule
+        package let otherwise: Rule
     }
 
-    public let regions: [String: RegionRules]
+    package let regions: [String: RegionRules]
 
     /// Resolves the basis for data hosted in `region` reaching `destination`.
     ///
     /// Inside the region's jurisdiction there is no transfer; otherwise the first rule naming the country,
     /// else the region's default. A region missing from the policy is forbidden rather than guessed.
-    public func basis(for region: Region, destination: CountryCode) -> TransferBasis {
+    package func basis(for region: Region, destination: CountryCode) -> TransferBasis {
         if region.jurisdiction.contains(destination) {
             return TransferBasis(
                 region: region.id, destination: destination, mechanism: .notATransfer, rule: "jurisdiction")
@@ -35,7 +35,7 @@ public struct TransferPolicy: Sendable {
 
     /// The mechanism of the rule `rule` of `region`, as the policy now states it (`jurisdiction` is no
     /// transfer); nil for a rule the policy no longer has, which a report then shows by its id alone.
-    public func mechanism(region: String, rule: String) -> TransferMechanism? {
+    package func mechanism(region: String, rule: String) -> TransferMechanism? {
         if rule == "jurisdiction" { return .notATransfer }
         guard let rules = regions[region] else { return nil }
         if rules.otherwise.rule == rule { return rules.otherwise.mechanism }

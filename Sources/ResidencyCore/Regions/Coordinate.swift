@@ -1,21 +1,21 @@
 import Foundation
 
 /// A point on the Earth in decimal degrees (WGS 84).
-public struct Coordinate: Sendable, Hashable, CustomStringConvertible {
-    public let latitude: Double
-    public let longitude: Double
+package struct Coordinate: Sendable, Hashable, CustomStringConvertible {
+    package let latitude: Double
+    package let longitude: Double
 
-    public init(latitude: Double, longitude: Double) {
+    package init(latitude: Double, longitude: Double) {
         self.latitude = latitude
         self.longitude = longitude
     }
 
     /// The mean Earth radius (IUGG), the usual choice for great-circle distances.
-    public static let earthRadiusKilometres = 6371.0088
+    package static let earthRadiusKilometres = 6371.0088
 
     /// Great-circle distance by the haversine formula, which stays accurate for the short distances
     /// (Dublin to Frankfurt) where the spherical law of cosines loses precision.
-    public func distanceKilometres(to other: Coordinate) -> Double {
+    package func distanceKilometres(to other: Coordinate) -> Double {
         let toRadians = Double.pi / 180
         let lat1 = latitude * toRadians
         let lat2 = other.latitude * toRadians
@@ -27,5 +27,5 @@ public struct Coordinate: Sendable, Hashable, CustomStringConvertible {
         return 2 * Self.earthRadiusKilometres * asin(min(1, a.squareRoot()))
     }
 
-    public var description: String { "\(latitude),\(longitude)" }
+    package var description: String { "\(latitude),\(longitude)" }
 }

@@ -1,26 +1,26 @@
 import Foundation
 
 /// The ISO 3166-1 countries with their representative points, loaded from `Regions/countries.csv`.
-public struct CountryTable: Sendable {
-    public let countries: [CountryCode: Country]
+package struct CountryTable: Sendable {
+    package let countries: [CountryCode: Country]
 
-    public init(countries: [Country]) {
+    package init(countries: [Country]) {
         self.countries = Dictionary(countries.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func country(_ code: CountryCode) -> Country? { countries[code] }
+    package func country(_ code: CountryCode) -> Country? { countries[code] }
 
-    public func contains(_ code: CountryCode) -> Bool { countries[code] != nil }
+    package func contains(_ code: CountryCode) -> Bool { countries[code] != nil }
 
     /// False when the table itself failed to load; checks against it are then skipped rather than
     /// burying the one real problem under a report for every country code.
-    public var isUsable: Bool { !countries.isEmpty }
+    package var isUsable: Bool { !countries.isEmpty }
 
-    public static let fileName = "countries.csv"
+    package static let fileName = "countries.csv"
     static let header = "alpha2,alpha3,numeric,name,capital,lat,lon,point,continent,subregion"
 
     /// Parses the CSV; names with commas are quoted, as in the shipped file.
-    public static func load(from url: URL, displayName: String, collector: ProblemCollector) -> CountryTable {
+    package static func load(from url: URL, displayName: String, collector: ProblemCollector) -> CountryTable {
         guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
             collector.report(file: displayName, path: "-", "cannot read the country table (UTF-8 CSV expected)")
             return CountryTable(countries: [])

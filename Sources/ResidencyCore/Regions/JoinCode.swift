@@ -7,29 +7,29 @@ import Foundation
 /// the controller that the key presented with it belongs to the region the operator enrolled. The secret never
 /// crosses the network: the service sends an HMAC of its own key under it (`proof`), so a code seen by an
 /// observer of that one call cannot enrol another key.
-public struct JoinCode: Sendable, Equatable {
-    public static let prefix = "rj1-"
-    public let secret: [UInt8]
-    public let controllerKey: [UInt8]
+package struct JoinCode: Sendable, Equatable {
+    package static let prefix = "rj1-"
+    package let secret: [UInt8]
+    package let controllerKey: [UInt8]
 
-    public init(secret: [UInt8], controllerKey: [UInt8]) {
+    package init(secret: [UInt8], controllerKey: [UInt8]) {
         self.secret = secret
         self.controllerKey = controllerKey
     }
 
     /// A fresh code for the controller holding `controllerKey`.
-    public static func generate(controllerKey: [UInt8]) -> JoinCode {
+    package static func generate(controllerKey: [UInt8]) -> JoinCode {
         JoinCode(secret: SecureRandom.bytes(16), controllerKey: controllerKey)
     }
 
-    public var text: String {
+    package var text: String {
         Self.prefix
             + Data(secret + controllerKey).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    public init(parsing text: String) throws(RegionEnrolmentError) {
+    package init(parsing text: String) throws(RegionEnrolmentError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.hasPrefix(Self.prefix) else {
             throw RegionEnrolmentError("the join code does not start with \(Self.prefix); accepted: the code `residency regions enroll` printed")
@@ -45,13 +45,13 @@ public struct JoinCode: Sendable, Equatable {
     }
 
     /// The HMAC a regional service sends to join: over the region and the pin of the key it will use.
-    public func proof(region: String, pin: String) -> [UInt8] {
+    package func proof(region: String, pin: String) -> [UInt8] {
         HMACSHA256.authenticationCode(key: secret, message: Array("residency-join-v1\n\(region)\n\(pin)".utf8))
     }
 }
 
 /// A refused enrolment, join or assignment: what was wrong and what is accepted.
-public struct RegionEnrolmentError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct RegionEnrolmentError: Error, Sendable, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

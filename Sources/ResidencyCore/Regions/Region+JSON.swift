@@ -1,6 +1,6 @@
 extension Region {
     /// The region as the API and the CLI show it, in the same field names as its file.
-    public func jsonValue(tenantCount: Int? = nil) -> JSONValue {
+    package func jsonValue(tenantCount: Int? = nil) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("id", .string(id)),
             ("name", .string(name)),
@@ -16,7 +16,7 @@ extension Region {
 }
 
 extension Site {
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("id", .string(id)),
             ("country", .string(country.rawValue)),

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The regions the service hosts in, and the country table they refer to.
-public struct RegionCatalog: Sendable {
+package struct RegionCatalog: Sendable {
     /// Regions in id order.
-    public let regions: [Region]
-    public let countries: CountryTable
+    package let regions: [Region]
+    package let countries: CountryTable
     /// SHA-256 over the canonical form of every region file, in id order.
-    public let version: SHA256Digest
+    package let version: SHA256Digest
 
     /// Ids of every region file found, valid or not, so policy checks do not repeat a region file's own
     /// problem as an "unknown region" wherever the policies name it.
@@ -14,7 +14,7 @@ public struct RegionCatalog: Sendable {
     private let byID: [String: Region]
     private let byJurisdiction: [CountryCode: String]
 
-    public init(regions: [Region], countries: CountryTable, version: SHA256Digest, declaredRegionIDs: Set<String> = [])
+    package init(regions: [Region], countries: CountryTable, version: SHA256Digest, declaredRegionIDs: Set<String> = [])
     {
         self.declaredRegionIDs = declaredRegionIDs.union(regions.map(\.id))
         self.regions = regions.sorted { $0.id < $1.id }
@@ -26,15 +26,15 @@ public struct RegionCatalog: Sendable {
         self.byJurisdiction = jurisdiction
     }
 
-    public func region(id: String) -> Region? { byID[id] }
+    package func region(id: String) -> Region? { byID[id] }
 
     /// The region whose jurisdiction covers `country`, if any.
-    public func region(governing country: CountryCode) -> Region? { byJurisdiction[country].flatMap { byID[$0] } }
+    package func region(governing country: CountryCode) -> Region? { byJurisdiction[country].flatMap { byID[$0] } }
 
-    public var regionIDs: [String] { regions.map(\.id) }
+    package var regionIDs: [String] { regions.map(\.id) }
 
     /// The site with this id, in whichever region holds it.
-    public func site(id: String) -> (region: Region, site: Site)? {
+    package func site(id: String) -> (region: Region, site: Site)? {
         for region in regions { if let site = region.sites.first(where: { $0.id == id }) { return (region, site) } }
         return nil
     }
@@ -43,14 +43,14 @@ public struct RegionCatalog: Sendable {
 extension RegionCatalog {
     /// Loads `countries.csv` and every `*.json` region file in `directory`, validating all of them and
     /// throwing every problem found at once.
-    public static func load(from directory: URL) throws(ConfigurationError) -> RegionCatalog {
+    package static func load(from directory: URL) throws(ConfigurationError) -> RegionCatalog {
         let collector = ProblemCollector()
         let catalog = load(from: directory, collector: collector)
         try collector.throwIfAny()
         return catalog
     }
 
-    public static func load(from directory: URL, collector: ProblemCollector) -> RegionCatalog {
+    package static func load(from directory: URL, collector: ProblemCollector) -> RegionCatalog {
         let countries = CountryTable.load(
             from: directory.appendingPathComponent(CountryTable.fileName),
             displayName: DisplayPath.of(directory.appendingPathComponent(CountryTable.fileName)), collector: collector)
@@ -199,7 +199,7 @@ enum RegionFile {
 
 extension JSONReader {
     /// An ISO 3166-1 alpha-2 code that the country table knows, written in upper case.
-    public func country(in countries: CountryTable) -> CountryCode? {
+    package func country(in countries: CountryTable) -> CountryCode? {
         guard let text = string() else { return nil }
         guard let code = CountryCode(text), code.rawValue == text else {
             problem("is not an ISO 3166-1 alpha-2 country code; accepted: two upper-case letters such as \"DE\"")

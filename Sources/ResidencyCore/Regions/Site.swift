@@ -1,12 +1,12 @@
 /// A data-centre metro where a region's tenants are hosted.
-public struct Site: Sendable, Hashable {
-    public enum Provider: String, Sendable, Hashable, CaseIterable {
+package struct Site: Sendable, Hashable {
+    package enum Provider: String, Sendable, Hashable, CaseIterable {
         case aws, oracle, microsoft
     }
 
-    public let id: String
-    public let country: CountryCode
-    public let city: String
-    public let location: Coordinate
-    public let provider: Provider
+    package let id: String
+    package let country: CountryCode
+    package let city: String
+    package let location: Coordinate
+    package let provider: Provider
 }

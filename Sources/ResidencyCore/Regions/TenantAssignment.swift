@@ -7,17 +7,17 @@ import Foundation
 /// A regional service stores and serves a tenant's data only under a current assignment naming its own region,
 /// signed by the controller key it pinned at enrolment; assignments naming other regions tell it where to send
 /// a misdirected caller (421).
-public struct TenantAssignment: Sendable, Equatable {
-    public let tenant: String
-    public let region: String
-    public let site: String
-    public let endpoint: String
-    public let status: TenantStatus
-    public let epoch: Int64
-    public let policyVersion: String
-    public let issuedAt: Int64
+package struct TenantAssignment: Sendable, Equatable {
+    package let tenant: String
+    package let region: String
+    package let site: String
+    package let endpoint: String
+    package let status: TenantStatus
+    package let epoch: Int64
+    package let policyVersion: String
+    package let issuedAt: Int64
 
-    public init(
+    package init(
         tenant: String, region: String, site: String, endpoint: String, status: TenantStatus, epoch: Int64,
         policyVersion: String, issuedAt: Int64
     ) {
@@ -31,7 +31,7 @@ public struct TenantAssignment: Sendable, Equatable {
         self.issuedAt = issuedAt
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("endpoint", .string(endpoint)), ("epoch", .integer(epoch)),
             ("issued_at", .string(Timestamp.rfc3339(milliseconds: issuedAt))), ("policy_version", .string(policyVersion)),
@@ -42,31 +42,31 @@ public struct TenantAssignment: Sendable, Equatable {
 
     /// What is signed: a context string, then the canonical JSON — so the bytes cannot be read as any other
     /// signed message of the project (checkpoints, cosignatures, TLS).
-    public var signedMessage: [UInt8] {
+    package var signedMessage: [UInt8] {
         Array("residency-assignment-v1\n".utf8) + ((try? jsonValue.canonicalBytes()) ?? [])
     }
 }
 
 /// An assignment with the controller's Ed25519 signature, as it travels: `{"assignment": {…}, "signature": "…"}`.
-public struct SignedAssignment: Sendable, Equatable {
-    public let assignment: TenantAssignment
-    public let signature: [UInt8]
+package struct SignedAssignment: Sendable, Equatable {
+    package let assignment: TenantAssignment
+    package let signature: [UInt8]
 
-    public init(assignment: TenantAssignment, signature: [UInt8]) {
+    package init(assignment: TenantAssignment, signature: [UInt8]) {
         self.assignment = assignment
         self.signature = signature
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([("assignment", assignment.jsonValue), ("signature", .string(Data(signature).base64EncodedString()))])
     }
 
-    public func isSigned(by key: Ed25519PublicKey) -> Bool {
+    package func isSigned(by key: Ed25519PublicKey) -> Bool {
         key.isValidSignature(signature, for: assignment.signedMessage)
     }
 
     /// Reads an assignment strictly: every field present, of its type and shape; nothing else.
-    public init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
+    package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
         guard let value = try? JSONParser.parse(bytes) else {
             throw RegionEnrolmentError("the assignment is not JSON; accepted: {\"assignment\": {…}, \"signature\": \"base64\"}")
         }

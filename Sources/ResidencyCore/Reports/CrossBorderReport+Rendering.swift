@@ -1,5 +1,5 @@
 extension CrossBorderReport {
-    public func rendered(_ format: ReportFormat) -> String {
+    package func rendered(_ format: ReportFormat) -> String {
         switch format {
         case .json: return jsonValue.encoded(pretty: true) + "\n"
         case .csv: return csv
@@ -32,7 +32,7 @@ extension CrossBorderReport {
     /// A tenant's name with its id, or the id alone once the tenant is deleted.
     func tenantLabel(_ id: String) -> String { names.tenants[id].map { "\($0) (\(id))" } ?? id }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("report", .string("cross-border access")),
             (
@@ -110,7 +110,7 @@ extension CrossBorderReport {
     /// ledger index, then the checkpoint that covers them. Columns added later (`decided_by_filer`, then the
     /// names, the basis spelt out and the review's due date) come last, so that the columns before them keep
     /// the positions spreadsheets already read them at.
-    public var csv: String {
+    package var csv: String {
         func added(
             tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil
         ) -> [String] {
@@ -167,7 +167,7 @@ extension CrossBorderReport {
         return writer.text
     }
 
-    public var html: String {
+    package var html: String {
         let scope = [region.map { "region \($0)" }, tenant.map { "tenant \($0)" }].compactMap { $0 }
         let subtitle =
             "\(Self.time(from)) to \(Self.time(to))"

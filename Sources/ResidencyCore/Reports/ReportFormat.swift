@@ -1,8 +1,8 @@
 /// How a report is written: JSON for programs, CSV for spreadsheets, one self-contained HTML page for people.
-public enum ReportFormat: String, Sendable, Hashable, CaseIterable {
+package enum ReportFormat: String, Sendable, Hashable, CaseIterable {
     case json, csv, html
 
-    public var contentType: String {
+    package var contentType: String {
         switch self {
         case .json: return "application/json"
         case .csv: return "text/csv; charset=utf-8"
@@ -89,7 +89,7 @@ enum HTMLReport {
     }
 
     /// A figure for people: 12,345 (ledger indexes are not passed through this: they are copied into commands).
-    public static func grouped(_ value: Int) -> String {
+    package static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (offset, digit) in digits.enumerated() {

@@ -1,5 +1,5 @@
 extension ResidencyMapReport {
-    public func rendered(_ format: ReportFormat) -> String {
+    package func rendered(_ format: ReportFormat) -> String {
         switch format {
         case .json: return jsonValue.encoded(pretty: true) + "\n"
         case .csv: return csv
@@ -7,7 +7,7 @@ extension ResidencyMapReport {
         }
     }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("report", .string("residency map")),
             ("generated_at", .string(Timestamp.rfc3339(milliseconds: generatedAt))),
@@ -69,7 +69,7 @@ extension ResidencyMapReport {
     }
 
     /// The names come last, so the columns before them keep their positions.
-    public var csv: String {
+    package var csv: String {
         var writer = CSVWriter()
         writer.row(["section", "region", "country", "tenants", "pinned", "detail", "country_name", "tenant_name"])
         for r in regions {
@@ -98,7 +98,7 @@ extension ResidencyMapReport {
         return writer.text
     }
 
-    public var html: String {
+    package var html: String {
         let total = regions.reduce(0) { $0 + $1.tenants }
         var body = HTMLReport.table(
             ["tenants", "pinned by a mandatory rule", "migrations in flight", "violations"],

@@ -1,14 +1,14 @@
 /// Where tenants are: per region and per country, the tenants a mandatory rule holds to their region,
 /// migrations in flight and the violations an audit found.
-public struct ResidencyMapReport: Sendable {
-    public struct RegionRow: Sendable, Hashable {
-        public let region: String
-        public let name: String
-        public let status: String
-        public let capacity: Int
-        public let tenants: Int
+package struct ResidencyMapReport: Sendable {
+    package struct RegionRow: Sendable, Hashable {
+        package let region: String
+        package let name: String
+        package let status: String
+        package let capacity: Int
+        package let tenants: Int
 
-        public init(region: String, name: String, status: String, capacity: Int, tenants: Int) {
+        package init(region: String, name: String, status: String, capacity: Int, tenants: Int) {
             self.region = region
             self.name = name
             self.status = status
@@ -17,15 +17,15 @@ public struct ResidencyMapReport: Sendable {
         }
     }
 
-    public struct CountryRow: Sendable, Hashable {
-        public let country: String
-        public let region: String
-        public let tenants: Int
+    package struct CountryRow: Sendable, Hashable {
+        package let country: String
+        package let region: String
+        package let tenants: Int
         /// Tenants held to the region by a mandatory rule of the residency policy.
-        public let pinned: Int
-        public let rule: String?
+        package let pinned: Int
+        package let rule: String?
 
-        public init(country: String, region: String, tenants: Int, pinned: Int, rule: String?) {
+        package init(country: String, region: String, tenants: Int, pinned: Int, rule: String?) {
             self.country = country
             self.region = region
             self.tenants = tenants
@@ -34,15 +34,15 @@ public struct ResidencyMapReport: Sendable {
         }
     }
 
-    public struct MigrationRow: Sendable, Hashable {
-        public let migration: String
-        public let tenant: String
-        public let from: String
-        public let to: String
-        public let state: String
-        public let basis: String
+    package struct MigrationRow: Sendable, Hashable {
+        package let migration: String
+        package let tenant: String
+        package let from: String
+        package let to: String
+        package let state: String
+        package let basis: String
 
-        public init(migration: String, tenant: String, from: String, to: String, state: String, basis: String) {
+        package init(migration: String, tenant: String, from: String, to: String, state: String, basis: String) {
             self.migration = migration
             self.tenant = tenant
             self.from = from
@@ -52,14 +52,14 @@ public struct ResidencyMapReport: Sendable {
         }
     }
 
-    public struct ViolationRow: Sendable, Hashable {
-        public let kind: String
-        public let tenant: String
-        public let dataClass: String
-        public let location: String
-        public let rule: String?
+    package struct ViolationRow: Sendable, Hashable {
+        package let kind: String
+        package let tenant: String
+        package let dataClass: String
+        package let location: String
+        package let rule: String?
 
-        public init(kind: String, tenant: String, dataClass: String, location: String, rule: String?) {
+        package init(kind: String, tenant: String, dataClass: String, location: String, rule: String?) {
             self.kind = kind
             self.tenant = tenant
             self.dataClass = dataClass
@@ -68,22 +68,22 @@ public struct ResidencyMapReport: Sendable {
         }
     }
 
-    public let generatedAt: Int64
-    public let policyVersion: String
-    public let checkpoint: ReportCheckpoint
+    package let generatedAt: Int64
+    package let policyVersion: String
+    package let checkpoint: ReportCheckpoint
     /// The ledger index of the audit whose violations are listed.
     /// The `residency.audit` entry of the audit behind the violations, when the caller asked for the run to be
     /// recorded; nil for a plain read (reading a report writes nothing).
-    public let auditLedgerIndex: Int?
-    public let regions: [RegionRow]
-    public let countries: [CountryRow]
-    public let migrations: [MigrationRow]
-    public let violations: [ViolationRow]
+    package let auditLedgerIndex: Int?
+    package let regions: [RegionRow]
+    package let countries: [CountryRow]
+    package let migrations: [MigrationRow]
+    package let violations: [ViolationRow]
     /// Country names for the country rows, and the names of the tenants the migration and violation rows
     /// name (while they exist).
-    public let names: ReportNames
+    package let names: ReportNames
 
-    public init(
+    package init(
         generatedAt: Int64, policyVersion: String, checkpoint: ReportCheckpoint, auditLedgerIndex: Int?,
         regions: [RegionRow], countries: [CountryRow], migrations: [MigrationRow], violations: [ViolationRow],
         names: ReportNames = ReportNames()
@@ -99,5 +99,5 @@ public struct ResidencyMapReport: Sendable {
         self.violations = violations
     }
 
-    public var pinnedTenants: Int { countries.reduce(0) { $0 + $1.pinned } }
+    package var pinnedTenants: Int { countries.reduce(0) { $0 + $1.pinned } }
 }

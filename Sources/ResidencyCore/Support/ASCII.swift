@@ -4,7 +4,7 @@
 
 extension Substring {
     /// The text without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    public var trimmingSpacesAndTabs: Substring {
+    package var trimmingSpacesAndTabs: Substring {
         let utf8 = self.utf8
         var start = utf8.startIndex
         var end = utf8.endIndex
@@ -18,7 +18,7 @@ extension Substring {
     }
 
     /// Whether the text equals `lowercased` (lower-case ASCII) ignoring ASCII case.
-    public func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
+    package func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
         let mine = self.utf8
         let theirs = lowercased.utf8
         guard mine.count == theirs.count else { return false }
@@ -33,9 +33,9 @@ extension Substring {
 }
 
 extension String {
-    public var trimmingSpacesAndTabs: Substring { self[...].trimmingSpacesAndTabs }
+    package var trimmingSpacesAndTabs: Substring { self[...].trimmingSpacesAndTabs }
 
-    public func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
+    package func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
         self[...].equalsIgnoringASCIICase(lowercased)
     }
 }

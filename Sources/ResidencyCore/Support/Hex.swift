@@ -1,6 +1,6 @@
 /// Lower-case hexadecimal, the form hashes and keys take in output and in proofs.
-public enum Hex {
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+package enum Hex {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         append(bytes, to: &out)
@@ -8,7 +8,7 @@ public enum Hex {
     }
 
     /// Appends the digits of `bytes` to `output` (no intermediate string: placements write a policy version each).
-    public static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+    package static func append(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
         digits.withUTF8Buffer { digits in
             for byte in bytes {
                 output.append(digits[Int(byte >> 4)])
@@ -20,7 +20,7 @@ public enum Hex {
     private static let digits: StaticString = "0123456789abcdef"
 
     /// The bytes of an even-length hex string (either case); nil for anything else.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         func value(_ byte: UInt8) -> UInt8? {

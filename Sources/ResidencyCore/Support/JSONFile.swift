@@ -1,8 +1,8 @@
 import Foundation
 
 /// Reads a JSON configuration file, reporting unreadable files and syntax errors against the file's name.
-public enum JSONFile {
-    public static func read(_ url: URL, displayName: String, collector: ProblemCollector) -> JSONValue? {
+package enum JSONFile {
+    package static func read(_ url: URL, displayName: String, collector: ProblemCollector) -> JSONValue? {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             collector.report(file: displayName, path: "-", "cannot read the file")
             return nil
@@ -17,8 +17,8 @@ public enum JSONFile {
 }
 
 /// Names files the way the user will recognise them: relative to the working directory when inside it.
-public enum DisplayPath {
-    public static func of(_ url: URL) -> String {
+package enum DisplayPath {
+    package static func of(_ url: URL) -> String {
         let path = url.standardizedFileURL.path
         let cwd = FileManager.default.currentDirectoryPath
         let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"

@@ -11,13 +11,13 @@
 /// tens of bytes each; interned, every line shares the first copy. Short strings are stored inline by Swift
 /// and returned directly. The table stops growing at `capacity` distinct values and then simply makes new
 /// strings, so unbounded text (a free-form resource name) cannot make it grow without bound.
-public struct StringInterner {
+package struct StringInterner {
     private var hashes: [UInt64]
     private var values: [String]
     private var count = 0
     private let mask: Int
 
-    public init(capacity: Int = 1 << 16) {
+    package init(capacity: Int = 1 << 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         hashes = Array(repeating: 0, count: size)
@@ -25,7 +25,7 @@ public struct StringInterner {
         mask = size - 1
     }
 
-    public mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
+    package mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
         if bytes.count <= 15 { return String(decoding: bytes, as: UTF8.self) }
         // FNV-1a; 0 marks an empty slot, so a zero hash is nudged.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

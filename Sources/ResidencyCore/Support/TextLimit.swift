@@ -4,35 +4,35 @@
 /// "1–200 characters" name could be a megabyte — in the directory, in every report and in the ledger. A byte
 /// limit bounds what is stored and what every reader pays, whatever the script. Control characters are refused:
 /// they break logs, CSV and terminals.
-public struct TextLimit: Sendable, Hashable {
-    public let field: String
-    public let maximumBytes: Int
+package struct TextLimit: Sendable, Hashable {
+    package let field: String
+    package let maximumBytes: Int
     /// Must hold something other than whitespace.
-    public let required: Bool
+    package let required: Bool
 
-    public init(field: String, maximumBytes: Int, required: Bool) {
+    package init(field: String, maximumBytes: Int, required: Bool) {
         self.field = field
         self.maximumBytes = maximumBytes
         self.required = required
     }
 
-    public static let tenantName = TextLimit(field: "name", maximumBytes: 200, required: true)
-    public static let migrationReason = TextLimit(field: "reason", maximumBytes: 500, required: true)
-    public static let accessDetail = TextLimit(field: "detail", maximumBytes: 500, required: false)
-    public static let decisionReason = TextLimit(field: "reason", maximumBytes: 1000, required: false)
-    public static let reviewNote = TextLimit(field: "note", maximumBytes: 1000, required: true)
-    public static func staff(_ part: String) -> TextLimit {
+    package static let tenantName = TextLimit(field: "name", maximumBytes: 200, required: true)
+    package static let migrationReason = TextLimit(field: "reason", maximumBytes: 500, required: true)
+    package static let accessDetail = TextLimit(field: "detail", maximumBytes: 500, required: false)
+    package static let decisionReason = TextLimit(field: "reason", maximumBytes: 1000, required: false)
+    package static let reviewNote = TextLimit(field: "note", maximumBytes: 1000, required: true)
+    package static func staff(_ part: String) -> TextLimit {
         TextLimit(field: "staff.\(part)", maximumBytes: 128, required: true)
     }
 
     /// What is accepted, as error messages and the API document say it.
-    public var accepted: String {
+    package var accepted: String {
         "\(required ? "1" : "0")-\(maximumBytes) bytes of UTF-8 text (counted in bytes, not characters) without control characters"
     }
 
     /// Why `text` is refused, or nil when it is accepted. The length is checked first, so an oversized text
     /// costs one pass over its bytes and no more.
-    public func problem(in text: String) -> String? {
+    package func problem(in text: String) -> String? {
         let bytes = text.utf8.count
         if bytes > maximumBytes {
             return "is \(bytes) bytes long; accepted: \(accepted)"

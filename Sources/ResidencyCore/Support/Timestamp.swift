@@ -1,7 +1,7 @@
 /// RFC 3339 timestamps in UTC with millisecond precision, from milliseconds since the Unix epoch.
-public enum Timestamp {
+package enum Timestamp {
     /// `2026-11-22T21:20:00.123Z`.
-    public static func rfc3339(milliseconds: Int64) -> String {
+    package static func rfc3339(milliseconds: Int64) -> String {
         let seconds = milliseconds.floorDivided(by: 1000)
         let millis = Int(milliseconds - seconds * 1000)
         let days = seconds.floorDivided(by: 86_400)
@@ -44,7 +44,7 @@ public enum Timestamp {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only); nil for anything else.
-    public static func milliseconds(rfc3339 text: String) -> Int64? {
+    package static func milliseconds(rfc3339 text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? {

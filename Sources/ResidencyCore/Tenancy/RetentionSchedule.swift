@@ -1,41 +1,41 @@
 /// Applies `Policies/retention.json` to a tenant: which actions are due as of a time, in the order they
 /// became due. Pure, so the plan, the run and the tests compute exactly the same thing.
-public struct RetentionSchedule: Sendable {
-    public static let day: Int64 = 86_400_000
+package struct RetentionSchedule: Sendable {
+    package static let day: Int64 = 86_400_000
 
-    public let policy: RetentionPolicy
+    package let policy: RetentionPolicy
 
-    public init(policy: RetentionPolicy) { self.policy = policy }
+    package init(policy: RetentionPolicy) { self.policy = policy }
 
-    public struct DueAction: Sendable, Hashable {
-        public let action: RetentionPolicy.Action
-        public let rule: String
-        public let description: String
+    package struct DueAction: Sendable, Hashable {
+        package let action: RetentionPolicy.Action
+        package let rule: String
+        package let description: String
         /// When it falls due: the later of `ruleDueAt` and the end of the late-event grace. A chained action
         /// (close after suspend, delete after close) starts its clock from here.
-        public let dueAt: Int64
+        package let dueAt: Int64
         /// When the rule alone makes it due: the clock's start plus the rule's days.
-        public let ruleDueAt: Int64
+        package let ruleDueAt: Int64
         /// When the event whose grace moved `dueAt` past `ruleDueAt` was recorded; nil when the rule's own
         /// time stands.
-        public let heldSince: Int64?
+        package let heldSince: Int64?
     }
 
     /// What the schedule has for a tenant as of a time: the actions due, in the order they became due, and
     /// those the rule alone would make due by then but the late-event grace holds until later.
-    public struct Outlook: Sendable, Hashable {
-        public var due: [DueAction] = []
-        public var held: [DueAction] = []
+    package struct Outlook: Sendable, Hashable {
+        package var due: [DueAction] = []
+        package var held: [DueAction] = []
     }
 
     /// Every action due by `asOf`, each applied in turn to a copy of the tenant — so a tenant first seen
     /// long after its payment failed is suspended, closed and deleted in one pass, each at the time the
     /// schedule says (the close's time starts the `closed` clock, not the time the run noticed it).
-    public func due(_ tenant: TenantLifecycle, asOf: Int64) -> [DueAction] { outlook(tenant, asOf: asOf).due }
+    package func due(_ tenant: TenantLifecycle, asOf: Int64) -> [DueAction] { outlook(tenant, asOf: asOf).due }
 
     /// The due actions and, after them, the held ones (each applied in turn, like `due`, so a held close is
     /// followed by the deletion it would start only if that too is held rather than merely scheduled).
-    public func outlook(_ tenant: TenantLifecycle, asOf: Int64) -> Outlook {
+    package func outlook(_ tenant: TenantLifecycle, asOf: Int64) -> Outlook {
         var state = tenant
         var outlook = Outlook()
         while state.status != .deleted, let next = nextDue(state) {
@@ -53,13 +53,13 @@ public struct RetentionSchedule: Sendable {
 
     /// The next action the schedule has for a tenant, whenever it falls due (in the past when a run has yet to
     /// apply it); nil when no clock runs toward one.
-    public func next(_ tenant: TenantLifecycle) -> DueAction? {
+    package func next(_ tenant: TenantLifecycle) -> DueAction? {
         tenant.status == .deleted ? nil : nextDue(tenant)
     }
 
     /// Why a tenant is not active: the status, since when, and the rule (with its description) or the
     /// customer's own cancellation. Read from the tenant's clocks and this policy; nil for an active tenant.
-    public func reason(_ tenant: TenantLifecycle) -> StatusReason? {
+    package func reason(_ tenant: TenantLifecycle) -> StatusReason? {
         func ruleReason(_ action: RetentionPolicy.Action, at time: Int64?) -> StatusReason {
             // The rule of this action whose clock ran out first (the one that made it due).
             let candidates = policy.rules.filter { $0.plan == tenant.plan && $0.action == action }.compactMap {
@@ -87,14 +87,14 @@ public struct RetentionSchedule: Sendable {
         }
     }
 
-    public struct StatusReason: Sendable, Hashable {
-        public let status: TenantStatus
-        public let since: Int64?
+    package struct StatusReason: Sendable, Hashable {
+        package let status: TenantStatus
+        package let since: Int64?
         /// The retention rule; nil when the customer's own event did it.
-        public let rule: String?
-        public let description: String
+        package let rule: String?
+        package let description: String
 
-        public var jsonValue: JSONValue {
+        package var jsonValue: JSONValue {
             .object([
                 ("status", .string(status.rawValue)),
                 ("since", since.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null),
@@ -105,7 +105,7 @@ public struct RetentionSchedule: Sendable {
 
     /// A tenant's clocks, why it is not active, and what the schedule does next, as every view of a tenant
     /// shows them (`tenants show`, `GET /v1/tenants/{id}`, the directory's pages).
-    public func members(for tenant: TenantLifecycle) -> [(key: String, value: JSONValue)] {
+    package func members(for tenant: TenantLifecycle) -> [(key: String, value: JSONValue)] {
         let next = next(tenant).map { due -> JSONValue in
             .object([
                 ("action", .string(due.action.rawValue)), ("rule", .string(due.rule)),
@@ -121,7 +121,7 @@ public struct RetentionSchedule: Sendable {
     }
 
     /// The end of the late-event grace: no action falls due before it.
-    public func graceEnd(_ tenant: TenantLifecycle) -> Int64? {
+    package func graceEnd(_ tenant: TenantLifecycle) -> Int64? {
         tenant.clocksMovedRecordedAt.map { $0 + Int64(policy.lateEventGraceDays) * Self.day }
     }
 
@@ -153,7 +153,7 @@ public struct RetentionSchedule: Sendable {
         return best
     }
 
-    public func apply(_ due: DueAction, to tenant: inout TenantLifecycle) {
+    package func apply(_ due: DueAction, to tenant: inout TenantLifecycle) {
         switch due.action {
         case .suspend:
             tenant.status = .suspended

@@ -1,6 +1,6 @@
 extension Tenant {
     /// The directory entry as the API shows it; `placement` is the decision recorded at signup.
-    public func jsonValue(placement: JSONValue? = nil) -> JSONValue {
+    package func jsonValue(placement: JSONValue? = nil) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("id", .string(id)),
             ("name", .string(name)),

@@ -1,19 +1,19 @@
 /// A directory entry: who the tenant is and where its data lives.
-public struct Tenant: Sendable, Hashable {
-    public let id: String
-    public var name: String
-    public var plan: Plan
+package struct Tenant: Sendable, Hashable {
+    package let id: String
+    package var name: String
+    package var plan: Plan
     /// The customer's country as placement decided it (declared or geolocated); nil when unlocated.
-    public var country: CountryCode?
-    public var region: String
-    public var site: String
-    public var status: TenantStatus
+    package var country: CountryCode?
+    package var region: String
+    package var site: String
+    package var status: TenantStatus
     /// Milliseconds since the Unix epoch.
-    public let createdAt: Int64
+    package let createdAt: Int64
     /// The policy set version the placement used.
-    public let policyVersion: String
+    package let policyVersion: String
 
-    public init(
+    package init(
         id: String, name: String, plan: Plan, country: CountryCode?, region: String, site: String,
         status: TenantStatus, createdAt: Int64, policyVersion: String
     ) {

@@ -1,5 +1,5 @@
 /// What billing and the application report about a tenant (`POST /v1/tenants/{id}/events`).
-public enum TenantEvent: Sendable, Hashable {
+package enum TenantEvent: Sendable, Hashable {
     case planChanged(Plan)
     /// A trial began; it expires at the given time.
     case trialStarted(expiresAt: Int64)
@@ -9,7 +9,7 @@ public enum TenantEvent: Sendable, Hashable {
     case reactivated
     case activity
 
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+    package enum Kind: String, Sendable, Hashable, CaseIterable {
         case planChanged = "plan_changed"
         case trialStarted = "trial_started"
         case paymentFailed = "payment_failed"
@@ -17,7 +17,7 @@ public enum TenantEvent: Sendable, Hashable {
         case cancelled, reactivated, activity
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .planChanged: return .planChanged
         case .trialStarted: return .trialStarted
@@ -32,7 +32,7 @@ public enum TenantEvent: Sendable, Hashable {
     /// The tenant after the event, dated `time`, was recorded at `recordedAt` — or why it is refused. An event
     /// that moves a clock, the plan or the status stamps `clocksMovedRecordedAt`, from which the retention
     /// schedule counts its late-event grace.
-    public func recorded(
+    package func recorded(
         to tenant: TenantLifecycle, at time: Int64, recordedAt: Int64
     ) -> Result<TenantLifecycle, EventRefusal> {
         applied(to: tenant, at: time).map { next in
@@ -43,7 +43,7 @@ public enum TenantEvent: Sendable, Hashable {
     }
 
     /// The tenant after the event happened at `time`, or why it cannot happen.
-    public func applied(to tenant: TenantLifecycle, at time: Int64) -> Result<TenantLifecycle, EventRefusal> {
+    package func applied(to tenant: TenantLifecycle, at time: Int64) -> Result<TenantLifecycle, EventRefusal> {
         var next = tenant
         if tenant.status == .deleted {
             return .failure(EventRefusal(code: "tenant_deleted", message: "the tenant is deleted"))
@@ -111,14 +111,14 @@ public enum TenantEvent: Sendable, Hashable {
         return .success(next)
     }
 
-    public struct EventRefusal: Error, Sendable, Hashable {
-        public let code: String
-        public let message: String
+    package struct EventRefusal: Error, Sendable, Hashable {
+        package let code: String
+        package let message: String
         /// True when the event conflicts with the tenant's current state (HTTP 409); false when its value can
         /// never be accepted for this tenant (422).
-        public let isConflict: Bool
+        package let isConflict: Bool
 
-        public init(code: String, message: String, isConflict: Bool = true) {
+        package init(code: String, message: String, isConflict: Bool = true) {
             self.code = code
             self.message = message
             self.isConflict = isConflict

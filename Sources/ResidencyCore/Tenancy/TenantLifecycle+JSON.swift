@@ -1,6 +1,6 @@
 extension TenantLifecycle {
     /// The plan, status and clocks as the API shows them (RFC 3339; null when not started).
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         func time(_ value: Int64?) -> JSONValue { value.map { .string(Timestamp.rfc3339(milliseconds: $0)) } ?? .null }
         return .object([
             ("plan", .string(plan.rawValue)), ("status", .string(status.rawValue)),

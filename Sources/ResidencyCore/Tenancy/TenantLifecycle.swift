@@ -1,29 +1,29 @@
 /// What the retention schedule needs to know about a tenant: its plan and status and the times its clocks
 /// start from (milliseconds since the Unix epoch; nil when the event has not happened).
-public struct TenantLifecycle: Sendable, Hashable {
-    public var plan: Plan
-    public var status: TenantStatus
-    public let createdAt: Int64
-    public var trialExpiresAt: Int64?
-    public var cancelledAt: Int64?
+package struct TenantLifecycle: Sendable, Hashable {
+    package var plan: Plan
+    package var status: TenantStatus
+    package let createdAt: Int64
+    package var trialExpiresAt: Int64?
+    package var cancelledAt: Int64?
     /// The first failed payment not yet recovered.
-    public var paymentFailedAt: Int64?
-    public var suspendedAt: Int64?
-    public var closedAt: Int64?
+    package var paymentFailedAt: Int64?
+    package var suspendedAt: Int64?
+    package var closedAt: Int64?
     /// The retention rule that closed the account, when the schedule did (the `closed` clock counts only
     /// those: a customer's own cancellation runs on the `cancelled` clock).
-    public var closedByRule: String?
-    public var lastActivityAt: Int64?
-    public var deletedAt: Int64?
+    package var closedByRule: String?
+    package var lastActivityAt: Int64?
+    package var deletedAt: Int64?
     /// The time (`at`) of the latest event other than `activity`: later events may not be dated before it, so
     /// a backdated event cannot rewrite the order in which billing saw things happen. Nil: none recorded.
-    public var lastEventAt: Int64?
+    package var lastEventAt: Int64?
     /// When the latest event that moved a clock, the plan or the status was recorded (not when it says it
     /// happened). No retention action falls due within the policy's grace after it, so a backdated event
     /// never deletes at the next run. Nil: no such event (or recorded before the grace existed).
-    public var clocksMovedRecordedAt: Int64?
+    package var clocksMovedRecordedAt: Int64?
 
-    public init(plan: Plan, status: TenantStatus, createdAt: Int64) {
+    package init(plan: Plan, status: TenantStatus, createdAt: Int64) {
         self.plan = plan
         self.status = status
         self.createdAt = createdAt
@@ -31,7 +31,7 @@ public struct TenantLifecycle: Sendable, Hashable {
 
     /// The earliest time an event may be dated: the latest non-activity event's time for every event but
     /// `activity`, which may arrive late (it only moves its clock forward) but never before signup.
-    public func earliestAcceptedTime(for kind: TenantEvent.Kind) -> Int64 {
+    package func earliestAcceptedTime(for kind: TenantEvent.Kind) -> Int64 {
         kind == .activity ? createdAt : max(createdAt, lastEventAt ?? createdAt)
     }
 
@@ -44,7 +44,7 @@ public struct TenantLifecycle: Sendable, Hashable {
     }
 
     /// When a rule's clock started, or nil when it has not (or does not apply).
-    public func start(of clock: RetentionPolicy.Clock) -> Int64? {
+    package func start(of clock: RetentionPolicy.Clock) -> Int64? {
         switch clock {
         case .trialExpired: return trialExpiresAt
         case .cancelled: return cancelledAt

@@ -1,5 +1,5 @@
 /// Where a tenant is in its life. Only the transitions below exist; anything else is a bug or an attack.
-public enum TenantStatus: String, Sendable, Hashable, CaseIterable {
+package enum TenantStatus: String, Sendable, Hashable, CaseIterable {
     case active
     /// Data kept, refused to the application (e.g. a payment failed for too long).
     case suspended

@@ -4,9 +4,9 @@ import ResidencyCore
 
 /// The HTTP API over a controller: routing, authentication, roles, error mapping, metrics and the access
 /// log. `respond(to:)` is the whole request path without sockets, so tests drive it directly.
-public final class APIApplication: Sendable {
-    public let controller: Controller
-    public let metrics: Metrics
+package final class APIApplication: Sendable {
+    package let controller: Controller
+    package let metrics: Metrics
     let router: Router
     let openAPIDocument: [UInt8]
     /// Receives one JSON line per request.
@@ -14,9 +14,9 @@ public final class APIApplication: Sendable {
     let requestIDs = RequestIDs()
 
     /// Console sign-ins (server-side sessions).
-    public let consoleSessions: ConsoleSessions
+    package let consoleSessions: ConsoleSessions
 
-    public init(
+    package init(
         controller: Controller, metrics: Metrics = Metrics(), consoleSessions: ConsoleSessions = ConsoleSessions(),
         secureCookies: Bool = false, accessLog: @escaping @Sendable (String) -> Void
     ) {
@@ -45,7 +45,7 @@ public final class APIApplication: Sendable {
     }
 
     /// Answers one request and records it (metrics, access log).
-    public func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
+    package func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
         respond(
             to: request, match: router.match(method: request.method, segments: request.pathSegments),
             authentication: nil, requestID: requestID)
@@ -56,7 +56,7 @@ public final class APIApplication: Sendable {
     /// an unknown one (a 401 writes nothing), or by an unscoped token of a role the route accepts. A revoked
     /// token, a refused role and a tenant-scoped token may each lead to a refusal recorded in the ledger — a
     /// durable write — so those go to the pool.
-    public func respondInline(to request: HTTPRequest) -> HTTPResponse? {
+    package func respondInline(to request: HTTPRequest) -> HTTPResponse? {
         let match = router.match(method: request.method, segments: request.pathSegments)
         guard case .found(let route, _) = match else {
             return respond(to: request, match: match, authentication: nil, requestID: nil)
@@ -154,7 +154,7 @@ public final class APIApplication: Sendable {
 
     /// The answer to a request the server could not parse or admit (bad framing, limits, timeouts, a full
     /// server), recorded like any other.
-    public func rejection(status: Int, message: String) -> HTTPResponse {
+    package func rejection(status: Int, message: String) -> HTTPResponse {
         let code: String
         switch status {
         case 408: code = "request_timeout"

@@ -2,21 +2,21 @@ import ResidencyController
 import ResidencyCore
 
 /// An error answered as `{"error":{"code":"…","message":"…"}}` with its HTTP status.
-public struct APIError: Error, Sendable {
-    public let status: Int
-    public let code: String
-    public let message: String
+package struct APIError: Error, Sendable {
+    package let status: Int
+    package let code: String
+    package let message: String
     /// Extra members of the error object (the refusing rule, the placement decision).
-    public var details: [(key: String, value: JSONValue)] = []
-    public var headers: [(name: String, value: String)] = []
+    package var details: [(key: String, value: JSONValue)] = []
+    package var headers: [(name: String, value: String)] = []
 
-    public init(status: Int, code: String, message: String) {
+    package init(status: Int, code: String, message: String) {
         self.status = status
         self.code = code
         self.message = message
     }
 
-    public var response: HTTPResponse {
+    package var response: HTTPResponse {
         var object: [(key: String, value: JSONValue)] = [("code", .string(code)), ("message", .string(message))]
         object += details
         var response = HTTPResponse.json(.object([("error", .object(object))]), status: status)
@@ -24,12 +24,12 @@ public struct APIError: Error, Sendable {
         return response
     }
 
-    public static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
+    package static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
         APIError(status: 400, code: code, message: message)
     }
 
     /// The HTTP form of a use-case error.
-    public init(_ error: ControllerError) {
+    package init(_ error: ControllerError) {
         switch error {
         case .invalidField(let field, let message):
             self.init(status: 400, code: "invalid_field", message: "\(field): \(message)")

@@ -8,15 +8,15 @@ import Synchronization
 /// every request, so a revoked token ends its sessions at once. Sessions end after `idleTimeout` without use,
 /// `absoluteTimeout` after sign-in, or at sign-out. At most `maximumSessions` are kept (the oldest go first), so
 /// sign-ins cannot grow the server's memory without bound.
-public final class ConsoleSessions: Sendable {
-    public struct Session: Sendable {
-        public let id: String
+package final class ConsoleSessions: Sendable {
+    package struct Session: Sendable {
+        package let id: String
         /// The token the session was made from (server-side only; never sent back to the browser).
         let token: String
         /// Carried by every state-changing form; compared in constant time.
-        public let csrf: String
-        public let createdAt: Int64
-        public var lastSeen: Int64
+        package let csrf: String
+        package let createdAt: Int64
+        package var lastSeen: Int64
     }
 
     let idleTimeout: Int64
@@ -24,14 +24,14 @@ public final class ConsoleSessions: Sendable {
     let maximumSessions: Int
     private let sessions = Mutex<[String: Session]>([:])
 
-    public init(idleTimeout: Int64 = 30 * 60_000, absoluteTimeout: Int64 = 12 * 3_600_000, maximumSessions: Int = 10_000) {
+    package init(idleTimeout: Int64 = 30 * 60_000, absoluteTimeout: Int64 = 12 * 3_600_000, maximumSessions: Int = 10_000) {
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
         self.maximumSessions = maximumSessions
     }
 
     /// A new session for `token` (already checked by the caller).
-    public func open(token: String, at now: Int64) -> Session {
+    package func open(token: String, at now: Int64) -> Session {
         let session = Session(
             id: SecureRandom.hex(32), token: token, csrf: SecureRandom.hex(32), createdAt: now, lastSeen: now)
         sessions.withLock { all in
@@ -48,7 +48,7 @@ public final class ConsoleSessions: Sendable {
     }
 
     /// The live session with `id`, its use recorded; nil (and removed) when unknown or expired.
-    public func touch(_ id: String, at now: Int64) -> Session? {
+    package func touch(_ id: String, at now: Int64) -> Session? {
         sessions.withLock { all in
             guard var session = all[id] else { return nil }
             guard now - session.lastSeen < idleTimeout, now - session.createdAt < absoluteTimeout else {
@@ -61,7 +61,7 @@ public final class ConsoleSessions: Sendable {
         }
     }
 
-    public func close(_ id: String) { _ = sessions.withLock { $0.removeValue(forKey: id) } }
+    package func close(_ id: String) { _ = sessions.withLock { $0.removeValue(forKey: id) } }
 
-    public var count: Int { sessions.withLock { $0.count } }
+    package var count: Int { sessions.withLock { $0.count } }
 }

@@ -6,23 +6,23 @@ import Foundation
 #endif
 
 /// One parsed HTTP/1.1 request.
-public struct HTTPRequest: Sendable {
-    public let method: String
+package struct HTTPRequest: Sendable {
+    package let method: String
     /// The request target as sent (origin form: path and query).
-    public let target: String
+    package let target: String
     /// The path, percent-decoded segment by segment.
-    public let pathSegments: [String]
-    public let query: [(name: String, value: String)]
+    package let pathSegments: [String]
+    package let query: [(name: String, value: String)]
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    public let minorVersion: Int
+    package let minorVersion: Int
     /// Header fields in arrival order; names lower-cased.
-    public let headers: [(name: String, value: String)]
-    public let body: [UInt8]
+    package let headers: [(name: String, value: String)]
+    package let body: [UInt8]
     /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
     /// calling, for services that give their peers different rights. Nil over plain HTTP.
-    public var peerPin: String?
+    package var peerPin: String?
 
-    public init(
+    package init(
         method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
         minorVersion: Int,
         headers: [(name: String, value: String)], body: [UInt8]
@@ -37,10 +37,10 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The path as `/a/b`, decoded.
-    public var path: String { "/" + pathSegments.joined(separator: "/") }
+    package var path: String { "/" + pathSegments.joined(separator: "/") }
 
     /// The first value of a header (case-insensitive name).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         // Stored names are lower-case already, and callers nearly always ask in lower case: compare as is, and
         // fold only a name that has upper-case letters.
         if let exact = headers.first(where: { $0.name == name }) { return exact.value }
@@ -49,16 +49,16 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The media type of Content-Type (before any parameters, without spaces), or nil without the header.
-    public var mediaType: Substring? {
+    package var mediaType: Substring? {
         guard let value = header("content-type") else { return nil }
         // Searched as bytes: String.firstIndex(of: Character) compares grapheme clusters, measured at 2 %.
         return value[..<(value.utf8.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex)].trimmingSpacesAndTabs
     }
 
-    public func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
+    package func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }
 
     /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with keep-alive).
-    public var keepsAlive: Bool {
+    package var keepsAlive: Bool {
         guard let value = header("connection") else { return minorVersion >= 1 }
         let tokens = value.split(separator: ",").map(\.trimmingSpacesAndTabs)
         return minorVersion >= 1

@@ -9,32 +9,32 @@ import Foundation
 ///
 /// Together they bound what one connection can make the server hold: at most `headBytes` of head,
 /// `bodyBytes` of body and a little framing, whatever the client sends and however it splits it.
-public struct HTTPLimits: Sendable {
+package struct HTTPLimits: Sendable {
     /// Request line and header fields together.
-    public var headBytes = 16 * 1024
-    public var headerCount = 100
-    public var bodyBytes = 1024 * 1024
+    package var headBytes = 16 * 1024
+    package var headerCount = 100
+    package var bodyBytes = 1024 * 1024
     /// Empty lines skipped before a request line. RFC 9112 §2.2 asks servers to skip at least one (some clients
     /// send a CRLF after a body); an endless stream of them is no request, and is refused.
-    public var leadingEmptyLines = 8
+    package var leadingEmptyLines = 8
     /// Chunks in one chunked body. Each costs at least five bytes of framing, so without a cap a body of
     /// `bodyBytes` could take six times that on the wire, each byte parsed.
-    public var chunkCount = 64 * 1024
+    package var chunkCount = 64 * 1024
     /// One chunk-size line, extensions included.
-    public var chunkLineBytes = 4096
+    package var chunkLineBytes = 4096
     /// Chunk extensions across one body (the server reads none of them).
-    public var chunkExtensionBytes = 16 * 1024
+    package var chunkExtensionBytes = 16 * 1024
     /// Trailer field lines after a chunked body (read, checked and discarded) and their bytes.
-    public var trailerCount = 32
-    public var trailerBytes = 8 * 1024
+    package var trailerCount = 32
+    package var trailerBytes = 8 * 1024
 
-    public init() {}
+    package init() {}
 }
 
 /// A request that cannot be parsed: the status to answer with, and why. The connection is closed after.
-public struct HTTPParseError: Error, Sendable, Equatable {
-    public let status: Int
-    public let message: String
+package struct HTTPParseError: Error, Sendable, Equatable {
+    package let status: Int
+    package let message: String
 }
 
 /// An incremental HTTP/1.1 request parser: feed it bytes as they arrive, take requests out in order.
@@ -48,8 +48,8 @@ public struct HTTPParseError: Error, Sendable, Equatable {
 /// search and the chunked decoder resume where they stopped; a parsed head is kept, not parsed again), and
 /// consumed bytes are dropped, so the buffer holds at most the unfinished request — within the limits — and
 /// the last bytes appended. A chunked body is decoded as it arrives into `chunkedBody`.
-public struct HTTPRequestParser: Sendable {
-    public let limits: HTTPLimits
+package struct HTTPRequestParser: Sendable {
+    package let limits: HTTPLimits
     private var buffer: [UInt8] = []
     /// Where unparsed bytes start in `buffer`. Bytes before it are dropped when `next()` runs out of input (or
     /// all at once when none are left), so moving the rest costs at most what was consumed since.
@@ -64,24 +64,24 @@ public struct HTTPRequestParser: Sendable {
     /// Bytes examined so far, for tests that hold the work linear in the input.
     private(set) var scannedBytes = 0
 
-    public init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
+    package init(limits: HTTPLimits = HTTPLimits()) { self.limits = limits }
 
-    public enum Next: Sendable {
+    package enum Next: Sendable {
         case request(HTTPRequest)
         /// More bytes are needed; `expectsContinue` when a complete head asked for `100 Continue` and its
         /// body has not arrived yet.
         case needMore(expectsContinue: Bool)
     }
 
-    public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
+    package mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
 
     /// True when no byte of a next request has arrived — an empty line before a request line counts as one.
-    public var isIdle: Bool { start == buffer.count && emptyLines == 0 && head == nil }
+    package var isIdle: Bool { start == buffer.count && emptyLines == 0 && head == nil }
 
     /// Bytes the parser holds: its buffer and the chunked body decoded so far.
     var heldBytes: Int { buffer.count + chunked.body.count }
 
-    public mutating func next() throws(HTTPParseError) -> Next {
+    package mutating func next() throws(HTTPParseError) -> Next {
         if head == nil {
             guard let parsed = try readHead() else {
                 dropConsumed()

@@ -1,29 +1,29 @@
 import ResidencyCore
 
 /// A response to write: status, headers and a body (Content-Length is added when written).
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+    package static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(
             status: status, headers: [("Content-Type", "application/json")], body: value.encodedBytes() + [0x0A])
     }
 
-    public static func text(
+    package static func text(
         _ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8"
     ) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
     }
 
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
@@ -57,11 +57,11 @@ public struct HTTPResponse: Sendable {
     )
 }
 
-public enum HTTPStatus {
+package enum HTTPStatus {
     /// Every status this server sends: the parser's refusals, the API's answers and errors (`APIError`), the
     /// event loop's 100 and 408 and the accept thread's 503. Each has its reason phrase below and a status
     /// line built once; metrics label these by number and any other status by its class.
-    public static let emitted = [
+    package static let emitted = [
         100, 200, 201, 202, 204, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 417, 421, 422, 431, 500, 501, 503, 505,
         507,
     ]
@@ -69,7 +69,7 @@ public enum HTTPStatus {
     static func isEmitted(_ status: Int) -> Bool { HTTPResponse.statusLines[status] != nil }
 
     /// The reason phrase of RFC 9110 §15 (and RFC 4918 for 507); a status outside `emitted` gets its class's name.
-    public static func reason(_ status: Int) -> String {
+    package static func reason(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"

@@ -18,10 +18,10 @@ import Synchronization
 /// Lines are whole and never interleave. `flush(timeout:)` (shutdown) waits for what is buffered, but only so
 /// long: a stuck reader cannot hold the process. A SIGKILL loses at most one interval's worth; the ledger, not
 /// this log, is the durable record.
-public final class AccessLogWriter: Sendable {
-    public let descriptor: Int32
+package final class AccessLogWriter: Sendable {
+    package let descriptor: Int32
     /// Most bytes waiting to be written; past it lines are dropped.
-    public let capacity: Int
+    package let capacity: Int
     private let flushInterval: Double
 
     private struct State {
@@ -38,7 +38,7 @@ public final class AccessLogWriter: Sendable {
     /// Wakes the writer thread when a first line arrives (or a flush is asked for).
     private let wake = NSCondition()
 
-    public init(descriptor: Int32 = 1, flushInterval: Double = 0.02, capacity: Int = 1 << 20) {
+    package init(descriptor: Int32 = 1, flushInterval: Double = 0.02, capacity: Int = 1 << 20) {
         self.descriptor = descriptor
         self.flushInterval = flushInterval
         self.capacity = capacity
@@ -50,13 +50,13 @@ public final class AccessLogWriter: Sendable {
     }
 
     /// Lines dropped because `capacity` bytes were already waiting.
-    public var droppedLines: Int { state.withLock { $0.droppedLines } }
+    package var droppedLines: Int { state.withLock { $0.droppedLines } }
 
     /// Bytes waiting to be written (at most `capacity`).
     var bufferedBytes: Int { state.withLock { $0.pending.count } }
 
     /// Queues one line; never blocks on the descriptor.
-    public func write(_ line: String) {
+    package func write(_ line: String) {
         let wasEmpty = state.withLock { state -> Bool? in
             let size = line.utf8.count + 1
             guard state.pending.count + size <= capacity else {
@@ -74,7 +74,7 @@ public final class AccessLogWriter: Sendable {
 
     /// Waits until every line queued before the call is written, or `timeout` seconds; false on timeout.
     @discardableResult
-    public func flush(timeout: Double = 5) -> Bool {
+    package func flush(timeout: Double = 5) -> Bool {
         let target = state.withLock { state -> Int in
             state.flushRequested = true
             return state.accepted

@@ -4,7 +4,7 @@ import Synchronization
 /// The request counters and histograms exposed at `/metrics` in the Prometheus text format (version 0.0.4). The
 /// use cases' own counts (placements, signups, retention actions) are kept where they happen, in the controller's
 /// `Counters`, and rendered beside these.
-public final class Metrics: Sendable {
+package final class Metrics: Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
     struct Histogram {
@@ -45,7 +45,7 @@ public final class Metrics: Sendable {
     private let droppedLogLines: @Sendable () -> Int
 
     /// `droppedLogLines` reports the access log's dropped lines (`AccessLogWriter.droppedLines`).
-    public init(shardCount: Int = 16, droppedLogLines: @escaping @Sendable () -> Int = { 0 }) {
+    package init(shardCount: Int = 16, droppedLogLines: @escaping @Sendable () -> Int = { 0 }) {
         shards = (0..<shardCount).map { _ in Shard() }
         self.droppedLogLines = droppedLogLines
     }
@@ -76,7 +76,7 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text; `tenants` is the current number of live tenants per region.
-    public func render(tenants: [String: Int]) -> String {
+    package func render(tenants: [String: Int]) -> String {
         let snapshot = snapshot()
         func escape(_ value: String) -> String {
             value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -10,22 +10,22 @@ import ResidencyTLS
 /// - `GET /internal/v1/outbox?limit=N` and `POST /internal/v1/outbox/ack`: events for the controller's ledger;
 /// - the tenant data routes (`/v1/tenants/{id}/data/{collection}[/{key}]`), for tenants assigned here only:
 ///   another region's tenant gets 421 naming its region and endpoint, an unknown one 404.
-public final class RegionApplication: Sendable {
-    public let node: RegionNode
+package final class RegionApplication: Sendable {
+    package let node: RegionNode
     /// The controller's key pin: only it may call the internal routes (assignments, grants, the outbox, the
     /// witness); the application keys pinned beside it reach the tenant data routes only.
     let controllerPin: String?
     let version: String
     let log: @Sendable (String) -> Void
 
-    public init(node: RegionNode, version: String, log: @escaping @Sendable (String) -> Void) {
+    package init(node: RegionNode, version: String, log: @escaping @Sendable (String) -> Void) {
         self.node = node
         self.controllerPin = TLSIdentity.pin(ofEd25519: node.configuration.controllerKey)
         self.version = version
         self.log = log
     }
 
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
+    package func respond(to request: HTTPRequest) -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try route(request)
@@ -45,7 +45,7 @@ public final class RegionApplication: Sendable {
         return response
     }
 
-    public func rejection(status: Int, message: String) -> HTTPResponse {
+    package func rejection(status: Int, message: String) -> HTTPResponse {
         APIError(status: status, code: "bad_request", message: message).response
     }
 

@@ -4,7 +4,7 @@ import ResidencyController
 /// The controller's background work with its regional services, on a thread of its own: every `interval`
 /// seconds, assignments brought up to date and delivered, each service's health read, its queued events put on
 /// the ledger (`RegionalServices.synchronise`). Does nothing while no service has joined.
-public final class RegionalSyncLoop: @unchecked Sendable {
+package final class RegionalSyncLoop: @unchecked Sendable {
     private let regional: RegionalServices
     private let interval: Double
     private let version: String
@@ -12,13 +12,13 @@ public final class RegionalSyncLoop: @unchecked Sendable {
     private var isStopped = false
     private var thread: Thread?
 
-    public init(regional: RegionalServices, interval: Double, version: String) {
+    package init(regional: RegionalServices, interval: Double, version: String) {
         self.regional = regional
         self.interval = interval
         self.version = version
     }
 
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in
             while true {
                 regional.refreshJoined()
@@ -39,7 +39,7 @@ public final class RegionalSyncLoop: @unchecked Sendable {
         thread.start()
     }
 
-    public func stop() {
+    package func stop() {
         stopped.lock()
         isStopped = true
         stopped.signal()

@@ -1,33 +1,33 @@
 import ResidencyController
 
 /// What a handler sees: the request, its path parameters, the authenticated caller and the request id.
-public struct RequestContext: Sendable {
-    public let request: HTTPRequest
-    public let parameters: [String: String]
-    public let caller: Caller?
-    public let requestID: String
+package struct RequestContext: Sendable {
+    package let request: HTTPRequest
+    package let parameters: [String: String]
+    package let caller: Caller?
+    package let requestID: String
 }
 
 /// One endpoint: method, path pattern (`{name}` segments capture), the roles it accepts (nil: public).
-public struct Route: Sendable {
-    public enum Segment: Sendable, Hashable {
+package struct Route: Sendable {
+    package enum Segment: Sendable, Hashable {
         case literal(String)
         case parameter(String)
     }
 
-    public let method: String
-    public let pattern: [Segment]
-    public let roles: Set<Role>?
+    package let method: String
+    package let pattern: [Segment]
+    package let roles: Set<Role>?
     /// The handler never blocks — it reads memory or a cached SQLite page, writes nothing durable and finishes in
     /// microseconds — so the event loop may run it itself instead of handing it to a thread.
-    public let inline: Bool
+    package let inline: Bool
     /// The handler confines a tenant-scoped caller (a tenant administrator's or application's token) to its own
     /// tenant, or the route holds no tenant's data. Routes without it refuse scoped callers outright, so a new
     /// route is closed to them until someone decides otherwise.
-    public let tenantScoped: Bool
-    public let handler: @Sendable (RequestContext) throws -> HTTPResponse
+    package let tenantScoped: Bool
+    package let handler: @Sendable (RequestContext) throws -> HTTPResponse
 
-    public init(
+    package init(
         _ method: String, _ path: String, roles: Set<Role>?, inline: Bool = false, tenantScoped: Bool = false,
         handler: @escaping @Sendable (RequestContext) throws -> HTTPResponse
     ) {
@@ -44,7 +44,7 @@ public struct Route: Sendable {
     }
 
     /// The route's template, e.g. `/v1/tenants/{id}`: the label metrics and logs group by.
-    public var template: String { shape.template }
+    package var template: String { shape.template }
 
     /// What the router compares, worked out once instead of on every request.
     let shape: Shape
@@ -87,17 +87,17 @@ public struct Route: Sendable {
 }
 
 /// Finds the route for a request, telling "no such path" (404) from "no such method here" (405).
-public struct Router: Sendable {
-    public let routes: [Route]
+package struct Router: Sendable {
+    package let routes: [Route]
     /// Routes by number of path segments: a request is compared only with patterns of its length.
     private let byLength: [Int: [Route]]
 
-    public init(routes: [Route]) {
+    package init(routes: [Route]) {
         self.routes = routes
         byLength = Dictionary(grouping: routes, by: \.pattern.count)
     }
 
-    public enum Match: Sendable {
+    package enum Match: Sendable {
         case found(Route, [String: String])
         /// The path is a route's, the method is not: `route` is one of the path's routes (for its template).
         case methodNotAllowed(allow: [String], route: Route)
@@ -110,7 +110,7 @@ public struct Router: Sendable {
     ///
     /// HEAD is served wherever GET is, by the GET route (RFC 9110 §9.3.2: it must answer as GET would; the
     /// server leaves the body out), unless a route claims HEAD itself.
-    public func match(method: String, segments: [String]) -> Match {
+    package func match(method: String, segments: [String]) -> Match {
         guard let candidates = byLength[segments.count] else { return .notFound }
         let isHead = method == "HEAD"
         var best = -1

@@ -6,12 +6,12 @@
 /// reader), the log and the lock. Many systems start processes with a soft limit of 1024, which would turn
 /// connections past it into accept errors long before `--max-connections`; the soft limit is raised toward the
 /// hard one at start-up instead.
-public enum DescriptorLimit {
+package enum DescriptorLimit {
     /// Descriptors kept for everything but connections.
     static let reserve = 256
 
     /// Raises the soft limit so `connections` fit; answers a warning when the hard limit does not allow it.
-    public static func ensure(connections: Int) -> String? {
+    package static func ensure(connections: Int) -> String? {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
         let wanted = rlim_t(connections + reserve)

@@ -14,32 +14,32 @@ import Synchronization
 /// answered 503 at once, so a flood cannot exhaust memory or starve connections already served. Idle keep-alive
 /// connections, slow clients (a request must arrive whole within `requestTimeout` of its first byte, else 408)
 /// and clients that stop reading are all bounded by deadlines.
-public final class HTTPServer: Sendable {
-    public struct Configuration: Sendable {
-        public var address: ListenAddress
-        public var maximumConnections = 512
+package final class HTTPServer: Sendable {
+    package struct Configuration: Sendable {
+        package var address: ListenAddress
+        package var maximumConnections = 512
         /// Seconds a keep-alive connection may wait for its next request.
-        public var idleTimeout = 30.0
+        package var idleTimeout = 30.0
         /// Seconds from a request's first byte to its last.
-        public var requestTimeout = 10.0
+        package var requestTimeout = 10.0
         /// Seconds a response may wait for a client that does not read.
-        public var writeTimeout = 10.0
+        package var writeTimeout = 10.0
         /// Seconds shutdown waits for in-flight requests.
-        public var drainTimeout = 15.0
+        package var drainTimeout = 15.0
         /// Threads multiplexing connections.
-        public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        package var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
         /// Most threads running handlers that may block at once; further such requests wait their turn.
-        public var handlerThreads = 64
-        public var limits = HTTPLimits()
+        package var handlerThreads = 64
+        package var limits = HTTPLimits()
         /// Serve TLS 1.3 with this certificate and key (`serve --tls-cert --tls-key`); nil serves plain HTTP.
-        public var tls: TLSContext?
+        package var tls: TLSContext?
 
-        public init(address: ListenAddress) { self.address = address }
+        package init(address: ListenAddress) { self.address = address }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The port actually bound (useful with port 0).
-    public let port: UInt16
+    package let port: UInt16
     private let listener: Int32
     private let core: ServerCore
     private let loops: [EventLoop]
@@ -48,7 +48,7 @@ public final class HTTPServer: Sendable {
     /// could not be parsed or admitted (status and message). `inlineHandler` answers on the event loop itself
     /// the requests it can answer without blocking (no disk writes, no long computation) and returns nil for the
     /// rest, which `handler` answers on the handler pool.
-    public init(
+    package init(
         configuration: Configuration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
         rejecter: @escaping @Sendable (Int, String) -> HTTPResponse,
         inlineHandler: @escaping @Sendable (HTTPRequest) -> HTTPResponse? = { _ in nil }
@@ -108,19 +108,19 @@ public final class HTTPServer: Sendable {
         throw ServerError.cannotListen(address.description, lastError)
     }
 
-    public var activeConnections: Int { core.active.load(ordering: .acquiring) }
+    package var activeConnections: Int { core.active.load(ordering: .acquiring) }
 
     /// The most bytes one connection's request parser has held so far (bounded by the limits and one read).
     var peakParserBytes: Int { core.peakParserBytes.load(ordering: .relaxed) }
 
     /// Threads the handler pool has started (at most `handlerThreads`).
-    public var handlerThreadCount: Int { core.pool.threadCount }
+    package var handlerThreadCount: Int { core.pool.threadCount }
 
     /// Accepts connections until `shutdown()`, then waits for in-flight requests (up to `drainTimeout`).
     ///
     /// The listener is polled rather than blocked on, so shutdown can first accept what is already in the
     /// kernel's backlog: a client that connected and sent its request before the signal is served, not reset.
-    public func run() {
+    package func run() {
         let finished = Atomic<Int>(0)
         for (index, loop) in loops.enumerated() {
             let thread = Thread {
@@ -187,7 +187,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting; connections finish their current request and close.
-    public func shutdown() {
+    package func shutdown() {
         core.shuttingDown.store(true, ordering: .releasing)
     }
 
@@ -195,10 +195,10 @@ public final class HTTPServer: Sendable {
 
 }
 
-public enum ServerError: Error, Sendable, CustomStringConvertible {
+package enum ServerError: Error, Sendable, CustomStringConvertible {
     case cannotListen(String, String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotListen(let address, let reason): return "cannot listen on \(address): \(reason)"
         }

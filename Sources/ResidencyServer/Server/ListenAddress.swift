@@ -1,14 +1,14 @@
 /// `HOST:PORT` as given to `--listen`: `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:0` (port 0: any free port).
-public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
-    public let host: String
-    public let port: UInt16
+package struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    package let host: String
+    package let port: UInt16
 
-    public init(host: String, port: UInt16) {
+    package init(host: String, port: UInt16) {
         self.host = host
         self.port = port
     }
 
-    public init(parsing text: String) throws(ListenAddressError) {
+    package init(parsing text: String) throws(ListenAddressError) {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -28,12 +28,12 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(host: String(host), port: port)
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-public struct ListenAddressError: Error, Sendable, CustomStringConvertible {
-    public let input: String
-    public var description: String {
+package struct ListenAddressError: Error, Sendable, CustomStringConvertible {
+    package let input: String
+    package var description: String {
         "invalid listen address \"\(input)\"; accepted: HOST:PORT such as 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:0"
     }
 }

@@ -3,12 +3,12 @@ import Synchronization
 /// Runs periodic tasks as time advances. Time is whatever `advance(by:)` is told — the service's ticker thread
 /// after each sleep, a test as many seconds as it likes at once — so the schedule itself never reads a clock
 /// and tests drive it without waiting.
-public final class PeriodicTasks: Sendable {
-    public let tasks: [PeriodicTask]
+package final class PeriodicTasks: Sendable {
+    package let tasks: [PeriodicTask]
     /// Seconds since each task last ran (a task that runs at start begins one interval "late").
     private let sinceLastRun: Mutex<[Double]>
 
-    public init(_ tasks: [PeriodicTask]) {
+    package init(_ tasks: [PeriodicTask]) {
         self.tasks = tasks
         sinceLastRun = Mutex(tasks.map { $0.runsAtStart ? $0.interval : 0 })
     }
@@ -16,7 +16,7 @@ public final class PeriodicTasks: Sendable {
     /// Moves time on by `seconds` and runs, in declaration order, every task whose interval has passed (once,
     /// however many intervals have: a late run catches up, it does not repeat). Returns the names of those run.
     @discardableResult
-    public func advance(by seconds: Double) -> [String] {
+    package func advance(by seconds: Double) -> [String] {
         let due = sinceLastRun.withLock { since -> [Int] in
             var due: [Int] = []
             for index in tasks.indices {

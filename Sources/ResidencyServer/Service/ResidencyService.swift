@@ -10,33 +10,33 @@ import Synchronization
 /// `shutdown()` or a signal, then finishes in-flight requests and does the shutdown work (the refused-calls
 /// summary, a last publication). Its periodic work is `periodicTasks`, driven by a ticker thread every
 /// `Configuration.tick` seconds — or by a test calling `periodicTasks.advance(by:)`.
-public final class ResidencyService: Sendable {
-    public struct Configuration: Sendable {
-        public var server: HTTPServer.Configuration
+package final class ResidencyService: Sendable {
+    package struct Configuration: Sendable {
+        package var server: HTTPServer.Configuration
         /// How often the ticker advances the periodic tasks (seconds).
-        public var tick = 0.25
+        package var tick = 0.25
         /// The longest a quiet log or a missing quorum waits for another publication, and how often access
         /// grants are expired (seconds).
-        public var checkpointInterval = 1.0
+        package var checkpointInterval = 1.0
         /// How often the retention schedule runs (seconds); it also runs at start.
-        public var lifecycleInterval = 3600.0
+        package var lifecycleInterval = 3600.0
         /// How often repeated refused calls are written as one summary entry (seconds); also at shutdown.
-        public var refusalSummaryInterval = 3600.0
+        package var refusalSummaryInterval = 3600.0
         /// Whether SIGTERM and SIGINT shut the service down (off for a service a test runs in process).
-        public var handlesSignals = true
+        package var handlesSignals = true
         /// Where the access log goes, one JSON line per request (standard output by default).
-        public var accessLogDescriptor: Int32 = 1
+        package var accessLogDescriptor: Int32 = 1
         /// The program's version, reported to the regional services.
-        public var version = "unknown"
+        package var version = "unknown"
 
-        public init(server: HTTPServer.Configuration) { self.server = server }
+        package init(server: HTTPServer.Configuration) { self.server = server }
     }
 
-    public let configuration: Configuration
-    public let controller: Controller
-    public let application: APIApplication
-    public let server: HTTPServer
-    public let periodicTasks: PeriodicTasks
+    package let configuration: Configuration
+    package let controller: Controller
+    package let application: APIApplication
+    package let server: HTTPServer
+    package let periodicTasks: PeriodicTasks
     let accessLog: AccessLogWriter
     let publication: PublicationLoop
     /// Regional services: assignments delivered, health read, queued events put on the ledger.
@@ -45,7 +45,7 @@ public final class ResidencyService: Sendable {
     private let stopping = Atomic<Bool>(false)
 
     /// Builds the service and binds its listening socket (so `port` is known before `run`).
-    public init(controller: Controller, configuration: Configuration) throws {
+    package init(controller: Controller, configuration: Configuration) throws {
         self.configuration = configuration
         self.controller = controller
         let logger = controller.logger.labelled("residency.service")
@@ -75,7 +75,7 @@ public final class ResidencyService: Sendable {
     }
 
     /// The port the server listens on (the one picked when the configuration asked for port 0).
-    public var port: UInt16 { server.port }
+    package var port: UInt16 { server.port }
 
     /// The periodic work, in the order it runs when several tasks fall due at once.
     static func tasks(of controller: Controller, configuration: Configuration, logger: Logger) -> [PeriodicTask] {
@@ -109,7 +109,7 @@ public final class ResidencyService: Sendable {
 
     /// Serves until `shutdown()` (or SIGTERM/SIGINT with `handlesSignals`), then drains and stops. Blocks.
     /// `ready` is called once the start-up work is done, just before the server accepts connections.
-    public func run(ready: () -> Void = {}) throws {
+    package func run(ready: () -> Void = {}) throws {
         let provisioned = try controller.directory.provisionMissingTenantData()
         if !provisioned.isEmpty {
             logger.info("provisioned missing tenant data", [("tenants", String(provisioned.count))])
@@ -151,7 +151,7 @@ public final class ResidencyService: Sendable {
     }
 
     /// Stops accepting connections; `run()` returns once in-flight requests are answered.
-    public func shutdown() {
+    package func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         server.shutdown()
     }

@@ -4,17 +4,17 @@ import ResidencyCore
 
 /// The HTTP face of a witness (C2SP tlog-witness): `POST /add-checkpoint`, plus `GET /healthz` and
 /// `GET /public-key` (the cosigner's verifier key, for operators; the protocol itself needs no read API).
-public final class WitnessApplication: Sendable {
-    public let witness: Witness
+package final class WitnessApplication: Sendable {
+    package let witness: Witness
     /// Receives one line per request (who asked what, and the answer), like the controller's access log.
     let log: @Sendable (String) -> Void
 
-    public init(witness: Witness, log: @escaping @Sendable (String) -> Void) {
+    package init(witness: Witness, log: @escaping @Sendable (String) -> Void) {
         self.witness = witness
         self.log = log
     }
 
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
+    package func respond(to request: HTTPRequest) -> HTTPResponse {
         let response: HTTPResponse
         switch (request.method, request.path) {
         case ("POST", "/add-checkpoint"):
@@ -41,7 +41,7 @@ public final class WitnessApplication: Sendable {
         return response
     }
 
-    public func rejection(status: Int, message: String) -> HTTPResponse {
+    package func rejection(status: Int, message: String) -> HTTPResponse {
         .text(message + "\n", status: status)
     }
 }

@@ -8,30 +8,30 @@ import ResidencyCore
 /// The embedded default's data plane: one directory per region under the data directory, each holding its
 /// tenants' databases (`regions/<region>/tenants/<tenant>.sqlite3`). A tenant's data lives in exactly one
 /// of them, except while a migration holds a copy at its target.
-public struct DataPlane: Sendable {
-    public let root: URL
+package struct DataPlane: Sendable {
+    package let root: URL
 
-    public init(dataDirectory: DataDirectory) {
+    package init(dataDirectory: DataDirectory) {
         root = dataDirectory.url.appendingPathComponent("regions", isDirectory: true)
     }
 
-    public func directory(region: String) -> URL {
+    package func directory(region: String) -> URL {
         root.appendingPathComponent(region, isDirectory: true).appendingPathComponent("tenants", isDirectory: true)
     }
 
     /// The tenant's database in `region`. Region and tenant ids are checked by the caller against the catalog
     /// and the id format, so neither can carry a path separator.
-    public func path(region: String, tenant: String) -> String {
+    package func path(region: String, tenant: String) -> String {
         precondition(!region.contains("/") && !tenant.contains("/") && !region.hasPrefix(".") && !tenant.hasPrefix("."))
         return directory(region: region).appendingPathComponent(tenant + ".sqlite3").path
     }
 
-    public func exists(region: String, tenant: String) -> Bool {
+    package func exists(region: String, tenant: String) -> Bool {
         FileManager.default.fileExists(atPath: path(region: region, tenant: tenant))
     }
 
     /// Creates the tenant's database in `region` if it is not there yet.
-    public func provision(region: String, tenant: String) throws {
+    package func provision(region: String, tenant: String) throws {
         let directory = directory(region: region)
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -50,12 +50,12 @@ public struct DataPlane: Sendable {
         try Self.publish(partial, as: path)
     }
 
-    public func open(region: String, tenant: String) throws -> TenantDatabase {
+    package func open(region: String, tenant: String) throws -> TenantDatabase {
         try TenantDatabase(path: path(region: region, tenant: tenant))
     }
 
     /// Removes the tenant's data from `region` (idempotent).
-    public func purge(region: String, tenant: String) throws {
+    package func purge(region: String, tenant: String) throws {
         let path = path(region: region, tenant: tenant)
         Self.removeDatabaseFiles(at: path + ".partial")
         Self.removeDatabaseFiles(at: path)
@@ -63,13 +63,13 @@ public struct DataPlane: Sendable {
     }
 
     /// Tenant ids with data in `region`, as the files say (the audit compares this with the directory).
-    public func tenants(in region: String) -> [String] {
+    package func tenants(in region: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory(region: region).path)) ?? []
         return names.filter { $0.hasSuffix(".sqlite3") }.map { String($0.dropLast(".sqlite3".count)) }.sorted()
     }
 
     /// Regions with a directory on disk (including ones the catalog no longer names).
-    public func regionsOnDisk() -> [String] {
+    package func regionsOnDisk() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 

@@ -9,13 +9,13 @@ import ResidencyCore
 
 /// Copies one tenant's database between regions with SQLite's online backup API, while the tenant keeps
 /// working, then brings the copy up to date after a freeze. The three halves of a local migration's data work.
-public enum TenantDataCopy {
+package enum TenantDataCopy {
     /// What the bulk copy established: the source's change counter at its snapshot and the content both sides
     /// were verified to hold at that snapshot.
-    public struct Snapshot: Sendable, Hashable {
-        public let sequence: Int64
-        public let content: TenantContentDigest
-        public let bytes: Int64
+    package struct Snapshot: Sendable, Hashable {
+        package let sequence: Int64
+        package let content: TenantContentDigest
+        package let bytes: Int64
     }
 
     /// Copies a consistent snapshot of `source` to `target` and verifies it.
@@ -24,7 +24,7 @@ public enum TenantDataCopy {
     /// copied belong to the same snapshot while writers carry on in the WAL. The copy is written under a
     /// `.partial` name and published (fsync, rename, fsync the directory) only when complete, then both
     /// sides are hashed at that same snapshot — source and target on two threads at once.
-    public static func bulkCopy(from source: String, to target: String) throws -> Snapshot {
+    package static func bulkCopy(from source: String, to target: String) throws -> Snapshot {
         let directory = (target as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -51,7 +51,7 @@ public enum TenantDataCopy {
 
     /// Copies every row changed on `source` after `sequence` to `target` (inserted, updated or deleted), in
     /// one transaction over both; re-running it is harmless. Returns the number of rows re-copied.
-    public static func syncChanges(from source: String, to target: String, since sequence: Int64) throws -> Int {
+    package static func syncChanges(from source: String, to target: String, since sequence: Int64) throws -> Int {
         let origin = try TenantDatabase(path: source)
         guard FileManager.default.fileExists(atPath: target) else { throw TenantDataError.missing(path: target) }
         let database = origin.database
@@ -78,7 +78,7 @@ public enum TenantDataCopy {
     }
 
     /// Compares the two sides' row counts and content hashes, hashing both at once on two threads.
-    public static func verify(source: String, target: String) throws -> TenantContentDigest {
+    package static func verify(source: String, target: String) throws -> TenantContentDigest {
         let origin = try TenantDatabase(path: source)
         let copy = try TenantDatabase(path: target)
         let (sourceContent, targetContent) = try inParallel(

@@ -10,15 +10,15 @@ import ResidencyCore
 ///   data change increments;
 /// - `residency_changes`: for each changed row, the `seq` of its latest change — so a migration copies only
 ///   what changed after its bulk snapshot. Triggers keep both, so no write can slip past them.
-public final class TenantDatabase {
-    public let database: Database
+package final class TenantDatabase {
+    package let database: Database
 
     /// 64 KiB pages: the online backup copies page by page, and large pages make a bulk copy run near `cp`'s
     /// speed (4 KiB pages ran at a third of it on the benchmark machine).
-    public static let pageSize = 65_536
+    package static let pageSize = 65_536
 
     /// Opens an existing tenant database; a missing file is an error, never a new empty database.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw TenantDataError.missing(path: path) }
         database = try Database(path: path, create: false)
     }
@@ -29,7 +29,7 @@ public final class TenantDatabase {
 
     /// Creates the database with its schema (idempotent: an existing one is opened and left as it is).
     @discardableResult
-    public static func provision(at path: String, tenant: String) throws -> TenantDatabase {
+    package static func provision(at path: String, tenant: String) throws -> TenantDatabase {
         let created = try TenantDatabase(creating: path)
         try created.database.write {
             if try created.database.scalarInteger(
@@ -87,7 +87,7 @@ public final class TenantDatabase {
 
     /// Runs `body` in a write transaction unless the data is frozen. The frozen flag is read after the write
     /// lock is taken, so a freeze waits for writes in flight and no write starts after it.
-    public func write<T>(_ body: () throws -> T) throws -> T {
+    package func write<T>(_ body: () throws -> T) throws -> T {
         try database.write {
             if try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'frozen'") == 1 {
                 throw TenantDataError.frozen
@@ -97,7 +97,7 @@ public final class TenantDatabase {
     }
 
     /// Inserts or replaces the record with `record.key`.
-    public func put(_ record: TenantRecord) throws {
+    package func put(_ record: TenantRecord) throws {
         let collection = record.collection
         let names = collection.fields.map(\.name)
         let sql = """
@@ -120,14 +120,14 @@ public final class TenantDatabase {
     }
 
     /// Deletes the record; false when there was none.
-    public func delete(_ collection: TenantCollection, key: String) throws -> Bool {
+    package func delete(_ collection: TenantCollection, key: String) throws -> Bool {
         try write {
             try database.statement("DELETE FROM \(collection.rawValue) WHERE key = ?").run([.text(key)])
             return database.changes > 0
         }
     }
 
-    public func record(_ collection: TenantCollection, key: String) throws -> TenantRecord? {
+    package func record(_ collection: TenantCollection, key: String) throws -> TenantRecord? {
         try database.read {
             try database.statement("SELECT \(Self.selectList(collection)) FROM \(collection.rawValue) WHERE key = ?")
                 .first([.text(key)]) { Self.read($0, collection) }
@@ -135,7 +135,7 @@ public final class TenantDatabase {
     }
 
     /// Records in key order after `cursor`, at most `limit`.
-    public func records(_ collection: TenantCollection, after cursor: String?, limit: Int) throws -> [TenantRecord] {
+    package func records(_ collection: TenantCollection, after cursor: String?, limit: Int) throws -> [TenantRecord] {
         try database.read {
             try database.statement(
                 """
@@ -170,7 +170,7 @@ public final class TenantDatabase {
 
     /// Freezes or thaws the data. Freezing takes the write lock, so it returns only after writes in flight
     /// have committed; every later write sees the flag.
-    public func setFrozen(_ frozen: Bool) throws {
+    package func setFrozen(_ frozen: Bool) throws {
         try database.write {
             try database.statement("UPDATE residency_control SET value = ? WHERE key = 'frozen'").run([
                 .integer(frozen ? 1 : 0)
@@ -179,19 +179,19 @@ public final class TenantDatabase {
     }
 
     /// The change counter: equal values mean no data changed in between.
-    public func sequence() throws -> Int64 {
+    package func sequence() throws -> Int64 {
         try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'seq'") ?? 0
     }
 
     /// The tenant id written at provisioning: a file in the wrong place is caught, not trusted.
-    public func tenantID() throws -> String? {
+    package func tenantID() throws -> String? {
         try database.statement("SELECT value FROM residency_control WHERE key = 'tenant'").first { $0.optionalText(0) }
             ?? nil
     }
 
     /// Rows per collection and one SHA-256 over every row of every collection in id order (control tables
     /// excluded): equal on two databases exactly when their data is equal.
-    public func contentDigest() throws -> TenantContentDigest {
+    package func contentDigest() throws -> TenantContentDigest {
         try database.read {
             let hasher = SHA256Stream()
             var rows: [TenantCollection: Int] = [:]
@@ -214,7 +214,7 @@ public final class TenantDatabase {
     }
 
     /// Rows per collection only (cheap: no row contents are read).
-    public func rowCounts() throws -> [TenantCollection: Int] {
+    package func rowCounts() throws -> [TenantCollection: Int] {
         try database.read {
             var rows: [TenantCollection: Int] = [:]
             for collection in TenantCollection.allCases {
@@ -226,12 +226,12 @@ public final class TenantDatabase {
 }
 
 /// What a content comparison compares.
-public struct TenantContentDigest: Sendable, Hashable {
-    public let rows: [TenantCollection: Int]
+package struct TenantContentDigest: Sendable, Hashable {
+    package let rows: [TenantCollection: Int]
     /// SHA-256, hex.
-    public let digest: String
+    package let digest: String
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         .object([
             ("rows", .object(TenantCollection.allCases.map { ($0.rawValue, .integer(rows[$0] ?? 0)) })),
             ("sha256", .string(digest)),
@@ -239,7 +239,7 @@ public struct TenantContentDigest: Sendable, Hashable {
     }
 }
 
-public enum TenantDataError: Error, Sendable, CustomStringConvertible, Equatable {
+package enum TenantDataError: Error, Sendable, CustomStringConvertible, Equatable {
     case missing(path: String)
     /// Writes are held while a migration copies the last changes.
     case frozen
@@ -247,7 +247,7 @@ public enum TenantDataError: Error, Sendable, CustomStringConvertible, Equatable
     /// The copy at the target differs from the source.
     case mismatch(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let message): return message
         case .mismatch(let message): return "verification failed: \(message)"

@@ -5,12 +5,12 @@ import ResidencyCore
 /// tenant, the newest epoch) and the outbox of events the controller's ledger must record, kept until the
 /// controller acknowledges them — so a controller outage loses nothing and a redelivery records nothing twice
 /// (the controller keys each event by region and sequence).
-public final class RegionStore: @unchecked Sendable {
+package final class RegionStore: @unchecked Sendable {
     // One connection behind a lock: a regional service's own writes are small and rare beside its tenants'.
     private let database: Database
     private let lock = NSLock()
 
-    public static let fileName = "region.sqlite3"
+    package static let fileName = "region.sqlite3"
 
     static let migrations: [SchemaMigration] = [
         SchemaMigration(
@@ -46,7 +46,7 @@ public final class RegionStore: @unchecked Sendable {
                 """),
     ]
 
-    public init(directory: URL) throws {
+    package init(directory: URL) throws {
         database = try Database(path: directory.appendingPathComponent(Self.fileName).path)
         try database.migrate(Self.migrations)
     }
@@ -58,15 +58,15 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// What the service holds about one tenant.
-    public struct Held: Sendable {
-        public let epoch: Int64
-        public let region: String
-        public let status: TenantStatus
-        public let endpoint: String
-        public let signed: [UInt8]
+    package struct Held: Sendable {
+        package let epoch: Int64
+        package let region: String
+        package let status: TenantStatus
+        package let endpoint: String
+        package let signed: [UInt8]
     }
 
-    public enum Acceptance: Sendable, Equatable {
+    package enum Acceptance: Sendable, Equatable {
         /// Stored: newer than what was held (or the first).
         case stored
         /// The same epoch was already held (a redelivery).
@@ -75,7 +75,7 @@ public final class RegionStore: @unchecked Sendable {
         case stale(held: Int64)
     }
 
-    public func held(tenant: String) throws -> Held? {
+    package func held(tenant: String) throws -> Held? {
         try locked {
             try database.read {
                 try database.statement("SELECT epoch, region, status, endpoint, signed FROM assignments WHERE tenant = ?")
@@ -89,7 +89,7 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// Keeps `assignment` (its verified bytes `signed`) unless an equal or newer epoch is held.
-    public func accept(_ assignment: TenantAssignment, signed: [UInt8], at time: Int64) throws -> Acceptance {
+    package func accept(_ assignment: TenantAssignment, signed: [UInt8], at time: Int64) throws -> Acceptance {
         try locked {
             try database.write {
                 let held = try database.statement("SELECT epoch FROM assignments WHERE tenant = ?")
@@ -114,7 +114,7 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// Keeps a verified grant unless the one held is newer, or has ended (an ended grant never comes back).
-    public func accept(_ grant: SupportGrant, signed: [UInt8]) throws -> Acceptance {
+    package func accept(_ grant: SupportGrant, signed: [UInt8]) throws -> Acceptance {
         try locked {
             try database.write {
                 let held = try database.statement("SELECT state, issued_at FROM grants WHERE request = ?")
@@ -138,7 +138,7 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// The signed grant held for `request`, as received.
-    public func grant(request: String) throws -> [UInt8]? {
+    package func grant(request: String) throws -> [UInt8]? {
         try locked {
             try database.read {
                 try database.statement("SELECT signed FROM grants WHERE request = ?").first([.text(request)]) { $0.blob(0) }
@@ -147,23 +147,23 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// Tenants assigned to `region` that are not deleted (what the service reports as its tenant count).
-    public func tenantCount(region: String) throws -> Int {
+    package func tenantCount(region: String) throws -> Int {
         try locked {
             Int(try database.scalarInteger(
                 "SELECT count(*) FROM assignments WHERE region = ? AND status <> 'deleted'", [.text(region)]) ?? 0)
         }
     }
 
-    public struct Event: Sendable {
-        public let seq: Int64
-        public let time: Int64
-        public let kind: String
-        public let body: String
+    package struct Event: Sendable {
+        package let seq: Int64
+        package let time: Int64
+        package let kind: String
+        package let body: String
     }
 
     /// Queues an event for the controller's ledger; its sequence number is its identity there.
     @discardableResult
-    public func enqueue(kind: String, body: JSONValue, at time: Int64) throws -> Int64 {
+    package func enqueue(kind: String, body: JSONValue, at time: Int64) throws -> Int64 {
         let text = String(decoding: try body.canonicalBytes(), as: UTF8.self)
         return try locked {
             try database.write {
@@ -175,7 +175,7 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// Events not yet acknowledged, oldest first.
-    public func events(after seq: Int64, limit: Int) throws -> [Event] {
+    package func events(after seq: Int64, limit: Int) throws -> [Event] {
         try locked {
             try database.read {
                 try database.statement("SELECT seq, time, kind, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")
@@ -187,13 +187,13 @@ public final class RegionStore: @unchecked Sendable {
     }
 
     /// Drops events up to `seq`, which the controller has recorded.
-    public func acknowledge(through seq: Int64) throws {
+    package func acknowledge(through seq: Int64) throws {
         try locked {
             try database.write { try database.statement("DELETE FROM outbox WHERE seq <= ?").run([.integer(seq)]) }
         }
     }
 
-    public func pendingEvents() throws -> Int {
+    package func pendingEvents() throws -> Int {
         try locked { Int(try database.scalarInteger("SELECT count(*) FROM outbox") ?? 0) }
     }
 }
