@@ -63,22 +63,15 @@ enum RegionServiceCommand {
         let server = try HTTPServer(
             configuration: configuration, handler: { application.respond(to: $0) },
             rejecter: { application.rejection(status: $0, message: $1) })
-        let signals = DispatchQueue(label: "residency.region.signals")
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
-            source.setEventHandler { server.shutdown() }
-            source.resume()
-            sources.append(source)
-        }
+        // SIGTERM or SIGINT: stop accepting, finish what is in flight, exit.
+        let signals = SignalHandling { _ in server.shutdown() }
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
         context.printError(
             "residency region \(region) (site \(startup.node.configuration.site))\(startup.joined ? " joined \(controllerURL) and" : "") listening on https://\(shownHost):\(server.port) (key pin \(startup.identity.pin); \(pins.count) pinned peer\(pins.count == 1 ? "" : "s"))"
         )
         server.run()
         _ = log.flush(timeout: 5)
-        _ = sources
+        signals.cancel()
         _ = startup
         return ExitCode.success
     }

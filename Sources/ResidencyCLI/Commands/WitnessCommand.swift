@@ -51,22 +51,15 @@ enum WitnessCommand {
         let server = try HTTPServer(
             configuration: HTTPServer.Configuration(address: address), handler: { application.respond(to: $0) },
             rejecter: { application.rejection(status: $0, message: $1) })
-        let signals = DispatchQueue(label: "residency.witness.signals")
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
-            source.setEventHandler { server.shutdown() }
-            source.resume()
-            sources.append(source)
-        }
+        // SIGTERM or SIGINT: stop accepting, finish what is in flight, exit.
+        let signals = SignalHandling { _ in server.shutdown() }
         let shownHost = address.host.contains(":") ? "[\(address.host)]" : address.host
         context.printError(
             "residency witness \(witness.cosigner.key.name) listening on http://\(shownHost):\(server.port) (key \(witness.cosigner.key.encoded); follows \(witness.logs.keys.sorted().joined(separator: ", ")))"
         )
         server.run()
         _ = log.flush(timeout: 5)
-        _ = sources
+        signals.cancel()
         return ExitCode.success
     }
 

@@ -2,11 +2,11 @@ import Dispatch
 import Foundation
 
 /// SIGTERM and SIGINT, delivered on a queue of their own instead of interrupting the process.
-final class SignalHandling {
+package final class SignalHandling {
     private let sources: [any DispatchSourceSignal]
 
     /// Ignores the default action of `signals` and calls `handler` with the number of each one received.
-    init(_ signals: [Int32] = [SIGTERM, SIGINT], handler: @escaping @Sendable (Int32) -> Void) {
+    package init(_ signals: [Int32] = [SIGTERM, SIGINT], handler: @escaping @Sendable (Int32) -> Void) {
         let queue = DispatchQueue(label: "residency.signals")
         sources = signals.map { number in
             signal(number, SIG_IGN)
@@ -18,7 +18,7 @@ final class SignalHandling {
     }
 
     /// Stops listening; the signals keep being ignored (the process is on its way out).
-    func cancel() {
+    package func cancel() {
         for source in sources { source.cancel() }
     }
 }
