@@ -300,7 +300,8 @@ final class RegionProcess {
         guard case .string(let id)? = created.json?["tenant"]?["id"] else { throw FixtureFailure("no tenant") }
         controller.kill()
         var acknowledged = 0
-        let until = Date().addingTimeInterval(5)
+        // The 30 seconds of writes while the controller is down.
+        let until = Date().addingTimeInterval(30)
         while Date() < until {
             let put = try Self.curl(
                 "PUT", "\(eu.endpoint)/v1/tenants/\(id)/data/accounts/a\(acknowledged)", identity: application, pin: eu.pin,
