@@ -16,13 +16,18 @@ final class TenantOccupancy: Sendable {
 
     /// The number of live tenants per region, as placement sees it: re-read from the database first when any
     /// process has changed them since (a migration run by `residency migrations` beside a server).
+    ///
+    /// What a reader outside the write transaction reads is not kept: the counter is bumped before a write
+    /// commits, so a snapshot read at that value may lack the write, and kept under that value it would later
+    /// be taken for current (`committed` advances a state whose value is one behind) — 64 threads of signups
+    /// showed the in-memory counts one short. Only the writer's own reads and changes, made under the write lock,
+    /// are kept.
     var counts: [String: Int] {
         let epoch = pool.tenantChanges.load()
         if let counts = state.withLock({ $0.epoch == epoch ? $0.counts : nil }) { return counts }
         guard let counts = try? pool.read({ try TenantRepository($0).liveCounts() }) else {
             return state.withLock { $0.counts }
         }
-        state.withLock { $0.replace(with: counts, epoch: epoch) }
         return counts
     }
 
