@@ -90,6 +90,9 @@ package struct DataPlane: Sendable {
         return descriptor
     }
 
+    /// Removes a file and any SQLite journal beside it (idempotent).
+    package static func removeFiles(at path: String) { removeDatabaseFiles(at: path) }
+
     static func removeDatabaseFiles(at path: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }

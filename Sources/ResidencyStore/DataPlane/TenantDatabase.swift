@@ -178,6 +178,11 @@ package final class TenantDatabase {
         }
     }
 
+    /// Whether a migration holds the data still.
+    package func isFrozen() throws -> Bool {
+        try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'frozen'") == 1
+    }
+
     /// The change counter: equal values mean no data changed in between.
     package func sequence() throws -> Int64 {
         try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'seq'") ?? 0
