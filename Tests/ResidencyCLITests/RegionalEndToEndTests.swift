@@ -18,7 +18,8 @@ final class RegionProcess {
     let pin: String
 
     /// Starts the service; throws with its standard error when it exits instead of listening.
-    init(region: String, data: URL, port: Int, controller: String, join: String?) throws {
+    /// `fault` is given to the service as `RESIDENCY_FAULT` (it kills itself with SIGKILL at that point).
+    init(region: String, data: URL, port: Int, controller: String, join: String?, fault: String? = nil) throws {
         self.region = region
         self.data = data
         process.executableURL = ServerProcess.binary
@@ -26,6 +27,9 @@ final class RegionProcess {
             ["region", "serve", "--region", region, "--listen", "127.0.0.1:\(port)", "--data", data.path,
              "--controller", controller] + (join.map { ["--join", $0] } ?? [])
         process.currentDirectoryURL = CLIRun.root
+        if let fault {
+            process.environment = ProcessInfo.processInfo.environment.merging(["RESIDENCY_FAULT": fault]) { $1 }
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
