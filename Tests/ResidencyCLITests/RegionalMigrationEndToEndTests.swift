@@ -190,6 +190,20 @@ import Testing
         }
         #expect(try E2E.ledgerCount(cluster.data, kind: "migration.completed") == 1)
         #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
+
+        // A plan of the uk tenants left, run in waves: the same runner, the same region-to-region moves.
+        let planned = try (0..<2).map { try cluster.tenant("Planned \($0)") }
+        let expected = try planned.map { try cluster.contents($0) }
+        let planFile = cluster.root.appendingPathComponent("plan.json")
+        let plan = try E2E.residency([
+            "migrations", "plan", "--from", "uk", "--to", "eu", "--output", planFile.path, "--data", cluster.data.path,
+        ])
+        #expect(plan.status == 0, "\(plan.output) \(plan.error)")
+        let ran = try E2E.residency(["migrations", "run", planFile.path, "--data", cluster.data.path])
+        #expect(ran.status == 0, "\(ran.output) \(ran.error)")
+        for (tenant, contents) in zip(planned, expected) { try cluster.checkMoved(tenant, expected: contents) }
+        #expect(try E2E.ledgerCount(cluster.data, kind: "migration.completed") == 3)
+        #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
     }
 
     /// A SIGKILL of the process running the migration (the controller's side), of the source service and of the

@@ -34,8 +34,11 @@ struct RegionalDataMover: DataMover {
 
     func copy(_ migration: inout Migration) throws -> JSONValue {
         if migration.fromRegion == migration.toRegion { return Self.sameService }
-        let prepared = try step(migration, \.source, "prepare")
-        let pulled = try step(migration, \.target, "pull")
+        // The snapshot first; then the source hashes it while the target pulls and hashes its copy.
+        _ = try step(migration, \.source, "prepare")
+        let current = migration
+        let (prepared, pulled) = try Self.inParallel(
+            { try step(current, \.source, "prepare", query: "hash=1") }, { try step(current, \.target, "pull") })
         guard let sourceContent = prepared["content"], let targetContent = pulled["content"],
             case .number(let sequence)? = prepared["sequence"], let snapshot = sequence.int64Value
         else {

@@ -147,21 +147,25 @@ extension RegionNode {
 
     // MARK: Source
 
-    /// Takes (once) the snapshot the target will pull: sequence, size and content hash.
-    package func prepareSnapshot(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its content hash
+    /// (computed once, from the snapshot file, while the target may be pulling it).
+    package func prepareSnapshot(order bytes: [UInt8], migration id: String, hash: Bool = false) throws(Refusal) -> JSONValue {
         let order = try checkOrder(bytes, migration: id, role: .source)
         _ = try home(of: order.tenant)
-        return try step("source-prepare") {
-            if let existing = try storedSnapshot(id), FileManager.default.fileExists(atPath: migrationFile(id, "snapshot")) {
-                return existing
+        return try step(hash ? "source-hash" : "source-prepare") {
+            let file = migrationFile(id, "snapshot")
+            var stored = try storedSnapshot(id)
+            if stored == nil || !FileManager.default.fileExists(atPath: file) {
+                let snapshot = try TenantDataCopy.snapshot(of: dataPlane.path(region: region, tenant: order.tenant), to: file)
+                let value = JSONValue.object([("bytes", .integer(snapshot.bytes)), ("sequence", .integer(snapshot.sequence))])
+                try store.setSnapshot(migration: id, value.encoded())
+                stored = value
             }
-            let snapshot = try TenantDataCopy.snapshot(
-                of: dataPlane.path(region: region, tenant: order.tenant), to: migrationFile(id, "snapshot"))
-            let value = JSONValue.object([
-                ("bytes", .integer(snapshot.bytes)), ("content", snapshot.content.jsonValue),
-                ("sequence", .integer(snapshot.sequence)),
-            ])
-            try store.setSnapshot(migration: id, value.encoded())
+            guard var value = stored else { return JSONValue.null }
+            if hash, value["content"] == nil {
+                value = value.adding([("content", try TenantDataCopy.contentDigest(ofSnapshot: file).jsonValue)])
+                try store.setSnapshot(migration: id, value.encoded())
+            }
             return value
         }
     }
@@ -342,8 +346,7 @@ extension RegionNode {
             let source = try peerClient(order)
             let description = try source.call("snapshot", order: bytes, query: "")
             guard case .number(let total)? = description["bytes"], let size = total.int64Value,
-                case .number(let at)? = description["sequence"], let sequence = at.int64Value,
-                let content = description["content"]
+                case .number(let at)? = description["sequence"], let sequence = at.int64Value
             else {
                 throw Refusal.migrationConflict(code: "bad_snapshot", message: "the source described its snapshot wrongly")
             }
@@ -358,11 +361,8 @@ extension RegionNode {
                 try AtomicFile.write(Array("\(sequence)".utf8), to: URL(fileURLWithPath: marker))
             }
             try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
-            let received = try TenantDatabase(path: incoming).contentDigest().jsonValue
-            guard received == content else {
-                DataPlane.removeFiles(at: incoming)
-                throw TenantDataError.mismatch("the pulled copy hashes to \(received.encoded()), the source's to \(content.encoded())")
-            }
+            // Hashed here; the controller compares it with the source's own hash of its snapshot.
+            let received = try TenantDataCopy.contentDigest(ofSnapshot: incoming).jsonValue
             try FileManager.default.createDirectory(
                 at: dataPlane.directory(region: region), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])

@@ -39,7 +39,9 @@ extension RegionApplication {
         }
         let order = request.body
         switch step {
-        case "prepare": return .json(try node.prepareSnapshot(order: order, migration: id))
+        case "prepare":
+            try request.acceptQuery(["hash"])
+            return .json(try node.prepareSnapshot(order: order, migration: id, hash: request.queryValue("hash") == "1"))
         case "freeze": return .json(try node.freeze(order: order, migration: id))
         case "digest":
             try request.acceptQuery(["full"])

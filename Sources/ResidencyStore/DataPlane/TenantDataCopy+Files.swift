@@ -7,23 +7,29 @@ import ResidencyCore
 /// the other. Each file is written under a `.partial` name and published by rename, so a crash leaves either
 /// nothing or a whole file.
 extension TenantDataCopy {
-    /// Writes a consistent snapshot of `source` to `path` with the online backup API, and hashes the source at
-    /// that same snapshot (one read transaction holds both): what the target's copy must hash to.
-    package static func snapshot(of source: String, to path: String) throws -> Snapshot {
+    /// Writes a consistent snapshot of `source` to `path` with the online backup API, reading the change counter
+    /// in the same read transaction; answers the counter and the file's size. Hashing it is a separate step
+    /// (`contentDigest(ofSnapshot:)`) so it can run while the target pulls the file.
+    package static func snapshot(of source: String, to path: String) throws -> (sequence: Int64, bytes: Int64) {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let partial = path + ".partial"
         DataPlane.removeDatabaseFiles(at: partial)
         let origin = try TenantDatabase(path: source)
-        return try origin.database.read {
+        let sequence = try origin.database.read {
             let sequence = try origin.sequence()
             try backup(origin.database, to: partial)
-            try DataPlane.publish(partial, as: path)
-            let content = try origin.contentDigest()
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-            return Snapshot(sequence: sequence, content: content, bytes: size)
+            return sequence
         }
+        try DataPlane.publish(partial, as: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        return (sequence, size)
+    }
+
+    /// The content hash of a snapshot file, read without changing a byte of it.
+    package static func contentDigest(ofSnapshot path: String) throws -> TenantContentDigest {
+        try TenantDatabase(snapshotAt: path).contentDigest()
     }
 
     /// Writes every row of `source` changed after `sequence` to a new SQLite file at `path`: a `changes` table
