@@ -249,6 +249,23 @@ import Testing
             #expect(resumed.status == 0 && resumed.output.contains("completed"), "\(process) \(fault): \(resumed.output) \(resumed.error)")
             try cluster.checkMoved(tenant, expected: expected)
         }
+        // Cancelled after the freeze (its runner killed there): the target's copy is discarded and the source
+        // thawed — the tenant stays at uk, whole and writable.
+        let stays = try cluster.tenant("Cancelled")
+        let before = try cluster.contents(stays)
+        #expect(try cluster.migrate(stays, to: "eu", fault: "frozen:after").killed)
+        #expect(cluster.regionsHolding(stays) == ["eu", "uk"])
+        let cancel = try E2E.residency(["migrations", "cancel", try cluster.migrationID(stays), "--data", cluster.data.path])
+        #expect(cancel.status == 0, "\(cancel.output) \(cancel.error)")
+        #expect(try cluster.migrationState(stays) == "cancelled")
+        #expect(cluster.regionsHolding(stays) == ["uk"])
+        #expect(try cluster.contents(stays) == before)
+        try cluster.put(stays, "contacts/after", #"{"name":"Still at home"}"#)
+        // Between an in-process region (us here has no service) and a service: refused before anything is written.
+        let mixed = try E2E.residency([
+            "migrations", "request", "--tenant", stays, "--to", "us", "--reason", "mixed", "--data", cluster.data.path,
+        ])
+        #expect(mixed.status != 0 && (mixed.output + mixed.error).contains("two regional services"), "\(mixed)")
         #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
     }
 
