@@ -23,7 +23,8 @@ import Testing
             controller = try ServerProcess(
                 data: root.appendingPathComponent("controller"), extraArguments: ["--checkpoint-interval", "0.25"])
             for region in regions {
-                services[region] = try E2E.enrolAndStart(region, controller: controller, data: root.appendingPathComponent(region))
+                services[region] = try E2E.enrolAndStart(
+                    region, controller: controller, data: root.appendingPathComponent(region))
             }
             signup = try controller.token(role: "signup", name: "signup")
             app = try controller.token(role: "application", name: "app")
@@ -49,13 +50,20 @@ import Testing
         /// A uk tenant with contacts, an account and a 60 KB document (within one command-line argument for curl), written through the controller.
         func tenant(_ name: String) throws -> String {
             let created = try E2E.api(
-                controller, "POST", "/v1/tenants", token: signup, body: #"{"name":"\#(name)","plan":"paid","country":"GB"}"#)
-            guard case .string(let id)? = created.json?["tenant"]?["id"] else { throw FixtureFailure("no tenant: \(created)") }
+                controller, "POST", "/v1/tenants", token: signup,
+                body: #"{"name":"\#(name)","plan":"paid","country":"GB"}"#)
+            guard case .string(let id)? = created.json?["tenant"]?["id"] else {
+                throw FixtureFailure("no tenant: \(created)")
+            }
             #expect(created.json?["tenant"]?["region"] == .string("uk"))
-            for index in 0..<5 { try put(id, "contacts/c\(index)", #"{"name":"Contact \#(index)","email":"c\#(index)@example.com"}"#) }
+            for index in 0..<5 {
+                try put(id, "contacts/c\(index)", #"{"name":"Contact \#(index)","email":"c\#(index)@example.com"}"#)
+            }
             try put(id, "accounts/main", #"{"name":"Main","balance_cents":4200,"currency":"GBP"}"#)
             let body = Data((0..<60_000).map { UInt8($0 % 253) }).base64EncodedString()
-            try put(id, "documents/big.bin", #"{"name":"big.bin","content_type":"application/octet-stream","body":"\#(body)"}"#)
+            try put(
+                id, "documents/big.bin",
+                #"{"name":"big.bin","content_type":"application/octet-stream","body":"\#(body)"}"#)
             return id
         }
 
@@ -67,13 +75,18 @@ import Testing
         /// Every record of the tenant, as the controller serves them (forwarded to its home service).
         func contents(_ tenant: String) throws -> String {
             try ["contacts", "accounts", "documents"].map { collection in
-                let list = try E2E.api(controller, "GET", "/v1/tenants/\(tenant)/data/\(collection)?limit=500", token: app)
-                guard list.status == 200, let json = list.json else { throw FixtureFailure("GET \(collection): \(list)") }
+                let list = try E2E.api(
+                    controller, "GET", "/v1/tenants/\(tenant)/data/\(collection)?limit=500", token: app)
+                guard list.status == 200, let json = list.json else {
+                    throw FixtureFailure("GET \(collection): \(list)")
+                }
                 return json.encoded()
             }.joined(separator: "\n")
         }
 
-        func migrate(_ tenant: String, to region: String, fault: String? = nil) throws -> (status: Int32, killed: Bool, output: String) {
+        func migrate(
+            _ tenant: String, to region: String, fault: String? = nil
+        ) throws -> (status: Int32, killed: Bool, output: String) {
             let process = Process()
             process.executableURL = ServerProcess.binary
             process.arguments = [
@@ -97,12 +110,16 @@ import Testing
         }
 
         func regionsHolding(_ tenant: String) -> [String] {
-            services.keys.filter { !E2E.files(named: "\(tenant).sqlite3", under: root.appendingPathComponent($0)).isEmpty }.sorted()
+            services.keys.filter {
+                !E2E.files(named: "\(tenant).sqlite3", under: root.appendingPathComponent($0)).isEmpty
+            }.sorted()
                 + (E2E.files(named: "\(tenant).sqlite3", under: controller.data).isEmpty ? [] : ["controller"])
         }
 
         func migrationState(_ tenant: String) throws -> String {
-            let list = try E2E.residency(["migrations", "list", "--tenant", tenant, "--format", "json", "--data", data.path])
+            let list = try E2E.residency([
+                "migrations", "list", "--tenant", tenant, "--format", "json", "--data", data.path,
+            ])
             guard case .array(let items) = try JSONParser.parse(Array(list.output.utf8)), let first = items.first,
                 case .string(let state)? = first["state"]
             else { return "none" }
@@ -110,7 +127,9 @@ import Testing
         }
 
         func migrationID(_ tenant: String) throws -> String {
-            let list = try E2E.residency(["migrations", "list", "--tenant", tenant, "--format", "json", "--data", data.path])
+            let list = try E2E.residency([
+                "migrations", "list", "--tenant", tenant, "--format", "json", "--data", data.path,
+            ])
             guard case .array(let items) = try JSONParser.parse(Array(list.output.utf8)),
                 case .string(let id)? = items.first?["id"]
             else { throw FixtureFailure("no migration for \(tenant): \(list)") }
@@ -125,7 +144,8 @@ import Testing
             try put(tenant, "contacts/after", #"{"name":"After the move"}"#)
             let uk = services["uk"]!
             try E2E.waitFor("uk to answer 421 for \(tenant)") {
-                try E2E.curl("GET", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/c1", identity: data, pin: uk.pin).status == 421
+                try E2E.curl("GET", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/c1", identity: data, pin: uk.pin)
+                    .status == 421
             }
         }
     }
@@ -141,7 +161,9 @@ import Testing
         #expect(moved.status == 0 && moved.output.contains("completed"), "\(moved.output)")
         try cluster.checkMoved(tenant, expected: before)
         let migration = try cluster.migrationID(tenant)
-        let steps = try E2E.residency(["migrations", "show", migration, "--format", "json", "--data", cluster.data.path])
+        let steps = try E2E.residency([
+            "migrations", "show", migration, "--format", "json", "--data", cluster.data.path,
+        ])
         #expect(steps.output.contains("\"regional\""), "\(steps.output.prefix(800))")
 
         // The last order the eu service received, as the controller signed it.
@@ -152,18 +174,22 @@ import Testing
         let controllerKey = cluster.data
         // Presented by another region's service (us) to the source for the data: refused, not its target.
         let wrongPeer = try E2E.curl(
-            "POST", "\(uk.endpoint)/peer/v1/migrations/\(migration)/snapshot", identity: us.data, pin: uk.pin, body: order)
+            "POST", "\(uk.endpoint)/peer/v1/migrations/\(migration)/snapshot", identity: us.data, pin: uk.pin,
+            body: order)
         #expect(wrongPeer.status == 403 && wrongPeer.body.contains("order_wrong_peer"), "\(wrongPeer)")
         // Given to a service the order does not name: refused.
         let notNamed = try E2E.curl(
-            "POST", "\(us.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: us.pin, body: order)
+            "POST", "\(us.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: us.pin,
+            body: order)
         #expect(notNamed.status == 403 && notNamed.body.contains("order_not_for_this_region"), "\(notNamed)")
         // Replayed after the migration ended, by the right parties: refused at both services.
         let replayedAtTarget = try E2E.curl(
-            "POST", "\(eu.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: eu.pin, body: order)
+            "POST", "\(eu.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: eu.pin,
+            body: order)
         #expect(replayedAtTarget.status == 403 && replayedAtTarget.body.contains("order_ended"), "\(replayedAtTarget)")
         let replayedAtSource = try E2E.curl(
-            "POST", "\(uk.endpoint)/peer/v1/migrations/\(migration)/snapshot", identity: eu.data, pin: uk.pin, body: order)
+            "POST", "\(uk.endpoint)/peer/v1/migrations/\(migration)/snapshot", identity: eu.data, pin: uk.pin,
+            body: order)
         #expect(replayedAtSource.status == 403 && replayedAtSource.body.contains("order_ended"), "\(replayedAtSource)")
         // Altered in transit (its target changed to us, the signature kept): refused by the signature.
         let euPin = "\"pin\":\"\(eu.pin)\""
@@ -172,11 +198,14 @@ import Testing
             .replacingOccurrences(of: euPin, with: "\"pin\":\"\(us.pin)\"")
         #expect(altered != order)
         let alteredAnswer = try E2E.curl(
-            "POST", "\(us.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: us.pin, body: altered)
+            "POST", "\(us.endpoint)/internal/v1/migrations/\(migration)/pull", identity: controllerKey, pin: us.pin,
+            body: altered)
         #expect(alteredAnswer.status == 403 && alteredAnswer.body.contains("order_not_signed"), "\(alteredAnswer)")
         // A peer's key reaches nothing but the peer routes; an application's key does not reach them.
         #expect(try E2E.curl("GET", "\(uk.endpoint)/internal/v1/health", identity: eu.data, pin: uk.pin).status == 403)
-        #expect(try E2E.curl("GET", "\(eu.endpoint)/v1/tenants/\(tenant)/data/contacts/c1", identity: us.data, pin: eu.pin).status == 403)
+        #expect(
+            try E2E.curl("GET", "\(eu.endpoint)/v1/tenants/\(tenant)/data/contacts/c1", identity: us.data, pin: eu.pin)
+                .status == 403)
         // Every refusal reaches the ledger; so does the source's purge; the ledger verifies.
         try E2E.waitFor("five refused orders on the ledger", seconds: 30) {
             try E2E.ledgerCount(cluster.data, kind: "region.migration_order_refused") >= 5
@@ -234,10 +263,12 @@ import Testing
                 // Frozen at the source: a write is held with 409 and Retry-After; reads go on.
                 let uk = cluster.services["uk"]!
                 let held = try E2E.curl(
-                    "PUT", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/held", identity: cluster.data, pin: uk.pin,
+                    "PUT", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/held", identity: cluster.data,
+                    pin: uk.pin,
                     body: #"{"name":"Held"}"#)
                 #expect(held.status == 409 && held.body.contains("migration_in_progress"), "\(held)")
-                let headers = try Self.headers("PUT", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/held", cluster.data, uk.pin)
+                let headers = try Self.headers(
+                    "PUT", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/held", cluster.data, uk.pin)
                 #expect(headers.lowercased().contains("retry-after: 1"), "\(headers)")
             }
             if fault == "copying:after" {
@@ -246,7 +277,9 @@ import Testing
                 expected = try cluster.contents(tenant)
             }
             let resumed = try E2E.residency(["migrations", "resume", "--data", cluster.data.path])
-            #expect(resumed.status == 0 && resumed.output.contains("completed"), "\(process) \(fault): \(resumed.output) \(resumed.error)")
+            #expect(
+                resumed.status == 0 && resumed.output.contains("completed"),
+                "\(process) \(fault): \(resumed.output) \(resumed.error)")
             try cluster.checkMoved(tenant, expected: expected)
         }
         // Cancelled after the freeze (its runner killed there): the target's copy is discarded and the source
@@ -255,7 +288,9 @@ import Testing
         let before = try cluster.contents(stays)
         #expect(try cluster.migrate(stays, to: "eu", fault: "frozen:after").killed)
         #expect(cluster.regionsHolding(stays) == ["eu", "uk"])
-        let cancel = try E2E.residency(["migrations", "cancel", try cluster.migrationID(stays), "--data", cluster.data.path])
+        let cancel = try E2E.residency([
+            "migrations", "cancel", try cluster.migrationID(stays), "--data", cluster.data.path,
+        ])
         #expect(cancel.status == 0, "\(cancel.output) \(cancel.error)")
         #expect(try cluster.migrationState(stays) == "cancelled")
         #expect(cluster.regionsHolding(stays) == ["uk"])

@@ -20,7 +20,8 @@ extension RegionalServicesTests {
             source: .init(region: source, site: source, endpoint: "https://127.0.0.1:9101", pin: Self.pin("source")),
             target: .init(region: target, site: target, endpoint: "https://127.0.0.1:9102", pin: Self.pin("target")),
             issuedAt: now, expiresAt: now + expiresIn, nonce: SecureRandom.hex(16))
-        let signed = SignedMigrationOrder(order: order, signature: try (signer ?? identity).signature(for: order.signedMessage))
+        let signed = SignedMigrationOrder(
+            order: order, signature: try (signer ?? identity).signature(for: order.signedMessage))
         return (order, signed.jsonValue.encodedBytes())
     }
 
@@ -52,7 +53,8 @@ extension RegionalServicesTests {
             #expect(throws: RegionEnrolmentError.self) { _ = try SignedMigrationOrder(parsing: Array(bad.utf8)) }
         }
         // Altered after signing: it parses, but the signature no longer holds.
-        let altered = try SignedMigrationOrder(parsing: Array(text.replacingOccurrences(of: "\"region\":\"uk\"", with: "\"region\":\"us\"").utf8))
+        let altered = try SignedMigrationOrder(
+            parsing: Array(text.replacingOccurrences(of: "\"region\":\"uk\"", with: "\"region\":\"us\"").utf8))
         #expect(altered.order.target.region == "us")
         #expect(!altered.isSigned(by: Ed25519PublicKey(rawValue: identity.publicKey)))
     }
@@ -69,24 +71,32 @@ extension RegionalServicesTests {
         #expect(refusedCode { try eu.prepareSnapshot(order: forged.bytes, migration: id) } == "order_not_signed")
         // For another migration than the route names.
         let valid = try order()
-        #expect(refusedCode { try eu.prepareSnapshot(order: valid.bytes, migration: "mg_0193a2b4c5d6e7f8091a2c") } == "order_mismatch")
+        #expect(
+            refusedCode { try eu.prepareSnapshot(order: valid.bytes, migration: "mg_0193a2b4c5d6e7f8091a2c") }
+                == "order_mismatch")
         // eu is the source here: as a target it refuses (an order not naming it for that role).
         #expect(refusedCode { try eu.pull(order: valid.bytes, migration: id) } == "order_not_for_this_region")
         // The data goes to the order's target only: a caller with another key is refused.
-        #expect(refusedCode {
-            try eu.snapshotDescription(order: valid.bytes, migration: id, caller: Self.pin("another region"))
-        } == "order_wrong_peer")
+        #expect(
+            refusedCode {
+                try eu.snapshotDescription(order: valid.bytes, migration: id, caller: Self.pin("another region"))
+            } == "order_wrong_peer")
         // Garbage: refused, bounded.
-        #expect(refusedCode { try eu.freeze(order: Array(repeating: 65, count: 100_000), migration: id) } == "order_malformed")
+        #expect(
+            refusedCode { try eu.freeze(order: Array(repeating: 65, count: 100_000), migration: id) }
+                == "order_malformed")
         // Once the migration ended here (a release after a rollback), a replay is refused; the release repeats.
         _ = try eu.release(order: valid.bytes, migration: id)
         _ = try eu.release(order: valid.bytes, migration: id)
         #expect(refusedCode { try eu.prepareSnapshot(order: valid.bytes, migration: id) } == "order_ended")
-        let events = try eu.events(after: 0, limit: 100).filter { $0.kind == LedgerKind.regionMigrationOrderRefused.rawValue }
+        let events = try eu.events(after: 0, limit: 100).filter {
+            $0.kind == LedgerKind.regionMigrationOrderRefused.rawValue
+        }
         #expect(events.count == 7)
-        for code in ["order_expired", "order_not_signed", "order_mismatch", "order_not_for_this_region", "order_wrong_peer",
-            "order_malformed", "order_ended"]
-        {
+        for code in [
+            "order_expired", "order_not_signed", "order_mismatch", "order_not_for_this_region", "order_wrong_peer",
+            "order_malformed", "order_ended",
+        ] {
             #expect(events.contains { $0.body.contains("\"code\":\"\(code)\"") }, "\(code)")
         }
     }

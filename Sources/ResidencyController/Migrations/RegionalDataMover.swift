@@ -25,7 +25,11 @@ struct RegionalDataMover: DataMover {
         let order: [UInt8]
         let source: RegionalServiceRepository.Service
         let target: RegionalServiceRepository.Service
-        init(_ parts: (signed: [UInt8], source: RegionalServiceRepository.Service, target: RegionalServiceRepository.Service)) {
+        init(
+            _ parts: (
+                signed: [UInt8], source: RegionalServiceRepository.Service, target: RegionalServiceRepository.Service
+            )
+        ) {
             order = parts.signed
             source = parts.source
             target = parts.target
@@ -66,7 +70,9 @@ struct RegionalDataMover: DataMover {
     func sync(_ migration: inout Migration) throws -> JSONValue {
         if migration.fromRegion == migration.toRegion { return Self.sameService }
         let synced = try step(migration, \.target, "sync")
-        if case .number(let rows)? = synced["changed_rows"], let count = rows.int64Value { migration.changedRows = Int(count) }
+        if case .number(let rows)? = synced["changed_rows"], let count = rows.int64Value {
+            migration.changedRows = Int(count)
+        }
         return .object([("changed_rows", .integer(Int64(migration.changedRows ?? 0)))])
     }
 
@@ -83,7 +89,9 @@ struct RegionalDataMover: DataMover {
             guard let rows = counted["rows"], target["rows"] == rows, content["rows"] == rows else {
                 throw MoverError(
                     mover: name, command: "verify",
-                    message: "verification failed: row counts differ: source \(counted["rows"]?.encoded() ?? "-"), target \(target["rows"]?.encoded() ?? "-")")
+                    message:
+                        "verification failed: row counts differ: source \(counted["rows"]?.encoded() ?? "-"), target \(target["rows"]?.encoded() ?? "-")"
+                )
             }
             return .object([("method", .string("snapshot verified; no change since")), ("content", content)])
         }
@@ -94,7 +102,9 @@ struct RegionalDataMover: DataMover {
         guard let content = source["content"], target["content"] == content else {
             throw MoverError(
                 mover: name, command: "verify",
-                message: "verification failed: source \(source["content"]?.encoded() ?? "-"), target \(target["content"]?.encoded() ?? "-")")
+                message:
+                    "verification failed: source \(source["content"]?.encoded() ?? "-"), target \(target["content"]?.encoded() ?? "-")"
+            )
         }
         migration.content = content
         return .object([("method", .string("full comparison at both services")), ("content", content)])

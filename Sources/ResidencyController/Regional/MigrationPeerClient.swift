@@ -36,7 +36,8 @@ struct MigrationPeerClient {
         do {
             response = try pool.send("POST", path, body: bytes)
         } catch {
-            throw RegionNode.Refusal.peerUnavailable("region \(order.source.region)'s service does not answer: \(error)")
+            throw RegionNode.Refusal.peerUnavailable(
+                "region \(order.source.region)'s service does not answer: \(error)")
         }
         guard response.status == 200 else {
             var code = "peer_refused"
@@ -59,7 +60,8 @@ struct MigrationPeerClient {
     func call(_ what: String, order bytes: [UInt8], query: String) throws -> JSONValue {
         let response = try send("\(base)/\(what)\(query.isEmpty ? "" : "?" + query)", order: bytes)
         guard let value = try? JSONParser.parse(response.body) else {
-            throw RegionNode.Refusal.migrationConflict(code: "bad_answer", message: "the source's \(what) answer is not JSON")
+            throw RegionNode.Refusal.migrationConflict(
+                code: "bad_answer", message: "the source's \(what) answer is not JSON")
         }
         return value
     }
@@ -68,7 +70,9 @@ struct MigrationPeerClient {
     /// crash resumes where it stopped), then syncs it to disk.
     func download(_ file: String, order bytes: [UInt8], sequence: Int64?, size: Int64, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(descriptor) }
         var offset = Int64(lseek(descriptor, 0, SEEK_END))
         if offset > size {
@@ -90,7 +94,9 @@ struct MigrationPeerClient {
                     pwrite(descriptor, $0.baseAddress! + written, piece.count - written, off_t(offset) + off_t(written))
                 }
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw TenantDataError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
+                guard count > 0 else {
+                    throw TenantDataError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+                }
                 written += count
             }
             offset += Int64(piece.count)

@@ -70,7 +70,8 @@ extension RegionNode {
                 tenant: order.tenant)
         }
         guard order.migration == id else {
-            throw refuse("order_mismatch", "the order is for migration \(order.migration), not \(id)", tenant: order.tenant)
+            throw refuse(
+                "order_mismatch", "the order is for migration \(order.migration), not \(id)", tenant: order.tenant)
         }
         let now = clock.now()
         guard now <= order.expiresAt else {
@@ -149,15 +150,20 @@ extension RegionNode {
 
     /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its content hash
     /// (computed once, from the snapshot file, while the target may be pulling it).
-    package func prepareSnapshot(order bytes: [UInt8], migration id: String, hash: Bool = false) throws(Refusal) -> JSONValue {
+    package func prepareSnapshot(
+        order bytes: [UInt8], migration id: String, hash: Bool = false
+    ) throws(Refusal) -> JSONValue {
         let order = try checkOrder(bytes, migration: id, role: .source)
         _ = try home(of: order.tenant)
         return try step(hash ? "source-hash" : "source-prepare") {
             let file = migrationFile(id, "snapshot")
             var stored = try storedSnapshot(id)
             if stored == nil || !FileManager.default.fileExists(atPath: file) {
-                let snapshot = try TenantDataCopy.snapshot(of: dataPlane.path(region: region, tenant: order.tenant), to: file)
-                let value = JSONValue.object([("bytes", .integer(snapshot.bytes)), ("sequence", .integer(snapshot.sequence))])
+                let snapshot = try TenantDataCopy.snapshot(
+                    of: dataPlane.path(region: region, tenant: order.tenant), to: file)
+                let value = JSONValue.object([
+                    ("bytes", .integer(snapshot.bytes)), ("sequence", .integer(snapshot.sequence)),
+                ])
                 try store.setSnapshot(migration: id, value.encoded())
                 stored = value
             }
@@ -186,18 +192,23 @@ extension RegionNode {
     }
 
     /// The snapshot's description for the target (the caller must be the order's target).
-    package func snapshotDescription(order bytes: [UInt8], migration id: String, caller: String?) throws(Refusal) -> JSONValue {
+    package func snapshotDescription(
+        order bytes: [UInt8], migration id: String, caller: String?
+    ) throws(Refusal) -> JSONValue {
         _ = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
         let stored: JSONValue?
         do { stored = try storedSnapshot(id) } catch { throw .storage("the region's store: \(error)") }
         guard let stored else {
-            throw .migrationConflict(code: "snapshot_not_ready", message: "no snapshot of migration \(id) has been taken here")
+            throw .migrationConflict(
+                code: "snapshot_not_ready", message: "no snapshot of migration \(id) has been taken here")
         }
         return stored
     }
 
     /// After the freeze: writes the rows changed since `since` to a file for the target; answers its size.
-    package func exportChanges(order bytes: [UInt8], migration id: String, since: Int64, caller: String?) throws(Refusal)
+    package func exportChanges(
+        order bytes: [UInt8], migration id: String, since: Int64, caller: String?
+    ) throws(Refusal)
         -> JSONValue
     {
         let order = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
@@ -205,7 +216,8 @@ extension RegionNode {
         return try step("source-export") {
             guard try database.isFrozen() else {
                 throw Refusal.migrationConflict(
-                    code: "not_frozen", message: "tenant \(order.tenant) is not frozen here; changes are exported after the freeze")
+                    code: "not_frozen",
+                    message: "tenant \(order.tenant) is not frozen here; changes are exported after the freeze")
             }
             let path = migrationFile(id, "changes")
             let changed = try TenantDataCopy.exportChanges(
@@ -229,7 +241,8 @@ extension RegionNode {
             do { stored = try storedSnapshot(id) } catch { throw .storage("the region's store: \(error)") }
             guard case .number(let held)? = stored?["sequence"], held.int64Value == sequence else {
                 throw .migrationConflict(
-                    code: "snapshot_changed", message: "the snapshot of migration \(id) is not the one at sequence \(sequence); start again")
+                    code: "snapshot_changed",
+                    message: "the snapshot of migration \(id) is not the one at sequence \(sequence); start again")
             }
         }
         let path = migrationFile(id, file)
@@ -242,7 +255,9 @@ extension RegionNode {
 
     static func readPiece(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: length)
         var filled = 0
@@ -251,7 +266,9 @@ extension RegionNode {
                 pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
             }
             if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
+            guard count >= 0 else {
+                throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
             if count == 0 { break }
             filled += count
         }
@@ -268,7 +285,9 @@ extension RegionNode {
         guard let held, held.region != region else {
             throw .migrationConflict(
                 code: "cutover_not_received",
-                message: "tenant \(order.tenant) is still assigned to \(region) here; the cutover's assignment must arrive before the purge")
+                message:
+                    "tenant \(order.tenant) is still assigned to \(region) here; the cutover's assignment must arrive before the purge"
+            )
         }
         return try step("source-purge") {
             let wasHere = dataPlane.exists(region: region, tenant: order.tenant)
@@ -348,14 +367,17 @@ extension RegionNode {
             guard case .number(let total)? = description["bytes"], let size = total.int64Value,
                 case .number(let at)? = description["sequence"], let sequence = at.int64Value
             else {
-                throw Refusal.migrationConflict(code: "bad_snapshot", message: "the source described its snapshot wrongly")
+                throw Refusal.migrationConflict(
+                    code: "bad_snapshot", message: "the source described its snapshot wrongly")
             }
             try FileManager.default.createDirectory(
                 at: migrationDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let incoming = migrationFile(id, "incoming")
             let marker = migrationFile(id, "incoming.json")
             // A partial file is resumed only if it belongs to this same snapshot.
-            let held = (try? Data(contentsOf: URL(fileURLWithPath: marker))).flatMap { String(data: $0, encoding: .utf8) }
+            let held = (try? Data(contentsOf: URL(fileURLWithPath: marker))).flatMap {
+                String(data: $0, encoding: .utf8)
+            }
             if held != "\(sequence)" {
                 DataPlane.removeFiles(at: incoming)
                 try AtomicFile.write(Array("\(sequence)".utf8), to: URL(fileURLWithPath: marker))
@@ -389,7 +411,8 @@ extension RegionNode {
             let source = try peerClient(order)
             let exported = try source.call("changes", order: bytes, query: "since=\(since)")
             guard case .number(let total)? = exported["bytes"], let size = total.int64Value else {
-                throw Refusal.migrationConflict(code: "bad_changes", message: "the source described its changes wrongly")
+                throw Refusal.migrationConflict(
+                    code: "bad_changes", message: "the source described its changes wrongly")
             }
             let path = migrationFile(id, "changes")
             DataPlane.removeFiles(at: path)
@@ -429,7 +452,8 @@ extension RegionNode {
         do { held = try store.held(tenant: tenant) } catch { throw .storage("the region's store: \(error)") }
         if let held, held.region == region, held.status != .deleted {
             throw .migrationConflict(
-                code: "tenant_home_here", message: "tenant \(tenant) is assigned to \(region); cannot \(what) over its live data")
+                code: "tenant_home_here",
+                message: "tenant \(tenant) is assigned to \(region); cannot \(what) over its live data")
         }
     }
 

@@ -18,7 +18,10 @@ extension RegionalServices {
                 "peers",
                 .array(
                     others.map {
-                        .object([("endpoint", .string($0.endpoint)), ("pin", .string($0.pin!)), ("region", .string($0.region))])
+                        .object([
+                            ("endpoint", .string($0.endpoint)), ("pin", .string($0.pin!)),
+                            ("region", .string($0.region)),
+                        ])
                     })
             )
         ]).encodedBytes()
@@ -26,19 +29,25 @@ extension RegionalServices {
         let response = try call(service, "PUT", "/internal/v1/peers", body: body)
         guard response.status == 200 else {
             throw ControllerError.storage(
-                "region \(service.region) refused its peer list: HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                "region \(service.region) refused its peer list: HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+            )
         }
         deliveredPeers.withLock { $0[service.region] = body }
     }
 
     /// A signed order for one step of `migration` between the two services.
-    func order(for migration: Migration) throws -> (signed: [UInt8], source: RegionalServiceRepository.Service, target: RegionalServiceRepository.Service) {
+    func order(
+        for migration: Migration
+    ) throws -> (signed: [UInt8], source: RegionalServiceRepository.Service, target: RegionalServiceRepository.Service)
+    {
         refreshJoined()
         guard let source = try joinedService(region: migration.fromRegion), let sourcePin = source.pin else {
-            throw MoverError(mover: "regional", command: "order", message: "region \(migration.fromRegion) has no joined service")
+            throw MoverError(
+                mover: "regional", command: "order", message: "region \(migration.fromRegion) has no joined service")
         }
         guard let target = try joinedService(region: migration.toRegion), let targetPin = target.pin else {
-            throw MoverError(mover: "regional", command: "order", message: "region \(migration.toRegion) has no joined service")
+            throw MoverError(
+                mover: "regional", command: "order", message: "region \(migration.toRegion) has no joined service")
         }
         let now = clock.now()
         let order = MigrationOrder(
@@ -53,7 +62,8 @@ extension RegionalServices {
     /// One migration step at `service`: its JSON answer, or a `MoverError` (the service refused: the runner
     /// rolls back where it may) or a `MoverUnavailable` (it did not answer: the migration waits for a resume).
     func migrationStep(
-        _ service: RegionalServiceRepository.Service, migration: String, step: String, order: [UInt8], query: String = ""
+        _ service: RegionalServiceRepository.Service, migration: String, step: String, order: [UInt8],
+        query: String = ""
     ) throws -> JSONValue {
         let response: PeerHTTPClient.Response
         do {
@@ -67,10 +77,12 @@ extension RegionalServices {
         }
         let text = String(decoding: response.body.prefix(600), as: UTF8.self)
         if response.status >= 500 {
-            throw MoverUnavailable(message: "region \(service.region)'s service, \(step): HTTP \(response.status) \(text)")
+            throw MoverUnavailable(
+                message: "region \(service.region)'s service, \(step): HTTP \(response.status) \(text)")
         }
         guard response.status == 200, let value = try? JSONParser.parse(response.body) else {
-            throw MoverError(mover: "regional", command: "\(service.region) \(step)", message: "HTTP \(response.status) \(text)")
+            throw MoverError(
+                mover: "regional", command: "\(service.region) \(step)", message: "HTTP \(response.status) \(text)")
         }
         return value
     }

@@ -92,7 +92,8 @@ package struct SignedMigrationOrder: Sendable, Equatable {
     package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
         guard bytes.count <= 8192, let value = try? JSONParser.parse(bytes) else {
             throw RegionEnrolmentError(
-                "the migration order is not JSON of at most 8 KiB; accepted: {\"order\": {…}, \"signature\": \"base64\"}")
+                "the migration order is not JSON of at most 8 KiB; accepted: {\"order\": {…}, \"signature\": \"base64\"}"
+            )
         }
         guard case .object(let outer) = value, outer.count == 2, case .object(let fields)? = value["order"],
             case .string(let signatureText)? = value["signature"],
@@ -103,7 +104,8 @@ package struct SignedMigrationOrder: Sendable, Equatable {
         }
         let known = ["expires_at", "issued_at", "migration", "nonce", "source", "target", "tenant"]
         guard fields.count == known.count, Set(fields.map(\.key)) == Set(known) else {
-            throw RegionEnrolmentError("the order's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
+            throw RegionEnrolmentError(
+                "the order's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
         }
         func text(_ value: JSONValue?, _ name: String) throws(RegionEnrolmentError) -> String {
             guard case .string(let text)? = value, !text.isEmpty, text.utf8.count <= 256 else {
@@ -133,7 +135,8 @@ package struct SignedMigrationOrder: Sendable, Equatable {
         }
         let tenant = try text(value["order"]?["tenant"], "tenant")
         guard TenantIDRule.isWellFormed(tenant) else {
-            throw RegionEnrolmentError("order.tenant: \"\(tenant)\" is not a tenant id; accepted: tn_ and 22 hex digits")
+            throw RegionEnrolmentError(
+                "order.tenant: \"\(tenant)\" is not a tenant id; accepted: tn_ and 22 hex digits")
         }
         let migration = try text(value["order"]?["migration"], "migration")
         guard migration.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) else {

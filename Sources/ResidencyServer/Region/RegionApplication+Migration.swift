@@ -8,20 +8,24 @@ import ResidencyTLS
 /// service the order names as its target (`/peer/v1/migrations/{id}/…`): the snapshot's description, the changes
 /// export and the files' pieces.
 extension RegionApplication {
-    static let internalMigrationSteps = ["prepare", "freeze", "digest", "purge", "release", "pull", "sync", "discard", "finish"]
+    static let internalMigrationSteps = [
+        "prepare", "freeze", "digest", "purge", "release", "pull", "sync", "discard", "finish",
+    ]
 
     func peersRoute(_ request: HTTPRequest) throws -> HTTPResponse {
         guard request.method == "PUT" else {
             throw APIError(status: 405, code: "method_not_allowed", message: "the peer list is delivered with PUT")
         }
-        guard let value = try? JSONParser.parse(request.body), case .array(let items)? = value["peers"], items.count <= 1000
+        guard let value = try? JSONParser.parse(request.body), case .array(let items)? = value["peers"],
+            items.count <= 1000
         else {
             throw APIError.badRequest("accepted: {\"peers\": [{\"region\", \"pin\", \"endpoint\"}, …]} (at most 1000)")
         }
         var peers: [(pin: String, region: String, endpoint: String)] = []
         for item in items {
             guard case .string(let region)? = item["region"], case .string(let pin)? = item["pin"],
-                case .string(let endpoint)? = item["endpoint"], pin.utf8.count == 44, Data(base64Encoded: pin)?.count == 32,
+                case .string(let endpoint)? = item["endpoint"], pin.utf8.count == 44,
+                Data(base64Encoded: pin)?.count == 32,
                 region.utf8.count <= 64, endpoint.utf8.count <= 256
             else {
                 throw APIError.badRequest("each peer is {\"region\", \"pin\" (base64 of 32 bytes), \"endpoint\"}")
@@ -55,7 +59,9 @@ extension RegionApplication {
         default:
             throw APIError(
                 status: 404, code: "not_found",
-                message: "no migration step \"\(step.prefix(40))\"; accepted: \(Self.internalMigrationSteps.joined(separator: ", "))")
+                message:
+                    "no migration step \"\(step.prefix(40))\"; accepted: \(Self.internalMigrationSteps.joined(separator: ", "))"
+            )
         }
     }
 
@@ -71,7 +77,8 @@ extension RegionApplication {
         case "changes":
             try request.acceptQuery(["since"])
             guard let text = request.queryValue("since"), let since = Int64(text), since >= 0 else {
-                throw APIError.badRequest("since: accepted: the snapshot's sequence, an integer of at least 0", code: "invalid_field")
+                throw APIError.badRequest(
+                    "since: accepted: the snapshot's sequence, an integer of at least 0", code: "invalid_field")
             }
             return .json(try node.exportChanges(order: order, migration: id, since: since, caller: request.peerPin))
         case "files":
@@ -79,7 +86,8 @@ extension RegionApplication {
             guard let file = request.queryValue("file"), let offsetText = request.queryValue("offset"),
                 let offset = Int64(offsetText), offset >= 0
             else {
-                throw APIError.badRequest("accepted: ?file=snapshot|changes&offset=N[&length=N][&sequence=N]", code: "invalid_field")
+                throw APIError.badRequest(
+                    "accepted: ?file=snapshot|changes&offset=N[&length=N][&sequence=N]", code: "invalid_field")
             }
             let length = request.queryValue("length").flatMap { Int($0) } ?? RegionNode.chunkLimit
             let sequence = request.queryValue("sequence").flatMap { Int64($0) }
