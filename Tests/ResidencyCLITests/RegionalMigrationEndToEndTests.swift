@@ -13,7 +13,7 @@ import Testing
     /// A controller with its API server and joined services; tenants created and read through the API.
     final class Cluster {
         let root: URL
-        let controller: ServerProcess
+        var controller: ServerProcess
         var services: [String: RegionProcess] = [:]
         let signup: String
         let app: String
@@ -37,6 +37,13 @@ import Testing
         }
 
         var data: URL { controller.data }
+
+        /// Starts the controller's server again on its data directory, optionally with a fault.
+        func restartController(fault: String? = nil) throws {
+            if controller.process.isRunning { _ = controller.terminate() }
+            controller = try ServerProcess(
+                data: controller.data, extraArguments: ["--checkpoint-interval", "0.25"], fault: fault)
+        }
 
         /// Starts `region`'s service again on its directory and port (after a kill), optionally with a fault.
         func restart(_ region: String, fault: String? = nil) throws {
@@ -301,6 +308,36 @@ import Testing
             "migrations", "request", "--tenant", stays, "--to", "us", "--reason", "mixed", "--data", cluster.data.path,
         ])
         #expect(mixed.status != 0 && (mixed.output + mixed.error).contains("two regional services"), "\(mixed)")
+        #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
+    }
+
+    /// The controller's API server runs the migration (approved through the API) and is SIGKILLed at a step;
+    /// started again, it resumes the migration by itself and carries it to the same end.
+    @Test func theControllerServerKilledMidMigrationResumesItAtStart() throws {
+        let cluster = try Cluster("rserver", regions: ["uk", "eu"])
+        let ops = try cluster.controller.token(role: "ops", name: "ops")
+        for fault in ["copying:after", "verifying:before", "cleaning:before"] {
+            try cluster.restartController(fault: fault)
+            let tenant = try cluster.tenant("Server crash \(fault)")
+            let expected = try cluster.contents(tenant)
+            let filed = try E2E.api(
+                cluster.controller, "POST", "/v1/tenants/\(tenant)/migrations", token: ops,
+                body: #"{"to_region":"eu","reason":"server crash test"}"#)
+            guard filed.status == 201, case .string(let id)? = filed.json?["migration"]?["id"] ?? filed.json?["id"]
+            else {
+                throw FixtureFailure("filing: \(filed)")
+            }
+            let approved = try E2E.api(cluster.controller, "POST", "/v1/migrations/\(id)/approve", token: ops)
+            #expect(approved.status == 202 || approved.status == nil, "\(approved)")
+            try E2E.waitFor("the server to die at \(fault)") { !cluster.controller.process.isRunning }
+            #expect(cluster.controller.process.terminationReason == .uncaughtSignal, "\(fault)")
+            #expect(try cluster.migrationState(tenant) != "completed")
+            try cluster.restartController()
+            try E2E.waitFor("the restarted server to complete the migration", seconds: 30) {
+                try cluster.migrationState(tenant) == "completed"
+            }
+            try cluster.checkMoved(tenant, expected: expected)
+        }
         #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
     }
 
