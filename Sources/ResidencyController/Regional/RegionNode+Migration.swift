@@ -158,11 +158,14 @@ extension RegionNode {
         return try step(hash ? "source-hash" : "source-prepare") {
             let file = migrationFile(id, "snapshot")
             var stored = try storedSnapshot(id)
-            if stored == nil || !FileManager.default.fileExists(atPath: file) {
+            let boot = DataPlane.bootID
+            // The snapshot is not synced to disk: one from before a machine restart is taken again.
+            if stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot) {
                 let snapshot = try TenantDataCopy.snapshot(
                     of: dataPlane.path(region: region, tenant: order.tenant), to: file)
                 let value = JSONValue.object([
-                    ("bytes", .integer(snapshot.bytes)), ("sequence", .integer(snapshot.sequence)),
+                    ("boot", .string(boot)), ("bytes", .integer(snapshot.bytes)),
+                    ("sequence", .integer(snapshot.sequence)),
                 ])
                 try store.setSnapshot(migration: id, value.encoded())
                 stored = value
@@ -375,12 +378,15 @@ extension RegionNode {
             let incoming = migrationFile(id, "incoming")
             let marker = migrationFile(id, "incoming.json")
             // A partial file is resumed only if it belongs to this same snapshot.
+            // With the source's boot: a snapshot taken again after its machine restarted is other bytes.
+            var identity = "\(sequence)"
+            if case .string(let boot)? = description["boot"] { identity += " \(boot)" }
             let held = (try? Data(contentsOf: URL(fileURLWithPath: marker))).flatMap {
                 String(data: $0, encoding: .utf8)
             }
-            if held != "\(sequence)" {
+            if held != identity {
                 DataPlane.removeFiles(at: incoming)
-                try AtomicFile.write(Array("\(sequence)".utf8), to: URL(fileURLWithPath: marker))
+                try AtomicFile.write(Array(identity.utf8), to: URL(fileURLWithPath: marker))
             }
             try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
             // Hashed here; the controller compares it with the source's own hash of its snapshot.

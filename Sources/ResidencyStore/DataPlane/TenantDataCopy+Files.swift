@@ -10,6 +10,10 @@ extension TenantDataCopy {
     /// Writes a consistent snapshot of `source` to `path` with the online backup API, reading the change counter
     /// in the same read transaction; answers the counter and the file's size. Hashing it is a separate step
     /// (`contentDigest(ofSnapshot:)`) so it can run while the target pulls the file.
+    ///
+    /// Not synced to disk: a process killed keeps the page cache, and after a machine restart the caller takes
+    /// the snapshot again (it records `DataPlane.bootID` beside it) — so the copy's critical path holds one
+    /// fsync of the data (the target's), as a plain file transfer does.
     package static func snapshot(of source: String, to path: String) throws -> (sequence: Int64, bytes: Int64) {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
@@ -22,7 +26,7 @@ extension TenantDataCopy {
             try backup(origin.database, to: partial)
             return sequence
         }
-        try DataPlane.publish(partial, as: path)
+        try DataPlane.publish(partial, as: path, durable: false)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         return (sequence, size)
     }
