@@ -59,6 +59,14 @@ extension RegionalServicesTests {
         #expect(!altered.isSigned(by: Ed25519PublicKey(rawValue: identity.publicKey)))
     }
 
+    /// A pull's order outlives the transfer of its bytes at 1 MiB/s; small ones keep the usual 30 minutes.
+    @Test func anOrderForALargePullLastsAsLongAsTheBytesNeed() {
+        #expect(MigrationOrder.lifetime(forBytes: 0) == MigrationOrder.lifetime)
+        #expect(MigrationOrder.lifetime(forBytes: 1 << 30) == MigrationOrder.lifetime)
+        #expect(MigrationOrder.lifetime(forBytes: 100 << 30) == 102_400 * 1000)
+        #expect(MigrationOrder.lifetime(forBytes: -5) == MigrationOrder.lifetime)
+    }
+
     @Test func aServiceRefusesAndRecordsEveryOrderItWasNotGiven() throws {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let eu = try node("eu")

@@ -14,9 +14,9 @@ struct RegionalDataMover: DataMover {
 
     private func step(
         _ migration: Migration, _ side: KeyPath<Parties, RegionalServiceRepository.Service>, _ step: String,
-        query: String = ""
+        query: String = "", lifetime: Int64 = MigrationOrder.lifetime
     ) throws -> JSONValue {
-        let parties = try Parties(regional.order(for: migration))
+        let parties = try Parties(regional.order(for: migration, lifetime: lifetime))
         return try regional.migrationStep(
             parties[keyPath: side], migration: migration.id, step: step, order: parties.order, query: query)
     }
@@ -39,10 +39,15 @@ struct RegionalDataMover: DataMover {
     func copy(_ migration: inout Migration) throws -> JSONValue {
         if migration.fromRegion == migration.toRegion { return Self.sameService }
         // The snapshot first; then the source hashes it while the target pulls and hashes its copy.
-        _ = try step(migration, \.source, "prepare")
+        let snapshot = try step(migration, \.source, "prepare")
+        // The pull's order lasts as long as the snapshot's bytes need at the slowest rate allowed for.
+        var bytes: Int64 = 0
+        if case .number(let size)? = snapshot["bytes"] { bytes = size.int64Value ?? 0 }
+        let lifetime = MigrationOrder.lifetime(forBytes: bytes)
         let current = migration
         let (prepared, pulled) = try Self.inParallel(
-            { try step(current, \.source, "prepare", query: "hash=1") }, { try step(current, \.target, "pull") })
+            { try step(current, \.source, "prepare", query: "hash=1") },
+            { try step(current, \.target, "pull", lifetime: lifetime) })
         guard let sourceContent = prepared["content"], let targetContent = pulled["content"],
             case .number(let sequence)? = prepared["sequence"], let snapshot = sequence.int64Value
         else {

@@ -35,9 +35,9 @@ extension RegionalServices {
         deliveredPeers.withLock { $0[service.region] = body }
     }
 
-    /// A signed order for one step of `migration` between the two services.
+    /// A signed order for one step of `migration` between the two services, valid for `lifetime` ms.
     func order(
-        for migration: Migration
+        for migration: Migration, lifetime: Int64 = MigrationOrder.lifetime
     ) throws -> (signed: [UInt8], source: RegionalServiceRepository.Service, target: RegionalServiceRepository.Service)
     {
         refreshJoined()
@@ -54,7 +54,7 @@ extension RegionalServices {
             migration: migration.id, tenant: migration.tenant,
             source: .init(region: source.region, site: migration.fromSite, endpoint: source.endpoint, pin: sourcePin),
             target: .init(region: target.region, site: migration.toSite, endpoint: target.endpoint, pin: targetPin),
-            issuedAt: now, expiresAt: now + MigrationOrder.lifetime, nonce: SecureRandom.hex(16))
+            issuedAt: now, expiresAt: now + lifetime, nonce: SecureRandom.hex(16))
         let signed = SignedMigrationOrder(order: order, signature: try identity.signature(for: order.signedMessage))
         return (signed.jsonValue.encodedBytes(), source, target)
     }

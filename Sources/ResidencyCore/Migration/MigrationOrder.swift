@@ -38,9 +38,19 @@ package struct MigrationOrder: Sendable, Equatable {
     package let expiresAt: Int64
     package let nonce: String
 
-    /// How long an order stays valid: long enough for one step's transfer of a large tenant over a slow link;
-    /// the controller issues a fresh order for every step, so a resumed migration never needs an old one.
+    /// How long an order stays valid: long enough for one step; the controller issues a fresh order for every
+    /// step, so a resumed migration never needs an old one.
     package static let lifetime: Int64 = 30 * 60 * 1000
+
+    /// The slowest transfer an order for moving `bytes` allows for: 1 MiB/s.
+    package static let slowestTransferBytesPerSecond: Int64 = 1 << 20
+
+    /// The lifetime of an order for a step that moves `bytes` (the pull of a large tenant): the usual lifetime,
+    /// or longer if the bytes at the slowest transfer rate would need longer — so a pull is never cut off by its
+    /// own order's expiry.
+    package static func lifetime(forBytes bytes: Int64) -> Int64 {
+        max(lifetime, max(0, bytes) / slowestTransferBytesPerSecond * 1000)
+    }
 
     package init(
         migration: String, tenant: String, source: Party, target: Party, issuedAt: Int64, expiresAt: Int64,
