@@ -18,10 +18,20 @@ import Testing
         let signup: String
         let app: String
 
-        init(_ name: String, regions: [String]) throws {
+        /// `movers` is written as `movers.json` into the named regions' data directories before they start.
+        init(_ name: String, regions: [String], movers: (String, [String])? = nil) throws {
             root = E2E.scratch(name)
             controller = try ServerProcess(
                 data: root.appendingPathComponent("controller"), extraArguments: ["--checkpoint-interval", "0.25"])
+            if let (text, configured) = movers {
+                for region in configured {
+                    let directory = root.appendingPathComponent(region)
+                    try FileManager.default.createDirectory(
+                        at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    try text.write(
+                        to: directory.appendingPathComponent("movers.json"), atomically: true, encoding: .utf8)
+                }
+            }
             for region in regions {
                 services[region] = try E2E.enrolAndStart(
                     region, controller: controller, data: root.appendingPathComponent(region))
@@ -339,6 +349,57 @@ import Testing
             try cluster.checkMoved(tenant, expected: expected)
         }
         #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
+    }
+
+    /// An external store's mover configured at both regions runs there, under the step's order: the export at
+    /// the source, the import and verify at the target, the purge at the source after the cutover. A region
+    /// without the mover cannot take part in a move that needs it.
+    @Test func externalStoresMoveWithMoversRunAtTheRegions() throws {
+        let scratch = E2E.scratch("rmovers-store")
+        try FileManager.default.createDirectory(
+            at: scratch.appendingPathComponent("ext/uk"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: scratch.appendingPathComponent("stage"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (ext, stage, log) = (
+            scratch.appendingPathComponent("ext").path, scratch.appendingPathComponent("stage").path,
+            scratch.appendingPathComponent("log").path
+        )
+        let file = "$RESIDENCY_TENANT.txt"
+        let movers = """
+            {"movers": [{"name": "files",
+              "export": "cp \(ext)/$RESIDENCY_REGION/\(file) \(stage)/\(file) && echo export $RESIDENCY_PHASE at $RESIDENCY_REGION >> \(log)",
+              "import": "mkdir -p \(ext)/$RESIDENCY_REGION && cp \(stage)/\(file) \(ext)/$RESIDENCY_REGION/\(file) && echo import $RESIDENCY_PHASE at $RESIDENCY_REGION >> \(log)",
+              "verify": "cmp \(stage)/\(file) \(ext)/$RESIDENCY_REGION/\(file) && echo verify at $RESIDENCY_REGION >> \(log)",
+              "purge": "rm -f \(ext)/$RESIDENCY_PURGE_REGION/\(file) && echo purge $RESIDENCY_PURGE_REGION at $RESIDENCY_REGION >> \(log)"}]}
+            """
+        let cluster = try Cluster("rmovers", regions: ["uk", "eu", "us"], movers: (movers, ["uk", "eu"]))
+        let tenant = try cluster.tenant("Stores Ltd")
+        let expected = try cluster.contents(tenant)
+        try "the external copy\n".write(toFile: "\(ext)/uk/\(tenant).txt", atomically: true, encoding: .utf8)
+        let moved = try cluster.migrate(tenant, to: "eu")
+        #expect(moved.status == 0 && moved.output.contains("completed"), "\(moved.output)")
+        try cluster.checkMoved(tenant, expected: expected)
+        #expect(try String(contentsOfFile: "\(ext)/eu/\(tenant).txt", encoding: .utf8) == "the external copy\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(ext)/uk/\(tenant).txt"))
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(
+            lines == [
+                "export bulk at uk", "import bulk at eu", "export final at uk", "import final at eu", "verify at eu",
+                "purge uk at uk",
+            ], "\(lines)")
+        let shown = try E2E.residency([
+            "migrations", "show", try cluster.migrationID(tenant), "--format", "json", "--data", cluster.data.path,
+        ])
+        #expect(shown.output.contains("region:files"), "\(shown.output.prefix(600))")
+        // us has no such mover: a move between eu and us is refused before anything is written.
+        let refused = try E2E.residency([
+            "migrations", "request", "--tenant", tenant, "--to", "us", "--reason", "no mover", "--data",
+            cluster.data.path,
+        ])
+        #expect(
+            refused.status != 0 && (refused.output + refused.error).contains("must be configured at both regions"),
+            "\(refused)")
     }
 
     /// curl's response headers for one request with the controller's key.

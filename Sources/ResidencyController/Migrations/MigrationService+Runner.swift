@@ -102,6 +102,10 @@ extension MigrationService {
         try migration.movers.map { name -> DataMover in
             if name == "local", let dataPlane { return LocalDataMover(dataPlane: dataPlane) }
             if name == "regional", let regional { return RegionalDataMover(regional: regional) }
+            if name.hasPrefix(RegionalCommandMover.prefix), let regional {
+                return RegionalCommandMover(
+                    regional: regional, mover: String(name.dropFirst(RegionalCommandMover.prefix.count)))
+            }
             if let configuration = commandMovers.first(where: { $0.name == name }) {
                 return CommandMover(configuration: configuration)
             }

@@ -350,6 +350,60 @@ extension RegionNode {
         }
     }
 
+    // MARK: External stores
+
+    /// The commands of an external store's mover, run here at the region: the source's `export`, the target's
+    /// `import` and `verify`, and `purge` at the side whose copy goes (`purge-source` after the cutover,
+    /// `purge-target` on a rollback). The environment describes the move as at the controller, plus
+    /// `RESIDENCY_REGION` (this region).
+    package func runCommand(
+        order bytes: [UInt8], migration id: String, mover name: String, command: String, phase: String?
+    ) throws(Refusal) -> JSONValue {
+        let role: MigrationRole
+        let stepName: String
+        switch command {
+        case "export": (role, stepName) = (.source, phase == "final" ? "syncing" : "copying")
+        case "import": (role, stepName) = (.target, phase == "final" ? "syncing" : "copying")
+        case "verify": (role, stepName) = (.target, "verifying")
+        case "purge-source": (role, stepName) = (.source, "cleaning")
+        case "purge-target": (role, stepName) = (.target, "rolling_back")
+        default:
+            throw .invalid(
+                "command: \"\(command.prefix(40))\"; accepted: export, import, verify, purge-source, purge-target")
+        }
+        if let phase, phase != "bulk", phase != "final" { throw .invalid("phase: accepted: bulk, final") }
+        let order = try checkOrder(bytes, migration: id, role: role, allowEnded: command.hasPrefix("purge"))
+        guard let configuration = commandMovers.first(where: { $0.name == name }) else {
+            throw .migrationConflict(
+                code: "mover_not_configured",
+                message:
+                    "no mover \"\(name.prefix(64))\" in this region's movers.json; configured: \(commandMovers.map(\.name))"
+            )
+        }
+        var variables = [
+            "RESIDENCY_MIGRATION": id, "RESIDENCY_TENANT": order.tenant, "RESIDENCY_FROM_REGION": order.source.region,
+            "RESIDENCY_FROM_SITE": order.source.site, "RESIDENCY_TO_REGION": order.target.region,
+            "RESIDENCY_TO_SITE": order.target.site, "RESIDENCY_STEP": stepName, "RESIDENCY_REGION": region,
+        ]
+        if let phase { variables["RESIDENCY_PHASE"] = phase }
+        if command.hasPrefix("purge") { variables["RESIDENCY_PURGE_REGION"] = region }
+        let label = command.hasPrefix("purge") ? "purge" : command
+        let text: String
+        switch label {
+        case "export": text = configuration.export
+        case "import": text = configuration.importCommand
+        case "verify": text = configuration.verify
+        default: text = configuration.purge
+        }
+        return try step("\(role.rawValue)-command") {
+            do {
+                return try CommandMover(configuration: configuration).run(text, label, variables: variables)
+            } catch let error as MoverError {
+                throw Refusal.migrationConflict(code: "mover_failed", message: "at region \(region): \(error)")
+            }
+        }
+    }
+
     // MARK: Target
 
     /// Pulls the source's snapshot over mutual TLS (resuming a partial pull of the same snapshot), checks its

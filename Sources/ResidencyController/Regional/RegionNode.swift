@@ -27,6 +27,9 @@ package final class RegionNode: Sendable {
     /// The peer services the controller named (pins, regions, endpoints): their keys pass this service's
     /// handshake and reach the peer routes only.
     let peers: Mutex<[String: RegionStore.Peer]>
+    /// The external stores' movers configured for this region (`movers.json` in the data directory): run here,
+    /// at the region, when a migration moves a tenant out of or into it.
+    package let commandMovers: [CommandMoverConfiguration]
 
     package init(
         configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, identity: TLSIdentity? = nil,
@@ -40,6 +43,8 @@ package final class RegionNode: Sendable {
         self.dataPlane = DataPlane(dataDirectory: DataDirectory(dataDirectory))
         self.controllerKey = Ed25519PublicKey(rawValue: configuration.controllerKey)
         self.clock = clock
+        self.commandMovers = try CommandMoverConfiguration.load(
+            from: dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
         let known = try store.peers()
         self.peers = Mutex(Dictionary(known.map { ($0.pin, $0) }, uniquingKeysWith: { first, _ in first }))
     }
@@ -246,6 +251,7 @@ package final class RegionNode: Sendable {
             .flatMap { ($0 as? NSNumber)?.int64Value } ?? -1
         return .object([
             ("failures", .integer(failures.count)), ("free_disk_bytes", .integer(free)),
+            ("movers", .array(commandMovers.map { .string($0.name) })),
             ("pending_events", .integer(pending)), ("region", .string(region)),
             ("site", .string(configuration.site)), ("status", .string(tenants >= 0 && pending >= 0 ? "ok" : "degraded")),
             ("tenants", .integer(tenants)), ("version", .string(version)),

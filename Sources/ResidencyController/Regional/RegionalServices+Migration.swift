@@ -35,6 +35,17 @@ extension RegionalServices {
         deliveredPeers.withLock { $0[service.region] = body }
     }
 
+    /// The external stores' movers a region's service has configured (its `movers.json`), as its health says.
+    func commandMovers(region: String) throws -> [String] {
+        guard let service = try joinedService(region: region) else { return [] }
+        let response = try call(service, "GET", "/internal/v1/health")
+        guard response.status == 200, let health = try? JSONParser.parse(response.body) else {
+            throw ControllerError.storage("region \(region)'s health answer is HTTP \(response.status)")
+        }
+        guard case .array(let names)? = health["movers"] else { return [] }
+        return names.compactMap { if case .string(let name) = $0 { return name } else { return nil } }
+    }
+
     /// A signed order for one step of `migration` between the two services, valid for `lifetime` ms.
     func order(
         for migration: Migration, lifetime: Int64 = MigrationOrder.lifetime

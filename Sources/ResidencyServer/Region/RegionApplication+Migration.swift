@@ -9,7 +9,7 @@ import ResidencyTLS
 /// export and the files' pieces.
 extension RegionApplication {
     static let internalMigrationSteps = [
-        "prepare", "freeze", "digest", "purge", "release", "pull", "sync", "discard", "finish",
+        "command", "prepare", "freeze", "digest", "purge", "release", "pull", "sync", "discard", "finish",
     ]
 
     func peersRoute(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -56,6 +56,16 @@ extension RegionApplication {
         case "sync": return .json(try node.syncChanges(order: order, migration: id))
         case "discard": return .json(try node.discard(order: order, migration: id))
         case "finish": return .json(try node.finish(order: order, migration: id))
+        case "command":
+            try request.acceptQuery(["mover", "command", "phase"])
+            guard let mover = request.queryValue("mover"), let command = request.queryValue("command") else {
+                throw APIError.badRequest(
+                    "accepted: ?mover=NAME&command=export|import|verify|purge-source|purge-target[&phase=bulk|final]",
+                    code: "invalid_field")
+            }
+            return .json(
+                try node.runCommand(
+                    order: order, migration: id, mover: mover, command: command, phase: request.queryValue("phase")))
         default:
             throw APIError(
                 status: 404, code: "not_found",
