@@ -392,6 +392,16 @@ import Testing
             "migrations", "show", try cluster.migrationID(tenant), "--format", "json", "--data", cluster.data.path,
         ])
         #expect(shown.output.contains("region:files"), "\(shown.output.prefix(600))")
+        // A command that fails at the region (no external file to export): the migration rolls back — the
+        // tenant's data stays whole and writable at uk, nothing is left at eu.
+        let failing = try cluster.tenant("No External File")
+        let unchanged = try cluster.contents(failing)
+        let failed = try cluster.migrate(failing, to: "eu")
+        #expect(failed.status != 0 && failed.output.contains("mover_failed"), "\(failed.output)")
+        #expect(try cluster.migrationState(failing) == "failed")
+        #expect(cluster.regionsHolding(failing) == ["uk"])
+        #expect(try cluster.contents(failing) == unchanged)
+        try cluster.put(failing, "contacts/after", #"{"name":"Still at home"}"#)
         // us has no such mover: a move between eu and us is refused before anything is written.
         let refused = try E2E.residency([
             "migrations", "request", "--tenant", tenant, "--to", "us", "--reason", "no mover", "--data",
