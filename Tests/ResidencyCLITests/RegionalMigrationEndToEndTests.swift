@@ -287,6 +287,14 @@ import Testing
                 let headers = try Self.headers(
                     "PUT", "\(uk.endpoint)/v1/tenants/\(tenant)/data/contacts/held", cluster.data, uk.pin)
                 #expect(headers.lowercased().contains("retry-after: 1"), "\(headers)")
+                // Through the controller, which forwards it: the same 409 with Retry-After.
+                let forwarded = try cluster.controller.curl([
+                    "-X", "PUT", "-H", "Authorization: Bearer \(cluster.app)", "-H", "Content-Type: application/json",
+                    "--data-binary", #"{"name":"Held"}"#, "{url}/v1/tenants/\(tenant)/data/contacts/held",
+                ])
+                #expect(
+                    status(of: forwarded) == 409 && forwarded.lowercased().contains("retry-after: 1")
+                        && forwarded.contains("migration_in_progress"), "\(forwarded)")
             }
             if fault == "copying:after" {
                 // Written after the snapshot and before the freeze: the change-log sync carries it over.
