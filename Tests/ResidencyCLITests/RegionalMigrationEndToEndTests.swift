@@ -400,6 +400,20 @@ import Testing
             "migrations", "show", try cluster.migrationID(tenant), "--format", "json", "--data", cluster.data.path,
         ])
         #expect(shown.output.contains("region:files"), "\(shown.output.prefix(600))")
+        // The target service SIGKILLed right after a command (its import): restarted and resumed, the move ends
+        // as if nothing happened — the commands are run again, as every step is.
+        let resumed = try cluster.tenant("Killed Importer")
+        let resumedContents = try cluster.contents(resumed)
+        try "another external copy\n".write(toFile: "\(ext)/uk/\(resumed).txt", atomically: true, encoding: .utf8)
+        try cluster.restart("eu", fault: "target-command:after")
+        #expect(try cluster.migrate(resumed, to: "eu").status != 0)
+        try E2E.waitFor("eu to die after its command") { !cluster.services["eu"]!.process.isRunning }
+        try cluster.restart("eu")
+        let resume = try E2E.residency(["migrations", "resume", "--data", cluster.data.path])
+        #expect(resume.status == 0 && resume.output.contains("completed"), "\(resume.output) \(resume.error)")
+        try cluster.checkMoved(resumed, expected: resumedContents)
+        #expect(try String(contentsOfFile: "\(ext)/eu/\(resumed).txt", encoding: .utf8) == "another external copy\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(ext)/uk/\(resumed).txt"))
         // A command that fails at the region (no external file to export): the migration rolls back — the
         // tenant's data stays whole and writable at uk, nothing is left at eu.
         let failing = try cluster.tenant("No External File")
