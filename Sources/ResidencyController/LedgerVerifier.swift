@@ -55,41 +55,50 @@ extension Ledger {
             // The sizes whose roots are needed, in order, consumed as the stream passes them.
             var rootsWanted = Set(checkpoints.map(\.size)).union(published.map(\.size))
             if let earlierCheckpoint { rootsWanted.insert(earlierCheckpoint.size) }
-            let pending = rootsWanted.sorted()[...]
+            var pending = rootsWanted.sorted()[...]
             var rootsAt: [Int: SHA256Digest] = [:]
-            if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
+            var range = CompactRange()
             var position = 0
-            // Hashing runs on a thread of its own beside this one's reading (`LeafHashingPipeline`).
-            let hashing = LeafHashingPipeline(rootsWanted: pending, rootsAt: rootsAt)
+            if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
+            let hasher = SHA256Hasher()
             // The whole table is read once, in order: through a memory map SQLite hands out pages without
             // copying each out of the page cache (a sixth of the time went to those copies). Only for this
             // pass: the connection goes back to the pool as it came.
-            do {
-                try database.execute("PRAGMA mmap_size = \(Self.verificationMapSize)")
-                defer { try? database.execute("PRAGMA mmap_size = 0") }
-                try repository.forEachEntry { rowIndex, entry, storedLeaf in
-                    if rowIndex != position {
-                        problems.append(
-                            .init(
-                                index: position,
-                                message: rowIndex > position
-                                    ? "missing: the next stored entry has index \(rowIndex)"
-                                    : "duplicate index \(rowIndex)"
-                            ))
-                    }
-                    hashing.add(entry, storedLeaf: storedLeaf)
-                    position += 1
+            try database.execute("PRAGMA mmap_size = \(Self.verificationMapSize)")
+            defer { try? database.execute("PRAGMA mmap_size = 0") }
+            try repository.forEachEntry { rowIndex, entry, storedLeaf in
+                if rowIndex != position {
+                    problems.append(
+                        .init(
+                            index: position,
+                            message: rowIndex > position
+                                ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"
+                        ))
                 }
-            } catch {
-                _ = hashing.finish()
-                throw error
+                switch Self.claimedIndex(in: entry) {
+                case .none: problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
+                case .some(let claimed) where claimed != position:
+                    problems.append(
+                        .init(
+                            index: position,
+                            message:
+                                "the entry at position \(position) says it is entry \(claimed) (reordered or inserted)")
+                    )
+                default: break
+                }
+                let leaf = hasher.hash(prefix: 0x00, entry)
+                if !leaf.matches(storedLeaf) {
+                    problems.append(
+                        .init(index: position, message: "altered: its content no longer matches its recorded leaf hash")
+                    )
+                }
+                range.append(leaf)
+                position += 1
+                while let next = pending.first, next <= position {
+                    if next == position { rootsAt[position] = range.root }
+                    pending.removeFirst()
+                }
             }
-            let hashed = hashing.finish()
-            // Each entry's own problems in the order they were always reported: its place (found here), then the
-            // index it claims and its hash (found by the hashing thread); the sort below is stable.
-            problems += hashed.problems
-            rootsAt = hashed.rootsAt
-            let range = hashed.range
             var verified = 0
             for checkpoint in checkpoints {
                 guard let recomputed = rootsAt[checkpoint.size] else {
