@@ -304,6 +304,13 @@ package final class Database {
         return try statement.step() ? statement.currentRow.optionalText(0) : nil
     }
 
+    /// How much of a SQLite file the connection reads through a memory map (`PRAGMA mmap_size`), for one long
+    /// sequential pass; nothing on PostgreSQL, whose rows come over the wire.
+    package func setMemoryMapSize(_ bytes: Int) throws {
+        guard !isPostgres else { return }
+        try execute("PRAGMA mmap_size = \(bytes)")
+    }
+
     /// The SQLite library version, for `residency version`.
     package static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
 

@@ -30,7 +30,9 @@ package final class DatabasePool: Sendable {
             tokenChanges = SharedCounter(movingAtEveryRead: true)
             tenantChanges = SharedCounter(movingAtEveryRead: true)
             openReader = { try Database(postgresURL: url) }
+            postgresURL = url
         } else {
+            postgresURL = nil
             tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
             tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
             let path = writer.path
@@ -44,6 +46,8 @@ package final class DatabasePool: Sendable {
 
     /// Whether the tables are in PostgreSQL (several controllers may share them).
     package let isPostgres: Bool
+    /// The PostgreSQL URL (with its password): for sessions of their own (`SessionLock`); nil on SQLite.
+    package let postgresURL: String?
 
     /// A pool over one in-memory database (tests): every read goes through the writer connection.
     package init(inMemory: Void = ()) throws {
@@ -53,6 +57,7 @@ package final class DatabasePool: Sendable {
         tokenChanges = SharedCounter()
         tenantChanges = SharedCounter()
         isPostgres = false
+        postgresURL = nil
         committer = GroupCommitter(writer: PooledConnection(database))
         idleReaders = []
         openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }

@@ -30,6 +30,7 @@ extension Database {
     package func migrate() throws {
         guard isPostgres else { return try migrate(Schema.migrations) }
         try migrate(PostgresSchema.migrations)
+        try write { try execute(LeaseRepository.createTable) }
     }
 
     package func migrate(_ migrations: [SchemaMigration]) throws {
