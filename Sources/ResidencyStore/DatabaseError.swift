@@ -32,7 +32,10 @@ package struct DatabaseError: Error, Sendable, CustomStringConvertible {
 
     /// A PostgreSQL error. `url` names the server in the message when the session is lost (its password
     /// redacted).
-    init(postgres message: String, sqlState: String? = nil, sql: String? = nil, url: String, isConnectionLost: Bool = false) {
+    init(
+        postgres message: String, sqlState: String? = nil, sql: String? = nil, url: String,
+        isConnectionLost: Bool = false
+    ) {
         switch sqlState {
         case let state? where state.hasPrefix("23"): code = SQLITE_CONSTRAINT
         case "53100": code = SQLITE_FULL
@@ -72,7 +75,9 @@ package struct DatabaseError: Error, Sendable, CustomStringConvertible {
             if let sql { text += " — while running: \(sql)" }
             return text
         }
-        if isConnectionLost { return "PostgreSQL unavailable: \(message); the controller reconnects at the next request" }
+        if isConnectionLost {
+            return "PostgreSQL unavailable: \(message); the controller reconnects at the next request"
+        }
         var text = "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"
         if let sql { text += " — while running: \(sql)" }
         return text

@@ -78,7 +78,9 @@ import Testing
             var ids: Set<String> = []
             for line in try cli(["ledger", "entries"]).split(separator: "\n") {
                 let entry = try JSONParser.parse(String(line))
-                if entry["entry"]?["kind"]?.testString == "tenant.created", let id = entry["entry"]?["tenant"]?.testString {
+                if entry["entry"]?["kind"]?.testString == "tenant.created",
+                    let id = entry["entry"]?["tenant"]?.testString
+                {
                     ids.insert(id)
                 }
             }
@@ -121,7 +123,9 @@ import Testing
         print(json.dumps(results))
         """#
 
-    static func runSignups(ports: [Int], token: String, count: Int, retries: Int = 0, prefix: String = "k") throws
+    static func runSignups(
+        ports: [Int], token: String, count: Int, retries: Int = 0, prefix: String = "k"
+    ) throws
         -> [String]
     {
         let process = Process()

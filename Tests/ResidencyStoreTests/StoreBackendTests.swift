@@ -16,7 +16,9 @@ import Testing
         return database
     }
 
-    static func entry(_ index: Int, kind: String = "tenant.created", tenant: String = "t1", time: Int64) throws
+    static func entry(
+        _ index: Int, kind: String = "tenant.created", tenant: String = "t1", time: Int64
+    ) throws
         -> [UInt8]
     {
         try LedgerEntry(
@@ -100,9 +102,11 @@ import Testing
         #expect(try tenants.lifecycles(after: "t022", limit: 3).map(\.id) == ["t023", "t024"])
         // The other optional filters, each with and without a value.
         #expect(try AccessRepository(database).requests(tenant: nil, state: nil, region: nil, limit: 5).isEmpty)
-        #expect(try AccessRepository(database).requests(tenant: "t001", state: .pending, region: "eu", limit: 5).isEmpty)
+        #expect(
+            try AccessRepository(database).requests(tenant: "t001", state: .pending, region: "eu", limit: 5).isEmpty)
         #expect(try MigrationRepository(database).migrations(tenant: nil, state: nil, plan: nil, limit: 5).isEmpty)
-        #expect(try MigrationRepository(database).migrations(tenant: "t1", state: .requested, plan: "p", limit: 5).isEmpty)
+        #expect(
+            try MigrationRepository(database).migrations(tenant: "t1", state: .requested, plan: "p", limit: 5).isEmpty)
         #expect(try MigrationRepository(database).runnable().isEmpty)
     }
 

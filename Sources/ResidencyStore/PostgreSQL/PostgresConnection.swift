@@ -105,7 +105,8 @@ final class PostgresConnection {
             case .null:
                 texts.append(nil); blobs.append(nil); formats.append(0); lengths.append(0)
             case .integer(let integer):
-                texts.append(Array(String(integer).utf8CString)); blobs.append(nil); formats.append(0); lengths.append(0)
+                texts.append(Array(String(integer).utf8CString)); blobs.append(nil); formats.append(0);
+                lengths.append(0)
             case .real(let real):
                 texts.append(Array("\(real)".utf8CString)); blobs.append(nil); formats.append(0); lengths.append(0)
             case .text(let text):
@@ -143,7 +144,9 @@ final class PostgresConnection {
             } else if let blob {
                 let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(blob.count, 1))
                 blob.withUnsafeBytes { bytes in
-                    if let base = bytes.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count) }
+                    if let base = bytes.baseAddress {
+                        UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count)
+                    }
                 }
                 owned.append(copy)
                 pointers.append(UnsafePointer(copy))

@@ -38,7 +38,8 @@ enum PostgresDialect {
             text = expression.stringByReplacingMatches(in: text, range: range, withTemplate: template)
         }
         // JSON paths: '$.a.b' became '{a.b}' above; PostgreSQL's path arrays separate keys with commas.
-        text = text.replacingOccurrences(of: #"#>> '\{([A-Za-z_]+)\.([A-Za-z_]+)\}'"#, with: "#>> '{$1,$2}'", options: .regularExpression)
+        text = text.replacingOccurrences(
+            of: #"#>> '\{([A-Za-z_]+)\.([A-Za-z_]+)\}'"#, with: "#>> '{$1,$2}'", options: .regularExpression)
         if let range = text.range(of: "INSERT OR IGNORE INTO ") {
             text.replaceSubrange(range, with: "INSERT INTO ")
             text = text.trimmingCharacters(in: .whitespacesAndNewlines) + " ON CONFLICT DO NOTHING"

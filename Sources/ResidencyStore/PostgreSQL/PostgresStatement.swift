@@ -103,7 +103,9 @@ final class PostgresStatement {
             bytes = Array(raw)
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-        bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
+        bytes.withUnsafeBytes {
+            if let base = $0.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: $0.count) }
+        }
         decoded[column] = (buffer, bytes.count)
         return UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count])
     }
