@@ -181,9 +181,18 @@ package final class Database {
             try? postgres.execute("ROLLBACK")
         }
         try postgres.reconnectIfLost()
-        switch kind {
-        case .write: try postgres.execute("BEGIN; SELECT pg_advisory_xact_lock(\(writeLockKey))")
-        case .read: try postgres.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        let sql =
+            kind == .write
+            ? "BEGIN; SELECT pg_advisory_xact_lock(\(writeLockKey))"
+            : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        do {
+            try postgres.execute(sql)
+        } catch {
+            // A session the server dropped (a restart) looks alive until it is used: libpq finds out here. Nothing
+            // of the transaction has run yet, so it is begun once more on a new session.
+            if postgres.isConnected { throw error }
+            try postgres.reconnectIfLost()
+            try postgres.execute(sql)
         }
     }
 

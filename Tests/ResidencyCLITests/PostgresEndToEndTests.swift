@@ -242,6 +242,49 @@ import Testing
         #expect(try deployment.createdInLedger() == directory)
         #expect(try deployment.cli(["ledger", "verify"]).hasPrefix("verified"))
     }
+
+    /// PostgreSQL stopped under a controller: requests are answered 503 with a clear message meanwhile, and
+    /// once it is back the same controller serves again without a restart. Runs its own throwaway cluster
+    /// (the shared one stays up for the other tests).
+    @Test func aRestartedDatabaseGives503sThenRecovers() throws {
+        guard Self.baseURL != nil else { return }
+        let cluster = FileManager.default.temporaryDirectory.appendingPathComponent("residency-pgcluster-\(UUID())")
+        let port = try freePort()
+        let script = CLIRun.root.appendingPathComponent("Scripts/postgres-cluster").path
+        let url = try shell([script, "start", cluster.path, String(port)])
+        defer {
+            _ = try? shell([script, "stop", cluster.path])
+            try? FileManager.default.removeItem(at: cluster)
+        }
+        let deployment = try Deployment(store: url, count: 1)
+        let server = try deployment.serve(0)
+        defer { _ = server.terminate() }
+        let auth = "Authorization: Bearer \(deployment.token)"
+        #expect(status(of: try server.curl(["-H", auth, "{url}/v1/tenants"])) == 200)
+
+        _ = try shell([script, "stop", cluster.path])
+        let down = try server.curl(["-H", auth, "{url}/v1/tenants"])
+        #expect(status(of: down) == 503)
+        #expect(down.contains("storage_unavailable") || down.contains("not_ready"))
+        let ready = try server.curl(["{url}/readyz"])
+        #expect(status(of: ready) == 503)
+        #expect(ready.contains("the database is not reachable"))
+        let signup = try server.curl([
+            "-H", auth, "-H", "Content-Type: application/json", "-d", #"{"name":"Ada","plan":"paid","country":"DE"}"#,
+            "{url}/v1/tenants",
+        ])
+        #expect(status(of: signup) == 503)
+
+        _ = try shell([script, "start-again", cluster.path])
+        #expect(Self.eventually(10) { status(of: (try? server.curl(["-H", auth, "{url}/v1/tenants"])) ?? "") == 200 })
+        let placed = try server.curl([
+            "-H", auth, "-H", "Content-Type: application/json", "-d", #"{"name":"Ada","plan":"paid","country":"DE"}"#,
+            "{url}/v1/tenants",
+        ])
+        #expect(status(of: placed) == 201)
+        #expect(status(of: try server.curl(["{url}/readyz"])) == 200)
+        #expect(try deployment.cli(["ledger", "verify"]).hasPrefix("verified"))
+    }
 }
 
 /// Tenant ids acknowledged by a load thread, and its end.
@@ -275,6 +318,33 @@ final class LockedResults: @unchecked Sendable {
         defer { condition.unlock() }
         return ids
     }
+}
+
+/// Runs a program to completion; its standard output, trimmed. Throws when it fails.
+func shell(_ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw FixtureFailure("\(arguments.joined(separator: " ")): \(errorText)")
+    }
+    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// A loopback port free now (bound and released).
+func freePort() throws -> Int {
+    Int(
+        try shell([
+            "python3", "-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])",
+        ]))!
 }
 
 extension JSONValue {
