@@ -52,7 +52,8 @@ import Testing
         func restartController(fault: String? = nil) throws {
             if controller.process.isRunning { _ = controller.terminate() }
             controller = try ServerProcess(
-                data: controller.data, extraArguments: ["--checkpoint-interval", "0.25"], fault: fault)
+                data: controller.data, extraArguments: ["--checkpoint-interval", "0.25"],
+                environment: fault.map { ["RESIDENCY_FAULT": $0] } ?? [:])
         }
 
         /// Starts `region`'s service again on its directory and port (after a kill), optionally with a fault.
