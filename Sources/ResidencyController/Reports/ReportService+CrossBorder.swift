@@ -50,34 +50,41 @@ extension ReportService {
 
     /// The same report written to `output` as its lines are read, never held whole: the same bytes as
     /// `crossBorderReport(...).rendered(format)`.
-    ///
-    /// A report over every access reads the access entries twice, a round of slices at a time: once to add up
-    /// the summary (which comes before the lines) and the names, once to write the lines. Both passes read
-    /// below the same checkpoint, and the ledger below a checkpoint never changes, so they see the same lines.
-    /// What is kept is bounded by the distinct keys (destinations, bases, justifications, staff, tenants,
-    /// requests) and the rare entries (filings, decisions, break-glass grants, refusals), not by the accesses.
-    /// A narrower window is read through the indexes in time order and put in ledger order in memory, so it
-    /// holds the window's lines (a window's, not the ledger's), and is then written in the same pieces.
     package func streamCrossBorderReport(
         from: Int64, to: Int64, region: String?, tenant: String?, format: ReportFormat, to output: ReportOutput
     ) throws {
-        try streamCrossBorderReport(
-            from: from, to: to, region: region, tenant: tenant, format: format, to: output, entriesPerSlice: 50_000)
+        try prepareCrossBorderReport(from: from, to: to, region: region, tenant: tenant).write(format, to: output)
     }
 
     func streamCrossBorderReport(
         from: Int64, to: Int64, region: String?, tenant: String?, format: ReportFormat, to output: ReportOutput,
         entriesPerSlice: Int
     ) throws {
+        try prepareCrossBorderReport(
+            from: from, to: to, region: region, tenant: tenant, entriesPerSlice: entriesPerSlice
+        ).write(format, to: output)
+    }
+
+    /// Everything a streamed report needs before its first byte: the query checked (a bad one throws here,
+    /// before a server has answered anything), the summary and the names added up. Its `write` then reads
+    /// the lines again as it writes them.
+    ///
+    /// A report over every access reads the access entries twice, a round of slices at a time: here, to add up
+    /// the summary (which comes before the lines) and the names, and in `write`, to write the lines. Both passes
+    /// read below the same checkpoint, and the ledger below a checkpoint never changes, so they see the same
+    /// lines. What is kept is bounded by the distinct keys (destinations, bases, justifications, staff,
+    /// tenants, requests) and the rare entries (filings, decisions, break-glass grants, refusals), not by the
+    /// accesses. A narrower window is read through the indexes in time order and put in ledger order in
+    /// memory, so it holds the window's lines (a window's, not the ledger's); it is written in the same pieces.
+    package func prepareCrossBorderReport(
+        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int = 50_000
+    ) throws -> PreparedCrossBorderReport {
         try checkCrossBorderQuery(from: from, to: to, region: region)
         let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
         guard try coversEveryAccess(filter) else {
             let report = try crossBorderReport(
                 from: from, to: to, region: region, tenant: tenant, entriesPerSlice: entriesPerSlice)
-            try report.stream(format, to: output) { line in
-                for access in report.accesses { try line(access) }
-            }
-            return
+            return PreparedCrossBorderReport(frame: report, lines: .held)
         }
         let now = clock.now()
         let checkpoint = try ledger.currentCheckpoint()
@@ -98,13 +105,23 @@ extension ReportService {
             from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
             checkpoint: Self.reportCheckpoint(checkpoint), accesses: [], breakGlass: breakGlass,
             refusals: rare.refusals, names: try reportNames(keys), tally: tally)
-        var again = GrantWalker(events: rare.grantEvents)
-        try frame.stream(format, to: output) { write in
-            try forEachAccessLine(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
-                var access = line
-                access.grant = again.grant(for: access)
-                try write(access)
-            }
+        return PreparedCrossBorderReport(
+            frame: frame,
+            lines: .ledger(
+                service: self, below: checkpoint.size, filter: filter, grantEvents: rare.grantEvents,
+                entriesPerSlice: entriesPerSlice))
+    }
+
+    /// The second pass of a streamed report: every access line again, with its grant, in ledger order.
+    fileprivate func forEachAccessLine(
+        below size: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent], entriesPerSlice: Int,
+        _ body: (CrossBorderReport.Access) throws -> Void
+    ) throws {
+        var walker = GrantWalker(events: grantEvents)
+        try forEachAccessLine(below: size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
+            var access = line
+            access.grant = walker.grant(for: access)
+            try body(access)
         }
     }
 
@@ -508,5 +525,35 @@ extension JSONValue {
     func text(_ key: String) -> String {
         if case .string(let s) = self[key] { return s }
         return ""
+    }
+}
+
+/// A cross-border report ready to be written (`ReportService.prepareCrossBorderReport`): its frame — the
+/// summary, names, break-glass grants, refusals and checkpoint — and where its access lines come from.
+package struct PreparedCrossBorderReport: Sendable {
+    enum Lines: Sendable {
+        /// In the frame's `accesses` (a window).
+        case held
+        /// Read again from the ledger as they are written.
+        case ledger(
+            service: ReportService, below: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent],
+            entriesPerSlice: Int)
+    }
+
+    let frame: CrossBorderReport
+    let lines: Lines
+
+    /// Writes the report in `format` to `output`, ending with a flush. A throwing `output` (the reader gone)
+    /// stops it.
+    package func write(_ format: ReportFormat, to output: ReportOutput) throws {
+        try frame.stream(format, to: output) { line in
+            switch lines {
+            case .held:
+                for access in frame.accesses { try line(access) }
+            case .ledger(let service, let size, let filter, let grantEvents, let entriesPerSlice):
+                try service.forEachAccessLine(
+                    below: size, filter: filter, grantEvents: grantEvents, entriesPerSlice: entriesPerSlice, line)
+            }
+        }
     }
 }
