@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A response body produced while it is sent, instead of a whole one: `produce` runs on the handler pool and
 /// hands the body over in pieces with `Writer.write`. The event loop sends each piece as one chunk
@@ -14,14 +15,26 @@ package final class ResponseStream: Sendable {
     }
 
     package struct Writer: Sendable {
-        let channel: ResponseChannel
+        /// Where a piece goes: the connection's channel (`ResponseChannel.put`).
+        let put: @Sendable ([UInt8]) throws -> Void
 
         /// Waits until the loop has taken the previous piece, then hands over `piece`; throws once the
         /// connection is gone.
         package func write(_ piece: [UInt8]) throws {
             guard !piece.isEmpty else { return }
-            try channel.put(piece)
+            try put(piece)
         }
+    }
+}
+
+extension HTTPResponse {
+    /// The whole body: `body`, or the stream run to its end on this thread (for callers in this process, such
+    /// as tests, that want the bytes a server would send).
+    func collectedBody() throws -> [UInt8] {
+        guard let stream else { return body }
+        let collected = Mutex<[UInt8]>([])
+        try stream.produce(ResponseStream.Writer { piece in collected.withLock { $0 += piece } })
+        return collected.withLock { $0 }
     }
 }
 

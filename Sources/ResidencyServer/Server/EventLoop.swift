@@ -281,7 +281,7 @@ final class EventLoop: @unchecked Sendable {
         core.pool.submit { [core, self] in
             var succeeded = true
             do {
-                try stream.produce(ResponseStream.Writer(channel: channel))
+                try stream.produce(ResponseStream.Writer(put: channel.put))
             } catch {
                 succeeded = false
                 // A reader that left is no failure of ours; anything else cut a body short, and is counted.
