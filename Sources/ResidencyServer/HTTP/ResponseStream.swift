@@ -105,10 +105,4 @@ final class ResponseChannel: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
-
-    var isCancelled: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelled
-    }
 }
