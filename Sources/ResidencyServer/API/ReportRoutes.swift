@@ -3,6 +3,24 @@ import ResidencyCore
 
 /// `GET /v1/reports/cross-border` and `GET /v1/reports/residency-map`, as JSON, CSV or HTML.
 enum ReportRoutes {
+    /// A prepared cross-border report written as a streamed body. A failure once the head is out cuts the
+    /// connection (the reader sees a short body); it is logged here, as a reader that left is not.
+    static func streamed(
+        _ prepared: PreparedCrossBorderReport, _ format: ReportFormat, controller: Controller
+    ) -> ResponseStream {
+        let logger = controller.logger.labelled("residency.reports")
+        return ResponseStream { writer in
+            do {
+                try prepared.write(format, to: ReportOutput(deliver: writer.write))
+            } catch let gone as ResponseStreamCancelled {
+                throw gone
+            } catch {
+                logger.error("cross-border report cut short after its first bytes", [("error", "\(error)")])
+                throw error
+            }
+        }
+    }
+
     static func all(controller: Controller) -> [Route] {
         @Sendable func format(_ request: HTTPRequest) throws -> ReportFormat {
             guard let text = request.queryValue("format") else { return .json }
@@ -43,9 +61,7 @@ enum ReportRoutes {
                     from: from, to: to, region: request.queryValue("region"), tenant: tenant)
                 return HTTPResponse(
                     status: 200, headers: headers(chosen, name: "cross-border"),
-                    stream: ResponseStream { writer in
-                        try prepared.write(chosen, to: ReportOutput(deliver: writer.write))
-                    })
+                    stream: streamed(prepared, chosen, controller: controller))
             },
             // Reading the map records nothing (any number of reads leave the ledger as it was); POST is the audit
             // run a caller asks for, recorded as one `residency.audit` entry.

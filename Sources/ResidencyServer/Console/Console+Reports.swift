@@ -45,8 +45,7 @@ extension Console {
             // Streamed as the API streams it: summed up here, the lines sent as chunks while they are read.
             let prepared = try controller.reports.prepareCrossBorderReport(
                 from: from, to: to, region: region, tenant: caller.tenant)
-            let chosen = format
-            stream = ResponseStream { writer in try prepared.write(chosen, to: ReportOutput(deliver: writer.write)) }
+            stream = ReportRoutes.streamed(prepared, format, controller: controller)
             text = ""
             name = "cross-border"
         case "residency-map":
