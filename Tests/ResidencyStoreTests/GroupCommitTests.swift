@@ -60,6 +60,29 @@ import Testing
         #expect(undone.sorted() == [1, 2])
     }
 
+    /// A write in a group that rewrites far more than fits in memory of what its savepoint must keep: the
+    /// statement journal spills to a temporary file and the write commits. (Raising SQLite's in-memory limit for
+    /// statement journals with SQLITE_CONFIG_STMTJRNL_SPILL made exactly this fail with SQLITE_FULL on SQLite
+    /// 3.40 once the journal passed the limit — every large retention purge or bulk update in a group.)
+    @Test func aLargeRewriteInAGroupCommits() throws {
+        let (directory, pool) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try pool.write { database in
+            try database.execute("CREATE TABLE pages (n INTEGER PRIMARY KEY, body TEXT)")
+            try database.execute(
+                """
+                WITH RECURSIVE counter(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counter WHERE n < 40000)
+                INSERT INTO pages SELECT n, printf('%.1000c', 'a') FROM counter
+                """)
+        }
+        // Every page of the 40 MiB table changes inside the group's savepoint.
+        try pool.write { database in
+            try database.execute("UPDATE pages SET body = printf('%.1000c', 'b')")
+        }
+        let changed = try pool.read { try $0.scalarInteger("SELECT count(*) FROM pages WHERE body LIKE 'b%'") }
+        #expect(changed == 40000)
+    }
+
     /// 64 threads writing at once through the pool: every write that was acknowledged is there exactly once,
     /// and every refused one is absent.
     @Test func sixtyFourWritersAtOnce() throws {
