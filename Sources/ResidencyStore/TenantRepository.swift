@@ -42,6 +42,29 @@ package struct TenantRepository {
         ).rows([.optional(region), .optional(status?.rawValue), .optional(cursor), .integer(Int64(limit))], Self.read)
     }
 
+    /// A page of the tenants of `country`, in id order after `cursor` (index `tenants_country`).
+    package func tenants(country: String, after cursor: String?, limit: Int) throws -> [Tenant] {
+        try database.statement(
+            """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_country
+            WHERE country = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY country, id LIMIT ?3
+            """
+        ).rows([.text(country), .optional(cursor), .integer(Int64(limit))], Self.read)
+    }
+
+    /// Tenants whose name starts with `prefix`, ignoring ASCII case, in name order (index `tenants_name`): at most
+    /// `limit`, so a short prefix costs no more than a long one.
+    package func tenants(namePrefix prefix: String, limit: Int) throws -> [Tenant] {
+        // A range on the NOCASE index: [prefix, prefix + U+10FFFF), compared as the index compares.
+        try database.statement(
+            """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
+            WHERE name COLLATE NOCASE >= ?1 AND name COLLATE NOCASE < ?1 || char(1114111)
+            ORDER BY name COLLATE NOCASE, id LIMIT ?2
+            """
+        ).rows([.text(prefix), .integer(Int64(limit))], Self.read)
+    }
+
     /// Tenants that are not deleted, per region: what counts against a region's capacity.
     package func liveCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
