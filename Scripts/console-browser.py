@@ -77,6 +77,9 @@ def browser():
 
 def shoot(driver, name):
     """The whole page at desktop width (1280 px) and at phone width (390 px)."""
+    # What a phone shows first (390 x 844), then each whole page.
+    driver.set_window_size(390, 844)
+    driver.save_screenshot(os.path.join(SHOTS, f"{name}-phone-screen.png"))
     for width, label in [(1280, "desktop"), (390, "phone")]:
         driver.set_window_size(width, 900)
         height = driver.execute_script("return Math.max(document.body.scrollHeight, 600)")

@@ -213,7 +213,7 @@ extension Console {
             <tr><th scope="row">State</th><td id="migration-state">\(HTML.escape(migration.state.rawValue))</td></tr>
             <tr><th scope="row">Reason</th><td>\(HTML.escape(migration.reason)), filed by \(HTML.escape(migration.requestedBy))</td></tr>
             </tbody></table>
-            \(mayAct ? actions(for: migration, visitor) : "")
+            <div id="migration-actions">\(mayAct ? actions(for: migration, visitor) : "")</div>
             <p id="live-status" role="status">\(finished ? "Finished." : "")</p>
             <p><a href="/console/migrations/\(id)">Load this page again</a> for the latest steps.</p>
             <table class="rows" data-live="/console/migrations/\(id)/live.json"><caption>Steps</caption>
@@ -230,6 +230,7 @@ extension Console {
         let value = JSONValue.object([
             ("state", .string(migration.state.rawValue)),
             ("finished", .bool([.completed, .failed, .cancelled].contains(migration.state))),
+            ("cancellable", .bool([.requested, .approved, .copying, .frozen, .syncing, .verifying].contains(migration.state))),
             (
                 "steps",
                 .array(

@@ -64,7 +64,7 @@ extension Console {
                     [
                         "<a href=\"/console/migrations/\(HTML.escape(migration.id))\">\(HTML.escape(migration.id))</a>",
                         HTML.escape(migration.tenant),
-                        "\(HTML.escape(migration.fromRegion)) → \(HTML.escape(migration.toRegion))",
+                        "\(HTML.escape(migration.fromRegion))/\(HTML.escape(migration.fromSite)) → \(HTML.escape(migration.toRegion))/\(HTML.escape(migration.toSite))",
                         HTML.escape(migration.state.rawValue),
                     ]
                 }, empty: "No migration is in flight.")

@@ -144,6 +144,7 @@ extension Console {
             for (name, value) in members {
                 var text = value.encoded()
                 if case .string(let string) = value { text = string }
+                if case .null = value { text = "-" }
                 clocks.append([HTML.escape(name.replacingOccurrences(of: "_", with: " ")), HTML.escape(text)])
             }
         }
@@ -158,7 +159,7 @@ extension Console {
             """
             <table><tbody>
             <tr><th scope="row">Id</th><td>\(HTML.escape(id))</td></tr>
-            <tr><th scope="row">Status</th><td>\(field("status")) — \(field("status_reason"))</td></tr>
+            <tr><th scope="row">Status</th><td>\(field("status"))\(view["status_reason"].map { $0 == .null ? "" : " — " + field("status_reason") } ?? "")</td></tr>
             <tr><th scope="row">Plan</th><td>\(field("plan"))</td></tr>
             <tr><th scope="row">Country</th><td>\(HTML.escape(found.tenant.country?.rawValue ?? "-"))</td></tr>
             <tr><th scope="row">Region / site</th><td>\(field("region")) / \(field("site")); data served by \(served)</td></tr>

@@ -74,8 +74,10 @@ enum HTML {
         h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
         table{border-collapse:collapse;width:100%;margin:1rem 0;background:#fff}
         caption{text-align:left;font-weight:700;padding:.25rem 0}
-        th,td{border:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-        pre,code{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
+        th,td{border:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+        h1,h2{overflow-wrap:anywhere}
+        pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
+        td code{font-size:.8rem}
         pre{background:#fff;border:1px solid #ccc;padding:.5rem}
         input,select,textarea{max-width:100%;font:inherit;padding:.25rem}
         .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:#000;padding:.5rem}
@@ -100,6 +102,10 @@ enum HTML {
         table.rows td{border:none;border-bottom:1px solid #eee}
         table.rows td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
         main{padding:.75rem}
+        table:not(.rows){table-layout:fixed}
+        table:not(.rows) th{width:32%}
+        .request{padding:.25rem .5rem}
+        p{overflow-wrap:anywhere}
         }
         """
 }

@@ -12,6 +12,7 @@ enum LiveScript {
           const body = table.querySelector("tbody");
           const state = document.getElementById("migration-state");
           const status = document.getElementById("live-status");
+          const actions = document.getElementById("migration-actions");
           const labels = Array.from(table.querySelectorAll("thead th")).map(function (th) { return th.textContent; });
           function say(text) { if (status.textContent !== text) status.textContent = text; }
           function row(step) {
@@ -32,6 +33,8 @@ enum LiveScript {
               })
               .then(function (data) {
                 state.textContent = data.state;
+                // Past cutover it can no longer be cancelled: the buttons go (the server refuses them anyway).
+                if (actions && !data.cancellable) actions.hidden = true;
                 body.replaceChildren.apply(body, data.steps.map(row));
                 if (data.finished) { say("Finished: " + data.state + "."); return; }
                 say("Updating live.");
