@@ -227,6 +227,73 @@ import Testing
         #expect(try api.controller.ledger.size() == ledger)
     }
 
+    /// Filing a migration from the console: the policy check shown first (allowed with its transfer, or refused with
+    /// its rule and no form to file it), then the API's own use case — here, with no data plane, the API's own
+    /// refusal word for word. A bulk plan says who moves and who stays, and why.
+    @Test func aMigrationIsCheckedAgainstThePolicyBeforeItIsFiled() throws {
+        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant
+        let ops = try signIn(.ops)
+        let refused = page("GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=us&reason=x", cookie: ops)
+        #expect(refused.status == 200 && refused.text.contains("Refused by the policy") && refused.text.contains("eea-in-eu"))
+        #expect(!refused.text.contains("File this migration"))
+        let otherSite = tenant.site == "eu-ie-dublin" ? "eu-de-frankfurt" : "eu-ie-dublin"
+        let allowed = page("GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=eu&to_site=\(otherSite)&reason=closer", cookie: ops)
+        #expect(allowed.status == 200 && allowed.text.contains("Allowed under policy") && allowed.text.contains("File this migration"))
+        let csrf = try #require(Self.csrf(in: allowed.text))
+        let form = "tenant=\(tenant.id)&to_region=eu&to_site=\(otherSite)&reason=closer"
+        let size = try api.controller.ledger.size()
+        #expect(page("POST", "/console/migrations/new", cookie: ops, form: form).status == 403)
+        #expect(page("POST", "/console/migrations/new", cookie: ops, form: "csrf=\(csrf)&\(form)", origin: "https://evil.example").status == 403)
+        let compliance = try signIn(.compliance)
+        let complianceCSRF = try #require(Self.csrf(in: page("GET", "/console", cookie: compliance).text))
+        #expect(page("POST", "/console/migrations/new", cookie: compliance, form: "csrf=\(complianceCSRF)&\(form)").status == 403)
+        #expect(page("GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=eu&reason=x", cookie: compliance).status == 403)
+        // The same answer as POST /v1/tenants/{id}/migrations on this controller (no data plane, so no mover).
+        let viaAPI = api.send(
+            "POST", "/v1/tenants/\(tenant.id)/migrations", role: .ops,
+            body: #"{"to_region":"eu","to_site":"\#(otherSite)","reason":"closer"}"#)
+        let viaConsole = page("POST", "/console/migrations/new", cookie: ops, form: "csrf=\(csrf)&\(form)")
+        #expect(viaConsole.status == viaAPI.status && viaAPI.status == 409)
+        if case .string(let message)? = viaAPI.json?["error"]?["message"] {
+            #expect(viaConsole.text.contains(HTML.escape(message)))
+        }
+        // Nothing filed by the refused forms; the role refusal is on record like the API's.
+        let recorded = try api.controller.ledger.entries(from: size, to: nil).compactMap { try? JSONParser.parse($0.entry) }
+        #expect(!recorded.contains { $0["kind"] == .string("migration.requested") })
+        #expect(recorded.contains { $0["kind"] == .string("api.refused") && $0["actor"] == .string("t-compliance") })
+        let plan = page("GET", "/console/migrations/plan?from=eu&to=us", cookie: ops)
+        #expect(plan.status == 200 && plan.text.contains("would move") && plan.text.contains("stays") && plan.text.contains(tenant.id))
+        #expect(page("GET", "/console/migrations/plan?from=eu&to=moon", cookie: ops).status == 400)
+        #expect(page("GET", "/console/migrations/plan?from=eu&to=us&country=xyz", cookie: ops).status == 400)
+    }
+
+    /// The one script: served by the console, allowed by a CSP with no inline script; it writes text, never markup.
+    @Test func theLiveScriptIsTheConsolesOwnAndWritesOnlyText() throws {
+        let script = page("GET", "/console/assets/live.js")
+        #expect(script.status == 200 && script.headers.contains { $0.name == "Content-Type" && $0.value.hasPrefix("text/javascript") })
+        #expect(script.text.contains("textContent") && !script.text.contains("innerHTML") && !script.text.contains("eval("))
+        let ops = try signIn(.ops)
+        let migrations = page("GET", "/console/migrations", cookie: ops)
+        let policy = try #require(migrations.headers.first { $0.name == "Content-Security-Policy" }?.value)
+        #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"))
+        #expect(!migrations.text.contains("<script>"))
+        #expect(page("GET", "/console/migrations/mg_missing", cookie: ops).status == 404)
+        #expect(page("GET", "/console/migrations/mg_missing/live.json", cookie: ops).status == 404)
+    }
+
+    @Test func theOverviewShowsWhatWaitsAndATenantsDataClasses() throws {
+        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant
+        try api.controller.publisher.publish()
+        let admin = try signIn(.admin)
+        let overview = page("GET", "/console", cookie: admin).text
+        #expect(overview.contains("waiting for a decision") && overview.contains("0</strong> migrations in flight"))
+        #expect(overview.contains("latest signed checkpoint covers"))
+        #expect(overview.contains("1 of 2000000"))
+        let one = page("GET", "/console/tenants/\(tenant.id)", cookie: admin).text
+        #expect(one.contains("Data classes and where they live") && one.contains("customer_data") && one.contains("site \(tenant.site)"))
+        #expect(one.contains("File a migration for this tenant"))
+    }
+
     @Test func sessionsExpireAndAreBounded() {
         let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
         let first = sessions.open(token: "a", at: 0)

@@ -240,11 +240,11 @@ struct Console: Sendable {
                 <input type="hidden" name="csrf" value="\(csrf)">
                 <label>Reason<input name="reason" required maxlength="500"></label>
                 <label>Hours<input name="hours" inputmode="numeric" size="4" value="\(request.requestedHours)"></label>
-                <button type="submit">Approve</button></form>
+                <button type="submit" aria-describedby="r-\(id)">Approve</button></form>
                 <form class="decide" method="post" action="/console/access/\(id)/deny">
                 <input type="hidden" name="csrf" value="\(csrf)">
                 <label>Reason<input name="reason" required maxlength="500"></label>
-                <button type="submit">Deny</button></form>
+                <button type="submit" aria-describedby="r-\(id)">Deny</button></form>
                 </section>
                 """
         }
