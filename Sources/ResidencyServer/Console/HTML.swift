@@ -98,6 +98,7 @@ enum HTML {
         @media (max-width:700px){
         table.rows,table.rows tbody,table.rows tr,table.rows td{display:block;width:100%}
         table.rows thead{display:none}
+        table.rows caption{display:block;width:100%}
         table.rows tr{border-bottom:2px solid #ccc}
         table.rows td{border:none;border-bottom:1px solid #eee}
         table.rows td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
