@@ -26,7 +26,8 @@ enum ConsoleBenchmark {
         do {
             try seed(directory, regions: regions, policies: policies, tenants: tenants, entries: entries)
             // Opened afresh after seeding, so the in-memory counts are read from the seeded directory.
-            let controller = try Controller.open(dataDirectory: directory, regions: regions, policies: policies, geoIP: nil)
+            let controller = try Controller.open(
+                dataDirectory: directory, regions: regions, policies: policies, geoIP: nil)
             try measure(controller, tenants: tenants, rounds: rounds)
             return 0
         } catch {
@@ -38,7 +39,8 @@ enum ConsoleBenchmark {
     static let homes: [(country: String, region: String, site: String)] = [
         ("FR", "eu", "eu-de-frankfurt"), ("DE", "eu", "eu-de-frankfurt"), ("IE", "eu", "eu-ie-dublin"),
         ("GB", "uk", "uk-london"), ("US", "us", "us-ashburn"), ("IN", "india", "india-mumbai"),
-        ("SG", "singapore", "singapore-1"), ("AU", "australia", "australia-sydney"), ("ZA", "africa", "africa-cape-town"),
+        ("SG", "singapore", "singapore-1"), ("AU", "australia", "australia-sydney"),
+        ("ZA", "africa", "africa-cape-town"),
         ("AE", "uae", "uae-dubai"),
     ]
 
@@ -71,7 +73,9 @@ enum ConsoleBenchmark {
                             "reasons",
                             .array([
                                 .object([("message", .string("declared country \(home.country)"))]),
-                                .object([("message", .string("customers from \(home.country) are hosted in \(home.region)"))]),
+                                .object([
+                                    ("message", .string("customers from \(home.country) are hosted in \(home.region)"))
+                                ]),
                             ])
                         ),
                     ])
@@ -116,7 +120,8 @@ enum ConsoleBenchmark {
 
     static func measure(_ controller: Controller, tenants: Int, rounds: Int) throws {
         let application = APIApplication(controller: controller, accessLog: { _ in })
-        let admin = try TokenService.createToken(name: "bench-admin-\(SecureRandom.hex(3))", role: .admin, pool: controller.pool)
+        let admin = try TokenService.createToken(
+            name: "bench-admin-\(SecureRandom.hex(3))", role: .admin, pool: controller.pool)
         // A few things waiting: access requests and a migration, so the queues are not empty.
         let tenant = tenantID(min(12_340, (tenants - 1) / 10 * 10))  // a French tenant in eu-de-frankfurt
         for index in 0..<5 {
@@ -128,11 +133,14 @@ enum ConsoleBenchmark {
                     scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 2),
                 breakGlass: false, by: "bench-support")
         }
-        let migration = try controller.migrations.migrations(tenant: tenant, state: nil, plan: nil, limit: 1).first
-            ?? controller.migrations.requestMigration(.init(tenant: tenant, toRegion: "eu", toSite: "eu-ie-dublin", reason: "bench"), by: "bench")
+        let migration =
+            try controller.migrations.migrations(tenant: tenant, state: nil, plan: nil, limit: 1).first
+            ?? controller.migrations.requestMigration(
+                .init(tenant: tenant, toRegion: "eu", toSite: "eu-ie-dublin", reason: "bench"), by: "bench")
         // Sign in as the console does.
         let signIn = application.respond(to: request("POST", "/console/sign-in", body: "token=\(admin)"))
-        guard let cookie = signIn.headers.first(where: { $0.name == "Set-Cookie" })?.value.split(separator: ";").first else {
+        guard let cookie = signIn.headers.first(where: { $0.name == "Set-Cookie" })?.value.split(separator: ";").first
+        else {
             throw BenchFailure("sign-in failed: \(signIn.status)")
         }
         let size = try controller.ledger.size()
@@ -154,10 +162,15 @@ enum ConsoleBenchmark {
             ("cross-border report, 30 days", "/console/reports?kind=cross-border&from=2026-09-01&to=2026-09-30", nil),
             ("residency map report", "/console/reports?kind=residency-map", nil),
             ("ledger", "/console/ledger", "/v1/ledger/checkpoint"),
-            ("ledger entry proof", "/console/ledger?index=\(size / 2)", "/v1/ledger/proofs/inclusion?index=\(size / 2)"),
+            (
+                "ledger entry proof", "/console/ledger?index=\(size / 2)",
+                "/v1/ledger/proofs/inclusion?index=\(size / 2)"
+            ),
             ("sign-in", "/console/sign-in", nil),
         ]
-        print("page".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median ms     p95 ms     status   API median   target")
+        print(
+            "page".padding(toLength: 36, withPad: " ", startingAt: 0)
+                + "  median ms     p95 ms     status   API median   target")
         for page in pages {
             let (median, p95, status) = time(rounds) {
                 application.respond(to: request("GET", page.path, cookie: String(cookie))).status
@@ -169,11 +182,16 @@ enum ConsoleBenchmark {
                 }
                 api = apiStatus == 200 ? String(format: "%.2f", apiMedian) : "status \(apiStatus)"
             }
-            func padded(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+            func padded(_ text: String, _ width: Int) -> String {
+                String(repeating: " ", count: max(0, width - text.count)) + text
+            }
             print(
                 page.name.padding(toLength: 36, withPad: " ", startingAt: 0) + " "
-                    + String(format: "%10.2f %10.2f %10d", median, p95, status) + " " + padded(api, 12) + " " + padded("< 50", 8))
-            print("console.page\t\(page.name)\t\(String(format: "%.2f", median))\t\(String(format: "%.2f", p95))\t\(status)\t\(api)")
+                    + String(format: "%10.2f %10.2f %10d", median, p95, status) + " " + padded(api, 12) + " "
+                    + padded("< 50", 8))
+            print(
+                "console.page\t\(page.name)\t\(String(format: "%.2f", median))\t\(String(format: "%.2f", p95))\t\(status)\t\(api)"
+            )
         }
     }
 
@@ -191,14 +209,17 @@ enum ConsoleBenchmark {
         return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 95 / 100)], status)
     }
 
-    static func request(_ method: String, _ target: String, cookie: String? = nil, bearer: String? = nil, body: String? = nil)
+    static func request(
+        _ method: String, _ target: String, cookie: String? = nil, bearer: String? = nil, body: String? = nil
+    )
         -> HTTPRequest
     {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: bench\r\n"
         if let cookie { text += "Cookie: \(cookie)\r\n" }
         if let bearer { text += "Authorization: Bearer \(bearer)\r\n" }
         if let body {
-            text += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            text +=
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         } else {
             text += "\r\n"
         }

@@ -27,7 +27,8 @@ enum ConsoleBrowser {
 /// and screenshots of every page at 1280 px and 390 px under bench-output/console/. Under CI=true a missing driver
 /// fails the test instead of skipping it.
 @Suite(.serialized) struct ConsoleBrowserTests {
-    @Test(.enabled(if: ConsoleBrowser.isAvailable || ConsoleBrowser.isCI, "needs chromium, chromium-driver and selenium"))
+    @Test(
+        .enabled(if: ConsoleBrowser.isAvailable || ConsoleBrowser.isCI, "needs chromium, chromium-driver and selenium"))
     func theConsoleWorksInARealBrowser() throws {
         try #require(
             ConsoleBrowser.isAvailable,
@@ -60,7 +61,8 @@ enum ConsoleBrowser {
         // Every page, at both widths, as PNG files.
         let files = (try? FileManager.default.contentsOfDirectory(atPath: shots.path)) ?? []
         for page in [
-            "sign-in", "overview", "access", "tenants", "tenant", "migrations", "migration-preview", "migration", "plan",
+            "sign-in", "overview", "access", "tenants", "tenant", "migrations", "migration-preview", "migration",
+            "plan",
             "reports", "report-cross-border", "ledger", "refused",
         ] {
             for width in ["desktop", "phone"] {

@@ -5,7 +5,9 @@ import ResidencyStore
 /// at a time.
 extension DirectoryService {
     /// A page of `country`'s tenants in id order; `next` is the cursor of the following page, nil at the end.
-    package func tenants(country: CountryCode, limit: Int, after cursor: String?) throws
+    package func tenants(
+        country: CountryCode, limit: Int, after cursor: String?
+    ) throws
         -> (tenants: [Tenant], next: String?)
     {
         guard (1...1000).contains(limit) else {

@@ -12,20 +12,26 @@ extension Console {
         guard let published = try controller.publisher.latestPublished() else {
             return html(
                 HTML.page(
-                    title: "Ledger", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
-                    body: "<p>No checkpoint is published yet (witness quorum \(controller.publisher.policy.quorum)).</p>"))
+                    title: "Ledger",
+                    signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                    body:
+                        "<p>No checkpoint is published yet (witness quorum \(controller.publisher.policy.quorum)).</p>")
+            )
         }
         var entry = ""
         if let text = context.request.queryValue("index") {
             guard let index = Int(text), index >= 0, index < published.size else {
-                throw APIError.badRequest("index: \"\(text.prefix(20))\"; accepted: 0-\(published.size - 1), an entry under the published checkpoint")
+                throw APIError.badRequest(
+                    "index: \"\(text.prefix(20))\"; accepted: 0-\(published.size - 1), an entry under the published checkpoint"
+                )
             }
             let bundle = try controller.ledger.proofBundle(indices: [index], checkpoint: published)
             let item = bundle.items[0]
             let verdict: String
             do {
                 _ = try bundle.verify(trust: controller.transparency.trustPolicy)
-                verdict = #"<p class="notice" role="status">Entry \#(index) is proven included in the published checkpoint (\#(item.proof.count) hashes, checked against the pinned log key\#(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")).</p>"#
+                verdict =
+                    #"<p class="notice" role="status">Entry \#(index) is proven included in the published checkpoint (\#(item.proof.count) hashes, checked against the pinned log key\#(controller.publisher.policy.quorum > 0 ? " and the witness quorum" : "")).</p>"#
             } catch {
                 verdict = #"<p class="error" role="alert">The proof did not check: \#(HTML.escape("\(error)"))</p>"#
             }
@@ -38,7 +44,8 @@ extension Console {
         }
         return html(
             HTML.page(
-                title: "Ledger", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                title: "Ledger",
+                signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
                 body: """
                     <h2>Published checkpoint</h2><pre>\(HTML.escape(published.note))</pre>
                     <form method="get" action="/console/ledger">

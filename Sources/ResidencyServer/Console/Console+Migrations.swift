@@ -8,7 +8,8 @@ extension Console {
     /// The latest migrations with approve and cancel for operations, and the forms to file one (with its policy
     /// check shown first) and to plan a bulk move.
     func migrations(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        try allow([.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
+        try allow(
+            [.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
         try context.request.acceptQuery(["done", "migration"])
         let list = try controller.migrations.migrations(tenant: nil, state: nil, plan: nil, limit: 100)
         let mayAct = [.ops, .admin].contains(visitor.caller.role)
@@ -18,23 +19,25 @@ extension Console {
                 "<a href=\"/console/migrations/\(id)\">\(id)</a>",
                 "<a href=\"/console/tenants/\(HTML.escape(migration.tenant))\">\(HTML.escape(migration.tenant))</a>",
                 "\(HTML.escape(migration.fromRegion)) → \(HTML.escape(migration.toRegion))/\(HTML.escape(migration.toSite))",
-                HTML.escape(migration.state.rawValue), HTML.escape(migration.reason), HTML.escape(migration.requestedBy),
+                HTML.escape(migration.state.rawValue), HTML.escape(migration.reason),
+                HTML.escape(migration.requestedBy),
                 mayAct ? actions(for: migration, visitor) : "",
             ]
         }
         var notice = ""
         if let done = context.request.queryValue("done"), ["approved", "cancelled"].contains(done) {
-            notice = #"<p class="notice" role="status">Migration \#(HTML.escape(context.request.queryValue("migration") ?? "")) \#(done).</p>"#
+            notice =
+                #"<p class="notice" role="status">Migration \#(HTML.escape(context.request.queryValue("migration") ?? "")) \#(done).</p>"#
         }
         let regions = controller.policies.catalog.regionIDs
         let forms =
             mayAct
             ? """
-                <h2>File a migration</h2>
-                \(fileForm(tenant: "", region: nil, site: "", reason: "", regions: regions))
-                <h2>Plan a bulk move</h2>
-                \(planForm(regions: regions))
-                """ : ""
+            <h2>File a migration</h2>
+            \(fileForm(tenant: "", region: nil, site: "", reason: "", regions: regions))
+            <h2>Plan a bulk move</h2>
+            \(planForm(regions: regions))
+            """ : ""
         return page(
             "Migrations", visitor,
             """
@@ -49,10 +52,12 @@ extension Console {
         let csrf = HTML.escape(visitor.session.csrf)
         var actions = ""
         if migration.state == .requested {
-            actions += #"<form class="inline" method="post" action="/console/migrations/\#(id)/approve"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Approve</button></form>"#
+            actions +=
+                #"<form class="inline" method="post" action="/console/migrations/\#(id)/approve"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Approve</button></form>"#
         }
         if [.requested, .approved, .copying, .frozen, .syncing, .verifying].contains(migration.state) {
-            actions += #"<form class="inline" method="post" action="/console/migrations/\#(id)/cancel"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Cancel</button></form>"#
+            actions +=
+                #"<form class="inline" method="post" action="/console/migrations/\#(id)/cancel"><input type="hidden" name="csrf" value="\#(csrf)"><button type="submit">Cancel</button></form>"#
         }
         return actions
     }
@@ -73,7 +78,9 @@ extension Console {
 
     func planForm(regions: [String], from: String? = nil, to: String? = nil, country: String = "") -> String {
         func options(_ chosen: String?) -> String {
-            regions.map { "<option value=\"\(HTML.escape($0))\"\($0 == chosen ? " selected" : "")>\(HTML.escape($0))</option>" }.joined()
+            regions.map {
+                "<option value=\"\(HTML.escape($0))\"\($0 == chosen ? " selected" : "")>\(HTML.escape($0))</option>"
+            }.joined()
         }
         return """
             <form method="get" action="/console/migrations/plan" class="search">
@@ -97,7 +104,9 @@ extension Console {
         let reason = request.queryValue("reason")?.trimmingCharacters(in: .whitespaces) ?? ""
         let regions = controller.policies.catalog.regionIDs
         guard !region.isEmpty else {
-            return page("File a migration", visitor, fileForm(tenant: tenant, region: nil, site: "", reason: "", regions: regions))
+            return page(
+                "File a migration", visitor,
+                fileForm(tenant: tenant, region: nil, site: "", reason: "", regions: regions))
         }
         guard TenantID.isWellFormed(tenant) else {
             throw APIError.badRequest("tenant: \"\(tenant.prefix(40))\"; accepted: a tenant id, tn_ and 22 hex digits")
@@ -109,7 +118,8 @@ extension Console {
         let verdict: String
         var file = ""
         if entry.movable {
-            verdict = "<p class=\"notice\" role=\"status\">Allowed under policy <code>\(HTML.escape(String(plan.policyVersion.prefix(12))))</code>: \(HTML.escape(from.region)) → \(HTML.escape(region)), transfer under \(HTML.escape(entry.transfer ?? "-")).</p>"
+            verdict =
+                "<p class=\"notice\" role=\"status\">Allowed under policy <code>\(HTML.escape(String(plan.policyVersion.prefix(12))))</code>: \(HTML.escape(from.region)) → \(HTML.escape(region)), transfer under \(HTML.escape(entry.transfer ?? "-")).</p>"
             file = """
                 <form method="post" action="/console/migrations/new" class="inline">
                 <input type="hidden" name="csrf" value="\(HTML.escape(visitor.session.csrf))">
@@ -121,7 +131,8 @@ extension Console {
                 <p>Filed, it waits for an approval; the policy is checked again then.</p>
                 """
         } else {
-            verdict = "<p class=\"error\" role=\"alert\">Refused by the policy: \(HTML.escape(entry.message ?? "-")) (code \(HTML.escape(entry.code ?? "-"))\(entry.rule.map { ", rule " + HTML.escape($0) } ?? "")). Filing it would be refused and recorded.</p>"
+            verdict =
+                "<p class=\"error\" role=\"alert\">Refused by the policy: \(HTML.escape(entry.message ?? "-")) (code \(HTML.escape(entry.code ?? "-"))\(entry.rule.map { ", rule " + HTML.escape($0) } ?? "")). Filing it would be refused and recorded.</p>"
         }
         return page(
             "File a migration", visitor,
@@ -156,7 +167,8 @@ extension Console {
     /// Who of a region would move to another, and who would not and why: the planner the CLI's `migrations plan`
     /// runs, shown (the first 500 entries; the counts cover all).
     func migrationPlan(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        try allow([.ops, .compliance, .admin], unscoped: true, visitor, context, "plans take an ops or compliance token")
+        try allow(
+            [.ops, .compliance, .admin], unscoped: true, visitor, context, "plans take an ops or compliance token")
         let request = context.request
         try request.acceptQuery(["from", "to", "country"])
         let regions = controller.policies.catalog.regionIDs
@@ -167,7 +179,8 @@ extension Console {
         var country: CountryCode?
         if !countryText.isEmpty {
             guard let code = CountryCode(countryText.uppercased()) else {
-                throw APIError.badRequest("country: \"\(countryText.prefix(20))\"; accepted: an ISO 3166 code such as FR")
+                throw APIError.badRequest(
+                    "country: \"\(countryText.prefix(20))\"; accepted: an ISO 3166 code such as FR")
             }
             country = code
         }
@@ -176,10 +189,12 @@ extension Console {
         let rows = plan.entries.prefix(500).map { entry -> [String] in
             [
                 "<a href=\"/console/tenants/\(HTML.escape(entry.tenant))\">\(HTML.escape(entry.tenant))</a>",
-                HTML.escape(entry.country?.rawValue ?? "-"), entry.movable ? "<span class=\"ok\">moves</span>" : "<span class=\"bad\">stays</span>",
+                HTML.escape(entry.country?.rawValue ?? "-"),
+                entry.movable ? "<span class=\"ok\">moves</span>" : "<span class=\"bad\">stays</span>",
                 entry.movable
                     ? "transfer under " + HTML.escape(entry.transfer ?? "-")
-                    : HTML.escape(entry.message ?? "-") + " (" + HTML.escape(entry.code ?? "-") + (entry.rule.map { ", rule " + HTML.escape($0) } ?? "") + ")",
+                    : HTML.escape(entry.message ?? "-") + " (" + HTML.escape(entry.code ?? "-")
+                        + (entry.rule.map { ", rule " + HTML.escape($0) } ?? "") + ")",
             ]
         }
         return page(
@@ -195,7 +210,8 @@ extension Console {
     /// One migration: its move, its state and every step, kept current by live.js while it runs (without
     /// JavaScript, a link loads the page again).
     func migrationPage(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        try allow([.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
+        try allow(
+            [.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
         let migration = try controller.migrations.migration(id: context.parameters["id"]!)
         let steps = try controller.migrations.migrationSteps(id: migration.id)
         let id = HTML.escape(migration.id)
@@ -224,13 +240,17 @@ extension Console {
 
     /// The migration's state and steps as JSON, for live.js.
     func migrationLive(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
-        try allow([.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
+        try allow(
+            [.ops, .compliance, .admin], unscoped: true, visitor, context, "migrations take an ops or compliance token")
         let migration = try controller.migrations.migration(id: context.parameters["id"]!)
         let steps = try controller.migrations.migrationSteps(id: migration.id)
         let value = JSONValue.object([
             ("state", .string(migration.state.rawValue)),
             ("finished", .bool([.completed, .failed, .cancelled].contains(migration.state))),
-            ("cancellable", .bool([.requested, .approved, .copying, .frozen, .syncing, .verifying].contains(migration.state))),
+            (
+                "cancellable",
+                .bool([.requested, .approved, .copying, .frozen, .syncing, .verifying].contains(migration.state))
+            ),
             (
                 "steps",
                 .array(
@@ -251,7 +271,8 @@ extension Console {
         guard Console.isSameOrigin(context.request) else {
             throw APIError(status: 403, code: "forbidden", message: "a form from another site is refused")
         }
-        try allow([.ops, .admin], unscoped: true, visitor, context, "approving or cancelling a migration takes an ops token")
+        try allow(
+            [.ops, .admin], unscoped: true, visitor, context, "approving or cancelling a migration takes an ops token")
         let form = try FormBody(context.request, fields: ["csrf"])
         try checkCSRF(form, visitor)
         let id = context.parameters["id"]!

@@ -27,7 +27,9 @@ extension Console {
         var rows: [[String]] = []
         for region in controller.policies.catalog.regions {
             var health = "served in process"
-            if let view = controller.directory.regionalServiceView(region: region.id), case .string(let state)? = view["state"] {
+            if let view = controller.directory.regionalServiceView(region: region.id),
+                case .string(let state)? = view["state"]
+            {
                 health = "regional service: " + state
             }
             let tenants = counts[region.id, default: 0]
@@ -35,21 +37,26 @@ extension Console {
             rows.append([
                 "<a href=\"/console/tenants?by=region&amp;q=\(HTML.escape(region.id))\">\(HTML.escape(region.id))</a>",
                 HTML.escape(region.name),
-                HTML.escape(region.status.rawValue) + (region.acceptsSignups ? ", accepts signups" : ", no new signups"),
+                HTML.escape(region.status.rawValue)
+                    + (region.acceptsSignups ? ", accepts signups" : ", no new signups"),
                 "\(tenants) of \(region.capacity) (\(share)%)",
                 HTML.escape(health),
             ])
         }
         var cards: [String] = []
         if [.compliance, .admin].contains(caller.role) {
-            let pending = try controller.access.accessRequests(tenant: caller.tenant, state: .pending, region: nil, limit: 1000)
+            let pending = try controller.access.accessRequests(
+                tenant: caller.tenant, state: .pending, region: nil, limit: 1000)
             cards.append(
-                "<p><a href=\"/console/access\"><strong>\(pending.count)\(pending.count == 1000 ? "+" : "")</strong> access request\(pending.count == 1 ? "" : "s") waiting for a decision</a></p>")
+                "<p><a href=\"/console/access\"><strong>\(pending.count)\(pending.count == 1000 ? "+" : "")</strong> access request\(pending.count == 1 ? "" : "s") waiting for a decision</a></p>"
+            )
             let now = controller.clock.now()
             let due = try controller.access.accessRequests(tenant: caller.tenant, state: nil, region: nil, limit: 1000)
                 .filter { $0.isBreakGlass && $0.reviewedAt == nil }
             let overdue = due.filter { $0.isReviewOverdue(at: now) }.count
-            cards.append("<p><a href=\"/console/access#reviews\"><strong>\(due.count)</strong> break-glass review\(due.count == 1 ? "" : "s") due</a> (\(overdue) overdue)</p>")
+            cards.append(
+                "<p><a href=\"/console/access#reviews\"><strong>\(due.count)</strong> break-glass review\(due.count == 1 ? "" : "s") due</a> (\(overdue) overdue)</p>"
+            )
         }
         var inFlight = ""
         if caller.tenant == nil, [.ops, .compliance, .admin].contains(caller.role) {
@@ -57,7 +64,9 @@ extension Console {
             for state in Self.inFlightStates {
                 running += try controller.migrations.migrations(tenant: nil, state: state, plan: nil, limit: 100)
             }
-            cards.append("<p><a href=\"/console/migrations\"><strong>\(running.count)</strong> migration\(running.count == 1 ? "" : "s") in flight</a></p>")
+            cards.append(
+                "<p><a href=\"/console/migrations\"><strong>\(running.count)</strong> migration\(running.count == 1 ? "" : "s") in flight</a></p>"
+            )
             inFlight = HTML.table(
                 caption: "Migrations in flight", columns: ["Migration", "Tenant", "Move", "State"],
                 rows: running.prefix(10).map { migration in
@@ -73,7 +82,8 @@ extension Console {
         if let published = try controller.publisher.latestPublished() {
             let lines = published.note.split(separator: "\n", omittingEmptySubsequences: false)
             let root = lines.count > 2 ? String(lines[2]) : "?"
-            checkpoint = "<p>The latest signed checkpoint covers <strong>\(published.size)</strong> ledger entries; root <code>\(HTML.escape(root))</code>. <a href=\"/console/ledger\">Check an entry</a>.</p>"
+            checkpoint =
+                "<p>The latest signed checkpoint covers <strong>\(published.size)</strong> ledger entries; root <code>\(HTML.escape(root))</code>. <a href=\"/console/ledger\">Check an entry</a>.</p>"
         } else {
             checkpoint = "<p>No checkpoint is published yet.</p>"
         }

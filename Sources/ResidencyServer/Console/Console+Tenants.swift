@@ -33,7 +33,9 @@ extension Console {
         var by = TenantSearch.any
         if let text = request.queryValue("by"), !text.isEmpty {
             guard let chosen = TenantSearch(rawValue: text) else {
-                throw APIError.badRequest("by: \"\(text.prefix(20))\"; accepted: \(TenantSearch.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "by: \"\(text.prefix(20))\"; accepted: \(TenantSearch.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             by = chosen
         }
@@ -43,7 +45,9 @@ extension Console {
                 by = .id
             } else if regions.contains(query) {
                 by = .region
-            } else if query.count == 2, let code = CountryCode(query.uppercased()), controller.policies.catalog.countries.contains(code) {
+            } else if query.count == 2, let code = CountryCode(query.uppercased()),
+                controller.policies.catalog.countries.contains(code)
+            {
                 by = .country
             } else {
                 by = .name
@@ -61,7 +65,8 @@ extension Console {
             return redirect("/console/tenants/\(query)")
         case .region:
             guard regions.contains(query) else {
-                throw APIError.badRequest("region: \"\(query.prefix(20))\"; accepted: \(regions.joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "region: \"\(query.prefix(20))\"; accepted: \(regions.joined(separator: ", "))")
             }
             (found, next) = try controller.directory.tenants(region: query, status: nil, limit: 100, after: after)
         case .country:
@@ -73,7 +78,9 @@ extension Console {
             guard !query.isEmpty else { throw APIError.badRequest("name: type the start of a tenant's name") }
             let (tenants, more) = try controller.directory.tenants(namePrefix: query, limit: 100)
             found = tenants
-            if more { note = "<p role=\"status\">More tenants match: the first 100 are shown; type more of the name.</p>" }
+            if more {
+                note = "<p role=\"status\">More tenants match: the first 100 are shown; type more of the name.</p>"
+            }
         case .any:
             (found, next) = try controller.directory.tenants(region: nil, status: nil, limit: 100, after: after)
         }
@@ -81,16 +88,18 @@ extension Console {
             let id = HTML.escape(tenant.id)
             return [
                 "<a href=\"/console/tenants/\(id)\">\(id)</a>", HTML.escape(tenant.name),
-                HTML.escape(tenant.country?.rawValue ?? "-"), "\(HTML.escape(tenant.region)) / \(HTML.escape(tenant.site))",
+                HTML.escape(tenant.country?.rawValue ?? "-"),
+                "\(HTML.escape(tenant.region)) / \(HTML.escape(tenant.site))",
                 HTML.escape(tenant.status.rawValue),
             ]
         }
         let options = TenantSearch.allCases.map {
             "<option value=\"\($0.rawValue)\"\($0 == by ? " selected" : "")>\(HTML.escape($0.label))</option>"
         }.joined()
-        let more = next.map {
-            "<p><a href=\"/console/tenants?q=\(HTML.escape(Self.percentEncoded(query)))&amp;by=\(by.rawValue)&amp;after=\(HTML.escape($0))\">Next page</a></p>"
-        } ?? ""
+        let more =
+            next.map {
+                "<p><a href=\"/console/tenants?q=\(HTML.escape(Self.percentEncoded(query)))&amp;by=\(by.rawValue)&amp;after=\(HTML.escape($0))\">Next page</a></p>"
+            } ?? ""
         return page(
             "Tenants", visitor,
             """
@@ -116,7 +125,9 @@ extension Console {
         if let scoped = visitor.caller.tenant, scoped != id {
             throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"")
         }
-        guard TenantID.isWellFormed(id) else { throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"") }
+        guard TenantID.isWellFormed(id) else {
+            throw APIError(status: 404, code: "not_found", message: "no tenant \"\(id)\"")
+        }
         try context.request.acceptQuery(["after"])
         var after = -1
         if let text = context.request.queryValue("after") {
@@ -149,11 +160,14 @@ extension Console {
             }
         }
         var served = "this controller (in process)"
-        if case .string(let endpoint)? = route["endpoint"] { served = "the regional service at \(HTML.escape(endpoint))" }
+        if case .string(let endpoint)? = route["endpoint"] {
+            served = "the regional service at \(HTML.escape(endpoint))"
+        }
         let history = try ledgerHistory(id, after: after)
         let moves =
             [.ops, .admin].contains(visitor.caller.role) && visitor.caller.tenant == nil
-            ? "<p><a href=\"/console/migrations/new?tenant=\(HTML.escape(id))\">File a migration for this tenant</a></p>" : ""
+            ? "<p><a href=\"/console/migrations/new?tenant=\(HTML.escape(id))\">File a migration for this tenant</a></p>"
+            : ""
         return page(
             "Tenant \(found.tenant.name)", visitor,
             """
@@ -200,7 +214,8 @@ extension Console {
             ])
         }
         return HTML.table(
-            caption: "Data classes and where they live", columns: ["Class", "Rule", "Stored at", "May live in"], rows: rows)
+            caption: "Data classes and where they live", columns: ["Class", "Rule", "Stored at", "May live in"],
+            rows: rows)
     }
 
     /// A page of the tenant's ledger entries after `after`, each proven included in the published checkpoint.
@@ -224,15 +239,18 @@ extension Console {
             var kind = "?"
             if case .string(let text)? = entry["kind"] { kind = text }
             var time = "-"
-            if case .number(let number)? = entry["time"], let milliseconds = number.int64Value { time = HTML.time(milliseconds) }
+            if case .number(let number)? = entry["time"], let milliseconds = number.int64Value {
+                time = HTML.time(milliseconds)
+            }
             return [
                 "<a href=\"/console/ledger?index=\(item.index)\">\(item.index)</a>", time, HTML.escape(kind),
                 "<code>\(HTML.escape(String(decoding: item.entry.prefix(400), as: UTF8.self)))</code>",
             ]
         }
-        let next = page.next.map {
-            "<p><a href=\"/console/tenants/\(HTML.escape(id))?after=\($0)\">Later entries</a></p>"
-        } ?? ""
+        let next =
+            page.next.map {
+                "<p><a href=\"/console/tenants/\(HTML.escape(id))?after=\($0)\">Later entries</a></p>"
+            } ?? ""
         return """
             \(checked)
             <p>Offline: <code>residency ledger verify-entry --bundle FILE --trust FILE</code> with the bundle from

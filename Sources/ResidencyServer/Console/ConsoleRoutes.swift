@@ -33,12 +33,24 @@ enum ConsoleRoutes {
             Route("GET", "/console/sign-in", roles: nil) { context in console.signInPage(message: nil, status: 200) },
             Route("POST", "/console/sign-in", roles: nil) { context in console.signIn(context.request) },
             Route("POST", "/console/sign-out", roles: nil) { context in console.signOut(context.request) },
-            Route("GET", "/console/access", roles: nil) { context in console.respond(context) { try console.access($0, context) } },
-            Route("GET", "/console/tenants", roles: nil) { context in console.respond(context) { try console.tenants($0, context) } },
-            Route("GET", "/console/tenants/{id}", roles: nil) { context in console.respond(context) { try console.tenant($0, context) } },
-            Route("GET", "/console/reports", roles: nil) { context in console.respond(context) { try console.reports($0, context) } },
-            Route("GET", "/console/ledger", roles: nil) { context in console.respond(context) { try console.ledger($0, context) } },
-            Route("GET", "/console/migrations", roles: nil) { context in console.respond(context) { try console.migrations($0, context) } },
+            Route("GET", "/console/access", roles: nil) { context in
+                console.respond(context) { try console.access($0, context) }
+            },
+            Route("GET", "/console/tenants", roles: nil) { context in
+                console.respond(context) { try console.tenants($0, context) }
+            },
+            Route("GET", "/console/tenants/{id}", roles: nil) { context in
+                console.respond(context) { try console.tenant($0, context) }
+            },
+            Route("GET", "/console/reports", roles: nil) { context in
+                console.respond(context) { try console.reports($0, context) }
+            },
+            Route("GET", "/console/ledger", roles: nil) { context in
+                console.respond(context) { try console.ledger($0, context) }
+            },
+            Route("GET", "/console/migrations", roles: nil) { context in
+                console.respond(context) { try console.migrations($0, context) }
+            },
             Route("GET", "/console/migrations/new", roles: nil) { context in
                 console.respond(context) { try console.migrationPreview($0, context) }
             },
@@ -109,7 +121,9 @@ struct Console: Sendable {
         for (name, value) in request.headers where name == "cookie" {
             for part in value.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if pair.count == 2, pair[0] == ConsoleRoutes.cookieName, pair[1].utf8.count == 64 { return String(pair[1]) }
+                if pair.count == 2, pair[0] == ConsoleRoutes.cookieName, pair[1].utf8.count == 64 {
+                    return String(pair[1])
+                }
             }
         }
         return nil
@@ -124,12 +138,16 @@ struct Console: Sendable {
 
     /// Runs `page` for a signed-in visitor; the sign-in page for anyone else. With `changes`, the form's CSRF
     /// token must be the session's.
-    func respond(_ context: RequestContext, changes: Bool = false, _ page: (ConsoleVisitor) throws -> HTTPResponse)
+    func respond(
+        _ context: RequestContext, changes: Bool = false, _ page: (ConsoleVisitor) throws -> HTTPResponse
+    )
         -> HTTPResponse
     {
         let now = controller.clock.now()
         guard let id = Self.sessionID(context.request), let session = sessions.touch(id, at: now) else {
-            return changes ? failure(status: 403, "your session has ended; sign in again", visitor: nil) : redirect("/console/sign-in")
+            return changes
+                ? failure(status: 403, "your session has ended; sign in again", visitor: nil)
+                : redirect("/console/sign-in")
         }
         guard case .caller(let caller) = controller.tokens.authentication(bearer: session.token) else {
             sessions.close(session.id)
@@ -151,8 +169,11 @@ struct Console: Sendable {
     func failure(status: Int, _ message: String, visitor: ConsoleVisitor?) -> HTTPResponse {
         html(
             HTML.page(
-                title: "Not done", signedIn: visitor.map { ($0.caller.tokenName, $0.caller.role.rawValue, $0.session.csrf) },
-                body: #"<p class="error" role="alert">\#(HTML.escape(message))</p><p><a href="/console">Back to the overview</a></p>"#),
+                title: "Not done",
+                signedIn: visitor.map { ($0.caller.tokenName, $0.caller.role.rawValue, $0.session.csrf) },
+                body:
+                    #"<p class="error" role="alert">\#(HTML.escape(message))</p><p><a href="/console">Back to the overview</a></p>"#
+            ),
             status: status)
     }
 
@@ -160,7 +181,9 @@ struct Console: Sendable {
         guard let given = form.values["csrf"],
             HMACSHA256.constantTimeEqual(Array(given.utf8), Array(visitor.session.csrf.utf8))
         else {
-            throw APIError(status: 403, code: "csrf", message: "the form is stale or did not come from this console; reload the page and try again")
+            throw APIError(
+                status: 403, code: "csrf",
+                message: "the form is stale or did not come from this console; reload the page and try again")
         }
     }
 
@@ -183,16 +206,22 @@ struct Console: Sendable {
     }
 
     func signIn(_ request: HTTPRequest) -> HTTPResponse {
-        guard Self.isSameOrigin(request) else { return signInPage(message: "a sign-in from another site is refused", status: 403) }
+        guard Self.isSameOrigin(request) else {
+            return signInPage(message: "a sign-in from another site is refused", status: 403)
+        }
         let form: FormBody
-        do { form = try FormBody(request, fields: ["token"]) } catch { return signInPage(message: error.message, status: error.status) }
+        do { form = try FormBody(request, fields: ["token"]) } catch {
+            return signInPage(message: error.message, status: error.status)
+        }
         let token = form.values["token"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         switch controller.tokens.authentication(bearer: token) {
         case .caller:
             let session = sessions.open(token: token, at: controller.clock.now())
             return redirect("/console", extra: [cookie(session.id, maxAge: Int(sessions.absoluteTimeout / 1000))])
         case .unavailable:
-            return signInPage(message: "the token could not be checked now (the database is not reachable); try again shortly", status: 503)
+            return signInPage(
+                message: "the token could not be checked now (the database is not reachable); try again shortly",
+                status: 503)
         case .revoked, .unknown:
             return signInPage(message: "that token is unknown or revoked", status: 401)
         }
@@ -205,7 +234,11 @@ struct Console: Sendable {
         guard Self.isSameOrigin(request), let form = try? FormBody(request, fields: ["csrf"]),
             let given = form.values["csrf"], HMACSHA256.constantTimeEqual(Array(given.utf8), Array(session.csrf.utf8))
         else {
-            return html(HTML.page(title: "Not done", signedIn: nil, body: #"<p class="error" role="alert">the sign-out form is stale; reload the page</p>"#), status: 403)
+            return html(
+                HTML.page(
+                    title: "Not done", signedIn: nil,
+                    body: #"<p class="error" role="alert">the sign-out form is stale; reload the page</p>"#),
+                status: 403)
         }
         sessions.close(session.id)
         return redirect("/console/sign-in", extra: [cookie("", maxAge: 0)])
@@ -257,7 +290,8 @@ struct Console: Sendable {
                 let id = HTML.escape(request.id)
                 let due = request.reviewDueAt.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-"
                 let overdue = request.isReviewOverdue(at: now) ? " (overdue)" : ""
-                body += "<form class=\"decide\" method=\"post\" action=\"/console/access/\(id)/review\">"
+                body +=
+                    "<form class=\"decide\" method=\"post\" action=\"/console/access/\(id)/review\">"
                     + "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(visitor.session.csrf))\">"
                     + "<span>\(id): \(HTML.escape(request.staff.id)) on \(HTML.escape(request.tenant)), \(HTML.escape(request.justification)): \(HTML.escape(request.detail)); review due \(due)\(overdue)</span>"
                     + "<label>Review note<input name=\"note\" required maxlength=\"2000\"></label>"
@@ -270,11 +304,13 @@ struct Console: Sendable {
         for request in granted {
             let until = request.grantExpiresAt.map { Timestamp.rfc3339(milliseconds: $0) } ?? "-"
             let scope = request.scope.dataClasses.map(\.rawValue).sorted().joined(separator: ", ")
-            body += "<p>\(HTML.escape(request.id)): \(HTML.escape(request.staff.id)) from \(HTML.escape(request.physicalCountry.rawValue)), \(HTML.escape(request.scope.mode.rawValue)) \(HTML.escape(scope)) of \(HTML.escape(request.tenant)) until \(until) (\(HTML.escape(request.state.rawValue)))</p>"
+            body +=
+                "<p>\(HTML.escape(request.id)): \(HTML.escape(request.staff.id)) from \(HTML.escape(request.physicalCountry.rawValue)), \(HTML.escape(request.scope.mode.rawValue)) \(HTML.escape(scope)) of \(HTML.escape(request.tenant)) until \(until) (\(HTML.escape(request.state.rawValue)))</p>"
         }
         return html(
             HTML.page(
-                title: "Access requests", signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
+                title: "Access requests",
+                signedIn: (visitor.caller.tokenName, visitor.caller.role.rawValue, visitor.session.csrf),
                 body: body))
     }
 
@@ -288,7 +324,9 @@ struct Console: Sendable {
         case "approve": decision = .approve
         case "deny": decision = .deny
         case "review": return try review(visitor, context)
-        default: throw APIError(status: 404, code: "not_found", message: "the console decides approve or deny, or records a review")
+        default:
+            throw APIError(
+                status: 404, code: "not_found", message: "the console decides approve or deny, or records a review")
         }
         let form = try FormBody(context.request, fields: ["csrf", "reason", "hours"])
         try checkCSRF(form, visitor)
@@ -312,7 +350,6 @@ struct Console: Sendable {
         return redirect("/console/access?done=\(done)&request=\(id)")
     }
 }
-
 
 extension Console {
     /// The after-the-fact review of a break-glass grant: the API's use case, with its refusals.

@@ -31,7 +31,8 @@ enum WorldMap {
                     var ly = py - radius - 4
                     if placed.contains(where: { abs($0.x - px) < 70 && abs($0.y - ly) < 16 }) { ly = py + radius + 14 }
                     placed.append((px, ly))
-                    label = "<text x=\"\(cx)\" y=\"\(String(format: "%.1f", ly))\" text-anchor=\"middle\" font-size=\"13\">\(HTML.escape(region.id)) \(count)</text>"
+                    label =
+                        "<text x=\"\(cx)\" y=\"\(String(format: "%.1f", ly))\" text-anchor=\"middle\" font-size=\"13\">\(HTML.escape(region.id)) \(count)</text>"
                 }
                 marks += """
                     <g><title>\(HTML.escape(region.name)): \(count) tenants; site \(HTML.escape(site.id)) in \(HTML.escape(site.city))</title>
