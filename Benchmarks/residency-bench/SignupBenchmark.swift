@@ -31,6 +31,7 @@ enum SignupBenchmark {
             print("signups.one_caller \(Int(singleRate)) signups/s")
 
             let failures = Failures()
+            let cpuBefore = processCPUSeconds()
             start = DispatchTime.now().uptimeNanoseconds
             onThreads(callers) { caller in
                 var i = singles + caller
@@ -40,12 +41,15 @@ enum SignupBenchmark {
                 }
             }
             let rate = Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            let cpuPerSignup = (processCPUSeconds() - cpuBefore) / Double(count) * 1e6
             guard failures.count.load(ordering: .relaxed) == 0 else {
                 print("error: \(failures.count.load(ordering: .relaxed)) signups failed")
                 return 1
             }
             print("signups.concurrent \(Int(rate)) signups/s")
             print("signups.callers \(callers) callers")
+            // What the machine's load cannot move much: CPU (user + system, every thread) per concurrent signup.
+            print("signups.cpu_per_signup \(Int(cpuPerSignup)) us")
             return 0
         } catch {
             print("error: \(error)")
@@ -71,4 +75,12 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 /// Signups that failed, counted from every caller's thread.
 final class Failures: Sendable {
     let count = Atomic<Int>(0)
+}
+
+/// User and system CPU time this process has used, in seconds, over all its threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

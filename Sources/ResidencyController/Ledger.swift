@@ -12,6 +12,13 @@ package final class Ledger: Sendable {
     /// A checkpoint is signed once this many entries have been added since the last one.
     package let checkpointEvery: Int
 
+    /// The size of the latest checkpoint this process has seen signed, -1 before it has looked: a lower bound
+    /// (another process may have signed a larger one since), so that most commits can tell that no checkpoint is
+    /// due without reading the database.
+    private let knownSignedSize = Atomic<Int>(-1)
+    /// Whether a thread of this process is signing after a commit now (see `signCheckpointAfterCommit`).
+    private let isSigningAfterCommit = Atomic<Bool>(false)
+
     package static let keyFileName = "ledger.key"
     package static let defaultOrigin = "residency.local/ledger"
 
@@ -67,6 +74,33 @@ package final class Ledger: Sendable {
         return index
     }
 
+    /// After a commit that left the log at `logSize` entries: signs a checkpoint if one is due (`signCheckpoint`).
+    ///
+    /// Two shortcuts keep this off the commit path's cost, where 64 concurrent signups spent a quarter of their
+    /// time on it: a log that has not grown by `checkpointEvery` since the last checkpoint this process knows of
+    /// is not due, without a read; and while another thread of this process is signing, this one does not queue a
+    /// second signing write behind it — that signing covers the log it reads, and any entries after it are signed
+    /// by a later commit or by the server's publication loop, which signs any unsigned tail within moments.
+    package func signCheckpointAfterCommit(logSize: Int) throws {
+        let known = knownSignedSize.load(ordering: .relaxed)
+        if known >= 0 && logSize - known < checkpointEvery { return }
+        guard isSigningAfterCommit.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return }
+        defer { isSigningAfterCommit.store(false, ordering: .releasing) }
+        try signCheckpoint()
+    }
+
+    /// Records that a checkpoint of `size` entries is known to be signed.
+    private func noteSigned(size: Int) {
+        var known = knownSignedSize.load(ordering: .relaxed)
+        while known < size {
+            let (exchanged, current) = knownSignedSize.compareExchange(
+                expected: known, desired: size, ordering: .relaxed)
+            if exchanged { return }
+            known = current
+        }
+    }
+
     /// Signs a checkpoint of the current log if it grew since the last one (or none exists), after checking
     /// that the new tree extends the last signed one — so two inconsistent checkpoints are never signed.
     @discardableResult
@@ -78,11 +112,12 @@ package final class Ledger: Sendable {
                 let repository = LedgerRepository(database)
                 let size = try repository.size()
                 guard let last = try repository.latestCheckpoint() else { return size > 0 }
+                noteSigned(size: last.size)
                 return size - last.size >= checkpointEvery
             }
             if !due { return nil }
         }
-        return try pool.write { database in
+        let signed = try pool.write { database -> LedgerRepository.StoredCheckpoint? in
             let repository = LedgerRepository(database)
             let size = try repository.size()
             let last = try repository.latestCheckpoint()
@@ -104,6 +139,9 @@ package final class Ledger: Sendable {
             try repository.insertCheckpoint(size: size, root: root, note: note, at: now)
             return LedgerRepository.StoredCheckpoint(size: size, root: root.bytes, note: note, createdAt: now)
         }
+        // Noted once committed: a signing rolled back must not make later commits think it done.
+        if let signed { noteSigned(size: signed.size) }
+        return signed
     }
 
     /// The latest signed checkpoint, signing one first when the log has grown since.

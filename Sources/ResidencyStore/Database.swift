@@ -25,6 +25,7 @@ package final class Database {
     /// `wal: false` keeps a rollback journal: for a file built whole and published by rename, whose every
     /// byte must be in the main file when it is closed (the first opener of the published file turns WAL on).
     package init(path: String, create: Bool = true, pageSize: Int? = nil, wal: Bool = true) throws(DatabaseError) {
+        _ = Self.configureLibrary
         var handle: OpaquePointer?
         if create { PrivateFiles.prepare(path) }
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
@@ -51,6 +52,17 @@ package final class Database {
             try execute("PRAGMA synchronous = FULL")
         }
     }
+
+    /// Process-wide settings made once, before the first connection opens (sqlite3_config refuses them after).
+    ///
+    /// A group commit (`writeGroup`) runs each write in a savepoint, and SQLite keeps what a savepoint needs to
+    /// roll back in a statement journal that spills to a temporary file past 64 KiB by default — a group of 64
+    /// signups wrote some 4,000 pages a second to /var/tmp, more than the commit wrote to the WAL. Up to
+    /// 16 MiB stays in memory (a group of 128 writes needs about 10 MiB); larger ones still spill, so memory
+    /// stays bounded.
+    private static let configureLibrary: Void = {
+        _ = residency_sqlite_set_statement_journal_spill(16 << 20)
+    }()
 
     /// Runs `body` again while SQLite answers SQLITE_BUSY, for up to five seconds. Setting the journal mode
     /// while another connection of another thread opens, closes (the last close checkpoints and removes the WAL)

@@ -65,21 +65,26 @@ package final class ControllerContext: Sendable {
     /// never dropped: logged, counted (`residency_checkpoint_signing_failures_total`) and shown by `/readyz`.
     /// One of them, "the log does not extend the checkpoint", is the tamper signal.
     func commit<T: Sendable>(_ body: (LedgerTransaction) throws -> T) throws -> T {
-        let (value, appended, changedOccupancy) = try pool.write { database in
+        let (value, logSize, changedOccupancy) = try pool.write { database in
             let transaction = LedgerTransaction(database: database, occupancy: occupancy)
             let value = try body(transaction)
-            return (value, transaction.appendedEntries, transaction.changedOccupancy)
+            return (value, transaction.appendedEntries > 0 ? transaction.logSize : nil, transaction.changedOccupancy)
         }
         if changedOccupancy { occupancy.committed() }
-        if appended > 0 { signCheckpointAfterCommit() }
+        if let logSize { signCheckpointAfterCommit(logSize: logSize) }
         return value
     }
 
     /// Reads in a read transaction (a snapshot; never a write).
     func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 
-    private func signCheckpointAfterCommit() {
-        Self.signCheckpoint(ledger, counters: counters, failures: failures, clock: clock)
+    /// Signs a checkpoint when one is due after a commit that left the log at `logSize` entries (see
+    /// `Ledger.signCheckpointAfterCommit`); a failure is counted and reported, never dropped.
+    private func signCheckpointAfterCommit(logSize: Int) {
+        do { try ledger.signCheckpointAfterCommit(logSize: logSize) } catch {
+            counters.increment(.checkpointSigningFailures)
+            failures.report("signing a ledger checkpoint", error, at: clock.now())
+        }
     }
 
     /// Signs a checkpoint if one is due; a failure is counted and reported, never dropped.

@@ -11,6 +11,8 @@ final class LedgerTransaction {
     let database: Database
     private let tenantOccupancy: TenantOccupancy
     private(set) var appendedEntries = 0
+    /// The size of the log with this transaction's entries (the index of the last one plus one); 0 without any.
+    private(set) var logSize = 0
     private(set) var changedOccupancy = false
 
     init(database: Database, occupancy: TenantOccupancy) {
@@ -26,6 +28,7 @@ final class LedgerTransaction {
         let index = try Ledger.append(
             in: database, time: time, kind: kind, actor: actor, tenant: tenant, region: region, body: body)
         appendedEntries += 1
+        logSize = index + 1
         return index
     }
 
