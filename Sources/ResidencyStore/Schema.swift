@@ -290,7 +290,7 @@ package enum Schema {
                 -- page view must not cost a scan of 100,000 tenants or a million entries. The ledger expression
                 -- is written exactly so in LedgerRepository.indices(tenant:) for SQLite to use it.
                 CREATE INDEX tenants_country ON tenants (country, id);
-                CREATE INDEX tenants_name ON tenants (name COLLATE NOCASE, id);
+                CREATE INDEX tenants_name ON tenants (lower(name), id);
                 CREATE INDEX ledger_entries_tenant
                     ON ledger_entries (json_extract(CAST(entry AS TEXT), '$.tenant'), idx);
                 """),

@@ -55,14 +55,15 @@ package struct TenantRepository {
     /// Tenants whose name starts with `prefix`, ignoring ASCII case, in name order (index `tenants_name`): at most
     /// `limit`, so a short prefix costs no more than a long one.
     package func tenants(namePrefix prefix: String, limit: Int) throws -> [Tenant] {
-        // A range on the NOCASE index: [prefix, prefix + U+10FFFF), compared as the index compares.
+        // A range on the index's expression, [lower(prefix), lower(prefix) + U+10FFFF): `lower` and `||` read the
+        // same on SQLite and PostgreSQL.
         try database.statement(
             """
             SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
-            WHERE name COLLATE NOCASE >= ?1 AND name COLLATE NOCASE < ?1 || char(1114111)
-            ORDER BY name COLLATE NOCASE, id LIMIT ?2
+            WHERE lower(name) >= lower(?1) AND lower(name) < lower(?1) || ?2
+            ORDER BY lower(name), id LIMIT ?3
             """
-        ).rows([.text(prefix), .integer(Int64(limit))], Self.read)
+        ).rows([.text(prefix), .text("\u{10FFFF}"), .integer(Int64(limit))], Self.read)
     }
 
     /// Tenants that are not deleted, per region: what counts against a region's capacity.
