@@ -74,3 +74,16 @@ enum ConsoleBrowser {
         }
     }
 }
+
+/// The console's session limits on `serve`: out-of-range values are refused with what is accepted.
+@Suite struct ConsoleServeOptionTests {
+    @Test(arguments: [
+        ("--console-idle-timeout", "0", "1-86400"), ("--console-idle-timeout", "soon", "1-86400"),
+        ("--console-session-lifetime", "604801", "1-604800"),
+    ])
+    func outOfRangeSessionLimitsAreRefused(option: String, value: String, accepted: String) {
+        let run = CLIRun.run(["serve", "--listen", "127.0.0.1:0", option, value])
+        #expect(run.status == 64)
+        #expect(run.error.contains("\(option): \"\(value)\"; accepted: seconds, \(accepted)"), "\(run.error)")
+    }
+}
