@@ -23,13 +23,15 @@ let package = Package(
             pkgConfig: "libssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // PostgreSQL's client library: the store for several controllers on one database (issue 22).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         // epoll, eventfd and atomics on shared memory, which the Glibc module lacks (headers only; nothing to link).
         .systemLibrary(name: "CLinux"),
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
         // TLS 1.3 over OpenSSL's libssl: the API's HTTPS and, between the controller and the regional services,
         // mutual TLS with pinned keys.
         .target(name: "ResidencyTLS", dependencies: ["CSSL", "CCrypto"]),
-        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux"]),
+        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux", "CLibPQ"]),
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyTLS"]),
         .target(
             name: "ResidencyServer",

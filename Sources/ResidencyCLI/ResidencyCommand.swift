@@ -14,6 +14,11 @@ package enum ResidencyCommand {
             and rule; an unknown id; a file that cannot be read; a data directory that does not exist for a
             command that only reads); 64 the command line itself is wrong (an unknown command or option, a
             missing required option, a value of the wrong form), with the usage line.
+
+            STORE: every command that opens the controller's tables takes --store URL (or $RESIDENCY_STORE):
+            postgresql://USER:PASSWORD@HOST:PORT/DATABASE puts them in PostgreSQL, which several `serve`
+            processes can share; without it they are in the data directory's SQLite file. The data directory
+            (--data) is still used for keys and identities either way.
             """,
         subcommands: [
             ServeCommand.spec, TokensCommand.spec, AccessCommand.spec, CheckCommand.spec, LedgerCommand.spec,
@@ -30,6 +35,12 @@ package enum ResidencyCommand {
         var node = root
         var path = [root.name]
         var remaining = arguments[...]
+        do {
+            remaining = try StoreOption.extract(from: remaining)
+        } catch {
+            context.printError("Error: \(error.message)")
+            return ExitCode.usage
+        }
         // `help a b` is the same as `a b --help`.
         if remaining.first == "help" {
             remaining.removeFirst()

@@ -15,7 +15,9 @@ package struct ControllerDirectory: Sendable {
     /// Whether `url` holds a controller's database (a read-only command refuses a directory without one rather
     /// than create it).
     package static func holdsDatabase(_ url: URL) -> Bool {
-        FileManager.default.fileExists(atPath: DataDirectory(url).databaseURL.path)
+        let directory = DataDirectory(url)
+        // On PostgreSQL the tables are in the database, whatever the directory holds.
+        return directory.store.isPostgres || FileManager.default.fileExists(atPath: directory.databaseURL.path)
     }
 
     /// Opens the directory's database, creating the directory and the database when missing.
@@ -65,6 +67,8 @@ package enum StoreVersion {
     package static var schema: Int { Schema.latestVersion }
     /// The SQLite library linked.
     package static var sqlite: String { Database.sqliteVersion }
+    /// The PostgreSQL client library linked.
+    package static var libpq: String { Database.libpqVersion }
 }
 
 /// One step of a migration's log, as the API and the CLI show it.

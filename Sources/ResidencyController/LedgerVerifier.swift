@@ -64,8 +64,8 @@ extension Ledger {
             // The whole table is read once, in order: through a memory map SQLite hands out pages without
             // copying each out of the page cache (a sixth of the time went to those copies). Only for this
             // pass: the connection goes back to the pool as it came.
-            try database.execute("PRAGMA mmap_size = \(Self.verificationMapSize)")
-            defer { try? database.execute("PRAGMA mmap_size = 0") }
+            try database.setMemoryMapSize(Self.verificationMapSize)
+            defer { try? database.setMemoryMapSize(0) }
             try repository.forEachEntry { rowIndex, entry, storedLeaf in
                 if rowIndex != position {
                     problems.append(

@@ -5,8 +5,16 @@ import Foundation
 package struct DataDirectory: Sendable {
     package let url: URL
     package static let databaseFileName = "residency.sqlite3"
+    /// Where the controller's tables live: `RESIDENCY_STORE` when set, else the SQLite file in the directory.
+    /// The directory itself (keys, identities, regions' data) is used whichever store holds the tables.
+    package let store: StoreLocation
 
-    package init(_ url: URL) { self.url = url }
+    /// Opens `url` with the store named by `RESIDENCY_STORE` (a `postgresql://` URL), or its own SQLite file;
+    /// a value that is neither is reported when the store is opened (`StoreLocation.parse`).
+    package init(_ url: URL, store: String? = ProcessInfo.processInfo.environment["RESIDENCY_STORE"]) {
+        self.url = url
+        self.store = StoreLocation(store)
+    }
 
     package var databaseURL: URL { url.appendingPathComponent(Self.databaseFileName) }
 
@@ -25,7 +33,7 @@ package struct DataDirectory: Sendable {
     /// Creates the directory and opens its database at the latest schema.
     package func openDatabase() throws -> Database {
         try create()
-        let database = try Database(path: databaseURL.path)
+        let database = try store.open(sqlitePath: databaseURL.path)
         try database.migrate()
         return database
     }

@@ -1,13 +1,19 @@
 import CSQLite
 import Foundation
 
-/// One SQLite connection.
+/// One connection to the store: a SQLite file (the embedded default) or a PostgreSQL database (several
+/// controllers on one database; see `PostgresConnection`).
 ///
 /// Not thread-safe and not `Sendable`: a connection belongs to one owner at a time, which serialises
 /// access (the controller keeps it behind a lock). Statements on hot paths are prepared once and cached.
 package final class Database {
-    let connection: OpaquePointer
-    /// The database file, or `:memory:`.
+    /// The SQLite connection; nil on PostgreSQL.
+    private let sqliteConnection: OpaquePointer?
+    /// The PostgreSQL session; nil on SQLite.
+    let postgres: PostgresConnection?
+    /// `pg_advisory_xact_lock`'s key: every write transaction on PostgreSQL takes it first (see `write`).
+    private let writeLockKey: Int64
+    /// The database file, or `:memory:`; for PostgreSQL its URL without the password.
     package let path: String
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
@@ -35,7 +41,9 @@ package final class Database {
             sqlite3_close_v2(handle)
             throw error
         }
-        self.connection = handle
+        self.sqliteConnection = handle
+        self.postgres = nil
+        self.writeLockKey = 0
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, 5_000)
@@ -81,13 +89,47 @@ package final class Database {
         }
     }
 
+    /// Opens a session on the PostgreSQL database at `url` (`postgresql://USER@HOST:PORT/DATABASE?…`, libpq's
+    /// URI form). Schema migration is the caller's (`migrate`), as for SQLite.
+    package init(postgresURL url: String) throws(DatabaseError) {
+        let connection = try PostgresConnection(url: url)
+        sqliteConnection = nil
+        postgres = connection
+        path = PostgresConnection.redacted(url)
+        let schema = try Self.currentSchema(connection)
+        writeLockKey = PostgresDialect.lockKey(schema: schema)
+    }
+
+    private static func currentSchema(_ connection: PostgresConnection) throws(DatabaseError) -> String {
+        let statement = PostgresStatement(connection: connection, sql: "SELECT current_schema()")
+        statement.bind([])
+        guard try statement.step(), !statement.isNull(0) else {
+            throw DatabaseError(
+                postgres: "no schema to work in: the search_path names none that exists", url: connection.url)
+        }
+        return statement.text(0)
+    }
+
+    /// Whether the store is PostgreSQL.
+    package var isPostgres: Bool { postgres != nil }
+
+    /// The SQLite connection (SQLite-only code: tenant data files, backups).
+    var connection: OpaquePointer {
+        guard let sqliteConnection else { preconditionFailure("a PostgreSQL store has no SQLite connection") }
+        return sqliteConnection
+    }
+
     deinit {
         statementCache.removeAll()
-        sqlite3_close_v2(connection)
+        if let sqliteConnection { sqlite3_close_v2(sqliteConnection) }
     }
 
     /// Runs one or more statements that take no parameters (schema, pragmas).
     package func execute(_ sql: String) throws(DatabaseError) {
+        if let postgres {
+            if transactionDepth == 0 { try postgres.reconnectIfLost() }
+            return try postgres.execute(sql)
+        }
         var message: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(connection, sql, nil, nil, &message)
         if code != SQLITE_OK {
@@ -108,29 +150,71 @@ package final class Database {
     /// Runs `body` in a write transaction begun with `BEGIN IMMEDIATE`, so the write lock is taken up front
     /// and a busy database fails at the start rather than halfway through. Any error rolls back and the
     /// first error is rethrown. Nested calls join the outer transaction.
+    ///
+    /// On PostgreSQL the transaction is READ COMMITTED and its first statement takes a transaction-scoped
+    /// advisory lock that every write of every controller on the database takes: writes run one at a time
+    /// across controllers, as on SQLite, so each ledger append reads the size the previous one left and the
+    /// Merkle tree stays one tree, and every check made inside a write (an idempotency key, a region's capacity,
+    /// a token) sees every write committed before it. The lock goes with the transaction — also when the session
+    /// dies with its controller.
     package func write<T>(_ body: () throws -> T) throws -> T {
-        try transaction("BEGIN IMMEDIATE", body)
+        try transaction(.write, body)
     }
 
-    /// Runs `body` in a read transaction: one consistent snapshot even while a writer commits.
+    /// Runs `body` in a read transaction: one consistent snapshot even while a writer commits (on PostgreSQL,
+    /// REPEATABLE READ, READ ONLY).
     package func read<T>(_ body: () throws -> T) throws -> T {
-        try transaction("BEGIN DEFERRED", body)
+        try transaction(.read, body)
     }
 
-    /// BEGIN, COMMIT and ROLLBACK run as cached prepared statements: through `sqlite3_exec` each would be
-    /// parsed again on every request.
-    private func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+    enum TransactionKind { case read, write }
+
+    /// Begins a transaction. SQLite: BEGIN runs as a cached prepared statement (through `sqlite3_exec` it would
+    /// be parsed again on every request). PostgreSQL: the session is opened again first if the server dropped it
+    /// — only here, between transactions — and BEGIN and the write lock travel in one round trip.
+    private func begin(_ kind: TransactionKind) throws {
+        guard let postgres else {
+            return try statement(kind == .write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").run()
+        }
+        if postgres.isInTransaction {
+            // Left open by a failure that could not roll back (the session died mid-way): start clean.
+            try? postgres.execute("ROLLBACK")
+        }
+        try postgres.reconnectIfLost()
+        let sql =
+            kind == .write
+            ? "BEGIN; SELECT pg_advisory_xact_lock(\(writeLockKey))"
+            : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        do {
+            try postgres.execute(sql)
+        } catch {
+            // A session the server dropped (a restart) looks alive until it is used: libpq finds out here. Nothing
+            // of the transaction has run yet, so it is begun once more on a new session.
+            if postgres.isConnected { throw error }
+            try postgres.reconnectIfLost()
+            try postgres.execute(sql)
+        }
+    }
+
+    /// COMMIT, ROLLBACK and savepoints: cached prepared statements on SQLite; on PostgreSQL, which cannot
+    /// prepare them, simple queries.
+    private func control(_ sql: String) throws {
+        if let postgres { return try postgres.execute(sql) }
+        try statement(sql).run()
+    }
+
+    private func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
         if transactionDepth > 0 { return try body() }
-        try statement(begin).run()
+        try begin(kind)
         transactionDepth = 1
         defer { transactionDepth = 0 }
         do {
             let result = try body()
-            try statement("COMMIT").run()
+            try control("COMMIT")
             rollbackActions.removeAll()
             return result
         } catch {
-            try? statement("ROLLBACK").run()
+            try? control("ROLLBACK")
             undo(downTo: 0)
             throw error
         }
@@ -150,7 +234,7 @@ package final class Database {
         var next = 0
         while next < bodies.count {
             do {
-                try statement("BEGIN IMMEDIATE").run()
+                try begin(.write)
             } catch {
                 for index in next..<bodies.count { outcomes[index] = error }
                 return outcomes
@@ -165,17 +249,18 @@ package final class Database {
                 next += 1
                 let mark = rollbackActions.count
                 do {
-                    try statement("SAVEPOINT grouped_write").run()
+                    try control("SAVEPOINT grouped_write")
                     try bodies[index]()
-                    try statement("RELEASE grouped_write").run()
+                    try control("RELEASE grouped_write")
                     members.append(index)
                 } catch {
                     outcomes[index] = error
-                    // SQLite may have rolled back the whole transaction already (autocommit is back on).
-                    if sqlite3_get_autocommit(connection) == 0 {
+                    // SQLite may have rolled back the whole transaction already (autocommit is back on); a
+                    // PostgreSQL session may have died.
+                    if isTransactionOpen {
                         do {
-                            try statement("ROLLBACK TO grouped_write").run()
-                            try statement("RELEASE grouped_write").run()
+                            try control("ROLLBACK TO grouped_write")
+                            try control("RELEASE grouped_write")
                             undo(downTo: mark)
                             continue
                         } catch {}
@@ -186,14 +271,14 @@ package final class Database {
             }
             if transactionError == nil && !members.isEmpty {
                 do {
-                    try statement("COMMIT").run()
+                    try control("COMMIT")
                     rollbackActions.removeAll()
                     continue
                 } catch {
                     transactionError = error
                 }
             }
-            try? statement("ROLLBACK").run()
+            try? control("ROLLBACK")
             undo(downTo: 0)
             if let transactionError {
                 for index in members { outcomes[index] = transactionError }
@@ -217,8 +302,18 @@ package final class Database {
 
     package var isInTransaction: Bool { transactionDepth > 0 }
 
+    /// Whether the database still holds the transaction open (SQLite rolls the whole of it back by itself after
+    /// some errors; a PostgreSQL session can die).
+    private var isTransactionOpen: Bool {
+        if let postgres { return postgres.isConnected && postgres.isInTransaction }
+        return sqlite3_get_autocommit(connection) == 0
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    package var changes: Int { Int(sqlite3_changes(connection)) }
+    package var changes: Int {
+        if let postgres { return postgres.changes }
+        return Int(sqlite3_changes(connection))
+    }
 
     package func scalarInteger(_ sql: String, _ values: [DatabaseValue] = []) throws -> Int64? {
         try statement(sql).first(values) { $0.isNull(0) ? nil : $0.integer(0) } ?? nil
@@ -227,9 +322,19 @@ package final class Database {
     package func scalarText(_ sql: String) throws(DatabaseError) -> String? {
         let statement = try Statement(database: self, sql: sql)
         try statement.bind([])
-        return try statement.step() ? Row(handle: statement.handle).optionalText(0) : nil
+        return try statement.step() ? statement.currentRow.optionalText(0) : nil
+    }
+
+    /// How much of a SQLite file the connection reads through a memory map (`PRAGMA mmap_size`), for one long
+    /// sequential pass; nothing on PostgreSQL, whose rows come over the wire.
+    package func setMemoryMapSize(_ bytes: Int) throws {
+        guard !isPostgres else { return }
+        try execute("PRAGMA mmap_size = \(bytes)")
     }
 
     /// The SQLite library version, for `residency version`.
     package static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+
+    /// The libpq version, for `residency version`.
+    package static var libpqVersion: String { PostgresConnection.libraryVersion }
 }

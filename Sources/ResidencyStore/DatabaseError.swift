@@ -6,20 +6,46 @@ import CSQLite
     import Darwin
 #endif
 
-/// An error SQLite reported, with the statement that caused it.
+/// An error SQLite or PostgreSQL reported, with the statement that caused it.
 package struct DatabaseError: Error, Sendable, CustomStringConvertible {
-    /// The extended result code.
+    /// The extended result code; for PostgreSQL, the SQLite code of the same meaning (a constraint, a full
+    /// disk, or a plain error), so callers classify either store's errors alike.
     package let code: Int32
     package let message: String
     package let sql: String?
     /// The operating system's errno behind an I/O error (ENOSPC when a write found the disk full), or 0.
     package let systemErrno: Int32
+    /// PostgreSQL's SQLSTATE; nil for SQLite.
+    package let sqlState: String?
+    /// PostgreSQL only: the session was lost or could not be opened (the database is down or unreachable). The
+    /// request fails with 503 and the next one reconnects.
+    package let isConnectionLost: Bool
 
     init(code: Int32, message: String, sql: String? = nil, systemErrno: Int32 = 0) {
         self.code = code
         self.message = message
         self.sql = sql
         self.systemErrno = systemErrno
+        self.sqlState = nil
+        self.isConnectionLost = false
+    }
+
+    /// A PostgreSQL error. `url` names the server in the message when the session is lost (its password
+    /// redacted).
+    init(
+        postgres message: String, sqlState: String? = nil, sql: String? = nil, url: String,
+        isConnectionLost: Bool = false
+    ) {
+        switch sqlState {
+        case let state? where state.hasPrefix("23"): code = SQLITE_CONSTRAINT
+        case "53100": code = SQLITE_FULL
+        default: code = SQLITE_ERROR
+        }
+        self.message = isConnectionLost ? "\(message) (PostgreSQL at \(PostgresConnection.redacted(url)))" : message
+        self.sql = sql
+        self.systemErrno = 0
+        self.sqlState = sqlState
+        self.isConnectionLost = isConnectionLost
     }
 
     init(connection: OpaquePointer?, code: Int32, sql: String? = nil) {
@@ -44,6 +70,14 @@ package struct DatabaseError: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String {
+        if let sqlState {
+            var text = "PostgreSQL error \(sqlState): \(message)"
+            if let sql { text += " — while running: \(sql)" }
+            return text
+        }
+        if isConnectionLost {
+            return "PostgreSQL unavailable: \(message); the controller reconnects at the next request"
+        }
         var text = "SQLite error \(code) (\(String(cString: sqlite3_errstr(code)))): \(message)"
         if let sql { text += " — while running: \(sql)" }
         return text
@@ -64,6 +98,8 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotMap(path: String, reason: String)
     /// A small file could not be written whole (`AtomicFile`).
     case io(String)
+    /// `--store` or `RESIDENCY_STORE` names no store this version can open.
+    case invalidStore(String)
 
     package var description: String {
         switch self {
@@ -80,6 +116,9 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 "data directory \(path) is in use by another residency server (pid \(pid)); stop it, or use another --data directory"
         case .io(let message):
             return message
+        case .invalidStore(let text):
+            return
+                "--store or RESIDENCY_STORE is \(text); accepted: postgresql://USER@HOST:PORT/DATABASE (libpq's URI form), or sqlite (the data directory's own file, the default)"
         case .cannotMap(let path, let reason):
             return
                 "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"

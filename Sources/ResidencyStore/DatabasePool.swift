@@ -5,6 +5,9 @@ import Synchronization
 /// The connections a server uses: one writer (SQLite allows one at a time; `BEGIN IMMEDIATE` makes that
 /// explicit) and a set of readers, which WAL lets run beside the writer on their own snapshots.
 ///
+/// On PostgreSQL the same shape: one writer session per controller (writes of all controllers are serialised by
+/// the database's write lock, see `Database.write`) and reader sessions on REPEATABLE READ snapshots.
+///
 /// Writes that arrive together commit together: see `write(_:)`.
 package final class DatabasePool: Sendable {
     private let committer: GroupCommitter
@@ -22,14 +25,29 @@ package final class DatabasePool: Sendable {
     /// Opens the data directory's database, migrating it to the latest schema.
     package init(directory: DataDirectory) throws {
         let writer = try directory.openDatabase()
-        tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
-        tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
+        if case .postgres(let url) = directory.store {
+            // Other controllers, on other machines, change the tables: no counter here can hear of it.
+            tokenChanges = SharedCounter(movingAtEveryRead: true)
+            tenantChanges = SharedCounter(movingAtEveryRead: true)
+            openReader = { try Database(postgresURL: url) }
+            postgresURL = url
+        } else {
+            postgresURL = nil
+            tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
+            tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
+            let path = writer.path
+            openReader = { try Database(path: path) }
+        }
         path = writer.path
+        isPostgres = writer.isPostgres
         committer = GroupCommitter(writer: PooledConnection(writer))
         idleReaders = (0..<8).map { _ in ReaderShard() }
-        let path = writer.path
-        openReader = { try Database(path: path) }
     }
+
+    /// Whether the tables are in PostgreSQL (several controllers may share them).
+    package let isPostgres: Bool
+    /// The PostgreSQL URL (with its password): for sessions of their own (`SessionLock`); nil on SQLite.
+    package let postgresURL: String?
 
     /// A pool over one in-memory database (tests): every read goes through the writer connection.
     package init(inMemory: Void = ()) throws {
@@ -38,6 +56,8 @@ package final class DatabasePool: Sendable {
         path = ":memory:"
         tokenChanges = SharedCounter()
         tenantChanges = SharedCounter()
+        isPostgres = false
+        postgresURL = nil
         committer = GroupCommitter(writer: PooledConnection(database))
         idleReaders = []
         openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }

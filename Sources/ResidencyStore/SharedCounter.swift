@@ -13,6 +13,9 @@ package final class SharedCounter: @unchecked Sendable {
     // Sendable: the mapping is only read and written with atomic operations, from any thread or process.
     private let page: UnsafeMutableRawPointer
     private static let size = 4096
+    /// Set for a store other machines write to (PostgreSQL): no signal reaches this process from theirs, so
+    /// every read answers a new value and no cache keyed on it is ever taken for current.
+    private let movesAtEveryRead: Bool
 
     /// Maps the counter file at `path`, creating it (zero, owner-only) if missing.
     package init(path: String) throws {
@@ -32,18 +35,25 @@ package final class SharedCounter: @unchecked Sendable {
             throw StoreError.cannotMap(path: path, reason: String(cString: strerror(errno)))
         }
         page = mapped
+        movesAtEveryRead = false
     }
 
-    /// A counter in this process only (in-memory stores).
-    package init() {
+    /// A counter in this process only (in-memory stores), or with `movingAtEveryRead` one that answers a new
+    /// value at every read: for a store that controllers on other machines change (PostgreSQL), where the
+    /// counts and tokens cached against it must be read from the database every time.
+    package init(movingAtEveryRead: Bool = false) {
         page = mmap(nil, Self.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+        movesAtEveryRead = movingAtEveryRead
     }
 
     deinit { munmap(page, Self.size) }
 
     private var address: UnsafeMutablePointer<UInt64> { page.assumingMemoryBound(to: UInt64.self) }
 
-    package func load() -> UInt64 { residency_atomic_load_u64(address) }
+    package func load() -> UInt64 {
+        if movesAtEveryRead { return residency_atomic_increment_u64(address) }
+        return residency_atomic_load_u64(address)
+    }
 
     @discardableResult
     package func increment() -> UInt64 { residency_atomic_increment_u64(address) }

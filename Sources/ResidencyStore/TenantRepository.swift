@@ -60,7 +60,7 @@ package struct TenantRepository {
         try database.statement(
             """
             SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
-            WHERE lower(name) >= lower(?1) AND lower(name) < lower(?1) || ?2
+            WHERE lower(name) >= lower(CAST(?1 AS TEXT)) AND lower(name) < lower(CAST(?1 AS TEXT)) || CAST(?2 AS TEXT)
             ORDER BY lower(name), id LIMIT ?3
             """
         ).rows([.text(prefix), .text("\u{10FFFF}"), .integer(Int64(limit))], Self.read)

@@ -29,14 +29,19 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts a server on a fresh data directory, or on `data` (a restart); its access log goes to `accessLog`
-    /// when given.
-    init(data: URL? = nil, extraArguments: [String] = [], accessLog: URL? = nil) throws {
+    /// when given; `environment` is added to the test's own.
+    init(
+        data: URL? = nil, extraArguments: [String] = [], accessLog: URL? = nil, environment: [String: String] = [:]
+    ) throws {
         self.data =
             data ?? FileManager.default.temporaryDirectory.appendingPathComponent("residency-e2e-\(UUID().uuidString)")
         process = Process()
         process.executableURL = Self.binary
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.data.path] + extraArguments
         process.currentDirectoryURL = CLIRun.root
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let accessLog {
             _ = FileManager.default.createFile(atPath: accessLog.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: accessLog)

@@ -9,7 +9,7 @@ enum VersionCommand {
     ) {
         _, context in
         context.print(
-            "residency \(version) (schema \(StoreVersion.schema), SQLite \(StoreVersion.sqlite), \(CryptoLibrary.version))"
+            "residency \(version) (schema \(StoreVersion.schema), SQLite \(StoreVersion.sqlite), libpq \(StoreVersion.libpq), \(CryptoLibrary.version))"
         )
         return ExitCode.success
     }

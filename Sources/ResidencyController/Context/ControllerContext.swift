@@ -25,7 +25,10 @@ package final class ControllerContext: Sendable {
     /// Live tenants per region (placement and capacity checks).
     let occupancy: TenantOccupancy
     /// Migrations this process is carrying forward (the runner and the retention schedule both claim them).
-    let migrationRuns = MigrationRuns()
+    let migrationRuns: MigrationRuns
+    /// Which controller does the periodic work when several share a PostgreSQL store (always this one on
+    /// SQLite).
+    package let lease: WorkLease
     /// The regional services enrolled with this controller (nil without an identity, as in memory): a region
     /// with a joined service holds its tenants' data itself; the others are served in process.
     package let regional: RegionalServices?
@@ -47,6 +50,8 @@ package final class ControllerContext: Sendable {
         dataPlane = dataDirectory.map { DataPlane(dataDirectory: DataDirectory($0)) }
         self.commandMovers = commandMovers
         occupancy = try TenantOccupancy(pool: pool)
+        migrationRuns = MigrationRuns(postgresURL: pool.postgresURL)
+        lease = WorkLease(pool: pool)
         let failures = failures
         regional = identity.map { identity in
             RegionalServices(

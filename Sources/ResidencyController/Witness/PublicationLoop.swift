@@ -16,14 +16,18 @@ package final class PublicationLoop: Sendable {
     let maximumWait: Double
     let minimumSpacing: Double
     let onFailure: @Sendable (any Error) -> Void
+    /// Whether this controller publishes now (`WorkLease`: one of several controllers on one store does).
+    let isActive: @Sendable () -> Bool
     private let stopped = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
     private let condition = NSCondition()
 
     package init(
         publisher: LedgerPublisher, pollInterval: Double = 0.005, maximumWait: Double = 1.0,
-        minimumSpacing: Double = 0.05, onFailure: @escaping @Sendable (any Error) -> Void
+        minimumSpacing: Double = 0.05, isActive: @escaping @Sendable () -> Bool = { true },
+        onFailure: @escaping @Sendable (any Error) -> Void
     ) {
+        self.isActive = isActive
         self.publisher = publisher
         self.pollInterval = pollInterval
         self.maximumWait = maximumWait
@@ -50,6 +54,10 @@ package final class PublicationLoop: Sendable {
         var sinceAttempt = Double.infinity
         var failing = false
         while !stopped.load(ordering: .acquiring) {
+            guard isActive() else {
+                Thread.sleep(forTimeInterval: max(pollInterval, 0.05))
+                continue
+            }
             let size = (try? publisher.ledger.size()) ?? lastSize
             if (size != lastSize && sinceAttempt >= minimumSpacing) || sinceAttempt >= maximumWait {
                 sinceAttempt = 0

@@ -18,6 +18,8 @@ enum APIRoutes {
                         .object([
                             ("status", .string("ready")), ("failures", .integer(failures.count)),
                             ("unrecorded_refusals", .integer(controller.tokens.unrecordedRefusalCount)),
+                            // Several controllers on one PostgreSQL store: whether this one does the periodic work.
+                            ("periodic_work", .string(controller.context.lease.isHeld ? "held" : "standby")),
                             (
                                 "ledger",
                                 .object([

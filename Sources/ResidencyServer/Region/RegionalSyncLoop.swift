@@ -11,8 +11,13 @@ package final class RegionalSyncLoop: @unchecked Sendable {
     private let stopped = NSCondition()
     private var isStopped = false
     private var thread: Thread?
+    /// Whether this controller does the sync now (`WorkLease`: one of several controllers on one store does).
+    private let isActive: @Sendable () -> Bool
 
-    package init(regional: RegionalServices, interval: Double, version: String) {
+    package init(
+        regional: RegionalServices, interval: Double, version: String, isActive: @escaping @Sendable () -> Bool = { true }
+    ) {
+        self.isActive = isActive
         self.regional = regional
         self.interval = interval
         self.version = version
@@ -21,11 +26,13 @@ package final class RegionalSyncLoop: @unchecked Sendable {
     package func start() {
         let thread = Thread { [self] in
             while true {
-                regional.refreshJoined()
-                do {
-                    if try regional.hasJoinedServices() { regional.synchronise(version: version) }
-                } catch {
-                    regional.report("reading the regional services", error)
+                if isActive() {
+                    regional.refreshJoined()
+                    do {
+                        if try regional.hasJoinedServices() { regional.synchronise(version: version) }
+                    } catch {
+                        regional.report("reading the regional services", error)
+                    }
                 }
                 stopped.lock()
                 if !isStopped { _ = stopped.wait(until: Date(timeIntervalSinceNow: interval)) }

@@ -71,12 +71,15 @@ package final class ResidencyService: Sendable {
         periodicTasks = PeriodicTasks(Self.tasks(of: controller, configuration: configuration, logger: logger))
         // Publication follows the log as it grows (about one witness round trip after a commit), and at least
         // every `checkpointInterval`; a failure is reported once, and /readyz and /metrics show it while it lasts.
-        publication = PublicationLoop(publisher: controller.publisher, maximumWait: configuration.checkpointInterval) {
-            error in controller.report(failure: "publishing the ledger checkpoint", error)
-        }
+        let lease = controller.context.lease
+        publication = PublicationLoop(
+            publisher: controller.publisher, maximumWait: configuration.checkpointInterval,
+            isActive: { lease.isHeld }
+        ) { error in controller.report(failure: "publishing the ledger checkpoint", error) }
         regionalSync = controller.regional.map {
             RegionalSyncLoop(
-                regional: $0, interval: min(configuration.checkpointInterval, 2), version: configuration.version)
+                regional: $0, interval: min(configuration.checkpointInterval, 2), version: configuration.version,
+                isActive: { lease.isHeld })
         }
     }
 
@@ -84,14 +87,20 @@ package final class ResidencyService: Sendable {
     package var port: UInt16 { server.port }
 
     /// The periodic work, in the order it runs when several tasks fall due at once.
+    ///
+    /// With several controllers on one PostgreSQL store, the work on shared state runs only where the periodic-work
+    /// lease is held (`WorkLease`); the refused-calls summary counts this process's own refusals, so every
+    /// controller writes its own.
     static func tasks(of controller: Controller, configuration: Configuration, logger: Logger) -> [PeriodicTask] {
-        [
+        let lease = controller.context.lease
+        return [
             PeriodicTask(name: "refused-calls summary", every: configuration.refusalSummaryInterval) {
                 do { try controller.tokens.closeRefusalPeriod() } catch {
                     controller.report(failure: "writing the refused-calls summary", error)
                 }
             },
             PeriodicTask(name: "retention", every: configuration.lifecycleInterval, runsAtStart: true) {
+                guard lease.isHeld else { return }
                 // Data a signup could not provision (a full disk) is provisioned once space is back.
                 do {
                     let repaired = try controller.directory.provisionMissingTenantData()
@@ -106,6 +115,7 @@ package final class ResidencyService: Sendable {
                 }
             },
             PeriodicTask(name: "access expiry", every: configuration.checkpointInterval) {
+                guard lease.isHeld else { return }
                 do { try controller.access.expireAccess() } catch {
                     controller.report(failure: "expiring access grants", error)
                 }
@@ -120,8 +130,10 @@ package final class ResidencyService: Sendable {
         if !provisioned.isEmpty {
             logger.info("provisioned missing tenant data", [("tenants", String(provisioned.count))])
         }
-        // Interrupted migrations are carried to completion or rollback in the background.
-        controller.migrations.resumeMigrationsInBackground()
+        // Interrupted migrations are carried to completion or rollback in the background — by the controller
+        // that holds the periodic-work lease, and again by whichever controller takes it over later.
+        let leaseWatch = LeaseWatch(controller: controller, logger: logger)
+        leaseWatch.tick()
         let signals =
             configuration.handlesSignals
             ? SignalHandling { [self] number in
@@ -133,6 +145,7 @@ package final class ResidencyService: Sendable {
             while !Thread.current.isCancelled {
                 Thread.sleep(forTimeInterval: tick)
                 if Thread.current.isCancelled { break }
+                leaseWatch.tick()
                 periodicTasks.advance(by: tick)
             }
         }
@@ -149,8 +162,13 @@ package final class ResidencyService: Sendable {
         do { try controller.tokens.closeRefusalPeriod() } catch {
             controller.report(failure: "writing the refused-calls summary at shutdown", error)
         }
-        do { try controller.publisher.publish() } catch {
-            controller.report(failure: "publishing the ledger checkpoint at shutdown", error)
+        if controller.context.lease.isHeld {
+            do { try controller.publisher.publish() } catch {
+                controller.report(failure: "publishing the ledger checkpoint at shutdown", error)
+            }
+            do { try controller.context.lease.release() } catch {
+                controller.report(failure: "giving up the periodic-work lease at shutdown", error)
+            }
         }
         _ = accessLog.flush()
         logger.info("stopped")
