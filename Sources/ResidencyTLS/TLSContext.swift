@@ -4,7 +4,8 @@ import Foundation
 /// A server's TLS configuration: OpenSSL's `SSL_CTX` with a certificate chain and its private key, TLS 1.3 only.
 ///
 /// `@unchecked Sendable`: an `SSL_CTX` is safe to share between threads once configured (OpenSSL locks its
-/// reference counts and session cache internally); it is configured entirely in `init` and never changed after.
+/// reference counts and session cache internally); it is configured entirely in `init` and never changed after —
+/// only the pin set its verify callback reads may be replaced, and that set is behind its own lock.
 package final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// The pins a mutual-TLS context accepts; kept alive for the verify callback, which reads it through the
@@ -66,7 +67,7 @@ package final class TLSContext: @unchecked Sendable {
                 return 0
             }
             let pins = Unmanaged<PinSet>.fromOpaque(data).takeUnretainedValue()
-            guard let pin = TLSIdentity.pin(of: certificate), pins.pins.contains(pin) else { return 0 }
+            guard let pin = TLSIdentity.pin(of: certificate), pins.contains(pin) else { return 0 }
             X509_STORE_CTX_set_error(store, X509_V_OK)
             return 1
         }
@@ -103,4 +104,13 @@ extension TLSContext {
     package convenience init(mutual identity: TLSIdentity, pinned: Set<String>, client: Bool) throws(TLSError) {
         try self.init(identity: identity, pins: PinSet(pinned), client: client)
     }
+
+    /// Replaces the pins a mutual-TLS context accepts from its next handshake on (connections already made keep
+    /// going). A regional service calls it when the controller tells it its peer services' keys.
+    package func replacePins(_ pinned: Set<String>) {
+        pins?.replace(pinned)
+    }
+
+    /// The pins accepted now (empty for a context without pinning).
+    package var pinned: Set<String> { pins?.pins ?? [] }
 }

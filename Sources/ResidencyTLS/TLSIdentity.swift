@@ -1,5 +1,6 @@
 import CSSL
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -171,8 +172,14 @@ package final class TLSIdentity: @unchecked Sendable {
 }
 
 /// The pins a mutual-TLS context accepts, reached from OpenSSL's verify callback through the context's app data.
-final class PinSet: @unchecked Sendable {
-    // Immutable after init: read from OpenSSL's threads without a lock.
-    let pins: Set<String>
-    init(_ pins: Set<String>) { self.pins = pins }
+///
+/// A regional service learns its peer services' pins from the controller while it runs, so the set can be
+/// replaced: the verify callback reads it under the lock, and a handshake sees either the old or the new set.
+final class PinSet: Sendable {
+    private let current: Mutex<Set<String>>
+    init(_ pins: Set<String>) { current = Mutex(pins) }
+
+    var pins: Set<String> { current.withLock { $0 } }
+    func contains(_ pin: String) -> Bool { current.withLock { $0.contains(pin) } }
+    func replace(_ pins: Set<String>) { current.withLock { $0 = pins } }
 }

@@ -18,7 +18,8 @@ final class RegionProcess {
     let pin: String
 
     /// Starts the service; throws with its standard error when it exits instead of listening.
-    init(region: String, data: URL, port: Int, controller: String, join: String?) throws {
+    /// `fault` is given to the service as `RESIDENCY_FAULT` (it kills itself with SIGKILL at that point).
+    init(region: String, data: URL, port: Int, controller: String, join: String?, fault: String? = nil) throws {
         self.region = region
         self.data = data
         process.executableURL = ServerProcess.binary
@@ -26,6 +27,9 @@ final class RegionProcess {
             ["region", "serve", "--region", region, "--listen", "127.0.0.1:\(port)", "--data", data.path,
              "--controller", controller] + (join.map { ["--join", $0] } ?? [])
         process.currentDirectoryURL = CLIRun.root
+        if let fault {
+            process.environment = ProcessInfo.processInfo.environment.merging(["RESIDENCY_FAULT": fault]) { $1 }
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
@@ -316,9 +320,19 @@ final class RegionProcess {
         }
         Thread.sleep(forTimeInterval: 1)
         #expect(try Self.ledgerCount(data, kind: "region.data_written") == acknowledged)
-        let list = try Self.curl(
-            "GET", "\(eu.endpoint)/v1/tenants/\(id)/data/accounts?limit=1000", identity: application, pin: eu.pin)
-        #expect(list.body.components(separatedBy: "\"key\":\"a").count - 1 == acknowledged)
+        // Every acknowledged write is there: read page by page (a fast machine writes more than one page's worth).
+        var stored = 0
+        var after: String?
+        while true {
+            let page = try Self.curl(
+                "GET", "\(eu.endpoint)/v1/tenants/\(id)/data/accounts?limit=1000" + (after.map { "&after=\($0)" } ?? ""),
+                identity: application, pin: eu.pin)
+            guard case .array(let records)? = try JSONParser.parse(Array(page.body.utf8))["records"] else { break }
+            stored += records.count
+            guard records.count == 1000, case .string(let last)? = records.last?["key"] else { break }
+            after = last
+        }
+        #expect(stored == acknowledged)
         #expect(try Self.residency(["ledger", "verify", "--data", data.path]).status == 0)
     }
 

@@ -18,7 +18,8 @@ import Testing
         "lifecycle.suspended", "lifecycle.closed", "lifecycle.deleted",
         "token.created", "token.revoked", "api.refused", "api.refused.summary",
         "region.enrolment_opened", "region.enrolled", "region.key_rotated", "region.removed",
-        "region.data_written", "region.assignment_refused",
+        "region.data_written", "region.assignment_refused", "region.migration_order_refused",
+        "region.migration_purged",
     ]
 
     @Test func everyKindKeepsItsOnDiskName() {

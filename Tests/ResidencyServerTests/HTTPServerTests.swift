@@ -104,12 +104,17 @@ struct FixtureError: Error, CustomStringConvertible {
 }
 
 /// A server in this process with handlers made for the test: `/fast` answers inline, `/slow?ms=N` sleeps on the
-/// handler pool, `/big` returns 1 MiB.
+/// handler pool, `/big` returns 1 MiB, `/stream?pieces=N&size=S` streams N pieces of S bytes (piece i is the
+/// letter `a` + i % 26, repeated; `fail=K` makes the producer throw after K pieces).
 final class InProcessServer: Sendable {
     final class Counters: Sendable {
         let slowStarted = Atomic<Int>(0)
         let slowFinished = Atomic<Int>(0)
         let runReturned = Atomic<Bool>(false)
+        /// `/stream`: pieces handed over, and producers that have returned (or stopped, `streamsStopped`).
+        let piecesWritten = Atomic<Int>(0)
+        let streamsEnded = Atomic<Int>(0)
+        let streamsStopped = Atomic<Int>(0)
     }
 
     let server: HTTPServer
@@ -128,13 +133,32 @@ final class InProcessServer: Sendable {
                 counters.slowFinished.add(1, ordering: .relaxed)
                 return HTTPResponse(status: 200, body: Array("slow".utf8))
             case "/big": return HTTPResponse(status: 200, body: big)
+            case "/stream":
+                let pieces = Int(request.queryValue("pieces") ?? "10")!
+                let size = Int(request.queryValue("size") ?? "100")!
+                let failAfter = request.queryValue("fail").flatMap { Int($0) }
+                return HTTPResponse(
+                    status: 200, headers: [("Content-Type", "text/plain")],
+                    stream: ResponseStream { writer in
+                        defer { counters.streamsEnded.add(1, ordering: .relaxed) }
+                        for i in 0..<pieces {
+                            if i == failAfter { throw FixtureError("producer failed") }
+                            do {
+                                try writer.write(InProcessServer.piece(i, size: size))
+                            } catch {
+                                counters.streamsStopped.add(1, ordering: .relaxed)
+                                throw error
+                            }
+                            counters.piecesWritten.add(1, ordering: .relaxed)
+                        }
+                    })
             default: return HTTPResponse(status: 200, body: Array("fast \(request.header("x-n") ?? "")".utf8))
             }
         }
         server = try HTTPServer(
             configuration: configuration, handler: answer,
             rejecter: { status, message in HTTPResponse(status: status, body: Array(message.utf8)) },
-            inlineHandler: { $0.path == "/slow" ? nil : answer($0) })
+            inlineHandler: { $0.path == "/slow" || $0.path == "/stream" ? nil : answer($0) })
         let server = self.server
         Thread.detachNewThread {
             server.run()
@@ -143,6 +167,10 @@ final class InProcessServer: Sendable {
     }
 
     var port: UInt16 { server.port }
+
+    static func piece(_ index: Int, size: Int) -> [UInt8] {
+        [UInt8](repeating: UInt8(ascii: "a") + UInt8(index % 26), count: size)
+    }
 
     /// Shuts down and waits for `run()` to return.
     func stop() {

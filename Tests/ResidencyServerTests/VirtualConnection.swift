@@ -37,6 +37,9 @@ struct VirtualConnection {
     private(set) var peakHeldBytes = 0
     /// A request was handed out while another was unanswered (which the rules forbid).
     private(set) var overlappingRequests = false
+    /// Streamed answers started (`.startStream`), and how many times the machine asked for a next piece.
+    private(set) var startedStreams = 0
+    private(set) var pulls = 0
     /// The machine took a read while not asking for one (which the loop never gives it).
     private(set) var readWhileNotReading = false
     /// The application is answering while the server stops.
@@ -134,6 +137,16 @@ struct VirtualConnection {
         pump()
     }
 
+    /// The producer of a streamed answer hands over a piece (as the loop does once the machine awaits one).
+    mutating func streamPiece(_ text: String) {
+        precondition(machine.awaitsPiece, "a piece handed over before the last was written")
+        perform(machine.streamed(Array(text.utf8), now: now))
+    }
+
+    mutating func endStream(succeeded: Bool) {
+        perform(machine.streamEnded(succeeded: succeeded, now: now))
+    }
+
     /// Carries out actions the way `EventLoop.perform` does, writing after each batch.
     mutating func perform(_ initial: [Action]) {
         var actions = initial
@@ -162,6 +175,10 @@ struct VirtualConnection {
                 case .close:
                     isClosed = true
                     return
+                case .startStream:
+                    startedStreams += 1
+                case .pullStream:
+                    pulls += 1
                 }
             }
             guard !outbound.isEmpty || machine.unsentBytes > 0 else { return }

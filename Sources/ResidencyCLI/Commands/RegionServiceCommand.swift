@@ -57,9 +57,13 @@ enum RegionServiceCommand {
             throw CommandFailure("region \(region): its key or certificate: \(error)")
         }
         var configuration = HTTPServer.Configuration(address: address)
-        configuration.tls = try TLSContext(mutual: startup.identity, pinned: pins, client: false)
+        // The peer services the controller named last time pass the handshake too (for the peer routes only).
+        let tls = try TLSContext(mutual: startup.identity, pinned: pins.union(startup.node.peerPins), client: false)
+        configuration.tls = tls
         let log = AccessLogWriter(descriptor: 1)
-        let application = RegionApplication(node: startup.node, version: VersionCommand.version) { log.write($0) }
+        let application = RegionApplication(
+            node: startup.node, version: VersionCommand.version, tls: tls, basePins: pins
+        ) { log.write($0) }
         let server = try HTTPServer(
             configuration: configuration, handler: { application.respond(to: $0) },
             rejecter: { application.rejection(status: $0, message: $1) })

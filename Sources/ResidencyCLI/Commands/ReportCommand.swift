@@ -34,9 +34,18 @@ enum ReportCommand {
         let controller = try AccessCommand.controller(arguments, context, .read)
         let to = try arguments.time("to") ?? controller.clock.now() + 1
         let from = try arguments.time("from") ?? to - 30 * 86_400_000
-        let report = try controller.reports.crossBorderReport(
-            from: from, to: to, region: arguments.value("region"), tenant: arguments.value("tenant"))
-        try write(report.rendered(format), arguments, context)
+        // Streamed: the lines are written as they are read, in chunks, so a whole-history report costs a chunk of
+        // memory, not the report.
+        func produce(_ emit: @escaping ([UInt8]) throws -> Void) throws {
+            try controller.reports.streamCrossBorderReport(
+                from: from, to: to, region: arguments.value("region"), tenant: arguments.value("tenant"),
+                format: format, to: ReportOutput(deliver: emit))
+        }
+        if let path = arguments.value("output") {
+            try OutputFile.write(to: path) { emit in try withoutActuallyEscaping(emit) { try produce($0) } }
+        } else {
+            try produce { chunk in chunk.withUnsafeBytes { context.writeOutput($0) } }
+        }
         return ExitCode.success
     }
 

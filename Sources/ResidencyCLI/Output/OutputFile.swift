@@ -27,9 +27,16 @@ enum OutputFile {
     }
 
     static func write(_ text: String, to path: String) throws {
+        try write(to: path) { emit in try emit(Array(text.utf8)) }
+    }
+
+    /// The same for output produced in pieces: `produce` hands each piece to the function it is given, which
+    /// writes it straight to the file (a report of any length is never held whole). Should `produce` throw,
+    /// a replaced file is left as it was.
+    static func write(to path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         switch try disposition(of: path) {
-        case .replace(let mode): try replace(path, with: text, mode: mode)
-        case .writeThrough: try writeThrough(path, text)
+        case .replace(let mode): try replace(path, mode: mode, produce)
+        case .writeThrough: try writeThrough(path, produce)
         }
     }
 
@@ -63,7 +70,9 @@ enum OutputFile {
     }
 
     /// Temporary file in the same directory (so the rename stays on one file system), synced, renamed over `path`.
-    private static func replace(_ path: String, with text: String, mode: mode_t?) throws {
+    private static func replace(
+        _ path: String, mode: mode_t?, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()
@@ -79,7 +88,7 @@ enum OutputFile {
             if !published { unlink(temporary) }
         }
         do {
-            try writeAll(descriptor, text, path: path)
+            try produce { try writeAll(descriptor, $0, path: path) }
             if let mode { fchmod(descriptor, mode) }
             guard fsync(descriptor) == 0 else {
                 throw Refusal(description: "--output \(path): \(Self.reason(errno))")
@@ -100,16 +109,17 @@ enum OutputFile {
         }
     }
 
-    private static func writeThrough(_ path: String, _ text: String) throws {
+    private static func writeThrough(
+        _ path: String, _ produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
         // No O_CREAT, no O_TRUNC: the device or FIFO stays what it is.
         let descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw Refusal(description: "--output \(path): \(Self.reason(errno))") }
         defer { close(descriptor) }
-        try writeAll(descriptor, text, path: path)
+        try produce { try writeAll(descriptor, $0, path: path) }
     }
 
-    private static func writeAll(_ descriptor: Int32, _ text: String, path: String) throws {
-        let bytes = Array(text.utf8)
+    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }

@@ -57,18 +57,24 @@ struct CommandMover: DataMover {
     ) throws
         -> JSONValue
     {
+        var variables = [
+            "RESIDENCY_MIGRATION": migration.id, "RESIDENCY_TENANT": migration.tenant,
+            "RESIDENCY_FROM_REGION": migration.fromRegion, "RESIDENCY_FROM_SITE": migration.fromSite,
+            "RESIDENCY_TO_REGION": migration.toRegion, "RESIDENCY_TO_SITE": migration.toSite,
+            "RESIDENCY_STEP": migration.state.rawValue,
+        ]
+        for (key, value) in extra { variables[key] = value }
+        return try run(command, label, variables: variables)
+    }
+
+    /// Runs one command with the move described by `variables` in its environment (a regional service builds
+    /// them from its migration order).
+    func run(_ command: String, _ label: String, variables: [String: String]) throws -> JSONValue {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         var environment = ProcessInfo.processInfo.environment
-        environment["RESIDENCY_MIGRATION"] = migration.id
-        environment["RESIDENCY_TENANT"] = migration.tenant
-        environment["RESIDENCY_FROM_REGION"] = migration.fromRegion
-        environment["RESIDENCY_FROM_SITE"] = migration.fromSite
-        environment["RESIDENCY_TO_REGION"] = migration.toRegion
-        environment["RESIDENCY_TO_SITE"] = migration.toSite
-        environment["RESIDENCY_STEP"] = migration.state.rawValue
-        for (key, value) in extra { environment[key] = value }
+        for (key, value) in variables { environment[key] = value }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output

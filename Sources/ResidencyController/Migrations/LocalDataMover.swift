@@ -75,4 +75,18 @@ struct LocalDataMover: DataMover {
         try dataPlane.purge(region: migration.toRegion, tenant: migration.tenant)
         return .object([("discarded", .string(migration.toRegion))])
     }
+
+    func freezeSource(_ migration: Migration) throws {
+        try dataPlane.open(region: migration.fromRegion, tenant: migration.tenant).setFrozen(true)
+    }
+
+    func thawTarget(_ migration: Migration) throws {
+        try dataPlane.open(region: migration.toRegion, tenant: migration.tenant).setFrozen(false)
+    }
+
+    func thawSource(_ migration: Migration) throws {
+        if dataPlane.exists(region: migration.fromRegion, tenant: migration.tenant) {
+            try dataPlane.open(region: migration.fromRegion, tenant: migration.tenant).setFrozen(false)
+        }
+    }
 }

@@ -37,7 +37,8 @@ extension MigrationService {
             } catch {
                 let message = String(describing: error)
                 try log(id, state, "failed", .object([("error", .string(message))]))
-                if state.canRollBack {
+                // A service that did not answer refused nothing: the step is retried by a resume, not rolled back.
+                if state.canRollBack, !(error is MoverUnavailable) {
                     try markFailed(id: id, from: state, error: message)
                     continue
                 }
@@ -100,6 +101,11 @@ extension MigrationService {
     func movers(for migration: Migration) throws -> [DataMover] {
         try migration.movers.map { name -> DataMover in
             if name == "local", let dataPlane { return LocalDataMover(dataPlane: dataPlane) }
+            if name == "regional", let regional { return RegionalDataMover(regional: regional) }
+            if name.hasPrefix(RegionalCommandMover.prefix), let regional {
+                return RegionalCommandMover(
+                    regional: regional, mover: String(name.dropFirst(RegionalCommandMover.prefix.count)))
+            }
             if let configuration = commandMovers.first(where: { $0.name == name }) {
                 return CommandMover(configuration: configuration)
             }
@@ -116,9 +122,7 @@ extension MigrationService {
         case .copying:
             return try each { try $0.copy(&migration) }
         case .frozen:
-            if let dataPlane {
-                try dataPlane.open(region: migration.fromRegion, tenant: migration.tenant).setFrozen(true)
-            }
+            for mover in movers { try mover.freezeSource(migration) }
             if migration.frozenAt == nil { migration.frozenAt = clock.now() }
             return .object([("frozen_at", .string(Timestamp.rfc3339(milliseconds: migration.frozenAt!)))])
         case .syncing:
@@ -126,6 +130,7 @@ extension MigrationService {
         case .verifying:
             return try each { try $0.verify(&migration) }
         case .cutover:
+            for mover in movers { try mover.thawTarget(migration) }
             try cutOver(&migration)
             return .object([])
         case .cleaning:
@@ -141,9 +146,6 @@ extension MigrationService {
     /// entry. The target copy is thawed first (it was copied before the freeze, but a copy between two sites
     /// of one region is the source itself); nothing routes writes to it until this commits.
     private func cutOver(_ migration: inout Migration) throws {
-        if let dataPlane {
-            try dataPlane.open(region: migration.toRegion, tenant: migration.tenant).setFrozen(false)
-        }
         let id = migration.id
         migration = try context.commit { transaction -> Migration in
             let database = transaction.database
@@ -232,9 +234,7 @@ extension MigrationService {
         for mover in try movers(for: migration).reversed() {
             detail.append((mover.name, try mover.discardTarget(migration)))
         }
-        if let dataPlane, dataPlane.exists(region: migration.fromRegion, tenant: migration.tenant) {
-            try dataPlane.open(region: migration.fromRegion, tenant: migration.tenant).setFrozen(false)
-        }
+        for mover in try movers(for: migration) { try mover.thawSource(migration) }
         FaultPoint.hit(MigrationState.rollingBack.rawValue, "after")
         let id = migration.id
         migration = try context.commit { transaction -> Migration in

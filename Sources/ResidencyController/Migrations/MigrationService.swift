@@ -48,10 +48,35 @@ extension MigrationService {
                     "unknown region \"\(request.toRegion)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
             )
         }
-        let movers = (dataPlane == nil ? [] : ["local"]) + commandMovers.map(\.name)
+        var movers = (dataPlane == nil ? [] : ["local"]) + commandMovers.map(\.name)
         guard !movers.isEmpty else {
             throw ControllerError.conflict(
                 code: "no_mover", message: "this controller has no data plane and no configured movers")
+        }
+        // Between two regional services, the external stores' movers are the ones both regions configured; they
+        // run at the regions. Asked before the transaction (no network call inside it); a mover configured at
+        // one side only is refused, rather than leave its store behind.
+        var regionalMovers: [String] = []
+        if let regional, let tenant = try context.read({ try TenantRepository($0).tenant(id: request.tenant) }),
+            try regional.joinedService(region: tenant.region) != nil,
+            try regional.joinedService(region: request.toRegion) != nil
+        {
+            let at: (String) throws -> [String] = { region in
+                do { return try regional.commandMovers(region: region) } catch {
+                    throw ControllerError.conflict(
+                        code: "region_unreachable",
+                        message: "region \(region)'s service does not answer (its movers are needed): \(error)")
+                }
+            }
+            let (source, target) = (try at(tenant.region), try at(request.toRegion))
+            guard Set(source) == Set(target) else {
+                throw ControllerError.conflict(
+                    code: "movers_differ_between_regions",
+                    message:
+                        "region \(tenant.region) configures movers \(source.sorted()) and region \(request.toRegion) \(target.sorted()); an external store's mover must be configured at both regions (movers.json in each service's data directory)"
+                )
+            }
+            regionalMovers = source.sorted().map { RegionalCommandMover.prefix + $0 }
         }
         enum Outcome: Sendable {
             case filed(Migration)
@@ -77,16 +102,30 @@ extension MigrationService {
                         ]))
                     return .refused(error)
                 }
-                if let regional, try regional.joinedService(region: tenant.region) != nil
-                    || regional.joinedService(region: request.toRegion) != nil
-                {
-                    // The movers copy files inside this controller's data directory; a regional service's data is
-                    // not there, and the controller must never carry its bytes. Moves between services are
-                    // region to region (not built yet): refused before anything is written.
-                    throw ControllerError.conflict(
-                        code: "regional_service_migration_unsupported",
-                        message:
-                            "tenant \(tenant.id) would move between regions of which one has its own regional service; migrations between regional services are not supported yet")
+                if let regional {
+                    let sourceIsService = try regional.joinedService(region: tenant.region) != nil
+                    let targetIsService = try regional.joinedService(region: request.toRegion) != nil
+                    if sourceIsService != targetIsService {
+                        // One side's data is in this controller's data directory, the other's at a service: the
+                        // bytes would have to pass through the controller. Not supported; refused before anything
+                        // is written.
+                        throw ControllerError.conflict(
+                            code: "mixed_regional_migration_unsupported",
+                            message:
+                                "tenant \(tenant.id) would move between region \(tenant.region) (\(sourceIsService ? "a regional service" : "in process")) and \(request.toRegion) (\(targetIsService ? "a regional service" : "in process")); migrations go between two regional services or two in-process regions"
+                        )
+                    }
+                    if sourceIsService {
+                        guard commandMovers.isEmpty else {
+                            throw ControllerError.conflict(
+                                code: "command_movers_at_controller",
+                                message:
+                                    "movers.json configures command movers, which run at the controller; between regional services they are not supported yet, so this migration is refused rather than leave external stores behind"
+                            )
+                        }
+                        // The services move the data region to region; the controller only orders and compares.
+                        movers = ["regional"] + regionalMovers
+                    }
                 }
                 if let active = try repository.active(tenant: tenant.id) {
                     return try refuse(

@@ -1,6 +1,8 @@
 import Foundation
 import ResidencyCore
 import ResidencyStore
+import ResidencyTLS
+import Synchronization
 
 /// A regional service's use cases: it holds its region's tenants' data and acts only on what the controller
 /// signed. An assignment is taken only with the pinned controller key's signature and only if it is not older
@@ -20,17 +22,31 @@ package final class RegionNode: Sendable {
 
     /// The service's witness of the controller's log (nil when its enrolment carried no ledger key).
     package let witness: Witness?
+    /// The service's own key: what it presents when it pulls a migrating tenant's data from a peer service.
+    let identity: TLSIdentity?
+    /// The peer services the controller named (pins, regions, endpoints): their keys pass this service's
+    /// handshake and reach the peer routes only.
+    let peers: Mutex<[String: RegionStore.Peer]>
+    /// The external stores' movers configured for this region (`movers.json` in the data directory): run here,
+    /// at the region, when a migration moves a tenant out of or into it.
+    package let commandMovers: [CommandMoverConfiguration]
 
     package init(
-        configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, clock: Clock = .system
+        configuration: RegionNodeConfiguration, dataDirectory: URL, witness: Witness? = nil, identity: TLSIdentity? = nil,
+        clock: Clock = .system
     ) throws {
         self.witness = witness
+        self.identity = identity
         self.configuration = configuration
         self.dataDirectory = dataDirectory
         self.store = try RegionStore(directory: dataDirectory)
         self.dataPlane = DataPlane(dataDirectory: DataDirectory(dataDirectory))
         self.controllerKey = Ed25519PublicKey(rawValue: configuration.controllerKey)
         self.clock = clock
+        self.commandMovers = try CommandMoverConfiguration.load(
+            from: dataDirectory.appendingPathComponent(CommandMoverConfiguration.defaultFileName))
+        let known = try store.peers()
+        self.peers = Mutex(Dictionary(known.map { ($0.pin, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Why a data request is not served here.
@@ -47,6 +63,12 @@ package final class RegionNode: Sendable {
         case storage(String)
         /// A support use outside its grant (or without one), refused here and recorded.
         case accessRefused(code: String, message: String)
+        /// A migration order refused (recorded for the ledger).
+        case orderRefused(code: String, message: String)
+        /// A migration step that found its data different from what was ordered.
+        case migrationConflict(code: String, message: String)
+        /// The peer service of a migration did not answer: worth retrying.
+        case peerUnavailable(String)
 
         package var description: String {
             switch self {
@@ -59,6 +81,9 @@ package final class RegionNode: Sendable {
             case .invalid(let message): return message
             case .storage(let message): return message
             case .accessRefused(_, let message): return message
+            case .orderRefused(_, let message): return message
+            case .migrationConflict(_, let message): return message
+            case .peerUnavailable(let message): return message
             }
         }
     }
@@ -226,6 +251,7 @@ package final class RegionNode: Sendable {
             .flatMap { ($0 as? NSNumber)?.int64Value } ?? -1
         return .object([
             ("failures", .integer(failures.count)), ("free_disk_bytes", .integer(free)),
+            ("movers", .array(commandMovers.map { .string($0.name) })),
             ("pending_events", .integer(pending)), ("region", .string(region)),
             ("site", .string(configuration.site)), ("status", .string(tenants >= 0 && pending >= 0 ? "ok" : "degraded")),
             ("tenants", .integer(tenants)), ("version", .string(version)),

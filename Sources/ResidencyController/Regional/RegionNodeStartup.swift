@@ -60,7 +60,7 @@ package struct RegionNodeStartup: Sendable {
                 directory: witnessDirectory, name: witnessName, adding: [try NoteVerifier(encoded: ledgerKey)])
         }
         let node = try RegionNode(
-            configuration: configuration, dataDirectory: dataDirectory, witness: witness, clock: clock)
+            configuration: configuration, dataDirectory: dataDirectory, witness: witness, identity: identity, clock: clock)
         return RegionNodeStartup(node: node, identity: identity, lock: lock, joined: joined)
     }
 

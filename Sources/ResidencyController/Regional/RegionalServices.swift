@@ -25,6 +25,10 @@ package final class RegionalServices: Sendable {
     package let report: @Sendable (String, any Error) -> Void
     /// Connections per service (persistent, reused), rebuilt when its pin or endpoint changes.
     private let pools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
+    /// Connections for migration steps, which may run for minutes (a large tenant's pull): a longer deadline.
+    let migrationPools = Mutex<[String: (pin: String, pool: PeerConnectionPool)]>([:])
+    /// The peer list last delivered to each service by this process (its encoding), so it is sent on change only.
+    let deliveredPeers = Mutex<[String: [UInt8]]>([:])
     /// When each service last answered and since when it has not; placement passes over a region whose
     /// service has failed since its last answer for longer than `unreachableAfter`.
     private let reachability = Mutex<[String: Reachability]>([:])
@@ -35,7 +39,8 @@ package final class RegionalServices: Sendable {
     package static let joinCodeLifetime: Int64 = 15 * 60 * 1000
     /// The events a regional service may queue for the ledger; anything else is refused, not recorded.
     static let eventKinds: Set<LedgerKind> = [
-        .regionDataWritten, .regionAssignmentRefused, .accessUsed, .accessUseRefused,
+        .regionDataWritten, .regionAssignmentRefused, .accessUsed, .accessUseRefused, .regionMigrationOrderRefused,
+        .regionMigrationPurged,
     ]
     package static let unreachableAfter: Int64 = 10_000
     /// Time allowed to a service for one call.
@@ -342,6 +347,7 @@ package final class RegionalServices: Sendable {
         for service in services where service.pin != nil {
             do {
                 try checkHealth(of: service)
+                try deliverPeers(to: service)
                 try deliver(to: service)
                 try deliverGrants(to: service)
                 try collectEvents(from: service)

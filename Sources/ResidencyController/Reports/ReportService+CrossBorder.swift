@@ -25,6 +25,107 @@ extension ReportService {
     func crossBorderReport(
         from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int, forceIndexes: Bool = false
     ) throws -> CrossBorderReport {
+        try checkCrossBorderQuery(from: from, to: to, region: region)
+        let now = clock.now()
+        let checkpoint = try ledger.currentCheckpoint()
+        let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
+        var accesses: [CrossBorderReport.Access]
+        let rare: RareAccessEntries
+        if try coversEveryAccess(filter) && !forceIndexes {
+            rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+            accesses = try accessLines(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice)
+        } else {
+            accesses = try windowAccessLines(below: checkpoint.size, filter: filter)
+            rare = try windowRareEntries(
+                below: checkpoint.size, filter: filter, requests: Set(accesses.map(\.request)).sorted())
+        }
+        Self.attachGrants(to: &accesses, from: rare.grantEvents)
+        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        return CrossBorderReport(
+            from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
+            checkpoint: Self.reportCheckpoint(checkpoint), accesses: accesses, breakGlass: breakGlass,
+            refusals: rare.refusals,
+            names: try reportNames(accesses: accesses, breakGlass: breakGlass, refusals: rare.refusals))
+    }
+
+    /// The same report written to `output` as its lines are read, never held whole: the same bytes as
+    /// `crossBorderReport(...).rendered(format)`.
+    package func streamCrossBorderReport(
+        from: Int64, to: Int64, region: String?, tenant: String?, format: ReportFormat, to output: ReportOutput
+    ) throws {
+        try prepareCrossBorderReport(from: from, to: to, region: region, tenant: tenant).write(format, to: output)
+    }
+
+    func streamCrossBorderReport(
+        from: Int64, to: Int64, region: String?, tenant: String?, format: ReportFormat, to output: ReportOutput,
+        entriesPerSlice: Int
+    ) throws {
+        try prepareCrossBorderReport(
+            from: from, to: to, region: region, tenant: tenant, entriesPerSlice: entriesPerSlice
+        ).write(format, to: output)
+    }
+
+    /// Everything a streamed report needs before its first byte: the query checked (a bad one throws here,
+    /// before a server has answered anything), the summary and the names added up. Its `write` then reads
+    /// the lines again as it writes them.
+    ///
+    /// A report over every access reads the access entries twice, a round of slices at a time: here, to add up
+    /// the summary (which comes before the lines) and the names, and in `write`, to write the lines. Both passes
+    /// read below the same checkpoint, and the ledger below a checkpoint never changes, so they see the same
+    /// lines. What is kept is bounded by the distinct keys (destinations, bases, justifications, staff,
+    /// tenants, requests) and the rare entries (filings, decisions, break-glass grants, refusals), not by the
+    /// accesses. A narrower window is read through the indexes in time order and put in ledger order in
+    /// memory, so it holds the window's lines (a window's, not the ledger's); it is written in the same pieces.
+    package func prepareCrossBorderReport(
+        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int = 50_000
+    ) throws -> PreparedCrossBorderReport {
+        try checkCrossBorderQuery(from: from, to: to, region: region)
+        let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
+        guard try coversEveryAccess(filter) else {
+            let report = try crossBorderReport(
+                from: from, to: to, region: region, tenant: tenant, entriesPerSlice: entriesPerSlice)
+            return PreparedCrossBorderReport(frame: report, lines: .held)
+        }
+        let now = clock.now()
+        let checkpoint = try ledger.currentCheckpoint()
+        let rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+        var tally = AccessTally()
+        var keys = ReportNameKeys()
+        var walker = GrantWalker(events: rare.grantEvents)
+        try forEachAccessLine(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
+            var access = line
+            access.grant = walker.grant(for: access)
+            tally.add(access)
+            keys.add(access)
+        }
+        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
+        for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        let frame = CrossBorderReport(
+            from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
+            checkpoint: Self.reportCheckpoint(checkpoint), accesses: [], breakGlass: breakGlass,
+            refusals: rare.refusals, names: try reportNames(keys), tally: tally)
+        return PreparedCrossBorderReport(
+            frame: frame,
+            lines: .ledger(
+                service: self, below: checkpoint.size, filter: filter, grantEvents: rare.grantEvents,
+                entriesPerSlice: entriesPerSlice))
+    }
+
+    /// The second pass of a streamed report: every access line again, with its grant, in ledger order.
+    fileprivate func forEachAccessLine(
+        below size: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent], entriesPerSlice: Int,
+        _ body: (CrossBorderReport.Access) throws -> Void
+    ) throws {
+        var walker = GrantWalker(events: grantEvents)
+        try forEachAccessLine(below: size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
+            var access = line
+            access.grant = walker.grant(for: access)
+            try body(access)
+        }
+    }
+
+    private func checkCrossBorderQuery(from: Int64, to: Int64, region: String?) throws {
         guard from < to else {
             throw ControllerError.invalidField(field: "from", message: "must be before \"to\"")
         }
@@ -34,26 +135,19 @@ extension ReportService {
                 message: "unknown region \"\(region)\"; accepted: \(policies.catalog.regionIDs.joined(separator: ", "))"
             )
         }
-        let now = clock.now()
-        let checkpoint = try ledger.currentCheckpoint()
-        let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
-        // A window that takes in every access is read by scanning (in slices, on every core); a narrower one
-        // through the (kind, time) and request indexes, so its cost follows the window, not the ledger's age.
-        // Both read the same lines (CrossBorderReportTests holds them equal).
+    }
+
+    /// A window that takes in every access is read by scanning (in slices, on every core); a narrower one
+    /// through the (kind, time) and request indexes, so its cost follows the window, not the ledger's age.
+    /// Both read the same lines (CrossBorderReportTests holds them equal).
+    private func coversEveryAccess(_ filter: CrossBorderFilter) throws -> Bool {
         let span = try context.read { try LedgerRepository($0).timeBounds(kind: LedgerKind.accessUsed.rawValue) }
-        let coversEveryAccess = span.map { from <= $0.earliest && to > $0.latest } ?? true
-        var accesses: [CrossBorderReport.Access]
-        let rare: RareAccessEntries
-        if coversEveryAccess && !forceIndexes {
-            rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
-            accesses = try accessLines(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice)
-        } else {
-            accesses = try windowAccessLines(below: checkpoint.size, filter: filter)
-            rare = try windowRareEntries(
-                below: checkpoint.size, filter: filter, requests: Set(accesses.map(\.request)).sorted())
-        }
-        Self.attachGrants(to: &accesses, from: rare.grantEvents)
-        let breakGlass = try rare.breakGlass.map { item -> CrossBorderReport.BreakGlass in
+        return span.map { filter.from <= $0.earliest && filter.to > $0.latest } ?? true
+    }
+
+    /// Break-glass grants with their review as the directory has it now.
+    private func breakGlassLines(_ pending: [PendingBreakGlass], now: Int64) throws -> [CrossBorderReport.BreakGlass] {
+        try pending.map { item -> CrossBorderReport.BreakGlass in
             let current = try context.read { try AccessRepository($0).request(id: item.request) }
             let review =
                 current?.reviewedAt != nil
@@ -63,41 +157,24 @@ extension ReportService {
                 request: item.request, staff: item.staff, destination: item.destination,
                 justification: item.justification, review: review, reviewDueAt: current?.reviewDueAt)
         }
-        return CrossBorderReport(
-            from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
-            checkpoint: Self.reportCheckpoint(checkpoint), accesses: accesses, breakGlass: breakGlass,
-            refusals: rare.refusals,
-            names: try reportNames(accesses: accesses, breakGlass: breakGlass, refusals: rare.refusals))
     }
 
     /// The names beside the ids and codes, looked up once per distinct tenant, country and transfer rule after
-    /// the lines are read (the scan of `access.used` entries is not touched). Consecutive lines mostly repeat
-    /// the previous line's values, so only a change is hashed. A tenant is named while it exists; a deleted
-    /// one keeps only its id, as the directory no longer vouches for the name.
+    /// the lines are read (the scan of `access.used` entries is not touched). A tenant is named while it
+    /// exists; a deleted one keeps only its id, as the directory no longer vouches for the name.
     private func reportNames(
         accesses: [CrossBorderReport.Access], breakGlass: [CrossBorderReport.BreakGlass],
         refusals: [CrossBorderReport.Refusal]
     ) throws -> ReportNames {
-        var tenantIDs = Set<String>()
-        var codes = Set<String>()
-        var rules = Set<ReportNames.BasisKey>()
-        var last: (tenant: String, destination: String, region: String, rule: String)?
-        for access in accesses {
-            if last?.tenant != access.tenant { tenantIDs.insert(access.tenant) }
-            if last?.destination != access.destination { codes.insert(access.destination) }
-            if last?.region != access.region || last?.rule != access.basisRule {
-                rules.insert(.init(region: access.region, rule: access.basisRule))
-            }
-            last = (access.tenant, access.destination, access.region, access.basisRule)
-        }
-        for line in breakGlass {
-            tenantIDs.insert(line.tenant)
-            codes.insert(line.destination)
-        }
-        for line in refusals {
-            tenantIDs.insert(line.tenant)
-            codes.insert(line.destination)
-        }
+        var keys = ReportNameKeys()
+        for access in accesses { keys.add(access) }
+        for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
+        for line in refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        return try reportNames(keys)
+    }
+
+    private func reportNames(_ keys: ReportNameKeys) throws -> ReportNames {
+        let (tenantIDs, codes, rules) = (keys.tenantIDs, keys.codes, keys.rules)
         let tenants = try context.read { database -> [String: String] in
             let directory = TenantRepository(database)
             var names: [String: String] = [:]
@@ -251,44 +328,65 @@ extension ReportService {
     ]
 
     /// Every `access.used` entry below the checkpoint that the filter admits, as report lines in ledger
-    /// order, with no grant attached yet. Slices of the index range are scanned on all cores.
+    /// order, with no grant attached yet.
     private func accessLines(
         below size: Int, filter: CrossBorderFilter, entriesPerSlice: Int
     ) throws -> [CrossBorderReport.Access] {
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var lines: [CrossBorderReport.Access] = []
+        try forEachAccessLine(below: size, filter: filter, entriesPerSlice: entriesPerSlice) { lines.append($0) }
+        return lines
+    }
+
+    /// Hands `body` every `access.used` entry below the checkpoint that the filter admits, as a report line in
+    /// ledger order with no grant attached yet. Slices of the index range are scanned on all cores a round at
+    /// a time (one slice per core, at most `maximumRound`), and a round's lines are handed over before the next
+    /// is read: memory follows the round, not the ledger.
+    private func forEachAccessLine(
+        below size: Int, filter: CrossBorderFilter, entriesPerSlice: Int,
+        _ body: (CrossBorderReport.Access) throws -> Void
+    ) throws {
+        let workers = min(Self.maximumRound, max(1, ProcessInfo.processInfo.activeProcessorCount))
         let sliceCount = size < entriesPerSlice ? 1 : max(workers * 4, size / max(entriesPerSlice, 1))
         let sliceLength = (size + sliceCount - 1) / max(sliceCount, 1)
         let slices = (0..<sliceCount).map { i in min(size, i * sliceLength)..<min(size, (i + 1) * sliceLength) }
-        let results = Mutex<[Int: [CrossBorderReport.Access]]>([:])
-        let failure = Mutex<(any Error)?>(nil)
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: min(workers, sliceCount)) { _ in
-            while true {
-                let slice = next.add(1, ordering: .relaxed).oldValue
-                guard slice < slices.count, failure.withLock({ $0 == nil }) else { return }
-                do {
-                    let lines = try context.read { database in
-                        try Self.scanAccessLines(in: LedgerRepository(database), indices: slices[slice], filter: filter)
+        var roundStart = 0
+        while roundStart < slices.count {
+            let round = roundStart..<min(slices.count, roundStart + workers)
+            let results = Mutex<[Int: [CrossBorderReport.Access]]>([:])
+            let failure = Mutex<(any Error)?>(nil)
+            let next = Atomic<Int>(round.lowerBound)
+            DispatchQueue.concurrentPerform(iterations: round.count) { _ in
+                while true {
+                    let slice = next.add(1, ordering: .relaxed).oldValue
+                    guard slice < round.upperBound, failure.withLock({ $0 == nil }) else { return }
+                    do {
+                        let lines = try context.read { database in
+                            try Self.scanAccessLines(
+                                in: LedgerRepository(database), indices: slices[slice], filter: filter)
+                        }
+                        results.withLock { $0[slice] = lines }
+                    } catch {
+                        failure.withLock { $0 = $0 ?? error }
                     }
-                    results.withLock { $0[slice] = lines }
-                } catch {
-                    failure.withLock { $0 = $0 ?? error }
                 }
             }
-        }
-        if let error = failure.withLock({ $0 }) { throw error }
-        return try results.withLock { parts in
-            var lines: [CrossBorderReport.Access] = []
-            lines.reserveCapacity(parts.values.reduce(0) { $0 + $1.count })
-            for slice in slices.indices {
-                guard let part = parts.removeValue(forKey: slice) else {
+            if let error = failure.withLock({ $0 }) { throw error }
+            let parts = results.withLock { parts in
+                defer { parts = [:] }
+                return parts
+            }
+            for slice in round {
+                guard let part = parts[slice] else {
                     throw ControllerError.storage("a slice of the ledger was not scanned")
                 }
-                lines.append(contentsOf: part)
+                for line in part { try body(line) }
             }
-            return lines
+            roundStart = round.upperBound
         }
     }
+
+    /// Slices scanned at once, whatever the core count: bounds a streamed report's memory on a big machine.
+    static let maximumRound = 8
 
     private static func scanAccessLines(
         in ledger: LedgerRepository, indices: Range<Int>, filter: CrossBorderFilter
@@ -371,49 +469,10 @@ extension ReportService {
             destination: destination, dataClass: dataClass, mode: mode, resource: resource, grant: .unknown)
     }
 
-    /// Walks the lines and the grant events together in ledger order, so each access carries the grant as it
-    /// stood when the access was made (a later denial does not rewrite an earlier approved access).
-    ///
-    /// A decision made by the token that filed the request, or by the staff member it was for, is flagged
-    /// (`decidedByFiler`): refused since separation of duties was enforced, such grants may still stand in
-    /// the ledger from before. The flag is worked out once per decision, here, never per access line.
+    /// Attaches to each line (in ledger order) the grant it was made under (`GrantWalker`).
     private static func attachGrants(to accesses: inout [CrossBorderReport.Access], from events: [GrantEvent]) {
-        var grants: [String: CrossBorderReport.Grant] = [:]
-        var filers: [String: (actor: String, staff: String)] = [:]
-        var next = 0
-        // A filing opens a grant; a decision (whose body repeats the request as decided) replaces one that
-        // was filed, and is ignored for a request the ledger never saw filed.
-        func apply(_ event: GrantEvent) {
-            let decision: String
-            let decidedBy: String
-            var decidedByFiler = false
-            switch event.kind {
-            case .accessRequested, .accessAutoApproved, .accessBreakGlass:
-                filers[event.request] = (event.actor, event.staff)
-                switch event.kind {
-                case .accessRequested: (decision, decidedBy) = ("pending", "")
-                case .accessAutoApproved: (decision, decidedBy) = ("auto-approved", "policy")
-                default: (decision, decidedBy) = ("break-glass", "")
-                }
-            default:
-                guard grants[event.request] != nil else { return }
-                (decision, decidedBy) = (String(event.kind.rawValue.dropFirst("access.".count)), event.actor)
-                if let filer = filers[event.request] {
-                    decidedByFiler = event.actor == filer.actor || event.actor == filer.staff
-                }
-            }
-            grants[event.request] = CrossBorderReport.Grant(
-                justification: event.justification, ticket: event.ticket, basis: event.basis,
-                basisRule: event.basisRule, decision: decision, decidedBy: decidedBy, breakGlass: event.breakGlass,
-                decidedByFiler: decidedByFiler)
-        }
-        for i in accesses.indices {
-            while next < events.count, events[next].ledgerIndex < accesses[i].ledgerIndex {
-                apply(events[next])
-                next += 1
-            }
-            accesses[i].grant = grants[accesses[i].request] ?? .unknown
-        }
+        var walker = GrantWalker(events: events)
+        for i in accesses.indices { accesses[i].grant = walker.grant(for: accesses[i]) }
     }
 }
 
@@ -466,5 +525,35 @@ extension JSONValue {
     func text(_ key: String) -> String {
         if case .string(let s) = self[key] { return s }
         return ""
+    }
+}
+
+/// A cross-border report ready to be written (`ReportService.prepareCrossBorderReport`): its frame — the
+/// summary, names, break-glass grants, refusals and checkpoint — and where its access lines come from.
+package struct PreparedCrossBorderReport: Sendable {
+    enum Lines: Sendable {
+        /// In the frame's `accesses` (a window).
+        case held
+        /// Read again from the ledger as they are written.
+        case ledger(
+            service: ReportService, below: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent],
+            entriesPerSlice: Int)
+    }
+
+    let frame: CrossBorderReport
+    let lines: Lines
+
+    /// Writes the report in `format` to `output`, ending with a flush. A throwing `output` (the reader gone)
+    /// stops it.
+    package func write(_ format: ReportFormat, to output: ReportOutput) throws {
+        try frame.stream(format, to: output) { line in
+            switch lines {
+            case .held:
+                for access in frame.accesses { try line(access) }
+            case .ledger(let service, let size, let filter, let grantEvents, let entriesPerSlice):
+                try service.forEachAccessLine(
+                    below: size, filter: filter, grantEvents: grantEvents, entriesPerSlice: entriesPerSlice, line)
+            }
+        }
     }
 }

@@ -62,7 +62,7 @@ extension JSONValue {
         return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(into output: inout [UInt8], pretty: Bool, indent: Int) {
+    func write(into output: inout [UInt8], pretty: Bool, indent: Int) {
         func newline(_ level: Int) {
             guard pretty else { return }
             output.append(UInt8(ascii: "\n"))

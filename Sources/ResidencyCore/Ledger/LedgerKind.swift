@@ -63,4 +63,6 @@ package enum LedgerKind: String, Sendable, Hashable, CaseIterable {
     case regionRemoved = "region.removed"
     case regionDataWritten = "region.data_written"
     case regionAssignmentRefused = "region.assignment_refused"
+    case regionMigrationOrderRefused = "region.migration_order_refused"
+    case regionMigrationPurged = "region.migration_purged"
 }

@@ -32,7 +32,29 @@ extension CrossBorderReport {
     /// A tenant's name with its id, or the id alone once the tenant is deleted.
     func tenantLabel(_ id: String) -> String { names.tenants[id].map { "\($0) (\(id))" } ?? id }
 
-    package var jsonValue: JSONValue {
+    package var jsonValue: JSONValue { jsonValue(accesses: .array(accesses.map(accessJSON))) }
+
+    /// One access line as the JSON report writes it.
+    func accessJSON(_ a: Access) -> JSONValue {
+        .object([
+            ("ledger_index", .integer(a.ledgerIndex)), ("time", .string(Self.time(a.time))),
+            ("tenant", .string(a.tenant)), ("region", .string(a.region)),
+            ("request", .string(a.request)),
+            ("staff", .string(a.staff)), ("destination", .string(a.destination)),
+            ("data_class", .string(a.dataClass)), ("mode", .string(a.mode)),
+            ("resource", .string(a.resource)), ("justification", .string(a.justification)),
+            ("ticket", .string(a.ticket)), ("basis", .string(a.basis)),
+            ("basis_rule", .string(a.basisRule)),
+            ("decision", .string(a.decision)), ("decided_by", .string(a.decidedBy)),
+            ("break_glass", .bool(a.breakGlass)), ("decided_by_filer", .bool(a.decidedByFiler)),
+            ("tenant_name", .optional(names.tenants[a.tenant])),
+            ("destination_name", .optional(names.countries[a.destination])),
+            ("basis_detail", Self.basisJSON(names.basis(region: a.region, rule: a.basisRule))),
+        ])
+    }
+
+    /// The report with `accesses` as the value of its "accesses" member (a streamed report puts a marker there).
+    func jsonValue(accesses accessesValue: JSONValue) -> JSONValue {
         .object([
             ("report", .string("cross-border access")),
             (
@@ -45,34 +67,14 @@ extension CrossBorderReport {
             (
                 "summary",
                 .object([
-                    ("accesses", .integer(accesses.count)), ("break_glass", .integer(breakGlass.count)),
+                    ("accesses", .integer(accessCount)), ("break_glass", .integer(breakGlass.count)),
                     ("overdue_reviews", .integer(overdueReviews)), ("refused", .integer(refusals.count)),
                     ("grants_decided_by_filer", .integer(grantsDecidedByFiler)),
                     ("by_destination", Self.countsJSON(byDestination)), ("by_basis", Self.countsJSON(byBasis)),
                     ("by_justification", Self.countsJSON(byJustification)), ("by_staff", Self.countsJSON(byStaff)),
                 ])
             ),
-            (
-                "accesses",
-                .array(
-                    accesses.map { a in
-                        .object([
-                            ("ledger_index", .integer(a.ledgerIndex)), ("time", .string(Self.time(a.time))),
-                            ("tenant", .string(a.tenant)), ("region", .string(a.region)),
-                            ("request", .string(a.request)),
-                            ("staff", .string(a.staff)), ("destination", .string(a.destination)),
-                            ("data_class", .string(a.dataClass)), ("mode", .string(a.mode)),
-                            ("resource", .string(a.resource)), ("justification", .string(a.justification)),
-                            ("ticket", .string(a.ticket)), ("basis", .string(a.basis)),
-                            ("basis_rule", .string(a.basisRule)),
-                            ("decision", .string(a.decision)), ("decided_by", .string(a.decidedBy)),
-                            ("break_glass", .bool(a.breakGlass)), ("decided_by_filer", .bool(a.decidedByFiler)),
-                            ("tenant_name", .optional(names.tenants[a.tenant])),
-                            ("destination_name", .optional(names.countries[a.destination])),
-                            ("basis_detail", Self.basisJSON(names.basis(region: a.region, rule: a.basisRule))),
-                        ])
-                    })
-            ),
+            ("accesses", accessesValue),
             (
                 "break_glass",
                 .array(
@@ -111,16 +113,28 @@ extension CrossBorderReport {
     /// names, the basis spelt out and the review's due date) come last, so that the columns before them keep
     /// the positions spreadsheets already read them at.
     package var csv: String {
-        func added(
-            tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil
-        ) -> [String] {
-            [
-                names.tenants[tenant] ?? "", names.countries[destination] ?? "", basis?.summary ?? "",
-                basis?.sccModule.map(String.init) ?? "", basis?.contract ?? "", basis?.impactAssessment ?? "",
-                basis?.reference ?? "", reviewDue.map(Self.time) ?? "",
-            ]
-        }
         var writer = CSVWriter()
+        csvHead(into: &writer)
+        for a in accesses { writer.row(csvAccessRow(a)) }
+        csvTail(into: &writer)
+        return writer.text
+    }
+
+    /// The columns added after `decided_by_filer`, in order.
+    func csvAdded(
+        tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil
+    ) -> [String] {
+        [
+            names.tenants[tenant] ?? "", names.countries[destination] ?? "", basis?.summary ?? "",
+            basis?.sccModule.map(String.init) ?? "", basis?.contract ?? "", basis?.impactAssessment ?? "",
+            basis?.reference ?? "", reviewDue.map(Self.time) ?? "",
+        ]
+    }
+
+    static let csvNoAdded = Array(repeating: "", count: 8)
+
+    /// The header row and the summary rows: everything before the access lines.
+    func csvHead(into writer: inout CSVWriter) {
         writer.row([
             "section", "ledger_index", "time", "tenant", "region", "request", "staff", "destination", "data_class",
             "mode", "justification", "ticket", "basis", "basis_rule", "decision", "decided_by", "review", "code",
@@ -128,10 +142,10 @@ extension CrossBorderReport {
             "key", "count", "decided_by_filer", "tenant_name", "destination_name", "basis_summary", "scc_module",
             "contract", "tia", "basis_reference", "review_due",
         ])
-        let noAdded = Array(repeating: "", count: 8)
         func summary(_ name: String, _ counts: [(key: String, count: Int)]) {
             for item in counts {
-                writer.row([name] + Array(repeating: "", count: 18) + [item.key, String(item.count), ""] + noAdded)
+                writer.row(
+                    [name] + Array(repeating: "", count: 18) + [item.key, String(item.count), ""] + Self.csvNoAdded)
             }
         }
         summary("decided_by_filer", [("grants", grantsDecidedByFiler)])
@@ -139,35 +153,51 @@ extension CrossBorderReport {
         summary("by_basis", byBasis)
         summary("by_justification", byJustification)
         summary("by_staff", byStaff)
-        for a in accesses {
-            writer.row([
-                "access", String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.request, a.staff,
-                a.destination, a.dataClass, a.mode, a.justification, a.ticket, a.basis, a.basisRule, a.decision,
-                a.decidedBy, "", "", "", "", "", a.decidedByFiler ? "true" : "false",
-            ]
-                + added(
-                    tenant: a.tenant, destination: a.destination,
-                    basis: names.basis(region: a.region, rule: a.basisRule)))
-        }
+    }
+
+    func csvAccessRow(_ a: Access) -> [String] {
+        [
+            "access", String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.request, a.staff,
+            a.destination, a.dataClass, a.mode, a.justification, a.ticket, a.basis, a.basisRule, a.decision,
+            a.decidedBy, "", "", "", "", "", a.decidedByFiler ? "true" : "false",
+        ]
+            + csvAdded(
+                tenant: a.tenant, destination: a.destination,
+                basis: names.basis(region: a.region, rule: a.basisRule))
+    }
+
+    /// Break-glass grants, refusals and the checkpoint: everything after the access lines.
+    func csvTail(into writer: inout CSVWriter) {
         for b in breakGlass {
             writer.row([
                 "break_glass", String(b.ledgerIndex), Self.time(b.time), b.tenant, b.region, b.request, b.staff,
                 b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "", "",
-            ] + added(tenant: b.tenant, destination: b.destination, reviewDue: b.reviewDueAt))
+            ] + csvAdded(tenant: b.tenant, destination: b.destination, reviewDue: b.reviewDueAt))
         }
         for r in refusals {
             writer.row([
                 "refused", String(r.ledgerIndex), Self.time(r.time), r.tenant, r.region, "", r.staff, r.destination, "",
                 "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "", "",
-            ] + added(tenant: r.tenant, destination: r.destination))
+            ] + csvAdded(tenant: r.tenant, destination: r.destination))
         }
         writer.row(
             ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root, ""]
-                + noAdded)
-        return writer.text
+                + Self.csvNoAdded)
     }
 
     package var html: String {
+        var page = htmlHead()
+        for a in accesses { page += htmlAccessRow(a) }
+        return page + htmlTail(accessesWritten: !accesses.isEmpty)
+    }
+
+    static let htmlAccessHeaders = [
+        "ledger", "time", "tenant", "region", "staff", "from", "class", "mode", "justification", "ticket", "basis",
+        "decision",
+    ]
+
+    /// The page up to the first row of the access table.
+    func htmlHead() -> String {
         let scope = [region.map { "region \($0)" }, tenant.map { "tenant \($0)" }].compactMap { $0 }
         let subtitle =
             "\(Self.time(from)) to \(Self.time(to))"
@@ -178,7 +208,7 @@ extension CrossBorderReport {
             \(HTMLReport.table(
                 ["accesses", "break-glass grants", "overdue reviews", "refused attempts",
                     "grants decided by their filer"],
-                [[HTMLReport.grouped(accesses.count), HTMLReport.grouped(breakGlass.count),
+                [[HTMLReport.grouped(accessCount), HTMLReport.grouped(breakGlass.count),
                     HTMLReport.grouped(overdueReviews), HTMLReport.grouped(refusals.count),
                     HTMLReport.grouped(grantsDecidedByFiler)]],
                 numeric: [0, 1, 2, 3, 4]))
@@ -191,21 +221,24 @@ extension CrossBorderReport {
             </div>
             """
         body += "<h2>Every access</h2>"
-        body += HTMLReport.table(
+        body += HTMLReport.tableHead(Self.htmlAccessHeaders)
+        return HTMLReport.pageHead(title: "Cross-border access report", subtitle: subtitle) + body
+    }
+
+    func htmlAccessRow(_ a: Access) -> String {
+        HTMLReport.tableRow(
             [
-                "ledger", "time", "tenant", "region", "staff", "from", "class", "mode", "justification", "ticket",
-                "basis",
-                "decision",
-            ],
-            accesses.map { a in
-                [
-                    String(a.ledgerIndex), Self.time(a.time), tenantLabel(a.tenant), a.region, a.staff,
-                    country(a.destination), a.dataClass, a.mode, a.justification, a.ticket,
-                    (names.basis(region: a.region, rule: a.basisRule)?.summary ?? a.basis) + " (rule \(a.basisRule))",
-                    a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
-                        + (a.decidedByFiler ? " (decided by its filer)" : ""),
-                ]
-            }, numeric: [0])
+                String(a.ledgerIndex), Self.time(a.time), tenantLabel(a.tenant), a.region, a.staff,
+                country(a.destination), a.dataClass, a.mode, a.justification, a.ticket,
+                (names.basis(region: a.region, rule: a.basisRule)?.summary ?? a.basis) + " (rule \(a.basisRule))",
+                a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
+                    + (a.decidedByFiler ? " (decided by its filer)" : ""),
+            ], numeric: [0])
+    }
+
+    /// The rest of the page after the last access row (`accessesWritten`: whether there was one).
+    func htmlTail(accessesWritten: Bool) -> String {
+        var body = HTMLReport.tableEnd(columns: Self.htmlAccessHeaders.count, empty: !accessesWritten)
         body += "<h2>Break-glass grants</h2>"
         body += HTMLReport.table(
             ["ledger", "time", "tenant", "staff", "from", "justification", "review", "review due"],
@@ -232,6 +265,6 @@ extension CrossBorderReport {
             (<code>residency ledger prove INDEX --size \(checkpoint.size)</code>).</p>
             <div class="note">\(HTMLReport.escape(checkpoint.note))</div>
             """
-        return HTMLReport.page(title: "Cross-border access report", subtitle: subtitle, body: body)
+        return body + HTMLReport.pageTail
     }
 }

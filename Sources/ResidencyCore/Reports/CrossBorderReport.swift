@@ -168,12 +168,17 @@ package struct CrossBorderReport: Sendable {
     package let breakGlass: [BreakGlass]
     package let refusals: [Refusal]
     package let names: Names
+    /// The summary of access lines that are not in `accesses`: set on the frame of a streamed report, whose
+    /// lines are read again as they are written (`CrossBorderReport+Streaming.swift`); nil when the summary is
+    /// worked out from `accesses`.
+    package let tally: AccessTally?
 
     package init(
         from: Int64, to: Int64, region: String?, tenant: String?, generatedAt: Int64, policyVersion: String,
         checkpoint: ReportCheckpoint, accesses: [Access], breakGlass: [BreakGlass], refusals: [Refusal],
-        names: Names = Names()
+        names: Names = Names(), tally: AccessTally? = nil
     ) {
+        self.tally = tally
         self.names = names
         self.from = from
         self.to = to
@@ -194,13 +199,15 @@ package struct CrossBorderReport: Sendable {
         return counts.map { ($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 
-    package var byDestination: [(key: String, count: Int)] { counts(\.destination) }
-    package var byBasis: [(key: String, count: Int)] { counts(\.basis) }
-    package var byJustification: [(key: String, count: Int)] { counts(\.justification) }
-    package var byStaff: [(key: String, count: Int)] { counts(\.staff) }
+    package var accessCount: Int { tally?.accesses ?? accesses.count }
+    package var byDestination: [(key: String, count: Int)] { tally?.byDestination ?? counts(\.destination) }
+    package var byBasis: [(key: String, count: Int)] { tally?.byBasis ?? counts(\.basis) }
+    package var byJustification: [(key: String, count: Int)] { tally?.byJustification ?? counts(\.justification) }
+    package var byStaff: [(key: String, count: Int)] { tally?.byStaff ?? counts(\.staff) }
     package var overdueReviews: Int { breakGlass.filter { $0.review == "overdue" }.count }
     /// How many grants used in the period were decided by their own filer (or staff member).
     package var grantsDecidedByFiler: Int {
+        if let tally { return tally.grantsDecidedByFiler }
         var requests = Set<String>()
         for access in accesses where access.grant.decidedByFiler { requests.insert(access.request) }
         return requests.count

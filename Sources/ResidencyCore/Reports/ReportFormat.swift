@@ -69,6 +69,11 @@ enum HTMLReport {
     }
 
     static func page(title: String, subtitle: String, body: String) -> String {
+        pageHead(title: title, subtitle: subtitle) + body + pageTail
+    }
+
+    /// A page up to where its body starts, so a long report can write its body in pieces.
+    static func pageHead(title: String, subtitle: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -84,11 +89,11 @@ enum HTMLReport {
         @media (max-width:700px){body{margin:.75rem}table{display:block;overflow-x:auto}svg{max-width:100%;height:auto}p,.note{overflow-wrap:anywhere}}
         </style></head><body>
         <h1>\(escape(title))</h1><p class="sub">\(escape(subtitle))</p>
-        \(body)
-        </body></html>
 
         """
     }
+
+    static let pageTail = "\n</body></html>\n"
 
     /// A figure for people: 12,345 (ledger indexes are not passed through this: they are copied into commands).
     package static func grouped(_ value: Int) -> String {
@@ -102,21 +107,30 @@ enum HTMLReport {
     }
 
     static func table(_ headers: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
-        var html = "<table><thead><tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
-        if rows.isEmpty {
-            html += "<tr><td colspan=\"\(headers.count)\">none</td></tr>"
+        var html = tableHead(headers)
+        for row in rows { html += tableRow(row, numeric: numeric) }
+        return html + tableEnd(columns: headers.count, empty: rows.isEmpty)
+    }
+
+    /// A table in pieces (head, rows, end), so a long one is written row by row.
+    static func tableHead(_ headers: [String]) -> String {
+        "<table><thead><tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+    }
+
+    static func tableRow(_ row: [String], numeric: Set<Int>) -> String {
+        var html = "<tr>"
+        for (index, cell) in row.enumerated() {
+            // Timestamps never wrap: a time broken over two lines is misread.
+            let isTime = cell.utf8.count >= 20 && cell.hasSuffix("Z") && cell.utf8.dropFirst(10).first == 0x54
+            let kind = numeric.contains(index) ? " class=\"n\"" : isTime ? " class=\"t\"" : ""
+            html += "<td\(kind)>\(escape(cell))</td>"
         }
-        for row in rows {
-            html += "<tr>"
-            for (index, cell) in row.enumerated() {
-                // Timestamps never wrap: a time broken over two lines is misread.
-                let isTime = cell.utf8.count >= 20 && cell.hasSuffix("Z") && cell.utf8.dropFirst(10).first == 0x54
-                let kind = numeric.contains(index) ? " class=\"n\"" : isTime ? " class=\"t\"" : ""
-                html += "<td\(kind)>\(escape(cell))</td>"
-            }
-            html += "</tr>"
-        }
-        return html + "</tbody></table>"
+        return html + "</tr>"
+    }
+
+    /// `empty`: no row was written, so the table says "none".
+    static func tableEnd(columns: Int, empty: Bool) -> String {
+        (empty ? "<tr><td colspan=\"\(columns)\">none</td></tr>" : "") + "</tbody></table>"
     }
 
     /// A horizontal bar chart of `values` (at most `limit` bars), with labels and counts as SVG text.

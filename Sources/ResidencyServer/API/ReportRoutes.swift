@@ -3,6 +3,24 @@ import ResidencyCore
 
 /// `GET /v1/reports/cross-border` and `GET /v1/reports/residency-map`, as JSON, CSV or HTML.
 enum ReportRoutes {
+    /// A prepared cross-border report written as a streamed body. A failure once the head is out cuts the
+    /// connection (the reader sees a short body); it is logged here, as a reader that left is not.
+    static func streamed(
+        _ prepared: PreparedCrossBorderReport, _ format: ReportFormat, controller: Controller
+    ) -> ResponseStream {
+        let logger = controller.logger.labelled("residency.reports")
+        return ResponseStream { writer in
+            do {
+                try prepared.write(format, to: ReportOutput(deliver: writer.write))
+            } catch let gone as ResponseStreamCancelled {
+                throw gone
+            } catch {
+                logger.error("cross-border report cut short after its first bytes", [("error", "\(error)")])
+                throw error
+            }
+        }
+    }
+
     static func all(controller: Controller) -> [Route] {
         @Sendable func format(_ request: HTTPRequest) throws -> ReportFormat {
             guard let text = request.queryValue("format") else { return .json }
@@ -13,10 +31,13 @@ enum ReportRoutes {
             }
             return format
         }
-        @Sendable func respond(_ text: String, _ format: ReportFormat, name: String) -> HTTPResponse {
+        @Sendable func headers(_ format: ReportFormat, name: String) -> [(name: String, value: String)] {
             var headers = [("Content-Type", format.contentType)]
             if format == .csv { headers.append(("Content-Disposition", "attachment; filename=\"\(name).csv\"")) }
-            return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
+            return headers
+        }
+        @Sendable func respond(_ text: String, _ format: ReportFormat, name: String) -> HTTPResponse {
+            HTTPResponse(status: 200, headers: headers(format, name: name), body: Array(text.utf8))
         }
         return [
             Route("GET", "/v1/reports/cross-border", roles: [.compliance], tenantScoped: true) { context in
@@ -34,9 +55,13 @@ enum ReportRoutes {
                     }
                     tenant = scoped
                 }
-                let report = try controller.reports.crossBorderReport(
+                // Checked and summed up here (a bad query is answered 4xx); the lines are read again and sent
+                // as chunks while they are written, so a whole-history report is never held whole.
+                let prepared = try controller.reports.prepareCrossBorderReport(
                     from: from, to: to, region: request.queryValue("region"), tenant: tenant)
-                return respond(report.rendered(chosen), chosen, name: "cross-border")
+                return HTTPResponse(
+                    status: 200, headers: headers(chosen, name: "cross-border"),
+                    stream: streamed(prepared, chosen, controller: controller))
             },
             // Reading the map records nothing (any number of reads leave the ledger as it was); POST is the audit
             // run a caller asks for, recorded as one `residency.audit` entry.

@@ -29,6 +29,7 @@ extension Console {
         }
         let text: String
         let name: String
+        var stream: ResponseStream?
         switch kind {
         case "cross-border":
             guard caller.role != .ops else {
@@ -44,9 +45,11 @@ extension Console {
             if let region, controller.policies.catalog.region(id: region) == nil {
                 throw APIError.badRequest("region: \"\(region.prefix(20))\" is not a region")
             }
-            let report = try controller.reports.crossBorderReport(
+            // Streamed as the API streams it: summed up here, the lines sent as chunks while they are read.
+            let prepared = try controller.reports.prepareCrossBorderReport(
                 from: from, to: to, region: region, tenant: caller.tenant)
-            text = report.rendered(format)
+            stream = ReportRoutes.streamed(prepared, format, controller: controller)
+            text = ""
             name = "cross-border"
         case "residency-map":
             guard caller.tenant == nil else {
@@ -71,6 +74,7 @@ extension Console {
             ),
             ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
         ]
+        if let stream { return HTTPResponse(status: 200, headers: headers, stream: stream) }
         return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
     }
 

@@ -1,10 +1,20 @@
 import ResidencyCore
 
-/// A response to write: status, headers and a body (Content-Length is added when written).
+/// A response to write: status, headers and a body (Content-Length is added when written) — or, for a body
+/// too long to hold, a `stream` that produces it while it is sent (chunked).
 package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: [(name: String, value: String)]
     package var body: [UInt8]
+    /// The body, produced while it is sent, when it is not `body` (which is then empty).
+    package var stream: ResponseStream?
+
+    package init(status: Int, headers: [(name: String, value: String)] = [], stream: ResponseStream) {
+        self.status = status
+        self.headers = headers
+        self.body = []
+        self.stream = stream
+    }
 
     package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -29,8 +39,23 @@ package struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers, Content-Length, and the body unless `omitBody`.
     func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
+        var output = head(keepAlive: keepAlive, framing: .length(body.count), reserving: omitBody ? 0 : body.count)
+        if !omitBody { output.append(contentsOf: body) }
+        return output
+    }
+
+    /// How the end of a body is known: its length, its chunks (RFC 9112 §7.1), or the connection closing (an
+    /// HTTP/1.0 reader, which knows no chunks).
+    enum Framing {
+        case length(Int)
+        case chunked
+        case untilClose
+    }
+
+    /// The status line and headers, ending with the empty line.
+    func head(keepAlive: Bool, framing: Framing, reserving: Int = 0) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(96 + headers.count * 48 + (omitBody ? 0 : body.count))
+        output.reserveCapacity(96 + headers.count * 48 + reserving)
         if let line = Self.statusLines[status] {
             output.append(contentsOf: line)
         } else {
@@ -42,14 +67,31 @@ package struct HTTPResponse: Sendable {
             output.append(contentsOf: header.value.utf8)
             output.append(contentsOf: [0x0D, 0x0A])
         }
-        output.append(contentsOf: "Content-Length: ".utf8)
-        output.append(contentsOf: String(body.count).utf8)
-        output.append(contentsOf: [0x0D, 0x0A])
+        switch framing {
+        case .length(let count):
+            output.append(contentsOf: "Content-Length: ".utf8)
+            output.append(contentsOf: String(count).utf8)
+            output.append(contentsOf: [0x0D, 0x0A])
+        case .chunked: output.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        case .untilClose: break
+        }
         if !keepAlive { output.append(contentsOf: "Connection: close\r\n".utf8) }
         output.append(contentsOf: [0x0D, 0x0A])
-        if !omitBody { output.append(contentsOf: body) }
         return output
     }
+
+    /// One chunk of a chunked body: its size in hex, CRLF, the bytes, CRLF.
+    static func chunk(_ piece: [UInt8]) -> [UInt8] {
+        var output = Array(String(piece.count, radix: 16).utf8)
+        output.reserveCapacity(output.count + piece.count + 4)
+        output.append(contentsOf: [0x0D, 0x0A])
+        output.append(contentsOf: piece)
+        output.append(contentsOf: [0x0D, 0x0A])
+        return output
+    }
+
+    /// The last chunk and the end of the (empty) trailer section.
+    static let lastChunk = Array("0\r\n\r\n".utf8)
 
     /// Status lines of the statuses this server sends, built once.
     static let statusLines: [Int: [UInt8]] = Dictionary(

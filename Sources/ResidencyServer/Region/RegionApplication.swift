@@ -17,9 +17,18 @@ package final class RegionApplication: Sendable {
     let controllerPin: String?
     let version: String
     let log: @Sendable (String) -> Void
+    /// The server's TLS context and the pins it accepts besides the peer services' (the controller's and the
+    /// operator's application keys): a new peer list replaces the context's pins with these and the peers'.
+    let tls: TLSContext?
+    let basePins: Set<String>
 
-    package init(node: RegionNode, version: String, log: @escaping @Sendable (String) -> Void) {
+    package init(
+        node: RegionNode, version: String, tls: TLSContext? = nil, basePins: Set<String> = [],
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.node = node
+        self.tls = tls
+        self.basePins = basePins
         self.controllerPin = TLSIdentity.pin(ofEd25519: node.configuration.controllerKey)
         self.version = version
         self.log = log
@@ -65,6 +74,9 @@ package final class RegionApplication: Sendable {
         case .invalid(let message): return APIError.badRequest(message, code: "invalid_field").response
         case .accessRefused(let code, let message): return APIError(status: 403, code: code, message: message).response
         case .storage: return APIError(status: 503, code: "storage_unavailable", message: refusal.description).response
+        case .orderRefused(let code, let message): return APIError(status: 403, code: code, message: message).response
+        case .migrationConflict(let code, let message): return APIError(status: 409, code: code, message: message).response
+        case .peerUnavailable(let message): return APIError(status: 502, code: "peer_unavailable", message: message).response
         }
     }
 
@@ -77,7 +89,25 @@ package final class RegionApplication: Sendable {
                 status: 403, code: "controller_only",
                 message: "the internal routes answer only the controller this service enrolled with")
         }
+        let isPeer = node.isPeer(pin: request.peerPin) && request.peerPin != controllerPin
+        if segments.first == "peer" || isPeer {
+            // A peer service's key reaches the migration files it was ordered to receive, nothing else; the peer
+            // routes answer peer services only.
+            guard isPeer, segments.first == "peer" else {
+                throw APIError(
+                    status: 403, code: "peer_only",
+                    message: "a peer regional service reaches only /peer/v1/migrations/…, and only peer services reach it")
+            }
+            guard segments.count == 5, segments[1] == "v1", segments[2] == "migrations" else {
+                throw APIError(status: 404, code: "not_found", message: "accepted: /peer/v1/migrations/{id}/{snapshot|changes|files}")
+            }
+            return try peerMigrationRoute(request, migration: segments[3], what: segments[4])
+        }
         switch (request.method, segments.count, segments.first) {
+        case (_, 3, "internal") where segments[1] == "v1" && segments[2] == "peers":
+            return try peersRoute(request)
+        case (_, 5, "internal") where segments[1] == "v1" && segments[2] == "migrations":
+            return try internalMigrationRoute(request, migration: segments[3], step: segments[4])
         case ("GET", 3, "internal") where segments[1] == "v1" && segments[2] == "health":
             return .json(node.health(version: version))
         case ("PUT", 4, "internal") where segments[1] == "v1" && segments[2] == "assignments":

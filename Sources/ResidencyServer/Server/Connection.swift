@@ -13,6 +13,8 @@ final class Connection {
     var outputOffset = 0
     /// The connection's TLS session when the server serves TLS.
     var tls: TLSSession?
+    /// The channel of the streamed answer being sent, if one is.
+    var stream: ResponseChannel?
     /// The epoll events currently registered.
     var interest: UInt32
 

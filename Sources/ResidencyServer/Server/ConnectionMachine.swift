@@ -8,6 +8,11 @@
 /// - Requests are answered strictly in order, one at a time: while one is with the application (`answering`),
 ///   nothing more is read or answered, and pipelined requests wait in the kernel's buffer, not in ours — the
 ///   parser holds at most one unfinished request and one read.
+/// - A streamed answer (`HTTPResponse.stream`) is sent as chunks (RFC 9112 §7.1; to an HTTP/1.0 peer, as bytes
+///   ending with the connection): the head goes out, then each piece the producer hands over, the next taken only
+///   once the socket has taken all before it (`pullStream`), so the output holds about one piece; then the last
+///   chunk. Nothing is read meanwhile. A producer that fails cuts the connection (the peer sees the body end
+///   short, never a complete-looking one); a peer that takes nothing for `writeTimeout` is cut off as ever.
 /// - Past `outputHighWater` unsent bytes, answering pauses (`held`) and nothing is read until the peer has taken
 ///   all of it; a peer that takes nothing for `writeTimeout` is cut off.
 /// - A request must arrive whole within `requestTimeout` of its first byte (an empty line before it counts) or is
@@ -50,6 +55,10 @@ struct ConnectionMachine: Sendable {
         /// A complete request is with the application. Reads nothing and answers nothing else until its answer
         /// comes back.
         case answering(Exchange)
+        /// A streamed answer's head is sent and its body is being produced and sent (`chunked`, or until the
+        /// connection closes). `closesLingering`: what happens after it, as in `answered` (nil: the connection
+        /// stays open). Reads nothing.
+        case streaming(Exchange, chunked: Bool, closesLingering: Bool?)
         /// Answering paused at the output high-water mark; complete requests may wait in the parser. Reads nothing
         /// until the peer has taken every unsent byte.
         case held
@@ -67,6 +76,8 @@ struct ConnectionMachine: Sendable {
         var keepsAlive: Bool
         /// HEAD: the answer's headers without its body.
         var omitsBody: Bool
+        /// HTTP/1.1 or later: a streamed body may be chunked.
+        var takesChunks: Bool = true
     }
 
     enum Action: Sendable {
@@ -82,6 +93,10 @@ struct ConnectionMachine: Sendable {
         case shutdownWrite
         /// Close the socket; the machine takes no further events.
         case close
+        /// A streamed answer's head is queued: run `ResponseStream` and hand its pieces to `streamed`.
+        case startStream(ResponseStream)
+        /// Everything queued has been written while streaming: the next piece (or the end) may be handed over.
+        case pullStream
     }
 
     /// The socket readiness the machine waits for.
@@ -118,7 +133,7 @@ struct ConnectionMachine: Sendable {
         switch state {
         case .idle, .receiving: reads = unsentBytes < configuration.outputHighWater
         case .lingering: reads = true
-        case .answering, .held, .closing, .closed: reads = false
+        case .answering, .streaming, .held, .closing, .closed: reads = false
         }
         return Interest(reads: reads, writes: unsentBytes > 0 && state != .closed)
     }
@@ -128,7 +143,7 @@ struct ConnectionMachine: Sendable {
         switch state {
         case .closed, .answering, .closing(_, .some): return nil
         case .lingering(let until): return until
-        case .idle, .receiving, .held, .closing(_, nil): break
+        case .idle, .receiving, .held, .closing(_, nil), .streaming: break
         }
         if unsentBytes > 0 { return writeStalledSince.map { $0 + configuration.writeTimeout } }
         switch state {
@@ -156,7 +171,7 @@ struct ConnectionMachine: Sendable {
         switch state {
         case .idle: since = now
         case .receiving(let started): since = started
-        case .answering, .held:
+        case .answering, .held, .streaming:
             // The loop does not read now; should it, the bytes wait their turn in the parser, not lost.
             parser.append(bytes)
             return []
@@ -174,7 +189,7 @@ struct ConnectionMachine: Sendable {
     mutating func peerClosed(now: Double) -> [Action] {
         switch state {
         case .closed: return []
-        case .answering, .lingering, .closing(_, .some): return close()
+        case .answering, .streaming, .lingering, .closing(_, .some): return close()
         case .idle, .receiving, .held, .closing(_, nil):
             guard unsentBytes > 0 else { return close() }
             if case .closing = state { return [] }
@@ -194,6 +209,8 @@ struct ConnectionMachine: Sendable {
             guard unsentBytes > 0 else { return close() }
             state = .closing(lingers: false, awaiting: exchange)
             return []
+        case .streaming:
+            return close()
         case .idle, .receiving, .held:
             guard unsentBytes > 0 else { return close() }
             state = .closing(lingers: false, awaiting: nil)
@@ -215,6 +232,20 @@ struct ConnectionMachine: Sendable {
             exchange = current
             closesLingering = lingers
         default: return []
+        }
+        if let stream = response.stream {
+            // HTTP/1.0 knows no chunks: its body ends with the connection.
+            let chunked = exchange.takesChunks
+            let closes = chunked ? closesLingering : (closesLingering ?? false)
+            let head = queue(
+                response.head(keepAlive: closes == nil, framing: chunked ? .chunked : .untilClose), now: now)
+            if exchange.omitsBody {
+                guard let lingers = closes else { return [head] + answerNext(now: now) }
+                state = .closing(lingers: lingers, awaiting: nil)
+                return [head, .endOutput]
+            }
+            state = .streaming(exchange, chunked: chunked, closesLingering: closes)
+            return [head, .startStream(stream)]
         }
         let bytes = response.serialized(keepAlive: closesLingering == nil, omitBody: exchange.omitsBody)
         let send = queue(bytes, now: now)
@@ -240,8 +271,38 @@ struct ConnectionMachine: Sendable {
         switch state {
         case .closing(let lingers, let awaiting): return finishClosing(lingers: lingers, awaiting: awaiting, now: now)
         case .held: return answerNext(now: now)
+        case .streaming: return [.pullStream]
         case .idle, .receiving, .answering, .lingering, .closed: return []
         }
+    }
+
+    /// Whether a streamed answer waits for its next piece: everything before it has been written.
+    var awaitsPiece: Bool {
+        guard case .streaming = state else { return false }
+        return unsentBytes == 0
+    }
+
+    /// The next piece of a streamed answer's body.
+    mutating func streamed(_ piece: [UInt8], now: Double) -> [Action] {
+        guard case .streaming(_, let chunked, _) = state, !piece.isEmpty else { return [] }
+        return [queue(chunked ? HTTPResponse.chunk(piece) : piece, now: now)]
+    }
+
+    /// The producer of a streamed answer returned (`succeeded`) or failed. A complete body ends with the last
+    /// chunk and the connection goes on as after any answer; a failed one is cut off, so the peer cannot take a
+    /// part for the whole.
+    mutating func streamEnded(succeeded: Bool, now: Double) -> [Action] {
+        guard case .streaming(_, let chunked, let closesLingering) = state else { return [] }
+        guard succeeded else { return close() }
+        var actions: [Action] = chunked ? [queue(HTTPResponse.lastChunk, now: now)] : []
+        guard let lingers = closesLingering else {
+            state = .idle
+            return actions + answerNext(now: now)
+        }
+        state = .closing(lingers: lingers, awaiting: nil)
+        actions.append(.endOutput)
+        if unsentBytes == 0 { actions += finishClosing(lingers: lingers, awaiting: nil, now: now) }
+        return actions
     }
 
     /// The clock reads `now`: deadlines that have passed act. While the server stops, a connection waiting for a
@@ -253,7 +314,7 @@ struct ConnectionMachine: Sendable {
         switch state {
         case .closed, .answering, .closing(_, .some): return []
         case .lingering(let until): return now >= until ? close() : []
-        case .idle, .receiving, .held, .closing(_, nil): break
+        case .idle, .receiving, .held, .closing(_, nil), .streaming: break
         }
         if unsentBytes > 0 {
             guard let since = writeStalledSince, now - since >= configuration.writeTimeout else { return [] }
@@ -309,7 +370,9 @@ struct ConnectionMachine: Sendable {
         case .request(let request):
             continueSent = false
             state = .answering(
-                Exchange(keepsAlive: request.keepsAlive, omitsBody: request.method == "HEAD"))
+                Exchange(
+                    keepsAlive: request.keepsAlive, omitsBody: request.method == "HEAD",
+                    takesChunks: request.minorVersion >= 1))
             return [.answer(request)]
         case .needMore(let expectsContinue):
             state = parser.isIdle ? .idle : .receiving(since: requestSince ?? now)

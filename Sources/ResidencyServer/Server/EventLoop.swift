@@ -24,6 +24,10 @@ final class EventLoop: @unchecked Sendable {
     enum Message {
         case adopt(Int32, acceptedDuringShutdown: Bool)
         case answered(connection: UInt64, descriptor: Int32, response: HTTPResponse)
+        /// A streamed answer's producer left a piece in its channel.
+        case pieceReady(connection: UInt64, descriptor: Int32)
+        /// A streamed answer's producer returned or threw; its outcome is in the channel.
+        case streamDone(connection: UInt64, descriptor: Int32)
         /// The server accepts no more connections: close idle ones, finish the rest, then leave.
         case stop
     }
@@ -119,6 +123,13 @@ final class EventLoop: @unchecked Sendable {
                 let now = Self.now()
                 let actions = connection.machine.answered(response, serverIsStopping: core.isShuttingDown, now: now)
                 perform(actions, on: connection, now: now)
+            case .pieceReady(let id, let descriptor):
+                guard let connection = connections[descriptor], connection.id == id else { continue }
+                pullStream(connection)
+            case .streamDone(let id, let descriptor):
+                awaitedAnswers -= 1
+                guard let connection = connections[descriptor], connection.id == id else { continue }
+                pullStream(connection)
             case .stop:
                 stopping = true
                 sweep(now: Self.now())
@@ -235,6 +246,10 @@ final class EventLoop: @unchecked Sendable {
                 case .close:
                     drop(connection)
                     return
+                case .startStream(let stream):
+                    startStream(stream, on: connection)
+                case .pullStream:
+                    actions += takePiece(of: connection, now: now)
                 }
             }
             guard connection.hasPendingOutput || connection.machine.unsentBytes > 0 else { break }
@@ -253,6 +268,48 @@ final class EventLoop: @unchecked Sendable {
         core.pool.submit { [core, self] in
             post(.answered(connection: id, descriptor: descriptor, response: core.handler(request)))
         }
+    }
+
+    /// Runs a streamed answer's producer on the handler pool. Counted with the awaited answers, so the loop
+    /// outlives it; the channel it writes to is cancelled when the connection goes (`drop`), which stops it.
+    private func startStream(_ stream: ResponseStream, on connection: Connection) {
+        awaitedAnswers += 1
+        let id = connection.id
+        let descriptor = connection.descriptor
+        let channel = ResponseChannel { [self] in post(.pieceReady(connection: id, descriptor: descriptor)) }
+        connection.stream = channel
+        core.pool.submit { [core, self] in
+            var succeeded = true
+            do {
+                try stream.produce(ResponseStream.Writer(put: channel.put))
+            } catch {
+                succeeded = false
+                // A reader that left is no failure of ours; anything else cut a body short, and is counted.
+                if !(error is ResponseStreamCancelled) { core.streamFailures.add(1, ordering: .relaxed) }
+            }
+            channel.finish(succeeded: succeeded)
+            post(.streamDone(connection: id, descriptor: descriptor))
+        }
+    }
+
+    /// The next piece of a streamed answer, once everything before it is written.
+    private func takePiece(of connection: Connection, now: Double) -> [ConnectionMachine.Action] {
+        guard connection.machine.awaitsPiece, !connection.hasPendingOutput, let channel = connection.stream else {
+            return []
+        }
+        switch channel.take() {
+        case .piece(let piece): return connection.machine.streamed(piece, now: now)
+        case .finished(let succeeded):
+            connection.stream = nil
+            return connection.machine.streamEnded(succeeded: succeeded, now: now)
+        case .nothing: return []
+        }
+    }
+
+    private func pullStream(_ connection: Connection) {
+        let now = Self.now()
+        let actions = takePiece(of: connection, now: now)
+        if !actions.isEmpty { perform(actions, on: connection, now: now) }
     }
 
     /// Response bytes onto the connection's output: as they are, or sealed in TLS records.
@@ -317,6 +374,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func drop(_ connection: Connection) {
+        connection.stream?.cancel()
+        connection.stream = nil
         epoll_ctl(epoll, EPOLL_CTL_DEL, connection.descriptor, nil)
         close(connection.descriptor)
         connections[connection.descriptor] = nil

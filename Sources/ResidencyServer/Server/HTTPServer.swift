@@ -112,6 +112,8 @@ package final class HTTPServer: Sendable {
 
     /// The most bytes one connection's request parser has held so far (bounded by the limits and one read).
     var peakParserBytes: Int { core.peakParserBytes.load(ordering: .relaxed) }
+    /// Streamed answers cut short because their producer failed.
+    var streamFailures: Int { core.streamFailures.load(ordering: .relaxed) }
 
     /// Threads the handler pool has started (at most `handlerThreads`).
     package var handlerThreadCount: Int { core.pool.threadCount }

@@ -15,6 +15,8 @@ final class ServerCore: Sendable {
     /// The most bytes any connection's parser has held, for tests that hold it bounded. One relaxed load per
     /// read; written only when it grows.
     let peakParserBytes = Atomic<Int>(0)
+    /// Streamed answers whose producer failed (not for a reader that left): each cut its body short.
+    let streamFailures = Atomic<Int>(0)
 
     init(
         configuration: HTTPServer.Configuration, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,

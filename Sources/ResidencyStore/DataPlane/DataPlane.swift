@@ -90,14 +90,19 @@ package struct DataPlane: Sendable {
         return descriptor
     }
 
+    /// Removes a file and any SQLite journal beside it (idempotent).
+    package static func removeFiles(at path: String) { removeDatabaseFiles(at: path) }
+
     static func removeDatabaseFiles(at path: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
     /// Makes a finished file durable under its final name: fsync the file, rename it, fsync the directory —
     /// so after a crash the name either is absent or names complete data.
-    static func publish(_ partial: String, as path: String) throws {
-        try syncFile(partial)
+    /// With `durable` false the file is renamed without being synced: for a file worth keeping only until the
+    /// machine restarts (a migration's snapshot, which its owner takes again after a reboot).
+    static func publish(_ partial: String, as path: String, durable: Bool = true) throws {
+        if durable { try syncFile(partial) }
         var status = stat()
         if stat(partial + "-wal", &status) == 0, status.st_size > 0 {
             throw TenantDataError.io(
@@ -107,7 +112,13 @@ package struct DataPlane: Sendable {
         guard rename(partial, path) == 0 else {
             throw TenantDataError.io("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
         }
-        syncDirectory((path as NSString).deletingLastPathComponent)
+        if durable { syncDirectory((path as NSString).deletingLastPathComponent) }
+    }
+
+    /// This boot of the machine (the kernel's random boot id): what a file kept without fsync is good for.
+    package static var bootID: String {
+        ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "unknown")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func syncFile(_ path: String) throws {

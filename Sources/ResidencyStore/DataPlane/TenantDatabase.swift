@@ -23,6 +23,13 @@ package final class TenantDatabase {
         database = try Database(path: path, create: false)
     }
 
+    /// Opens a snapshot file to read it as it is: its journal mode is left alone, so its bytes do not change
+    /// while a peer is reading them.
+    package init(snapshotAt path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw TenantDataError.missing(path: path) }
+        database = try Database(path: path, create: false, wal: false)
+    }
+
     private init(creating path: String) throws {
         database = try Database(path: path, create: true, pageSize: Self.pageSize, wal: false)
     }
@@ -176,6 +183,11 @@ package final class TenantDatabase {
                 .integer(frozen ? 1 : 0)
             ])
         }
+    }
+
+    /// Whether a migration holds the data still.
+    package func isFrozen() throws -> Bool {
+        try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'frozen'") == 1
     }
 
     /// The change counter: equal values mean no data changed in between.

@@ -44,6 +44,24 @@ package final class RegionStore: @unchecked Sendable {
                     signed BLOB NOT NULL
                 ) STRICT;
                 """),
+        SchemaMigration(
+            version: 3, name: "migration orders and peer services",
+            sql: """
+                CREATE TABLE migration_orders (
+                    migration TEXT PRIMARY KEY NOT NULL,
+                    tenant TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('source', 'target')),
+                    ended INTEGER NOT NULL DEFAULT 0,
+                    snapshot TEXT,
+                    signed BLOB NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE peers (
+                    pin TEXT PRIMARY KEY NOT NULL,
+                    region TEXT NOT NULL,
+                    endpoint TEXT NOT NULL
+                ) STRICT;
+                """),
     ]
 
     package init(directory: URL) throws {
@@ -195,5 +213,99 @@ package final class RegionStore: @unchecked Sendable {
 
     package func pendingEvents() throws -> Int {
         try locked { Int(try database.scalarInteger("SELECT count(*) FROM outbox") ?? 0) }
+    }
+
+    // MARK: Migrations
+
+    /// What this service knows of one migration it takes part in.
+    package struct MigrationRecord: Sendable {
+        package let tenant: String
+        package let role: String
+        package let isEnded: Bool
+        /// The source's snapshot (JSON: sequence, bytes, content) once taken; the target's received snapshot.
+        package let snapshot: String?
+    }
+
+    package func migration(_ id: String) throws -> MigrationRecord? {
+        try locked {
+            try database.read {
+                try database.statement("SELECT tenant, role, ended, snapshot FROM migration_orders WHERE migration = ?")
+                    .first([.text(id)]) {
+                        MigrationRecord(
+                            tenant: $0.text(0), role: $0.text(1), isEnded: $0.integer(2) != 0, snapshot: $0.optionalText(3))
+                    }
+            }
+        }
+    }
+
+    /// Records the latest order received for a migration (the first creates its record); an ended one stays ended.
+    package func noteOrder(migration: String, tenant: String, role: String, signed: [UInt8], at time: Int64) throws {
+        try locked {
+            try database.write {
+                try database.statement(
+                    """
+                    INSERT INTO migration_orders (migration, tenant, role, signed, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (migration) DO UPDATE SET signed = excluded.signed, updated_at = excluded.updated_at
+                    WHERE ended = 0
+                    """
+                ).run([.text(migration), .text(tenant), .text(role), .blob(signed), .integer(time)])
+            }
+        }
+    }
+
+    package func setSnapshot(migration: String, _ snapshot: String?) throws {
+        try locked {
+            try database.write {
+                try database.statement("UPDATE migration_orders SET snapshot = ? WHERE migration = ?")
+                    .run([.optional(snapshot), .text(migration)])
+            }
+        }
+    }
+
+    /// Marks the migration over here: its order is never acted on again.
+    package func endMigration(_ id: String, at time: Int64) throws {
+        try locked {
+            try database.write {
+                try database.statement("UPDATE migration_orders SET ended = 1, updated_at = ? WHERE migration = ?")
+                    .run([.integer(time), .text(id)])
+            }
+        }
+    }
+
+    // MARK: Peers
+
+    package struct Peer: Sendable, Equatable {
+        package let pin: String
+        package let region: String
+        package let endpoint: String
+
+        package init(pin: String, region: String, endpoint: String) {
+            self.pin = pin
+            self.region = region
+            self.endpoint = endpoint
+        }
+    }
+
+    package func peers() throws -> [Peer] {
+        try locked {
+            try database.read {
+                try database.statement("SELECT pin, region, endpoint FROM peers ORDER BY region").rows([]) {
+                    Peer(pin: $0.text(0), region: $0.text(1), endpoint: $0.text(2))
+                }
+            }
+        }
+    }
+
+    /// Replaces the peer services this service knows (the controller's list is the whole truth).
+    package func replacePeers(_ peers: [Peer]) throws {
+        try locked {
+            try database.write {
+                try database.execute("DELETE FROM peers")
+                for peer in peers {
+                    try database.statement("INSERT OR REPLACE INTO peers (pin, region, endpoint) VALUES (?, ?, ?)")
+                        .run([.text(peer.pin), .text(peer.region), .text(peer.endpoint)])
+                }
+            }
+        }
     }
 }

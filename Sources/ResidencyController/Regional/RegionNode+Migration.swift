@@ -1,0 +1,524 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import ResidencyTLS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A regional service's part in a migration between services, each step under a controller-signed
+/// `MigrationOrder`: as the source it snapshots, freezes, exports the changes made since the snapshot, serves
+/// those files to the order's target only, and purges once the cutover reached it; as the target it pulls the
+/// files straight from the source over mutual TLS (the controller never holds the bytes), publishes the copy,
+/// applies the changes, and discards its copy on a rollback. Every step can be run again after a crash; every
+/// refused order is queued for the ledger.
+extension RegionNode {
+    package enum MigrationRole: String, Sendable {
+        case source, target
+    }
+
+    /// The largest piece of a file one request carries (bounded memory on both sides).
+    package static let chunkLimit = 8 << 20
+
+    var migrationDirectory: URL { dataDirectory.appendingPathComponent("migrations", isDirectory: true) }
+
+    func migrationFile(_ id: String, _ kind: String) -> String {
+        migrationDirectory.appendingPathComponent("\(id).\(kind)").path
+    }
+
+    // MARK: Peers
+
+    /// The peer services' pins, for the TLS handshake.
+    package var peerPins: Set<String> { Set(peers.withLock { $0.keys }) }
+
+    package func isPeer(pin: String?) -> Bool {
+        guard let pin else { return false }
+        return peers.withLock { $0[pin] != nil }
+    }
+
+    /// Replaces the peer services with the controller's list (its own key never among them).
+    package func replacePeers(_ list: [(pin: String, region: String, endpoint: String)]) throws {
+        let own = identity?.pin
+        let kept = list.filter { $0.pin != own && $0.region != region }
+            .map { RegionStore.Peer(pin: $0.pin, region: $0.region, endpoint: $0.endpoint) }
+        try store.replacePeers(kept)
+        peers.withLock { $0 = Dictionary(kept.map { ($0.pin, $0) }, uniquingKeysWith: { first, _ in first }) }
+    }
+
+    // MARK: Orders
+
+    /// Checks `bytes` as an order for migration `id` in which this service plays `role` (and, for a peer's
+    /// request, that the caller is the order's target); records the order. A refusal is queued for the ledger
+    /// and thrown. `allowEnded` lets a finishing step (purge, discard, release) be repeated after the end.
+    func checkOrder(
+        _ bytes: [UInt8], migration id: String, role: MigrationRole, caller: String? = nil, allowEnded: Bool = false
+    ) throws(Refusal) -> MigrationOrder {
+        func refuse(_ code: String, _ message: String, tenant: String? = nil) -> Refusal {
+            recordOrderRefusal(migration: id, tenant: tenant, code: code, message: message, caller: caller)
+            return .orderRefused(code: code, message: message)
+        }
+        let signed: SignedMigrationOrder
+        do { signed = try SignedMigrationOrder(parsing: bytes) } catch {
+            throw refuse("order_malformed", "the migration order is malformed: \(error)")
+        }
+        let order = signed.order
+        guard signed.isSigned(by: controllerKey) else {
+            throw refuse(
+                "order_not_signed",
+                "the migration order for \(order.migration) is not signed by the controller this service enrolled with (altered, or forged)",
+                tenant: order.tenant)
+        }
+        guard order.migration == id else {
+            throw refuse(
+                "order_mismatch", "the order is for migration \(order.migration), not \(id)", tenant: order.tenant)
+        }
+        let now = clock.now()
+        guard now <= order.expiresAt else {
+            throw refuse(
+                "order_expired",
+                "the migration order for \(id) expired at \(Timestamp.rfc3339(milliseconds: order.expiresAt))",
+                tenant: order.tenant)
+        }
+        let named = role == .source ? order.source : order.target
+        guard named.region == region else {
+            throw refuse(
+                "order_not_for_this_region",
+                "the order names region \(named.region) as its \(role.rawValue), not this service's region \(region)",
+                tenant: order.tenant)
+        }
+        if let caller, caller != order.target.pin {
+            throw refuse(
+                "order_wrong_peer",
+                "the order's data goes to region \(order.target.region)'s service only; the caller's key is another's",
+                tenant: order.tenant)
+        }
+        let record: RegionStore.MigrationRecord?
+        do { record = try store.migration(id) } catch { throw .storage("the region's store: \(error)") }
+        if let record {
+            guard record.tenant == order.tenant, record.role == role.rawValue else {
+                throw refuse(
+                    "order_mismatch", "migration \(id) is held here for tenant \(record.tenant) as \(record.role)",
+                    tenant: order.tenant)
+            }
+            if record.isEnded, !allowEnded {
+                throw refuse(
+                    "order_ended", "migration \(id) has ended at this service; its orders are not acted on again",
+                    tenant: order.tenant)
+            }
+        }
+        do {
+            try store.noteOrder(migration: id, tenant: order.tenant, role: role.rawValue, signed: bytes, at: now)
+        } catch {
+            throw .storage("the region's store: \(error)")
+        }
+        return order
+    }
+
+    func recordOrderRefusal(migration: String, tenant: String?, code: String, message: String, caller: String?) {
+        do {
+            try store.enqueue(
+                kind: LedgerKind.regionMigrationOrderRefused.rawValue,
+                body: .object([
+                    ("code", .string(code)), ("detail", .string(String(message.prefix(300)))),
+                    ("migration", .string(String(migration.prefix(64)))), ("presented_by", .optional(caller)),
+                    ("region", .string(region)), ("tenant", .optional(tenant)),
+                ]), at: clock.now())
+        } catch {
+            failures.report("recording a refused migration order", error, at: clock.now())
+        }
+    }
+
+    private func step<T>(_ what: String, _ body: () throws -> T) throws(Refusal) -> T {
+        FaultPoint.hit(what, "before")
+        let value: T
+        do {
+            value = try body()
+        } catch let refusal as Refusal {
+            throw refusal
+        } catch let error as TenantDataError {
+            if case .mismatch = error { throw .migrationConflict(code: "verification_failed", message: "\(error)") }
+            throw .storage("\(what): \(error)")
+        } catch {
+            throw .storage("\(what): \(error)")
+        }
+        FaultPoint.hit(what, "after")
+        return value
+    }
+
+    // MARK: Source
+
+    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its content hash
+    /// (computed once, from the snapshot file, while the target may be pulling it).
+    package func prepareSnapshot(
+        order bytes: [UInt8], migration id: String, hash: Bool = false
+    ) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .source)
+        _ = try home(of: order.tenant)
+        return try step(hash ? "source-hash" : "source-prepare") {
+            let file = migrationFile(id, "snapshot")
+            var stored = try storedSnapshot(id)
+            let boot = DataPlane.bootID
+            // The snapshot is not synced to disk: one from before a machine restart is taken again.
+            if stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot) {
+                let snapshot = try TenantDataCopy.snapshot(
+                    of: dataPlane.path(region: region, tenant: order.tenant), to: file)
+                let value = JSONValue.object([
+                    ("boot", .string(boot)), ("bytes", .integer(snapshot.bytes)),
+                    ("sequence", .integer(snapshot.sequence)),
+                ])
+                try store.setSnapshot(migration: id, value.encoded())
+                stored = value
+            }
+            guard var value = stored else { return JSONValue.null }
+            if hash, value["content"] == nil {
+                value = value.adding([("content", try TenantDataCopy.contentDigest(ofSnapshot: file).jsonValue)])
+                try store.setSnapshot(migration: id, value.encoded())
+            }
+            return value
+        }
+    }
+
+    func storedSnapshot(_ id: String) throws -> JSONValue? {
+        guard let text = try store.migration(id)?.snapshot else { return nil }
+        return try JSONParser.parse(Array(text.utf8))
+    }
+
+    /// Holds the tenant's writes (409 with Retry-After) until the cutover or a rollback.
+    package func freeze(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .source)
+        let database = try home(of: order.tenant)
+        return try step("source-freeze") {
+            try database.setFrozen(true)
+            return .object([("frozen", .bool(true)), ("sequence", .integer(try database.sequence()))])
+        }
+    }
+
+    /// The snapshot's description for the target (the caller must be the order's target).
+    package func snapshotDescription(
+        order bytes: [UInt8], migration id: String, caller: String?
+    ) throws(Refusal) -> JSONValue {
+        _ = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
+        let stored: JSONValue?
+        do { stored = try storedSnapshot(id) } catch { throw .storage("the region's store: \(error)") }
+        guard let stored else {
+            throw .migrationConflict(
+                code: "snapshot_not_ready", message: "no snapshot of migration \(id) has been taken here")
+        }
+        return stored
+    }
+
+    /// After the freeze: writes the rows changed since `since` to a file for the target; answers its size.
+    package func exportChanges(
+        order bytes: [UInt8], migration id: String, since: Int64, caller: String?
+    ) throws(Refusal)
+        -> JSONValue
+    {
+        let order = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
+        let database = try home(of: order.tenant)
+        return try step("source-export") {
+            guard try database.isFrozen() else {
+                throw Refusal.migrationConflict(
+                    code: "not_frozen",
+                    message: "tenant \(order.tenant) is not frozen here; changes are exported after the freeze")
+            }
+            let path = migrationFile(id, "changes")
+            let changed = try TenantDataCopy.exportChanges(
+                of: dataPlane.path(region: region, tenant: order.tenant), since: since, to: path)
+            let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            return .object([("bytes", .integer(size)), ("changed_rows", .integer(Int64(changed)))])
+        }
+    }
+
+    /// One piece of a migration file (`snapshot` or `changes`) for the order's target.
+    package func filePiece(
+        order bytes: [UInt8], migration id: String, file: String, offset: Int64, length: Int, sequence: Int64?,
+        caller: String?
+    ) throws(Refusal) -> [UInt8] {
+        _ = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
+        guard file == "snapshot" || file == "changes" else {
+            throw .invalid("file: \"\(file.prefix(40))\"; accepted: snapshot, changes")
+        }
+        if file == "snapshot", let sequence {
+            let stored: JSONValue?
+            do { stored = try storedSnapshot(id) } catch { throw .storage("the region's store: \(error)") }
+            guard case .number(let held)? = stored?["sequence"], held.int64Value == sequence else {
+                throw .migrationConflict(
+                    code: "snapshot_changed",
+                    message: "the snapshot of migration \(id) is not the one at sequence \(sequence); start again")
+            }
+        }
+        let path = migrationFile(id, file)
+        do {
+            return try Self.readPiece(path, offset: offset, length: min(max(length, 1), Self.chunkLimit))
+        } catch {
+            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+        }
+    }
+
+    static func readPiece(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: length)
+        var filled = 0
+        while filled < length {
+            let count = bytes.withUnsafeMutableBytes {
+                pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else {
+                throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
+    /// After the cutover reached this service (its assignment names the target): the tenant's data goes from
+    /// here, confirmed in the answer and on the ledger. Repeating it is harmless.
+    package func purgeMigrated(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .source, allowEnded: true)
+        let held: RegionStore.Held?
+        do { held = try store.held(tenant: order.tenant) } catch { throw .storage("the region's store: \(error)") }
+        guard let held, held.region != region else {
+            throw .migrationConflict(
+                code: "cutover_not_received",
+                message:
+                    "tenant \(order.tenant) is still assigned to \(region) here; the cutover's assignment must arrive before the purge"
+            )
+        }
+        return try step("source-purge") {
+            let wasHere = dataPlane.exists(region: region, tenant: order.tenant)
+            try dataPlane.purge(region: region, tenant: order.tenant)
+            removeMigrationFiles(id)
+            if try store.migration(id)?.isEnded != true {
+                try store.endMigration(id, at: clock.now())
+                try store.enqueue(
+                    kind: LedgerKind.regionMigrationPurged.rawValue,
+                    body: .object([
+                        ("migration", .string(id)), ("region", .string(region)), ("tenant", .string(order.tenant)),
+                        ("to_region", .string(order.target.region)),
+                    ]), at: clock.now())
+            }
+            return .object([("purged", .bool(true)), ("was_present", .bool(wasHere)), ("region", .string(region))])
+        }
+    }
+
+    /// A rollback at the source: thawed, the migration's files removed, the order spent.
+    package func release(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .source, allowEnded: true)
+        return try step("source-release") {
+            if dataPlane.exists(region: region, tenant: order.tenant) {
+                try dataPlane.open(region: region, tenant: order.tenant).setFrozen(false)
+            }
+            removeMigrationFiles(id)
+            try store.endMigration(id, at: clock.now())
+            return .object([("thawed", .bool(true))])
+        }
+    }
+
+    func removeMigrationFiles(_ id: String) {
+        for kind in ["snapshot", "changes", "incoming", "incoming.json"] {
+            DataPlane.removeFiles(at: migrationFile(id, kind))
+        }
+    }
+
+    // MARK: Either side
+
+    /// The tenant's content here: its change counter and row counts, with the content hash when `full`.
+    package func migrationDigest(order bytes: [UInt8], migration id: String, full: Bool) throws(Refusal) -> JSONValue {
+        let signed = try? SignedMigrationOrder(parsing: bytes)
+        let role: MigrationRole = signed?.order.target.region == region ? .target : .source
+        let order = try checkOrder(bytes, migration: id, role: role)
+        let path = dataPlane.path(region: region, tenant: order.tenant)
+        return try step("\(role.rawValue)-digest") {
+            let database = try TenantDatabase(path: path)
+            var fields: [(key: String, value: JSONValue)] = [("sequence", .integer(try database.sequence()))]
+            if full {
+                fields.append(("content", try database.contentDigest().jsonValue))
+            } else {
+                let rows = try database.rowCounts()
+                fields.append(
+                    ("rows", .object(TenantCollection.allCases.map { ($0.rawValue, .integer(Int64(rows[$0] ?? 0))) })))
+            }
+            return .object(fields)
+        }
+    }
+
+    // MARK: External stores
+
+    /// The commands of an external store's mover, run here at the region: the source's `export`, the target's
+    /// `import` and `verify`, and `purge` at the side whose copy goes (`purge-source` after the cutover,
+    /// `purge-target` on a rollback). The environment describes the move as at the controller, plus
+    /// `RESIDENCY_REGION` (this region).
+    package func runCommand(
+        order bytes: [UInt8], migration id: String, mover name: String, command: String, phase: String?
+    ) throws(Refusal) -> JSONValue {
+        let role: MigrationRole
+        let stepName: String
+        switch command {
+        case "export": (role, stepName) = (.source, phase == "final" ? "syncing" : "copying")
+        case "import": (role, stepName) = (.target, phase == "final" ? "syncing" : "copying")
+        case "verify": (role, stepName) = (.target, "verifying")
+        case "purge-source": (role, stepName) = (.source, "cleaning")
+        case "purge-target": (role, stepName) = (.target, "rolling_back")
+        default:
+            throw .invalid(
+                "command: \"\(command.prefix(40))\"; accepted: export, import, verify, purge-source, purge-target")
+        }
+        if let phase, phase != "bulk", phase != "final" { throw .invalid("phase: accepted: bulk, final") }
+        let order = try checkOrder(bytes, migration: id, role: role, allowEnded: command.hasPrefix("purge"))
+        guard let configuration = commandMovers.first(where: { $0.name == name }) else {
+            throw .migrationConflict(
+                code: "mover_not_configured",
+                message:
+                    "no mover \"\(name.prefix(64))\" in this region's movers.json; configured: \(commandMovers.map(\.name))"
+            )
+        }
+        var variables = [
+            "RESIDENCY_MIGRATION": id, "RESIDENCY_TENANT": order.tenant, "RESIDENCY_FROM_REGION": order.source.region,
+            "RESIDENCY_FROM_SITE": order.source.site, "RESIDENCY_TO_REGION": order.target.region,
+            "RESIDENCY_TO_SITE": order.target.site, "RESIDENCY_STEP": stepName, "RESIDENCY_REGION": region,
+        ]
+        if let phase { variables["RESIDENCY_PHASE"] = phase }
+        if command.hasPrefix("purge") { variables["RESIDENCY_PURGE_REGION"] = region }
+        let label = command.hasPrefix("purge") ? "purge" : command
+        let text: String
+        switch label {
+        case "export": text = configuration.export
+        case "import": text = configuration.importCommand
+        case "verify": text = configuration.verify
+        default: text = configuration.purge
+        }
+        return try step("\(role.rawValue)-command") {
+            do {
+                return try CommandMover(configuration: configuration).run(text, label, variables: variables)
+            } catch let error as MoverError {
+                throw Refusal.migrationConflict(code: "mover_failed", message: "at region \(region): \(error)")
+            }
+        }
+    }
+
+    // MARK: Target
+
+    /// Pulls the source's snapshot over mutual TLS (resuming a partial pull of the same snapshot), checks its
+    /// content hash against the source's and publishes it as the tenant's copy here. Repeating it answers the
+    /// copy already made.
+    package func pull(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .target)
+        try refuseIfHome(order.tenant, doing: "pull a copy")
+        let copy = dataPlane.path(region: region, tenant: order.tenant)
+        do {
+            if let received = try storedSnapshot(id), FileManager.default.fileExists(atPath: copy) { return received }
+        } catch {
+            throw .storage("the region's store: \(error)")
+        }
+        return try step("target-pull") {
+            let source = try peerClient(order)
+            let description = try source.call("snapshot", order: bytes, query: "")
+            guard case .number(let total)? = description["bytes"], let size = total.int64Value,
+                case .number(let at)? = description["sequence"], let sequence = at.int64Value
+            else {
+                throw Refusal.migrationConflict(
+                    code: "bad_snapshot", message: "the source described its snapshot wrongly")
+            }
+            try FileManager.default.createDirectory(
+                at: migrationDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let incoming = migrationFile(id, "incoming")
+            let marker = migrationFile(id, "incoming.json")
+            // A partial file is resumed only if it belongs to this same snapshot.
+            // With the source's boot: a snapshot taken again after its machine restarted is other bytes.
+            var identity = "\(sequence)"
+            if case .string(let boot)? = description["boot"] { identity += " \(boot)" }
+            let held = (try? Data(contentsOf: URL(fileURLWithPath: marker))).flatMap {
+                String(data: $0, encoding: .utf8)
+            }
+            if held != identity {
+                DataPlane.removeFiles(at: incoming)
+                try AtomicFile.write(Array(identity.utf8), to: URL(fileURLWithPath: marker))
+            }
+            try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
+            // Hashed here; the controller compares it with the source's own hash of its snapshot.
+            let received = try TenantDataCopy.contentDigest(ofSnapshot: incoming).jsonValue
+            try FileManager.default.createDirectory(
+                at: dataPlane.directory(region: region), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            try TenantDataCopy.publishReceived(incoming, as: copy, tenant: order.tenant)
+            DataPlane.removeFiles(at: marker)
+            let answer = JSONValue.object([
+                ("bytes", .integer(size)), ("content", received), ("sequence", .integer(sequence)),
+            ])
+            try store.setSnapshot(migration: id, answer.encoded())
+            return answer
+        }
+    }
+
+    /// After the source's freeze: pulls the rows changed since the snapshot and applies them to the copy.
+    package func syncChanges(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .target)
+        try refuseIfHome(order.tenant, doing: "apply changes")
+        return try step("target-sync") {
+            guard let received = try storedSnapshot(id), case .number(let at)? = received["sequence"],
+                let since = at.int64Value
+            else {
+                throw Refusal.migrationConflict(code: "no_copy", message: "migration \(id) has no pulled copy here")
+            }
+            let source = try peerClient(order)
+            let exported = try source.call("changes", order: bytes, query: "since=\(since)")
+            guard case .number(let total)? = exported["bytes"], let size = total.int64Value else {
+                throw Refusal.migrationConflict(
+                    code: "bad_changes", message: "the source described its changes wrongly")
+            }
+            let path = migrationFile(id, "changes")
+            DataPlane.removeFiles(at: path)
+            try source.download("changes", order: bytes, sequence: nil, size: size, to: path)
+            let changed = try TenantDataCopy.applyChanges(
+                from: path, to: dataPlane.path(region: region, tenant: order.tenant))
+            DataPlane.removeFiles(at: path)
+            return .object([("changed_rows", .integer(Int64(changed)))])
+        }
+    }
+
+    /// A rollback at the target: the copy and any partial pull removed, the order spent.
+    package func discard(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        let order = try checkOrder(bytes, migration: id, role: .target, allowEnded: true)
+        try refuseIfHome(order.tenant, doing: "discard the copy")
+        return try step("target-discard") {
+            try dataPlane.purge(region: region, tenant: order.tenant)
+            removeMigrationFiles(id)
+            try store.endMigration(id, at: clock.now())
+            return .object([("discarded", .string(region))])
+        }
+    }
+
+    /// After the cutover: the migration's leftovers removed here and its order spent.
+    package func finish(order bytes: [UInt8], migration id: String) throws(Refusal) -> JSONValue {
+        _ = try checkOrder(bytes, migration: id, role: .target, allowEnded: true)
+        return try step("target-finish") {
+            removeMigrationFiles(id)
+            try store.endMigration(id, at: clock.now())
+            return .object([("finished", .bool(true))])
+        }
+    }
+
+    /// The copy here is the tenant's live data once it is assigned here: no migration step may touch it then.
+    private func refuseIfHome(_ tenant: String, doing what: String) throws(Refusal) {
+        let held: RegionStore.Held?
+        do { held = try store.held(tenant: tenant) } catch { throw .storage("the region's store: \(error)") }
+        if let held, held.region == region, held.status != .deleted {
+            throw .migrationConflict(
+                code: "tenant_home_here",
+                message: "tenant \(tenant) is assigned to \(region); cannot \(what) over its live data")
+        }
+    }
+
+    func peerClient(_ order: MigrationOrder) throws -> MigrationPeerClient {
+        guard let identity else { throw Refusal.storage("this service has no key to present to its peer") }
+        return try MigrationPeerClient(order: order, identity: identity)
+    }
+}

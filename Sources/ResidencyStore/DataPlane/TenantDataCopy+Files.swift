@@ -1,0 +1,105 @@
+import CSQLite
+import Foundation
+import ResidencyCore
+
+/// The file halves of a move between two processes: the source writes its snapshot and, after the freeze, its
+/// changes since the snapshot as SQLite files that travel as bytes; the target publishes the one and applies
+/// the other. Each file is written under a `.partial` name and published by rename, so a crash leaves either
+/// nothing or a whole file.
+extension TenantDataCopy {
+    /// Writes a consistent snapshot of `source` to `path` with the online backup API, reading the change counter
+    /// in the same read transaction; answers the counter and the file's size. Hashing it is a separate step
+    /// (`contentDigest(ofSnapshot:)`) so it can run while the target pulls the file.
+    ///
+    /// Not synced to disk: a process killed keeps the page cache, and after a machine restart the caller takes
+    /// the snapshot again (it records `DataPlane.bootID` beside it) — so the copy's critical path holds one
+    /// fsync of the data (the target's), as a plain file transfer does.
+    package static func snapshot(of source: String, to path: String) throws -> (sequence: Int64, bytes: Int64) {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let partial = path + ".partial"
+        DataPlane.removeDatabaseFiles(at: partial)
+        let origin = try TenantDatabase(path: source)
+        let sequence = try origin.database.read {
+            let sequence = try origin.sequence()
+            try backup(origin.database, to: partial)
+            return sequence
+        }
+        try DataPlane.publish(partial, as: path, durable: false)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        return (sequence, size)
+    }
+
+    /// The content hash of a snapshot file, read without changing a byte of it.
+    package static func contentDigest(ofSnapshot path: String) throws -> TenantContentDigest {
+        try TenantDatabase(snapshotAt: path).contentDigest()
+    }
+
+    /// Writes every row of `source` changed after `sequence` to a new SQLite file at `path`: a `changes` table
+    /// (collection, row id) naming inserts, updates and deletes alike, and one table per collection with the
+    /// changed rows as they are now. Returns the number of changed rows.
+    package static func exportChanges(of source: String, since sequence: Int64, to path: String) throws -> Int {
+        let partial = path + ".partial"
+        DataPlane.removeDatabaseFiles(at: partial)
+        PrivateFiles.prepare(partial)
+        let origin = try TenantDatabase(path: source)
+        let database = origin.database
+        try database.statement("ATTACH DATABASE ? AS delta").run([.text(partial)])
+        var detached = false
+        defer { if !detached { try? database.execute("DETACH DATABASE delta") } }
+        let changed = try database.write {
+            try database.statement(
+                "CREATE TABLE delta.changes AS SELECT tbl, row FROM main.residency_changes WHERE seq > ?"
+            ).run([.integer(sequence)])
+            for collection in TenantCollection.allCases {
+                let table = collection.rawValue
+                try database.statement(
+                    """
+                    CREATE TABLE delta.\(table) AS SELECT * FROM main.\(table)
+                    WHERE id IN (SELECT row FROM main.residency_changes WHERE tbl = '\(table)' AND seq > ?)
+                    """
+                ).run([.integer(sequence)])
+            }
+            return Int(try database.scalarInteger("SELECT count(*) FROM delta.changes") ?? 0)
+        }
+        try database.execute("DETACH DATABASE delta")
+        detached = true
+        try DataPlane.publish(partial, as: path)
+        return changed
+    }
+
+    /// Applies a changes file made by `exportChanges` to `target`, in one transaction: each named row is
+    /// deleted, then inserted again if the source still has it. Running it twice changes nothing more.
+    package static func applyChanges(from path: String, to target: String) throws -> Int {
+        let copy = try TenantDatabase(path: target)
+        let database = copy.database
+        try database.statement("ATTACH DATABASE ? AS delta").run([.text(path)])
+        defer { try? database.execute("DETACH DATABASE delta") }
+        return try database.write {
+            for collection in TenantCollection.allCases {
+                let table = collection.rawValue
+                try database.execute(
+                    "DELETE FROM main.\(table) WHERE id IN (SELECT row FROM delta.changes WHERE tbl = '\(table)')")
+                try database.execute("INSERT INTO main.\(table) SELECT * FROM delta.\(table)")
+            }
+            return Int(try database.scalarInteger("SELECT count(*) FROM delta.changes") ?? 0)
+        }
+    }
+
+    /// Publishes a received snapshot as the tenant's database at `path`, thawed (it was taken before the source's
+    /// freeze, but a copy must never start frozen at its new home), after checking it is a tenant database of
+    /// `tenant`.
+    package static func publishReceived(_ partial: String, as path: String, tenant: String) throws {
+        // Closed (its WAL folded back into the file) before the file is published.
+        func thaw() throws {
+            let received = try TenantDatabase(path: partial)
+            guard try received.tenantID() == tenant else {
+                throw TenantDataError.mismatch("the received snapshot is not tenant \(tenant)'s data")
+            }
+            try received.setFrozen(false)
+        }
+        try thaw()
+        try DataPlane.publish(partial, as: path)
+    }
+}
