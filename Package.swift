@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "residency", dependencies: ["ResidencyCLI"]),
         .executableTarget(
             name: "residency-bench",
-            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyTLS"],
+            dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyTLS", "ResidencyServer"],
             path: "Benchmarks/residency-bench"
         ),
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),

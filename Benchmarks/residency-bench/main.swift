@@ -8,7 +8,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(
         Data(
-            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench signups [--count N] [--callers N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n       residency-bench regional --url URL --tenant ID [--token T | --identity DIR --pin PIN] [--mode read|write]\n"
+            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench signups [--count N] [--callers N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n       residency-bench regional --url URL --tenant ID [--token T | --identity DIR --pin PIN] [--mode read|write]\n       residency-bench console --data DIR [--tenants N] [--entries N] [--rounds N] [--root REPO]\n"
                 .utf8)
     )
     exit(64)
@@ -31,8 +31,10 @@ case "report":
     exit(ReportBenchmark.run(option: option))
 case "regional":
     exit(RegionalBenchmark.run(option: option))
+case "console":
+    exit(ConsoleBenchmark.run(option: option))
 default:
     FileHandle.standardError.write(
-        Data("unknown suite '\(suite)'; available: geo, ledger, signups, migration, report, regional\n".utf8))
+        Data("unknown suite '\(suite)'; available: geo, ledger, signups, migration, report, regional, console\n".utf8))
     exit(64)
 }

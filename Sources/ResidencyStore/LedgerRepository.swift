@@ -229,9 +229,9 @@ package struct LedgerRepository: MerkleNodeSource {
     package func indices(tenant: String, after: Int, below: Int, limit: Int) throws -> [Int] {
         try database.statement(
             """
-            SELECT idx FROM ledger_entries
-            WHERE idx > ? AND idx < ? AND json_extract(CAST(entry AS TEXT), '$.tenant') = ?
-            ORDER BY idx LIMIT ?
+            SELECT idx FROM ledger_entries INDEXED BY ledger_entries_tenant
+            WHERE json_extract(CAST(entry AS TEXT), '$.tenant') = ?3 AND idx > ?1 AND idx < ?2
+            ORDER BY idx LIMIT ?4
             """
         ).rows([.integer(Int64(after)), .integer(Int64(below)), .text(tenant), .integer(Int64(limit))]) {
             Int($0.integer(0))

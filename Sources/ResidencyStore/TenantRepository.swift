@@ -42,6 +42,30 @@ package struct TenantRepository {
         ).rows([.optional(region), .optional(status?.rawValue), .optional(cursor), .integer(Int64(limit))], Self.read)
     }
 
+    /// A page of the tenants of `country`, in id order after `cursor` (index `tenants_country`).
+    package func tenants(country: String, after cursor: String?, limit: Int) throws -> [Tenant] {
+        try database.statement(
+            """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_country
+            WHERE country = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY country, id LIMIT ?3
+            """
+        ).rows([.text(country), .optional(cursor), .integer(Int64(limit))], Self.read)
+    }
+
+    /// Tenants whose name starts with `prefix`, ignoring ASCII case, in name order (index `tenants_name`): at most
+    /// `limit`, so a short prefix costs no more than a long one.
+    package func tenants(namePrefix prefix: String, limit: Int) throws -> [Tenant] {
+        // A range on the index's expression, [lower(prefix), lower(prefix) + U+10FFFF): `lower` and `||` read the
+        // same on SQLite and PostgreSQL.
+        try database.statement(
+            """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
+            WHERE lower(name) >= lower(CAST(?1 AS TEXT)) AND lower(name) < lower(CAST(?1 AS TEXT)) || CAST(?2 AS TEXT)
+            ORDER BY lower(name), id LIMIT ?3
+            """
+        ).rows([.text(prefix), .text("\u{10FFFF}"), .integer(Int64(limit))], Self.read)
+    }
+
     /// Tenants that are not deleted, per region: what counts against a region's capacity.
     package func liveCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]

@@ -199,7 +199,7 @@ import Testing
         try controller.pool.write { database in
             try database.execute("DROP TRIGGER ledger_entries_no_update")
             // The windowed-report indexes evaluate every entry as JSON and would refuse the damage outright.
-            try database.execute("DROP INDEX ledger_entries_kind_time; DROP INDEX ledger_entries_access_request")
+            try database.execute("DROP INDEX ledger_entries_kind_time; DROP INDEX ledger_entries_access_request; DROP INDEX ledger_entries_tenant")
             try database.execute("UPDATE ledger_entries SET entry = CAST('{\"kind\":' AS BLOB) WHERE idx = 150")
         }
         for forceIndexes in [false, true] {

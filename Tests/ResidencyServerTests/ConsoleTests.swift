@@ -12,7 +12,9 @@ import Testing
     let api: APIHarness
     init() throws { api = try APIHarness() }
 
-    func page(_ method: String, _ path: String, cookie: String? = nil, form: String? = nil, origin: String? = nil)
+    func page(
+        _ method: String, _ path: String, cookie: String? = nil, form: String? = nil, origin: String? = nil
+    )
         -> (status: Int, text: String, headers: [(name: String, value: String)])
     {
         // A target the parser refuses never reaches the console: the server answers it 400 itself.
@@ -39,7 +41,9 @@ import Testing
     }
 
     static func csrf(in text: String) -> String? {
-        guard let range = text.range(of: #"name="csrf" value="([0-9a-f]{64})""#, options: .regularExpression) else { return nil }
+        guard let range = text.range(of: #"name="csrf" value="([0-9a-f]{64})""#, options: .regularExpression) else {
+            return nil
+        }
         return String(text[range].dropFirst(#"name="csrf" value=""#.count).dropLast())
     }
 
@@ -48,19 +52,25 @@ import Testing
         #expect(home.status == 303 && home.headers.contains { $0.name == "Location" && $0.value == "/console/sign-in" })
         let form = page("GET", "/console/sign-in")
         #expect(form.status == 200 && form.text.contains(#"type="password""#))
-        #expect(form.headers.contains { $0.name == "Content-Security-Policy" && $0.value.contains("default-src 'none'") })
+        #expect(
+            form.headers.contains { $0.name == "Content-Security-Policy" && $0.value.contains("default-src 'none'") })
         #expect(page("POST", "/console/sign-in", form: "token=rsd_nonsense").status == 401)
         #expect(page("POST", "/console/sign-in", form: "token=x&extra=1").status == 400)
-        #expect(page("POST", "/console/sign-in", form: "token=\(api.tokens[.admin]!)", origin: "https://evil.example").status == 403)
+        #expect(
+            page("POST", "/console/sign-in", form: "token=\(api.tokens[.admin]!)", origin: "https://evil.example")
+                .status == 403)
         // A forged or unknown session cookie is no session.
         #expect(page("GET", "/console", cookie: String(repeating: "a", count: 64)).status == 303)
     }
 
     func filedRequest(justificationDetail: String) throws -> AccessRequest {
-        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let tenant = try api.controller.directory.signUp(
+            Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant.id
         return try api.controller.access.fileAccess(
             AccessDesk.AccessFiling(
-                tenant: tenant, staff: StaffMember(id: "s-1", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
+                tenant: tenant,
+                staff: StaffMember(id: "s-1", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
                 physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: justificationDetail,
                 scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 3),
             breakGlass: false, by: "t-support")
@@ -76,11 +86,19 @@ import Testing
         // Without the CSRF token, with another one, or from another site: refused, nothing decided.
         #expect(page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "reason=ok").status == 403)
         #expect(
-            page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(String(repeating: "0", count: 64))&reason=ok").status == 403)
+            page(
+                "POST", "/console/access/\(request.id)/approve", cookie: session,
+                form: "csrf=\(String(repeating: "0", count: 64))&reason=ok"
+            ).status == 403)
         #expect(
-            page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=ok", origin: "https://evil.example").status == 403)
+            page(
+                "POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=ok",
+                origin: "https://evil.example"
+            ).status == 403)
         #expect(try api.controller.access.accessRequest(id: request.id).state == .pending)
-        let approved = page("POST", "/console/access/\(request.id)/approve", cookie: session, form: "csrf=\(csrf)&reason=Ticket+checked&hours=2")
+        let approved = page(
+            "POST", "/console/access/\(request.id)/approve", cookie: session,
+            form: "csrf=\(csrf)&reason=Ticket+checked&hours=2")
         #expect(approved.status == 303)
         let decided = try api.controller.access.accessRequest(id: request.id)
         #expect(decided.state == .approved && decided.decidedBy == "t-compliance" && decided.grantedHours == 2)
@@ -89,10 +107,13 @@ import Testing
     }
 
     @Test func aBreakGlassGrantIsReviewedFromTheConsole() throws {
-        let tenant = try api.controller.directory.signUp(Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))).tenant.id
+        let tenant = try api.controller.directory.signUp(
+            Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant.id
         let grant = try api.controller.access.fileAccess(
             AccessDesk.AccessFiling(
-                tenant: tenant, staff: StaffMember(id: "s-2", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
+                tenant: tenant,
+                staff: StaffMember(id: "s-2", entity: "Residency UK Ltd", jobRole: "sre", office: "london"),
                 physicalCountry: CountryCode("GB")!, justification: "security_incident", detail: "INC-9",
                 scope: AccessScope(dataClasses: [.logs], mode: .read), hours: 1),
             breakGlass: true, by: "t-support")
@@ -100,10 +121,16 @@ import Testing
         let queue = page("GET", "/console/access", cookie: session)
         #expect(queue.text.contains("Break-glass reviews due") && queue.text.contains(grant.id))
         let csrf = try #require(Self.csrf(in: queue.text))
-        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=").status == 400)
-        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=Checked+INC-9").status == 303)
+        #expect(
+            page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=").status
+                == 400)
+        #expect(
+            page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=Checked+INC-9")
+                .status == 303)
         #expect(try api.controller.access.accessRequest(id: grant.id).reviewedBy == "t-compliance")
-        #expect(page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=again").status == 409)
+        #expect(
+            page("POST", "/console/access/\(grant.id)/review", cookie: session, form: "csrf=\(csrf)&note=again").status
+                == 409)
     }
 
     @Test func theSameRefusalsAsTheAPI() throws {
@@ -114,7 +141,8 @@ import Testing
         #expect(page("GET", "/console/access", cookie: support).status == 403)
         let admin = try signIn(.admin)
         let csrf = try #require(Self.csrf(in: page("GET", "/console/access", cookie: admin).text))
-        let bad = page("POST", "/console/access/\(request.id)/approve", cookie: admin, form: "csrf=\(csrf)&reason=ok&hours=9999")
+        let bad = page(
+            "POST", "/console/access/\(request.id)/approve", cookie: admin, form: "csrf=\(csrf)&reason=ok&hours=9999")
         #expect(bad.status == 400 && bad.text.contains("accepted: 1-720"))
         let denied = page("POST", "/console/access/\(request.id)/deny", cookie: admin, form: "csrf=\(csrf)&reason=no")
         #expect(denied.status == 303)
@@ -125,7 +153,9 @@ import Testing
     @Test func aRevokedTokenOrSignOutEndsTheSession() throws {
         let session = try signIn(.compliance)
         let overview = page("GET", "/console", cookie: session)
-        #expect(overview.status == 200 && overview.text.contains("<svg role=\"img\"") && overview.text.contains("break-glass review"))
+        #expect(
+            overview.status == 200 && overview.text.contains("<svg role=\"img\"")
+                && overview.text.contains("break-glass review"))
         try TokenService.revokeToken(name: "t-compliance", pool: api.controller.pool)
         #expect(page("GET", "/console", cookie: session).status == 303)
         let admin = try signIn(.admin)
@@ -145,7 +175,13 @@ import Testing
         #expect(list.status == 200 && list.text.contains(tenant.id))
         #expect(list.text.contains("Acme &lt;img src=x onerror=alert(1)&gt;") && !list.text.contains("<img"))
         #expect(page("GET", "/console/tenants?q=\(tenant.id)", cookie: ops).status == 303)
-        #expect(page("GET", "/console/tenants?q=nowhere", cookie: ops).status == 400)
+        // Anything else is the start of a name (case ignored), a country or a region, each through an index.
+        #expect(page("GET", "/console/tenants?q=nowhere", cookie: ops).text.contains("No tenant matches"))
+        #expect(page("GET", "/console/tenants?q=acme", cookie: ops).text.contains(tenant.id))
+        #expect(page("GET", "/console/tenants?q=fr", cookie: ops).text.contains(tenant.id))
+        #expect(!page("GET", "/console/tenants?q=DE&by=country", cookie: ops).text.contains(tenant.id))
+        #expect(page("GET", "/console/tenants?q=tn_x&by=id", cookie: ops).status == 400)
+        #expect(page("GET", "/console/tenants?q=x&by=shoe", cookie: ops).status == 400)
         let one = page("GET", "/console/tenants/\(tenant.id)", cookie: ops)
         #expect(one.status == 200)
         #expect(one.text.contains("Why it lives there") && one.text.contains("<li>"))
@@ -156,10 +192,14 @@ import Testing
         let administrator = try TokenService.createToken(
             name: "acme-admin", role: .compliance, pool: api.controller.pool, tenant: tenant.id)
         let signed = page("POST", "/console/sign-in", form: "token=\(administrator)")
-        let cookie = String(try #require(signed.headers.first { $0.name == "Set-Cookie" }?.value).split(separator: ";")[0].split(separator: "=")[1])
+        let cookie = String(
+            try #require(signed.headers.first { $0.name == "Set-Cookie" }?.value).split(separator: ";")[0].split(
+                separator: "=")[1])
         #expect(page("GET", "/console/tenants/\(tenant.id)", cookie: cookie).status == 200)
         #expect(page("GET", "/console/tenants", cookie: cookie).status == 403)
-        let other = try api.controller.directory.signUp(Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))).tenant
+        let other = try api.controller.directory.signUp(
+            Signup(name: "Other", plan: .paid, declaredCountry: CountryCode("DE"))
+        ).tenant
         #expect(page("GET", "/console/tenants/\(other.id)", cookie: cookie).status == 404)
     }
 
@@ -176,24 +216,34 @@ import Testing
         let size = try api.controller.ledger.size()
         #expect(page("GET", "/console/ledger", cookie: ops).status == 403)
         // Refused like the API refuses: on the ledger as api.refused.
-        let recorded = try api.controller.ledger.entries(from: size, to: nil).compactMap { try? JSONParser.parse($0.entry) }
+        let recorded = try api.controller.ledger.entries(from: size, to: nil).compactMap {
+            try? JSONParser.parse($0.entry)
+        }
         #expect(recorded.contains { $0["kind"] == .string("api.refused") && $0["body"]?["reason"] == .string("role") })
         let csrf = try #require(Self.csrf(in: page("GET", "/console/migrations", cookie: ops).text))
         #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=nope").status == 403)
         #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: ops, form: "csrf=\(csrf)").status == 404)
-        #expect(page("POST", "/console/migrations/mg_missing/cancel", cookie: compliance, form: "csrf=\(csrf)").status == 403)
+        #expect(
+            page("POST", "/console/migrations/mg_missing/cancel", cookie: compliance, form: "csrf=\(csrf)").status
+                == 403)
     }
 
     @Test func reportsAreShownOrDownloadedForAChosenPeriod() throws {
         let compliance = try signIn(.compliance)
         #expect(page("GET", "/console/reports", cookie: compliance).text.contains(#"name="kind""#))
-        let shown = page("GET", "/console/reports?kind=cross-border&from=2026-01-01&to=2026-12-31&region=&format=html", cookie: compliance)
+        let shown = page(
+            "GET", "/console/reports?kind=cross-border&from=2026-01-01&to=2026-12-31&region=&format=html",
+            cookie: compliance)
         #expect(shown.status == 200 && shown.text.contains("<html"))
         #expect(!shown.headers.contains { $0.name == "Content-Disposition" })
         let csv = page("GET", "/console/reports?kind=residency-map&format=csv", cookie: compliance)
-        #expect(csv.status == 200 && csv.headers.contains { $0.name == "Content-Disposition" && $0.value.contains("residency-map.csv") })
+        #expect(
+            csv.status == 200
+                && csv.headers.contains { $0.name == "Content-Disposition" && $0.value.contains("residency-map.csv") })
         #expect(page("GET", "/console/reports?kind=cross-border&from=yesterday", cookie: compliance).status == 400)
-        #expect(page("GET", "/console/reports?kind=cross-border&from=2026-12-31&to=2026-01-01", cookie: compliance).status == 400)
+        #expect(
+            page("GET", "/console/reports?kind=cross-border&from=2026-12-31&to=2026-01-01", cookie: compliance).status
+                == 400)
         #expect(page("GET", "/console/reports?kind=other", cookie: compliance).status == 400)
         #expect(page("GET", "/console/reports?kind=cross-border&x=1", cookie: compliance).status == 400)
         let ops = try signIn(.ops)
@@ -209,7 +259,8 @@ import Testing
         let ledger = try api.controller.ledger.size()
         for value in HostileCallerTests.hostileIdentifiers {
             for (method, path, form) in [
-                ("GET", "/console/tenants/\(value)", nil), ("POST", "/console/access/\(value)/approve", "csrf=\(csrf)&reason=x"),
+                ("GET", "/console/tenants/\(value)", nil),
+                ("POST", "/console/access/\(value)/approve", "csrf=\(csrf)&reason=x"),
                 ("POST", "/console/access/x/\(value)", "csrf=\(csrf)&reason=x"),
                 ("POST", "/console/migrations/\(value)/cancel", "csrf=\(csrf)"),
             ] as [(String, String, String?)] {
@@ -221,6 +272,102 @@ import Testing
         #expect(try api.controller.ledger.size() == ledger)
     }
 
+    /// Filing a migration from the console: the policy check shown first (allowed with its transfer, or refused with
+    /// its rule and no form to file it), then the API's own use case — here, with no data plane, the API's own
+    /// refusal word for word. A bulk plan says who moves and who stays, and why.
+    @Test func aMigrationIsCheckedAgainstThePolicyBeforeItIsFiled() throws {
+        let tenant = try api.controller.directory.signUp(
+            Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant
+        let ops = try signIn(.ops)
+        let refused = page("GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=us&reason=x", cookie: ops)
+        #expect(
+            refused.status == 200 && refused.text.contains("Refused by the policy")
+                && refused.text.contains("eea-in-eu"))
+        #expect(!refused.text.contains("File this migration"))
+        let otherSite = tenant.site == "eu-ie-dublin" ? "eu-de-frankfurt" : "eu-ie-dublin"
+        let allowed = page(
+            "GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=eu&to_site=\(otherSite)&reason=closer",
+            cookie: ops)
+        #expect(
+            allowed.status == 200 && allowed.text.contains("Allowed under policy")
+                && allowed.text.contains("File this migration"))
+        let csrf = try #require(Self.csrf(in: allowed.text))
+        let form = "tenant=\(tenant.id)&to_region=eu&to_site=\(otherSite)&reason=closer"
+        let size = try api.controller.ledger.size()
+        #expect(page("POST", "/console/migrations/new", cookie: ops, form: form).status == 403)
+        #expect(
+            page(
+                "POST", "/console/migrations/new", cookie: ops, form: "csrf=\(csrf)&\(form)",
+                origin: "https://evil.example"
+            ).status == 403)
+        let compliance = try signIn(.compliance)
+        let complianceCSRF = try #require(Self.csrf(in: page("GET", "/console", cookie: compliance).text))
+        #expect(
+            page("POST", "/console/migrations/new", cookie: compliance, form: "csrf=\(complianceCSRF)&\(form)").status
+                == 403)
+        #expect(
+            page("GET", "/console/migrations/new?tenant=\(tenant.id)&to_region=eu&reason=x", cookie: compliance).status
+                == 403)
+        // The same answer as POST /v1/tenants/{id}/migrations on this controller (no data plane, so no mover).
+        let viaAPI = api.send(
+            "POST", "/v1/tenants/\(tenant.id)/migrations", role: .ops,
+            body: #"{"to_region":"eu","to_site":"\#(otherSite)","reason":"closer"}"#)
+        let viaConsole = page("POST", "/console/migrations/new", cookie: ops, form: "csrf=\(csrf)&\(form)")
+        #expect(viaConsole.status == viaAPI.status && viaAPI.status == 409)
+        if case .string(let message)? = viaAPI.json?["error"]?["message"] {
+            #expect(viaConsole.text.contains(HTML.escape(message)))
+        }
+        // Nothing filed by the refused forms; the role refusal is on record like the API's.
+        let recorded = try api.controller.ledger.entries(from: size, to: nil).compactMap {
+            try? JSONParser.parse($0.entry)
+        }
+        #expect(!recorded.contains { $0["kind"] == .string("migration.requested") })
+        #expect(recorded.contains { $0["kind"] == .string("api.refused") && $0["actor"] == .string("t-compliance") })
+        let plan = page("GET", "/console/migrations/plan?from=eu&to=us", cookie: ops)
+        #expect(
+            plan.status == 200 && plan.text.contains("would move") && plan.text.contains("stays")
+                && plan.text.contains(tenant.id))
+        #expect(page("GET", "/console/migrations/plan?from=eu&to=moon", cookie: ops).status == 400)
+        #expect(page("GET", "/console/migrations/plan?from=eu&to=us&country=xyz", cookie: ops).status == 400)
+    }
+
+    /// The one script: served by the console, allowed by a CSP with no inline script; it writes text, never markup.
+    @Test func theLiveScriptIsTheConsolesOwnAndWritesOnlyText() throws {
+        let script = page("GET", "/console/assets/live.js")
+        #expect(
+            script.status == 200
+                && script.headers.contains { $0.name == "Content-Type" && $0.value.hasPrefix("text/javascript") })
+        #expect(
+            script.text.contains("textContent") && !script.text.contains("innerHTML") && !script.text.contains("eval("))
+        let ops = try signIn(.ops)
+        let migrations = page("GET", "/console/migrations", cookie: ops)
+        let policy = try #require(migrations.headers.first { $0.name == "Content-Security-Policy" }?.value)
+        #expect(
+            policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval")
+        )
+        #expect(!migrations.text.contains("<script>"))
+        #expect(page("GET", "/console/migrations/mg_missing", cookie: ops).status == 404)
+        #expect(page("GET", "/console/migrations/mg_missing/live.json", cookie: ops).status == 404)
+    }
+
+    @Test func theOverviewShowsWhatWaitsAndATenantsDataClasses() throws {
+        let tenant = try api.controller.directory.signUp(
+            Signup(name: "Acme", plan: .paid, declaredCountry: CountryCode("FR"))
+        ).tenant
+        try api.controller.publisher.publish()
+        let admin = try signIn(.admin)
+        let overview = page("GET", "/console", cookie: admin).text
+        #expect(overview.contains("waiting for a decision") && overview.contains("0</strong> migrations in flight"))
+        #expect(overview.contains("latest signed checkpoint covers"))
+        #expect(overview.contains("1 of 2000000"))
+        let one = page("GET", "/console/tenants/\(tenant.id)", cookie: admin).text
+        #expect(
+            one.contains("Data classes and where they live") && one.contains("customer_data")
+                && one.contains("site \(tenant.site)"))
+        #expect(one.contains("File a migration for this tenant"))
+    }
+
     @Test func sessionsExpireAndAreBounded() {
         let sessions = ConsoleSessions(idleTimeout: 1000, absoluteTimeout: 5000, maximumSessions: 3)
         let first = sessions.open(token: "a", at: 0)
@@ -228,7 +375,9 @@ import Testing
         #expect(sessions.touch(first.id, at: 1800) != nil)
         #expect(sessions.touch(first.id, at: 2900) == nil)
         let second = sessions.open(token: "b", at: 0)
-        for time in stride(from: Int64(900), through: 4900, by: 900) { #expect(sessions.touch(second.id, at: time) != nil) }
+        for time in stride(from: Int64(900), through: 4900, by: 900) {
+            #expect(sessions.touch(second.id, at: time) != nil)
+        }
         #expect(sessions.touch(second.id, at: 5000) == nil)
         for index in 0..<10 { _ = sessions.open(token: "t\(index)", at: 100 + Int64(index)) }
         #expect(sessions.count == 3)

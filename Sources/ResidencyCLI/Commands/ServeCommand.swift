@@ -34,6 +34,10 @@ enum ServeCommand {
                 "refusal-summary-interval", "seconds",
                 "Repeated refused calls of a token on a route are counted and written as one ledger entry this often (default: 3600; also at shutdown)."
             ),
+            .option("console-idle-timeout", "seconds", "A console session unused this long ends (default: 1800; 1-86400)."),
+            .option(
+                "console-session-lifetime", "seconds",
+                "A console session ends this long after sign-in however it is used (default: 43200; 1-604800)."),
         ]
     ) { arguments, context in
         let address: ListenAddress
@@ -92,6 +96,17 @@ enum ServeCommand {
                 throw UsageError("--refusal-summary-interval: \"\(text)\"; accepted: seconds, 1-86400")
             }
             service.refusalSummaryInterval = value
+        }
+        for (name, limit, keyPath) in [
+            ("console-idle-timeout", 86_400.0, \ResidencyService.Configuration.consoleIdleTimeout),
+            ("console-session-lifetime", 604_800.0, \.consoleSessionLifetime),
+        ] {
+            if let text = arguments.value(name) {
+                guard let value = Double(text), value >= 1, value <= limit else {
+                    throw UsageError("--\(name): \"\(text)\"; accepted: seconds, 1-\(Int(limit))")
+                }
+                service[keyPath: keyPath] = value
+            }
         }
         let regions = try context.locator.regions(explicit: arguments.value("regions"))
         let policies = try context.locator.policies(explicit: arguments.value("policies"))

@@ -19,10 +19,22 @@ extension MigrationService {
         var entries: [MigrationPlan.Entry] = []
         let counts = context.occupancy.counts
         var planned = 0
+        // The tenants with a migration under way, read once through the state index rather than once per tenant: a
+        // region's plan considers every one of its tenants (10,000 reads cost the console's plan page ~180 ms).
+        let busy: Set<String> = try context.read { database in
+            let repository = MigrationRepository(database)
+            var tenants = Set<String>()
+            for state in MigrationState.allCases where !state.isFinal {
+                for migration in try repository.migrations(tenant: nil, state: state, plan: nil, limit: Int(Int32.max)) {
+                    tenants.insert(migration.tenant)
+                }
+            }
+            return tenants
+        }
         func consider(_ tenant: Tenant) throws {
             if tenant.status == .deleted { return }
             if let country, tenant.country != country { return }
-            if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil {
+            if busy.contains(tenant.id) {
                 entries.append(
                     .init(
                         tenant: tenant.id, country: tenant.country, movable: false, code: "already_migrating",

@@ -76,7 +76,8 @@ enum HTMLReport {
     static func pageHead(title: String, subtitle: String) -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
         <style>
         body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1b1f24;max-width:72rem}
         h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
@@ -85,6 +86,7 @@ enum HTMLReport {
         td.n{text-align:right;font-variant-numeric:tabular-nums}td.t{white-space:nowrap}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
         .chart{flex:1 1 20rem}.note{font-family:ui-monospace,monospace;font-size:.75rem;white-space:pre-wrap;background:#f6f8fa;padding:.5rem}
         .overdue{color:#cf222e;font-weight:600}@media print{body{margin:0}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
+        @media (max-width:700px){body{margin:.75rem}table{display:block;overflow-x:auto}svg{max-width:100%;height:auto}p,.note{overflow-wrap:anywhere}}
         </style></head><body>
         <h1>\(escape(title))</h1><p class="sub">\(escape(subtitle))</p>
 
@@ -140,7 +142,7 @@ enum HTMLReport {
         let height = max(1, shown.count) * rowHeight + 28
         let maximum = max(1, shown.map(\.count).max() ?? 1)
         var svg = """
-            <div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="\(labelWidth + barWidth + 60)" height="\(height)" role="img" aria-label="\(escape(title))">
+            <div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="\(labelWidth + barWidth + 60)" height="\(height)" viewBox="0 0 \(labelWidth + barWidth + 60) \(height)" role="img" aria-label="\(escape(title))">
             <text x="0" y="14" font-size="13" font-weight="600" fill="#1b1f24">\(escape(title))</text>
             """
         if shown.isEmpty {

@@ -9,7 +9,8 @@ extension Console {
     /// JSON, CSV or HTML — the API's reports, with the same scope rules (a tenant's administrator gets its own).
     func reports(_ visitor: ConsoleVisitor, _ context: RequestContext) throws -> HTTPResponse {
         let caller = visitor.caller
-        try allow([.compliance, .ops, .admin], unscoped: false, visitor, context, "reports take a compliance or ops token")
+        try allow(
+            [.compliance, .ops, .admin], unscoped: false, visitor, context, "reports take a compliance or ops token")
         let request = context.request
         try request.acceptQuery(["kind", "from", "to", "region", "format", "download"])
         guard let kind = request.queryValue("kind") else {
@@ -21,7 +22,8 @@ extension Console {
         var format = ReportFormat.html
         if let text = request.queryValue("format") {
             guard let chosen = ReportFormat(rawValue: text) else {
-                throw APIError.badRequest("format: accepted: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "format: accepted: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             format = chosen
         }
@@ -31,7 +33,8 @@ extension Console {
         switch kind {
         case "cross-border":
             guard caller.role != .ops else {
-                throw APIError(status: 403, code: "forbidden", message: "the cross-border report takes a compliance token")
+                throw APIError(
+                    status: 403, code: "forbidden", message: "the cross-border report takes a compliance token")
             }
             let now = controller.clock.now()
             let to = try day(request.queryValue("to"), "to").map { $0 + 86_400_000 } ?? now + 1
@@ -57,13 +60,18 @@ extension Console {
         default:
             throw APIError.badRequest("kind: accepted: cross-border, residency-map")
         }
-        var headers: [(name: String, value: String)] = [("Content-Type", format.contentType), ("Cache-Control", "no-store")]
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", format.contentType), ("Cache-Control", "no-store"),
+        ]
         if request.queryValue("download") != nil || format != .html {
             headers.append(("Content-Disposition", "attachment; filename=\"\(name).\(format.rawValue)\""))
         }
         // The report's own HTML carries its style sheet inline; it runs no script and may load nothing.
         headers += [
-            ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"),
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+            ),
             ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
         ]
         if let stream { return HTTPResponse(status: 200, headers: headers, stream: stream) }

@@ -24,7 +24,9 @@ package final class ConsoleSessions: Sendable {
     let maximumSessions: Int
     private let sessions = Mutex<[String: Session]>([:])
 
-    package init(idleTimeout: Int64 = 30 * 60_000, absoluteTimeout: Int64 = 12 * 3_600_000, maximumSessions: Int = 10_000) {
+    package init(
+        idleTimeout: Int64 = 30 * 60_000, absoluteTimeout: Int64 = 12 * 3_600_000, maximumSessions: Int = 10_000
+    ) {
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
         self.maximumSessions = maximumSessions
@@ -38,7 +40,8 @@ package final class ConsoleSessions: Sendable {
             if all.count >= maximumSessions {
                 // Expired ones first, then the least recently used.
                 all = all.filter { now - $0.value.lastSeen < idleTimeout && now - $0.value.createdAt < absoluteTimeout }
-                while all.count >= maximumSessions, let oldest = all.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
+                while all.count >= maximumSessions, let oldest = all.min(by: { $0.value.lastSeen < $1.value.lastSeen })
+                {
                     all.removeValue(forKey: oldest.key)
                 }
             }

@@ -7,7 +7,9 @@ struct FormBody {
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
         guard request.mediaType?.equalsIgnoringASCIICase("application/x-www-form-urlencoded") == true else {
-            throw APIError(status: 415, code: "unsupported_media_type", message: "send the form as application/x-www-form-urlencoded")
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message: "send the form as application/x-www-form-urlencoded")
         }
         guard request.body.count <= 8192 else {
             throw APIError.badRequest("the form is larger than 8 KiB")
@@ -19,7 +21,8 @@ struct FormBody {
                 throw APIError.badRequest("the form is not valid URL encoding")
             }
             guard fields.contains(name) else {
-                throw APIError.badRequest("unknown form field \"\(name.prefix(40))\"; accepted: \(fields.joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "unknown form field \"\(name.prefix(40))\"; accepted: \(fields.joined(separator: ", "))")
             }
             guard values[name] == nil else { throw APIError.badRequest("form field \"\(name)\" given twice") }
             values[name] = value

@@ -28,6 +28,9 @@ package final class ResidencyService: Sendable {
         package var accessLogDescriptor: Int32 = 1
         /// The program's version, reported to the regional services.
         package var version = "unknown"
+        /// A console session ends after this long unused, and this long after sign-in at the latest (seconds).
+        package var consoleIdleTimeout = 1800.0
+        package var consoleSessionLifetime = 43_200.0
 
         package init(server: HTTPServer.Configuration) { self.server = server }
     }
@@ -55,6 +58,9 @@ package final class ResidencyService: Sendable {
         // Console cookies are marked Secure when the API is served over TLS.
         let application = APIApplication(
             controller: controller, metrics: Metrics(droppedLogLines: { accessLog.droppedLines }),
+            consoleSessions: ConsoleSessions(
+                idleTimeout: Int64(configuration.consoleIdleTimeout * 1000),
+                absoluteTimeout: Int64(configuration.consoleSessionLifetime * 1000)),
             secureCookies: configuration.server.tls != nil
         ) { accessLog.write($0) }
         self.application = application

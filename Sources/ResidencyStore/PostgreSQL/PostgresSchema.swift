@@ -239,5 +239,13 @@ package enum PostgresSchema {
                     PRIMARY KEY (region, seq)
                 );
                 """),
+        SchemaMigration(
+            version: 11, name: "console: tenants by country and by name, a tenant's ledger entries",
+            sql: """
+                -- The expression is the one PostgresDialect writes for LedgerRepository.indices(tenant:).
+                CREATE INDEX tenants_country ON tenants (country, id);
+                CREATE INDEX tenants_name ON tenants (lower(name), id);
+                CREATE INDEX ledger_entries_tenant ON ledger_entries ((residency_json(entry) #>> '{tenant}'), idx);
+                """),
     ]
 }
