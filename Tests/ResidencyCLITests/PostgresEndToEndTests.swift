@@ -243,6 +243,95 @@ import Testing
         #expect(try deployment.cli(["ledger", "verify"]).hasPrefix("verified"))
     }
 
+    /// A controller SIGKILLed by a fault in the middle of a migration (after its copy step): the other controller
+    /// takes the periodic-work lease and resumes the migration to `completed` by itself. The tenant's data lives
+    /// at regional services (uk → eu), not in either controller's directory, as the README asks of several
+    /// controllers; the services pin the controller identity they enrolled with, so B is given A's identity
+    /// directory, as it is given A's ledger key.
+    @Test func aMigrationKilledMidwayIsResumedByTheOtherController() throws {
+        guard let base = Self.baseURL else { return }
+        typealias E2E = RegionalEndToEndTests
+        let deployment = try Deployment(store: try Self.freshStore(base), count: 2)
+        let root = E2E.scratch("pgmigrate")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = try ServerProcess(
+            data: deployment.directories[0], extraArguments: ["--store", deployment.store],
+            environment: ["RESIDENCY_LEASE_SECONDS": "2", "RESIDENCY_FAULT": "copying:after"])
+        var firstAlive = true
+        defer { if firstAlive { _ = first.terminate() } }
+        #expect(Self.eventually(5) { (try? Self.readiness(first)?["periodic_work"]?.testString) == "held" })
+
+        // Regional services for uk and eu, enrolled at the first controller.
+        var services: [String: RegionProcess] = [:]
+        defer { services.values.forEach { $0.stop() } }
+        for region in ["uk", "eu"] {
+            let port = try freePort()
+            let code = try deployment.cli(["regions", "enroll", region, "--endpoint", "https://127.0.0.1:\(port)"])
+            services[region] = try RegionProcess(
+                region: region, data: root.appendingPathComponent(region), port: port,
+                controller: "http://127.0.0.1:\(first.port)", join: code)
+        }
+
+        // The second controller, with the first one's identity (the services pin it).
+        let identity = deployment.directories[0].appendingPathComponent("identity")
+        try FileManager.default.copyItem(at: identity, to: deployment.directories[1].appendingPathComponent("identity"))
+        let second = try deployment.serve(1)
+        defer { _ = second.terminate() }
+        #expect(try Self.readiness(second)?["periodic_work"]?.testString == "standby")
+
+        // A uk tenant with data, written through the first controller.
+        let signup = try deployment.cli(["tokens", "create", "--role", "signup", "--name", "signup"])
+        let app = try deployment.cli(["tokens", "create", "--role", "application", "--name", "app"])
+        let created = try E2E.api(
+            first, "POST", "/v1/tenants", token: signup, body: #"{"name":"Moving Ltd","plan":"paid","country":"GB"}"#)
+        guard let tenant = created.json?["tenant"]?["id"]?.testString else {
+            throw FixtureFailure("no tenant: \(created)")
+        }
+        #expect(created.json?["tenant"]?["region"]?.testString == "uk")
+        for index in 0..<5 {
+            let put = try E2E.api(
+                first, "PUT", "/v1/tenants/\(tenant)/data/contacts/c\(index)", token: app,
+                body: #"{"name":"Contact \#(index)","email":"c\#(index)@example.com"}"#)
+            #expect(put.status == 200, "\(put)")
+        }
+        func contents(_ server: ServerProcess) throws -> String {
+            let list = try E2E.api(server, "GET", "/v1/tenants/\(tenant)/data/contacts?limit=500", token: app)
+            guard list.status == 200, let json = list.json else { throw FixtureFailure("GET contacts: \(list)") }
+            return json.encoded()
+        }
+        let before = try contents(first)
+
+        // Filed and approved at the first controller, whose runner dies after the copy step.
+        let filed = try E2E.api(
+            first, "POST", "/v1/tenants/\(tenant)/migrations", token: deployment.token,
+            body: #"{"to_region":"eu","reason":"moving home"}"#)
+        guard filed.status == 201, let migration = filed.json?["migration"]?["id"]?.testString else {
+            throw FixtureFailure("filing: \(filed)")
+        }
+        let approved = try? E2E.api(first, "POST", "/v1/migrations/\(migration)/approve", token: deployment.token)
+        #expect(approved?.status == nil || approved?.status == 202, "\(String(describing: approved))")
+        // Bounded: a fault that never fires fails the test instead of hanging it.
+        #expect(Self.eventually(30) { !first.process.isRunning }, "the fault did not kill the first controller")
+        if first.process.isRunning { first.kill() }
+        first.process.waitUntilExit()
+        firstAlive = false
+        #expect(first.process.terminationReason == .uncaughtSignal && first.process.terminationStatus == SIGKILL)
+        let stateAtB = { () -> String? in
+            try? E2E.api(second, "GET", "/v1/migrations/\(migration)", token: deployment.token)
+                .json?["migration"]?["state"]?.testString
+        }
+        #expect(stateAtB() != "completed")
+
+        // The second controller takes the lease and finishes the migration alone.
+        #expect(Self.eventually(10) { (try? Self.readiness(second)?["periodic_work"]?.testString) == "held" })
+        #expect(Self.eventually(30) { stateAtB() == "completed" }, "\(String(describing: stateAtB()))")
+        let moved = try E2E.api(second, "GET", "/v1/tenants/\(tenant)", token: deployment.token)
+        #expect(moved.json?["tenant"]?["region"]?.testString == "eu", "\(moved)")
+        #expect(try contents(second) == before)
+        #expect(E2E.files(named: "\(tenant).sqlite3", under: root.appendingPathComponent("eu")).count == 1)
+        #expect(try deployment.cli(["ledger", "verify"]).hasPrefix("verified"))
+    }
+
     /// PostgreSQL stopped under a controller: requests are answered 503 with a clear message meanwhile, and
     /// once it is back the same controller serves again without a restart. Runs its own throwaway cluster
     /// (the shared one stays up for the other tests).
