@@ -86,19 +86,14 @@ package struct SignedSupportGrant: Sendable, Equatable {
     package func isSigned(by key: Ed25519PublicKey) -> Bool { key.isValidSignature(signature, for: grant.signedMessage) }
 
     package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
-        guard let value = try? JSONParser.parse(bytes), case .object(let outer) = value, outer.count == 2,
-            case .object(let fields)? = value["grant"], case .string(let signatureText)? = value["signature"],
-            let signature = Data(base64Encoded: signatureText), signature.count == 64
-        else {
-            throw RegionEnrolmentError("a grant is {\"grant\": {…}, \"signature\": \"base64 of 64 bytes\"} and nothing else")
-        }
-        let known = [
-            "data_classes", "expires_at", "issued_at", "mode", "physical_country", "region", "request", "staff", "state",
-            "tenant",
-        ]
-        guard fields.count == known.count, Set(fields.map(\.key)) == Set(known) else {
-            throw RegionEnrolmentError("the grant's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
-        }
+        let envelope = try SignedEnvelope(
+            parsing: bytes, member: "grant",
+            fields: [
+                "data_classes", "expires_at", "issued_at", "mode", "physical_country", "region", "request", "staff",
+                "state", "tenant",
+            ], noun: "the grant", maximumBytes: 16 * 1024)
+        let value = envelope.value
+        let signature = envelope.signature
         func text(_ key: String) throws(RegionEnrolmentError) -> String {
             guard case .string(let text)? = value["grant"]?[key], !text.isEmpty, text.utf8.count <= 256 else {
                 throw RegionEnrolmentError("grant.\(key): expected a non-empty string of at most 256 bytes")

@@ -100,23 +100,12 @@ package struct SignedMigrationOrder: Sendable, Equatable {
 
     /// Reads an order strictly: every field present, of its type and shape; nothing else. At most 8 KiB.
     package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
-        guard bytes.count <= 8192, let value = try? JSONParser.parse(bytes) else {
-            throw RegionEnrolmentError(
-                "the migration order is not JSON of at most 8 KiB; accepted: {\"order\": {…}, \"signature\": \"base64\"}"
-            )
-        }
-        guard case .object(let outer) = value, outer.count == 2, case .object(let fields)? = value["order"],
-            case .string(let signatureText)? = value["signature"],
-            let signature = Data(base64Encoded: signatureText), signature.count == 64
-        else {
-            throw RegionEnrolmentError(
-                "the migration order must be {\"order\": {…}, \"signature\": \"base64 of 64 bytes\"} and nothing else")
-        }
-        let known = ["expires_at", "issued_at", "migration", "nonce", "source", "target", "tenant"]
-        guard fields.count == known.count, Set(fields.map(\.key)) == Set(known) else {
-            throw RegionEnrolmentError(
-                "the order's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
-        }
+        let envelope = try SignedEnvelope(
+            parsing: bytes, member: "order",
+            fields: ["expires_at", "issued_at", "migration", "nonce", "source", "target", "tenant"],
+            noun: "the migration order", maximumBytes: 8 * 1024)
+        let value = envelope.value
+        let signature = envelope.signature
         func text(_ value: JSONValue?, _ name: String) throws(RegionEnrolmentError) -> String {
             guard case .string(let text)? = value, !text.isEmpty, text.utf8.count <= 256 else {
                 throw RegionEnrolmentError("order.\(name): expected a non-empty string of at most 256 bytes")

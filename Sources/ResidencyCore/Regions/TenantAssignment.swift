@@ -67,20 +67,12 @@ package struct SignedAssignment: Sendable, Equatable {
 
     /// Reads an assignment strictly: every field present, of its type and shape; nothing else.
     package init(parsing bytes: [UInt8]) throws(RegionEnrolmentError) {
-        guard let value = try? JSONParser.parse(bytes) else {
-            throw RegionEnrolmentError("the assignment is not JSON; accepted: {\"assignment\": {…}, \"signature\": \"base64\"}")
-        }
-        guard case .object(let outer) = value, outer.count == 2, case .object(let fields)? = value["assignment"],
-            case .string(let signatureText)? = value["signature"],
-            let signature = Data(base64Encoded: signatureText), signature.count == 64
-        else {
-            throw RegionEnrolmentError(
-                "the assignment must be {\"assignment\": {…}, \"signature\": \"base64 of 64 bytes\"} and nothing else")
-        }
-        let known = ["endpoint", "epoch", "issued_at", "policy_version", "region", "site", "status", "tenant"]
-        guard fields.count == known.count, Set(fields.map(\.key)) == Set(known) else {
-            throw RegionEnrolmentError("the assignment's fields are \(fields.map(\.key).sorted()); accepted: exactly \(known)")
-        }
+        let envelope = try SignedEnvelope(
+            parsing: bytes, member: "assignment",
+            fields: ["endpoint", "epoch", "issued_at", "policy_version", "region", "site", "status", "tenant"],
+            noun: "the assignment", maximumBytes: 16 * 1024)
+        let value = envelope.value
+        let signature = envelope.signature
         func text(_ key: String) throws(RegionEnrolmentError) -> String {
             guard case .string(let text)? = value["assignment"]?[key], !text.isEmpty, text.utf8.count <= 256 else {
                 throw RegionEnrolmentError("assignment.\(key): expected a non-empty string of at most 256 bytes")
