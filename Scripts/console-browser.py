@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -109,9 +109,15 @@ def settle(driver, before, seconds=10):
     while time.time() < deadline:
         try:
             before.tag_name
-        except StaleElementReferenceException:
-            if driver.execute_script("return document.readyState") == "complete":
-                return
+        except WebDriverException:
+            # The old page has gone. Chromium says so either as a stale element or, when the
+            # navigation is caught half-way, as "Node with given id does not belong to the document"
+            # (an unknown error); both mean the same here.
+            try:
+                if driver.execute_script("return document.readyState") == "complete":
+                    return
+            except WebDriverException:
+                pass  # the next document is not scriptable yet; look again
         time.sleep(0.05)
 
 
