@@ -68,6 +68,8 @@ package final class Controller: Sendable {
             context: context,
             publisher: try LedgerPublisher(policy: witnesses, ledger: ledger, regional: context.regional))
         try Self.recordPolicyVersion(policies, in: context)
+        // A store from before the report summaries (schema version 12) adds up its signed ledger once, here.
+        try CrossBorderSummary.catchUp(pool)
     }
 
     /// Records `policy.loaded` when the policy set differs from the last one recorded. Not signed here: opening

@@ -137,6 +137,9 @@ package final class Ledger: Sendable {
             let note = try signer.sign(Checkpoint(origin: origin, size: size, root: root).body)
             let now = clock.now()
             try repository.insertCheckpoint(size: size, root: root, note: note, at: now)
+            // The stretch this checkpoint seals is final: its report figures are added up now, in the same
+            // transaction (a bounded stretch each time; a store still catching up does the rest on later ones).
+            try CrossBorderSummary.fold(in: database, below: size, limit: CrossBorderSummary.stretchPerCheckpoint)
             return LedgerRepository.StoredCheckpoint(size: size, root: root.bytes, note: note, createdAt: now)
         }
         // Noted once committed: a signing rolled back must not make later commits think it done.

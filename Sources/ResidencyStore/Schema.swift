@@ -294,6 +294,42 @@ package enum Schema {
                 CREATE INDEX ledger_entries_tenant
                     ON ledger_entries (json_extract(CAST(entry AS TEXT), '$.tenant'), idx);
                 """),
+        SchemaMigration(
+            version: 12, name: "reports: the cross-border figures of each day, kept beside the ledger they add up",
+            sql: """
+                -- The cross-border report's access figures, added up a day (UTC) at a time for the entries below
+                -- report_summary_state.size, so a period's summary sums a few rows a day instead of reading every
+                -- access entry in it (CrossBorderSummary folds each stretch of the ledger as it is signed). One row
+                -- per day, region and figure key, with the first and last ledger index it counts, so the lines of
+                -- a period can be paged through from the first one without a scan.
+                CREATE TABLE report_access_days (
+                    day INTEGER NOT NULL,
+                    region TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    basis TEXT NOT NULL,
+                    justification TEXT NOT NULL,
+                    staff TEXT NOT NULL,
+                    accesses INTEGER NOT NULL CHECK (accesses > 0),
+                    first_index INTEGER NOT NULL,
+                    last_index INTEGER NOT NULL,
+                    PRIMARY KEY (day, region, destination, basis, justification, staff)
+                ) STRICT;
+                -- Requests whose grant was decided by its own filer, by the day and region of an access under it:
+                -- the report counts such grants, distinct, over a period.
+                CREATE TABLE report_filer_grants (
+                    day INTEGER NOT NULL,
+                    region TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    PRIMARY KEY (day, region, request)
+                ) STRICT;
+                -- How much of the ledger the two tables add up: every entry below size. An existing ledger starts
+                -- at 0 and is folded in on the controller's next start and checkpoint.
+                CREATE TABLE report_summary_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    size INTEGER NOT NULL CHECK (size >= 0)
+                ) STRICT;
+                INSERT INTO report_summary_state (id, size) VALUES (1, 0);
+                """),
     ]
 
     package static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -125,7 +125,7 @@ extension ReportService {
         }
     }
 
-    private func checkCrossBorderQuery(from: Int64, to: Int64, region: String?) throws {
+    func checkCrossBorderQuery(from: Int64, to: Int64, region: String?) throws {
         guard from < to else {
             throw ControllerError.invalidField(field: "from", message: "must be before \"to\"")
         }
@@ -146,7 +146,7 @@ extension ReportService {
     }
 
     /// Break-glass grants with their review as the directory has it now.
-    private func breakGlassLines(_ pending: [PendingBreakGlass], now: Int64) throws -> [CrossBorderReport.BreakGlass] {
+    func breakGlassLines(_ pending: [PendingBreakGlass], now: Int64) throws -> [CrossBorderReport.BreakGlass] {
         try pending.map { item -> CrossBorderReport.BreakGlass in
             let current = try context.read { try AccessRepository($0).request(id: item.request) }
             let review =
@@ -162,7 +162,7 @@ extension ReportService {
     /// The names beside the ids and codes, looked up once per distinct tenant, country and transfer rule after
     /// the lines are read (the scan of `access.used` entries is not touched). A tenant is named while it
     /// exists; a deleted one keeps only its id, as the directory no longer vouches for the name.
-    private func reportNames(
+    func reportNames(
         accesses: [CrossBorderReport.Access], breakGlass: [CrossBorderReport.BreakGlass],
         refusals: [CrossBorderReport.Refusal]
     ) throws -> ReportNames {
@@ -173,7 +173,7 @@ extension ReportService {
         return try reportNames(keys)
     }
 
-    private func reportNames(_ keys: ReportNameKeys) throws -> ReportNames {
+    func reportNames(_ keys: ReportNameKeys) throws -> ReportNames {
         let (tenantIDs, codes, rules) = (keys.tenantIDs, keys.codes, keys.rules)
         let tenants = try context.read { database -> [String: String] in
             let directory = TenantRepository(database)
@@ -214,7 +214,7 @@ extension ReportService {
 
     /// The same for a window: refusals and break-glass grants made in it, and the filings and decisions of the
     /// requests its accesses were made under (whenever those were made), each list in ledger order.
-    private func windowRareEntries(
+    func windowRareEntries(
         below size: Int, filter: CrossBorderFilter, requests: [String]
     ) throws -> RareAccessEntries {
         try context.read { (database: Database) throws -> RareAccessEntries in
@@ -246,7 +246,7 @@ extension ReportService {
     /// Files one rare entry: as a grant event (`grants`) and/or as a listed refusal or break-glass grant
     /// (`listed`, when the filter admits it). Other kinds are ignored. Scanned in place for the fields the report
     /// uses, like the access lines: in a busy ledger filings and decisions are nearly as many as uses.
-    private static func collect(
+    static func collect(
         index: Int, bytes: UnsafeRawBufferPointer, filter: CrossBorderFilter, into rare: inout RareAccessEntries,
         grants: Bool, listed: Bool
     ) throws {
@@ -420,7 +420,7 @@ extension ReportService {
     }
 
     /// One `access.used` entry as a report line (no grant yet), scanned in place; nil when the filter refuses it.
-    private static func accessLine(
+    static func accessLine(
         index: Int, bytes: UnsafeRawBufferPointer, filter: CrossBorderFilter, strings: inout StringInterner
     ) throws -> CrossBorderReport.Access? {
         func text(_ value: JSONRawValue) throws -> String {

@@ -21,6 +21,18 @@ package struct AccessTally: Sendable {
         if access.grant.decidedByFiler { decidedByFiler.insert(access.request) }
     }
 
+    /// Adds `count` lines that share these figure keys, already added up elsewhere (a day's summary row).
+    package mutating func add(destination: String, basis: String, justification: String, staff: String, count: Int) {
+        accesses += count
+        destinations[destination, default: 0] += count
+        bases[basis, default: 0] += count
+        justifications[justification, default: 0] += count
+        self.staff[staff, default: 0] += count
+    }
+
+    /// Counts a request whose grant was decided by its own filer (counted once however often it is added).
+    package mutating func addDecidedByFiler(request: String) { decidedByFiler.insert(request) }
+
     package var byDestination: [(key: String, count: Int)] { Self.ranked(destinations) }
     package var byBasis: [(key: String, count: Int)] { Self.ranked(bases) }
     package var byJustification: [(key: String, count: Int)] { Self.ranked(justifications) }

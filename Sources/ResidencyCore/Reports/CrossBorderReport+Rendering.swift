@@ -196,8 +196,17 @@ extension CrossBorderReport {
         "decision",
     ]
 
+    /// One page of the report for a browser: the whole summary, break-glass grants, refusals and checkpoint, and
+    /// of the access lines only those in `accesses` (a page of them), headed `heading` and followed by `pager` (the
+    /// links to the other pages, HTML the caller built). The downloads carry every line.
+    package func pagedHTML(heading: String, pager: String) -> String {
+        var page = htmlHead(accessesHeading: heading)
+        for a in accesses { page += htmlAccessRow(a) }
+        return page + htmlTail(accessesWritten: !accesses.isEmpty, afterAccesses: pager)
+    }
+
     /// The page up to the first row of the access table.
-    func htmlHead() -> String {
+    func htmlHead(accessesHeading: String = "Every access") -> String {
         let scope = [region.map { "region \($0)" }, tenant.map { "tenant \($0)" }].compactMap { $0 }
         let subtitle =
             "\(Self.time(from)) to \(Self.time(to))"
@@ -220,7 +229,7 @@ extension CrossBorderReport {
             \(HTMLReport.barChart(title: "Accesses by staff member", byStaff))
             </div>
             """
-        body += "<h2>Every access</h2>"
+        body += "<h2>\(HTMLReport.escape(accessesHeading))</h2>"
         body += HTMLReport.tableHead(Self.htmlAccessHeaders)
         return HTMLReport.pageHead(title: "Cross-border access report", subtitle: subtitle) + body
     }
@@ -237,8 +246,8 @@ extension CrossBorderReport {
     }
 
     /// The rest of the page after the last access row (`accessesWritten`: whether there was one).
-    func htmlTail(accessesWritten: Bool) -> String {
-        var body = HTMLReport.tableEnd(columns: Self.htmlAccessHeaders.count, empty: !accessesWritten)
+    func htmlTail(accessesWritten: Bool, afterAccesses: String = "") -> String {
+        var body = HTMLReport.tableEnd(columns: Self.htmlAccessHeaders.count, empty: !accessesWritten) + afterAccesses
         body += "<h2>Break-glass grants</h2>"
         body += HTMLReport.table(
             ["ledger", "time", "tenant", "staff", "from", "justification", "review", "review due"],

@@ -12,7 +12,7 @@ extension Console {
         try allow(
             [.compliance, .ops, .admin], unscoped: false, visitor, context, "reports take a compliance or ops token")
         let request = context.request
-        try request.acceptQuery(["kind", "from", "to", "region", "format", "download"])
+        try request.acceptQuery(["kind", "from", "to", "region", "format", "download", "after"])
         guard let kind = request.queryValue("kind") else {
             return html(
                 HTML.page(
@@ -37,13 +37,35 @@ extension Console {
                     status: 403, code: "forbidden", message: "the cross-border report takes a compliance token")
             }
             let now = controller.clock.now()
-            let to = try day(request.queryValue("to"), "to").map { $0 + 86_400_000 } ?? now + 1
+            // Whole days (UTC), so that the period's figures are the kept day rows: by default the 30 days to the
+            // end of today.
+            let endOfToday = (now / 86_400_000 + 1) * 86_400_000
+            let to = try day(request.queryValue("to"), "to").map { $0 + 86_400_000 } ?? endOfToday
             let from = try day(request.queryValue("from"), "from") ?? to - 30 * 86_400_000
             guard from < to else { throw APIError.badRequest("from must be before to") }
             var region = request.queryValue("region")
             if region == "" { region = nil }
             if let region, controller.policies.catalog.region(id: region) == nil {
                 throw APIError.badRequest("region: \"\(region.prefix(20))\" is not a region")
+            }
+            if format == .html && request.queryValue("download") == nil {
+                // Shown in the browser: the whole summary and a page of the lines, with links to the next page
+                // and to the full report. Its cost follows the period's days, not its accesses.
+                var after: Int?
+                if let text = request.queryValue("after"), !text.isEmpty {
+                    guard let value = Int(text), value >= 0 else {
+                        throw APIError.badRequest("after: \"\(text.prefix(20))\"; accepted: a ledger index, 0 or more")
+                    }
+                    after = value
+                }
+                let page = try controller.reports.crossBorderPage(
+                    from: from, to: to, region: region, tenant: caller.tenant, after: after,
+                    limit: Self.reportPageLines)
+                text = page.report.pagedHTML(
+                    heading: after == nil ? "Accesses, first page" : "Accesses after ledger entry \(after!)",
+                    pager: reportPager(request, page: page))
+                name = "cross-border"
+                break
             }
             // Streamed as the API streams it: summed up here, the lines sent as chunks while they are read.
             let prepared = try controller.reports.prepareCrossBorderReport(
@@ -76,6 +98,29 @@ extension Console {
         ]
         if let stream { return HTTPResponse(status: 200, headers: headers, stream: stream) }
         return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
+    }
+
+    /// Access lines on one page of a report shown in the browser.
+    static let reportPageLines = 100
+
+    /// The links under a page of access lines: the next page, the first, and the full report to download.
+    private func reportPager(_ request: HTTPRequest, page: CrossBorderPage) -> String {
+        let kept = ["kind", "from", "to", "region"].compactMap { name in
+            request.queryValue(name).map { "\(name)=\(Self.percentEncoded($0))" }
+        }.joined(separator: "&")
+        var links: [String] = []
+        if let next = page.nextAfter {
+            links.append("<a href=\"/console/reports?\(HTML.escape(kept))&amp;after=\(next)\">Next page</a>")
+        }
+        if request.queryValue("after") != nil {
+            links.append("<a href=\"/console/reports?\(HTML.escape(kept))\">First page</a>")
+        }
+        for format in [ReportFormat.html, .csv, .json] {
+            links.append(
+                "<a href=\"/console/reports?\(HTML.escape(kept))&amp;format=\(format.rawValue)&amp;download=1\">Every line, \(format.rawValue.uppercased())</a>"
+            )
+        }
+        return "<nav aria-label=\"Report pages\"><p>" + links.joined(separator: " · ") + "</p></nav>"
     }
 
     /// A date field (`YYYY-MM-DD`) as the start of that day in milliseconds, UTC.

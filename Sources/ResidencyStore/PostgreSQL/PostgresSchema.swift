@@ -247,5 +247,32 @@ package enum PostgresSchema {
                 CREATE INDEX tenants_name ON tenants (lower(name), id);
                 CREATE INDEX ledger_entries_tenant ON ledger_entries ((residency_json(entry) #>> '{tenant}'), idx);
                 """),
+        SchemaMigration(
+            version: 12, name: "reports: the cross-border figures of each day, kept beside the ledger they add up",
+            sql: """
+                CREATE TABLE report_access_days (
+                    day bigint NOT NULL,
+                    region text NOT NULL,
+                    destination text NOT NULL,
+                    basis text NOT NULL,
+                    justification text NOT NULL,
+                    staff text NOT NULL,
+                    accesses bigint NOT NULL CHECK (accesses > 0),
+                    first_index bigint NOT NULL,
+                    last_index bigint NOT NULL,
+                    PRIMARY KEY (day, region, destination, basis, justification, staff)
+                );
+                CREATE TABLE report_filer_grants (
+                    day bigint NOT NULL,
+                    region text NOT NULL,
+                    request text NOT NULL,
+                    PRIMARY KEY (day, region, request)
+                );
+                CREATE TABLE report_summary_state (
+                    id bigint PRIMARY KEY CHECK (id = 1),
+                    size bigint NOT NULL CHECK (size >= 0)
+                );
+                INSERT INTO report_summary_state (id, size) VALUES (1, 0);
+                """),
     ]
 }

@@ -1,0 +1,161 @@
+import ResidencyCore
+import ResidencyStore
+
+/// One page of a cross-border report, for a browser: the report's whole summary, break-glass grants and refusals,
+/// and a bounded run of its access lines. Its cost follows the days of the period and the page, not the accesses
+/// in the period: the summary adds up the day rows `CrossBorderSummary` keeps, and reads entries only for the
+/// part of a day at either end of the period and for the ledger signed since the rows were last folded.
+package struct CrossBorderPage: Sendable {
+    /// The frame (summary, names, break-glass grants, refusals, checkpoint) with this page's lines in `accesses`.
+    package let report: CrossBorderReport
+    /// Where the next page starts (`after` of the next call); nil on the last page.
+    package let nextAfter: Int?
+}
+
+extension ReportService {
+    /// Lines on one page at most (a caller's `limit` is held to this).
+    package static let maximumPageLines = 500
+
+    /// The report over `from..<to` with at most `limit` of its access lines, those after ledger index `after`
+    /// (nil: from the first). The figures are the full report's (`CrossBorderSummaryTests`).
+    package func crossBorderPage(
+        from: Int64, to: Int64, region: String?, tenant: String?, after: Int?, limit: Int
+    ) throws -> CrossBorderPage {
+        try checkCrossBorderQuery(from: from, to: to, region: region)
+        let limit = min(max(1, limit), Self.maximumPageLines)
+        guard tenant == nil else {
+            // A tenant's own report: the day rows are not kept per tenant, and its lines are few; read whole
+            // through the indexes and cut to the page.
+            let report = try crossBorderReport(from: from, to: to, region: region, tenant: tenant)
+            let rest = report.accesses.filter { $0.ledgerIndex > (after ?? -1) }
+            return CrossBorderPage(
+                report: CrossBorderReport(
+                    from: report.from, to: report.to, region: region, tenant: tenant, generatedAt: report.generatedAt,
+                    policyVersion: report.policyVersion, checkpoint: report.checkpoint,
+                    accesses: Array(rest.prefix(limit)), breakGlass: report.breakGlass, refusals: report.refusals,
+                    names: report.names, tally: tallied(report.accesses)),
+                nextAfter: rest.count > limit ? rest[limit - 1].ledgerIndex : nil)
+        }
+        let now = clock.now()
+        _ = try ledger.currentCheckpoint()  // signs (and so folds in) anything unsigned
+        let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: nil)
+        // The whole days inside the period (none when it lies within one or two part days).
+        let firstDay = CrossBorderSummary.day(of: from)
+        let wholeFrom = firstDay * CrossBorderSummary.dayLength == from ? firstDay : firstDay + 1
+        let wholeTo = CrossBorderSummary.day(of: to)
+        let days = wholeFrom < wholeTo ? wholeFrom..<wholeTo : 0..<0
+        // The checkpoint, the summarised size and the day rows from one snapshot, so they describe one ledger.
+        let (checkpoint, summarised, totals, filerRequests) = try context.read {
+            database -> (LedgerRepository.StoredCheckpoint, Int, [ReportSummaryRepository.Total], [String]) in
+            guard let checkpoint = try LedgerRepository(database).latestCheckpoint() else {
+                throw ControllerError.notFound(kind: "checkpoint", id: "latest")
+            }
+            let summary = ReportSummaryRepository(database)
+            let summarised = try summary.summarisedSize()
+            guard summarised <= checkpoint.size else {
+                throw ControllerError.storage(
+                    "the report summary covers \(summarised) entries, past the latest checkpoint (\(checkpoint.size))")
+            }
+            guard !days.isEmpty else { return (checkpoint, summarised, [], []) }
+            return (
+                checkpoint, summarised, try summary.totals(days: days, region: region),
+                try summary.filerGrants(days: days, region: region)
+            )
+        }
+        let size = checkpoint.size
+        // What the day rows do not hold: the part days at either end (below the summarised size), and every
+        // access signed since the last fold.
+        let edges: [Range<Int64>] =
+            days.isEmpty
+            ? [from..<to]
+            : [from..<(days.lowerBound * CrossBorderSummary.dayLength), (days.upperBound * CrossBorderSummary.dayLength)..<to]
+        var scanned = try context.read { database -> [CrossBorderReport.Access] in
+            let repository = LedgerRepository(database)
+            var lines: [CrossBorderReport.Access] = []
+            var strings = StringInterner()
+            func take(_ index: Int, _ bytes: UnsafeRawBufferPointer) throws {
+                if let line = try Self.accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
+                    lines.append(line)
+                }
+            }
+            for edge in edges where !edge.isEmpty {
+                try repository.forEachEntry(
+                    kinds: [LedgerKind.accessUsed.rawValue], timeFrom: edge.lowerBound, to: edge.upperBound,
+                    below: summarised, take)
+            }
+            if summarised < size {
+                try repository.forEachEntry(kind: LedgerKind.accessUsed.rawValue, indices: summarised..<size, take)
+            }
+            lines.sort { $0.ledgerIndex < $1.ledgerIndex }
+            try CrossBorderSummary.attachGrants(to: &lines, in: repository, below: size)
+            return lines
+        }
+        var tally = AccessTally()
+        var span: ClosedRange<Int>?
+        func widen(_ range: ClosedRange<Int>) {
+            span = span.map { min($0.lowerBound, range.lowerBound)...max($0.upperBound, range.upperBound) } ?? range
+        }
+        for total in totals {
+            tally.add(
+                destination: total.destination, basis: total.basis, justification: total.justification,
+                staff: total.staff, count: total.accesses)
+            widen(total.firstIndex...total.lastIndex)
+        }
+        for request in filerRequests { tally.addDecidedByFiler(request: request) }
+        for line in scanned {
+            tally.add(line)
+            widen(line.ledgerIndex...line.ledgerIndex)
+        }
+        scanned = []
+        let (lines, nextAfter) = try pageLines(in: span, after: after, limit: limit, filter: filter, below: size)
+        let rare = try windowRareEntries(below: size, filter: filter, requests: [])
+        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        var keys = ReportNameKeys()
+        for line in lines { keys.add(line) }
+        for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
+        for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        for item in tally.byDestination { keys.codes.insert(item.key) }
+        let report = CrossBorderReport(
+            from: from, to: to, region: region, tenant: nil, generatedAt: now, policyVersion: policies.version.hex,
+            checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines, breakGlass: breakGlass,
+            refusals: rare.refusals, names: try reportNames(keys), tally: tally)
+        return CrossBorderPage(report: report, nextAfter: nextAfter)
+    }
+
+    /// The summary of lines held whole.
+    private func tallied(_ accesses: [CrossBorderReport.Access]) -> AccessTally {
+        var tally = AccessTally()
+        for access in accesses { tally.add(access) }
+        return tally
+    }
+
+    /// The first `limit` lines after `after` that the filter admits, read in ledger order off the (kind, idx)
+    /// index within `span` — the first and last index of the period's lines — a stretch at a time, with their
+    /// grants; and where the next page starts.
+    private func pageLines(
+        in span: ClosedRange<Int>?, after: Int?, limit: Int, filter: CrossBorderFilter, below size: Int
+    ) throws -> (lines: [CrossBorderReport.Access], nextAfter: Int?) {
+        guard let span else { return ([], nil) }
+        var start = max(span.lowerBound, (after ?? -1) + 1)
+        let end = min(size, span.upperBound + 1)
+        return try context.read { database in
+            let repository = LedgerRepository(database)
+            var lines: [CrossBorderReport.Access] = []
+            var strings = StringInterner()
+            while start < end && lines.count <= limit {
+                let stretch = start..<min(end, start + 4 * limit)
+                try repository.forEachEntry(kind: LedgerKind.accessUsed.rawValue, indices: stretch) { index, bytes in
+                    guard lines.count <= limit else { return }
+                    if let line = try Self.accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
+                        lines.append(line)
+                    }
+                }
+                start = stretch.upperBound
+            }
+            let more = lines.count > limit
+            if more { lines.removeLast(lines.count - limit) }
+            try CrossBorderSummary.attachGrants(to: &lines, in: repository, below: size)
+            return (lines, more ? lines.last?.ledgerIndex : nil)
+        }
+    }
+}
