@@ -295,7 +295,9 @@ package enum Schema {
                     ON ledger_entries (json_extract(CAST(entry AS TEXT), '$.tenant'), idx);
                 """),
         SchemaMigration(
-            version: 12, name: "reports: the cross-border figures of each day, kept beside the ledger they add up",
+            version: 12,
+            name: "reports: the cross-border figures of each day, kept beside the ledger they add up; tenants by region "
+                + "in id order and where every tenant is, read from indexes",
             sql: """
                 -- The cross-border report's access figures, added up a day (UTC) at a time for the entries below
                 -- report_summary_state.size, so a period's summary sums a few rows a day instead of reading every
@@ -329,6 +331,12 @@ package enum Schema {
                     size INTEGER NOT NULL CHECK (size >= 0)
                 ) STRICT;
                 INSERT INTO report_summary_state (id, size) VALUES (1, 0);
+                -- A region's tenants in id order (a bulk plan pages through them): (region, status, id) orders by
+                -- status first, so the planner read every tenant of the directory in id order instead.
+                CREATE INDEX tenants_region_id ON tenants (region, id);
+                -- Where every tenant is, for the residency map and the audit, read off an index rather than the
+                -- table (whose rows carry the placement record): TenantRepository.locations.
+                CREATE INDEX tenants_location ON tenants (status, region, country, id);
                 """),
     ]
 

@@ -42,6 +42,38 @@ package struct TenantRepository {
         ).rows([.optional(region), .optional(status?.rawValue), .optional(cursor), .integer(Int64(limit))], Self.read)
     }
 
+    /// A page of the tenants of `region`, in id order after `cursor` (index `tenants_region_id`).
+    package func tenants(inRegion region: String, after cursor: String?, limit: Int) throws -> [Tenant] {
+        try database.statement(
+            """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_region_id
+            WHERE region = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY region, id LIMIT ?3
+            """
+        ).rows([.text(region), .optional(cursor), .integer(Int64(limit))], Self.read)
+    }
+
+    /// Where one tenant is: the few columns a residency map or an audit needs of every tenant.
+    package struct Location: Sendable, Hashable {
+        package let id: String
+        package let region: String
+        package let country: String?
+        package let status: TenantStatus
+    }
+
+    /// Every tenant's location, read off the index `tenants_location` alone (no table row is read), in no
+    /// particular order.
+    package func locations() throws -> [Location] {
+        try database.statement(
+            "SELECT id, region, country, status FROM tenants INDEXED BY tenants_location"
+        ).rows([]) { row in
+            let status = row.text(3)
+            guard let value = TenantStatus(rawValue: status) else {
+                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
+            }
+            return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
+        }
+    }
+
     /// A page of the tenants of `country`, in id order after `cursor` (index `tenants_country`).
     package func tenants(country: String, after cursor: String?, limit: Int) throws -> [Tenant] {
         try database.statement(

@@ -62,7 +62,7 @@ extension MigrationService {
             var cursor: String?
             while true {
                 let page = try context.read {
-                    try TenantRepository($0).tenants(region: from, after: cursor, limit: 1000)
+                    try TenantRepository($0).tenants(inRegion: from, after: cursor, limit: 1000)
                 }
                 guard let last = page.last else { break }
                 cursor = last.id

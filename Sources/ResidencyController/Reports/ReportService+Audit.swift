@@ -36,7 +36,11 @@ extension ReportService {
 
     package struct AuditResult: Sendable {
         package let checked: Int
+        /// The violations found, the first `keepViolations` of them when the audit was asked for fewer.
         package let violations: [AuditViolation]
+        /// Every violation found, kept or not.
+        package let violationCount: Int
+        package let countsByKind: [String: Int]
         /// The run's `residency.audit` entry; nil when it was not recorded.
         package let ledgerIndex: Int?
         package let policyVersion: String
@@ -100,31 +104,49 @@ extension ReportService {
     /// Audits the data plane (when this controller has one) and `inventory`. With `record` (an audit run) the
     /// run and its count of violations go on the ledger; without it (a report being read) nothing is written, so
     /// reading cannot grow the ledger.
-    package func audit(inventory: [InventoryItem] = [], record: Bool = true, by actor: String) throws -> AuditResult {
+    ///
+    /// `keepViolations` bounds the violations kept in the result (a page shows the first ones); every one is still
+    /// counted in `violationCount` and `countsByKind`. The directory is read once, off an index
+    /// (`TenantRepository.locations`), rather than a tenant row at a time.
+    package func audit(
+        inventory: [InventoryItem] = [], record: Bool = true, keepViolations: Int = .max, by actor: String
+    ) throws -> AuditResult {
         var violations: [AuditViolation] = []
+        var counts: [String: Int] = [:]
+        func found(_ violation: @autoclosure () -> AuditViolation, kind: String) {
+            counts[kind, default: 0] += 1
+            if violations.count < keepViolations { violations.append(violation()) }
+        }
         var checked = 0
         func tenant(_ id: String) throws -> Tenant? { try context.read { try TenantRepository($0).tenant(id: id) } }
         if let dataPlane {
+            let locations = try context.read { try TenantRepository($0).locations() }
+            let onDisk = dataPlane.regionsOnDisk().map { (region: $0, tenants: dataPlane.tenants(in: $0)) }
             var present: [String: Set<String>] = [:]
-            for regionID in dataPlane.regionsOnDisk() {
-                for id in dataPlane.tenants(in: regionID) {
+            for (regionID, ids) in onDisk {
+                for id in ids { present[id, default: []].insert(regionID) }
+            }
+            // Looked up by id only when some data is on disk (a directory with none needs no map of itself).
+            let byID = present.isEmpty ? [:] : Dictionary(locations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for (regionID, ids) in onDisk {
+                for id in ids {
                     checked += 1
-                    present[id, default: []].insert(regionID)
                     let location = policies.catalog.region(id: regionID)?.sites.first?.id ?? regionID
-                    guard let entry = try tenant(id) else {
-                        violations.append(
+                    guard let entry = byID[id] else {
+                        found(
                             AuditViolation(
                                 kind: "unknown_tenant", tenant: id, dataClass: "customer_data", location: regionID,
                                 source: "data plane", rule: nil,
-                                message: "data for a tenant the directory does not know"))
+                                message: "data for a tenant the directory does not know"), kind: "unknown_tenant")
                         continue
                     }
                     if entry.status == .deleted {
-                        violations.append(
+                        found(
                             AuditViolation(
                                 kind: "deleted_data_present", tenant: id, dataClass: "customer_data",
                                 location: regionID,
-                                source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"))
+                                source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"),
+                            kind: "deleted_data_present")
                         continue
                     }
                     if regionID == entry.region { continue }
@@ -133,76 +155,73 @@ extension ReportService {
                     {
                         continue  // a migration's copy in flight
                     }
-                    if let violation = try placementViolation(
-                        entry, dataClass: .customerData, location: location, source: "data plane")
+                    if let full = try tenant(id),
+                        let violation = try placementViolation(
+                            full, dataClass: .customerData, location: location, source: "data plane")
                     {
-                        violations.append(violation)
+                        found(violation, kind: violation.kind)
                     } else {
-                        violations.append(
+                        found(
                             AuditViolation(
                                 kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
                                 source: "data plane", rule: nil,
                                 message:
                                     "a copy outside the tenant's home region \(entry.region) with no migration under way"
-                            ))
+                            ), kind: "stray_copy")
                     }
                 }
             }
-            var cursor: String?
-            while true {
-                let page = try context.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
-                guard let last = page.last else { break }
-                cursor = last.id
-                for entry in page
-                where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
-                    violations.append(
-                        AuditViolation(
-                            kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,
-                            source: "data plane", rule: nil, message: "no data in the tenant's home region"))
-                }
+            for entry in locations
+            where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
+                found(
+                    AuditViolation(
+                        kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,
+                        source: "data plane", rule: nil, message: "no data in the tenant's home region"),
+                    kind: "missing_data")
             }
         }
         for item in inventory {
             checked += 1
             guard let entry = try tenant(item.tenant) else {
-                violations.append(
+                found(
                     AuditViolation(
                         kind: "unknown_tenant", tenant: item.tenant, dataClass: item.dataClass.rawValue,
                         location: item.location, source: "\(item.store) (line \(item.line))", rule: nil,
-                        message: "the directory has no such tenant"))
+                        message: "the directory has no such tenant"), kind: "unknown_tenant")
                 continue
             }
             if entry.status == .deleted {
-                violations.append(
+                found(
                     AuditViolation(
                         kind: "deleted_data_present", tenant: item.tenant, dataClass: item.dataClass.rawValue,
                         location: item.location, source: "\(item.store) (line \(item.line))", rule: nil,
-                        message: "the tenant is deleted but this store still holds its data"))
+                        message: "the tenant is deleted but this store still holds its data"), kind: "deleted_data_present")
                 continue
             }
             if let violation = try placementViolation(
                 entry, dataClass: item.dataClass, location: item.location, source: "\(item.store) (line \(item.line))")
             {
-                violations.append(violation)
+                found(violation, kind: violation.kind)
             }
         }
-        var counts: [String: Int] = [:]
-        for violation in violations { counts[violation.kind, default: 0] += 1 }
+        let violationCount = counts.values.reduce(0, +)
         guard record else {
             return AuditResult(
-                checked: checked, violations: violations, ledgerIndex: nil, policyVersion: policies.version.hex)
+                checked: checked, violations: violations, violationCount: violationCount, countsByKind: counts,
+                ledgerIndex: nil, policyVersion: policies.version.hex)
         }
         let index = try context.commit { transaction in
             try transaction.append(
                 .residencyAudit, time: clock.now(), actor: actor,
                 body: .object([
-                    ("checked", .integer(checked)), ("violations", .integer(violations.count)),
+                    ("checked", .integer(checked)), ("violations", .integer(violationCount)),
                     ("by_kind", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
                     ("policy_version", .string(policies.version.hex)),
                 ]))
         }
         return AuditResult(
-            checked: checked, violations: violations, ledgerIndex: index, policyVersion: policies.version.hex)
+            checked: checked, violations: violations, violationCount: violationCount, countsByKind: counts,
+            ledgerIndex: index, policyVersion: policies.version.hex)
     }
 
     /// The data-class check for data of `tenant` at `location`: a violation when policy refuses it.

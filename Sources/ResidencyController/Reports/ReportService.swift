@@ -17,9 +17,12 @@ package final class ReportService: ControllerService {
 
 extension ReportService {
     /// The map as of now. Its violations come from a fresh audit, recorded on the ledger only with
-    /// `recordAudit` (an audit run the caller asked for); reading the report records nothing.
-    package func residencyMapReport(recordAudit: Bool = false, by actor: String) throws -> ResidencyMapReport {
-        let audit = try audit(record: recordAudit, by: actor)
+    /// `recordAudit` (an audit run the caller asked for); reading the report records nothing. `listed` bounds the
+    /// migrations and violations the report lists (a page); they are counted in full whatever it is.
+    package func residencyMapReport(recordAudit: Bool = false, listed: Int = .max, by actor: String) throws
+        -> ResidencyMapReport
+    {
+        let audit = try audit(record: recordAudit, keepViolations: listed, by: actor)
         let checkpoint = try ledger.currentCheckpoint()
         struct CountryKey: Hashable {
             let country: String
@@ -27,16 +30,10 @@ extension ReportService {
         }
         var perRegion: [String: Int] = [:]
         var perCountry: [CountryKey: Int] = [:]
-        var cursor: String?
-        while true {
-            let page = try context.read { try TenantRepository($0).tenants(after: cursor, limit: 1000) }
-            guard let last = page.last else { break }
-            cursor = last.id
-            for tenant in page where tenant.status != .deleted {
-                perRegion[tenant.region, default: 0] += 1
-                perCountry[CountryKey(country: tenant.country?.rawValue ?? "--", region: tenant.region), default: 0] +=
-                    1
-            }
+        // Off an index, not the table: 100,000 tenant rows cost the console's map page seconds.
+        for tenant in try context.read({ try TenantRepository($0).locations() }) where tenant.status != .deleted {
+            perRegion[tenant.region, default: 0] += 1
+            perCountry[CountryKey(country: tenant.country ?? "--", region: tenant.region), default: 0] += 1
         }
         let regions = policies.catalog.regions.map {
             ResidencyMapReport.RegionRow(
@@ -56,11 +53,11 @@ extension ReportService {
         }.sorted {
             $0.tenants != $1.tenants ? $0.tenants > $1.tenants : ($0.country, $0.region) < ($1.country, $1.region)
         }
-        let migrations = try context.read {
+        let inFlight = try context.read {
             try MigrationRepository($0).migrations(tenant: nil, state: nil, plan: nil, limit: 100_000)
         }
         .filter { !$0.state.isFinal }
-        .map {
+        let migrations = inFlight.prefix(listed).map {
             ResidencyMapReport.MigrationRow(
                 migration: $0.id, tenant: $0.tenant, from: "\($0.fromRegion)/\($0.fromSite)",
                 to: "\($0.toRegion)/\($0.toSite)", state: $0.state.rawValue, basis: $0.transfer.mechanism.code)
@@ -90,7 +87,8 @@ extension ReportService {
             generatedAt: clock.now(), policyVersion: policies.version.hex,
             checkpoint: Self.reportCheckpoint(checkpoint),
             auditLedgerIndex: audit.ledgerIndex, regions: regions, countries: countries, migrations: migrations,
-            violations: violations, names: ReportNames(tenants: tenantNames, countries: countryNames))
+            violations: violations, names: ReportNames(tenants: tenantNames, countries: countryNames),
+            migrationCount: inFlight.count, violationCount: audit.violationCount)
     }
 
     static func reportCheckpoint(_ stored: LedgerRepository.StoredCheckpoint) -> ReportCheckpoint {

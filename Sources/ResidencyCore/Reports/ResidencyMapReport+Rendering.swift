@@ -17,7 +17,7 @@ extension ResidencyMapReport {
                 "summary",
                 .object([
                     ("tenants", .integer(regions.reduce(0) { $0 + $1.tenants })), ("pinned", .integer(pinnedTenants)),
-                    ("migrations_in_flight", .integer(migrations.count)), ("violations", .integer(violations.count)),
+                    ("migrations_in_flight", .integer(migrationCount)), ("violations", .integer(violationCount)),
                 ])
             ),
             (
@@ -104,8 +104,8 @@ extension ResidencyMapReport {
             ["tenants", "pinned by a mandatory rule", "migrations in flight", "violations"],
             [
                 [
-                    HTMLReport.grouped(total), HTMLReport.grouped(pinnedTenants), HTMLReport.grouped(migrations.count),
-                    HTMLReport.grouped(violations.count),
+                    HTMLReport.grouped(total), HTMLReport.grouped(pinnedTenants), HTMLReport.grouped(migrationCount),
+                    HTMLReport.grouped(violationCount),
                 ]
             ],
             numeric: [0, 1, 2, 3])
@@ -133,10 +133,12 @@ extension ResidencyMapReport {
         body += HTMLReport.table(
             ["migration", "tenant", "from", "to", "state", "basis"],
             migrations.map { [$0.migration, tenantLabel($0.tenant), $0.from, $0.to, $0.state, $0.basis] })
+        body += Self.listedNote(migrations.count, of: migrationCount)
         body += "<h2>Violations (audit\(auditLedgerIndex.map { ", ledger entry \($0)" } ?? ", not recorded"))</h2>"
         body += HTMLReport.table(
             ["kind", "tenant", "data class", "location", "rule"],
             violations.map { [$0.kind, tenantLabel($0.tenant), $0.dataClass, $0.location, $0.rule ?? ""] })
+        body += Self.listedNote(violations.count, of: violationCount)
         body += """
             <h2>Ledger checkpoint</h2><p>Size \(checkpoint.size), root \(HTMLReport.escape(checkpoint.root)).</p>
             <div class="note">\(HTMLReport.escape(checkpoint.note))</div>
@@ -146,6 +148,13 @@ extension ResidencyMapReport {
             subtitle:
                 "Generated \(Timestamp.rfc3339(milliseconds: generatedAt)); policy \(policyVersion.prefix(12)).",
             body: body)
+    }
+
+    /// Under a table that lists only the first rows: how many there are in all.
+    static func listedNote(_ listed: Int, of total: Int) -> String {
+        guard total > listed else { return "" }
+        return "<p class=\"note\">The first \(HTMLReport.grouped(listed)) of \(HTMLReport.grouped(total)) are listed here; "
+            + "the JSON, CSV and HTML downloads list every one.</p>"
     }
 
     /// A tenant's name with its id, or the id alone once the tenant is deleted.

@@ -82,12 +82,18 @@ package struct ResidencyMapReport: Sendable {
     /// Country names for the country rows, and the names of the tenants the migration and violation rows
     /// name (while they exist).
     package let names: ReportNames
+    /// Every migration in flight and every violation found: more than `migrations` and `violations` hold when
+    /// the report was made for a page that lists only the first ones (the downloads list them all).
+    package let migrationCount: Int
+    package let violationCount: Int
 
     package init(
         generatedAt: Int64, policyVersion: String, checkpoint: ReportCheckpoint, auditLedgerIndex: Int?,
         regions: [RegionRow], countries: [CountryRow], migrations: [MigrationRow], violations: [ViolationRow],
-        names: ReportNames = ReportNames()
+        names: ReportNames = ReportNames(), migrationCount: Int? = nil, violationCount: Int? = nil
     ) {
+        self.migrationCount = max(migrationCount ?? migrations.count, migrations.count)
+        self.violationCount = max(violationCount ?? violations.count, violations.count)
         self.names = names
         self.generatedAt = generatedAt
         self.policyVersion = policyVersion

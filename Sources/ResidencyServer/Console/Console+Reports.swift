@@ -77,7 +77,12 @@ extension Console {
             guard caller.tenant == nil else {
                 throw APIError(status: 403, code: "forbidden", message: "the residency map covers every tenant")
             }
-            text = try controller.reports.residencyMapReport(recordAudit: false, by: caller.tokenName).rendered(format)
+            // Shown in the browser, the migrations and violations are listed up to a page (and counted in full);
+            // a download lists every one.
+            let shown = format == .html && request.queryValue("download") == nil
+            text = try controller.reports.residencyMapReport(
+                recordAudit: false, listed: shown ? Self.reportPageLines : .max, by: caller.tokenName
+            ).rendered(format)
             name = "residency-map"
         default:
             throw APIError.badRequest("kind: accepted: cross-border, residency-map")

@@ -248,7 +248,9 @@ package enum PostgresSchema {
                 CREATE INDEX ledger_entries_tenant ON ledger_entries ((residency_json(entry) #>> '{tenant}'), idx);
                 """),
         SchemaMigration(
-            version: 12, name: "reports: the cross-border figures of each day, kept beside the ledger they add up",
+            version: 12,
+            name: "reports: the cross-border figures of each day, kept beside the ledger they add up; tenants by region "
+                + "in id order and where every tenant is, read from indexes",
             sql: """
                 CREATE TABLE report_access_days (
                     day bigint NOT NULL,
@@ -273,6 +275,8 @@ package enum PostgresSchema {
                     size bigint NOT NULL CHECK (size >= 0)
                 );
                 INSERT INTO report_summary_state (id, size) VALUES (1, 0);
+                CREATE INDEX tenants_region_id ON tenants (region, id);
+                CREATE INDEX tenants_location ON tenants (status, region, country, id);
                 """),
     ]
 }

@@ -1,0 +1,217 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import Testing
+
+@testable import ResidencyController
+
+/// A report page's figures come from the day rows `CrossBorderSummary` keeps, its lines from the ledger a page at
+/// a time: both must be the full report's — for whole days, part days and one part day, per region, with the rows
+/// folded in at many checkpoints or with part of the ledger not yet folded in, and after a store from before the
+/// rows is upgraded.
+@Suite struct CrossBorderSummaryTests {
+    let directory: URL
+    let controller: Controller
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-summary-\(UUID())")
+        controller = try MigrationTests.open(directory)
+    }
+
+    static let start: Int64 = 1_780_000_000_000  // 2026-05-28T20:26:40Z, mid-day
+    static let day: Int64 = 86_400_000
+
+    /// Four and a half days of uses, filings, decisions (one by its own filer), refusals and break-glass grants,
+    /// signed in several checkpoints, with the clock stepping back an hour part way.
+    func fill(count: Int) throws {
+        for chunk in stride(from: 0, to: count, by: 700) {
+            try controller.pool.write { database in
+                for i in chunk..<min(count, chunk + 700) {
+                    var time = Self.start + Int64(i) * (Self.day * 9 / 2) / Int64(count)
+                    if (1_000..<1_100).contains(i) { time -= 3_600_000 }
+                    let request = "ar_test\(i % 30)"
+                    let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
+                    let region = i % 5 == 0 ? "us" : "eu"
+                    if i < 30 {
+                        try Ledger.append(
+                            in: database, time: time, kind: i % 3 == 0 ? .accessAutoApproved : .accessRequested,
+                            actor: "desk", tenant: tenant, region: "eu",
+                            body: .object([
+                                ("request", .string(request)), ("staff", .string("s-\(i % 4)")),
+                                ("justification", .string(["incident", "ticket", "audit"][i % 3])),
+                                ("detail", .string("T-\(i)")), ("basis", .string(["scc", "idta"][i % 2])),
+                                ("basis_rule", .string("r\(i)")),
+                            ]))
+                    }
+                    if i == 500 || i == 1_300 {
+                        try Ledger.append(
+                            in: database, time: time, kind: .accessApproved, actor: "lead-\(i)", tenant: tenant,
+                            region: "eu",
+                            body: .object([
+                                ("request", .string("ar_test1")), ("justification", .string("incident")),
+                                ("detail", .string("approved at \(i)")), ("basis", .string("scc")),
+                            ]))
+                    }
+                    if i == 900 {
+                        // Decided by the token that filed it: counted among the grants decided by their filer.
+                        try Ledger.append(
+                            in: database, time: time, kind: .accessApproved, actor: "desk", tenant: tenant,
+                            region: "eu",
+                            body: .object([
+                                ("request", .string("ar_test2")), ("justification", .string("ticket")),
+                                ("basis", .string("idta")),
+                            ]))
+                    }
+                    switch i % 9 {
+                    case 4:
+                        try Ledger.append(
+                            in: database, time: time, kind: .accessRefused, actor: "desk", tenant: tenant,
+                            region: region,
+                            body: .object([
+                                ("staff", .string("s-\(i % 4)")), ("physical_country", .string("RU")),
+                                ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
+                            ]))
+                    case 7 where i % 63 == 7:
+                        try Ledger.append(
+                            in: database, time: time, kind: .accessBreakGlass, actor: "desk", tenant: tenant,
+                            region: region,
+                            body: .object([
+                                ("request", .string("ar_glass\(i)")), ("staff", .string("s-\(i % 4)")),
+                                ("physical_country", .string("US")), ("justification", .string("security_incident")),
+                                ("break_glass", .bool(true)),
+                            ]))
+                    default: break
+                    }
+                    try Ledger.append(
+                        in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant, region: region,
+                        body: .object([
+                            ("request", .string(i % 63 == 8 ? "ar_glass\(i - 1)" : request)),
+                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string(["US", "IN", "PH"][i % 3])),
+                            ("data_class", .string("customer_data")), ("mode", .string("read")),
+                            ("resource", .string("contacts/\(i)")),
+                        ]))
+                }
+            }
+            _ = try controller.ledger.signCheckpoint(force: true)
+        }
+    }
+
+    /// The figures a report's summary shows, as text, so a difference prints readably.
+    static func figures(_ report: CrossBorderReport) -> [String] {
+        [
+            "accesses \(report.accessCount)", "filer \(report.grantsDecidedByFiler)",
+            "break-glass \(report.breakGlass.count)", "overdue \(report.overdueReviews)",
+            "refused \(report.refusals.count)", "destination \(report.byDestination.map { "\($0.key)=\($0.count)" })",
+            "basis \(report.byBasis.map { "\($0.key)=\($0.count)" })",
+            "justification \(report.byJustification.map { "\($0.key)=\($0.count)" })",
+            "staff \(report.byStaff.map { "\($0.key)=\($0.count)" })",
+        ]
+    }
+
+    /// Every window and filter: the page's figures, its break-glass grants and refusals, and its lines read page
+    /// after page, against the full report.
+    func expectPagesMatchTheFullReport(pageLines: Int = 97) throws {
+        let day = Self.day
+        let midnight = (Self.start / day + 1) * day
+        let windows: [(Int64, Int64)] = [
+            (0, 2_000_000_000_000),  // everything
+            (midnight, midnight + 3 * day),  // three whole days
+            (midnight + day, midnight + 2 * day),  // one whole day
+            (midnight - 5_000_000, midnight + 2 * day + 7_000_000),  // whole days with part days at both ends
+            (midnight + 1_000, midnight + 9_000_000),  // within one day
+            (midnight + 3 * day - 1_000, midnight + 3 * day + 1_000),  // across one midnight, no whole day
+            (Self.start + 86_000_000, Self.start + 87_000_000),  // across the clock's step back
+        ]
+        for region in [nil, "us"] as [String?] {
+            for (from, to) in windows {
+                let label = "\(from)..<\(to) \(region ?? "all")"
+                let full = try controller.reports.crossBorderReport(from: from, to: to, region: region, tenant: nil)
+                var page = try controller.reports.crossBorderPage(
+                    from: from, to: to, region: region, tenant: nil, after: nil, limit: pageLines)
+                #expect(Self.figures(page.report) == Self.figures(full), "\(label)")
+                #expect(page.report.breakGlass == full.breakGlass, "\(label)")
+                #expect(page.report.refusals == full.refusals, "\(label)")
+                var lines = page.report.accesses
+                var pages = 1
+                while let next = page.nextAfter {
+                    page = try controller.reports.crossBorderPage(
+                        from: from, to: to, region: region, tenant: nil, after: next, limit: pageLines)
+                    #expect(page.report.accesses.count <= pageLines)
+                    lines += page.report.accesses
+                    pages += 1
+                }
+                let sameLines = lines == full.accesses
+                #expect(sameLines, "\(label): \(lines.count) lines in \(pages) pages, expected \(full.accesses.count)")
+            }
+        }
+    }
+
+    @Test func pagesOfAFoldedLedgerAreTheFullReport() throws {
+        try fill(count: 3_000)
+        #expect(try controller.pool.read { try ReportSummaryRepository($0).summarisedSize() }
+            == controller.ledger.currentCheckpoint().size)
+        let everything = try controller.reports.crossBorderReport(
+            from: 0, to: 2_000_000_000_000, region: nil, tenant: nil)
+        // The fill has every shape the summary adds up.
+        #expect(everything.grantsDecidedByFiler == 1)
+        #expect(everything.byBasis.count == 3 && everything.byJustification.count == 4)
+        #expect(!everything.breakGlass.isEmpty && !everything.refusals.isEmpty)
+        try expectPagesMatchTheFullReport()
+    }
+
+    /// Part of the signed ledger not folded in yet (as after a fold bounded per checkpoint): the page reads that
+    /// part from the ledger and its figures are still the full report's.
+    @Test func aLedgerFoldedPartWayGivesTheSameFigures() throws {
+        try fill(count: 2_000)
+        let size = try controller.ledger.currentCheckpoint().size
+        try controller.pool.write { database in
+            try database.execute(
+                "DELETE FROM report_access_days; DELETE FROM report_filer_grants; UPDATE report_summary_state SET size = 0")
+            #expect(try CrossBorderSummary.fold(in: database, below: size, limit: size / 3) == size / 3)
+            #expect(try CrossBorderSummary.fold(in: database, below: size, limit: size / 3) == 2 * (size / 3))
+        }
+        try expectPagesMatchTheFullReport(pageLines: 250)
+    }
+
+    /// A store written before the day rows (schema version 11): the controller opening it adds up its whole signed
+    /// ledger, and the figures are the full report's.
+    @Test func aStoreFromBeforeTheDayRowsIsAddedUpWhenOpened() throws {
+        try fill(count: 1_500)
+        try controller.pool.write { database in
+            try database.execute(
+                """
+                DROP TABLE report_access_days; DROP TABLE report_filer_grants; DROP TABLE report_summary_state;
+                DROP INDEX tenants_region_id; DROP INDEX tenants_location; PRAGMA user_version = 11
+                """
+            )
+        }
+        let reopened = try MigrationTests.open(directory)
+        #expect(try reopened.pool.read { try $0.schemaVersion() } == Schema.latestVersion)
+        #expect(try reopened.pool.read { try ReportSummaryRepository($0).summarisedSize() }
+            == reopened.ledger.currentCheckpoint().size)
+        let full = try reopened.reports.crossBorderReport(from: 0, to: 2_000_000_000_000, region: nil, tenant: nil)
+        let page = try reopened.reports.crossBorderPage(
+            from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, after: nil, limit: 10)
+        #expect(full.accessCount == 1_500)
+        #expect(Self.figures(page.report) == Self.figures(full))
+        #expect(page.report.accesses == Array(full.accesses.prefix(10)))
+    }
+
+    /// A tenant's own report (the day rows are not kept per tenant) is cut into pages of the full one.
+    @Test func aTenantsReportIsPagedToo() throws {
+        try fill(count: 800)
+        let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W3"
+        let full = try controller.reports.crossBorderReport(
+            from: 0, to: 2_000_000_000_000, region: nil, tenant: tenant)
+        var page = try controller.reports.crossBorderPage(
+            from: 0, to: 2_000_000_000_000, region: nil, tenant: tenant, after: nil, limit: 30)
+        #expect(Self.figures(page.report) == Self.figures(full))
+        var lines = page.report.accesses
+        while let next = page.nextAfter {
+            page = try controller.reports.crossBorderPage(
+                from: 0, to: 2_000_000_000_000, region: nil, tenant: tenant, after: next, limit: 30)
+            lines += page.report.accesses
+        }
+        #expect(!lines.isEmpty && lines == full.accesses)
+    }
+}
