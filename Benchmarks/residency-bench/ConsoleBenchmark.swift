@@ -28,7 +28,8 @@ enum ConsoleBenchmark {
             // Opened afresh after seeding, so the in-memory counts are read from the seeded directory.
             let controller = try Controller.open(
                 dataDirectory: directory, regions: regions, policies: policies, geoIP: nil)
-            try measure(controller, tenants: tenants, rounds: rounds)
+            try measure(controller, tenants: tenants, rounds: rounds, only: option("pages"))
+            if option("pages") == nil { try checkSummaries(controller) }
             return 0
         } catch {
             FileHandle.standardError.write(Data("console benchmark failed: \(error)\n".utf8))
@@ -118,7 +119,8 @@ enum ConsoleBenchmark {
         print("console.seed \(String(format: "%.1f", seconds)) s (\(tenants) tenants, \(entries) entries)")
     }
 
-    static func measure(_ controller: Controller, tenants: Int, rounds: Int) throws {
+    /// `only`: the pages whose name contains it (to profile one page), or all.
+    static func measure(_ controller: Controller, tenants: Int, rounds: Int, only: String? = nil) throws {
         let application = APIApplication(controller: controller, accessLog: { _ in })
         let admin = try TokenService.createToken(
             name: "bench-admin-\(SecureRandom.hex(3))", role: .admin, pool: controller.pool)
@@ -171,7 +173,7 @@ enum ConsoleBenchmark {
         print(
             "page".padding(toLength: 36, withPad: " ", startingAt: 0)
                 + "  median ms     p95 ms     status   API median   target")
-        for page in pages {
+        for page in pages where only.map({ page.name.contains($0) }) ?? true {
             let (median, p95, status) = time(rounds) {
                 application.respond(to: request("GET", page.path, cookie: String(cookie))).status
             }
@@ -192,6 +194,35 @@ enum ConsoleBenchmark {
             print(
                 "console.page\t\(page.name)\t\(String(format: "%.2f", median))\t\(String(format: "%.2f", p95))\t\(status)\t\(api)"
             )
+        }
+    }
+
+    /// The report page's figures (from the day rows) beside the full report's (every access entry read) at this
+    /// size: the one-day and 30-day periods the pages show, and the whole history.
+    static func checkSummaries(_ controller: Controller) throws {
+        let day: Int64 = 86_400_000
+        let september = Timestamp.milliseconds(rfc3339: "2026-09-01T00:00:00Z")!
+        for (name, from, to) in [
+            ("one day", september, september + day), ("30 days", september, september + 30 * day),
+            ("whole history", Int64(0), Int64(4_000_000_000_000)),
+        ] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let full = try controller.reports.prepareCrossBorderReport(from: from, to: to, region: nil, tenant: nil)
+                .frame
+            let fullMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let page = try controller.reports.crossBorderPage(
+                from: from, to: to, region: nil, tenant: nil, after: nil, limit: 100
+            ).report
+            func figures(_ r: CrossBorderReport) -> String {
+                "\(r.accessCount) \(r.grantsDecidedByFiler) \(r.breakGlass.count) \(r.refusals.count) "
+                    + "\(r.byDestination.map { "\($0.key)=\($0.count)" }) \(r.byBasis.map { "\($0.key)=\($0.count)" }) "
+                    + "\(r.byJustification.map { "\($0.key)=\($0.count)" }) \(r.byStaff.map { "\($0.key)=\($0.count)" })"
+            }
+            let agree = figures(full) == figures(page)
+            print(
+                "console.check cross-border \(name): \(agree ? "figures agree" : "FIGURES DIFFER") "
+                    + "(\(full.accessCount) accesses; full report's summary \(String(format: "%.0f", fullMs)) ms)")
+            if !agree { throw BenchFailure("cross-border \(name): \(figures(page)) != \(figures(full))") }
         }
     }
 

@@ -334,9 +334,10 @@ package enum Schema {
                 -- A region's tenants in id order (a bulk plan pages through them): (region, status, id) orders by
                 -- status first, so the planner read every tenant of the directory in id order instead.
                 CREATE INDEX tenants_region_id ON tenants (region, id);
-                -- Where every tenant is, for the residency map and the audit, read off an index rather than the
-                -- table (whose rows carry the placement record): TenantRepository.locations.
-                CREATE INDEX tenants_location ON tenants (status, region, country, id);
+                -- Where every tenant is, for the residency map and the audit, counted off an index in its order
+                -- rather than read from the table (whose rows carry the placement record):
+                -- TenantRepository.liveCounts(byCountry:) and locations.
+                CREATE INDEX tenants_location ON tenants (region, country, status, id);
                 """),
     ]
 

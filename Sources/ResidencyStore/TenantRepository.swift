@@ -60,8 +60,7 @@ package struct TenantRepository {
         package let status: TenantStatus
     }
 
-    /// Every tenant's location, read off the index `tenants_location` alone (no table row is read), in no
-    /// particular order.
+    /// Every tenant's location, read off the index `tenants_location` alone (no table row is read), in id order.
     package func locations() throws -> [Location] {
         try database.statement(
             "SELECT id, region, country, status FROM tenants INDEXED BY tenants_location"
@@ -71,7 +70,35 @@ package struct TenantRepository {
                 throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
             }
             return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
-        }
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// How many tenants that are not deleted live in each region and country (country nil: none declared),
+    /// counted by the database in the order of the index `tenants_location`, with no row read.
+    package func liveCountsByCountry() throws -> [(region: String, country: String?, tenants: Int)] {
+        try database.statement(
+            """
+            SELECT region, country, count(*) FROM tenants INDEXED BY tenants_location
+            WHERE status != 'deleted' GROUP BY region, country
+            """
+        ).rows([]) { ($0.text(0), $0.optionalText(1), Int($0.integer(2))) }
+    }
+
+    /// How many tenants are not deleted (off the narrow index `tenants_status`).
+    package func liveCount() throws -> Int {
+        Int(
+            try database.scalarInteger(
+                "SELECT count(*) FROM tenants INDEXED BY tenants_status WHERE status IN ('active', 'suspended', 'closed')"
+            ) ?? 0)
+    }
+
+    /// The first `limit` tenants that are not deleted, in id order after `cursor`: id and home region.
+    package func liveHomes(after cursor: String?, limit: Int) throws -> [(id: String, region: String)] {
+        try database.statement(
+            """
+            SELECT id, region FROM tenants WHERE status != 'deleted' AND (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2
+            """
+        ).rows([.optional(cursor), .integer(Int64(limit))]) { ($0.text(0), $0.text(1)) }
     }
 
     /// A page of the tenants of `country`, in id order after `cursor` (index `tenants_country`).

@@ -26,6 +26,43 @@ import Testing
         #expect(result.checked == 2)
     }
 
+    /// With no tenant data on disk the missing data is counted by the database and only the kept violations are
+    /// read: the same violations, in the same (id) order, as the walk over every tenant gives once some data is
+    /// on disk; a bounded audit keeps the first ones and still counts them all; the residency map page lists a
+    /// page and counts the rest.
+    @Test func missingDataIsCountedInFullAndListedAsFarAsAsked() throws {
+        var ids: [String] = []
+        for country in ["FR", "GB", "US", "IN", "DE", "SG", "AU"] { ids.append(try signUp(country)) }
+        let plane = controller.dataPlane!
+        for id in ids { try plane.purge(region: try controller.directory.tenant(id: id).tenant.region, tenant: id) }
+        let inventory = try controller.reports.readInventory(
+            "tenant,data_class,location\ntn_ffffffffffffffffffffff,logs,GB\n", file: "inventory.csv")
+        let none = try controller.reports.audit(inventory: inventory, record: false, by: "auditor")
+        #expect(none.violations.map(\.tenant) == ids.sorted() + ["tn_ffffffffffffffffffffff"])
+        #expect(none.violations.dropLast().allSatisfy { $0.kind == "missing_data" })
+        #expect(none.violationCount == 8 && none.countsByKind == ["missing_data": 7, "unknown_tenant": 1])
+        for keep in [0, 3, 7, 8] {
+            let kept = try controller.reports.audit(
+                inventory: inventory, record: false, keepViolations: keep, by: "auditor")
+            #expect(kept.violations == Array(none.violations.prefix(keep)))
+            #expect(kept.violationCount == 8 && kept.countsByKind == none.countsByKind)
+        }
+        // One tenant's data back on disk: now every tenant is walked, and the rest are the same violations.
+        try plane.provision(region: try controller.directory.tenant(id: ids[0]).tenant.region, tenant: ids[0])
+        let walked = try controller.reports.audit(inventory: inventory, record: false, by: "auditor")
+        #expect(walked.violations == none.violations.filter { $0.tenant != ids[0] })
+        let map = try controller.reports.residencyMapReport(listed: 2, by: "auditor")
+        #expect(map.violations == Array(walked.violations.prefix(2)).map {
+            ResidencyMapReport.ViolationRow(
+                kind: $0.kind, tenant: $0.tenant, dataClass: $0.dataClass, location: $0.location, rule: $0.rule)
+        })
+        // The map's audit has no inventory: the six tenants still missing their data.
+        #expect(map.violationCount == 6)
+        #expect(map.html.contains("The first 2 of 6 are listed here"))
+        #expect(map.jsonValue["summary"]?["violations"] == .integer(6))
+        #expect(map.regions.reduce(0) { $0 + $1.tenants } == 7)
+    }
+
     @Test func everyKindOfViolationIsFound() throws {
         let french = try signUp("FR")
         let british = try signUp("GB")

@@ -31,6 +31,8 @@ extension MigrationService {
             }
             return tenants
         }
+        // One answer per kind of tenant (home, status, country, whether the target is full), not per tenant.
+        var memo = MigrationEligibilityMemo(eligibility)
         func consider(_ tenant: Tenant) throws {
             if tenant.status == .deleted { return }
             if let country, tenant.country != country { return }
@@ -44,7 +46,7 @@ extension MigrationService {
             // Capacity counts the tenants already planned into the target.
             var projected = counts
             projected[to, default: 0] += planned
-            switch eligibility.evaluate(tenant: tenant, toRegion: to, toSite: toSite, occupancy: projected) {
+            switch memo.evaluate(tenant: tenant, toRegion: to, toSite: toSite, occupancy: projected) {
             case .success(let target):
                 planned += 1
                 entries.append(

@@ -540,7 +540,7 @@ package struct PreparedCrossBorderReport: Sendable {
             entriesPerSlice: Int)
     }
 
-    let frame: CrossBorderReport
+    package let frame: CrossBorderReport
     let lines: Lines
 
     /// Writes the report in `format` to `output`, ending with a flush. A throwing `output` (the reader gone)

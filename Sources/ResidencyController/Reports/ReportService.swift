@@ -30,10 +30,11 @@ extension ReportService {
         }
         var perRegion: [String: Int] = [:]
         var perCountry: [CountryKey: Int] = [:]
-        // Off an index, not the table: 100,000 tenant rows cost the console's map page seconds.
-        for tenant in try context.read({ try TenantRepository($0).locations() }) where tenant.status != .deleted {
-            perRegion[tenant.region, default: 0] += 1
-            perCountry[CountryKey(country: tenant.country ?? "--", region: tenant.region), default: 0] += 1
+        // Counted by the database off an index, not read a tenant at a time: 100,000 tenant rows cost the
+        // console's map page seconds.
+        for row in try context.read({ try TenantRepository($0).liveCountsByCountry() }) {
+            perRegion[row.region, default: 0] += row.tenants
+            perCountry[CountryKey(country: row.country ?? "--", region: row.region), default: 0] += row.tenants
         }
         let regions = policies.catalog.regions.map {
             ResidencyMapReport.RegionRow(

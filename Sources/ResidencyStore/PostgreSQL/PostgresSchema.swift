@@ -276,7 +276,7 @@ package enum PostgresSchema {
                 );
                 INSERT INTO report_summary_state (id, size) VALUES (1, 0);
                 CREATE INDEX tenants_region_id ON tenants (region, id);
-                CREATE INDEX tenants_location ON tenants (status, region, country, id);
+                CREATE INDEX tenants_location ON tenants (region, country, status, id);
                 """),
     ]
 }
