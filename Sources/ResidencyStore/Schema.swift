@@ -331,9 +331,10 @@ package enum Schema {
                     size INTEGER NOT NULL CHECK (size >= 0)
                 ) STRICT;
                 INSERT INTO report_summary_state (id, size) VALUES (1, 0);
-                -- A region's tenants in id order (a bulk plan pages through them): (region, status, id) orders by
-                -- status first, so the planner read every tenant of the directory in id order instead.
-                CREATE INDEX tenants_region_id ON tenants (region, id);
+                -- A region's tenants in id order with what a migration plan weighs of them, so a bulk plan pages
+                -- through the index alone: (region, status, id) orders by status first, and the planner read every
+                -- tenant row of the directory in id order instead.
+                CREATE INDEX tenants_region_id ON tenants (region, id, site, status, country);
                 -- Where every tenant is, for the residency map and the audit, counted off an index in its order
                 -- rather than read from the table (whose rows carry the placement record):
                 -- TenantRepository.liveCounts(byCountry:) and locations.

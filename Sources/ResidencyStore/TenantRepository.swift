@@ -42,14 +42,25 @@ package struct TenantRepository {
         ).rows([.optional(region), .optional(status?.rawValue), .optional(cursor), .integer(Int64(limit))], Self.read)
     }
 
-    /// A page of the tenants of `region`, in id order after `cursor` (index `tenants_region_id`).
-    package func tenants(inRegion region: String, after cursor: String?, limit: Int) throws -> [Tenant] {
+    /// A page of the tenants of `region` as a migration plan weighs them (id, home, status, country), in id order
+    /// after `cursor`, read off the covering index `tenants_region_id` alone: a plan over a region of 10,000
+    /// tenants read 10,000 table rows scattered over the file.
+    package func eligibilitySubjects(inRegion region: String, after cursor: String?, limit: Int) throws
+        -> [MigrationEligibility.Subject]
+    {
         try database.statement(
             """
-            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_region_id
+            SELECT id, region, site, status, country FROM tenants INDEXED BY tenants_region_id
             WHERE region = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY region, id LIMIT ?3
             """
-        ).rows([.text(region), .optional(cursor), .integer(Int64(limit))], Self.read)
+        ).rows([.text(region), .optional(cursor), .integer(Int64(limit))]) { row in
+            guard let status = TenantStatus(rawValue: row.text(3)) else {
+                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status")
+            }
+            return MigrationEligibility.Subject(
+                id: row.text(0), region: row.text(1), site: row.text(2), status: status,
+                country: row.optionalText(4).flatMap(CountryCode.init))
+        }
     }
 
     /// Where one tenant is: the few columns a residency map or an audit needs of every tenant.

@@ -33,7 +33,7 @@ import Testing
                                         let direct = eligibility.evaluate(
                                             tenant: tenant, toRegion: target, toSite: toSite, occupancy: occupancy)
                                         let memoised = memo.evaluate(
-                                            tenant: tenant, toRegion: target, toSite: toSite, occupancy: occupancy)
+                                            .init(tenant), toRegion: target, toSite: toSite, occupancy: occupancy)
                                         asked += 1
                                         if round == 1 { reused += 1 }
                                         #expect(memoised == direct, "\(tenant.id) \(region.id)/\(site.id) → \(target)")

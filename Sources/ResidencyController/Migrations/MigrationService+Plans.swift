@@ -33,7 +33,7 @@ extension MigrationService {
         }
         // One answer per kind of tenant (home, status, country, whether the target is full), not per tenant.
         var memo = MigrationEligibilityMemo(eligibility)
-        func consider(_ tenant: Tenant) throws {
+        func consider(_ tenant: MigrationEligibility.Subject) throws {
             if tenant.status == .deleted { return }
             if let country, tenant.country != country { return }
             if busy.contains(tenant.id) {
@@ -46,7 +46,7 @@ extension MigrationService {
             // Capacity counts the tenants already planned into the target.
             var projected = counts
             projected[to, default: 0] += planned
-            switch memo.evaluate(tenant: tenant, toRegion: to, toSite: toSite, occupancy: projected) {
+            switch memo.evaluate(tenant, toRegion: to, toSite: toSite, occupancy: projected) {
             case .success(let target):
                 planned += 1
                 entries.append(
@@ -64,7 +64,7 @@ extension MigrationService {
             var cursor: String?
             while true {
                 let page = try context.read {
-                    try TenantRepository($0).tenants(inRegion: from, after: cursor, limit: 1000)
+                    try TenantRepository($0).eligibilitySubjects(inRegion: from, after: cursor, limit: 1000)
                 }
                 guard let last = page.last else { break }
                 cursor = last.id
@@ -86,7 +86,7 @@ extension MigrationService {
                             rule: nil, message: "hosted in \(tenant.region), not \(from)", transfer: nil))
                     continue
                 }
-                try consider(tenant)
+                try consider(MigrationEligibility.Subject(tenant))
             }
         }
         let now = clock.now()

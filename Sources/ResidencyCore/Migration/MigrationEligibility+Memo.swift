@@ -22,10 +22,10 @@ package struct MigrationEligibilityMemo: Sendable {
     package init(_ eligibility: MigrationEligibility) { self.eligibility = eligibility }
 
     package mutating func evaluate(
-        tenant: Tenant, toRegion: String, toSite: String?, occupancy: [String: Int]
+        _ tenant: MigrationEligibility.Subject, toRegion: String, toSite: String?, occupancy: [String: Int]
     ) -> Result<MigrationEligibility.Target, MigrationEligibility.Refusal> {
         guard let target = eligibility.policies.catalog.region(id: toRegion) else {
-            return eligibility.evaluate(tenant: tenant, toRegion: toRegion, toSite: toSite, occupancy: occupancy)
+            return eligibility.evaluate(tenant, toRegion: toRegion, toSite: toSite, occupancy: occupancy)
         }
         // Exactly the capacity test `evaluate` makes.
         let full = target.id != tenant.region && occupancy[target.id, default: 0] >= target.capacity
@@ -33,7 +33,7 @@ package struct MigrationEligibilityMemo: Sendable {
             region: tenant.region, site: tenant.site, status: tenant.status, country: tenant.country,
             toRegion: toRegion, toSite: toSite, full: full)
         if let known = answers[key] { return known }
-        let answer = eligibility.evaluate(tenant: tenant, toRegion: toRegion, toSite: toSite, occupancy: occupancy)
+        let answer = eligibility.evaluate(tenant, toRegion: toRegion, toSite: toSite, occupancy: occupancy)
         if case .failure(let refusal) = answer, Self.namesTheTenant.contains(refusal.code) { return answer }
         answers[key] = answer
         return answer

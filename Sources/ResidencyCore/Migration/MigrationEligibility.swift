@@ -18,10 +18,39 @@ package struct MigrationEligibility: Sendable {
         package let message: String
     }
 
+    /// What the answer reads of a tenant: its id (for messages), home, status and country. A bulk plan reads just
+    /// these of a region's tenants, off an index.
+    package struct Subject: Sendable, Hashable {
+        package let id: String
+        package let region: String
+        package let site: String
+        package let status: TenantStatus
+        package let country: CountryCode?
+
+        package init(id: String, region: String, site: String, status: TenantStatus, country: CountryCode?) {
+            self.id = id
+            self.region = region
+            self.site = site
+            self.status = status
+            self.country = country
+        }
+
+        package init(_ tenant: Tenant) {
+            self.init(
+                id: tenant.id, region: tenant.region, site: tenant.site, status: tenant.status, country: tenant.country)
+        }
+    }
+
     /// Resolves `toRegion` (and `toSite`, or the target region's site nearest the tenant's current site).
     /// Unknown ids are input errors (thrown as `invalidTarget`), everything else a refusal with its rule.
     package func evaluate(
         tenant: Tenant, toRegion: String, toSite: String?, occupancy: [String: Int]
+    ) -> Result<Target, Refusal> {
+        evaluate(Subject(tenant), toRegion: toRegion, toSite: toSite, occupancy: occupancy)
+    }
+
+    package func evaluate(
+        _ tenant: Subject, toRegion: String, toSite: String?, occupancy: [String: Int]
     ) -> Result<Target, Refusal> {
         guard let region = policies.catalog.region(id: toRegion) else {
             return .failure(

@@ -275,7 +275,7 @@ package enum PostgresSchema {
                     size bigint NOT NULL CHECK (size >= 0)
                 );
                 INSERT INTO report_summary_state (id, size) VALUES (1, 0);
-                CREATE INDEX tenants_region_id ON tenants (region, id);
+                CREATE INDEX tenants_region_id ON tenants (region, id, site, status, country);
                 CREATE INDEX tenants_location ON tenants (region, country, status, id);
                 """),
     ]
