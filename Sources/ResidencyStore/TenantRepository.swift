@@ -45,7 +45,9 @@ package struct TenantRepository {
     /// A page of the tenants of `region` as a migration plan weighs them (id, home, status, country), in id order
     /// after `cursor`, read off the covering index `tenants_region_id` alone: a plan over a region of 10,000
     /// tenants read 10,000 table rows scattered over the file.
-    package func eligibilitySubjects(inRegion region: String, after cursor: String?, limit: Int) throws
+    package func eligibilitySubjects(
+        inRegion region: String, after cursor: String?, limit: Int
+    ) throws
         -> [MigrationEligibility.Subject]
     {
         try database.statement(

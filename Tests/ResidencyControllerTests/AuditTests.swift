@@ -52,10 +52,12 @@ import Testing
         let walked = try controller.reports.audit(inventory: inventory, record: false, by: "auditor")
         #expect(walked.violations == none.violations.filter { $0.tenant != ids[0] })
         let map = try controller.reports.residencyMapReport(listed: 2, by: "auditor")
-        #expect(map.violations == Array(walked.violations.prefix(2)).map {
-            ResidencyMapReport.ViolationRow(
-                kind: $0.kind, tenant: $0.tenant, dataClass: $0.dataClass, location: $0.location, rule: $0.rule)
-        })
+        #expect(
+            map.violations
+                == Array(walked.violations.prefix(2)).map {
+                    ResidencyMapReport.ViolationRow(
+                        kind: $0.kind, tenant: $0.tenant, dataClass: $0.dataClass, location: $0.location, rule: $0.rule)
+                })
         // The map's audit has no inventory: the six tenants still missing their data.
         #expect(map.violationCount == 6)
         #expect(map.html.contains("The first 2 of 6 are listed here"))

@@ -148,8 +148,9 @@ import Testing
 
     @Test func pagesOfAFoldedLedgerAreTheFullReport() throws {
         try fill(count: 3_000)
-        #expect(try controller.pool.read { try ReportSummaryRepository($0).summarisedSize() }
-            == controller.ledger.currentCheckpoint().size)
+        #expect(
+            try controller.pool.read { try ReportSummaryRepository($0).summarisedSize() }
+                == controller.ledger.currentCheckpoint().size)
         let everything = try controller.reports.crossBorderReport(
             from: 0, to: 2_000_000_000_000, region: nil, tenant: nil)
         // The fill has every shape the summary adds up.
@@ -166,7 +167,8 @@ import Testing
         let size = try controller.ledger.currentCheckpoint().size
         try controller.pool.write { database in
             try database.execute(
-                "DELETE FROM report_access_days; DELETE FROM report_filer_grants; UPDATE report_summary_state SET size = 0")
+                "DELETE FROM report_access_days; DELETE FROM report_filer_grants; UPDATE report_summary_state SET size = 0"
+            )
             #expect(try CrossBorderSummary.fold(in: database, below: size, limit: size / 3) == size / 3)
             #expect(try CrossBorderSummary.fold(in: database, below: size, limit: size / 3) == 2 * (size / 3))
         }
@@ -187,8 +189,9 @@ import Testing
         }
         let reopened = try MigrationTests.open(directory)
         #expect(try reopened.pool.read { try $0.schemaVersion() } == Schema.latestVersion)
-        #expect(try reopened.pool.read { try ReportSummaryRepository($0).summarisedSize() }
-            == reopened.ledger.currentCheckpoint().size)
+        #expect(
+            try reopened.pool.read { try ReportSummaryRepository($0).summarisedSize() }
+                == reopened.ledger.currentCheckpoint().size)
         let full = try reopened.reports.crossBorderReport(from: 0, to: 2_000_000_000_000, region: nil, tenant: nil)
         let page = try reopened.reports.crossBorderPage(
             from: 0, to: 2_000_000_000_000, region: nil, tenant: nil, after: nil, limit: 10)

@@ -10,7 +10,8 @@ import Testing
         let policies = try PolicySet.load(regions: Fixtures.regions, policies: Fixtures.policies)
         let eligibility = MigrationEligibility(policies: policies)
         var memo = MigrationEligibilityMemo(eligibility)
-        let countries: [CountryCode?] = [nil] + ["FR", "GB", "US", "AE", "IN", "CN", "RU", "ZA", "SG"].map { CountryCode($0) }
+        let countries: [CountryCode?] =
+            [nil] + ["FR", "GB", "US", "AE", "IN", "CN", "RU", "ZA", "SG"].map { CountryCode($0) }
         let targets = policies.catalog.regionIDs + ["atlantis"]
         var asked = 0
         var reused = 0

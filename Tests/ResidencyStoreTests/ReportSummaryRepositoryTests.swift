@@ -24,7 +24,9 @@ import Testing
         // An existing ledger starts unsummarised: the controller folds it in on its next start.
         #expect(try summary.summarisedSize() == 0)
         try database.write {
-            func row(_ day: Int64, _ region: String, _ staff: String, _ count: Int, _ first: Int, _ last: Int)
+            func row(
+                _ day: Int64, _ region: String, _ staff: String, _ count: Int, _ first: Int, _ last: Int
+            )
                 -> ReportSummaryRepository.DayRow
             {
                 .init(

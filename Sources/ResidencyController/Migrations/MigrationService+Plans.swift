@@ -25,7 +25,8 @@ extension MigrationService {
             let repository = MigrationRepository(database)
             var tenants = Set<String>()
             for state in MigrationState.allCases where !state.isFinal {
-                for migration in try repository.migrations(tenant: nil, state: state, plan: nil, limit: Int(Int32.max)) {
+                for migration in try repository.migrations(tenant: nil, state: state, plan: nil, limit: Int(Int32.max))
+                {
                     tenants.insert(migration.tenant)
                 }
             }

@@ -130,7 +130,8 @@ extension ReportService {
             // order — the same violations as the walk below gives, without reading 100,000 tenants for a page.
             let locations = present.isEmpty ? [] : try context.read { try TenantRepository($0).locations() }
             // Looked up by id only when some data is on disk (a directory with none needs no map of itself).
-            let byID = present.isEmpty ? [:] : Dictionary(locations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let byID =
+                present.isEmpty ? [:] : Dictionary(locations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             for (regionID, ids) in onDisk {
                 for id in ids {
                     checked += 1
@@ -177,7 +178,8 @@ extension ReportService {
             if present.isEmpty {
                 let missing = try context.read { try TenantRepository($0).liveCount() }
                 let kept = min(missing, max(0, keepViolations - violations.count))
-                let homes = kept == 0 ? [] : try context.read { try TenantRepository($0).liveHomes(after: nil, limit: kept) }
+                let homes =
+                    kept == 0 ? [] : try context.read { try TenantRepository($0).liveHomes(after: nil, limit: kept) }
                 for home in homes {
                     violations.append(
                         AuditViolation(
@@ -210,7 +212,8 @@ extension ReportService {
                     AuditViolation(
                         kind: "deleted_data_present", tenant: item.tenant, dataClass: item.dataClass.rawValue,
                         location: item.location, source: "\(item.store) (line \(item.line))", rule: nil,
-                        message: "the tenant is deleted but this store still holds its data"), kind: "deleted_data_present")
+                        message: "the tenant is deleted but this store still holds its data"),
+                    kind: "deleted_data_present")
                 continue
             }
             if let violation = try placementViolation(

@@ -68,7 +68,10 @@ extension ReportService {
         let edges: [Range<Int64>] =
             days.isEmpty
             ? [from..<to]
-            : [from..<(days.lowerBound * CrossBorderSummary.dayLength), (days.upperBound * CrossBorderSummary.dayLength)..<to]
+            : [
+                from..<(days.lowerBound * CrossBorderSummary.dayLength),
+                (days.upperBound * CrossBorderSummary.dayLength)..<to,
+            ]
         var scanned = try context.read { database -> [CrossBorderReport.Access] in
             let repository = LedgerRepository(database)
             var lines: [CrossBorderReport.Access] = []

@@ -19,7 +19,9 @@ extension ReportService {
     /// The map as of now. Its violations come from a fresh audit, recorded on the ledger only with
     /// `recordAudit` (an audit run the caller asked for); reading the report records nothing. `listed` bounds the
     /// migrations and violations the report lists (a page); they are counted in full whatever it is.
-    package func residencyMapReport(recordAudit: Bool = false, listed: Int = .max, by actor: String) throws
+    package func residencyMapReport(
+        recordAudit: Bool = false, listed: Int = .max, by actor: String
+    ) throws
         -> ResidencyMapReport
     {
         let audit = try audit(record: recordAudit, keepViolations: listed, by: actor)

@@ -153,7 +153,8 @@ extension ResidencyMapReport {
     /// Under a table that lists only the first rows: how many there are in all.
     static func listedNote(_ listed: Int, of total: Int) -> String {
         guard total > listed else { return "" }
-        return "<p class=\"note\">The first \(HTMLReport.grouped(listed)) of \(HTMLReport.grouped(total)) are listed here; "
+        return
+            "<p class=\"note\">The first \(HTMLReport.grouped(listed)) of \(HTMLReport.grouped(total)) are listed here; "
             + "the JSON, CSV and HTML downloads list every one.</p>"
     }
 

@@ -59,7 +59,9 @@ enum WorldMap {
                 if index == 0 {
                     var ly = py - radius - 4
                     if placed.contains(where: { abs($0.x - px) < 70 && abs($0.y - ly) < 16 })
-                        || circles.dropLast().contains(where: { abs($0.x - px) < $0.r + 30 && abs($0.y - ly) < $0.r + 6 })
+                        || circles.dropLast().contains(where: {
+                            abs($0.x - px) < $0.r + 30 && abs($0.y - ly) < $0.r + 6
+                        })
                     {
                         ly = py + radius + 14
                     }
