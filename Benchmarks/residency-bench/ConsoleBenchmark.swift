@@ -170,6 +170,23 @@ enum ConsoleBenchmark {
             ),
             ("sign-in", "/console/sign-in", nil),
         ]
+        // A tenant's administrator (a compliance token scoped to one tenant) reads its own report.
+        let tenantToken = try TokenService.createToken(
+            name: "bench-tenant-\(SecureRandom.hex(3))", role: .compliance, pool: controller.pool, tenant: tenant)
+        let tenantSignIn = application.respond(to: request("POST", "/console/sign-in", body: "token=\(tenantToken)"))
+        guard
+            let tenantCookie = tenantSignIn.headers.first(where: { $0.name == "Set-Cookie" })?.value
+                .split(separator: ";").first
+        else {
+            throw BenchFailure("tenant sign-in failed: \(tenantSignIn.status)")
+        }
+        let tenantPages: [(name: String, path: String)] = [
+            (
+                "tenant admin: its report, 30 days",
+                "/console/reports?kind=cross-border&from=2026-09-01&to=2026-09-30"
+            ),
+            ("tenant admin: its report, a year", "/console/reports?kind=cross-border&from=2026-05-01&to=2027-06-30"),
+        ]
         print(
             "page".padding(toLength: 36, withPad: " ", startingAt: 0)
                 + "  median ms     p95 ms     status   API median   target")
@@ -193,6 +210,17 @@ enum ConsoleBenchmark {
                     + padded("< 50", 8))
             print(
                 "console.page\t\(page.name)\t\(String(format: "%.2f", median))\t\(String(format: "%.2f", p95))\t\(status)\t\(api)"
+            )
+        }
+        for page in tenantPages where only.map({ page.name.contains($0) }) ?? true {
+            let (median, p95, status) = time(rounds) {
+                application.respond(to: request("GET", page.path, cookie: String(tenantCookie))).status
+            }
+            print(
+                page.name.padding(toLength: 36, withPad: " ", startingAt: 0) + " "
+                    + String(format: "%10.2f %10.2f %10d", median, p95, status) + "            - " + "    < 50")
+            print(
+                "console.page\t\(page.name)\t\(String(format: "%.2f", median))\t\(String(format: "%.2f", p95))\t\(status)\t-"
             )
         }
     }

@@ -238,6 +238,25 @@ package struct LedgerRepository: MerkleNodeSource {
         }
     }
 
+    /// Calls `body` for every entry of `kind` about `tenant` below `end`, in index order, off the tenant index
+    /// (schema 11): the cost follows the tenant's own history, not the ledger's.
+    package func forEachEntry(
+        tenant: String, kind: String, below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let statement = try database.statement(
+            """
+            SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_tenant
+            WHERE json_extract(CAST(entry AS TEXT), '$.tenant') = ?1 AND idx < ?2 AND kind = ?3
+            ORDER BY idx
+            """
+        )
+        try statement.bind([.text(tenant), .integer(Int64(end)), .text(kind)])
+        defer { statement.reset() }
+        while try statement.step() {
+            try body(Int(statement.integer(0)), statement.blobBuffer(1))
+        }
+    }
+
     /// The most recent entry of `kind` about `tenant` (a tenant's deletion, for its tombstone). Walks the kind's
     /// entries newest first: meant for rare kinds such as `lifecycle.deleted`, never for access entries.
     package func latestEntry(kind: String, tenant: String) throws -> (index: Int, entry: [UInt8])? {

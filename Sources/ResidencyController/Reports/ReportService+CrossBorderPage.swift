@@ -23,18 +23,8 @@ extension ReportService {
     ) throws -> CrossBorderPage {
         try checkCrossBorderQuery(from: from, to: to, region: region)
         let limit = min(max(1, limit), Self.maximumPageLines)
-        guard tenant == nil else {
-            // A tenant's own report: the day rows are not kept per tenant, and its lines are few; read whole
-            // through the indexes and cut to the page.
-            let report = try crossBorderReport(from: from, to: to, region: region, tenant: tenant)
-            let rest = report.accesses.filter { $0.ledgerIndex > (after ?? -1) }
-            return CrossBorderPage(
-                report: CrossBorderReport(
-                    from: report.from, to: report.to, region: region, tenant: tenant, generatedAt: report.generatedAt,
-                    policyVersion: report.policyVersion, checkpoint: report.checkpoint,
-                    accesses: Array(rest.prefix(limit)), breakGlass: report.breakGlass, refusals: report.refusals,
-                    names: report.names, tally: tallied(report.accesses)),
-                nextAfter: rest.count > limit ? rest[limit - 1].ledgerIndex : nil)
+        if let tenant {
+            return try tenantPage(from: from, to: to, region: region, tenant: tenant, after: after, limit: limit)
         }
         let now = clock.now()
         _ = try ledger.currentCheckpoint()  // signs (and so folds in) anything unsigned
@@ -125,11 +115,43 @@ extension ReportService {
         return CrossBorderPage(report: report, nextAfter: nextAfter)
     }
 
-    /// The summary of lines held whole.
-    private func tallied(_ accesses: [CrossBorderReport.Access]) -> AccessTally {
+    /// A tenant's own report (a tenant administrator's): the day rows are not kept per tenant, so its lines are
+    /// read whole off the tenant index — its own history, not the period's accesses — and cut to the page.
+    private func tenantPage(
+        from: Int64, to: Int64, region: String?, tenant: String, after: Int?, limit: Int
+    ) throws -> CrossBorderPage {
+        let now = clock.now()
+        let checkpoint = try ledger.currentCheckpoint()
+        let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
+        let accesses = try context.read { database -> [CrossBorderReport.Access] in
+            let repository = LedgerRepository(database)
+            var lines: [CrossBorderReport.Access] = []
+            var strings = StringInterner()
+            try repository.forEachEntry(tenant: tenant, kind: LedgerKind.accessUsed.rawValue, below: checkpoint.size) {
+                index, bytes in
+                if let line = try Self.accessLine(index: index, bytes: bytes, filter: filter, strings: &strings) {
+                    lines.append(line)
+                }
+            }
+            try CrossBorderSummary.attachGrants(to: &lines, in: repository, below: checkpoint.size)
+            return lines
+        }
         var tally = AccessTally()
         for access in accesses { tally.add(access) }
-        return tally
+        let rest = accesses.filter { $0.ledgerIndex > (after ?? -1) }
+        let lines = Array(rest.prefix(limit))
+        let rare = try windowRareEntries(below: checkpoint.size, filter: filter, requests: [])
+        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        var keys = ReportNameKeys()
+        for line in lines { keys.add(line) }
+        for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
+        for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        for item in tally.byDestination { keys.codes.insert(item.key) }
+        let report = CrossBorderReport(
+            from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
+            checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines, breakGlass: breakGlass,
+            refusals: rare.refusals, names: try reportNames(keys), tally: tally)
+        return CrossBorderPage(report: report, nextAfter: rest.count > limit ? lines.last?.ledgerIndex : nil)
     }
 
     /// The first `limit` lines after `after` that the filter admits, read in ledger order off the (kind, idx)
