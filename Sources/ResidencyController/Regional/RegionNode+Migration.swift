@@ -148,8 +148,8 @@ extension RegionNode {
 
     // MARK: Source
 
-    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its content hash
-    /// (computed once, from the snapshot file, while the target may be pulling it).
+    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its row counts and
+    /// the SHA-256 of its bytes (computed once, from the snapshot file, while the target may be pulling it).
     package func prepareSnapshot(
         order bytes: [UInt8], migration id: String, hash: Bool = false
     ) throws(Refusal) -> JSONValue {
@@ -172,7 +172,10 @@ extension RegionNode {
             }
             guard var value = stored else { return JSONValue.null }
             if hash, value["content"] == nil {
-                value = value.adding([("content", try TenantDataCopy.contentDigest(ofSnapshot: file).jsonValue)])
+                let sha256 = try FileDigest.sha256(of: file)
+                value = value.adding([
+                    ("content", try TenantDataCopy.fileContent(ofSnapshot: file, sha256: sha256).jsonValue)
+                ])
                 try store.setSnapshot(migration: id, value.encoded())
             }
             return value
@@ -235,6 +238,74 @@ extension RegionNode {
         order bytes: [UInt8], migration id: String, file: String, offset: Int64, length: Int, sequence: Int64?,
         caller: String?
     ) throws(Refusal) -> [UInt8] {
+        let path = try checkedFile(order: bytes, migration: id, file: file, sequence: sequence, caller: caller)
+        do {
+            return try Self.readPiece(path, offset: offset, length: min(max(length, 1), Self.chunkLimit))
+        } catch {
+            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+        }
+    }
+
+    /// A migration file from `offset` to its end, for the order's target to take as one streamed answer: its
+    /// length and the producer that hands it over piece by piece. The order is checked once, when the transfer
+    /// starts, so a slow link is never cut off by the order's expiry; a transfer cut for any reason is resumed
+    /// with a fresh order. The producer stops if the migration ends here meanwhile (a rollback released it).
+    package func fileStream(
+        order bytes: [UInt8], migration id: String, file: String, offset: Int64, sequence: Int64?, caller: String?
+    ) throws(Refusal) -> (length: Int64, produce: @Sendable (_ write: ([UInt8]) throws -> Void) throws -> Void) {
+        let path = try checkedFile(order: bytes, migration: id, file: file, sequence: sequence, caller: caller)
+        let size: Int64
+        do {
+            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        } catch {
+            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+        }
+        guard offset <= size else {
+            throw .invalid("offset: \(offset) is past the end of migration \(id)'s \(file) file (\(size) bytes)")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .migrationConflict(
+                code: "file_unavailable", message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))")
+        }
+        // Opened now: a release that removes the file after this point still leaves these bytes readable, and
+        // the producer's check below stops it.
+        let file = ReadOnlyFile(descriptor: descriptor)
+        let store = store
+        return (
+            size - offset,
+            { write in
+                var position = offset
+                var sinceCheck: Int64 = 0
+                while position < size {
+                    let piece = try file.read(at: position, count: Int(min(Int64(Self.streamPiece), size - position)), path: path)
+                    guard !piece.isEmpty else {
+                        throw TenantDataError.io("\(path) ended at \(position) of \(size) bytes")
+                    }
+                    try write(piece)
+                    position += Int64(piece.count)
+                    sinceCheck += Int64(piece.count)
+                    if sinceCheck >= Self.endCheckStride {
+                        sinceCheck = 0
+                        if try store.migration(id)?.isEnded == true {
+                            throw TenantDataError.io("migration \(id) ended at this service during the transfer")
+                        }
+                    }
+                }
+            }
+        )
+    }
+
+    /// The size of one piece of a streamed file: large enough that the per-piece hand-over costs nothing, small
+    /// enough that a connection's memory stays small.
+    static let streamPiece = 1 << 20
+    /// How often a streaming producer checks that its migration has not ended here.
+    static let endCheckStride: Int64 = 64 << 20
+
+    /// The path of a migration file the order's target may take (`snapshot` must be the one at `sequence`).
+    private func checkedFile(
+        order bytes: [UInt8], migration id: String, file: String, sequence: Int64?, caller: String?
+    ) throws(Refusal) -> String {
         _ = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
         guard file == "snapshot" || file == "changes" else {
             throw .invalid("file: \"\(file.prefix(40))\"; accepted: snapshot, changes")
@@ -248,12 +319,7 @@ extension RegionNode {
                     message: "the snapshot of migration \(id) is not the one at sequence \(sequence); start again")
             }
         }
-        let path = migrationFile(id, file)
-        do {
-            return try Self.readPiece(path, offset: offset, length: min(max(length, 1), Self.chunkLimit))
-        } catch {
-            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
-        }
+        return migrationFile(id, file)
     }
 
     static func readPiece(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
@@ -442,9 +508,9 @@ extension RegionNode {
                 DataPlane.removeFiles(at: incoming)
                 try AtomicFile.write(Array(identity.utf8), to: URL(fileURLWithPath: marker))
             }
-            try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
-            // Hashed here; the controller compares it with the source's own hash of its snapshot.
-            let received = try TenantDataCopy.contentDigest(ofSnapshot: incoming).jsonValue
+            let sha256 = try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
+            // Hashed here as it arrived; the controller compares it with the source's own hash of its snapshot.
+            let received = try TenantDataCopy.fileContent(ofSnapshot: incoming, sha256: sha256).jsonValue
             try FileManager.default.createDirectory(
                 at: dataPlane.directory(region: region), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])

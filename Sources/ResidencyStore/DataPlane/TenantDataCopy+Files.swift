@@ -36,6 +36,14 @@ extension TenantDataCopy {
         try TenantDatabase(snapshotAt: path).contentDigest()
     }
 
+    /// What both services of a move report of the snapshot that travelled between them: its row counts (read
+    /// from it as a database) and the SHA-256 of its bytes (`sha256`, computed by each side over the bytes it
+    /// sent or received, during the transfer at the target). Equal bytes hold equal rows, so this shows the copy
+    /// whole without a second pass over a large tenant's rows on either side.
+    package static func fileContent(ofSnapshot path: String, sha256: String) throws -> TenantContentDigest {
+        TenantContentDigest(rows: try TenantDatabase(snapshotAt: path).rowCounts(), digest: sha256)
+    }
+
     /// Writes every row of `source` changed after `sequence` to a new SQLite file at `path`: a `changes` table
     /// (collection, row id) naming inserts, updates and deletes alike, and one table per collection with the
     /// changed rows as they are now. Returns the number of changed rows.
