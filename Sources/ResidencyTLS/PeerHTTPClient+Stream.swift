@@ -33,7 +33,9 @@ extension PeerHTTPClient {
                 if status == nil {
                     answerHead.append(contentsOf: piece)
                     guard let end = Self.headEnd(answerHead) else {
-                        guard answerHead.count <= 64 * 1024 else { throw Failure("\(endpoint) sent an answer head over 64 KiB") }
+                        guard answerHead.count <= 64 * 1024 else {
+                            throw Failure("\(endpoint) sent an answer head over 64 KiB")
+                        }
                         return false
                     }
                     let line = String(decoding: answerHead[..<end], as: UTF8.self).split(separator: "\r\n").first ?? ""
@@ -66,7 +68,8 @@ extension PeerHTTPClient {
         guard let status else { throw Failure("\(endpoint) closed without an answer") }
         guard status == 200 else {
             let text = String(decoding: answerHead, as: UTF8.self)
-            let headers = text.split(separator: "\r\n\r\n", maxSplits: 1).first?.split(separator: "\r\n").dropFirst()
+            let headers =
+                text.split(separator: "\r\n\r\n", maxSplits: 1).first?.split(separator: "\r\n").dropFirst()
                 .compactMap { line -> (name: String, value: String)? in
                     let parts = line.split(separator: ":", maxSplits: 1)
                     return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil

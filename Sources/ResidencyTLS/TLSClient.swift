@@ -125,7 +125,8 @@ package final class TLSClient {
         if count == 0 { return false }
         guard count > 0 else {
             if errno == EINTR { return true }
-            throw Failure(description: errno == EAGAIN ? "no answer within \(timeout) s" : String(cString: strerror(errno)))
+            throw Failure(
+                description: errno == EAGAIN ? "no answer within \(timeout) s" : String(cString: strerror(errno)))
         }
         guard let session else {
             received += readBuffer[0..<count]

@@ -78,7 +78,8 @@ struct MigrationPeerClient {
     /// crash resumes where it stopped) and hashing as it writes, then syncs it to disk; answers the SHA-256 of
     /// the whole file. Memory stays at about one read whatever the file's size.
     @discardableResult
-    func download(_ file: String, order bytes: [UInt8], sequence: Int64?, size: Int64, to path: String) throws -> String {
+    func download(_ file: String, order bytes: [UInt8], sequence: Int64?, size: Int64, to path: String) throws -> String
+    {
         let received = try ReceivedFile(path: path)
         if received.length > size { try received.truncate() }
         if received.length < size {

@@ -115,15 +115,21 @@ extension RegionNode {
         return order
     }
 
+    /// Refused orders queued one by one per presenter (a peer's key, or the controller) within a window; past
+    /// that, each is counted in a durable tally that becomes one event per code when the window ends — a
+    /// peer sending bad orders in a loop cannot fill the outbox or the ledger, and no refusal goes uncounted.
+    package static let orderRefusalBudget: (events: Int, window: Int64) = (20, 60_000)
+
     func recordOrderRefusal(migration: String, tenant: String?, code: String, message: String, caller: String?) {
         do {
-            try store.enqueue(
+            try store.recordOrderRefusal(
+                presenter: caller.map { $0.isEmpty ? "unidentified" : $0 } ?? "controller", code: code,
                 kind: LedgerKind.regionMigrationOrderRefused.rawValue,
                 body: .object([
                     ("code", .string(code)), ("detail", .string(String(message.prefix(300)))),
                     ("migration", .string(String(migration.prefix(64)))), ("presented_by", .optional(caller)),
                     ("region", .string(region)), ("tenant", .optional(tenant)),
-                ]), at: clock.now())
+                ]), at: clock.now(), budget: Self.orderRefusalBudget)
         } catch {
             failures.report("recording a refused migration order", error, at: clock.now())
         }
@@ -266,7 +272,8 @@ extension RegionNode {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw .migrationConflict(
-                code: "file_unavailable", message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))")
+                code: "file_unavailable", message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))"
+            )
         }
         // Opened now: a release that removes the file after this point still leaves these bytes readable, and
         // the producer's check below stops it.
@@ -278,7 +285,8 @@ extension RegionNode {
                 var position = offset
                 var sinceCheck: Int64 = 0
                 while position < size {
-                    let piece = try file.read(at: position, count: Int(min(Int64(Self.streamPiece), size - position)), path: path)
+                    let piece = try file.read(
+                        at: position, count: Int(min(Int64(Self.streamPiece), size - position)), path: path)
                     guard !piece.isEmpty else {
                         throw TenantDataError.io("\(path) ended at \(position) of \(size) bytes")
                     }

@@ -118,7 +118,9 @@ extension RegionApplication {
                 order: order, migration: id, file: file, offset: offset, sequence: sequence, caller: request.peerPin)
             return HTTPResponse(
                 status: 200,
-                headers: [("Content-Type", "application/octet-stream"), ("X-Residency-Length", String(transfer.length))],
+                headers: [
+                    ("Content-Type", "application/octet-stream"), ("X-Residency-Length", String(transfer.length)),
+                ],
                 stream: ResponseStream { writer in try transfer.produce(writer.write) })
         default:
             throw APIError(status: 404, code: "not_found", message: "accepted: snapshot, changes, stream, files")
