@@ -108,13 +108,16 @@ package final class TLSClient {
     /// has everything it expects — a body far larger than memory passes through about one read at a time.
     /// Answers false when the peer closed first.
     package func stream(_ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
+        var open = true
         while true {
             if !received.isEmpty {
                 let complete = try received.withUnsafeBytes { try body($0) }
                 received.removeAll(keepingCapacity: true)
                 if complete { return true }
             }
-            if try !pump() { return false }
+            // The read that saw the close may have brought the answer's last bytes: handed over above first.
+            guard open else { return false }
+            open = try pump()
         }
     }
 

@@ -16,7 +16,7 @@ struct MigrationPeerClient {
     /// For the files, each taken as one streamed answer on a connection of its own.
     let streamer: PeerHTTPClient
 
-    /// Time allowed to the source for one piece or one export.
+    /// Time allowed to the source for one export, and to a streamed file between two reads.
     static let timeout = 120.0
 
     init(order: MigrationOrder, identity: TLSIdentity) throws {
@@ -25,7 +25,7 @@ struct MigrationPeerClient {
             let context = try TLSContext(mutual: identity, pinned: [order.source.pin], client: true)
             pool = try PeerConnectionPool(
                 endpoint: order.source.endpoint, context: context, timeout: Self.timeout,
-                limit: RegionNode.chunkLimit + 64 * 1024, maximumIdle: 1)
+                limit: 1 << 20, maximumIdle: 1)
             streamer = try PeerHTTPClient(
                 endpoint: order.source.endpoint, context: context, timeout: Self.timeout, limit: 64 * 1024)
         } catch {

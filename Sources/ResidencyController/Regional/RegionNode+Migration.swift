@@ -12,14 +12,11 @@ import ResidencyTLS
 /// those files to the order's target only, and purges once the cutover reached it; as the target it pulls the
 /// files straight from the source over mutual TLS (the controller never holds the bytes), publishes the copy,
 /// applies the changes, and discards its copy on a rollback. Every step can be run again after a crash; every
-/// refused order is queued for the ledger.
+/// refused order is queued for the ledger (within a budget per presenter; the rest counted and coalesced).
 extension RegionNode {
     package enum MigrationRole: String, Sendable {
         case source, target
     }
-
-    /// The largest piece of a file one request carries (bounded memory on both sides).
-    package static let chunkLimit = 8 << 20
 
     var migrationDirectory: URL { dataDirectory.appendingPathComponent("migrations", isDirectory: true) }
 
@@ -239,19 +236,6 @@ extension RegionNode {
         }
     }
 
-    /// One piece of a migration file (`snapshot` or `changes`) for the order's target.
-    package func filePiece(
-        order bytes: [UInt8], migration id: String, file: String, offset: Int64, length: Int, sequence: Int64?,
-        caller: String?
-    ) throws(Refusal) -> [UInt8] {
-        let path = try checkedFile(order: bytes, migration: id, file: file, sequence: sequence, caller: caller)
-        do {
-            return try Self.readPiece(path, offset: offset, length: min(max(length, 1), Self.chunkLimit))
-        } catch {
-            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
-        }
-    }
-
     /// A migration file from `offset` to its end, for the order's target to take as one streamed answer: its
     /// length and the producer that hands it over piece by piece. The order is checked once, when the transfer
     /// starts, so a slow link is never cut off by the order's expiry; a transfer cut for any reason is resumed
@@ -328,29 +312,6 @@ extension RegionNode {
             }
         }
         return migrationFile(id, file)
-    }
-
-    static func readPiece(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: length)
-        var filled = 0
-        while filled < length {
-            let count = bytes.withUnsafeMutableBytes {
-                pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else {
-                throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        bytes.removeSubrange(filled...)
-        return bytes
     }
 
     /// After the cutover reached this service (its assignment names the target): the tenant's data goes from
