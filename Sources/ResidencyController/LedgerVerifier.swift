@@ -134,13 +134,16 @@ extension Ledger {
 
     /// The top-level `index` of a canonical entry. Keys are sorted and strings escape their quotes, so the
     /// last `"index":` in the bytes is the entry's own (one inside `body` comes earlier).
+    ///
+    /// Searched from the end with Horspool's rule on the reversed bytes: a window whose first byte is not in
+    /// the key moves 8 bytes at once, where testing every position had cost a tenth of a verification.
     static func claimedIndex(in entry: UnsafeRawBufferPointer) -> Int? {
         let key: StaticString = "\"index\":"
         let keyLength = key.utf8CodeUnitCount
         guard entry.count > keyLength, let base = entry.baseAddress else { return nil }
-        // The key is exactly 8 bytes: one unaligned 64-bit compare per position, not a memcmp call (this runs
-        // once per entry of a verification).
+        // The key is exactly 8 bytes: one unaligned 64-bit compare per window, not a memcmp call.
         let keyWord = UnsafeRawPointer(key.utf8Start).loadUnaligned(as: UInt64.self)
+        let shifts = Self.keyShift
         var start = entry.count - keyLength
         while start >= 0 {
             if base.loadUnaligned(fromByteOffset: start, as: UInt64.self) == keyWord {
@@ -154,10 +157,22 @@ extension Ledger {
                 }
                 return digits > 0 ? value : nil
             }
-            start -= 1
+            start -= shifts[Int(entry[start])]
         }
         return nil
     }
+
+    /// Horspool's shift for `claimedIndex`, by the byte a failed window starts with: the next window that can
+    /// match must hold that byte at one of the key's positions 1...7, so the window moves by the smallest such
+    /// position (8 when the key has the byte at none of them).
+    private static let keyShift: [Int] = {
+        var shift = [Int](repeating: 8, count: 256)
+        // From the last position to the first, so the smallest position of a repeated byte is the one kept.
+        for (offset, byte) in Array("\"index\":".utf8).enumerated().dropFirst().reversed() {
+            shift[Int(byte)] = offset
+        }
+        return shift
+    }()
 }
 
 /// The checks of a verification that go entry by entry, in index order: each row's index and claimed index,
