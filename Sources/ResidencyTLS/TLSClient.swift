@@ -14,6 +14,8 @@ package final class TLSClient {
     private let session: TLSSession?
     private let timeout: Double
     private var received: [UInt8] = []
+    /// One socket read's worth, reused for every read (a large answer is hundreds of thousands of reads).
+    private var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
 
     package struct Failure: Error, CustomStringConvertible {
         package let description: String
@@ -102,22 +104,39 @@ package final class TLSClient {
         received.removeFirst(min(count, received.count))
     }
 
+    /// Hands the plaintext received so far, then each read's as it arrives, to `body`, which answers whether it
+    /// has everything it expects — a body far larger than memory passes through about one read at a time.
+    /// Answers false when the peer closed first.
+    package func stream(_ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
+        var open = true
+        while true {
+            if !received.isEmpty {
+                let complete = try received.withUnsafeBytes { try body($0) }
+                received.removeAll(keepingCapacity: true)
+                if complete { return true }
+            }
+            // The read that saw the close may have brought the answer's last bytes: handed over above first.
+            guard open else { return false }
+            open = try pump()
+        }
+    }
+
     /// One read from the socket through the session; false at the peer's close.
     @discardableResult
     private func pump() throws -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         if count == 0 { return false }
         guard count > 0 else {
             if errno == EINTR { return true }
-            throw Failure(description: errno == EAGAIN ? "no answer within \(timeout) s" : String(cString: strerror(errno)))
+            throw Failure(
+                description: errno == EAGAIN ? "no answer within \(timeout) s" : String(cString: strerror(errno)))
         }
         guard let session else {
-            received += buffer[0..<count]
+            received += readBuffer[0..<count]
             return true
         }
         var wire: [UInt8] = []
-        let outcome = buffer.withUnsafeBytes {
+        let outcome = readBuffer.withUnsafeBytes {
             session.receive(UnsafeRawBufferPointer(rebasing: $0[0..<count]), plaintext: &received, wire: &wire)
         }
         try write(wire)

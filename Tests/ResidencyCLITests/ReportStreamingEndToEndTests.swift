@@ -91,20 +91,3 @@ import Testing
         }
     }
 }
-
-extension ServerProcess {
-    /// Runs `residency ARGS` and answers its whole standard output, as it is.
-    static func runWhole(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = CLIRun.root
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
-    }
-}

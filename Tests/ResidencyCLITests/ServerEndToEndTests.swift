@@ -13,8 +13,13 @@ final class ServerProcess: Sendable {
 
     static var binary: URL { CLIRun.root.appendingPathComponent(".build/debug/residency") }
 
-    /// Runs `residency ARGS` to completion and answers its standard output.
+    /// Runs `residency ARGS` to completion and answers its standard output, trimmed.
     static func run(_ arguments: [String]) throws -> String {
+        try runWhole(arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `residency ARGS` and answers its whole standard output, as it is.
+    static func runWhole(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -25,7 +30,7 @@ final class ServerProcess: Sendable {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text
     }
 
     /// Starts a server on a fresh data directory, or on `data` (a restart); its access log goes to `accessLog`

@@ -108,4 +108,41 @@ extension RegionalServicesTests {
             #expect(events.contains { $0.body.contains("\"code\":\"\(code)\"") }, "\(code)")
         }
     }
+
+    /// A peer presenting bad orders in a loop cannot fill the outbox (and so the ledger): past its budget its
+    /// refusals are counted in a durable tally, shown by the health call, and queued as one event per code once
+    /// the window ends — every refusal counted, none lost. Another presenter keeps its own budget.
+    @Test func refusalsPastAPresentersBudgetAreTalliedThenRecordedAsOne() throws {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let eu = try node("eu")
+        let id = "mg_0193a2b4c5d6e7f8091a2b"
+        let valid = try order()
+        let budget = RegionNode.orderRefusalBudget
+        let hostile = Self.pin("another region")
+        for _ in 0..<(budget.events + 30) {
+            #expect(
+                refusedCode { try eu.snapshotDescription(order: valid.bytes, migration: id, caller: hostile) }
+                    == "order_wrong_peer")
+        }
+        #expect(refusedCode { try eu.freeze(order: try order(expiresIn: -1).bytes, migration: id) } == "order_expired")
+        func refusals() throws -> [RegionStore.Event] {
+            try eu.events(after: 0, limit: 1000).filter { $0.kind == LedgerKind.regionMigrationOrderRefused.rawValue }
+        }
+        #expect(try refusals().count == budget.events + 1)
+        #expect(eu.health(version: "test")["order_refusals_tallied"] == .integer(30))
+        // Still inside the window: the tally waits.
+        time.advance(hours: 0, milliseconds: budget.window - 1)
+        #expect(try refusals().count == budget.events + 1)
+        time.advance(hours: 0, milliseconds: 1)
+        let recorded = try refusals()
+        #expect(recorded.count == budget.events + 2)
+        let summary = try #require(recorded.last)
+        #expect(summary.body.contains("\"coalesced\":30"))
+        #expect(summary.body.contains("\"code\":\"order_wrong_peer\""))
+        #expect(summary.body.contains("\"presented_by\":\"\(hostile)\""))
+        #expect(eu.health(version: "test")["order_refusals_tallied"] == .integer(0))
+        // A new window: the presenter's refusals are queued one by one again.
+        _ = refusedCode { try eu.snapshotDescription(order: valid.bytes, migration: id, caller: hostile) }
+        #expect(try refusals().count == budget.events + 3)
+    }
 }

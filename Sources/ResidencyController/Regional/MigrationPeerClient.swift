@@ -13,8 +13,10 @@ import ResidencyTLS
 struct MigrationPeerClient {
     let order: MigrationOrder
     let pool: PeerConnectionPool
+    /// For the files, each taken as one streamed answer on a connection of its own.
+    let streamer: PeerHTTPClient
 
-    /// Time allowed to the source for one piece or one export.
+    /// Time allowed to the source for one export, and to a streamed file between two reads.
     static let timeout = 120.0
 
     init(order: MigrationOrder, identity: TLSIdentity) throws {
@@ -23,7 +25,9 @@ struct MigrationPeerClient {
             let context = try TLSContext(mutual: identity, pinned: [order.source.pin], client: true)
             pool = try PeerConnectionPool(
                 endpoint: order.source.endpoint, context: context, timeout: Self.timeout,
-                limit: RegionNode.chunkLimit + 64 * 1024, maximumIdle: 1)
+                limit: 1 << 20, maximumIdle: 1)
+            streamer = try PeerHTTPClient(
+                endpoint: order.source.endpoint, context: context, timeout: Self.timeout, limit: 64 * 1024)
         } catch {
             throw RegionNode.Refusal.invalid("the order's source endpoint \(order.source.endpoint): \(error)")
         }
@@ -39,21 +43,25 @@ struct MigrationPeerClient {
             throw RegionNode.Refusal.peerUnavailable(
                 "region \(order.source.region)'s service does not answer: \(error)")
         }
-        guard response.status == 200 else {
-            var code = "peer_refused"
-            var message = String(decoding: response.body.prefix(300), as: UTF8.self)
-            if let answer = try? JSONParser.parse(response.body) {
-                if case .string(let text)? = answer["error"]?["code"] { code = text }
-                if case .string(let text)? = answer["error"]?["message"] { message = text }
-            }
-            let detail = "region \(order.source.region)'s service answered HTTP \(response.status) \(code): \(message)"
-            switch response.status {
-            case 403: throw RegionNode.Refusal.orderRefused(code: code, message: detail)
-            case 500...: throw RegionNode.Refusal.peerUnavailable(detail)
-            default: throw RegionNode.Refusal.migrationConflict(code: code, message: detail)
-            }
-        }
+        guard response.status == 200 else { throw refusedError(response) }
         return response
+    }
+
+    /// The source's refusal as this service reports it: a refused order (403), an unavailable peer (5xx), or a
+    /// conflict, with the source's own code and message.
+    private func refusedError(_ response: PeerHTTPClient.Response) -> RegionNode.Refusal {
+        var code = "peer_refused"
+        var message = String(decoding: response.body.prefix(300), as: UTF8.self)
+        if let answer = try? JSONParser.parse(response.body) {
+            if case .string(let text)? = answer["error"]?["code"] { code = text }
+            if case .string(let text)? = answer["error"]?["message"] { message = text }
+        }
+        let detail = "region \(order.source.region)'s service answered HTTP \(response.status) \(code): \(message)"
+        switch response.status {
+        case 403: return .orderRefused(code: code, message: detail)
+        case 500...: return .peerUnavailable(detail)
+        default: return .migrationConflict(code: code, message: detail)
+        }
     }
 
     /// A JSON answer from the source (`snapshot` describes it; `changes` exports them).
@@ -66,43 +74,35 @@ struct MigrationPeerClient {
         return value
     }
 
-    /// Fetches `file` piece by piece, appending to `path` from its current length (a pull interrupted by a
-    /// crash resumes where it stopped), then syncs it to disk.
-    func download(_ file: String, order bytes: [UInt8], sequence: Int64?, size: Int64, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var offset = Int64(lseek(descriptor, 0, SEEK_END))
-        if offset > size {
-            guard ftruncate(descriptor, 0) == 0 else { throw TenantDataError.io("cannot truncate \(path)") }
-            offset = 0
-        }
-        var pieces = 0
-        while offset < size {
-            var query = "file=\(file)&offset=\(offset)&length=\(RegionNode.chunkLimit)"
+    /// Takes `file` as one streamed answer, appending to `path` from its current length (a pull interrupted by a
+    /// crash resumes where it stopped) and hashing as it writes, then syncs it to disk; answers the SHA-256 of
+    /// the whole file. Memory stays at about one read whatever the file's size.
+    @discardableResult
+    func download(_ file: String, order bytes: [UInt8], sequence: Int64?, size: Int64, to path: String) throws -> String
+    {
+        let received = try ReceivedFile(path: path)
+        if received.length > size { try received.truncate() }
+        if received.length < size {
+            var query = "file=\(file)&offset=\(received.length)"
             if let sequence { query += "&sequence=\(sequence)" }
-            let piece = try send("\(base)/files?\(query)", order: bytes).body
-            guard !piece.isEmpty else {
-                throw RegionNode.Refusal.migrationConflict(
-                    code: "short_file", message: "the source's \(file) ended at \(offset) of \(size) bytes")
-            }
-            var written = 0
-            while written < piece.count {
-                let count = piece.withUnsafeBytes {
-                    pwrite(descriptor, $0.baseAddress! + written, piece.count - written, off_t(offset) + off_t(written))
+            var reported = false
+            let refusal: PeerHTTPClient.Response?
+            do {
+                refusal = try streamer.stream(
+                    "POST", "\(base)/stream?\(query)", body: bytes, length: size - received.length
+                ) { piece in
+                    try received.append(piece)
+                    if !reported {
+                        reported = true
+                        FaultPoint.hit("target-pull", "partial")
+                    }
                 }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else {
-                    throw TenantDataError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                written += count
+            } catch let failure as PeerHTTPClient.Failure {
+                throw RegionNode.Refusal.peerUnavailable(
+                    "region \(order.source.region)'s service, streaming its \(file): \(failure)")
             }
-            offset += Int64(piece.count)
-            pieces += 1
-            if pieces == 1 { FaultPoint.hit("target-pull", "partial") }
+            if let refusal { throw refusedError(refusal) }
         }
-        guard fsync(descriptor) == 0 else { throw TenantDataError.io("cannot sync \(path)") }
+        return try received.finish()
     }
 }

@@ -12,14 +12,11 @@ import ResidencyTLS
 /// those files to the order's target only, and purges once the cutover reached it; as the target it pulls the
 /// files straight from the source over mutual TLS (the controller never holds the bytes), publishes the copy,
 /// applies the changes, and discards its copy on a rollback. Every step can be run again after a crash; every
-/// refused order is queued for the ledger.
+/// refused order is queued for the ledger (within a budget per presenter; the rest counted and coalesced).
 extension RegionNode {
     package enum MigrationRole: String, Sendable {
         case source, target
     }
-
-    /// The largest piece of a file one request carries (bounded memory on both sides).
-    package static let chunkLimit = 8 << 20
 
     var migrationDirectory: URL { dataDirectory.appendingPathComponent("migrations", isDirectory: true) }
 
@@ -115,15 +112,21 @@ extension RegionNode {
         return order
     }
 
+    /// Refused orders queued one by one per presenter (a peer's key, or the controller) within a window; past
+    /// that, each is counted in a durable tally that becomes one event per code when the window ends — a
+    /// peer sending bad orders in a loop cannot fill the outbox or the ledger, and no refusal goes uncounted.
+    package static let orderRefusalBudget: (events: Int, window: Int64) = (20, 60_000)
+
     func recordOrderRefusal(migration: String, tenant: String?, code: String, message: String, caller: String?) {
         do {
-            try store.enqueue(
+            try store.recordOrderRefusal(
+                presenter: caller.map { $0.isEmpty ? "unidentified" : $0 } ?? "controller", code: code,
                 kind: LedgerKind.regionMigrationOrderRefused.rawValue,
                 body: .object([
                     ("code", .string(code)), ("detail", .string(String(message.prefix(300)))),
                     ("migration", .string(String(migration.prefix(64)))), ("presented_by", .optional(caller)),
                     ("region", .string(region)), ("tenant", .optional(tenant)),
-                ]), at: clock.now())
+                ]), at: clock.now(), budget: Self.orderRefusalBudget)
         } catch {
             failures.report("recording a refused migration order", error, at: clock.now())
         }
@@ -148,8 +151,8 @@ extension RegionNode {
 
     // MARK: Source
 
-    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its content hash
-    /// (computed once, from the snapshot file, while the target may be pulling it).
+    /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its row counts and
+    /// the SHA-256 of its bytes (computed once, from the snapshot file, while the target may be pulling it).
     package func prepareSnapshot(
         order bytes: [UInt8], migration id: String, hash: Bool = false
     ) throws(Refusal) -> JSONValue {
@@ -172,7 +175,10 @@ extension RegionNode {
             }
             guard var value = stored else { return JSONValue.null }
             if hash, value["content"] == nil {
-                value = value.adding([("content", try TenantDataCopy.contentDigest(ofSnapshot: file).jsonValue)])
+                let sha256 = try FileDigest.sha256(of: file)
+                value = value.adding([
+                    ("content", try TenantDataCopy.fileContent(ofSnapshot: file, sha256: sha256).jsonValue)
+                ])
                 try store.setSnapshot(migration: id, value.encoded())
             }
             return value
@@ -230,11 +236,68 @@ extension RegionNode {
         }
     }
 
-    /// One piece of a migration file (`snapshot` or `changes`) for the order's target.
-    package func filePiece(
-        order bytes: [UInt8], migration id: String, file: String, offset: Int64, length: Int, sequence: Int64?,
-        caller: String?
-    ) throws(Refusal) -> [UInt8] {
+    /// A migration file from `offset` to its end, for the order's target to take as one streamed answer: its
+    /// length and the producer that hands it over piece by piece. The order is checked once, when the transfer
+    /// starts, so a slow link is never cut off by the order's expiry; a transfer cut for any reason is resumed
+    /// with a fresh order. The producer stops if the migration ends here meanwhile (a rollback released it).
+    package func fileStream(
+        order bytes: [UInt8], migration id: String, file: String, offset: Int64, sequence: Int64?, caller: String?
+    ) throws(Refusal) -> (length: Int64, produce: @Sendable (_ write: ([UInt8]) throws -> Void) throws -> Void) {
+        let path = try checkedFile(order: bytes, migration: id, file: file, sequence: sequence, caller: caller)
+        let size: Int64
+        do {
+            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        } catch {
+            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+        }
+        guard offset <= size else {
+            throw .invalid("offset: \(offset) is past the end of migration \(id)'s \(file) file (\(size) bytes)")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .migrationConflict(
+                code: "file_unavailable", message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))"
+            )
+        }
+        // Opened now: a release that removes the file after this point still leaves these bytes readable, and
+        // the producer's check below stops it.
+        let file = ReadOnlyFile(descriptor: descriptor)
+        let store = store
+        return (
+            size - offset,
+            { write in
+                var position = offset
+                var sinceCheck: Int64 = 0
+                while position < size {
+                    let piece = try file.read(
+                        at: position, count: Int(min(Int64(Self.streamPiece), size - position)), path: path)
+                    guard !piece.isEmpty else {
+                        throw TenantDataError.io("\(path) ended at \(position) of \(size) bytes")
+                    }
+                    try write(piece)
+                    position += Int64(piece.count)
+                    sinceCheck += Int64(piece.count)
+                    if sinceCheck >= Self.endCheckStride {
+                        sinceCheck = 0
+                        if try store.migration(id)?.isEnded == true {
+                            throw TenantDataError.io("migration \(id) ended at this service during the transfer")
+                        }
+                    }
+                }
+            }
+        )
+    }
+
+    /// The size of one piece of a streamed file: large enough that the per-piece hand-over costs nothing, small
+    /// enough that a connection's memory stays small.
+    static let streamPiece = 1 << 20
+    /// How often a streaming producer checks that its migration has not ended here.
+    static let endCheckStride: Int64 = 64 << 20
+
+    /// The path of a migration file the order's target may take (`snapshot` must be the one at `sequence`).
+    private func checkedFile(
+        order bytes: [UInt8], migration id: String, file: String, sequence: Int64?, caller: String?
+    ) throws(Refusal) -> String {
         _ = try checkOrder(bytes, migration: id, role: .source, caller: caller ?? "")
         guard file == "snapshot" || file == "changes" else {
             throw .invalid("file: \"\(file.prefix(40))\"; accepted: snapshot, changes")
@@ -248,35 +311,7 @@ extension RegionNode {
                     message: "the snapshot of migration \(id) is not the one at sequence \(sequence); start again")
             }
         }
-        let path = migrationFile(id, file)
-        do {
-            return try Self.readPiece(path, offset: offset, length: min(max(length, 1), Self.chunkLimit))
-        } catch {
-            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
-        }
-    }
-
-    static func readPiece(_ path: String, offset: Int64, length: Int) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: length)
-        var filled = 0
-        while filled < length {
-            let count = bytes.withUnsafeMutableBytes {
-                pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else {
-                throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        bytes.removeSubrange(filled...)
-        return bytes
+        return migrationFile(id, file)
     }
 
     /// After the cutover reached this service (its assignment names the target): the tenant's data goes from
@@ -442,9 +477,9 @@ extension RegionNode {
                 DataPlane.removeFiles(at: incoming)
                 try AtomicFile.write(Array(identity.utf8), to: URL(fileURLWithPath: marker))
             }
-            try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
-            // Hashed here; the controller compares it with the source's own hash of its snapshot.
-            let received = try TenantDataCopy.contentDigest(ofSnapshot: incoming).jsonValue
+            let sha256 = try source.download("snapshot", order: bytes, sequence: sequence, size: size, to: incoming)
+            // Hashed here as it arrived; the controller compares it with the source's own hash of its snapshot.
+            let received = try TenantDataCopy.fileContent(ofSnapshot: incoming, sha256: sha256).jsonValue
             try FileManager.default.createDirectory(
                 at: dataPlane.directory(region: region), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])

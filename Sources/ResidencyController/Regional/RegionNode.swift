@@ -247,19 +247,27 @@ package final class RegionNode: Sendable {
     package func health(version: String) -> JSONValue {
         let tenants = (try? store.tenantCount(region: region)) ?? -1
         let pending = (try? store.pendingEvents()) ?? -1
+        let tallied = (try? store.talliedOrderRefusals()) ?? -1
         let free = (try? FileManager.default.attributesOfFileSystem(forPath: dataDirectory.path)[.systemFreeSize])
             .flatMap { ($0 as? NSNumber)?.int64Value } ?? -1
         return .object([
             ("failures", .integer(failures.count)), ("free_disk_bytes", .integer(free)),
             ("movers", .array(commandMovers.map { .string($0.name) })),
+            // Refused migration orders past a presenter's budget, counted but not yet queued as their event.
+            ("order_refusals_tallied", .integer(tallied)),
             ("pending_events", .integer(pending)), ("region", .string(region)),
-            ("site", .string(configuration.site)), ("status", .string(tenants >= 0 && pending >= 0 ? "ok" : "degraded")),
+            ("site", .string(configuration.site)), ("status", .string(tenants >= 0 && pending >= 0 && tallied >= 0 ? "ok" : "degraded")),
             ("tenants", .integer(tenants)), ("version", .string(version)),
         ])
     }
 
+    /// The outbox for the controller, after turning the tallies of refused orders whose window has ended into
+    /// their events (the controller's regular read is what brings them to the ledger).
     package func events(after seq: Int64, limit: Int) throws -> [RegionStore.Event] {
-        try store.events(after: seq, limit: limit)
+        try store.flushOrderRefusalTallies(
+            kind: LedgerKind.regionMigrationOrderRefused.rawValue, at: clock.now(),
+            window: Self.orderRefusalBudget.window)
+        return try store.events(after: seq, limit: limit)
     }
 
     package func acknowledge(through seq: Int64) throws { try store.acknowledge(through: seq) }

@@ -6,7 +6,7 @@ import ResidencyTLS
 /// The migration routes of a regional service. From the controller (`/internal/v1/…`): `PUT peers` (the peer
 /// services' pins and endpoints) and `POST migrations/{id}/{step}` with a signed order as the body. From the peer
 /// service the order names as its target (`/peer/v1/migrations/{id}/…`): the snapshot's description, the changes
-/// export and the files' pieces.
+/// export, and the files, each streamed whole from an offset (`stream`).
 extension RegionApplication {
     static let internalMigrationSteps = [
         "command", "prepare", "freeze", "digest", "purge", "release", "pull", "sync", "discard", "finish",
@@ -91,22 +91,25 @@ extension RegionApplication {
                     "since: accepted: the snapshot's sequence, an integer of at least 0", code: "invalid_field")
             }
             return .json(try node.exportChanges(order: order, migration: id, since: since, caller: request.peerPin))
-        case "files":
-            try request.acceptQuery(["file", "offset", "length", "sequence"])
+        case "stream":
+            try request.acceptQuery(["file", "offset", "sequence"])
             guard let file = request.queryValue("file"), let offsetText = request.queryValue("offset"),
                 let offset = Int64(offsetText), offset >= 0
             else {
                 throw APIError.badRequest(
-                    "accepted: ?file=snapshot|changes&offset=N[&length=N][&sequence=N]", code: "invalid_field")
+                    "accepted: ?file=snapshot|changes&offset=N[&sequence=N]", code: "invalid_field")
             }
-            let length = request.queryValue("length").flatMap { Int($0) } ?? RegionNode.chunkLimit
             let sequence = request.queryValue("sequence").flatMap { Int64($0) }
-            let piece = try node.filePiece(
-                order: order, migration: id, file: file, offset: offset, length: length, sequence: sequence,
-                caller: request.peerPin)
-            return HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")], body: piece)
+            let transfer = try node.fileStream(
+                order: order, migration: id, file: file, offset: offset, sequence: sequence, caller: request.peerPin)
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", "application/octet-stream"), ("X-Residency-Length", String(transfer.length)),
+                ],
+                stream: ResponseStream { writer in try transfer.produce(writer.write) })
         default:
-            throw APIError(status: 404, code: "not_found", message: "accepted: snapshot, changes, files")
+            throw APIError(status: 404, code: "not_found", message: "accepted: snapshot, changes, stream")
         }
     }
 }

@@ -99,7 +99,7 @@ package final class RegionApplication: Sendable {
                     message: "a peer regional service reaches only /peer/v1/migrations/…, and only peer services reach it")
             }
             guard segments.count == 5, segments[1] == "v1", segments[2] == "migrations" else {
-                throw APIError(status: 404, code: "not_found", message: "accepted: /peer/v1/migrations/{id}/{snapshot|changes|files}")
+                throw APIError(status: 404, code: "not_found", message: "accepted: /peer/v1/migrations/{id}/{snapshot|changes|stream}")
             }
             return try peerMigrationRoute(request, migration: segments[3], what: segments[4])
         }

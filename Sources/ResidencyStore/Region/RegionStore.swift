@@ -62,6 +62,24 @@ package final class RegionStore: @unchecked Sendable {
                     endpoint TEXT NOT NULL
                 ) STRICT;
                 """),
+        SchemaMigration(
+            version: 4, name: "refused migration orders: a budget per presenter, the rest tallied",
+            sql: """
+                CREATE TABLE order_refusal_windows (
+                    presented_by TEXT PRIMARY KEY NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    recorded INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE order_refusal_tallies (
+                    presented_by TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    count INTEGER NOT NULL CHECK (count >= 1),
+                    first_at INTEGER NOT NULL,
+                    last_at INTEGER NOT NULL,
+                    first TEXT NOT NULL,
+                    PRIMARY KEY (presented_by, code)
+                ) STRICT;
+                """),
     ]
 
     package init(directory: URL) throws {
@@ -190,6 +208,109 @@ package final class RegionStore: @unchecked Sendable {
                 return try database.scalarInteger("SELECT last_insert_rowid()") ?? 0
             }
         }
+    }
+
+    /// Queues a refused order's event (`kind`, `body`) — unless `presenter` (a peer's pin, or the controller) has
+    /// had `budget.events` of them queued within the current `budget.window` ms: then the refusal is added to
+    /// that presenter's tally for `code` (its count, first and last time, and the first refusal's body), which
+    /// `flushOrderRefusalTallies` turns into one event once the window has ended. The outbox then grows by at
+    /// most `budget.events` plus one per code per window, however fast a presenter sends, and every refusal is
+    /// counted on durable storage.
+    @discardableResult
+    package func recordOrderRefusal(
+        presenter: String, code: String, kind: String, body: JSONValue, at time: Int64,
+        budget: (events: Int, window: Int64)
+    ) throws -> Bool {
+        let text = String(decoding: try body.canonicalBytes(), as: UTF8.self)
+        return try locked {
+            try database.write {
+                let window = try database.statement(
+                    "SELECT started_at, recorded FROM order_refusal_windows WHERE presented_by = ?"
+                ).first([.text(presenter)]) { (started: $0.integer(0), recorded: $0.integer(1)) }
+                if window == nil || time - window!.started >= budget.window {
+                    try flushTallies(presenter: presenter, kind: kind, at: time)
+                    try database.statement(
+                        """
+                        INSERT INTO order_refusal_windows (presented_by, started_at, recorded) VALUES (?, ?, 1)
+                        ON CONFLICT (presented_by) DO UPDATE SET started_at = excluded.started_at, recorded = 1
+                        """
+                    ).run([.text(presenter), .integer(time)])
+                } else if window!.recorded < Int64(budget.events) {
+                    try database.statement(
+                        "UPDATE order_refusal_windows SET recorded = recorded + 1 WHERE presented_by = ?"
+                    ).run([.text(presenter)])
+                } else {
+                    try database.statement(
+                        """
+                        INSERT INTO order_refusal_tallies (presented_by, code, count, first_at, last_at, first)
+                        VALUES (?, ?, 1, ?, ?, ?)
+                        ON CONFLICT (presented_by, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at
+                        """
+                    ).run([.text(presenter), .text(code), .integer(time), .integer(time), .text(text)])
+                    return false
+                }
+                try database.statement("INSERT INTO outbox (time, kind, body) VALUES (?, ?, ?)")
+                    .run([.integer(time), .text(kind), .text(text)])
+                return true
+            }
+        }
+    }
+
+    /// Turns the tallies of every presenter whose window ended before `time` into one event each (per code):
+    /// the count, the first and last time, and the first refusal's body. Answers the events queued.
+    @discardableResult
+    package func flushOrderRefusalTallies(kind: String, at time: Int64, window: Int64) throws -> Int {
+        try locked {
+            let waiting = try database.scalarInteger("SELECT count(*) FROM order_refusal_tallies") ?? 0
+            guard waiting > 0 else { return 0 }
+            return try database.write {
+                let ended = try database.statement(
+                    """
+                    SELECT DISTINCT t.presented_by FROM order_refusal_tallies t
+                    JOIN order_refusal_windows w ON w.presented_by = t.presented_by WHERE w.started_at + ? <= ?
+                    """
+                ).rows([.integer(window), .integer(time)]) { $0.text(0) }
+                var queued = 0
+                for presenter in ended { queued += try flushTallies(presenter: presenter, kind: kind, at: time) }
+                return queued
+            }
+        }
+    }
+
+    /// Refusals counted in tallies and not yet queued as events.
+    package func talliedOrderRefusals() throws -> Int64 {
+        try locked { try database.scalarInteger("SELECT coalesce(sum(count), 0) FROM order_refusal_tallies") ?? 0 }
+    }
+
+    /// Inside a write transaction: one event per tallied code of `presenter`, the tallies removed.
+    @discardableResult
+    private func flushTallies(presenter: String, kind: String, at time: Int64) throws -> Int {
+        let tallies = try database.statement(
+            "SELECT code, count, first_at, last_at, first FROM order_refusal_tallies WHERE presented_by = ? ORDER BY code"
+        ).rows([.text(presenter)]) {
+            (code: $0.text(0), count: $0.integer(1), first: $0.integer(2), last: $0.integer(3), body: $0.text(4))
+        }
+        for tally in tallies {
+            let first = (try? JSONParser.parse(Array(tally.body.utf8))) ?? .string(tally.body)
+            var fields: [(key: String, value: JSONValue)] = []
+            if case .object(let members) = first { fields = members.filter { $0.key != "detail" } }
+            fields.append(contentsOf: [
+                ("coalesced", .integer(tally.count)),
+                ("first_at", .string(Timestamp.rfc3339(milliseconds: tally.first))),
+                ("last_at", .string(Timestamp.rfc3339(milliseconds: tally.last))),
+                (
+                    "detail",
+                    .string(
+                        "\(tally.count) more refusals with code \(tally.code) from the same presenter, past its budget; the first of them is described here"
+                    )
+                ),
+            ])
+            let text = String(decoding: try JSONValue.object(fields).canonicalBytes(), as: UTF8.self)
+            try database.statement("INSERT INTO outbox (time, kind, body) VALUES (?, ?, ?)")
+                .run([.integer(time), .text(kind), .text(text)])
+        }
+        try database.statement("DELETE FROM order_refusal_tallies WHERE presented_by = ?").run([.text(presenter)])
+        return tallies.count
     }
 
     /// Events not yet acknowledged, oldest first.
