@@ -23,7 +23,8 @@ extension Database {
     /// Rewrites stored schema text, inside the migration's transaction, by SQLite's documented procedure:
     /// `writable_schema` on, the text changed, the schema version moved so that every connection reads the
     /// schema again (this one too: `writable_schema = RESET`). A definition that does not hold `from` exactly
-    /// once is refused: the store was not written by this program's migrations, and guessing would be worse.
+    /// once is refused (unless it already holds `to` exactly once instead): the store was not written by this
+    /// program's migrations, and guessing would be worse.
     func rewriteSchemaText(_ rewrites: [SchemaTextRewrite]) throws {
         precondition(!isPostgres && isInTransaction, "schema text is rewritten in a SQLite migration's transaction")
         let version = try scalarInteger("PRAGMA schema_version") ?? 0
@@ -32,6 +33,13 @@ extension Database {
             for rewrite in rewrites {
                 let stored = try statement("SELECT sql FROM sqlite_schema WHERE name = ?").first(
                     [.text(rewrite.object)]) { $0.text(0) }
+                // Already in the new form (the text holds `to` once and no `from`): nothing to change. A store
+                // whose version was set back by hand after this ran is the one way here; the text is still exact.
+                if let stored, stored.components(separatedBy: rewrite.to).count == 2,
+                    !stored.contains(rewrite.from)
+                {
+                    continue
+                }
                 guard let stored, stored.components(separatedBy: rewrite.from).count == 2 else {
                     throw StoreError.unexpectedSchema(
                         path: path, object: rewrite.object,

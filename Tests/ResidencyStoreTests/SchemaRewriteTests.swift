@@ -96,4 +96,22 @@ import Testing
         #expect(try database.scalarInteger("SELECT count(*) FROM sqlite_schema WHERE name = 'b'") == 0)
         #expect(try database.scalarText("SELECT sql FROM sqlite_schema WHERE name = 'a'")?.contains("IN (") == true)
     }
+
+    /// A rewrite already made (the version set back by hand after it ran, as a test forging an older store does)
+    /// finds the new text and changes nothing; the migration still applies and the text is as it was rewritten.
+    @Test func aRewriteAlreadyMadeIsLeftAsItIs() throws {
+        let database = try Database(path: ":memory:")
+        let rewrite = SchemaTextRewrite(object: "a", from: "x IN ('p', 'q', 'r')", to: "x = 'p' OR x = 'q' OR x = 'r'")
+        let migrations = [
+            SchemaMigration(version: 1, name: "a table", sql: "CREATE TABLE a (x TEXT CHECK (x IN ('p', 'q', 'r')))"),
+            SchemaMigration(version: 2, name: "rewrites", sql: "", rewrites: [rewrite]),
+        ]
+        try database.migrate(migrations)
+        try database.execute("PRAGMA user_version = 1")
+        try database.migrate(migrations)
+        #expect(try database.schemaVersion() == 2)
+        let text = try database.scalarText("SELECT sql FROM sqlite_schema WHERE name = 'a'") ?? ""
+        #expect(text.contains(rewrite.to) && !text.contains("IN ("))
+        #expect(throws: DatabaseError.self) { try database.execute("INSERT INTO a (x) VALUES ('s')") }
+    }
 }
