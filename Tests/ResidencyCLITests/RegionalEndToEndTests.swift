@@ -277,7 +277,11 @@ final class RegionProcess {
         let list = try Self.residency(["regions", "list", "--data", controller.data.path, "--format", "json"])
         #expect(list.output.components(separatedBy: "\"reachable\"").count - 1 == 3, "\(list.output)")
         let metrics = try controller.curl(["{url}/metrics"])
-        for region in regions { #expect(metrics.contains("residency_region_service_up{region=\"\(region)\"} 1")) }
+        for region in regions {
+            #expect(metrics.contains("residency_region_service_up{region=\"\(region)\"} 1"))
+            // What each service has counted of refused orders past a presenter's budget: none here.
+            #expect(metrics.contains("residency_region_service_order_refusals_tallied{region=\"\(region)\"} 0"))
+        }
         #expect(!metrics.contains("residency_region_service_up{region=\"uk\"}"))
     }
 

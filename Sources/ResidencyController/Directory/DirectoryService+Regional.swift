@@ -42,6 +42,7 @@ extension DirectoryService {
             ("tenants", service.tenants.map { .integer($0) } ?? .null),
             ("free_disk_bytes", service.freeDiskBytes.map { .integer($0) } ?? .null),
             ("pending_events", service.pendingEvents.map { .integer($0) } ?? .null),
+            ("order_refusals_tallied", regional.orderRefusalsTallied[region].map { .integer($0) } ?? .null),
             ("witness_key", .optional(service.witnessKey)),
             ("witness_url", service.witnessKey == nil ? .null : .string(WitnessPolicy.regionalScheme + region)),
         ])

@@ -32,6 +32,10 @@ package final class RegionalServices: Sendable {
     /// When each service last answered and since when it has not; placement passes over a region whose
     /// service has failed since its last answer for longer than `unreachableAfter`.
     private let reachability = Mutex<[String: Reachability]>([:])
+    /// Each service's refused migration orders past a presenter's budget, counted there and not yet queued as
+    /// their coalesced event (its last health answer): a hostile peer's flood shows here before it reaches the
+    /// ledger as one event per code.
+    private let refusalTallies = Mutex<[String: Int64]>([:])
     /// Services joined, read from the store and cached until an enrolment changes (same process) or
     /// `refreshJoined` runs (each sync pass, for changes another process made).
     private let joined = Mutex<[String: RegionalServiceRepository.Service]?>(nil)
@@ -233,6 +237,10 @@ package final class RegionalServices: Sendable {
             })
     }
 
+    /// The refused migration orders each service had counted but not yet queued at its last health answer
+    /// (-1: the service could not count them); regions not heard from are absent.
+    package var orderRefusalsTallied: [String: Int64] { refusalTallies.withLock { $0 } }
+
     // MARK: Calls to a service
 
     func client(for service: RegionalServiceRepository.Service) throws -> PeerConnectionPool {
@@ -379,6 +387,8 @@ package final class RegionalServices: Sendable {
         }
         var version = "unknown"
         if case .string(let text)? = health["version"] { version = text }
+        let tallied = integer("order_refusals_tallied")
+        refusalTallies.withLock { $0[service.region] = tallied }
         try pool.write {
             try RegionalServiceRepository($0).recordContact(
                 region: service.region, at: clock.now(), version: version, tenants: integer("tenants"),

@@ -308,6 +308,7 @@ enum APIRoutes {
         var up = "# HELP residency_region_service_up 1 when the region's service answered its last health call.\n# TYPE residency_region_service_up gauge\n"
         var contact = "# HELP residency_region_service_last_contact_seconds Unix time of the last answer of the region's service.\n# TYPE residency_region_service_last_contact_seconds gauge\n"
         var pending = "# HELP residency_region_service_pending_events Events the region's service has queued for the ledger.\n# TYPE residency_region_service_pending_events gauge\n"
+        var tallied = "# HELP residency_region_service_order_refusals_tallied Refused migration orders the region's service has counted past a presenter's budget and not yet queued for the ledger.\n# TYPE residency_region_service_order_refusals_tallied gauge\n"
         var any = false
         for region in controller.policies.catalog.regionIDs {
             guard let view = controller.directory.regionalServiceView(region: region) else { continue }
@@ -320,7 +321,10 @@ enum APIRoutes {
             if case .number(let count)? = view["pending_events"] {
                 pending += "residency_region_service_pending_events{region=\"\(region)\"} \(count)\n"
             }
+            if case .number(let count)? = view["order_refusals_tallied"] {
+                tallied += "residency_region_service_order_refusals_tallied{region=\"\(region)\"} \(count)\n"
+            }
         }
-        return any ? up + contact + pending : ""
+        return any ? up + contact + pending + tallied : ""
     }
 }
