@@ -37,6 +37,7 @@ enum ConsoleBenchmark {
             }
             try measure(controller, tenants: tenants, rounds: rounds, only: option("pages"))
             if option("pages") == nil { try checkSummaries(controller) }
+            if option("disk-files") == "yes" { try timeAuditParts(controller) }
             return 0
         } catch {
             FileHandle.standardError.write(Data("console benchmark failed: \(error)\n".utf8))
@@ -281,6 +282,34 @@ enum ConsoleBenchmark {
                 "console.check cross-border \(name): \(agree ? "figures agree" : "FIGURES DIFFER") "
                     + "(\(full.accessCount) accesses; full report's summary \(String(format: "%.0f", fullMs)) ms)")
             if !agree { throw BenchFailure("cross-border \(name): \(figures(page)) != \(figures(full))") }
+        }
+    }
+
+    /// Where the residency map's audit spends its time with data on disk: the folders listed afresh (every name
+    /// read and sorted) and as the audit lists them (stat each folder, reuse an unchanged listing), and the
+    /// directory's locations read; then the audit itself, with its listings reused.
+    static func timeAuditParts(_ controller: Controller) throws {
+        guard let plane = controller.dataPlane else { return }
+        let uncached = DataPlane(dataDirectory: DataDirectory(plane.root.deletingLastPathComponent()),
+            listing: FolderListing(caching: false))
+        func listAll(_ plane: DataPlane) -> Int {
+            (try? plane.regionsOnDisk().reduce(0) { $0 + (try plane.tenants(in: $1)).count }) ?? -1
+        }
+        let parts: [(String, () -> Int)] = [
+            ("folders listed afresh", { listAll(uncached) }),
+            ("folders listed, unchanged ones reused", { listAll(plane) }),
+            ("directory locations read", {
+                (try? controller.pool.read { try TenantRepository($0).locationsByRegion() }.count) ?? -1
+            }),
+            ("audit (no inventory)", {
+                (try? controller.reports.audit(record: false, keepViolations: 100, by: "bench").checked) ?? -1
+            }),
+        ]
+        for (name, body) in parts {
+            let (median, p95, count) = time(10, body)
+            print(
+                "console.audit-part \(name): median \(String(format: "%.2f", median)) ms, p95 "
+                    + "\(String(format: "%.2f", p95)) ms (\(count))")
         }
     }
 
