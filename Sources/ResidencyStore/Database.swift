@@ -16,9 +16,9 @@ package final class Database {
     /// The database file, or `:memory:`; for PostgreSQL its URL without the password.
     package let path: String
     private var statementCache: [String: Statement] = [:]
-    private var transactionDepth = 0
+    var transactionDepth = 0
     /// What to undo outside the database if the changes being written do not commit (`onRollback`).
-    private var rollbackActions: [() -> Void] = []
+    var rollbackActions: [() -> Void] = []
 
     /// Opens (creating if needed) the database at `path` and sets the connection up: extended result codes,
     /// a busy timeout, foreign keys, and for files WAL with `synchronous = FULL`.
@@ -161,7 +161,7 @@ package final class Database {
     /// Begins a transaction. SQLite: BEGIN runs as a cached prepared statement (through `sqlite3_exec` it would
     /// be parsed again on every request). PostgreSQL: the session is opened again first if the server dropped it
     /// — only here, between transactions — and BEGIN and the write lock travel in one round trip.
-    private func begin(_ kind: TransactionKind) throws {
+    func begin(_ kind: TransactionKind) throws {
         guard let postgres else {
             return try statement(kind == .write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").run()
         }
@@ -187,7 +187,7 @@ package final class Database {
 
     /// COMMIT, ROLLBACK and savepoints: cached prepared statements on SQLite; on PostgreSQL, which cannot
     /// prepare them, simple queries.
-    private func control(_ sql: String) throws {
+    func control(_ sql: String) throws {
         if let postgres { return try postgres.execute(sql) }
         try statement(sql).run()
     }
@@ -209,83 +209,17 @@ package final class Database {
         }
     }
 
-    /// Runs each of `bodies` in a savepoint of its own inside one `BEGIN IMMEDIATE … COMMIT`: writes made
-    /// durable together, by one commit (one fsync with `synchronous = FULL`). Answers one outcome per body, in
-    /// order: nil when its changes committed, else its error.
-    ///
-    /// A body that throws is rolled back to its savepoint and answered its own error; the bodies before and
-    /// after it commit. If the transaction itself fails — `BEGIN`, `COMMIT`, or an error after which SQLite
-    /// rolled the whole transaction back (a full disk, an I/O error) — every body whose changes it held is
-    /// answered that error, and the bodies not yet run go on in a new transaction.
-    package func writeGroup(_ bodies: [() throws -> Void]) -> [(any Error)?] {
-        precondition(transactionDepth == 0, "a group of writes is a transaction of its own")
-        var outcomes = [(any Error)?](repeating: nil, count: bodies.count)
-        var next = 0
-        while next < bodies.count {
-            do {
-                try begin(.write)
-            } catch {
-                for index in next..<bodies.count { outcomes[index] = error }
-                return outcomes
-            }
-            transactionDepth = 1
-            defer { transactionDepth = 0 }
-            // The bodies whose changes this transaction holds.
-            var members: [Int] = []
-            var transactionError: (any Error)?
-            while next < bodies.count {
-                let index = next
-                next += 1
-                let mark = rollbackActions.count
-                do {
-                    try control("SAVEPOINT grouped_write")
-                    try bodies[index]()
-                    try control("RELEASE grouped_write")
-                    members.append(index)
-                } catch {
-                    outcomes[index] = error
-                    // SQLite may have rolled back the whole transaction already (autocommit is back on); a
-                    // PostgreSQL session may have died.
-                    if isTransactionOpen {
-                        do {
-                            try control("ROLLBACK TO grouped_write")
-                            try control("RELEASE grouped_write")
-                            undo(downTo: mark)
-                            continue
-                        } catch {}
-                    }
-                    transactionError = error
-                    break
-                }
-            }
-            if transactionError == nil && !members.isEmpty {
-                do {
-                    try control("COMMIT")
-                    rollbackActions.removeAll()
-                    continue
-                } catch {
-                    transactionError = error
-                }
-            }
-            try? control("ROLLBACK")
-            undo(downTo: 0)
-            if let transactionError {
-                for index in members { outcomes[index] = transactionError }
-            }
-        }
-        return outcomes
-    }
-
-    /// Registers `undo` to run if the changes being written do not commit — their savepoint in a group
-    /// (`writeGroup`) or their transaction is rolled back. For state kept outside the database and changed
-    /// inside a write (counts held in memory): a write rolled back must not leave it changed.
+    /// Registers `undo` to run if the changes being written do not commit — their transaction is rolled back, or
+    /// in a group (`writeGroup`) their savepoint, or the group's transaction before the body runs again. For state
+    /// kept outside the database and changed inside a write (counts held in memory): a write rolled back must not
+    /// leave it changed.
     package func onRollback(_ undo: @escaping () -> Void) {
         precondition(transactionDepth > 0, "onRollback is for changes made inside a write")
         rollbackActions.append(undo)
     }
 
     /// Runs the rollback actions registered since `mark`, last first, and forgets them.
-    private func undo(downTo mark: Int) {
+    func undo(downTo mark: Int) {
         while rollbackActions.count > mark { rollbackActions.removeLast()() }
     }
 
@@ -293,7 +227,7 @@ package final class Database {
 
     /// Whether the database still holds the transaction open (SQLite rolls the whole of it back by itself after
     /// some errors; a PostgreSQL session can die).
-    private var isTransactionOpen: Bool {
+    var isTransactionOpen: Bool {
         if let postgres { return postgres.isConnected && postgres.isInTransaction }
         return sqlite3_get_autocommit(connection) == 0
     }

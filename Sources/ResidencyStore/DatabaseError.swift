@@ -100,6 +100,8 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String)
     /// `--store` or `RESIDENCY_STORE` names no store this version can open.
     case invalidStore(String)
+    /// A table or index is not defined as this version's migrations left it (`Database.rewriteSchemaText`).
+    case unexpectedSchema(path: String, object: String, expected: String)
 
     package var description: String {
         switch self {
@@ -122,6 +124,9 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotMap(let path, let reason):
             return
                 "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"
+        case .unexpectedSchema(let path, let object, let expected):
+            return
+                "\(path): the definition of \(object) is not the one residency's migrations wrote (expected \(expected)); the file was changed by something else — restore it from a backup made by residency"
         case .journalModeRefused(let path, let mode):
             return
                 "\(path): SQLite refused WAL journal mode (answered \"\(mode)\"); the data directory must be on a local file system"

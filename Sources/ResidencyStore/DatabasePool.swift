@@ -65,13 +65,17 @@ package final class DatabasePool: Sendable {
 
     /// Runs `body` in a write transaction on the writer connection and returns once its changes are durable.
     ///
-    /// Writes that arrive while another group is committing are committed together, each in a savepoint of
-    /// its own inside one `BEGIN IMMEDIATE … COMMIT` (one fsync for all of them): a body that throws is rolled
-    /// back to its savepoint and gets its own error while the others commit. Bodies run one at a time, in
-    /// arrival order, each seeing the changes of those before it — on the thread of whichever caller is
-    /// committing, not necessarily the caller's. In-memory state a body changes must be undone with
-    /// `Database.onRollback` if the body's changes do not commit. A body must not call `write` or, on an
-    /// in-memory pool, `read` (neither could before: the writer was behind a non-recursive lock).
+    /// Writes that arrive while another group is committing are committed together in one
+    /// `BEGIN IMMEDIATE … COMMIT` (one fsync for all of them; see `Database.writeGroup`): a body that throws gets
+    /// its own error, none of its changes stay, and the others commit. Bodies run one at a time, in arrival
+    /// order, each seeing the changes of those before it — on the thread of whichever caller is committing, not
+    /// necessarily the caller's.
+    ///
+    /// What this asks of a body: its only effects are its changes to the database and in-memory state it undoes
+    /// with `Database.onRollback` — no request sent, no file written, nothing counted. Then it may be rolled back
+    /// and run again (when another body of its group throws after writing) without anyone seeing the difference.
+    /// A body must not call `write` or, on an in-memory pool, `read` (neither could before: the writer was
+    /// behind a non-recursive lock).
     package func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: T?

@@ -99,6 +99,11 @@ package struct LedgerRepository: MerkleNodeSource {
     /// The indexed expressions of schema version 7, spelt as the indexes spell them (SQLite matches the text).
     static let timeExpression = "json_extract(CAST(entry AS TEXT), '$.time')"
     static let requestExpression = "json_extract(CAST(entry AS TEXT), '$.body.request')"
+    /// The condition of the partial index `ledger_entries_access_request` (schema version 13), which a query
+    /// must repeat exactly for SQLite to use the index. Comparisons, not an IN list: see `Schema`, version 13.
+    static let accessRequestKinds =
+        "(kind = 'access.requested' OR kind = 'access.auto_approved' OR kind = 'access.approved'"
+        + " OR kind = 'access.denied' OR kind = 'access.dismissed' OR kind = 'access.break_glass')"
 
     /// The earliest and latest time among entries of `kind`, each one step down the (kind, time) index; nil
     /// when there are none. (No bound on the index: that would make SQLite scan every entry of the kind.)
@@ -145,8 +150,7 @@ package struct LedgerRepository: MerkleNodeSource {
         let statement = try database.statement(
             """
             SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_access_request
-            WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
-                        'access.dismissed', 'access.break_glass')
+            WHERE \(Self.accessRequestKinds)
             AND \(Self.requestExpression) IN (SELECT value FROM json_each(?2)) AND idx < ?1
             """
         )

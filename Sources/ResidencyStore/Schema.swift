@@ -340,6 +340,30 @@ package enum Schema {
                 -- TenantRepository.liveCounts(byCountry:) and locations.
                 CREATE INDEX tenants_location ON tenants (region, country, status, id);
                 """),
+        // SQLite 3.40 compiles `x IN (a, b, c)` with three or more constants into a temporary B-tree built and
+        // dropped each time the expression is evaluated: for a CHECK constraint or a partial index's condition,
+        // at every row written — three per signup (plan, status, the ledger entry's kind), each a page cache
+        // allocated and freed, a third of the committing thread's time in a group of signups. The same
+        // conditions as comparisons joined by OR are evaluated in place. Rewritten in the stored schema text (the
+        // rows are valid as they are; see `SchemaTextRewrite`), so no table or index is rebuilt.
+        SchemaMigration(
+            version: 13, name: "constant lists in constraints and index conditions written as comparisons",
+            sql: "",
+            rewrites: [
+                SchemaTextRewrite(
+                    object: "tenants", from: "CHECK (plan IN ('trial', 'free', 'paid'))",
+                    to: "CHECK (plan = 'trial' OR plan = 'free' OR plan = 'paid')"),
+                SchemaTextRewrite(
+                    object: "tenants", from: "CHECK (status IN ('active', 'suspended', 'closed', 'deleted'))",
+                    to: "CHECK (status = 'active' OR status = 'suspended' OR status = 'closed' OR status = 'deleted')"),
+                SchemaTextRewrite(
+                    object: "ledger_entries_access_request",
+                    from: """
+                        WHERE kind IN ('access.requested', 'access.auto_approved', 'access.approved', 'access.denied',
+                                'access.dismissed', 'access.break_glass')
+                        """,
+                    to: "WHERE " + LedgerRepository.accessRequestKinds),
+            ]),
     ]
 
     package static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -4,11 +4,14 @@ package struct SchemaMigration: Sendable {
     package let version: Int
     package let name: String
     package let sql: String
+    /// Stored schema text to rewrite in place (SQLite only), after `sql`: see `Database.rewriteSchemaText`.
+    package let rewrites: [SchemaTextRewrite]
 
-    package init(version: Int, name: String, sql: String) {
+    package init(version: Int, name: String, sql: String, rewrites: [SchemaTextRewrite] = []) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.rewrites = rewrites
     }
 }
 
@@ -51,7 +54,8 @@ extension Database {
                     try execute("DELETE FROM residency_schema; INSERT INTO residency_schema VALUES (\(migration.version))")
                     return
                 }
-                try execute(migration.sql)
+                if !migration.sql.isEmpty { try execute(migration.sql) }
+                if !migration.rewrites.isEmpty { try rewriteSchemaText(migration.rewrites) }
                 try execute("PRAGMA user_version = \(migration.version)")
             }
         }

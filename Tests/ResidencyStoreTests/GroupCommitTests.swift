@@ -4,8 +4,8 @@ import Testing
 
 @testable import ResidencyStore
 
-/// Writes committed in groups (`Database.writeGroup`, `DatabasePool.write`): each body in a savepoint of its
-/// own, one failing body rolled back alone, in-memory state undone with it.
+/// Writes committed in groups (`Database.writeGroup`, `DatabasePool.write`): one transaction for the group, a
+/// failing body rolled back alone, in-memory state undone with it.
 @Suite struct GroupCommitTests {
     struct Refused: Error, Equatable { let number: Int }
 
@@ -20,16 +20,18 @@ import Testing
         try database.statement("SELECT n FROM numbers ORDER BY n").rows([]) { Int($0.integer(0)) }
     }
 
-    /// A body that throws in the middle of a group — after writing — is absent and gets its own error; the
-    /// bodies before and after it commit, and only its rollback actions run.
+    /// A body that throws in the middle of a group after writing is absent and gets its own error; the bodies
+    /// before and after it commit (those before run again, see `Database.writeGroup`), and the in-memory state
+    /// the bodies keep with `onRollback` ends as the database does.
     @Test func aFailingBodyIsRolledBackAloneAndTheOthersCommit() throws {
         let database = try Database(path: ":memory:")
         try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
-        var undone: [Int] = []
+        var applied: Set<Int> = []
         let bodies: [() throws -> Void] = (1...5).map { number in
             {
                 try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
-                database.onRollback { undone.append(number) }
+                applied.insert(number)
+                database.onRollback { applied.remove(number) }
                 if number == 3 { throw Refused(number: 3) }
             }
         }
@@ -37,27 +39,91 @@ import Testing
         #expect(outcomes.map { $0 == nil } == [true, true, false, true, true])
         #expect(outcomes[2] as? Refused == Refused(number: 3))
         #expect(try Self.numbers(database) == [1, 2, 4, 5])
-        #expect(undone == [3])
+        #expect(applied == [1, 2, 4, 5])
         #expect(!database.isInTransaction)
     }
 
-    /// A body that breaks the transaction for everyone (here: a constraint failure SQLite answers by rolling
-    /// back the whole transaction, ON CONFLICT ROLLBACK) fails the bodies it held with its error, and the
-    /// bodies after it still commit in a new transaction.
-    @Test func aBodyThatEndsTheTransactionFailsTheGroupSoFarAndTheRestGoOn() throws {
+    /// A body that throws before writing anything (a refusal found by its reads) costs the others nothing:
+    /// each body runs once, in one transaction, and only the refused body's in-memory change is undone.
+    @Test func aBodyRefusedBeforeWritingLeavesTheOthersRunningOnce() throws {
         let database = try Database(path: ":memory:")
-        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY ON CONFLICT ROLLBACK)")
-        var undone: [Int] = []
-        let bodies: [() throws -> Void] = [1, 2, 1, 4].map { number in
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+        var runs: [Int] = []
+        var applied: Set<Int> = []
+        let bodies: [() throws -> Void] = (1...5).map { number in
             {
+                runs.append(number)
+                applied.insert(number)
+                database.onRollback { applied.remove(number) }
+                if number == 2 || number == 4 { throw Refused(number: number) }
                 try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
-                database.onRollback { undone.append(number) }
             }
         }
         let outcomes = database.writeGroup(bodies)
-        #expect(outcomes.map { $0 == nil } == [false, false, false, true])
-        #expect(try Self.numbers(database) == [4])
-        #expect(undone.sorted() == [1, 2])
+        #expect(outcomes.map { ($0 as? Refused)?.number } == [nil, 2, nil, 4, nil])
+        #expect(runs == [1, 2, 3, 4, 5])
+        #expect(try Self.numbers(database) == [1, 3, 5])
+        #expect(applied == [1, 3, 5])
+    }
+
+    /// A body that changed the schema and then threw leaves nothing either, though it changed no rows.
+    @Test func aBodyThatCreatedATableAndThrewLeavesNoTable() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+        let bodies: [() throws -> Void] = [
+            { try database.statement("INSERT INTO numbers VALUES (1)").run() },
+            {
+                try database.execute("CREATE TABLE stray (n INTEGER)")
+                throw Refused(number: 2)
+            },
+            { try database.statement("INSERT INTO numbers VALUES (3)").run() },
+        ]
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes.map { ($0 as? Refused)?.number } == [nil, 2, nil])
+        #expect(try Self.numbers(database) == [1, 3])
+        #expect(try database.scalarInteger("SELECT count(*) FROM sqlite_schema WHERE name = 'stray'") == 0)
+    }
+
+    /// Two bodies of one group that both throw after writing: each is rolled back alone (the second by its
+    /// savepoint once the group runs again), and every other body commits once.
+    @Test func twoBodiesFailingAfterWritingAreEachRolledBackAlone() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+        var applied: Set<Int> = []
+        let bodies: [() throws -> Void] = (1...6).map { number in
+            {
+                try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                applied.insert(number)
+                database.onRollback { applied.remove(number) }
+                if number == 2 || number == 5 { throw Refused(number: number) }
+            }
+        }
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes.map { ($0 as? Refused)?.number } == [nil, 2, nil, nil, 5, nil])
+        #expect(try Self.numbers(database) == [1, 3, 4, 6])
+        #expect(applied == [1, 3, 4, 6])
+    }
+
+    /// A body that breaks the transaction for everyone (here: a constraint failure SQLite answers by rolling
+    /// back the whole transaction, ON CONFLICT ROLLBACK) gets its error; the bodies before it run again and
+    /// commit with the bodies after it.
+    @Test func aBodyThatEndsTheTransactionFailsAloneAndTheOthersCommit() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY ON CONFLICT ROLLBACK)")
+        var applied: [Int: Int] = [:]
+        let bodies: [() throws -> Void] = [1, 2, 1, 4].map { number in
+            {
+                try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                applied[number, default: 0] += 1
+                database.onRollback { applied[number, default: 0] -= 1 }
+            }
+        }
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes.map { $0 == nil } == [true, true, false, true])
+        #expect((outcomes[2] as? DatabaseError).map { $0.code & 0xFF } == 19)  // SQLITE_CONSTRAINT
+        #expect(try Self.numbers(database) == [1, 2, 4])
+        #expect(applied.filter { $0.value != 0 } == [1: 1, 2: 1, 4: 1])
+        #expect(!database.isInTransaction)
     }
 
     /// A write in a group that rewrites far more than fits in memory of what its savepoint must keep: the

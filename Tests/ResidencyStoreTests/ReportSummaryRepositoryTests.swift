@@ -19,7 +19,7 @@ import Testing
                 try StoreBackendTests.entry(0, time: 1_780_000_000_000), kind: "tenant.created", at: 0)
         }
         try database.migrate()
-        #expect(try database.schemaVersion() == 12)
+        #expect(try database.schemaVersion() == before.last?.version)
         let summary = ReportSummaryRepository(database)
         // An existing ledger starts unsummarised: the controller folds it in on its next start.
         #expect(try summary.summarisedSize() == 0)

@@ -49,6 +49,14 @@ package struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         self = digest
     }
 
+    /// A copy of 32 raw bytes; nil for any other count.
+    package init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 else { return nil }
+        var digest = SHA256Digest.zero
+        withUnsafeMutableBytes(of: &digest.storage) { $0.copyMemory(from: bytes) }
+        self = digest
+    }
+
     private init(storage: (UInt64, UInt64, UInt64, UInt64)) { self.storage = storage }
 
     package var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }

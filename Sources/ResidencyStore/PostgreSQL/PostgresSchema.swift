@@ -278,5 +278,12 @@ package enum PostgresSchema {
                 CREATE INDEX tenants_region_id ON tenants (region, id, site, status, country);
                 CREATE INDEX tenants_location ON tenants (region, country, status, id);
                 """),
+        SchemaMigration(
+            version: 13, name: "constant lists in constraints and index conditions written as comparisons",
+            sql: """
+                -- SQLite's change only (its IN lists cost a temporary B-tree per row written); PostgreSQL evaluates
+                -- IN lists in place. The version moves so the numbers stay the same on both stores.
+                SELECT 1;
+                """),
     ]
 }
