@@ -71,6 +71,13 @@ package struct TenantRepository {
         package let region: String
         package let country: String?
         package let status: TenantStatus
+
+        package init(id: String, region: String, country: String?, status: TenantStatus) {
+            self.id = id
+            self.region = region
+            self.country = country
+            self.status = status
+        }
     }
 
     /// Every tenant's location, read off the index `tenants_location` alone (no table row is read), in id order.
