@@ -10,6 +10,10 @@ import ResidencyStore
 /// seeded through the store layer in bulk (tenants, then one `tenant.created` per tenant and access events spread
 /// over them), a year of activity (an entry every 31.5 s from 2026-05-28), signed once, and kept in `--data DIR` so a
 /// second run reuses it. A report's cost grows with the accesses in its period: about 2,500 a day here.
+///
+/// `--disk-files yes` gives every seeded tenant its data file where the data plane keeps it
+/// (`regions/<region>/tenants/<id>.sqlite3`, empty: the residency audit only lists the folders), as an embedded
+/// deployment has; without it the map page's audit finds no data on disk and takes its "nothing on disk" path.
 enum ConsoleBenchmark {
     static func run(option: (String) -> String?) -> Int32 {
         let tenants = Int(option("tenants") ?? "") ?? 100_000
@@ -28,8 +32,12 @@ enum ConsoleBenchmark {
             // Opened afresh after seeding, so the in-memory counts are read from the seeded directory.
             let controller = try Controller.open(
                 dataDirectory: directory, regions: regions, policies: policies, geoIP: nil)
+            if option("disk-files") == "yes", let plane = controller.dataPlane {
+                try placeDataFiles(plane, tenants: tenants)
+            }
             try measure(controller, tenants: tenants, rounds: rounds, only: option("pages"))
             if option("pages") == nil { try checkSummaries(controller) }
+            if option("disk-files") == "yes" { try timeAuditParts(controller) }
             return 0
         } catch {
             FileHandle.standardError.write(Data("console benchmark failed: \(error)\n".utf8))
@@ -117,6 +125,29 @@ enum ConsoleBenchmark {
         _ = try controller.ledger.signCheckpoint(force: true)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print("console.seed \(String(format: "%.1f", seconds)) s (\(tenants) tenants, \(entries) entries)")
+    }
+
+    /// An empty `<id>.sqlite3` for every seeded tenant in its home region's folder, as `DataPlane` names them;
+    /// files already there are kept, so a second run reuses them.
+    static func placeDataFiles(_ plane: DataPlane, tenants: Int) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for home in Set(homes.map(\.region)) {
+            try FileManager.default.createDirectory(
+                at: plane.directory(region: home), withIntermediateDirectories: true)
+        }
+        var created = 0
+        for i in 0..<tenants {
+            let path = plane.path(region: homes[i % homes.count].region, tenant: tenantID(i))
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+                created += 1
+            } else if errno != EEXIST {
+                throw BenchFailure("cannot create \(path): errno \(errno)")
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("console.seed data files: \(created) created, \(tenants - created) already there (\(String(format: "%.1f", seconds)) s)")
     }
 
     /// `only`: the pages whose name contains it (to profile one page), or all.
@@ -251,6 +282,34 @@ enum ConsoleBenchmark {
                 "console.check cross-border \(name): \(agree ? "figures agree" : "FIGURES DIFFER") "
                     + "(\(full.accessCount) accesses; full report's summary \(String(format: "%.0f", fullMs)) ms)")
             if !agree { throw BenchFailure("cross-border \(name): \(figures(page)) != \(figures(full))") }
+        }
+    }
+
+    /// Where the residency map's audit spends its time with data on disk: the folders listed afresh (every name
+    /// read and sorted) and as the audit lists them (stat each folder, reuse an unchanged listing), and the
+    /// directory's locations read; then the audit itself, with its listings reused.
+    static func timeAuditParts(_ controller: Controller) throws {
+        guard let plane = controller.dataPlane else { return }
+        let uncached = DataPlane(dataDirectory: DataDirectory(plane.root.deletingLastPathComponent()),
+            listing: FolderListing(caching: false))
+        func listAll(_ plane: DataPlane) -> Int {
+            (try? plane.regionsOnDisk().reduce(0) { $0 + (try plane.tenants(in: $1)).count }) ?? -1
+        }
+        let parts: [(String, () -> Int)] = [
+            ("folders listed afresh", { listAll(uncached) }),
+            ("folders listed, unchanged ones reused", { listAll(plane) }),
+            ("directory locations read", {
+                (try? controller.pool.read { try TenantRepository($0).locationsByRegion() }.count) ?? -1
+            }),
+            ("audit (no inventory)", {
+                (try? controller.reports.audit(record: false, keepViolations: 100, by: "bench").checked) ?? -1
+            }),
+        ]
+        for (name, body) in parts {
+            let (median, p95, count) = time(10, body)
+            print(
+                "console.audit-part \(name): median \(String(format: "%.2f", median)) ms, p95 "
+                    + "\(String(format: "%.2f", p95)) ms (\(count))")
         }
     }
 

@@ -8,7 +8,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let suite = arguments.first else {
     FileHandle.standardError.write(
         Data(
-            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench signups [--count N] [--callers N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n       residency-bench regional --url URL --tenant ID [--token T | --identity DIR --pin PIN] [--mode read|write]\n       residency-bench console --data DIR [--tenants N] [--entries N] [--rounds N] [--root REPO]\n"
+            "usage: residency-bench geo [--geoip FILE] [--addresses FILE] [--write-addresses FILE] [--count N]\n       residency-bench ledger [--entries N] [--singles N]\n       residency-bench signups [--count N] [--callers N]\n       residency-bench migration [--megabytes N] [--root REPO]\n       residency-bench report --data DIR [--events N] [--root REPO]\n       residency-bench regional --url URL --tenant ID [--token T | --identity DIR --pin PIN] [--mode read|write]\n       residency-bench console --data DIR [--tenants N] [--entries N] [--rounds N] [--root REPO] [--disk-files yes|no]\n"
                 .utf8)
     )
     exit(64)

@@ -50,6 +50,7 @@ package enum ControllerError: Error, Sendable, CustomStringConvertible {
         case let error as ControllerError: return error
         case let error as DatabaseError:
             return error.isDiskFull ? .outOfSpace(prefix + error.message) : .storage(prefix + error.description)
+        case let error as FolderListingError: return .storage(prefix + error.description)
         case let error as POSIXError where [.ENOSPC, .EDQUOT, .EFBIG].contains(error.code):
             return .outOfSpace(prefix + error.localizedDescription)
         case let error as CocoaError:

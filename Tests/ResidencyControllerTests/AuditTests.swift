@@ -97,6 +97,85 @@ import Testing
         #expect(analytics?.rule?.hasPrefix("class-analytics") == true)
     }
 
+    /// Every region folder's mtime a minute back, so the audit's listings of them may be reused.
+    func ageFolders() throws {
+        let plane = controller.dataPlane!
+        var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        for region in try plane.regionsOnDisk() {
+            #expect(utimensat(AT_FDCWD, plane.directory(region: region).path, &times, 0) == 0)
+        }
+        #expect(utimensat(AT_FDCWD, plane.root.path, &times, 0) == 0)
+    }
+
+    /// What an audit of a controller opened afresh (nothing listed before) finds.
+    func uncachedAudit() throws -> AuditResultSnapshot {
+        AuditResultSnapshot(try MigrationTests.open(directory).reports.audit(record: false, by: "auditor"))
+    }
+
+    struct AuditResultSnapshot: Equatable {
+        let checked: Int
+        let violations: [ReportService.AuditViolation]
+        let counts: [String: Int]
+        init(_ result: ReportService.AuditResult) {
+            checked = result.checked
+            violations = result.violations
+            counts = result.countsByKind
+        }
+    }
+
+    /// The audit's folder listings are reused between views only while the folders prove unchanged: a file copied
+    /// in or removed by hand, or a whole region folder added, is in the next view, and every view equals the audit
+    /// of a controller that never listed the folders before.
+    @Test func filesChangedByHandAreSeenAtTheNextView() throws {
+        let french = try signUp("FR")
+        let british = try signUp("GB")
+        let plane = controller.dataPlane!
+        try ageFolders()
+        func view() throws -> AuditResultSnapshot {
+            AuditResultSnapshot(try controller.reports.audit(record: false, by: "auditor"))
+        }
+        let clean = try view()
+        #expect(clean.violations.isEmpty && clean.checked == 2)
+        #expect(try view() == clean)
+        // A French tenant's database copied into the UK folder by hand.
+        try FileManager.default.copyItem(
+            atPath: plane.path(region: "eu", tenant: french), toPath: plane.path(region: "uk", tenant: french))
+        let copied = try view()
+        #expect(copied.violations.map(\.kind) == ["residency_violation"])
+        #expect(copied == (try uncachedAudit()))
+        try ageFolders()
+        #expect(try view() == copied)
+        // The British tenant's database removed by hand.
+        try FileManager.default.removeItem(atPath: plane.path(region: "uk", tenant: british))
+        let removed = try view()
+        #expect(Set(removed.violations.map(\.kind)) == ["residency_violation", "missing_data"])
+        #expect(removed == (try uncachedAudit()))
+        // A region folder nobody provisioned, with data for nobody.
+        try ageFolders()
+        try FileManager.default.createDirectory(
+            at: plane.directory(region: "us"), withIntermediateDirectories: true)
+        close(open(plane.path(region: "us", tenant: "tn_0000000000000000000000"), O_WRONLY | O_CREAT, 0o600))
+        let stray = try view()
+        #expect(stray.violations.contains { $0.kind == "unknown_tenant" && $0.location == "us" })
+        #expect(stray == (try uncachedAudit()))
+    }
+
+    /// A region folder that cannot be listed fails the audit, naming the folder and the errno; it is not read as
+    /// "no data here".
+    @Test func anUnlistableRegionFolderIsAnError() throws {
+        _ = try signUp("FR")
+        let plane = controller.dataPlane!
+        // A file where the "us" region's tenants folder belongs (root reads any folder whatever its mode, so the
+        // refusal is ENOTDIR here rather than EACCES).
+        try FileManager.default.createDirectory(
+            at: plane.root.appendingPathComponent("us"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: plane.directory(region: "us").path, contents: Data())
+        #expect(throws: FolderListingError(folder: plane.directory(region: "us").path, errno: ENOTDIR)) {
+            try controller.reports.audit(record: false, by: "auditor")
+        }
+        #expect(throws: FolderListingError.self) { try controller.reports.residencyMapReport(listed: 10, by: "auditor") }
+    }
+
     @Test func aMalformedInventoryNamesTheLineAndWhatIsAccepted() {
         #expect {
             try controller.reports.readInventory("tenant,class\nx,y\n", file: "inv.csv")

@@ -120,64 +120,82 @@ extension ReportService {
         var checked = 0
         func tenant(_ id: String) throws -> Tenant? { try context.read { try TenantRepository($0).tenant(id: id) } }
         if let dataPlane {
-            let onDisk = dataPlane.regionsOnDisk().map { (region: $0, tenants: dataPlane.tenants(in: $0)) }
-            var present: [String: Set<String>] = [:]
-            for (regionID, ids) in onDisk {
-                for id in ids { present[id, default: []].insert(regionID) }
+            // A folder that cannot be listed throws (FolderListingError names it and the errno): reading it as "no
+            // data" would hide the very thing an audit is for.
+            let onDisk = try dataPlane.regionsOnDisk().map { (region: $0, tenants: try dataPlane.tenants(in: $0)) }
+            let anyOnDisk = onDisk.contains { !$0.tenants.isEmpty }
+            // Each region folder's sorted listing is merged with the tenants homed in that region (id order): a
+            // listed id that matches is home data; one that does not is looked up in the other regions' groups.
+            // The home tenants never matched miss their data, listed after the folders' findings in id order.
+            var missing: [TenantHomes.Location] = []
+            if anyOnDisk {
+                let homes = TenantHomes(try context.read { try TenantRepository($0).locationsByRegion() })
+                var matched: [String: [Bool]] = [:]
+                for (regionID, ids) in onDisk {
+                    let group = homes.group(regionID)
+                    var hasData = [Bool](repeating: false, count: group.count)
+                    var next = 0
+                    let location = policies.catalog.region(id: regionID)?.sites.first?.id ?? regionID
+                    for id in ids {
+                        checked += 1
+                        while next < group.count && group[next].id < id { next += 1 }
+                        let atHome = next < group.count && group[next].id == id
+                        if atHome { hasData[next] = true }
+                        guard let entry = atHome ? group[next] : homes.find(id) else {
+                            found(
+                                AuditViolation(
+                                    kind: "unknown_tenant", tenant: id, dataClass: "customer_data",
+                                    location: regionID, source: "data plane", rule: nil,
+                                    message: "data for a tenant the directory does not know"), kind: "unknown_tenant")
+                            continue
+                        }
+                        if entry.status == .deleted {
+                            found(
+                                AuditViolation(
+                                    kind: "deleted_data_present", tenant: id, dataClass: "customer_data",
+                                    location: regionID, source: "data plane", rule: nil,
+                                    message: "the tenant is deleted but its data is here"),
+                                kind: "deleted_data_present")
+                            continue
+                        }
+                        if atHome { continue }
+                        if let active = try context.read({ try MigrationRepository($0).active(tenant: id) }),
+                            active.toRegion == regionID
+                        {
+                            continue  // a migration's copy in flight
+                        }
+                        if let full = try tenant(id),
+                            let violation = try placementViolation(
+                                full, dataClass: .customerData, location: location, source: "data plane")
+                        {
+                            found(violation, kind: violation.kind)
+                        } else {
+                            found(
+                                AuditViolation(
+                                    kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
+                                    source: "data plane", rule: nil,
+                                    message:
+                                        "a copy outside the tenant's home region \(entry.region) with no migration under way"
+                                ), kind: "stray_copy")
+                        }
+                    }
+                    matched[regionID] = hasData
+                }
+                for (regionID, group) in homes.groups {
+                    let hasData = matched[regionID]
+                    for (offset, entry) in group.enumerated()
+                    where entry.status != .deleted && !(hasData?[offset] ?? false) {
+                        missing.append(entry)
+                    }
+                }
+                missing.sort { $0.id < $1.id }
             }
             // No tenant data on disk here (every region's data elsewhere, or none written): every tenant that is not
             // deleted misses its data, so they are counted by the database and only the kept ones read, in id
-            // order — the same violations as the walk below gives, without reading 100,000 tenants for a page.
-            let locations = present.isEmpty ? [] : try context.read { try TenantRepository($0).locations() }
-            // Looked up by id only when some data is on disk (a directory with none needs no map of itself).
-            let byID =
-                present.isEmpty ? [:] : Dictionary(locations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            for (regionID, ids) in onDisk {
-                for id in ids {
-                    checked += 1
-                    let location = policies.catalog.region(id: regionID)?.sites.first?.id ?? regionID
-                    guard let entry = byID[id] else {
-                        found(
-                            AuditViolation(
-                                kind: "unknown_tenant", tenant: id, dataClass: "customer_data", location: regionID,
-                                source: "data plane", rule: nil,
-                                message: "data for a tenant the directory does not know"), kind: "unknown_tenant")
-                        continue
-                    }
-                    if entry.status == .deleted {
-                        found(
-                            AuditViolation(
-                                kind: "deleted_data_present", tenant: id, dataClass: "customer_data",
-                                location: regionID,
-                                source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"),
-                            kind: "deleted_data_present")
-                        continue
-                    }
-                    if regionID == entry.region { continue }
-                    if let active = try context.read({ try MigrationRepository($0).active(tenant: id) }),
-                        active.toRegion == regionID
-                    {
-                        continue  // a migration's copy in flight
-                    }
-                    if let full = try tenant(id),
-                        let violation = try placementViolation(
-                            full, dataClass: .customerData, location: location, source: "data plane")
-                    {
-                        found(violation, kind: violation.kind)
-                    } else {
-                        found(
-                            AuditViolation(
-                                kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
-                                source: "data plane", rule: nil,
-                                message:
-                                    "a copy outside the tenant's home region \(entry.region) with no migration under way"
-                            ), kind: "stray_copy")
-                    }
-                }
-            }
-            if present.isEmpty {
-                let missing = try context.read { try TenantRepository($0).liveCount() }
-                let kept = min(missing, max(0, keepViolations - violations.count))
+            // order — the same violations as the merge above gives, without reading 100,000 tenants for a page.
+            if !anyOnDisk {
+                let missingCount = try context.read { try TenantRepository($0).liveCount() }
+                let kept = min(missingCount, max(0, keepViolations - violations.count))
                 let homes =
                     kept == 0 ? [] : try context.read { try TenantRepository($0).liveHomes(after: nil, limit: kept) }
                 for home in homes {
@@ -186,10 +204,9 @@ extension ReportService {
                             kind: "missing_data", tenant: home.id, dataClass: "customer_data", location: home.region,
                             source: "data plane", rule: nil, message: "no data in the tenant's home region"))
                 }
-                if missing > 0 { counts["missing_data", default: 0] += missing }
+                if missingCount > 0 { counts["missing_data", default: 0] += missingCount }
             }
-            for entry in locations
-            where entry.status != .deleted && !(present[entry.id]?.contains(entry.region) ?? false) {
+            for entry in missing {
                 found(
                     AuditViolation(
                         kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,

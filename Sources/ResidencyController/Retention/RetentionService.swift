@@ -180,12 +180,12 @@ extension RetentionService {
             }
         }
         defer { withExtendedLifetime(claim) {} }
-        let regionsHolding = dataPlane.map { plane in
-            plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
+        let regionsHolding = try dataPlane.map { plane in
+            try plane.regionsOnDisk().filter { plane.exists(region: $0, tenant: id) }
         }
         let steps = try applyInTransaction(actions, to: id, asOf: asOf, by: actor, regionsHolding: regionsHolding)
         if deletes, let dataPlane {
-            for region in dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
+            for region in try dataPlane.regionsOnDisk() { try dataPlane.purge(region: region, tenant: id) }
         }
         return steps
     }
@@ -253,8 +253,8 @@ extension RetentionService {
     package func purgeDeletedTenantData() throws -> [String] {
         guard let dataPlane else { return [] }
         var purged: [String] = []
-        for region in dataPlane.regionsOnDisk() {
-            for id in dataPlane.tenants(in: region) {
+        for region in try dataPlane.regionsOnDisk() {
+            for id in try dataPlane.tenants(in: region) {
                 let status = try context.read { try TenantRepository($0).tenant(id: id)?.status }
                 if status == .deleted {
                     try dataPlane.purge(region: region, tenant: id)

@@ -10,9 +10,12 @@ import ResidencyCore
 /// of them, except while a migration holds a copy at its target.
 package struct DataPlane: Sendable {
     package let root: URL
+    /// Lists the region folders, reusing a folder's listing only while the folder proves it unchanged.
+    package let listing: FolderListing
 
-    package init(dataDirectory: DataDirectory) {
+    package init(dataDirectory: DataDirectory, listing: FolderListing = FolderListing()) {
         root = dataDirectory.url.appendingPathComponent("regions", isDirectory: true)
+        self.listing = listing
     }
 
     package func directory(region: String) -> URL {
@@ -62,15 +65,16 @@ package struct DataPlane: Sendable {
         Self.syncDirectory(directory(region: region).path)
     }
 
-    /// Tenant ids with data in `region`, as the files say (the audit compares this with the directory).
-    package func tenants(in region: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory(region: region).path)) ?? []
-        return names.filter { $0.hasSuffix(".sqlite3") }.map { String($0.dropLast(".sqlite3".count)) }.sorted()
+    /// Tenant ids with data in `region`, as the files say (the audit compares this with the directory), sorted.
+    /// A region without a tenants folder has none; a folder that cannot be read throws `FolderListingError`.
+    package func tenants(in region: String) throws -> [String] {
+        try listing.names(in: directory(region: region).path, suffix: ".sqlite3") ?? []
     }
 
-    /// Regions with a directory on disk (including ones the catalog no longer names).
-    package func regionsOnDisk() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    /// Regions with a directory on disk (including ones the catalog no longer names), sorted. None when no
+    /// tenant data was ever written; a folder that cannot be read throws `FolderListingError`.
+    package func regionsOnDisk() throws -> [String] {
+        try listing.names(in: root.path) ?? []
     }
 
     /// An exclusive flock on a region's directory, held by the returned descriptor until it is closed. flock
