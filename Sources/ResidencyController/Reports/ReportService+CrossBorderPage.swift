@@ -101,18 +101,8 @@ extension ReportService {
         }
         scanned = []
         let (lines, nextAfter) = try pageLines(in: span, after: after, limit: limit, filter: filter, below: size)
-        let rare = try windowRareEntries(below: size, filter: filter, requests: [])
-        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
-        var keys = ReportNameKeys()
-        for line in lines { keys.add(line) }
-        for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
-        for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
-        for item in tally.byDestination { keys.codes.insert(item.key) }
-        let report = CrossBorderReport(
-            from: from, to: to, region: region, tenant: nil, generatedAt: now, policyVersion: policies.version.hex,
-            checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines, breakGlass: breakGlass,
-            refusals: rare.refusals, names: try reportNames(keys), tally: tally)
-        return CrossBorderPage(report: report, nextAfter: nextAfter)
+        return try page(
+            of: lines, tally: tally, filter: filter, checkpoint: checkpoint, now: now, nextAfter: nextAfter)
     }
 
     /// A tenant's own report (a tenant administrator's): the day rows are not kept per tenant, so its lines are
@@ -140,6 +130,17 @@ extension ReportService {
         for access in accesses { tally.add(access) }
         let rest = accesses.filter { $0.ledgerIndex > (after ?? -1) }
         let lines = Array(rest.prefix(limit))
+        return try page(
+            of: lines, tally: tally, filter: filter, checkpoint: checkpoint, now: now,
+            nextAfter: rest.count > limit ? lines.last?.ledgerIndex : nil)
+    }
+
+    /// A page of the report: its lines and whole tally, with the period's break-glass grants and refusals (read
+    /// below the checkpoint) and the names of everything it shows — the same for a region's page and a tenant's.
+    private func page(
+        of lines: [CrossBorderReport.Access], tally: AccessTally, filter: CrossBorderFilter,
+        checkpoint: LedgerRepository.StoredCheckpoint, now: Int64, nextAfter: Int?
+    ) throws -> CrossBorderPage {
         let rare = try windowRareEntries(below: checkpoint.size, filter: filter, requests: [])
         let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
         var keys = ReportNameKeys()
@@ -148,10 +149,10 @@ extension ReportService {
         for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
         for item in tally.byDestination { keys.codes.insert(item.key) }
         let report = CrossBorderReport(
-            from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
-            checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines, breakGlass: breakGlass,
-            refusals: rare.refusals, names: try reportNames(keys), tally: tally)
-        return CrossBorderPage(report: report, nextAfter: rest.count > limit ? lines.last?.ledgerIndex : nil)
+            from: filter.from, to: filter.to, region: filter.region, tenant: filter.tenant, generatedAt: now,
+            policyVersion: policies.version.hex, checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines,
+            breakGlass: breakGlass, refusals: rare.refusals, names: try reportNames(keys), tally: tally)
+        return CrossBorderPage(report: report, nextAfter: nextAfter)
     }
 
     /// The first `limit` lines after `after` that the filter admits, read in ledger order off the (kind, idx)
