@@ -6,9 +6,18 @@ import ResidencyStore
 package final class DirectoryService: ControllerService {
     let context: ControllerContext
 
-    init(context: ControllerContext) { self.context = context }
+    /// The placements counter's cells for each region's placements, resolved once (see `PlacementTally`).
+    let placementTally: PlacementTally
 
-    var placer: SignupPlacer { context.placer }
+    init(context: ControllerContext) {
+        self.context = context
+        placementTally = PlacementTally(regions: context.placer.policies.catalog.regionIDs, counters: context.counters)
+    }
+
+    /// The placer, borrowed from the context: a computed copy retained every policy table on each placement.
+    var placer: SignupPlacer {
+        _read { yield context.placer }
+    }
 
     /// The number of live tenants per region, as placement sees it (see `TenantOccupancy`).
     package var tenantCounts: [String: Int] { context.occupancy.counts }
@@ -23,6 +32,10 @@ package final class DirectoryService: ControllerService {
     /// Counts a placement decision (`residency_placements_total`): the region is a catalog id (empty for a
     /// refusal) and the outcome `placed` or a refusal code — both closed sets.
     func countPlacement(region: String?, refusal: String?) {
+        if refusal == nil, let region, let cell = placementTally.placed(in: region) {
+            cell.add()
+            return
+        }
         context.counters.increment(.placements, [("region", region ?? ""), ("outcome", refusal ?? "placed")])
     }
 }

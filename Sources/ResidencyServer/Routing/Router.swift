@@ -51,6 +51,8 @@ package struct Route: Sendable {
 
     struct Shape: Sendable {
         let template: String
+        /// `template.hashValue`, for the metrics' route label (`RouteLabel`).
+        let templateHash: Int
         let literalCount: Int
 
         init(_ pattern: [Segment]) {
@@ -62,6 +64,7 @@ package struct Route: Sendable {
                     case .parameter(let name): return "{\(name)}"
                     }
                 }.joined(separator: "/")
+            templateHash = template.hashValue
             literalCount = pattern.reduce(0) { count, segment in
                 if case .literal = segment { return count + 1 }
                 return count
