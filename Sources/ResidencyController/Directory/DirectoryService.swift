@@ -14,10 +14,7 @@ package final class DirectoryService: ControllerService {
         placementTally = PlacementTally(regions: context.placer.policies.catalog.regionIDs, counters: context.counters)
     }
 
-    /// The placer, borrowed from the context: a computed copy retained every policy table on each placement.
-    var placer: SignupPlacer {
-        _read { yield context.placer }
-    }
+    var placer: SignupPlacer { context.placer }
 
     /// The number of live tenants per region, as placement sees it (see `TenantOccupancy`).
     package var tenantCounts: [String: Int] { context.occupancy.counts }

@@ -5,6 +5,7 @@ import ResidencyCore
 enum APIRoutes {
     static func all(controller: Controller, metrics: Metrics, openAPI: [UInt8]) -> [Route] {
         let everyRole: Set<Role> = Set(Role.allCases)
+        let catalog = controller.policies.catalog
         return [
             Route("GET", "/healthz", roles: nil, inline: true) { _ in .json(.object([("status", .string("ok"))])) },
             Route("GET", "/readyz", roles: nil, inline: true) { _ in
@@ -83,7 +84,7 @@ enum APIRoutes {
             },
             Route("POST", "/v1/placements", roles: [.signup, .ops], inline: true) { context in
                 let placement =
-                    try wellFormedPlacement(context.request, controller: controller)
+                    try wellFormedPlacement(context.request, catalog: catalog)
                     ?? placementRequest(context.request, controller: controller)
                 let decision = controller.directory.place(placement)
                 // {"decision":…} written directly into one buffer; the same bytes as the JSONValue form, at a
@@ -210,8 +211,13 @@ enum APIRoutes {
     /// message — is left to `placementRequest` (nil here). Same answer, without the reader's bookkeeping on the
     /// route that answers tens of thousands a second (`APIApplicationTests` holds the two readings equal).
     static func wellFormedPlacement(_ request: HTTPRequest, controller: Controller) -> PlacementRequest? {
+        wellFormedPlacement(request, catalog: controller.policies.catalog)
+    }
+
+    /// `wellFormedPlacement` against the catalog the route took once (policies are fixed for the controller's
+    /// life): reading it from the controller on each request copied the whole policy set.
+    static func wellFormedPlacement(_ request: HTTPRequest, catalog: RegionCatalog) -> PlacementRequest? {
         guard request.hasMediaType("application/json") else { return nil }
-        let catalog = controller.policies.catalog
         var placement = PlacementRequest()
         // First off the body's bytes (`JSONStringMembers`), which takes plain string members only; a body with
         // escapes or anything unusual is parsed into a tree and read the same way.

@@ -12,6 +12,16 @@ enum JSONStringMembers {
     static func read(
         _ body: [UInt8], maximumMembers: Int, _ member: (_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) -> Bool
     ) -> Bool? {
+        // Keys seen so far, as ranges of `body`, in a buffer on the stack: no array per body.
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: max(1, maximumMembers)) { keys in
+            read(body, keys: keys, maximumMembers: maximumMembers, member)
+        }
+    }
+
+    private static func read(
+        _ body: [UInt8], keys: UnsafeMutableBufferPointer<Range<Int>>, maximumMembers: Int,
+        _ member: (_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) -> Bool
+    ) -> Bool? {
         var index = 0
         func skipSpace() {
             while index < body.count,
@@ -36,7 +46,7 @@ enum JSONStringMembers {
             index = end + 1
             return body[start..<end]
         }
-        var keys: [ArraySlice<UInt8>] = []
+        var keyCount = 0
         skipSpace()
         guard index < body.count, body[index] == UInt8(ascii: "{") else { return nil }
         index += 1
@@ -46,8 +56,11 @@ enum JSONStringMembers {
         } else {
             while true {
                 skipSpace()
-                guard let key = plainString(), keys.count < maximumMembers, !keys.contains(key) else { return nil }
-                keys.append(key)
+                guard let key = plainString(), keyCount < maximumMembers,
+                    !keys[0..<keyCount].contains(where: { body[$0].elementsEqual(key) })
+                else { return nil }
+                keys[keyCount] = key.indices
+                keyCount += 1
                 skipSpace()
                 guard index < body.count, body[index] == UInt8(ascii: ":") else { return nil }
                 index += 1

@@ -9,7 +9,10 @@ package struct RequestContext: Sendable {
 }
 
 /// One endpoint: method, path pattern (`{name}` segments capture), the roles it accepts (nil: public).
-package struct Route: Sendable {
+///
+/// A class, though immutable: a route is handed from the router to the match to the application on every
+/// request, and as a struct each hand-off retained its method, pattern, roles, handler and template.
+package final class Route: Sendable {
     package enum Segment: Sendable, Hashable {
         case literal(String)
         case parameter(String)
