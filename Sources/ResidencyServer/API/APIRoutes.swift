@@ -218,17 +218,30 @@ enum APIRoutes {
     /// life): reading it from the controller on each request copied the whole policy set.
     static func wellFormedPlacement(_ request: HTTPRequest, catalog: RegionCatalog) -> PlacementRequest? {
         guard request.hasMediaType("application/json") else { return nil }
-        var placement = PlacementRequest()
         // First off the body's bytes (`JSONStringMembers`), which takes plain string members only; a body with
-        // escapes or anything unusual is parsed into a tree and read the same way.
+        // escapes or anything unusual is parsed into a tree and read the same way. The members are only collected
+        // here and checked after: a closure that used the catalog would take a copy of it for every request.
+        var texts: (ip: String?, country: String?, region: String?, plan: String?) = (nil, nil, nil, nil)
         let plain = JSONStringMembers.read(request.body, maximumMembers: 4) { key, value in
-            accept(
-                String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self), catalog: catalog,
-                into: &placement)
+            let text = String(decoding: value, as: UTF8.self)
+            switch String(decoding: key, as: UTF8.self) {
+            case "ip": texts.ip = text
+            case "country": texts.country = text
+            case "region": texts.region = text
+            case "plan": texts.plan = text
+            default: return false
+            }
+            return true
         }
-        if plain == true { return placement }
+        var placement = PlacementRequest()
+        if plain == true {
+            if let text = texts.ip, !accept("ip", text, catalog: catalog, into: &placement) { return nil }
+            if let text = texts.country, !accept("country", text, catalog: catalog, into: &placement) { return nil }
+            if let text = texts.region, !accept("region", text, catalog: catalog, into: &placement) { return nil }
+            if let text = texts.plan, !accept("plan", text, catalog: catalog, into: &placement) { return nil }
+            return placement
+        }
         guard case .object(let members)? = try? JSONParser.parse(request.body) else { return nil }
-        placement = PlacementRequest()
         for (key, value) in members {
             guard case .string(let text) = value, accept(key, text, catalog: catalog, into: &placement) else {
                 return nil
