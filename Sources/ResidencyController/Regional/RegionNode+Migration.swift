@@ -152,7 +152,8 @@ extension RegionNode {
     // MARK: Source
 
     /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its row counts and
-    /// the SHA-256 of its bytes (computed once, from the snapshot file, while the target may be pulling it).
+    /// the SHA-256 of its bytes (usually computed while the snapshot was copied; else once, from the snapshot
+    /// file, while the target may be pulling it).
     package func prepareSnapshot(
         order bytes: [UInt8], migration id: String, hash: Bool = false
     ) throws(Refusal) -> JSONValue {
@@ -166,10 +167,12 @@ extension RegionNode {
             if stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot) {
                 let snapshot = try TenantDataCopy.snapshot(
                     of: dataPlane.path(region: region, tenant: order.tenant), to: file)
-                let value = JSONValue.object([
+                var value = JSONValue.object([
                     ("boot", .string(boot)), ("bytes", .integer(snapshot.bytes)),
                     ("sequence", .integer(snapshot.sequence)),
                 ])
+                // Hashed while it was copied: the later `hash` call answers at once.
+                if let content = snapshot.content { value = value.adding([("content", content.jsonValue)]) }
                 try store.setSnapshot(migration: id, value.encoded())
                 stored = value
             }
@@ -196,6 +199,12 @@ extension RegionNode {
         let database = try home(of: order.tenant)
         return try step("source-freeze") {
             try database.setFrozen(true)
+            // The controller freezes only after the copy was verified, and a migration never copies again once
+            // frozen: the snapshot (a whole copy of the tenant's data) is not needed any more. Its removal —
+            // freeing a file as large as the tenant — runs beside the frozen steps instead of in the purge after
+            // the cutover; the purge and a rollback remove the migration's files again (idempotent).
+            let snapshot = migrationFile(id, "snapshot")
+            DispatchQueue.global(qos: .utility).async { DataPlane.removeFiles(at: snapshot) }
             return .object([("frozen", .bool(true)), ("sequence", .integer(try database.sequence()))])
         }
     }
