@@ -127,7 +127,11 @@ import Testing
         let finished = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             let result: Result<JSONValue, RegionNode.Refusal>
-            do { result = .success(try eu.pull(order: slow, migration: first)) } catch { result = .failure(error) }
+            do throws(RegionNode.Refusal) {
+                result = .success(try eu.pull(order: slow, migration: first))
+            } catch {
+                result = .failure(error)
+            }
             outcome.value.withLock { $0 = result }
             finished.signal()
         }
@@ -211,7 +215,7 @@ final class HoldingRelay: @unchecked Sendable {
 
     init(upstreamPort: UInt16) throws {
         self.upstreamPort = upstreamPort
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -225,6 +229,7 @@ final class HoldingRelay: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
+        self.listener = listener
         port = UInt16(bigEndian: address.sin_port)
         Thread.detachNewThread { [self] in acceptLoop() }
     }

@@ -29,8 +29,7 @@ package final class ReceivedFile {
 
     /// Opens (creating, mode 0600) `path` to append to it; what it already holds is hashed first.
     package init(path: String) throws {
-        self.path = path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw TenantDataError.io("cannot open \(path): \(String(cString: strerror(errno)))")
         }
@@ -40,14 +39,18 @@ package final class ReceivedFile {
             close(descriptor)
             throw TenantDataError.io("cannot read the size of \(path): \(reason)")
         }
-        length = Int64(status.st_size)
-        unstarted = length
+        let hasher: BackgroundFileHasher
         do {
-            hasher = try BackgroundFileHasher(path: path, available: length)
+            hasher = try BackgroundFileHasher(path: path, available: Int64(status.st_size))
         } catch {
             close(descriptor)
             throw error
         }
+        self.path = path
+        self.descriptor = descriptor
+        self.hasher = hasher
+        length = Int64(status.st_size)
+        unstarted = length
     }
 
     deinit {

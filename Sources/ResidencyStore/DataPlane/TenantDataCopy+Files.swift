@@ -42,11 +42,13 @@ extension TenantDataCopy {
         let partial = path + ".partial"
         DataPlane.removeDatabaseFiles(at: partial)
         let origin = try TenantDatabase(path: source)
+        // A checkpoint that cannot empty the WAL waits for the readers in its way this long, not the usual 5 s.
+        try origin.database.execute("PRAGMA busy_timeout = 200")
         for _ in 0..<fileCopyAttempts {
             // TRUNCATE: every frame folded into the file and the WAL emptied, or busy (a reader or writer in the
             // way: try again, then fall back).
             guard try origin.database.scalarInteger("PRAGMA wal_checkpoint(TRUNCATE)") == 0 else { continue }
-            let taken = try origin.database.read { () -> FileSnapshot? in
+            let taken = try origin.database.read { () throws -> FileSnapshot? in
                 let sequence = try origin.sequence()  // starts the read transaction: its view is fixed here
                 // Empty now means empty when the view was fixed: a WAL with frames in anyone's view cannot be
                 // truncated while that view is open. So this transaction reads the file alone, and holds it still.
@@ -96,10 +98,14 @@ extension TenantDataCopy {
     /// Copies `source` whole to a new file at `path` (mode 0600) in the kernel; answers the bytes copied.
     static func copyFile(_ source: String, to path: String) throws -> Int64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw TenantDataError.io("cannot open \(source): \(String(cString: strerror(errno)))") }
+        guard input >= 0 else {
+            throw TenantDataError.io("cannot open \(source): \(String(cString: strerror(errno)))")
+        }
         defer { close(input) }
         let output = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw TenantDataError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard output >= 0 else {
+            throw TenantDataError.io("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(output) }
         var total: Int64 = 0
         while true {
