@@ -152,8 +152,7 @@ extension RegionNode {
     // MARK: Source
 
     /// Takes (once) the snapshot the target will pull: its sequence and size; with `hash`, also its row counts and
-    /// the SHA-256 of its bytes (usually computed while the snapshot was copied; else once, from the snapshot
-    /// file, while the target may be pulling it).
+    /// the SHA-256 of its bytes (computed once, from the snapshot file, while the target may be pulling it).
     package func prepareSnapshot(
         order bytes: [UInt8], migration id: String, hash: Bool = false
     ) throws(Refusal) -> JSONValue {
@@ -167,12 +166,10 @@ extension RegionNode {
             if stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot) {
                 let snapshot = try TenantDataCopy.snapshot(
                     of: dataPlane.path(region: region, tenant: order.tenant), to: file)
-                var value = JSONValue.object([
+                let value = JSONValue.object([
                     ("boot", .string(boot)), ("bytes", .integer(snapshot.bytes)),
                     ("sequence", .integer(snapshot.sequence)),
                 ])
-                // Hashed while it was copied: the later `hash` call answers at once.
-                if let content = snapshot.content { value = value.adding([("content", content.jsonValue)]) }
                 try store.setSnapshot(migration: id, value.encoded())
                 stored = value
             }

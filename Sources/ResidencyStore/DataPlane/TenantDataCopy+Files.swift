@@ -12,25 +12,25 @@ import ResidencyCore
 /// the other. Each file is written under a `.partial` name and published by rename, so a crash leaves either
 /// nothing or a whole file.
 extension TenantDataCopy {
-    /// A snapshot as the source takes it: the change counter it stands at, its size, and — when it was taken as
-    /// a copy of the database file — its content (row counts, and the SHA-256 of its bytes computed while they
-    /// were copied); nil when it came from the online backup API and has yet to be hashed.
+    /// A snapshot as the source takes it: the change counter it stands at, its size, and whether it was taken as
+    /// a copy of the database file (else by the online backup API).
     package struct FileSnapshot: Sendable {
         package let sequence: Int64
         package let bytes: Int64
-        package let content: TenantContentDigest?
+        package let copiedAsFile: Bool
     }
 
-    /// Writes a consistent snapshot of `source` to `path`; answers its counter, size and (usually) content.
+    /// Writes a consistent snapshot of `source` to `path`; answers its counter and size. Hashing it is a separate
+    /// step (`fileContent(ofSnapshot:sha256:)` over `FileDigest`) so it runs while the target pulls the file —
+    /// measured, the transfer leaves a core idle (it waits on the target's disk), the snapshot does not.
     ///
     /// The fast way copies the database file itself: after a checkpoint that leaves the WAL empty, a read
     /// transaction that finds the WAL still empty reads the file alone (SQLite's read-mark 0), and while it is
     /// open no checkpoint may write into the file (a checkpointer must hold that mark exclusively) — so the file
-    /// is the snapshot, byte for byte, and is copied in the kernel (`copy_file_range`) while another thread
-    /// hashes it: one read of the data for both, on both cores, instead of the backup API's page-by-page copy
-    /// followed by a second pass to hash the copy. Writers are not held back meanwhile (they append to the WAL).
-    /// When writes keep the WAL from emptying (a busy tenant), it falls back to the online backup API, and the
-    /// content is hashed later (`fileContent(ofSnapshot:sha256:)`) while the target pulls the file.
+    /// is the snapshot, byte for byte, and is copied in the kernel (`copy_file_range`: no trip through user
+    /// memory, no page-by-page work as the backup API does). Writers are not held back meanwhile (they append
+    /// to the WAL). When writes keep the WAL from emptying (a busy tenant), it falls back to the online backup
+    /// API.
     ///
     /// Not synced to disk: a process killed keeps the page cache, and after a machine restart the caller takes
     /// the snapshot again (it records `DataPlane.bootID` beside it) — so the copy's critical path holds one
@@ -53,19 +53,7 @@ extension TenantDataCopy {
                 // Empty now means empty when the view was fixed: a WAL with frames in anyone's view cannot be
                 // truncated while that view is open. So this transaction reads the file alone, and holds it still.
                 guard isEmptyOrMissing(source + "-wal") else { return nil }
-                let rows = try origin.rowCounts()
-                let (copied, hashed) = try inParallel(
-                    { try copyFile(source, to: partial) },
-                    { () throws -> (length: Int64, sha256: String) in
-                        let hasher = SHA256Stream()
-                        let length = try FileDigest.feed(path: source, to: hasher)
-                        return (length, hasher.finish().hex)
-                    })
-                guard copied == hashed.length else {
-                    throw TenantDataError.io("\(source) read \(hashed.length) bytes to hash but \(copied) to copy")
-                }
-                return FileSnapshot(
-                    sequence: sequence, bytes: copied, content: TenantContentDigest(rows: rows, digest: hashed.sha256))
+                return FileSnapshot(sequence: sequence, bytes: try copyFile(source, to: partial), copiedAsFile: true)
             }
             if let taken {
                 try DataPlane.publish(partial, as: path, durable: false)
@@ -83,7 +71,7 @@ extension TenantDataCopy {
         }
         try DataPlane.publish(partial, as: path, durable: false)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        return FileSnapshot(sequence: sequence, bytes: size, content: nil)
+        return FileSnapshot(sequence: sequence, bytes: size, copiedAsFile: false)
     }
 
     /// How many times a snapshot tries to find the WAL empty before it takes the backup API's way.
