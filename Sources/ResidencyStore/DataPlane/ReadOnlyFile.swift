@@ -21,6 +21,11 @@ package final class ReadOnlyFile: @unchecked Sendable {
 
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
     package func read(at offset: Int64, count: Int, path: String) throws -> [UInt8] {
+        try Self.read(descriptor, at: offset, count: count, path: path)
+    }
+
+    /// Up to `count` bytes of `descriptor` from `offset`; fewer only at the end of the file.
+    static func read(_ descriptor: Int32, at offset: Int64, count: Int, path: String) throws -> [UInt8] {
         var failure: Int32 = 0
         // Uninitialized: the bytes are written by pread before anyone reads them (no zero-filling pass first).
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in

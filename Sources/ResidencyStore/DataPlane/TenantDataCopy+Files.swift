@@ -36,31 +36,17 @@ extension TenantDataCopy {
     /// the snapshot again (it records `DataPlane.bootID` beside it) — so the copy's critical path holds one
     /// fsync of the data (the target's), as a plain file transfer does.
     package static func snapshot(of source: String, to path: String) throws -> FileSnapshot {
+        if let pinned = try PinnedDatabaseFile.pin(source) {
+            defer { pinned.release() }
+            try pinned.copy(to: path)
+            return FileSnapshot(sequence: pinned.sequence, bytes: pinned.bytes, copiedAsFile: true)
+        }
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let partial = path + ".partial"
         DataPlane.removeDatabaseFiles(at: partial)
         let origin = try TenantDatabase(path: source)
-        // A checkpoint that cannot empty the WAL waits for the readers in its way this long, not the usual 5 s.
-        try origin.database.execute("PRAGMA busy_timeout = 200")
-        for _ in 0..<fileCopyAttempts {
-            // TRUNCATE: every frame folded into the file and the WAL emptied, or busy (a reader or writer in the
-            // way: try again, then fall back).
-            guard try origin.database.scalarInteger("PRAGMA wal_checkpoint(TRUNCATE)") == 0 else { continue }
-            let taken = try origin.database.read { () throws -> FileSnapshot? in
-                let sequence = try origin.sequence()  // starts the read transaction: its view is fixed here
-                // Empty now means empty when the view was fixed: a WAL with frames in anyone's view cannot be
-                // truncated while that view is open. So this transaction reads the file alone, and holds it still.
-                guard isEmptyOrMissing(source + "-wal") else { return nil }
-                return FileSnapshot(sequence: sequence, bytes: try copyFile(source, to: partial), copiedAsFile: true)
-            }
-            if let taken {
-                try DataPlane.publish(partial, as: path, durable: false)
-                return taken
-            }
-        }
-        DataPlane.removeDatabaseFiles(at: partial)
         // This connection only reads, once through every page: mapped, the pages go from the page cache to the
         // copy without a read call and a copy per page (SQLite caps the mapping at 2 GiB; past it, it reads).
         try origin.database.execute("PRAGMA mmap_size = 2147418112")
@@ -73,9 +59,6 @@ extension TenantDataCopy {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         return FileSnapshot(sequence: sequence, bytes: size, copiedAsFile: false)
     }
-
-    /// How many times a snapshot tries to find the WAL empty before it takes the backup API's way.
-    static let fileCopyAttempts = 3
 
     static func isEmptyOrMissing(_ path: String) -> Bool {
         var status = stat()
