@@ -29,13 +29,13 @@ import Testing
         // sqlite3_wal_hook replaced SQLite's own checkpoint after commits.
         #expect(try pool.write { try $0.scalarInteger("PRAGMA wal_autocheckpoint") } == 0)
         try pool.write { try $0.execute("CREATE TABLE filler (x BLOB)") }
-        let commits = 300
+        let commits = 400
         for _ in 0..<commits { try pool.write { try Self.fill($0, rows: 25) } }
         checkpointer.waitForBackground()
         let status = checkpointer.status
         #expect(status.failures == 0, "\(status.latestFailure ?? "")")
         #expect(status.completed > status.inline, "background checkpoints ran")
-        // ~7,500 pages were written: without the inline bound the WAL would hold them all.
+        // ~10,000 pages were written: without the inline bound the WAL would hold them all.
         #expect(status.inline >= 1)
         let pageSize = try #require(try pool.write { try $0.scalarInteger("PRAGMA page_size") })
         let walBytes = try #require(
@@ -77,7 +77,7 @@ import Testing
         let checkpointer = WALCheckpointer(open: { throw DatabaseError(code: SQLITE_IOERR, message: "no background") })
         writer.handCheckpoints(to: checkpointer)
         try writer.execute("CREATE TABLE filler (x BLOB)")
-        for _ in 0..<250 { try writer.write { try Self.fill(writer, rows: 25) } }
+        for _ in 0..<400 { try writer.write { try Self.fill(writer, rows: 25) } }
         checkpointer.waitForBackground()
         #expect(checkpointer.status.inline >= 1)
         #expect(checkpointer.status.completed == checkpointer.status.inline)
