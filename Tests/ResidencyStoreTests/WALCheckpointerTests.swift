@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import Synchronization
 import Testing
@@ -51,7 +50,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let writer = try Database(path: directory.appendingPathComponent("store.sqlite3").path)
         let checkpointer = WALCheckpointer(open: {
-            throw DatabaseError(code: SQLITE_CANTOPEN, message: "unable to open database file")
+            throw DatabaseError(code: 14 /* SQLITE_CANTOPEN */, message: "unable to open database file")
         })
         let reported = Mutex<[String]>([])
         checkpointer.reportFailures { error in reported.withLock { $0.append(error.description) } }
@@ -74,7 +73,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("store.sqlite3").path
         let writer = try Database(path: path)
-        let checkpointer = WALCheckpointer(open: { throw DatabaseError(code: SQLITE_IOERR, message: "no background") })
+        let checkpointer = WALCheckpointer(open: {
+            throw DatabaseError(code: 10 /* SQLITE_IOERR */, message: "no background")
+        })
         writer.handCheckpoints(to: checkpointer)
         try writer.execute("CREATE TABLE filler (x BLOB)")
         for _ in 0..<400 { try writer.write { try Self.fill(writer, rows: 25) } }
