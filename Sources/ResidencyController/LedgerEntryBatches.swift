@@ -21,6 +21,9 @@ final class LedgerEntryBatches: @unchecked Sendable {
         var rowIndices: [Int] = []
         /// Each row's stored leaf hash; nil when it is not 32 bytes (it then matches nothing).
         var storedLeaves: [SHA256Digest?] = []
+        /// The index each entry names (`Ledger.claimedIndex`), or -1 when it names none: found by the reader,
+        /// which has time to spare while the checker hashes.
+        var claimedIndices: [Int] = []
 
         var count: Int { ends.count }
 
@@ -29,6 +32,7 @@ final class LedgerEntryBatches: @unchecked Sendable {
             ends.removeAll(keepingCapacity: true)
             rowIndices.removeAll(keepingCapacity: true)
             storedLeaves.removeAll(keepingCapacity: true)
+            claimedIndices.removeAll(keepingCapacity: true)
         }
 
         mutating func append(rowIndex: Int, entry: UnsafeRawBufferPointer, storedLeaf: UnsafeRawBufferPointer) {
@@ -36,15 +40,23 @@ final class LedgerEntryBatches: @unchecked Sendable {
             ends.append(bytes.count)
             rowIndices.append(rowIndex)
             storedLeaves.append(SHA256Digest(storedLeaf))
+            claimedIndices.append(Ledger.claimedIndex(in: entry) ?? -1)
         }
 
         /// Calls `body` with each row, in order.
-        func forEach(_ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ storedLeaf: SHA256Digest?) -> Void) {
+        func forEach(
+            _ body: (
+                _ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ storedLeaf: SHA256Digest?, _ claimedIndex: Int?
+            ) -> Void
+        ) {
             bytes.withUnsafeBytes { all in
                 var start = 0
                 for row in 0..<ends.count {
                     let end = ends[row]
-                    body(rowIndices[row], UnsafeRawBufferPointer(rebasing: all[start..<end]), storedLeaves[row])
+                    let claimed = claimedIndices[row]
+                    body(
+                        rowIndices[row], UnsafeRawBufferPointer(rebasing: all[start..<end]), storedLeaves[row],
+                        claimed < 0 ? nil : claimed)
                     start = end
                 }
             }
@@ -69,6 +81,7 @@ final class LedgerEntryBatches: @unchecked Sendable {
             batch.ends.reserveCapacity(Self.batchRows)
             batch.rowIndices.reserveCapacity(Self.batchRows)
             batch.storedLeaves.reserveCapacity(Self.batchRows)
+            batch.claimedIndices.reserveCapacity(Self.batchRows)
             return batch
         }
     }

@@ -194,7 +194,8 @@ final class LedgerStreamCheck: @unchecked Sendable {
         if rootsWanted.contains(0) { rootsAt[0] = MerkleTree.emptyRoot }
     }
 
-    func check(rowIndex: Int, entry: UnsafeRawBufferPointer, storedLeaf: SHA256Digest?) {
+    /// Checks the next row; `claimedIndex` is the index the entry names (`Ledger.claimedIndex`), nil for none.
+    func check(rowIndex: Int, entry: UnsafeRawBufferPointer, storedLeaf: SHA256Digest?, claimedIndex: Int?) {
         if rowIndex != position {
             problems.append(
                 .init(
@@ -203,7 +204,7 @@ final class LedgerStreamCheck: @unchecked Sendable {
                         ? "missing: the next stored entry has index \(rowIndex)" : "duplicate index \(rowIndex)"
                 ))
         }
-        switch Ledger.claimedIndex(in: entry) {
+        switch claimedIndex {
         case .none: problems.append(.init(index: position, message: "not a ledger entry (no index field)"))
         case .some(let claimed) where claimed != position:
             problems.append(
@@ -229,25 +230,36 @@ final class LedgerStreamCheck: @unchecked Sendable {
 
 /// The perfect subtrees covering a prefix of the leaves: enough to know the root at every size while
 /// streaming, in O(log n) memory.
+///
+/// The subtrees are the set bits of the size, largest first, so no heights are kept: appending a leaf merges it
+/// with one subtree per trailing one bit of the size. Their hashes sit in storage made once at its largest (one per
+/// bit of a size), written in place: the verification appends millions of leaves, and growing and shrinking an
+/// array for each had cost a few percent of the checker's time.
 struct CompactRange {
-    private var hashes: [SHA256Digest] = []
-    private var heights: [Int] = []
+    private var hashes = [SHA256Digest](repeating: MerkleTree.emptyRoot, count: Int.bitWidth)
+    /// Leaves appended; its set bits are the subtrees, and their number is how many `hashes` are in use.
+    private(set) var size = 0
 
     mutating func append(_ leaf: SHA256Digest) {
         var hash = leaf
-        var height = 0
-        while let last = heights.last, last == height {
-            hash = MerkleTree.nodeHash(hashes.removeLast(), hash)
-            heights.removeLast()
-            height += 1
+        var top = size.nonzeroBitCount
+        var rest = size
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            while rest & 1 == 1 {
+                top -= 1
+                hash = MerkleTree.nodeHash(hashes[top], hash)
+                rest >>= 1
+            }
+            hashes[top] = hash
         }
-        hashes.append(hash)
-        heights.append(height)
+        size += 1
     }
 
     var root: SHA256Digest {
-        guard var root = hashes.last else { return MerkleTree.emptyRoot }
-        for hash in hashes.dropLast().reversed() { root = MerkleTree.nodeHash(hash, root) }
+        let count = size.nonzeroBitCount
+        guard count > 0 else { return MerkleTree.emptyRoot }
+        var root = hashes[count - 1]
+        for index in stride(from: count - 2, through: 0, by: -1) { root = MerkleTree.nodeHash(hashes[index], root) }
         return root
     }
 }

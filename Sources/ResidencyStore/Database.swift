@@ -19,6 +19,8 @@ package final class Database {
     var transactionDepth = 0
     /// What to undo outside the database if the changes being written do not commit (`onRollback`).
     var rollbackActions: [() -> Void] = []
+    /// What this connection's `sqlite3_wal_hook` calls (`handCheckpoints(to:)`), kept alive with the connection.
+    var walHookTarget: AnyObject?
 
     /// Opens (creating if needed) the database at `path` and sets the connection up: extended result codes,
     /// a busy timeout, foreign keys, and for files WAL with `synchronous = FULL`.

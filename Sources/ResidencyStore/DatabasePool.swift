@@ -31,18 +31,25 @@ package final class DatabasePool: Sendable {
             tenantChanges = SharedCounter(movingAtEveryRead: true)
             openReader = { try Database(postgresURL: url) }
             postgresURL = url
+            walCheckpointer = nil
         } else {
             postgresURL = nil
             tokenChanges = try SharedCounter(path: directory.url.appendingPathComponent("token-changes").path)
             tenantChanges = try SharedCounter(path: directory.url.appendingPathComponent("tenant-changes").path)
             let path = writer.path
             openReader = { try Database(path: path) }
+            let checkpointer = WALCheckpointer(open: { try Database(path: path, create: false) })
+            writer.handCheckpoints(to: checkpointer)
+            walCheckpointer = checkpointer
         }
         path = writer.path
         isPostgres = writer.isPostgres
         committer = GroupCommitter(writer: PooledConnection(writer))
         idleReaders = (0..<8).map { _ in ReaderShard() }
     }
+
+    /// Runs the writer's WAL checkpoints off the commit path (a SQLite file only; nil in memory and on PostgreSQL).
+    package let walCheckpointer: WALCheckpointer?
 
     /// Whether the tables are in PostgreSQL (several controllers may share them).
     package let isPostgres: Bool
@@ -58,9 +65,16 @@ package final class DatabasePool: Sendable {
         tenantChanges = SharedCounter()
         isPostgres = false
         postgresURL = nil
+        walCheckpointer = nil
         committer = GroupCommitter(writer: PooledConnection(database))
         idleReaders = []
         openReader = { throw DatabaseError(code: 1, message: "in-memory pools have no separate readers") }
+    }
+
+    deinit {
+        // A checkpoint running in the background holds a connection to the file: let it finish, so that the file
+        // is closed by everyone once the pool is gone.
+        walCheckpointer?.waitForBackground()
     }
 
     /// Runs `body` in a write transaction on the writer connection and returns once its changes are durable.

@@ -103,4 +103,17 @@ import Testing
         #expect(messages.contains("entry \(count - 2): missing: the next stored entry has index \(count - 1)"))
         #expect(messages.contains { $0.contains("the signed root at size \(count) does not match") || $0.contains("beyond") })
     }
+
+    /// The verifier's compact range keeps no heights (they are the size's set bits) and writes in place: its root
+    /// at every size must be the tree's by the RFC's definition, across several powers of two.
+    @Test func compactRangeRootIsTheTreeRootAtEverySize() {
+        let leaves = (0..<300).map { SHA256.hash(Array("leaf \($0)".utf8)) }
+        var range = CompactRange()
+        #expect(range.root == MerkleTree.emptyRoot)
+        for (count, leaf) in leaves.enumerated() {
+            range.append(leaf)
+            #expect(range.size == count + 1)
+            #expect(range.root == MerkleTree.root(of: leaves.prefix(count + 1)))
+        }
+    }
 }

@@ -135,5 +135,18 @@ import Testing
         for i in 0..<100 { #expect(intern("tenant-number-\(i)-of-many") == "tenant-number-\(i)-of-many") }
         #expect(intern(long) == long)
         #expect(intern("") == "")
+        // Capacity 4 means a table of 16 slots, kept at most half full.
+        #expect(interner.keptCount == 8)
+    }
+
+    @Test func internerGrowsPastItsFirstTableAndKeepsEveryValue() {
+        var interner = StringInterner(capacity: 1000)
+        func intern(_ text: String) -> String { Array(text.utf8).withUnsafeBytes { interner.string($0) } }
+        let texts = (0..<1000).map { "tenant-number-\($0)-of-many" }
+        for text in texts { #expect(intern(text) == text) }
+        #expect(interner.keptCount == 1000)
+        // Found again after the table doubled several times: nothing more is kept.
+        for text in texts { #expect(intern(text) == text) }
+        #expect(interner.keptCount == 1000)
     }
 }

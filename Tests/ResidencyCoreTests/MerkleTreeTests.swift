@@ -136,6 +136,23 @@ import Testing
             #expect(try InMemoryMerkleNodes(leaves: all).root(size: size) == MerkleTree.root(of: all.prefix(size)))
         }
     }
+
+    /// The leaf and node hashes copy their input into one buffer below 512 bytes and hash it in two updates above:
+    /// both must be SHA-256 of the whole message, as the EVP one-shot computes it, on either side of the limit.
+    @Test(arguments: [0, 1, 62, 63, 64, 148, 510, 511, 512, 513, 4_000])
+    func prefixedHashIsTheHashOfPrefixAndMessage(length: Int) {
+        let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        for prefix: UInt8 in [0, 1] {
+            let fast = message.withUnsafeBytes { SHA256.hash(prefix: prefix, $0) }
+            #expect(fast == SHA256.hash([prefix] + message))
+        }
+    }
+
+    @Test func nodeHashIsTheHashOfOneAndBothChildren() {
+        let leaves = Self.randomLeaves(2)
+        #expect(MerkleTree.nodeHash(leaves[0], leaves[1]) == SHA256.hash([1] + leaves[0].bytes + leaves[1].bytes))
+        #expect(MerkleTree.nodeHash(leaves[1], leaves[0]) != MerkleTree.nodeHash(leaves[0], leaves[1]))
+    }
 }
 
 @Suite struct SignedNoteTests {

@@ -53,6 +53,10 @@ package final class ControllerContext: Sendable {
         migrationRuns = MigrationRuns(postgresURL: pool.postgresURL)
         lease = WorkLease(pool: pool)
         let failures = failures
+        // A WAL checkpoint runs after the commit it follows (off the commit path): no caller hears of its failure.
+        pool.walCheckpointer?.reportFailures { error in
+            failures.report("checkpointing the database's write-ahead log", error, at: clock.now())
+        }
         regional = identity.map { identity in
             RegionalServices(
                 pool: pool, clock: clock, identity: identity, catalog: policies.catalog,

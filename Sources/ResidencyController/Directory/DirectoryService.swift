@@ -48,6 +48,13 @@ extension DirectoryService {
     ) throws -> SignupResult {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
         try TextLimit.tenantName.check(name)
+        // Work done before the write, off the commit path where signups wait for one another: the decision as
+        // occupancy stands now, with its JSON, and the tenant id's random part. The write takes the decision again
+        // against its own occupancy and uses the JSON only if the decision came out the same.
+        let preview = Self.PreparedPlacement(
+            placer.place(
+                signup.placementRequest, occupancy: tenantCounts, unreachable: regional?.unreachableRegions ?? []))
+        let idRandom = TimeOrderedID.randomPart()
         let outcome: SignupOutcome
         do {
             outcome = try context.commit { transaction -> SignupOutcome in
@@ -76,11 +83,12 @@ extension DirectoryService {
                     return .refused(decision)
                 }
                 let tenant = Tenant(
-                    id: TenantID.make(at: now), name: name, plan: signup.plan, country: decision.country,
-                    region: region,
+                    id: TenantID.make(at: now, random: idRandom), name: name, plan: signup.plan,
+                    country: decision.country, region: region,
                     site: site, status: .active, createdAt: now, policyVersion: decision.policyVersion.hex)
-                let placement = decision.jsonValue
-                try tenants.insert(tenant, placement: placement.encoded())
+                let prepared = preview.decision == decision ? preview : Self.PreparedPlacement(decision)
+                let placement = prepared.json
+                try tenants.insert(tenant, placement: prepared.encoded)
                 var trialExpiresAt: Int64?
                 if signup.plan == .trial {
                     // The trial clock starts at signup, from the policy; billing's trial_started may move it.
@@ -138,6 +146,19 @@ extension DirectoryService {
         case .refused(let decision):
             countPlacement(region: nil, refusal: decision.refusal?.code.rawValue)
             throw ControllerError.placementRefused(decision)
+        }
+    }
+
+    /// A placement decision with its JSON value and text, as a tenant's row stores it.
+    struct PreparedPlacement {
+        let decision: PlacementDecision
+        let json: JSONValue
+        let encoded: String
+
+        init(_ decision: PlacementDecision) {
+            self.decision = decision
+            json = decision.jsonValue
+            encoded = json.encoded()
         }
     }
 
@@ -248,15 +269,22 @@ extension DirectoryService {
 /// Identifiers of records the controller creates: a prefix, 12 hex digits of creation time in milliseconds
 /// and 10 random hex digits — so ids sort by creation (listings page in id order) and cannot be guessed.
 enum TimeOrderedID {
-    static func make(_ prefix: String, at milliseconds: Int64) -> String {
+    static func make(_ prefix: String, at milliseconds: Int64, random: String = randomPart()) -> String {
         let time = String(UInt64(max(0, milliseconds)), radix: 16)
-        return prefix + "_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + SecureRandom.hex(5)
+        return prefix + "_" + String(repeating: "0", count: max(0, 12 - time.count)) + time + random
     }
+
+    /// The random part of an id (five random bytes in hex): drawn apart from `make` where the id is made inside
+    /// a write, so that the CSPRNG call stays off the commit path.
+    static func randomPart() -> String { SecureRandom.hex(5) }
 }
 
 /// Tenant identifiers: `tn_` and a time-ordered id.
 package enum TenantID {
-    package static func make(at milliseconds: Int64) -> String { TimeOrderedID.make("tn", at: milliseconds) }
+    /// A new id for a tenant created at `milliseconds`; `random` is a part drawn beforehand (`randomPart`).
+    package static func make(at milliseconds: Int64, random: String? = nil) -> String {
+        TimeOrderedID.make("tn", at: milliseconds, random: random ?? TimeOrderedID.randomPart())
+    }
 
     package static func isWellFormed(_ id: String) -> Bool { TenantIDRule.isWellFormed(id) }
 }

@@ -41,6 +41,7 @@ enum APIRoutes {
                                     ("witness_problems", .array(publication.lastProblems.map { .string($0) })),
                                 ])
                             ),
+                            ("wal_checkpoints", walCheckpointStatus(controller)),
                             (
                                 "latest_failure",
                                 failures.latest.last.map { failure in
@@ -75,6 +76,9 @@ enum APIRoutes {
                         # HELP residency_refusals_unrecorded_total Refused calls that could not be written to the ledger.
                         # TYPE residency_refusals_unrecorded_total counter
                         residency_refusals_unrecorded_total \(controller.tokens.unrecordedRefusalCount)
+                        # HELP residency_wal_checkpoint_failures_total WAL checkpoints of the SQLite store that failed (see /readyz).
+                        # TYPE residency_wal_checkpoint_failures_total counter
+                        residency_wal_checkpoint_failures_total \(controller.context.pool.walCheckpointer?.status.failures ?? 0)
 
                         """ + regionalServiceMetrics(controller),
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -339,6 +343,16 @@ enum APIRoutes {
             throw APIError.badRequest(
                 "unknown query parameter \"\(first.name)\"; this route takes none", code: "invalid_query")
         }
+    }
+
+    /// The SQLite store's WAL checkpoints, which run after commits, off their path: how many ran, how many failed
+    /// and the latest failure. Null on PostgreSQL, which checkpoints by itself.
+    static func walCheckpointStatus(_ controller: Controller) -> JSONValue {
+        guard let status = controller.context.pool.walCheckpointer?.status else { return .null }
+        return .object([
+            ("completed", .integer(status.completed)), ("inline", .integer(status.inline)),
+            ("failures", .integer(status.failures)), ("latest_failure", .optional(status.latestFailure)),
+        ])
     }
 
     /// Each enrolled region's service: whether it answers, when it last did, what it holds and what it has queued.
