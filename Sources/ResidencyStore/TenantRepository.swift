@@ -93,6 +93,16 @@ package struct TenantRepository {
         }.sorted { $0.id < $1.id }
     }
 
+    /// The tenants table's location change counter (schema version 14): moved by triggers on every insert and
+    /// delete of a tenant and every update that changes its id, region, country or status, by any writer. Read in
+    /// the same transaction as rows it vouches for, an unchanged value means none of those columns changed since.
+    package func locationChanges() throws -> Int64 {
+        guard let value = try database.scalarInteger("SELECT changes FROM tenant_location_changes WHERE id = 1") else {
+            throw DatabaseError(code: 11, message: "tenant_location_changes has no row: the store's schema is damaged")
+        }
+        return value
+    }
+
     /// Every tenant's location grouped by home region, in (region, id) order off the covering index
     /// `tenants_region_id` (no table row read, no sort). The audit merges each group with its region folder's
     /// sorted listing. The id order is the database's; callers that need Swift's order check it.

@@ -3,7 +3,7 @@ import ResidencyStore
 /// The directory's tenants grouped by home region, each group in id order (Swift's `<`, the order of the data
 /// plane's sorted listings), so the audit can merge a region folder's listing with the tenants homed there in
 /// one pass — no dictionary of 100,000 ids built per view.
-struct TenantHomes {
+struct TenantHomes: Sendable {
     typealias Location = TenantRepository.Location
 
     private(set) var groups: [String: [Location]] = [:]
