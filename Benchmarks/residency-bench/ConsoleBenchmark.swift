@@ -147,7 +147,9 @@ enum ConsoleBenchmark {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("console.seed data files: \(created) created, \(tenants - created) already there (\(String(format: "%.1f", seconds)) s)")
+        print(
+            "console.seed data files: \(created) created, \(tenants - created) already there (\(String(format: "%.1f", seconds)) s)"
+        )
     }
 
     /// `only`: the pages whose name contains it (to profile one page), or all.
@@ -273,7 +275,7 @@ enum ConsoleBenchmark {
                 from: from, to: to, region: nil, tenant: nil, after: nil, limit: 100
             ).report
             func figures(_ r: CrossBorderReport) -> String {
-                "\(r.accessCount) \(r.grantsDecidedByFiler) \(r.breakGlass.count) \(r.refusals.count) "
+                "\(r.accessCount) \(r.grantsDecidedByFiler) \(r.breakGlassCount) \(r.refusalCount) "
                     + "\(r.byDestination.map { "\($0.key)=\($0.count)" }) \(r.byBasis.map { "\($0.key)=\($0.count)" }) "
                     + "\(r.byJustification.map { "\($0.key)=\($0.count)" }) \(r.byStaff.map { "\($0.key)=\($0.count)" })"
             }
@@ -290,7 +292,8 @@ enum ConsoleBenchmark {
     /// directory's locations read; then the audit itself, with its listings reused.
     static func timeAuditParts(_ controller: Controller) throws {
         guard let plane = controller.dataPlane else { return }
-        let uncached = DataPlane(dataDirectory: DataDirectory(plane.root.deletingLastPathComponent()),
+        let uncached = DataPlane(
+            dataDirectory: DataDirectory(plane.root.deletingLastPathComponent()),
             listing: FolderListing(caching: false))
         func listAll(_ plane: DataPlane) -> Int {
             (try? plane.regionsOnDisk().reduce(0) { $0 + (try plane.tenants(in: $1)).count }) ?? -1
@@ -298,12 +301,18 @@ enum ConsoleBenchmark {
         let parts: [(String, () -> Int)] = [
             ("folders listed afresh", { listAll(uncached) }),
             ("folders listed, unchanged ones reused", { listAll(plane) }),
-            ("directory locations read", {
-                (try? controller.pool.read { try TenantRepository($0).locationsByRegion() }.count) ?? -1
-            }),
-            ("audit (no inventory)", {
-                (try? controller.reports.audit(record: false, keepViolations: 100, by: "bench").checked) ?? -1
-            }),
+            (
+                "directory locations read",
+                {
+                    (try? controller.pool.read { try TenantRepository($0).locationsByRegion() }.count) ?? -1
+                }
+            ),
+            (
+                "audit (no inventory)",
+                {
+                    (try? controller.reports.audit(record: false, keepViolations: 100, by: "bench").checked) ?? -1
+                }
+            ),
         ]
         for (name, body) in parts {
             let (median, p95, count) = time(10, body)
