@@ -8,17 +8,15 @@ import Synchronization
 /// migration's copy in flight, a residency violation, a stray copy — depends on migrations and on the tenant's
 /// record, and the audit decides it at every view.
 struct DataPlaneComparison: Sendable {
-    typealias Location = TenantRepository.Location
-
-    enum Finding: Sendable {
+    enum Finding: Sendable, Equatable {
         /// Data in `region` for an id the directory does not know.
         case unknown(id: String, region: String)
         /// Data in `region` for a tenant that is deleted.
         case deleted(id: String, region: String)
-        /// Data in `region`, which is not the home of `tenant`.
-        case away(tenant: Location, region: String)
+        /// Data in `region`, which is not the home of the tenant.
+        case away(id: String, home: String, region: String)
         /// A tenant that is not deleted with no data in its home folder.
-        case missing(Location)
+        case missing(id: String, home: String)
     }
 
     /// What a comparison was worked out from: the directory's location change counter and each folder listed
@@ -37,45 +35,58 @@ struct DataPlaneComparison: Sendable {
     /// In the order the audit reports them: each folder's findings in listing order, then the missing in id order.
     let findings: [Finding]
 
-    /// Each region folder's sorted listing is merged with the tenants homed in that region (id order): a listed id
-    /// that matches is home data; one that does not is looked up in the other regions' groups. The home tenants
-    /// never matched miss their data.
+    /// Each region folder's listing is merged with the tenants homed in that region, both in byte order: a listed
+    /// id that matches is home data; one that does not is looked up in the other regions' groups. The home tenants
+    /// never matched miss their data (listed in id order, after the folders' findings).
     init(homes: TenantHomes, folders: [(region: String, ids: [String])]) {
         var findings: [Finding] = []
         var checked = 0
         var matched: [String: [Bool]] = [:]
-        for (region, ids) in folders {
+        for (region, listed) in folders {
             let group = homes.group(region)
             var hasData = [Bool](repeating: false, count: group.count)
-            var next = 0
-            for id in ids {
-                checked += 1
-                while next < group.count && group[next].id < id { next += 1 }
-                let atHome = next < group.count && group[next].id == id
-                if atHome { hasData[next] = true }
-                guard let entry = atHome ? group[next] : homes.find(id) else {
-                    findings.append(.unknown(id: id, region: region))
-                    continue
-                }
-                if entry.status == .deleted {
-                    findings.append(.deleted(id: id, region: region))
-                } else if !atHome {
-                    findings.append(.away(tenant: entry, region: region))
+            // FolderListing sorts by Swift's `<`; byte order is the same for the ids' characters, and any name for
+            // which it is not is put in byte order here.
+            let ids = Self.isInByteOrder(listed) ? listed : listed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            group.withIDs { homeID in
+                var next = 0
+                for name in ids {
+                    checked += 1
+                    var utf8 = name  // withUTF8 may make a copy contiguous; `name` stays for the findings
+                    utf8.withUTF8 { nameBytes in
+                        let id = UnsafeRawBufferPointer(nameBytes)
+                        while next < group.count && TenantHomes.compare(homeID(next), id) < 0 { next += 1 }
+                        if next < group.count && TenantHomes.compare(homeID(next), id) == 0 {
+                            hasData[next] = true
+                            if group.statuses[next] == .deleted { findings.append(.deleted(id: name, region: region)) }
+                        } else if let home = homes.find(id) {
+                            findings.append(
+                                home.status == .deleted
+                                    ? .deleted(id: name, region: region)
+                                    : .away(id: name, home: home.region, region: region))
+                        } else {
+                            findings.append(.unknown(id: name, region: region))
+                        }
+                    }
                 }
             }
             matched[region] = hasData
         }
-        var missing: [Location] = []
+        var missing: [(id: String, home: String)] = []
         for (region, group) in homes.groups {
             let hasData = matched[region]
-            for (offset, entry) in group.enumerated() where entry.status != .deleted && !(hasData?[offset] ?? false) {
-                missing.append(entry)
+            for index in 0..<group.count where group.statuses[index] != .deleted && !(hasData?[index] ?? false) {
+                missing.append((group.id(index), region))
             }
         }
         missing.sort { $0.id < $1.id }
-        findings += missing.map(Finding.missing)
+        findings += missing.map { Finding.missing(id: $0.id, home: $0.home) }
         self.checked = checked
         self.findings = findings
+    }
+
+    static func isInByteOrder(_ names: [String]) -> Bool {
+        zip(names, names.dropFirst()).allSatisfy { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The last comparison worked out and its key: a view whose key is the same takes it as it is.

@@ -153,22 +153,22 @@ extension ReportService {
                                 kind: "deleted_data_present", tenant: id, dataClass: "customer_data", location: region,
                                 source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"),
                             kind: "deleted_data_present")
-                    case .missing(let entry):
+                    case .missing(let id, let home):
                         found(
                             AuditViolation(
-                                kind: "missing_data", tenant: entry.id, dataClass: "customer_data",
-                                location: entry.region, source: "data plane", rule: nil,
+                                kind: "missing_data", tenant: id, dataClass: "customer_data",
+                                location: home, source: "data plane", rule: nil,
                                 message: "no data in the tenant's home region"),
                             kind: "missing_data")
-                    case .away(let entry, let region):
+                    case .away(let id, let home, let region):
                         // Decided at every view: migrations and the tenant's record are not part of the comparison.
-                        if let active = try context.read({ try MigrationRepository($0).active(tenant: entry.id) }),
+                        if let active = try context.read({ try MigrationRepository($0).active(tenant: id) }),
                             active.toRegion == region
                         {
                             continue  // a migration's copy in flight
                         }
                         let location = policies.catalog.region(id: region)?.sites.first?.id ?? region
-                        if let full = try tenant(entry.id),
+                        if let full = try tenant(id),
                             let violation = try placementViolation(
                                 full, dataClass: .customerData, location: location, source: "data plane")
                         {
@@ -176,10 +176,10 @@ extension ReportService {
                         } else {
                             found(
                                 AuditViolation(
-                                    kind: "stray_copy", tenant: entry.id, dataClass: "customer_data", location: region,
+                                    kind: "stray_copy", tenant: id, dataClass: "customer_data", location: region,
                                     source: "data plane", rule: nil,
                                     message:
-                                        "a copy outside the tenant's home region \(entry.region) with no migration under way"
+                                        "a copy outside the tenant's home region \(home) with no migration under way"
                                 ), kind: "stray_copy")
                         }
                     }

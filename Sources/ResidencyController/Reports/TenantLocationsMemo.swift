@@ -28,7 +28,7 @@ final class TenantLocationsMemo: Sendable {
         let directory = TenantRepository(database)
         let changes = try directory.locationChanges()
         if let kept = homes.withLock({ $0 }), kept.changes == changes { return (changes, kept.value) }
-        let fresh = TenantHomes(try directory.locationsByRegion())
+        let fresh = try TenantHomes(directory.forEachHome)
         homes.withLock { $0 = Kept(changes: changes, value: fresh) }
         return (changes, fresh)
     }
