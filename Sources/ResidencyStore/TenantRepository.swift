@@ -103,21 +103,6 @@ package struct TenantRepository {
         return value
     }
 
-    /// Every tenant's location grouped by home region, in (region, id) order off the covering index
-    /// `tenants_region_id` (no table row read, no sort). The audit merges each group with its region folder's
-    /// sorted listing. The id order is the database's; callers that need Swift's order check it.
-    package func locationsByRegion() throws -> [Location] {
-        try database.statement(
-            "SELECT id, region, country, status FROM tenants INDEXED BY tenants_region_id ORDER BY region, id"
-        ).rows([]) { row in
-            let status = row.text(3)
-            guard let value = TenantStatus(rawValue: status) else {
-                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
-            }
-            return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
-        }
-    }
-
     /// Every tenant's home region, id and status in (region, id) order off the covering index `tenants_region_id`,
     /// handed to `body` as the column's UTF-8 bytes (valid only during the call): the audit reads 100,000 tenants
     /// per change of the directory, and a String and an array element apiece cost it as much as the read itself.
