@@ -64,5 +64,15 @@ import Testing
                 .away(id: "tn_2", home: "eu", region: "us"), .missing(id: "tn_2", home: "eu"),
                 .missing(id: "tn_4", home: "uk"),
             ])
+        // A listing in Swift's order that is not byte order (Swift compares a decomposed "é" — e, U+0301 — as é,
+        // after "f"; its bytes sort before): merged again in byte order, the findings of the names sorted by bytes.
+        let decomposed = "tn_e\u{301}"
+        let listed = ["tn_1", "tn_f", decomposed]
+        let byBytes = listed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(listed == listed.sorted() && byBytes != listed)
+        let unordered = DataPlaneComparison(homes: homes, folders: [("eu", listed)])
+        let sorted = DataPlaneComparison(homes: homes, folders: [("eu", byBytes)])
+        #expect(unordered.findings == sorted.findings && unordered.checked == 3)
+        #expect(unordered.findings.contains(.unknown(id: decomposed, region: "eu")))
     }
 }
