@@ -364,6 +364,29 @@ package enum Schema {
                         """,
                     to: "WHERE " + LedgerRepository.accessRequestKinds),
             ]),
+        // The residency map and the audit compare every tenant's location with the data on disk and count tenants
+        // per region and country: 100,000 rows read per view. They keep what they read in memory with this
+        // counter's value and read again only when it moved. Triggers keep it, so no writer can change where a
+        // tenant is without moving it — this controller, another process on the file, or the sqlite3 shell —
+        // and it is read in the same transaction as the rows it vouches for. An UPDATE moves it only when a
+        // column the locations hold changed (the lifecycle clocks rewrite status unchanged).
+        SchemaMigration(
+            version: 14, name: "tenants: a change counter for where tenants are, kept by triggers",
+            sql: """
+                CREATE TABLE tenant_location_changes (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    changes INTEGER NOT NULL CHECK (changes >= 0)
+                ) STRICT;
+                INSERT INTO tenant_location_changes (id, changes) VALUES (1, 0);
+                CREATE TRIGGER tenant_location_inserted AFTER INSERT ON tenants
+                    BEGIN UPDATE tenant_location_changes SET changes = changes + 1 WHERE id = 1; END;
+                CREATE TRIGGER tenant_location_deleted AFTER DELETE ON tenants
+                    BEGIN UPDATE tenant_location_changes SET changes = changes + 1 WHERE id = 1; END;
+                CREATE TRIGGER tenant_location_updated AFTER UPDATE OF id, region, country, status ON tenants
+                    WHEN OLD.id IS NOT NEW.id OR OLD.region IS NOT NEW.region OR OLD.country IS NOT NEW.country
+                        OR OLD.status IS NOT NEW.status
+                    BEGIN UPDATE tenant_location_changes SET changes = changes + 1 WHERE id = 1; END;
+                """),
     ]
 
     package static var latestVersion: Int { migrations.last?.version ?? 0 }

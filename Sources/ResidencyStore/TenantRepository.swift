@@ -93,20 +93,48 @@ package struct TenantRepository {
         }.sorted { $0.id < $1.id }
     }
 
-    /// Every tenant's location grouped by home region, in (region, id) order off the covering index
-    /// `tenants_region_id` (no table row read, no sort). The audit merges each group with its region folder's
-    /// sorted listing. The id order is the database's; callers that need Swift's order check it.
-    package func locationsByRegion() throws -> [Location] {
-        try database.statement(
-            "SELECT id, region, country, status FROM tenants INDEXED BY tenants_region_id ORDER BY region, id"
-        ).rows([]) { row in
-            let status = row.text(3)
-            guard let value = TenantStatus(rawValue: status) else {
-                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
+    /// The tenants table's location change counter (schema version 14): moved by triggers on every insert and
+    /// delete of a tenant and every update that changes its id, region, country or status, by any writer. Read in
+    /// the same transaction as rows it vouches for, an unchanged value means none of those columns changed since.
+    package func locationChanges() throws -> Int64 {
+        guard let value = try database.scalarInteger("SELECT changes FROM tenant_location_changes WHERE id = 1") else {
+            throw DatabaseError(code: 11, message: "tenant_location_changes has no row: the store's schema is damaged")
+        }
+        return value
+    }
+
+    /// Every tenant's home region, id and status in (region, id) order off the covering index `tenants_region_id`,
+    /// handed to `body` as the column's UTF-8 bytes (valid only during the call): the audit reads 100,000 tenants
+    /// per change of the directory, and a String and an array element apiece cost it as much as the read itself.
+    /// The id order is the database's (bytes on SQLite; a collation's on PostgreSQL): callers that need byte order
+    /// check it.
+    package func forEachHome(
+        _ body: (_ region: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, _ status: TenantStatus) throws -> Void
+    ) throws {
+        let statement = try database.statement(
+            "SELECT region, id, status FROM tenants INDEXED BY tenants_region_id ORDER BY region, id")
+        try statement.bind([])
+        defer { statement.reset() }
+        while try statement.step() {
+            let bytes = statement.blobBuffer(2)
+            guard let status = Self.status(bytes) else {
+                throw DatabaseError(
+                    code: 11,
+                    message:
+                        "tenant \(String(decoding: statement.blobBuffer(1), as: UTF8.self)) has an unreadable status "
+                        + "\"\(String(decoding: bytes, as: UTF8.self))\"")
             }
-            return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
+            try body(statement.blobBuffer(0), statement.blobBuffer(1), status)
         }
     }
+
+    /// A status column's bytes as a status, compared in place (no String made).
+    static func status(_ bytes: UnsafeRawBufferPointer) -> TenantStatus? {
+        for status in statusesByFrequency where bytes.elementsEqual(status.rawValue.utf8) { return status }
+        return nil
+    }
+
+    private static let statusesByFrequency: [TenantStatus] = [.active, .deleted, .suspended, .closed]
 
     /// How many tenants that are not deleted live in each region and country (country nil: none declared),
     /// counted by the database in the order of the index `tenants_location`, with no row read.

@@ -251,6 +251,77 @@ import Testing
         #expect(page("GET", "/console/reports?kind=residency-map", cookie: ops).status == 200)
     }
 
+    /// A cross-border report page lists at most a page of break-glass grants and of refused attempts (counted in
+    /// full in its summary), each with plain "next page" links carrying its own ledger-index cursor and keeping the
+    /// other lists' places: paging works with JavaScript off, and every row is reached once.
+    @Test func theReportsBreakGlassAndRefusalListsArePaged() throws {
+        let rows = Console.reportPageLines
+        let base = try #require(Timestamp.milliseconds(rfc3339: "2026-03-01T00:00:00Z"))
+        try api.controller.pool.write { database in
+            for i in 0..<(rows + 7) {
+                try Ledger.append(
+                    in: database, time: base + Int64(i) * 60_000, kind: .accessBreakGlass, actor: "desk",
+                    tenant: "tn_glass\(i)", region: "eu",
+                    body: .object([
+                        ("request", .string("ar_glass\(i)")), ("staff", .string("s-1")),
+                        ("physical_country", .string("US")), ("justification", .string("security_incident")),
+                        ("break_glass", .bool(true)),
+                    ]))
+                try Ledger.append(
+                    in: database, time: base + Int64(i) * 60_000 + 1, kind: .accessRefused, actor: "desk",
+                    tenant: "tn_refused\(i)", region: "eu",
+                    body: .object([
+                        ("staff", .string("s-2")), ("physical_country", .string("RU")),
+                        ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
+                    ]))
+            }
+        }
+        _ = try api.controller.ledger.signCheckpoint(force: true)
+        let compliance = try signIn(.compliance)
+        /// The rows of the table under `heading` (up to the next heading), and the page's links by their text.
+        func table(_ text: String, _ heading: String) -> [String] {
+            guard let start = text.range(of: "<h2>" + heading) else { return [] }
+            let rest = text[start.upperBound...]
+            let section = rest[..<(rest.range(of: "<h2>")?.lowerBound ?? rest.endIndex)]
+            return section.components(separatedBy: "<tr><td").dropFirst().map { String($0.prefix(200)) }
+        }
+        func link(_ text: String, _ label: String) -> String? {
+            guard let end = text.range(of: "\">\(label)</a>") else { return nil }
+            guard let start = text[..<end.lowerBound].range(of: "href=\"", options: .backwards) else { return nil }
+            return text[start.upperBound..<end.lowerBound].replacingOccurrences(of: "&amp;", with: "&")
+        }
+        let first = page("GET", "/console/reports?kind=cross-border&from=2026-01-01&to=2026-12-31", cookie: compliance)
+        #expect(first.status == 200)
+        #expect(first.text.contains("<td class=\"n\">\(rows + 7)</td>"))  // the summary counts them all
+        #expect(table(first.text, "Break-glass grants").count == rows)
+        #expect(table(first.text, "Refused attempts").count == rows)
+        #expect(first.text.contains("<h2>Break-glass grants, first page</h2>"))
+        let nextGlass = try #require(link(first.text, "Next page of break-glass grants"))
+        #expect(nextGlass.hasPrefix("/console/reports?kind=cross%2Dborder&from=2026%2D01%2D01&to=2026%2D12%2D31&"))
+        #expect(nextGlass.contains("break_glass_after=") && !nextGlass.contains("refusals_after="))
+        #expect(!first.text.contains("First page of break-glass grants"))
+
+        // The break-glass list's next page: the 7 left, its first-page link, the refusals where they were.
+        let second = page("GET", nextGlass, cookie: compliance)
+        #expect(second.status == 200)
+        let glass = table(second.text, "Break-glass grants")
+        #expect(glass.count == 7 && glass.allSatisfy { $0.contains("tn_glass") })
+        #expect(glass.first?.contains("tn_glass\(rows)") == true)
+        #expect(link(second.text, "Next page of break-glass grants") == nil)
+        #expect(link(second.text, "First page of break-glass grants") != nil)
+        #expect(table(second.text, "Refused attempts").count == rows)
+        // The refusals' next page from there keeps the break-glass list on its second page.
+        let nextRefused = try #require(link(second.text, "Next page of refused attempts"))
+        #expect(nextRefused.contains("break_glass_after="))
+        let third = page("GET", nextRefused, cookie: compliance)
+        #expect(table(third.text, "Refused attempts").count == 7)
+        #expect(table(third.text, "Break-glass grants").count == 7)
+        #expect(
+            page("GET", "/console/reports?kind=cross-border&refusals_after=-1", cookie: compliance).status == 400)
+        #expect(
+            page("GET", "/console/reports?kind=cross-border&break_glass_after=x", cookie: compliance).status == 400)
+    }
+
     /// The API's hostile identifiers in every console path parameter, signed in as admin: a 4xx page, the
     /// identifier never echoed as markup, nothing written.
     @Test func hostileIdentifiersInConsolePathsAreRefused() throws {

@@ -106,8 +106,9 @@ extension ReportService {
     /// reading cannot grow the ledger.
     ///
     /// `keepViolations` bounds the violations kept in the result (a page shows the first ones); every one is still
-    /// counted in `violationCount` and `countsByKind`. The directory is read once, off an index
-    /// (`TenantRepository.locations`), rather than a tenant row at a time.
+    /// counted in `violationCount` and `countsByKind`. The directory's locations are read off an index, and only
+    /// when the tenants table's change counter moved (`TenantLocationsMemo`); the folders are compared with them
+    /// only when a listing or the counter changed (`DataPlaneComparison`).
     package func audit(
         inventory: [InventoryItem] = [], record: Bool = true, keepViolations: Int = .max, by actor: String
     ) throws -> AuditResult {
@@ -122,48 +123,51 @@ extension ReportService {
         if let dataPlane {
             // A folder that cannot be listed throws (FolderListingError names it and the errno): reading it as "no
             // data" would hide the very thing an audit is for.
-            let onDisk = try dataPlane.regionsOnDisk().map { (region: $0, tenants: try dataPlane.tenants(in: $0)) }
-            let anyOnDisk = onDisk.contains { !$0.tenants.isEmpty }
-            // Each region folder's sorted listing is merged with the tenants homed in that region (id order): a
-            // listed id that matches is home data; one that does not is looked up in the other regions' groups.
-            // The home tenants never matched miss their data, listed after the folders' findings in id order.
-            var missing: [TenantHomes.Location] = []
-            if anyOnDisk {
-                let homes = TenantHomes(try context.read { try TenantRepository($0).locationsByRegion() })
-                var matched: [String: [Bool]] = [:]
-                for (regionID, ids) in onDisk {
-                    let group = homes.group(regionID)
-                    var hasData = [Bool](repeating: false, count: group.count)
-                    var next = 0
-                    let location = policies.catalog.region(id: regionID)?.sites.first?.id ?? regionID
-                    for id in ids {
-                        checked += 1
-                        while next < group.count && group[next].id < id { next += 1 }
-                        let atHome = next < group.count && group[next].id == id
-                        if atHome { hasData[next] = true }
-                        guard let entry = atHome ? group[next] : homes.find(id) else {
-                            found(
-                                AuditViolation(
-                                    kind: "unknown_tenant", tenant: id, dataClass: "customer_data",
-                                    location: regionID, source: "data plane", rule: nil,
-                                    message: "data for a tenant the directory does not know"), kind: "unknown_tenant")
-                            continue
-                        }
-                        if entry.status == .deleted {
-                            found(
-                                AuditViolation(
-                                    kind: "deleted_data_present", tenant: id, dataClass: "customer_data",
-                                    location: regionID, source: "data plane", rule: nil,
-                                    message: "the tenant is deleted but its data is here"),
-                                kind: "deleted_data_present")
-                            continue
-                        }
-                        if atHome { continue }
+            let listings = try dataPlane.regionsOnDisk().map {
+                (region: $0, listing: try dataPlane.tenantListing(in: $0))
+            }
+            if listings.contains(where: { !$0.listing.names.isEmpty }) {
+                // The comparison depends only on the listings and the directory's locations: kept while the folders'
+                // listings (their generations) and the tenants table's change counter are the same, so an
+                // unchanged data plane costs a stat per folder and a counter read, not 100,000 tenants.
+                let (changes, homes) = try context.read { try locationsMemo.homes(in: $0) }
+                let key = DataPlaneComparison.Key(
+                    changes: changes,
+                    folders: listings.map { .init(region: $0.region, generation: $0.listing.generation) })
+                let comparison = dataPlaneComparisons.comparison(for: key) {
+                    DataPlaneComparison(homes: homes, folders: listings.map { ($0.region, $0.listing.names) })
+                }
+                checked += comparison.checked
+                for finding in comparison.findings {
+                    switch finding {
+                    case .unknown(let id, let region):
+                        found(
+                            AuditViolation(
+                                kind: "unknown_tenant", tenant: id, dataClass: "customer_data", location: region,
+                                source: "data plane", rule: nil,
+                                message: "data for a tenant the directory does not know"),
+                            kind: "unknown_tenant")
+                    case .deleted(let id, let region):
+                        found(
+                            AuditViolation(
+                                kind: "deleted_data_present", tenant: id, dataClass: "customer_data", location: region,
+                                source: "data plane", rule: nil, message: "the tenant is deleted but its data is here"),
+                            kind: "deleted_data_present")
+                    case .missing(let id, let home):
+                        found(
+                            AuditViolation(
+                                kind: "missing_data", tenant: id, dataClass: "customer_data",
+                                location: home, source: "data plane", rule: nil,
+                                message: "no data in the tenant's home region"),
+                            kind: "missing_data")
+                    case .away(let id, let home, let region):
+                        // Decided at every view: migrations and the tenant's record are not part of the comparison.
                         if let active = try context.read({ try MigrationRepository($0).active(tenant: id) }),
-                            active.toRegion == regionID
+                            active.toRegion == region
                         {
                             continue  // a migration's copy in flight
                         }
+                        let location = policies.catalog.region(id: region)?.sites.first?.id ?? region
                         if let full = try tenant(id),
                             let violation = try placementViolation(
                                 full, dataClass: .customerData, location: location, source: "data plane")
@@ -172,29 +176,21 @@ extension ReportService {
                         } else {
                             found(
                                 AuditViolation(
-                                    kind: "stray_copy", tenant: id, dataClass: "customer_data", location: regionID,
+                                    kind: "stray_copy", tenant: id, dataClass: "customer_data", location: region,
                                     source: "data plane", rule: nil,
                                     message:
-                                        "a copy outside the tenant's home region \(entry.region) with no migration under way"
+                                        "a copy outside the tenant's home region \(home) with no migration under way"
                                 ), kind: "stray_copy")
                         }
                     }
-                    matched[regionID] = hasData
                 }
-                for (regionID, group) in homes.groups {
-                    let hasData = matched[regionID]
-                    for (offset, entry) in group.enumerated()
-                    where entry.status != .deleted && !(hasData?[offset] ?? false) {
-                        missing.append(entry)
-                    }
-                }
-                missing.sort { $0.id < $1.id }
-            }
-            // No tenant data on disk here (every region's data elsewhere, or none written): every tenant that is not
-            // deleted misses its data, so they are counted by the database and only the kept ones read, in id
-            // order — the same violations as the merge above gives, without reading 100,000 tenants for a page.
-            if !anyOnDisk {
-                let missingCount = try context.read { try TenantRepository($0).liveCount() }
+            } else {
+                // No tenant data on disk here (every region's data elsewhere, or none written): every tenant that is
+                // not deleted misses its data, so they are counted (kept per change counter, like the map's counts)
+                // and only the kept ones read, in id order — the same violations as the comparison gives, without
+                // reading 100,000 tenants for a page.
+                let missingCount = try context.read { try locationsMemo.liveCountsByCountry(in: $0) }
+                    .reduce(0) { $0 + $1.tenants }
                 let kept = min(missingCount, max(0, keepViolations - violations.count))
                 let homes =
                     kept == 0 ? [] : try context.read { try TenantRepository($0).liveHomes(after: nil, limit: kept) }
@@ -205,13 +201,6 @@ extension ReportService {
                             source: "data plane", rule: nil, message: "no data in the tenant's home region"))
                 }
                 if missingCount > 0 { counts["missing_data", default: 0] += missingCount }
-            }
-            for entry in missing {
-                found(
-                    AuditViolation(
-                        kind: "missing_data", tenant: entry.id, dataClass: "customer_data", location: entry.region,
-                        source: "data plane", rule: nil, message: "no data in the tenant's home region"),
-                    kind: "missing_data")
             }
         }
         for item in inventory {

@@ -10,6 +10,24 @@ package struct CrossBorderPage: Sendable {
     package let report: CrossBorderReport
     /// Where the next page starts (`after` of the next call); nil on the last page.
     package let nextAfter: Int?
+    /// Where the next page of break-glass grants starts (`breakGlassAfter`); nil on their last page.
+    package let nextBreakGlassAfter: Int?
+    /// Where the next page of refusals starts (`refusalsAfter`); nil on their last page.
+    package let nextRefusalsAfter: Int?
+}
+
+/// Where a page of each list of a cross-border page starts: after a ledger index (keyset paging: a page is the same
+/// whatever was appended since), nil for the first page.
+package struct CrossBorderPageCursors: Sendable, Equatable {
+    package var accesses: Int?
+    package var breakGlass: Int?
+    package var refusals: Int?
+
+    package init(accesses: Int? = nil, breakGlass: Int? = nil, refusals: Int? = nil) {
+        self.accesses = accesses
+        self.breakGlass = breakGlass
+        self.refusals = refusals
+    }
 }
 
 extension ReportService {
@@ -17,14 +35,18 @@ extension ReportService {
     package static let maximumPageLines = 500
 
     /// The report over `from..<to` with at most `limit` of its access lines, those after ledger index `after`
-    /// (nil: from the first). The figures are the full report's (`CrossBorderSummaryTests`).
+    /// (nil: from the first), and at most `limit` of its break-glass grants and of its refusals, those after
+    /// `cursors.breakGlass` and `cursors.refusals`. The figures are the full report's (`CrossBorderSummaryTests`).
     package func crossBorderPage(
-        from: Int64, to: Int64, region: String?, tenant: String?, after: Int?, limit: Int
+        from: Int64, to: Int64, region: String?, tenant: String?, after: Int?, limit: Int,
+        cursors: CrossBorderPageCursors = CrossBorderPageCursors()
     ) throws -> CrossBorderPage {
         try checkCrossBorderQuery(from: from, to: to, region: region)
         let limit = min(max(1, limit), Self.maximumPageLines)
+        var cursors = cursors
+        cursors.accesses = after
         if let tenant {
-            return try tenantPage(from: from, to: to, region: region, tenant: tenant, after: after, limit: limit)
+            return try tenantPage(from: from, to: to, region: region, tenant: tenant, cursors: cursors, limit: limit)
         }
         let now = clock.now()
         _ = try ledger.currentCheckpoint()  // signs (and so folds in) anything unsigned
@@ -102,14 +124,16 @@ extension ReportService {
         scanned = []
         let (lines, nextAfter) = try pageLines(in: span, after: after, limit: limit, filter: filter, below: size)
         return try page(
-            of: lines, tally: tally, filter: filter, checkpoint: checkpoint, now: now, nextAfter: nextAfter)
+            of: lines, tally: tally, filter: filter, checkpoint: checkpoint, now: now, nextAfter: nextAfter,
+            cursors: cursors, limit: limit)
     }
 
     /// A tenant's own report (a tenant administrator's): the day rows are not kept per tenant, so its lines are
     /// read whole off the tenant index — its own history, not the period's accesses — and cut to the page.
     private func tenantPage(
-        from: Int64, to: Int64, region: String?, tenant: String, after: Int?, limit: Int
+        from: Int64, to: Int64, region: String?, tenant: String, cursors: CrossBorderPageCursors, limit: Int
     ) throws -> CrossBorderPage {
+        let after = cursors.accesses
         let now = clock.now()
         let checkpoint = try ledger.currentCheckpoint()
         let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
@@ -132,27 +156,51 @@ extension ReportService {
         let lines = Array(rest.prefix(limit))
         return try page(
             of: lines, tally: tally, filter: filter, checkpoint: checkpoint, now: now,
-            nextAfter: rest.count > limit ? lines.last?.ledgerIndex : nil)
+            nextAfter: rest.count > limit ? lines.last?.ledgerIndex : nil, cursors: cursors, limit: limit)
     }
 
-    /// A page of the report: its lines and whole tally, with the period's break-glass grants and refusals (read
-    /// below the checkpoint) and the names of everything it shows — the same for a region's page and a tenant's.
+    /// A page of the report: its lines and whole tally, with a page of the period's break-glass grants and of its
+    /// refusals (read below the checkpoint; counted in full) and the names of everything it shows — the same for a
+    /// region's page and a tenant's.
+    ///
+    /// The rare entries of the period are read whole to be counted (and each break-glass grant's review state
+    /// looked up, for the overdue count), as the full report does; only a page of each is named and shown.
     private func page(
         of lines: [CrossBorderReport.Access], tally: AccessTally, filter: CrossBorderFilter,
-        checkpoint: LedgerRepository.StoredCheckpoint, now: Int64, nextAfter: Int?
+        checkpoint: LedgerRepository.StoredCheckpoint, now: Int64, nextAfter: Int?, cursors: CrossBorderPageCursors,
+        limit: Int
     ) throws -> CrossBorderPage {
         let rare = try windowRareEntries(below: checkpoint.size, filter: filter, requests: [])
-        let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        let allBreakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        let counts = CrossBorderReport.ListedCounts(
+            breakGlass: allBreakGlass.count, overdueReviews: allBreakGlass.filter { $0.review == "overdue" }.count,
+            refusals: rare.refusals.count)
+        let (breakGlass, nextBreakGlass) = Self.keysetPage(
+            allBreakGlass, after: cursors.breakGlass, limit: limit, index: \.ledgerIndex)
+        let (refusals, nextRefusals) = Self.keysetPage(
+            rare.refusals, after: cursors.refusals, limit: limit, index: \.ledgerIndex)
         var keys = ReportNameKeys()
         for line in lines { keys.add(line) }
         for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
-        for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        for line in refusals { keys.add(tenant: line.tenant, destination: line.destination) }
         for item in tally.byDestination { keys.codes.insert(item.key) }
         let report = CrossBorderReport(
             from: filter.from, to: filter.to, region: filter.region, tenant: filter.tenant, generatedAt: now,
             policyVersion: policies.version.hex, checkpoint: Self.reportCheckpoint(checkpoint), accesses: lines,
-            breakGlass: breakGlass, refusals: rare.refusals, names: try reportNames(keys), tally: tally)
-        return CrossBorderPage(report: report, nextAfter: nextAfter)
+            breakGlass: breakGlass, refusals: refusals, names: try reportNames(keys), tally: tally,
+            listedCounts: counts)
+        return CrossBorderPage(
+            report: report, nextAfter: nextAfter, nextBreakGlassAfter: nextBreakGlass, nextRefusalsAfter: nextRefusals)
+    }
+
+    /// The first `limit` of `rows` (in ledger order) whose index is past `after`, and the cursor of the next page
+    /// (the last row's index) when more follow.
+    static func keysetPage<Row>(
+        _ rows: [Row], after: Int?, limit: Int, index: (Row) -> Int
+    ) -> (rows: [Row], next: Int?) {
+        let rest = rows.drop(while: { index($0) <= (after ?? -1) })
+        let page = Array(rest.prefix(limit))
+        return (page, rest.count > limit ? page.last.map(index) : nil)
     }
 
     /// The first `limit` lines after `after` that the filter admits, read in ledger order off the (kind, idx)

@@ -8,6 +8,10 @@ package final class ReportService: ControllerService {
     let context: ControllerContext
     /// Residency questions the audit asks of the directory (what country a location is in).
     let directory: DirectoryService
+    /// Every tenant's location and the per-region and per-country counts, kept per tenants change counter.
+    let locationsMemo = TenantLocationsMemo()
+    /// The last comparison of the data plane's folders with the directory, kept per listings and counter.
+    let dataPlaneComparisons = DataPlaneComparison.Memo()
 
     init(context: ControllerContext, directory: DirectoryService) {
         self.context = context
@@ -32,9 +36,9 @@ extension ReportService {
         }
         var perRegion: [String: Int] = [:]
         var perCountry: [CountryKey: Int] = [:]
-        // Counted by the database off an index, not read a tenant at a time: 100,000 tenant rows cost the
-        // console's map page seconds.
-        for row in try context.read({ try TenantRepository($0).liveCountsByCountry() }) {
+        // Counted by the database off an index, not read a tenant at a time (100,000 tenant rows cost the
+        // console's map page seconds), and counted again only when the tenants table's change counter moved.
+        for row in try context.read({ try locationsMemo.liveCountsByCountry(in: $0) }) {
             perRegion[row.region, default: 0] += row.tenants
             perCountry[CountryKey(country: row.country ?? "--", region: row.region), default: 0] += row.tenants
         }

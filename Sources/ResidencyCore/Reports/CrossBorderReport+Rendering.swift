@@ -67,8 +67,8 @@ extension CrossBorderReport {
             (
                 "summary",
                 .object([
-                    ("accesses", .integer(accessCount)), ("break_glass", .integer(breakGlass.count)),
-                    ("overdue_reviews", .integer(overdueReviews)), ("refused", .integer(refusals.count)),
+                    ("accesses", .integer(accessCount)), ("break_glass", .integer(breakGlassCount)),
+                    ("overdue_reviews", .integer(overdueReviews)), ("refused", .integer(refusalCount)),
                     ("grants_decided_by_filer", .integer(grantsDecidedByFiler)),
                     ("by_destination", Self.countsJSON(byDestination)), ("by_basis", Self.countsJSON(byBasis)),
                     ("by_justification", Self.countsJSON(byJustification)), ("by_staff", Self.countsJSON(byStaff)),
@@ -169,16 +169,19 @@ extension CrossBorderReport {
     /// Break-glass grants, refusals and the checkpoint: everything after the access lines.
     func csvTail(into writer: inout CSVWriter) {
         for b in breakGlass {
-            writer.row([
-                "break_glass", String(b.ledgerIndex), Self.time(b.time), b.tenant, b.region, b.request, b.staff,
-                b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "", "",
-            ] + csvAdded(tenant: b.tenant, destination: b.destination, reviewDue: b.reviewDueAt))
+            writer.row(
+                [
+                    "break_glass", String(b.ledgerIndex), Self.time(b.time), b.tenant, b.region, b.request, b.staff,
+                    b.destination, "", "", b.justification, "", "", "", "", "", b.review, "", "", "", "", "",
+                ] + csvAdded(tenant: b.tenant, destination: b.destination, reviewDue: b.reviewDueAt))
         }
         for r in refusals {
-            writer.row([
-                "refused", String(r.ledgerIndex), Self.time(r.time), r.tenant, r.region, "", r.staff, r.destination, "",
-                "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "", "",
-            ] + csvAdded(tenant: r.tenant, destination: r.destination))
+            writer.row(
+                [
+                    "refused", String(r.ledgerIndex), Self.time(r.time), r.tenant, r.region, "", r.staff, r.destination,
+                    "",
+                    "", "", "", "", "", "", "", "", r.code, r.rule, r.stage, "", "",
+                ] + csvAdded(tenant: r.tenant, destination: r.destination))
         }
         writer.row(
             ["checkpoint", String(checkpoint.size)] + Array(repeating: "", count: 17) + ["root", checkpoint.root, ""]
@@ -199,10 +202,35 @@ extension CrossBorderReport {
     /// One page of the report for a browser: the whole summary, break-glass grants, refusals and checkpoint, and
     /// of the access lines only those in `accesses` (a page of them), headed `heading` and followed by `pager` (the
     /// links to the other pages, HTML the caller built). The downloads carry every line.
-    package func pagedHTML(heading: String, pager: String) -> String {
+    package func pagedHTML(
+        heading: String, pager: String, breakGlass: ListPage = .whole, refusals: ListPage = .whole
+    )
+        -> String
+    {
         var page = htmlHead(accessesHeading: heading)
         for a in accesses { page += htmlAccessRow(a) }
-        return page + htmlTail(accessesWritten: !accesses.isEmpty, afterAccesses: pager)
+        return page
+            + htmlTail(
+                accessesWritten: !accesses.isEmpty, afterAccesses: pager, breakGlass: breakGlass, refusals: refusals)
+    }
+
+    /// How one of the lists after the access lines (break-glass grants, refusals) is shown on a page: its heading's
+    /// qualifier ("first page", "after ledger entry 42") and the links under it.
+    package struct ListPage: Sendable {
+        package let qualifier: String?
+        package let pager: String
+
+        package init(qualifier: String?, pager: String) {
+            self.qualifier = qualifier
+            self.pager = pager
+        }
+
+        /// The whole list, nothing under it.
+        package static let whole = ListPage(qualifier: nil, pager: "")
+
+        func heading(_ title: String) -> String {
+            "<h2>" + HTMLReport.escape(qualifier.map { "\(title), \($0)" } ?? title) + "</h2>"
+        }
     }
 
     /// The page up to the first row of the access table.
@@ -217,8 +245,8 @@ extension CrossBorderReport {
             \(HTMLReport.table(
                 ["accesses", "break-glass grants", "overdue reviews", "refused attempts",
                     "grants decided by their filer"],
-                [[HTMLReport.grouped(accessCount), HTMLReport.grouped(breakGlass.count),
-                    HTMLReport.grouped(overdueReviews), HTMLReport.grouped(refusals.count),
+                [[HTMLReport.grouped(accessCount), HTMLReport.grouped(breakGlassCount),
+                    HTMLReport.grouped(overdueReviews), HTMLReport.grouped(refusalCount),
                     HTMLReport.grouped(grantsDecidedByFiler)]],
                 numeric: [0, 1, 2, 3, 4]))
             <div class="charts">
@@ -246,9 +274,12 @@ extension CrossBorderReport {
     }
 
     /// The rest of the page after the last access row (`accessesWritten`: whether there was one).
-    func htmlTail(accessesWritten: Bool, afterAccesses: String = "") -> String {
+    func htmlTail(
+        accessesWritten: Bool, afterAccesses: String = "", breakGlass breakGlassPage: ListPage = .whole,
+        refusals refusalsPage: ListPage = .whole
+    ) -> String {
         var body = HTMLReport.tableEnd(columns: Self.htmlAccessHeaders.count, empty: !accessesWritten) + afterAccesses
-        body += "<h2>Break-glass grants</h2>"
+        body += breakGlassPage.heading("Break-glass grants")
         body += HTMLReport.table(
             ["ledger", "time", "tenant", "staff", "from", "justification", "review", "review due"],
             breakGlass.map { b in
@@ -258,7 +289,8 @@ extension CrossBorderReport {
                 ]
             }, numeric: [0]
         ).replacingOccurrences(of: "<td>overdue</td>", with: "<td class=\"overdue\">overdue</td>")
-        body += "<h2>Refused attempts</h2>"
+        body += breakGlassPage.pager
+        body += refusalsPage.heading("Refused attempts")
         body += HTMLReport.table(
             ["ledger", "time", "tenant", "stage", "staff", "from", "code", "rule", "message"],
             refusals.map { r in
@@ -267,6 +299,7 @@ extension CrossBorderReport {
                     country(r.destination), r.code, r.rule, r.message,
                 ]
             }, numeric: [0])
+        body += refusalsPage.pager
         body += """
             <h2>Ledger checkpoint</h2>
             <p>Every line above names its ledger entry; each can be checked against this signed checkpoint (size \

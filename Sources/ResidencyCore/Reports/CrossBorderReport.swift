@@ -172,13 +172,30 @@ package struct CrossBorderReport: Sendable {
     /// lines are read again as they are written (`CrossBorderReport+Streaming.swift`); nil when the summary is
     /// worked out from `accesses`.
     package let tally: AccessTally?
+    /// How many break-glass grants, overdue reviews and refusals the period holds, set when `breakGlass` and
+    /// `refusals` are one page of them (a report shown in a browser); nil when they list every one.
+    package let listedCounts: ListedCounts?
+
+    /// The period's counts of the lists a page shows only part of.
+    package struct ListedCounts: Sendable, Equatable {
+        package let breakGlass: Int
+        package let overdueReviews: Int
+        package let refusals: Int
+
+        package init(breakGlass: Int, overdueReviews: Int, refusals: Int) {
+            self.breakGlass = breakGlass
+            self.overdueReviews = overdueReviews
+            self.refusals = refusals
+        }
+    }
 
     package init(
         from: Int64, to: Int64, region: String?, tenant: String?, generatedAt: Int64, policyVersion: String,
         checkpoint: ReportCheckpoint, accesses: [Access], breakGlass: [BreakGlass], refusals: [Refusal],
-        names: Names = Names(), tally: AccessTally? = nil
+        names: Names = Names(), tally: AccessTally? = nil, listedCounts: ListedCounts? = nil
     ) {
         self.tally = tally
+        self.listedCounts = listedCounts
         self.names = names
         self.from = from
         self.to = to
@@ -204,7 +221,13 @@ package struct CrossBorderReport: Sendable {
     package var byBasis: [(key: String, count: Int)] { tally?.byBasis ?? counts(\.basis) }
     package var byJustification: [(key: String, count: Int)] { tally?.byJustification ?? counts(\.justification) }
     package var byStaff: [(key: String, count: Int)] { tally?.byStaff ?? counts(\.staff) }
-    package var overdueReviews: Int { breakGlass.filter { $0.review == "overdue" }.count }
+    package var overdueReviews: Int {
+        listedCounts?.overdueReviews ?? breakGlass.filter { $0.review == "overdue" }.count
+    }
+    /// Break-glass grants in the period (listed in `breakGlass`, or one page of them there).
+    package var breakGlassCount: Int { listedCounts?.breakGlass ?? breakGlass.count }
+    /// Refused attempts in the period (listed in `refusals`, or one page of them there).
+    package var refusalCount: Int { listedCounts?.refusals ?? refusals.count }
     /// How many grants used in the period were decided by their own filer (or staff member).
     package var grantsDecidedByFiler: Int {
         if let tally { return tally.grantsDecidedByFiler }

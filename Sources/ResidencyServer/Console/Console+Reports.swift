@@ -12,7 +12,8 @@ extension Console {
         try allow(
             [.compliance, .ops, .admin], unscoped: false, visitor, context, "reports take a compliance or ops token")
         let request = context.request
-        try request.acceptQuery(["kind", "from", "to", "region", "format", "download", "after"])
+        try request.acceptQuery(
+            ["kind", "from", "to", "region", "format", "download", "after", "break_glass_after", "refusals_after"])
         guard let kind = request.queryValue("kind") else {
             return html(
                 HTML.page(
@@ -51,19 +52,23 @@ extension Console {
             if format == .html && request.queryValue("download") == nil {
                 // Shown in the browser: the whole summary and a page of the lines, with links to the next page
                 // and to the full report. Its cost follows the period's days, not its accesses.
-                var after: Int?
-                if let text = request.queryValue("after"), !text.isEmpty {
-                    guard let value = Int(text), value >= 0 else {
-                        throw APIError.badRequest("after: \"\(text.prefix(20))\"; accepted: a ledger index, 0 or more")
-                    }
-                    after = value
-                }
+                // Each list pages on its own (keyset: after a ledger index); its links keep the others' places.
+                let cursors = CrossBorderPageCursors(
+                    accesses: try ledgerIndex(request, "after"),
+                    breakGlass: try ledgerIndex(request, "break_glass_after"),
+                    refusals: try ledgerIndex(request, "refusals_after"))
                 let page = try controller.reports.crossBorderPage(
-                    from: from, to: to, region: region, tenant: caller.tenant, after: after,
-                    limit: Self.reportPageLines)
+                    from: from, to: to, region: region, tenant: caller.tenant, after: cursors.accesses,
+                    limit: Self.reportPageLines, cursors: cursors)
                 text = page.report.pagedHTML(
-                    heading: after == nil ? "Accesses, first page" : "Accesses after ledger entry \(after!)",
-                    pager: reportPager(request, page: page))
+                    heading: cursors.accesses.map { "Accesses after ledger entry \($0)" } ?? "Accesses, first page",
+                    pager: reportPager(request, page: page),
+                    breakGlass: listPager(
+                        request, parameter: "break_glass_after", title: "break-glass grants",
+                        current: cursors.breakGlass, next: page.nextBreakGlassAfter),
+                    refusals: listPager(
+                        request, parameter: "refusals_after", title: "refused attempts", current: cursors.refusals,
+                        next: page.nextRefusalsAfter))
                 name = "cross-border"
                 break
             }
@@ -105,8 +110,54 @@ extension Console {
         return HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
     }
 
-    /// Access lines on one page of a report shown in the browser.
+    /// Access lines on one page of a report shown in the browser (and rows on a page of its break-glass grants and of
+    /// its refused attempts).
     static let reportPageLines = 100
+
+    /// A page cursor from the query: a ledger index, 0 or more; nil when absent or empty (the first page).
+    private func ledgerIndex(_ request: HTTPRequest, _ name: String) throws -> Int? {
+        guard let text = request.queryValue(name), !text.isEmpty else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw APIError.badRequest("\(name): \"\(text.prefix(20))\"; accepted: a ledger index, 0 or more")
+        }
+        return value
+    }
+
+    /// The query of the page shown, with `parameter` set to `value` (removed when nil): the report and the other
+    /// lists' places are kept, so following one list's link does not send the others back to their first page.
+    private func reportQuery(_ request: HTTPRequest, setting parameter: String, to value: Int?) -> String {
+        var pairs = ["kind", "from", "to", "region", "after", "break_glass_after", "refusals_after"].compactMap {
+            name -> String? in
+            guard name != parameter, let value = request.queryValue(name), !value.isEmpty else { return nil }
+            return "\(name)=\(Self.percentEncoded(value))"
+        }
+        if let value { pairs.append("\(parameter)=\(value)") }
+        return pairs.joined(separator: "&")
+    }
+
+    /// How a list after the access lines is shown: its place in the heading, and links to its next and first page
+    /// (plain links, so paging works with JavaScript off).
+    private func listPager(
+        _ request: HTTPRequest, parameter: String, title: String, current: Int?, next: Int?
+    ) -> CrossBorderReport.ListPage {
+        var links: [String] = []
+        if let next {
+            links.append(
+                "<a href=\"/console/reports?\(HTML.escape(reportQuery(request, setting: parameter, to: next)))\">Next page of \(title)</a>"
+            )
+        }
+        if current != nil {
+            links.append(
+                "<a href=\"/console/reports?\(HTML.escape(reportQuery(request, setting: parameter, to: nil)))\">First page of \(title)</a>"
+            )
+        }
+        let qualifier: String? =
+            current.map { "after ledger entry \($0)" } ?? (next == nil ? nil : "first page")
+        let pager =
+            links.isEmpty
+            ? "" : "<nav aria-label=\"Pages of \(title)\"><p>" + links.joined(separator: " · ") + "</p></nav>"
+        return CrossBorderReport.ListPage(qualifier: qualifier, pager: pager)
+    }
 
     /// The links under a page of access lines: the next page, the first, and the full report to download.
     private func reportPager(_ request: HTTPRequest, page: CrossBorderPage) -> String {
@@ -115,10 +166,14 @@ extension Console {
         }.joined(separator: "&")
         var links: [String] = []
         if let next = page.nextAfter {
-            links.append("<a href=\"/console/reports?\(HTML.escape(kept))&amp;after=\(next)\">Next page</a>")
+            links.append(
+                "<a href=\"/console/reports?\(HTML.escape(reportQuery(request, setting: "after", to: next)))\">Next page</a>"
+            )
         }
         if request.queryValue("after") != nil {
-            links.append("<a href=\"/console/reports?\(HTML.escape(kept))\">First page</a>")
+            links.append(
+                "<a href=\"/console/reports?\(HTML.escape(reportQuery(request, setting: "after", to: nil)))\">First page</a>"
+            )
         }
         for format in [ReportFormat.html, .csv, .json] {
             links.append(

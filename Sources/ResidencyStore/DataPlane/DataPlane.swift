@@ -68,7 +68,13 @@ package struct DataPlane: Sendable {
     /// Tenant ids with data in `region`, as the files say (the audit compares this with the directory), sorted.
     /// A region without a tenants folder has none; a folder that cannot be read throws `FolderListingError`.
     package func tenants(in region: String) throws -> [String] {
-        try listing.names(in: directory(region: region).path, suffix: ".sqlite3") ?? []
+        try tenantListing(in: region).names
+    }
+
+    /// `tenants(in:)` with the listing's generation (`FolderListing.Listing`): for work keyed on what was listed.
+    package func tenantListing(in region: String) throws -> FolderListing.Listing {
+        try listing.listing(in: directory(region: region).path, suffix: ".sqlite3")
+            ?? FolderListing.Listing(names: [], generation: 0)
     }
 
     /// Regions with a directory on disk (including ones the catalog no longer names), sorted. None when no

@@ -43,13 +43,23 @@ package final class FolderListing: Sendable {
         let mtime: Int64  // nanoseconds since the epoch
     }
 
+    /// A folder's sorted names and the generation of the read that produced them. Every read of a folder from
+    /// disk takes a new generation (process-wide, never reused); a reused listing keeps its own. So two listings
+    /// with the same generation hold the same names, and a caller may key work it derived from the names on it.
+    package struct Listing: Sendable {
+        package let names: [String]
+        /// 0 only for a folder that does not exist (no names).
+        package let generation: UInt64
+    }
+
     private struct Entry {
         let stamp: Stamp
         let listedAt: Int64  // wall clock, nanoseconds since the epoch, taken before the folder was read
-        let names: [String]
+        let listing: Listing
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    private static let generations = Atomic<UInt64>(0)
     private let caching: Bool
 
     /// `caching: false` lists every folder afresh every time (the reference the cached listing is tested against).
@@ -61,6 +71,11 @@ package final class FolderListing: Sendable {
     /// with it removed. Nil when the folder does not exist (no data was ever written there). Any other failure to
     /// open, stat or read it is thrown.
     package func names(in folder: String, suffix: String? = nil) throws -> [String]? {
+        try listing(in: folder, suffix: suffix)?.names
+    }
+
+    /// `names(in:suffix:)` with the listing's generation.
+    package func listing(in folder: String, suffix: String? = nil) throws -> Listing? {
         let key = suffix.map { folder + "\u{0}" + $0 } ?? folder
         let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else {
@@ -80,7 +95,7 @@ package final class FolderListing: Sendable {
             entry.listedAt - stamp.mtime >= Self.racyWindow
         {
             close(descriptor)
-            return entry.names
+            return entry.listing
         }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -110,9 +125,11 @@ package final class FolderListing: Sendable {
             }
         }
         names.sort()
+        let listing = Listing(
+            names: names, generation: Self.generations.add(1, ordering: .relaxed).newValue)
         if caching {
-            entries.withLock { $0[key] = Entry(stamp: stamp, listedAt: listedAt, names: names) }
+            entries.withLock { $0[key] = Entry(stamp: stamp, listedAt: listedAt, listing: listing) }
         }
-        return names
+        return listing
     }
 }

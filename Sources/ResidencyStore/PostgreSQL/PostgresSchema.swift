@@ -285,5 +285,35 @@ package enum PostgresSchema {
                 -- IN lists in place. The version moves so the numbers stay the same on both stores.
                 SELECT 1;
                 """),
+        SchemaMigration(
+            version: 14, name: "tenants: a change counter for where tenants are, kept by triggers",
+            sql: """
+                -- Row triggers, as on SQLite. Every write transaction holds the store's advisory write lock before
+                -- it touches a row (Database.write), so the one counter row never orders two writers differently
+                -- from the lock: no deadlock, and no more waiting than the lock already imposes.
+                CREATE TABLE tenant_location_changes (
+                    id bigint PRIMARY KEY CHECK (id = 1),
+                    changes bigint NOT NULL CHECK (changes >= 0)
+                );
+                INSERT INTO tenant_location_changes (id, changes) VALUES (1, 0);
+                -- The counter is named in the tenants table's own schema, not found on the search path: a session
+                -- with another search path (psql, a script) that changes tenants still moves this store's counter.
+                CREATE FUNCTION residency_tenant_location_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        EXECUTE format('UPDATE %I.tenant_location_changes SET changes = changes + 1 WHERE id = 1',
+                            TG_TABLE_SCHEMA);
+                        RETURN NULL;
+                    END $$;
+                CREATE TRIGGER tenant_location_inserted AFTER INSERT ON tenants
+                    FOR EACH ROW EXECUTE FUNCTION residency_tenant_location_changed();
+                CREATE TRIGGER tenant_location_deleted AFTER DELETE ON tenants
+                    FOR EACH ROW EXECUTE FUNCTION residency_tenant_location_changed();
+                CREATE TRIGGER tenant_location_updated AFTER UPDATE OF id, region, country, status ON tenants
+                    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.region IS DISTINCT FROM NEW.region
+                        OR OLD.country IS DISTINCT FROM NEW.country OR OLD.status IS DISTINCT FROM NEW.status)
+                    EXECUTE FUNCTION residency_tenant_location_changed();
+                CREATE TRIGGER tenant_location_truncated AFTER TRUNCATE ON tenants
+                    FOR EACH STATEMENT EXECUTE FUNCTION residency_tenant_location_changed();
+                """),
     ]
 }

@@ -1,0 +1,143 @@
+import Foundation
+import ResidencyCore
+import ResidencyStore
+import Testing
+
+@testable import ResidencyController
+
+/// The residency map and the audit keep what they read of every tenant between views (`TenantLocationsMemo`,
+/// `DataPlaneComparison.Memo`), trusting it only while the tenants table's change counter and the folders'
+/// listings stand still. These tests change the directory behind a controller's back — another controller on the
+/// same store, SQL written by hand on another connection — and a file on disk, and require the next view to show
+/// it, equal to what a controller opened afresh (nothing kept) sees. On SQLite and, with RESIDENCY_TEST_POSTGRES
+/// set, on PostgreSQL (a fresh schema per run, as several controllers share one).
+@Suite struct ResidencyMapChangesTests {
+    /// Where the test's tables are: nil for the data directory's SQLite file, or a PostgreSQL URL and its schema.
+    struct Store {
+        let url: String?
+        let schema: String?
+
+        init?(_ backend: String) throws {
+            guard backend == "postgres" else {
+                url = nil
+                schema = nil
+                return
+            }
+            guard let base = ProcessInfo.processInfo.environment["RESIDENCY_TEST_POSTGRES"], !base.isEmpty else {
+                print(
+                    "skipping the PostgreSQL case: RESIDENCY_TEST_POSTGRES is not set (Scripts/postgres-cluster start)")
+                return nil
+            }
+            let schema = "map_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try Database(postgresURL: base).execute("CREATE SCHEMA \(schema)")
+            self.schema = schema
+            url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        }
+
+        /// SQL run on a connection of its own, as a person at a shell would: the sqlite3 file opened directly, or
+        /// a PostgreSQL session on its default search path naming the store's tables by their schema.
+        func byHand(_ sql: (_ tenants: String) -> String, directory: URL) throws {
+            if let schema, let base = ProcessInfo.processInfo.environment["RESIDENCY_TEST_POSTGRES"] {
+                try Database(postgresURL: base).execute(sql("\(schema).tenants"))
+            } else {
+                let file = directory.appendingPathComponent(DataDirectory.databaseFileName).path
+                let database = try Database(path: file)
+                try database.write { try database.execute(sql("tenants")) }
+            }
+        }
+    }
+
+    static func open(_ directory: URL, _ store: Store) throws -> Controller {
+        let root = AccessExpiryTests.root
+        let policies = try PolicySet.load(
+            regions: root.appendingPathComponent("Regions"), policies: root.appendingPathComponent("Policies"))
+        let pool = try DatabasePool(directory: DataDirectory(directory, store: store.url ?? "sqlite"))
+        return try Controller(policies: policies, locator: nil, pool: pool, dataDirectory: directory)
+    }
+
+    /// What a view of the map shows: tenants per region and country, the violations and their counts.
+    struct MapView: Equatable {
+        let regions: [String]
+        let countries: [String]
+        let violations: [String]
+        let counts: [String: Int]
+        let checked: Int
+
+        init(_ controller: Controller) throws {
+            let map = try controller.reports.residencyMapReport(listed: 100, by: "auditor")
+            regions = map.regions.map { "\($0.region)=\($0.tenants)" }
+            countries = map.countries.map { "\($0.country)/\($0.region)=\($0.tenants)" }
+            violations = map.violations.map { "\($0.kind) \($0.tenant) \($0.location)" }
+            let audit = try controller.reports.audit(record: false, by: "auditor")
+            counts = audit.countsByKind
+            checked = audit.checked
+        }
+    }
+
+    /// Every region folder's mtime a minute back, so the listings of unchanged folders are reused between views
+    /// and only the change counter can tell the controller that the directory moved.
+    static func ageFolders(_ plane: DataPlane) throws {
+        var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        for region in try plane.regionsOnDisk() {
+            #expect(utimensat(AT_FDCWD, plane.directory(region: region).path, &times, 0) == 0)
+        }
+        #expect(utimensat(AT_FDCWD, plane.root.path, &times, 0) == 0)
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func aChangeByAnyoneIsInTheNextView(_ backend: String) throws {
+        guard let store = try Store(backend) else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-mapmemo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let controller = try Self.open(directory, store)
+        let other = try Self.open(directory, store)
+        func signUp(_ on: Controller, _ country: String) throws -> String {
+            try on.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country))).tenant.id
+        }
+        let french = try signUp(controller, "FR")
+        _ = try signUp(controller, "GB")
+        let plane = try #require(controller.dataPlane)
+        try Self.ageFolders(plane)
+        func fresh() throws -> MapView { try MapView(try Self.open(directory, store)) }
+
+        let clean = try MapView(controller)
+        #expect(clean.violations.isEmpty && clean.checked == 2)
+        #expect(clean.regions.contains("eu=1") && clean.regions.contains("uk=1"))
+        #expect(try MapView(controller) == clean)
+
+        // Another controller signs a tenant up: its data file appears and the directory moves.
+        let american = try signUp(other, "US")
+        let signedUp = try MapView(controller)
+        #expect(signedUp.regions.contains("us=1") && signedUp.checked == 3 && signedUp.violations.isEmpty)
+        #expect(signedUp == (try fresh()))
+
+        // By hand, on a connection of its own: the French tenant's home set to the US, no file touched (the folders
+        // aged, so their listings are reused): only the tenants table's counter says that anything changed.
+        try Self.ageFolders(plane)
+        #expect(try MapView(controller) == signedUp)  // listed again (the mtimes moved), then reused as they are
+        try store.byHand(
+            { "UPDATE \($0) SET region = 'us', site = 'us-ashburn' WHERE id = '\(french)'" }, directory: directory)
+        let moved = try MapView(controller)
+        #expect(moved.regions.contains("us=2") && moved.regions.contains("eu=0"))
+        #expect(moved.counts["missing_data"] == 1)  // its home folder (us) has no file for it
+        #expect(moved.violations.contains { $0.hasPrefix("missing_data \(french) us") })
+        // Its file, away from home: a residency violation at the eu site, or a stray copy in eu.
+        #expect(moved.violations.contains { $0.contains(" \(french) eu") }, "\(moved.violations)")
+        #expect(moved == (try fresh()))
+
+        // Deleted by the other controller's directory (status only: the row stays), then a file removed by hand.
+        try Self.ageFolders(plane)
+        #expect(try MapView(controller) == moved)
+        try store.byHand({ "UPDATE \($0) SET status = 'deleted' WHERE id = '\(american)'" }, directory: directory)
+        let deleted = try MapView(controller)
+        #expect(deleted.regions.contains("us=1"))
+        #expect(deleted.violations.contains("deleted_data_present \(american) us"))
+        #expect(deleted == (try fresh()))
+        try Self.ageFolders(plane)
+        try FileManager.default.removeItem(atPath: plane.path(region: "us", tenant: american))
+        let removed = try MapView(controller)
+        #expect(!removed.violations.contains { $0.contains(american) })
+        #expect(removed.checked == 2)
+        #expect(removed == (try fresh()))
+    }
+}
