@@ -64,7 +64,7 @@ import Testing
                                 ("request", .string("ar_f\(request)")), ("staff", .string(staff)),
                                 ("physical_country", .string(countries[request % countries.count])),
                                 ("justification", .string(["incident", "ticket", "audit, \"quoted\""][request % 3])),
-                                ("detail", .string("T-\(j)")), ("basis", .string(["scc", "adequacy"][request % 2])),
+                                ("detail", .string(["T-\(j)", "=HYPERLINK(\"x\")", " -5", "Zoë's <b>ticket</b>\r\nnext", "-7", "e\u{301}&"][request % 6])), ("basis", .string(["scc", "adequacy"][request % 2])),
                                 ("basis_rule", .string(rules[request % rules.count])), ("break_glass", .bool(breakGlass)),
                             ]))
                     }

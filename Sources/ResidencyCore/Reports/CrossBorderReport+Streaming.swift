@@ -54,20 +54,17 @@ extension CrossBorderReport {
         switch format {
         case .json:
             var first = true
+            var details: [ReportNames.BasisKey: [UInt8]] = [:]
             for access in lines {
                 if !first { output.append(UInt8(ascii: ",")) }
                 first = false
                 output.append(contentsOf: "\n    ".utf8)
-                accessJSON(access, names: names).write(into: &output, pretty: true, indent: 2)
+                appendJSONLine(access, names: names, details: &details, into: &output)
             }
         case .csv:
-            for access in lines {
-                var row = CSVWriter()
-                row.row(csvAccessRow(access, names: names))
-                output.append(contentsOf: row.text.utf8)
-            }
+            for access in lines { appendCSVLine(access, names: names, into: &output) }
         case .html:
-            for access in lines { output.append(contentsOf: htmlAccessRow(access, names: names).utf8) }
+            for access in lines { appendHTMLLine(access, names: names, into: &output) }
         }
     }
 
