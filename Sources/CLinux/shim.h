@@ -1,7 +1,7 @@
 #ifndef RESIDENCY_CLINUX_SHIM_H
 #define RESIDENCY_CLINUX_SHIM_H
 // Linux interfaces the Glibc module does not export: readiness (epoll), wake-ups (eventfd), glibc's malloc
-// tuning (mallopt), early write-back of a file range (sync_file_range), and atomic operations on memory shared
+// tuning (mallopt), early write-back of a file range (sync_file_range), in-kernel file copies (copy_file_range), and atomic operations on memory shared
 // between processes (a mapped file), which Swift's Atomic cannot address.
 #include <malloc.h>
 #include <stdint.h>
@@ -23,5 +23,13 @@ static inline uint64_t residency_atomic_increment_u64(uint64_t *address) {
 extern int sync_file_range(int fd, int64_t offset, int64_t count, unsigned int flags);
 static inline int residency_start_writeback(int descriptor, int64_t offset, int64_t count) {
     return sync_file_range(descriptor, offset, count, 2);
+}
+
+// Copies up to `count` bytes from the current offset of one file to the current offset of another inside the
+// kernel (no trip through user memory); declared here for the same reason as sync_file_range.
+extern long copy_file_range(int in, int64_t *in_offset, int out, int64_t *out_offset, unsigned long count,
+                            unsigned int flags);
+static inline long residency_copy_file_range(int in, int out, unsigned long count) {
+    return copy_file_range(in, 0, out, 0, count, 0);
 }
 #endif

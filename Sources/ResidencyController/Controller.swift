@@ -25,7 +25,11 @@ package final class Controller: Sendable {
     /// Transparency exports, trust policy and checkpoint publication.
     package let transparency: TransparencyService
 
-    package var policies: PolicySet { context.policies }
+    /// Borrowed, not copied: a copy retains every table of the policy set, and the placement route reads the
+    /// catalog on every request.
+    package var policies: PolicySet {
+        _read { yield context.policies }
+    }
     package var pool: DatabasePool { context.pool }
     package var clock: Clock { context.clock }
     package var ledger: Ledger { context.ledger }

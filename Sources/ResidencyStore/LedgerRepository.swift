@@ -4,8 +4,14 @@ import ResidencyCore
 /// root and any proof is O(log n) reads, never a rebuild), and the signed checkpoints.
 package struct LedgerRepository: MerkleNodeSource {
     let database: Database
+    /// The most rows a scan asks PostgreSQL for at a time (`scan`): about a megabyte of entries.
+    let postgresPageRows: Int
 
-    package init(_ database: Database) { self.database = database }
+    package init(_ database: Database, postgresPageRows: Int = 4096) {
+        precondition(postgresPageRows > 0, "a page holds at least one row")
+        self.database = database
+        self.postgresPageRows = postgresPageRows
+    }
 
     /// The number of entries: one past the highest index (indices are dense, so no count over the table).
     package func size() throws -> Int { Int(try database.scalarInteger("SELECT max(idx) + 1 FROM ledger_entries") ?? 0) }
@@ -58,11 +64,46 @@ package struct LedgerRepository: MerkleNodeSource {
     package func forEachEntry(
         _ body: (_ rowIndex: Int, _ entry: UnsafeRawBufferPointer, _ leafHash: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let statement = try database.statement("SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx")
-        try statement.bind([])
-        defer { statement.reset() }
-        while try statement.step() {
+        try scan(
+            sqlite: "SELECT idx, entry, leaf_hash FROM ledger_entries ORDER BY idx",
+            postgres: "SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx > ?1 ORDER BY idx",
+            [], from: [.integer(-1)], next: { [.integer($0.integer(0))] }
+        ) { statement in
             try body(Int(statement.integer(0)), statement.blobBuffer(1), statement.blobBuffer(2))
+        }
+    }
+
+    /// Runs a scan over the ledger's entries and calls `row` with the statement standing on each row.
+    ///
+    /// SQLite steps through rows straight off its B-tree, so one statement streams any number of them. libpq
+    /// receives a query's whole result before the first row can be read — over a ledger of millions that would
+    /// hold them all in memory — so on PostgreSQL the scan runs as keyset pages of at most `postgresPageRows`
+    /// rows: `postgres` is the query with its keyset condition last (parameters after `values`), `start` the
+    /// keyset before the first row and `next` the keyset of a row read. The pages run inside the caller's
+    /// transaction (REPEATABLE READ for reads), so all of them see one snapshot.
+    private func scan(
+        sqlite: String, postgres: String, _ values: [DatabaseValue], from start: [DatabaseValue],
+        next: (Statement) -> [DatabaseValue], _ row: (Statement) throws -> Void
+    ) throws {
+        guard database.isPostgres else {
+            let statement = try database.statement(sqlite)
+            try statement.bind(values)
+            defer { statement.reset() }
+            while try statement.step() { try row(statement) }
+            return
+        }
+        let statement = try database.statement(postgres + " LIMIT \(postgresPageRows)")
+        var keyset = start
+        while true {
+            try statement.bind(values + keyset)
+            defer { statement.reset() }
+            var rows = 0
+            while try statement.step() {
+                rows += 1
+                keyset = next(statement)
+                try row(statement)
+            }
+            if rows < postgresPageRows { return }
         }
     }
 
@@ -73,11 +114,12 @@ package struct LedgerRepository: MerkleNodeSource {
     ) throws {
         guard !kinds.isEmpty else { return }
         let placeholders = kinds.indices.map { "?\($0 + 2)" }.joined(separator: ", ")
-        let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries WHERE idx < ?1 AND kind IN (\(placeholders)) ORDER BY idx")
-        try statement.bind([.integer(Int64(end))] + kinds.map { .text($0) })
-        defer { statement.reset() }
-        while try statement.step() {
+        let select = "SELECT idx, entry FROM ledger_entries WHERE idx < ?1 AND kind IN (\(placeholders))"
+        try scan(
+            sqlite: select + " ORDER BY idx", postgres: select + " AND idx > ?\(kinds.count + 2) ORDER BY idx",
+            [.integer(Int64(end))] + kinds.map { .text($0) }, from: [.integer(-1)],
+            next: { [.integer($0.integer(0))] }
+        ) { statement in
             try body(Int(statement.integer(0)), statement.blobBuffer(1))
         }
     }
@@ -87,11 +129,12 @@ package struct LedgerRepository: MerkleNodeSource {
     package func forEachEntry(
         kind: String, indices: Range<Int>, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries WHERE kind = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY kind, idx")
-        try statement.bind([.text(kind), .integer(Int64(indices.lowerBound)), .integer(Int64(indices.upperBound))])
-        defer { statement.reset() }
-        while try statement.step() {
+        let select = "SELECT idx, entry FROM ledger_entries WHERE kind = ?1 AND idx >= ?2 AND idx < ?3"
+        try scan(
+            sqlite: select + " ORDER BY kind, idx", postgres: select + " AND idx > ?4 ORDER BY kind, idx",
+            [.text(kind), .integer(Int64(indices.lowerBound)), .integer(Int64(indices.upperBound))],
+            from: [.integer(-1)], next: { [.integer($0.integer(0))] }
+        ) { statement in
             try body(Int(statement.integer(0)), statement.blobBuffer(1))
         }
     }
@@ -124,13 +167,17 @@ package struct LedgerRepository: MerkleNodeSource {
         kinds: [String], timeFrom from: Int64, to: Int64, below end: Int,
         _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let statement = try database.statement(
-            "SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1 AND \(Self.timeExpression) >= ?2 AND \(Self.timeExpression) < ?3 AND idx < ?4"
-        )
+        let window =
+            " FROM ledger_entries INDEXED BY ledger_entries_kind_time WHERE kind = ?1 AND \(Self.timeExpression) >= ?2 AND \(Self.timeExpression) < ?3 AND idx < ?4"
         for kind in kinds {
-            try statement.bind([.text(kind), .integer(from), .integer(to), .integer(Int64(end))])
-            defer { statement.reset() }
-            while try statement.step() {
+            // PostgreSQL's pages follow the (kind, time) index: keyset (time, index), the time read as a third column.
+            try scan(
+                sqlite: "SELECT idx, entry" + window,
+                postgres: "SELECT idx, entry, \(Self.timeExpression)" + window
+                    + " AND (\(Self.timeExpression), idx) > (?5, ?6) ORDER BY \(Self.timeExpression), idx",
+                [.text(kind), .integer(from), .integer(to), .integer(Int64(end))],
+                from: [.integer(Int64.min), .integer(-1)], next: { [.integer($0.integer(2)), .integer($0.integer(0))] }
+            ) { statement in
                 try body(Int(statement.integer(0)), statement.blobBuffer(1))
             }
         }
@@ -247,16 +294,15 @@ package struct LedgerRepository: MerkleNodeSource {
     package func forEachEntry(
         tenant: String, kind: String, below end: Int, _ body: (_ index: Int, _ entry: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let statement = try database.statement(
-            """
+        let select = """
             SELECT idx, entry FROM ledger_entries INDEXED BY ledger_entries_tenant
             WHERE json_extract(CAST(entry AS TEXT), '$.tenant') = ?1 AND idx < ?2 AND kind = ?3
-            ORDER BY idx
             """
-        )
-        try statement.bind([.text(tenant), .integer(Int64(end)), .text(kind)])
-        defer { statement.reset() }
-        while try statement.step() {
+        try scan(
+            sqlite: select + " ORDER BY idx", postgres: select + " AND idx > ?4 ORDER BY idx",
+            [.text(tenant), .integer(Int64(end)), .text(kind)], from: [.integer(-1)],
+            next: { [.integer($0.integer(0))] }
+        ) { statement in
             try body(Int(statement.integer(0)), statement.blobBuffer(1))
         }
     }

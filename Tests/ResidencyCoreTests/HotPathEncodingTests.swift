@@ -86,6 +86,55 @@ import Testing
         }
     }
 
+    /// Every kind of reason, with policy text that needs escaping (quotes, backslashes, control characters,
+    /// non-ASCII) and edge numbers: the message written as bytes is the escaped `message`, byte for byte.
+    @Test func reasonMessagesWrittenAsBytesEqualTheEscapedStrings() throws {
+        let gb = try #require(CountryCode("GB"))
+        let de = try #require(CountryCode("DE"))
+        let odd = "r\"ule\\ \n\t\u{01} é 漢"
+        let addresses: [IPAddress] = [
+            .v4(0), .v4(0xFFFF_FFFF), .v4(0x5102_45A0), try IPAddress("2a00:1450:4001::1"), try IPAddress("::1"),
+        ]
+        var reasons: [PlacementReason] = [
+            .declaredCountry(gb), .countryMismatch(declared: gb, geolocated: de),
+            .unlocatedFallback(region: odd, reason: odd), .noPermittedRegion(country: gb, rule: odd, reason: odd),
+            .mandatoryRegion(country: gb, rule: odd, region: odd), .regionChoice(country: gb, rule: odd, regions: []),
+            .regionChoice(country: gb, rule: "r", regions: ["uk", odd, "eu"]), .anyRegion(country: de),
+            .requestedRegionHonoured(region: odd), .overrideApplied(country: gb, rule: odd, region: odd),
+            .noCoordinates(country: gb), .firstAvailableRegion(region: odd),
+        ]
+        for why in [RegionUnavailability.draining, .closed, .notAcceptingSignups, .full, .serviceUnreachable] {
+            reasons += [
+                .overrideUnavailable(rule: odd, region: odd, why: why), .regionUnavailable(region: odd, why: why),
+            ]
+        }
+        for kilometres in [0, 7, 10, 999, 1000, 20_015, -3, Int.max, Int.min] {
+            for source in [LocationSource.database, .capital, .city, .countryPoint] {
+                reasons.append(.nearestRegion(region: odd, kilometres: kilometres, from: source))
+            }
+            reasons.append(.site(site: odd, kilometres: kilometres))
+        }
+        reasons.append(.site(site: "uk-london", kilometres: nil))
+        for address in addresses {
+            reasons += [
+                .geolocated(address: address, country: gb, hasCoordinates: true),
+                .geolocated(address: address, country: gb, hasCoordinates: false),
+                .geolocatedWithoutCountry(address: address), .notInDatabase(address: address),
+                .geolocationFailed(address: address, error: odd),
+            ]
+            if let range = SpecialPurposeRange.containing(address) {
+                reasons.append(.notLocatable(address: address, range: range))
+            }
+        }
+        for reason in reasons {
+            var written: [UInt8] = []
+            reason.writeMessage(into: &written)
+            var expected: [UInt8] = []
+            JSONValue.writeString(reason.message, into: &expected)
+            #expect([UInt8(ascii: "\"")] + written + [UInt8(ascii: "\"")] == expected, "\(reason)")
+        }
+    }
+
     @Test func asciiTrimmingAndCaseFolding() {
         #expect(" \t application/json \t".trimmingSpacesAndTabs == "application/json")
         #expect("".trimmingSpacesAndTabs == "")

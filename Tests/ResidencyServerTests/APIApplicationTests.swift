@@ -35,7 +35,9 @@ final class APIHarness: Sendable {
         }
         self.tokens = tokens
         let log = self.log
-        application = APIApplication(controller: controller) { line in log.lines.withLock { $0.append(line) } }
+        application = APIApplication(controller: controller) { line in
+            log.lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
+        }
     }
 
     func send(

@@ -163,6 +163,50 @@ import Testing
         }
     }
 
+    /// PostgreSQL scans the ledger in keyset pages (libpq would otherwise hold a whole result): every page size,
+    /// including one row, an exact divisor of the matches and more than all of them, gives the same rows in the
+    /// same order as one unpaged pass — also where several entries share a time (the time window's keyset).
+    @Test(arguments: StoreBackend.allCases)
+    func ledgerScansAnswerAlikeAtEveryPageSize(_ backend: StoreBackend) throws {
+        guard let database = try Self.migrated(backend) else { return }
+        try database.write {
+            let ledger = LedgerRepository(database)
+            for index in 0..<12 {
+                let kind = index % 3 == 0 ? "access.requested" : "tenant.created"
+                // Times repeat in pairs, so the time-ordered scan meets ties.
+                let bytes = try Self.entry(index, kind: kind, tenant: "t\(index % 2)", time: 1_000 + Int64(index / 2))
+                try ledger.append(bytes, kind: kind, at: index)
+            }
+        }
+        for pageRows in [1, 2, 4, 6, 12, 100] {
+            let ledger = LedgerRepository(database, postgresPageRows: pageRows)
+            try database.read {
+                var all: [Int] = []
+                try ledger.forEachEntry { index, entry, leaf in
+                    #expect(MerkleTree.leafHash(Array(entry)).bytes == Array(leaf))
+                    all.append(index)
+                }
+                #expect(all == Array(0..<12), "page of \(pageRows)")
+                var requested: [Int] = []
+                try ledger.forEachEntry(kinds: ["access.requested", "tenant.created"], below: 11) { index, _ in
+                    requested.append(index)
+                }
+                #expect(requested == Array(0..<11), "page of \(pageRows)")
+                var sliced: [Int] = []
+                try ledger.forEachEntry(kind: "tenant.created", indices: 1..<11) { index, _ in sliced.append(index) }
+                #expect(sliced == [1, 2, 4, 5, 7, 8, 10], "page of \(pageRows)")
+                var windowed: [Int] = []
+                try ledger.forEachEntry(kinds: ["tenant.created"], timeFrom: 1_000, to: 1_005, below: 12) { index, _ in
+                    windowed.append(index)
+                }
+                #expect(windowed == [1, 2, 4, 5, 7, 8], "page of \(pageRows)")
+                var tenant: [Int] = []
+                try ledger.forEachEntry(tenant: "t1", kind: "tenant.created", below: 12) { index, _ in tenant.append(index) }
+                #expect(tenant == [1, 5, 7, 11], "page of \(pageRows)")
+            }
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func tokensAndIdempotencyKeys(_ backend: StoreBackend) throws {
         guard let database = try Self.migrated(backend) else { return }

@@ -66,6 +66,66 @@ import Testing
         #expect(seen.isEmpty, "\(seen.count) failures, first: \(seen.first ?? "")")
     }
 
+    /// A migration's snapshot at the source: a kernel copy of the database file when the WAL can be emptied
+    /// first; the online backup API when a reader keeps frames of the WAL in its view. Either way the file holds
+    /// the data as of the counter it reports.
+    @Test func aSnapshotIsTheFileCopiedOrABackupWhenTheWALCannotEmpty() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("source.sqlite3").path
+        try TenantDatabase.provision(at: path, tenant: "t")
+        let database = try TenantDatabase(path: path)
+        for index in 0..<40 { try database.put(record(.documents, "d\(index)", index + 7)) }
+        let fastPath = directory.appendingPathComponent("fast.snapshot").path
+        let fast = try TenantDataCopy.snapshot(of: path, to: fastPath)
+        #expect(fast.copiedAsFile, "an idle tenant's snapshot is taken as a copy of its file")
+        #expect(fast.sequence == (try database.sequence()))
+        #expect(fast.bytes == (try FileManager.default.attributesOfItem(atPath: fastPath)[.size] as? Int64))
+        #expect(fast.bytes == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64))
+        let content = try TenantDataCopy.fileContent(ofSnapshot: fastPath, sha256: try FileDigest.sha256(of: fastPath))
+        #expect(content.rows[.documents] == 40)
+        #expect((try TenantDatabase(snapshotAt: fastPath).contentDigest()) == (try database.contentDigest()))
+
+        // A reader whose view holds a frame of the WAL: the WAL cannot be emptied, the backup API copies instead.
+        try database.put(record(.contacts, "late", 1))
+        let reader = try TenantDatabase(path: path)
+        let slowPath = directory.appendingPathComponent("slow.snapshot").path
+        let slow = try reader.database.read { () throws -> TenantDataCopy.FileSnapshot in
+            _ = try reader.sequence()
+            return try TenantDataCopy.snapshot(of: path, to: slowPath)
+        }
+        #expect(!slow.copiedAsFile)
+        #expect(slow.sequence == fast.sequence + 1)
+        #expect((try TenantDatabase(snapshotAt: slowPath).contentDigest()) == (try database.contentDigest()))
+    }
+
+    /// The target's file of a pulled snapshot: hashed by a second thread reading back what was written, across
+    /// a resume (a file left by a cut pull is hashed from its first byte) and a truncation.
+    @Test func aReceivedFileHashesEveryByteAcrossAResume() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("incoming").path
+        let bytes = (0..<((3 << 20) + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 13)) }
+        let expected = SHA256.hash(bytes).hex
+        func append(_ file: ReceivedFile, from start: Int) throws {
+            for offset in stride(from: start, to: bytes.count, by: 200_000) {
+                try bytes[offset..<min(offset + 200_000, bytes.count)].withUnsafeBytes { try file.append($0) }
+            }
+        }
+        do {
+            let cut = try ReceivedFile(path: path)
+            try bytes[..<1_000_000].withUnsafeBytes { try cut.append($0) }
+        }
+        let resumed = try ReceivedFile(path: path)
+        #expect(resumed.length == 1_000_000)
+        try append(resumed, from: 1_000_000)
+        #expect(try resumed.finish() == expected)
+        let again = try ReceivedFile(path: path)
+        #expect(again.length == Int64(bytes.count))
+        try again.truncate()
+        try append(again, from: 0)
+        #expect(try again.finish() == expected)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+    }
+
     @Test func aRecordCanBeChangedAndDeletedRepeatedly() throws {
         let database = try TenantDatabase.provision(at: directory.appendingPathComponent("t.sqlite3").path, tenant: "t")
         for version in 0..<5 { try database.put(record(.accounts, "main", version)) }

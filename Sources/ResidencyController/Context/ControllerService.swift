@@ -9,7 +9,9 @@ protocol ControllerService: Sendable {
 }
 
 extension ControllerService {
-    var policies: PolicySet { context.policies }
+    var policies: PolicySet {
+        _read { yield context.policies }
+    }
     var clock: Clock { context.clock }
     var ledger: Ledger { context.ledger }
     var dataPlane: DataPlane? { context.dataPlane }

@@ -6,7 +6,13 @@ import ResidencyStore
 package final class DirectoryService: ControllerService {
     let context: ControllerContext
 
-    init(context: ControllerContext) { self.context = context }
+    /// The placements counter's cells for each region's placements, resolved once (see `PlacementTally`).
+    let placementTally: PlacementTally
+
+    init(context: ControllerContext) {
+        self.context = context
+        placementTally = PlacementTally(regions: context.placer.policies.catalog.regionIDs, counters: context.counters)
+    }
 
     var placer: SignupPlacer { context.placer }
 
@@ -23,6 +29,10 @@ package final class DirectoryService: ControllerService {
     /// Counts a placement decision (`residency_placements_total`): the region is a catalog id (empty for a
     /// refusal) and the outcome `placed` or a refusal code — both closed sets.
     func countPlacement(region: String?, refusal: String?) {
+        if refusal == nil, let region, let cell = placementTally.placed(in: region) {
+            cell.add()
+            return
+        }
         context.counters.increment(.placements, [("region", region ?? ""), ("outcome", refusal ?? "placed")])
     }
 }

@@ -43,25 +43,51 @@ package final class Counters: Sendable {
         package let value: String
     }
 
-    private let values = Mutex<[Series: Int]>([:])
+    /// One series' count. A hot path that counts the same few series resolves their cells once (`cell(_:_:)`)
+    /// and adds to them with one atomic operation: no lock, no dictionary, no label Strings per count (a
+    /// placement's count had cost as much as its geolocation). A cell resolved but never counted is not shown.
+    package final class Cell: Sendable {
+        private let value = Atomic<Int>(0)
+        private let counted = Atomic<Bool>(false)
+
+        package func add(_ amount: Int = 1) {
+            value.add(amount, ordering: .relaxed)
+            if !counted.load(ordering: .relaxed) { counted.store(true, ordering: .releasing) }
+        }
+
+        /// The count, or nil while nothing has been counted.
+        var current: Int? { counted.load(ordering: .acquiring) ? value.load(ordering: .relaxed) : nil }
+    }
+
+    private let cells = Mutex<[Series: Cell]>([:])
 
     package init() {}
 
+    /// The cell of a series, made on first use. Label values must come from closed sets.
+    package func cell(_ name: Name, _ labels: [(String, String)] = []) -> Cell {
+        let series = Series(name: name, labels: labels.map { Label(key: $0.0, value: $0.1) })
+        return cells.withLock { cells in
+            if let cell = cells[series] { return cell }
+            let cell = Cell()
+            cells[series] = cell
+            return cell
+        }
+    }
+
     /// Adds `amount` to a series. Label values must come from closed sets; the call sites name them.
     package func increment(_ name: Name, _ labels: [(String, String)] = [], by amount: Int = 1) {
-        let series = Series(name: name, labels: labels.map { Label(key: $0.0, value: $0.1) })
-        values.withLock { $0[series, default: 0] += amount }
+        cell(name, labels).add(amount)
     }
 
     /// The value of one series (0 when it was never counted).
     package func value(_ name: Name, _ labels: [(String, String)] = []) -> Int {
         let series = Series(name: name, labels: labels.map { Label(key: $0.0, value: $0.1) })
-        return values.withLock { $0[series] ?? 0 }
+        return cells.withLock { $0[series] }?.current ?? 0
     }
 
     /// Every series counted so far, sorted by name and labels.
     package var snapshot: [(series: Series, value: Int)] {
-        values.withLock { $0.map { (series: $0.key, value: $0.value) } }.sorted {
+        cells.withLock { $0.compactMap { series, cell in cell.current.map { (series: series, value: $0) } } }.sorted {
             ($0.series.name, $0.series.labels.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
                 < ($1.series.name, $1.series.labels.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         }

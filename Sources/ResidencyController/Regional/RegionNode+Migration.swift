@@ -162,19 +162,35 @@ extension RegionNode {
             let file = migrationFile(id, "snapshot")
             var stored = try storedSnapshot(id)
             let boot = DataPlane.bootID
+            let copying = snapshotCopies.withLock { $0[id] != nil }
             // The snapshot is not synced to disk: one from before a machine restart is taken again.
-            if stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot) {
-                let snapshot = try TenantDataCopy.snapshot(
-                    of: dataPlane.path(region: region, tenant: order.tenant), to: file)
+            if !copying
+                && (stored == nil || !FileManager.default.fileExists(atPath: file) || stored?["boot"] != .string(boot))
+            {
+                let source = dataPlane.path(region: region, tenant: order.tenant)
+                let sequence: Int64
+                let bytes: Int64
+                // The tenant's file held still and copied beside the transfer, which starts at once (reading
+                // the held file until the copy is published); a tenant too busy to pin is backed up first.
+                if let pinned = try startSnapshotCopy(id, of: source, to: file) {
+                    (sequence, bytes) = (pinned.sequence, pinned.bytes)
+                } else {
+                    let snapshot = try TenantDataCopy.snapshot(of: source, to: file)
+                    (sequence, bytes) = (snapshot.sequence, snapshot.bytes)
+                }
+                // `taken` tells this snapshot from another at the same sequence (taken again after this process
+                // restarted mid-copy): a target resumes a partial pull only of the very same bytes.
                 let value = JSONValue.object([
-                    ("boot", .string(boot)), ("bytes", .integer(snapshot.bytes)),
-                    ("sequence", .integer(snapshot.sequence)),
+                    ("boot", .string(boot)), ("bytes", .integer(bytes)), ("sequence", .integer(sequence)),
+                    ("taken", .string(SecureRandom.hex(8))),
                 ])
                 try store.setSnapshot(migration: id, value.encoded())
                 stored = value
             }
             guard var value = stored else { return JSONValue.null }
             if hash, value["content"] == nil {
+                // The hash is of the copy: one being made beside the transfer is waited for.
+                waitForSnapshotCopy(id)
                 let sha256 = try FileDigest.sha256(of: file)
                 value = value.adding([
                     ("content", try TenantDataCopy.fileContent(ofSnapshot: file, sha256: sha256).jsonValue)
@@ -196,6 +212,15 @@ extension RegionNode {
         let database = try home(of: order.tenant)
         return try step("source-freeze") {
             try database.setFrozen(true)
+            // The controller freezes only after the copy was verified, and a migration never copies again once
+            // frozen: the snapshot (a whole copy of the tenant's data) is not needed any more. Its removal —
+            // freeing a file as large as the tenant — runs beside the frozen steps instead of in the purge after
+            // the cutover; the purge and a rollback remove the migration's files again (idempotent).
+            let snapshot = migrationFile(id, "snapshot")
+            DispatchQueue.global(qos: .utility).async { [self] in
+                waitForSnapshotCopy(id)
+                DataPlane.removeFiles(at: snapshot)
+            }
             return .object([("frozen", .bool(true)), ("sequence", .integer(try database.sequence()))])
         }
     }
@@ -244,33 +269,46 @@ extension RegionNode {
         order bytes: [UInt8], migration id: String, file: String, offset: Int64, sequence: Int64?, caller: String?
     ) throws(Refusal) -> (length: Int64, produce: @Sendable (_ write: ([UInt8]) throws -> Void) throws -> Void) {
         let path = try checkedFile(order: bytes, migration: id, file: file, sequence: sequence, caller: caller)
+        // A snapshot still being copied is read from the tenant's pinned file (the same bytes) until the copy
+        // is published.
+        let pinned = file == "snapshot" ? snapshotCopies.withLock { $0[id] }?.file : nil
         let size: Int64
-        do {
-            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        } catch {
-            throw .migrationConflict(code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+        var opened: ReadOnlyFile?
+        if let pinned {
+            size = pinned.bytes
+        } else {
+            do {
+                size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            } catch {
+                throw .migrationConflict(
+                    code: "file_unavailable", message: "migration \(id)'s \(file) file: \(error)")
+            }
+            // Opened now: a release that removes the file after this point still leaves these bytes readable,
+            // and the producer's check below stops it.
+            opened = try Self.openForStream(path, migration: id, file: file)
         }
         guard offset <= size else {
             throw .invalid("offset: \(offset) is past the end of migration \(id)'s \(file) file (\(size) bytes)")
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw .migrationConflict(
-                code: "file_unavailable", message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))"
-            )
-        }
-        // Opened now: a release that removes the file after this point still leaves these bytes readable, and
-        // the producer's check below stops it.
-        let file = ReadOnlyFile(descriptor: descriptor)
         let store = store
+        let first = opened
         return (
             size - offset,
             { write in
+                var source = first
                 var position = offset
                 var sinceCheck: Int64 = 0
                 while position < size {
-                    let piece = try file.read(
-                        at: position, count: Int(min(Int64(Self.streamPiece), size - position)), path: path)
+                    let count = Int(min(Int64(Self.streamPiece), size - position))
+                    let piece: [UInt8]
+                    if source == nil, let held = try pinned?.read(at: position, count: count) {
+                        piece = held
+                    } else {
+                        if source == nil {
+                            source = try RegionNode.openForStream(path, migration: id, file: "snapshot")
+                        }
+                        piece = try source!.read(at: position, count: count, path: path)
+                    }
                     guard !piece.isEmpty else {
                         throw TenantDataError.io("\(path) ended at \(position) of \(size) bytes")
                     }
@@ -286,6 +324,18 @@ extension RegionNode {
                 }
             }
         )
+    }
+
+    private static func openForStream(
+        _ path: String, migration id: String, file: String
+    ) throws(Refusal) -> ReadOnlyFile {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .migrationConflict(
+                code: "file_unavailable",
+                message: "migration \(id)'s \(file) file: \(String(cString: strerror(errno)))")
+        }
+        return ReadOnlyFile(descriptor: descriptor)
     }
 
     /// The size of one piece of a streamed file: large enough that the per-piece hand-over costs nothing, small
@@ -358,6 +408,8 @@ extension RegionNode {
     }
 
     func removeMigrationFiles(_ id: String) {
+        // A copy still being made would publish its file after the removal.
+        waitForSnapshotCopy(id)
         for kind in ["snapshot", "changes", "incoming", "incoming.json"] {
             DataPlane.removeFiles(at: migrationFile(id, kind))
         }
@@ -470,6 +522,7 @@ extension RegionNode {
             // With the source's boot: a snapshot taken again after its machine restarted is other bytes.
             var identity = "\(sequence)"
             if case .string(let boot)? = description["boot"] { identity += " \(boot)" }
+            if case .string(let taken)? = description["taken"] { identity += " \(taken)" }
             let held = (try? Data(contentsOf: URL(fileURLWithPath: marker))).flatMap {
                 String(data: $0, encoding: .utf8)
             }

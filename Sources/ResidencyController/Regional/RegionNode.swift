@@ -27,6 +27,8 @@ package final class RegionNode: Sendable {
     /// The peer services the controller named (pins, regions, endpoints): their keys pass this service's
     /// handshake and reach the peer routes only.
     let peers: Mutex<[String: RegionStore.Peer]>
+    /// Migration snapshots being copied in this process (`SnapshotCopy`), by migration id.
+    let snapshotCopies = Mutex<[String: SnapshotCopy]>([:])
     /// The external stores' movers configured for this region (`movers.json` in the data directory): run here,
     /// at the region, when a migration moves a tenant out of or into it.
     package let commandMovers: [CommandMoverConfiguration]

@@ -1,3 +1,4 @@
+import ResidencyCore
 import Dispatch
 import ResidencyStore
 import Synchronization
@@ -19,7 +20,7 @@ final class TokenCache: Sendable {
 
     private struct State {
         var epoch: UInt64 = 0
-        var entries: [[UInt8]: Entry] = [:]
+        var entries: [SHA256Digest: Entry] = [:]
     }
 
     private let changes: SharedCounter
@@ -36,7 +37,7 @@ final class TokenCache: Sendable {
     /// The counter to tag a lookup with: read it before reading the row.
     func epoch() -> UInt64 { changes.load() }
 
-    func lookup(_ hash: [UInt8], epoch: UInt64) -> Authentication? {
+    func lookup(_ hash: SHA256Digest, epoch: UInt64) -> Authentication? {
         let now = DispatchTime.now().uptimeNanoseconds
         return state.withLock { state in
             if state.epoch != epoch {
@@ -52,7 +53,7 @@ final class TokenCache: Sendable {
         }
     }
 
-    func store(_ hash: [UInt8], _ authentication: Authentication, epoch: UInt64) {
+    func store(_ hash: SHA256Digest, _ authentication: Authentication, epoch: UInt64) {
         switch authentication {
         case .unknown, .unavailable: return
         case .caller, .revoked: break

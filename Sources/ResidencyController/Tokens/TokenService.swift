@@ -97,12 +97,20 @@ extension TokenService {
 
     /// What a bearer token is: a live caller, a revoked token (whose use is worth recording), or nothing.
     package func authentication(bearer secret: String) -> Authentication {
-        guard secret.utf8.count == Self.tokenPrefix.utf8.count + 64, secret.hasPrefix(Self.tokenPrefix) else {
+        var secret = secret
+        return secret.withUTF8 { authentication(bearer: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `authentication(bearer:)` over the secret's bytes as they arrived (the API reads them straight from the
+    /// request head). The cache is keyed by the digest itself, held inline: no array per request.
+    package func authentication(bearer secret: UnsafeRawBufferPointer) -> Authentication {
+        guard secret.count == Self.tokenPrefix.utf8.count + 64, secret.starts(with: Self.tokenPrefix.utf8) else {
             return .unknown
         }
-        let hash = SHA256.hash(Array(secret.utf8)).bytes
+        let digest = SHA256.hash(secret)
         let epoch = tokenCache.epoch()
-        if let cached = tokenCache.lookup(hash, epoch: epoch) { return cached }
+        if let cached = tokenCache.lookup(digest, epoch: epoch) { return cached }
+        let hash = digest.bytes
         let authentication: Authentication
         let record: TokenRepository.Record?
         do {
@@ -117,7 +125,7 @@ extension TokenService {
         } else {
             authentication = .unknown
         }
-        tokenCache.store(hash, authentication, epoch: epoch)
+        tokenCache.store(digest, authentication, epoch: epoch)
         return authentication
     }
 }

@@ -11,6 +11,14 @@ package struct JSONObjectWriter {
         output.append(UInt8(ascii: "{"))
     }
 
+    /// A writer that appends the object to `output`, which it holds until `finish(into:)` gives it back (no copy):
+    /// for an answer that wraps the object in a few bytes of its own.
+    package init(appendingTo output: inout [UInt8]) {
+        self.output = []
+        swap(&self.output, &output)
+        self.output.append(UInt8(ascii: "{"))
+    }
+
     /// A writer for a nested object, which borrows its parent's buffer.
     private init(nested: Void) { output = [] }
 
@@ -70,6 +78,12 @@ package struct JSONObjectWriter {
         body(&nested)
         nested.output.append(UInt8(ascii: "}"))
         swap(&nested.output, &output)
+    }
+
+    /// Closes the object and hands the buffer back to the `output` it was taken from.
+    package consuming func finish(into output: inout [UInt8]) {
+        self.output.append(UInt8(ascii: "}"))
+        swap(&self.output, &output)
     }
 
     /// The object, closed.

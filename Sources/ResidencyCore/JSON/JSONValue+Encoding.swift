@@ -99,6 +99,12 @@ extension JSONValue {
 
     static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        writeEscaped(string, into: &output)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// The inside of `writeString`'s string: the text with JSON's escapes, without the quotes.
+    static func writeEscaped(_ string: String, into output: inout [UInt8]) {
         var string = string
         string.withUTF8 { bytes in
             // Copy runs that need no escaping in one go; most strings are one such run.
@@ -125,7 +131,6 @@ extension JSONValue {
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        output.append(UInt8(ascii: "\""))
     }
 }
 

@@ -3,7 +3,15 @@ extension PlacementDecision {
     /// answers tens of thousands of these a second, and the tree cost as much as the decision itself.
     /// (`PlacementDecisionEncodingTests` holds the two forms equal.)
     package func encodedJSON(capacity: Int = 640) -> [UInt8] {
-        var object = JSONObjectWriter(capacity: capacity)
+        var output: [UInt8] = []
+        output.reserveCapacity(capacity)
+        writeJSON(into: &output)
+        return output
+    }
+
+    /// `encodedJSON()`'s bytes appended to `output`.
+    package func writeJSON(into output: inout [UInt8]) {
+        var object = JSONObjectWriter(appendingTo: &output)
         switch outcome {
         case .placed(let region, let site, let kilometres):
             object.string("outcome", "placed")
@@ -23,13 +31,18 @@ extension PlacementDecision {
         object.string("geolocated_country", geolocatedCountry?.rawValue)
         object.objects("reasons", reasons) { nested, reason in
             nested.string("code", reason.code)
-            nested.string("message", reason.message)
+            nested.member("message") { output in
+                output.append(UInt8(ascii: "\""))
+                reason.writeMessage(into: &output)
+                output.append(UInt8(ascii: "\""))
+            }
         }
         object.member("policy_version") { output in
             output.append(UInt8(ascii: "\""))
-            Hex.append(policyVersion.bytes, to: &output)
+            // Straight from the digest's storage: `bytes` would allocate an array per answer.
+            withUnsafeBytes(of: policyVersion.storage) { Hex.append($0, to: &output) }
             output.append(UInt8(ascii: "\""))
         }
-        return object.finish()
+        object.finish(into: &output)
     }
 }

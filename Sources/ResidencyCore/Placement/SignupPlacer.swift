@@ -5,7 +5,11 @@
 /// Everything that depends only on policy — each country's constraint, candidates, override and the
 /// distance from its capital (or other representative point) to every region — is computed once here, so a
 /// decision is a few array reads and a short scan.
-package struct SignupPlacer: Sendable {
+///
+/// A class, though immutable: the placer and its country plans hold many tables, and as structs every hand-off
+/// (a service reading it from its context, a plan read out of the table) retained each of them — measured at
+/// a tenth of a placement's own time.
+package final class SignupPlacer: Sendable {
     package let policies: PolicySet
     package let locator: GeoLocator?
 
@@ -14,7 +18,7 @@ package struct SignupPlacer: Sendable {
     /// Indexed by `Self.slot(of:)`; nil for codes that name no country.
     private let countries: [CountryPlan?]
 
-    struct CountryPlan: Sendable {
+    final class CountryPlan: Sendable {
         let code: CountryCode
         let constraint: ResidencyPolicy.Constraint
         /// Candidate region indices in policy order (choices as listed, unrestricted by id).
@@ -24,6 +28,20 @@ package struct SignupPlacer: Sendable {
         let pointSource: LocationSource
         /// Candidates ordered by distance from `point` (ties by region id), with the nearest site of each.
         let byDistance: [(region: Int, site: Int, kilometres: Double)]
+
+        init(
+            code: CountryCode, constraint: ResidencyPolicy.Constraint, candidates: [Int],
+            override: ResidencyPolicy.Override?, point: Coordinate?, pointSource: LocationSource,
+            byDistance: [(region: Int, site: Int, kilometres: Double)]
+        ) {
+            self.code = code
+            self.constraint = constraint
+            self.candidates = candidates
+            self.override = override
+            self.point = point
+            self.pointSource = pointSource
+            self.byDistance = byDistance
+        }
     }
 
     package init(policies: PolicySet, locator: GeoLocator?) {

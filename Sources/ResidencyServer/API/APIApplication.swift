@@ -9,8 +9,8 @@ package final class APIApplication: Sendable {
     package let metrics: Metrics
     let router: Router
     let openAPIDocument: [UInt8]
-    /// Receives one JSON line per request.
-    let accessLog: @Sendable (String) -> Void
+    /// Receives one JSON line per request (UTF-8, without its newline).
+    let accessLog: @Sendable ([UInt8]) -> Void
     let requestIDs = RequestIDs()
 
     /// Console sign-ins (server-side sessions).
@@ -18,7 +18,7 @@ package final class APIApplication: Sendable {
 
     package init(
         controller: Controller, metrics: Metrics = Metrics(), consoleSessions: ConsoleSessions = ConsoleSessions(),
-        secureCookies: Bool = false, accessLog: @escaping @Sendable (String) -> Void
+        secureCookies: Bool = false, accessLog: @escaping @Sendable ([UInt8]) -> Void
     ) {
         self.consoleSessions = consoleSessions
         self.controller = controller
@@ -27,7 +27,8 @@ package final class APIApplication: Sendable {
         self.openAPIDocument = Self.loadOpenAPI()
         self.router = Router(
             routes: APIRoutes.all(controller: controller, metrics: metrics, openAPI: openAPIDocument)
-                + LedgerRoutes.all(ledger: controller.ledger, publisher: controller.publisher) + AccessRoutes.all(controller: controller)
+                + LedgerRoutes.all(ledger: controller.ledger, publisher: controller.publisher)
+                + AccessRoutes.all(controller: controller)
                 + ResidencyRoutes.all(controller: controller) + MigrationRoutes.all(controller: controller)
                 + DataRoutes.all(controller: controller) + LifecycleRoutes.all(controller: controller)
                 + ReportRoutes.all(controller: controller) + TransparencyRoutes.all(controller: controller)
@@ -177,14 +178,17 @@ package final class APIApplication: Sendable {
     }
 
     /// Who the Authorization header names: nil without one; `.unknown` for anything but a live or revoked token.
+    ///
+    /// Read off the header's bytes: the secret is hashed where it lies in the request head, no String made.
     func authentication(of request: HTTPRequest) -> Authentication? {
-        guard let header = request.header("authorization") else { return nil }
-        guard let space = header.utf8.firstIndex(of: UInt8(ascii: " ")),
-            header[..<space].equalsIgnoringASCIICase("bearer")
-        else {
-            return .unknown
+        request.fields.withValue("authorization") { value -> Authentication in
+            guard let space = value.firstIndex(of: UInt8(ascii: " ")), space - value.startIndex == 6,
+                zip(value[value.startIndex..<space], "bearer".utf8).allSatisfy({ HTTPHeaderFields.folded($0) == $1 })
+            else {
+                return .unknown
+            }
+            return value[(space + 1)...].withUnsafeBytes { controller.tokens.authentication(bearer: $0) }
         }
-        return controller.tokens.authentication(bearer: String(header[header.index(after: space)...]))
     }
 
     /// The caller, or the 401 to answer. `given` is the header's authentication when already looked up.

@@ -15,8 +15,8 @@ package struct HTTPRequest: Sendable {
     package let query: [(name: String, value: String)]
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     package let minorVersion: Int
-    /// Header fields in arrival order; names lower-cased.
-    package let headers: [(name: String, value: String)]
+    /// Header fields as received; read them with `header(_:)` (or `headers`, which makes Strings of all).
+    let fields: HTTPHeaderFields
     package let body: [UInt8]
     /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
     /// calling, for services that give their peers different rights. Nil over plain HTTP.
@@ -32,20 +32,49 @@ package struct HTTPRequest: Sendable {
         self.pathSegments = pathSegments
         self.query = query
         self.minorVersion = minorVersion
-        self.headers = headers
+        self.fields = HTTPHeaderFields(headers)
         self.body = body
     }
+
+    init(
+        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
+        minorVersion: Int, fields: HTTPHeaderFields, body: [UInt8]
+    ) {
+        self.method = method
+        self.target = target
+        self.pathSegments = pathSegments
+        self.query = query
+        self.minorVersion = minorVersion
+        self.fields = fields
+        self.body = body
+    }
+
+    /// Header fields in arrival order; names lower-cased.
+    package var headers: [(name: String, value: String)] { fields.pairs }
 
     /// The path as `/a/b`, decoded.
     package var path: String { "/" + pathSegments.joined(separator: "/") }
 
     /// The first value of a header (case-insensitive name).
-    package func header(_ name: String) -> String? {
-        // Stored names are lower-case already, and callers nearly always ask in lower case: compare as is, and
-        // fold only a name that has upper-case letters.
-        if let exact = headers.first(where: { $0.name == name }) { return exact.value }
-        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return nil }
-        return headers.first { name.equalsIgnoringASCIICase($0.name) }?.value
+    package func header(_ name: String) -> String? { fields.value(name) }
+
+    /// Whether Content-Type's media type (before any parameters, spaces and tabs trimmed) is `lowercased`,
+    /// ignoring ASCII case — `mediaType` read off the bytes, without making a String.
+    package func hasMediaType(_ lowercased: String) -> Bool {
+        fields.withValue("content-type") { value -> Bool in
+            var end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex
+            var start = value.startIndex
+            while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+            while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+            let wanted = lowercased.utf8
+            guard end - start == wanted.count else { return false }
+            var index = start
+            for expected in wanted {
+                guard HTTPHeaderFields.folded(value[index]) == expected else { return false }
+                index += 1
+            }
+            return true
+        } ?? false
     }
 
     /// The media type of Content-Type (before any parameters, without spaces), or nil without the header.

@@ -116,7 +116,7 @@ package struct HTTPRequestParser: Sendable {
         return .request(
             HTTPRequest(
                 method: head.method, target: head.target, pathSegments: head.segments, query: head.query,
-                minorVersion: head.minorVersion, headers: head.headers, body: body))
+                minorVersion: head.minorVersion, fields: head.fields, body: body))
     }
 
     /// Forgets the bytes before `start`. A large buffer left empty is released: an idle keep-alive connection
@@ -192,55 +192,62 @@ package struct HTTPRequestParser: Sendable {
         var segments: [String]
         var query: [(name: String, value: String)]
         var minorVersion: Int
-        var headers: [(name: String, value: String)]
+        var fields: HTTPHeaderFields
         var framing: Framing
         var expectsContinue: Bool
     }
 
-    private func parseHead(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
+    /// Parses and checks a complete head (without its final CRLFCRLF).
+    ///
+    /// Works over one copy of the head's bytes, which the request keeps: header fields are checked here but
+    /// become Strings only when a handler asks for one (`HTTPHeaderFields`). Only the fields that decide framing
+    /// and routing — Host, Content-Length, Transfer-Encoding, Expect — are interpreted, and as bytes.
+    private func parseHead(_ slice: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
         func bad(_ message: String) -> HTTPParseError { HTTPParseError(status: 400, message: message) }
-        var lines: [ArraySlice<UInt8>] = []
-        var lineStart = bytes.startIndex
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            if bytes[index] == 0x0A {
-                guard index > lineStart, bytes[index - 1] == 0x0D else {
-                    throw bad("bare LF in the request head; lines end with CRLF")
-                }
-                lines.append(bytes[lineStart..<(index - 1)])
-                lineStart = index + 1
+        let bytes = Array(slice)
+        // Lines end with CRLF; a bare LF anywhere is refused before anything else is looked at.
+        var firstLineEnd = bytes.count
+        for index in bytes.indices where bytes[index] == 0x0A {
+            guard index > 0, bytes[index - 1] == 0x0D else {
+                throw bad("bare LF in the request head; lines end with CRLF")
             }
-            index += 1
+            if firstLineEnd == bytes.count { firstLineEnd = index - 1 }
         }
-        lines.append(bytes[lineStart..<bytes.endIndex])
-        let requestLine = lines[0]
-        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw bad("malformed request line; expected METHOD SP TARGET SP HTTP/1.1") }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte) else { throw bad("malformed method") }
-        let method = String(decoding: parts[0], as: UTF8.self)
-        let version = String(decoding: parts[2], as: UTF8.self)
+
+        // The request line: exactly METHOD SP TARGET SP VERSION.
+        guard let firstSpace = bytes[0..<firstLineEnd].firstIndex(of: 0x20),
+            let secondSpace = bytes[(firstSpace + 1)..<firstLineEnd].firstIndex(of: 0x20),
+            !bytes[(secondSpace + 1)..<firstLineEnd].contains(0x20)
+        else { throw bad("malformed request line; expected METHOD SP TARGET SP HTTP/1.1") }
+        let methodBytes = bytes[0..<firstSpace]
+        let targetBytes = bytes[(firstSpace + 1)..<secondSpace]
+        let versionBytes = bytes[(secondSpace + 1)..<firstLineEnd]
+        guard !methodBytes.isEmpty, methodBytes.allSatisfy(Self.isTokenByte) else { throw bad("malformed method") }
+        let method = String(decoding: methodBytes, as: UTF8.self)
         let minorVersion: Int
-        switch version {
-        case "HTTP/1.1": minorVersion = 1
-        case "HTTP/1.0": minorVersion = 0
-        default:
+        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+            minorVersion = 1
+        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+            minorVersion = 0
+        } else {
+            let version = String(decoding: versionBytes, as: UTF8.self)
             if version.hasPrefix("HTTP/") {
                 throw HTTPParseError(status: 505, message: "\(version) is not supported; use HTTP/1.1")
             }
             throw bad("malformed HTTP version")
         }
-        guard parts[1].first == UInt8(ascii: "/"), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard targetBytes.first == UInt8(ascii: "/"), targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw bad("the request target must be an origin-form path such as /v1/tenants")
         }
         // A fragment is the client's own business (RFC 9110 §7.1); one sent is a broken or probing client, and
         // where it ends the path is something two readers can disagree on.
-        guard !parts[1].contains(UInt8(ascii: "#")) else {
+        guard !targetBytes.contains(UInt8(ascii: "#")) else {
             throw bad("the request target must not contain a fragment (#)")
         }
-        let target = String(decoding: parts[1], as: UTF8.self)
-        let (segments, query) = try Self.splitTarget(target)
+        let target = String(decoding: targetBytes, as: UTF8.self)
+        let (segments, query) = try Self.splitTarget(targetBytes)
 
-        var headers: [(name: String, value: String)] = []
+        var spans: [HTTPHeaderFields.Span] = []
         var contentLength: Int?
         var chunkedCount = 0
         var chunkedIsLast = false
@@ -248,34 +255,37 @@ package struct HTTPRequestParser: Sendable {
         var sawTransferEncoding = false
         var hostCount = 0
         var expectsContinue = false
-        for line in lines.dropFirst() {
-            guard headers.count < limits.headerCount else {
+        var lineStart = firstLineEnd + 2
+        while lineStart <= bytes.count {
+            // The head ends without its CRLF: its last line ends where the bytes do.
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, !(bytes[lineEnd] == 0x0A) { lineEnd += 1 }
+            // Every LF follows a CR (checked above): the line ends before that CR.
+            if lineEnd < bytes.count { lineEnd -= 1 }
+            defer { lineStart = lineEnd + 2 }
+            guard spans.count < limits.headerCount else {
                 throw HTTPParseError(status: 431, message: "more than \(limits.headerCount) header fields")
             }
-            guard let first = line.first, first != 0x20, first != 0x09 else {
+            guard lineEnd > lineStart, bytes[lineStart] != 0x20, bytes[lineStart] != 0x09 else {
                 throw bad("obsolete line folding is not accepted")
             }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw bad("header line without a colon") }
-            let nameBytes = line[line.startIndex..<colon]
+            guard let colon = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else {
+                throw bad("header line without a colon")
+            }
+            let nameBytes = bytes[lineStart..<colon]
             guard !nameBytes.isEmpty, nameBytes.allSatisfy(Self.isTokenByte) else {
                 throw bad("malformed header name (no whitespace is allowed before the colon)")
             }
-            var valueBytes = line[(colon + 1)...]
-            while let f = valueBytes.first, f == 0x20 || f == 0x09 { valueBytes.removeFirst() }
-            while let l = valueBytes.last, l == 0x20 || l == 0x09 { valueBytes.removeLast() }
+            var valueStart = colon + 1
+            var valueEnd = lineEnd
+            while valueStart < valueEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            let valueBytes = bytes[valueStart..<valueEnd]
             guard valueBytes.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
                 throw bad("control character in a header value")
             }
-            // Token bytes are ASCII: lower-case them in place rather than through Unicode-aware lowercased().
-            let name = String(unsafeUninitializedCapacity: nameBytes.count) { buffer in
-                for (offset, byte) in nameBytes.enumerated() {
-                    buffer[offset] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
-                }
-                return nameBytes.count
-            }
-            let value = String(decoding: valueBytes, as: UTF8.self)
-            switch name {
-            case "host":
+            switch Self.fieldOfInterest(nameBytes) {
+            case .host:
                 // Two Hosts, or a list, name two origins: which one a proxy routed on and which one we read
                 // could differ (RFC 9112 §3.2: answer 400).
                 hostCount += 1
@@ -283,20 +293,21 @@ package struct HTTPRequestParser: Sendable {
                 guard Self.isValidHost(valueBytes) else {
                     throw bad("the Host header must be one host name or address with an optional port")
                 }
-            case "content-length":
+            case .contentLength:
                 // Digits only: no sign, no list ("5, 5"), no spaces inside. Repeated identical values are
                 // allowed (RFC 9110 §8.6), different ones are not.
-                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.utf8.count <= 15,
-                    let length = Int(value)
+                guard !valueBytes.isEmpty, valueBytes.count <= 15, valueBytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
                 else {
                     throw bad("Content-Length must be a decimal number")
                 }
+                let length = valueBytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }
                 if let contentLength, contentLength != length { throw bad("conflicting Content-Length headers") }
                 contentLength = length
-            case "transfer-encoding":
+            case .transferEncoding:
                 // The codings of every Transfer-Encoding line form one list (RFC 9110 §5.3); empty elements are
                 // skipped (§5.6.1).
                 sawTransferEncoding = true
+                let value = String(decoding: valueBytes, as: UTF8.self)
                 for element in value.split(separator: ",") {
                     let coding = element.trimmingSpacesAndTabs
                     if coding.isEmpty { continue }
@@ -308,14 +319,17 @@ package struct HTTPRequestParser: Sendable {
                         chunkedIsLast = false
                     }
                 }
-            case "expect":
-                guard value.lowercased() == "100-continue" else {
+            case .expect:
+                guard String(decoding: valueBytes, as: UTF8.self).lowercased() == "100-continue" else {
                     throw HTTPParseError(status: 417, message: "only Expect: 100-continue is supported")
                 }
                 expectsContinue = minorVersion >= 1
-            default: break
+            case nil: break
             }
-            headers.append((name, value))
+            spans.append(
+                HTTPHeaderFields.Span(
+                    nameStart: Int32(lineStart), nameEnd: Int32(colon), valueStart: Int32(valueStart),
+                    valueEnd: Int32(valueEnd)))
         }
         if sawTransferEncoding {
             // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
@@ -345,8 +359,32 @@ package struct HTTPRequestParser: Sendable {
         let framing: Framing = chunked ? .chunked : contentLength.map { $0 > 0 ? .length($0) : .none } ?? .none
         return Head(
             method: method, target: target, segments: segments, query: query, minorVersion: minorVersion,
-            headers: headers,
-            framing: framing, expectsContinue: expectsContinue)
+            fields: HTTPHeaderFields(bytes: bytes, spans: spans), framing: framing, expectsContinue: expectsContinue)
+    }
+
+    /// The header fields the parser itself interprets.
+    enum FieldOfInterest { case host, contentLength, transferEncoding, expect }
+
+    /// Which of the interpreted fields `name` is (ignoring ASCII case), nil for every other.
+    static func fieldOfInterest(_ name: ArraySlice<UInt8>) -> FieldOfInterest? {
+        func named(_ lowercased: StaticString) -> Bool {
+            guard name.count == lowercased.utf8CodeUnitCount else { return false }
+            return lowercased.withUTF8Buffer { wanted in
+                var index = name.startIndex
+                for expected in wanted {
+                    guard HTTPHeaderFields.folded(name[index]) == expected else { return false }
+                    index += 1
+                }
+                return true
+            }
+        }
+        switch name.count {
+        case 4: return named("host") ? .host : nil
+        case 6: return named("expect") ? .expect : nil
+        case 14: return named("content-length") ? .contentLength : nil
+        case 17: return named("transfer-encoding") ? .transferEncoding : nil
+        default: return nil
+        }
     }
 
     /// RFC 9110 §7.2: `uri-host [ ":" port ]` — a registered name (letters, digits, `-._~!$&'()*+;=` and
@@ -542,18 +580,39 @@ package struct HTTPRequestParser: Sendable {
 
     /// Splits `/a/b%20c?x=1&y` into decoded path segments and query pairs.
     static func splitTarget(_ target: String) throws(HTTPParseError) -> ([String], [(name: String, value: String)]) {
-        let bytes = Array(target.utf8)
-        let questionMark = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        try splitTarget(Array(target.utf8)[...])
+    }
+
+    /// `splitTarget` over the target's bytes (visible ASCII, starting with `/`, as the parser checked).
+    static func splitTarget(
+        _ bytes: ArraySlice<UInt8>
+    ) throws(HTTPParseError) -> ([String], [(name: String, value: String)]) {
+        let questionMark = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
         var segments: [String] = []
-        for raw in bytes[1..<questionMark].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            guard let segment = percentDecode(raw, plusIsSpace: false) else {
-                throw HTTPParseError(status: 400, message: "malformed percent-encoding in the path")
+        var segmentStart = bytes.startIndex + 1
+        var index = segmentStart
+        while true {
+            guard index == questionMark || bytes[index] == UInt8(ascii: "/") else {
+                index += 1
+                continue
             }
-            segments.append(segment)
+            let raw = bytes[segmentStart..<index]
+            if raw.contains(UInt8(ascii: "%")) {
+                guard let segment = percentDecode(raw, plusIsSpace: false) else {
+                    throw HTTPParseError(status: 400, message: "malformed percent-encoding in the path")
+                }
+                segments.append(segment)
+            } else {
+                // Nothing to decode: ASCII as it stands (short segments fit in the String itself, no allocation).
+                segments.append(String(decoding: raw, as: UTF8.self))
+            }
+            if index == questionMark { break }
+            index += 1
+            segmentStart = index
         }
         if segments.last == "" { segments.removeLast() }
         var query: [(name: String, value: String)] = []
-        if questionMark < bytes.count {
+        if questionMark < bytes.endIndex {
             for pair in bytes[(questionMark + 1)...].split(separator: UInt8(ascii: "&")) {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
                 guard let name = percentDecode(pair[pair.startIndex..<equals], plusIsSpace: true),

@@ -6,7 +6,7 @@ enum AccessLogLine {
     static func make(
         time: Int64, requestID: String, method: String?, path: String?, route: String, status: Int,
         microseconds: Int, token: String?, error: String? = nil
-    ) -> String {
+    ) -> [UInt8] {
         var line = JSONObjectWriter(capacity: 192)
         line.string("time", Timestamp.rfc3339(milliseconds: time))
         line.string("request_id", requestID)
@@ -25,6 +25,7 @@ enum AccessLogLine {
         }
         line.string("token", token)
         if let error { line.string("error", error) }
-        return String(decoding: line.finish(), as: UTF8.self)
+        // Bytes, as the log writer takes them: a String made here was only taken apart again.
+        return line.finish()
     }
 }

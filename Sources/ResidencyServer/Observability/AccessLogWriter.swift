@@ -56,15 +56,18 @@ package final class AccessLogWriter: Sendable {
     var bufferedBytes: Int { state.withLock { $0.pending.count } }
 
     /// Queues one line; never blocks on the descriptor.
-    package func write(_ line: String) {
+    package func write(_ line: String) { write(Array(line.utf8)) }
+
+    /// Queues one line of UTF-8 (without its newline); never blocks on the descriptor.
+    package func write(_ line: [UInt8]) {
         let wasEmpty = state.withLock { state -> Bool? in
-            let size = line.utf8.count + 1
+            let size = line.count + 1
             guard state.pending.count + size <= capacity else {
                 state.droppedLines += 1
                 return nil
             }
             let wasEmpty = state.pending.isEmpty
-            state.pending.append(contentsOf: line.utf8)
+            state.pending.append(contentsOf: line)
             state.pending.append(0x0A)
             state.accepted += size
             return wasEmpty

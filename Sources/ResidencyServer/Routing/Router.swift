@@ -9,7 +9,10 @@ package struct RequestContext: Sendable {
 }
 
 /// One endpoint: method, path pattern (`{name}` segments capture), the roles it accepts (nil: public).
-package struct Route: Sendable {
+///
+/// A class, though immutable: a route is handed from the router to the match to the application on every
+/// request, and as a struct each hand-off retained its method, pattern, roles, handler and template.
+package final class Route: Sendable {
     package enum Segment: Sendable, Hashable {
         case literal(String)
         case parameter(String)
@@ -51,6 +54,8 @@ package struct Route: Sendable {
 
     struct Shape: Sendable {
         let template: String
+        /// `template.hashValue`, for the metrics' route label (`RouteLabel`).
+        let templateHash: Int
         let literalCount: Int
 
         init(_ pattern: [Segment]) {
@@ -62,6 +67,7 @@ package struct Route: Sendable {
                     case .parameter(let name): return "{\(name)}"
                     }
                 }.joined(separator: "/")
+            templateHash = template.hashValue
             literalCount = pattern.reduce(0) { count, segment in
                 if case .literal = segment { return count + 1 }
                 return count

@@ -21,20 +21,30 @@ package final class ReadOnlyFile: @unchecked Sendable {
 
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
     package func read(at offset: Int64, count: Int, path: String) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let read = bytes.withUnsafeMutableBytes {
-                pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+        try Self.read(descriptor, at: offset, count: count, path: path)
+    }
+
+    /// Up to `count` bytes of `descriptor` from `offset`; fewer only at the end of the file.
+    static func read(_ descriptor: Int32, at offset: Int64, count: Int, path: String) throws -> [UInt8] {
+        var failure: Int32 = 0
+        // Uninitialized: the bytes are written by pread before anyone reads them (no zero-filling pass first).
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var filled = 0
+            while filled < count {
+                let read = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                if read < 0, errno == EINTR { continue }
+                guard read >= 0 else {
+                    failure = errno
+                    break
+                }
+                if read == 0 { break }
+                filled += read
             }
-            if read < 0, errno == EINTR { continue }
-            guard read >= 0 else {
-                throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if read == 0 { break }
-            filled += read
+            initialized = filled
         }
-        bytes.removeSubrange(filled...)
+        guard failure == 0 else {
+            throw TenantDataError.io("cannot read \(path): \(String(cString: strerror(failure)))")
+        }
         return bytes
     }
 }

@@ -1,20 +1,46 @@
+import CLinux
 import CSQLite
 import Foundation
 import ResidencyCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The file halves of a move between two processes: the source writes its snapshot and, after the freeze, its
 /// changes since the snapshot as SQLite files that travel as bytes; the target publishes the one and applies
 /// the other. Each file is written under a `.partial` name and published by rename, so a crash leaves either
 /// nothing or a whole file.
 extension TenantDataCopy {
-    /// Writes a consistent snapshot of `source` to `path` with the online backup API, reading the change counter
-    /// in the same read transaction; answers the counter and the file's size. Hashing it is a separate step
-    /// (`contentDigest(ofSnapshot:)`) so it can run while the target pulls the file.
+    /// A snapshot as the source takes it: the change counter it stands at, its size, and whether it was taken as
+    /// a copy of the database file (else by the online backup API).
+    package struct FileSnapshot: Sendable {
+        package let sequence: Int64
+        package let bytes: Int64
+        package let copiedAsFile: Bool
+    }
+
+    /// Writes a consistent snapshot of `source` to `path`; answers its counter and size. Hashing it is a separate
+    /// step (`fileContent(ofSnapshot:sha256:)` over `FileDigest`) so it runs while the target pulls the file —
+    /// measured, the transfer leaves a core idle (it waits on the target's disk), the snapshot does not.
+    ///
+    /// The fast way copies the database file itself: after a checkpoint that leaves the WAL empty, a read
+    /// transaction that finds the WAL still empty reads the file alone (SQLite's read-mark 0), and while it is
+    /// open no checkpoint may write into the file (a checkpointer must hold that mark exclusively) — so the file
+    /// is the snapshot, byte for byte, and is copied in the kernel (`copy_file_range`: no trip through user
+    /// memory, no page-by-page work as the backup API does). Writers are not held back meanwhile (they append
+    /// to the WAL). When writes keep the WAL from emptying (a busy tenant), it falls back to the online backup
+    /// API.
     ///
     /// Not synced to disk: a process killed keeps the page cache, and after a machine restart the caller takes
     /// the snapshot again (it records `DataPlane.bootID` beside it) — so the copy's critical path holds one
     /// fsync of the data (the target's), as a plain file transfer does.
-    package static func snapshot(of source: String, to path: String) throws -> (sequence: Int64, bytes: Int64) {
+    package static func snapshot(of source: String, to path: String) throws -> FileSnapshot {
+        if let pinned = try PinnedDatabaseFile.pin(source) {
+            defer { pinned.release() }
+            try pinned.copy(to: path)
+            return FileSnapshot(sequence: pinned.sequence, bytes: pinned.bytes, copiedAsFile: true)
+        }
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
@@ -31,7 +57,37 @@ extension TenantDataCopy {
         }
         try DataPlane.publish(partial, as: path, durable: false)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        return (sequence, size)
+        return FileSnapshot(sequence: sequence, bytes: size, copiedAsFile: false)
+    }
+
+    static func isEmptyOrMissing(_ path: String) -> Bool {
+        var status = stat()
+        if stat(path, &status) == 0 { return status.st_size == 0 }
+        return errno == ENOENT
+    }
+
+    /// Copies `source` whole to a new file at `path` (mode 0600) in the kernel; answers the bytes copied.
+    static func copyFile(_ source: String, to path: String) throws -> Int64 {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw TenantDataError.io("cannot open \(source): \(String(cString: strerror(errno)))")
+        }
+        defer { close(input) }
+        let output = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else {
+            throw TenantDataError.io("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(output) }
+        var total: Int64 = 0
+        while true {
+            let count = residency_copy_file_range(input, output, 1 << 30)
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else {
+                throw TenantDataError.io("cannot copy \(source) to \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return total }
+            total += Int64(count)
+        }
     }
 
     /// The content hash of a snapshot file, read without changing a byte of it.
