@@ -29,7 +29,9 @@ struct GrantWalker {
 
     /// A filing opens a grant; a decision (whose body repeats the request as decided) replaces one that
     /// was filed, and is ignored for a request the ledger never saw filed.
-    private mutating func apply(_ event: GrantEvent) {
+    /// Returns the request's grant after the event, nil when the event changed nothing.
+    @discardableResult
+    mutating func apply(_ event: GrantEvent) -> CrossBorderReport.Grant? {
         let decision: String
         let decidedBy: String
         var decidedByFiler = false
@@ -42,16 +44,18 @@ struct GrantWalker {
             default: (decision, decidedBy) = ("break-glass", "")
             }
         default:
-            guard grants[event.request] != nil else { return }
+            guard grants[event.request] != nil else { return nil }
             (decision, decidedBy) = (String(event.kind.rawValue.dropFirst("access.".count)), event.actor)
             if let filer = filers[event.request] {
                 decidedByFiler = event.actor == filer.actor || event.actor == filer.staff
             }
         }
-        grants[event.request] = CrossBorderReport.Grant(
+        let grant = CrossBorderReport.Grant(
             justification: event.justification, ticket: event.ticket, basis: event.basis,
             basisRule: event.basisRule, decision: decision, decidedBy: decidedBy, breakGlass: event.breakGlass,
             decidedByFiler: decidedByFiler)
+        grants[event.request] = grant
+        return grant
     }
 }
 

@@ -66,18 +66,22 @@ extension ReportService {
     }
 
     /// Everything a streamed report needs before its first byte: the query checked (a bad one throws here,
-    /// before a server has answered anything), the summary and the names added up. Its `write` then reads
-    /// the lines again as it writes them.
+    /// before a server has answered anything) and the summary added up. Its `write` then reads the lines.
     ///
-    /// A report over every access reads the access entries twice, a round of slices at a time: here, to add up
-    /// the summary (which comes before the lines) and the names, and in `write`, to write the lines. Both passes
-    /// read below the same checkpoint, and the ledger below a checkpoint never changes, so they see the same
-    /// lines. What is kept is bounded by the distinct keys (destinations, bases, justifications, staff,
+    /// The summary comes before the lines, so it is added up first. Over a period that takes in every access
+    /// (and no tenant filter) it comes from the day rows `CrossBorderSummary` folds in as checkpoints are signed,
+    /// plus the access entries signed since the last fold (`foldedTally`): the lines are then read once, to be
+    /// written. Otherwise (a tenant's report, or the day rows not describing the period exactly) the access
+    /// entries are read twice, a round of slices at a time: to add up the summary, and to write the lines. Both
+    /// passes read below the same checkpoint, and the ledger below a checkpoint never changes, so they see the
+    /// same lines. What is kept is bounded by the distinct keys (destinations, bases, justifications, staff,
     /// tenants, requests) and the rare entries (filings, decisions, break-glass grants, refusals), not by the
-    /// accesses. A narrower window is read through the indexes in time order and put in ledger order in
-    /// memory, so it holds the window's lines (a window's, not the ledger's); it is written in the same pieces.
+    /// accesses. The names beside the lines are looked up as the lines first name them (`LineNameBook`). A
+    /// narrower window is read through the indexes in time order and put in ledger order in memory, so it holds
+    /// the window's lines (a window's, not the ledger's).
     package func prepareCrossBorderReport(
-        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int = 50_000
+        from: Int64, to: Int64, region: String?, tenant: String?, entriesPerSlice: Int = 50_000,
+        useDayRows: Bool = true
     ) throws -> PreparedCrossBorderReport {
         try checkCrossBorderQuery(from: from, to: to, region: region)
         let filter = CrossBorderFilter(from: from, to: to, region: region, tenant: tenant)
@@ -87,20 +91,27 @@ extension ReportService {
             return PreparedCrossBorderReport(frame: report, lines: .held)
         }
         let now = clock.now()
-        let checkpoint = try ledger.currentCheckpoint()
-        let rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+        var checkpoint = try ledger.currentCheckpoint()
         var tally = AccessTally()
-        var keys = ReportNameKeys()
-        var walker = GrantWalker(events: rare.grantEvents)
-        try forEachAccessLine(below: checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
-            var access = line
-            access.grant = walker.grant(for: access)
-            tally.add(access)
-            keys.add(access)
+        let rare: RareAccessEntries
+        let grants: GrantHistory
+        if useDayRows, let folded = try foldedTally(filter: filter, entriesPerSlice: entriesPerSlice) {
+            (checkpoint, tally, rare, grants) = folded
+        } else {
+            rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+            grants = GrantHistory(events: rare.grantEvents)
+            try forEachAccessLine(in: 0..<checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
+                var access = line
+                access.grant = grants.grant(for: access)
+                tally.add(access)
+            }
         }
         let breakGlass = try breakGlassLines(rare.breakGlass, now: now)
+        // The frame's own names: the break-glass grants', the refusals' and the destinations the summary charts.
+        var keys = ReportNameKeys()
         for line in breakGlass { keys.add(tenant: line.tenant, destination: line.destination) }
         for line in rare.refusals { keys.add(tenant: line.tenant, destination: line.destination) }
+        for item in tally.byDestination { keys.codes.insert(item.key) }
         let frame = CrossBorderReport(
             from: from, to: to, region: region, tenant: tenant, generatedAt: now, policyVersion: policies.version.hex,
             checkpoint: Self.reportCheckpoint(checkpoint), accesses: [], breakGlass: breakGlass,
@@ -108,22 +119,97 @@ extension ReportService {
         return PreparedCrossBorderReport(
             frame: frame,
             lines: .ledger(
-                service: self, below: checkpoint.size, filter: filter, grantEvents: rare.grantEvents,
+                service: self, below: checkpoint.size, filter: filter, grants: grants,
                 entriesPerSlice: entriesPerSlice))
     }
 
-    /// The second pass of a streamed report: every access line again, with its grant, in ledger order.
-    fileprivate func forEachAccessLine(
-        below size: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent], entriesPerSlice: Int,
-        _ body: (CrossBorderReport.Access) throws -> Void
-    ) throws {
-        var walker = GrantWalker(events: grantEvents)
-        try forEachAccessLine(below: size, filter: filter, entriesPerSlice: entriesPerSlice) { line in
-            var access = line
-            access.grant = walker.grant(for: access)
-            try body(access)
+    /// The summary of a report over `filter` — a period that takes in every access, any region, no tenant — from
+    /// the day rows for the ledger folded in and from the entries for the rest, with the checkpoint, rare entries
+    /// and grants read below the same size. Nil when the day rows cannot give the figures exactly: a tenant's
+    /// report (the rows are not kept per tenant), or an access outside the period in the snapshot that the rows
+    /// are read from (one recorded since the caller looked, with a time outside the period: a row of its day
+    /// would count it). With every access in the period, a day row counts only accesses the report lists,
+    /// whichever part of its day the period starts or ends in.
+    func foldedTally(
+        filter: CrossBorderFilter, entriesPerSlice: Int
+    ) throws -> (LedgerRepository.StoredCheckpoint, AccessTally, RareAccessEntries, GrantHistory)? {
+        guard filter.tenant == nil else { return nil }
+        // The checkpoint, the summarised size, the time span of the accesses and the day rows from one snapshot,
+        // so they describe one ledger.
+        let snapshot = try context.read {
+            database -> (LedgerRepository.StoredCheckpoint, Int, [ReportSummaryRepository.Total], [String])? in
+            let ledger = LedgerRepository(database)
+            guard let checkpoint = try ledger.latestCheckpoint() else { return nil }
+            let summary = ReportSummaryRepository(database)
+            let summarised = try summary.summarisedSize()
+            guard summarised <= checkpoint.size else {
+                throw ControllerError.storage(
+                    "the report summary covers \(summarised) entries, past the latest checkpoint (\(checkpoint.size))")
+            }
+            if let span = try ledger.timeBounds(kind: LedgerKind.accessUsed.rawValue),
+                span.earliest < filter.from || span.latest >= filter.to
+            {
+                return nil
+            }
+            let days = CrossBorderSummary.day(of: filter.from)..<(CrossBorderSummary.day(of: filter.to - 1) + 1)
+            return (
+                checkpoint, summarised, try summary.totals(days: days, region: filter.region),
+                try summary.filerGrants(days: days, region: filter.region)
+            )
         }
+        guard let (checkpoint, summarised, totals, filerRequests) = snapshot else { return nil }
+        let rare = try rareAccessEntries(below: checkpoint.size, filter: filter)
+        let grants = GrantHistory(events: rare.grantEvents)
+        var tally = AccessTally()
+        for total in totals {
+            tally.add(
+                destination: total.destination, basis: total.basis, justification: total.justification,
+                staff: total.staff, count: total.accesses)
+        }
+        for request in filerRequests { tally.addDecidedByFiler(request: request) }
+        // Signed since the last fold: read from the ledger (a few hundred entries normally).
+        try forEachAccessLine(in: summarised..<checkpoint.size, filter: filter, entriesPerSlice: entriesPerSlice) {
+            line in
+            var access = line
+            access.grant = grants.grant(for: access)
+            tally.add(access)
+        }
+        return (checkpoint, tally, rare, grants)
     }
+
+    /// The lines pass of a streamed report: each slice of the ledger is read, given its grants and names and
+    /// encoded on a worker thread (slices on every core at once), and the encoded slices are written in ledger
+    /// order here. At most a round of encoded slices is held (`maximumRound` slices of `entriesPerSlice`).
+    fileprivate func writeAccessLines(
+        of frame: CrossBorderReport, _ format: ReportFormat, to output: ReportOutput, below size: Int,
+        filter: CrossBorderFilter, grants: GrantHistory, entriesPerSlice: Int
+    ) throws {
+        let pieces = frame.streamFrame(format)
+        let book = LineNameBook(service: self)
+        try output.write(bytes: pieces.head)
+        var written = false
+        try forEachSlice(of: 0..<size, entriesPerSlice: min(entriesPerSlice, Self.encodedSliceEntries)) { slice in
+            var lines = try context.read { database in
+                try Self.scanAccessLines(in: LedgerRepository(database), indices: slice, filter: filter)
+            }
+            for i in lines.indices { lines[i].grant = grants.grant(for: lines[i]) }
+            let names = try book.names(covering: lines)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(lines.count * 512)
+            frame.encodeLines(lines, format, names: names, into: &bytes)
+            return bytes
+        } deliver: { bytes in
+            guard !bytes.isEmpty else { return }
+            if written { try output.write(bytes: pieces.separator) }
+            written = true
+            try output.write(bytes: bytes)
+        }
+        try output.write(bytes: pieces.tail(linesWritten: written))
+        try output.flush()
+    }
+
+    /// Entries per slice when slices are encoded: an encoded slice is held until written (~0.5 KiB a line).
+    static let encodedSliceEntries = 8_192
 
     func checkCrossBorderQuery(from: Int64, to: Int64, region: String?) throws {
         guard from < to else {
@@ -333,26 +419,44 @@ extension ReportService {
         below size: Int, filter: CrossBorderFilter, entriesPerSlice: Int
     ) throws -> [CrossBorderReport.Access] {
         var lines: [CrossBorderReport.Access] = []
-        try forEachAccessLine(below: size, filter: filter, entriesPerSlice: entriesPerSlice) { lines.append($0) }
+        try forEachAccessLine(in: 0..<size, filter: filter, entriesPerSlice: entriesPerSlice) { lines.append($0) }
         return lines
     }
 
-    /// Hands `body` every `access.used` entry below the checkpoint that the filter admits, as a report line in
-    /// ledger order with no grant attached yet. Slices of the index range are scanned on all cores a round at
-    /// a time (one slice per core, at most `maximumRound`), and a round's lines are handed over before the next
-    /// is read: memory follows the round, not the ledger.
+    /// Hands `body` every `access.used` entry at `indices` that the filter admits, as a report line in ledger
+    /// order with no grant attached yet (`forEachSlice`).
     private func forEachAccessLine(
-        below size: Int, filter: CrossBorderFilter, entriesPerSlice: Int,
+        in indices: Range<Int>, filter: CrossBorderFilter, entriesPerSlice: Int,
         _ body: (CrossBorderReport.Access) throws -> Void
     ) throws {
+        try forEachSlice(of: indices, entriesPerSlice: entriesPerSlice) { slice in
+            try context.read { database in
+                try Self.scanAccessLines(in: LedgerRepository(database), indices: slice, filter: filter)
+            }
+        } deliver: { lines in
+            for line in lines { try body(line) }
+        }
+    }
+
+    /// Cuts `indices` into slices, runs `work` on them on all cores a round at a time (one slice per core, at most
+    /// `maximumRound`), and hands each round's results to `deliver` in slice order, on this thread, before the
+    /// next round is read: memory follows the round, not the ledger.
+    private func forEachSlice<Result: Sendable>(
+        of indices: Range<Int>, entriesPerSlice: Int, work: @Sendable (Range<Int>) throws -> Result,
+        deliver: (Result) throws -> Void
+    ) throws {
+        guard !indices.isEmpty else { return }
         let workers = min(Self.maximumRound, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let size = indices.count
         let sliceCount = size < entriesPerSlice ? 1 : max(workers * 4, size / max(entriesPerSlice, 1))
         let sliceLength = (size + sliceCount - 1) / max(sliceCount, 1)
-        let slices = (0..<sliceCount).map { i in min(size, i * sliceLength)..<min(size, (i + 1) * sliceLength) }
+        let slices = (0..<sliceCount).map { i in
+            (indices.lowerBound + min(size, i * sliceLength))..<(indices.lowerBound + min(size, (i + 1) * sliceLength))
+        }
         var roundStart = 0
         while roundStart < slices.count {
             let round = roundStart..<min(slices.count, roundStart + workers)
-            let results = Mutex<[Int: [CrossBorderReport.Access]]>([:])
+            let results = Mutex<[Int: Result]>([:])
             let failure = Mutex<(any Error)?>(nil)
             let next = Atomic<Int>(round.lowerBound)
             DispatchQueue.concurrentPerform(iterations: round.count) { _ in
@@ -360,26 +464,23 @@ extension ReportService {
                     let slice = next.add(1, ordering: .relaxed).oldValue
                     guard slice < round.upperBound, failure.withLock({ $0 == nil }) else { return }
                     do {
-                        let lines = try context.read { database in
-                            try Self.scanAccessLines(
-                                in: LedgerRepository(database), indices: slices[slice], filter: filter)
-                        }
-                        results.withLock { $0[slice] = lines }
+                        let result = try work(slices[slice])
+                        results.withLock { $0[slice] = result }
                     } catch {
                         failure.withLock { $0 = $0 ?? error }
                     }
                 }
             }
             if let error = failure.withLock({ $0 }) { throw error }
-            let parts = results.withLock { parts in
+            var parts = results.withLock { parts in
                 defer { parts = [:] }
                 return parts
             }
             for slice in round {
-                guard let part = parts[slice] else {
+                guard let part = parts.removeValue(forKey: slice) else {
                     throw ControllerError.storage("a slice of the ledger was not scanned")
                 }
-                for line in part { try body(line) }
+                try deliver(part)
             }
             roundStart = round.upperBound
         }
@@ -534,10 +635,9 @@ package struct PreparedCrossBorderReport: Sendable {
     enum Lines: Sendable {
         /// In the frame's `accesses` (a window).
         case held
-        /// Read again from the ledger as they are written.
+        /// Read from the ledger as they are written.
         case ledger(
-            service: ReportService, below: Int, filter: CrossBorderFilter, grantEvents: [GrantEvent],
-            entriesPerSlice: Int)
+            service: ReportService, below: Int, filter: CrossBorderFilter, grants: GrantHistory, entriesPerSlice: Int)
     }
 
     package let frame: CrossBorderReport
@@ -546,14 +646,13 @@ package struct PreparedCrossBorderReport: Sendable {
     /// Writes the report in `format` to `output`, ending with a flush. A throwing `output` (the reader gone)
     /// stops it.
     package func write(_ format: ReportFormat, to output: ReportOutput) throws {
-        try frame.stream(format, to: output) { line in
-            switch lines {
-            case .held:
-                for access in frame.accesses { try line(access) }
-            case .ledger(let service, let size, let filter, let grantEvents, let entriesPerSlice):
-                try service.forEachAccessLine(
-                    below: size, filter: filter, grantEvents: grantEvents, entriesPerSlice: entriesPerSlice, line)
-            }
+        switch lines {
+        case .held:
+            try frame.stream(format, to: output)
+        case .ledger(let service, let size, let filter, let grants, let entriesPerSlice):
+            try service.writeAccessLines(
+                of: frame, format, to: output, below: size, filter: filter, grants: grants,
+                entriesPerSlice: entriesPerSlice)
         }
     }
 }

@@ -32,10 +32,11 @@ extension CrossBorderReport {
     /// A tenant's name with its id, or the id alone once the tenant is deleted.
     func tenantLabel(_ id: String) -> String { names.tenants[id].map { "\($0) (\(id))" } ?? id }
 
-    package var jsonValue: JSONValue { jsonValue(accesses: .array(accesses.map(accessJSON))) }
+    package var jsonValue: JSONValue { jsonValue(accesses: .array(accesses.map { accessJSON($0, names: names) })) }
 
-    /// One access line as the JSON report writes it.
-    func accessJSON(_ a: Access) -> JSONValue {
+    /// One access line as the JSON report writes it, with the names in `names` (a streamed report looks its lines'
+    /// names up as it reads them, so they are not all in the frame's).
+    func accessJSON(_ a: Access, names: Names) -> JSONValue {
         .object([
             ("ledger_index", .integer(a.ledgerIndex)), ("time", .string(Self.time(a.time))),
             ("tenant", .string(a.tenant)), ("region", .string(a.region)),
@@ -115,15 +116,18 @@ extension CrossBorderReport {
     package var csv: String {
         var writer = CSVWriter()
         csvHead(into: &writer)
-        for a in accesses { writer.row(csvAccessRow(a)) }
+        for a in accesses { writer.row(csvAccessRow(a, names: names)) }
         csvTail(into: &writer)
         return writer.text
     }
 
     /// The columns added after `decided_by_filer`, in order.
     func csvAdded(
-        tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil
+        tenant: String, destination: String, basis: TransferMechanism? = nil, reviewDue: Int64? = nil,
+        names: Names? = nil
     ) -> [String] {
+        let names = names ?? self.names
+        return
         [
             names.tenants[tenant] ?? "", names.countries[destination] ?? "", basis?.summary ?? "",
             basis?.sccModule.map(String.init) ?? "", basis?.contract ?? "", basis?.impactAssessment ?? "",
@@ -155,7 +159,7 @@ extension CrossBorderReport {
         summary("by_staff", byStaff)
     }
 
-    func csvAccessRow(_ a: Access) -> [String] {
+    func csvAccessRow(_ a: Access, names: Names) -> [String] {
         [
             "access", String(a.ledgerIndex), Self.time(a.time), a.tenant, a.region, a.request, a.staff,
             a.destination, a.dataClass, a.mode, a.justification, a.ticket, a.basis, a.basisRule, a.decision,
@@ -163,7 +167,7 @@ extension CrossBorderReport {
         ]
             + csvAdded(
                 tenant: a.tenant, destination: a.destination,
-                basis: names.basis(region: a.region, rule: a.basisRule))
+                basis: names.basis(region: a.region, rule: a.basisRule), names: names)
     }
 
     /// Break-glass grants, refusals and the checkpoint: everything after the access lines.
@@ -190,7 +194,7 @@ extension CrossBorderReport {
 
     package var html: String {
         var page = htmlHead()
-        for a in accesses { page += htmlAccessRow(a) }
+        for a in accesses { page += htmlAccessRow(a, names: names) }
         return page + htmlTail(accessesWritten: !accesses.isEmpty)
     }
 
@@ -208,7 +212,7 @@ extension CrossBorderReport {
         -> String
     {
         var page = htmlHead(accessesHeading: heading)
-        for a in accesses { page += htmlAccessRow(a) }
+        for a in accesses { page += htmlAccessRow(a, names: names) }
         return page
             + htmlTail(
                 accessesWritten: !accesses.isEmpty, afterAccesses: pager, breakGlass: breakGlass, refusals: refusals)
@@ -262,11 +266,11 @@ extension CrossBorderReport {
         return HTMLReport.pageHead(title: "Cross-border access report", subtitle: subtitle) + body
     }
 
-    func htmlAccessRow(_ a: Access) -> String {
+    func htmlAccessRow(_ a: Access, names: Names) -> String {
         HTMLReport.tableRow(
             [
-                String(a.ledgerIndex), Self.time(a.time), tenantLabel(a.tenant), a.region, a.staff,
-                country(a.destination), a.dataClass, a.mode, a.justification, a.ticket,
+                String(a.ledgerIndex), Self.time(a.time), names.tenants[a.tenant].map { "\($0) (\(a.tenant))" } ?? a.tenant,
+                a.region, a.staff, names.countries[a.destination].map { "\($0) (\(a.destination))" } ?? a.destination, a.dataClass, a.mode, a.justification, a.ticket,
                 (names.basis(region: a.region, rule: a.basisRule)?.summary ?? a.basis) + " (rule \(a.basisRule))",
                 a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
                     + (a.decidedByFiler ? " (decided by its filer)" : ""),

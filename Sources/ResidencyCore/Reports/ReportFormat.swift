@@ -119,13 +119,15 @@ enum HTMLReport {
 
     static func tableRow(_ row: [String], numeric: Set<Int>) -> String {
         var html = "<tr>"
-        for (index, cell) in row.enumerated() {
-            // Timestamps never wrap: a time broken over two lines is misread.
-            let isTime = cell.utf8.count >= 20 && cell.hasSuffix("Z") && cell.utf8.dropFirst(10).first == 0x54
-            let kind = numeric.contains(index) ? " class=\"n\"" : isTime ? " class=\"t\"" : ""
-            html += "<td\(kind)>\(escape(cell))</td>"
-        }
+        for (index, cell) in row.enumerated() { html += tableCell(cell, numeric: numeric.contains(index)) }
         return html + "</tr>"
+    }
+
+    static func tableCell(_ cell: String, numeric: Bool) -> String {
+        // Timestamps never wrap: a time broken over two lines is misread.
+        let isTime = cell.utf8.count >= 20 && cell.hasSuffix("Z") && cell.utf8.dropFirst(10).first == 0x54
+        let kind = numeric ? " class=\"n\"" : isTime ? " class=\"t\"" : ""
+        return "<td\(kind)>\(escape(cell))</td>"
     }
 
     /// `empty`: no row was written, so the table says "none".

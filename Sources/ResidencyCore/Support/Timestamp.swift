@@ -18,29 +18,54 @@ package enum Timestamp {
         }
         // Every request logs a time: digits written in place, no intermediate strings.
         return String(unsafeUninitializedCapacity: 24) { buffer in
-            func put(_ value: Int, _ width: Int, at offset: Int) {
-                var value = value
-                for position in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[position] = UInt8(48 + value % 10)
-                    value /= 10
-                }
-            }
-            put(year, 4, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            put(month, 2, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            put(day, 2, at: 8)
-            buffer[10] = UInt8(ascii: "T")
-            put(secondOfDay / 3600, 2, at: 11)
-            buffer[13] = UInt8(ascii: ":")
-            put(secondOfDay / 60 % 60, 2, at: 14)
-            buffer[16] = UInt8(ascii: ":")
-            put(secondOfDay % 60, 2, at: 17)
-            buffer[19] = UInt8(ascii: ".")
-            put(millis, 3, at: 20)
-            buffer[23] = UInt8(ascii: "Z")
+            put(year: year, month: month, day: day, secondOfDay: secondOfDay, millis: millis, into: buffer)
             return 24
         }
+    }
+
+    /// The same text appended to `output` as UTF-8, without a `String` in between (a streamed report writes one
+    /// per line).
+    package static func append(rfc3339 milliseconds: Int64, to output: inout [UInt8]) {
+        let seconds = milliseconds.floorDivided(by: 1000)
+        let millis = Int(milliseconds - seconds * 1000)
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else {
+            output.append(contentsOf: rfc3339(milliseconds: milliseconds).utf8)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            put(year: year, month: month, day: day, secondOfDay: secondOfDay, millis: millis, into: buffer)
+            output.append(contentsOf: buffer)
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.fffZ` into the first 24 bytes of `buffer` (a four-digit year).
+    private static func put(
+        year: Int, month: Int, day: Int, secondOfDay: Int, millis: Int, into buffer: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        func put(_ value: Int, _ width: Int, at offset: Int) {
+            var value = value
+            for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                buffer[position] = UInt8(48 + value % 10)
+                value /= 10
+            }
+        }
+        put(year, 4, at: 0)
+        buffer[4] = UInt8(ascii: "-")
+        put(month, 2, at: 5)
+        buffer[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8)
+        buffer[10] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, 2, at: 11)
+        buffer[13] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, 2, at: 14)
+        buffer[16] = UInt8(ascii: ":")
+        put(secondOfDay % 60, 2, at: 17)
+        buffer[19] = UInt8(ascii: ".")
+        put(millis, 3, at: 20)
+        buffer[23] = UInt8(ascii: "Z")
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only); nil for anything else.
