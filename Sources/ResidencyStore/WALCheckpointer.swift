@@ -13,8 +13,10 @@ import Synchronization
 /// A passive checkpoint copies what it can while the writer goes on appending, so it rarely leaves the WAL
 /// entirely copied at the moment the writer begins its next transaction, which is when SQLite starts the WAL
 /// over from its beginning. So the WAL has a bound: past `restartPages` the writer checkpoints inline once, after
-/// its commit (copying only what the background has not), and its next transaction restarts the WAL. Readers holding old snapshots can still keep a WAL from restarting, as with SQLite's own
-/// checkpoints.
+/// its commit (copying only what the background has not), and its next transaction restarts the WAL. A reader
+/// holding an old snapshot (a long report, a verification) can still keep the WAL from restarting, as with
+/// SQLite's own checkpoints: then the writer tries inline again only every `backgroundPages` further, not at every
+/// commit, and counts the tries that could not copy the whole WAL (`inlineIncomplete`, shown by `/readyz`).
 ///
 /// A checkpoint that fails — background or inline — is counted, kept for `/readyz` (`status`) and handed to the
 /// failure reporter (the controller's failure log); the commit that triggered it has already succeeded and is
@@ -27,6 +29,11 @@ package final class WALCheckpointer: Sendable {
         package var completed = 0
         /// Of those, the ones the writer ran itself because the WAL had reached `restartPages`.
         package var inline = 0
+        /// Inline checkpoints that could not copy the whole WAL because a reader held an older snapshot (a long
+        /// report or verification): the WAL cannot start over and grows past `restartPages` until the reader ends.
+        package var inlineIncomplete = 0
+        /// Checkpoints that found another connection checkpointing the same WAL (SQLITE_BUSY; not a failure).
+        package var busy = 0
         /// Checkpoints that failed, and the latest failure.
         package var failures = 0
         package var latestFailure: String?
@@ -45,6 +52,9 @@ package final class WALCheckpointer: Sendable {
         var isScheduled = false
         /// The WAL's pages at which the next background checkpoint is asked for.
         var nextBackground = WALCheckpointer.backgroundPages
+        /// The WAL's pages at which the writer checkpoints inline next: `restartPages`, and while a reader keeps
+        /// the WAL from starting over, another `backgroundPages` on from the last inline try — not every commit.
+        var nextInline = WALCheckpointer.restartPages
         /// The WAL's pages at the last commit: fewer at this one means the WAL started over.
         var lastPages: Int32 = 0
         var reporter: (@Sendable (DatabaseError) -> Void)?
@@ -74,10 +84,14 @@ package final class WALCheckpointer: Sendable {
     func committed(walPages: Int32, writer: OpaquePointer) {
         enum Action { case none, background, inline }
         let action = state.withLock { state -> Action in
-            if walPages < state.lastPages { state.nextBackground = Self.backgroundPages }
-            state.lastPages = walPages
-            if walPages >= Self.restartPages {
+            if walPages < state.lastPages {
                 state.nextBackground = Self.backgroundPages
+                state.nextInline = Self.restartPages
+            }
+            state.lastPages = walPages
+            if walPages >= state.nextInline {
+                state.nextBackground = Self.backgroundPages
+                state.nextInline = walPages + Self.backgroundPages
                 return .inline
             }
             guard walPages >= state.nextBackground, !state.isScheduled else { return .none }
@@ -89,8 +103,13 @@ package final class WALCheckpointer: Sendable {
         case .none: break
         case .background: queue.async { self.checkpointInBackground() }
         case .inline:
-            let code = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            var logged: Int32 = 0
+            var copied: Int32 = 0
+            let code = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
             record(code: code, connection: writer, inline: true)
+            if code & 0xFF == SQLITE_OK, copied < logged {
+                state.withLock { $0.status.inlineIncomplete += 1 }
+            }
         }
     }
 
@@ -124,7 +143,7 @@ package final class WALCheckpointer: Sendable {
                 if inline { state.status.inline += 1 }
             }
         case SQLITE_BUSY:
-            break
+            state.withLock { $0.status.busy += 1 }
         default:
             let error = DatabaseError(connection: connection, code: code, sql: "PRAGMA wal_checkpoint(PASSIVE)")
             fail(

@@ -85,4 +85,38 @@ import Testing
         let walBytes = try #require(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int)
         #expect(walBytes <= (Int(WALCheckpointer.restartPages) + 60) * (4096 + 24) + 32)
     }
+
+    /// A reader holding an old snapshot keeps the WAL from starting over: the writer must not then checkpoint
+    /// inline at every commit past the bound (each a pass over the WAL on the commit path), only every
+    /// `backgroundPages` further — and the tries that could not copy everything are counted for `/readyz`.
+    @Test func aReaderHoldingTheWALMakesInlineTriesRareAndCounted() throws {
+        let directory = Self.scratch()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite3").path
+        let writer = try Database(path: path)
+        let checkpointer = WALCheckpointer(open: { try Database(path: path) })
+        writer.handCheckpoints(to: checkpointer)
+        try writer.execute("CREATE TABLE filler (x BLOB)")
+        try Self.fill(writer, rows: 1)
+        let reader = try Database(path: path)
+        try reader.execute("BEGIN")
+        #expect(try reader.scalarInteger("SELECT count(*) FROM filler") == 1)
+        // ~12,000 pages in commits of 25: about 160 commits land past the bound while the reader holds the WAL.
+        for _ in 0..<480 { try writer.write { try Self.fill(writer, rows: 25) } }
+        checkpointer.waitForBackground()
+        let held = checkpointer.status
+        #expect(held.failures == 0, "\(held.latestFailure ?? "")")
+        #expect(held.inline >= 1)
+        #expect(held.inline <= 6, "inline checkpoints while the reader held the WAL: \(held.inline)")
+        #expect(held.inlineIncomplete >= 1)
+        #expect(held.inlineIncomplete <= held.inline)
+        // Once the reader ends, the next inline checkpoint copies everything and the WAL starts over.
+        try reader.execute("COMMIT")
+        for _ in 0..<60 { try writer.write { try Self.fill(writer, rows: 25) } }
+        checkpointer.waitForBackground()
+        #expect(try reader.scalarInteger("SELECT count(*) FROM filler") == 1 + 540 * 25)
+        #expect(checkpointer.status.inline > held.inline)
+        #expect(checkpointer.status.inlineIncomplete == held.inlineIncomplete)
+    }
 }

@@ -28,6 +28,10 @@ extension RegionNode {
 
     /// Pins the tenant's file and starts copying it to `path`; nil when the file could not be pinned.
     func startSnapshotCopy(_ id: String, of source: String, to path: String) throws -> PinnedDatabaseFile? {
+        // A snapshot file of an earlier take (from before a restart, which is why it is taken again) goes first:
+        // else, were this copy to fail, a stream switching off the pin or the hash step would read the old bytes
+        // under the new snapshot's description. With no file, they fail and the next step takes it again.
+        DataPlane.removeFiles(at: path)
         guard let pinned = try PinnedDatabaseFile.pin(source) else { return nil }
         let copy = SnapshotCopy(file: pinned)
         snapshotCopies.withLock { $0[id] = copy }

@@ -17,6 +17,14 @@ final class TenantLocationsMemo: Sendable {
     private struct Kept<Value: Sendable>: Sendable {
         let changes: Int64
         let value: Value
+
+        /// What to keep after a view read `value` at `changes`: two views finishing out of order must not put an
+        /// older read over a newer one (never stale — lookups want the same value — but the next view would read
+        /// every tenant again).
+        static func newer(_ kept: Kept?, changes: Int64, value: Value) -> Kept {
+            if let kept, kept.changes > changes { return kept }
+            return Kept(changes: changes, value: value)
+        }
     }
 
     private let homes = Mutex<Kept<TenantHomes>?>(nil)
@@ -29,7 +37,7 @@ final class TenantLocationsMemo: Sendable {
         let changes = try directory.locationChanges()
         if let kept = homes.withLock({ $0 }), kept.changes == changes { return (changes, kept.value) }
         let fresh = try TenantHomes(directory.forEachHome)
-        homes.withLock { $0 = Kept(changes: changes, value: fresh) }
+        homes.withLock { $0 = Kept.newer($0, changes: changes, value: fresh) }
         return (changes, fresh)
     }
 
@@ -40,7 +48,7 @@ final class TenantLocationsMemo: Sendable {
         let changes = try directory.locationChanges()
         if let kept = countryCounts.withLock({ $0 }), kept.changes == changes { return kept.value }
         let fresh = try directory.liveCountsByCountry()
-        countryCounts.withLock { $0 = Kept(changes: changes, value: fresh) }
+        countryCounts.withLock { $0 = Kept.newer($0, changes: changes, value: fresh) }
         return fresh
     }
 }

@@ -351,6 +351,7 @@ enum APIRoutes {
         guard let status = controller.context.pool.walCheckpointer?.status else { return .null }
         return .object([
             ("completed", .integer(status.completed)), ("inline", .integer(status.inline)),
+            ("inline_incomplete", .integer(status.inlineIncomplete)), ("busy", .integer(status.busy)),
             ("failures", .integer(status.failures)), ("latest_failure", .optional(status.latestFailure)),
         ])
     }

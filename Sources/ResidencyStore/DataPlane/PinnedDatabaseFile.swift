@@ -98,7 +98,14 @@ package final class PinnedDatabaseFile: @unchecked Sendable {
         let partial = target + ".partial"
         DataPlane.removeDatabaseFiles(at: partial)
         guard isPinned else { throw TenantDataError.io("\(path) was released before it was copied") }
-        let copied = try TenantDataCopy.copyFile(path, to: partial)
+        let copied: Int64
+        do {
+            copied = try TenantDataCopy.copyFile(path, to: partial)
+        } catch {
+            // A copy cut short (a full disk, an I/O error) would leave a file as large as the tenant behind.
+            DataPlane.removeDatabaseFiles(at: partial)
+            throw error
+        }
         guard copied == bytes else {
             DataPlane.removeDatabaseFiles(at: partial)
             throw TenantDataError.io("\(path) copied \(copied) bytes of the \(bytes) pinned")
