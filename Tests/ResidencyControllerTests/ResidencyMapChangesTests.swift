@@ -103,18 +103,23 @@ import Testing
         let clean = try MapView(controller)
         #expect(clean.violations.isEmpty && clean.checked == 2)
         #expect(clean.regions.contains("eu=1") && clean.regions.contains("uk=1"))
+        let reads = controller.reports.locationsMemo.readsOfEveryHome
         #expect(try MapView(controller) == clean)
+        #expect(controller.reports.locationsMemo.readsOfEveryHome == reads, "nothing changed: the homes are reused")
 
         // Another controller signs a tenant up: its data file appears and the directory moves.
         let american = try signUp(other, "US")
         let signedUp = try MapView(controller)
+        #expect(controller.reports.locationsMemo.readsOfEveryHome > reads, "the counter moved: the homes are read again")
         #expect(signedUp.regions.contains("us=1") && signedUp.checked == 3 && signedUp.violations.isEmpty)
         #expect(signedUp == (try fresh()))
 
         // By hand, on a connection of its own: the French tenant's home set to the US, no file touched (the folders
         // aged, so their listings are reused): only the tenants table's counter says that anything changed.
         try Self.ageFolders(plane)
+        let readsBefore = controller.reports.locationsMemo.readsOfEveryHome
         #expect(try MapView(controller) == signedUp)  // listed again (the mtimes moved), then reused as they are
+        #expect(controller.reports.locationsMemo.readsOfEveryHome == readsBefore)
         try store.byHand(
             { "UPDATE \($0) SET region = 'us', site = 'us-ashburn' WHERE id = '\(french)'" }, directory: directory)
         let moved = try MapView(controller)

@@ -28,6 +28,9 @@ final class TenantLocationsMemo: Sendable {
     }
 
     private let homes = Mutex<Kept<TenantHomes>?>(nil)
+    /// How many times every tenant's home was read afresh rather than reused (what the tests check reuse by).
+    private let freshReads = Atomic<Int>(0)
+    var readsOfEveryHome: Int { freshReads.load(ordering: .relaxed) }
     private let countryCounts = Mutex<Kept<[CountryCount]>?>(nil)
 
     /// Inside a read transaction: every tenant grouped by home region (`TenantHomes`), and the counter's value
@@ -37,6 +40,7 @@ final class TenantLocationsMemo: Sendable {
         let changes = try directory.locationChanges()
         if let kept = homes.withLock({ $0 }), kept.changes == changes { return (changes, kept.value) }
         let fresh = try TenantHomes(directory.forEachHome)
+        freshReads.add(1, ordering: .relaxed)
         homes.withLock { $0 = Kept.newer($0, changes: changes, value: fresh) }
         return (changes, fresh)
     }
