@@ -2,11 +2,7 @@
 package enum Timestamp {
     /// `2026-11-22T21:20:00.123Z`.
     package static func rfc3339(milliseconds: Int64) -> String {
-        let seconds = milliseconds.floorDivided(by: 1000)
-        let millis = Int(milliseconds - seconds * 1000)
-        let days = seconds.floorDivided(by: 86_400)
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day, secondOfDay, millis) = fields(milliseconds)
         guard (0...9999).contains(year) else {
             // Outside four-digit years: the general (slower) form, with the year as wide as it needs.
             func pad(_ value: Int, _ width: Int) -> String {
@@ -26,11 +22,7 @@ package enum Timestamp {
     /// The same text appended to `output` as UTF-8, without a `String` in between (a streamed report writes one
     /// per line).
     package static func append(rfc3339 milliseconds: Int64, to output: inout [UInt8]) {
-        let seconds = milliseconds.floorDivided(by: 1000)
-        let millis = Int(milliseconds - seconds * 1000)
-        let days = seconds.floorDivided(by: 86_400)
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day, secondOfDay, millis) = fields(milliseconds)
         guard (0...9999).contains(year) else {
             output.append(contentsOf: rfc3339(milliseconds: milliseconds).utf8)
             return
@@ -39,6 +31,16 @@ package enum Timestamp {
             put(year: year, month: month, day: day, secondOfDay: secondOfDay, millis: millis, into: buffer)
             output.append(contentsOf: buffer)
         }
+    }
+
+    /// The civil date, the second of its day and the millisecond of `milliseconds` since the epoch (UTC).
+    private static func fields(_ milliseconds: Int64) -> (
+        year: Int, month: Int, day: Int, secondOfDay: Int, millis: Int
+    ) {
+        let seconds = milliseconds.floorDivided(by: 1000)
+        let days = seconds.floorDivided(by: 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        return (year, month, day, Int(seconds - days * 86_400), Int(milliseconds - seconds * 1000))
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.fffZ` into the first 24 bytes of `buffer` (a four-digit year).
