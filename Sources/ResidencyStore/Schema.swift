@@ -410,7 +410,8 @@ package enum Schema {
                 WITH RECURSIVE slots (slot) AS (
                     SELECT 0 UNION ALL SELECT slot + 1 FROM slots WHERE slot < \(TenantRepository.locationLogSlots - 1))
                 INSERT INTO tenant_location_log (slot, change, tenant, former)
-                    SELECT slot, \(TenantRepository.locationLogPlaceholderChange), '\(TenantRepository.locationLogPlaceholderID)', NULL
+                    SELECT slot, \(TenantRepository.locationLogPlaceholderChange),
+                        '\(TenantRepository.locationLogPlaceholderID)', NULL
                     FROM slots;
                 DROP TRIGGER tenant_location_inserted;
                 DROP TRIGGER tenant_location_deleted;

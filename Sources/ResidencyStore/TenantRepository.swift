@@ -135,11 +135,14 @@ package struct TenantRepository {
         var entries: [LocationLogEntry] = []
         entries.reserveCapacity(Int(through - after))
         let statement = try database.statement(
-            "SELECT slot, change, tenant, former FROM tenant_location_log WHERE slot >= ?1 AND slot <= ?2 ORDER BY slot")
+            "SELECT slot, change, tenant, former FROM tenant_location_log WHERE slot >= ?1 AND slot <= ?2 ORDER BY slot"
+        )
         for (low, high) in ranges {
             let rows = try statement.rows([.integer(low), .integer(high)]) { row in
-                (slot: row.integer(0), change: row.optionalInteger(1), tenant: row.optionalText(2),
-                 former: row.optionalText(3))
+                (
+                    slot: row.integer(0), change: row.optionalInteger(1), tenant: row.optionalText(2),
+                    former: row.optionalText(3)
+                )
             }
             for row in rows {
                 let expected = after + 1 + Int64(entries.count)
@@ -178,8 +181,10 @@ package struct TenantRepository {
         ) throws -> Void
     ) throws {
         let statement = try database.statement(
-            "SELECT region, id, status, coalesce(country, '') FROM tenants INDEXED BY tenants_region_id ORDER BY region, id"
-        )
+            """
+            SELECT region, id, status, coalesce(country, '') FROM tenants INDEXED BY tenants_region_id
+            ORDER BY region, id
+            """)
         try statement.bind([])
         defer { statement.reset() }
         while try statement.step() {

@@ -195,7 +195,8 @@ import Testing
         let hand = "tn_0000000000000000000a01"
         let renamed = "tn_0000000000000000000a02"
         let inserted = try check("an insert by hand", reReads: 1) {
-            try store.byHand({ "INSERT INTO \($0) (\(Self.columns)) VALUES \(Self.handRow(hand))" }, directory: directory)
+            try store.byHand(
+                { "INSERT INTO \($0) (\(Self.columns)) VALUES \(Self.handRow(hand))" }, directory: directory)
         }
         #expect(inserted.violations.contains("missing_data \(hand) eu"))
         let moved = try check("a region move by another controller", reReads: 1) {
@@ -251,7 +252,8 @@ import Testing
         }
         let many = 8_300
         try check("more changes than the log holds") {
-            let values = "'tn_00000000' || lpad(CAST(i AS text), 12, '0') || 'aa', 'Hand', 'paid', 'DE', 'eu', "
+            let values =
+                "'tn_00000000' || lpad(CAST(i AS text), 12, '0') || 'aa', 'Hand', 'paid', 'DE', 'eu', "
                 + "'eu-de-frankfurt', 'active', 1, 'abc', '{}'"
             if store.schema != nil {
                 try store.byHand(
@@ -270,7 +272,8 @@ import Testing
             }
         }
         try check("a mass delete") {
-            try store.byHand({ "DELETE FROM \($0) WHERE name = 'Hand' AND id < 'tn_00000000000000000301'" }, directory: directory)
+            try store.byHand(
+                { "DELETE FROM \($0) WHERE name = 'Hand' AND id < 'tn_00000000000000000301'" }, directory: directory)
         }
         try check("the counter moved backwards, as a file restored from a copy") {
             try store.byHand(

@@ -109,7 +109,9 @@ import Testing
                         + "\(homes.countries.name(group.countries[index]) ?? "-")")
             }
         }
-        for row in homes.liveCountsByCountry.sorted(by: { ($0.region, $0.country ?? "") < ($1.region, $1.country ?? "") }) {
+        for row in homes.liveCountsByCountry.sorted(by: {
+            ($0.region, $0.country ?? "") < ($1.region, $1.country ?? "")
+        }) {
             lines.append("live \(row.region) \(row.country ?? "-") \(row.tenants)")
         }
         return lines

@@ -97,7 +97,10 @@ import Testing
             try database.write { try database.execute("TRUNCATE tenants CASCADE") }
             let truncated = try tenants.locationChanges()
             #expect(truncated == now + 1)
-            #expect(try tenants.locationLog(after: now, through: truncated) == [Entry(change: truncated, tenant: nil, former: nil)])
+            #expect(
+                try tenants.locationLog(after: now, through: truncated) == [
+                    Entry(change: truncated, tenant: nil, former: nil)
+                ])
         }
     }
 
@@ -127,7 +130,9 @@ import Testing
             #expect(moved.map { [$0.tenant, $0.former] } == [[id, nil]])
         }
         // OR REPLACE over an existing tenant (its old row deleted without the delete trigger) and over another id.
-        #expect(try noted("INSERT OR REPLACE INTO tenants (\(columns)) VALUES \(row("w1", region: "us"))").map(\.tenant) == ["w1"])
+        #expect(
+            try noted("INSERT OR REPLACE INTO tenants (\(columns)) VALUES \(row("w1", region: "us"))").map(\.tenant)
+                == ["w1"])
         let renamed = try noted("UPDATE OR REPLACE tenants SET id = 'w3' WHERE id = 'w2'")
         #expect(renamed.map { [$0.tenant, $0.former] } == [["w3", "w2"]])
         #expect(try noted("INSERT OR IGNORE INTO tenants (\(columns)) VALUES \(row("w4"))") == [])  // no change

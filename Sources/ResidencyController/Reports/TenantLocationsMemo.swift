@@ -54,7 +54,8 @@ final class TenantLocationsMemo: Sendable {
         let changes = try directory.locationChanges()
         let before = kept.withLock { kept in kept.map { (changes: $0.changes, lineage: $0.lineage) } }
         if let before, before.changes == changes, let reading = reading(at: changes) { return reading }
-        if let before, let reading = try patched(from: before.changes, lineage: before.lineage, to: changes, directory) {
+        if let before, let reading = try patched(from: before.changes, lineage: before.lineage, to: changes, directory)
+        {
             return reading
         }
         let lineage = freshReads.add(1, ordering: .relaxed).newValue
@@ -97,7 +98,9 @@ final class TenantLocationsMemo: Sendable {
     /// The kept homes brought from counter value `from` to `to` by the log's entries and the rows of the tenants
     /// they name, read in the caller's transaction; nil when the log cannot vouch for them all, names too many, or
     /// another view moved what is kept meanwhile.
-    private func patched(from: Int64, lineage: Int, to changes: Int64, _ directory: TenantRepository) throws
+    private func patched(
+        from: Int64, lineage: Int, to changes: Int64, _ directory: TenantRepository
+    ) throws
         -> Reading?
     {
         guard let entries = try directory.locationLog(after: from, through: changes) else { return nil }
@@ -115,7 +118,9 @@ final class TenantLocationsMemo: Sendable {
             guard var current = kept else { return nil }
             kept = nil
             defer { kept = current }
-            if current.changes == changes { return Reading(changes: changes, lineage: current.lineage, homes: current.homes) }
+            if current.changes == changes {
+                return Reading(changes: changes, lineage: current.lineage, homes: current.homes)
+            }
             guard current.changes == from, current.lineage == lineage else { return nil }
             // Taken out of the lock's storage while it changes, so the arrays are not shared and change in place.
             current.homes.update(tenants, to: locations)

@@ -328,7 +328,8 @@ package enum PostgresSchema {
                     former text
                 );
                 INSERT INTO tenant_location_log (slot, change, tenant, former)
-                    SELECT slot, \(TenantRepository.locationLogPlaceholderChange), '\(TenantRepository.locationLogPlaceholderID)', NULL
+                    SELECT slot, \(TenantRepository.locationLogPlaceholderChange),
+                        '\(TenantRepository.locationLogPlaceholderID)', NULL
                     FROM generate_series(0, \(TenantRepository.locationLogSlots - 1)) AS slot;
                 CREATE OR REPLACE FUNCTION residency_tenant_location_changed() RETURNS trigger LANGUAGE plpgsql AS $$
                     DECLARE
@@ -344,9 +345,10 @@ package enum PostgresSchema {
                             IF OLD.id IS DISTINCT FROM NEW.id THEN previous := OLD.id; END IF;
                         END IF;
                         EXECUTE format(
-                            'WITH counter AS (UPDATE %1$I.tenant_location_changes SET changes = changes + 1 WHERE id = 1 '
-                                || 'RETURNING changes) '
-                                || 'UPDATE %1$I.tenant_location_log SET change = counter.changes, tenant = $1, former = $2 '
+                            'WITH counter AS (UPDATE %1$I.tenant_location_changes SET changes = changes + 1 '
+                                || 'WHERE id = 1 RETURNING changes) '
+                                || 'UPDATE %1$I.tenant_location_log '
+                                || 'SET change = counter.changes, tenant = $1, former = $2 '
                                 || 'FROM counter WHERE slot = counter.changes %% \(TenantRepository.locationLogSlots)',
                             TG_TABLE_SCHEMA)
                             USING subject, previous;
