@@ -436,13 +436,15 @@ package enum Schema {
                 """),
     ]
 
-    /// A trigger's statement noting the change the counter just counted in its row of the ring log.
+    /// A trigger's statement noting the change the counter just counted in its row of the ring log. The counter is
+    /// read by two scalar subqueries (one row each, by its key): `UPDATE … FROM` would compile a temporary table
+    /// into every signup's INSERT, what version 13 took out of it.
     private static func logChange(tenant: String, former: String) -> String {
-        """
-        UPDATE tenant_location_log SET change = counter.changes, tenant = \(tenant), former = \(former)
-                                FROM (SELECT changes FROM tenant_location_changes WHERE id = 1) AS counter
-                                WHERE slot = counter.changes % \(TenantRepository.locationLogSlots);
-        """
+        let counter = "(SELECT changes FROM tenant_location_changes WHERE id = 1)"
+        return """
+            UPDATE tenant_location_log SET change = \(counter), tenant = \(tenant), former = \(former)
+                                    WHERE slot = \(counter) % \(TenantRepository.locationLogSlots);
+            """
     }
 
     package static var latestVersion: Int { migrations.last?.version ?? 0 }
