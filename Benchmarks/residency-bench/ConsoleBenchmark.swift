@@ -263,7 +263,7 @@ enum ConsoleBenchmark {
         // after a change cost before the log, measured beside it.
         let changes = [
             ("residency map report, a tenant changed", 1),
-            ("  the same, 300 changed (full read)", 300),  // above TenantLocationsMemo.mostPatched (256)
+            ("residency map, 300 tenants changed", 300),  // above TenantLocationsMemo.mostPatched (256)
         ]
         for (changed, count) in changes where only.map({ changed.contains($0) }) ?? true {
             let subjects = (0..<count).map { tenantID(7 + $0 * 13) }

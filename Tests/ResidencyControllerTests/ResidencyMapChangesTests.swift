@@ -7,9 +7,10 @@ import Testing
 
 /// The residency map and the audit keep what they read of every tenant between views (`TenantLocationsMemo`,
 /// `DataPlaneComparison.Memo`), trusting it only while the tenants table's change counter and the folders'
-/// listings stand still. These tests change the directory behind a controller's back — another controller on the
-/// same store, SQL written by hand on another connection — and a file on disk, and require the next view to show
-/// it, equal to what a controller opened afresh (nothing kept) sees. On SQLite and, with RESIDENCY_TEST_POSTGRES
+/// listings stand still, and after a change re-reading only the tenants the log of changes (schema 15) names.
+/// These tests change the directory behind a controller's back — another controller on the same store, SQL
+/// written by hand on another connection — and a file on disk, and require the next view to show it, equal to what
+/// a controller opened afresh (nothing kept) sees; they count what was read to get there. On SQLite and, with RESIDENCY_TEST_POSTGRES
 /// set, on PostgreSQL (a fresh schema per run, as several controllers share one).
 @Suite struct ResidencyMapChangesTests {
     /// Where the test's tables are: nil for the data directory's SQLite file, or a PostgreSQL URL and its schema.
