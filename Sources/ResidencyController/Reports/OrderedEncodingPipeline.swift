@@ -53,7 +53,6 @@ final class OrderedEncodingPipeline: @unchecked Sendable {
                         condition.broadcast()
                     }
                 }
-                thread.stackSize = 1 << 20
                 thread.start()
             }
             defer {
