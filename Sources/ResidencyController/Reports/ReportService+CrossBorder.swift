@@ -178,8 +178,9 @@ extension ReportService {
     }
 
     /// The lines pass of a streamed report: each slice of the ledger is read, given its grants and names and
-    /// encoded on a worker thread (slices on every core at once), and the encoded slices are written in ledger
-    /// order here. At most a round of encoded slices is held (`maximumRound` slices of `entriesPerSlice`).
+    /// encoded on a worker thread (one per core), while this thread writes the encoded slices in ledger order
+    /// (`OrderedEncodingPipeline`): writing overlaps encoding, and at most `maximumHeldSlices` encoded slices of
+    /// `encodedSliceEntries` entries are held at once.
     fileprivate func writeAccessLines(
         of frame: CrossBorderReport, _ format: ReportFormat, to output: ReportOutput, below size: Int,
         filter: CrossBorderFilter, grants: GrantHistory, entriesPerSlice: Int
@@ -187,18 +188,20 @@ extension ReportService {
         let pieces = frame.streamFrame(format)
         let book = LineNameBook(service: self)
         try output.write(bytes: pieces.head)
+        let sliceLength = max(1, min(entriesPerSlice, Self.encodedSliceEntries))
+        let sliceCount = (size + sliceLength - 1) / sliceLength
+        let pipeline = OrderedEncodingPipeline(count: sliceCount, maximumHeld: Self.maximumHeldSlices)
         var written = false
-        try forEachSlice(of: 0..<size, entriesPerSlice: min(entriesPerSlice, Self.encodedSliceEntries)) { slice in
+        try pipeline.run(workers: Self.encodingThreads) { slice, bytes in
+            let indices = (slice * sliceLength)..<min(size, (slice + 1) * sliceLength)
             var lines = try context.read { database in
-                try Self.scanAccessLines(in: LedgerRepository(database), indices: slice, filter: filter)
+                try Self.scanAccessLines(in: LedgerRepository(database), indices: indices, filter: filter)
             }
             for i in lines.indices { lines[i].grant = grants.grant(for: lines[i]) }
             let names = try book.names(covering: lines)
-            var bytes: [UInt8] = []
             bytes.reserveCapacity(lines.count * 512)
             frame.encodeLines(lines, format, names: names, into: &bytes)
-            return bytes
-        } deliver: { bytes in
+        } write: { _, bytes in
             guard !bytes.isEmpty else { return }
             if written { try output.write(bytes: pieces.separator) }
             written = true
@@ -208,8 +211,14 @@ extension ReportService {
         try output.flush()
     }
 
-    /// Entries per slice when slices are encoded: an encoded slice is held until written (~0.5 KiB a line).
+    /// Entries per slice when slices are encoded: an encoded slice is held until written (~0.6 KiB a line).
     static let encodedSliceEntries = 8_192
+    /// Encoded slices held at once (being encoded or waiting for an earlier one to be written).
+    static let maximumHeldSlices = 4
+    /// One encoding thread per core (at most `maximumHeldSlices`); the writer is this thread.
+    static var encodingThreads: Int {
+        min(maximumHeldSlices, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     func checkCrossBorderQuery(from: Int64, to: Int64, region: String?) throws {
         guard from < to else {
@@ -365,17 +374,18 @@ extension ReportService {
         let isGrant = grantKinds.contains(kind) || kind == .accessBreakGlass
         let isListed = listed && listedKinds.contains(kind)
         guard (grants && isGrant) || isListed else { return }
+        // A filing, decision, refusal or break-glass grant without its body would read as a grant or line with
+        // every field empty: it stops the report, named.
+        guard let bodyBytes else { throw damagedEntry(index: index, kind: kind, missing: "body object") }
         var body: [String: String] = [:]
         var breakGlass = false
-        if let bodyBytes {
-            try JSONObjectScanner.forEachMember(of: bodyBytes) { key, value in
-                if JSONObjectScanner.key(key, is: "break_glass") {
-                    breakGlass = value.bool ?? false
-                    return
-                }
-                for name in Self.bodyFields where JSONObjectScanner.key(key, is: name) {
-                    body[name.description] = try text(value)
-                }
+        try JSONObjectScanner.forEachMember(of: bodyBytes) { key, value in
+            if JSONObjectScanner.key(key, is: "break_glass") {
+                breakGlass = value.bool ?? false
+                return
+            }
+            for name in Self.bodyFields where JSONObjectScanner.key(key, is: name) {
+                body[name.description] = try text(value)
             }
         }
         func field(_ name: String) -> String { body[name] ?? "" }
@@ -405,6 +415,11 @@ extension ReportService {
                     code: kind == .accessRefused ? field("code") : field("refusal"), rule: field("rule"),
                     message: field("message")))
         }
+    }
+
+    /// The error for a ledger entry the report cannot read: it names the entry, so an operator can look at it.
+    static func damagedEntry(index: Int, kind: LedgerKind, missing: String) -> ControllerError {
+        .storage("ledger entry \(index) (\(kind.rawValue)) has no \(missing); the report cannot account for it")
     }
 
     /// The body fields a grant, a refusal or a break-glass line reads.
@@ -543,7 +558,10 @@ extension ReportService {
                 body = value.bytes
             }
         }
-        guard filter.admits(time: time, tenant: tenant, region: region), let body else { return nil }
+        // An access entry without its body cannot be reported, and leaving it out would under-count what an
+        // auditor proves against the checkpoint: it stops the report, named.
+        guard let body else { throw damagedEntry(index: index, kind: .accessUsed, missing: "body object") }
+        guard filter.admits(time: time, tenant: tenant, region: region) else { return nil }
         var request = ""
         var staff = ""
         var destination = ""

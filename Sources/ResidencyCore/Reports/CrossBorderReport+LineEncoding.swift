@@ -5,55 +5,49 @@
 /// report against; text that is not plain ASCII goes through the general escaping.
 extension CrossBorderReport {
     /// One line of the JSON array, as `accessJSON(a, names:).write(into:pretty: true, indent: 2)` writes it.
-    /// `details` keeps the encoded `basis_detail` of each rule met.
+    /// `details` keeps the encoded `basis_detail` of each rule met. The fixed text between the values (a comma,
+    /// the indent, the member name) is appended as one piece from static bytes: appending it from a String's
+    /// UTF-8 view piece by piece cost more than the values.
     func appendJSONLine(
         _ a: Access, names: Names, details: inout [ReportNames.BasisKey: [UInt8]], into out: inout [UInt8]
     ) {
-        func key(_ name: StaticString, first: Bool = false) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\n      \"".utf8)
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "\": ".utf8)
+        func fixed(_ text: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
-        func string(_ name: StaticString, _ value: String) {
-            key(name)
+        func string(_ key: StaticString, _ value: String) {
+            fixed(key)
             JSONValue.writeString(value, into: &out)
         }
-        func optional(_ name: StaticString, _ value: String?) {
-            key(name)
-            if let value { JSONValue.writeString(value, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        func optional(_ key: StaticString, _ value: String?) {
+            fixed(key)
+            if let value { JSONValue.writeString(value, into: &out) } else { fixed("null") }
         }
-        func bool(_ name: StaticString, _ value: Bool) {
-            key(name)
-            out.append(contentsOf: (value ? "true" : "false").utf8)
-        }
-        out.append(UInt8(ascii: "{"))
-        key("ledger_index", first: true)
+        let grant = a.grant
+        fixed("{\n      \"ledger_index\": ")
         Self.appendDecimal(a.ledgerIndex, to: &out)
-        key("time")
-        out.append(UInt8(ascii: "\""))
+        fixed(",\n      \"time\": \"")
         Timestamp.append(rfc3339: a.time, to: &out)
         out.append(UInt8(ascii: "\""))
-        string("tenant", a.tenant)
-        string("region", a.region)
-        string("request", a.request)
-        string("staff", a.staff)
-        string("destination", a.destination)
-        string("data_class", a.dataClass)
-        string("mode", a.mode)
-        string("resource", a.resource)
-        string("justification", a.justification)
-        string("ticket", a.ticket)
-        string("basis", a.basis)
-        string("basis_rule", a.basisRule)
-        string("decision", a.decision)
-        string("decided_by", a.decidedBy)
-        bool("break_glass", a.breakGlass)
-        bool("decided_by_filer", a.decidedByFiler)
-        optional("tenant_name", names.tenants[a.tenant])
-        optional("destination_name", names.countries[a.destination])
-        key("basis_detail")
-        let rule = ReportNames.BasisKey(region: a.region, rule: a.basisRule)
+        string(",\n      \"tenant\": ", a.tenant)
+        string(",\n      \"region\": ", a.region)
+        string(",\n      \"request\": ", a.request)
+        string(",\n      \"staff\": ", a.staff)
+        string(",\n      \"destination\": ", a.destination)
+        string(",\n      \"data_class\": ", a.dataClass)
+        string(",\n      \"mode\": ", a.mode)
+        string(",\n      \"resource\": ", a.resource)
+        string(",\n      \"justification\": ", grant.justification)
+        string(",\n      \"ticket\": ", grant.ticket)
+        string(",\n      \"basis\": ", grant.basis)
+        string(",\n      \"basis_rule\": ", grant.basisRule)
+        string(",\n      \"decision\": ", grant.decision)
+        string(",\n      \"decided_by\": ", grant.decidedBy)
+        fixed(grant.breakGlass ? ",\n      \"break_glass\": true" : ",\n      \"break_glass\": false")
+        fixed(grant.decidedByFiler ? ",\n      \"decided_by_filer\": true" : ",\n      \"decided_by_filer\": false")
+        optional(",\n      \"tenant_name\": ", names.tenants[a.tenant])
+        optional(",\n      \"destination_name\": ", names.countries[a.destination])
+        fixed(",\n      \"basis_detail\": ")
+        let rule = ReportNames.BasisKey(region: a.region, rule: grant.basisRule)
         if let detail = details[rule] {
             out.append(contentsOf: detail)
         } else {
@@ -62,12 +56,12 @@ extension CrossBorderReport {
             details[rule] = detail
             out.append(contentsOf: detail)
         }
-        out.append(contentsOf: "\n    }".utf8)
+        fixed("\n    }")
     }
 
     /// One CSV row, as `CSVWriter.row(csvAccessRow(a, names:))` writes it.
     func appendCSVLine(_ a: Access, names: Names, into out: inout [UInt8]) {
-        out.append(contentsOf: "access,".utf8)
+        out.appendStatic("access,")
         Self.appendDecimal(a.ledgerIndex, to: &out)
         out.append(UInt8(ascii: ","))
         if Self.fourDigitYears.contains(a.time) {
@@ -75,50 +69,103 @@ extension CrossBorderReport {
         } else {
             Self.appendCSVField(Self.time(a.time), to: &out)  // a year before 0 starts with "-"
         }
-        for value in [
-            a.tenant, a.region, a.request, a.staff, a.destination, a.dataClass, a.mode, a.justification, a.ticket,
-            a.basis, a.basisRule, a.decision, a.decidedBy,
-        ] {
+        // Field by field rather than through an array of the row's strings: no allocation per line.
+        func field(_ value: String) {
             out.append(UInt8(ascii: ","))
             Self.appendCSVField(value, to: &out)
         }
-        out.append(contentsOf: ",,,,,,".utf8)
-        out.append(contentsOf: (a.decidedByFiler ? "true" : "false").utf8)
-        let basis = names.basis(region: a.region, rule: a.basisRule)
-        for value in [
-            names.tenants[a.tenant] ?? "", names.countries[a.destination] ?? "", basis?.summary ?? "",
-            basis?.sccModule.map(String.init) ?? "", basis?.contract ?? "", basis?.impactAssessment ?? "",
-            basis?.reference ?? "", "",
-        ] {
-            out.append(UInt8(ascii: ","))
-            Self.appendCSVField(value, to: &out)
+        let grant = a.grant
+        field(a.tenant)
+        field(a.region)
+        field(a.request)
+        field(a.staff)
+        field(a.destination)
+        field(a.dataClass)
+        field(a.mode)
+        field(grant.justification)
+        field(grant.ticket)
+        field(grant.basis)
+        field(grant.basisRule)
+        field(grant.decision)
+        field(grant.decidedBy)
+        if grant.decidedByFiler {
+            out.appendStatic(",,,,,,true")
+        } else {
+            out.appendStatic(",,,,,,false")
         }
-        out.append(contentsOf: "\r\n".utf8)
+        field(names.tenants[a.tenant] ?? "")
+        field(names.countries[a.destination] ?? "")
+        if let basis = names.basis(region: a.region, rule: grant.basisRule) {
+            field(basis.summary)
+            if let module = basis.sccModule {
+                out.append(UInt8(ascii: ","))
+                Self.appendDecimal(module, to: &out)
+            } else {
+                out.append(UInt8(ascii: ","))
+            }
+            field(basis.contract ?? "")
+            field(basis.impactAssessment ?? "")
+            field(basis.reference ?? "")
+            out.appendStatic(",\r\n")
+        } else {
+            out.appendStatic(",,,,,,\r\n")
+        }
     }
 
-    /// One row of the HTML access table, as `htmlAccessRow(a, names:)` writes it.
-    func appendHTMLLine(_ a: Access, names: Names, into out: inout [UInt8]) {
-        out.append(contentsOf: "<tr><td class=\"n\">".utf8)
+    /// One row of the HTML access table, as `htmlAccessRow(a, names:)` writes it. The cells made of several
+    /// pieces ("name (id)", "summary (rule r)", "decision by x") are put together in `scratch` (kept by the
+    /// caller across lines) rather than as a new String per cell.
+    func appendHTMLLine(_ a: Access, names: Names, scratch: inout [UInt8], into out: inout [UInt8]) {
+        out.appendStatic("<tr><td class=\"n\">")
         Self.appendDecimal(a.ledgerIndex, to: &out)
-        out.append(contentsOf: "</td>".utf8)
+        out.appendStatic("</td>")
         if Self.fourDigitYears.contains(a.time) {
-            out.append(contentsOf: "<td class=\"t\">".utf8)
+            out.appendStatic("<td class=\"t\">")
             Timestamp.append(rfc3339: a.time, to: &out)
-            out.append(contentsOf: "</td>".utf8)
+            out.appendStatic("</td>")
         } else {
             HTMLReport.appendCell(Self.time(a.time), numeric: false, to: &out)
         }
-        let basis = names.basis(region: a.region, rule: a.basisRule)
-        for cell in [
-            names.tenants[a.tenant].map { "\($0) (\(a.tenant))" } ?? a.tenant, a.region, a.staff,
-            names.countries[a.destination].map { "\($0) (\(a.destination))" } ?? a.destination, a.dataClass, a.mode,
-            a.justification, a.ticket, (basis?.summary ?? a.basis) + " (rule \(a.basisRule))",
-            a.decision + (a.decidedBy.isEmpty ? "" : " by \(a.decidedBy)")
-                + (a.decidedByFiler ? " (decided by its filer)" : ""),
-        ] {
-            HTMLReport.appendCell(cell, numeric: false, to: &out)
+        func cell(_ text: String) { HTMLReport.appendCell(text, numeric: false, to: &out) }
+        func composite(_ build: (inout [UInt8]) -> Void) {
+            scratch.removeAll(keepingCapacity: true)
+            build(&scratch)
+            HTMLReport.appendCell(bytes: scratch, to: &out)
         }
-        out.append(contentsOf: "</tr>".utf8)
+        func named(_ name: String?, _ id: String) {
+            guard let name else { return cell(id) }
+            composite { text in
+                text.appendUTF8(name)
+                text.appendStatic(" (")
+                text.appendUTF8(id)
+                text.append(UInt8(ascii: ")"))
+            }
+        }
+        let grant = a.grant
+        named(names.tenants[a.tenant], a.tenant)
+        cell(a.region)
+        cell(a.staff)
+        named(names.countries[a.destination], a.destination)
+        cell(a.dataClass)
+        cell(a.mode)
+        cell(grant.justification)
+        cell(grant.ticket)
+        let summary = names.basis(region: a.region, rule: grant.basisRule)?.summary ?? grant.basis
+        composite { text in
+            text.appendUTF8(summary)
+            text.appendStatic(" (rule ")
+            text.appendUTF8(grant.basisRule)
+            text.append(UInt8(ascii: ")"))
+        }
+        composite { text in
+            text.appendUTF8(grant.decision)
+            if !grant.decidedBy.isEmpty {
+                text.appendStatic(" by ")
+                text.appendUTF8(grant.decidedBy)
+            }
+            if grant.decidedByFiler { text.appendStatic(" (decided by its filer)") }
+        }
+        out.appendStatic("</tr>")
     }
 
     /// Times whose RFC 3339 form has a four-digit year (0000 to 9999): `YYYY-MM-DDTHH:MM:SS.fffZ`.
@@ -167,31 +214,60 @@ extension HTMLReport {
     /// which is what escaping by character does to ASCII), through `tableCell` otherwise.
     static func appendCell(_ cell: String, numeric: Bool, to out: inout [UInt8]) {
         var cell = cell
-        let ascii = cell.withUTF8 { bytes -> Bool in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
-            let isTime =
-                bytes.count >= 20 && bytes[bytes.count - 1] == UInt8(ascii: "Z") && bytes[10] == UInt8(ascii: "T")
-            out.append(contentsOf: (numeric ? "<td class=\"n\">" : isTime ? "<td class=\"t\">" : "<td>").utf8)
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let replacement: StaticString
-                switch bytes[index] {
-                case UInt8(ascii: "&"): replacement = "&amp;"
-                case UInt8(ascii: "<"): replacement = "&lt;"
-                case UInt8(ascii: ">"): replacement = "&gt;"
-                case UInt8(ascii: "\""): replacement = "&quot;"
-                case UInt8(ascii: "'"): replacement = "&#39;"
-                default: continue
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                out.append(
-                    contentsOf: UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount))
-                runStart = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-            out.append(contentsOf: "</td>".utf8)
-            return true
-        }
+        let ascii = cell.withUTF8 { appendASCIICell($0, numeric: numeric, to: &out) }
         if !ascii { out.append(contentsOf: tableCell(cell, numeric: numeric).utf8) }
+    }
+
+    /// `appendCell` for a (non-numeric) cell whose UTF-8 text is `bytes`.
+    static func appendCell(bytes: [UInt8], to out: inout [UInt8]) {
+        let ascii = bytes.withUnsafeBufferPointer { appendASCIICell($0, numeric: false, to: &out) }
+        if !ascii { out.append(contentsOf: tableCell(String(decoding: bytes, as: UTF8.self), numeric: false).utf8) }
+    }
+
+    /// Writes the cell and returns true when `bytes` is ASCII; writes nothing and returns false otherwise (text
+    /// with other characters is escaped by character, as `tableCell` does: a quote followed by a combining mark
+    /// is one character, not a quote).
+    private static func appendASCIICell(_ bytes: UnsafeBufferPointer<UInt8>, numeric: Bool, to out: inout [UInt8])
+        -> Bool
+    {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+        let isTime =
+            bytes.count >= 20 && bytes[bytes.count - 1] == UInt8(ascii: "Z") && bytes[10] == UInt8(ascii: "T")
+        out.appendStatic(numeric ? "<td class=\"n\">" : isTime ? "<td class=\"t\">" : "<td>")
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let replacement: StaticString
+            switch bytes[index] {
+            case UInt8(ascii: "&"): replacement = "&amp;"
+            case UInt8(ascii: "<"): replacement = "&lt;"
+            case UInt8(ascii: ">"): replacement = "&gt;"
+            case UInt8(ascii: "\""): replacement = "&quot;"
+            case UInt8(ascii: "'"): replacement = "&#39;"
+            default: continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            out.append(
+                contentsOf: UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount))
+            runStart = index + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        out.appendStatic("</td>")
+        return true
+    }
+}
+
+extension [UInt8] {
+    /// Appends fixed text from its static bytes (a String literal's `.utf8` is appended through a slower
+    /// generic path).
+    @inline(__always)
+    fileprivate mutating func appendStatic(_ text: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends a String's UTF-8 bytes from its contiguous storage in one copy.
+    @inline(__always)
+    fileprivate mutating func appendUTF8(_ text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }

@@ -64,7 +64,8 @@ extension CrossBorderReport {
         case .csv:
             for access in lines { appendCSVLine(access, names: names, into: &output) }
         case .html:
-            for access in lines { appendHTMLLine(access, names: names, into: &output) }
+            var scratch: [UInt8] = []
+            for access in lines { appendHTMLLine(access, names: names, scratch: &scratch, into: &output) }
         }
     }
 

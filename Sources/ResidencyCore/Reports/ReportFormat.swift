@@ -23,10 +23,19 @@ struct CSVWriter {
     static func field(_ value: String) -> String {
         var value = value
         if mayBeReadAsFormula(value) { value = "'" + value }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // By byte, not by Character: "\r\n" is one Character (equal to neither "\r" nor "\n"), and so is a
+        // quote followed by a combining mark; compared by Character, a line break or a quote in the text got
+        // through unquoted or undoubled and split or forged rows.
+        let special: (UInt8) -> Bool = { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard value.utf8.contains(where: special) else { return value }
+        var quoted: [UInt8] = [0x22]
+        quoted.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            quoted.append(byte)
+            if byte == 0x22 { quoted.append(0x22) }
         }
-        return value
+        quoted.append(0x22)
+        return String(decoding: quoted, as: UTF8.self)
     }
 
     /// Whether the first character that counts is `=`, `+`, `-` or `@` (or their full-width forms). Spreadsheets
