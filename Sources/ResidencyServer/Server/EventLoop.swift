@@ -205,9 +205,10 @@ final class EventLoop: @unchecked Sendable {
             notePeakParserBytes(of: connection)
             return
         }
-        // Ciphertext in, plaintext to the machine; what the handshake answers goes out with the responses.
+        // Ciphertext in, plaintext to the machine; what the handshake answers goes out with the responses. The
+        // read buffer is free once the ciphertext is in the session, and records are decrypted into it.
         var plaintext: [UInt8] = []
-        switch tls.receive(bytes, plaintext: &plaintext, wire: &connection.output) {
+        switch tls.receive(bytes, plaintext: &plaintext, wire: &connection.output, scratch: readBuffer) {
         case .failed:
             // Not TLS, another version, or a broken record: there is no one to answer in HTTP.
             flushThenDrop(connection)
