@@ -14,6 +14,16 @@
  * only, and only for these two wrappers. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* SHA-256(message) into out[32]: the bearer token of every API call is hashed to find its holder, and EVP_Digest
+ * allocated, initialised and freed a context for each (measured with callgrind: about 5,500 instructions a
+ * placement request, against about 2,000 for the two blocks of hashing itself). */
+static inline void residency_sha256(const void *message, size_t length, unsigned char *out) {
+    SHA256_CTX context;
+    SHA256_Init(&context);
+    SHA256_Update(&context, message, length);
+    SHA256_Final(out, &context);
+}
+
 /* SHA-256(prefix || message) into out[32]. A message of up to 511 bytes (every ledger entry but the rarest) is
  * hashed from one contiguous copy, one update instead of two: the single prefix byte left in OpenSSL's block
  * buffer made it copy each entry's first 63 bytes in there before hashing the rest in place. */

@@ -45,19 +45,28 @@ package final class TLSSession {
     }
 
     /// Feeds received ciphertext; appends decrypted bytes to `plaintext` and handshake replies to `wire`.
-    package func receive(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], wire: inout [UInt8]) -> Outcome {
+    ///
+    /// Records are decrypted into `scratch` — the caller's buffer, free again once `bytes` is taken in (an event
+    /// loop passes the buffer it read them into) — then appended. Without one, a buffer is made for the call: a
+    /// 16 KiB array zero-filled for every read had been the largest allocation of a request over TLS.
+    package func receive(
+        _ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], wire: inout [UInt8],
+        scratch: UnsafeMutableRawBufferPointer? = nil
+    ) -> Outcome {
         var offset = 0
         while offset < bytes.count {
             let written = BIO_write(incoming, bytes.baseAddress! + offset, Int32(bytes.count - offset))
             guard written > 0 else { return .failed("cannot buffer received bytes") }
             offset += Int(written)
         }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        let owned = scratch == nil ? UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16) : nil
+        defer { owned?.deallocate() }
+        let chunk = scratch ?? owned!
         var outcome = Outcome.data
         reading: while true {
-            let count = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            let count = SSL_read(ssl, chunk.baseAddress, Int32(min(chunk.count, Int(Int32.max))))
             if count > 0 {
-                plaintext.append(contentsOf: chunk[0..<Int(count)])
+                plaintext.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<Int(count)]))
                 continue
             }
             switch SSL_get_error(ssl, count) {

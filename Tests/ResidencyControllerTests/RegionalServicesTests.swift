@@ -72,6 +72,39 @@ import Testing
         #expect(try controller.ledger.verify().isValid)
     }
 
+    /// Placement passes over a region whose service has failed for `unreachableAfter` and comes back to it once
+    /// the service answers. With no service failing the placement path looks nothing up (a count of failing
+    /// regions says so); this holds that the count follows the failures both ways, so the fast path never hides
+    /// an unreachable region.
+    @Test func anUnreachableServiceStillChangesPlacement() throws {
+        let british = PlacementRequest(declaredCountry: CountryCode("GB"))
+        #expect(controller.directory.place(british).region == "uk")
+        regional.recordFailure(region: "uk")
+        time.advance(hours: 0, milliseconds: RegionalServices.unreachableAfter - 1)
+        #expect(regional.unreachableRegions.isEmpty)
+        #expect(controller.directory.place(british).region == "uk")
+        time.advance(hours: 0, milliseconds: 1)
+        // A second failure neither restarts the clock nor counts the region twice.
+        regional.recordFailure(region: "uk")
+        #expect(regional.unreachableRegions == ["uk"])
+        let passedOver = controller.directory.place(british)
+        #expect(passedOver.region == "eu")
+        #expect(passedOver.reasons.contains(.regionUnavailable(region: "uk", why: .serviceUnreachable)))
+        // Another region failing and answering again leaves uk as it was.
+        regional.recordFailure(region: "eu")
+        regional.recordAnswer(region: "eu")
+        #expect(regional.unreachableRegions == ["uk"])
+        #expect(controller.directory.place(british).region == "eu")
+        regional.recordAnswer(region: "uk")
+        #expect(regional.unreachableRegions.isEmpty)
+        #expect(controller.directory.place(british).region == "uk")
+        // An answer from a region never failing does not take the count below zero: the next failure still counts.
+        regional.recordAnswer(region: "us")
+        regional.recordFailure(region: "uk")
+        time.advance(hours: 0, milliseconds: RegionalServices.unreachableAfter)
+        #expect(controller.directory.place(british).region == "eu")
+    }
+
     static func pin(_ seed: String) -> String { Data(SHA256.hash(Array(seed.utf8)).bytes).base64EncodedString() }
 
     @Test func anExpiredCodeIsRefused() throws {

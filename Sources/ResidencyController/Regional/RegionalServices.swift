@@ -32,6 +32,9 @@ package final class RegionalServices: Sendable {
     /// When each service last answered and since when it has not; placement passes over a region whose
     /// service has failed since its last answer for longer than `unreachableAfter`.
     private let reachability = Mutex<[String: Reachability]>([:])
+    /// How many regions of `reachability` are failing (`failingSince` set), kept with it under its lock: while
+    /// none is — nearly always — placement reads no clock and takes no lock to learn that every region answers.
+    private let failingRegions = Atomic<Int>(0)
     /// Each service's refused migration orders past a presenter's budget, counted there and not yet queued as
     /// their coalesced event (its last health answer): a hostile peer's flood shows here before it reaches the
     /// ledger as one event per code.
@@ -227,6 +230,8 @@ package final class RegionalServices: Sendable {
 
     /// Regions whose service has not answered for a while: placement passes over them.
     package var unreachableRegions: Set<String> {
+        // The fast path of every placement: no service failing, nothing to look up.
+        guard failingRegions.load(ordering: .acquiring) > 0 else { return [] }
         let now = clock.now()
         return Set(
             reachability.withLock { states in
@@ -265,16 +270,33 @@ package final class RegionalServices: Sendable {
     ) throws -> PeerHTTPClient.Response {
         do {
             let response = try client(for: service).send(method, path, body: body, contentType: contentType)
-            reachability.withLock { $0[service.region] = Reachability(lastAnswer: clock.now(), failingSince: nil) }
+            recordAnswer(region: service.region)
             return response
         } catch {
-            let now = clock.now()
-            reachability.withLock { states in
-                var state = states[service.region] ?? Reachability()
-                if state.failingSince == nil { state.failingSince = now }
-                states[service.region] = state
-            }
+            recordFailure(region: service.region)
             throw error
+        }
+    }
+
+    /// The region's service answered: it is reachable again, whatever it was.
+    func recordAnswer(region: String) {
+        let now = clock.now()
+        reachability.withLock { states in
+            if states[region]?.failingSince != nil { failingRegions.subtract(1, ordering: .releasing) }
+            states[region] = Reachability(lastAnswer: now, failingSince: nil)
+        }
+    }
+
+    /// A call to the region's service failed: it is failing since now, unless it already was.
+    func recordFailure(region: String) {
+        let now = clock.now()
+        reachability.withLock { states in
+            var state = states[region] ?? Reachability()
+            if state.failingSince == nil {
+                state.failingSince = now
+                failingRegions.add(1, ordering: .releasing)
+            }
+            states[region] = state
         }
     }
 

@@ -13,13 +13,11 @@ package enum SHA256 {
         return contiguous.withUnsafeBytes { hash($0) }
     }
 
+    /// Through OpenSSL's low-level calls (`residency_sha256` in CCrypto's shim), without allocating a context.
     package static func hash(_ buffer: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
         withUnsafeMutableBytes(of: &digest.storage) { out in
-            var length: UInt32 = 32
-            _ = EVP_Digest(
-                buffer.baseAddress, buffer.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length,
-                algorithm, nil)
+            residency_sha256(buffer.baseAddress, buffer.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         return digest
     }

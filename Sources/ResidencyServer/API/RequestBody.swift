@@ -15,7 +15,7 @@ struct RequestBody {
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
         let contentType = request.header("content-type") ?? ""
-        guard request.mediaType?.equalsIgnoringASCIICase("application/json") == true else {
+        guard request.hasMediaType("application/json") else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
                 message: "send the body as Content-Type: application/json"

@@ -6,7 +6,7 @@ struct FormBody {
     let values: [String: String]
 
     init(_ request: HTTPRequest, fields: [String]) throws(APIError) {
-        guard request.mediaType?.equalsIgnoringASCIICase("application/x-www-form-urlencoded") == true else {
+        guard request.hasMediaType("application/x-www-form-urlencoded") else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
                 message: "send the form as application/x-www-form-urlencoded")

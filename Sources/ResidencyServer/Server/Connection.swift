@@ -17,6 +17,8 @@ final class Connection {
     var stream: ResponseChannel?
     /// The epoll events currently registered.
     var interest: UInt32
+    /// Queued on its loop's list of connections to write at the end of the current epoll batch.
+    var awaitsFlush = false
 
     init(descriptor: Int32, id: UInt64, machine: ConnectionMachine, interest: UInt32) {
         self.descriptor = descriptor

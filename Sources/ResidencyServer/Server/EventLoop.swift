@@ -17,6 +17,11 @@ import Synchronization
 /// hand-off, which is what makes the hot path fast — and otherwise by the handler pool, while the loop goes on
 /// serving its other connections. Sockets are non-blocking and level-triggered; deadlines are checked every
 /// 250 ms.
+///
+/// Output is written once per epoll batch: the events of one `epoll_wait` are read and answered first, and the
+/// connections they left with output are written after, each with one `send` for all its answers. A slow reader
+/// holds up no one — a send takes what the kernel takes and the rest waits for EPOLLOUT — and the loop's work
+/// between reads is the parsing and answering alone, with the sends together at the end.
 final class EventLoop: @unchecked Sendable {
     // Thread confinement: `connections`, `readBuffer`, `stopping`, `awaitedAnswers` and every Connection are
     // touched only by the loop's own thread (inside `run`). Other threads reach the loop only through `post`,
@@ -42,6 +47,10 @@ final class EventLoop: @unchecked Sendable {
     /// meanwhile: the loop outlives them, so no handler ever posts to a closed eventfd (whose number the
     /// kernel may have given to a database file by then).
     private var awaitedAnswers = 0
+    /// Inside an epoll batch: output is queued, and written by `flushBatch` once the batch is handled.
+    private var batching = false
+    /// Connections with output queued during the batch, in the order they first queued it.
+    private var awaitingFlush: [Connection] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private static let readable = EPOLLIN.rawValue
     private static let writable = EPOLLOUT.rawValue
@@ -80,6 +89,7 @@ final class EventLoop: @unchecked Sendable {
             let count = events.withUnsafeMutableBufferPointer {
                 epoll_wait(epoll, $0.baseAddress, Int32($0.count), 250)
             }
+            batching = true
             for index in 0..<max(0, Int(count)) {
                 let event = events[index]
                 if event.data.u64 == Self.wakeMarker {
@@ -93,6 +103,8 @@ final class EventLoop: @unchecked Sendable {
                     receive(connection, events: event.events)
                 }
             }
+            batching = false
+            flushBatch()
             let now = Self.now()
             if now - lastSweep >= 0.25 {
                 lastSweep = now
@@ -193,15 +205,16 @@ final class EventLoop: @unchecked Sendable {
             notePeakParserBytes(of: connection)
             return
         }
-        // Ciphertext in, plaintext to the machine; what the handshake answers goes out with the responses.
+        // Ciphertext in, plaintext to the machine; what the handshake answers goes out with the responses. The
+        // read buffer is free once the ciphertext is in the session, and records are decrypted into it.
         var plaintext: [UInt8] = []
-        switch tls.receive(bytes, plaintext: &plaintext, wire: &connection.output) {
+        switch tls.receive(bytes, plaintext: &plaintext, wire: &connection.output, scratch: readBuffer) {
         case .failed:
             // Not TLS, another version, or a broken record: there is no one to answer in HTTP.
             flushThenDrop(connection)
         case .closed:
             // The session's last words go out before the machine decides what the end means.
-            perform([], on: connection, now: now)
+            perform([], on: connection, now: now, writingNow: true)
             guard connections[connection.descriptor] === connection else { return }
             perform(connection.machine.peerClosedSession(now: now), on: connection, now: now)
         case .data:
@@ -217,10 +230,13 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Carrying out the machine's actions
 
-    /// Carries out the machine's actions, then writes what they queued; what the writing changes (output that
-    /// ran dry lets a held connection answer again, a closing one close) may call for more, until nothing is left
-    /// to do without waiting.
-    private func perform(_ initial: [ConnectionMachine.Action], on connection: Connection, now: Double) {
+    /// Carries out the machine's actions, then writes what they queued — at once, or inside an epoll batch when
+    /// the batch is handled (`flushBatch`) unless `writingNow`; what the writing changes (output that ran dry lets
+    /// a held connection answer again, a closing one close) may call for more, until nothing is left to do
+    /// without waiting.
+    private func perform(
+        _ initial: [ConnectionMachine.Action], on connection: Connection, now: Double, writingNow: Bool = false
+    ) {
         var actions = initial
         var index = 0
         while true {
@@ -253,12 +269,34 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             guard connection.hasPendingOutput || connection.machine.unsentBytes > 0 else { break }
+            if batching && !writingNow {
+                // Written with the rest of the batch's output; the interest is settled then.
+                if !connection.awaitsFlush {
+                    connection.awaitsFlush = true
+                    awaitingFlush.append(connection)
+                }
+                return
+            }
             guard let more = writeOutput(of: connection, now: now) else { return }
             guard !more.isEmpty else { break }
             actions = more
             index = 0
         }
         updateInterest(connection)
+    }
+
+    /// Writes the output the batch's events queued, connection by connection (one send each, unless the kernel
+    /// takes less), and carries out what the writing calls for. A connection dropped meanwhile is skipped: its
+    /// descriptor may already be another's.
+    private func flushBatch() {
+        guard !awaitingFlush.isEmpty else { return }
+        let now = Self.now()
+        for connection in awaitingFlush {
+            connection.awaitsFlush = false
+            guard connections[connection.descriptor] === connection else { continue }
+            perform([], on: connection, now: now)
+        }
+        awaitingFlush.removeAll(keepingCapacity: true)
     }
 
     private func dispatch(_ request: HTTPRequest, from connection: Connection) {
