@@ -387,6 +387,29 @@ package enum Schema {
                         OR OLD.status IS NOT NEW.status
                     BEGIN UPDATE tenant_location_changes SET changes = changes + 1 WHERE id = 1; END;
                 """),
+        // A signup's INSERT into tenants fires the location triggers, so SQLite treats it as a statement writing
+        // several rows; such a statement that may abort by itself keeps a copy of every page it changes in a
+        // statement journal, to undo itself alone. An ABORT constraint makes it so (the insert now says OR
+        // ROLLBACK: `TenantRepository.insert`), and so does any function its constraints or indexes call — each
+        // could fail. Two did: `lower(name)` in the console's name index and `length(country)` in the country's
+        // CHECK. A signup changes about a dozen pages; past SQLite's 64 KiB the journal spills to a temporary file,
+        // two writes a page, ~15 of a grouped signup's ~26 writes (measured with strace; the file is gone here).
+        // The index orders by the name under NOCASE, which folds exactly the ASCII letters `lower` folds, in the
+        // same order. The country is a code CountryCode wrote, two upper-case ASCII letters: kept between 'AA'
+        // and 'ZZ', stricter than two characters of anything except in passing three letters or more
+        // (comparisons cannot count characters). A store with a country outside that range is refused, named.
+        SchemaMigration(
+            version: 15, name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal)",
+            sql: """
+                DROP INDEX tenants_name;
+                CREATE INDEX tenants_name ON tenants (name COLLATE NOCASE, id);
+                """,
+            rewrites: [
+                SchemaTextRewrite(
+                    object: "tenants", from: "CHECK (country IS NULL OR length(country) = 2)",
+                    to: "CHECK (country IS NULL OR (country >= 'AA' AND country <= 'ZZ'))",
+                    violations: "SELECT count(*) FROM tenants WHERE NOT (country IS NULL OR (country >= 'AA' AND country <= 'ZZ'))")
+            ]),
     ]
 
     package static var latestVersion: Int { migrations.last?.version ?? 0 }
