@@ -331,7 +331,7 @@ enum ConsoleBenchmark {
                 {
                     (try? controller.pool.read { database -> Int in
                         var count = 0
-                        try TenantRepository(database).forEachHome { _, _, _ in count += 1 }
+                        try TenantRepository(database).forEachHome { _, _, _, _ in count += 1 }
                         return count
                     }) ?? -1
                 }

@@ -52,10 +52,9 @@ extension Database {
                         expected: "its definition to hold \"\(rewrite.from)\" once")
                 }
                 if let violations = rewrite.violations, let count = try scalarInteger(violations), count > 0 {
-                    throw StoreError.unexpectedSchema(
-                        path: path, object: rewrite.object,
-                        expected: "every row to satisfy \"\(rewrite.to)\" before it replaces \"\(rewrite.from)\" "
-                            + "(\(count) rows do not: \(violations))")
+                    throw StoreError.rowsRefusedByConstraint(
+                        path: path, object: rewrite.object, constraint: rewrite.to, rows: Int(count),
+                        query: violations)
                 }
                 try statement("UPDATE sqlite_schema SET sql = ? WHERE name = ?").run([
                     .text(stored.replacingOccurrences(of: rewrite.from, with: rewrite.to)), .text(rewrite.object),

@@ -115,16 +115,88 @@ package struct TenantRepository {
         return value
     }
 
+    /// The ring log of location changes (schema version 15): row `change % locationLogSlots` holds the change
+    /// numbered `change` — the counter's value once the change moved it — and the tenant it changed.
+    package static let locationLogSlots: Int64 = 8_192
+    /// What the log's rows hold before any change is noted in them: a change number no change has (the counter
+    /// starts at 0) in six bytes, and an id the length of a tenant's, so a row noting a change is never longer
+    /// than the row it replaces until ids or numbers grow (and a signup never splits a page of the log).
+    package static let locationLogPlaceholderChange: Int64 = -140_737_488_355_328
+    package static let locationLogPlaceholderID = String(repeating: "-", count: 25)
+
+    /// One change noted in the log: its number, the tenant's id, and the id it had before when the change was a
+    /// new id. A TRUNCATE (PostgreSQL) notes no tenant.
+    package struct LocationLogEntry: Sendable, Equatable {
+        package let change: Int64
+        package let tenant: String?
+        package let former: String?
+    }
+
+    /// The log's entries for the changes numbered `after + 1` through `through`, in order — or nil when the log
+    /// cannot vouch for every one of them: more changes than it has rows, the counter moved backwards (a file
+    /// restored), or a row that no longer holds its change (overwritten since, or edited by hand). Read in the
+    /// transaction the counter was read in, so the entries and the counter agree.
+    package func locationLog(after: Int64, through: Int64) throws -> [LocationLogEntry]? {
+        guard after >= 0, through >= after, through - after <= Self.locationLogSlots else { return nil }
+        guard through > after else { return [] }
+        let first = (after + 1) % Self.locationLogSlots
+        let last = through % Self.locationLogSlots
+        let end: Int64 = Self.locationLogSlots - 1
+        var ranges: [(low: Int64, high: Int64)] = [(first, min(end, first <= last ? last : end))]
+        if first > last { ranges.append((Int64(0), last)) }
+        var entries: [LocationLogEntry] = []
+        entries.reserveCapacity(Int(through - after))
+        let statement = try database.statement(
+            "SELECT slot, change, tenant, former FROM tenant_location_log WHERE slot >= ?1 AND slot <= ?2 ORDER BY slot"
+        )
+        for (low, high) in ranges {
+            let rows = try statement.rows([.integer(low), .integer(high)]) { row in
+                (
+                    slot: row.integer(0), change: row.optionalInteger(1), tenant: row.optionalText(2),
+                    former: row.optionalText(3)
+                )
+            }
+            for row in rows {
+                let expected = after + 1 + Int64(entries.count)
+                guard row.slot == expected % Self.locationLogSlots, row.change == expected else { return nil }
+                entries.append(LocationLogEntry(change: expected, tenant: row.tenant, former: row.former))
+            }
+        }
+        return entries.count == Int(through - after) ? entries : nil
+    }
+
+    /// The locations of the tenants among `ids` that exist (one statement, the ids as a JSON array).
+    package func locations(ids: some Collection<String>) throws -> [Location] {
+        guard !ids.isEmpty else { return [] }
+        let list = JSONValue.array(ids.map { .string($0) }).encoded()
+        return try database.statement(
+            "SELECT id, region, country, status FROM tenants WHERE id IN (SELECT value FROM json_each(?1))"
+        ).rows([.text(list)]) { row in
+            let status = row.text(3)
+            guard let value = TenantStatus(rawValue: status) else {
+                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
+            }
+            return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
+        }
+    }
+
     /// Every tenant's home region, id and status in (region, id) order off the covering index `tenants_region_id`,
     /// handed to `body` as the column's UTF-8 bytes (valid only during the call): the audit reads 100,000 tenants
     /// per change of the directory, and a String and an array element apiece cost it as much as the read itself.
     /// The id order is the database's (bytes on SQLite; a collation's on PostgreSQL): callers that need byte order
     /// check it.
+    /// The country is handed over empty when the tenant declared none (a stored country is two characters).
     package func forEachHome(
-        _ body: (_ region: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, _ status: TenantStatus) throws -> Void
+        _ body: (
+            _ region: UnsafeRawBufferPointer, _ id: UnsafeRawBufferPointer, _ status: TenantStatus,
+            _ country: UnsafeRawBufferPointer
+        ) throws -> Void
     ) throws {
         let statement = try database.statement(
-            "SELECT region, id, status FROM tenants INDEXED BY tenants_region_id ORDER BY region, id")
+            """
+            SELECT region, id, status, coalesce(country, '') FROM tenants INDEXED BY tenants_region_id
+            ORDER BY region, id
+            """)
         try statement.bind([])
         defer { statement.reset() }
         while try statement.step() {
@@ -136,7 +208,7 @@ package struct TenantRepository {
                         "tenant \(String(decoding: statement.blobBuffer(1), as: UTF8.self)) has an unreadable status "
                         + "\"\(String(decoding: bytes, as: UTF8.self))\"")
             }
-            try body(statement.blobBuffer(0), statement.blobBuffer(1), status)
+            try body(statement.blobBuffer(0), statement.blobBuffer(1), status, statement.blobBuffer(3))
         }
     }
 

@@ -224,7 +224,9 @@ import Testing
                 DROP TABLE report_access_days; DROP TABLE report_filer_grants; DROP TABLE report_summary_state;
                 DROP INDEX tenants_region_id; DROP INDEX tenants_location;
                 DROP TRIGGER tenant_location_inserted; DROP TRIGGER tenant_location_deleted;
-                DROP TRIGGER tenant_location_updated; DROP TABLE tenant_location_changes; PRAGMA user_version = 11
+                DROP TRIGGER tenant_location_updated; DROP TABLE tenant_location_changes;
+                DROP TABLE tenant_location_log;
+                PRAGMA user_version = 11
                 """
             )
         }

@@ -17,29 +17,44 @@ struct DataPlaneComparison: Sendable {
         case away(id: String, home: String, region: String)
         /// A tenant that is not deleted with no data in its home folder.
         case missing(id: String, home: String)
+
+        var id: String {
+            switch self {
+            case .unknown(let id, _), .deleted(let id, _), .away(let id, _, _), .missing(let id, _): id
+            }
+        }
     }
 
-    /// What a comparison was worked out from: the directory's location change counter and each folder listed
-    /// (region and listing generation, in order). Equal keys mean equal inputs (`FolderListing.Listing`).
+    /// What a comparison was worked out from: the directory's location change counter and the lineage of the
+    /// homes read at it (`TenantLocationsMemo.Reading`), and each folder listed (region and listing generation, in
+    /// order). Equal keys mean equal inputs (`FolderListing.Listing`).
     struct Key: Hashable, Sendable {
         struct Folder: Hashable, Sendable {
             let region: String
             let generation: UInt64
         }
         let changes: Int64
+        let lineage: Int
         let folders: [Folder]
     }
 
     /// Tenant files listed.
     let checked: Int
+    /// Each folder's findings, their ids in byte order (the order the folder's names are merged in), then the
+    /// missing in id order: the audit's order.
+    private var parts: [[Finding]]
+    /// Whether each folder's listing was in byte order (and can be searched as it is).
+    private let listingsInByteOrder: [Bool]
+
     /// In the order the audit reports them: each folder's findings in listing order, then the missing in id order.
-    let findings: [Finding]
+    var findings: FlattenSequence<[[Finding]]> { parts.joined() }
 
     /// Each region folder's listing is merged with the tenants homed in that region, both in byte order: a listed
     /// id that matches is home data; one that does not is looked up in the other regions' groups. The home tenants
     /// never matched miss their data (listed in id order, after the folders' findings).
     init(homes: TenantHomes, folders: [(region: String, ids: [String])]) {
-        var findings: [Finding] = []
+        var parts: [[Finding]] = []
+        var inByteOrder: [Bool] = []
         var checked = 0
         var matched: [String: [Bool]] = [:]
         for (region, listed) in folders {
@@ -47,12 +62,14 @@ struct DataPlaneComparison: Sendable {
             // FolderListing sorts by Swift's `<`, the same as byte order for the ids' characters; a listing with a
             // name for which it is not is merged again in byte order (checked as it is merged: a separate pass over
             // 100,000 names cost the view after a change a third of its time).
+            let inOrder = Self.merge(listed, region: region, group: group, homes: homes)
             let merged =
-                Self.merge(listed, region: region, group: group, homes: homes)
+                inOrder
                 ?? Self.merge(
                     listed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }, region: region, group: group,
                     homes: homes)!
-            findings += merged.findings
+            parts.append(merged.findings)
+            inByteOrder.append(inOrder != nil)
             matched[region] = merged.hasData
             checked += listed.count
         }
@@ -64,9 +81,70 @@ struct DataPlaneComparison: Sendable {
             }
         }
         missing.sort { $0.id < $1.id }
-        findings += missing.map { Finding.missing(id: $0.id, home: $0.home) }
+        parts.append(missing.map { Finding.missing(id: $0.id, home: $0.home) })
         self.checked = checked
-        self.findings = findings
+        self.parts = parts
+        self.listingsInByteOrder = inByteOrder
+    }
+
+    /// The comparison of the same folders with the homes after `tenants` changed (`homes` as they are now): each
+    /// changed tenant's findings taken out and worked out again, each at its place in the order, so the result is
+    /// what the comparison made afresh gives. False, and nothing changed, when a folder's listing was not in byte
+    /// order (it cannot be searched as it is; the caller compares afresh).
+    mutating func update(
+        _ tenants: Set<String>, homes: TenantHomes, folders: [(region: String, ids: [String])]
+    ) -> Bool {
+        guard folders.count == listingsInByteOrder.count, !listingsInByteOrder.contains(false) else { return false }
+        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        /// The first index of `items` whose key is not before `key`.
+        func place<T>(_ items: [T], _ key: String, _ order: (String, String) -> Bool, _ keyOf: (T) -> String) -> Int {
+            var low = 0
+            var high = items.count
+            while low < high {
+                let middle = (low + high) / 2
+                if order(keyOf(items[middle]), key) { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let missingPart = parts.count - 1
+        for tenant in tenants {
+            var bytes = tenant
+            let home = bytes.withUTF8 { id in
+                homes.locate(UnsafeRawBufferPointer(id)).map {
+                    (region: $0.region, status: homes.groups[$0.region]!.statuses[$0.index])
+                }
+            }
+            var homeHasData = false
+            for (part, folder) in folders.enumerated() {
+                let at = place(parts[part], tenant, before, \.id)
+                func same(_ id: String) -> Bool { id.utf8.elementsEqual(tenant.utf8) }
+                if at < parts[part].count && same(parts[part][at].id) { parts[part].remove(at: at) }
+                let listed = place(folder.ids, tenant, before, { $0 })
+                guard listed < folder.ids.count && same(folder.ids[listed]) else { continue }
+                let finding: Finding?
+                switch home {
+                case .some(let home) where home.region == folder.region:
+                    homeHasData = true
+                    finding = home.status == .deleted ? .deleted(id: tenant, region: folder.region) : nil
+                case .some(let home):
+                    finding =
+                        home.status == .deleted
+                        ? .deleted(id: tenant, region: folder.region)
+                        : .away(id: tenant, home: home.region, region: folder.region)
+                case .none:
+                    finding = .unknown(id: tenant, region: folder.region)
+                }
+                if let finding { parts[part].insert(finding, at: at) }
+            }
+            let at = place(parts[missingPart], tenant, <, \.id)
+            if at < parts[missingPart].count && parts[missingPart][at].id == tenant {
+                parts[missingPart].remove(at: at)
+            }
+            if let home, home.status != .deleted, !homeHasData {
+                parts[missingPart].insert(.missing(id: tenant, home: home.region), at: at)
+            }
+        }
+        return true
     }
 
     /// One folder's names merged with its region's group: what each name is, and which of the group have data.
@@ -109,17 +187,38 @@ struct DataPlaneComparison: Sendable {
         return ordered ? (findings, hasData) : nil
     }
 
-    /// The last comparison worked out and its key: a view whose key is the same takes it as it is.
+    /// The last comparison worked out and its key: a view whose key is the same takes it as it is; one whose
+    /// folders are the same and whose homes were patched from the kept comparison's (the same lineage) has the
+    /// changed tenants worked out again in it (`update`), not 100,000 names merged.
     final class Memo: Sendable {
         private let kept = Mutex<(key: Key, comparison: DataPlaneComparison)?>(nil)
+        /// How many comparisons were worked out afresh (what the tests check patching by).
+        private let fresh = Atomic<Int>(0)
+        var comparedAfresh: Int { fresh.load(ordering: .relaxed) }
 
+        /// The comparison for `key`, of `folders` with `homes`. `changed` names the tenants changed between two
+        /// counter values of the key's lineage, nil when they are not known.
         func comparison(
-            for key: Key, _ compare: () -> DataPlaneComparison
+            for key: Key, homes: TenantHomes, folders: [(region: String, ids: [String])],
+            changed: (_ from: Int64, _ to: Int64) -> Set<String>?
         ) -> DataPlaneComparison {
-            if let kept = kept.withLock({ $0 }), kept.key == key { return kept.comparison }
-            let fresh = compare()
-            kept.withLock { $0 = (key, fresh) }
-            return fresh
+            let patched = kept.withLock { kept -> DataPlaneComparison? in
+                guard var current = kept else { return nil }
+                if current.key == key { return current.comparison }
+                guard current.key.folders == key.folders, current.key.lineage == key.lineage,
+                    let tenants = changed(current.key.changes, key.changes)
+                else { return nil }
+                kept = nil  // so the comparison's arrays are not shared while they change
+                defer { kept = current }
+                guard current.comparison.update(tenants, homes: homes, folders: folders) else { return nil }
+                current.key = key
+                return current.comparison
+            }
+            if let patched { return patched }
+            let made = DataPlaneComparison(homes: homes, folders: folders)
+            fresh.add(1, ordering: .relaxed)
+            kept.withLock { $0 = (key, made) }
+            return made
         }
     }
 }

@@ -107,8 +107,9 @@ extension ReportService {
     ///
     /// `keepViolations` bounds the violations kept in the result (a page shows the first ones); every one is still
     /// counted in `violationCount` and `countsByKind`. The directory's locations are read off an index, and only
-    /// when the tenants table's change counter moved (`TenantLocationsMemo`); the folders are compared with them
-    /// only when a listing or the counter changed (`DataPlaneComparison`).
+    /// when the tenants table's change counter moved — and then only the tenants its log names, when it can
+    /// (`TenantLocationsMemo`); the folders are compared with them only when a listing or the counter changed, and
+    /// after a change of a few tenants only those tenants are compared again (`DataPlaneComparison`).
     package func audit(
         inventory: [InventoryItem] = [], record: Bool = true, keepViolations: Int = .max, by actor: String
     ) throws -> AuditResult {
@@ -130,13 +131,13 @@ extension ReportService {
                 // The comparison depends only on the listings and the directory's locations: kept while the folders'
                 // listings (their generations) and the tenants table's change counter are the same, so an
                 // unchanged data plane costs a stat per folder and a counter read, not 100,000 tenants.
-                let (changes, homes) = try context.read { try locationsMemo.homes(in: $0) }
+                let reading = try context.read { try locationsMemo.homes(in: $0) }
                 let key = DataPlaneComparison.Key(
-                    changes: changes,
+                    changes: reading.changes, lineage: reading.lineage,
                     folders: listings.map { .init(region: $0.region, generation: $0.listing.generation) })
-                let comparison = dataPlaneComparisons.comparison(for: key) {
-                    DataPlaneComparison(homes: homes, folders: listings.map { ($0.region, $0.listing.names) })
-                }
+                let comparison = dataPlaneComparisons.comparison(
+                    for: key, homes: reading.homes, folders: listings.map { ($0.region, $0.listing.names) }
+                ) { from, to in locationsMemo.tenantsChanged(from: from, to: to, lineage: reading.lineage) }
                 checked += comparison.checked
                 for finding in comparison.findings {
                     switch finding {

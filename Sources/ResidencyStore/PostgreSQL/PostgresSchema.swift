@@ -316,11 +316,53 @@ package enum PostgresSchema {
                     FOR EACH STATEMENT EXECUTE FUNCTION residency_tenant_location_changed();
                 """),
         SchemaMigration(
-            version: 15, name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal)",
+            version: 15, name: "tenants: a ring log of the last 8,192 location changes, kept by the same triggers",
             sql: """
-                -- SQLite's change only (a function in a constraint or index made it journal every signup's pages);
-                -- PostgreSQL has no statement journal. The version moves so the numbers stay the same on both stores.
-                SELECT 1;
+                -- As on SQLite (Schema.swift, version 15). The triggers of version 14 stay; their function moves the
+                -- counter and notes the change in one statement. A TRUNCATE notes no tenant: the log cannot say who
+                -- was removed, and a view reads everything again.
+                CREATE TABLE tenant_location_log (
+                    slot bigint PRIMARY KEY CHECK (slot >= 0 AND slot < \(TenantRepository.locationLogSlots)),
+                    change bigint,
+                    tenant text,
+                    former text
+                );
+                INSERT INTO tenant_location_log (slot, change, tenant, former)
+                    SELECT slot, \(TenantRepository.locationLogPlaceholderChange),
+                        '\(TenantRepository.locationLogPlaceholderID)', NULL
+                    FROM generate_series(0, \(TenantRepository.locationLogSlots - 1)) AS slot;
+                CREATE OR REPLACE FUNCTION residency_tenant_location_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+                    DECLARE
+                        subject text;
+                        previous text;
+                    BEGIN
+                        IF TG_OP = 'INSERT' THEN
+                            subject := NEW.id;
+                        ELSIF TG_OP = 'DELETE' THEN
+                            subject := OLD.id;
+                        ELSIF TG_OP = 'UPDATE' THEN
+                            subject := NEW.id;
+                            IF OLD.id IS DISTINCT FROM NEW.id THEN previous := OLD.id; END IF;
+                        END IF;
+                        EXECUTE format(
+                            'WITH counter AS (UPDATE %1$I.tenant_location_changes SET changes = changes + 1 '
+                                || 'WHERE id = 1 RETURNING changes) '
+                                || 'UPDATE %1$I.tenant_location_log '
+                                || 'SET change = counter.changes, tenant = $1, former = $2 '
+                                || 'FROM counter WHERE slot = counter.changes %% \(TenantRepository.locationLogSlots)',
+                            TG_TABLE_SCHEMA)
+                            USING subject, previous;
+                        RETURN NULL;
+                    END $$;
+            version: 16,
+            name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal); "
+                + "idempotency keys and migrations indexed by tenant",
+            sql: """
+                -- The constraint and the name index are SQLite's change only (a function in either made it journal
+                -- every signup's pages); PostgreSQL has no statement journal. The two indexes serve PostgreSQL as
+                -- well: deleting a tenant looks for rows referring to it.
+                CREATE INDEX idempotency_keys_tenant ON idempotency_keys (tenant_id);
+                CREATE INDEX migrations_tenant ON migrations (tenant);
                 """),
     ]
 }
