@@ -354,6 +354,8 @@ package enum PostgresSchema {
                             USING subject, previous;
                         RETURN NULL;
                     END $$;
+                """),
+        SchemaMigration(
             version: 16,
             name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal); "
                 + "idempotency keys and migrations indexed by tenant",
