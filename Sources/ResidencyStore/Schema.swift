@@ -443,8 +443,9 @@ package enum Schema {
         // two writes a page, ~15 of a grouped signup's ~26 writes (measured with strace; the file is gone here).
         // The index orders by the name under NOCASE, which folds exactly the ASCII letters `lower` folds, in the
         // same order. The country is a code CountryCode wrote, two upper-case ASCII letters: kept between 'AA'
-        // and 'ZZ', stricter than two characters of anything except in passing three letters or more
-        // (comparisons cannot count characters). A store with a country outside that range is refused, named.
+        // and 'ZZ', which refuses lower case, digits and the empty string that length() let through but lets
+        // through a single letter B–Z or three letters and more in that range (comparisons cannot count
+        // characters). A store with a country outside the range is refused, with its rows counted.
         // The same multi-row statement checks foreign keys row by row: each tenant inserted looked for rows
         // referring to it in every table that refers to tenants, and two of those had no index on the reference —
         // every signup read all idempotency keys and all migrations (`EXPLAIN` shows the scans). Indexed now.
