@@ -94,25 +94,30 @@ extension Database {
 
     /// Runs the bodies at `indices` each in a savepoint of its own inside one `BEGIN IMMEDIATE … COMMIT`. A body
     /// that throws is rolled back to its savepoint and answered its own error; the bodies before and after it
-    /// commit. If the transaction itself fails, every body whose changes it held is answered that error, and the
-    /// bodies not yet run go on in a new transaction.
+    /// commit.
+    ///
+    /// A body whose failure ended the whole transaction (SQLite rolled it back: ON CONFLICT ROLLBACK, a full disk)
+    /// is answered its own error, and the bodies that had succeeded before it in that transaction run again, first
+    /// in the next one: their changes were lost with it, through no failure of theirs. (They were answered the
+    /// failing body's error before, though nothing was wrong with them.) Every round leaves out at least the body
+    /// that failed, so this ends. Only a failed `BEGIN` or `COMMIT` is everyone's failure: every body whose changes
+    /// that transaction held, or that had not run yet, is answered its error.
     func writeIsolated(_ bodies: [() throws -> Void], _ indices: [Int], into outcomes: inout [(any Error)?]) {
-        var next = 0
-        while next < indices.count {
+        // The bodies still to run, in order.
+        var queue = indices[...]
+        while !queue.isEmpty {
             do {
                 try begin(.write)
             } catch {
-                for index in indices[next...] { outcomes[index] = error }
+                for index in queue { outcomes[index] = error }
                 return
             }
             transactionDepth = 1
             defer { transactionDepth = 0 }
             // The bodies whose changes this transaction holds.
             var members: [Int] = []
-            var transactionError: (any Error)?
-            while next < indices.count {
-                let index = indices[next]
-                next += 1
+            var bodyEndedTransaction = false
+            while let index = queue.popFirst() {
                 let mark = rollbackActions.count
                 do {
                     try control("SAVEPOINT grouped_write")
@@ -131,24 +136,30 @@ extension Database {
                             continue
                         } catch {}
                     }
-                    transactionError = error
+                    bodyEndedTransaction = true
                     break
                 }
             }
-            if transactionError == nil && !members.isEmpty {
+            if !bodyEndedTransaction {
+                guard !members.isEmpty else {
+                    try? control("ROLLBACK")
+                    return
+                }
                 do {
                     try control("COMMIT")
                     rollbackActions.removeAll()
                     continue
                 } catch {
-                    transactionError = error
+                    try? control("ROLLBACK")
+                    undo(downTo: 0)
+                    for index in members { outcomes[index] = error }
+                    continue
                 }
             }
             try? control("ROLLBACK")
             undo(downTo: 0)
-            if let transactionError {
-                for index in members { outcomes[index] = transactionError }
-            }
+            // The members lost their changes with the transaction, not by their own failure: they run again.
+            queue = (members + queue)[...]
         }
     }
 }

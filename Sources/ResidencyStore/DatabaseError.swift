@@ -102,6 +102,8 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidStore(String)
     /// A table or index is not defined as this version's migrations left it (`Database.rewriteSchemaText`).
     case unexpectedSchema(path: String, object: String, expected: String)
+    /// Stored rows a migration's stricter constraint would refuse (`SchemaTextRewrite.violations`).
+    case rowsRefusedByConstraint(path: String, object: String, constraint: String, rows: Int, query: String)
 
     package var description: String {
         switch self {
@@ -124,6 +126,9 @@ package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotMap(let path, let reason):
             return
                 "cannot map \(path) into memory: \(reason); the data directory must be writable and on a local file system"
+        case .rowsRefusedByConstraint(let path, let object, let constraint, let rows, let query):
+            return
+                "\(path): \(rows) rows of \(object) do not satisfy \(constraint), which this version of residency's schema requires; they were not written by residency — correct them (find them with: \(query)) and start again"
         case .unexpectedSchema(let path, let object, let expected):
             return
                 "\(path): the definition of \(object) is not the one residency's migrations wrote (expected \(expected)); the file was changed by something else — restore it from a backup made by residency"

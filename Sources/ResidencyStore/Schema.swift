@@ -434,6 +434,38 @@ package enum Schema {
                         \(Self.logChange(tenant: "NEW.id", former: "CASE WHEN OLD.id IS NOT NEW.id THEN OLD.id END"))
                     END;
                 """),
+        // A signup's INSERT into tenants fires the location triggers, so SQLite treats it as a statement writing
+        // several rows; such a statement that may abort by itself keeps a copy of every page it changes in a
+        // statement journal, to undo itself alone. An ABORT constraint makes it so (the insert now says OR
+        // ROLLBACK: `TenantRepository.insert`), and so does any function its constraints or indexes call — each
+        // could fail. Two did: `lower(name)` in the console's name index and `length(country)` in the country's
+        // CHECK. A signup changes about a dozen pages; past SQLite's 64 KiB the journal spills to a temporary file,
+        // two writes a page, ~15 of a grouped signup's ~26 writes (measured with strace; the file is gone here).
+        // The index orders by the name under NOCASE, which folds exactly the ASCII letters `lower` folds, in the
+        // same order. The country is a code CountryCode wrote, two upper-case ASCII letters: kept between 'AA'
+        // and 'ZZ', which refuses lower case, digits and the empty string that length() let through but lets
+        // through a single letter B–Z or three letters and more in that range (comparisons cannot count
+        // characters). A store with a country outside the range is refused, with its rows counted.
+        // The same multi-row statement checks foreign keys row by row: each tenant inserted looked for rows
+        // referring to it in every table that refers to tenants, and two of those had no index on the reference —
+        // every signup read all idempotency keys and all migrations (`EXPLAIN` shows the scans). Indexed now.
+        SchemaMigration(
+            version: 16,
+            name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal); "
+                + "idempotency keys and migrations indexed by tenant",
+            sql: """
+                DROP INDEX tenants_name;
+                CREATE INDEX tenants_name ON tenants (name COLLATE NOCASE, id);
+                CREATE INDEX idempotency_keys_tenant ON idempotency_keys (tenant_id);
+                CREATE INDEX migrations_tenant ON migrations (tenant);
+                """,
+            rewrites: [
+                SchemaTextRewrite(
+                    object: "tenants", from: "CHECK (country IS NULL OR length(country) = 2)",
+                    to: "CHECK (country IS NULL OR (country >= 'AA' AND country <= 'ZZ'))",
+                    violations:
+                        "SELECT count(*) FROM tenants WHERE NOT (country IS NULL OR (country >= 'AA' AND country <= 'ZZ'))")
+            ]),
     ]
 
     /// A trigger's statement noting the change the counter just counted in its row of the ring log. The counter is

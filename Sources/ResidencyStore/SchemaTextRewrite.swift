@@ -7,15 +7,21 @@ import Foundation
 /// Changes" in its ALTER TABLE page) and that leaves what is stored valid as it is: here, a constraint or a
 /// partial index's condition rewritten into an equivalent expression — every row that satisfied the old text
 /// satisfies the new one, and a partial index holds exactly the same rows.
+///
+/// A constraint made stricter than before is the one other case, with `violations`: a query counting the stored
+/// rows the new text refuses. A store holding any is refused before anything changes, the rows counted, since a
+/// row the constraint refuses could no longer be written back.
 package struct SchemaTextRewrite: Sendable {
     package let object: String
     package let from: String
     package let to: String
+    package let violations: String?
 
-    package init(object: String, from: String, to: String) {
+    package init(object: String, from: String, to: String, violations: String? = nil) {
         self.object = object
         self.from = from
         self.to = to
+        self.violations = violations
     }
 }
 
@@ -44,6 +50,11 @@ extension Database {
                     throw StoreError.unexpectedSchema(
                         path: path, object: rewrite.object,
                         expected: "its definition to hold \"\(rewrite.from)\" once")
+                }
+                if let violations = rewrite.violations, let count = try scalarInteger(violations), count > 0 {
+                    throw StoreError.rowsRefusedByConstraint(
+                        path: path, object: rewrite.object, constraint: rewrite.to, rows: Int(count),
+                        query: violations)
                 }
                 try statement("UPDATE sqlite_schema SET sql = ? WHERE name = ?").run([
                     .text(stored.replacingOccurrences(of: rewrite.from, with: rewrite.to)), .text(rewrite.object),

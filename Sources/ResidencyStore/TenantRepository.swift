@@ -9,8 +9,20 @@ package struct TenantRepository {
     static let columns = "id, name, plan, country, region, site, status, created_at, policy_version"
 
     /// Inserts a tenant with the placement decision that put it where it is (canonical JSON).
+    ///
+    /// `OR ROLLBACK`: a row that breaks a constraint (an id taken, a plan, status or country refused) fails with
+    /// SQLite's constraint error naming it, and rolls back the whole transaction rather than this statement
+    /// alone. That is what spares every signup its statement journal: the triggers on tenants make the INSERT a
+    /// statement that writes several rows, and SQLite keeps a copy of every page such a statement changes, to
+    /// undo it alone, whenever it may abort by itself (an ABORT constraint, or any function in its constraints
+    /// and indexes: schema version 15). A signup changes a dozen pages; past 64 KiB the journal spills to a
+    /// temporary file, two writes a page — about 15 of the 26 writes a signup cost in a group of 64. A group
+    /// commit answers a write that ended its transaction with its own error and runs the others again
+    /// (`Database.writeGroup`); a caller's own transaction is over, as after any failed statement it retries.
+    /// On PostgreSQL a failed statement aborts the transaction anyway (`PostgresDialect` drops the clause).
     package func insert(_ tenant: Tenant, placement: String = "{}") throws {
-        try database.statement("INSERT INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try database.statement(
+            "INSERT OR ROLLBACK INTO tenants (\(Self.columns), placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .run([
                 .text(tenant.id), .text(tenant.name), .text(tenant.plan.rawValue), .optional(tenant.country?.rawValue),
                 .text(tenant.region), .text(tenant.site), .text(tenant.status.rawValue), .integer(tenant.createdAt),
@@ -249,15 +261,22 @@ package struct TenantRepository {
     /// Tenants whose name starts with `prefix`, ignoring ASCII case, in name order (index `tenants_name`): at most
     /// `limit`, so a short prefix costs no more than a long one.
     package func tenants(namePrefix prefix: String, limit: Int) throws -> [Tenant] {
-        // A range on the index's expression, [lower(prefix), lower(prefix) + U+10FFFF): `lower` and `||` read the
-        // same on SQLite and PostgreSQL.
-        try database.statement(
-            """
-            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
+        // A range on the index's key, [prefix, prefix + U+10FFFF), compared as the index orders: on SQLite the name
+        // under NOCASE (ASCII letters folded, as `lower` folds them; schema version 15), on PostgreSQL `lower(name)`.
+        let sql =
+            database.isPostgres
+            ? """
+            SELECT \(Self.columns) FROM tenants
             WHERE lower(name) >= lower(CAST(?1 AS TEXT)) AND lower(name) < lower(CAST(?1 AS TEXT)) || CAST(?2 AS TEXT)
             ORDER BY lower(name), id LIMIT ?3
             """
-        ).rows([.text(prefix), .text("\u{10FFFF}"), .integer(Int64(limit))], Self.read)
+            : """
+            SELECT \(Self.columns) FROM tenants INDEXED BY tenants_name
+            WHERE name COLLATE NOCASE >= ?1 AND name COLLATE NOCASE < ?1 || ?2
+            ORDER BY name COLLATE NOCASE, id LIMIT ?3
+            """
+        return try database.statement(sql).rows(
+            [.text(prefix), .text("\u{10FFFF}"), .integer(Int64(limit))], Self.read)
     }
 
     /// Tenants that are not deleted, per region: what counts against a region's capacity.

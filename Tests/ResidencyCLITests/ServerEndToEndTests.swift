@@ -397,11 +397,15 @@ func status(of response: String) -> Int? {
 }
 
 @Suite(.serialized) struct LedgerCrashTests {
-    /// SIGKILL in the middle of a stream of signups: afterwards the ledger verifies and records exactly the
-    /// tenants the directory holds — every change and its entry committed together or not at all.
+    /// SIGKILL in the middle of a stream of signups from 16 clients at once (committed in groups): afterwards the
+    /// ledger verifies and records exactly the tenants the directory holds — every change and its entry committed
+    /// together or not at all — and every signup the server acknowledged (201) is there: none was answered
+    /// before its group was durable.
     @Test func sigkillDuringWritesLeavesALedgerThatMatchesTheState() throws {
         let server = try ServerProcess()
         let token = try server.token(role: "signup", name: "load")
+        let acknowledgedFile = FileManager.default.temporaryDirectory.appendingPathComponent("residency-acked-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: acknowledgedFile) }
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = [
@@ -409,22 +413,30 @@ func status(of response: String) -> Int? {
             """
             import http.client, json, os, threading
             port, token = int(os.environ["PORT"]), os.environ["TOKEN"]
+            acknowledged = open(os.environ["ACKNOWLEDGED"], "w")
+            lock = threading.Lock()
             def signups(n):
                 try:
                     c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                     for i in range(10000):
                         c.request("POST", "/v1/tenants", json.dumps({"name": f"t{n}-{i}", "plan": "free", "country": "DE"}),
                                   {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-                        c.getresponse().read()
+                        r = c.getresponse()
+                        body = r.read()
+                        if r.status == 201:
+                            with lock:
+                                acknowledged.write(json.loads(body)["tenant"]["id"] + "\\n")
+                                acknowledged.flush()
                 except Exception:
                     pass
-            threads = [threading.Thread(target=signups, args=(n,)) for n in range(4)]
+            threads = [threading.Thread(target=signups, args=(n,)) for n in range(16)]
             for t in threads: t.start()
             for t in threads: t.join()
             """,
         ]
-        python.environment = ProcessInfo.processInfo.environment.merging(["PORT": String(server.port), "TOKEN": token])
-        { $1 }
+        python.environment = ProcessInfo.processInfo.environment.merging([
+            "PORT": String(server.port), "TOKEN": token, "ACKNOWLEDGED": acknowledgedFile.path,
+        ]) { $1 }
         python.standardOutput = FileHandle.nullDevice
         python.standardError = FileHandle.nullDevice
         try python.run()
@@ -434,7 +446,7 @@ func status(of response: String) -> Int? {
             Thread.sleep(forTimeInterval: 0.1)
             let made = (try? Database(path: server.data.appendingPathComponent("residency.sqlite3").path))
                 .flatMap { try? $0.scalarInteger("SELECT count(*) FROM tenants") } ?? 0
-            if made > 20 { break }
+            if made > 200 { break }
         }
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
@@ -453,6 +465,11 @@ func status(of response: String) -> Int? {
             "SELECT count(*) FROM tenants WHERE id NOT IN (SELECT json_extract(CAST(entry AS TEXT), '$.tenant') FROM ledger_entries WHERE kind = 'tenant.created')"
         )
         #expect(missing == 0)
+        let acknowledged = try String(contentsOf: acknowledgedFile, encoding: .utf8).split(separator: "\n")
+        #expect(acknowledged.count > 10, "the load should have had signups acknowledged before the kill")
+        let stored = Set(try database.statement("SELECT id FROM tenants").rows([]) { $0.text(0) })
+        let lost = acknowledged.filter { !stored.contains(String($0)) }
+        #expect(lost.isEmpty, "acknowledged but not stored: \(lost.prefix(5))")
         try? FileManager.default.removeItem(at: server.data)
     }
 }

@@ -225,7 +225,7 @@ import Testing
                 DROP INDEX tenants_region_id; DROP INDEX tenants_location;
                 DROP TRIGGER tenant_location_inserted; DROP TRIGGER tenant_location_deleted;
                 DROP TRIGGER tenant_location_updated; DROP TABLE tenant_location_changes;
-                DROP TABLE tenant_location_log;
+                DROP TABLE tenant_location_log; DROP INDEX idempotency_keys_tenant; DROP INDEX migrations_tenant;
                 PRAGMA user_version = 11
                 """
             )

@@ -126,6 +126,93 @@ import Testing
         #expect(!database.isInTransaction)
     }
 
+    /// A body that ends the whole transaction (INSERT OR ROLLBACK meeting a conflict, as a tenant's insert does)
+    /// while the group already runs a savepoint per body — because an earlier body threw after writing — gets its
+    /// own error; the bodies that succeeded before it in that transaction are not answered its error: they run
+    /// again and commit, with the bodies after it.
+    @Test func aBodyThatEndsTheTransactionAmongSavepointsFailsAlone() throws {
+        let database = try Database(path: ":memory:")
+        try database.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")
+        var applied: [Int: Int] = [:]
+        // 2 throws after writing (the group goes on a savepoint per body); the second 1 conflicts and rolls back
+        // the transaction that holds 1 and 3.
+        let bodies: [() throws -> Void] = [1, 2, 3, 1, 5].map { number in
+            {
+                try database.statement("INSERT OR ROLLBACK INTO numbers VALUES (?)").run([.integer(Int64(number))])
+                applied[number, default: 0] += 1
+                database.onRollback { applied[number, default: 0] -= 1 }
+                if number == 2 { throw Refused(number: 2) }
+            }
+        }
+        let outcomes = database.writeGroup(bodies)
+        #expect(outcomes[0] == nil, "\(outcomes[0].map { String(describing: $0) } ?? "")")
+        #expect(outcomes[1] as? Refused == Refused(number: 2))
+        #expect(outcomes[2] == nil, "\(outcomes[2].map { String(describing: $0) } ?? "")")
+        #expect((outcomes[3] as? DatabaseError).map { $0.code & 0xFF } == 19)  // SQLITE_CONSTRAINT
+        #expect(outcomes[4] == nil)
+        #expect(try Self.numbers(database) == [1, 3, 5])
+        #expect(applied.filter { $0.value != 0 } == [1: 1, 3: 1, 5: 1])
+        #expect(!database.isInTransaction)
+    }
+
+    /// The same through the pool, on a file, with 64 writers at once: writes that end their group's transaction
+    /// (a conflict rolled back whole) and writes that throw after writing fail alone; every other write is
+    /// acknowledged, and after the pool is closed and the file opened again exactly the acknowledged writes are
+    /// there.
+    @Test func writesEndingTheirGroupsTransactionFailAloneAndTheOthersAreDurable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-group-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let acknowledged = Locked<[Int]>([])
+        let failedAlone = Locked<Int>(0)
+        let unexpected = Locked<[String]>([])
+        let perThread = 30
+        let writers = 64
+        do {
+            let pool = try DatabasePool(directory: DataDirectory(directory))
+            try pool.write { try $0.execute("CREATE TABLE numbers (n INTEGER PRIMARY KEY)") }
+            // Taken before the writers start, so that their conflicts are with these rows.
+            try pool.write { database in
+                for number in stride(from: 0, to: writers * perThread, by: 11) {
+                    try database.statement("INSERT INTO numbers VALUES (?)").run([.integer(Int64(-1 - number))])
+                }
+            }
+            onThreads(writers) { thread in
+                for i in 0..<perThread {
+                    let number = thread * perThread + i
+                    do {
+                        try pool.write { database in
+                            try database.statement("INSERT OR ROLLBACK INTO numbers VALUES (?)").run([
+                                .integer(Int64(number))
+                            ])
+                            if number % 11 == 0 {
+                                // Conflicts with a row written before: SQLite rolls back the whole transaction.
+                                try database.statement("INSERT OR ROLLBACK INTO numbers VALUES (?)").run([
+                                    .integer(Int64(-1 - number))
+                                ])
+                            }
+                            if number % 7 == 0 { throw Refused(number: number) }
+                        }
+                        acknowledged.withLock { $0.append(number) }
+                    } catch let error as Refused where error.number == number {
+                        failedAlone.withLock { $0 += 1 }
+                    } catch let error as DatabaseError where error.code & 0xFF == 19 && number % 11 == 0 {
+                        failedAlone.withLock { $0 += 1 }
+                    } catch {
+                        unexpected.withLock { $0.append("\(number): \(error)") }
+                    }
+                }
+            }
+        }
+        #expect(unexpected.withLock { $0 }.isEmpty, "\(unexpected.withLock { $0 }.prefix(3))")
+        let all = 0..<(writers * perThread)
+        #expect(acknowledged.withLock { $0 }.sorted() == all.filter { $0 % 11 != 0 && $0 % 7 != 0 })
+        #expect(failedAlone.withLock { $0 } == all.filter { $0 % 11 == 0 || $0 % 7 == 0 }.count)
+        // A new pool on the same directory: what was acknowledged is on disk.
+        let reopened = try DatabasePool(directory: DataDirectory(directory))
+        let stored = try reopened.read { try Self.numbers($0) }.filter { $0 >= 0 }
+        #expect(stored == acknowledged.withLock { $0 }.sorted())
+    }
+
     /// A write in a group that rewrites far more than fits in memory of what its savepoint must keep: the
     /// statement journal spills to a temporary file and the write commits. (Raising SQLite's in-memory limit for
     /// statement journals with SQLITE_CONFIG_STMTJRNL_SPILL made exactly this fail with SQLITE_FULL on SQLite

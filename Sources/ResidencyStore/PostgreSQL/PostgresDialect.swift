@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The repositories are written once, in SQLite's spelling (the embedded default, whose statements run as
 /// written). A statement prepared on PostgreSQL is first rewritten here: placeholders (`?`, `?N` → `$N`), the few
-/// SQLite idioms the store uses (`INSERT OR IGNORE`, `INDEXED BY`, `last_insert_rowid()`, `json_extract` over a
+/// SQLite idioms the store uses (`INSERT OR IGNORE`, `INSERT OR ROLLBACK`, `INDEXED BY`, `last_insert_rowid()`, `json_extract` over a
 /// blob or text holding JSON, `json_each` over a JSON array parameter). Anything else is the same in both. The
 /// rewrite is by rule, never by guess: a statement using an idiom not listed here fails on PostgreSQL's parser,
 /// and the store's tests run every repository on both backends.
@@ -40,6 +40,10 @@ enum PostgresDialect {
         // JSON paths: '$.a.b' became '{a.b}' above; PostgreSQL's path arrays separate keys with commas.
         text = text.replacingOccurrences(
             of: #"#>> '\{([A-Za-z_]+)\.([A-Za-z_]+)\}'"#, with: "#>> '{$1,$2}'", options: .regularExpression)
+        // A failed statement aborts PostgreSQL's whole transaction whatever the clause: ROLLBACK is its only way.
+        if let range = text.range(of: "INSERT OR ROLLBACK INTO ") {
+            text.replaceSubrange(range, with: "INSERT INTO ")
+        }
         if let range = text.range(of: "INSERT OR IGNORE INTO ") {
             text.replaceSubrange(range, with: "INSERT INTO ")
             text = text.trimmingCharacters(in: .whitespacesAndNewlines) + " ON CONFLICT DO NOTHING"

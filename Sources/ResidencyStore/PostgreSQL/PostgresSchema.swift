@@ -355,5 +355,16 @@ package enum PostgresSchema {
                         RETURN NULL;
                     END $$;
                 """),
+        SchemaMigration(
+            version: 16,
+            name: "tenants: no function in a constraint or index (a signup's insert keeps no statement journal); "
+                + "idempotency keys and migrations indexed by tenant",
+            sql: """
+                -- The constraint and the name index are SQLite's change only (a function in either made it journal
+                -- every signup's pages); PostgreSQL has no statement journal. The two indexes serve PostgreSQL as
+                -- well: deleting a tenant looks for rows referring to it.
+                CREATE INDEX idempotency_keys_tenant ON idempotency_keys (tenant_id);
+                CREATE INDEX migrations_tenant ON migrations (tenant);
+                """),
     ]
 }
