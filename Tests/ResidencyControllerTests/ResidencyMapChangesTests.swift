@@ -274,7 +274,7 @@ import Testing
         }
         try check("a mass delete") {
             try store.byHand(
-                { "DELETE FROM \($0) WHERE name = 'Hand' AND id < 'tn_00000000000000000301'" }, directory: directory)
+                { "DELETE FROM \($0) WHERE name = 'Hand' AND id < 'tn_00000000000000001101'" }, directory: directory)
         }
         try check("the counter moved backwards, as a file restored from a copy") {
             try store.byHand(
