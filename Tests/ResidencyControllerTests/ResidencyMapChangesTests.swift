@@ -63,6 +63,8 @@ import Testing
         let violations: [String]
         let counts: [String: Int]
         let checked: Int
+        /// Every violation the audit finds, in its order.
+        let audit: [String]
 
         init(_ controller: Controller) throws {
             let map = try controller.reports.residencyMapReport(listed: 100, by: "auditor")
@@ -72,6 +74,7 @@ import Testing
             let audit = try controller.reports.audit(record: false, by: "auditor")
             counts = audit.countsByKind
             checked = audit.checked
+            self.audit = audit.violations.map { "\($0.kind) \($0.tenant) \($0.location)" }
         }
     }
 
@@ -85,21 +88,117 @@ import Testing
         #expect(utimensat(AT_FDCWD, plane.root.path, &times, 0) == 0)
     }
 
+    /// What every test starts from: a store, a data directory, a controller over them (and, for changes by
+    /// another writer, a second one) with tenants signed up through it, their data files in place and the folders
+    /// aged. The directory is removed when the setup goes.
+    final class Setup {
+        let store: Store
+        let directory: URL
+        let controller: Controller
+        let other: Controller
+        let plane: DataPlane
+        /// The signed-up tenants' ids, in the order of the countries given.
+        let ids: [String]
+        var memo: TenantLocationsMemo { controller.reports.locationsMemo }
+
+        /// Nil when `backend` is PostgreSQL and no server is given (the case is skipped).
+        init?(_ backend: String, signingUp countries: [String]) throws {
+            guard let store = try Store(backend) else { return nil }
+            self.store = store
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-map-\(UUID())")
+            let controller = try ResidencyMapChangesTests.open(directory, store)
+            self.controller = controller
+            other = try ResidencyMapChangesTests.open(directory, store)
+            ids = try countries.map {
+                try controller.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode($0)))
+                    .tenant.id
+            }
+            plane = try #require(controller.dataPlane)
+            try ResidencyMapChangesTests.ageFolders(plane)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: directory) }
+
+        /// The view of a controller opened afresh: nothing kept.
+        func fresh() throws -> MapView { try MapView(try ResidencyMapChangesTests.open(directory, store)) }
+
+        func byHand(_ sql: (_ tenants: String) -> String) throws { try store.byHand(sql, directory: directory) }
+
+        /// Makes `change`, then views: the view re-read `tenants` tenants one by one and none in full, the
+        /// comparison with the folders was patched (not worked out afresh), and the view equals a fresh one.
+        @discardableResult
+        func expectPatched(
+            _ what: String, reReads tenants: Int, sourceLocation: SourceLocation = #_sourceLocation,
+            _ change: () throws -> Void
+        ) throws -> MapView {
+            let comparisons = controller.reports.dataPlaneComparisons
+            let (reads, patched, compared) = (
+                memo.readsOfEveryHome, memo.tenantsReadToPatch, comparisons.comparedAfresh
+            )
+            try change()
+            let view = try MapView(controller)
+            #expect(memo.readsOfEveryHome == reads, "\(what): every tenant read again", sourceLocation: sourceLocation)
+            #expect(memo.tenantsReadToPatch == patched + tenants, "\(what)", sourceLocation: sourceLocation)
+            #expect(comparisons.comparedAfresh == compared, "\(what): compared afresh", sourceLocation: sourceLocation)
+            #expect(view == (try fresh()), "\(what)", sourceLocation: sourceLocation)
+            return view
+        }
+
+        /// Makes `change`, then views: every tenant was read again, once, the view equals a fresh one, and the next
+        /// view keeps it.
+        func expectReadInFull(
+            _ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ change: () throws -> Void
+        ) throws {
+            let before = memo.readsOfEveryHome
+            try change()
+            let view = try MapView(controller)
+            #expect(memo.readsOfEveryHome == before + 1, "\(what)", sourceLocation: sourceLocation)
+            #expect(view == (try fresh()), "\(what)", sourceLocation: sourceLocation)
+            #expect(
+                try MapView(controller) == view && memo.readsOfEveryHome == before + 1, "\(what): then kept",
+                sourceLocation: sourceLocation)
+        }
+
+        /// `count` tenants inserted by hand in one statement (`handID(i, suffix)`, i from 1), homed in eu, with no
+        /// data file.
+        func insertByHand(_ count: Int, suffix: String) throws {
+            // SQLite has no lpad: the number is padded by a substring of zeros.
+            let id =
+                store.schema != nil
+                ? "'tn_00000000' || lpad(CAST(i AS text), 12, '0') || '\(suffix)'"
+                : "'tn_00000000' || substr('000000000000' || i, -12, 12) || '\(suffix)'"
+            let values = "\(id), 'Hand', 'paid', 'DE', 'eu', 'eu-de-frankfurt', 'active', 1, 'abc', '{}'"
+            let columns = ResidencyMapChangesTests.columns
+            if store.schema != nil {
+                try byHand {
+                    "INSERT INTO \($0) (\(columns)) SELECT \(values) FROM generate_series(1, \(count)) AS i"
+                }
+            } else {
+                try byHand {
+                    "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count)) "
+                        + "INSERT INTO \($0) (\(columns)) SELECT \(values) FROM n"
+                }
+            }
+        }
+    }
+
+    /// The id `Setup.insertByHand` gives its `i`th tenant.
+    static func handID(_ i: Int, _ suffix: String) -> String {
+        let digits = String(i)
+        return "tn_00000000" + String(repeating: "0", count: 12 - digits.count) + digits + suffix
+    }
+
     @Test(arguments: ["sqlite", "postgres"])
     func aChangeByAnyoneIsInTheNextView(_ backend: String) throws {
-        guard let store = try Store(backend) else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-mapmemo-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try Self.open(directory, store)
-        let other = try Self.open(directory, store)
+        guard let setup = try Setup(backend, signingUp: ["FR", "GB"]) else { return }
+        let (store, directory, controller, other, plane) = (
+            setup.store, setup.directory, setup.controller, setup.other, setup.plane
+        )
+        let french = setup.ids[0]
         func signUp(_ on: Controller, _ country: String) throws -> String {
             try on.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country))).tenant.id
         }
-        let french = try signUp(controller, "FR")
-        _ = try signUp(controller, "GB")
-        let plane = try #require(controller.dataPlane)
-        try Self.ageFolders(plane)
-        func fresh() throws -> MapView { try MapView(try Self.open(directory, store)) }
+        func fresh() throws -> MapView { try setup.fresh() }
 
         let clean = try MapView(controller)
         #expect(clean.violations.isEmpty && clean.checked == 2)
@@ -162,42 +261,17 @@ import Testing
     /// opened afresh; the folders unchanged, the comparison with them is patched, not worked out again.
     @Test(arguments: ["sqlite", "postgres"])
     func aFewChangesReReadOnlyTheirTenants(_ backend: String) throws {
-        guard let store = try Store(backend) else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-mappatch-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try Self.open(directory, store)
-        let other = try Self.open(directory, store)
-        var ids: [String] = []
-        for country in ["FR", "GB", "US", "DE", "FR"] {
-            ids.append(
-                try controller.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country)))
-                    .tenant.id)
-        }
-        let plane = try #require(controller.dataPlane)
-        try Self.ageFolders(plane)
-        func fresh() throws -> MapView { try MapView(try Self.open(directory, store)) }
-        let memo = controller.reports.locationsMemo
-        _ = try MapView(controller)
-        #expect(try MapView(controller) == (try fresh()))
-        let fullReads = memo.readsOfEveryHome
-        let compared = controller.reports.dataPlaneComparisons.comparedAfresh
-
-        /// Makes `change`, then views: the view re-read `tenants` tenants, none in full, and equals a fresh one.
+        guard let setup = try Setup(backend, signingUp: ["FR", "GB", "US", "DE", "FR"]) else { return }
+        let (ids, other) = (setup.ids, setup.other)
+        _ = try MapView(setup.controller)
+        #expect(try MapView(setup.controller) == (try setup.fresh()))
         func check(_ what: String, reReads tenants: Int, _ change: () throws -> Void) throws -> MapView {
-            let before = memo.tenantsReadToPatch
-            try change()
-            let view = try MapView(controller)
-            #expect(memo.readsOfEveryHome == fullReads, "\(what): every tenant read again")
-            #expect(memo.tenantsReadToPatch == before + tenants, "\(what)")
-            #expect(controller.reports.dataPlaneComparisons.comparedAfresh == compared, "\(what): compared afresh")
-            #expect(view == (try fresh()), "\(what)")
-            return view
+            try setup.expectPatched(what, reReads: tenants, change)
         }
         let hand = "tn_0000000000000000000a01"
         let renamed = "tn_0000000000000000000a02"
         let inserted = try check("an insert by hand", reReads: 1) {
-            try store.byHand(
-                { "INSERT INTO \($0) (\(Self.columns)) VALUES \(Self.handRow(hand))" }, directory: directory)
+            try setup.byHand { "INSERT INTO \($0) (\(Self.columns)) VALUES \(Self.handRow(hand))" }
         }
         #expect(inserted.violations.contains("missing_data \(hand) eu"))
         let moved = try check("a region move by another controller", reReads: 1) {
@@ -205,88 +279,91 @@ import Testing
         }
         #expect(moved.violations.contains { $0.hasPrefix("missing_data \(ids[0]) uk") })
         _ = try check("a status change by hand", reReads: 1) {
-            try store.byHand({ "UPDATE \($0) SET status = 'deleted' WHERE id = '\(ids[1])'" }, directory: directory)
+            try setup.byHand { "UPDATE \($0) SET status = 'deleted' WHERE id = '\(ids[1])'" }
         }
         _ = try check("a country change by hand", reReads: 1) {
-            try store.byHand({ "UPDATE \($0) SET country = 'IT' WHERE id = '\(ids[3])'" }, directory: directory)
+            try setup.byHand { "UPDATE \($0) SET country = 'IT' WHERE id = '\(ids[3])'" }
         }
         let renaming = try check("a new id by hand", reReads: 2) {
-            try store.byHand({ "UPDATE \($0) SET id = '\(renamed)' WHERE id = '\(hand)'" }, directory: directory)
+            try setup.byHand { "UPDATE \($0) SET id = '\(renamed)' WHERE id = '\(hand)'" }
         }
         #expect(renaming.violations.contains("missing_data \(renamed) eu"))
         #expect(!renaming.violations.contains { $0.contains(hand) })
         _ = try check("two changes of one tenant and one of another", reReads: 2) {
-            try store.byHand({ "UPDATE \($0) SET region = 'us' WHERE id = '\(renamed)'" }, directory: directory)
-            try store.byHand({ "UPDATE \($0) SET status = 'suspended' WHERE id = '\(renamed)'" }, directory: directory)
-            try store.byHand({ "UPDATE \($0) SET status = 'closed' WHERE id = '\(ids[4])'" }, directory: directory)
+            try setup.byHand { "UPDATE \($0) SET region = 'us' WHERE id = '\(renamed)'" }
+            try setup.byHand { "UPDATE \($0) SET status = 'suspended' WHERE id = '\(renamed)'" }
+            try setup.byHand { "UPDATE \($0) SET status = 'closed' WHERE id = '\(ids[4])'" }
         }
         _ = try check("a delete by hand", reReads: 1) {
-            try store.byHand({ "DELETE FROM \($0) WHERE id = '\(renamed)'" }, directory: directory)
+            try setup.byHand { "DELETE FROM \($0) WHERE id = '\(renamed)'" }
         }
     }
 
-    /// When the log cannot vouch for every change since the kept read — more than its 8,192 rows, a counter moved
-    /// backwards (a file restored), a TRUNCATE — or names too many tenants (a mass delete), the view reads every
-    /// tenant again, and is right.
+    /// When the log cannot vouch for every change since the kept read — more than its 8,192 rows (a mass insert or
+    /// delete), a counter moved backwards (a file restored), a TRUNCATE — the view reads every tenant again, and is
+    /// right.
     @Test(arguments: ["sqlite", "postgres"])
     func whatTheLogCannotVouchForIsReadInFull(_ backend: String) throws {
-        guard let store = try Store(backend) else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-mapfull-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try Self.open(directory, store)
-        for country in ["FR", "GB", "US"] {
-            _ = try controller.directory.signUp(Signup(name: "T", plan: .paid, declaredCountry: CountryCode(country)))
-        }
-        let plane = try #require(controller.dataPlane)
-        try Self.ageFolders(plane)
-        func fresh() throws -> MapView { try MapView(try Self.open(directory, store)) }
-        let memo = controller.reports.locationsMemo
-        _ = try MapView(controller)
-        /// Makes `change`, then views: every tenant was read again, and the view equals a fresh one.
-        func check(_ what: String, _ change: () throws -> Void) throws {
-            let before = memo.readsOfEveryHome
-            try change()
-            let view = try MapView(controller)
-            #expect(memo.readsOfEveryHome == before + 1, "\(what)")
-            #expect(view == (try fresh()), "\(what)")
-            #expect(try MapView(controller) == view && memo.readsOfEveryHome == before + 1, "\(what): then kept")
-        }
+        guard let setup = try Setup(backend, signingUp: ["FR", "GB", "US"]) else { return }
+        _ = try MapView(setup.controller)
         let many = 8_300
-        try check("more changes than the log holds") {
-            let values =
-                "'tn_00000000' || lpad(CAST(i AS text), 12, '0') || 'aa', 'Hand', 'paid', 'DE', 'eu', "
-                + "'eu-de-frankfurt', 'active', 1, 'abc', '{}'"
-            if store.schema != nil {
-                try store.byHand(
-                    { "INSERT INTO \($0) (\(Self.columns)) SELECT \(values) FROM generate_series(1, \(many)) AS i" },
-                    directory: directory)
-            } else {
-                // SQLite has no lpad: the number is padded by a substring of zeros.
-                let sqliteValues =
-                    "'tn_00000000' || substr('000000000000' || i, -12, 12) || 'aa', 'Hand', 'paid', 'DE', 'eu', "
-                    + "'eu-de-frankfurt', 'active', 1, 'abc', '{}'"
-                try store.byHand(
-                    {
-                        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(many)) "
-                            + "INSERT INTO \($0) (\(Self.columns)) SELECT \(sqliteValues) FROM n"
-                    }, directory: directory)
+        try setup.expectReadInFull("more changes than the log holds") { try setup.insertByHand(many, suffix: "aa") }
+        try setup.expectReadInFull("a mass delete beyond the log") {
+            try setup.byHand { "DELETE FROM \($0) WHERE name = 'Hand'" }
+        }
+        try setup.expectReadInFull("the counter moved backwards, as a file restored from a copy") {
+            try setup.byHand { tenants in
+                let counter = tenants.replacingOccurrences(of: "tenants", with: "tenant_location_changes")
+                return "UPDATE \(counter) SET changes = changes - 3 WHERE id = 1"
             }
         }
-        try check("a mass delete") {
-            try store.byHand(
-                { "DELETE FROM \($0) WHERE name = 'Hand' AND id < 'tn_00000000000000001101'" }, directory: directory)
+        if setup.store.schema != nil {
+            try setup.expectReadInFull("a TRUNCATE") { try setup.byHand { "TRUNCATE \($0) CASCADE" } }
         }
-        try check("the counter moved backwards, as a file restored from a copy") {
-            try store.byHand(
-                { tenants in
-                    let counter = tenants.replacingOccurrences(of: "tenants", with: "tenant_location_changes")
-                    return "UPDATE \(counter) SET changes = changes - 3 WHERE id = 1"
-                }, directory: directory)
-        }
-        if store.schema != nil {
-            try check("a TRUNCATE") {
-                try store.byHand({ "TRUNCATE \($0) CASCADE" }, directory: directory)
+    }
+
+    /// A burst of any size the log vouches for — 1,100 tenants, 8,000 — is patched, not read in full: inserted,
+    /// moved to another region, their status changed, deleted, by hand in one statement; some of them with data
+    /// files placed before they existed (unknown, then home data or data away from home as they move), the rest
+    /// missing their data. Each view equals a fresh controller's.
+    @Test(arguments: ["sqlite", "postgres"])
+    func burstsThatTheLogVouchesForArePatched(_ backend: String) throws {
+        guard let setup = try Setup(backend, signingUp: ["FR", "GB", "US"]) else { return }
+        // Files for tenants yet to be inserted: in their coming home (eu) for some, away (uk) for others.
+        for i in stride(from: 1, through: 8_000, by: 37) {
+            let region = i % 2 == 0 ? "eu" : "uk"
+            for suffix in ["bb", "cc"] where suffix == "cc" || i <= 1_100 {
+                let path = setup.plane.path(region: region, tenant: Self.handID(i, suffix))
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                #expect(FileManager.default.createFile(atPath: path, contents: Data()))
             }
         }
+        try Self.ageFolders(setup.plane)
+        let before = try MapView(setup.controller)
+        #expect(before.counts["unknown_tenant"] == 30 + 217)
+        #expect(before == (try setup.fresh()))
+
+        let inserted = try setup.expectPatched("1,100 inserted by hand", reReads: 1_100) {
+            try setup.insertByHand(1_100, suffix: "bb")
+        }
+        #expect(inserted.counts["missing_data"] == 1_100 - 15)
+        try setup.expectPatched("8,000 inserted by hand", reReads: 8_000) {
+            try setup.insertByHand(8_000, suffix: "cc")
+        }
+        let moved = try setup.expectPatched("8,000 moved to uk", reReads: 8_000) {
+            try setup.byHand { "UPDATE \($0) SET region = 'uk', site = 'uk-london' WHERE id LIKE '%cc'" }
+        }
+        #expect(moved.regions.contains("uk=8001"))
+        try setup.expectPatched("1,100 suspended", reReads: 1_100) {
+            try setup.byHand { "UPDATE \($0) SET status = 'suspended' WHERE id LIKE '%bb'" }
+        }
+        try setup.expectPatched("1,100 deleted (status)", reReads: 1_100) {
+            try setup.byHand { "UPDATE \($0) SET status = 'deleted' WHERE id LIKE '%bb'" }
+        }
+        let gone = try setup.expectPatched("8,000 deleted (rows)", reReads: 8_000) {
+            try setup.byHand { "DELETE FROM \($0) WHERE id LIKE '%cc'" }
+        }
+        #expect(gone.regions.contains("uk=1"))
     }
 }

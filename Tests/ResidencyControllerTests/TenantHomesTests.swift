@@ -49,6 +49,11 @@ import Testing
         #expect(Self.find(homes, "tn_") == nil)  // a prefix of ids is not an id
     }
 
+    /// Folders as the comparison takes them: each listing packed in byte order.
+    static func folders(_ listings: [(region: String, ids: [String])]) -> [DataPlaneComparison.Folder] {
+        listings.map { ($0.region, PackedIDs(sorting: $0.ids)) }
+    }
+
     /// The comparison of folders with the homes: home data, data away from home, of a deleted or an unknown tenant,
     /// and missing data, each found once and in the audit's order.
     @Test func theComparisonFindsEachKind() throws {
@@ -57,7 +62,8 @@ import Testing
             ("tn_5", "uk", .deleted),
         ])
         let comparison = DataPlaneComparison(
-            homes: homes, folders: [("eu", ["tn_1", "tn_3", "tn_4"]), ("uk", ["tn_0", "tn_5"]), ("us", ["tn_2"])])
+            homes: homes,
+            folders: Self.folders([("eu", ["tn_1", "tn_3", "tn_4"]), ("uk", ["tn_0", "tn_5"]), ("us", ["tn_2"])]))
         #expect(comparison.checked == 6)
         #expect(
             Array(comparison.findings) == [
@@ -72,8 +78,8 @@ import Testing
         let listed = ["tn_1", "tn_f", decomposed]
         let byBytes = listed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         #expect(listed == listed.sorted() && byBytes != listed)
-        let unordered = DataPlaneComparison(homes: homes, folders: [("eu", listed)])
-        let sorted = DataPlaneComparison(homes: homes, folders: [("eu", byBytes)])
+        let unordered = DataPlaneComparison(homes: homes, folders: Self.folders([("eu", listed)]))
+        let sorted = DataPlaneComparison(homes: homes, folders: Self.folders([("eu", byBytes)]))
         #expect(Array(unordered.findings) == Array(sorted.findings) && unordered.checked == 3)
         #expect(unordered.findings.contains(.unknown(id: decomposed, region: "eu")))
     }
@@ -128,12 +134,14 @@ import Testing
         }
     }
 
-    /// Homes patched tenant by tenant (`TenantHomes.update`) and the comparison patched with them
-    /// (`DataPlaneComparison.update`) equal homes and a comparison made afresh from the same rows, through
-    /// inserts, deletes, region moves, status and country changes and new ids, a few at a time.
+    /// Homes patched (`TenantHomes.update`) and the comparison patched with them (`DataPlaneComparison.update`)
+    /// equal homes and a comparison made afresh from the same rows, through inserts, deletes, region moves, status
+    /// and country changes and new ids: mostly a few at a time (a group changed in place), and every few rounds a
+    /// burst of hundreds or thousands (groups rebuilt in one merge, beyond `TenantHomes.mostShiftedInPlace`), up to
+    /// most of the directory.
     @Test func patchedHomesAndComparisonEqualFreshOnes() throws {
         var random = Generator(state: 0x9E37_79B9_7F4A_7C15)
-        let regions = ["eu", "uk", "us"]
+        let regions = ["eu", "uk", "us", "india"]
         let countries: [String?] = [nil, "DE", "FR", "GB", "US"]
         let statuses: [TenantStatus] = [.active, .active, .suspended, .closed, .deleted]
         func location(_ id: String) -> TenantRepository.Location {
@@ -141,23 +149,39 @@ import Testing
                 id: id, region: regions.randomElement(using: &random)!,
                 country: countries.randomElement(using: &random)!, status: statuses.randomElement(using: &random)!)
         }
-        func newID() -> String { "tn_" + String(random.next() % 1_000_000, radix: 16) }
+        // Ids of several lengths and a few non-ASCII ones, so byte order is not the order of lengths or of `<`
+        // on decomposed text.
+        func newID() -> String {
+            let base = "tn_" + String(random.next() % 1_000_000, radix: 16)
+            switch random.next() % 10 {
+            case 0: return base + "\u{e9}"
+            case 1: return base + "e\u{301}"
+            default: return base
+            }
+        }
         var rows: [String: TenantRepository.Location] = [:]
-        for _ in 0..<300 {
+        for _ in 0..<2_000 {
             let id = newID()
             rows[id] = location(id)
         }
-        // Each folder lists some of the tenants homed anywhere and some ids the directory never knew, sorted.
-        var folders: [(region: String, ids: [String])] = regions.map { region in
-            (region, (rows.keys.filter { _ in random.next() % 3 != 0 } + (0..<5).map { _ in newID() }).sorted())
+        // Each folder lists some of the tenants homed anywhere and some ids the directory never knew.
+        let listings: [(region: String, ids: [String])] = regions.map { region in
+            (
+                region,
+                Array(Set(rows.keys.filter { _ in random.next() % 3 != 0 } + (0..<20).map { _ in newID() })).sorted()
+            )
         }
-        folders = folders.map { ($0.region, Array(Set($0.ids)).sorted()) }
+        let folders = Self.folders(listings)
         var homes = try Self.homes(rows)
         var comparison = DataPlaneComparison(homes: homes, folders: folders)
-        for round in 0..<200 {
+        let bursts = [0, 0, 0, 30, 0, 0, 400, 0, 2_500]
+        for round in 0..<120 {
             var changed: Set<String> = []
-            for _ in 0..<(1 + Int(random.next() % 4)) {
-                let existing = rows.keys.sorted().randomElement(using: &random)!
+            let burst = bursts[round % bursts.count]
+            let before = rows.keys.sorted()  // in a set order, so a failure can be run again as it was
+            for _ in 0..<(burst > 0 ? burst : 1 + Int(random.next() % 4)) {
+                let existing = before.randomElement(using: &random)!
+                guard rows[existing] != nil else { continue }  // gone earlier in the burst
                 switch random.next() % 6 {
                 case 0:
                     let id = newID()
@@ -179,12 +203,13 @@ import Testing
             }
             homes.update(changed, to: changed.compactMap { rows[$0] })
             let expected = try Self.homes(rows)
-            #expect(Self.contents(homes) == Self.contents(expected), "round \(round)")
-            let patched = comparison.update(changed, homes: homes, folders: folders)
-            #expect(patched)
+            #expect(Self.contents(homes) == Self.contents(expected), "round \(round), \(changed.count) changed")
+            comparison.update(changed, homes: homes, folders: folders)
             let afresh = DataPlaneComparison(homes: expected, folders: folders)
-            #expect(Array(comparison.findings) == Array(afresh.findings), "round \(round)")
+            #expect(Array(comparison.findings) == Array(afresh.findings), "round \(round), \(changed.count) changed")
             #expect(comparison.checked == afresh.checked)
         }
+        #expect(Array(comparison.findings).contains { if case .missing = $0 { true } else { false } })
+        #expect(Array(comparison.findings).contains { if case .away = $0 { true } else { false } })
     }
 }

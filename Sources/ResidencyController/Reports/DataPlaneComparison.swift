@@ -1,3 +1,4 @@
+import ResidencyCore
 import ResidencyStore
 import Synchronization
 
@@ -38,168 +39,188 @@ struct DataPlaneComparison: Sendable {
         let folders: [Folder]
     }
 
+    /// A folder as compared: its region and its listing packed in byte order.
+    typealias Folder = (region: String, names: PackedIDs)
+
     /// Tenant files listed.
     let checked: Int
     /// Each folder's findings, their ids in byte order (the order the folder's names are merged in), then the
-    /// missing in id order: the audit's order.
+    /// missing in byte order of their ids: the audit's order.
     private var parts: [[Finding]]
-    /// Whether each folder's listing was in byte order (and can be searched as it is).
-    private let listingsInByteOrder: [Bool]
 
-    /// In the order the audit reports them: each folder's findings in listing order, then the missing in id order.
+    /// In the order the audit reports them: each folder's findings in byte order, then the missing in byte order.
     var findings: FlattenSequence<[[Finding]]> { parts.joined() }
 
-    /// Each region folder's listing is merged with the tenants homed in that region, both in byte order: a listed
-    /// id that matches is home data; one that does not is looked up in the other regions' groups. The home tenants
-    /// never matched miss their data (listed in id order, after the folders' findings).
-    init(homes: TenantHomes, folders: [(region: String, ids: [String])]) {
+    /// Each region folder's listing is merged with the tenants homed in that region, both packed in byte order: a
+    /// listed id that matches is home data; one that does not is looked up in the other regions' groups. The home
+    /// tenants never matched miss their data (listed in byte order, after the folders' findings). No String is
+    /// made but for a finding.
+    init(homes: TenantHomes, folders: [Folder]) {
         var parts: [[Finding]] = []
-        var inByteOrder: [Bool] = []
         var checked = 0
         var matched: [String: [Bool]] = [:]
-        for (region, listed) in folders {
+        for (region, names) in folders {
             let group = homes.group(region)
-            // FolderListing sorts by Swift's `<`, the same as byte order for the ids' characters; a listing with a
-            // name for which it is not is merged again in byte order (checked as it is merged: a separate pass over
-            // 100,000 names cost the view after a change a third of its time).
-            let inOrder = Self.merge(listed, region: region, group: group, homes: homes)
-            let merged =
-                inOrder
-                ?? Self.merge(
-                    listed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }, region: region, group: group,
-                    homes: homes)!
-            parts.append(merged.findings)
-            inByteOrder.append(inOrder != nil)
-            matched[region] = merged.hasData
-            checked += listed.count
+            var findings: [Finding] = []
+            var hasData = matched[region] ?? [Bool](repeating: false, count: group.count)
+            names.withIDs { name in
+                group.withIDs { homeID in
+                    var next = 0
+                    for index in 0..<names.count {
+                        let id = name(index)
+                        while next < group.count && PackedIDs.compare(homeID(next), id) < 0 { next += 1 }
+                        if next < group.count && PackedIDs.compare(homeID(next), id) == 0 {
+                            hasData[next] = true
+                            if group.statuses[next] == .deleted {
+                                findings.append(.deleted(id: names.id(index), region: region))
+                            }
+                        } else if let home = homes.find(id) {
+                            findings.append(
+                                home.status == .deleted
+                                    ? .deleted(id: names.id(index), region: region)
+                                    : .away(id: names.id(index), home: home.region, region: region))
+                        } else {
+                            findings.append(.unknown(id: names.id(index), region: region))
+                        }
+                    }
+                }
+            }
+            parts.append(findings)
+            matched[region] = hasData
+            checked += names.count
         }
-        var missing: [(id: String, home: String)] = []
+        // Each group's missing are in byte order already: merged across the groups, not sorted.
+        var heads: [(region: String, group: TenantHomes.Group, missing: [Int], next: Int)] = []
         for (region, group) in homes.groups {
             let hasData = matched[region]
-            for index in 0..<group.count where group.statuses[index] != .deleted && !(hasData?[index] ?? false) {
-                missing.append((group.id(index), region))
-            }
+            let missing = (0..<group.count).filter { group.statuses[$0] != .deleted && !(hasData?[$0] ?? false) }
+            if !missing.isEmpty { heads.append((region, group, missing, 0)) }
         }
-        missing.sort { $0.id < $1.id }
-        parts.append(missing.map { Finding.missing(id: $0.id, home: $0.home) })
+        var missing: [Finding] = []
+        while !heads.isEmpty {
+            var first = 0
+            for head in 1..<heads.count {
+                let earlier = heads[head].group.withIDs { a in
+                    heads[first].group.withIDs { b in
+                        PackedIDs.compare(
+                            a(heads[head].missing[heads[head].next]), b(heads[first].missing[heads[first].next]))
+                            < 0
+                    }
+                }
+                if earlier { first = head }
+            }
+            missing.append(
+                .missing(id: heads[first].group.id(heads[first].missing[heads[first].next]), home: heads[first].region))
+            heads[first].next += 1
+            if heads[first].next == heads[first].missing.count { heads.remove(at: first) }
+        }
+        parts.append(missing)
         self.checked = checked
         self.parts = parts
-        self.listingsInByteOrder = inByteOrder
     }
 
-    /// The comparison of the same folders with the homes after `tenants` changed (`homes` as they are now): each
-    /// changed tenant's findings taken out and worked out again, each at its place in the order, so the result is
-    /// what the comparison made afresh gives. False, and nothing changed, when a folder's listing was not in byte
-    /// order (it cannot be searched as it is; the caller compares afresh).
-    mutating func update(
-        _ tenants: Set<String>, homes: TenantHomes, folders: [(region: String, ids: [String])]
-    ) -> Bool {
-        guard folders.count == listingsInByteOrder.count, !listingsInByteOrder.contains(false) else { return false }
-        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
-        /// The first index of `items` whose key is not before `key`.
-        func place<T>(_ items: [T], _ key: String, _ order: (String, String) -> Bool, _ keyOf: (T) -> String) -> Int {
-            var low = 0
-            var high = items.count
-            while low < high {
-                let middle = (low + high) / 2
-                if order(keyOf(items[middle]), key) { low = middle + 1 } else { high = middle }
-            }
-            return low
+    /// The comparison of the same folders with the homes after `tenants` changed (`homes` as they are now): the
+    /// changed tenants, in byte order, are looked up in each folder's listing (galloping from the last one's place)
+    /// and their findings worked out again; each part is then rebuilt in one merge of its old findings, less the
+    /// changed tenants', with the new ones. O(findings + changed·log(listed/changed)) per folder, so the result —
+    /// what a comparison made afresh gives — costs a burst of thousands of tenants a few milliseconds.
+    mutating func update(_ tenants: Set<String>, homes: TenantHomes, folders: [Folder]) {
+        precondition(folders.count + 1 == parts.count, "a comparison is updated with the folders it was made from")
+        let changed = PackedIDs(sorting: tenants)
+        let home = homes.locateAll(changed).map { place in
+            place.map { (region: $0.region, status: homes.groups[$0.region]!.statuses[$0.index]) }
         }
-        let missingPart = parts.count - 1
-        for tenant in tenants {
-            var bytes = tenant
-            let home = bytes.withUTF8 { id in
-                homes.locate(UnsafeRawBufferPointer(id)).map {
-                    (region: $0.region, status: homes.groups[$0.region]!.statuses[$0.index])
-                }
-            }
-            var homeHasData = false
-            for (part, folder) in folders.enumerated() {
-                let at = place(parts[part], tenant, before, \.id)
-                func same(_ id: String) -> Bool { id.utf8.elementsEqual(tenant.utf8) }
-                if at < parts[part].count && same(parts[part][at].id) { parts[part].remove(at: at) }
-                let listed = place(folder.ids, tenant, before, { $0 })
-                guard listed < folder.ids.count && same(folder.ids[listed]) else { continue }
-                let finding: Finding?
-                switch home {
-                case .some(let home) where home.region == folder.region:
-                    homeHasData = true
-                    finding = home.status == .deleted ? .deleted(id: tenant, region: folder.region) : nil
-                case .some(let home):
-                    finding =
-                        home.status == .deleted
-                        ? .deleted(id: tenant, region: folder.region)
-                        : .away(id: tenant, home: home.region, region: folder.region)
-                case .none:
-                    finding = .unknown(id: tenant, region: folder.region)
-                }
-                if let finding { parts[part].insert(finding, at: at) }
-            }
-            let at = place(parts[missingPart], tenant, <, \.id)
-            if at < parts[missingPart].count && parts[missingPart][at].id == tenant {
-                parts[missingPart].remove(at: at)
-            }
-            if let home, home.status != .deleted, !homeHasData {
-                parts[missingPart].insert(.missing(id: tenant, home: home.region), at: at)
-            }
-        }
-        return true
-    }
-
-    /// One folder's names merged with its region's group: what each name is, and which of the group have data.
-    /// Nil when the names are not in byte order.
-    private static func merge(
-        _ names: [String], region: String, group: TenantHomes.Group, homes: TenantHomes
-    ) -> (findings: [Finding], hasData: [Bool])? {
-        var findings: [Finding] = []
-        var hasData = [Bool](repeating: false, count: group.count)
-        var previous: [UInt8] = []
-        var ordered = true
-        group.withIDs { homeID in
-            var next = 0
-            for name in names {
-                var utf8 = name  // withUTF8 may make a copy contiguous; `name` stays for the findings
-                utf8.withUTF8 { nameBytes in
-                    let id = UnsafeRawBufferPointer(nameBytes)
-                    guard previous.withUnsafeBytes({ TenantHomes.compare($0, id) < 0 }) else {
-                        ordered = false
-                        return
-                    }
-                    previous.removeAll(keepingCapacity: true)
-                    previous.append(contentsOf: nameBytes)
-                    while next < group.count && TenantHomes.compare(homeID(next), id) < 0 { next += 1 }
-                    if next < group.count && TenantHomes.compare(homeID(next), id) == 0 {
-                        hasData[next] = true
-                        if group.statuses[next] == .deleted { findings.append(.deleted(id: name, region: region)) }
-                    } else if let home = homes.find(id) {
-                        findings.append(
-                            home.status == .deleted
-                                ? .deleted(id: name, region: region)
-                                : .away(id: name, home: home.region, region: region))
-                    } else {
-                        findings.append(.unknown(id: name, region: region))
+        var homeHasData = [Bool](repeating: false, count: changed.count)
+        for (part, folder) in folders.enumerated() {
+            var fresh: [Finding] = []
+            changed.withIDs { changedID in
+                folder.names.withIDs { name in
+                    var at = 0
+                    for change in 0..<changed.count {
+                        let id = changedID(change)
+                        at = folder.names.insertionIndex(of: id, from: at)
+                        guard at < folder.names.count && PackedIDs.compare(name(at), id) == 0 else { continue }
+                        let tenant = changed.id(change)
+                        switch home[change] {
+                        case .some(let home) where home.region == folder.region:
+                            homeHasData[change] = true
+                            if home.status == .deleted { fresh.append(.deleted(id: tenant, region: folder.region)) }
+                        case .some(let home):
+                            fresh.append(
+                                home.status == .deleted
+                                    ? .deleted(id: tenant, region: folder.region)
+                                    : .away(id: tenant, home: home.region, region: folder.region))
+                        case .none:
+                            fresh.append(.unknown(id: tenant, region: folder.region))
+                        }
                     }
                 }
-                if !ordered { return }
+            }
+            parts[part] = Self.merged(parts[part], without: changed, with: fresh)
+        }
+        var missing: [Finding] = []
+        for change in 0..<changed.count {
+            if let home = home[change], home.status != .deleted, !homeHasData[change] {
+                missing.append(.missing(id: changed.id(change), home: home.region))
             }
         }
-        return ordered ? (findings, hasData) : nil
+        parts[parts.count - 1] = Self.merged(parts[parts.count - 1], without: changed, with: missing)
     }
 
-    /// The last comparison worked out and its key: a view whose key is the same takes it as it is; one whose
-    /// folders are the same and whose homes were patched from the kept comparison's (the same lineage) has the
-    /// changed tenants worked out again in it (`update`), not 100,000 names merged.
+    /// `findings` (in byte order of their ids) less those of the `changed` ids, with `fresh` (findings of changed
+    /// ids, in byte order) merged in.
+    private static func merged(_ findings: [Finding], without changed: PackedIDs, with fresh: [Finding]) -> [Finding] {
+        var result: [Finding] = []
+        result.reserveCapacity(findings.count + fresh.count)
+        var next = 0  // in `fresh`
+        var skip = 0  // in `changed`
+        changed.withIDs { changedID in
+            for finding in findings {
+                let id = finding.id
+                while skip < changed.count && PackedIDs.compare(id, changedID(skip)) > 0 { skip += 1 }
+                if skip < changed.count && PackedIDs.compare(id, changedID(skip)) == 0 { continue }
+                while next < fresh.count && PackedIDs.precedes(fresh[next].id, id) {
+                    result.append(fresh[next])
+                    next += 1
+                }
+                result.append(finding)
+            }
+        }
+        result.append(contentsOf: fresh[next...])
+        return result
+    }
+
+    /// The last comparison worked out and its key, and the folders' listings packed: a view whose key is the same
+    /// takes the comparison as it is; one whose folders are the same and whose homes were patched from the kept
+    /// comparison's (the same lineage) has the changed tenants worked out again in it (`update`), not 100,000 names
+    /// merged; a view after a full read of the homes compares afresh, with the packed listings of the folders that
+    /// did not change.
     final class Memo: Sendable {
         private let kept = Mutex<(key: Key, comparison: DataPlaneComparison)?>(nil)
+        /// Each folder's listing packed, by region and listing generation (the folders of the last view only).
+        private let packed = Mutex<[Key.Folder: PackedIDs]>([:])
         /// How many comparisons were worked out afresh (what the tests check patching by).
         private let fresh = Atomic<Int>(0)
         var comparedAfresh: Int { fresh.load(ordering: .relaxed) }
 
+        /// The folders of `listings`, packed once per listing generation.
+        func folders(_ listings: [(region: String, listing: FolderListing.Listing)]) -> [Folder] {
+            let known = packed.withLock { $0 }
+            var now: [Key.Folder: PackedIDs] = [:]
+            let folders = listings.map { region, listing -> Folder in
+                let key = Key.Folder(region: region, generation: listing.generation)
+                let names = known[key] ?? now[key] ?? PackedIDs(sorting: listing.names)
+                now[key] = names
+                return (region, names)
+            }
+            packed.withLock { $0 = now }
+            return folders
+        }
+
         /// The comparison for `key`, of `folders` with `homes`. `changed` names the tenants changed between two
         /// counter values of the key's lineage, nil when they are not known.
         func comparison(
-            for key: Key, homes: TenantHomes, folders: [(region: String, ids: [String])],
+            for key: Key, homes: TenantHomes, folders: [Folder],
             changed: (_ from: Int64, _ to: Int64) -> Set<String>?
         ) -> DataPlaneComparison {
             let patched = kept.withLock { kept -> DataPlaneComparison? in
@@ -210,7 +231,7 @@ struct DataPlaneComparison: Sendable {
                 else { return nil }
                 kept = nil  // so the comparison's arrays are not shared while they change
                 defer { kept = current }
-                guard current.comparison.update(tenants, homes: homes, folders: folders) else { return nil }
+                current.comparison.update(tenants, homes: homes, folders: folders)
                 current.key = key
                 return current.comparison
             }

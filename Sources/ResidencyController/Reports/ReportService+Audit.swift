@@ -136,7 +136,7 @@ extension ReportService {
                     changes: reading.changes, lineage: reading.lineage,
                     folders: listings.map { .init(region: $0.region, generation: $0.listing.generation) })
                 let comparison = dataPlaneComparisons.comparison(
-                    for: key, homes: reading.homes, folders: listings.map { ($0.region, $0.listing.names) }
+                    for: key, homes: reading.homes, folders: dataPlaneComparisons.folders(listings)
                 ) { from, to in locationsMemo.tenantsChanged(from: from, to: to, lineage: reading.lineage) }
                 checked += comparison.checked
                 for finding in comparison.findings {

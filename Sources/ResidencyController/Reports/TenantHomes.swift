@@ -5,42 +5,39 @@ import ResidencyStore
 /// The directory's tenants grouped by home region, each group's ids packed in byte order (the order of UTF-8
 /// `memcmp`, which for the ids' characters is also Swift's `<`), so the audit can merge a region folder's sorted
 /// listing with the tenants homed there in one pass. Packed — one buffer of id bytes per region, no String or
-/// struct per tenant — because it is rebuilt from 100,000 rows whenever the tenants table changes, and the
-/// Strings and copies cost the map page as much as reading the rows.
+/// struct per tenant — because it is rebuilt from 100,000 rows whenever the log of changes cannot vouch for what
+/// changed, and the Strings and copies cost the map page as much as reading the rows.
 struct TenantHomes: Sendable {
     /// One region's tenants: ids in byte order, with their statuses.
     struct Group: Sendable {
-        private(set) var bytes: [UInt8] = []
-        /// Where each id ends in `bytes` (it starts where the previous ends).
-        private(set) var ends: [Int] = []
+        private(set) var ids = PackedIDs()
         private(set) var statuses: [TenantStatus] = []
         /// Each tenant's declared country, as its index in `TenantHomes.countries`.
         private(set) var countries: [UInt16] = []
 
-        var count: Int { ends.count }
+        var count: Int { ids.count }
+
+        mutating func reserveCapacity(_ count: Int, bytes: Int) {
+            ids.reserveCapacity(ids: count, bytes: bytes)
+            statuses.reserveCapacity(count)
+            countries.reserveCapacity(count)
+        }
 
         mutating func append(id: UnsafeRawBufferPointer, status: TenantStatus, country: UInt16) {
-            bytes.append(contentsOf: id)
-            ends.append(bytes.count)
+            ids.append(id)
             statuses.append(status)
             countries.append(country)
         }
 
         /// Puts `id` at `index` (where a binary search for it ended): the ids after it move up, in place.
         mutating func insert(id: UnsafeRawBufferPointer, status: TenantStatus, country: UInt16, at index: Int) {
-            let at = start(index)
-            bytes.insert(contentsOf: id, at: at)
-            ends.insert(at + id.count, at: index)
-            for later in (index + 1)..<ends.count { ends[later] += id.count }
+            ids.insert(id, at: index)
             statuses.insert(status, at: index)
             countries.insert(country, at: index)
         }
 
         mutating func remove(at index: Int) {
-            let range = start(index)..<ends[index]
-            bytes.removeSubrange(range)
-            ends.remove(at: index)
-            for later in index..<ends.count { ends[later] -= range.count }
+            ids.remove(at: index)
             statuses.remove(at: index)
             countries.remove(at: index)
         }
@@ -50,53 +47,26 @@ struct TenantHomes: Sendable {
             countries[index] = country
         }
 
-        func start(_ index: Int) -> Int { index == 0 ? 0 : ends[index - 1] }
-
-        func id(_ index: Int) -> String {
-            String(decoding: bytes[start(index)..<ends[index]], as: UTF8.self)
-        }
+        func id(_ index: Int) -> String { ids.id(index) }
 
         /// Calls `body` with the packed ids and a way to slice one out: for loops over many ids without a copy.
         func withIDs<R>(_ body: (_ id: (Int) -> UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try bytes.withUnsafeBytes { buffer in
-                try body { index in UnsafeRawBufferPointer(rebasing: buffer[start(index)..<ends[index]]) }
-            }
+            try ids.withIDs(body)
         }
 
-        var isInByteOrder: Bool {
-            withIDs { id in (1..<max(1, count)).allSatisfy { TenantHomes.compare(id($0 - 1), id($0)) < 0 } }
-        }
+        var isInByteOrder: Bool { ids.isInByteOrder }
 
         /// The same tenants in byte order (a database that ordered them by a collation).
         func sortedByBytes() -> Group {
-            let order = withIDs { id in
-                (0..<count).sorted { TenantHomes.compare(id($0), id($1)) < 0 }
-            }
-            var sorted = Group()
-            withIDs { id in
-                for index in order { sorted.append(id: id(index), status: statuses[index], country: countries[index]) }
-            }
-            return sorted
+            let (sorted, order) = ids.sortedByBytes()
+            return Group(ids: sorted, statuses: order.map { statuses[$0] }, countries: order.map { countries[$0] })
         }
 
         /// Where `id` is, by binary search.
-        func index(of wanted: UnsafeRawBufferPointer) -> Int? {
-            let low = insertionIndex(of: wanted)
-            return low < count && withIDs({ TenantHomes.compare($0(low), wanted) == 0 }) ? low : nil
-        }
+        func index(of wanted: UnsafeRawBufferPointer) -> Int? { ids.index(of: wanted) }
 
         /// The first index whose id is not before `wanted`.
-        func insertionIndex(of wanted: UnsafeRawBufferPointer) -> Int {
-            withIDs { id in
-                var low = 0
-                var high = count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if TenantHomes.compare(id(middle), wanted) < 0 { low = middle + 1 } else { high = middle }
-                }
-                return low
-            }
-        }
+        func insertionIndex(of wanted: UnsafeRawBufferPointer) -> Int { ids.insertionIndex(of: wanted) }
     }
 
     private(set) var groups: [String: Group] = [:]
@@ -104,6 +74,54 @@ struct TenantHomes: Sendable {
     private(set) var countries = CountryTable()
     /// How many tenants that are not deleted each region has, per country (by index in `countries`).
     private var live: [String: [Int]] = [:]
+
+    /// Gathers the rows as the database hands them over: one group per run of a region.
+    private struct Builder {
+        var current: [UInt8] = []
+        var group = Group()
+        var counts: [Int] = []
+        var homes = TenantHomes()
+
+        mutating func add(
+            region: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer, status: TenantStatus,
+            country: UnsafeRawBufferPointer
+        ) {
+            if current.withUnsafeBytes({ PackedIDs.compare($0, region) }) != 0 {
+                close()
+                current.removeAll(keepingCapacity: true)
+                current.append(contentsOf: region)
+            }
+            let index = homes.countries.index(country)
+            group.append(id: id, status: status, country: index)
+            if status != .deleted {
+                if counts.count <= Int(index) { counts += Array(repeating: 0, count: Int(index) + 1 - counts.count) }
+                counts[Int(index)] += 1
+            }
+        }
+
+        mutating func close() {
+            guard group.count > 0 else { return }
+            let region = String(decoding: current, as: UTF8.self)
+            if var earlier = homes.groups.removeValue(forKey: region) {
+                group.withIDs { id in
+                    for index in 0..<group.count {
+                        earlier.append(id: id(index), status: group.statuses[index], country: group.countries[index])
+                    }
+                }
+                homes.groups[region] = earlier
+            } else {
+                homes.groups[region] = group
+            }
+            var total = homes.live.removeValue(forKey: region) ?? []
+            if total.count < counts.count { total += Array(repeating: 0, count: counts.count - total.count) }
+            for (country, count) in counts.enumerated() { total[country] += count }
+            homes.live[region] = total
+            group = Group()
+            counts = []
+        }
+    }
+
+    private init() {}
 
     /// Reads the homes `read` hands over, in (region, id) order as the database gives them; a group whose ids the
     /// database ordered otherwise than by bytes (a PostgreSQL collation), or a region in two runs, is sorted.
@@ -116,49 +134,15 @@ struct TenantHomes: Sendable {
         )
             throws -> Void
     ) rethrows {
-        var current: [UInt8] = []
-        var group = Group()
-        var counts: [Int] = []
-        var groups: [String: Group] = [:]
-        var countries = CountryTable()
-        var live: [String: [Int]] = [:]
-        func close() {
-            guard group.count > 0 else { return }
-            let region = String(decoding: current, as: UTF8.self)
-            if var earlier = groups[region] {
-                group.withIDs { id in
-                    for index in 0..<group.count {
-                        earlier.append(id: id(index), status: group.statuses[index], country: group.countries[index])
-                    }
-                }
-                groups[region] = earlier
-            } else {
-                groups[region] = group
-            }
-            var total = live[region] ?? []
-            if total.count < counts.count { total += Array(repeating: 0, count: counts.count - total.count) }
-            for (country, count) in counts.enumerated() { total[country] += count }
-            live[region] = total
-            group = Group()
-            counts = []
+        // One value the closure changes through one method (not several captured variables, each checked for
+        // exclusive access at every row).
+        var builder = Builder()
+        try read { region, id, status, country in builder.add(region: region, id: id, status: status, country: country)
         }
-        try read { region, id, status, country in
-            if !region.elementsEqual(current) {
-                close()
-                current = Array(region)
-            }
-            let index = countries.index(country)
-            group.append(id: id, status: status, country: index)
-            if status != .deleted {
-                if counts.count <= Int(index) { counts += Array(repeating: 0, count: Int(index) + 1 - counts.count) }
-                counts[Int(index)] += 1
-            }
-        }
-        close()
-        for (region, group) in groups where !group.isInByteOrder { groups[region] = group.sortedByBytes() }
-        self.groups = groups
-        self.countries = countries
-        self.live = live
+        builder.close()
+        var homes = builder.homes
+        for (region, group) in homes.groups where !group.isInByteOrder { homes.groups[region] = group.sortedByBytes() }
+        self = homes
     }
 
     func group(_ region: String) -> Group { groups[region] ?? Group() }
@@ -166,7 +150,10 @@ struct TenantHomes: Sendable {
     /// The home region and status of `id` wherever it is homed (a binary search per region): for data found
     /// outside its home.
     func find(_ id: UnsafeRawBufferPointer) -> (region: String, status: TenantStatus)? {
-        locate(id).map { ($0.region, groups[$0.region]!.statuses[$0.index]) }
+        for (region, group) in groups {
+            if let index = group.index(of: id) { return (region, group.statuses[index]) }
+        }
+        return nil
     }
 
     /// The group and place of `id` wherever it is homed.
@@ -175,6 +162,26 @@ struct TenantHomes: Sendable {
             if let index = group.index(of: id) { return (region, index) }
         }
         return nil
+    }
+
+    /// The group and place of each of `ids` (in byte order) wherever it is homed, nil for one that is not: each
+    /// group searched by galloping from the previous id's place, so a burst of thousands costs each group
+    /// k·log(n/k) comparisons rather than a binary search per id.
+    func locateAll(_ ids: PackedIDs) -> [(region: String, index: Int)?] {
+        var places = [(region: String, index: Int)?](repeating: nil, count: ids.count)
+        ids.withIDs { id in
+            for (region, group) in groups {
+                group.withIDs { homeID in
+                    var at = 0
+                    for index in 0..<ids.count {
+                        at = group.ids.insertionIndex(of: id(index), from: at)
+                        if at == group.count { break }
+                        if PackedIDs.compare(homeID(at), id(index)) == 0 { places[index] = (region, at) }
+                    }
+                }
+            }
+        }
+        return places
     }
 
     /// How many tenants that are not deleted live in each region and country (nil: none declared), as the
@@ -187,40 +194,96 @@ struct TenantHomes: Sendable {
         }
     }
 
+    /// A region with more tenants joining or leaving than this in one update is rebuilt in one pass (its old ids
+    /// merged with the new ones) rather than changed in place id by id (each a shift of the arrays after it).
+    static let mostShiftedInPlace = 16
+
     /// Sets the homes of `ids` to what the directory holds now: `locations` has the ones that exist (any other id
-    /// is no longer a tenant). Each id's old place is found by binary search and the group changed in place (its
-    /// ids after the change move), so a few changes cost a few copies of a group's arrays, not a read of every
-    /// tenant.
+    /// is no longer a tenant). The changed ids are taken in byte order and each one's old place found by binary
+    /// search: a status or country change is made in place; a tenant that joins or leaves a group moves the ids
+    /// after it, or, for more than a few in a group, the group is rebuilt in one merge of its old ids with the new
+    /// ones — O(group + changes), where one shift per tenant made a burst of thousands cost more than a full read.
     mutating func update(_ ids: some Sequence<String>, to locations: [TenantRepository.Location]) {
         var now: [String: TenantRepository.Location] = [:]
         for location in locations { now[location.id] = location }
-        for id in ids { update(id, to: now[id]) }
+        let distinct = Array(Set(ids))
+        var unsorted = PackedIDs()
+        for id in distinct {
+            var id = id
+            id.withUTF8 { unsorted.append(UnsafeRawBufferPointer($0)) }
+        }
+        let (changed, order) = unsorted.sortedByBytes()
+        let places = locateAll(changed)  // before anything moves
+        var leaving: [String: [Int]] = [:]  // region: old indices, ascending
+        var joining: [String: [(change: Int, status: TenantStatus, country: UInt16)]] = [:]  // in byte order
+        changed.withIDs { changedID in
+            for change in 0..<changed.count {
+                let location = now[distinct[order[change]]]
+                let country = location.map { countries.index(name: $0.country) } ?? 0
+                if let place = places[change] {
+                    let (region, index) = (place.region, place.index)
+                    // Read out, not the group copied: a copy alive while the group changes would copy its arrays.
+                    let (oldCountry, oldStatus) = (groups[region]!.countries[index], groups[region]!.statuses[index])
+                    count(region: region, country: oldCountry, status: oldStatus, by: -1)
+                    if let location, location.region == region {
+                        groups[region]!.set(status: location.status, country: country, at: index)
+                        count(region: region, country: country, status: location.status, by: 1)
+                        continue
+                    }
+                    leaving[region, default: []].append(index)
+                }
+                guard let location else { continue }
+                joining[location.region, default: []].append((change, location.status, country))
+                count(region: location.region, country: country, status: location.status, by: 1)
+            }
+            for region in Set(leaving.keys).union(joining.keys) {
+                let out = leaving[region] ?? []
+                let into = joining[region] ?? []
+                var group = groups.removeValue(forKey: region) ?? Group()
+                if out.count + into.count <= Self.mostShiftedInPlace {
+                    for index in out.reversed() { group.remove(at: index) }
+                    for joiner in into {
+                        let id = changedID(joiner.change)
+                        group.insert(
+                            id: id, status: joiner.status, country: joiner.country, at: group.insertionIndex(of: id))
+                    }
+                } else {
+                    group = Self.merged(group, without: out, with: into, changedID)
+                }
+                if group.count > 0 { groups[region] = group }
+            }
+        }
     }
 
-    private mutating func update(_ id: String, to location: TenantRepository.Location?) {
-        var id = id
-        id.withUTF8 { bytes in
-            let id = UnsafeRawBufferPointer(bytes)
-            let country = location.map { countries.index(name: $0.country) } ?? 0
-            if let place = locate(id) {
-                let (region, index) = (place.region, place.index)
-                // Read out, not the group copied: a copy alive while the group changes would copy its arrays.
-                let (oldCountry, oldStatus) = (groups[region]!.countries[index], groups[region]!.statuses[index])
-                count(region: region, country: oldCountry, status: oldStatus, by: -1)
-                if let location, location.region == region {
-                    groups[region]!.set(status: location.status, country: country, at: index)
-                    count(region: region, country: country, status: location.status, by: 1)
-                    return
+    /// `group` without the tenants at `out` (ascending) and with `into` (in byte order, none of them in it), in one
+    /// pass.
+    private static func merged(
+        _ group: Group, without out: [Int], with into: [(change: Int, status: TenantStatus, country: UInt16)],
+        _ changedID: (Int) -> UnsafeRawBufferPointer
+    ) -> Group {
+        var result = Group()
+        result.reserveCapacity(group.count - out.count + into.count, bytes: group.ids.bytes.count + into.count * 32)
+        var next = 0  // in `into`
+        var skip = 0  // in `out`
+        group.withIDs { id in
+            for index in 0..<group.count {
+                if skip < out.count && out[skip] == index {
+                    skip += 1
+                    continue
                 }
-                groups[region]!.remove(at: index)
-                if groups[region]!.count == 0 { groups[region] = nil }
+                let kept = id(index)
+                while next < into.count && PackedIDs.compare(changedID(into[next].change), kept) < 0 {
+                    result.append(
+                        id: changedID(into[next].change), status: into[next].status, country: into[next].country)
+                    next += 1
+                }
+                result.append(id: kept, status: group.statuses[index], country: group.countries[index])
             }
-            guard let location else { return }
-            var group = groups.removeValue(forKey: location.region) ?? Group()
-            group.insert(id: id, status: location.status, country: country, at: group.insertionIndex(of: id))
-            groups[location.region] = group
-            count(region: location.region, country: country, status: location.status, by: 1)
         }
+        for joiner in into[next...] {
+            result.append(id: changedID(joiner.change), status: joiner.status, country: joiner.country)
+        }
+        return result
     }
 
     private mutating func count(region: String, country: UInt16, status: TenantStatus, by change: Int) {
@@ -232,14 +295,7 @@ struct TenantHomes: Sendable {
     }
 
     /// `memcmp` order: negative, zero or positive as `a` sorts before, with or after `b`.
-    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
-    }
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int { PackedIDs.compare(a, b) }
 }
 
 /// The countries tenants declared, each given a small number once (0: none declared), so 100,000 tenants keep

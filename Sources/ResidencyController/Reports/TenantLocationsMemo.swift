@@ -9,19 +9,14 @@ import Synchronization
 /// it moved, the ring log of changes (schema version 15, `TenantRepository.locationLog`) names the tenants changed
 /// since, read in that same transaction: only those tenants' rows are read again and the kept homes changed in
 /// place. When the log cannot vouch for every change since (more than it holds, a counter that went backwards —
-/// a file restored — or a row that no longer holds its change) or names too many tenants, every tenant is read
-/// again, in that transaction (one snapshot: the rows and the counter agree). Triggers keep both, so a change by
+/// a file restored — or a row that no longer holds its change), every tenant is read again, in that transaction (one snapshot: the rows and the counter agree). Triggers keep both, so a change by
 /// any writer — this process, a command beside it, another controller on the same PostgreSQL, a hand edit in the
-/// sqlite3 shell — is seen at the next view. Nothing is kept on trust or age. Reading 100,000 tenants costs the
-/// map page 40–70 ms; the counter costs one row, a change a few.
+/// sqlite3 shell — is seen at the next view. Nothing is kept on trust or age. Any burst the log vouches for (up to
+/// its 8,192 changes) is patched: the homes and the comparison with the folders are each rebuilt in one merge of
+/// the old with the changed tenants (`TenantHomes.update`, `DataPlaneComparison.update`), never slower than reading
+/// every tenant again; the counter costs one row, a change a few.
 final class TenantLocationsMemo: Sendable {
     typealias CountryCount = (region: String, country: String?, tenants: Int)
-
-    /// More tenants changed than this since the kept read: they are not patched in one by one (each a copy of part
-    /// of a region's arrays) but every tenant read again. Measured with `Scripts/bench-console` (100,000 tenants,
-    /// status changes): 300 patched 10.6 ms, 2,000 patched 56.7 ms, every tenant read 66–79 ms; 1,024 keeps a
-    /// patched view near 30 ms, under the console's 50 ms.
-    static let mostPatched = 1_024
 
     /// The homes and the counter value they describe.
     private struct Kept: Sendable {
@@ -98,8 +93,8 @@ final class TenantLocationsMemo: Sendable {
     }
 
     /// The kept homes brought from counter value `from` to `to` by the log's entries and the rows of the tenants
-    /// they name, read in the caller's transaction; nil when the log cannot vouch for them all, names too many, or
-    /// another view moved what is kept meanwhile.
+    /// they name, read in the caller's transaction; nil when the log cannot vouch for them all or another view
+    /// moved what is kept meanwhile.
     private func patched(
         from: Int64, lineage: Int, to changes: Int64, _ directory: TenantRepository
     ) throws
@@ -112,7 +107,6 @@ final class TenantLocationsMemo: Sendable {
             guard let tenant = entry.tenant else { return nil }
             tenants.insert(tenant)
             if let former = entry.former { tenants.insert(former) }
-            if tenants.count > Self.mostPatched { return nil }
         }
         let locations = try directory.locations(ids: tenants)
         patchedReads.add(tenants.count, ordering: .relaxed)
