@@ -201,10 +201,11 @@ import Testing
                     changed.insert(existing)
                 }
             }
-            homes.update(changed, to: changed.compactMap { rows[$0] })
+            let packed = PackedIDs(distinct: changed)
+            homes.update(packed, to: changed.compactMap { rows[$0] })
             let expected = try Self.homes(rows)
             #expect(Self.contents(homes) == Self.contents(expected), "round \(round), \(changed.count) changed")
-            comparison.update(changed, homes: homes, folders: folders)
+            comparison.update(packed, homes: homes, folders: folders)
             let afresh = DataPlaneComparison(homes: expected, folders: folders)
             #expect(Array(comparison.findings) == Array(afresh.findings), "round \(round), \(changed.count) changed")
             #expect(comparison.checked == afresh.checked)

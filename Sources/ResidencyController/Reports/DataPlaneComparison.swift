@@ -119,14 +119,13 @@ struct DataPlaneComparison: Sendable {
         self.parts = parts
     }
 
-    /// The comparison of the same folders with the homes after `tenants` changed (`homes` as they are now): the
-    /// changed tenants, in byte order, are looked up in each folder's listing (galloping from the last one's place)
+    /// The comparison of the same folders with the homes after the `changed` tenants (distinct, in byte order)
+    /// changed (`homes` as they are now): they are looked up in each folder's listing (galloping from the last one's place)
     /// and their findings worked out again; each part is then rebuilt in one merge of its old findings, less the
     /// changed tenants', with the new ones. O(findings + changed·log(listed/changed)) per folder, so the result —
     /// what a comparison made afresh gives — costs a burst of thousands of tenants a few milliseconds.
-    mutating func update(_ tenants: Set<String>, homes: TenantHomes, folders: [Folder]) {
+    mutating func update(_ changed: PackedIDs, homes: TenantHomes, folders: [Folder]) {
         precondition(folders.count + 1 == parts.count, "a comparison is updated with the folders it was made from")
-        let changed = PackedIDs(sorting: tenants)
         let home = homes.locateAll(changed).map { place in
             place.map { (region: $0.region, status: homes.groups[$0.region]!.statuses[$0.index]) }
         }
@@ -221,7 +220,7 @@ struct DataPlaneComparison: Sendable {
         /// counter values of the key's lineage, nil when they are not known.
         func comparison(
             for key: Key, homes: TenantHomes, folders: [Folder],
-            changed: (_ from: Int64, _ to: Int64) -> Set<String>?
+            changed: (_ from: Int64, _ to: Int64) -> PackedIDs?
         ) -> DataPlaneComparison {
             let patched = kept.withLock { kept -> DataPlaneComparison? in
                 guard var current = kept else { return nil }

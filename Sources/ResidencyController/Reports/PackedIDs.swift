@@ -32,6 +32,28 @@ struct PackedIDs: Sendable {
         self = ordered ? packed : packed.sortedByBytes().ids
     }
 
+    /// `names` in byte order, each once.
+    init(distinct names: some Collection<String>) {
+        var packed = PackedIDs()
+        packed.ends.reserveCapacity(names.count)
+        for name in names {
+            var name = name
+            name.withUTF8 { packed.append(UnsafeRawBufferPointer($0)) }
+        }
+        let sorted = packed.isInByteOrder ? packed : packed.sortedByBytes().ids
+        var distinct = PackedIDs()
+        distinct.reserveCapacity(ids: sorted.count, bytes: sorted.bytes.count)
+        sorted.withIDs { id in
+            for index in 0..<sorted.count where index == 0 || Self.compare(id(index - 1), id(index)) != 0 {
+                distinct.append(id(index))
+            }
+        }
+        self = distinct
+    }
+
+    /// Every id, as Strings.
+    var strings: [String] { (0..<count).map(id) }
+
     mutating func reserveCapacity(ids: Int, bytes count: Int) {
         ends.reserveCapacity(ids)
         bytes.reserveCapacity(count)

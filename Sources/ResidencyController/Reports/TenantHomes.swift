@@ -198,60 +198,83 @@ struct TenantHomes: Sendable {
     /// merged with the new ones) rather than changed in place id by id (each a shift of the arrays after it).
     static let mostShiftedInPlace = 16
 
-    /// Sets the homes of `ids` to what the directory holds now: `locations` has the ones that exist (any other id
-    /// is no longer a tenant). The changed ids are taken in byte order and each one's old place found by binary
-    /// search: a status or country change is made in place; a tenant that joins or leaves a group moves the ids
-    /// after it, or, for more than a few in a group, the group is rebuilt in one merge of its old ids with the new
-    /// ones — O(group + changes), where one shift per tenant made a burst of thousands cost more than a full read.
-    mutating func update(_ ids: some Sequence<String>, to locations: [TenantRepository.Location]) {
-        var now: [String: TenantRepository.Location] = [:]
-        for location in locations { now[location.id] = location }
-        let distinct = Array(Set(ids))
-        var unsorted = PackedIDs()
-        for id in distinct {
-            var id = id
-            id.withUTF8 { unsorted.append(UnsafeRawBufferPointer($0)) }
+    /// Sets the homes of `changed` (distinct, in byte order) to what the directory holds now: `locations` has the
+    /// ones that exist (any other id is no longer a tenant). Each one's old place is found by galloping through
+    /// each group: a status or country change is made in place; a tenant that joins or leaves a group moves the
+    /// ids after it, or, for more than a few in a group, the group is rebuilt in one merge of its old ids with the
+    /// new ones — O(group + changes), where one shift per tenant made a burst of thousands cost more than a full
+    /// read. The groups and counts are taken out of their dictionaries while they change (no hashing per tenant).
+    mutating func update(_ changed: PackedIDs, to locations: [TenantRepository.Location]) {
+        var located = [TenantRepository.Location?](repeating: nil, count: changed.count)
+        for location in locations {
+            var id = location.id
+            if let index = id.withUTF8({ changed.index(of: UnsafeRawBufferPointer($0)) }) { located[index] = location }
         }
-        let (changed, order) = unsorted.sortedByBytes()
         let places = locateAll(changed)  // before anything moves
-        var leaving: [String: [Int]] = [:]  // region: old indices, ascending
-        var joining: [String: [(change: Int, status: TenantStatus, country: UInt16)]] = [:]  // in byte order
-        changed.withIDs { changedID in
-            for change in 0..<changed.count {
-                let location = now[distinct[order[change]]]
-                let country = location.map { countries.index(name: $0.country) } ?? 0
-                if let place = places[change] {
-                    let (region, index) = (place.region, place.index)
-                    // Read out, not the group copied: a copy alive while the group changes would copy its arrays.
-                    let (oldCountry, oldStatus) = (groups[region]!.countries[index], groups[region]!.statuses[index])
-                    count(region: region, country: oldCountry, status: oldStatus, by: -1)
-                    if let location, location.region == region {
-                        groups[region]!.set(status: location.status, country: country, at: index)
-                        count(region: region, country: country, status: location.status, by: 1)
-                        continue
-                    }
-                    leaving[region, default: []].append(index)
-                }
-                guard let location else { continue }
-                joining[location.region, default: []].append((change, location.status, country))
-                count(region: location.region, country: country, status: location.status, by: 1)
+        var regions = Array(groups.keys)
+        var numbers: [String: Int] = [:]
+        for (number, region) in regions.enumerated() { numbers[region] = number }
+        var list = regions.map { groups.removeValue(forKey: $0)! }
+        var counts = regions.map { live.removeValue(forKey: $0) ?? [] }
+        func number(_ region: String) -> Int {
+            if let number = numbers[region] { return number }
+            regions.append(region)
+            list.append(Group())
+            counts.append(live.removeValue(forKey: region) ?? [])
+            numbers[region] = regions.count - 1
+            return regions.count - 1
+        }
+        func count(_ group: Int, _ country: UInt16, _ status: TenantStatus, by change: Int) {
+            guard status != .deleted else { return }
+            let country = Int(country)
+            if counts[group].count <= country {
+                counts[group] += Array(repeating: 0, count: country + 1 - counts[group].count)
             }
-            for region in Set(leaving.keys).union(joining.keys) {
-                let out = leaving[region] ?? []
-                let into = joining[region] ?? []
-                var group = groups.removeValue(forKey: region) ?? Group()
+            counts[group][country] += change
+        }
+        var leaving: [[Int]] = Array(repeating: [], count: list.count)  // old indices, ascending
+        var joining: [[(change: Int, status: TenantStatus, country: UInt16)]] = Array(repeating: [], count: list.count)
+        for change in 0..<changed.count {
+            let location = located[change]
+            let country = location.map { countries.index(name: $0.country) } ?? 0
+            let home = location.map { number($0.region) }
+            if home != nil && home! >= leaving.count {
+                leaving.append([])
+                joining.append([])
+            }
+            if let place = places[change] {
+                let (group, index) = (numbers[place.region]!, place.index)
+                count(group, list[group].countries[index], list[group].statuses[index], by: -1)
+                if let location, home == group {
+                    list[group].set(status: location.status, country: country, at: index)
+                    count(group, country, location.status, by: 1)
+                    continue
+                }
+                leaving[group].append(index)
+            }
+            guard let location, let home else { continue }
+            joining[home].append((change, location.status, country))
+            count(home, country, location.status, by: 1)
+        }
+        changed.withIDs { changedID in
+            for group in 0..<list.count where !leaving[group].isEmpty || !joining[group].isEmpty {
+                let (out, into) = (leaving[group], joining[group])
                 if out.count + into.count <= Self.mostShiftedInPlace {
-                    for index in out.reversed() { group.remove(at: index) }
+                    for index in out.reversed() { list[group].remove(at: index) }
                     for joiner in into {
                         let id = changedID(joiner.change)
-                        group.insert(
-                            id: id, status: joiner.status, country: joiner.country, at: group.insertionIndex(of: id))
+                        list[group].insert(
+                            id: id, status: joiner.status, country: joiner.country,
+                            at: list[group].insertionIndex(of: id))
                     }
                 } else {
-                    group = Self.merged(group, without: out, with: into, changedID)
+                    list[group] = Self.merged(list[group], without: out, with: into, changedID)
                 }
-                if group.count > 0 { groups[region] = group }
             }
+        }
+        for (number, region) in regions.enumerated() {
+            if list[number].count > 0 { groups[region] = list[number] }
+            live[region] = counts[number]
         }
     }
 
@@ -284,14 +307,6 @@ struct TenantHomes: Sendable {
             result.append(id: changedID(joiner.change), status: joiner.status, country: joiner.country)
         }
         return result
-    }
-
-    private mutating func count(region: String, country: UInt16, status: TenantStatus, by change: Int) {
-        guard status != .deleted else { return }
-        var counts = live.removeValue(forKey: region) ?? []
-        if counts.count <= Int(country) { counts += Array(repeating: 0, count: Int(country) + 1 - counts.count) }
-        counts[Int(country)] += change
-        live[region] = counts
     }
 
     /// `memcmp` order: negative, zero or positive as `a` sorts before, with or after `b`.

@@ -26,7 +26,7 @@ final class TenantLocationsMemo: Sendable {
         let lineage: Int
         var homes: TenantHomes
         /// The tenants each recent patch changed, oldest first: from the counter value to the next.
-        var patches: [(from: Int64, to: Int64, tenants: Set<String>)] = []
+        var patches: [(from: Int64, to: Int64, tenants: PackedIDs)] = []
     }
 
     private let kept = Mutex<Kept?>(nil)
@@ -71,17 +71,19 @@ final class TenantLocationsMemo: Sendable {
 
     /// The tenants changed from counter value `from` to `to` within `lineage`, from the patches kept; nil when
     /// they are not all known (a full read since, or older than the patches kept).
-    func tenantsChanged(from: Int64, to: Int64, lineage: Int) -> Set<String>? {
-        kept.withLock { kept -> Set<String>? in
+    func tenantsChanged(from: Int64, to: Int64, lineage: Int) -> PackedIDs? {
+        kept.withLock { kept -> PackedIDs? in
             guard let kept, kept.lineage == lineage, from <= to else { return nil }
             var at = from
-            var tenants: Set<String> = []
+            var spanned: [PackedIDs] = []
             for patch in kept.patches where patch.from >= at && patch.to <= to {
                 guard patch.from == at else { return nil }
-                tenants.formUnion(patch.tenants)
+                spanned.append(patch.tenants)
                 at = patch.to
             }
-            return at == to ? tenants : nil
+            guard at == to else { return nil }
+            // One patch (the usual case: a view after each change) as it is; several, their tenants each once.
+            return spanned.count == 1 ? spanned[0] : PackedIDs(distinct: spanned.flatMap(\.strings))
         }
     }
 
@@ -101,14 +103,17 @@ final class TenantLocationsMemo: Sendable {
         -> Reading?
     {
         guard let entries = try directory.locationLog(after: from, through: changes) else { return nil }
-        var tenants: Set<String> = []
+        var named: [String] = []
+        named.reserveCapacity(entries.count)
         for entry in entries {
             // A TRUNCATE names no tenant: everything may have gone.
             guard let tenant = entry.tenant else { return nil }
-            tenants.insert(tenant)
-            if let former = entry.former { tenants.insert(former) }
+            named.append(tenant)
+            if let former = entry.former { named.append(former) }
         }
-        let locations = try directory.locations(ids: tenants)
+        // Each tenant once, in byte order (sorted by bytes, not hashed into a set: thousands of ids in a burst).
+        let tenants = PackedIDs(distinct: named)
+        let locations = try directory.locations(ids: tenants.strings)
         patchedReads.add(tenants.count, ordering: .relaxed)
         return kept.withLock { kept -> Reading? in
             guard var current = kept else { return nil }
