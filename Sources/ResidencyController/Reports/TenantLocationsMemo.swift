@@ -9,12 +9,13 @@ import Synchronization
 /// it moved, the ring log of changes (schema version 15, `TenantRepository.locationLog`) names the tenants changed
 /// since, read in that same transaction: only those tenants' rows are read again and the kept homes changed in
 /// place. When the log cannot vouch for every change since (more than it holds, a counter that went backwards —
-/// a file restored — or a row that no longer holds its change), every tenant is read again, in that transaction (one snapshot: the rows and the counter agree). Triggers keep both, so a change by
-/// any writer — this process, a command beside it, another controller on the same PostgreSQL, a hand edit in the
-/// sqlite3 shell — is seen at the next view. Nothing is kept on trust or age. Any burst the log vouches for (up to
-/// its 8,192 changes) is patched: the homes and the comparison with the folders are each rebuilt in one merge of
-/// the old with the changed tenants (`TenantHomes.update`, `DataPlaneComparison.update`), never slower than reading
-/// every tenant again; the counter costs one row, a change a few.
+/// a file restored — or a row that no longer holds its change), every tenant is read again, in that transaction
+/// (one snapshot: the rows and the counter agree). Triggers keep both, so a change by any writer — this process, a
+/// command beside it, another controller on the same PostgreSQL, a hand edit in the sqlite3 shell — is seen at the
+/// next view. Nothing is kept on trust or age. Any burst the log vouches for (up to its 8,192 changes) is patched:
+/// the homes and the comparison with the folders are each rebuilt in one merge of the old with the changed tenants
+/// (`TenantHomes.update`, `DataPlaneComparison.update`). Measured with `Scripts/bench-console` (100,000 tenants,
+/// medians): 1,100 changed 8.5 ms, 8,000 changed 42 ms, every tenant read 37 ms; the counter costs one row.
 final class TenantLocationsMemo: Sendable {
     typealias CountryCount = (region: String, country: String?, tenants: Int)
 
