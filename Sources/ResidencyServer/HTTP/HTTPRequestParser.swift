@@ -173,15 +173,20 @@ package struct HTTPRequestParser: Sendable {
             scannedBytes += index - (start + searched)
             searched = index - start
         }
-        while index + 3 < limit {
-            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
-                && buffer[index + 3] == 0x0A
-            {
-                return index
+        // From CR to CR by memchr: a head is mostly bytes that are none, and stepping over them one by one
+        // through the array was a twentieth of a placement.
+        return buffer.withUnsafeBufferPointer { bytes -> Int? in
+            while index + 3 < limit {
+                guard let carriageReturn = Self.index(of: 0x0D, in: bytes, from: index, to: limit - 3) else {
+                    index = limit - 3
+                    return nil
+                }
+                index = carriageReturn
+                if bytes[index + 1] == 0x0A && bytes[index + 2] == 0x0D && bytes[index + 3] == 0x0A { return index }
+                index += 1
             }
-            index += 1
+            return nil
         }
-        return nil
     }
 
     enum Framing { case none, length(Int), chunked }
