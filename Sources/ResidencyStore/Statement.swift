@@ -52,7 +52,18 @@ package final class Statement {
             case .null: code = sqlite3_bind_null(handle, index)
             case .integer(let integer): code = sqlite3_bind_int64(handle, index, integer)
             case .real(let real): code = sqlite3_bind_double(handle, index, real)
-            case .text(let text): code = sqlite3_bind_text(handle, index, text, -1, residency_sqlite_transient())
+            case .text(var text):
+                // With its length in bytes, not as a C string: a NUL inside the text is part of it, not its end.
+                code = text.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                        return sqlite3_bind_text(handle, index, "", 0, residency_sqlite_transient())
+                    }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text64(
+                            handle, index, $0, sqlite3_uint64(bytes.count), residency_sqlite_transient(),
+                            UInt8(SQLITE_UTF8))
+                    }
+                }
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes {
                     sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), residency_sqlite_transient())

@@ -40,57 +40,38 @@ import Testing
         let ids = tenants.keys.sorted() + ["tn_\"unknown\",<x>"]
         let hostile = Self.hostile
         try ledger.controller.pool.write { database in
+            let entries = AccessEntries(database: database)
             for i in 0..<600 {
                 let text = hostile[i % hostile.count]
                 let tenant = ids[i % ids.count]
                 let time = 1_780_000_000_000 + Int64(i) * 10
                 let request = "ar_h\(i % 25)"
                 if i < 25 {
-                    try Ledger.append(
-                        in: database, time: time, kind: i % 2 == 0 ? .accessAutoApproved : .accessRequested,
-                        actor: "desk", tenant: tenant, region: "eu",
-                        body: .object([
-                            ("request", .string(request)), ("justification", .string(text)),
-                            ("detail", .string(hostile[(i + 3) % hostile.count])), ("basis", .string("scc")),
-                            ("basis_rule", .string(i % 3 == 0 ? "eu-to-us-scc" : hostile[(i + 5) % hostile.count])),
-                        ]))
+                    try entries.filed(
+                        auto: i % 2 == 0, time: time, tenant: tenant, request: request, justification: text,
+                        detail: hostile[(i + 3) % hostile.count], basis: "scc",
+                        basisRule: i % 3 == 0 ? "eu-to-us-scc" : hostile[(i + 5) % hostile.count])
                 }
                 if i == 300 {
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessApproved, actor: "lead \"<x>\",\n", tenant: tenant,
-                        region: "eu",
-                        body: .object([
-                            ("request", .string("ar_h1")), ("justification", .string(text)),
-                            ("detail", .string("approved, \"again\"\n<script>")), ("basis", .string("scc")),
-                        ]))
+                    try entries.approved(
+                        time: time, by: "lead \"<x>\",\n", tenant: tenant, request: "ar_h1", justification: text,
+                        detail: "approved, \"again\"\n<script>", basis: "scc")
                 }
                 if i % 50 == 7 {
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessRefused, actor: "desk", tenant: tenant, region: "eu",
-                        body: .object([
-                            ("staff", .string(text)), ("physical_country", .string("RU")),
-                            ("code", .string("forbidden,\"code\"")), ("rule", .string(text)),
-                            ("message", .string(hostile[(i + 1) % hostile.count])),
-                        ]))
+                    try entries.refused(
+                        time: time, tenant: tenant, region: "eu", staff: text, country: "RU",
+                        code: "forbidden,\"code\"", rule: text, message: hostile[(i + 1) % hostile.count])
                 }
                 if i % 100 == 11 {
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessBreakGlass, actor: "desk", tenant: tenant, region: "eu",
-                        body: .object([
-                            ("request", .string("ar_glass\(i)")), ("staff", .string(text)),
-                            ("physical_country", .string("US")), ("justification", .string(text)),
-                            ("break_glass", .bool(true)),
-                        ]))
+                    try entries.breakGlass(
+                        time: time, tenant: tenant, region: "eu", request: "ar_glass\(i)", staff: text, country: "US",
+                        justification: text)
                 }
-                try Ledger.append(
-                    in: database, time: time + 1, kind: .accessUsed, actor: "desk", tenant: tenant, region: "eu",
-                    body: .object([
-                        ("request", .string(request)), ("staff", .string(hostile[(i + 7) % hostile.count])),
-                        ("physical_country", .string(["US", "IN", "PH", "Z\"<"][i % 4])),
-                        ("data_class", .string(hostile[(i + 9) % hostile.count])),
-                        ("mode", .string(i % 2 == 0 ? "read" : "wr,ite")),
-                        ("resource", .string(hostile[(i + 11) % hostile.count])),
-                    ]))
+                try entries.used(
+                    time: time + 1, tenant: tenant, region: "eu", request: request,
+                    staff: hostile[(i + 7) % hostile.count], country: ["US", "IN", "PH", "Z\"<"][i % 4],
+                    dataClass: hostile[(i + 9) % hostile.count], mode: i % 2 == 0 ? "read" : "wr,ite",
+                    resource: hostile[(i + 11) % hostile.count])
             }
         }
         _ = try ledger.controller.ledger.signCheckpoint(force: true)

@@ -19,39 +19,26 @@ import Testing
     /// Writes `count` uses spread over 30 requests whose filings and decisions are interleaved with them.
     func fill(count: Int) throws {
         try controller.pool.write { database in
+            let entries = AccessEntries(database: database)
             for i in 0..<count {
                 let request = "ar_test\(i % 30)"
                 let time = 1_780_000_000_000 + Int64(i)
                 let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
                 if i < 30 {
-                    try Ledger.append(
-                        in: database, time: time, kind: i % 3 == 0 ? .accessAutoApproved : .accessRequested,
-                        actor: "desk", tenant: tenant, region: "eu",
-                        body: .object([
-                            ("request", .string(request)), ("justification", .string("incident")),
-                            ("detail", .string("T-\(i)")), ("basis", .string("scc")), ("basis_rule", .string("r\(i)")),
-                        ]))
+                    try entries.filed(
+                        auto: i % 3 == 0, time: time, tenant: tenant, request: request, justification: "incident",
+                        detail: "T-\(i)", basis: "scc", basisRule: "r\(i)")
                 }
                 if i == 500 || i == 1_000 {
                     // Decisions part way through: earlier uses keep the grant as it was.
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessApproved, actor: "lead-\(i)", tenant: tenant,
-                        region: "eu",
-                        body: .object([
-                            ("request", .string("ar_test1")), ("justification", .string("incident")),
-                            ("detail", .string("T-1 approved at \(i)")), ("basis", .string("scc")),
-                        ]))
+                    try entries.approved(
+                        time: time, by: "lead-\(i)", tenant: tenant, request: "ar_test1", justification: "incident",
+                        detail: "T-1 approved at \(i)", basis: "scc")
                 }
-                try Ledger.append(
-                    in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant,
-                    region: i % 5 == 0 ? "us" : "eu",
-                    body: .object([
-                        ("request", .string(request)), ("staff", .string("s-\(i % 4)")),
-                        ("physical_country", .string(["US", "IN", "PH"][i % 3])),
-                        ("data_class", .string("customer_data")),
-                        ("mode", .string("read")), ("resource", .string("contacts/\(i)")),
-                        ("note", .string("escaped \"quote\" and \\ slash")),
-                    ]))
+                try entries.used(
+                    time: time, tenant: tenant, region: i % 5 == 0 ? "us" : "eu", request: request,
+                    staff: "s-\(i % 4)", country: ["US", "IN", "PH"][i % 3], dataClass: "customer_data", mode: "read",
+                    resource: "contacts/\(i)", note: "escaped \"quote\" and \\ slash")
             }
         }
         _ = try controller.ledger.signCheckpoint(force: true)
@@ -100,45 +87,31 @@ import Testing
     func fillWithEverything(count: Int) throws {
         try fill(count: count)
         try controller.pool.write { database in
+            let entries = AccessEntries(database: database)
             for i in 0..<count {
                 var time = 1_780_000_010_000 + Int64(i) * 3
                 if (400..<500).contains(i) { time -= 1_000 }
                 let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
                 let region = i % 5 == 0 ? "us" : "eu"
+                let staff = "s-\(i % 4)"
                 switch i % 4 {
                 case 0:
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessRefused, actor: "desk", tenant: tenant, region: region,
-                        body: .object([
-                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string("RU")),
-                            ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
-                        ]))
+                    try entries.refused(
+                        time: time, tenant: tenant, region: region, staff: staff, country: "RU",
+                        code: "forbidden_destination", rule: "no-ru")
                 case 1:
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessUseRefused, actor: "desk", tenant: tenant,
-                        region: region,
-                        body: .object([
-                            ("request", .string("ar_test\(i % 30)")), ("staff", .string("s-\(i % 4)")),
-                            ("physical_country", .string("IN")), ("refusal", .string("outside_scope")),
-                        ]))
+                    try entries.useRefused(
+                        time: time, tenant: tenant, region: region, request: "ar_test\(i % 30)", staff: staff,
+                        country: "IN", refusal: "outside_scope")
                 case 2 where i % 40 == 2:
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessBreakGlass, actor: "desk", tenant: tenant,
-                        region: region,
-                        body: .object([
-                            ("request", .string("ar_glass\(i)")), ("staff", .string("s-\(i % 4)")),
-                            ("physical_country", .string("US")), ("justification", .string("security_incident")),
-                            ("break_glass", .bool(true)),
-                        ]))
+                    try entries.breakGlass(
+                        time: time, tenant: tenant, region: region, request: "ar_glass\(i)", staff: staff,
+                        country: "US", justification: "security_incident")
                 default:
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant, region: region,
-                        body: .object([
-                            ("request", .string(i % 40 == 3 ? "ar_glass\(i - 1)" : "ar_test\(i % 30)")),
-                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string("PH")),
-                            ("data_class", .string("customer_data")), ("mode", .string("write")),
-                            ("resource", .string("accounts/\(i)")),
-                        ]))
+                    try entries.used(
+                        time: time, tenant: tenant, region: region,
+                        request: i % 40 == 3 ? "ar_glass\(i - 1)" : "ar_test\(i % 30)", staff: staff, country: "PH",
+                        dataClass: "customer_data", mode: "write", resource: "accounts/\(i)")
                 }
             }
         }

@@ -26,70 +26,47 @@ import Testing
     func fill(count: Int) throws {
         for chunk in stride(from: 0, to: count, by: 700) {
             try controller.pool.write { database in
+                let entries = AccessEntries(database: database)
                 for i in chunk..<min(count, chunk + 700) {
                     var time = Self.start + Int64(i) * (Self.day * 9 / 2) / Int64(count)
                     if (1_000..<1_100).contains(i) { time -= 3_600_000 }
                     let request = "ar_test\(i % 30)"
                     let tenant = "tn_01JH6Q8K4V3M2X9Z7Y5W\(i % 7)"
                     let region = i % 5 == 0 ? "us" : "eu"
+                    let staff = "s-\(i % 4)"
                     if i < 30 {
-                        try Ledger.append(
-                            in: database, time: time, kind: i % 3 == 0 ? .accessAutoApproved : .accessRequested,
-                            actor: "desk", tenant: tenant, region: "eu",
-                            body: .object([
-                                ("request", .string(request)), ("staff", .string("s-\(i % 4)")),
-                                ("justification", .string(["incident", "ticket", "audit"][i % 3])),
-                                ("detail", .string("T-\(i)")), ("basis", .string(["scc", "idta"][i % 2])),
-                                ("basis_rule", .string("r\(i)")),
-                            ]))
+                        try entries.filed(
+                            auto: i % 3 == 0, time: time, tenant: tenant, request: request, staff: staff,
+                            justification: ["incident", "ticket", "audit"][i % 3], detail: "T-\(i)",
+                            basis: ["scc", "idta"][i % 2], basisRule: "r\(i)")
                     }
                     if i == 500 || i == 1_300 {
-                        try Ledger.append(
-                            in: database, time: time, kind: .accessApproved, actor: "lead-\(i)", tenant: tenant,
-                            region: "eu",
-                            body: .object([
-                                ("request", .string("ar_test1")), ("justification", .string("incident")),
-                                ("detail", .string("approved at \(i)")), ("basis", .string("scc")),
-                            ]))
+                        try entries.approved(
+                            time: time, by: "lead-\(i)", tenant: tenant, request: "ar_test1",
+                            justification: "incident", detail: "approved at \(i)", basis: "scc")
                     }
                     if i == 900 {
                         // Decided by the token that filed it: counted among the grants decided by their filer.
-                        try Ledger.append(
-                            in: database, time: time, kind: .accessApproved, actor: "desk", tenant: tenant,
-                            region: "eu",
-                            body: .object([
-                                ("request", .string("ar_test2")), ("justification", .string("ticket")),
-                                ("basis", .string("idta")),
-                            ]))
+                        try entries.approved(
+                            time: time, by: "desk", tenant: tenant, request: "ar_test2", justification: "ticket",
+                            basis: "idta")
                     }
                     switch i % 9 {
                     case 4:
-                        try Ledger.append(
-                            in: database, time: time, kind: .accessRefused, actor: "desk", tenant: tenant,
-                            region: region,
-                            body: .object([
-                                ("staff", .string("s-\(i % 4)")), ("physical_country", .string("RU")),
-                                ("code", .string("forbidden_destination")), ("rule", .string("no-ru")),
-                            ]))
+                        try entries.refused(
+                            time: time, tenant: tenant, region: region, staff: staff, country: "RU",
+                            code: "forbidden_destination", rule: "no-ru")
                     case 7 where i % 63 == 7:
-                        try Ledger.append(
-                            in: database, time: time, kind: .accessBreakGlass, actor: "desk", tenant: tenant,
-                            region: region,
-                            body: .object([
-                                ("request", .string("ar_glass\(i)")), ("staff", .string("s-\(i % 4)")),
-                                ("physical_country", .string("US")), ("justification", .string("security_incident")),
-                                ("break_glass", .bool(true)),
-                            ]))
+                        try entries.breakGlass(
+                            time: time, tenant: tenant, region: region, request: "ar_glass\(i)", staff: staff,
+                            country: "US", justification: "security_incident")
                     default: break
                     }
-                    try Ledger.append(
-                        in: database, time: time, kind: .accessUsed, actor: "desk", tenant: tenant, region: region,
-                        body: .object([
-                            ("request", .string(i % 63 == 8 ? "ar_glass\(i - 1)" : request)),
-                            ("staff", .string("s-\(i % 4)")), ("physical_country", .string(["US", "IN", "PH"][i % 3])),
-                            ("data_class", .string("customer_data")), ("mode", .string("read")),
-                            ("resource", .string("contacts/\(i)")),
-                        ]))
+                    try entries.used(
+                        time: time, tenant: tenant, region: region,
+                        request: i % 63 == 8 ? "ar_glass\(i - 1)" : request, staff: staff,
+                        country: ["US", "IN", "PH"][i % 3], dataClass: "customer_data", mode: "read",
+                        resource: "contacts/\(i)")
                 }
             }
             _ = try controller.ledger.signCheckpoint(force: true)

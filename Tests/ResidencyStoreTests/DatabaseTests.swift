@@ -39,7 +39,7 @@ import Testing
     /// and when it was recorded.
     @Test func version8FillsTheLifecycleEventTimesFromTheLedger() throws {
         let database = try Database(path: ":memory:")
-        try database.migrate(Array(Schema.migrations.prefix(7)))
+        try database.migrate(upTo: 7)
         try TenantRepository(database).insert(Self.tenant("tn_a"))
         try TenantRepository(database).insert(Self.tenant("tn_b"))
         let day: Int64 = 86_400_000
@@ -64,7 +64,7 @@ import Testing
     /// tenant's own where the latest switch was a token scoped to that tenant. The ledger is only read.
     @Test func version8FillsFilersAndTheTenantsCustomerApprovalFromTheLedger() throws {
         let database = try Database(path: ":memory:")
-        try database.migrate(Array(Schema.migrations.prefix(7)))
+        try database.migrate(upTo: 7)
         let tenants = TenantRepository(database)
         for id in ["tn_a", "tn_b", "tn_c"] { try tenants.insert(Self.tenant(id)) }
         try TokenRepository(database).insert(

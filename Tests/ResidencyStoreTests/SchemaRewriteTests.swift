@@ -34,7 +34,7 @@ import Testing
         let path = Self.scratchFile().path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let database = try Database(path: path)
-        try database.migrate(Array(Schema.migrations.prefix(11)))
+        try database.migrate(upTo: 11)
         try TenantRepository(database).insert(DatabaseTests.tenant("tn_a"))
         try Self.accessEntry(database, 0, kind: "access.requested", request: "ar_1")
         try Self.accessEntry(database, 1, kind: "access.used", request: "ar_1")

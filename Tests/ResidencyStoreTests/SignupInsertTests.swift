@@ -41,7 +41,7 @@ import Testing
         let path = Self.scratchFile().path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let database = try Database(path: path)
-        try database.migrate(Array(Schema.migrations.prefix(15)))
+        try database.migrate(upTo: 15)
         let tenants = TenantRepository(database)
         try database.write {
             try tenants.insert(DatabaseTests.tenant("tn_a", name: "alpha"))
@@ -90,7 +90,7 @@ import Testing
     /// error names the table and counts the rows, and the store stays at version 15 as it was.
     @Test func aStoreWithACountryOutsideTheRangeIsRefused() throws {
         let database = try Database(path: ":memory:")
-        try database.migrate(Array(Schema.migrations.prefix(15)))
+        try database.migrate(upTo: 15)
         try database.write {
             try TenantRepository(database).insert(DatabaseTests.tenant("tn_a"))
             try database.execute("UPDATE tenants SET country = 'de' WHERE id = 'tn_a'")

@@ -64,3 +64,22 @@ struct TestStore {
         return DataDirectory(url, store: self.url ?? "sqlite")
     }
 }
+
+extension Database {
+    /// Migrates this store up to `version` with the migrations of its kind (SQLite or PostgreSQL): how the upgrade
+    /// tests make a store as an older release left it.
+    func migrate(upTo version: Int) throws {
+        let all = isPostgres ? PostgresSchema.migrations : Schema.migrations
+        try migrate(Array(all.prefix(version)))
+    }
+}
+
+extension StoreBackend {
+    /// A new store of this backend at schema `version`; nil when the backend cannot run here.
+    func database(atVersion version: Int) throws -> Database? {
+        guard let store = try store() else { return nil }
+        let database = try store.connect()
+        try database.migrate(upTo: version)
+        return database
+    }
+}

@@ -75,6 +75,31 @@ import Testing
         }
     }
 
+    /// A text with a NUL inside is stored whole on SQLite (it was bound as a C string and cut at the NUL) and
+    /// refused with the reason on PostgreSQL, whose text cannot hold a NUL — never stored cut. Empty text stays
+    /// empty, not NULL.
+    @Test(arguments: StoreBackend.allCases)
+    func aNULInsideATextIsKeptOrRefusedNeverCut(_ backend: StoreBackend) throws {
+        guard let database = try Self.migrated(backend) else { return }
+        try database.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        let insert = try database.statement("INSERT INTO notes (id, body) VALUES (?, ?)")
+        try insert.run([.integer(1), .text("")])
+        #expect(try database.scalarInteger("SELECT count(*) FROM notes WHERE body = ''") == 1)
+        let text = "before\u{0}after \u{E9}"
+        if database.isPostgres {
+            #expect {
+                try insert.run([.integer(2), .text(text)])
+            } throws: { "\($0)".contains("parameter 2 holds a NUL byte") }
+            #expect(try database.scalarInteger("SELECT count(*) FROM notes") == 1)
+        } else {
+            try insert.run([.integer(2), .text(text)])
+            let stored = try database.statement("SELECT body, length(CAST(body AS BLOB)) FROM notes WHERE id = 2")
+                .rows { ($0.text(0), $0.integer(1)) }
+            #expect(stored.map(\.0) == [text])
+            #expect(stored.map(\.1) == [Int64(text.utf8.count)])
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func tenantsPageAndCount(_ backend: StoreBackend) throws {
         guard let database = try Self.migrated(backend) else { return }

@@ -11,15 +11,12 @@ import Testing
 @Suite struct TenantLocationChangesTests {
     @Test(arguments: StoreBackend.allCases)
     func aVersion13StoreUpgradesWithItsTenantsAndCountsFromThere(_ backend: StoreBackend) throws {
-        guard let store = try backend.store() else { return }
-        let database = try store.connect()
-        let all = database.isPostgres ? PostgresSchema.migrations : Schema.migrations
-        try database.migrate(Array(all.prefix(13)))
+        guard let database = try backend.database(atVersion: 13) else { return }
         let tenants = TenantRepository(database)
         try database.write { try tenants.insert(DatabaseTests.tenant("t1")) }
         #expect(throws: (any Error).self) { try tenants.locationChanges() }  // no counter before 14
 
-        try database.migrate(Array(all.prefix(14)))
+        try database.migrate(upTo: 14)
         #expect(try database.schemaVersion() == 14)
         #expect(try tenants.locationChanges() == 0)
         #expect(try tenants.tenant(id: "t1")?.region == "eu")

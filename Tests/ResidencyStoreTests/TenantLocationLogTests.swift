@@ -31,10 +31,7 @@ import Testing
 
     @Test(arguments: StoreBackend.allCases)
     func aVersion14StoreUpgradesAndTheLogStartsAtItsCounter(_ backend: StoreBackend) throws {
-        guard let store = try backend.store() else { return }
-        let database = try store.connect()
-        let all = database.isPostgres ? PostgresSchema.migrations : Schema.migrations
-        try database.migrate(Array(all.prefix(14)))
+        guard let database = try backend.database(atVersion: 14) else { return }
         let tenants = TenantRepository(database)
         try database.write {
             try tenants.insert(DatabaseTests.tenant("t1"))
@@ -43,7 +40,7 @@ import Testing
         #expect(try tenants.locationChanges() == 2)
         #expect(throws: (any Error).self) { try tenants.locationLog(after: 1, through: 2) }  // no log before 15
 
-        try database.migrate(Array(all.prefix(15)))
+        try database.migrate(upTo: 15)
         #expect(try database.schemaVersion() == 15)
         #expect(try database.scalarInteger("SELECT count(*) FROM tenant_location_log") == 8_192)
         #expect(try tenants.locationChanges() == 2)

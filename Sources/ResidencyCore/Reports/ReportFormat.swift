@@ -61,17 +61,20 @@ struct CSVWriter {
 
 /// The pieces of the HTML reports: escaping, tables and horizontal bar charts drawn as inline SVG — no
 /// script, font or style sheet from anywhere else, so the page reads and prints offline.
-enum HTMLReport {
-    static func escape(_ text: String) -> String {
+package enum HTMLReport {
+    /// Per Unicode scalar, not per Character: a `<` or `"` followed by a combining mark is one Character that
+    /// equals neither, and would pass unescaped.
+    package static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(character)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

@@ -2,21 +2,8 @@ import ResidencyCore
 
 /// Text made safe for HTML: every name, justification or ticket a caller typed is shown as text, never markup.
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.unicodeScalars.append(character)
-            }
-        }
-        return output
-    }
+    /// The reports' escaping (per Unicode scalar): one rule for every page the controller writes.
+    static func escape(_ text: String) -> String { HTMLReport.escape(text) }
 
     /// A whole page: labelled landmarks, a skip link, the navigation, no inline script and no inline style (the
     /// Content-Security-Policy allows neither; the style sheet is served from /console/style.css).

@@ -1,4 +1,5 @@
 import CLibPQ
+import CSQLite
 import Foundation
 
 /// One PostgreSQL session through libpq, for `Database` when the store is PostgreSQL.
@@ -100,7 +101,7 @@ final class PostgresConnection {
         var formats: [Int32] = []
         var lengths: [Int32] = []
         texts.reserveCapacity(values.count)
-        for value in values {
+        for (position, value) in values.enumerated() {
             switch value {
             case .null:
                 texts.append(nil); blobs.append(nil); formats.append(0); lengths.append(0)
@@ -110,6 +111,13 @@ final class PostgresConnection {
             case .real(let real):
                 texts.append(Array("\(real)".utf8CString)); blobs.append(nil); formats.append(0); lengths.append(0)
             case .text(let text):
+                // Sent as a C string, and PostgreSQL text cannot hold a NUL: refused rather than cut at the NUL.
+                if text.utf8.contains(0) {
+                    throw DatabaseError(
+                        code: SQLITE_MISMATCH,
+                        message: "parameter \(position + 1) holds a NUL byte, which PostgreSQL text cannot store",
+                        sql: sql)
+                }
                 texts.append(Array(text.utf8CString)); blobs.append(nil); formats.append(0); lengths.append(0)
             case .blob(let bytes):
                 texts.append(nil); blobs.append(bytes); formats.append(1); lengths.append(Int32(bytes.count))
