@@ -31,6 +31,12 @@ final class TenantOccupancy: Sendable {
         return counts
     }
 
+    /// The counts last read or changed by this process, without looking whether they are still current: a hint,
+    /// for work done before a write that the write checks again against `counts(in:)` (a signup's placement
+    /// preview). Reading the rows here instead cost a scan of every tenant per signup — the counter moves with
+    /// every signup another thread commits — about a sixth of the CPU time of 64 concurrent signups (perf).
+    var lastKnown: [String: Int] { state.withLock { $0.counts } }
+
     /// Takes counts read elsewhere (another data directory's database) as current at the counter's value now.
     func seed(_ counts: [String: Int]) {
         let epoch = pool.tenantChanges.load()

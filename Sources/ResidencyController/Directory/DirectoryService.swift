@@ -49,11 +49,13 @@ extension DirectoryService {
         let name = signup.name.trimmingCharacters(in: .whitespaces)
         try TextLimit.tenantName.check(name)
         // Work done before the write, off the commit path where signups wait for one another: the decision as
-        // occupancy stands now, with its JSON, and the tenant id's random part. The write takes the decision again
-        // against its own occupancy and uses the JSON only if the decision came out the same.
+        // occupancy was last known (not read again: see `TenantOccupancy.lastKnown`), with its JSON, and the tenant
+        // id's random part. The write takes the decision again against its own occupancy and uses the JSON only
+        // if the decision came out the same.
         let preview = Self.PreparedPlacement(
             placer.place(
-                signup.placementRequest, occupancy: tenantCounts, unreachable: regional?.unreachableRegions ?? []))
+                signup.placementRequest, occupancy: context.occupancy.lastKnown,
+                unreachable: regional?.unreachableRegions ?? []))
         let idRandom = TimeOrderedID.randomPart()
         let outcome: SignupOutcome
         do {
