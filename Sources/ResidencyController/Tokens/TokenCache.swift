@@ -38,6 +38,11 @@ final class TokenCache: Sendable {
     func epoch() -> UInt64 { changes.load() }
 
     func lookup(_ hash: SHA256Digest, epoch: UInt64) -> Authentication? {
+        lookupWithExpiry(hash, epoch: epoch)?.authentication
+    }
+
+    /// `lookup`, with when the entry expires (uptime nanoseconds): a connection's `BearerMemo` lives no longer.
+    func lookupWithExpiry(_ hash: SHA256Digest, epoch: UInt64) -> (authentication: Authentication, expires: UInt64)? {
         let now = DispatchTime.now().uptimeNanoseconds
         return state.withLock { state in
             if state.epoch != epoch {
@@ -49,16 +54,19 @@ final class TokenCache: Sendable {
                 return nil
             }
             guard let entry = state.entries[hash], entry.expires > now else { return nil }
-            return entry.authentication
+            return (entry.authentication, entry.expires)
         }
     }
+
+    /// When an entry stored now expires.
+    func expiry(from now: UInt64) -> UInt64 { now + lifetime }
 
     func store(_ hash: SHA256Digest, _ authentication: Authentication, epoch: UInt64) {
         switch authentication {
         case .unknown, .unavailable: return
         case .caller, .revoked: break
         }
-        let expires = DispatchTime.now().uptimeNanoseconds + lifetime
+        let expires = expiry(from: DispatchTime.now().uptimeNanoseconds)
         state.withLock { state in
             guard state.epoch == epoch, changes.load() == epoch else { return }
             if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }

@@ -1,3 +1,4 @@
+import Dispatch
 import ResidencyCore
 import ResidencyStore
 import Synchronization
@@ -104,12 +105,31 @@ extension TokenService {
     /// `authentication(bearer:)` over the secret's bytes as they arrived (the API reads them straight from the
     /// request head). The cache is keyed by the digest itself, held inline: no array per request.
     package func authentication(bearer secret: UnsafeRawBufferPointer) -> Authentication {
+        authentication(bearer: secret, memo: nil)
+    }
+
+    /// `authentication(bearer:)`, first asking the connection's memo of its last token (see `BearerMemo`), and
+    /// telling it the answer.
+    package func authentication(bearer secret: UnsafeRawBufferPointer, memo: BearerMemo?) -> Authentication {
         guard secret.count == Self.tokenPrefix.utf8.count + 64, secret.starts(with: Self.tokenPrefix.utf8) else {
             return .unknown
         }
-        let digest = SHA256.hash(secret)
+        // Read before anything is looked up: an answer is good only while the counter still reads this.
         let epoch = tokenCache.epoch()
-        if let cached = tokenCache.lookup(digest, epoch: epoch) { return cached }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let memo, let remembered = memo.answer(for: secret, epoch: epoch, now: now) { return remembered }
+        let digest = SHA256.hash(secret)
+        if let cached = tokenCache.lookupWithExpiry(digest, epoch: epoch) {
+            memo?.remember(secret, cached.authentication, epoch: epoch, expires: cached.expires)
+            return cached.authentication
+        }
+        let found = authentication(digest: digest, epoch: epoch)
+        memo?.remember(secret, found, epoch: epoch, expires: tokenCache.expiry(from: now))
+        return found
+    }
+
+    /// The token whose secret has `digest`, read from the store and cached (tagged with `epoch`).
+    private func authentication(digest: SHA256Digest, epoch: UInt64) -> Authentication {
         let hash = digest.bytes
         let authentication: Authentication
         let record: TokenRepository.Record?

@@ -12,18 +12,20 @@
 /// the framing it walks (quotes, brackets, separators) and throws on anything else rather than guessing;
 /// full validation of the ledger's bytes is the parser's and the Merkle tree's job.
 package enum JSONObjectScanner {
-    /// Calls `body` with each member of the object `bytes` holds (surrounding whitespace allowed).
+    /// Calls `body` with each member of the object `bytes` holds (whitespace before it allowed), and returns
+    /// where the object ends (the offset after its `}`); what follows is the caller's to check.
+    @discardableResult
     package static func forEachMember(
         of bytes: UnsafeRawBufferPointer,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: JSONRawValue) throws -> Void
-    ) throws {
+    ) throws -> Int {
         var cursor = Cursor(bytes: bytes)
         cursor.skipWhitespace()
         try cursor.expect(UInt8(ascii: "{"))
         cursor.skipWhitespace()
         if cursor.peek == UInt8(ascii: "}") {
             cursor.index += 1
-            return
+            return cursor.index
         }
         while true {
             cursor.skipWhitespace()
@@ -39,7 +41,7 @@ package enum JSONObjectScanner {
             cursor.skipWhitespace()
             guard let next = cursor.peek else { throw JSONScanError(offset: cursor.index, expected: "',' or '}'") }
             cursor.index += 1
-            if next == UInt8(ascii: "}") { return }
+            if next == UInt8(ascii: "}") { return cursor.index }
             guard next == UInt8(ascii: ",") else {
                 throw JSONScanError(offset: cursor.index - 1, expected: "',' or '}'")
             }
@@ -191,6 +193,19 @@ package struct JSONRawValue {
             index += 1
         }
         return value
+    }
+
+    /// Whether the value is a string of printable ASCII without escapes: the text is its bytes as they stand.
+    package var isPlainASCIIString: Bool {
+        guard isString, bytes.count >= 2 else { return false }
+        return JSONRawValue.isPlainASCII(UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)]))
+    }
+
+    /// Printable ASCII (0x20-0x7E) without a backslash — or a quote, which a string's contents can hold only
+    /// escaped.
+    package static func isPlainASCII(_ contents: UnsafeRawBufferPointer) -> Bool {
+        for byte in contents where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") { return false }
+        return true
     }
 
     package var bool: Bool? {

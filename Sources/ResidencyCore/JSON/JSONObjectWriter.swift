@@ -40,7 +40,9 @@ package struct JSONObjectWriter {
     /// An integer member; nil writes `null`.
     package mutating func integer(_ name: StaticString, _ value: Int?) {
         key(name)
-        output.append(contentsOf: (value.map(String.init) ?? "null").utf8)
+        // Copied whole: a String's `utf8` view is appended byte by byte.
+        var text = value.map(String.init) ?? "null"
+        text.withUTF8 { output.append(contentsOf: $0) }
     }
 
     /// A member whose value the caller writes (an array, a nested object, a number in its own format).

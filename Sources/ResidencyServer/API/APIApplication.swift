@@ -187,7 +187,9 @@ package final class APIApplication: Sendable {
             else {
                 return .unknown
             }
-            return value[(space + 1)...].withUnsafeBytes { controller.tokens.authentication(bearer: $0) }
+            return value[(space + 1)...].withUnsafeBytes {
+                controller.tokens.authentication(bearer: $0, memo: request.bearerMemo)
+            }
         }
     }
 

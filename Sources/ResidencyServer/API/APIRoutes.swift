@@ -6,6 +6,7 @@ enum APIRoutes {
     static func all(controller: Controller, metrics: Metrics, openAPI: [UInt8]) -> [Route] {
         let everyRole: Set<Role> = Set(Role.allCases)
         let catalog = controller.policies.catalog
+        let versionText = PolicyVersionText(controller.policies.version)
         return [
             Route("GET", "/healthz", roles: nil, inline: true) { _ in .json(.object([("status", .string("ok"))])) },
             Route("GET", "/readyz", roles: nil, inline: true) { _ in
@@ -96,7 +97,7 @@ enum APIRoutes {
                 var body: [UInt8] = []
                 body.reserveCapacity(768)
                 body.append(contentsOf: #"{"decision":"#.utf8)
-                decision.writeJSON(into: &body)
+                decision.writeJSON(into: &body, versionText: versionText)
                 body.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
                 return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
             },
@@ -227,13 +228,18 @@ enum APIRoutes {
         // here and checked after: a closure that used the catalog would take a copy of it for every request.
         var texts: (ip: String?, country: String?, region: String?, plan: String?) = (nil, nil, nil, nil)
         let plain = JSONStringMembers.read(request.body, maximumMembers: 4) { key, value in
+            // Keys compared as bytes: a String of each key was made only to be compared.
             let text = String(decoding: value, as: UTF8.self)
-            switch String(decoding: key, as: UTF8.self) {
-            case "ip": texts.ip = text
-            case "country": texts.country = text
-            case "region": texts.region = text
-            case "plan": texts.plan = text
-            default: return false
+            if JSONObjectScanner.key(key, is: "ip") {
+                texts.ip = text
+            } else if JSONObjectScanner.key(key, is: "plan") {
+                texts.plan = text
+            } else if JSONObjectScanner.key(key, is: "country") {
+                texts.country = text
+            } else if JSONObjectScanner.key(key, is: "region") {
+                texts.region = text
+            } else {
+                return false
             }
             return true
         }

@@ -4,6 +4,9 @@ import Foundation
 #if canImport(ResidencyCore)
     import ResidencyCore
 #endif
+#if canImport(ResidencyController)
+    import ResidencyController
+#endif
 
 /// One parsed HTTP/1.1 request.
 package struct HTTPRequest: Sendable {
@@ -21,6 +24,11 @@ package struct HTTPRequest: Sendable {
     /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
     /// calling, for services that give their peers different rights. Nil over plain HTTP.
     package var peerPin: String?
+    #if canImport(ResidencyController)
+        /// The connection's memo of its last bearer token (set by the event loop; nil for requests made in
+        /// process): its next request with the same token is not hashed again (see `BearerMemo`).
+        package var bearerMemo: BearerMemo?
+    #endif
 
     package init(
         method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],

@@ -61,23 +61,36 @@ package struct HTTPResponse: Sendable {
         } else {
             output.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
         }
+        // Each piece copied whole (`withUTF8`, static text): appending a String's `utf8` view went byte by byte,
+        // and the array literals were allocated per header.
         for header in headers {
-            output.append(contentsOf: header.name.utf8)
-            output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-            output.append(contentsOf: header.value.utf8)
-            output.append(contentsOf: [0x0D, 0x0A])
+            Self.append(header.name, to: &output)
+            Self.append(": ", to: &output)
+            Self.append(header.value, to: &output)
+            Self.append("\r\n", to: &output)
         }
         switch framing {
         case .length(let count):
-            output.append(contentsOf: "Content-Length: ".utf8)
-            output.append(contentsOf: String(count).utf8)
-            output.append(contentsOf: [0x0D, 0x0A])
+            Self.append("Content-Length: ", to: &output)
+            Self.append(String(count), to: &output)
+            Self.append("\r\n", to: &output)
         case .chunked: output.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         case .untilClose: break
         }
         if !keepAlive { output.append(contentsOf: "Connection: close\r\n".utf8) }
         output.append(contentsOf: [0x0D, 0x0A])
         return output
+    }
+
+    @inline(__always)
+    private static func append(_ text: StaticString, to output: inout [UInt8]) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    @inline(__always)
+    private static func append(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { output.append(contentsOf: $0) }
     }
 
     /// One chunk of a chunked body: its size in hex, CRLF, the bytes, CRLF.

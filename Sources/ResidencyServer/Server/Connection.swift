@@ -1,3 +1,4 @@
+import ResidencyController
 import ResidencyTLS
 
 /// One client connection as its event loop sees it: the socket, its HTTP rules (`machine`) and the bytes on their
@@ -19,6 +20,8 @@ final class Connection {
     var interest: UInt32
     /// Queued on its loop's list of connections to write at the end of the current epoll batch.
     var awaitsFlush = false
+    /// The last bearer token its requests presented and whose it is, handed to each request it makes.
+    let bearerMemo = BearerMemo()
 
     init(descriptor: Int32, id: UInt64, machine: ConnectionMachine, interest: UInt32) {
         self.descriptor = descriptor

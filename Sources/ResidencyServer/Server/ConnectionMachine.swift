@@ -250,7 +250,10 @@ struct ConnectionMachine: Sendable {
         let bytes = response.serialized(keepAlive: closesLingering == nil, omitBody: exchange.omitsBody)
         let send = queue(bytes, now: now)
         guard let lingers = closesLingering else {
-            return [send] + answerNext(now: now)
+            // Usually nothing is pipelined behind: one array, not two and their sum.
+            var actions = answerNext(now: now)
+            actions.insert(send, at: 0)
+            return actions
         }
         state = .closing(lingers: lingers, awaiting: nil)
         return [send, .endOutput]

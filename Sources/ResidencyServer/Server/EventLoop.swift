@@ -251,9 +251,17 @@ final class EventLoop: @unchecked Sendable {
                 case .answer(var request):
                     // Under mutual TLS, who the peer proved to be at the handshake (services give peers different rights).
                     request.peerPin = connection.tls?.peerPin
+                    request.bearerMemo = connection.bearerMemo
                     if let response = core.inlineHandler(request) {
-                        actions += connection.machine.answered(
+                        let more = connection.machine.answered(
                             response, serverIsStopping: core.isShuttingDown, now: now)
+                        if index == actions.count {
+                            // The answer was the last action: its own array goes on, no copy into this one.
+                            actions = more
+                            index = 0
+                        } else {
+                            actions += more
+                        }
                     } else {
                         dispatch(request, from: connection)
                     }
