@@ -107,30 +107,73 @@ extension JSONValue {
     static func writeEscaped(_ string: String, into output: inout [UInt8]) {
         var string = string
         string.withUTF8 { bytes in
-            // Copy runs that need no escaping in one go; most strings are one such run.
+            guard let base = bytes.baseAddress else { return }
+            let count = bytes.count
+            // Copy runs that need no escaping in one go; most strings are one such run. The run is found eight
+            // bytes at a time (a placement answer escapes some 400 bytes, and the byte-at-a-time scan cost
+            // 2.6 k instructions an answer); a word that may hold a byte to escape is looked at byte by byte.
             var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
-                case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
-                case 0x08: output.append(contentsOf: "\\b".utf8)
-                case 0x0C: output.append(contentsOf: "\\f".utf8)
-                case 0x0A: output.append(contentsOf: "\\n".utf8)
-                case 0x0D: output.append(contentsOf: "\\r".utf8)
-                case 0x09: output.append(contentsOf: "\\t".utf8)
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    output.append(contentsOf: "\\u00".utf8)
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0xF)])
+            var index = 0
+            while index < count {
+                if count - index >= 8 {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    if !JSONEscapeScan.mayNeedEscaping(word) {
+                        index += 8
+                        continue
+                    }
+                }
+                let wordEnd = min(index + 8, count)
+                while index < wordEnd {
+                    let byte = base[index]
+                    index += 1
+                    guard JSONEscapeScan.needsEscaping(byte) else { continue }
+                    output.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - 1 - runStart))
+                    runStart = index
+                    appendEscape(of: byte, to: &output)
                 }
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+            output.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
         }
+    }
+
+    private static func appendEscape(of byte: UInt8, to output: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
+        case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
+        case 0x08: output.append(contentsOf: "\\b".utf8)
+        case 0x0C: output.append(contentsOf: "\\f".utf8)
+        case 0x0A: output.append(contentsOf: "\\n".utf8)
+        case 0x0D: output.append(contentsOf: "\\r".utf8)
+        case 0x09: output.append(contentsOf: "\\t".utf8)
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            output.append(contentsOf: "\\u00".utf8)
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 0xF)])
+        }
+    }
+}
+
+/// Which bytes a JSON string must escape, and a test for eight of them at once.
+package enum JSONEscapeScan {
+    @inline(__always)
+    package static func needsEscaping(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// False only when none of the word's eight bytes needs escaping (true may come from any of them). The classic
+    /// bit tests: `(x - 0x01..) & ~x & 0x80..` is non-zero exactly when some byte of x is zero, and
+    /// `(x - 0x20..) & ~x & 0x80..` exactly when some byte is below 0x20.
+    @inline(__always)
+    package static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let control = (word &- ones &* 0x20) & ~word
+        let quote = (quotes &- ones) & ~quotes
+        let backslash = (backslashes &- ones) & ~backslashes
+        return (control | quote | backslash) & highs != 0
     }
 }
 
