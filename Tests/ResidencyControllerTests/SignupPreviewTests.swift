@@ -52,15 +52,13 @@ import Testing
             guard case ControllerError.placementRefused(let decision) = error else { return false }
             return decision.refusal != nil
         }
-        // Not asked: wherever it goes (or is refused), not uk, and the stored decision is the write's.
-        if let placed = try? server.directory.signUp(
+        // Not asked: the UK choice's other region (uk is full), and the stored decision is the write's.
+        let placed = try server.directory.signUp(
             Signup(name: "Edsger", plan: .paid, declaredCountry: CountryCode("GB")))
-        {
-            #expect(placed.tenant.region != "uk")
-            #expect(placed.placement["region"] == .string(placed.tenant.region))
-            let stored = try server.directory.tenant(id: placed.tenant.id)
-            #expect(stored.placement["region"] == .string(placed.tenant.region))
-        }
+        #expect(placed.tenant.region == "eu")
+        #expect(placed.placement["region"] == .string("eu"))
+        let stored = try server.directory.tenant(id: placed.tenant.id)
+        #expect(stored.placement["region"] == .string("eu"))
         let counts = try server.pool.read { try TenantRepository($0).liveCounts() }
         #expect(counts["uk"] == 1)
         // The write read the counts again: the hint has caught up.

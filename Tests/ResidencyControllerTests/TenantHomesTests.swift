@@ -1,8 +1,8 @@
 import ResidencyCore
-import ResidencyStore
 import Testing
 
 @testable import ResidencyController
+@testable import ResidencyStore
 
 /// The audit merges each region folder's sorted listing with `TenantHomes`' groups, so each group must be in
 /// byte order whatever order the database gave (PostgreSQL sorts text by its collation), and a region the database
@@ -82,6 +82,29 @@ import Testing
         let sorted = DataPlaneComparison(homes: homes, folders: Self.folders([("eu", byBytes)]))
         #expect(Array(unordered.findings) == Array(sorted.findings) && unordered.checked == 3)
         #expect(unordered.findings.contains(.unknown(id: decomposed, region: "eu")))
+    }
+
+    /// A name listed twice in a folder (two file names that are not UTF-8 read as one) is one finding, in a fresh
+    /// comparison and after a patch that changes that tenant alike.
+    @Test func aNameListedTwiceIsOneFindingFreshOrPatched() throws {
+        let twice = "tn_x\u{FFFD}"
+        let folders = DataPlaneComparison.Memo().folders([
+            ("eu", FolderListing.Listing(names: ["tn_1", twice, twice], generation: 1))
+        ])
+        #expect(folders.map { $0.names.strings } == [["tn_1", twice]])
+        var homes = try Self.homes(["tn_1": .init(id: "tn_1", region: "eu", country: "DE", status: .active)])
+        var comparison = DataPlaneComparison(homes: homes, folders: folders)
+        let unknown: [DataPlaneComparison.Finding] = [.unknown(id: twice, region: "eu")]
+        #expect(Array(comparison.findings) == unknown)
+        let arrived = TenantRepository.Location(id: twice, region: "uk", country: "GB", status: .active)
+        homes.update(PackedIDs(distinct: [twice]), to: [arrived])
+        comparison.update(PackedIDs(distinct: [twice]), homes: homes, folders: folders)
+        let afresh = DataPlaneComparison(homes: homes, folders: folders)
+        #expect(Array(comparison.findings) == Array(afresh.findings))
+        let away: [DataPlaneComparison.Finding] = [
+            .away(id: twice, home: "uk", region: "eu"), .missing(id: twice, home: "uk"),
+        ]
+        #expect(Array(afresh.findings) == away)
     }
 
     /// Homes with countries, built from rows as a database hands them over (in (region, id) order).

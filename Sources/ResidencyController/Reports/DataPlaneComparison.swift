@@ -202,13 +202,15 @@ struct DataPlaneComparison: Sendable {
         private let fresh = Atomic<Int>(0)
         var comparedAfresh: Int { fresh.load(ordering: .relaxed) }
 
-        /// The folders of `listings`, packed once per listing generation.
+        /// The folders of `listings`, packed once per listing generation, each name once: two files whose names are
+        /// not UTF-8 can read as the same name (U+FFFD for the bytes that are not), and a name listed twice would be
+        /// two findings in a fresh comparison but one after a patch.
         func folders(_ listings: [(region: String, listing: FolderListing.Listing)]) -> [Folder] {
             let known = packed.withLock { $0 }
             var now: [Key.Folder: PackedIDs] = [:]
             let folders = listings.map { region, listing -> Folder in
                 let key = Key.Folder(region: region, generation: listing.generation)
-                let names = known[key] ?? now[key] ?? PackedIDs(sorting: listing.names)
+                let names = known[key] ?? now[key] ?? PackedIDs(distinct: listing.names)
                 now[key] = names
                 return (region, names)
             }

@@ -26,7 +26,10 @@ package struct HTTPRequest: Sendable {
     package var peerPin: String?
     #if canImport(ResidencyController)
         /// The connection's memo of its last bearer token (set by the event loop; nil for requests made in
-        /// process): its next request with the same token is not hashed again (see `BearerMemo`).
+        /// process): its next request with the same token is not hashed again (see `BearerMemo`). The memo is
+        /// `@unchecked Sendable` and holds no lock: safe because a connection hands the application one request at
+        /// a time and reads nothing more until it is answered. A handler that spread one request's work over
+        /// threads, or answered out of order, would have to give the memo a lock first.
         package var bearerMemo: BearerMemo?
     #endif
 
