@@ -61,21 +61,8 @@ import Testing
         let application = APIApplication(controller: api.controller) { line in
             lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
         }
-        let server = try HTTPServer(
-            configuration: HTTPServer.Configuration(address: try ListenAddress(parsing: "127.0.0.1:0")),
-            handler: { application.respond(to: $0) },
-            rejecter: { application.rejection(status: $0, message: $1) },
-            inlineHandler: { application.respondInline(to: $0) })
-        let finished = Atomic<Bool>(false)
-        Thread.detachNewThread {
-            server.run()
-            finished.store(true, ordering: .releasing)
-        }
-        defer {
-            server.shutdown()
-            let deadline = Date().addingTimeInterval(20)
-            while !finished.load(ordering: .acquiring) && Date() < deadline { usleep(10_000) }
-        }
+        let server = try RunningAPIServer(application)
+        defer { server.stop() }
         func placement(_ token: String) -> String {
             let body = #"{"ip":"81.2.69.160","plan":"trial"}"#
             return

@@ -184,21 +184,8 @@ extension HTTPServerTests {
         let application = APIApplication(
             controller: api.controller, metrics: Metrics(droppedLogLines: { log.droppedLines })
         ) { log.write($0) }
-        let server = try HTTPServer(
-            configuration: HTTPServer.Configuration(address: try ListenAddress(parsing: "127.0.0.1:0")),
-            handler: { application.respond(to: $0) },
-            rejecter: { application.rejection(status: $0, message: $1) },
-            inlineHandler: { application.respondInline(to: $0) })
-        let finished = Atomic<Bool>(false)
-        Thread.detachNewThread {
-            server.run()
-            finished.store(true, ordering: .releasing)
-        }
-        defer {
-            server.shutdown()
-            let deadline = Date().addingTimeInterval(20)
-            while !finished.load(ordering: .acquiring) && Date() < deadline { usleep(10_000) }
-        }
+        let server = try RunningAPIServer(application)
+        defer { server.stop() }
         let client = try TestClient(port: server.port)
         var answered = 0
         for _ in 0..<30 {
