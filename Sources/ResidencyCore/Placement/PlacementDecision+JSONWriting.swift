@@ -10,8 +10,11 @@ extension PlacementDecision {
     }
 
     /// `encodedJSON()`'s bytes appended to `output`. `versionText`, when it is this decision's policy version's,
-    /// is copied in instead of writing the version's 64 hex digits again.
-    package func writeJSON(into output: inout [UInt8], versionText: PolicyVersionText? = nil) {
+    /// is copied in instead of writing the version's 64 hex digits again; the reasons `placer` rendered when it
+    /// was built are copied in as it rendered them (only those equal to the decision's own: see `RenderedReasons`).
+    package func writeJSON(
+        into output: inout [UInt8], versionText: PolicyVersionText? = nil, placer: SignupPlacer? = nil
+    ) {
         var object = JSONObjectWriter(appendingTo: &output)
         switch outcome {
         case .placed(let region, let site, let kilometres):
@@ -30,13 +33,14 @@ extension PlacementDecision {
         object.string("country", country?.rawValue)
         object.string("declared_country", declaredCountry?.rawValue)
         object.string("geolocated_country", geolocatedCountry?.rawValue)
-        object.objects("reasons", reasons) { nested, reason in
-            nested.string("code", reason.code)
-            nested.member("message") { output in
-                output.append(UInt8(ascii: "\""))
-                reason.writeMessage(into: &output)
-                output.append(UInt8(ascii: "\""))
+        object.member("reasons") { output in
+            output.append(UInt8(ascii: "["))
+            for (index, reason) in reasons.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                if let placer, placer.appendRendered(reason, country: country, to: &output) { continue }
+                reason.writeJSON(into: &output)
             }
+            output.append(UInt8(ascii: "]"))
         }
         object.member("policy_version") { output in
             if let versionText, versionText.version == policyVersion {

@@ -1,4 +1,14 @@
 extension PlacementReason {
+    /// The reason as an element of a decision's `reasons` array: `{"code":…,"message":…}`, the bytes of
+    /// `{"code": code, "message": message}` encoded as a tree.
+    package func writeJSON(into output: inout [UInt8]) {
+        output.literal(#"{"code":"#)
+        JSONValue.writeString(code, into: &output)
+        output.literal(#","message":""#)
+        writeMessage(into: &output)
+        output.literal(#""}"#)
+    }
+
     /// `message` as the inside of a JSON string (escaped, without the quotes), written straight into `output`.
     ///
     /// A placement answer carries four to six reasons. Building each message as a String, then copying and
