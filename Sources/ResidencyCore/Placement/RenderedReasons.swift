@@ -31,11 +31,11 @@ struct RenderedReasons: Sendable {
     }
 
     /// Appends `reason`'s JSON when it is one of these; false (nothing written) otherwise.
-    func append(_ reason: PlacementReason, to output: inout [UInt8]) -> Bool {
+    func append<Sink: JSONByteSink & ~Copyable>(_ reason: PlacementReason, to output: inout Sink) -> Bool {
         switch reason {
         case .mandatoryRegion, .regionChoice, .anyRegion:
             guard let constraint, constraint.reason == reason else { return false }
-            output.append(contentsOf: constraint.json)
+            output.appendBytes(constraint.json)
             return true
         case .nearestRegion: return Self.append(reason, from: nearest, to: &output)
         case .site: return Self.append(reason, from: sites, to: &output)
@@ -43,9 +43,11 @@ struct RenderedReasons: Sendable {
         }
     }
 
-    private static func append(_ reason: PlacementReason, from entries: [Entry], to output: inout [UInt8]) -> Bool {
+    private static func append<Sink: JSONByteSink & ~Copyable>(
+        _ reason: PlacementReason, from entries: [Entry], to output: inout Sink
+    ) -> Bool {
         for entry in entries where entry.reason == reason {
-            output.append(contentsOf: entry.json)
+            output.appendBytes(entry.json)
             return true
         }
         return false

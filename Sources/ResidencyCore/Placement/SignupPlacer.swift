@@ -100,6 +100,12 @@ package final class SignupPlacer: Sendable {
     /// Appends `reason`'s JSON (`{"code":…,"message":…}`) as the plan of `country` rendered it at load, when it
     /// rendered that very reason; false, with nothing written, otherwise (the caller writes it).
     package func appendRendered(_ reason: PlacementReason, country: CountryCode?, to output: inout [UInt8]) -> Bool {
+        appendRenderedReason(reason, country: country, to: &output)
+    }
+
+    func appendRenderedReason<Sink: JSONByteSink & ~Copyable>(
+        _ reason: PlacementReason, country: CountryCode?, to output: inout Sink
+    ) -> Bool {
         guard let country, let plan = countries[Self.slot(of: country)] else { return false }
         return plan.rendered.append(reason, to: &output)
     }
