@@ -54,10 +54,11 @@ extension PlacementDecision {
         output.literal(#","geolocated_country":"#)
         output.optional(geolocatedCountry?.rawValue)
         output.literal(#","reasons":["#)
-        for (index, reason) in reasons.enumerated() {
+        // By index: `for reason in` copied (retained) each reason.
+        for index in reasons.indices {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            if let placer, placer.appendRenderedReason(reason, country: country, to: &output) { continue }
-            reason.appendJSON(to: &output)
+            if let placer, placer.appendRenderedReason(reasons[index], country: country, to: &output) { continue }
+            reasons[index].appendJSON(to: &output)
         }
         output.literal(#"],"policy_version":"#)
         if let versionText, versionText.version == policyVersion {

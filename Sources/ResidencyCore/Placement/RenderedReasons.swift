@@ -7,16 +7,31 @@
 /// quarter of the answer's cost. A rendered reason is used only for a reason equal to the one it was rendered
 /// from, so an answer's bytes are the same with or without them, from this placer or any other; the decision
 /// itself carries nothing of them (its equality and hash are its values').
-struct RenderedReasons: Sendable {
+///
+/// A class: the placer's country plan hands it out per answer, and as a struct every hand-off retained each of its
+/// arrays (measured at a third of the lookup). Entries are found by a number before the reasons are compared
+/// whole (comparing the wrong entries' strings first cost more than rendering).
+final class RenderedReasons: Sendable {
     struct Entry: Sendable {
         let reason: PlacementReason
         let json: [UInt8]
+        /// The reason's kilometres (-1 for none, or a constraint): compared before the reasons themselves.
+        let key: Int
 
         init(_ reason: PlacementReason) {
             self.reason = reason
             var json: [UInt8] = []
             reason.writeJSON(into: &json)
             self.json = json
+            key = Self.key(of: reason)
+        }
+
+        static func key(of reason: PlacementReason) -> Int {
+            switch reason {
+            case .nearestRegion(_, let kilometres, _): return kilometres
+            case .site(_, let kilometres): return kilometres ?? -1
+            default: return -1
+            }
         }
     }
 
@@ -46,8 +61,9 @@ struct RenderedReasons: Sendable {
     private static func append<Sink: JSONByteSink & ~Copyable>(
         _ reason: PlacementReason, from entries: [Entry], to output: inout Sink
     ) -> Bool {
-        for entry in entries where entry.reason == reason {
-            output.appendBytes(entry.json)
+        let key = Entry.key(of: reason)
+        for index in entries.indices where entries[index].key == key && entries[index].reason == reason {
+            output.appendBytes(entries[index].json)
             return true
         }
         return false
