@@ -200,4 +200,59 @@ import Testing
             }
         }
     }
+
+    /// The lookup compares fields rather than whole reasons: over every pairing of rendered reasons and reasons
+    /// that differ from them in one field (country, rule, region, each listed region, kilometres, none, source,
+    /// kind), it answers exactly when the derived `==` finds the reason among the rendered ones.
+    @Test func lookupAnswersExactlyWhenTheReasonIsEqual() throws {
+        let gb = try #require(CountryCode("GB"))
+        let je = try #require(CountryCode("JE"))
+        var reasons: [PlacementReason] = [.anyRegion(country: gb), .anyRegion(country: je)]
+        for rule in ["r", "s", ""] {
+            for country in [gb, je] {
+                reasons += [
+                    .mandatoryRegion(country: country, rule: rule, region: "uk"),
+                    .mandatoryRegion(country: country, rule: rule, region: "eu"),
+                    .regionChoice(country: country, rule: rule, regions: ["uk", "eu"]),
+                    .regionChoice(country: country, rule: rule, regions: ["eu", "uk"]),
+                    .regionChoice(country: country, rule: rule, regions: ["uk"]),
+                    .regionChoice(country: country, rule: rule, regions: []),
+                ]
+            }
+        }
+        for name in ["uk", "eu", "uk-london", ""] {
+            for kilometres in [0, 1, 344, -1] {
+                for source in [LocationSource.capital, .city, .countryPoint, .database] {
+                    reasons.append(.nearestRegion(region: name, kilometres: kilometres, from: source))
+                }
+                reasons.append(.site(site: name, kilometres: kilometres))
+            }
+            reasons.append(.site(site: name, kilometres: nil))
+            reasons.append(.requestedRegionHonoured(region: name))
+        }
+        var random = SplitMix64(seed: 99)
+        var answered = 0
+        for _ in 0..<300 {
+            func pick() -> PlacementReason { reasons[Int(random.next() % UInt64(reasons.count))] }
+            let constraint = [pick(), pick()].first { ["mandatory_region", "region_choice", "any_region"].contains($0.code) }
+            let nearest = (0..<3).map { _ in pick() }.filter { $0.code == "nearest_region" }
+            let sites = (0..<3).map { _ in pick() }.filter { $0.code == "site" }
+            let rendered = RenderedReasons(constraint: constraint, nearest: nearest, sites: sites)
+            let held = [constraint].compactMap { $0 } + nearest + sites
+            for reason in reasons {
+                var bytes: [UInt8] = []
+                let found = rendered.append(reason, to: &bytes)
+                #expect(found == held.contains(reason), "\(reason) against \(held)")
+                if found {
+                    var fresh: [UInt8] = []
+                    reason.writeJSON(into: &fresh)
+                    #expect(bytes == fresh)
+                    answered += 1
+                } else {
+                    #expect(bytes.isEmpty)
+                }
+            }
+        }
+        #expect(answered > 300)
+    }
 }

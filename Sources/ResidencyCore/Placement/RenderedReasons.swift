@@ -9,63 +9,86 @@
 /// itself carries nothing of them (its equality and hash are its values').
 ///
 /// A class: the placer's country plan hands it out per answer, and as a struct every hand-off retained each of its
-/// arrays (measured at a third of the lookup). Entries are found by a number before the reasons are compared
-/// whole (comparing the wrong entries' strings first cost more than rendering).
+/// arrays (measured at a third of the lookup). Entries are compared field by field, numbers first.
 final class RenderedReasons: Sendable {
     struct Entry: Sendable {
         let reason: PlacementReason
         let json: [UInt8]
-        /// The reason's kilometres (-1 for none, or a constraint): compared before the reasons themselves.
-        let key: Int
 
         init(_ reason: PlacementReason) {
             self.reason = reason
             var json: [UInt8] = []
             reason.writeJSON(into: &json)
             self.json = json
-            key = Self.key(of: reason)
-        }
-
-        static func key(of reason: PlacementReason) -> Int {
-            switch reason {
-            case .nearestRegion(_, let kilometres, _): return kilometres
-            case .site(_, let kilometres): return kilometres ?? -1
-            default: return -1
-            }
         }
     }
 
+    /// A `nearest_region` or `site` reason's fields, read once from the entry: comparing them is what the
+    /// derived `==` does, without copying both reasons into a tuple first (that copy was most of a lookup).
+    struct Measured: Sendable {
+        let entry: Entry
+        let name: String
+        let kilometres: Int?
+        let source: LocationSource?
+    }
+
     let constraint: Entry?
-    let nearest: [Entry]
-    let sites: [Entry]
+    let nearest: [Measured]
+    let sites: [Measured]
 
     init(constraint: PlacementReason?, nearest: [PlacementReason], sites: [PlacementReason]) {
         self.constraint = constraint.map(Entry.init)
-        self.nearest = nearest.map(Entry.init)
-        self.sites = sites.map(Entry.init)
+        self.nearest = nearest.compactMap { reason in
+            guard case .nearestRegion(let region, let kilometres, let source) = reason else { return nil }
+            return Measured(entry: Entry(reason), name: region, kilometres: kilometres, source: source)
+        }
+        self.sites = sites.compactMap { reason in
+            guard case .site(let site, let kilometres) = reason else { return nil }
+            return Measured(entry: Entry(reason), name: site, kilometres: kilometres, source: nil)
+        }
     }
 
     /// Appends `reason`'s JSON when it is one of these; false (nothing written) otherwise.
     func append<Sink: JSONByteSink & ~Copyable>(_ reason: PlacementReason, to output: inout Sink) -> Bool {
         switch reason {
         case .mandatoryRegion, .regionChoice, .anyRegion:
-            guard let constraint, constraint.reason == reason else { return false }
+            guard let constraint, Self.sameConstraint(reason, constraint.reason) else { return false }
             output.appendBytes(constraint.json)
             return true
-        case .nearestRegion: return Self.append(reason, from: nearest, to: &output)
-        case .site: return Self.append(reason, from: sites, to: &output)
+        case .nearestRegion(let region, let kilometres, let source):
+            return Self.append(name: region, kilometres: kilometres, source: source, from: nearest, to: &output)
+        case .site(let site, let kilometres):
+            return Self.append(name: site, kilometres: kilometres, source: nil, from: sites, to: &output)
         default: return false
         }
     }
 
     private static func append<Sink: JSONByteSink & ~Copyable>(
-        _ reason: PlacementReason, from entries: [Entry], to output: inout Sink
+        name: String, kilometres: Int?, source: LocationSource?, from entries: [Measured], to output: inout Sink
     ) -> Bool {
-        let key = Entry.key(of: reason)
-        for index in entries.indices where entries[index].key == key && entries[index].reason == reason {
-            output.appendBytes(entries[index].json)
+        for index in entries.indices
+        where entries[index].kilometres == kilometres && entries[index].source == source
+            && entries[index].name == name
+        {
+            output.appendBytes(entries[index].entry.json)
             return true
         }
         return false
+    }
+
+    /// The derived `==` for the three constraint reasons, field by field.
+    private static func sameConstraint(_ reason: PlacementReason, _ rendered: PlacementReason) -> Bool {
+        switch rendered {
+        case .mandatoryRegion(let country, let rule, let region):
+            guard case .mandatoryRegion(let otherCountry, let otherRule, let otherRegion) = reason else { return false }
+            return country == otherCountry && rule == otherRule && region == otherRegion
+        case .regionChoice(let country, let rule, let regions):
+            guard case .regionChoice(let otherCountry, let otherRule, let otherRegions) = reason else { return false }
+            return country == otherCountry && rule == otherRule && regions == otherRegions
+        case .anyRegion(let country):
+            guard case .anyRegion(let otherCountry) = reason else { return false }
+            return country == otherCountry
+        default: return false
+        }
     }
 }
