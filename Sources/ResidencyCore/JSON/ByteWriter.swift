@@ -42,6 +42,14 @@ package struct ByteWriter: ~Copyable {
         text.withUTF8Buffer { appendBytes(UnsafeRawBufferPointer($0)) }
     }
 
+    /// `text` as a JSON string (quotes and escapes), or `null` for nil.
+    package mutating func appendJSONString(_ text: String?) {
+        if let text { quoted(text) } else { literal("null") }
+    }
+
+    /// An integer's decimal digits, as `String(value)` writes them.
+    package mutating func appendDecimal(_ value: Int) { decimal(value) }
+
     /// Forgets what was written, keeping the buffer.
     package mutating func removeAll() { count = 0 }
 
