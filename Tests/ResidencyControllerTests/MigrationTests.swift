@@ -243,9 +243,13 @@ final class ResultSlot: @unchecked Sendable {
         ).tenant
         let outcomes = WriteOutcomes()
         let stop = ManagedAtomicFlag()
+        // Threads of their own: on the global queue two spinning writers could hold every one of its threads on
+        // a two-core machine, and work the migration queues there would wait behind them.
         let writers = DispatchGroup()
         for writer in 0..<2 {
-            DispatchQueue.global().async(group: writers) {
+            writers.enter()
+            Thread {
+                defer { writers.leave() }
                 var index = 0
                 while !stop.isSet {
                     let key = "w\(writer)-\(index)"
@@ -263,7 +267,7 @@ final class ResultSlot: @unchecked Sendable {
                         index += 1
                     }
                 }
-            }
+            }.start()
         }
         var region = tenant.region
         for round in 0..<6 {

@@ -145,21 +145,7 @@ struct RegionalDataMover: DataMover {
     }
 
     /// Two calls at once, one on this thread: each service hashes its own copy at the same time.
-    static func inParallel<A: Sendable, B: Sendable>(
-        _ first: () throws -> A, _ second: @escaping @Sendable () throws -> B
-    ) throws -> (A, B) {
-        let box = ResultBox<B>()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { box.set(Result { try second() }) }
-        let one = Result { try first() }
-        group.wait()
-        return (try one.get(), try box.get())
+    static func inParallel<A, B>(_ first: () throws -> A, _ second: () throws -> B) throws -> (A, B) {
+        try bothAtOnce(first, second)
     }
-}
-
-/// The second call's result, handed over under a lock.
-private final class ResultBox<B: Sendable>: Sendable {
-    private let value = Mutex<Result<B, any Error>?>(nil)
-    func set(_ result: Result<B, any Error>) { value.withLock { $0 = result } }
-    func get() throws -> B { try value.withLock { $0 }!.get() }
 }

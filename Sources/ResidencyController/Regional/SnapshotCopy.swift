@@ -35,7 +35,8 @@ extension RegionNode {
         guard let pinned = try PinnedDatabaseFile.pin(source) else { return nil }
         let copy = SnapshotCopy(file: pinned)
         snapshotCopies.withLock { $0[id] = copy }
-        DispatchQueue.global().async { [self] in
+        // A thread of its own (see `bothAtOnce`): queued on the global queue it could wait behind blocked work.
+        Thread { [self] in
             do {
                 try pinned.copy(to: path)
             } catch {
@@ -47,7 +48,7 @@ extension RegionNode {
             snapshotCopies.withLock { _ = $0.removeValue(forKey: id) }
             pinned.release()
             copy.finished()
-        }
+        }.start()
         return pinned
     }
 }

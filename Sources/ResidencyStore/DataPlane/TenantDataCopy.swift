@@ -40,7 +40,7 @@ package enum TenantDataCopy {
             try backup(origin.database, to: partial, frozen: true)
             try DataPlane.publish(partial, as: target)
             let copy = try TenantDatabase(path: target)
-            let (sourceContent, targetContent) = try inParallel(
+            let (sourceContent, targetContent) = try bothAtOnce(
                 { try origin.contentDigest() }, { try copy.contentDigest() })
             guard sourceContent == targetContent else {
                 throw TenantDataError.mismatch(
@@ -84,7 +84,7 @@ package enum TenantDataCopy {
     package static func verify(source: String, target: String) throws -> TenantContentDigest {
         let origin = try TenantDatabase(path: source)
         let copy = try TenantDatabase(path: target)
-        let (sourceContent, targetContent) = try inParallel(
+        let (sourceContent, targetContent) = try bothAtOnce(
             { try origin.contentDigest() }, { try copy.contentDigest() })
         guard sourceContent == targetContent else {
             throw TenantDataError.mismatch(
@@ -125,28 +125,4 @@ package enum TenantDataCopy {
             }
         }
     }
-
-    /// Runs two pieces of work at once, one on this thread and one on another, and returns both results.
-    static func inParallel<A, B>(_ first: () throws -> A, _ second: () throws -> B) throws -> (A, B) {
-        let box = ResultBox<A, B>()
-        withoutActuallyEscaping(second) { second in
-            let work = UncheckedBox(second)
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) { box.result = Result { try work.value() } }
-            defer { group.wait() }
-            box.first = Result { try first() }
-        }
-        return (try box.first!.get(), try box.result!.get())
-    }
-}
-
-/// Results handed between the two threads of `inParallel`; the group's wait orders the accesses.
-private final class ResultBox<A, B>: @unchecked Sendable {
-    var first: Result<A, Error>?
-    var result: Result<B, Error>?
-}
-
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
