@@ -19,6 +19,14 @@ final class GroupCommitter: Sendable {
 
     private let writer: Mutex<PooledConnection>
     private let state = Mutex(State())
+    /// Groups committed (one transaction each, whatever its outcome) and the writes they carried.
+    private let groups = Atomic<Int>(0)
+    private let writes = Atomic<Int>(0)
+
+    /// Groups committed so far and the writes in them: how much each commit's fsync carried.
+    var totals: (groups: Int, writes: Int) {
+        (groups.load(ordering: .relaxed), writes.load(ordering: .relaxed))
+    }
 
     init(writer: PooledConnection) {
         self.writer = Mutex(writer)
@@ -46,6 +54,8 @@ final class GroupCommitter: Sendable {
             let database = connection.database
             return database.writeGroup(group.map { pending in { try pending.body?(database) } })
         }
+        groups.add(1, ordering: .relaxed)
+        writes.add(group.count, ordering: .relaxed)
         for (pending, outcome) in zip(group, outcomes) {
             // Let go of the caller's closure before waking it: it is non-escaping, and
             // `withoutActuallyEscaping` checks that nothing holds it once the caller's `write` returns.

@@ -245,6 +245,7 @@ import Testing
         let refused = Locked<[Int]>([])
         let unexpected = Locked<[String]>([])
         let perThread = 40
+        let totalsBefore = pool.groupCommitTotals
         onThreads(64) { thread in
             for i in 0..<perThread {
                 let number = thread * perThread + i
@@ -266,6 +267,10 @@ import Testing
         #expect(stored == acknowledged.withLock { $0 }.sorted())
         #expect(refused.withLock { $0 }.count == (0..<(64 * perThread)).filter { $0 % 13 == 0 }.count)
         #expect(Set(stored).isDisjoint(with: refused.withLock { $0 }))
+        // Every write was counted in one group (refused ones too: they ran in a group's transaction).
+        let totals = pool.groupCommitTotals
+        #expect(totals.writes - totalsBefore.writes == 64 * perThread)
+        #expect(totals.groups > totalsBefore.groups && totals.groups - totalsBefore.groups <= 64 * perThread)
     }
 }
 
