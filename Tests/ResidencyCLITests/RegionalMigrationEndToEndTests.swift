@@ -253,6 +253,57 @@ import Testing
         #expect(try E2E.residency(["ledger", "verify", "--data", cluster.data.path]).status == 0)
     }
 
+    /// The application writes through the controller without pause while its tenant moves from the uk
+    /// service to the eu service: every write is acknowledged (200) or refused as `migration_in_progress`
+    /// (409, retried) — a write that reaches the uk service after its purge is followed to eu, never a 500 —
+    /// and every acknowledged write is at eu afterwards.
+    @Test func writesDuringARegionalMoveAreAcknowledgedOrRefusedAsFrozenAndNoneIsLost() throws {
+        let cluster = try Cluster("rwrite", regions: ["uk", "eu"])
+        let tenant = try cluster.tenant("Busy Ltd")
+        let outcomes = WriteTally()
+        let (controller, app) = (cluster.controller, cluster.app)
+        let writing = Thread {
+            var index = 0
+            while !outcomes.stopped {
+                let key = "w\(index)"
+                let answer = try? E2E.api(
+                    controller, "PUT", "/v1/tenants/\(tenant)/data/contacts/\(key)", token: app,
+                    body: #"{"name":"Written \#(index)"}"#)
+                if answer?.status == 200 {
+                    outcomes.record(acknowledged: key)
+                    index += 1
+                } else if answer?.status == 409, answer?.json?["error"]?["code"] == .string("migration_in_progress") {
+                    outcomes.recordFrozen()
+                } else {
+                    outcomes.record(other: "\(key): \(String(describing: answer))")
+                    index += 1
+                }
+            }
+            outcomes.finish()
+        }
+        writing.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let moved = try cluster.migrate(tenant, to: "eu")
+        Thread.sleep(forTimeInterval: 0.3)
+        outcomes.stop()
+        outcomes.waitUntilFinished()
+        #expect(moved.status == 0 && moved.output.contains("completed"), "\(moved.output)")
+        #expect(outcomes.others.isEmpty, "writes answered otherwise: \(outcomes.others.prefix(3))")
+        #expect(!outcomes.keys.isEmpty && outcomes.keys.count < 990)  // one page of the list holds them all
+        let list = try E2E.api(cluster.controller, "GET", "/v1/tenants/\(tenant)/data/contacts?limit=999", token: cluster.app)
+        guard case .array(let records)? = list.json?["records"] else {
+            Issue.record("no records: \(list)")
+            return
+        }
+        let stored = Set(records.compactMap { record -> String? in
+            if case .string(let key)? = record["key"] { return key }
+            return nil
+        })
+        let lost = outcomes.keys.subtracting(stored)
+        #expect(lost.isEmpty, "acknowledged writes lost: \(lost.sorted().prefix(5))")
+        #expect(cluster.regionsHolding(tenant) == ["eu"])
+    }
+
     /// A SIGKILL of the process running the migration (the controller's side), of the source service and of the
     /// target service, each at several steps; after a restart and `migrations resume`, the tenant has the same
     /// data, in one region (the target), writable — and the ledger verifies.
@@ -452,4 +503,30 @@ import Testing
         process.waitUntilExit()
         return text
     }
+}
+
+/// What one writer thread saw, read by the test once it finished.
+private final class WriteTally: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var acknowledgedKeys = Set<String>()
+    private var otherOutcomes: [String] = []
+    private var stopping = false
+    private var finished = false
+
+    func record(acknowledged key: String) { lock.withLock { _ = acknowledgedKeys.insert(key) } }
+    func recordFrozen() {}
+    func record(other text: String) { lock.withLock { otherOutcomes.append(text) } }
+    func stop() { lock.withLock { stopping = true } }
+    var stopped: Bool { lock.withLock { stopping } }
+    func finish() {
+        lock.withLock {
+            finished = true
+            lock.broadcast()
+        }
+    }
+    func waitUntilFinished() {
+        lock.withLock { while !finished { lock.wait() } }
+    }
+    var keys: Set<String> { lock.withLock { acknowledgedKeys } }
+    var others: [String] { lock.withLock { otherOutcomes } }
 }

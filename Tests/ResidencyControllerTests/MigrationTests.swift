@@ -229,3 +229,89 @@ final class ResultSlot: @unchecked Sendable {
     func set(_ result: Result<String, Error>) { lock.withLock { value = result } }
     func get() throws -> String { try lock.withLock { value }!.get() }
 }
+
+/// The application writing without pause while its tenant moves back and forth: every write is acknowledged
+/// or refused as `migration_in_progress` (which the application retries) — never a storage error because it
+/// raced the cutover or the purge at the old home — and every acknowledged write is at the final home.
+@Suite struct MigrationWriteRaceTests {
+    @Test func writesRacingMigrationsAreAcknowledgedOrRefusedAsFrozenAndNoneIsLost() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-race-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let controller = try MigrationTests.open(directory)
+        let tenant = try controller.directory.signUp(
+            Signup(name: "Racer", plan: .paid, declaredCountry: CountryCode("GB"))
+        ).tenant
+        let outcomes = WriteOutcomes()
+        let stop = ManagedAtomicFlag()
+        let writers = DispatchGroup()
+        for writer in 0..<2 {
+            DispatchQueue.global().async(group: writers) {
+                var index = 0
+                while !stop.isSet {
+                    let key = "w\(writer)-\(index)"
+                    do {
+                        try controller.directory.putRecord(
+                            tenant: tenant.id,
+                            TenantRecord(collection: .contacts, key: key, values: ["name": .text(key)], updatedAt: 1))
+                        outcomes.acknowledged(key)
+                        index += 1
+                    } catch ControllerError.conflict(let code, _) where code == "migration_in_progress" {
+                        outcomes.frozen()
+                    } catch {
+                        outcomes.other("\(key): \(error)")
+                        index += 1
+                    }
+                }
+            }
+        }
+        var region = tenant.region
+        for round in 0..<6 {
+            let target = region == "uk" ? "eu" : "uk"
+            let migration = try controller.migrations.requestMigration(
+                .init(tenant: tenant.id, toRegion: target, reason: "round \(round)"), by: "ops")
+            _ = try controller.migrations.approveMigration(id: migration.id, by: "ops")
+            let done = try controller.migrations.runMigration(id: migration.id)
+            #expect(done.state == .completed, "round \(round): \(done.error ?? "")")
+            region = target
+        }
+        stop.set()
+        writers.wait()
+        #expect(outcomes.others.isEmpty, "writes answered otherwise: \(outcomes.others.prefix(5))")
+        #expect(outcomes.keys.count > 0)
+        var stored = Set<String>()
+        var cursor: String?
+        while true {
+            let page = try controller.directory.records(tenant: tenant.id, .contacts, after: cursor, limit: 1000)
+            guard let last = page.last else { break }
+            stored.formUnion(page.map(\.key))
+            cursor = last.key
+        }
+        let lost = outcomes.keys.subtracting(stored)
+        #expect(lost.isEmpty, "acknowledged writes lost: \(lost.sorted().prefix(5))")
+        // Nothing of the tenant is left at the home it left: no database, and no journal a late connection
+        // to the purged file could have created beside it.
+        let plane = try #require(controller.dataPlane)
+        let away = region == "uk" ? "eu" : "uk"
+        let left = try FileManager.default.contentsOfDirectory(atPath: plane.directory(region: away).path)
+        #expect(left.filter { $0.hasPrefix(tenant.id) }.isEmpty, "left in \(away): \(left)")
+    }
+}
+
+private final class WriteOutcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var acknowledgedKeys = Set<String>()
+    private var refusedAsFrozen = 0
+    private var otherOutcomes: [String] = []
+    func acknowledged(_ key: String) { lock.withLock { _ = acknowledgedKeys.insert(key) } }
+    func frozen() { lock.withLock { refusedAsFrozen += 1 } }
+    func other(_ text: String) { lock.withLock { otherOutcomes.append(text) } }
+    var keys: Set<String> { lock.withLock { acknowledgedKeys } }
+    var others: [String] { lock.withLock { otherOutcomes } }
+}
+
+private final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

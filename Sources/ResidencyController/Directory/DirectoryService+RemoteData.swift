@@ -105,18 +105,30 @@ struct RemoteTenantData {
     }
 
     /// The service's refusal as the controller's own error: the same codes the in-process data plane gives.
-    private func refusal(_ response: PeerHTTPClient.Response) -> ControllerError {
+    /// A 421 is the service holding an older assignment than the directory's (the cutover's has not reached
+    /// it yet): `AssignmentBehind`, which the caller can mend by delivering the assignment.
+    private func refusal(_ response: PeerHTTPClient.Response) -> any Error {
         let value = try? JSONParser.parse(response.body)
         var message = "HTTP \(response.status)"
         if case .string(let text)? = value?["error"]?["message"] { message = text }
         let code = self.code(of: response) ?? "region_error"
         switch response.status {
-        case 400: return .invalidField(field: "record", message: "region \(region): \(message)")
-        case 404 where code == "not_found": return .notFound(kind: "record", id: message)
-        case 409: return .conflict(code: code, message: message)
+        case 400: return ControllerError.invalidField(field: "record", message: "region \(region): \(message)")
+        case 404 where code == "not_found": return ControllerError.notFound(kind: "record", id: message)
+        case 409: return ControllerError.conflict(code: code, message: message)
+        case 421: return AssignmentBehind(region: region, message: message)
         default:
-            // 404 unknown tenant or 421: the service has not received the tenant's newest assignment yet.
-            return .storage("region \(region)'s service: \(message)")
+            // 404 unknown tenant: the service has not received the tenant's first assignment yet.
+            return ControllerError.storage("region \(region)'s service: \(message)")
         }
     }
+}
+
+/// A regional service answered that the tenant lives elsewhere while the directory says it lives there: the
+/// service has not yet received the assignment the directory's newest change calls for (between a
+/// migration's cutover and the delivery of its assignment).
+struct AssignmentBehind: Error, CustomStringConvertible {
+    let region: String
+    let message: String
+    var description: String { "region \(region)'s service: \(message)" }
 }

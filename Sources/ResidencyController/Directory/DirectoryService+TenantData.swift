@@ -5,17 +5,14 @@ import ResidencyStore
 /// tenant's home in the directory and opens its database there — so a migration can freeze writes, and a
 /// suspended or deleted tenant's data is refused.
 extension DirectoryService {
-    /// Where the tenant's data lives now, if the application may use it.
-    func dataHome(of id: String) throws -> TenantDatabase {
-        guard let dataPlane else {
-            throw ControllerError.conflict(code: "no_data_plane", message: "this controller has no data plane")
-        }
+    /// The region holding the tenant's data now, if the application may use it.
+    func dataRegion(of id: String) throws -> String {
         guard TenantID.isWellFormed(id), let tenant = try context.read({ try TenantRepository($0).tenant(id: id) })
         else {
             throw ControllerError.notFound(kind: "tenant", id: id)
         }
         switch tenant.status {
-        case .active: break
+        case .active: return tenant.region
         case .suspended:
             throw ControllerError.conflict(
                 code: "tenant_suspended", message: "tenant \(id) is suspended; its data is kept but not served")
@@ -26,38 +23,77 @@ extension DirectoryService {
             throw ControllerError.conflict(
                 code: "tenant_deleted", message: "tenant \(id) was \(when); its data no longer exists")
         }
-        do {
-            return try dataPlane.open(region: tenant.region, tenant: id)
-        } catch TenantDataError.missing {
-            // Read the directory again: a cutover may have moved the tenant after the first read.
-            if let moved = try context.read({ try TenantRepository($0).tenant(id: id) }), moved.region != tenant.region,
-                let database = try? dataPlane.open(region: moved.region, tenant: id)
-            {
-                return database
+    }
+
+    /// Runs one data operation where the directory places the tenant: at its region's service when that
+    /// region has joined one, else on the embedded data plane.
+    ///
+    /// A migration's cutover can move the tenant, and its cleaning purge the old home, between the directory
+    /// read and the operation: the operation then fails at the home being left (SQLite answers with an I/O
+    /// error or finds no file; a regional service answers that the tenant lives elsewhere). Such a failure is
+    /// not the application's to see — the directory is read again and, when the tenant has moved, the
+    /// operation runs at its new home. A regional service that the directory names but that has not yet
+    /// received the cutover's assignment is sent it (the same signed assignment the migration delivers next,
+    /// idempotent) and asked again. A failure while the tenant stays where it was is reported as it is, and a
+    /// frozen home is `migration_in_progress`, which the caller retries.
+    func atDataHome<T>(
+        of id: String, remote: (RemoteTenantData) throws -> T, local: (TenantDatabase) throws -> T
+    ) throws -> T {
+        var moves = 0
+        var assigned = false
+        while true {
+            var tried: String?
+            do {
+                if let service = try remoteData(of: id) {
+                    tried = service.region
+                    do {
+                        return try remote(service)
+                    } catch let behind as AssignmentBehind {
+                        guard !assigned, let regional else { throw ControllerError.storage(behind.description) }
+                        assigned = true
+                        try regional.deliverNow(tenant: id)
+                        continue
+                    }
+                }
+                guard let dataPlane else {
+                    throw ControllerError.conflict(code: "no_data_plane", message: "this controller has no data plane")
+                }
+                let region = try dataRegion(of: id)
+                tried = region
+                return try translatingDataErrors {
+                    let database: TenantDatabase
+                    do { database = try dataPlane.open(region: region, tenant: id) } catch TenantDataError.missing {
+                        // The file's path is the server's business, not the application's.
+                        throw ControllerError.storage("tenant \(id)'s data is not available in \(region)")
+                    }
+                    return try local(database)
+                }
+            } catch {
+                // Only a storage failure can be a home being left; at most a few moves are followed — a tenant
+                // moved again and again while one request runs is answered with the last failure.
+                guard case ControllerError.storage = error, let tried, moves < 3, try dataRegion(of: id) != tried
+                else {
+                    throw error
+                }
+                moves += 1
             }
-            throw ControllerError.storage("tenant \(id)'s data is not available in \(tenant.region)")
         }
     }
 
     package func putRecord(tenant id: String, _ record: TenantRecord) throws {
         try Self.validate(record)
-        if let remote = try remoteData(of: id) { return try remote.put(record) }
-        try translatingDataErrors { try dataHome(of: id).put(record) }
+        try atDataHome(of: id, remote: { try $0.put(record) }, local: { try $0.put(record) })
     }
 
     package func deleteRecord(tenant id: String, _ collection: TenantCollection, key: String) throws -> Bool {
-        if let remote = try remoteData(of: id) { return try remote.delete(collection, key: key) }
-        return try translatingDataErrors { try dataHome(of: id).delete(collection, key: key) }
+        try atDataHome(
+            of: id, remote: { try $0.delete(collection, key: key) }, local: { try $0.delete(collection, key: key) })
     }
 
     package func record(tenant id: String, _ collection: TenantCollection, key: String) throws -> TenantRecord {
-        if let remote = try remoteData(of: id) {
-            guard let record = try remote.record(collection, key: key) else {
-                throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
-            }
-            return record
-        }
-        guard let record = try translatingDataErrors({ try dataHome(of: id).record(collection, key: key) })
+        guard
+            let record = try atDataHome(
+                of: id, remote: { try $0.record(collection, key: key) }, local: { try $0.record(collection, key: key) })
         else {
             throw ControllerError.notFound(kind: "\(collection.rawValue) record", id: key)
         }
@@ -72,10 +108,9 @@ extension DirectoryService {
         guard (1...1000).contains(limit) else {
             throw ControllerError.invalidField(field: "limit", message: "\(limit) is out of range; accepted: 1...1000")
         }
-        if let remote = try remoteData(of: id) { return try remote.records(collection, after: cursor, limit: limit) }
-        return try translatingDataErrors {
-            try dataHome(of: id).records(collection, after: cursor, limit: limit)
-        }
+        return try atDataHome(
+            of: id, remote: { try $0.records(collection, after: cursor, limit: limit) },
+            local: { try $0.records(collection, after: cursor, limit: limit) })
     }
 
     /// Rows and content hash of the tenant's data where it lives now (operators; the crash tests).

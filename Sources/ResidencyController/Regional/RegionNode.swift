@@ -128,7 +128,7 @@ package final class RegionNode: Sendable {
         do {
             return try dataPlane.open(region: region, tenant: tenant)
         } catch {
-            throw .storage("tenant \(tenant)'s data is not available in \(region): \(error)")
+            throw movedAway(tenant) ?? .storage("tenant \(tenant)'s data is not available in \(region)")
         }
     }
 
@@ -140,8 +140,16 @@ package final class RegionNode: Sendable {
         } catch TenantDataError.frozen {
             throw .frozen(tenant)
         } catch {
-            throw .storage("tenant \(tenant)'s data in \(region): \(error)")
+            throw movedAway(tenant) ?? .storage("tenant \(tenant)'s data in \(region): \(error)")
         }
+    }
+
+    /// When an operation on a tenant's file fails, the cutover's assignment may have arrived meanwhile and the
+    /// purge removed the file under it: the answer is then where the tenant lives now (421), which the
+    /// controller follows, not a storage failure.
+    private func movedAway(_ tenant: String) -> Refusal? {
+        guard let held = try? store.held(tenant: tenant), held.region != region else { return nil }
+        return .elsewhere(tenant: tenant, region: held.region, endpoint: held.endpoint)
     }
 
     // MARK: Data

@@ -337,6 +337,18 @@ package final class RegionalServices: Sendable {
         }
     }
 
+    /// Brings the tenant's home service up to date now: issues the assignment the directory calls for (if not
+    /// yet issued) and delivers what is owed to that service — for a request that found the service behind the
+    /// directory, between a migration's cutover and the delivery its runner makes next (both idempotent).
+    package func deliverNow(tenant id: String) throws {
+        try assign(tenant: id)
+        if let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
+            let service = try joinedService(region: tenant.region)
+        {
+            try deliver(to: service, only: id)
+        }
+    }
+
     /// Sends pending assignments to `service` (all, or only `tenant`'s), removing each delivered.
     func deliver(to service: RegionalServiceRepository.Service, limit: Int = 500, only tenant: String? = nil) throws {
         let pending = try pool.read { try RegionalServiceRepository($0).pendingDeliveries(region: service.region, limit: tenant == nil ? limit : 100_000) }
