@@ -160,6 +160,17 @@ package struct RegionalServiceRepository {
         ).rows([.text(region), .integer(Int64(limit))]) { ($0.text(0), $0.integer(1), $0.blob(2)) }
     }
 
+    /// The delivery owed to `region` for one tenant, if any (a look-up by the table's key).
+    package func pendingDelivery(region: String, tenant: String) throws -> (tenant: String, epoch: Int64, signed: [UInt8])? {
+        try database.statement(
+            """
+            SELECT d.tenant, d.epoch, a.signed FROM assignment_deliveries d
+            JOIN tenant_assignments a ON a.tenant = d.tenant AND a.epoch = d.epoch
+            WHERE d.region = ? AND d.tenant = ?
+            """
+        ).first([.text(region), .text(tenant)]) { ($0.text(0), $0.integer(1), $0.blob(2)) }
+    }
+
     package func pendingDeliveryCount(region: String) throws -> Int {
         Int(try database.scalarInteger("SELECT count(*) FROM assignment_deliveries WHERE region = ?", [.text(region)]) ?? 0)
     }

@@ -257,6 +257,7 @@ final class ResultSlot: @unchecked Sendable {
                         index += 1
                     } catch ControllerError.conflict(let code, _) where code == "migration_in_progress" {
                         outcomes.frozen()
+                        usleep(1_000)  // as an application backs off before its retry
                     } catch {
                         outcomes.other("\(key): \(error)")
                         index += 1
@@ -294,6 +295,95 @@ final class ResultSlot: @unchecked Sendable {
         let away = region == "uk" ? "eu" : "uk"
         let left = try FileManager.default.contentsOfDirectory(atPath: plane.directory(region: away).path)
         #expect(left.filter { $0.hasPrefix(tenant.id) }.isEmpty, "left in \(away): \(left)")
+    }
+}
+
+extension MigrationWriteRaceTests {
+    /// The race made certain: the operation's first run finds its home being left — the tenant is migrated
+    /// away while it runs, then it fails as SQLite fails on a purged file — and the request runs again at
+    /// the new home. With the tenant where it was, the same failure is reported, not retried.
+    @Test func anOperationThatFailsAtAHomeTheTenantLeftRunsAgainAtTheNewHome() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-follow-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let controller = try MigrationTests.open(directory)
+        let tenant = try controller.directory.signUp(
+            Signup(name: "Mover", plan: .paid, declaredCountry: CountryCode("GB"))
+        ).tenant
+        var homes: [String] = []
+        let record = TenantRecord(collection: .contacts, key: "late", values: ["name": .text("Late")], updatedAt: 1)
+        try controller.directory.atDataHome(
+            of: tenant.id, remote: { _ in Issue.record("no regional service here"); return },
+            local: { database in
+                homes.append(database.database.path)
+                if homes.count == 1 {
+                    let migration = try controller.migrations.requestMigration(
+                        .init(tenant: tenant.id, toRegion: "eu", reason: "under a request"), by: "ops")
+                    _ = try controller.migrations.approveMigration(id: migration.id, by: "ops")
+                    #expect(try controller.migrations.runMigration(id: migration.id).state == .completed)
+                    throw TenantDataError.io("disk I/O error on a file removed under the request")
+                }
+                try database.put(record)
+            })
+        let plane = try #require(controller.dataPlane)
+        #expect(homes == [plane.path(region: "uk", tenant: tenant.id), plane.path(region: "eu", tenant: tenant.id)])
+        #expect(try plane.open(region: "eu", tenant: tenant.id).record(.contacts, key: "late") == record)
+
+        var runs = 0
+        #expect {
+            try controller.directory.atDataHome(
+                of: tenant.id, remote: { _ in }, local: { _ in
+                    runs += 1
+                    throw TenantDataError.io("disk I/O error")
+                })
+        } throws: { error in
+            guard case ControllerError.storage(let message) = error else { return false }
+            return message == "disk I/O error"
+        }
+        #expect(runs == 1)
+    }
+
+    /// The bulk copy is published frozen and stays so until the cutover thaws it: a request that found the
+    /// tenant in the target's region long ago cannot commit there before the directory points there.
+    @Test func theCopyAtTheTargetIsFrozenUntilTheCutover() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-frozen-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let controller = try MigrationTests.open(directory)
+        let tenant = try controller.directory.signUp(
+            Signup(name: "Copied", plan: .paid, declaredCountry: CountryCode("GB"))
+        ).tenant
+        var migration = try controller.migrations.requestMigration(
+            .init(tenant: tenant.id, toRegion: "eu", reason: "copy"), by: "ops")
+        let plane = try #require(controller.dataPlane)
+        let mover = LocalDataMover(dataPlane: plane)
+        _ = try mover.copy(&migration)
+        let copy = try plane.open(region: "eu", tenant: tenant.id)
+        #expect(try copy.isFrozen())
+        #expect(try !plane.open(region: "uk", tenant: tenant.id).isFrozen())
+        #expect(throws: TenantDataError.frozen) {
+            try copy.put(TenantRecord(collection: .contacts, key: "stale", values: ["name": .text("S")], updatedAt: 1))
+        }
+        try mover.thawTarget(migration)
+        #expect(try !copy.isFrozen())
+    }
+
+    /// The freeze reaches the main file before the source is purged: a connection that opens the main file
+    /// and then a fresh, empty write-ahead log (the old one already unlinked) still reads it frozen.
+    @Test func theFreezeIsInTheMainFileOnceTheLogIsFolded() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-fold-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.sqlite3").path
+        _ = try TenantDatabase.provision(at: path, tenant: "tn_fold")
+        let database = try TenantDatabase(path: path)
+        try database.setFrozen(true)
+        func mainFileAlone() throws -> Bool {
+            let alone = directory.appendingPathComponent("alone-\(UUID()).sqlite3").path
+            try FileManager.default.copyItem(atPath: path, toPath: alone)
+            return try TenantDatabase(path: alone).isFrozen()
+        }
+        #expect(try !mainFileAlone(), "the flag was expected in the log only before the fold")
+        try database.foldWriteAheadLog()
+        #expect(try mainFileAlone())
     }
 }
 

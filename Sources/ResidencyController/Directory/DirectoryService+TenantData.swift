@@ -29,29 +29,33 @@ extension DirectoryService {
     /// region has joined one, else on the embedded data plane.
     ///
     /// A migration's cutover can move the tenant, and its cleaning purge the old home, between the directory
-    /// read and the operation: the operation then fails at the home being left (SQLite answers with an I/O
-    /// error or finds no file; a regional service answers that the tenant lives elsewhere). Such a failure is
-    /// not the application's to see — the directory is read again and, when the tenant has moved, the
-    /// operation runs at its new home. A regional service that the directory names but that has not yet
-    /// received the cutover's assignment is sent it (the same signed assignment the migration delivers next,
-    /// idempotent) and asked again. A failure while the tenant stays where it was is reported as it is, and a
-    /// frozen home is `migration_in_progress`, which the caller retries.
+    /// read and the operation. On the embedded data plane the operation then fails at the home being left
+    /// (SQLite answers with an I/O error or finds no file) before anything was applied — the old home is frozen
+    /// from the freeze on, so no write commits there — and the directory is read again: when the tenant has
+    /// moved, the operation runs at its new home. A regional service answers 421 when its assignment differs
+    /// from the directory: a service the directory names but that has not yet received the cutover's assignment
+    /// is sent it (the same signed assignment the migration delivers next, idempotent) and asked again; a
+    /// service the tenant left sends the request, after the directory is read again, to the new home. Any other
+    /// failure of a regional service (a timeout may have applied the write) is reported as it is, never
+    /// repeated. A frozen home is `migration_in_progress`, which the caller retries.
     func atDataHome<T>(
         of id: String, remote: (RemoteTenantData) throws -> T, local: (TenantDatabase) throws -> T
     ) throws -> T {
-        var moves = 0
-        var assigned = false
+        // Each follow-up (a move followed, an assignment delivered) is one more round; a tenant moved again and
+        // again while one request runs gets the last failure rather than being chased.
+        var rounds = 0
         while true {
             var tried: String?
+            rounds += 1
             do {
                 if let service = try remoteData(of: id) {
-                    tried = service.region
                     do {
                         return try remote(service)
                     } catch let behind as AssignmentBehind {
-                        guard !assigned, let regional else { throw ControllerError.storage(behind.description) }
-                        assigned = true
-                        try regional.deliverNow(tenant: id)
+                        guard rounds < 4, let regional else { throw ControllerError.storage(behind.description) }
+                        // The directory may have moved on instead (the service is the old home): the next round
+                        // reads it again and goes there.
+                        if try dataRegion(of: id) == service.region { try regional.deliverNow(tenant: id) }
                         continue
                     }
                 }
@@ -69,13 +73,11 @@ extension DirectoryService {
                     return try local(database)
                 }
             } catch {
-                // Only a storage failure can be a home being left; at most a few moves are followed — a tenant
-                // moved again and again while one request runs is answered with the last failure.
-                guard case ControllerError.storage = error, let tried, moves < 3, try dataRegion(of: id) != tried
+                // Only a storage failure on the embedded data plane can be a home being left.
+                guard case ControllerError.storage = error, let tried, rounds < 4, try dataRegion(of: id) != tried
                 else {
                     throw error
                 }
-                moves += 1
             }
         }
     }
@@ -137,6 +139,10 @@ extension DirectoryService {
                 && !dataPlane.exists(region: tenant.region, tenant: tenant.id)
             {
                 if try context.read({ try MigrationRepository($0).active(tenant: tenant.id) }) != nil { continue }
+                // The page may be older than a migration that finished since: provision where the tenant is now.
+                guard let now = try context.read({ try TenantRepository($0).tenant(id: tenant.id) }),
+                    now.region == tenant.region, now.status != .deleted
+                else { continue }
                 try dataPlane.provision(region: tenant.region, tenant: tenant.id)
                 provisioned.append(tenant.id)
             }

@@ -14,7 +14,7 @@ package final class DirectoryService: ControllerService {
         placementTally = PlacementTally(regions: context.placer.policies.catalog.regionIDs, counters: context.counters)
     }
 
-    var placer: SignupPlacer { context.placer }
+    package var placer: SignupPlacer { context.placer }
 
     /// The number of live tenants per region, as placement sees it (see `TenantOccupancy`).
     package var tenantCounts: [String: Int] { context.occupancy.counts }

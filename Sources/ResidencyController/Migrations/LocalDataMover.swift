@@ -66,6 +66,9 @@ struct LocalDataMover: DataMover {
 
     func purgeSource(_ migration: Migration) throws -> JSONValue {
         if migration.fromRegion == migration.toRegion { return Self.sameDirectory }
+        if dataPlane.exists(region: migration.fromRegion, tenant: migration.tenant) {
+            try TenantDatabase(path: source(migration)).foldWriteAheadLog()
+        }
         try dataPlane.purge(region: migration.fromRegion, tenant: migration.tenant)
         return .object([("purged", .string(migration.fromRegion))])
     }

@@ -154,29 +154,42 @@ package final class RegionNode: Sendable {
 
     // MARK: Data
 
+    // A write's event is queued after the write, outside `translating`: once the write has committed, a failure
+    // to queue its event is a storage failure here, never "the tenant moved" (which a caller would follow by
+    // repeating the write at the new home).
+
     package func put(tenant: String, _ record: TenantRecord) throws(Refusal) {
         let database = try home(of: tenant)
-        try translating(tenant) {
-            try database.put(record)
-            try store.enqueue(
-                kind: LedgerKind.regionDataWritten.rawValue, body: event(tenant, record.collection, record.key, "put"), at: clock.now())
-        }
+        try translating(tenant) { try database.put(record) }
+        try queue(event(tenant, record.collection, record.key, "put"))
     }
 
     package func delete(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> Bool {
         let database = try home(of: tenant)
-        return try translating(tenant) {
-            let deleted = try database.delete(collection, key: key)
-            if deleted {
-                try store.enqueue(kind: LedgerKind.regionDataWritten.rawValue, body: event(tenant, collection, key, "delete"), at: clock.now())
-            }
-            return deleted
+        let deleted = try translating(tenant) { try database.delete(collection, key: key) }
+        if deleted { try queue(event(tenant, collection, key, "delete")) }
+        return deleted
+    }
+
+    private func queue(_ body: JSONValue) throws(Refusal) {
+        do {
+            try store.enqueue(kind: LedgerKind.regionDataWritten.rawValue, body: body, at: clock.now())
+        } catch {
+            throw .storage("the region's store: \(error)")
         }
     }
 
     package func record(tenant: String, _ collection: TenantCollection, key: String) throws(Refusal) -> TenantRecord? {
         let database = try home(of: tenant)
-        return try translating(tenant) { try database.record(collection, key: key) }
+        return try record(in: database, tenant: tenant, collection, key: key)
+    }
+
+    /// Reads one record from a database this node handed out (a support use's), with the translation of the
+    /// application's reads: a file purged under the read answers where the tenant lives now.
+    package func record(
+        in database: TenantDatabase, tenant: String, _ collection: TenantCollection, key: String
+    ) throws(Refusal) -> TenantRecord? {
+        try translating(tenant) { try database.record(collection, key: key) }
     }
 
     package func records(tenant: String, _ collection: TenantCollection, after: String?, limit: Int) throws(Refusal)

@@ -340,19 +340,39 @@ package final class RegionalServices: Sendable {
     /// Brings the tenant's home service up to date now: issues the assignment the directory calls for (if not
     /// yet issued) and delivers what is owed to that service — for a request that found the service behind the
     /// directory, between a migration's cutover and the delivery its runner makes next (both idempotent).
+    /// Reads first and writes only when an assignment is owed, so a request that finds nothing to mend costs
+    /// two reads; a failure is reported (counted, on `/readyz`) and answered as a retryable storage failure.
     package func deliverNow(tenant id: String) throws {
-        try assign(tenant: id)
-        if let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
-            let service = try joinedService(region: tenant.region)
-        {
-            try deliver(to: service, only: id)
+        do {
+            let stale = try pool.read { database -> Bool in
+                guard let tenant = try TenantRepository(database).tenant(id: id) else { return false }
+                guard let current = try RegionalServiceRepository(database).assignment(tenant: id)
+                    .flatMap({ try? SignedAssignment(parsing: $0.signed) })
+                else { return true }
+                return current.assignment.region != tenant.region || current.assignment.status != tenant.status
+                    || current.assignment.site != tenant.site
+            }
+            if stale { try assign(tenant: id) }
+            if let tenant = try pool.read({ try TenantRepository($0).tenant(id: id) }),
+                let service = try joinedService(region: tenant.region)
+            {
+                try deliver(to: service, only: id)
+            }
+        } catch {
+            report("delivering tenant \(id)'s assignment for a request", error)
+            throw ControllerError.storage(
+                "the regional service has not yet received tenant \(id)'s newest assignment; retry shortly")
         }
     }
 
     /// Sends pending assignments to `service` (all, or only `tenant`'s), removing each delivered.
     func deliver(to service: RegionalServiceRepository.Service, limit: Int = 500, only tenant: String? = nil) throws {
-        let pending = try pool.read { try RegionalServiceRepository($0).pendingDeliveries(region: service.region, limit: tenant == nil ? limit : 100_000) }
-        for delivery in pending where tenant == nil || delivery.tenant == tenant {
+        let pending = try pool.read { database in
+            let deliveries = RegionalServiceRepository(database)
+            if let tenant { return try deliveries.pendingDelivery(region: service.region, tenant: tenant).map { [$0] } ?? [] }
+            return try deliveries.pendingDeliveries(region: service.region, limit: limit)
+        }
+        for delivery in pending {
             let response = try call(service, "PUT", "/internal/v1/assignments/\(delivery.tenant)", body: delivery.signed)
             // 200: stored or already held; 409 stale: the service holds a newer epoch — either way nothing is owed.
             guard response.status == 200 || response.status == 409 else {

@@ -57,21 +57,6 @@ package struct JSONObjectWriter {
         appendObject(body)
     }
 
-    /// An array member whose elements are objects, each written by `body` into the same buffer.
-    package mutating func objects<Element>(
-        _ name: StaticString, _ elements: some Sequence<Element>, _ body: (inout JSONObjectWriter, Element) -> Void
-    ) {
-        key(name)
-        output.append(UInt8(ascii: "["))
-        var first = true
-        for element in elements {
-            if !first { output.append(UInt8(ascii: ",")) }
-            first = false
-            appendObject { body(&$0, element) }
-        }
-        output.append(UInt8(ascii: "]"))
-    }
-
     private mutating func appendObject(_ body: (inout JSONObjectWriter) -> Void) {
         var nested = JSONObjectWriter(nested: ())
         // Lend the buffer to the nested writer and take it back: no copy.

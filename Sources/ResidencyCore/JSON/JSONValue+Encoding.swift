@@ -105,6 +105,11 @@ extension JSONValue {
 
     /// The inside of `writeString`'s string: the text with JSON's escapes, without the quotes.
     static func writeEscaped(_ string: String, into output: inout [UInt8]) {
+        appendEscaped(string, to: &output)
+    }
+
+    /// `writeEscaped` into any byte sink (specialized in this module for arrays and `ByteWriter`).
+    static func appendEscaped<Sink: JSONByteSink & ~Copyable>(_ string: String, to output: inout Sink) {
         var string = string
         string.withUTF8 { bytes in
             guard let base = bytes.baseAddress else { return }
@@ -127,29 +132,29 @@ extension JSONValue {
                     let byte = base[index]
                     index += 1
                     guard JSONEscapeScan.needsEscaping(byte) else { continue }
-                    output.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - 1 - runStart))
+                    output.appendBytes(UnsafeRawBufferPointer(start: base + runStart, count: index - 1 - runStart))
                     runStart = index
                     appendEscape(of: byte, to: &output)
                 }
             }
-            output.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+            output.appendBytes(UnsafeRawBufferPointer(start: base + runStart, count: count - runStart))
         }
     }
 
-    private static func appendEscape(of byte: UInt8, to output: inout [UInt8]) {
+    private static func appendEscape<Sink: JSONByteSink & ~Copyable>(of byte: UInt8, to output: inout Sink) {
         switch byte {
-        case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
-        case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
-        case 0x08: output.append(contentsOf: "\\b".utf8)
-        case 0x0C: output.append(contentsOf: "\\f".utf8)
-        case 0x0A: output.append(contentsOf: "\\n".utf8)
-        case 0x0D: output.append(contentsOf: "\\r".utf8)
-        case 0x09: output.append(contentsOf: "\\t".utf8)
+        case UInt8(ascii: "\""): output.literal("\\\"")
+        case UInt8(ascii: "\\"): output.literal("\\\\")
+        case 0x08: output.literal("\\b")
+        case 0x0C: output.literal("\\f")
+        case 0x0A: output.literal("\\n")
+        case 0x0D: output.literal("\\r")
+        case 0x09: output.literal("\\t")
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            output.append(contentsOf: "\\u00".utf8)
-            output.append(hex[Int(byte >> 4)])
-            output.append(hex[Int(byte & 0xF)])
+            let hex: StaticString = "0123456789abcdef"
+            output.literal("\\u00")
+            output.append(hex.utf8Start[Int(byte >> 4)])
+            output.append(hex.utf8Start[Int(byte & 0xF)])
         }
     }
 }

@@ -10,45 +10,79 @@ extension PlacementDecision {
     }
 
     /// `encodedJSON()`'s bytes appended to `output`. `versionText`, when it is this decision's policy version's,
-    /// is copied in instead of writing the version's 64 hex digits again.
-    package func writeJSON(into output: inout [UInt8], versionText: PolicyVersionText? = nil) {
-        var object = JSONObjectWriter(appendingTo: &output)
+    /// is copied in instead of writing the version's 64 hex digits again; the reasons `placer` rendered when it
+    /// was built are copied in as it rendered them (only those equal to the decision's own: see `RenderedReasons`).
+    package func writeJSON(
+        into output: inout [UInt8], versionText: PolicyVersionText? = nil, placer: SignupPlacer? = nil
+    ) {
+        appendJSON(to: &output, versionText: versionText, placer: placer)
+    }
+
+    /// `writeJSON` into a raw buffer (the server's answers: see `ByteWriter`).
+    package func writeJSON(
+        into output: inout ByteWriter, versionText: PolicyVersionText? = nil, placer: SignupPlacer? = nil
+    ) {
+        appendJSON(to: &output, versionText: versionText, placer: placer)
+    }
+
+    /// The members in the tree's order, each key written with the punctuation around it as one piece of fixed
+    /// text (a key's quotes, colon and the comma before it were five appends).
+    func appendJSON<Sink: JSONByteSink & ~Copyable>(
+        to output: inout Sink, versionText: PolicyVersionText?, placer: SignupPlacer?
+    ) {
         switch outcome {
         case .placed(let region, let site, let kilometres):
-            object.string("outcome", "placed")
-            object.string("region", region)
-            object.string("site", site)
-            object.integer("distance_km", kilometres)
+            output.literal(#"{"outcome":"placed","region":"#)
+            output.quoted(region)
+            output.literal(#","site":"#)
+            output.quoted(site)
+            output.literal(#","distance_km":"#)
+            if let kilometres { output.decimal(kilometres) } else { output.literal("null") }
         case .refused(let refusal):
-            object.string("outcome", "refused")
-            object.object("refusal") { nested in
-                nested.string("code", refusal.code.rawValue)
-                nested.string("rule", refusal.rule)
-                nested.string("message", refusal.message)
-            }
+            output.literal(#"{"outcome":"refused","refusal":{"code":"#)
+            output.quoted(refusal.code.rawValue)
+            output.literal(#","rule":"#)
+            output.optional(refusal.rule)
+            output.literal(#","message":"#)
+            output.quoted(refusal.message)
+            output.append(UInt8(ascii: "}"))
         }
-        object.string("country", country?.rawValue)
-        object.string("declared_country", declaredCountry?.rawValue)
-        object.string("geolocated_country", geolocatedCountry?.rawValue)
-        object.objects("reasons", reasons) { nested, reason in
-            nested.string("code", reason.code)
-            nested.member("message") { output in
-                output.append(UInt8(ascii: "\""))
-                reason.writeMessage(into: &output)
-                output.append(UInt8(ascii: "\""))
-            }
+        output.literal(#","country":"#)
+        output.optional(country?.rawValue)
+        output.literal(#","declared_country":"#)
+        output.optional(declaredCountry?.rawValue)
+        output.literal(#","geolocated_country":"#)
+        output.optional(geolocatedCountry?.rawValue)
+        output.literal(#","reasons":["#)
+        // By index: `for reason in` copied (retained) each reason.
+        for index in reasons.indices {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            if let placer, placer.appendRenderedReason(reasons[index], country: country, to: &output) { continue }
+            reasons[index].appendJSON(to: &output)
         }
-        object.member("policy_version") { output in
-            if let versionText, versionText.version == policyVersion {
-                output.append(contentsOf: versionText.quoted)
-                return
-            }
+        output.literal(#"],"policy_version":"#)
+        if let versionText, versionText.version == policyVersion {
+            output.appendBytes(versionText.quoted)
+        } else {
             output.append(UInt8(ascii: "\""))
             // Straight from the digest's storage: `bytes` would allocate an array per answer.
-            withUnsafeBytes(of: policyVersion.storage) { Hex.append($0, to: &output) }
+            withUnsafeBytes(of: policyVersion.storage) { digest in
+                let digits: StaticString = "0123456789abcdef"
+                for byte in digest {
+                    output.append(digits.utf8Start[Int(byte >> 4)])
+                    output.append(digits.utf8Start[Int(byte & 0xF)])
+                }
+            }
             output.append(UInt8(ascii: "\""))
         }
-        object.finish(into: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+}
+
+extension JSONByteSink where Self: ~Copyable {
+    /// A JSON string, or `null` for nil.
+    fileprivate mutating func optional(_ text: String?) {
+        if let text { quoted(text) } else { literal("null") }
     }
 }
 

@@ -1,4 +1,19 @@
 extension PlacementReason {
+    /// The reason as an element of a decision's `reasons` array: `{"code":…,"message":…}`, the bytes of
+    /// `{"code": code, "message": message}` encoded as a tree.
+    package func writeJSON(into output: inout [UInt8]) { appendJSON(to: &output) }
+
+    /// `writeJSON` into a raw buffer.
+    package func writeJSON(into output: inout ByteWriter) { appendJSON(to: &output) }
+
+    func appendJSON<Sink: JSONByteSink & ~Copyable>(to output: inout Sink) {
+        output.literal(#"{"code":"#)
+        output.quoted(code)
+        output.literal(#","message":""#)
+        appendMessage(to: &output)
+        output.literal(#""}"#)
+    }
+
     /// `message` as the inside of a JSON string (escaped, without the quotes), written straight into `output`.
     ///
     /// A placement answer carries four to six reasons. Building each message as a String, then copying and
@@ -6,7 +21,9 @@ extension PlacementReason {
     /// bytes and only the text from policy or the caller is escaped. The bytes are those of
     /// `JSONValue.writeString(message)` without its quotes (`PlacementDecisionEncodingTests` holds every case
     /// equal).
-    package func writeMessage(into output: inout [UInt8]) {
+    package func writeMessage(into output: inout [UInt8]) { appendMessage(to: &output) }
+
+    func appendMessage<Sink: JSONByteSink & ~Copyable>(to output: inout Sink) {
         switch self {
         case .declaredCountry(let country):
             output.literal("declared country ")
@@ -78,41 +95,7 @@ extension PlacementReason {
     }
 }
 
-extension [UInt8] {
-    /// Fixed text that needs no JSON escaping (the callers' literals have no quote, backslash or control byte).
-    fileprivate mutating func literal(_ text: StaticString) {
-        text.withUTF8Buffer { append(contentsOf: $0) }
-    }
-
-    fileprivate mutating func escaped(_ text: String) {
-        JSONValue.writeEscaped(text, into: &self)
-    }
-
-    /// An integer's decimal digits, as `String(value)` writes them.
-    fileprivate mutating func decimal(_ value: Int) {
-        if value < 0 {
-            append(UInt8(ascii: "-"))
-            // Int.min has no positive counterpart: let String handle that one.
-            guard value != .min else {
-                append(contentsOf: String(value).utf8.dropFirst())
-                return
-            }
-            decimal(-value)
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for Int.max's 19 digits
-        var count = 0
-        var rest = value
-        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[23 - count] = UInt8(48 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            append(contentsOf: buffer[(24 - count)...])
-        }
-    }
-
+extension JSONByteSink where Self: ~Copyable {
     /// An address as its `description` writes it; IPv4 digit by digit, IPv6 (rare here) through the String.
     fileprivate mutating func address(_ address: IPAddress) {
         guard case .v4(let value) = address else {

@@ -28,11 +28,14 @@ package final class SignupPlacer: Sendable {
         let pointSource: LocationSource
         /// Candidates ordered by distance from `point` (ties by region id), with the nearest site of each.
         let byDistance: [(region: Int, site: Int, kilometres: Double)]
+        /// The reason the constraint gives (nil when it blocks the country: that is a refusal).
+        let constraintReason: PlacementReason?
+        let rendered: RenderedReasons
 
         init(
             code: CountryCode, constraint: ResidencyPolicy.Constraint, candidates: [Int],
             override: ResidencyPolicy.Override?, point: Coordinate?, pointSource: LocationSource,
-            byDistance: [(region: Int, site: Int, kilometres: Double)]
+            byDistance: [(region: Int, site: Int, kilometres: Double)], regions: [Region]
         ) {
             self.code = code
             self.constraint = constraint
@@ -41,6 +44,23 @@ package final class SignupPlacer: Sendable {
             self.point = point
             self.pointSource = pointSource
             self.byDistance = byDistance
+            switch constraint {
+            case .mandatory(let rule): constraintReason = .mandatoryRegion(country: code, rule: rule.rule, region: rule.region)
+            case .choice(let rule): constraintReason = .regionChoice(country: code, rule: rule.rule, regions: rule.regions)
+            case .unrestricted: constraintReason = .anyRegion(country: code)
+            case .blocked: constraintReason = nil
+            }
+            // The reasons `place` gives when it takes a candidate measured from this point: `nearest_region` (from
+            // the point's own source: a database point is measured per request) and its nearest site.
+            rendered = RenderedReasons(
+                constraint: constraintReason,
+                nearest: byDistance.map {
+                    .nearestRegion(
+                        region: regions[$0.region].id, kilometres: Int($0.kilometres.rounded()), from: pointSource)
+                },
+                sites: byDistance.map {
+                    .site(site: regions[$0.region].sites[$0.site].id, kilometres: Int($0.kilometres.rounded()))
+                })
         }
     }
 
@@ -72,9 +92,22 @@ package final class SignupPlacer: Sendable {
             countries[Self.slot(of: country.code)] = CountryPlan(
                 code: country.code, constraint: constraint, candidates: candidates,
                 override: policies.residency.override(for: country.code), point: country.point,
-                pointSource: LocationSource(country.pointKind), byDistance: byDistance)
+                pointSource: LocationSource(country.pointKind), byDistance: byDistance, regions: regions)
         }
         self.countries = countries
+    }
+
+    /// Appends `reason`'s JSON (`{"code":…,"message":…}`) as the plan of `country` rendered it at load, when it
+    /// rendered that very reason; false, with nothing written, otherwise (the caller writes it).
+    package func appendRendered(_ reason: PlacementReason, country: CountryCode?, to output: inout [UInt8]) -> Bool {
+        appendRenderedReason(reason, country: country, to: &output)
+    }
+
+    func appendRenderedReason<Sink: JSONByteSink & ~Copyable>(
+        _ reason: PlacementReason, country: CountryCode?, to output: inout Sink
+    ) -> Bool {
+        guard let country, let plan = countries[Self.slot(of: country)] else { return false }
+        return plan.rendered.append(reason, to: &output)
     }
 
     @inline(__always)
@@ -172,15 +205,12 @@ package final class SignupPlacer: Sendable {
                 reasons.append(.noPermittedRegion(country: country, rule: rule.rule, reason: rule.reason))
                 return refuse(
                     .noPermittedRegion, rule: rule.rule, "no region may host customers from \(country): \(rule.reason)")
-            case .mandatory(let rule):
-                constraintRule = rule.rule
-                reasons.append(.mandatoryRegion(country: country, rule: rule.rule, region: rule.region))
-            case .choice(let rule):
-                constraintRule = rule.rule
-                reasons.append(.regionChoice(country: country, rule: rule.rule, regions: rule.regions))
-            case .unrestricted:
-                reasons.append(.anyRegion(country: country))
+            case .mandatory(let rule): constraintRule = rule.rule
+            case .choice(let rule): constraintRule = rule.rule
+            case .unrestricted: break
             }
+            // The plan's own value (the same as building it here): what `RenderedReasons` compares with.
+            if let reason = plan.constraintReason { reasons.append(reason) }
             candidates = plan.candidates
             override = plan.override
             if let databasePoint {

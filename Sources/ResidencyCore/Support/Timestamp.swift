@@ -22,14 +22,24 @@ package enum Timestamp {
     /// The same text appended to `output` as UTF-8, without a `String` in between (a streamed report writes one
     /// per line).
     package static func append(rfc3339 milliseconds: Int64, to output: inout [UInt8]) {
+        appendRFC3339(milliseconds, to: &output)
+    }
+
+    /// The same into a raw buffer (the access log's lines).
+    package static func append(rfc3339 milliseconds: Int64, to output: inout ByteWriter) {
+        appendRFC3339(milliseconds, to: &output)
+    }
+
+    private static func appendRFC3339<Sink: JSONByteSink & ~Copyable>(_ milliseconds: Int64, to output: inout Sink) {
         let (year, month, day, secondOfDay, millis) = fields(milliseconds)
         guard (0...9999).contains(year) else {
-            output.append(contentsOf: rfc3339(milliseconds: milliseconds).utf8)
+            var text = rfc3339(milliseconds: milliseconds)
+            text.withUTF8 { output.appendBytes(UnsafeRawBufferPointer($0)) }
             return
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
             put(year: year, month: month, day: day, secondOfDay: secondOfDay, millis: millis, into: buffer)
-            output.append(contentsOf: buffer)
+            output.appendBytes(UnsafeRawBufferPointer(buffer))
         }
     }
 

@@ -226,7 +226,7 @@ package final class RegionApplication: Sendable {
             physicalCountry: headers["x-residency-country"]!, method: request.method,
             resource: "\(collection.rawValue)/\(key)", dataClass: AccessScope.DataClass.customerData.rawValue, mode: mode)
         if mode == .read {
-            guard let record = try database.record(collection, key: key) else {
+            guard let record = try node.record(in: database, tenant: tenant, collection, key: key) else {
                 throw APIError(status: 404, code: "not_found", message: "no \(collection.rawValue) record \"\(key)\"")
             }
             return .json(.object([("record", record.jsonValue)]))

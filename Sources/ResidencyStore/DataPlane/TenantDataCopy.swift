@@ -34,7 +34,10 @@ package enum TenantDataCopy {
         let origin = try TenantDatabase(path: source)
         return try origin.database.read {
             let sequence = try origin.sequence()
-            try backup(origin.database, to: partial)
+            // The copy is published frozen: nothing may write it until the cutover thaws it. A request that read
+            // the directory long ago (when the tenant last lived in this region) must find it frozen, not commit
+            // a write that the verification would then call a difference and the rollback remove.
+            try backup(origin.database, to: partial, frozen: true)
             try DataPlane.publish(partial, as: target)
             let copy = try TenantDatabase(path: target)
             let (sourceContent, targetContent) = try inParallel(
@@ -91,7 +94,9 @@ package enum TenantDataCopy {
         return sourceContent
     }
 
-    static func backup(_ source: Database, to path: String) throws {
+    /// `frozen` sets the copy's `frozen` flag in the same file before it is closed (the flag is a control row,
+    /// outside what the content digest compares).
+    static func backup(_ source: Database, to path: String, frozen: Bool = false) throws {
         var handle: OpaquePointer?
         PrivateFiles.prepare(path)
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK,
@@ -111,6 +116,13 @@ package enum TenantDataCopy {
         let finished = sqlite3_backup_finish(backup)
         guard stepped == SQLITE_DONE, finished == SQLITE_OK else {
             throw DatabaseError(connection: destination, code: stepped == SQLITE_DONE ? finished : stepped)
+        }
+        if frozen {
+            let code = sqlite3_exec(
+                destination, "UPDATE residency_control SET value = 1 WHERE key = 'frozen'", nil, nil, nil)
+            guard code == SQLITE_OK, sqlite3_changes(destination) == 1 else {
+                throw DatabaseError(connection: destination, code: code == SQLITE_OK ? SQLITE_CORRUPT : code)
+            }
         }
     }
 

@@ -185,6 +185,19 @@ package final class TenantDatabase {
         }
     }
 
+    /// Folds the write-ahead log into the main file (a TRUNCATE checkpoint), retrying for up to a second while
+    /// readers hold it. Before the files are removed: a connection that opened the main file just before and
+    /// creates a fresh WAL just after reads the main file alone, so the freeze must be in it — else that
+    /// connection would see the data unfrozen and commit a write into a file already unlinked.
+    package func foldWriteAheadLog() throws {
+        for _ in 0..<100 {
+            let busy = try database.statement("PRAGMA wal_checkpoint(TRUNCATE)").first { $0.integer(0) } ?? 0
+            if busy == 0 { return }
+            usleep(10_000)
+        }
+        throw TenantDataError.io("the write-ahead log of \(database.path) could not be checkpointed: readers held it for a second")
+    }
+
     /// Whether a migration holds the data still.
     package func isFrozen() throws -> Bool {
         try database.scalarInteger("SELECT value FROM residency_control WHERE key = 'frozen'") == 1
