@@ -27,11 +27,14 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         // epoll, eventfd and atomics on shared memory, which the Glibc module lacks (headers only; nothing to link).
         .systemLibrary(name: "CLinux"),
+        // A SQLite VFS over the default one that writes each commit's WAL frames in one system call (see
+        // BatchedWAL.c); C, as SQLite's interfaces are.
+        .target(name: "CSQLiteVFS", dependencies: ["CSQLite"]),
         .target(name: "ResidencyCore", dependencies: ["CCrypto"]),
         // TLS 1.3 over OpenSSL's libssl: the API's HTTPS and, between the controller and the regional services,
         // mutual TLS with pinned keys.
         .target(name: "ResidencyTLS", dependencies: ["CSSL", "CCrypto"]),
-        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CLinux", "CLibPQ"]),
+        .target(name: "ResidencyStore", dependencies: ["ResidencyCore", "CSQLite", "CSQLiteVFS", "CLinux", "CLibPQ"]),
         .target(name: "ResidencyController", dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyTLS"]),
         .target(
             name: "ResidencyServer",
@@ -51,7 +54,7 @@ let package = Package(
         .testTarget(name: "ResidencyCoreTests", dependencies: ["ResidencyCore"]),
         // Tests and the benchmark declare every module they import; their fixtures may set up store rows directly,
         // which the CLI (above the controller) no longer may.
-        .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyCore", "ResidencyStore"]),
+        .testTarget(name: "ResidencyStoreTests", dependencies: ["ResidencyCore", "ResidencyStore", "CSQLite", "CSQLiteVFS"]),
         .testTarget(
             name: "ResidencyControllerTests",
             dependencies: ["ResidencyCore", "ResidencyStore", "ResidencyController", "ResidencyTLS"]),

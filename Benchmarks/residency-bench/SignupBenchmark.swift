@@ -17,8 +17,8 @@ enum SignupBenchmark {
             let locator = ResourceLocator()
             let policies = try PolicySet.load(
                 regions: try locator.regions(explicit: nil), policies: try locator.policies(explicit: nil))
-            let controller = try Controller(
-                policies: policies, locator: nil, pool: try DatabasePool(directory: DataDirectory(directory)))
+            let pool = try DatabasePool(directory: DataDirectory(directory))
+            let controller = try Controller(policies: policies, locator: nil, pool: pool)
             let countries = ["DE", "FR", "GB", "US", "IN", "AU", "SG", "ZA", "JP", "BR"].compactMap { CountryCode($0) }
             @Sendable func signUp(_ i: Int) throws {
                 _ = try controller.directory.signUp(
@@ -30,6 +30,7 @@ enum SignupBenchmark {
             let singleRate = Double(singles) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             print("signups.one_caller \(Int(singleRate)) signups/s")
 
+            let groupsBefore = pool.groupCommitTotals
             let failures = Failures()
             let cpuBefore = processCPUSeconds()
             start = DispatchTime.now().uptimeNanoseconds
@@ -48,6 +49,10 @@ enum SignupBenchmark {
             }
             print("signups.concurrent \(Int(rate)) signups/s")
             print("signups.callers \(callers) callers")
+            // How many signups each commit (one fsync) carried, on average.
+            let groupsAfter = pool.groupCommitTotals
+            let groups = max(1, groupsAfter.groups - groupsBefore.groups)
+            print("signups.mean_group \((groupsAfter.writes - groupsBefore.writes) / groups) signups")
             // What the machine's load cannot move much: CPU (user + system, every thread) per concurrent signup.
             print("signups.cpu_per_signup \(Int(cpuPerSignup)) us")
             return 0

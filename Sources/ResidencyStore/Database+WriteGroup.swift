@@ -24,14 +24,21 @@ extension Database {
     ///
     /// On PostgreSQL a statement error aborts the whole transaction, which only a savepoint can contain: every
     /// body there runs in a savepoint (a round trip, no page copies).
-    package func writeGroup(_ bodies: [() throws -> Void]) -> [(any Error)?] {
+    ///
+    /// `more` is asked for further bodies once those given have run, before COMMIT (SQLite only), until it answers
+    /// none: writes that arrived while the group ran join its commit rather than wait for the next one. Answers one
+    /// outcome per body given and then per body `more` answered, in that order.
+    package func writeGroup(
+        _ bodies: [() throws -> Void], more: () -> [() throws -> Void] = { [] }
+    ) -> [(any Error)?] {
         precondition(transactionDepth == 0, "a group of writes is a transaction of its own")
+        var bodies = bodies
         var outcomes = [(any Error)?](repeating: nil, count: bodies.count)
         if isPostgres {
             writeIsolated(bodies, Array(bodies.indices), into: &outcomes)
             return outcomes
         }
-        if let failed = writeTogether(bodies, into: &outcomes) {
+        if let failed = writeTogether(&bodies, more: more, into: &outcomes) {
             writeIsolated(bodies, bodies.indices.filter { $0 != failed }, into: &outcomes)
         }
         return outcomes
@@ -40,7 +47,9 @@ extension Database {
     /// Runs every body in one transaction without savepoints. Answers nil when done (committed, or failed as a
     /// whole); else the index of a body that threw after changing rows: everything was rolled back and only that
     /// body's outcome is set.
-    private func writeTogether(_ bodies: [() throws -> Void], into outcomes: inout [(any Error)?]) -> Int? {
+    private func writeTogether(
+        _ bodies: inout [() throws -> Void], more: () -> [() throws -> Void], into outcomes: inout [(any Error)?]
+    ) -> Int? {
         do {
             try begin(.write)
         } catch {
@@ -52,7 +61,15 @@ extension Database {
         // DDL changes no rows: a body that created a table and then threw is caught by the schema cookie.
         let schema = try? schemaCookie()
         var members: [Int] = []
-        for index in bodies.indices {
+        var index = 0
+        while true {
+            if index == bodies.count {
+                let arrived = more()
+                if arrived.isEmpty { break }
+                bodies += arrived
+                outcomes += [(any Error)?](repeating: nil, count: arrived.count)
+            }
+            defer { index += 1 }
             let mark = rollbackActions.count
             let changes = sqlite3_total_changes64(connection)
             do {

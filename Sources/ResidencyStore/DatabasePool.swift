@@ -100,6 +100,13 @@ package final class DatabasePool: Sendable {
         }
     }
 
+    /// Write groups committed by this pool so far and the writes they carried (see `write`): the mean is how many
+    /// writes share each commit's fsync. For the benchmark and tests.
+    package var groupCommitTotals: (groups: Int, writes: Int) { committer.totals }
+
+    /// Writes waiting for a group (tests).
+    var queuedWrites: Int { committer.queued }
+
     /// Runs `body` in a read transaction on an idle reader (opening one if none is idle).
     package func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
         if path == ":memory:" { return try write(body) }

@@ -236,6 +236,45 @@ import Testing
         #expect(changed == 40000)
     }
 
+    /// A write that arrives while a group's bodies run joins that group's transaction (one commit for both), rather
+    /// than wait for the group to commit and start the next: the first body holds the writer until the second
+    /// write is queued.
+    @Test func aWriteArrivingWhileAGroupRunsJoinsItsCommit() throws {
+        let (directory, pool) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let before = pool.groupCommitTotals
+        let firstStarted = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        let failures = Locked<[String]>([])
+        done.enter()
+        Thread {
+            defer { done.leave() }
+            do {
+                try pool.write { database in
+                    try database.statement("INSERT INTO numbers VALUES (1)").run()
+                    firstStarted.signal()
+                    let deadline = Date().addingTimeInterval(30)
+                    while pool.queuedWrites == 0 && Date() < deadline { usleep(1_000) }
+                }
+            } catch {
+                failures.withLock { $0.append("first: \(error)") }
+            }
+        }.start()
+        firstStarted.wait()
+        // Sees the first write's row: it runs after it, in the same transaction.
+        let seen = try pool.write { database -> [Int] in
+            try database.statement("INSERT INTO numbers VALUES (2)").run()
+            return try Self.numbers(database)
+        }
+        done.wait()
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        #expect(seen == [1, 2])
+        #expect(try pool.read { try Self.numbers($0) } == [1, 2])
+        let after = pool.groupCommitTotals
+        #expect(after.writes - before.writes == 2)
+        #expect(after.groups - before.groups == 1, "the second write waited for a commit of its own")
+    }
+
     /// 64 threads writing at once through the pool: every write that was acknowledged is there exactly once,
     /// and every refused one is absent.
     @Test func sixtyFourWritersAtOnce() throws {
@@ -245,6 +284,7 @@ import Testing
         let refused = Locked<[Int]>([])
         let unexpected = Locked<[String]>([])
         let perThread = 40
+        let totalsBefore = pool.groupCommitTotals
         onThreads(64) { thread in
             for i in 0..<perThread {
                 let number = thread * perThread + i
@@ -266,6 +306,10 @@ import Testing
         #expect(stored == acknowledged.withLock { $0 }.sorted())
         #expect(refused.withLock { $0 }.count == (0..<(64 * perThread)).filter { $0 % 13 == 0 }.count)
         #expect(Set(stored).isDisjoint(with: refused.withLock { $0 }))
+        // Every write was counted in one group (refused ones too: they ran in a group's transaction).
+        let totals = pool.groupCommitTotals
+        #expect(totals.writes - totalsBefore.writes == 64 * perThread)
+        #expect(totals.groups > totalsBefore.groups && totals.groups - totalsBefore.groups <= 64 * perThread)
     }
 }
 
