@@ -12,11 +12,16 @@
 //    xFileControl, xLock and friends, xClose), and before a write that does not continue the run,
 //  - before the main database file's shared-memory calls (xShmMap, xShmLock, xShmBarrier, xShmUnmap): a commit is
 //    published to other connections through the wal-index, so no reader can be told of a frame still in memory.
-// With synchronous = FULL or EXTRA the xSync comes first anyway, and its error fails the commit. With a lower
-// level a commit would be published through xShmBarrier, which cannot report an error, so a failed write could go
-// unnoticed: the VFS refuses `PRAGMA synchronous` below FULL on the files it opened (its connections start at
-// FULL, SQLite's default). A process killed with bytes still buffered loses only a commit that had not been
-// synced, that is, one nobody was told had committed.
+// - at the end of a commit frame (the frame whose header names the database's size after the commit): the run is
+//   written before SQLite's write of that frame returns, and a failure fails that write, hence the commit —
+//   whatever the synchronous level, so no commit is ever published (xShmBarrier cannot report an error) or
+//   acknowledged with a frame still in memory.
+// With synchronous = FULL or EXTRA an xSync follows, as before. The VFS also refuses `PRAGMA synchronous` below
+// FULL on the files it opened: the project's durability is FULL's. A process killed with bytes still buffered
+// loses only frames of a commit that had not been written, that is, one nobody was told had committed.
+// A write that fails is remembered (`deferredError`) and answered to every later call that depends on the file,
+// until this connection next takes the WAL's write lock: a new write transaction never relies on frames of an
+// earlier one that did not commit.
 #include "residency_batched_wal.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,9 +39,11 @@ typedef struct BatchedFile {
     sqlite3_int64 start;
     int length;
     int capacity;
-    /// A failed write that nobody could be told of (from xShmBarrier): answered to every later call.
+    /// A failed write: answered to every later call until the WAL's write lock is taken again.
     int deferredError;
-    /// Write calls SQLite made to this WAL file, and write calls passed on.
+    /// Set by a commit frame's header; the frame's page write that follows passes the run on at once.
+    int commitFramePending;
+    /// Write calls SQLite made to this WAL file, write calls passed on, and commits published unwritten.
     residency_batched_wal_counts counts;
 } BatchedFile;
 
@@ -55,18 +62,26 @@ static pthread_once_t registerOnce = PTHREAD_ONCE_INIT;
 /// run is passed on in pieces of this many bytes (31 pages).
 static const int maximumWrite = 0x1ffff & ~4095;
 
-/// Writes the buffered run and empties the buffer, whatever the outcome; answers the first failed write's result.
+/// Passes `length` bytes on at `offset` in pieces the unix VFS takes whole; answers the first failure.
+static int writePieces(BatchedFile *file, const unsigned char *bytes, int length, sqlite3_int64 offset) {
+    for (int done = 0; done < length; done += maximumWrite) {
+        int amount = length - done < maximumWrite ? length - done : maximumWrite;
+        file->counts.walFlushes += 1;
+        int code = file->real->pMethods->xWrite(file->real, bytes + done, amount, offset + done);
+        if (code != SQLITE_OK) return code;
+    }
+    return SQLITE_OK;
+}
+
+/// Writes the buffered run and empties the buffer, whatever the outcome; a failure is remembered
+/// (`deferredError`) and answered.
 static int flush(BatchedFile *file) {
     if (file->length == 0) return SQLITE_OK;
     int length = file->length;
     file->length = 0;
-    for (int done = 0; done < length; done += maximumWrite) {
-        int amount = length - done < maximumWrite ? length - done : maximumWrite;
-        file->counts.walFlushes += 1;
-        int code = file->real->pMethods->xWrite(file->real, file->buffer + done, amount, file->start + done);
-        if (code != SQLITE_OK) return code;
-    }
-    return SQLITE_OK;
+    int code = writePieces(file, file->buffer, length, file->start);
+    if (code != SQLITE_OK && file->deferredError == SQLITE_OK) file->deferredError = code;
+    return code;
 }
 
 /// Flushes before a call that depends on the file's contents; answers the deferred error or the flush's.
@@ -99,13 +114,25 @@ static int walWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_
     BatchedFile *file = (BatchedFile *)handle;
     if (file->deferredError != SQLITE_OK) return file->deferredError;
     file->counts.walWrites += 1;
+    // A frame header is 24 bytes; bytes 4-7 hold the database's size in pages after the commit for a commit frame,
+    // zero for any other. The page written next ends the commit's frames.
+    int endsCommit = file->commitFramePending;
+    file->commitFramePending = 0;
+    if (amount == 24) {
+        const unsigned char *header = data;
+        file->commitFramePending = (header[4] | header[5] | header[6] | header[7]) != 0;
+    }
     int continues = file->length > 0 && offset == file->start + file->length;
     if (!continues || file->length + amount > maximumBuffer) {
         int code = flush(file);
         if (code != SQLITE_OK) return code;
     }
     if (file->length == 0) {
-        if (amount > maximumWrite) return file->real->pMethods->xWrite(file->real, data, amount, offset);
+        if (amount > maximumWrite) {
+            int code = writePieces(file, data, amount, offset);
+            if (code != SQLITE_OK && file->deferredError == SQLITE_OK) file->deferredError = code;
+            return code;
+        }
         file->start = offset;
     }
     if (file->length + amount > file->capacity) {
@@ -123,7 +150,7 @@ static int walWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_
     }
     memcpy(file->buffer + file->length, data, (size_t)amount);
     file->length += amount;
-    return SQLITE_OK;
+    return endsCommit ? flush(file) : SQLITE_OK;
 }
 
 static int walTruncate(sqlite3_file *handle, sqlite3_int64 size) {
@@ -240,11 +267,12 @@ static int mainCheckReservedLock(sqlite3_file *handle, int *reserved) {
     return file->real->pMethods->xCheckReservedLock(file->real, reserved);
 }
 
-/// Whether `value` (PRAGMA synchronous's argument) is below FULL: OFF, NORMAL, 0 or 1.
+/// Whether `value` (PRAGMA synchronous's argument) is anything but FULL or EXTRA. Only those four spellings are
+/// let through: SQLite reads every word it does not know as NORMAL and wraps numbers (7 is OFF), so a list of
+/// the spellings below FULL could never be complete.
 static int isBelowFull(const char *value) {
-    return sqlite3_stricmp(value, "off") == 0 || sqlite3_stricmp(value, "normal") == 0
-        || strcmp(value, "0") == 0 || strcmp(value, "1") == 0 || strcmp(value, "false") == 0
-        || strcmp(value, "no") == 0;
+    return !(sqlite3_stricmp(value, "full") == 0 || sqlite3_stricmp(value, "extra") == 0 || strcmp(value, "2") == 0
+        || strcmp(value, "3") == 0);
 }
 
 static int mainFileControl(sqlite3_file *handle, int op, void *argument) {
@@ -281,27 +309,42 @@ static int mainShmMap(sqlite3_file *handle, int region, int size, int extend, vo
     return file->real->pMethods->xShmMap(file->real, region, size, extend, memory);
 }
 
+/// The wal-index's write lock (WAL_WRITE_LOCK in SQLite's wal.c): taken at the start of every write transaction.
+static const int walWriteLock = 0;
+
 static int mainShmLock(sqlite3_file *handle, int offset, int count, int flags) {
     BatchedFile *file = (BatchedFile *)handle;
+    if (flags & SQLITE_SHM_UNLOCK) {
+        // SQLite ignores an unlock's result: the lock is always released, and a failed flush is remembered
+        // (`flush` keeps it in deferredError) for the calls that can report it.
+        if (file->partner) (void)flush(file->partner);
+        return file->real->pMethods->xShmLock(file->real, offset, count, flags);
+    }
     int code = settlePartner(file);
     if (code != SQLITE_OK) return code;
-    return file->real->pMethods->xShmLock(file->real, offset, count, flags);
+    code = file->real->pMethods->xShmLock(file->real, offset, count, flags);
+    if (code == SQLITE_OK && file->partner && offset == walWriteLock && (flags & SQLITE_SHM_EXCLUSIVE)) {
+        // A new write transaction: it never relies on frames of an earlier one that did not commit.
+        file->partner->deferredError = SQLITE_OK;
+    }
+    return code;
 }
 
 static void mainShmBarrier(sqlite3_file *handle) {
     BatchedFile *file = (BatchedFile *)handle;
-    if (file->partner && file->partner->deferredError == SQLITE_OK) {
-        // Cannot answer an error: every later call on the WAL answers it instead. (Only below synchronous = FULL,
-        // which the VFS refuses, is a commit published without an xSync first.)
-        file->partner->deferredError = flush(file->partner);
+    if (file->partner && file->partner->length > 0) {
+        // A commit frame's write already passed its run on, so this is never a commit published unwritten; it
+        // is counted for the tests all the same. Cannot answer an error: `flush` remembers it.
+        file->partner->counts.publishedUnwritten += 1;
+        (void)flush(file->partner);
     }
     file->real->pMethods->xShmBarrier(file->real);
 }
 
 static int mainShmUnmap(sqlite3_file *handle, int deleteFlag) {
     BatchedFile *file = (BatchedFile *)handle;
-    int code = settlePartner(file);
-    if (code != SQLITE_OK) return code;
+    // SQLite ignores an unmap's result: the shared memory is always let go.
+    if (file->partner) (void)flush(file->partner);
     return file->real->pMethods->xShmUnmap(file->real, deleteFlag);
 }
 
