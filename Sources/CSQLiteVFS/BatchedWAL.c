@@ -19,9 +19,11 @@
 // With synchronous = FULL or EXTRA an xSync follows, as before. The VFS also refuses `PRAGMA synchronous` below
 // FULL on the files it opened: the project's durability is FULL's. A process killed with bytes still buffered
 // loses only frames of a commit that had not been written, that is, one nobody was told had committed.
-// A write that fails is remembered (`deferredError`) and answered to every later call that depends on the file,
-// until this connection next takes the WAL's write lock: a new write transaction never relies on frames of an
-// earlier one that did not commit.
+// A failed write is answered to the call that passed the run on (a write, a sync, a read...), which fails the
+// transaction. Only where SQLite cannot be told (xShmBarrier) is it remembered (`deferredError`) and answered to
+// every later call on the WAL until the connection next takes the WAL's write lock: a new write transaction never
+// relies on frames of an earlier one that did not commit. (Remembering every failure that way left a connection
+// failing every read after a full disk had been freed: a read transaction does not take the write lock.)
 #include "residency_batched_wal.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,7 +41,7 @@ typedef struct BatchedFile {
     sqlite3_int64 start;
     int length;
     int capacity;
-    /// A failed write: answered to every later call until the WAL's write lock is taken again.
+    /// A failed write nobody could be told of: answered to every later call until the write lock is taken again.
     int deferredError;
     /// Set by a commit frame's header; the frame's page write that follows passes the run on at once.
     int commitFramePending;
@@ -73,15 +75,12 @@ static int writePieces(BatchedFile *file, const unsigned char *bytes, int length
     return SQLITE_OK;
 }
 
-/// Writes the buffered run and empties the buffer, whatever the outcome; a failure is remembered
-/// (`deferredError`) and answered.
+/// Writes the buffered run and empties the buffer, whatever the outcome; answers the first failed write's result.
 static int flush(BatchedFile *file) {
     if (file->length == 0) return SQLITE_OK;
     int length = file->length;
     file->length = 0;
-    int code = writePieces(file, file->buffer, length, file->start);
-    if (code != SQLITE_OK && file->deferredError == SQLITE_OK) file->deferredError = code;
-    return code;
+    return writePieces(file, file->buffer, length, file->start);
 }
 
 /// Flushes before a call that depends on the file's contents; answers the deferred error or the flush's.
@@ -128,11 +127,7 @@ static int walWrite(sqlite3_file *handle, const void *data, int amount, sqlite3_
         if (code != SQLITE_OK) return code;
     }
     if (file->length == 0) {
-        if (amount > maximumWrite) {
-            int code = writePieces(file, data, amount, offset);
-            if (code != SQLITE_OK && file->deferredError == SQLITE_OK) file->deferredError = code;
-            return code;
-        }
+        if (amount > maximumWrite) return writePieces(file, data, amount, offset);
         file->start = offset;
     }
     if (file->length + amount > file->capacity) {
@@ -315,8 +310,9 @@ static const int walWriteLock = 0;
 static int mainShmLock(sqlite3_file *handle, int offset, int count, int flags) {
     BatchedFile *file = (BatchedFile *)handle;
     if (flags & SQLITE_SHM_UNLOCK) {
-        // SQLite ignores an unlock's result: the lock is always released, and a failed flush is remembered
-        // (`flush` keeps it in deferredError) for the calls that can report it.
+        // SQLite ignores an unlock's result, so the lock is always released. Bytes still buffered here belong to
+        // no commit (a commit's frames went with its commit frame): what a failed write loses was never
+        // acknowledged, and SQLite reads no frame past the last commit.
         if (file->partner) (void)flush(file->partner);
         return file->real->pMethods->xShmLock(file->real, offset, count, flags);
     }
@@ -334,16 +330,18 @@ static void mainShmBarrier(sqlite3_file *handle) {
     BatchedFile *file = (BatchedFile *)handle;
     if (file->partner && file->partner->length > 0) {
         // A commit frame's write already passed its run on, so this is never a commit published unwritten; it
-        // is counted for the tests all the same. Cannot answer an error: `flush` remembers it.
+        // is counted for the tests all the same. Cannot answer an error: it is remembered.
         file->partner->counts.publishedUnwritten += 1;
-        (void)flush(file->partner);
+        int code = flush(file->partner);
+        if (code != SQLITE_OK && file->partner->deferredError == SQLITE_OK) file->partner->deferredError = code;
     }
     file->real->pMethods->xShmBarrier(file->real);
 }
 
 static int mainShmUnmap(sqlite3_file *handle, int deleteFlag) {
     BatchedFile *file = (BatchedFile *)handle;
-    // SQLite ignores an unmap's result: the shared memory is always let go.
+    // SQLite ignores an unmap's result: the shared memory is always let go (as at an unlock, nothing buffered
+    // here belongs to a commit).
     if (file->partner) (void)flush(file->partner);
     return file->real->pMethods->xShmUnmap(file->real, deleteFlag);
 }
