@@ -235,12 +235,9 @@ final class ResultSlot: @unchecked Sendable {
 /// raced the cutover or the purge at the old home — and every acknowledged write is at the final home.
 @Suite struct MigrationWriteRaceTests {
     @Test func writesRacingMigrationsAreAcknowledgedOrRefusedAsFrozenAndNoneIsLost() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-race-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try MigrationTests.open(directory)
-        let tenant = try controller.directory.signUp(
-            Signup(name: "Racer", plan: .paid, declaredCountry: CountryCode("GB"))
-        ).tenant
+        let scratch = try UKTenantScratch("race", tenant: "Racer")
+        defer { scratch.remove() }
+        let (controller, tenant) = (scratch.controller, scratch.tenant)
         let outcomes = WriteOutcomes()
         let stop = ManagedAtomicFlag()
         // Threads of their own: on the global queue two spinning writers could hold every one of its threads on
@@ -307,12 +304,9 @@ extension MigrationWriteRaceTests {
     /// away while it runs, then it fails as SQLite fails on a purged file — and the request runs again at
     /// the new home. With the tenant where it was, the same failure is reported, not retried.
     @Test func anOperationThatFailsAtAHomeTheTenantLeftRunsAgainAtTheNewHome() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-follow-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try MigrationTests.open(directory)
-        let tenant = try controller.directory.signUp(
-            Signup(name: "Mover", plan: .paid, declaredCountry: CountryCode("GB"))
-        ).tenant
+        let scratch = try UKTenantScratch("follow", tenant: "Mover")
+        defer { scratch.remove() }
+        let (controller, tenant) = (scratch.controller, scratch.tenant)
         var homes: [String] = []
         let record = TenantRecord(collection: .contacts, key: "late", values: ["name": .text("Late")], updatedAt: 1)
         try controller.directory.atDataHome(
@@ -349,12 +343,9 @@ extension MigrationWriteRaceTests {
     /// The bulk copy is published frozen and stays so until the cutover thaws it: a request that found the
     /// tenant in the target's region long ago cannot commit there before the directory points there.
     @Test func theCopyAtTheTargetIsFrozenUntilTheCutover() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-frozen-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let controller = try MigrationTests.open(directory)
-        let tenant = try controller.directory.signUp(
-            Signup(name: "Copied", plan: .paid, declaredCountry: CountryCode("GB"))
-        ).tenant
+        let scratch = try UKTenantScratch("frozen", tenant: "Copied")
+        defer { scratch.remove() }
+        let (controller, tenant) = (scratch.controller, scratch.tenant)
         var migration = try controller.migrations.requestMigration(
             .init(tenant: tenant.id, toRegion: "eu", reason: "copy"), by: "ops")
         let plane = try #require(controller.dataPlane)
@@ -389,6 +380,23 @@ extension MigrationWriteRaceTests {
         try database.foldWriteAheadLog()
         #expect(try mainFileAlone())
     }
+}
+
+/// A controller on a scratch data directory with one GB tenant (homed in uk); `remove()` deletes the directory
+/// (called by the test, not left to deinit, which may run as soon as the scratch's last use).
+private struct UKTenantScratch {
+    let directory: URL
+    let controller: Controller
+    let tenant: Tenant
+
+    init(_ label: String, tenant name: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("residency-\(label)-\(UUID())")
+        controller = try MigrationTests.open(directory)
+        tenant = try controller.directory.signUp(Signup(name: name, plan: .paid, declaredCountry: CountryCode("GB")))
+            .tenant
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 private final class WriteOutcomes: @unchecked Sendable {
