@@ -199,7 +199,9 @@ import Testing
             try database.execute(
                 """
                 DROP TABLE report_access_days; DROP TABLE report_filer_grants; DROP TABLE report_summary_state;
-                DROP INDEX tenants_region_id; DROP INDEX tenants_location;
+                DROP INDEX tenants_region_id; DROP INDEX tenants_status;
+                CREATE INDEX tenants_region_status ON tenants (region, status, id);
+                CREATE INDEX tenants_status ON tenants (status, id);
                 DROP TRIGGER tenant_location_inserted; DROP TRIGGER tenant_location_deleted;
                 DROP TRIGGER tenant_location_updated; DROP TABLE tenant_location_changes;
                 DROP TABLE tenant_location_log; DROP INDEX idempotency_keys_tenant; DROP INDEX migrations_tenant;

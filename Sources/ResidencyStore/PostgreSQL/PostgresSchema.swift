@@ -366,5 +366,16 @@ package enum PostgresSchema {
                 CREATE INDEX idempotency_keys_tenant ON idempotency_keys (tenant_id);
                 CREATE INDEX migrations_tenant ON migrations (tenant);
                 """),
+        SchemaMigration(
+            version: 17,
+            name: "tenants: the indexes every signup wrote and nothing read dropped; the status index holds only "
+                + "tenants that are not active",
+            sql: """
+                -- As on SQLite (Schema.swift, version 17): every insert maintained these and no query read them.
+                DROP INDEX tenants_location;
+                DROP INDEX tenants_region_status;
+                DROP INDEX tenants_status;
+                CREATE INDEX tenants_status ON tenants (status, id) WHERE status <> 'active';
+                """),
     ]
 }
