@@ -38,7 +38,7 @@ import Testing
         guard let database = try backend.database(atVersion: 16) else { return }
         let tenants = try Self.fill(database)
         #expect(try Self.indexes(database).isSuperset(of: ["tenants_location", "tenants_region_status"]))
-        try database.migrate()
+        try database.migrate(upTo: 17)
         #expect(try database.schemaVersion() == 17)
         let indexes = try Self.indexes(database)
         #expect(indexes.isDisjoint(with: ["tenants_location", "tenants_region_status"]), "\(indexes)")
