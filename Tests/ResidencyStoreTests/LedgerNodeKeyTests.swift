@@ -8,8 +8,8 @@ import Testing
 /// under the old key (level, idx) reads the same nodes, roots and proofs after the upgrade, appends go on from
 /// it, and every append's rows are the last rows of the table — the reason for the new key.
 @Suite struct LedgerNodeKeyTests {
-    /// Writes `count` entries and their nodes as version 17 stored them: (level, idx, hash).
-    static func writeVersion17Ledger(_ database: Database, count: Int) throws -> [SHA256Digest] {
+    /// Writes `count` entries and their nodes as versions 3 to 17 stored them: (level, idx, hash).
+    static func writeLedgerInTheFormerLayout(_ database: Database, count: Int) throws -> [SHA256Digest] {
         var leaves: [SHA256Digest] = []
         try database.write {
             for index in 0..<count {
@@ -43,7 +43,7 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func anUpgradedLedgerReadsTheSameTreeAndGrowsOn(_ backend: StoreBackend) throws {
         guard let database = try backend.database(atVersion: 17) else { return }
-        var leaves = try Self.writeVersion17Ledger(database, count: 45)
+        var leaves = try Self.writeLedgerInTheFormerLayout(database, count: 45)
         let nodesBefore = try database.scalarInteger("SELECT count(*) FROM ledger_nodes")
         try database.migrate()
         #expect(try database.schemaVersion() >= 18)
