@@ -53,34 +53,53 @@ package struct TenantRepository {
     )
         throws -> [Tenant]
     {
-        // Every tenant id is longer than the empty string: no cursor is the range from the first id.
-        try database.statement(Self.pageSQL(region: region != nil, status: status)).rows(
-            [.optional(region), .optional(status?.rawValue), .text(cursor ?? ""), .integer(Int64(limit))], Self.read)
+        let page = Self.pageQuery(region: region, status: status, after: cursor, limit: limit)
+        return try database.statement(page.sql).rows(page.values, Self.read)
     }
 
-    /// The statement `tenants(region:status:after:limit:)` runs for a filter: ?1 region, ?2 status, ?3 cursor,
-    /// ?4 limit.
-    static func pageSQL(region: Bool, status: TenantStatus?) -> String {
+    /// The statement `tenants(region:status:after:limit:)` runs, with its values. The status, one of a closed set
+    /// of words, and a region written as region ids are (lower-case letters, digits and hyphens) are literals in
+    /// the text, not parameters: PostgreSQL plans a statement it has run five times once for any parameters, and a
+    /// plan made without knowing the status or region walked every tenant in id order (and cannot use the partial
+    /// index at all without the status). A region of any other text is a parameter, never pasted into SQL.
+    static func pageQuery(region: String?, status: TenantStatus?, after cursor: String?, limit: Int)
+        -> (sql: String, values: [DatabaseValue])
+    {
+        var values: [DatabaseValue] = []
+        func parameter(_ value: DatabaseValue) -> String {
+            values.append(value)
+            return "?\(values.count)"
+        }
+        var conditions: [String] = []
+        let source: String
+        let order: String
         if let status, status != .active {
-            // `status != 'active'` is the index's own condition, written out for SQLite to take the partial index.
-            return """
-                SELECT \(Self.columns) FROM tenants INDEXED BY tenants_status
-                WHERE status = ?2 AND status != 'active' AND id > ?3 AND (?1 IS NULL OR region = ?1)
-                ORDER BY status, id LIMIT ?4
-                """
+            // `status != 'active'` is the partial index's own condition, written out for SQLite to take the index.
+            source = "tenants INDEXED BY tenants_status"
+            order = "status, id"
+            conditions += ["status = '\(status.rawValue)'", "status != 'active'"]
+        } else if region != nil {
+            source = "tenants INDEXED BY tenants_region_id"
+            order = "region, id"
+        } else {
+            source = "tenants"
+            order = "id"
         }
-        if region {
-            return """
-                SELECT \(Self.columns) FROM tenants INDEXED BY tenants_region_id
-                WHERE region = ?1 AND id > ?3 AND (?2 IS NULL OR status = ?2)
-                ORDER BY region, id LIMIT ?4
-                """
+        if let status, status == .active { conditions.append("status = 'active'") }
+        if let region {
+            let isPlain =
+                !region.isEmpty && region.utf8.count <= 64
+                && region.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+            conditions.append("region = " + (isPlain ? "'\(region)'" : parameter(.text(region))))
         }
-        return """
-            SELECT \(Self.columns) FROM tenants
-            WHERE id > ?3 AND (?2 IS NULL OR status = ?2) AND (?1 IS NULL OR region = ?1)
-            ORDER BY id LIMIT ?4
+        // Every tenant id is longer than the empty string: no cursor is the range from the first id.
+        conditions.append("id > " + parameter(.text(cursor ?? "")))
+        let sql = """
+            SELECT \(Self.columns) FROM \(source)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(order) LIMIT \(parameter(.integer(Int64(limit))))
             """
+        return (sql, values)
     }
 
     /// A page of the tenants of `region` as a migration plan weighs them (id, home, status, country), in id order

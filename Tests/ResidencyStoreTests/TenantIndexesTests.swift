@@ -96,18 +96,18 @@ import Testing
     }
 
     /// What SQLite plans for each filter: the partial status index for a status that is not active, the region's
-    /// index for a region, the ids' index otherwise — each with the cursor as a range, and no sort.
+    /// index for a region (a region id written into the text or, any other text, a parameter), the ids' index
+    /// otherwise — each with the cursor as a range, and no sort.
     @Test func everyFilterReadsAnIndexFromTheCursorOn() throws {
         let database = try Database(path: ":memory:")
         try database.migrate()
         _ = try Self.fill(database)
-        func plan(region: Bool, status: TenantStatus?) throws -> String {
-            try Statement(
-                database: database,
-                sql: "EXPLAIN QUERY PLAN " + TenantRepository.pageSQL(region: region, status: status)
-            ).rows { $0.text(3) }.joined(separator: "; ")
+        func plan(region: String?, status: TenantStatus?) throws -> String {
+            let page = TenantRepository.pageQuery(region: region, status: status, after: "tn_1", limit: 10)
+            let statement = try Statement(database: database, sql: "EXPLAIN QUERY PLAN " + page.sql)
+            return try statement.rows(page.values) { $0.text(3) }.joined(separator: "; ")
         }
-        for region in [false, true] {
+        for region in [nil, "eu", "x'y"] {
             for status in TenantStatus.allCases where status != .active {
                 #expect(
                     try plan(region: region, status: status)
@@ -115,12 +115,54 @@ import Testing
             }
         }
         for status in [nil, TenantStatus.active] {
+            for region in ["eu", "x'y"] {
+                #expect(
+                    try plan(region: region, status: status)
+                        == "SEARCH tenants USING INDEX tenants_region_id (region=? AND id>?)")
+            }
             #expect(
-                try plan(region: true, status: status)
-                    == "SEARCH tenants USING INDEX tenants_region_id (region=? AND id>?)")
-            #expect(
-                try plan(region: false, status: status)
+                try plan(region: nil, status: status)
                     == "SEARCH tenants USING INDEX sqlite_autoindex_tenants_1 (id>?)")
+        }
+        // Text that is not a region id stays a parameter: nothing of it is in the statement.
+        let odd = TenantRepository.pageQuery(region: "eu' OR '1'='1", status: nil, after: nil, limit: 10)
+        #expect(!odd.sql.contains("OR '1'"))
+        #expect(try database.statement(odd.sql).rows(odd.values) { $0.text(0) }.isEmpty)
+    }
+
+    /// On PostgreSQL, past the five runs after which it plans a prepared statement once for any parameters: a
+    /// page of a rare status and of a small region still reads the status index and the region's index, not every
+    /// tenant in id order (20,000 tenants, 1 % deleted, 1 % in the small region).
+    @Test func postgresKeepsReadingTheIndexesOnceThePlanIsGeneric() throws {
+        guard let database = try StoreBackendTests.migrated(.postgres) else { return }
+        try database.execute(
+            """
+            INSERT INTO tenants (id, name, plan, country, region, site, status, created_at, policy_version)
+            SELECT 'tn_' || lpad(n::text, 8, '0'), 'T' || n, 'paid', 'DE',
+                CASE WHEN n % 100 = 7 THEN 'small' ELSE 'eu' END, 'eu-de-frankfurt',
+                CASE WHEN n % 100 = 3 THEN 'deleted' ELSE 'active' END, 1700000000000, 'abc'
+            FROM generate_series(1, 20000) AS n;
+            ANALYZE tenants
+            """)
+        for (region, status, index) in [
+            (nil, TenantStatus.deleted, "tenants_status"), ("small", nil, "tenants_region_id"),
+            ("small", .active, "tenants_region_id"),
+        ] {
+            let page = TenantRepository.pageQuery(region: region, status: status, after: nil, limit: 101)
+            let name = "page_\(index)_\(status?.rawValue ?? "any")"
+            try database.execute("PREPARE \(name) AS " + PostgresDialect.translate(page.sql))
+            let arguments = page.values.map { value -> String in
+                switch value {
+                case .text(let text): return "'\(text)'"
+                case .integer(let integer): return String(integer)
+                default: return "NULL"
+                }
+            }.joined(separator: ", ")
+            for _ in 0..<7 { try database.execute("EXECUTE \(name)(\(arguments))") }
+            let plan = try database.statement("EXPLAIN EXECUTE \(name)(\(arguments))").rows([]) { $0.text(0) }
+                .joined(separator: "\n")
+            #expect(plan.contains(index), "\(region ?? "any") \(status?.rawValue ?? "any"):\n\(plan)")
+            #expect(!plan.contains("tenants_pkey"), "\(plan)")
         }
     }
 }

@@ -282,8 +282,8 @@ enum TimeOrderedID {
     }
 
     /// The random part of an id (five random bytes in hex): drawn apart from `make` where the id is made inside
-    /// a write, so that the CSPRNG call stays off the commit path.
-    static func randomPart() -> String { SecureRandom.hex(5) }
+    /// a write, so that the CSPRNG call stays off the commit path; from the identifiers' pool of CSPRNG bytes.
+    static func randomPart() -> String { IdentifierRandom.hex(5) }
 }
 
 /// Tenant identifiers: `tn_` and a time-ordered id.

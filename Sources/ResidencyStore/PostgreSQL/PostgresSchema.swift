@@ -385,9 +385,10 @@ package enum PostgresSchema {
                 CREATE TABLE ledger_nodes_by_size (
                     size bigint NOT NULL,
                     level integer NOT NULL,
-                    hash bytea NOT NULL CHECK (octet_length(hash) = 32),
+                    hash bytea NOT NULL CONSTRAINT ledger_nodes_hash_check CHECK (octet_length(hash) = 32),
                     PRIMARY KEY (size, level),
-                    CHECK (level >= 0 AND level < 62 AND size > 0 AND size % (1::bigint << level) = 0)
+                    CONSTRAINT ledger_nodes_position_check
+                        CHECK (level >= 0 AND level < 62 AND size > 0 AND size % (1::bigint << level) = 0)
                 );
                 INSERT INTO ledger_nodes_by_size (size, level, hash)
                     SELECT (idx + 1) << level::integer, level, hash FROM ledger_nodes
