@@ -21,6 +21,9 @@ package struct HTTPRequest: Sendable {
     /// Header fields as received; read them with `header(_:)` (or `headers`, which makes Strings of all).
     let fields: HTTPHeaderFields
     package let body: [UInt8]
+    /// The target is exactly `path`: no query, nothing percent-encoded, no trailing slash to drop (set by the
+    /// parser, which saw its bytes; false for requests made in process).
+    let targetIsPath: Bool
     /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
     /// calling, for services that give their peers different rights. Nil over plain HTTP.
     package var peerPin: String?
@@ -45,11 +48,12 @@ package struct HTTPRequest: Sendable {
         self.minorVersion = minorVersion
         self.fields = HTTPHeaderFields(headers)
         self.body = body
+        self.targetIsPath = false
     }
 
     init(
         method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
-        minorVersion: Int, fields: HTTPHeaderFields, body: [UInt8]
+        minorVersion: Int, fields: HTTPHeaderFields, body: [UInt8], targetIsPath: Bool = false
     ) {
         self.method = method
         self.target = target
@@ -58,13 +62,18 @@ package struct HTTPRequest: Sendable {
         self.minorVersion = minorVersion
         self.fields = fields
         self.body = body
+        self.targetIsPath = targetIsPath
     }
 
     /// Header fields in arrival order; names lower-cased.
     package var headers: [(name: String, value: String)] { fields.pairs }
 
     /// The path as `/a/b`, decoded.
-    package var path: String { "/" + pathSegments.joined(separator: "/") }
+    package var path: String {
+        // The target itself when the parser found it to be the path (every placement): joining the segments
+        // again was an allocation and some 1,100 instructions, for the access log.
+        targetIsPath ? target : "/" + pathSegments.joined(separator: "/")
+    }
 
     /// The first value of a header (case-insensitive name).
     package func header(_ name: String) -> String? { fields.value(name) }
@@ -73,20 +82,23 @@ package struct HTTPRequest: Sendable {
     /// ignoring ASCII case; false without the header. Read off the head's bytes, without making a String — the
     /// one reading of the media type, for the placement hot path and every body reader alike (a second, String
     /// form could drift from this one).
-    package func hasMediaType(_ lowercased: String) -> Bool {
-        fields.withValue("content-type") { value -> Bool in
+    package func hasMediaType(_ lowercased: StaticString) -> Bool {
+        fields.withValue(lowercased: "content-type") { value -> Bool in
             var end = value.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex
             var start = value.startIndex
             while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
             while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
-            let wanted = lowercased.utf8
-            guard end - start == wanted.count else { return false }
-            var index = start
-            for expected in wanted {
-                guard HTTPHeaderFields.folded(value[index]) == expected else { return false }
-                index += 1
+            // Byte for byte against the literal's own buffer: iterating a String's UTF-8 view (and zipping it)
+            // cost about a thousand instructions a placement.
+            return lowercased.withUTF8Buffer { wanted -> Bool in
+                guard end - start == wanted.count else { return false }
+                var index = start
+                for expected in wanted {
+                    guard HTTPHeaderFields.folded(value[index]) == expected else { return false }
+                    index += 1
+                }
+                return true
             }
-            return true
         } ?? false
     }
 
@@ -94,7 +106,7 @@ package struct HTTPRequest: Sendable {
 
     /// Whether the connection stays open after this request (HTTP/1.1 unless `close`; 1.0 only with keep-alive).
     package var keepsAlive: Bool {
-        guard let value = header("connection") else { return minorVersion >= 1 }
+        guard let value = fields.value(lowercased: "connection") else { return minorVersion >= 1 }
         let tokens = value.split(separator: ",").map(\.trimmingSpacesAndTabs)
         return minorVersion >= 1
             ? !tokens.contains { $0.equalsIgnoringASCIICase("close") }

@@ -116,7 +116,7 @@ package struct HTTPRequestParser: Sendable {
         return .request(
             HTTPRequest(
                 method: head.method, target: head.target, pathSegments: head.segments, query: head.query,
-                minorVersion: head.minorVersion, fields: head.fields, body: body))
+                minorVersion: head.minorVersion, fields: head.fields, body: body, targetIsPath: head.targetIsPath))
     }
 
     /// Forgets the bytes before `start`. A large buffer left empty is released: an idle keep-alive connection
@@ -200,6 +200,7 @@ package struct HTTPRequestParser: Sendable {
         var fields: HTTPHeaderFields
         var framing: Framing
         var expectsContinue: Bool
+        var targetIsPath: Bool
     }
 
     /// Parses and checks a complete head (without its final CRLFCRLF).
@@ -251,15 +252,17 @@ package struct HTTPRequestParser: Sendable {
             }
             throw bad("malformed HTTP version")
         }
-        // Visible ASCII, and whether a fragment is among it, in one pass.
-        let (visible, fragment) = bytes.withUnsafeBufferPointer { head -> (Bool, Bool) in
+        // Visible ASCII, and whether a fragment, a query or a percent-escape is among it, in one pass.
+        let (visible, fragment, plain) = bytes.withUnsafeBufferPointer { head -> (Bool, Bool, Bool) in
             var fragment = false
+            var plain = true
             for index in targetBytes.indices {
                 let byte = head[index]
-                guard byte > 0x20 && byte < 0x7F else { return (false, fragment) }
+                guard byte > 0x20 && byte < 0x7F else { return (false, fragment, false) }
                 if byte == UInt8(ascii: "#") { fragment = true }
+                if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "%") { plain = false }
             }
-            return (true, fragment)
+            return (true, fragment, plain)
         }
         guard targetBytes.first == UInt8(ascii: "/"), visible else {
             throw bad("the request target must be an origin-form path such as /v1/tenants")
@@ -271,6 +274,9 @@ package struct HTTPRequestParser: Sendable {
         }
         let target = String(decoding: targetBytes, as: UTF8.self)
         let (segments, query) = try Self.splitTarget(targetBytes)
+        // Nothing to decode, no query, and no trailing slash for the split to drop ("/" alone is its own path):
+        // the target is the path as `HTTPRequest.path` would join it.
+        let targetIsPath = plain && (targetBytes.count == 1 || targetBytes.last != UInt8(ascii: "/"))
 
         var spans: [HTTPHeaderFields.Span] = []
         // One allocation: the lines were counted above (the request line is not a field).
@@ -396,7 +402,8 @@ package struct HTTPRequestParser: Sendable {
         let framing: Framing = chunked ? .chunked : contentLength.map { $0 > 0 ? .length($0) : .none } ?? .none
         return Head(
             method: method, target: target, segments: segments, query: query, minorVersion: minorVersion,
-            fields: HTTPHeaderFields(bytes: bytes, spans: spans), framing: framing, expectsContinue: expectsContinue)
+            fields: HTTPHeaderFields(bytes: bytes, spans: spans), framing: framing, expectsContinue: expectsContinue,
+            targetIsPath: targetIsPath)
     }
 
     /// The first `byte` in `buffer[from..<to]`, by memchr; nil when there is none.

@@ -39,9 +39,7 @@ package struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers, Content-Length, and the body unless `omitBody`.
     func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
-        var output = head(keepAlive: keepAlive, framing: .length(body.count), reserving: omitBody ? 0 : body.count)
-        if !omitBody { output.append(contentsOf: body) }
-        return output
+        head(keepAlive: keepAlive, framing: .length(body.count), appendingBody: !omitBody)
     }
 
     /// How the end of a body is known: its length, its chunks (RFC 9112 §7.1), or the connection closing (an
@@ -52,45 +50,90 @@ package struct HTTPResponse: Sendable {
         case untilClose
     }
 
-    /// The status line and headers, ending with the empty line.
-    func head(keepAlive: Bool, framing: Framing, reserving: Int = 0) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(96 + headers.count * 48 + reserving)
-        if let line = Self.statusLines[status] {
-            output.append(contentsOf: line)
-        } else {
-            output.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
-        }
-        // Each piece copied whole (`withUTF8`, static text): appending a String's `utf8` view went byte by byte,
-        // and the array literals were allocated per header.
-        for header in headers {
-            Self.append(header.name, to: &output)
-            Self.append(": ", to: &output)
-            Self.append(header.value, to: &output)
-            Self.append("\r\n", to: &output)
-        }
+    /// The status line and headers, ending with the empty line — and the body after them when `appendingBody`.
+    ///
+    /// Measured first, then copied into one array of exactly that size, each piece by `memcpy`: through the
+    /// array's generic append (a uniqueness and capacity check and a sequence copy a piece) and a String for the
+    /// length, the head of a placement answer was some 2,500 instructions.
+    func head(keepAlive: Bool, framing: Framing, appendingBody: Bool = false) -> [UInt8] {
+        let statusLine = Self.statusLine(status)
+        var size = statusLine.count + 2
+        for header in headers { size += header.name.utf8.count + header.value.utf8.count + 4 }
+        var length = 0
+        var lengthDigits = 0
         switch framing {
         case .length(let count):
-            Self.append("Content-Length: ", to: &output)
-            Self.append(String(count), to: &output)
-            Self.append("\r\n", to: &output)
-        case .chunked: output.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            length = count
+            lengthDigits = Self.decimalDigits(count)
+            size += Self.contentLength.utf8CodeUnitCount + lengthDigits + 2
+        case .chunked: size += Self.transferEncodingChunked.utf8CodeUnitCount
         case .untilClose: break
         }
-        if !keepAlive { output.append(contentsOf: "Connection: close\r\n".utf8) }
-        output.append(contentsOf: [0x0D, 0x0A])
-        return output
+        if !keepAlive { size += Self.connectionClose.utf8CodeUnitCount }
+        if appendingBody { size += body.count }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var output = UnsafeMutableRawPointer(buffer.baseAddress!)
+            func putBytes(_ bytes: UnsafeRawBufferPointer) {
+                guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+                output.copyMemory(from: start, byteCount: bytes.count)
+                output += bytes.count
+            }
+            func putFixed(_ text: StaticString) { text.withUTF8Buffer { putBytes(UnsafeRawBufferPointer($0)) } }
+            func putString(_ text: String) {
+                if text.utf8.withContiguousStorageIfAvailable({ putBytes(UnsafeRawBufferPointer($0)) }) == nil {
+                    for byte in text.utf8 { output.storeBytes(of: byte, as: UInt8.self); output += 1 }
+                }
+            }
+            statusLine.withUnsafeBytes { putBytes($0) }
+            for header in headers {
+                putString(header.name)
+                putFixed(": ")
+                putString(header.value)
+                putFixed("\r\n")
+            }
+            switch framing {
+            case .length:
+                putFixed(Self.contentLength)
+                // Digits from the last: `String(length)` was an allocation and a conversion.
+                var rest = length
+                var index = lengthDigits
+                repeat {
+                    index -= 1
+                    (output + index).storeBytes(of: UInt8(48 + rest % 10), as: UInt8.self)
+                    rest /= 10
+                } while index > 0
+                output += lengthDigits
+                putFixed("\r\n")
+            case .chunked: putFixed(Self.transferEncodingChunked)
+            case .untilClose: break
+            }
+            if !keepAlive { putFixed(Self.connectionClose) }
+            putFixed("\r\n")
+            if appendingBody { body.withUnsafeBytes { putBytes($0) } }
+            initialized = output - UnsafeMutableRawPointer(buffer.baseAddress!)
+            precondition(initialized == size, "response head measured \(size) bytes, wrote \(initialized)")
+        }
     }
 
-    @inline(__always)
-    private static func append(_ text: StaticString, to output: inout [UInt8]) {
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    private static let contentLength: StaticString = "Content-Length: "
+    private static let transferEncodingChunked: StaticString = "Transfer-Encoding: chunked\r\n"
+    private static let connectionClose: StaticString = "Connection: close\r\n"
+
+    /// Decimal digits of a length (non-negative: an array's count).
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
     }
 
-    @inline(__always)
-    private static func append(_ text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { output.append(contentsOf: $0) }
+    /// The status line, built once for the statuses this server sends.
+    private static func statusLine(_ status: Int) -> [UInt8] {
+        if status >= 100, status < 600, let line = statusLineTable[status - 100] { return line }
+        return Array("HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
     }
 
     /// One chunk of a chunked body: its size in hex, CRLF, the bytes, CRLF.
@@ -110,6 +153,9 @@ package struct HTTPResponse: Sendable {
     static let statusLines: [Int: [UInt8]] = Dictionary(
         uniqueKeysWithValues: HTTPStatus.emitted.map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) }
     )
+
+    /// `statusLines` indexed by status − 100: an array read, not a dictionary's hash and probe.
+    private static let statusLineTable: [[UInt8]?] = (100..<600).map { statusLines[$0] }
 }
 
 package enum HTTPStatus {

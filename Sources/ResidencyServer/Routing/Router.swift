@@ -41,10 +41,18 @@ package final class Route: Sendable {
         }
         self.shape = Shape(pattern)
         self.roles = roles
+        self.acceptedRoles = roles.map { $0.reduce(Role.admin.bit) { $0 | $1.bit } } ?? 0
         self.inline = inline
         self.tenantScoped = tenantScoped
         self.handler = handler
     }
+
+    /// `roles` and admin as bits (`Role.bit`): each request checks its caller against them, and `Set<Role>` hashed
+    /// the role's name (and `==` on a role compared raw-value Strings).
+    private let acceptedRoles: UInt32
+
+    /// Whether `role` may call the route: admin, or one of `roles`. False for a public route (no roles).
+    func accepts(_ role: Role) -> Bool { acceptedRoles & role.bit != 0 }
 
     /// The route's template, e.g. `/v1/tenants/{id}`: the label metrics and logs group by.
     package var template: String { shape.template }
@@ -135,5 +143,20 @@ package struct Router: Sendable {
         if let found = found ?? get { return .found(found, found.parameters(segments)) }
         let specific = candidates.filter { $0.shape.literalCount == best && $0.matches(segments) }
         return .methodNotAllowed(allow: specific.map(\.method), route: specific[0])
+    }
+}
+
+extension Role {
+    /// One bit per role, by a switch on the case (a new role fails to compile here until it has one).
+    fileprivate var bit: UInt32 {
+        switch self {
+        case .signup: return 1 << 0
+        case .ops: return 1 << 1
+        case .support: return 1 << 2
+        case .compliance: return 1 << 3
+        case .admin: return 1 << 4
+        case .billing: return 1 << 5
+        case .application: return 1 << 6
+        }
     }
 }

@@ -1,0 +1,179 @@
+import ResidencyController
+import Testing
+
+@testable import ResidencyCore
+@testable import ResidencyServer
+
+/// The placement path's shortcuts (issue 23, fifth pass) against the general forms they stand in for: each must
+/// answer exactly what the plain code answers, for every input, hostile ones included.
+@Suite struct HotPathShortcutsTests {
+    // MARK: The response head, measured then copied
+
+    /// The head as the server wrote it before the shortcut: piece by piece into a growing array.
+    static func referenceHead(
+        _ response: HTTPResponse, keepAlive: Bool, framing: HTTPResponse.Framing, body: Bool
+    ) -> [UInt8] {
+        var output: [UInt8] = []
+        if let line = HTTPResponse.statusLines[response.status] {
+            output += line
+        } else {
+            output += Array("HTTP/1.1 \(response.status) \(HTTPStatus.reason(response.status))\r\n".utf8)
+        }
+        for header in response.headers { output += Array("\(header.name): \(header.value)\r\n".utf8) }
+        switch framing {
+        case .length(let count): output += Array("Content-Length: \(count)\r\n".utf8)
+        case .chunked: output += Array("Transfer-Encoding: chunked\r\n".utf8)
+        case .untilClose: break
+        }
+        if !keepAlive { output += Array("Connection: close\r\n".utf8) }
+        output += [0x0D, 0x0A]
+        if body { output += response.body }
+        return output
+    }
+
+    /// Every status (sent ones, unknown ones, out of range), header sets (none, many, empty, non-ASCII, long),
+    /// body lengths at every digit-count edge, each framing, kept alive or not, body or none: byte-equal.
+    @Test func theHeadIsTheOneThePlainWriterWrites() {
+        let statuses = HTTPStatus.emitted + [0, 99, 102, 299, 418, 599, 600, 999, -1]
+        let headerSets: [[(name: String, value: String)]] = [
+            [], [("Content-Type", "application/json")],
+            [("Content-Type", "application/json"), ("X-Request-Id", "0123456789abcdef")],
+            [("X-Empty", ""), ("", "nameless"), ("X-Ünïcode", "välue — ✓ 𝄞")],
+            (0..<40).map { ("X-H\($0)", String(repeating: "v", count: $0 * 7)) },
+            [("Set-Cookie", String(repeating: "a=b; ", count: 400))],
+        ]
+        let bodyLengths = [0, 1, 9, 10, 99, 100, 999, 1000, 65_535, 100_000]
+        for status in statuses {
+            for headers in headerSets {
+                for length in bodyLengths {
+                    let body = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                    let response = HTTPResponse(status: status, headers: headers, body: body)
+                    for keepAlive in [true, false] {
+                        for omit in [false, true] {
+                            #expect(
+                                response.serialized(keepAlive: keepAlive, omitBody: omit)
+                                    == Self.referenceHead(
+                                        response, keepAlive: keepAlive, framing: .length(length), body: !omit),
+                                "status \(status), \(headers.count) headers, body \(length), keepAlive \(keepAlive)")
+                        }
+                        for framing in [HTTPResponse.Framing.chunked, .untilClose] {
+                            #expect(
+                                response.head(keepAlive: keepAlive, framing: framing)
+                                    == Self.referenceHead(response, keepAlive: keepAlive, framing: framing, body: false))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Header lookup by a fixed lower-case name
+
+    /// `valueRange(lowercased:)` finds what the String lookup finds — the first field of that name in any case,
+    /// nothing for names that only share a prefix or a length — over random heads.
+    @Test func fixedNameLookupAgreesWithTheStringLookup() throws {
+        var generator = SeededGenerator(seed: 23)
+        let names = ["authorization", "content-type", "connection", "x-request-id"]
+        let decoys = ["authorizatioN", "content-typ", "content-typex", "connectiom", "x-request-ie", "hos", "a", "x"]
+        for _ in 0..<2_000 {
+            var head = "POST /v1/placements HTTP/1.1\r\nHost: h"
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                var name = (names + decoys).randomElement(using: &generator)!
+                name = String(name.map { Bool.random(using: &generator) ? Character($0.uppercased()) : $0 })
+                let value = String(repeating: "v", count: Int.random(in: 0...5, using: &generator))
+                head += "\r\n\(name):\(Bool.random(using: &generator) ? " " : "")\(value)"
+            }
+            let request = try HotPathReadingTests.parse(head)
+            #expect(request.fields.valueRange(lowercased: "authorization") == request.fields.valueRange("authorization"))
+            #expect(request.fields.valueRange(lowercased: "content-type") == request.fields.valueRange("Content-Type"))
+            #expect(request.fields.valueRange(lowercased: "connection") == request.fields.valueRange("CONNECTION"))
+            #expect(request.fields.value(lowercased: "x-request-id") == request.header("x-request-id"))
+            #expect(request.fields.valueRange(lowercased: "host") == request.fields.valueRange("host"))
+            #expect(request.fields.valueRange(lowercased: "missing") == nil)
+        }
+        // Fields made in process (no head bytes of the parser's).
+        let made = HTTPRequest(
+            method: "GET", target: "/", pathSegments: [], query: [], minorVersion: 1,
+            headers: [("Content-Type", "text/plain"), ("content-type", "second")], body: [])
+        #expect(made.fields.value(lowercased: "content-type") == "text/plain")
+        #expect(made.hasMediaType("text/plain"))
+        #expect(!made.hasMediaType("text/plai"))
+    }
+
+    /// The Bearer scheme is read ignoring case, exactly six letters, and nothing else passes for it.
+    @Test func theBearerSchemeIsReadIgnoringCaseAndNothingElse() throws {
+        let api = try APIHarness()
+        let token = api.tokens[.signup]!
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let answer = api.send("POST", "/v1/placements", role: nil, body: "{}", headers: [("Authorization", "\(scheme) \(token)")])
+            #expect(answer.status == 200, "\(scheme)")
+        }
+        for scheme in ["Bearex", "Beare", "Bearers", "Basic", "Bearér", "Bea rer", "", "bearer\t"] {
+            let answer = api.send("POST", "/v1/placements", role: nil, body: "{}", headers: [("Authorization", "\(scheme) \(token)")])
+            #expect(answer.status == 401, "\(scheme)")
+        }
+    }
+
+    // MARK: The path the access log names
+
+    /// Wherever the parser marks the target as its own path, the path joined from the decoded segments is the
+    /// same text; elsewhere the path is joined as before.
+    @Test func theTargetStandsInForThePathOnlyWhereTheyAgree() throws {
+        let targets = [
+            "/", "//", "///", "/a", "/a/", "/a//", "//a", "/a//b", "/v1/placements", "/v1/placements/", "/a?", "/a?x=1",
+            "/a%20b", "/a%2Fb", "/%41", "/a/b/c/d/e/f", "/a.b/..", "/./", "/a;b", "/a+b", "/a?x=%20", "/~!$&'()*+,;=:@",
+        ]
+        for target in targets {
+            let request = try HotPathReadingTests.parse("GET \(target) HTTP/1.1\r\nHost: h")
+            let joined = "/" + request.pathSegments.joined(separator: "/")
+            #expect(request.path == joined, "\(target)")
+            let plain = !target.contains("?") && !target.contains("%") && (target == "/" || !target.hasSuffix("/"))
+            #expect(request.targetIsPath == plain, "\(target)")
+        }
+        // Made in process, the target is not trusted to be the path.
+        let made = HTTPRequest(
+            method: "GET", target: "/elsewhere", pathSegments: ["a", "b"], query: [], minorVersion: 1, headers: [],
+            body: [])
+        #expect(made.path == "/a/b")
+    }
+
+    // MARK: Roles as bits, method labels by case
+
+    /// `Route.accepts` is "admin, or one of the route's roles" for every set of roles and every caller role.
+    @Test func routeRolesAsBitsAcceptWhatTheSetAccepts() {
+        let all = Role.allCases
+        for mask in 0..<(1 << all.count) {
+            let roles = Set(all.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+            let route = Route("GET", "/x", roles: roles) { _ in HTTPResponse(status: 204) }
+            for role in all {
+                #expect(route.accepts(role) == (role == .admin || roles.contains(role)), "\(roles) \(role)")
+            }
+        }
+    }
+
+    /// Method labels compare and hash by case: equal exactly when their names are, each its own metrics key.
+    @Test func methodLabelsCompareAndHashByCase() {
+        let labels: [MethodLabel] = [.get, .head, .post, .put, .delete, .patch, .options, .other, .unparsed]
+        for left in labels {
+            for right in labels {
+                #expect((left == right) == (left.rawValue == right.rawValue))
+                if left == right { #expect(left.hashValue == right.hashValue) }
+            }
+        }
+        #expect(Set(labels).count == labels.count)
+        #expect(MethodLabel("POST") == .post && MethodLabel("post") == .other)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure names a reproducible input.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
