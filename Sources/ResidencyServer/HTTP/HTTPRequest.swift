@@ -8,8 +8,12 @@ import Foundation
     import ResidencyController
 #endif
 
-/// One parsed HTTP/1.1 request.
-package struct HTTPRequest: Sendable {
+/// A request's head as the parser read it: method, target, path, query, version and header fields.
+///
+/// One object, shared: a request passes from the parser to the connection's actions to the event loop to the
+/// application to the handler's context, and as a struct of these seven fields each hand-off retained and
+/// released every one of them (some 2,000 instructions a placement); now each retains this.
+package final class RequestHead: Sendable {
     package let method: String
     /// The request target as sent (origin form: path and query).
     package let target: String
@@ -18,12 +22,41 @@ package struct HTTPRequest: Sendable {
     package let query: [(name: String, value: String)]
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     package let minorVersion: Int
-    /// Header fields as received; read them with `header(_:)` (or `headers`, which makes Strings of all).
     let fields: HTTPHeaderFields
-    package let body: [UInt8]
     /// The target is exactly `path`: no query, nothing percent-encoded, no trailing slash to drop (set by the
     /// parser, which saw its bytes; false for requests made in process).
     let targetIsPath: Bool
+
+    init(
+        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
+        minorVersion: Int, fields: HTTPHeaderFields, targetIsPath: Bool
+    ) {
+        self.method = method
+        self.target = target
+        self.pathSegments = pathSegments
+        self.query = query
+        self.minorVersion = minorVersion
+        self.fields = fields
+        self.targetIsPath = targetIsPath
+    }
+}
+
+/// One parsed HTTP/1.1 request.
+package struct HTTPRequest: Sendable {
+    let head: RequestHead
+    package var method: String { head.method }
+    /// The request target as sent (origin form: path and query).
+    package var target: String { head.target }
+    /// The path, percent-decoded segment by segment.
+    package var pathSegments: [String] { head.pathSegments }
+    package var query: [(name: String, value: String)] { head.query }
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    package var minorVersion: Int { head.minorVersion }
+    /// Header fields as received; read them with `header(_:)` (or `headers`, which makes Strings of all).
+    var fields: HTTPHeaderFields { head.fields }
+    /// The target is exactly `path` (see `RequestHead`).
+    var targetIsPath: Bool { head.targetIsPath }
+    package let body: [UInt8]
     /// Under mutual TLS, the pin of the key the peer proved at the handshake (set by the event loop): who is
     /// calling, for services that give their peers different rights. Nil over plain HTTP.
     package var peerPin: String?
@@ -41,28 +74,15 @@ package struct HTTPRequest: Sendable {
         minorVersion: Int,
         headers: [(name: String, value: String)], body: [UInt8]
     ) {
-        self.method = method
-        self.target = target
-        self.pathSegments = pathSegments
-        self.query = query
-        self.minorVersion = minorVersion
-        self.fields = HTTPHeaderFields(headers)
+        self.head = RequestHead(
+            method: method, target: target, pathSegments: pathSegments, query: query, minorVersion: minorVersion,
+            fields: HTTPHeaderFields(headers), targetIsPath: false)
         self.body = body
-        self.targetIsPath = false
     }
 
-    init(
-        method: String, target: String, pathSegments: [String], query: [(name: String, value: String)],
-        minorVersion: Int, fields: HTTPHeaderFields, body: [UInt8], targetIsPath: Bool = false
-    ) {
-        self.method = method
-        self.target = target
-        self.pathSegments = pathSegments
-        self.query = query
-        self.minorVersion = minorVersion
-        self.fields = fields
+    init(head: RequestHead, body: [UInt8]) {
+        self.head = head
         self.body = body
-        self.targetIsPath = targetIsPath
     }
 
     /// Header fields in arrival order; names lower-cased.
