@@ -1,3 +1,4 @@
+import Foundation
 import ResidencyController
 import Testing
 
@@ -162,5 +163,93 @@ import Testing
         }
         #expect(Set(labels).count == labels.count)
         #expect(MethodLabel("POST") == .post && MethodLabel("post") == .other)
+    }
+}
+
+/// The parser's word-at-a-time check of field values, and the router's lookup of literal paths, against the plain
+/// forms.
+@Suite struct HotPathShortcutsParsingTests {
+    static func naiveHasControlByte(_ bytes: [UInt8]) -> Bool {
+        bytes.contains { !($0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F)) }
+    }
+
+    /// Every byte value at every position of values 0–24 bytes long, among fillers of every kind (visible, high
+    /// bit set, tab, space): the word test answers as the byte loop does, from any start offset.
+    @Test func valueControlCheckAgreesWithTheByteLoop() {
+        let fillers: [UInt8] = [0x41, 0x20, 0x09, 0x80, 0xFF, 0x7E, 0x21]
+        for filler in fillers {
+            for length in 0...24 {
+                for position in 0..<max(length, 1) {
+                    for value in 0...255 {
+                        var bytes = [UInt8](repeating: filler, count: length + 3)
+                        if length > 0 { bytes[1 + position] = UInt8(value) }
+                        let expected = Self.naiveHasControlByte(Array(bytes[1..<(1 + length)]))
+                        let answered = bytes.withUnsafeBufferPointer {
+                            HTTPRequestParser.hasControlByte($0, from: 1, to: 1 + length)
+                        }
+                        if answered != expected {
+                            Issue.record("filler \(filler), length \(length), \(value) at \(position): \(answered)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        // Random values with a few bad bytes sprinkled in, checked over whole buffers.
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ -> UInt8 in
+                Int.random(in: 0..<40, using: &generator) == 0
+                    ? UInt8.random(in: 0...0x1F, using: &generator) : UInt8.random(in: 0x20...0xFF, using: &generator)
+            }
+            let answered = bytes.withUnsafeBufferPointer {
+                HTTPRequestParser.hasControlByte($0, from: 0, to: bytes.count)
+            }
+            #expect(answered == Self.naiveHasControlByte(bytes))
+        }
+    }
+
+    /// A match as comparable text: the route (by identity), its parameters, or the methods allowed.
+    static func describe(_ match: Router.Match) -> String {
+        switch match {
+        case .found(let route, let parameters):
+            return "found \(ObjectIdentifier(route).hashValue) \(route.method) \(route.template) \(parameters.sorted { $0.key < $1.key })"
+        case .methodNotAllowed(let allow, let route):
+            return "405 \(allow) \(ObjectIdentifier(route).hashValue)"
+        case .notFound:
+            return "404"
+        }
+    }
+
+    /// Over the API's own routes, for every method and for each template's path (parameters filled in, slashes
+    /// added, escapes and queries), the lookup of a literal path answers what the segment walk answers.
+    @Test func literalPathLookupAgreesWithTheSegmentWalk() throws {
+        let api = try APIHarness()
+        let router = api.application.router
+        var targets: Set<String> = ["/", "//", "/v1", "/v1/", "/v1//placements", "/nothing", "/v1/placements?x=1"]
+        for route in router.routes {
+            let filled = route.template.replacingOccurrences(
+                of: #"\{[a-z_]+\}"#, with: "tn_0193a2b4c5d6e7f8091a2b", options: .regularExpression)
+            targets.formUnion([
+                route.template, filled, filled + "/", filled + "?a=b", filled + "x", "/" + filled,
+                filled.replacingOccurrences(of: "v1", with: "v%31"),
+            ])
+        }
+        let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get", "BREW"]
+        var literalHits = 0
+        for target in targets.sorted() {
+            for method in methods {
+                guard let request = try? HotPathReadingTests.parse("\(method) \(target) HTTP/1.1\r\nHost: h") else {
+                    continue
+                }
+                let fast = router.match(request)
+                let plain = router.match(method: method, segments: request.pathSegments)
+                #expect(Self.describe(fast) == Self.describe(plain), "\(method) \(target)")
+                if request.targetIsPath, case .found(let route, _) = fast, route.shape.literalCount == route.pattern.count {
+                    literalHits += 1
+                }
+            }
+        }
+        #expect(literalHits > 50)
     }
 }

@@ -9,8 +9,9 @@ package final class APIApplication: Sendable {
     package let metrics: Metrics
     let router: Router
     let openAPIDocument: [UInt8]
-    /// Receives one JSON line per request (UTF-8, without its newline).
-    let accessLog: @Sendable ([UInt8]) -> Void
+    /// Receives one JSON line per request (UTF-8, without its newline). The bytes are lent for the call only:
+    /// copy them to keep them.
+    let accessLog: @Sendable (UnsafeRawBufferPointer) -> Void
     let requestIDs = RequestIDs()
 
     /// Console sign-ins (server-side sessions).
@@ -18,7 +19,7 @@ package final class APIApplication: Sendable {
 
     package init(
         controller: Controller, metrics: Metrics = Metrics(), consoleSessions: ConsoleSessions = ConsoleSessions(),
-        secureCookies: Bool = false, accessLog: @escaping @Sendable ([UInt8]) -> Void
+        secureCookies: Bool = false, accessLog: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) {
         self.consoleSessions = consoleSessions
         self.controller = controller
@@ -48,7 +49,7 @@ package final class APIApplication: Sendable {
     /// Answers one request and records it (metrics, access log).
     package func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
         respond(
-            to: request, match: router.match(method: request.method, segments: request.pathSegments),
+            to: request, match: router.match(request),
             authentication: nil, requestID: requestID)
     }
 
@@ -58,7 +59,7 @@ package final class APIApplication: Sendable {
     /// token, a refused role and a tenant-scoped token may each lead to a refusal recorded in the ledger — a
     /// durable write — so those go to the pool.
     package func respondInline(to request: HTTPRequest) -> HTTPResponse? {
-        let match = router.match(method: request.method, segments: request.pathSegments)
+        let match = router.match(request)
         guard case .found(let route, _) = match else {
             return respond(to: request, match: match, authentication: nil, requestID: nil)
         }
@@ -145,11 +146,13 @@ package final class APIApplication: Sendable {
         metrics.recordRequest(
             route: routeLabel, method: method, status: StatusLabel(response.status),
             seconds: Double(nanoseconds) / 1e9)
-        accessLog(
-            AccessLogLine.make(
-                time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
-                route: routeLabel.template, status: response.status, microseconds: Int(nanoseconds / 1000),
-                token: caller?.tokenName))
+        // Written into a buffer and lent to the log as it lies (an array of it was an allocation and a copy).
+        var line = ByteWriter(capacity: 256)
+        AccessLogLine.write(
+            time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
+            route: routeLabel.template, status: response.status, microseconds: Int(nanoseconds / 1000),
+            token: caller?.tokenName, into: &line)
+        line.withBytes { accessLog($0) }
         return response
     }
 
@@ -170,10 +173,10 @@ package final class APIApplication: Sendable {
         let id = requestIDs.next()
         response.headers.append(("X-Request-Id", id))
         metrics.recordRequest(route: .rejected, method: .unparsed, status: StatusLabel(status), seconds: 0)
-        accessLog(
-            AccessLogLine.make(
-                time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,
-                microseconds: 0, token: nil, error: message))
+        AccessLogLine.make(
+            time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,
+            microseconds: 0, token: nil, error: message
+        ).withUnsafeBytes { accessLog($0) }
         return response
     }
 

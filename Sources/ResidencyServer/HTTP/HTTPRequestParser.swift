@@ -309,11 +309,8 @@ package struct HTTPRequestParser: Sendable {
                 var valueEnd = lineEnd
                 while valueStart < valueEnd, head[valueStart] == 0x20 || head[valueStart] == 0x09 { valueStart += 1 }
                 while valueEnd > valueStart, head[valueEnd - 1] == 0x20 || head[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-                for index in valueStart..<valueEnd {
-                    let byte = head[index]
-                    guard byte == 0x09 || (byte >= 0x20 && byte != 0x7F) else {
-                        throw bad("control character in a header value")
-                    }
+                guard !Self.hasControlByte(head, from: valueStart, to: valueEnd) else {
+                    throw bad("control character in a header value")
                 }
                 return (lineEnd, colon, valueStart, valueEnd)
             }
@@ -427,6 +424,33 @@ package struct HTTPRequestParser: Sendable {
         default: break
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether `buffer[from..<to]` holds a byte a field value may not: a control character other than tab, or DEL.
+    ///
+    /// Eight bytes at a time while none of them is below 0x20 or DEL (two borrow tests on the word, exact for
+    /// "is there such a byte": the lowest one always sets its flag); from a word that has one — a tab, or a
+    /// real control — byte by byte to the end. The byte loop alone was a tenth of the parser's instructions.
+    static func hasControlByte(_ buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+        var index = from
+        if let base = buffer.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            while index + 8 <= to {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let belowSpace = (word &- ones &* 0x20) & ~word & highBits
+                let delete = word ^ (ones &* 0x7F)
+                let isDelete = (delete &- ones) & ~delete & highBits
+                if belowSpace | isDelete != 0 { break }
+                index += 8
+            }
+        }
+        while index < to {
+            let byte = buffer[index]
+            if !(byte == 0x09 || (byte >= 0x20 && byte != 0x7F)) { return true }
+            index += 1
+        }
+        return false
     }
 
     /// The first `byte` in `buffer[from..<to]`, by memchr; nil when there is none.

@@ -72,46 +72,67 @@ package struct HTTPResponse: Sendable {
         if !keepAlive { size += Self.connectionClose.utf8CodeUnitCount }
         if appendingBody { size += body.count }
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var output = UnsafeMutableRawPointer(buffer.baseAddress!)
-            func putBytes(_ bytes: UnsafeRawBufferPointer) {
-                guard let start = bytes.baseAddress, bytes.count > 0 else { return }
-                output.copyMemory(from: start, byteCount: bytes.count)
-                output += bytes.count
-            }
-            func putFixed(_ text: StaticString) { text.withUTF8Buffer { putBytes(UnsafeRawBufferPointer($0)) } }
-            func putString(_ text: String) {
-                if text.utf8.withContiguousStorageIfAvailable({ putBytes(UnsafeRawBufferPointer($0)) }) == nil {
-                    for byte in text.utf8 { output.storeBytes(of: byte, as: UInt8.self); output += 1 }
-                }
-            }
-            statusLine.withUnsafeBytes { putBytes($0) }
+            var output = HeadCursor(at: UnsafeMutableRawPointer(buffer.baseAddress!))
+            statusLine.withUnsafeBytes { output.put($0) }
             for header in headers {
-                putString(header.name)
-                putFixed(": ")
-                putString(header.value)
-                putFixed("\r\n")
+                output.put(header.name)
+                output.put(fixed: ": ")
+                output.put(header.value)
+                output.put(fixed: "\r\n")
             }
             switch framing {
             case .length:
-                putFixed(Self.contentLength)
-                // Digits from the last: `String(length)` was an allocation and a conversion.
-                var rest = length
-                var index = lengthDigits
-                repeat {
-                    index -= 1
-                    (output + index).storeBytes(of: UInt8(48 + rest % 10), as: UInt8.self)
-                    rest /= 10
-                } while index > 0
-                output += lengthDigits
-                putFixed("\r\n")
-            case .chunked: putFixed(Self.transferEncodingChunked)
+                output.put(fixed: Self.contentLength)
+                output.put(decimal: length, digits: lengthDigits)
+                output.put(fixed: "\r\n")
+            case .chunked: output.put(fixed: Self.transferEncodingChunked)
             case .untilClose: break
             }
-            if !keepAlive { putFixed(Self.connectionClose) }
-            putFixed("\r\n")
-            if appendingBody { body.withUnsafeBytes { putBytes($0) } }
-            initialized = output - UnsafeMutableRawPointer(buffer.baseAddress!)
+            if !keepAlive { output.put(fixed: Self.connectionClose) }
+            output.put(fixed: "\r\n")
+            if appendingBody { body.withUnsafeBytes { output.put($0) } }
+            initialized = output.position - UnsafeMutableRawPointer(buffer.baseAddress!)
             precondition(initialized == size, "response head measured \(size) bytes, wrote \(initialized)")
+        }
+    }
+
+    /// Where the next byte of a head goes, in memory measured for it. A struct passed inout, not a pointer captured
+    /// by nested functions: a captured variable is checked for exclusive access on every use, which cost more
+    /// than the copying.
+    private struct HeadCursor {
+        var position: UnsafeMutableRawPointer
+
+        init(at start: UnsafeMutableRawPointer) { position = start }
+
+        @inline(__always)
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+            position.copyMemory(from: start, byteCount: bytes.count)
+            position += bytes.count
+        }
+
+        @inline(__always)
+        mutating func put(fixed text: StaticString) {
+            text.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+        }
+
+        @inline(__always)
+        mutating func put(_ text: String) {
+            var text = text
+            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// `value`'s `digits` decimal digits, from the last (`String(value)` was an allocation and a conversion).
+        @inline(__always)
+        mutating func put(decimal value: Int, digits: Int) {
+            var rest = value
+            var index = digits
+            repeat {
+                index -= 1
+                (position + index).storeBytes(of: UInt8(48 + rest % 10), as: UInt8.self)
+                rest /= 10
+            } while index > 0
+            position += digits
         }
     }
 

@@ -106,9 +106,32 @@ package struct Router: Sendable {
     /// Routes by number of path segments: a request is compared only with patterns of its length.
     private let byLength: [Int: [Route]]
 
+    /// Routes whose every segment is literal, by template (`/v1/placements`), in routing order.
+    private let literal: [String: [Route]]
+
     package init(routes: [Route]) {
         self.routes = routes
         byLength = Dictionary(grouping: routes, by: \.pattern.count)
+        literal = Dictionary(grouping: routes.filter { $0.shape.literalCount == $0.pattern.count }, by: \.template)
+    }
+
+    /// The route for a parsed request. When the request's target is its path (nothing decoded, so no segment
+    /// holds a slash) and a literal route has that path, the routes of that template are the most specific
+    /// match and are found by one lookup: comparing the path with each route's segments in turn was some 1,700
+    /// instructions a placement. Otherwise, and for every other path, `match(method:segments:)`.
+    func match(_ request: HTTPRequest) -> Match {
+        guard request.targetIsPath, let routes = literal[request.target] else {
+            return match(method: request.method, segments: request.pathSegments)
+        }
+        let method = request.method
+        let isHead = method == "HEAD"
+        var get: Route?
+        for route in routes {
+            if route.method == method { return .found(route, [:]) }
+            if isHead && get == nil && route.method == "GET" { get = route }
+        }
+        if let get { return .found(get, [:]) }
+        return .methodNotAllowed(allow: routes.map(\.method), route: routes[0])
     }
 
     package enum Match: Sendable {
