@@ -253,3 +253,34 @@ import Testing
         #expect(literalHits > 50)
     }
 }
+
+/// The placement body's address read straight from its bytes when it is a dotted quad.
+@Suite struct QuickAddressReadingTests {
+    /// For dotted quads at every edge and for text that is none, the quick reading takes exactly the addresses
+    /// `SignupInput.ip` accepts, as the same address, and steps aside for the rest.
+    @Test func dottedQuadsAreReadAsSignupInputReadsThem() throws {
+        let harness = try APIHarness()
+        var texts = [
+            "0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "1..2.3",
+            "1.2.3.4.", ".1.2.3.4", "1.2.3.-4", "1.2.3.4 ", "1.2.3.1000", "1.2.3.", "", "a.b.c.d", "::1",
+            "::ffff:81.2.69.160", "2a00:1450:4001::1", "81.2.69.160", "10.0.0.1", "1.2.3.4:80", "１.2.3.4",
+        ]
+        var generator = SeededGenerator(seed: 41)
+        for _ in 0..<500 {
+            texts.append((0..<4).map { _ in String(Int.random(in: 0...300, using: &generator)) }.joined(separator: "."))
+        }
+        var quickAnswers = 0
+        for text in texts {
+            let request = QuickPlacementReadingTests.request(#"{"ip":"\#(text)"}"#)
+            let quick = APIRoutes.wellFormedPlacement(request, controller: harness.controller)
+            switch SignupInput.ip(text) {
+            case .success(let address):
+                #expect(quick?.ip == address, "\(text)")
+                quickAnswers += 1
+            case .failure:
+                #expect(quick == nil, "\(text)")
+            }
+        }
+        #expect(quickAnswers > 200)  // about half the random quads are in range
+    }
+}

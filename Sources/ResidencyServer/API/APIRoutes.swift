@@ -270,6 +270,13 @@ enum APIRoutes {
     ) -> Bool {
         switch key {
         case "ip":
+            // A dotted quad straight from its bytes (what `SignupInput.ip` makes of one, without the copy into an
+            // array and the Result); anything else — IPv6, or text it refuses — through `SignupInput.ip`.
+            var text = text
+            if let address = text.withUTF8({ IPAddress(ipv4: UnsafeRawBufferPointer($0)) }) {
+                placement.ip = address
+                return true
+            }
             guard case .success(let address) = SignupInput.ip(text) else { return false }
             placement.ip = address
         case "country":
