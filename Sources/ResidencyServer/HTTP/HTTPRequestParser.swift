@@ -156,7 +156,7 @@ package struct HTTPRequestParser: Sendable {
             throw HTTPParseError(status: 431, message: "request line and headers exceed \(limits.headBytes) bytes")
         }
         scannedBytes += headEnd - start
-        let head = try parseHead(buffer[start..<headEnd])
+        let head = try Self.parseHead(buffer[start..<headEnd], limits: limits)
         start = headEnd + 4
         searched = 0
         return head
@@ -201,7 +201,9 @@ package struct HTTPRequestParser: Sendable {
     /// Works over one copy of the head's bytes, which the request keeps: header fields are checked here but
     /// become Strings only when a handler asks for one (`HTTPHeaderFields`). Only the fields that decide framing
     /// and routing — Host, Content-Length, Transfer-Encoding, Expect — are interpreted, and as bytes.
-    private func parseHead(_ slice: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
+    ///
+    /// Static, given the limits: as a method it took a copy of the whole parser (its buffer and state) per head.
+    private static func parseHead(_ slice: ArraySlice<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> Head {
         func bad(_ message: String) -> HTTPParseError { HTTPParseError(status: 400, message: message) }
         let bytes = Array(slice)
         // Lines end with CRLF; a bare LF anywhere is refused before anything else is looked at. The byte loops
