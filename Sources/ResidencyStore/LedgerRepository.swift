@@ -24,8 +24,10 @@ package struct LedgerRepository: MerkleNodeSource {
         try database.statement("INSERT INTO ledger_entries (idx, kind, entry, leaf_hash) VALUES (?, ?, ?, ?)").run([
             .integer(Int64(index)), .text(kind), .blob(entry), .blob(leaf.bytes),
         ])
-        let insertNode = try database.statement("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)")
-        try insertNode.run([.integer(0), .integer(Int64(index)), .blob(leaf.bytes)])
+        // Rows keyed (size, level): the leaf and every parent it completes share the size index + 1 (schema 18).
+        let size = Int64(index) + 1
+        let insertNode = try database.statement("INSERT INTO ledger_nodes (size, level, hash) VALUES (?, ?, ?)")
+        try insertNode.run([.integer(size), .integer(0), .blob(leaf.bytes)])
         // Each time the new node is a right child, its parent is now complete.
         var level = 0
         var position = index
@@ -35,15 +37,19 @@ package struct LedgerRepository: MerkleNodeSource {
             hash = MerkleTree.nodeHash(left, hash)
             level += 1
             position >>= 1
-            try insertNode.run([.integer(Int64(level)), .integer(Int64(position)), .blob(hash.bytes)])
+            try insertNode.run([.integer(size), .integer(Int64(level)), .blob(hash.bytes)])
         }
         return leaf
     }
 
+    /// The hash of the complete subtree of 2^`level` leaves starting at leaf `index` << `level`.
     package func node(level: Int, index: Int) throws -> SHA256Digest {
+        guard level >= 0, level < 62, index >= 0, index < (1 << (62 - level)) else {
+            throw DatabaseError(code: 11, message: "ledger tree node (\(level), \(index)) is outside any tree")
+        }
         guard
-            let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?").first(
-                [.integer(Int64(level)), .integer(Int64(index))], { $0.blob(0) }),
+            let bytes = try database.statement("SELECT hash FROM ledger_nodes WHERE size = ? AND level = ?").first(
+                [.integer(Int64(index + 1) << Int64(level)), .integer(Int64(level))], { $0.blob(0) }),
             let digest = SHA256Digest(bytes: bytes)
         else {
             throw DatabaseError(code: 11, message: "ledger tree node (\(level), \(index)) is missing or malformed")

@@ -39,19 +39,48 @@ package struct TenantRepository {
         try database.statement("SELECT \(Self.columns) FROM tenants WHERE id = ?").first([.text(id)], Self.read)
     }
 
-    /// A page of tenants in id order, after `cursor` (exclusive), optionally filtered.
+    /// A page of tenants in id order, after `cursor` (exclusive), optionally filtered — read off an index whichever
+    /// the filter (schema version 17), so a page costs the tenants it holds plus those the index skips, never a
+    /// pass over tenants the filter does not want — except that active tenants are the table in id order, which
+    /// steps over the others (an index of active tenants would be written by every signup):
+    /// - a status other than active: `tenants_status`, which holds only tenants that are not active;
+    /// - a region (with or without a status of active): `tenants_region_id`, which holds the status, so the filter
+    ///   reads no row it does not return;
+    /// - active, or no filter: the table in id order.
+    /// The cursor is a range on the index's id (`id > ?`), so page n does not read pages 1 to n − 1 again.
     package func tenants(
         region: String? = nil, status: TenantStatus? = nil, after cursor: String? = nil, limit: Int
     )
         throws -> [Tenant]
     {
-        try database.statement(
-            """
+        // Every tenant id is longer than the empty string: no cursor is the range from the first id.
+        try database.statement(Self.pageSQL(region: region != nil, status: status)).rows(
+            [.optional(region), .optional(status?.rawValue), .text(cursor ?? ""), .integer(Int64(limit))], Self.read)
+    }
+
+    /// The statement `tenants(region:status:after:limit:)` runs for a filter: ?1 region, ?2 status, ?3 cursor,
+    /// ?4 limit.
+    static func pageSQL(region: Bool, status: TenantStatus?) -> String {
+        if let status, status != .active {
+            // `status != 'active'` is the index's own condition, written out for SQLite to take the partial index.
+            return """
+                SELECT \(Self.columns) FROM tenants INDEXED BY tenants_status
+                WHERE status = ?2 AND status != 'active' AND id > ?3 AND (?1 IS NULL OR region = ?1)
+                ORDER BY status, id LIMIT ?4
+                """
+        }
+        if region {
+            return """
+                SELECT \(Self.columns) FROM tenants INDEXED BY tenants_region_id
+                WHERE region = ?1 AND id > ?3 AND (?2 IS NULL OR status = ?2)
+                ORDER BY region, id LIMIT ?4
+                """
+        }
+        return """
             SELECT \(Self.columns) FROM tenants
-            WHERE (?1 IS NULL OR region = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id > ?3)
+            WHERE id > ?3 AND (?2 IS NULL OR status = ?2) AND (?1 IS NULL OR region = ?1)
             ORDER BY id LIMIT ?4
             """
-        ).rows([.optional(region), .optional(status?.rawValue), .optional(cursor), .integer(Int64(limit))], Self.read)
     }
 
     /// A page of the tenants of `region` as a migration plan weighs them (id, home, status, country), in id order
@@ -90,19 +119,6 @@ package struct TenantRepository {
             self.country = country
             self.status = status
         }
-    }
-
-    /// Every tenant's location, read off the index `tenants_location` alone (no table row is read), in id order.
-    package func locations() throws -> [Location] {
-        try database.statement(
-            "SELECT id, region, country, status FROM tenants INDEXED BY tenants_location"
-        ).rows([]) { row in
-            let status = row.text(3)
-            guard let value = TenantStatus(rawValue: status) else {
-                throw DatabaseError(code: 11, message: "tenant \(row.text(0)) has an unreadable status \"\(status)\"")
-            }
-            return Location(id: row.text(0), region: row.text(1), country: row.optionalText(2), status: value)
-        }.sorted { $0.id < $1.id }
     }
 
     /// The tenants table's location change counter (schema version 14): moved by triggers on every insert and
@@ -219,25 +235,6 @@ package struct TenantRepository {
     }
 
     private static let statusesByFrequency: [TenantStatus] = [.active, .deleted, .suspended, .closed]
-
-    /// How many tenants that are not deleted live in each region and country (country nil: none declared),
-    /// counted by the database in the order of the index `tenants_location`, with no row read.
-    package func liveCountsByCountry() throws -> [(region: String, country: String?, tenants: Int)] {
-        try database.statement(
-            """
-            SELECT region, country, count(*) FROM tenants INDEXED BY tenants_location
-            WHERE status != 'deleted' GROUP BY region, country
-            """
-        ).rows([]) { ($0.text(0), $0.optionalText(1), Int($0.integer(2))) }
-    }
-
-    /// How many tenants are not deleted (off the narrow index `tenants_status`).
-    package func liveCount() throws -> Int {
-        Int(
-            try database.scalarInteger(
-                "SELECT count(*) FROM tenants INDEXED BY tenants_status WHERE status IN ('active', 'suspended', 'closed')"
-            ) ?? 0)
-    }
 
     /// The first `limit` tenants that are not deleted, in id order after `cursor`: id and home region.
     package func liveHomes(after cursor: String?, limit: Int) throws -> [(id: String, region: String)] {

@@ -166,7 +166,7 @@ import Testing
         let sql = """
             DROP TRIGGER ledger_entries_no_delete; DROP TRIGGER ledger_checkpoints_no_delete;
             DROP TRIGGER ledger_published_no_delete; DROP TRIGGER ledger_nodes_no_delete;
-            DELETE FROM ledger_entries WHERE idx >= 2; DELETE FROM ledger_nodes WHERE ((idx + 1) << level) > 2;
+            DELETE FROM ledger_entries WHERE idx >= 2; DELETE FROM ledger_nodes WHERE size > 2;
             DELETE FROM ledger_checkpoints; DELETE FROM ledger_published;
             """
         let edit = try Self.python(

@@ -199,7 +199,16 @@ import Testing
             try database.execute(
                 """
                 DROP TABLE report_access_days; DROP TABLE report_filer_grants; DROP TABLE report_summary_state;
-                DROP INDEX tenants_region_id; DROP INDEX tenants_location;
+                DROP INDEX tenants_region_id; DROP INDEX tenants_status;
+                CREATE INDEX tenants_region_status ON tenants (region, status, id);
+                CREATE INDEX tenants_status ON tenants (status, id);
+                DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete;
+                CREATE TABLE ledger_nodes_by_level (
+                    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL CHECK (length(hash) = 32),
+                    PRIMARY KEY (level, idx)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO ledger_nodes_by_level SELECT level, (size >> level) - 1, hash FROM ledger_nodes;
+                DROP TABLE ledger_nodes; ALTER TABLE ledger_nodes_by_level RENAME TO ledger_nodes;
                 DROP TRIGGER tenant_location_inserted; DROP TRIGGER tenant_location_deleted;
                 DROP TRIGGER tenant_location_updated; DROP TABLE tenant_location_changes;
                 DROP TABLE tenant_location_log; DROP INDEX idempotency_keys_tenant; DROP INDEX migrations_tenant;

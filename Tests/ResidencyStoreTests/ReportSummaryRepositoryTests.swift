@@ -11,10 +11,7 @@ import Testing
     func aVersion11StoreUpgradesAndTheRowsAddUp(_ backend: StoreBackend) throws {
         guard let database = try backend.database(atVersion: 11) else { return }
         #expect(try database.schemaVersion() == 11)
-        try database.write {
-            try LedgerRepository(database).append(
-                try StoreBackendTests.entry(0, time: 1_780_000_000_000), kind: "tenant.created", at: 0)
-        }
+        _ = try LedgerNodeKeyTests.writeLedgerInTheFormerLayout(database, count: 1)
         try database.migrate()
         #expect(try database.schemaVersion() == Schema.migrations.last?.version)
         let summary = ReportSummaryRepository(database)

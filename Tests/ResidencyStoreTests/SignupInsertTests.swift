@@ -52,7 +52,7 @@ import Testing
         #expect(Self.mayAbortAlone(before).contains("PureFunc"), "version 15 called lower and length")
         #expect(before.contains { $0.opcode == "Rewind" }, "version 15 scanned the tables referring to tenants")
 
-        try database.migrate()
+        try database.migrate(upTo: 16)
         #expect(try database.schemaVersion() == 16)
         #expect(try database.scalarText("PRAGMA integrity_check") == "ok")
         #expect(try other.scalarInteger("SELECT count(*) FROM tenants") == 2)

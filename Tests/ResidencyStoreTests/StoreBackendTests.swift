@@ -184,7 +184,7 @@ import Testing
             try database.statement("UPDATE ledger_entries SET kind = 'x' WHERE idx = 0").run()
         }
         #expect(throws: DatabaseError.self) {
-            try database.statement("DELETE FROM ledger_nodes WHERE idx = 0").run()
+            try database.statement("DELETE FROM ledger_nodes WHERE size = 1").run()
         }
     }
 

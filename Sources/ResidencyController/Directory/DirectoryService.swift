@@ -46,7 +46,7 @@ extension DirectoryService {
     package func signUp(
         _ signup: Signup, idempotency: IdempotencyKey? = nil, actor: String = "system"
     ) throws -> SignupResult {
-        let name = signup.name.trimmingCharacters(in: .whitespaces)
+        let name = signup.name.trimmingSpaces()
         try TextLimit.tenantName.check(name)
         // Work done before the write, off the commit path where signups wait for one another: the decision as
         // occupancy was last known (not read again: see `TenantOccupancy.lastKnown`), with its JSON, and the tenant
@@ -106,11 +106,8 @@ extension DirectoryService {
                 }
                 try transaction.append(
                     .tenantCreated, time: now, actor: actor, tenant: tenant.id, region: region,
-                    body: Self.ledgerBody(of: decision, plan: signup.plan).adding(
-                        [("site", .string(site))]
-                            + (trialExpiresAt.map {
-                                [("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: $0)))]
-                            } ?? [])))
+                    body: Self.ledgerBody(
+                        of: decision, plan: signup.plan, site: site, trialExpiresAt: trialExpiresAt))
                 try transaction.changeOccupancy { $0[region, default: 0] += 1 }
                 return .created(SignupResult(tenant: tenant, placement: placement, replayed: false))
             }
@@ -170,19 +167,27 @@ extension DirectoryService {
     }
 
     /// What the ledger keeps of a decision: identifiers, countries, codes and the policy version — never the
-    /// customer's name or IP address, which the reasons' messages quote.
-    static func ledgerBody(of decision: PlacementDecision, plan: Plan) -> JSONValue {
+    /// customer's name or IP address, which the reasons' messages quote — with the site and the trial's end of a
+    /// tenant created. Built in key order, the canonical order, so the entry is encoded without sorting a copy of
+    /// it in the commit every signup waits for.
+    static func ledgerBody(
+        of decision: PlacementDecision, plan: Plan, site: String? = nil, trialExpiresAt: Int64? = nil
+    ) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
-            ("plan", .string(plan.rawValue)),
             ("country", .optional(decision.country?.rawValue)),
             ("declared_country", .optional(decision.declaredCountry?.rawValue)),
             ("geolocated_country", .optional(decision.geolocatedCountry?.rawValue)),
-            ("reasons", .array(decision.reasons.map { .string($0.code) })),
+            ("plan", .string(plan.rawValue)),
             ("policy_version", .string(decision.policyVersion.hex)),
+            ("reasons", .array(decision.reasons.map { .string($0.code) })),
         ]
         if let refusal = decision.refusal {
             members.append(
                 ("refusal", .object([("code", .string(refusal.code.rawValue)), ("rule", .optional(refusal.rule))])))
+        }
+        if let site { members.append(("site", .string(site))) }
+        if let trialExpiresAt {
+            members.append(("trial_expires_at", .string(Timestamp.rfc3339(milliseconds: trialExpiresAt))))
         }
         return .object(members)
     }

@@ -184,8 +184,8 @@ struct TenantHomes: Sendable {
         return places
     }
 
-    /// How many tenants that are not deleted live in each region and country (nil: none declared), as the
-    /// database counts them (`TenantRepository.liveCountsByCountry`; no region or country with none).
+    /// How many tenants that are not deleted live in each region and country (nil: none declared; no region or
+    /// country with none).
     var liveCountsByCountry: [(region: String, country: String?, tenants: Int)] {
         live.flatMap { region, counts in
             counts.enumerated().compactMap { country, count in

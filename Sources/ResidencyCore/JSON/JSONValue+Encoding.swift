@@ -7,6 +7,7 @@ extension JSONValue {
     /// prints each one in Swift's shortest round-tripping form.
     package func canonicalBytes(allowsFractions: Bool = false) throws(JSONEncodingError) -> [UInt8] {
         var output: [UInt8] = []
+        output.reserveCapacity(512)
         try writeCanonical(into: &output, allowsFractions: allowsFractions)
         return output
     }
@@ -36,7 +37,12 @@ extension JSONValue {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            // Objects built in key order (a ledger entry's own members) are written as they are: sorting made a
+            // copy of the members, retaining every key and value, for each object of every entry appended.
+            let inOrder = zip(members, members.dropFirst()).allSatisfy {
+                !$1.key.utf8.lexicographicallyPrecedes($0.key.utf8)
+            }
+            let sorted = inOrder ? members : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (offset, member) in sorted.enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, into: &output)

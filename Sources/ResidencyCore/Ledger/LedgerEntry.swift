@@ -24,10 +24,11 @@ package struct LedgerEntry: Sendable, Equatable {
         self.body = body
     }
 
+    /// The members in key order, the canonical order, so encoding writes them without sorting a copy.
     package var jsonValue: JSONValue {
         .object([
-            ("index", .integer(index)), ("time", .integer(time)), ("kind", .string(kind)), ("actor", .string(actor)),
-            ("tenant", .optional(tenant)), ("region", .optional(region)), ("body", body),
+            ("actor", .string(actor)), ("body", body), ("index", .integer(index)), ("kind", .string(kind)),
+            ("region", .optional(region)), ("tenant", .optional(tenant)), ("time", .integer(time)),
         ])
     }
 

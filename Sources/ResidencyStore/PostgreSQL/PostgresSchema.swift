@@ -366,5 +366,37 @@ package enum PostgresSchema {
                 CREATE INDEX idempotency_keys_tenant ON idempotency_keys (tenant_id);
                 CREATE INDEX migrations_tenant ON migrations (tenant);
                 """),
+        SchemaMigration(
+            version: 17,
+            name: "tenants: the indexes every signup wrote and nothing read dropped; the status index holds only "
+                + "tenants that are not active",
+            sql: """
+                -- As on SQLite (Schema.swift, version 17): every insert maintained these and no query read them.
+                DROP INDEX tenants_location;
+                DROP INDEX tenants_region_status;
+                DROP INDEX tenants_status;
+                CREATE INDEX tenants_status ON tenants (status, id) WHERE status <> 'active';
+                """),
+        SchemaMigration(
+            version: 18, name: "ledger: Merkle nodes keyed by the tree size that completed them, so appends write at one end",
+            sql: """
+                -- As on SQLite (Schema.swift, version 18): a B-tree keyed (level, idx) took every append at the end
+                -- of each level's range; keyed (size, level) they all land at one end.
+                CREATE TABLE ledger_nodes_by_size (
+                    size bigint NOT NULL,
+                    level integer NOT NULL,
+                    hash bytea NOT NULL CHECK (octet_length(hash) = 32),
+                    PRIMARY KEY (size, level),
+                    CHECK (level >= 0 AND level < 62 AND size > 0 AND size % (1::bigint << level) = 0)
+                );
+                INSERT INTO ledger_nodes_by_size (size, level, hash)
+                    SELECT (idx + 1) << level::integer, level, hash FROM ledger_nodes
+                    ORDER BY (idx + 1) << level::integer, level;
+                DROP TABLE ledger_nodes;
+                ALTER TABLE ledger_nodes_by_size RENAME TO ledger_nodes;
+                ALTER INDEX ledger_nodes_by_size_pkey RENAME TO ledger_nodes_pkey;
+                CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes
+                    FOR EACH ROW EXECUTE FUNCTION residency_append_only('tree nodes');
+                """),
     ]
 }
