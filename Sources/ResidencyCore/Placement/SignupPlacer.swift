@@ -238,17 +238,19 @@ package final class SignupPlacer: Sendable {
         let locationSource: LocationSource = databasePoint != nil && point == databasePoint ? .database : pointSource
 
         func place(_ index: Int, kilometres knownDistance: Double?, site knownSite: Int?) -> PlacementDecision {
-            let region = regions[index]
+            // The region read in place, not copied out of the catalog (a copy retained its every field).
             var site = knownSite ?? 0
             var kilometres = knownDistance
             if knownSite == nil, let point {
-                (site, kilometres) = Self.nearestSite(of: region, to: point)
+                (site, kilometres) = Self.nearestSite(of: regions[index], to: point)
             } else if knownSite == nil {
-                site = region.sites.indices.min { region.sites[$0].id < region.sites[$1].id }!
+                let sites = regions[index].sites
+                site = sites.indices.min { sites[$0].id < sites[$1].id }!
             }
             let roundedKilometres = kilometres.map { Int($0.rounded()) }
-            reasons.append(.site(site: region.sites[site].id, kilometres: roundedKilometres))
-            return decision(.placed(region: region.id, site: region.sites[site].id, kilometres: roundedKilometres))
+            let siteID = regions[index].sites[site].id
+            reasons.append(.site(site: siteID, kilometres: roundedKilometres))
+            return decision(.placed(region: regions[index].id, site: siteID, kilometres: roundedKilometres))
         }
 
         // 3. A requested region: honoured when permitted and open, otherwise refused with the rule.

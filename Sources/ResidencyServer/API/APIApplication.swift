@@ -9,8 +9,9 @@ package final class APIApplication: Sendable {
     package let metrics: Metrics
     let router: Router
     let openAPIDocument: [UInt8]
-    /// Receives one JSON line per request (UTF-8, without its newline).
-    let accessLog: @Sendable ([UInt8]) -> Void
+    /// Receives one JSON line per request (UTF-8, without its newline). The bytes are lent for the call only:
+    /// copy them to keep them.
+    let accessLog: @Sendable (UnsafeRawBufferPointer) -> Void
     let requestIDs = RequestIDs()
 
     /// Console sign-ins (server-side sessions).
@@ -18,7 +19,7 @@ package final class APIApplication: Sendable {
 
     package init(
         controller: Controller, metrics: Metrics = Metrics(), consoleSessions: ConsoleSessions = ConsoleSessions(),
-        secureCookies: Bool = false, accessLog: @escaping @Sendable ([UInt8]) -> Void
+        secureCookies: Bool = false, accessLog: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) {
         self.consoleSessions = consoleSessions
         self.controller = controller
@@ -48,7 +49,7 @@ package final class APIApplication: Sendable {
     /// Answers one request and records it (metrics, access log).
     package func respond(to request: HTTPRequest, requestID: String? = nil) -> HTTPResponse {
         respond(
-            to: request, match: router.match(method: request.method, segments: request.pathSegments),
+            to: request, match: router.match(request),
             authentication: nil, requestID: requestID)
     }
 
@@ -58,17 +59,17 @@ package final class APIApplication: Sendable {
     /// token, a refused role and a tenant-scoped token may each lead to a refusal recorded in the ledger — a
     /// durable write — so those go to the pool.
     package func respondInline(to request: HTTPRequest) -> HTTPResponse? {
-        let match = router.match(method: request.method, segments: request.pathSegments)
+        let match = router.match(request)
         guard case .found(let route, _) = match else {
             return respond(to: request, match: match, authentication: nil, requestID: nil)
         }
         guard route.inline else { return nil }
         var authentication: Authentication?
-        if let roles = route.roles {
+        if route.roles != nil {
             authentication = self.authentication(of: request)
             switch authentication {
             case .caller(let caller):
-                guard caller.tenant == nil, caller.role == .admin || roles.contains(caller.role) else { return nil }
+                guard caller.tenant == nil, route.accepts(caller.role) else { return nil }
             case .revoked: return nil
             case .unknown, .unavailable, nil: break
             }
@@ -110,7 +111,7 @@ package final class APIApplication: Sendable {
                     let authenticated = try authenticate(
                         request, given: authentication, route: route, parameters: parameters, requestID: id)
                     caller = authenticated
-                    guard authenticated.role == .admin || roles.contains(authenticated.role) else {
+                    guard route.accepts(authenticated.role) else {
                         let accepted = roles.map(\.rawValue).sorted().joined(separator: ", ")
                         throw forbidden(
                             authenticated, .role, request, route: route, parameters: parameters, requestID: id,
@@ -145,11 +146,13 @@ package final class APIApplication: Sendable {
         metrics.recordRequest(
             route: routeLabel, method: method, status: StatusLabel(response.status),
             seconds: Double(nanoseconds) / 1e9)
-        accessLog(
-            AccessLogLine.make(
-                time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
-                route: routeLabel.template, status: response.status, microseconds: Int(nanoseconds / 1000),
-                token: caller?.tokenName))
+        // Written into a buffer and lent to the log as it lies (an array of it was an allocation and a copy).
+        var line = ByteWriter(capacity: 256)
+        AccessLogLine.write(
+            time: controller.clock.now(), requestID: id, method: request.method, path: request.path,
+            route: routeLabel.template, status: response.status, microseconds: Int(nanoseconds / 1000),
+            token: caller?.tokenName, into: &line)
+        line.withBytes { accessLog($0) }
         return response
     }
 
@@ -170,10 +173,10 @@ package final class APIApplication: Sendable {
         let id = requestIDs.next()
         response.headers.append(("X-Request-Id", id))
         metrics.recordRequest(route: .rejected, method: .unparsed, status: StatusLabel(status), seconds: 0)
-        accessLog(
-            AccessLogLine.make(
-                time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,
-                microseconds: 0, token: nil, error: message))
+        AccessLogLine.make(
+            time: controller.clock.now(), requestID: id, method: nil, path: nil, route: "rejected", status: status,
+            microseconds: 0, token: nil, error: message
+        ).withUnsafeBytes { accessLog($0) }
         return response
     }
 
@@ -181,9 +184,10 @@ package final class APIApplication: Sendable {
     ///
     /// Read off the header's bytes: the secret is hashed where it lies in the request head, no String made.
     func authentication(of request: HTTPRequest) -> Authentication? {
-        request.fields.withValue("authorization") { value -> Authentication in
+        request.fields.withValue(lowercased: "authorization") { value -> Authentication in
+            // The scheme compared byte by byte (a zip over "bearer".utf8 was some 500 instructions a request).
             guard let space = value.firstIndex(of: UInt8(ascii: " ")), space - value.startIndex == 6,
-                zip(value[value.startIndex..<space], "bearer".utf8).allSatisfy({ HTTPHeaderFields.folded($0) == $1 })
+                Self.isBearer(value[value.startIndex..<space])
             else {
                 return .unknown
             }
@@ -191,6 +195,18 @@ package final class APIApplication: Sendable {
                 controller.tokens.authentication(bearer: $0, memo: request.bearerMemo)
             }
         }
+    }
+
+    /// Whether six bytes spell `bearer`, ignoring ASCII case (RFC 9110 §11.1: the scheme is case-insensitive).
+    private static func isBearer(_ scheme: ArraySlice<UInt8>) -> Bool {
+        guard scheme.count == 6 else { return false }
+        let start = scheme.startIndex
+        return HTTPHeaderFields.folded(scheme[start]) == UInt8(ascii: "b")
+            && HTTPHeaderFields.folded(scheme[start + 1]) == UInt8(ascii: "e")
+            && HTTPHeaderFields.folded(scheme[start + 2]) == UInt8(ascii: "a")
+            && HTTPHeaderFields.folded(scheme[start + 3]) == UInt8(ascii: "r")
+            && HTTPHeaderFields.folded(scheme[start + 4]) == UInt8(ascii: "e")
+            && HTTPHeaderFields.folded(scheme[start + 5]) == UInt8(ascii: "r")
     }
 
     /// The caller, or the 401 to answer. `given` is the header's authentication when already looked up.
@@ -243,7 +259,7 @@ package final class APIApplication: Sendable {
 
     /// The caller's X-Request-Id when it is a short token, else a fresh one.
     func requestID(from request: HTTPRequest) -> String {
-        if let given = request.header("x-request-id"), (1...64).contains(given.utf8.count),
+        if let given = request.fields.value(lowercased: "x-request-id"), (1...64).contains(given.utf8.count),
             given.utf8.allSatisfy({ HTTPRequestParser.isTokenByte($0) })
         {
             return given

@@ -99,7 +99,11 @@ enum APIRoutes {
                 body.append(#"{"decision":"#)
                 decision.writeJSON(into: &body, versionText: versionText, placer: directory.placer)
                 body.append("}\n")
-                return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body.bytes)
+                // Room for the X-Request-Id the application adds: an array literal of one grew again for it.
+                var headers: [(name: String, value: String)] = []
+                headers.reserveCapacity(2)
+                headers.append(("Content-Type", "application/json"))
+                return HTTPResponse(status: 200, headers: headers, body: body.bytes)
             },
             Route("POST", "/v1/tenants", roles: [.signup]) { context in
                 try createTenant(context, controller: controller)
@@ -266,6 +270,13 @@ enum APIRoutes {
     ) -> Bool {
         switch key {
         case "ip":
+            // A dotted quad straight from its bytes (what `SignupInput.ip` makes of one, without the copy into an
+            // array and the Result); anything else — IPv6, or text it refuses — through `SignupInput.ip`.
+            var text = text
+            if let address = text.withUTF8({ IPAddress(ipv4: UnsafeRawBufferPointer($0)) }) {
+                placement.ip = address
+                return true
+            }
             guard case .success(let address) = SignupInput.ip(text) else { return false }
             placement.ip = address
         case "country":

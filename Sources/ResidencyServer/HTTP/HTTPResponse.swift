@@ -39,9 +39,7 @@ package struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers, Content-Length, and the body unless `omitBody`.
     func serialized(keepAlive: Bool, omitBody: Bool = false) -> [UInt8] {
-        var output = head(keepAlive: keepAlive, framing: .length(body.count), reserving: omitBody ? 0 : body.count)
-        if !omitBody { output.append(contentsOf: body) }
-        return output
+        head(keepAlive: keepAlive, framing: .length(body.count), appendingBody: !omitBody)
     }
 
     /// How the end of a body is known: its length, its chunks (RFC 9112 §7.1), or the connection closing (an
@@ -52,45 +50,111 @@ package struct HTTPResponse: Sendable {
         case untilClose
     }
 
-    /// The status line and headers, ending with the empty line.
-    func head(keepAlive: Bool, framing: Framing, reserving: Int = 0) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(96 + headers.count * 48 + reserving)
-        if let line = Self.statusLines[status] {
-            output.append(contentsOf: line)
-        } else {
-            output.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
-        }
-        // Each piece copied whole (`withUTF8`, static text): appending a String's `utf8` view went byte by byte,
-        // and the array literals were allocated per header.
-        for header in headers {
-            Self.append(header.name, to: &output)
-            Self.append(": ", to: &output)
-            Self.append(header.value, to: &output)
-            Self.append("\r\n", to: &output)
-        }
+    /// The status line and headers, ending with the empty line — and the body after them when `appendingBody`.
+    ///
+    /// Measured first, then copied into one array of exactly that size, each piece by `memcpy`: through the
+    /// array's generic append (a uniqueness and capacity check and a sequence copy a piece) and a String for the
+    /// length, the head of a placement answer was some 2,500 instructions.
+    func head(keepAlive: Bool, framing: Framing, appendingBody: Bool = false) -> [UInt8] {
+        let statusLine = Self.statusLine(status)
+        var size = statusLine.count + 2
+        for header in headers { size += header.name.utf8.count + header.value.utf8.count + 4 }
+        var length = 0
+        var lengthDigits = 0
         switch framing {
         case .length(let count):
-            Self.append("Content-Length: ", to: &output)
-            Self.append(String(count), to: &output)
-            Self.append("\r\n", to: &output)
-        case .chunked: output.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            length = count
+            lengthDigits = Self.decimalDigits(count)
+            size += Self.contentLength.utf8CodeUnitCount + lengthDigits + 2
+        case .chunked: size += Self.transferEncodingChunked.utf8CodeUnitCount
         case .untilClose: break
         }
-        if !keepAlive { output.append(contentsOf: "Connection: close\r\n".utf8) }
-        output.append(contentsOf: [0x0D, 0x0A])
-        return output
+        if !keepAlive { size += Self.connectionClose.utf8CodeUnitCount }
+        if appendingBody { size += body.count }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var output = HeadCursor(at: UnsafeMutableRawPointer(buffer.baseAddress!))
+            statusLine.withUnsafeBytes { output.put($0) }
+            for header in headers {
+                output.put(header.name)
+                output.put(fixed: ": ")
+                output.put(header.value)
+                output.put(fixed: "\r\n")
+            }
+            switch framing {
+            case .length:
+                output.put(fixed: Self.contentLength)
+                output.put(decimal: length, digits: lengthDigits)
+                output.put(fixed: "\r\n")
+            case .chunked: output.put(fixed: Self.transferEncodingChunked)
+            case .untilClose: break
+            }
+            if !keepAlive { output.put(fixed: Self.connectionClose) }
+            output.put(fixed: "\r\n")
+            if appendingBody { body.withUnsafeBytes { output.put($0) } }
+            initialized = output.position - UnsafeMutableRawPointer(buffer.baseAddress!)
+            precondition(initialized == size, "response head measured \(size) bytes, wrote \(initialized)")
+        }
     }
 
-    @inline(__always)
-    private static func append(_ text: StaticString, to output: inout [UInt8]) {
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    /// Where the next byte of a head goes, in memory measured for it. A struct passed inout, not a pointer captured
+    /// by nested functions: a captured variable is checked for exclusive access on every use, which cost more
+    /// than the copying.
+    private struct HeadCursor {
+        var position: UnsafeMutableRawPointer
+
+        init(at start: UnsafeMutableRawPointer) { position = start }
+
+        @inline(__always)
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+            position.copyMemory(from: start, byteCount: bytes.count)
+            position += bytes.count
+        }
+
+        @inline(__always)
+        mutating func put(fixed text: StaticString) {
+            text.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+        }
+
+        @inline(__always)
+        mutating func put(_ text: String) {
+            var text = text
+            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// `value`'s `digits` decimal digits, from the last (`String(value)` was an allocation and a conversion).
+        @inline(__always)
+        mutating func put(decimal value: Int, digits: Int) {
+            var rest = value
+            var index = digits
+            repeat {
+                index -= 1
+                (position + index).storeBytes(of: UInt8(48 + rest % 10), as: UInt8.self)
+                rest /= 10
+            } while index > 0
+            position += digits
+        }
     }
 
-    @inline(__always)
-    private static func append(_ text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { output.append(contentsOf: $0) }
+    private static let contentLength: StaticString = "Content-Length: "
+    private static let transferEncodingChunked: StaticString = "Transfer-Encoding: chunked\r\n"
+    private static let connectionClose: StaticString = "Connection: close\r\n"
+
+    /// Decimal digits of a length (non-negative: an array's count).
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// The status line, built once for the statuses this server sends.
+    private static func statusLine(_ status: Int) -> [UInt8] {
+        if status >= 100, status < 600, let line = statusLineTable[status - 100] { return line }
+        return Array("HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
     }
 
     /// One chunk of a chunked body: its size in hex, CRLF, the bytes, CRLF.
@@ -110,6 +174,9 @@ package struct HTTPResponse: Sendable {
     static let statusLines: [Int: [UInt8]] = Dictionary(
         uniqueKeysWithValues: HTTPStatus.emitted.map { ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8)) }
     )
+
+    /// `statusLines` indexed by status − 100: an array read, not a dictionary's hash and probe.
+    private static let statusLineTable: [[UInt8]?] = (100..<600).map { statusLines[$0] }
 }
 
 package enum HTTPStatus {

@@ -7,9 +7,21 @@ enum AccessLogLine {
         time: Int64, requestID: String, method: String?, path: String?, route: String, status: Int,
         microseconds: Int, token: String?, error: String? = nil
     ) -> [UInt8] {
+        var line = ByteWriter(capacity: 256)
+        write(
+            time: time, requestID: requestID, method: method, path: path, route: route, status: status,
+            microseconds: microseconds, token: token, error: error, into: &line)
+        return line.bytes
+    }
+
+    /// The line written into `line` (after what it holds): the log writer copies it from there, with no array
+    /// made for it in between.
+    static func write(
+        time: Int64, requestID: String, method: String?, path: String?, route: String, status: Int,
+        microseconds: Int, token: String?, error: String? = nil, into line: inout ByteWriter
+    ) {
         // Into a raw buffer, each key with its punctuation as one piece of fixed text (see `ByteWriter`): the
         // members in the order, and with the bytes, of the JSONValue object they replace (`AccessLogLineTests`).
-        var line = ByteWriter(capacity: 256)
         // The time straight into the line: the text has nothing to escape, and a String of it was an allocation.
         line.append(#"{"time":""#)
         Timestamp.append(rfc3339: time, to: &line)
@@ -38,7 +50,5 @@ enum AccessLogLine {
             line.appendJSONString(error)
         }
         line.append(UInt8(ascii: "}"))
-        // Bytes, as the log writer takes them: a String made here was only taken apart again.
-        return line.bytes
     }
 }

@@ -59,7 +59,10 @@ package final class AccessLogWriter: Sendable {
     package func write(_ line: String) { write(Array(line.utf8)) }
 
     /// Queues one line of UTF-8 (without its newline); never blocks on the descriptor.
-    package func write(_ line: [UInt8]) {
+    package func write(_ line: [UInt8]) { line.withUnsafeBytes { write($0) } }
+
+    /// Queues one line of UTF-8 (without its newline) from where it lies; never blocks on the descriptor.
+    package func write(_ line: UnsafeRawBufferPointer) {
         let wasEmpty = state.withLock { state -> Bool? in
             let size = line.count + 1
             guard state.pending.count + size <= capacity else {

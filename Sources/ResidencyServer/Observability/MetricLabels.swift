@@ -30,6 +30,26 @@ enum MethodLabel: String, Hashable, Comparable, Sendable {
     }
 
     static func < (left: MethodLabel, right: MethodLabel) -> Bool { left.rawValue < right.rawValue }
+
+    // By case, not by name: a raw-value enum's default `==` and hash go through its raw String, and every request
+    // compares and hashes its method label (the metrics' key).
+    static func == (left: MethodLabel, right: MethodLabel) -> Bool { left.ordinal == right.ordinal }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+
+    private var ordinal: Int {
+        switch self {
+        case .get: return 0
+        case .head: return 1
+        case .post: return 2
+        case .put: return 3
+        case .delete: return 4
+        case .patch: return 5
+        case .options: return 6
+        case .other: return 7
+        case .unparsed: return 8
+        }
+    }
 }
 
 /// The route: the template of one of the router's routes, or `unmatched` (no route has the path) or `rejected`

@@ -41,10 +41,18 @@ package final class Route: Sendable {
         }
         self.shape = Shape(pattern)
         self.roles = roles
+        self.acceptedRoles = roles.map { $0.reduce(Role.admin.bit) { $0 | $1.bit } } ?? 0
         self.inline = inline
         self.tenantScoped = tenantScoped
         self.handler = handler
     }
+
+    /// `roles` and admin as bits (`Role.bit`): each request checks its caller against them, and `Set<Role>` hashed
+    /// the role's name (and `==` on a role compared raw-value Strings).
+    private let acceptedRoles: UInt32
+
+    /// Whether `role` may call the route: admin, or one of `roles`. False for a public route (no roles).
+    func accepts(_ role: Role) -> Bool { acceptedRoles & role.bit != 0 }
 
     /// The route's template, e.g. `/v1/tenants/{id}`: the label metrics and logs group by.
     package var template: String { shape.template }
@@ -98,9 +106,32 @@ package struct Router: Sendable {
     /// Routes by number of path segments: a request is compared only with patterns of its length.
     private let byLength: [Int: [Route]]
 
+    /// Routes whose every segment is literal, by template (`/v1/placements`), in routing order.
+    private let literal: [String: [Route]]
+
     package init(routes: [Route]) {
         self.routes = routes
         byLength = Dictionary(grouping: routes, by: \.pattern.count)
+        literal = Dictionary(grouping: routes.filter { $0.shape.literalCount == $0.pattern.count }, by: \.template)
+    }
+
+    /// The route for a parsed request. When the request's target is its path (nothing decoded, so no segment
+    /// holds a slash) and a literal route has that path, the routes of that template are the most specific
+    /// match and are found by one lookup: comparing the path with each route's segments in turn was some 1,700
+    /// instructions a placement. Otherwise, and for every other path, `match(method:segments:)`.
+    func match(_ request: HTTPRequest) -> Match {
+        guard request.targetIsPath, let routes = literal[request.target] else {
+            return match(method: request.method, segments: request.pathSegments)
+        }
+        let method = request.method
+        let isHead = method == "HEAD"
+        var get: Route?
+        for route in routes {
+            if route.method == method { return .found(route, [:]) }
+            if isHead && get == nil && route.method == "GET" { get = route }
+        }
+        if let get { return .found(get, [:]) }
+        return .methodNotAllowed(allow: routes.map(\.method), route: routes[0])
     }
 
     package enum Match: Sendable {
@@ -135,5 +166,20 @@ package struct Router: Sendable {
         if let found = found ?? get { return .found(found, found.parameters(segments)) }
         let specific = candidates.filter { $0.shape.literalCount == best && $0.matches(segments) }
         return .methodNotAllowed(allow: specific.map(\.method), route: specific[0])
+    }
+}
+
+extension Role {
+    /// One bit per role, by a switch on the case (a new role fails to compile here until it has one).
+    fileprivate var bit: UInt32 {
+        switch self {
+        case .signup: return 1 << 0
+        case .ops: return 1 << 1
+        case .support: return 1 << 2
+        case .compliance: return 1 << 3
+        case .admin: return 1 << 4
+        case .billing: return 1 << 5
+        case .application: return 1 << 6
+        }
     }
 }

@@ -41,16 +41,18 @@ final class EventLoop: @unchecked Sendable {
     private let epoll: Int32
     private let wake: Int32
     private let inbox = Mutex<[Message]>([])
-    private var connections: [Int32: Connection] = [:]
+    // The loop's own state is touched by its thread alone (above), so it goes without run-time exclusivity
+    // checks, like `Connection`'s.
+    @exclusivity(unchecked) private var connections: [Int32: Connection] = [:]
     private var stopping = false
     /// Requests handed to the pool whose answers have not come back, including those of connections closed
     /// meanwhile: the loop outlives them, so no handler ever posts to a closed eventfd (whose number the
     /// kernel may have given to a database file by then).
     private var awaitedAnswers = 0
     /// Inside an epoll batch: output is queued, and written by `flushBatch` once the batch is handled.
-    private var batching = false
+    @exclusivity(unchecked) private var batching = false
     /// Connections with output queued during the batch, in the order they first queued it.
-    private var awaitingFlush: [Connection] = []
+    @exclusivity(unchecked) private var awaitingFlush: [Connection] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private static let readable = EPOLLIN.rawValue
     private static let writable = EPOLLOUT.rawValue
