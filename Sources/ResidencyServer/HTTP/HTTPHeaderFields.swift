@@ -74,7 +74,11 @@ package struct HTTPHeaderFields: Sendable {
     /// head's buffer, without taking a String's UTF-8 apart. The hot path's lookups (authorization, content-type,
     /// connection, x-request-id) cost a few hundred instructions each through the String form.
     func valueRange(lowercased name: StaticString) -> Range<Int>? {
-        name.withUTF8Buffer { wanted -> Range<Int>? in
+        // A name with an upper-case letter would never match (the request's bytes are folded, the name is not).
+        assert(
+            name.withUTF8Buffer { !$0.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } },
+            "header names looked up by valueRange(lowercased:) are written in lower case")
+        return name.withUTF8Buffer { wanted -> Range<Int>? in
             bytes.withUnsafeBufferPointer { head -> Range<Int>? in
                 for span in spans where Int(span.nameEnd - span.nameStart) == wanted.count {
                     var index = Int(span.nameStart)

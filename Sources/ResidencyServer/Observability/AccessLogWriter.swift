@@ -61,7 +61,9 @@ package final class AccessLogWriter: Sendable {
     /// Queues one line of UTF-8 (without its newline); never blocks on the descriptor.
     package func write(_ line: [UInt8]) { line.withUnsafeBytes { write($0) } }
 
-    /// Queues one line of UTF-8 (without its newline) from where it lies; never blocks on the descriptor.
+    /// Queues one line of UTF-8 (without its newline) from where it lies; never blocks on the descriptor. The
+    /// bytes are copied before this returns: the hot path lends its buffer for the call only (the API's access-log
+    /// closure), and any other receiver of that closure must copy them the same way.
     package func write(_ line: UnsafeRawBufferPointer) {
         let wasEmpty = state.withLock { state -> Bool? in
             let size = line.count + 1

@@ -7,7 +7,9 @@ import ResidencyTLS
 /// The properties the loop reads and changes on every request are `@exclusivity(unchecked)`: a class's stored
 /// properties are otherwise checked for overlapping access at run time on each use — a dozen checks a request,
 /// some 1,100 instructions of a placement's — and one thread, which never holds an access to one across a call
-/// that takes another to it, has nothing for the check to find.
+/// that takes another to it, has nothing for the check to find. That makes "only the loop's thread" a rule of
+/// memory safety here, with nothing at run time behind it: code on any other thread (a handler pool, a stream
+/// producer) reaches a connection only by posting to its loop (`EventLoop.post`), never through a reference.
 final class Connection {
     let descriptor: Int32
     /// Unique for the server's lifetime: a handler's answer finds its connection by this, never by a descriptor
